@@ -1,0 +1,448 @@
+package acl
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Errors returned by the model; wrapped with %w and detail.
+var (
+	ErrInvalid   = errors.New("invalid")
+	ErrExists    = errors.New("already exists")
+	ErrNotFound  = errors.New("not found")
+	ErrBound     = errors.New("in use")
+	ErrWrongFam  = errors.New("wrong address family")
+	ErrSeqRange  = errors.New("sequence number out of range")
+	ErrDuplicate = errors.New("duplicate")
+)
+
+// Error is a model error: a lower-case phrase for the operator, classified by Kind
+// (one of the Err variables, matched with errors.Is).
+type Error struct {
+	Kind error
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.Kind }
+
+func errf(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Seq is a rule's sequence number, 1-65535. The zero value means "not given".
+type Seq uint32
+
+const (
+	MaxSeq  Seq = 65535
+	SeqStep Seq = 10
+)
+
+// ConnLimit is a per-source connection limit, 1-65535. The zero value is no limit.
+type ConnLimit uint16
+
+// Rule is one line of an access list: either a permit/deny rule or, when Remark is
+// not empty, a remark that matches nothing. The zero value is `permit ip any any`
+// with no seq. Rule is comparable; two rules with equal fields except Seq are the
+// same rule.
+type Rule struct {
+	Seq         Seq
+	Remark      string
+	Action      Action
+	Proto       Protocol
+	Src         Address
+	SrcPort     PortMatch
+	Dst         Address
+	DstPort     PortMatch
+	Established bool
+	ConnLimit   ConnLimit
+	Log         bool
+}
+
+// IsRemark reports whether r is a remark line.
+func (r Rule) IsRemark() bool { return r.Remark != "" }
+
+// Body renders the rule without its seq, in family f:
+// `permit tcp host 10.0.0.1 any eq 22 connlimit 3`.
+func (r Rule) Body(f Family) string {
+	if r.IsRemark() {
+		return "remark " + r.Remark
+	}
+	var b strings.Builder
+	b.WriteString(r.Action.String())
+	b.WriteByte(' ')
+	b.WriteString(r.Proto.Format(f))
+	b.WriteByte(' ')
+	b.WriteString(r.Src.String())
+	if r.SrcPort.Op != PortAny {
+		b.WriteByte(' ')
+		b.WriteString(r.SrcPort.String())
+	}
+	b.WriteByte(' ')
+	b.WriteString(r.Dst.String())
+	if r.DstPort.Op != PortAny {
+		b.WriteByte(' ')
+		b.WriteString(r.DstPort.String())
+	}
+	if r.Established {
+		b.WriteString(" established")
+	}
+	if r.ConnLimit != 0 {
+		b.WriteString(" connlimit ")
+		b.WriteString(strconv.Itoa(int(r.ConnLimit)))
+	}
+	if r.Log {
+		b.WriteString(" log")
+	}
+	return b.String()
+}
+
+// Format renders the rule with its seq: `seq 10 permit ip any any`.
+func (r Rule) Format(f Family) string {
+	return "seq " + strconv.Itoa(int(r.Seq)) + " " + r.Body(f)
+}
+
+// key is the rule without its seq, for duplicate detection.
+func (r Rule) key() Rule { r.Seq = 0; return r }
+
+// Validate checks the rule on its own against the list family f.
+func (r Rule) Validate(f Family) error {
+	if r.Seq > MaxSeq {
+		return errf(ErrSeqRange, "seq %d (1-%d)", r.Seq, MaxSeq)
+	}
+	if r.IsRemark() {
+		if len(r.Remark) > 255 {
+			return errf(ErrInvalid, "remark longer than 255 characters")
+		}
+		return nil
+	}
+	for _, a := range []Address{r.Src, r.Dst} {
+		if af, ok := a.Family(); ok && af != f {
+			return errf(ErrWrongFam, "%s is not an %s address", a.Addr, f.Name())
+		}
+		if a.Kind == AddrWildcard && f == IPv6 {
+			return errf(ErrInvalid, "wildcard masks are IPv4 only; use a prefix")
+		}
+	}
+	if !r.Proto.HasPorts() && (r.SrcPort.Op != PortAny || r.DstPort.Op != PortAny) {
+		return errf(ErrInvalid, "ports need protocol tcp or udp")
+	}
+	if err := r.SrcPort.Validate(); err != nil {
+		return err
+	}
+	if err := r.DstPort.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ACL is a named extended access list of one family. Entries are kept sorted by seq.
+// Use the methods to change it: they keep the seq and duplicate indexes in step.
+type ACL struct {
+	Name    string
+	Family  Family
+	entries []Rule
+	bySeq   map[Seq]int  // seq -> present (value unused beyond presence)
+	byRule  map[Rule]Seq // rule without seq -> its seq
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
+
+// ValidName checks an access list name: 1-63 of A-Za-z0-9_.- starting with a letter.
+func ValidName(name string) error {
+	if !nameRE.MatchString(name) {
+		return errf(ErrInvalid, "access list name %q: use 1-63 letters, digits, '_', '.' or '-', starting with a letter", name)
+	}
+	return nil
+}
+
+// NewACL returns an empty access list.
+func NewACL(name string, f Family) *ACL {
+	return &ACL{Name: name, Family: f, bySeq: map[Seq]int{}, byRule: map[Rule]Seq{}}
+}
+
+// Entries returns the rules and remarks in seq order. The slice must not be modified.
+func (a *ACL) Entries() []Rule { return a.entries }
+
+// Len returns the number of entries.
+func (a *ACL) Len() int { return len(a.entries) }
+
+// NextSeq returns the seq a rule added without one gets: the last seq + 10, or 10.
+func (a *ACL) NextSeq() Seq {
+	if len(a.entries) == 0 {
+		return SeqStep
+	}
+	return a.entries[len(a.entries)-1].Seq + SeqStep
+}
+
+// Add validates r and inserts it, numbering it if r.Seq is zero. It returns the seq
+// used. A duplicate seq or an identical rule is refused naming the existing seq.
+func (a *ACL) Add(r Rule) (Seq, error) {
+	if r.Seq == 0 {
+		r.Seq = a.NextSeq()
+		if r.Seq > MaxSeq {
+			return 0, errf(ErrSeqRange, "next seq %d is past %d; use resequence", r.Seq, MaxSeq)
+		}
+	}
+	if err := r.Validate(a.Family); err != nil {
+		return 0, err
+	}
+	if _, ok := a.bySeq[r.Seq]; ok {
+		return 0, errf(ErrDuplicate, "seq %d is already in use in access list %s", r.Seq, a.Name)
+	}
+	if !r.IsRemark() {
+		if s, ok := a.byRule[r.key()]; ok {
+			return 0, errf(ErrDuplicate, "the same rule exists as seq %d in access list %s", s, a.Name)
+		}
+		a.byRule[r.key()] = r.Seq
+	}
+	a.bySeq[r.Seq] = 1
+	n := len(a.entries)
+	if n == 0 || a.entries[n-1].Seq < r.Seq {
+		a.entries = append(a.entries, r)
+	} else {
+		i := sort.Search(n, func(i int) bool { return a.entries[i].Seq > r.Seq })
+		a.entries = append(a.entries, Rule{})
+		copy(a.entries[i+1:], a.entries[i:])
+		a.entries[i] = r
+	}
+	return r.Seq, nil
+}
+
+// DeleteSeq removes the entry with seq s.
+func (a *ACL) DeleteSeq(s Seq) error {
+	if _, ok := a.bySeq[s]; !ok {
+		return errf(ErrNotFound, "no seq %d in access list %s", s, a.Name)
+	}
+	i := sort.Search(len(a.entries), func(i int) bool { return a.entries[i].Seq >= s })
+	r := a.entries[i]
+	a.entries = append(a.entries[:i], a.entries[i+1:]...)
+	delete(a.bySeq, s)
+	if !r.IsRemark() {
+		delete(a.byRule, r.key())
+	}
+	return nil
+}
+
+// Find returns the seq of the entry equal to r, ignoring r.Seq unless it is set.
+func (a *ACL) Find(r Rule) (Seq, bool) {
+	if r.IsRemark() {
+		for _, e := range a.entries {
+			if e.Remark == r.Remark && (r.Seq == 0 || r.Seq == e.Seq) {
+				return e.Seq, true
+			}
+		}
+		return 0, false
+	}
+	s, ok := a.byRule[r.key()]
+	if !ok || (r.Seq != 0 && r.Seq != s) {
+		return 0, false
+	}
+	return s, true
+}
+
+// Resequence renumbers the entries start, start+step, ... keeping their order.
+func (a *ACL) Resequence(start, step Seq) error {
+	if start == 0 || step == 0 {
+		return errf(ErrSeqRange, "resequence start and step must be 1-%d", MaxSeq)
+	}
+	if n := len(a.entries); n > 0 && uint64(start)+uint64(step)*uint64(n-1) > uint64(MaxSeq) {
+		return errf(ErrSeqRange, "%d entries from %d by %d go past %d", n, start, step, MaxSeq)
+	}
+	clear(a.bySeq)
+	for i := range a.entries {
+		s := start + Seq(i)*step
+		a.entries[i].Seq = s
+		a.bySeq[s] = 1
+		if !a.entries[i].IsRemark() {
+			a.byRule[a.entries[i].key()] = s
+		}
+	}
+	return nil
+}
+
+// Clone returns a deep copy.
+func (a *ACL) Clone() *ACL {
+	b := &ACL{Name: a.Name, Family: a.Family, entries: append([]Rule(nil), a.entries...),
+		bySeq: make(map[Seq]int, len(a.bySeq)), byRule: make(map[Rule]Seq, len(a.byRule))}
+	for k, v := range a.bySeq {
+		b.bySeq[k] = v
+	}
+	for k, v := range a.byRule {
+		b.byRule[k] = v
+	}
+	return b
+}
+
+// Bindings are the access groups on interface management 0: at most one IPv4 and one
+// IPv6 list, inbound. Empty strings mean unbound.
+type Bindings struct {
+	IPv4In string
+	IPv6In string
+}
+
+// Get returns the list bound for family f.
+func (b Bindings) Get(f Family) string {
+	if f == IPv6 {
+		return b.IPv6In
+	}
+	return b.IPv4In
+}
+
+func (b *Bindings) set(f Family, name string) {
+	if f == IPv6 {
+		b.IPv6In = name
+	} else {
+		b.IPv4In = name
+	}
+}
+
+// Config is the whole running-config: the access lists and the management interface
+// bindings. The zero value is not usable; use NewConfig.
+type Config struct {
+	ACLs map[string]*ACL
+	Mgmt Bindings
+}
+
+// NewConfig returns an empty config.
+func NewConfig() *Config { return &Config{ACLs: map[string]*ACL{}} }
+
+// Clone returns a deep copy.
+func (c *Config) Clone() *Config {
+	d := &Config{ACLs: make(map[string]*ACL, len(c.ACLs)), Mgmt: c.Mgmt}
+	for k, v := range c.ACLs {
+		d.ACLs[k] = v.Clone()
+	}
+	return d
+}
+
+// Names returns the access list names sorted, IPv4 lists first.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.ACLs))
+	for n := range c.ACLs {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := c.ACLs[names[i]], c.ACLs[names[j]]
+		if a.Family != b.Family {
+			return a.Family < b.Family
+		}
+		return a.Name < b.Name
+	})
+	return names
+}
+
+// Ensure returns the list named name of family f, creating it if needed. A list of
+// that name in the other family is an error.
+func (c *Config) Ensure(name string, f Family) (*ACL, error) {
+	if err := ValidName(name); err != nil {
+		return nil, err
+	}
+	if a, ok := c.ACLs[name]; ok {
+		if a.Family != f {
+			return nil, errf(ErrWrongFam, "%s is an %s access list", name, a.Family.Name())
+		}
+		return a, nil
+	}
+	a := NewACL(name, f)
+	c.ACLs[name] = a
+	return a, nil
+}
+
+// Delete removes an access list. A list bound to the management interface cannot be
+// deleted.
+func (c *Config) Delete(name string, f Family) error {
+	a, ok := c.ACLs[name]
+	if !ok || a.Family != f {
+		return errf(ErrNotFound, "%s access list %s does not exist", f.Name(), name)
+	}
+	if c.Mgmt.Get(f) == name {
+		return errf(ErrBound, "access list %s is bound to interface management 0; remove `%s access-group %s in` first", name, f, name)
+	}
+	delete(c.ACLs, name)
+	return nil
+}
+
+// Bind sets the inbound access group of family f on management 0.
+func (c *Config) Bind(f Family, name string) error {
+	a, ok := c.ACLs[name]
+	if !ok {
+		return errf(ErrNotFound, "access list %s does not exist; create it with `%s access-list extended %s`", name, f, name)
+	}
+	if a.Family != f {
+		return errf(ErrWrongFam, "%s is an %s access list; bind it with `%s access-group %s in`", name, a.Family.Name(), a.Family, name)
+	}
+	c.Mgmt.set(f, name)
+	return nil
+}
+
+// Unbind removes the inbound access group of family f. If name is not empty it must
+// be the bound list.
+func (c *Config) Unbind(f Family, name string) error {
+	cur := c.Mgmt.Get(f)
+	if cur == "" || (name != "" && name != cur) {
+		return errf(ErrNotFound, "%s access-group %s is not bound to interface management 0", f, name)
+	}
+	c.Mgmt.set(f, "")
+	return nil
+}
+
+// BoundTo returns where the list is bound, for show output: "management 0 in" or "".
+func (c *Config) BoundTo(name string) string {
+	a, ok := c.ACLs[name]
+	if ok && c.Mgmt.Get(a.Family) == name {
+		return "management 0 in"
+	}
+	return ""
+}
+
+// Render returns the canonical running-config text. Replaying it after
+// `configure terminal` on an empty config reproduces it byte for byte.
+func (c *Config) Render() string {
+	var b strings.Builder
+	b.WriteString("!\n")
+	for _, n := range c.Names() {
+		a := c.ACLs[n]
+		fmt.Fprintf(&b, "%s access-list extended %s\n", a.Family, a.Name)
+		for _, r := range a.entries {
+			b.WriteByte(' ')
+			b.WriteString(r.Format(a.Family))
+			b.WriteByte('\n')
+		}
+		b.WriteString("!\n")
+	}
+	if c.Mgmt != (Bindings{}) {
+		b.WriteString("interface management 0\n")
+		if c.Mgmt.IPv4In != "" {
+			fmt.Fprintf(&b, " ip access-group %s in\n", c.Mgmt.IPv4In)
+		}
+		if c.Mgmt.IPv6In != "" {
+			fmt.Fprintf(&b, " ipv6 access-group %s in\n", c.Mgmt.IPv6In)
+		}
+		b.WriteString("!\n")
+	}
+	return b.String()
+}
+
+// Equal reports whether two configs hold the same lists, entries and bindings.
+func (c *Config) Equal(d *Config) bool {
+	if c.Mgmt != d.Mgmt || len(c.ACLs) != len(d.ACLs) {
+		return false
+	}
+	for n, a := range c.ACLs {
+		b, ok := d.ACLs[n]
+		if !ok || a.Family != b.Family || len(a.entries) != len(b.entries) {
+			return false
+		}
+		for i := range a.entries {
+			if a.entries[i] != b.entries[i] {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,356 @@
+package grammar
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+var configModes = []Mode{Config, IPACL, IP6ACL, Interface}
+
+const pipeSyntax = " [PIPE (include|exclude|begin)$pipeop LINE$re]"
+
+var pipeHelp = []string{"Output modifiers", "Show only lines that match", "Show only lines that do not match", "Begin with the first line that matches", "Regular expression"}
+
+func show(syntax string, help ...string) (string, []string) {
+	return syntax + pipeSyntax, append(help, pipeHelp...)
+}
+
+// addrSyntax is SRC or DST for a family, captured under prefix p.
+func addrSyntax(f acl.Family, p string) (string, []string) {
+	a, pfx := "A.B.C.D", "A.B.C.D/LEN"
+	if f == acl.IPv6 {
+		a, pfx = "X:X::X:X", "X:X::X:X/LEN"
+	}
+	if f == acl.IPv6 {
+		return "(any$" + p + "any | host " + a + "$" + p + "host | " + pfx + "$" + p + "pfx)",
+			[]string{"Any address", "A single host", "Host address", "Network prefix"}
+	}
+	return "(any$" + p + "any | host " + a + "$" + p + "host | " + pfx + "$" + p + "pfx | " + a + "$" + p + "addr " + a + "$" + p + "wild)",
+		[]string{"Any address", "A single host", "Host address", "Network prefix", "Address", "Wildcard mask (bits set: any value)"}
+}
+
+func portSyntax(p string) (string, []string) {
+	return "[(eq|neq|lt|gt)$" + p + "op PORT$" + p + "lo | range$" + p + "op PORT$" + p + "lo PORT$" + p + "hi]",
+		[]string{"Port equal to", "Port not equal to", "Port less than", "Port greater than", "Port number or name (ssh, www, https, domain, ...)",
+			"Ports in a range", "First port", "Last port"}
+}
+
+// ruleSyntax is the rule body for a family: PROTO SRC [PORTS] DST [PORTS] FLAGS.
+func ruleSyntax(f acl.Family) (string, []string) {
+	src, srch := addrSyntax(f, "s")
+	dst, dsth := addrSyntax(f, "d")
+	sp, sph := portSyntax("sp")
+	dp, dph := portSyntax("dp")
+	flags := "{established | connlimit <1-65535>$limit | count | log}"
+	flagh := []string{"Match packets of connections this host initiated", "Limit concurrent connections per source address", "Maximum connections per source", "Count matches (always on)", "Log matches"}
+	anyProto := "ip"
+	if f == acl.IPv6 {
+		anyProto = "ipv6"
+	}
+	syn := "(permit|deny)$action ((tcp|udp)$proto " + src + " " + sp + " " + dst + " " + dp + " " + flags +
+		" | (" + anyProto + "|icmp|<0-255>)$proto " + src + " " + dst + " " + flags + ")"
+	h := []string{"Specify packets to forward", "Specify packets to reject", "Transmission Control Protocol", "User Datagram Protocol"}
+	h = append(h, srch...)
+	h = append(h, sph...)
+	h = append(h, dsth...)
+	h = append(h, dph...)
+	h = append(h, flagh...)
+	h = append(h, "Any "+f.Name()+" protocol", "Internet Control Message Protocol", "Protocol number")
+	h = append(h, srch...)
+	h = append(h, dsth...)
+	h = append(h, flagh...)
+	return syn, h
+}
+
+func init() {
+	var defs []*Def
+	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
+		defs = append(defs, &Def{Modes: modes, Syntax: syntax, Help: help, Build: build})
+	}
+	exec := []Mode{Exec}
+	kind := func(k Kind) func(*match) error {
+		return func(m *match) error { m.cmd.Kind = k; return nil }
+	}
+
+	// Exec mode.
+	add(exec, "configure [terminal]", []string{"Enter configuration mode", "Configure from the terminal"}, kind(Configure))
+	s, h := show("show running-config", "Show running system information", "Current operating configuration")
+	add(exec, s, h, buildShow(ShowRunning))
+	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name]", "Show running system information", "IPv4 information", "IPv6 information", "List access lists", "Access list name")
+	add(exec, s, h, buildShow(ShowACLs))
+	s, h = show("show interface management <0-255>$num", "Show running system information", "Interface status and configuration", "Management interface", "Management interface number")
+	add(exec, s, h, buildShow(ShowInterface))
+	add(exec, "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]", []string{"Reset functions", "IPv4", "IPv6", "Access list", "Clear access list counters", "Access list name"},
+		func(m *match) error {
+			m.cmd.Kind = ClearCounters
+			m.cmd.Name = m.get("name")
+			setFam(m)
+			return nil
+		})
+	add(exec, "write memory", []string{"Write running configuration to memory or terminal", "Write to startup-config"}, kind(WriteMemory))
+	add(exec, "copy running-config startup-config", []string{"Copy from one file to another", "Copy from current system configuration", "Copy to startup configuration"}, kind(WriteMemory))
+	add(exec, "exit", []string{"Exit from the EXEC"}, kind(Exit))
+
+	// Every config mode.
+	add(configModes, "end", []string{"Exit to EXEC mode"}, kind(End))
+	add(configModes, "exit", []string{"Exit from the current mode"}, kind(Exit))
+	add(configModes, "do LINE$cmd", []string{"Run an exec command", "Exec command"}, buildDo)
+
+	// Config mode.
+	cfg := []Mode{Config}
+	add(cfg, "(ip$fam access-list extended WORD$name | ipv6$fam access-list extended WORD$name)",
+		[]string{"Internet Protocol (IP)", "Configure an access list", "Extended access list", "Access list name",
+			"Internet Protocol version 6 (IPv6)", "Configure an access list", "Extended access list", "Access list name"},
+		buildACL(EnterACL))
+	add(cfg, "no (ip$fam access-list extended WORD$name | ipv6$fam access-list extended WORD$name)",
+		[]string{"Negate a command or set its defaults", "Internet Protocol (IP)", "Delete an access list", "Extended access list", "Access list name",
+			"Internet Protocol version 6 (IPv6)", "Delete an access list", "Extended access list", "Access list name"},
+		buildACL(DeleteACL))
+	add(cfg, "interface management <0-255>$num", []string{"Select an interface to configure", "Management interface", "Management interface number"},
+		func(m *match) error {
+			m.cmd.Kind = EnterInterface
+			m.cmd.Num, _ = strconv.Atoi(m.get("num"))
+			return nil
+		})
+
+	// Access list modes.
+	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
+		md := []Mode{IPACL}
+		if f == acl.IPv6 {
+			md = []Mode{IP6ACL}
+		}
+		rs, rh := ruleSyntax(f)
+		seqh := []string{"Sequence number", "Sequence number"}
+		add(md, "[seq <1-65535>$seqn] "+rs, append(seqh, rh...), buildRule(AddRule))
+		add(md, "[seq <1-65535>$seqn] remark LINE$text", append(seqh, "Access list entry comment", "Comment, up to 255 characters"), buildRemark(AddRule))
+		add(md, "no seq <1-65535>$seqn", []string{"Negate a command or set its defaults", "Sequence number", "Sequence number to delete"},
+			func(m *match) error {
+				n, _ := strconv.Atoi(m.get("seqn"))
+				m.cmd.Kind, m.cmd.Seq = DeleteSeq, acl.Seq(n)
+				return nil
+			})
+		add(md, "no seq <1-65535>$seqn "+rs, append([]string{"Negate a command or set its defaults"}, append(seqh, rh...)...), buildRule(DeleteRule))
+		add(md, "no "+rs, append([]string{"Negate a command or set its defaults"}, rh...), buildRule(DeleteRule))
+		add(md, "no [seq <1-65535>$seqn] remark LINE$text", append([]string{"Negate a command or set its defaults"}, append(seqh, "Access list entry comment", "Comment text")...), buildRemark(DeleteRule))
+		add(md, "resequence [<1-65535>$start [<1-65535>$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
+			func(m *match) error {
+				m.cmd.Kind, m.cmd.Start, m.cmd.Step = Resequence, 10, 10
+				if v := m.get("start"); v != "" {
+					n, _ := strconv.Atoi(v)
+					m.cmd.Start = acl.Seq(n)
+				}
+				if v := m.get("step"); v != "" {
+					n, _ := strconv.Atoi(v)
+					m.cmd.Step = acl.Seq(n)
+				}
+				return nil
+			})
+	}
+
+	// Interface mode.
+	ifm := []Mode{Interface}
+	grpHelp := []string{"Internet Protocol (IP)", "Apply an IPv4 access list", "Access list name", "Inbound packets",
+		"Internet Protocol version 6 (IPv6)", "Apply an IPv6 access list", "Access list name", "Inbound packets"}
+	add(ifm, "(ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)", grpHelp, buildBind(BindACL))
+	add(ifm, "no (ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)", append([]string{"Negate a command or set its defaults"}, grpHelp...), buildBind(UnbindACL))
+
+	register(defs)
+}
+
+func setFam(m *match) {
+	switch m.get("fam") {
+	case "ip":
+		m.cmd.Family, m.cmd.FamilyGiven = acl.IPv4, true
+	case "ipv6":
+		m.cmd.Family, m.cmd.FamilyGiven = acl.IPv6, true
+	}
+}
+
+func buildShow(k Kind) func(*match) error {
+	return func(m *match) error {
+		m.cmd.Kind = k
+		m.cmd.Name = m.get("name")
+		m.cmd.Num, _ = strconv.Atoi(m.get("num"))
+		setFam(m)
+		if m.has("pipeop") {
+			m.cmd.Pipe = Pipe{Op: m.get("pipeop"), RE: m.get("re")}
+		}
+		return nil
+	}
+}
+
+func buildDo(m *match) error {
+	c := m.caps["cmd"][0]
+	off := m.toks[c.idx].Off
+	sub, err := Parse(Exec, c.val)
+	if err != nil {
+		if pe, ok := err.(*ParseError); ok {
+			pe.Line, pe.Off, pe.End = m.line, pe.Off+off, pe.End+off
+		}
+		return err
+	}
+	switch sub.Kind {
+	case Configure, Exit:
+		return &ParseError{Kind: Invalid, Line: m.line, Off: off, End: len(m.line), Msg: "not available with do"}
+	}
+	m.cmd.Kind, m.cmd.Sub, m.cmd.SubOff = Do, &sub, off
+	return nil
+}
+
+func buildACL(k Kind) func(*match) error {
+	return func(m *match) error {
+		m.cmd.Kind = k
+		setFam(m)
+		m.cmd.Name = m.get("name")
+		if err := acl.ValidName(m.cmd.Name); err != nil {
+			return m.errAt("name", "%v", err)
+		}
+		return nil
+	}
+}
+
+func buildBind(k Kind) func(*match) error {
+	return func(m *match) error {
+		m.cmd.Kind = k
+		setFam(m)
+		m.cmd.Name = m.get("name")
+		return nil
+	}
+}
+
+func seqOf(m *match) acl.Seq {
+	n, _ := strconv.Atoi(m.get("seqn"))
+	return acl.Seq(n)
+}
+
+func buildRemark(k Kind) func(*match) error {
+	return func(m *match) error {
+		m.cmd.Kind = k
+		m.cmd.Family = m.mode.Family()
+		m.cmd.Rule = acl.Rule{Seq: seqOf(m), Remark: m.get("text")}
+		if len(m.cmd.Rule.Remark) > 255 {
+			return m.errAt("text", "remark longer than 255 characters")
+		}
+		return nil
+	}
+}
+
+func buildRule(k Kind) func(*match) error {
+	return func(m *match) error {
+		f := m.mode.Family()
+		m.cmd.Kind, m.cmd.Family = k, f
+		r := acl.Rule{Seq: seqOf(m)}
+		if m.get("action") == "deny" {
+			r.Action = acl.Deny
+		}
+		proto := m.get("proto")
+		if p, ok := acl.ProtoKeyword(proto, f); ok {
+			r.Proto = p
+		} else {
+			n, _ := strconv.Atoi(proto)
+			r.Proto = acl.ProtoNum(uint8(n))
+		}
+		var err error
+		if r.Src, err = addrOf(m, f, "s"); err != nil {
+			return err
+		}
+		if r.Dst, err = addrOf(m, f, "d"); err != nil {
+			return err
+		}
+		if r.SrcPort, err = portsOf(m, "sp"); err != nil {
+			return err
+		}
+		if r.DstPort, err = portsOf(m, "dp"); err != nil {
+			return err
+		}
+		for _, flag := range []string{"established", "connlimit", "count", "log"} {
+			if c := m.caps[flag]; len(c) > 1 {
+				return m.errAtIdx(c[1].idx, "%s given twice", flag)
+			}
+		}
+		r.Established = m.has("established")
+		r.Log = m.has("log")
+		if v := m.get("limit"); v != "" {
+			n, _ := strconv.Atoi(v)
+			r.ConnLimit = acl.ConnLimit(n)
+		}
+		m.cmd.Rule = r
+		return nil
+	}
+}
+
+func (m *match) errAtIdx(idx int, format string, args ...any) error {
+	t := m.toks[idx]
+	pe := m.errAt("", format, args...).(*ParseError)
+	pe.Off, pe.End = t.Off, t.Off+len(t.Text)
+	return pe
+}
+
+func addrOf(m *match, f acl.Family, p string) (acl.Address, error) {
+	parseAddr := func(name string) (netip.Addr, error) {
+		s := m.get(name)
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return a, m.errAt(name, "%s is not a valid %s address", s, f.Name())
+		}
+		if (f == acl.IPv4) != a.Is4() {
+			return a, m.errAt(name, "%s is not an %s address; this is an %s access list", s, f.Name(), f.Name())
+		}
+		return a, nil
+	}
+	switch {
+	case m.has(p + "host"):
+		a, err := parseAddr(p + "host")
+		return acl.HostAddr(a), err
+	case m.has(p + "pfx"):
+		s := m.get(p + "pfx")
+		as, _, _ := strings.Cut(s, "/")
+		if _, err := parseAddr(p + "pfx"); err != nil && as != "" {
+			if _, e2 := netip.ParseAddr(as); e2 != nil || (f == acl.IPv4) != strings.Contains(as, ".") {
+				return acl.Address{}, m.errAt(p+"pfx", "%s is not a valid %s prefix", s, f.Name())
+			}
+		}
+		a, err := acl.ParsePrefix(s)
+		if err != nil {
+			return a, m.errAt(p+"pfx", "%v", err)
+		}
+		if af, ok := a.Family(); ok && af != f {
+			return a, m.errAt(p+"pfx", "%s is not an %s prefix; this is an %s access list", s, f.Name(), f.Name())
+		}
+		return a, nil
+	case m.has(p + "addr"):
+		if _, err := parseAddr(p + "addr"); err != nil {
+			return acl.Address{}, err
+		}
+		a, err := acl.ParseWildcard(m.get(p+"addr"), m.get(p+"wild"))
+		if err != nil {
+			return a, m.errAt(p+"wild", "%v", err)
+		}
+		return a, nil
+	}
+	return acl.AnyAddr, nil
+}
+
+func portsOf(m *match, p string) (acl.PortMatch, error) {
+	if !m.has(p + "op") {
+		return acl.PortMatch{}, nil
+	}
+	op, _ := acl.ParsePortOp(m.get(p + "op"))
+	lo, err := acl.ParsePort(m.get(p + "lo"))
+	if err != nil {
+		return acl.PortMatch{}, m.errAt(p+"lo", "%v", err)
+	}
+	pm := acl.PortMatch{Op: op, Lo: lo}
+	if op == acl.PortRange {
+		if pm.Hi, err = acl.ParsePort(m.get(p + "hi")); err != nil {
+			return pm, m.errAt(p+"hi", "%v", err)
+		}
+	}
+	if err := pm.Validate(); err != nil {
+		return pm, m.errAt(p+"lo", "%v", err)
+	}
+	return pm, nil
+}

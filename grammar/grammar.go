@@ -1,0 +1,342 @@
+// Package grammar parses aclsh command lines into typed commands. One definition per
+// command (syntax plus a help string per token) drives parsing, abbreviation, `?`
+// help and Tab completion. It does no I/O.
+package grammar
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// Mode is a CLI mode. The zero value is Exec.
+type Mode uint8
+
+const (
+	Exec      Mode = iota // HOST#
+	Config                // HOST(config)#
+	IPACL                 // HOST(conf-ipacl-ext)#
+	IP6ACL                // HOST(conf-ip6acl-ext)#
+	Interface             // HOST(config-Management-0)#
+	numModes
+)
+
+// Prompt returns the prompt for the mode on host.
+func (m Mode) Prompt(host string) string {
+	switch m {
+	case Config:
+		return host + "(config)# "
+	case IPACL:
+		return host + "(conf-ipacl-ext)# "
+	case IP6ACL:
+		return host + "(conf-ip6acl-ext)# "
+	case Interface:
+		return host + "(config-Management-0)# "
+	}
+	return host + "# "
+}
+
+// Parent returns the mode a command falls back to when the mode does not know it,
+// and false for Config and Exec.
+func (m Mode) Parent() (Mode, bool) {
+	switch m {
+	case IPACL, IP6ACL, Interface:
+		return Config, true
+	}
+	return Exec, false
+}
+
+// Family returns the family of an access list mode.
+func (m Mode) Family() acl.Family {
+	if m == IP6ACL {
+		return acl.IPv6
+	}
+	return acl.IPv4
+}
+
+// Kind says what a command does.
+type Kind uint8
+
+const (
+	KindNone          Kind = iota
+	Configure              // configure terminal
+	Exit                   // exit
+	End                    // end
+	Do                     // do CMD; Command.Sub holds CMD
+	ShowRunning            // show running-config
+	ShowACLs               // show [ip|ipv6] access-lists [NAME]
+	ShowInterface          // show interface management 0
+	ClearCounters          // clear access-list counters [NAME]
+	WriteMemory            // write memory, copy running-config startup-config
+	EnterACL               // ip|ipv6 access-list extended NAME
+	DeleteACL              // no ip|ipv6 access-list extended NAME
+	EnterInterface         // interface management N
+	AddRule                // [seq N] permit|deny ... ; remark TEXT
+	DeleteRule             // no <rule as written>; no remark TEXT
+	DeleteSeq              // no seq N
+	Resequence             // resequence [START [STEP]]
+	BindACL                // ip|ipv6 access-group NAME in
+	UnbindACL              // no ip|ipv6 access-group NAME in
+)
+
+// Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.
+type Pipe struct {
+	Op string // "", "include", "exclude" or "begin"
+	RE string
+}
+
+// Command is a parsed line.
+type Command struct {
+	Kind   Kind
+	Mode   Mode // the mode the command belongs to (after falling back to a parent)
+	Name   string
+	Family acl.Family
+	// FamilyGiven is set when a show or clear command named ip or ipv6.
+	FamilyGiven bool
+	Rule        acl.Rule
+	Seq         acl.Seq
+	Start, Step acl.Seq
+	Num         int // interface number
+	Pipe        Pipe
+	Sub         *Command // for Do
+	SubOff      int      // byte offset of Sub's line within this line
+}
+
+// ErrKind classifies a ParseError.
+type ErrKind uint8
+
+const (
+	Invalid ErrKind = iota
+	Incomplete
+	Ambiguous
+)
+
+// ParseError says where and why a line did not parse.
+type ParseError struct {
+	Kind     ErrKind
+	Line     string
+	Off, End int    // byte offsets of the offending token
+	Msg      string // detail, for invalid values
+}
+
+func (e *ParseError) Error() string {
+	switch e.Kind {
+	case Incomplete:
+		return "% Incomplete command."
+	case Ambiguous:
+		return fmt.Sprintf("%% Ambiguous command:  %q", e.Line[:e.End])
+	}
+	if e.Msg != "" {
+		return "% Invalid input detected at '^' marker: " + e.Msg
+	}
+	return "% Invalid input detected at '^' marker."
+}
+
+// HasCaret reports whether the error is shown with a caret under the line.
+func (e *ParseError) HasCaret() bool { return e.Kind == Invalid }
+
+// Def is one command definition.
+type Def struct {
+	Modes  []Mode
+	Syntax string
+	Help   []string
+	Build  func(m *match) error
+}
+
+var roots [numModes]*state
+
+// Register adds definitions to their modes; it panics on a bad definition, which the
+// package tests catch.
+func register(defs []*Def) {
+	for _, d := range defs {
+		s, e, err := compile(d.Syntax, d.Help)
+		if err != nil {
+			panic(err)
+		}
+		e.out = append(e.out, &state{def: d})
+		for _, m := range d.Modes {
+			if roots[m] == nil {
+				roots[m] = &state{}
+			}
+			roots[m].out = append(roots[m].out, s)
+		}
+	}
+}
+
+// match is what a builder reads: the captured tokens of the path that accepted.
+type match struct {
+	cmd  *Command
+	mode Mode
+	line string
+	toks []Token
+	caps map[string][]capture
+}
+
+func (m *match) has(name string) bool { return len(m.caps[name]) > 0 }
+func (m *match) get(name string) string {
+	if c := m.caps[name]; len(c) > 0 {
+		return c[0].val
+	}
+	return ""
+}
+
+// errAt reports a value error at the token captured as name.
+func (m *match) errAt(name string, format string, args ...any) error {
+	c := m.caps[name]
+	off, end := 0, len(m.line)
+	if len(c) > 0 {
+		off = m.toks[c[0].idx].Off
+		end = off + len(m.toks[c[0].idx].Text)
+	}
+	return &ParseError{Kind: Invalid, Line: m.line, Off: off, End: end, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Parse parses line in mode. A command the mode does not know but a parent mode does
+// is parsed there, and Command.Mode says which. Blank lines and comments (`!`) give
+// a Command of KindNone.
+func Parse(mode Mode, line string) (Command, error) {
+	toks := Tokenize(line)
+	if len(toks) == 0 || strings.HasPrefix(toks[0].Text, "!") {
+		return Command{Mode: mode}, nil
+	}
+	var first error
+	for md, ok := mode, true; ok; md, ok = md.Parent() {
+		cmd, err := parseIn(md, line, toks)
+		if err == nil {
+			return cmd, nil
+		}
+		// Report the error of the mode that got furthest; the own mode on a tie.
+		pe, isPE := err.(*ParseError)
+		if fpe, ok := first.(*ParseError); first == nil || ok && isPE && pe.Off > fpe.Off {
+			first = err
+		}
+	}
+	return Command{}, first
+}
+
+func parseIn(mode Mode, line string, toks []Token) (Command, error) {
+	cur, perr := run(roots[mode], line, toks)
+	if perr != nil {
+		return Command{}, perr
+	}
+	for _, th := range cur {
+		if th.st.def == nil {
+			continue
+		}
+		m := &match{cmd: &Command{Mode: mode}, mode: mode, line: line, toks: toks, caps: map[string][]capture{}}
+		var list []capture
+		for c := th.caps; c != nil; c = c.prev {
+			list = append(list, *c)
+		}
+		for i := len(list) - 1; i >= 0; i-- {
+			c := list[i]
+			name := c.tok.capture
+			if name == "" && c.tok.kind == kwToken {
+				name = c.tok.word
+			}
+			if name != "" {
+				m.caps[name] = append(m.caps[name], c)
+			}
+		}
+		if err := th.st.def.Build(m); err != nil {
+			return Command{}, err
+		}
+		return *m.cmd, nil
+	}
+	end := len(line)
+	return Command{}, &ParseError{Kind: Incomplete, Line: line, Off: end, End: end}
+}
+
+// Help lists what may come next after line in mode, as `?` shows it: after a space,
+// every possible next word; inside a word, the keywords it abbreviates.
+func Help(mode Mode, line string) ([]Candidate, error) {
+	if sub, ok := doRest(mode, line); ok {
+		return Help(Exec, sub)
+	}
+	toks := Tokenize(line)
+	partial := ""
+	if n := len(toks); n > 0 && !endsInSpace(line) {
+		partial = strings.ToLower(toks[n-1].Text)
+		toks = toks[:n-1]
+	}
+	cur, perr := run(roots[mode], line, toks)
+	if perr != nil {
+		return nil, perr
+	}
+	all := candidates(cur)
+	if partial == "" {
+		return all, nil
+	}
+	var out []Candidate
+	for _, c := range all {
+		if !c.Var && strings.HasPrefix(c.Word, partial) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		t := Token{partial, len(line) - len(partial)}
+		return nil, invalidAt(nil, line, t)
+	}
+	return out, nil
+}
+
+// Complete returns the words that may complete the last, partly typed word of line
+// (keywords, and names from names() where an access list name may stand).
+func Complete(mode Mode, line string, names func() []string) []string {
+	if sub, ok := doRest(mode, line); ok {
+		return Complete(Exec, sub, names)
+	}
+	toks := Tokenize(line)
+	partial := ""
+	if n := len(toks); n > 0 && !endsInSpace(line) {
+		partial = toks[n-1].Text
+		toks = toks[:n-1]
+	}
+	cur, perr := run(roots[mode], line, toks)
+	if perr != nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	lp := strings.ToLower(partial)
+	for _, c := range candidates(cur) {
+		switch {
+		case !c.Var && c.Word != "<cr>" && strings.HasPrefix(c.Word, lp):
+			if !seen[c.Word] {
+				seen[c.Word] = true
+				out = append(out, c.Word)
+			}
+		case c.kind == varWord && names != nil:
+			for _, n := range names() {
+				if strings.HasPrefix(n, partial) && !seen[n] {
+					seen[n] = true
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func endsInSpace(s string) bool {
+	return s == "" || strings.HasSuffix(s, " ") || strings.HasSuffix(s, "\t")
+}
+
+// doRest returns the exec line after `do ` when line is a do command in a config mode.
+func doRest(mode Mode, line string) (string, bool) {
+	if mode == Exec {
+		return "", false
+	}
+	toks := Tokenize(line)
+	if len(toks) < 2 && !(len(toks) == 1 && endsInSpace(line)) {
+		return "", false
+	}
+	if strings.ToLower(toks[0].Text) != "do" {
+		return "", false
+	}
+	if len(toks) == 1 {
+		return "", true
+	}
+	return line[toks[1].Off:], true
+}

@@ -1,0 +1,112 @@
+package grammar
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// varKind is the type of a variable token.
+type varKind uint8
+
+const (
+	kwToken   varKind = iota // a keyword
+	varWord                  // WORD: an access list name or other word
+	varRange                 // <lo-hi>
+	varAddr4                 // A.B.C.D
+	varPrefix4               // A.B.C.D/LEN
+	varAddr6                 // X:X::X:X
+	varPrefix6               // X:X::X:X/LEN
+	varPort                  // PORT: number or name
+	varLine                  // LINE: the rest of the line, as typed
+	varPipe                  // PIPE: the literal |
+)
+
+var varKinds = map[string]varKind{
+	"WORD": varWord, "A.B.C.D": varAddr4, "A.B.C.D/LEN": varPrefix4,
+	"X:X::X:X": varAddr6, "X:X::X:X/LEN": varPrefix6, "PORT": varPort, "LINE": varLine,
+	"PIPE": varPipe,
+}
+
+// token is one element of a command definition.
+type token struct {
+	kind    varKind
+	word    string // keyword, or the display form of a variable
+	lo, hi  int    // for varRange
+	help    string
+	capture string
+}
+
+func newToken(w string) (*token, error) {
+	if k, ok := varKinds[w]; ok {
+		if k == varPipe {
+			return &token{kind: k, word: "|"}, nil
+		}
+		return &token{kind: k, word: w}, nil
+	}
+	if strings.HasPrefix(w, "<") {
+		var lo, hi int
+		if _, err := fmt.Sscanf(w, "<%d-%d>", &lo, &hi); err != nil || lo > hi {
+			return &token{}, fmt.Errorf("bad range %s", w)
+		}
+		return &token{kind: varRange, word: w, lo: lo, hi: hi}, nil
+	}
+	if w != strings.ToLower(w) {
+		return &token{}, fmt.Errorf("unknown variable %s", w)
+	}
+	return &token{kind: kwToken, word: w}, nil
+}
+
+// looksLikeAddr reports whether s is meant as an address: it has a '.' or ':' and
+// only address characters. The builder validates it, so that a bad address gets a
+// precise error rather than a bare caret.
+func looksLikeAddr(s string, v6 bool) bool {
+	if !v6 {
+		return strings.Contains(s, ".") && strings.Trim(s, "0123456789.") == ""
+	}
+	return strings.Contains(s, ":") && strings.Trim(s, "0123456789abcdefABCDEF.:") == ""
+}
+
+// matchVar reports whether a variable token accepts s.
+func (t *token) matchVar(s string) bool {
+	switch t.kind {
+	case varWord:
+		return s != "|"
+	case varRange:
+		n, err := strconv.Atoi(s)
+		return err == nil && n >= t.lo && n <= t.hi
+	case varAddr4, varAddr6:
+		return looksLikeAddr(s, t.kind == varAddr6)
+	case varPrefix4, varPrefix6:
+		a, l, ok := strings.Cut(s, "/")
+		return ok && looksLikeAddr(a, t.kind == varPrefix6) && isDigits(l)
+	case varPort:
+		return s != "|" // names and numbers are checked by the builder
+	case varLine:
+		return true
+	case varPipe:
+		return s == "|"
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// display is how the token is listed by `?`.
+func (t *token) display() string {
+	if t.kind == varPort {
+		return "<0-65535>"
+	}
+	return t.word
+}
+
