@@ -59,25 +59,25 @@ func (m Mode) Family() acl.Family {
 type Kind uint8
 
 const (
-	KindNone          Kind = iota
-	Configure              // configure terminal
-	Exit                   // exit
-	End                    // end
-	Do                     // do CMD; Command.Sub holds CMD
-	ShowRunning            // show running-config
-	ShowACLs               // show [ip|ipv6] access-lists [NAME]
-	ShowInterface          // show interface management 0
-	ClearCounters          // clear access-list counters [NAME]
-	WriteMemory            // write memory, copy running-config startup-config
-	EnterACL               // ip|ipv6 access-list extended NAME
-	DeleteACL              // no ip|ipv6 access-list extended NAME
-	EnterInterface         // interface management N
-	AddRule                // [seq N] permit|deny ... ; remark TEXT
-	DeleteRule             // no <rule as written>; no remark TEXT
-	DeleteSeq              // no seq N
-	Resequence             // resequence [START [STEP]]
-	BindACL                // ip|ipv6 access-group NAME in
-	UnbindACL              // no ip|ipv6 access-group NAME in
+	KindNone       Kind = iota
+	Configure           // configure terminal
+	Exit                // exit
+	End                 // end
+	Do                  // do CMD; Command.Sub holds CMD
+	ShowRunning         // show running-config
+	ShowACLs            // show [ip|ipv6] access-lists [NAME]
+	ShowInterface       // show interface management 0
+	ClearCounters       // clear access-list counters [NAME]
+	WriteMemory         // write memory, copy running-config startup-config
+	EnterACL            // ip|ipv6 access-list extended NAME
+	DeleteACL           // no ip|ipv6 access-list extended NAME
+	EnterInterface      // interface management N
+	AddRule             // [seq N] permit|deny ... ; remark TEXT
+	DeleteRule          // no <rule as written>; no remark TEXT
+	DeleteSeq           // no seq N
+	Resequence          // resequence [START [STEP]]
+	BindACL             // ip|ipv6 access-group NAME in
+	UnbindACL           // no ip|ipv6 access-group NAME in
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.

@@ -10,16 +10,16 @@ import (
 type varKind uint8
 
 const (
-	kwToken   varKind = iota // a keyword
-	varWord                  // WORD: an access list name or other word
-	varRange                 // <lo-hi>
-	varAddr4                 // A.B.C.D
-	varPrefix4               // A.B.C.D/LEN
-	varAddr6                 // X:X::X:X
-	varPrefix6               // X:X::X:X/LEN
-	varPort                  // PORT: number or name
-	varLine                  // LINE: the rest of the line, as typed
-	varPipe                  // PIPE: the literal |
+	kwToken    varKind = iota // a keyword
+	varWord                   // WORD: an access list name or other word
+	varRange                  // <lo-hi>
+	varAddr4                  // A.B.C.D
+	varPrefix4                // A.B.C.D/LEN
+	varAddr6                  // X:X::X:X
+	varPrefix6                // X:X::X:X/LEN
+	varPort                   // PORT: number or name
+	varLine                   // LINE: the rest of the line, as typed
+	varPipe                   // PIPE: the literal |
 )
 
 var varKinds = map[string]varKind{
@@ -109,4 +109,3 @@ func (t *token) display() string {
 	}
 	return t.word
 }
-

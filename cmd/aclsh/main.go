@@ -1,0 +1,136 @@
+// Command aclsh is a switch-style shell for management-plane access lists on Linux.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/aclsh/aclsh/shell"
+)
+
+const usage = `Usage: aclsh [flags]
+
+A switch-style CLI (conf t, ip access-list extended NAME, permit/deny ... connlimit N,
+interface management 0, ip access-group NAME in, show access-lists) for the host's
+management-plane access lists.
+
+On a terminal aclsh is an interactive shell. When standard input is not a terminal,
+or with -f or -c, lines are read as a script starting in exec mode: validated whole
+and committed once at the end; if any line fails nothing is applied.
+
+Flags:
+  -f FILE             run FILE as a script
+  -c CMD              run CMD as a script line (repeatable, in order)
+  --check             validate the script (file, -c or stdin) and apply nothing
+  --state-dir DIR     where the running-config lives (default /var/lib/aclsh)
+  --hostname NAME     host name shown in prompts (default: the system host name)
+  --mgmt-if IFNAME    the Linux interface that "interface management 0" names
+                      (also ACLSH_MGMT_IF)
+  -h, --help          show this help
+
+Exit status: 0 success, 1 a command failed, 2 bad usage.
+`
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, "; ") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("aclsh", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		file, stateDir, host, mgmtIf string
+		check                        bool
+		cmds                         multi
+	)
+	fs.StringVar(&file, "f", "", "")
+	fs.Var(&cmds, "c", "")
+	fs.BoolVar(&check, "check", false, "")
+	fs.StringVar(&stateDir, "state-dir", "/var/lib/aclsh", "")
+	fs.StringVar(&host, "hostname", "", "")
+	fs.StringVar(&mgmtIf, "mgmt-if", os.Getenv("ACLSH_MGMT_IF"), "")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "aclsh: %v\n%s", err, usage)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "aclsh: unexpected argument %q (use -c CMD or -f FILE)\n", fs.Arg(0))
+		return 2
+	}
+	if file != "" && len(cmds) > 0 {
+		fmt.Fprintln(stderr, "aclsh: -f and -c cannot be used together")
+		return 2
+	}
+	if host == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "aclsh"
+		}
+		host, _, _ = strings.Cut(h, ".")
+	}
+	tty := term.IsTerminal(int(stdin.Fd()))
+	interactive := tty && file == "" && len(cmds) == 0
+	if check && interactive {
+		fmt.Fprintln(stderr, "aclsh: --check needs a script: -f FILE, -c CMD or standard input")
+		return 2
+	}
+
+	store := &shell.Store{Dir: stateDir}
+	sh, err := shell.New(shell.Options{
+		Host: host, Store: store, Out: stdout, Err: stderr,
+		Interactive: interactive, CheckOnly: check,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "aclsh: %v\n", err)
+		return 1
+	}
+
+	// A dropped connection (SIGHUP) or a kill ends the process between commits, never
+	// inside one: the running-config file and the kernel stay in step.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM)
+	if !interactive {
+		signal.Notify(sigs, syscall.SIGINT)
+	}
+	go func() {
+		sig := <-sigs
+		store.Wait()
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
+
+	switch {
+	case interactive:
+		hist := ""
+		if home, err := os.UserHomeDir(); err == nil {
+			hist = filepath.Join(home, ".aclsh_history")
+		}
+		return sh.RunInteractive(shell.TermOptions{Stdin: stdin, Stdout: stdout, HistoryFile: hist})
+	case file != "":
+		f, err := os.Open(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "aclsh: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		return sh.RunScript(f, file)
+	case len(cmds) > 0:
+		return sh.RunScript(strings.NewReader(strings.Join(cmds, "\n")+"\n"), "-c")
+	default:
+		return sh.RunScript(stdin, "line")
+	}
+}

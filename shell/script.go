@@ -1,0 +1,44 @@
+package shell
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// RunScript runs lines from r as a script starting in exec mode: no prompts, show
+// output to Options.Out, errors to Options.Err as `NAME:N: line`, a caret and the
+// message. The script is validated whole and committed once at its end; if any line
+// failed nothing is applied. It returns the exit status: 0 or 1.
+func (s *Shell) RunScript(r io.Reader, name string) int {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if err := s.Run(line); err != nil {
+			s.Fail()
+			prefix := fmt.Sprintf("%s:%d: ", name, n)
+			fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, line)
+			PrintError(s.opt.Err, len(prefix), err)
+		}
+		if s.Done() {
+			break
+		}
+	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintf(s.opt.Err, "%% Error: %s: reading line %d: %v\n", name, n+1, err)
+		s.Fail()
+	}
+	if s.Failed() > 0 {
+		fmt.Fprintf(s.opt.Err, "%% %d line(s) failed; nothing was applied\n", s.Failed())
+		return 1
+	}
+	if err := s.Commit(); err != nil {
+		fmt.Fprintf(s.opt.Err, "%% Error: %v; nothing was applied\n", err)
+		return 1
+	}
+	return 0
+}
