@@ -342,6 +342,13 @@ func PortNames() map[string]uint16 { return portNames }
 
 // ParsePort parses a port number 0-65535 or a name such as ssh or www.
 func ParsePort(s string) (uint16, error) {
+	if isDigitString(s) {
+		n, err := strconv.ParseUint(s, 10, 16)
+		if err != nil {
+			return 0, errf(ErrInvalid, "%q is not a port number (0-65535) or name", s)
+		}
+		return uint16(n), nil
+	}
 	ls := strings.ToLower(s)
 	if n, ok := portNames[ls]; ok {
 		return n, nil

@@ -11,7 +11,11 @@ type state struct {
 	tok *token
 	out []*state
 	def *Def
+	id  int // index for visited marks, set by register
 }
+
+// numStates counts the states of all modes; ids are 0..numStates-1.
+var numStates int
 
 // Token is a word of an input line and its byte offset.
 type Token struct {
@@ -63,17 +67,27 @@ type thread struct {
 	caps *capture
 }
 
+// marks records which states a closure visited: a state is visited in the current
+// closure when its mark equals gen.
+type marks struct {
+	m   []uint32
+	gen uint32
+}
+
 // closure expands threads through epsilon states, keeping the first thread to reach
 // each state (definition order is priority order).
-func closure(ts []thread) []thread {
-	seen := map[*state]bool{}
+func (v *marks) closure(ts []thread) []thread {
+	if v.m == nil {
+		v.m = make([]uint32, numStates)
+	}
+	v.gen++
 	var out []thread
 	var add func(t thread)
 	add = func(t thread) {
-		if seen[t.st] {
+		if v.m[t.st.id] == v.gen {
 			return
 		}
-		seen[t.st] = true
+		v.m[t.st.id] = v.gen
 		if t.st.tok != nil || t.st.def != nil {
 			out = append(out, t)
 		}
@@ -93,7 +107,8 @@ func closure(ts []thread) []thread {
 // last token (before closure is applied to their successors) or the error at the
 // first token that cannot be matched.
 func run(start *state, line string, toks []Token) ([]thread, *ParseError) {
-	cur := closure([]thread{{st: start}})
+	var v marks
+	cur := v.closure([]thread{{st: start}})
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		lower := strings.ToLower(t.Text)
@@ -137,7 +152,7 @@ func run(start *state, line string, toks []Token) ([]thread, *ParseError) {
 					next = append(next, thread{o, c})
 				}
 			}
-			return closure(next), nil
+			return v.closure(next), nil
 		default:
 			return nil, invalidAt(cur, line, t)
 		}
@@ -152,7 +167,7 @@ func run(start *state, line string, toks []Token) ([]thread, *ParseError) {
 				next = append(next, thread{o, c})
 			}
 		}
-		cur = closure(next)
+		cur = v.closure(next)
 	}
 	return cur, nil
 }

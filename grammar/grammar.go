@@ -155,9 +155,11 @@ func register(defs []*Def) {
 			panic(err)
 		}
 		e.out = append(e.out, &state{def: d})
+		walk(s, nil, func(x *state) { x.id = numStates; numStates++ })
 		for _, m := range d.Modes {
 			if roots[m] == nil {
-				roots[m] = &state{}
+				roots[m] = &state{id: numStates}
+				numStates++
 			}
 			roots[m].out = append(roots[m].out, s)
 		}

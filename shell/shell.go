@@ -37,12 +37,12 @@ type Options struct {
 // Shell is one CLI session. It is not safe for concurrent use.
 type Shell struct {
 	opt  Options
-	t    txn          // mode, current access list, candidate config
-	ops  []op         // a script's changes, committed at its end
-	save bool         // a script asked for write memory
-	quit bool         // exit from exec
-	errs int          // lines that failed
-	base *acl.Config  // the config a script started from
+	t    txn         // mode, current access list, candidate config
+	ops  []op        // a script's changes, committed at its end
+	save bool        // a script asked for write memory
+	quit bool        // exit from exec
+	errs int         // lines that failed
+	base *acl.Config // the config a script started from
 }
 
 // New returns a shell in exec mode.

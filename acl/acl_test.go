@@ -1,0 +1,150 @@
+package acl
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParsePrefix(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"10.0.0.0/8", "10.0.0.0/8", ""},
+		{"10.0.0.1/8", "", "10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?"},
+		{"10.0.0.1/32", "host 10.0.0.1", ""},
+		{"0.0.0.0/0", "any", ""},
+		{"2001:db8::/32", "2001:db8::/32", ""},
+		{"2001:db8::1/128", "host 2001:db8::1", ""},
+		{"2001:db8::1/64", "", "2001:db8::1/64 has host bits set; did you mean 2001:db8::/64?"},
+		{"10.0.0.0/33", "", `"10.0.0.0/33" is not an address prefix`},
+	} {
+		a, err := ParsePrefix(tc.in)
+		if tc.err != "" {
+			require.EqualError(t, err, tc.err, "ParsePrefix(%q)", tc.in)
+			assert.True(t, errors.Is(err, ErrInvalid))
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, a.String(), "ParsePrefix(%q)", tc.in)
+	}
+}
+
+func TestParseWildcard(t *testing.T) {
+	for _, tc := range []struct{ a, w, want, err string }{
+		{"10.0.0.0", "0.0.0.255", "10.0.0.0/24", ""},
+		{"10.0.0.0", "0.255.255.255", "10.0.0.0/8", ""},
+		{"10.0.0.5", "0.0.0.0", "host 10.0.0.5", ""},
+		{"0.0.0.0", "255.255.255.255", "any", ""},
+		{"10.0.0.0", "0.255.0.255", "10.0.0.0 0.255.0.255", ""},
+		{"10.0.0.1", "0.0.0.255", "", "10.0.0.1 has bits set under wildcard 0.0.0.255; did you mean 10.0.0.0 0.0.0.255?"},
+	} {
+		a, err := ParseWildcard(tc.a, tc.w)
+		if tc.err != "" {
+			require.EqualError(t, err, tc.err)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, a.String(), "ParseWildcard(%q, %q)", tc.a, tc.w)
+	}
+}
+
+func TestAddressContains(t *testing.T) {
+	w, err := ParseWildcard("10.0.0.1", "0.255.0.254")
+	require.NoError(t, err)
+	ip := netip.MustParseAddr
+	assert.True(t, w.Contains(ip("10.7.0.9")))
+	assert.False(t, w.Contains(ip("10.7.1.9")))
+	assert.False(t, w.Contains(ip("10.7.0.8")))
+	p, _ := ParsePrefix("2001:db8::/32")
+	assert.True(t, p.Contains(ip("2001:db8::5")))
+	assert.False(t, p.Contains(ip("10.0.0.1")))
+	assert.True(t, AnyAddr.Contains(ip("::1")))
+}
+
+func TestParsePort(t *testing.T) {
+	for in, want := range map[string]uint16{"22": 22, "ssh": 22, "SSH": 22, "www": 80, "http": 80, "https": 443, "dom": 53, "0": 0, "65535": 65535} {
+		got, err := ParsePort(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, "ParsePort(%q)", in)
+	}
+	for _, in := range []string{"65536", "-1", "nosuch", "s", ""} {
+		_, err := ParsePort(in)
+		assert.Error(t, err, "ParsePort(%q)", in)
+	}
+}
+
+func TestPortMatch(t *testing.T) {
+	for _, tc := range []struct {
+		p    PortMatch
+		port uint16
+		want bool
+	}{
+		{PortMatch{}, 1, true},
+		{PortMatch{PortEq, 22, 0}, 22, true},
+		{PortMatch{PortEq, 22, 0}, 23, false},
+		{PortMatch{PortNeq, 22, 0}, 23, true},
+		{PortMatch{PortLt, 1024, 0}, 1023, true},
+		{PortMatch{PortLt, 1024, 0}, 1024, false},
+		{PortMatch{PortGt, 1023, 0}, 1024, true},
+		{PortMatch{PortRange, 10, 20}, 20, true},
+		{PortMatch{PortRange, 10, 20}, 21, false},
+	} {
+		assert.Equal(t, tc.want, tc.p.Matches(tc.port), "%v.Matches(%d)", tc.p, tc.port)
+	}
+	assert.Error(t, PortMatch{PortRange, 20, 10}.Validate())
+	assert.Error(t, PortMatch{PortLt, 0, 0}.Validate())
+}
+
+func TestACLSeqAndDuplicates(t *testing.T) {
+	a := NewACL("x", IPv4)
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	r1 := Rule{Proto: tcp, Dst: AnyAddr, DstPort: PortMatch{Op: PortEq, Lo: 22}}
+	s, err := a.Add(r1)
+	require.NoError(t, err)
+	assert.Equal(t, Seq(10), s)
+	_, err = a.Add(r1)
+	require.EqualError(t, err, "the same rule exists as seq 10 in access list x")
+	assert.ErrorIs(t, err, ErrDuplicate)
+	s, err = a.Add(Rule{Seq: 5, Action: Deny})
+	require.NoError(t, err)
+	assert.Equal(t, Seq(5), s)
+	_, err = a.Add(Rule{Seq: 5, Remark: "hello"})
+	require.EqualError(t, err, "seq 5 is already in use in access list x")
+	s, _ = a.Add(Rule{Remark: "next"})
+	assert.Equal(t, Seq(20), s, "next seq is last + 10")
+	require.NoError(t, a.Resequence(100, 1))
+	var seqs []Seq
+	for _, e := range a.Entries() {
+		seqs = append(seqs, e.Seq)
+	}
+	assert.Equal(t, []Seq{100, 101, 102}, seqs)
+	got, ok := a.Find(r1)
+	assert.True(t, ok)
+	assert.Equal(t, Seq(101), got)
+	require.NoError(t, a.DeleteSeq(101))
+	_, ok = a.Find(r1)
+	assert.False(t, ok)
+	assert.Error(t, a.DeleteSeq(101))
+	assert.Error(t, a.Resequence(65000, 1000))
+}
+
+func TestConfigBindings(t *testing.T) {
+	c := NewConfig()
+	_, err := c.Ensure("v4", IPv4)
+	require.NoError(t, err)
+	_, err = c.Ensure("v6", IPv6)
+	require.NoError(t, err)
+	_, err = c.Ensure("v4", IPv6)
+	assert.ErrorIs(t, err, ErrWrongFam)
+	assert.ErrorIs(t, c.Bind(IPv4, "missing"), ErrNotFound)
+	assert.ErrorIs(t, c.Bind(IPv4, "v6"), ErrWrongFam)
+	require.NoError(t, c.Bind(IPv4, "v4"))
+	assert.ErrorIs(t, c.Delete("v4", IPv4), ErrBound)
+	assert.ErrorIs(t, c.Unbind(IPv4, "other"), ErrNotFound)
+	require.NoError(t, c.Unbind(IPv4, "v4"))
+	require.NoError(t, c.Delete("v4", IPv4))
+	_, err = c.Ensure("1bad", IPv4)
+	assert.ErrorIs(t, err, ErrInvalid)
+}

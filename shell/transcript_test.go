@@ -1,0 +1,96 @@
+package shell
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata")
+
+// golden compares got with the file at path, or rewrites it with -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./... -update")
+	require.Equal(t, string(want), got, "%s differs; run go test ./... -update and review the diff", path)
+}
+
+// transcript plays input lines as an operator would type them at a terminal and
+// returns the screen: prompt and line, then the output. A line ending in `?` shows
+// the help for what precedes the `?`.
+func transcript(t *testing.T, dir string, lines []string) string {
+	t.Helper()
+	var out bytes.Buffer
+	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+	require.NoError(t, err)
+	for _, line := range lines {
+		prompt := sh.Prompt()
+		out.WriteString(prompt + line + "\n")
+		if strings.HasSuffix(line, "?") {
+			sh.writeHelp(&out, strings.TrimSuffix(line, "?"))
+			continue
+		}
+		if err := sh.Run(line); err != nil {
+			PrintError(&out, len(prompt), err)
+		}
+		if sh.Done() {
+			break
+		}
+	}
+	return out.String()
+}
+
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("../testdata/transcripts/*.in")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".in")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			got := transcript(t, t.TempDir(), lines)
+			golden(t, strings.TrimSuffix(f, ".in")+".out", got)
+		})
+	}
+}
+
+// TestScripts runs each testdata/scripts/*.script as `aclsh -f` would, on a state
+// dir seeded from NAME.before if present, and compares stdout, stderr, the exit
+// status and the running-config afterwards with NAME.golden.
+func TestScripts(t *testing.T) {
+	files, err := filepath.Glob("../testdata/scripts/*.script")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		base := strings.TrimSuffix(f, ".script")
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			dir := t.TempDir()
+			if before, err := os.ReadFile(base + ".before"); err == nil {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, runningName), before, 0o640))
+			}
+			var stdout, stderr bytes.Buffer
+			sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &stdout, Err: &stderr})
+			require.NoError(t, err)
+			in, err := os.Open(f)
+			require.NoError(t, err)
+			defer in.Close()
+			rc := sh.RunScript(in, filepath.Base(f))
+			running, _ := os.ReadFile(filepath.Join(dir, runningName))
+			got := fmt.Sprintf("--- exit %d\n--- stdout\n%s--- stderr\n%s--- running-config\n%s", rc, stdout.String(), stderr.String(), running)
+			golden(t, base+".golden", got)
+		})
+	}
+}
