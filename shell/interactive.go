@@ -73,7 +73,11 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		fmt.Fprintf(to.Stdout, "%% Error: terminal: %v\n", err)
 		return 1
 	}
-	defer rl.Close()
+	// Close waits for the editor's reader, which may be blocked on the terminal: do
+	// not hold up the exit for it (history is saved line by line).
+	defer func() { go rl.Close() }()
+	// The editor draws the next prompt as soon as a line is entered; its writer clears
+	// that prompt, writes, and redraws it, so output lands above the prompt.
 	out := rl.Stdout()
 	s.opt.Out, s.opt.Err = out, out
 	for !s.Done() {

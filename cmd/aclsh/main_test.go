@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/stretchr/testify/require"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "aclsh-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "aclsh")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// term is aclsh running on a pseudo-terminal.
+type ptyTerm struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	f    *os.File
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	done chan struct{}
+}
+
+func startTerm(t *testing.T, home, state string) *ptyTerm {
+	cmd := exec.Command(binary, "--state-dir", state, "--hostname", "device")
+	cmd.Env = append(os.Environ(), "HOME="+home, "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 160})
+	require.NoError(t, err)
+	tm := &ptyTerm{t: t, cmd: cmd, f: f, done: make(chan struct{})}
+	go func() {
+		defer close(tm.done)
+		b := make([]byte, 4096)
+		for {
+			n, err := f.Read(b)
+			tm.mu.Lock()
+			tm.buf.Write(b[:n])
+			tm.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); f.Close() })
+	return tm
+}
+
+// expect waits until the output since the last expect contains s, and consumes it.
+func (tm *ptyTerm) expect(s string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		tm.mu.Lock()
+		out := tm.buf.String()
+		if i := strings.Index(out, s); i >= 0 {
+			tm.buf.Next(i + len(s))
+			tm.mu.Unlock()
+			return out[:i+len(s)]
+		}
+		tm.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	tm.t.Fatalf("expected %q on the terminal; got %q", s, tm.buf.String())
+	return ""
+}
+
+func (tm *ptyTerm) send(s string) {
+	_, err := tm.f.Write([]byte(s))
+	require.NoError(tm.t, err)
+}
+
+func TestTerminal(t *testing.T) {
+	home, state := t.TempDir(), t.TempDir()
+	tm := startTerm(t, home, state)
+	tm.expect("device# ")
+	tm.send("conf t\r")
+	tm.expect("Entering configuration mode terminal")
+	tm.expect("device(config)# ")
+
+	// ? lists what may come next and is not inserted into the line.
+	tm.send("ip ?")
+	tm.expect("access-list  Configure an access list")
+	tm.send("access-list extended web\r")
+	tm.expect("device(conf-ipacl-ext)# ")
+
+	// Tab completes a keyword.
+	tm.send("perm\t")
+	tm.expect("permit ")
+	tm.send("tcp any any eq 22\r")
+	tm.expect("device(conf-ipacl-ext)# ")
+
+	// Ctrl-C drops the line being typed.
+	tm.send("deny ip any any\x03")
+	tm.expect("device(conf-ipacl-ext)# ")
+	tm.send("do show access-lists\r")
+	tm.expect("IPv4 access list web, not bound")
+	out := tm.expect("device(conf-ipacl-ext)# ")
+	require.Contains(t, out, "seq 10 permit tcp any any eq 22")
+	require.NotContains(t, out, "seq 20")
+
+	// Errors: caret under the offending token.
+	tm.send("permit tcp hots any any\r")
+	out = tm.expect("% Invalid input detected at '^' marker.")
+	require.Contains(t, out, "\r                                   ^\r\n", "caret under hots")
+
+	// Ctrl-Z is end.
+	tm.send("\x1a")
+	tm.expect("device# ")
+
+	// Tab completes access list names.
+	tm.send("show access-lists w\t")
+	tm.expect("web ")
+	tm.send("\r")
+	tm.expect("IPv4 access list web")
+	tm.expect("device# ")
+
+	// Ctrl-D leaves a mode, then the shell.
+	tm.send("conf t\r")
+	tm.expect("device(config)# ")
+	tm.send("\x04")
+	tm.expect("device# ")
+	tm.send("\x04")
+	select {
+	case <-tm.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ctrl-D in exec mode did not end the shell")
+	}
+	require.NoError(t, tm.cmd.Wait())
+
+	// History persists per user: a new shell recalls the last line with Up.
+	hist, err := os.ReadFile(filepath.Join(home, ".aclsh_history"))
+	require.NoError(t, err)
+	require.Contains(t, string(hist), "show access-lists web")
+	tm2 := startTerm(t, home, state)
+	tm2.expect("device# ")
+	tm2.send("\x1b[A\x1b[A") // conf t, then show access-lists web
+	tm2.expect("show access-lists web")
+	tm2.send("\r")
+	tm2.expect("seq 10 permit tcp any any eq 22")
+	tm2.send("exit\r")
+	<-tm2.done
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"--help"}, 0, "Usage: aclsh"},
+		{[]string{"--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"stray"}, 2, "unexpected argument"},
+		{[]string{"-f", "/nonexistent/script"}, 2, "no such file"},
+		{[]string{"-c", "show running-config"}, 0, "!"},
+		{[]string{"-c", "conf t", "-c", "ip access-list extended x", "-c", "permit tcp hots any any"}, 1, "-c:3: permit tcp hots any any"},
+	} {
+		cmd := exec.Command(binary, append([]string{"--state-dir", t.TempDir()}, tc.args...)...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		require.Equal(t, tc.code, code, "aclsh %v: %s", tc.args, out)
+		require.Contains(t, string(out), tc.out, "aclsh %v", tc.args)
+	}
+}
+
+// TestCheck: --check validates and applies nothing; stdin that is not a terminal
+// is a script.
+func TestCheck(t *testing.T) {
+	state := t.TempDir()
+	script := "conf t\nip access-list extended a\npermit ip any any\n"
+	cmd := exec.Command(binary, "--state-dir", state, "--check")
+	cmd.Stdin = strings.NewReader(script)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	_, err = os.Stat(filepath.Join(state, "running-config"))
+	require.True(t, os.IsNotExist(err), "--check wrote the running-config")
+	cmd = exec.Command(binary, "--state-dir", state)
+	cmd.Stdin = strings.NewReader(script)
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	data, err := os.ReadFile(filepath.Join(state, "running-config"))
+	require.NoError(t, err)
+	require.Contains(t, string(data), " seq 10 permit ip any any")
+}
+
+// TestHangupMidScript: SIGHUP while a script waits for input applies nothing and
+// leaves no lock held and no temp file.
+func TestHangupMidScript(t *testing.T) {
+	state := t.TempDir()
+	cmd := exec.Command(binary, "--state-dir", state)
+	w, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	w.Write([]byte("conf t\nip access-list extended a\npermit ip any any\n"))
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	err = cmd.Wait()
+	require.Error(t, err)
+	_, err = os.Stat(filepath.Join(state, "running-config"))
+	require.True(t, os.IsNotExist(err))
+	left, _ := filepath.Glob(filepath.Join(state, ".tmp-*"))
+	require.Empty(t, left)
+	// The lock is free: another shell commits at once.
+	c2 := exec.Command(binary, "--state-dir", state, "-c", "conf t", "-c", "ip access-list extended b")
+	done := make(chan error, 1)
+	go func() { done <- c2.Run() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("lock still held after SIGHUP")
+	}
+}
+
+// BenchmarkStartToPrompt measures from exec to the first prompt on a terminal.
+func BenchmarkStartToPrompt(b *testing.B) {
+	state := b.TempDir()
+	for b.Loop() {
+		cmd := exec.Command(binary, "--state-dir", state, "--hostname", "device")
+		cmd.Env = append(os.Environ(), "HOME="+state)
+		f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 160})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var seen []byte
+		buf := make([]byte, 1024)
+		for !bytes.Contains(seen, []byte("device# ")) {
+			n, err := f.Read(buf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			seen = append(seen, buf[:n]...)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		f.Close()
+	}
+}

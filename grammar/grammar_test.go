@@ -1,0 +1,177 @@
+package grammar
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+func TestTokenize(t *testing.T) {
+	got := Tokenize(" sh run|inc  a b\t")
+	assert.Equal(t, []Token{{"sh", 1}, {"run", 4}, {"|", 7}, {"inc", 8}, {"a", 13}, {"b", 15}}, got)
+}
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		mode Mode
+		line string
+		kind Kind
+		in   Mode   // the mode the command ran in
+		want string // canonical rule, name, or pipe
+	}{
+		{Exec, "conf t", Configure, Exec, ""},
+		{Exec, "CONFIGURE TERMINAL", Configure, Exec, ""},
+		{Exec, "sh run | inc foo bar", ShowRunning, Exec, "include foo bar"},
+		{Exec, "sh ip acc web", ShowACLs, Exec, "web"},
+		{Exec, "show access-lists", ShowACLs, Exec, ""},
+		{Exec, "wr mem", WriteMemory, Exec, ""},
+		{Exec, "clear access-list counters web", ClearCounters, Exec, "web"},
+		{Config, "ip access-list extended check", EnterACL, Config, "check"},
+		{Config, "ipv6 acc ext v6", EnterACL, Config, "v6"},
+		{Config, "no ip access-list extended check", DeleteACL, Config, "check"},
+		{Config, "int man 0", EnterInterface, Config, ""},
+		{IPACL, "permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3", AddRule, IPACL, "permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3"},
+		{IPACL, "per tcp any any eq ssh conn 3 cou", AddRule, IPACL, "permit tcp any any eq 22 connlimit 3"},
+		{IPACL, "seq 15 deny udp 10.0.0.0 0.0.0.255 range 1 2 any log", AddRule, IPACL, "deny udp 10.0.0.0/24 range 1 2 any log"},
+		{IPACL, "permit tcp any any connlimit 3 established", AddRule, IPACL, "permit tcp any any established connlimit 3"},
+		{IPACL, "remark  spaced  words ", AddRule, IPACL, "remark spaced  words"},
+		{IPACL, "no permit ip any any", DeleteRule, IPACL, "permit ip any any"},
+		{IPACL, "no seq 10", DeleteSeq, IPACL, ""},
+		{IPACL, "no seq 10 permit ip any any", DeleteRule, IPACL, "permit ip any any"},
+		{IPACL, "resequence 5 1", Resequence, IPACL, ""},
+		{IPACL, "ip access-list extended other", EnterACL, Config, "other"},
+		{IPACL, "interface management 0", EnterInterface, Config, ""},
+		{IP6ACL, "permit icmp 2001:db8::/32 any", AddRule, IP6ACL, "permit icmp 2001:db8::/32 any"},
+		{Interface, "ip access-g web in", BindACL, Interface, "web"},
+		{Interface, "no ipv6 access-group v6 in", UnbindACL, Interface, "v6"},
+		{Interface, "ip access-list extended web", EnterACL, Config, "web"},
+		{Interface, "do sh run", Do, Interface, ""},
+		{Config, "! a comment", KindNone, Config, ""},
+		{Config, "   ", KindNone, Config, ""},
+	} {
+		cmd, err := Parse(tc.mode, tc.line)
+		require.NoError(t, err, "Parse(%d, %q)", tc.mode, tc.line)
+		assert.Equal(t, tc.kind, cmd.Kind, "Parse(%d, %q).Kind", tc.mode, tc.line)
+		assert.Equal(t, tc.in, cmd.Mode, "Parse(%d, %q).Mode", tc.mode, tc.line)
+		got := ""
+		switch {
+		case cmd.Kind == AddRule || cmd.Kind == DeleteRule:
+			got = cmd.Rule.Body(cmd.Family)
+		case cmd.Pipe.Op != "":
+			got = cmd.Pipe.Op + " " + cmd.Pipe.RE
+		default:
+			got = cmd.Name
+		}
+		assert.Equal(t, tc.want, got, "Parse(%d, %q)", tc.mode, tc.line)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		mode Mode
+		line string
+		kind ErrKind
+		off  int
+		msg  string
+	}{
+		{Exec, "co", Ambiguous, 0, `% Ambiguous command:  "co"`},
+		{Exec, "show", Incomplete, 4, "% Incomplete command."},
+		{Exec, "show bogus", Invalid, 5, "% Invalid input detected at '^' marker."},
+		{IPACL, "permit tcp hots any any", Invalid, 11, ""},
+		{IPACL, "permit tcp 10.0.0.1/8 any", Invalid, 11, "% Invalid input detected at '^' marker: 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?"},
+		{IPACL, "permit ip any any eq 22", Invalid, 18, ""},
+		{IPACL, "permit tcp any any connlimit 0", Invalid, 29, "% Invalid input detected at '^' marker: value 0 is out of range <1-65535>"},
+		{IP6ACL, "permit ipv6 10.0.0.1 any", Invalid, 12, "% Invalid input detected at '^' marker: 10.0.0.1 is IPv4; this is an IPv6 access list"},
+		{Config, "do sh bogus", Invalid, 6, ""},
+	} {
+		_, err := Parse(tc.mode, tc.line)
+		pe, ok := err.(*ParseError)
+		require.True(t, ok, "Parse(%d, %q) = %v, want a ParseError", tc.mode, tc.line, err)
+		assert.Equal(t, tc.kind, pe.Kind, "Parse(%d, %q) kind", tc.mode, tc.line)
+		assert.Equal(t, tc.off, pe.Off, "Parse(%d, %q) offset", tc.mode, tc.line)
+		if tc.msg != "" {
+			assert.Equal(t, tc.msg, pe.Error())
+		}
+	}
+}
+
+// TestHelpAndCompletionAgree: every keyword `?` offers is completed by Tab from its
+// first letters, and the completion parses.
+func TestHelpAndCompletionAgree(t *testing.T) {
+	prefixes := map[Mode][]string{
+		Exec: {"", "show ", "show ip ", "clear ", "configure "},
+		Config: {"", "ip ", "ip access-list ", "no ", "no ipv6 ", "interface ", "do "},
+		IPACL: {"", "permit ", "permit tcp ", "permit tcp any ", "permit tcp any any ", "permit tcp any any eq 22 ", "no ", "seq 10 "},
+		IP6ACL: {"", "deny ", "deny udp any ", "deny udp any any "},
+		Interface: {"", "ip ", "ipv6 access-group v6 ", "no "},
+	}
+	for mode, list := range prefixes {
+		for _, p := range list {
+			cands, err := Help(mode, p)
+			require.NoError(t, err, "Help(%d, %q)", mode, p)
+			require.NotEmpty(t, cands)
+			for _, c := range cands {
+				if c.Var || c.Word == "<cr>" {
+					continue
+				}
+				got := Complete(mode, p+c.Word[:1], nil)
+				assert.Contains(t, got, c.Word, "Complete(%d, %q)", mode, p+c.Word[:1])
+				only := Complete(mode, p+c.Word, nil)
+				assert.Contains(t, only, c.Word)
+			}
+		}
+	}
+	assert.Equal(t, []string{"web", "west"}, Complete(Interface, "ip access-group w", func() []string { return []string{"other", "web", "west"} }))
+	assert.Equal(t, []string{"terminal"}, Complete(Exec, "conf t", nil))
+}
+
+func TestCanonicalRulesReparse(t *testing.T) {
+	for _, l := range []string{
+		"permit tcp host 10.0.0.1 eq 22 10.0.0.0/8 range 1 65535 established connlimit 65535 log",
+		"deny 47 10.0.0.0 0.255.0.255 any",
+		"permit icmp any any",
+	} {
+		cmd, err := Parse(IPACL, l)
+		require.NoError(t, err, l)
+		assert.Equal(t, l, cmd.Rule.Body(acl.IPv4))
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"conf t", "permit tcp host 10.0.0.1 any eq 22 connlimit 3", "sh run | inc x",
+		"no seq 10", "seq 5 remark hi", "ip access-group a in", "do sh acc", "permit ipv6 2001:db8::/32 any", "|||", "per t a a e 1"} {
+		f.Add(uint8(0), s)
+		f.Add(uint8(2), s)
+		f.Add(uint8(3), s)
+	}
+	f.Fuzz(func(t *testing.T, m uint8, line string) {
+		mode := Mode(m % uint8(numModes))
+		cmd, err := Parse(mode, line)
+		if err != nil {
+			pe, ok := err.(*ParseError)
+			if !ok {
+				t.Fatalf("Parse(%d, %q) error %T, want *ParseError", mode, line, err)
+			}
+			if pe.Off < 0 || pe.Off > len(line) || pe.End > len(line) {
+				t.Fatalf("Parse(%d, %q) offsets %d-%d out of line", mode, line, pe.Off, pe.End)
+			}
+			return
+		}
+		if cmd.Kind == AddRule && !cmd.Rule.IsRemark() {
+			body := cmd.Rule.Body(cmd.Family)
+			again, err := Parse(cmd.Mode, body)
+			if err != nil || again.Rule.Body(again.Family) != body {
+				t.Fatalf("canonical %q of %q does not reparse: %v", body, line, err)
+			}
+		}
+		Help(mode, line)
+		Complete(mode, line, func() []string { return []string{"a"} })
+		if !strings.ContainsAny(line, "\n") {
+			Help(mode, line+" ")
+		}
+	})
+}
