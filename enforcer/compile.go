@@ -138,6 +138,12 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	in.Rules = append(in.Rules, newRule("plan:"+p.Hash, false,
 		fmt.Sprintf("iifname != %q return", ifname),
 		metaLoad(expr.MetaKeyIIFNAME), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
+	// A ct expression makes the kernel track connections in this namespace from now
+	// on, so that sessions opened while no limit is bound can count when one is.
+	in.Rules = append(in.Rules, newRule("", false, "ct state invalid counter",
+		ctLoad(expr.CtKeySTATE),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binary.NativeEndian.AppendUint32(nil, expr.CtStateBitINVALID), Xor: make([]byte, 4)},
+		cmp(expr.CmpOpNeq, make([]byte, 4)), &expr.Counter{}))
 	limits := map[string]*Limit{}
 	for _, l := range p.Limits {
 		limits[l.Key()] = l

@@ -1,0 +1,235 @@
+package enforcer
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netns"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// needRoot skips without root, except under CI=true where it fails: CI runs as root
+// and these tests must run there.
+func needRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("kernel tests need root; CI runs as root")
+	}
+	t.Skip("kernel tests need root (they create network namespaces)")
+}
+
+var labSeq atomic.Int32
+
+// lab is a throwaway set of network namespaces:
+//
+//	dev: mgmt0 10.24.12.129/24 fd77::129/64 (management 0), other0 10.78.0.1/24
+//	cli: eth0 10.24.12.107-110/24, fd77::107/64, on mgmt0's LAN
+//	cli2: eth0 10.78.0.2/24, on other0's LAN
+type lab struct {
+	t              *testing.T
+	dev, cli, cli2 string
+	devNS          netns.NsHandle
+	e              *Enforcer
+}
+
+func run(t testing.TB, args ...string) {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	require.NoError(t, err, "%s: %s", strings.Join(args, " "), out)
+}
+
+func newLab(t *testing.T) *lab {
+	needRoot(t)
+	n := fmt.Sprintf("acl%d-%d", os.Getpid(), labSeq.Add(1))
+	l := &lab{t: t, dev: n + "d", cli: n + "c", cli2: n + "x"}
+	for _, ns := range []string{l.dev, l.cli, l.cli2} {
+		run(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	in := func(ns string, args ...string) { run(t, append([]string{"ip", "-n", ns}, args...)...) }
+	in(l.dev, "link", "add", "mgmt0", "type", "veth", "peer", "name", "eth0", "netns", l.cli)
+	in(l.dev, "link", "add", "other0", "type", "veth", "peer", "name", "eth0", "netns", l.cli2)
+	in(l.dev, "addr", "add", "10.24.12.129/24", "dev", "mgmt0")
+	in(l.dev, "addr", "add", "fd77::129/64", "dev", "mgmt0", "nodad")
+	in(l.dev, "addr", "add", "10.78.0.1/24", "dev", "other0")
+	for _, a := range []string{"10.24.12.107/24", "10.24.12.108/24", "10.24.12.109/24", "10.24.12.110/24"} {
+		in(l.cli, "addr", "add", a, "dev", "eth0")
+	}
+	in(l.cli, "addr", "add", "fd77::107/64", "dev", "eth0", "nodad")
+	in(l.cli2, "addr", "add", "10.78.0.2/24", "dev", "eth0")
+	for _, ns := range []string{l.dev, l.cli, l.cli2} {
+		in(ns, "link", "set", "lo", "up")
+	}
+	in(l.dev, "link", "set", "mgmt0", "up")
+	in(l.dev, "link", "set", "other0", "up")
+	in(l.cli, "link", "set", "eth0", "up")
+	in(l.cli2, "link", "set", "eth0", "up")
+	h, err := netns.GetFromName(l.dev)
+	require.NoError(t, err)
+	t.Cleanup(func() { h.Close() })
+	l.devNS = h
+	l.e = &Enforcer{IfName: "mgmt0", NetNS: int(h)}
+	return l
+}
+
+// inNS runs f on a thread inside namespace ns. Sockets f opens stay there.
+func inNS(t testing.TB, ns string, f func()) {
+	h, err := netns.GetFromName(ns)
+	require.NoError(t, err)
+	defer h.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		require.NoError(t, netns.Set(h))
+		f()
+	}()
+	<-done
+}
+
+// serveTCP starts an echo server in the device namespace and returns its port.
+func (l *lab) serveTCP(addr string) {
+	var ln net.Listener
+	inNS(l.t, l.dev, func() {
+		var err error
+		ln, err = net.Listen("tcp", addr)
+		require.NoError(l.t, err)
+	})
+	l.t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				s := bufio.NewScanner(c)
+				for s.Scan() {
+					fmt.Fprintf(c, "%s\n", s.Text())
+				}
+			}()
+		}
+	}()
+}
+
+// serveUDP starts a UDP echo server in the device namespace.
+func (l *lab) serveUDP(addr string) {
+	var pc net.PacketConn
+	inNS(l.t, l.dev, func() {
+		var err error
+		pc, err = net.ListenPacket("udp", addr)
+		require.NoError(l.t, err)
+	})
+	l.t.Cleanup(func() { pc.Close() })
+	go func() {
+		b := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(b[:n], from)
+		}
+	}()
+}
+
+// dial opens a TCP connection from ns (source address src) to addr, and proves it
+// works with one echo. A connection the ACL drops times out.
+func (l *lab) dial(ns, src, addr string) (net.Conn, error) {
+	var c net.Conn
+	var err error
+	inNS(l.t, ns, func() {
+		d := net.Dialer{Timeout: 700 * time.Millisecond}
+		if src != "" {
+			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+		}
+		c, err = d.Dial("tcp", addr)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := echo(c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// echo sends a line and waits for it to come back.
+func echo(c net.Conn) error {
+	c.SetDeadline(time.Now().Add(time.Second))
+	defer c.SetDeadline(time.Time{})
+	if _, err := fmt.Fprintf(c, "ping\n"); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if line != "ping\n" {
+		return fmt.Errorf("echo got %q", line)
+	}
+	return nil
+}
+
+// udpExchange sends a datagram from ns (src, a fresh source port) and waits for the
+// echo.
+func (l *lab) udpExchange(ns, src, addr string) (net.Conn, error) {
+	var c net.Conn
+	var err error
+	inNS(l.t, ns, func() {
+		d := net.Dialer{}
+		if src != "" {
+			d.LocalAddr = &net.UDPAddr{IP: net.ParseIP(src)}
+		}
+		c, err = d.Dial("udp", addr)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(700 * time.Millisecond))
+	defer c.SetDeadline(time.Time{})
+	if _, err := c.Write([]byte("x")); err != nil {
+		c.Close()
+		return nil, err
+	}
+	b := make([]byte, 16)
+	if _, err := c.Read(b); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// follow runs the session daemon for cfg in the background until the test ends.
+func (l *lab) follow(cfg func() (*acl.Config, error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.e.Follow(ctx, cfg, nil)
+	}()
+	l.t.Cleanup(func() { cancel(); <-done })
+}
+
+// nft runs the nft program in the device namespace.
+func (l *lab) nft(args ...string) string {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", l.dev, "nft"}, args...)...).CombinedOutput()
+	require.NoError(l.t, err, "nft %v: %s", args, out)
+	return string(out)
+}

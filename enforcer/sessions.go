@@ -1,0 +1,109 @@
+package enforcer
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/ti-mo/conntrack"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// TCP conntrack states that no longer count as connections, as the kernel's
+// connlimit does not count them.
+const (
+	tcpTimeWait = 7
+	tcpClose    = 8
+)
+
+// live reports whether a flow counts as a connection.
+func live(f *conntrack.Flow) bool {
+	if f.ProtoInfo.TCP != nil {
+		s := f.ProtoInfo.TCP.State
+		return s != tcpTimeWait && s != tcpClose
+	}
+	return true
+}
+
+// Matches reports whether a connection (its original direction) matches a rule's
+// criteria: protocol, addresses and ports. `established` rules match replies to
+// connections this host initiated, never a connection from a source.
+func Matches(f acl.Family, r acl.Rule, proto uint8, src, dst netip.Addr, sport, dport uint16) bool {
+	if (f == acl.IPv4) != src.Is4() || r.Established {
+		return false
+	}
+	if r.Proto.Set && r.Proto.Num != proto {
+		return false
+	}
+	if !r.Src.Contains(src) || !r.Dst.Contains(dst) {
+		return false
+	}
+	if r.Proto.HasPorts() && (!r.SrcPort.Matches(sport) || !r.DstPort.Matches(dport)) {
+		return false
+	}
+	return true
+}
+
+// countSessions counts, per connlimit rule and source, the live conntrack flows
+// matching the rule.
+func (e *Enforcer) countSessions(limits []*Limit) (Pre, error) {
+	pre, _, err := e.scan(limits, false)
+	return pre, err
+}
+
+// accountSessions counts like countSessions and marks live flows matching a permit
+// connlimit rule with its mark, so their packets keep passing whatever the count.
+// Flows with a stale aclsh mark get a mark no rule uses.
+func (e *Enforcer) accountSessions(limits []*Limit) (Pre, error) {
+	pre, _, err := e.scan(limits, true)
+	return pre, err
+}
+
+func (e *Enforcer) scan(limits []*Limit, mark bool) (Pre, int, error) {
+	ct, err := e.conntrack()
+	if err != nil {
+		return nil, 0, wrapKernel(err)
+	}
+	defer ct.Close()
+	flows, err := ct.Dump(nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading conntrack: %w", wrapKernel(err))
+	}
+	pre := Pre{}
+	updated := 0
+	for i := range flows {
+		f := &flows[i]
+		if !live(f) {
+			continue
+		}
+		t := f.TupleOrig
+		src, dst := t.IP.SourceAddress.Unmap(), t.IP.DestinationAddress.Unmap()
+		want := uint32(0)
+		for _, l := range limits {
+			if !Matches(l.Family, l.Rule, t.Proto.Protocol, src, dst, t.Proto.SourcePort, t.Proto.DestinationPort) {
+				continue
+			}
+			m := pre[l.Key()]
+			if m == nil {
+				m = map[netip.Addr]int{}
+				pre[l.Key()] = m
+			}
+			m[src]++
+			if want == 0 && l.Rule.Action == acl.Permit {
+				want = l.Mark
+			}
+		}
+		if !mark {
+			continue
+		}
+		if want == 0 && f.Mark&markMask == markBase {
+			want = markBase | 0xffff
+		}
+		if want != 0 && f.Mark != want {
+			if err := ct.Update(conntrack.Flow{TupleOrig: f.TupleOrig, TupleReply: f.TupleReply, Mark: want}); err == nil {
+				updated++
+			}
+		}
+	}
+	return pre, updated, nil
+}
