@@ -1,4 +1,4 @@
-package enforcer
+package enforcer_test
 
 import (
 	"net"
@@ -61,7 +61,7 @@ interface management 0
 	require.NoError(t, l.e.Apply(cfg))
 	cs := l.openN("10.24.12.107", 3)
 	l.refused("10.24.12.107", dev)
-	l.refused("10.24.12.108", dev)            // no rule permits another host
+	l.refused("10.24.12.108", dev)               // no rule permits another host
 	l.refused("10.24.12.107", "10.24.12.129:23") // nor another port
 	for _, c := range cs {
 		require.NoError(t, echo(c), "admitted sessions keep working")

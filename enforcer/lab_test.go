@@ -1,4 +1,4 @@
-package enforcer
+package enforcer_test
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/aclsh/aclsh/acl"
+	. "github.com/aclsh/aclsh/enforcer"
 )
 
 // needRoot skips without root, except under CI=true where it fails: CI runs as root

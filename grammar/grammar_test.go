@@ -103,10 +103,10 @@ func TestParseErrors(t *testing.T) {
 // first letters, and the completion parses.
 func TestHelpAndCompletionAgree(t *testing.T) {
 	prefixes := map[Mode][]string{
-		Exec: {"", "show ", "show ip ", "clear ", "configure "},
-		Config: {"", "ip ", "ip access-list ", "no ", "no ipv6 ", "interface ", "do "},
-		IPACL: {"", "permit ", "permit tcp ", "permit tcp any ", "permit tcp any any ", "permit tcp any any eq 22 ", "no ", "seq 10 "},
-		IP6ACL: {"", "deny ", "deny udp any ", "deny udp any any "},
+		Exec:      {"", "show ", "show ip ", "clear ", "configure "},
+		Config:    {"", "ip ", "ip access-list ", "no ", "no ipv6 ", "interface ", "do "},
+		IPACL:     {"", "permit ", "permit tcp ", "permit tcp any ", "permit tcp any any ", "permit tcp any any eq 22 ", "no ", "seq 10 "},
+		IP6ACL:    {"", "deny ", "deny udp any ", "deny udp any any "},
 		Interface: {"", "ip ", "ipv6 access-group v6 ", "no "},
 	}
 	for mode, list := range prefixes {

@@ -11,20 +11,25 @@ import (
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 )
 
-// Enforcer makes the kernel match a config. Apply must be atomic: on error the
-// kernel keeps what it had, and the running-config is not changed.
+// Enforcer makes the kernel match a config (enforcer.Enforcer). Apply must be
+// atomic: on error the kernel keeps what it had, and the running-config is not
+// changed.
 type Enforcer interface {
 	Apply(cfg *acl.Config) error
+	ClearCounters(cfg *acl.Config, name string) error
+	Stats(cfg *acl.Config) (*enforcer.Stats, error)
 }
 
 // Options configure a Shell.
 type Options struct {
 	Host     string
 	Store    *Store
-	Enforcer Enforcer // nil: configs are saved but not enforced (--check)
+	Enforcer Enforcer // nil: configs are saved but not enforced
+	IfName   string   // the Linux interface of management 0, for show
 	Out      io.Writer
 	Err      io.Writer
 	// Interactive: prompts, "Entering configuration mode terminal", and each change

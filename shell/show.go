@@ -3,9 +3,11 @@ package shell
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 )
 
@@ -16,16 +18,14 @@ func (s *Shell) show(cmd grammar.Command) error {
 	case grammar.ShowRunning:
 		b.WriteString(cfg.Render())
 	case grammar.ShowACLs:
-		if err := showACLs(&b, cfg, cmd); err != nil {
+		if err := showACLs(&b, cfg, cmd, s.stats(cfg)); err != nil {
 			return modelError{err}
 		}
 	case grammar.ShowInterface:
 		if cmd.Num != 0 {
 			return modelError{fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)}
 		}
-		fmt.Fprintf(&b, "Interface management 0\n")
-		fmt.Fprintf(&b, " IPv4 access group in: %s\n", orNone(cfg.Mgmt.IPv4In))
-		fmt.Fprintf(&b, " IPv6 access group in: %s\n", orNone(cfg.Mgmt.IPv6In))
+		s.showInterface(&b, cfg)
 	}
 	out, err := filter(cmd.Pipe, b.String())
 	if err != nil {
@@ -42,7 +42,57 @@ func orNone(s string) string {
 	return s
 }
 
-func showACLs(w io.Writer, cfg *acl.Config, cmd grammar.Command) error {
+// stats reads the kernel's counters and sessions; nil without an enforcer or when
+// nothing is bound.
+func (s *Shell) stats(cfg *acl.Config) *enforcer.Stats {
+	if s.opt.Enforcer == nil || s.opt.CheckOnly {
+		return nil
+	}
+	st, err := s.opt.Enforcer.Stats(cfg)
+	if err != nil {
+		return &enforcer.Stats{State: enforcer.Unknown}
+	}
+	return st
+}
+
+func (s *Shell) showInterface(w io.Writer, cfg *acl.Config) {
+	fmt.Fprintf(w, "Interface management 0 is Linux interface %s\n", orNone(s.opt.IfName))
+	if ifc, err := net.InterfaceByName(s.opt.IfName); err != nil {
+		fmt.Fprintf(w, " not found in this network namespace\n")
+	} else {
+		state := "down"
+		if ifc.Flags&net.FlagUp != 0 {
+			state = "up"
+		}
+		fmt.Fprintf(w, " state %s, hardware address %s, MTU %d\n", state, orNone(ifc.HardwareAddr.String()), ifc.MTU)
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			fmt.Fprintf(w, " address %s\n", a)
+		}
+	}
+	fmt.Fprintf(w, " IPv4 access group in: %s\n", orNone(cfg.Mgmt.IPv4In))
+	fmt.Fprintf(w, " IPv6 access group in: %s\n", orNone(cfg.Mgmt.IPv6In))
+	if st := s.stats(cfg); st != nil {
+		fmt.Fprintf(w, " kernel: %s\n", stateText(st.State))
+	}
+}
+
+func stateText(st enforcer.State) string {
+	switch st {
+	case enforcer.Missing:
+		return "table inet " + enforcer.Table + " is missing; the next commit restores it"
+	case enforcer.Differs:
+		return "table inet " + enforcer.Table + " differs from the running-config; the next commit restores it"
+	case enforcer.Unknown:
+		return "not readable (needs root)"
+	}
+	return "in sync with the running-config"
+}
+
+// topSources is how many sources a connlimit rule shows.
+const topSources = 5
+
+func showACLs(w io.Writer, cfg *acl.Config, cmd grammar.Command, st *enforcer.Stats) error {
 	if cmd.Name != "" {
 		a, ok := cfg.ACLs[cmd.Name]
 		if !ok || (cmd.FamilyGiven && a.Family != cmd.Family) {
@@ -63,11 +113,55 @@ func showACLs(w io.Writer, cfg *acl.Config, cmd grammar.Command) error {
 			where = "bound to interface " + b
 		}
 		fmt.Fprintf(w, "%s access list %s, %s\n", a.Family.Name(), a.Name, where)
+		live := st != nil && where != "not bound" && st.State != enforcer.Unknown
+		if live && st.State != enforcer.InSync {
+			fmt.Fprintf(w, " %% kernel %s\n", stateText(st.State))
+		}
 		for _, r := range a.Entries() {
-			fmt.Fprintf(w, " %s\n", r.Format(a.Family))
+			line := r.Format(a.Family)
+			key := fmt.Sprintf("%s/%d", a.Name, r.Seq)
+			if live && !r.IsRemark() {
+				if n := st.Counters[key+"/m"].Packets; n > 0 {
+					line += fmt.Sprintf(" (%d matches)", n)
+				}
+			}
+			fmt.Fprintf(w, " %s\n", line)
+			if live && r.ConnLimit > 0 {
+				writeSessions(w, r, st.Sessions[key], st.Counters[key+"/r"].Packets)
+			}
+		}
+		if live {
+			line := " implicit deny"
+			if n := st.Counters[a.Name+"/deny/m"].Packets; n > 0 {
+				line += fmt.Sprintf(" (%d matches)", n)
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 	return nil
+}
+
+// writeSessions shows a connlimit rule's live sessions per source (the top few)
+// against its limit, and how many connections the limit refused.
+func writeSessions(w io.Writer, r acl.Rule, srcs []enforcer.SourceCount, refused uint64) {
+	total := 0
+	var top []string
+	for i, sc := range srcs {
+		total += sc.Count
+		if i < topSources {
+			top = append(top, fmt.Sprintf("%s %d/%d", sc.Addr, sc.Count, r.ConnLimit))
+		}
+	}
+	if len(srcs) > topSources {
+		top = append(top, fmt.Sprintf("and %d more sources", len(srcs)-topSources))
+	}
+	if len(top) == 0 {
+		top = []string{"none"}
+	}
+	fmt.Fprintf(w, "    sessions: %s\n", strings.Join(top, ", "))
+	if r.Action == acl.Permit {
+		fmt.Fprintf(w, "    refused by the limit: %d\n", refused)
+	}
 }
 
 func (s *Shell) clearCounters(cmd grammar.Command) error {
@@ -75,6 +169,12 @@ func (s *Shell) clearCounters(cmd grammar.Command) error {
 		if _, ok := s.t.cfg.ACLs[cmd.Name]; !ok {
 			return modelError{fmt.Errorf("access list %s does not exist", cmd.Name)}
 		}
+	}
+	if s.opt.Enforcer == nil || s.opt.CheckOnly {
+		return nil
+	}
+	if err := s.opt.Enforcer.ClearCounters(s.t.cfg, cmd.Name); err != nil {
+		return fmt.Errorf("clearing counters: %w", err)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func golden(t *testing.T, path, got string) {
 func transcript(t *testing.T, dir string, lines []string) string {
 	t.Helper()
 	var out bytes.Buffer
-	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
 	require.NoError(t, err)
 	for _, line := range lines {
 		prompt := sh.Prompt()
