@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -13,10 +14,39 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
 
+// defaultMgmtIf returns the interface of the IPv4 default route, else eth0.
+func defaultMgmtIf() string {
+	data, err := os.ReadFile("/proc/net/route")
+	if err != nil {
+		return "eth0"
+	}
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 2 && f[1] == "00000000" && f[7] == "00000000" {
+			return f[0]
+		}
+	}
+	return "eth0"
+}
+
+// runFollow runs the session daemon until SIGTERM or SIGINT.
+func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer stop()
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	if err := kernel.Follow(ctx, store.Load, logf); err != nil {
+		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
 const usage = `Usage: aclsh [flags]
+       aclsh follow [--state-dir DIR] [--mgmt-if IFNAME]
 
 A switch-style CLI (conf t, ip access-list extended NAME, permit/deny ... connlimit N,
 interface management 0, ip access-group NAME in, show access-lists) for the host's
@@ -33,8 +63,14 @@ Flags:
   --state-dir DIR     where the running-config lives (default /var/lib/aclsh)
   --hostname NAME     host name shown in prompts (default: the system host name)
   --mgmt-if IFNAME    the Linux interface that "interface management 0" names
-                      (also ACLSH_MGMT_IF)
+                      (also ACLSH_MGMT_IF; default: the interface of the IPv4
+                      default route, else eth0)
   -h, --help          show this help
+
+A bound access list is enforced in the kernel (nftables table inet aclsh) when a
+change is committed; that needs root. "aclsh follow" keeps connection limits exact
+while it runs (systemd unit aclsh-follow.service): it re-applies the running-config
+when a counted session ends and refreshes pre-existing session counts.
 
 Exit status: 0 success, 1 a command failed, 2 bad usage.
 `
@@ -47,6 +83,10 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	follow := len(args) > 0 && args[0] == "follow"
+	if follow {
+		args = args[1:]
+	}
 	fs := flag.NewFlagSet("aclsh", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -67,6 +107,18 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "aclsh: %v\n%s", err, usage)
 		return 2
+	}
+	if mgmtIf == "" {
+		mgmtIf = defaultMgmtIf()
+	}
+	store := &shell.Store{Dir: stateDir}
+	kernel := &enforcer.Enforcer{IfName: mgmtIf}
+	if follow {
+		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
+			fmt.Fprintln(stderr, "aclsh follow: takes only --state-dir and --mgmt-if")
+			return 2
+		}
+		return runFollow(store, kernel, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "aclsh: unexpected argument %q (use -c CMD or -f FILE)\n", fs.Arg(0))
@@ -90,9 +142,12 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	store := &shell.Store{Dir: stateDir}
+	var enf shell.Enforcer = kernel
+	if check {
+		enf = nil
+	}
 	sh, err := shell.New(shell.Options{
-		Host: host, Store: store, Out: stdout, Err: stderr,
+		Host: host, Store: store, Out: stdout, Err: stderr, Enforcer: enf, IfName: mgmtIf,
 		Interactive: interactive, CheckOnly: check,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var binary string
+var (
+	binary string
+	testNS string // as root, the binary runs in this throwaway network namespace
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "aclsh-bin")
@@ -26,9 +30,27 @@ func TestMain(m *testing.M) {
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		panic(string(out))
 	}
+	// Never let a test change the kernel of this machine's own namespace.
+	if os.Geteuid() == 0 {
+		testNS = fmt.Sprintf("aclsh-cmd-%d", os.Getpid())
+		if out, err := exec.Command("ip", "netns", "add", testNS).CombinedOutput(); err != nil {
+			panic(string(out))
+		}
+	}
 	code := m.Run()
+	if testNS != "" {
+		exec.Command("ip", "netns", "del", testNS).Run()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// aclsh returns a command running the binary (inside the test namespace as root).
+func aclsh(args ...string) *exec.Cmd {
+	if testNS != "" {
+		return exec.Command("ip", append([]string{"netns", "exec", testNS, binary, "--mgmt-if", "mgmt0"}, args...)...)
+	}
+	return exec.Command(binary, append([]string{"--mgmt-if", "mgmt0"}, args...)...)
 }
 
 // term is aclsh running on a pseudo-terminal.
@@ -42,7 +64,7 @@ type ptyTerm struct {
 }
 
 func startTerm(t *testing.T, home, state string) *ptyTerm {
-	cmd := exec.Command(binary, "--state-dir", state, "--hostname", "device")
+	cmd := aclsh("--state-dir", state, "--hostname", "device")
 	cmd.Env = append(os.Environ(), "HOME="+home, "TERM=xterm")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 160})
 	require.NoError(t, err)
@@ -175,7 +197,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-c", "show running-config"}, 0, "!"},
 		{[]string{"-c", "conf t", "-c", "ip access-list extended x", "-c", "permit tcp hots any any"}, 1, "-c:3: permit tcp hots any any"},
 	} {
-		cmd := exec.Command(binary, append([]string{"--state-dir", t.TempDir()}, tc.args...)...)
+		cmd := aclsh(append([]string{"--state-dir", t.TempDir()}, tc.args...)...)
 		out, err := cmd.CombinedOutput()
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -191,13 +213,13 @@ func TestUsage(t *testing.T) {
 func TestCheck(t *testing.T) {
 	state := t.TempDir()
 	script := "conf t\nip access-list extended a\npermit ip any any\n"
-	cmd := exec.Command(binary, "--state-dir", state, "--check")
+	cmd := aclsh("--state-dir", state, "--check")
 	cmd.Stdin = strings.NewReader(script)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
 	_, err = os.Stat(filepath.Join(state, "running-config"))
 	require.True(t, os.IsNotExist(err), "--check wrote the running-config")
-	cmd = exec.Command(binary, "--state-dir", state)
+	cmd = aclsh("--state-dir", state)
 	cmd.Stdin = strings.NewReader(script)
 	out, err = cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
@@ -210,7 +232,7 @@ func TestCheck(t *testing.T) {
 // leaves no lock held and no temp file.
 func TestHangupMidScript(t *testing.T) {
 	state := t.TempDir()
-	cmd := exec.Command(binary, "--state-dir", state)
+	cmd := aclsh("--state-dir", state)
 	w, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -224,7 +246,7 @@ func TestHangupMidScript(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(state, ".tmp-*"))
 	require.Empty(t, left)
 	// The lock is free: another shell commits at once.
-	c2 := exec.Command(binary, "--state-dir", state, "-c", "conf t", "-c", "ip access-list extended b")
+	c2 := aclsh("--state-dir", state, "-c", "conf t", "-c", "ip access-list extended b")
 	done := make(chan error, 1)
 	go func() { done <- c2.Run() }()
 	select {
@@ -239,7 +261,7 @@ func TestHangupMidScript(t *testing.T) {
 func BenchmarkStartToPrompt(b *testing.B) {
 	state := b.TempDir()
 	for b.Loop() {
-		cmd := exec.Command(binary, "--state-dir", state, "--hostname", "device")
+		cmd := aclsh("--state-dir", state, "--hostname", "device")
 		cmd.Env = append(os.Environ(), "HOME="+state)
 		f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 160})
 		if err != nil {
