@@ -159,7 +159,11 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	// inside one: the running-config file and the kernel stay in step.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM)
-	if !interactive {
+	if interactive {
+		// Ctrl-C, Ctrl-Z and Ctrl-\ are keys to the shell, never signals that end or
+		// stop it (between lines the terminal may briefly be out of raw mode).
+		signal.Ignore(syscall.SIGINT, syscall.SIGTSTP, syscall.SIGQUIT)
+	} else {
 		signal.Notify(sigs, syscall.SIGINT)
 	}
 	go func() {

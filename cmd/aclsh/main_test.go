@@ -134,6 +134,7 @@ func TestTerminal(t *testing.T) {
 
 	// Ctrl-C drops the line being typed.
 	tm.send("deny ip any any\x03")
+	tm.expect("^C")
 	tm.expect("device(conf-ipacl-ext)# ")
 	tm.send("do show access-lists\r")
 	tm.expect("IPv4 access list web, not bound")
