@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables/expr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
 
@@ -164,4 +166,184 @@ interface management 0
 		return err == nil
 	}, 5*time.Second, 100*time.Millisecond, "the next connection is admitted after one closes")
 	l.refused("10.24.12.107", dev)
+}
+
+func TestUDPConnlimit(t *testing.T) {
+	l := newLab(t)
+	l.serveUDP(":53")
+	cfg := config(t, `
+ip access-list extended check
+ permit udp any host 10.24.12.129 eq domain connlimit 2
+interface management 0
+ ip access-group check in
+`)
+	require.NoError(t, l.e.Apply(cfg))
+	for i := range 2 {
+		c, err := l.udpExchange(l.cli, "10.24.12.107", "10.24.12.129:53")
+		require.NoError(t, err, "flow %d", i+1)
+		defer c.Close()
+	}
+	_, err := l.udpExchange(l.cli, "10.24.12.107", "10.24.12.129:53")
+	require.Error(t, err, "the 3rd UDP flow from one source is refused")
+	c, err := l.udpExchange(l.cli, "10.24.12.108", "10.24.12.129:53")
+	require.NoError(t, err, "another source has its own count")
+	c.Close()
+}
+
+func TestIPv6Connlimit(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP("[::]:22")
+	cfg := config(t, `
+ipv6 access-list extended v6
+ permit tcp fd77::/64 any eq 22 connlimit 2
+interface management 0
+ ipv6 access-group v6 in
+`)
+	require.NoError(t, l.e.Apply(cfg))
+	for i := range 2 {
+		c, err := l.dial(l.cli, "fd77::107", "[fd77::129]:22")
+		require.NoError(t, err, "connection %d", i+1)
+		defer c.Close()
+	}
+	l.refused("fd77::107", "[fd77::129]:22")
+	// IPv4 is not filtered: no IPv4 list is bound.
+	l.openN("10.24.12.107", 3)
+}
+
+// established lets replies to connections the device opened back in, and nothing
+// new; other interfaces and loopback are never filtered.
+func TestEstablishedAndOtherInterfaces(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	cfg := config(t, `
+ip access-list extended only-replies
+ permit tcp any any established
+interface management 0
+ ip access-group only-replies in
+`)
+	require.NoError(t, l.e.Apply(cfg))
+	l.refused("10.24.12.107", dev)
+
+	// A server on the client's side: the device connects out, replies come back in.
+	var ln net.Listener
+	inNS(t, l.cli, func() {
+		var err error
+		ln, err = net.Listen("tcp", "10.24.12.107:8080")
+		require.NoError(t, err)
+	})
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			c.Write([]byte("ping\n"))
+			c.Close()
+		}
+	}()
+	var got string
+	inNS(t, l.dev, func() {
+		c, err := net.DialTimeout("tcp", "10.24.12.107:8080", time.Second)
+		require.NoError(t, err, "the device's own connection out")
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Second))
+		b := make([]byte, 5)
+		n, _ := c.Read(b)
+		got = string(b[:n])
+	})
+	require.Equal(t, "ping\n", got, "the reply came back in")
+
+	// other0 and loopback are untouched.
+	c, err := l.dial(l.cli2, "", "10.78.0.1:22")
+	require.NoError(t, err, "other interface")
+	c.Close()
+	c, err = l.dial(l.dev, "", "127.0.0.1:22")
+	require.NoError(t, err, "loopback")
+	c.Close()
+}
+
+// A ruleset the kernel refuses changes nothing: the old one stays, counters too.
+func TestAtomicFailure(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	good := config(t, `
+ip access-list extended check
+ permit tcp host 10.24.12.107 any eq 22
+interface management 0
+ ip access-group check in
+`)
+	require.NoError(t, l.e.Apply(good))
+	c, err := l.dial(l.cli, "10.24.12.107", dev)
+	require.NoError(t, err)
+	c.Close()
+	before := l.nft("list", "table", "inet", Table)
+
+	worse := config(t, `
+ip access-list extended check
+ permit tcp any any eq 22
+interface management 0
+ ip access-group check in
+`)
+	SetMutate(l.e, func(p *Plan) {
+		// A jump to a chain that does not exist: the kernel refuses the batch.
+		p.Chains[1].Rules = append(p.Chains[1].Rules, &Rule{Text: "jump nowhere",
+			Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: "nowhere"}}})
+	})
+	err = l.e.Apply(worse)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "kernel refused the ruleset")
+	SetMutate(l.e, nil)
+	require.Equal(t, before, l.nft("list", "table", "inet", Table), "the old ruleset stays")
+	l.refused("10.24.12.108", dev)
+}
+
+// Someone flushes the ruleset: show says so, the next apply restores it. Applying
+// the same config twice changes nothing.
+func TestDriftRestoreAndIdempotence(t *testing.T) {
+	l := newLab(t)
+	cfg := config(t, `
+ip access-list extended check
+ permit tcp any any eq 22 connlimit 3
+ deny ip any any
+interface management 0
+ ip access-group check in
+`)
+	require.NoError(t, l.e.Apply(cfg))
+	st, err := l.e.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, InSync, st.State)
+	first := l.nft("list", "table", "inet", Table)
+	require.NoError(t, l.e.Apply(cfg))
+	require.Equal(t, first, l.nft("list", "table", "inet", Table), "a second apply changes nothing")
+
+	l.nft("flush", "ruleset")
+	st, err = l.e.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, Missing, st.State)
+	require.NoError(t, l.e.Apply(cfg))
+	st, _ = l.e.Stats(cfg)
+	require.Equal(t, InSync, st.State)
+
+	l.nft("delete", "rule", "inet", Table, "acl4", "handle", handleOf(t, l.nft("-a", "list", "chain", "inet", Table, "acl4"), "drop"))
+	st, _ = l.e.Stats(cfg)
+	require.Equal(t, Differs, st.State)
+
+	other := config(t, `
+ip access-list extended check
+ permit tcp any any eq 22 connlimit 3
+interface management 0
+ ip access-group check in
+`)
+	st, _ = l.e.Stats(other)
+	require.Equal(t, Differs, st.State, "the kernel has another config")
+	require.NoError(t, l.e.Apply(&acl.Config{ACLs: cfg.ACLs}))
+	require.NotContains(t, l.nft("list", "tables"), Table, "unbinding removes the table")
+}
+
+func handleOf(t *testing.T, listing, contains string) string {
+	for _, line := range strings.Split(listing, "\n") {
+		if strings.Contains(line, contains) && strings.Contains(line, "# handle ") {
+			return strings.TrimSpace(line[strings.LastIndex(line, "# handle ")+len("# handle "):])
+		}
+	}
+	t.Fatalf("no rule with %q in:\n%s", contains, listing)
+	return ""
 }

@@ -129,12 +129,16 @@ func (t *txn) follow(cmd grammar.Command) (*op, error) {
 		t.mode, t.acl = grammar.Interface, ""
 	case grammar.EnterACL:
 		// Validate before entering, so that a refused name leaves the mode as it was.
-		if a, ok := t.cfg.ACLs[cmd.Name]; ok && a.Family != cmd.Family {
+		a, exists := t.cfg.ACLs[cmd.Name]
+		if exists && a.Family != cmd.Family {
 			return nil, modelError{fmt.Errorf("%s is an %s access list", cmd.Name, a.Family.Name())}
 		}
 		t.mode, t.acl = grammar.IPACL, cmd.Name
 		if cmd.Family == acl.IPv6 {
 			t.mode = grammar.IP6ACL
+		}
+		if exists {
+			return nil, nil // entering an existing list changes nothing
 		}
 	}
 	if !changes(cmd.Kind) {

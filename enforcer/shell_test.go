@@ -1,0 +1,79 @@
+package enforcer_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	. "github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/shell"
+)
+
+// The shell on a real kernel: interactive changes take effect as typed; show
+// access-lists reports matches, sessions per source, refusals and the implicit
+// deny; clear zeroes counters; a flushed ruleset is reported and restored.
+func TestShellOnKernel(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	var out strings.Builder
+	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
+		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
+	require.NoError(t, err)
+	run := func(lines ...string) string {
+		t.Helper()
+		out.Reset()
+		for _, line := range lines {
+			require.NoError(t, sh.Run(line), line)
+		}
+		return out.String()
+	}
+	run("conf term", "ip access-list extended check",
+		"permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3", "end",
+		"conf term", "interface management 0", "ip access-group check in", "end")
+	l.openN("10.24.12.107", 3)
+	l.refused("10.24.12.107", dev)
+	l.refused("10.24.12.108", dev)
+
+	show := run("show access-lists")
+	require.Regexp(t, `(?m)^ seq 10 permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3 \(\d+ matches\)$`, show)
+	require.Contains(t, show, "    sessions: 10.24.12.107 3/3\n")
+	require.Regexp(t, `(?m)^    refused by the limit: [1-9]\d*$`, show)
+	require.Regexp(t, `(?m)^ implicit deny \([1-9]\d* matches\)$`, show)
+
+	run("clear access-list counters check")
+	show = run("show access-lists")
+	require.NotContains(t, show, "matches)")
+	require.Contains(t, show, "    refused by the limit: 0\n")
+	require.Contains(t, show, "sessions: 10.24.12.107 3/3", "clearing counters keeps the sessions")
+
+	// An interactive change takes effect at once.
+	run("conf t", "ip access-list extended check", "permit tcp host 10.24.12.108 any eq 22", "end")
+	c, err := l.dial(l.cli, "10.24.12.108", dev)
+	require.NoError(t, err)
+	c.Close()
+
+	l.nft("flush", "ruleset")
+	show = run("show access-lists")
+	require.Contains(t, show, "% kernel table inet aclsh is missing; the next commit restores it")
+	require.Contains(t, run("show interface management 0"), " kernel: table inet aclsh is missing")
+	run("conf t", "ip access-list extended check", "remark restored", "end")
+	require.NotContains(t, run("show access-lists"), "missing")
+	require.Contains(t, run("show interface management 0"), " kernel: in sync with the running-config")
+	l.refused("10.24.12.109", dev)
+
+	// Deleting a bound list is refused; a kernel refusal leaves the running-config.
+	out.Reset()
+	err = sh.Run("conf t")
+	require.NoError(t, err)
+	err = sh.Run("no ip access-list extended check")
+	require.ErrorContains(t, err, "bound to interface management 0")
+	before := run("do show running-config")
+	SetMutate(l.e, func(p *Plan) { p.Chains[1].Name = p.Chains[1].Name + "-broken" })
+	err = sh.Run("ip access-list extended check")
+	require.NoError(t, err)
+	err = sh.Run("permit udp any any")
+	require.ErrorContains(t, err, "the kernel refused the new config; nothing was changed")
+	SetMutate(l.e, nil)
+	require.Equal(t, before, run("do show running-config"))
+}
