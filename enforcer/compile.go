@@ -160,7 +160,7 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		if f == acl.IPv6 {
 			nfp = unix.NFPROTO_IPV6
 		}
-		in.Rules = append(in.Rules, newRule("", false, fmt.Sprintf("meta nfproto %s jump %s", fam(f), ch.Name),
+		in.Rules = append(in.Rules, newRule("", false, fmt.Sprintf("meta nfproto %s jump %s", map[acl.Family]string{acl.IPv4: "ipv4", acl.IPv6: "ipv6"}[f], ch.Name),
 			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{nfp}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
 		for _, r := range a.Entries() {
 			if r.IsRemark() {

@@ -1,0 +1,60 @@
+package enforcer_test
+
+import (
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	. "github.com/aclsh/aclsh/enforcer"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata")
+
+// TestCompileGolden renders the plan of each testdata/plans/NAME.conf (with the
+// pre-existing sessions of NAME.pre, lines "ACL/seq ADDR COUNT") as nft-like text
+// and compares it with NAME.nft.
+func TestCompileGolden(t *testing.T) {
+	files, err := filepath.Glob("../testdata/plans/*.conf")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		base := strings.TrimSuffix(f, ".conf")
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			text, err := os.ReadFile(f)
+			require.NoError(t, err)
+			pre := Pre{}
+			if data, err := os.ReadFile(base + ".pre"); err == nil {
+				for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+					fs := strings.Fields(line)
+					n, _ := strconv.Atoi(fs[2])
+					if pre[fs[0]] == nil {
+						pre[fs[0]] = map[netip.Addr]int{}
+					}
+					pre[fs[0]][netip.MustParseAddr(fs[1])] = n
+				}
+			}
+			got := Compile(config(t, string(text)), "mgmt0", pre).String()
+			if *update {
+				require.NoError(t, os.WriteFile(base+".nft", []byte(got), 0o644))
+				return
+			}
+			want, err := os.ReadFile(base + ".nft")
+			require.NoError(t, err, "run go test ./... -update")
+			require.Equal(t, string(want), got)
+		})
+	}
+}
+
+// TestCompileDeterministic: the same input gives the same plan.
+func TestCompileDeterministic(t *testing.T) {
+	text, err := os.ReadFile("../testdata/plans/every-match.conf")
+	require.NoError(t, err)
+	cfg := config(t, string(text))
+	require.Equal(t, Compile(cfg, "mgmt0", nil).String(), Compile(cfg.Clone(), "mgmt0", nil).String())
+}
