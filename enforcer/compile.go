@@ -186,7 +186,7 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		}
 		if f == acl.IPv6 {
 			// Neighbor discovery, as IOS permits implicitly: without it IPv6 stops working.
-			ch.Rules = append(ch.Rules, newRule(name+"/nd/m", true, "icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
+			ch.Rules = append(ch.Rules, newRule(name+"/nd/m", true, "icmpv6 type 134-136 accept",
 				metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{unix.IPPROTO_ICMPV6}),
 				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
 				&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{134}, ToData: []byte{136}},
@@ -221,7 +221,7 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) string {
 		ch.Rules = append(ch.Rules, newRule(key+"/m", true, fmt.Sprintf("ct mark 0x%08x accept", l.Mark),
 			ctLoad(expr.CtKeyMARK), cmp(expr.CmpOpEq, markB), verdict(expr.VerdictAccept)))
 	}
-	ch.Rules = append(ch.Rules, newRule("", false, "ct state != new return",
+	ch.Rules = append(ch.Rules, newRule("", false, "ct state ! new return",
 		ctLoad(expr.CtKeySTATE),
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binary.NativeEndian.AppendUint32(nil, expr.CtStateBitNEW), Xor: make([]byte, 4)},
 		cmp(expr.CmpOpEq, make([]byte, 4)), verdict(expr.VerdictReturn)))
@@ -242,11 +242,11 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) string {
 		dyn := &expr.Dynset{SrcRegKey: 1, SetName: set, Operation: uint32(unix.NFT_DYNSET_OP_ADD),
 			Exprs: []expr.Any{&expr.Connlimit{Count: uint32(over), Flags: expr.NFT_CONNLIMIT_F_INV}}}
 		if permit {
-			c.Rules = append(c.Rules, newRule(key+"/r", true, txt+" return", loadSrc, dyn, verdict(expr.VerdictReturn)))
+			c.Rules = append(c.Rules, newRule(key+"/r", true, txt+" return", append(nfproto(l.Family), loadSrc, dyn, verdict(expr.VerdictReturn))...))
 			c.Rules = append(c.Rules, newRule(key+"/m", true, fmt.Sprintf("ct mark set 0x%08x accept", l.Mark),
 				&expr.Immediate{Register: 1, Data: markB}, &expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}, verdict(expr.VerdictAccept)))
 		} else {
-			c.Rules = append(c.Rules, newRule(key+"/m", true, txt+" drop", loadSrc, dyn, verdict(expr.VerdictDrop)))
+			c.Rules = append(c.Rules, newRule(key+"/m", true, txt+" drop", append(nfproto(l.Family), loadSrc, dyn, verdict(expr.VerdictDrop))...))
 		}
 		p.Sets = append(p.Sets, &Set{Name: set, Kind: SetConnLimit, Family: l.Family})
 	}
@@ -286,7 +286,7 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) string {
 		if len(vm.Elems) > 0 {
 			p.Sets = append(p.Sets, vm)
 			ch.Rules = append(ch.Rules, newRule("", false, fmt.Sprintf("%s saddr vmap @%s", fam(l.Family), vm.Name),
-				loadSrc, &expr.Lookup{SourceRegister: 1, SetName: vm.Name, DestRegister: 0, IsDestRegSet: true}))
+				append(nfproto(l.Family), loadSrc, &expr.Lookup{SourceRegister: 1, SetName: vm.Name, DestRegister: 0, IsDestRegSet: true})...))
 		}
 	}
 	if threshold > 0 {
@@ -332,6 +332,16 @@ func fam(f acl.Family) string {
 	return "ip"
 }
 
+// nfproto is the dependency nft adds before an ip or ip6 payload in an inet table;
+// it has no text of its own.
+func nfproto(f acl.Family) []expr.Any {
+	p := byte(unix.NFPROTO_IPV4)
+	if f == acl.IPv6 {
+		p = unix.NFPROTO_IPV6
+	}
+	return []expr.Any{metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{p})}
+}
+
 func metaLoad(k expr.MetaKey) expr.Any { return &expr.Meta{Key: k, Register: 1} }
 func ctLoad(k expr.CtKey) expr.Any     { return &expr.Ct{Key: k, Register: 1} }
 func cmp(op expr.CmpOp, data []byte) expr.Any {
@@ -370,6 +380,9 @@ func match(f acl.Family, r acl.Rule) *matcher {
 	srcOff, dstOff, alen := uint32(12), uint32(16), uint32(4)
 	if f == acl.IPv6 {
 		srcOff, dstOff, alen = 8, 24, 16
+	}
+	if r.Src.Kind != acl.AddrAny || r.Dst.Kind != acl.AddrAny {
+		m.exprs = append(m.exprs, nfproto(f)...)
 	}
 	addr(m, f, "saddr", srcOff, alen, r.Src)
 	addr(m, f, "daddr", dstOff, alen, r.Dst)

@@ -58,3 +58,33 @@ func TestCompileDeterministic(t *testing.T) {
 	cfg := config(t, string(text))
 	require.Equal(t, Compile(cfg, "mgmt0", nil).String(), Compile(cfg.Clone(), "mgmt0", nil).String())
 }
+
+// TestPlanTextMatchesKernel: the kernel holds the same ruleset whether the plan is
+// applied through netlink or its text is loaded with `nft -f`, so the golden text
+// says what the expressions do.
+func TestPlanTextMatchesKernel(t *testing.T) {
+	files, err := filepath.Glob("../testdata/plans/*.conf")
+	require.NoError(t, err)
+	for _, f := range files {
+		base := strings.TrimSuffix(f, ".conf")
+		if _, err := os.Stat(base + ".pre"); err == nil {
+			continue // map elements carry expiry times
+		}
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			a, b := newLab(t), newLab(t)
+			text, err := os.ReadFile(f)
+			require.NoError(t, err)
+			cfg := config(t, string(text))
+			require.NoError(t, a.e.Apply(cfg))
+			plan := Compile(cfg, "mgmt0", nil).String()
+			if cfg.Mgmt.IPv4In == "" && cfg.Mgmt.IPv6In == "" {
+				require.NotContains(t, a.nft("list", "tables"), Table)
+				return
+			}
+			nftFile := filepath.Join(t.TempDir(), "plan.nft")
+			require.NoError(t, os.WriteFile(nftFile, []byte(plan), 0o644))
+			b.nft("-f", nftFile)
+			require.Equal(t, b.nft("list", "table", "inet", Table), a.nft("list", "table", "inet", Table))
+		})
+	}
+}
