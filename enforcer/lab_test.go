@@ -41,7 +41,7 @@ var labSeq atomic.Int32
 //	cli: eth0 10.24.12.107-110/24, fd77::107/64, on mgmt0's LAN
 //	cli2: eth0 10.78.0.2/24, on other0's LAN
 type lab struct {
-	t              *testing.T
+	t              testing.TB
 	dev, cli, cli2 string
 	devNS          netns.NsHandle
 	e              *Enforcer
@@ -53,7 +53,7 @@ func run(t testing.TB, args ...string) {
 	require.NoError(t, err, "%s: %s", strings.Join(args, " "), out)
 }
 
-func newLab(t *testing.T) *lab {
+func newLab(t testing.TB) *lab {
 	needRoot(t)
 	n := fmt.Sprintf("acl%d-%d", os.Getpid(), labSeq.Add(1))
 	l := &lab{t: t, dev: n + "d", cli: n + "c", cli2: n + "x"}
