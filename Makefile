@@ -4,6 +4,11 @@ GO ?= go
 
 build:
 	$(GO) build -o bin/aclsh ./cmd/aclsh
+	$(GO) build -o bin/aclsh-labd ./cmd/aclsh-labd
+
+# A throwaway lab in network namespaces with the shell on the device (needs root).
+demo: build
+	bash scripts/demo.sh
 
 test:
 	$(GO) test -count=1 ./...

@@ -17,6 +17,7 @@ const ctrlZ = 26
 // TermOptions are the terminal's files and the history file.
 type TermOptions struct {
 	Stdin       io.ReadCloser
+	Fd          int // the terminal's file descriptor
 	Stdout      io.Writer
 	HistoryFile string // "" for none
 }
@@ -31,7 +32,24 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		gotCtZ bool
 		rl     *readline.Instance
 	)
+	// Keep the terminal raw for the whole session: leaving raw mode between lines
+	// loses keys typed ahead while a command runs.
+	var raw *readline.State
+	defer func() {
+		if raw != nil {
+			readline.Restore(to.Fd, raw)
+		}
+	}()
 	cfg := &readline.Config{
+		FuncMakeRaw: func() error {
+			if raw != nil {
+				return nil
+			}
+			st, err := readline.MakeRaw(to.Fd)
+			raw = st
+			return err
+		},
+		FuncExitRaw: func() error { return nil },
 		Prompt:                 s.Prompt(),
 		HistoryFile:            to.HistoryFile,
 		HistoryLimit:           1000,

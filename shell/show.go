@@ -52,6 +52,11 @@ func (s *Shell) stats(cfg *acl.Config) *enforcer.Stats {
 	if err != nil {
 		return &enforcer.Stats{State: enforcer.Unknown}
 	}
+	if len(s.ops) > 0 && st.State != enforcer.Unknown {
+		// A script's changes are applied at its end: the kernel is not expected to
+		// have them yet.
+		st.State = enforcer.InSync
+	}
 	return st
 }
 

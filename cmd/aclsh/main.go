@@ -178,7 +178,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		if home, err := os.UserHomeDir(); err == nil {
 			hist = filepath.Join(home, ".aclsh_history")
 		}
-		return sh.RunInteractive(shell.TermOptions{Stdin: stdin, Stdout: stdout, HistoryFile: hist})
+		return sh.RunInteractive(shell.TermOptions{Stdin: stdin, Fd: int(stdin.Fd()), Stdout: stdout, HistoryFile: hist})
 	case file != "":
 		f, err := os.Open(file)
 		if err != nil {
