@@ -49,7 +49,7 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 			raw = st
 			return err
 		},
-		FuncExitRaw: func() error { return nil },
+		FuncExitRaw:            func() error { return nil },
 		Prompt:                 s.Prompt(),
 		HistoryFile:            to.HistoryFile,
 		HistoryLimit:           1000,

@@ -282,3 +282,47 @@ func BenchmarkStartToPrompt(b *testing.B) {
 		f.Close()
 	}
 }
+
+// TestDemo runs `make demo` with a script on stdin (as root): the lab comes up, the
+// seed config binds and enforces, and the lab is gone afterwards.
+func TestDemo(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the demo test needs root; CI runs as root")
+		}
+		t.Skip("the demo needs root")
+	}
+	cmd := exec.Command("make", "-C", "../..", "demo")
+	cmd.Stdin = strings.NewReader("conf t\nip access-list extended check\npermit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3\n" +
+		"interface management 0\nip access-group check in\nend\nshow running-config\n")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), " ip access-group check in\n")
+	ns, err := exec.Command("ip", "netns", "list").CombinedOutput()
+	require.NoError(t, err)
+	require.NotContains(t, string(ns), "aclsh-demo", "the lab is removed on exit")
+}
+
+// TestNoPrivilege: without root, a commit that needs the kernel fails with an error
+// that says so and points to --check, and nothing is saved.
+func TestNoPrivilege(t *testing.T) {
+	if testNS == "" {
+		t.Skip("needs root to drop privileges inside a test namespace")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv (util-linux) not installed")
+	}
+	state, err := os.MkdirTemp("", "aclsh-nopriv")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(state) })
+	require.NoError(t, os.Chmod(state, 0o777))
+	cmd := exec.Command("ip", "netns", "exec", testNS, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+		binary, "--mgmt-if", "mgmt0", "--state-dir", state,
+		"-c", "conf t", "-c", "ip access-list extended a", "-c", "permit ip any any",
+		"-c", "interface management 0", "-c", "ip access-group a in")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "needs root (CAP_NET_ADMIN); use --check to validate without applying")
+	_, err = os.Stat(filepath.Join(state, "running-config"))
+	require.True(t, os.IsNotExist(err), "nothing saved")
+}
