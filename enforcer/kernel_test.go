@@ -66,7 +66,7 @@ interface management 0
 	l.refused("10.24.12.108", dev)               // no rule permits another host
 	l.refused("10.24.12.107", "10.24.12.129:23") // nor another port
 	for _, c := range cs {
-		require.NoError(t, echo(c), "admitted sessions keep working")
+		require.NoError(t, echoOnce(c), "admitted sessions keep working")
 	}
 	// When one closes, the next is admitted (the kernel's own count).
 	cs[0].Close()
@@ -96,7 +96,7 @@ interface management 0
 	l.refused("10.24.12.107", dev)
 	l.openN("10.24.12.108", 4) // other sources are not limited
 	for _, c := range cs {
-		require.NoError(t, echo(c))
+		require.NoError(t, echoOnce(c))
 	}
 }
 
@@ -153,7 +153,7 @@ interface management 0
 	require.NoError(t, l.e.Apply(cur))
 	l.refused("10.24.12.107", dev)
 	for _, c := range cs {
-		require.NoError(t, echo(c), "pre-existing sessions keep working")
+		require.NoError(t, echoOnce(c), "pre-existing sessions keep working")
 	}
 	l.openN("10.24.12.108", 3) // another source has its own count
 	l.follow(func() (*acl.Config, error) { return cur, nil })

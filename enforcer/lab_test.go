@@ -18,6 +18,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	. "github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/internal/echo"
 )
 
 // needRoot skips without root, except under CI=true where it fails: CI runs as root
@@ -111,21 +112,7 @@ func (l *lab) serveTCP(addr string) {
 		require.NoError(l.t, err)
 	})
 	l.t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				s := bufio.NewScanner(c)
-				for s.Scan() {
-					fmt.Fprintf(c, "%s\n", s.Text())
-				}
-			}()
-		}
-	}()
+	go echo.ServeTCP(ln)
 }
 
 // serveUDP starts a UDP echo server in the device namespace.
@@ -137,16 +124,7 @@ func (l *lab) serveUDP(addr string) {
 		require.NoError(l.t, err)
 	})
 	l.t.Cleanup(func() { pc.Close() })
-	go func() {
-		b := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(b)
-			if err != nil {
-				return
-			}
-			pc.WriteTo(b[:n], from)
-		}
-	}()
+	go echo.ServeUDP(pc)
 }
 
 // dial opens a TCP connection from ns (source address src) to addr, and proves it
@@ -164,15 +142,15 @@ func (l *lab) dial(ns, src, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := echo(c); err != nil {
+	if err := echoOnce(c); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
 }
 
-// echo sends a line and waits for it to come back.
-func echo(c net.Conn) error {
+// echoOnce sends a line and waits for it to come back.
+func echoOnce(c net.Conn) error {
 	c.SetDeadline(time.Now().Add(time.Second))
 	defer c.SetDeadline(time.Time{})
 	if _, err := fmt.Fprintf(c, "ping\n"); err != nil {

@@ -47,30 +47,27 @@ func Matches(f acl.Family, r acl.Rule, proto uint8, src, dst netip.Addr, sport, 
 // countSessions counts, per connlimit rule and source, the live conntrack flows
 // matching the rule.
 func (e *Enforcer) countSessions(limits []*Limit) (Pre, error) {
-	pre, _, err := e.scan(limits, false)
-	return pre, err
+	return e.scan(limits, false)
 }
 
 // accountSessions counts like countSessions and marks live flows matching a permit
 // connlimit rule with its mark, so their packets keep passing whatever the count.
 // Flows with a stale aclsh mark get a mark no rule uses.
 func (e *Enforcer) accountSessions(limits []*Limit) (Pre, error) {
-	pre, _, err := e.scan(limits, true)
-	return pre, err
+	return e.scan(limits, true)
 }
 
-func (e *Enforcer) scan(limits []*Limit, mark bool) (Pre, int, error) {
+func (e *Enforcer) scan(limits []*Limit, mark bool) (Pre, error) {
 	ct, err := e.conntrack()
 	if err != nil {
-		return nil, 0, wrapKernel(err)
+		return nil, wrapKernel(err)
 	}
 	defer ct.Close()
 	flows, err := ct.Dump(nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading conntrack: %w", wrapKernel(err))
+		return nil, fmt.Errorf("reading conntrack: %w", wrapKernel(err))
 	}
 	pre := Pre{}
-	updated := 0
 	for i := range flows {
 		f := &flows[i]
 		if !live(f) {
@@ -100,10 +97,9 @@ func (e *Enforcer) scan(limits []*Limit, mark bool) (Pre, int, error) {
 			want = markBase | 0xffff
 		}
 		if want != 0 && f.Mark != want {
-			if err := ct.Update(conntrack.Flow{TupleOrig: f.TupleOrig, TupleReply: f.TupleReply, Mark: want}); err == nil {
-				updated++
-			}
+			// A flow that ended meanwhile cannot be updated; nothing to do for it.
+			_ = ct.Update(conntrack.Flow{TupleOrig: f.TupleOrig, TupleReply: f.TupleReply, Mark: want})
 		}
 	}
-	return pre, updated, nil
+	return pre, nil
 }

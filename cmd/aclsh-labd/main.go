@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aclsh/aclsh/internal/echo"
 )
 
 func main() {
@@ -43,37 +45,14 @@ func serve(specs []string) {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						defer c.Close()
-						sc := bufio.NewScanner(c)
-						for sc.Scan() {
-							fmt.Fprintln(c, sc.Text())
-						}
-					}()
-				}
-			}()
+			go echo.ServeTCP(ln)
 		case "udp":
 			pc, err := net.ListenPacket("udp", ":"+port)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}
-			go func() {
-				b := make([]byte, 1500)
-				for {
-					n, from, err := pc.ReadFrom(b)
-					if err != nil {
-						return
-					}
-					pc.WriteTo(b[:n], from)
-				}
-			}()
+			go echo.ServeUDP(pc)
 		}
 	}
 	select {}
