@@ -347,3 +347,57 @@ func handleOf(t *testing.T, listing, contains string) string {
 	t.Fatalf("no rule with %q in:\n%s", contains, listing)
 	return ""
 }
+
+// ping sends one ICMP echo request with identifier id from ns (source src) to dst and
+// waits for the reply. Each identifier is a conntrack flow of its own.
+func (l *lab) ping(ns, src, dst string, id uint16) error {
+	var c net.PacketConn
+	var err error
+	inNS(l.t, ns, func() { c, err = net.ListenPacket("ip4:icmp", src) })
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	msg := []byte{8, 0, 0, 0, byte(id >> 8), byte(id), 0, 1, 'a', 'c', 'l'}
+	var sum uint32
+	for i := 0; i+1 < len(msg); i += 2 {
+		sum += uint32(msg[i])<<8 | uint32(msg[i+1])
+	}
+	sum += uint32(msg[len(msg)-1]) << 8
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	msg[2], msg[3] = byte(^sum>>8), byte(^sum)
+	if _, err := c.WriteTo(msg, &net.IPAddr{IP: net.ParseIP(dst)}); err != nil {
+		return err
+	}
+	c.SetReadDeadline(time.Now().Add(700 * time.Millisecond))
+	b := make([]byte, 1500)
+	for {
+		n, _, err := c.ReadFrom(b)
+		if err != nil {
+			return err
+		}
+		if n >= 8 && b[0] == 0 && uint16(b[4])<<8|uint16(b[5]) == id {
+			return nil
+		}
+	}
+}
+
+// ICMP flows count too: with connlimit 2, a third echo identifier is refused while
+// the first two flows live.
+func TestICMPConnlimit(t *testing.T) {
+	l := newLab(t)
+	cfg := config(t, `
+ip access-list extended check
+ permit icmp any host 10.24.12.129 connlimit 2
+interface management 0
+ ip access-group check in
+`)
+	require.NoError(t, l.e.Apply(cfg))
+	require.NoError(t, l.ping(l.cli, "10.24.12.107", "10.24.12.129", 101))
+	require.NoError(t, l.ping(l.cli, "10.24.12.107", "10.24.12.129", 102))
+	require.NoError(t, l.ping(l.cli, "10.24.12.107", "10.24.12.129", 101), "an admitted flow keeps passing")
+	require.Error(t, l.ping(l.cli, "10.24.12.107", "10.24.12.129", 103), "a third flow is refused")
+	require.NoError(t, l.ping(l.cli, "10.24.12.108", "10.24.12.129", 103), "another source has its own count")
+}
