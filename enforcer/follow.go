@@ -12,7 +12,7 @@ import (
 )
 
 // Follow keeps connection limits exact while it runs: it follows conntrack events
-// and re-applies the running-config (load) when a connection that counted toward a
+// and re-applies the running-config when a connection that counted toward a
 // limit ends (TIME_WAIT, CLOSE or destroyed), and every PreTimeout/3 to refresh the
 // per-source counts of pre-existing sessions. A re-apply recounts every live session
 // from conntrack, so the kernel's counts start exact again.
@@ -22,8 +22,11 @@ import (
 // the last apply expire after PreTimeout, so no source stays limited by stale
 // counts. Sessions that existed at apply then count only once they send a packet.
 //
+// locked must call its argument with the running-config while holding the state
+// lock, so that a re-apply never races a shell's commit (shell.Store.View).
+//
 // Equivalent to: `aclsh follow` (the aclsh-follow systemd unit).
-func (e *Enforcer) Follow(ctx context.Context, load func() (*acl.Config, error), logf func(string, ...any)) error {
+func (e *Enforcer) Follow(ctx context.Context, locked func(func(*acl.Config) error) error, logf func(string, ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
@@ -43,17 +46,14 @@ func (e *Enforcer) Follow(ctx context.Context, load func() (*acl.Config, error),
 	}()
 	defer lc.Close()
 
-	var cfg *acl.Config
-	var limits []*Limit
+	var limits []*Limit // of the config applied last
 	reapply := func(why string) {
-		c, err := load()
+		err := locked(func(c *acl.Config) error {
+			limits = LimitsOf(c)
+			return e.Apply(c)
+		})
 		if err != nil {
-			logf("follow: loading the running-config: %v", err)
-			return
-		}
-		cfg, limits = c, LimitsOf(c)
-		if err := e.Apply(cfg); err != nil {
-			logf("follow: apply (%s): %v", why, err)
+			logf("follow: re-apply (%s): %v", why, err)
 		}
 	}
 	reapply("start")

@@ -196,12 +196,12 @@ func (l *lab) udpExchange(ns, src, addr string) (net.Conn, error) {
 }
 
 // follow runs the session daemon for cfg in the background until the test ends.
-func (l *lab) follow(cfg func() (*acl.Config, error)) {
+func (l *lab) follow(cfg *acl.Config) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		l.e.Follow(ctx, cfg, nil)
+		l.e.Follow(ctx, func(f func(*acl.Config) error) error { return f(cfg) }, nil)
 	}()
 	l.t.Cleanup(func() { cancel(); <-done })
 }

@@ -98,6 +98,23 @@ func (s *Store) Update(change func(cfg *acl.Config) error) (*acl.Config, error) 
 	return cfg, nil
 }
 
+// View calls f with the running-config while holding the state lock, so that no
+// commit happens meanwhile; f must not change the config.
+func (s *Store) View(f func(cfg *acl.Config) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := s.Load()
+	if err != nil {
+		return err
+	}
+	return f(cfg)
+}
+
 // SaveStartup copies the running-config to startup-config.
 func (s *Store) SaveStartup() error {
 	s.mu.Lock()

@@ -38,7 +38,7 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
-	if err := kernel.Follow(ctx, store.Load, logf); err != nil {
+	if err := kernel.Follow(ctx, store.View, logf); err != nil {
 		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
 		return 1
 	}
