@@ -277,6 +277,14 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 		}
 	}
 	if len(out) == 0 {
+		// A partly typed value: show what it is typed as.
+		for _, th := range cur {
+			if tk := th.st.tok; tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) {
+				out = append(out, Candidate{Word: tk.display(), Help: tk.help, Var: true, kind: tk.kind})
+			}
+		}
+	}
+	if len(out) == 0 {
 		t := Token{partial, len(line) - len(partial)}
 		return nil, invalidAt(nil, line, t)
 	}
