@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -106,7 +107,8 @@ func (e *Enforcer) apply(cfg *acl.Config, zero func(key string) bool) error {
 	if e.mutate != nil {
 		e.mutate(p)
 	}
-	old, _ := e.counters(c)
+	tbl, _ := readTable(c)
+	old := counters(tbl)
 	carry := map[string]bool{}
 	for _, ch := range p.Chains {
 		for _, r := range ch.Rules {
@@ -187,21 +189,34 @@ func (e *Enforcer) batch(c *nftables.Conn, p *Plan) error {
 // Counter is a rule's packet and byte count.
 type Counter struct{ Packets, Bytes uint64 }
 
-// counters sums the kernel's counters by rule comment. A missing table gives none.
-func (e *Enforcer) counters(c *nftables.Conn) (map[string]Counter, error) {
-	out := map[string]Counter{}
+// readTable returns the rules of each chain of table inet aclsh; nil if the table
+// is missing.
+func readTable(c *nftables.Conn) (map[string][]*nftables.Rule, error) {
 	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
 	if err != nil {
-		return out, wrapKernel(err)
+		return nil, wrapKernel(err)
 	}
+	var out map[string][]*nftables.Rule
 	for _, ch := range chains {
 		if ch.Table.Name != Table {
 			continue
 		}
 		rules, err := c.GetRules(table, ch)
 		if err != nil {
-			return out, wrapKernel(err)
+			return nil, wrapKernel(err)
 		}
+		if out == nil {
+			out = map[string][]*nftables.Rule{}
+		}
+		out[ch.Name] = rules
+	}
+	return out, nil
+}
+
+// counters sums the rules' counters by comment.
+func counters(tbl map[string][]*nftables.Rule) map[string]Counter {
+	out := map[string]Counter{}
+	for _, rules := range tbl {
 		for _, r := range rules {
 			key := comment(r.UserData)
 			if key == "" {
@@ -217,7 +232,7 @@ func (e *Enforcer) counters(c *nftables.Conn) (map[string]Counter, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // comment reads a rule's comment; foreign or truncated userdata gives "".
@@ -265,13 +280,16 @@ func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
 		return nil, wrapKernel(err)
 	}
 	defer c.CloseLasting()
-	st.State = e.state(c, cfg)
-	if st.State == Unknown {
-		return st, nil
+	tbl, err := readTable(c)
+	if err != nil {
+		if errors.Is(err, ErrPermission) {
+			st.State = Unknown
+			return st, nil
+		}
+		return nil, err
 	}
-	if st.Counters, err = e.counters(c); err != nil {
-		return st, err
-	}
+	st.State = e.state(tbl, cfg)
+	st.Counters = counters(tbl)
 	limits := LimitsOf(cfg)
 	if len(limits) == 0 {
 		return st, nil
@@ -298,40 +316,23 @@ func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
 
 // state compares the kernel's table with what cfg needs: the plan fingerprint in the
 // first rule and the rule counts of the input and ACL chains.
-func (e *Enforcer) state(c *nftables.Conn, cfg *acl.Config) State {
-	want := Compile(cfg, e.IfName, nil)
-	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
-	if err != nil {
-		if errors.Is(err, syscall.EPERM) {
-			return Unknown
-		}
-		return Missing
-	}
-	have := map[string]*nftables.Chain{}
-	for _, ch := range chains {
-		if ch.Table.Name == Table {
-			have[ch.Name] = ch
-		}
-	}
+func (e *Enforcer) state(tbl map[string][]*nftables.Rule, cfg *acl.Config) State {
 	if cfg.Mgmt == (acl.Bindings{}) {
-		if len(have) == 0 {
+		if tbl == nil {
 			return InSync
 		}
 		return Differs
 	}
-	if len(have) == 0 {
+	if tbl == nil {
 		return Missing
 	}
+	want := Compile(cfg, e.IfName, nil)
 	for _, ch := range want.Chains {
-		if !ch.Base && ch.Name[:3] != "acl" {
-			continue
+		if !ch.Base && !strings.HasPrefix(ch.Name, "acl") {
+			continue // limit chains vary with the sessions counted at apply
 		}
-		kc, ok := have[ch.Name]
-		if !ok {
-			return Differs
-		}
-		rules, err := c.GetRules(table, kc)
-		if err != nil || len(rules) != len(ch.Rules) {
+		rules, ok := tbl[ch.Name]
+		if !ok || len(rules) != len(ch.Rules) {
 			return Differs
 		}
 		if ch.Base && comment(rules[0].UserData) != "plan:"+want.Hash {
