@@ -131,6 +131,9 @@ func (r Rule) Validate(f Family) error {
 	if !r.Proto.HasPorts() && (r.SrcPort.Op != PortAny || r.DstPort.Op != PortAny) {
 		return errf(ErrInvalid, "ports need protocol tcp or udp")
 	}
+	if r.Established && r.ConnLimit != 0 {
+		return errf(ErrInvalid, "connlimit counts connections from a source; it cannot be combined with established (replies to this host's own connections)")
+	}
 	if err := r.SrcPort.Validate(); err != nil {
 		return err
 	}
