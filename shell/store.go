@@ -139,7 +139,7 @@ func (s *Store) lock() (func(), error) {
 	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	f, err := os.OpenFile(s.path("lock"), os.O_RDWR|os.O_CREATE, 0o640)
+	f, err := os.OpenFile(s.path("lock"), os.O_RDWR|os.O_CREATE, 0o660)
 	if err != nil {
 		return nil, fmt.Errorf("state lock: %w", err)
 	}
@@ -171,7 +171,7 @@ func (s *Store) writeFile(name, text string) (err error) {
 	if _, err = f.WriteString(text); err != nil {
 		return err
 	}
-	if err = f.Chmod(0o640); err != nil {
+	if err = f.Chmod(0o660); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
