@@ -77,30 +77,32 @@ func keyOf(fi os.FileInfo) fileKey {
 // as it was (for example when the kernel refused the new config). It returns the
 // config as committed.
 func (s *Store) Update(change func(cfg *acl.Config) error) (*acl.Config, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	unlock, err := s.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	cfg, err := s.Load()
-	if err != nil {
-		return nil, err
-	}
-	if err := change(cfg); err != nil {
-		return nil, err
-	}
-	if err := s.writeFile(runningName, cfg.Render()); err != nil {
-		return nil, err
-	}
-	s.cache = nil
-	return cfg, nil
+	var out *acl.Config
+	err := s.withLock(func(cfg *acl.Config) error {
+		if err := change(cfg); err != nil {
+			return err
+		}
+		if err := s.writeFile(runningName, cfg.Render()); err != nil {
+			return err
+		}
+		s.cache, out = nil, cfg
+		return nil
+	})
+	return out, err
 }
 
 // View calls f with the running-config while holding the state lock, so that no
 // commit happens meanwhile; f must not change the config.
-func (s *Store) View(f func(cfg *acl.Config) error) error {
+func (s *Store) View(f func(cfg *acl.Config) error) error { return s.withLock(f) }
+
+// SaveStartup copies the running-config to startup-config.
+func (s *Store) SaveStartup() error {
+	return s.withLock(func(cfg *acl.Config) error { return s.writeFile(startupName, cfg.Render()) })
+}
+
+// withLock holds the commit mutex and the state lock while f runs on a fresh copy of
+// the running-config.
+func (s *Store) withLock(f func(cfg *acl.Config) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	unlock, err := s.lock()
@@ -113,22 +115,6 @@ func (s *Store) View(f func(cfg *acl.Config) error) error {
 		return err
 	}
 	return f(cfg)
-}
-
-// SaveStartup copies the running-config to startup-config.
-func (s *Store) SaveStartup() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	cfg, err := s.Load()
-	if err != nil {
-		return err
-	}
-	return s.writeFile(startupName, cfg.Render())
 }
 
 // Wait blocks until no commit is in progress and keeps commits from starting; used
