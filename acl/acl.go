@@ -12,7 +12,6 @@ import (
 // Errors returned by the model; wrapped with %w and detail.
 var (
 	ErrInvalid   = errors.New("invalid")
-	ErrExists    = errors.New("already exists")
 	ErrNotFound  = errors.New("not found")
 	ErrBound     = errors.New("in use")
 	ErrWrongFam  = errors.New("wrong address family")

@@ -5,6 +5,7 @@ package grammar
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
@@ -317,6 +318,16 @@ func Complete(mode Mode, line string, names func() []string) []string {
 				seen[c.Word] = true
 				out = append(out, c.Word)
 			}
+		case c.kind == varPort:
+			var ports []string
+			for n := range acl.PortNames() {
+				if strings.HasPrefix(n, lp) && !seen[n] {
+					seen[n] = true
+					ports = append(ports, n)
+				}
+			}
+			sort.Strings(ports)
+			out = append(out, ports...)
 		case c.kind == varWord && names != nil:
 			for _, n := range names() {
 				if strings.HasPrefix(n, partial) && !seen[n] {

@@ -127,6 +127,7 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 	}
 	assert.Equal(t, []string{"web", "west"}, Complete(Interface, "ip access-group w", func() []string { return []string{"other", "web", "west"} }))
 	assert.Equal(t, []string{"terminal"}, Complete(Exec, "conf t", nil))
+	assert.Equal(t, []string{"sftp", "smtp", "snmp", "snmptrap", "ssh", "sunrpc", "syslog"}, Complete(IPACL, "permit tcp any any eq s", nil))
 }
 
 func TestCanonicalRulesReparse(t *testing.T) {
