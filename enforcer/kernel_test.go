@@ -1,7 +1,10 @@
 package enforcer_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -400,4 +403,45 @@ interface management 0
 	require.NoError(t, l.ping(l.cli, "10.24.12.107", "10.24.12.129", 101), "an admitted flow keeps passing")
 	require.Error(t, l.ping(l.cli, "10.24.12.107", "10.24.12.129", 103), "a third flow is refused")
 	require.NoError(t, l.ping(l.cli, "10.24.12.108", "10.24.12.129", 103), "another source has its own count")
+}
+
+// TestKernelAgreesWithModel: for random lists of tcp rules, every probe connection
+// is admitted by the kernel exactly when acl.Evaluate says a permit rule decides it.
+func TestKernelAgreesWithModel(t *testing.T) {
+	l := newLab(t)
+	ports := []uint16{22, 80, 443, 8080}
+	for _, p := range ports {
+		l.serveTCP(fmt.Sprintf(":%d", p))
+	}
+	srcs := []string{"10.24.12.107", "10.24.12.108", "10.24.12.109", "10.24.12.110"}
+	addrs := []string{"any", "host 10.24.12.107", "host 10.24.12.110", "10.24.12.108/31", "10.24.12.104 0.0.0.3", "10.24.12.128/25"}
+	portm := []string{"", "eq 22", "neq 80", "lt 443", "gt 80", "range 80 443"}
+	r := rand.New(rand.NewPCG(11, 12))
+	for round := range 4 {
+		var text strings.Builder
+		text.WriteString("ip access-list extended diff\n")
+		seen := map[string]bool{}
+		for range 3 + r.IntN(4) {
+			line := fmt.Sprintf(" %s tcp %s any %s\n", []string{"permit", "deny"}[r.IntN(2)], addrs[r.IntN(len(addrs))], portm[r.IntN(len(portm))])
+			if !seen[line] {
+				seen[line] = true
+				text.WriteString(line)
+			}
+		}
+		text.WriteString("interface management 0\n ip access-group diff in\n")
+		cfg := config(t, text.String())
+		require.NoError(t, l.e.Apply(cfg))
+		for _, src := range srcs {
+			for _, p := range ports {
+				rule, ok := cfg.ACLs["diff"].Evaluate(acl.Packet{Proto: 6, Src: netip.MustParseAddr(src),
+					Dst: netip.MustParseAddr("10.24.12.129"), SrcPort: 40000, DstPort: p}, nil)
+				want := ok && rule.Action == acl.Permit
+				c, err := l.dialTimeout(l.cli, src, fmt.Sprintf("10.24.12.129:%d", p), 200*time.Millisecond)
+				if err == nil {
+					c.Close()
+				}
+				require.Equal(t, want, err == nil, "round %d, %s -> port %d, list:\n%s", round, src, p, text.String())
+			}
+		}
+	}
 }

@@ -130,10 +130,14 @@ func (l *lab) serveUDP(addr string) {
 // dial opens a TCP connection from ns (source address src) to addr, and proves it
 // works with one echo. A connection the ACL drops times out.
 func (l *lab) dial(ns, src, addr string) (net.Conn, error) {
+	return l.dialTimeout(ns, src, addr, 700*time.Millisecond)
+}
+
+func (l *lab) dialTimeout(ns, src, addr string, timeout time.Duration) (net.Conn, error) {
 	var c net.Conn
 	var err error
 	inNS(l.t, ns, func() {
-		d := net.Dialer{Timeout: 700 * time.Millisecond}
+		d := net.Dialer{Timeout: timeout}
 		if src != "" {
 			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
 		}

@@ -25,23 +25,12 @@ func live(f *conntrack.Flow) bool {
 	return true
 }
 
-// Matches reports whether a connection (its original direction) matches a rule's
-// criteria: protocol, addresses and ports. `established` rules match replies to
+// Matches reports whether a connection (its original direction) of family f
+// matches a rule's criteria (acl.Rule.Matches); `established` rules match replies to
 // connections this host initiated, never a connection from a source.
 func Matches(f acl.Family, r acl.Rule, proto uint8, src, dst netip.Addr, sport, dport uint16) bool {
-	if (f == acl.IPv4) != src.Is4() || r.Established {
-		return false
-	}
-	if r.Proto.Set && r.Proto.Num != proto {
-		return false
-	}
-	if !r.Src.Contains(src) || !r.Dst.Contains(dst) {
-		return false
-	}
-	if r.Proto.HasPorts() && (!r.SrcPort.Matches(sport) || !r.DstPort.Matches(dport)) {
-		return false
-	}
-	return true
+	return (f == acl.IPv4) == src.Is4() &&
+		r.Matches(acl.Packet{Proto: proto, Src: src, Dst: dst, SrcPort: sport, DstPort: dport})
 }
 
 // countSessions counts, per connlimit rule and source, the live conntrack flows

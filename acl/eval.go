@@ -1,0 +1,54 @@
+package acl
+
+import "net/netip"
+
+// Packet is what Evaluate looks at: the first packet of a connection arriving on the
+// management interface, or (Reply) a packet of a connection this host initiated.
+type Packet struct {
+	Proto            uint8
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16 // tcp and udp only
+	Reply            bool
+}
+
+// Matches reports whether the packet matches the rule's criteria, ignoring any
+// connection limit. Remarks match nothing.
+func (r Rule) Matches(p Packet) bool {
+	if r.IsRemark() || r.Established != p.Reply {
+		return false
+	}
+	if r.Proto.Set && r.Proto.Num != p.Proto {
+		return false
+	}
+	if !r.Src.Contains(p.Src) || !r.Dst.Contains(p.Dst) {
+		return false
+	}
+	if r.Proto.HasPorts() && (!r.SrcPort.Matches(p.SrcPort) || !r.DstPort.Matches(p.DstPort)) {
+		return false
+	}
+	return true
+}
+
+// Evaluate returns the rule that decides a new connection's first packet: rules in
+// seq order, first match wins. live returns how many connections matching a
+// connlimit rule the packet's source already has: `permit ... connlimit N` matches
+// while live+1 <= N, `deny ... connlimit N` while live+1 >= N. ok is false when no
+// rule matches (the implicit deny).
+func (a *ACL) Evaluate(p Packet, live func(r Rule) int) (r Rule, ok bool) {
+	for _, r := range a.entries {
+		if !r.Matches(p) {
+			continue
+		}
+		if r.ConnLimit != 0 && !r.Established {
+			n := 1
+			if live != nil {
+				n += live(r)
+			}
+			if r.Action == Permit && n > int(r.ConnLimit) || r.Action == Deny && n < int(r.ConnLimit) {
+				continue
+			}
+		}
+		return r, true
+	}
+	return Rule{}, false
+}
