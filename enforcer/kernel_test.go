@@ -445,3 +445,25 @@ func TestKernelAgreesWithModel(t *testing.T) {
 		}
 	}
 }
+
+// `ip` rules count every protocol together: one TCP and one UDP flow fill
+// connlimit 2.
+func TestIPConnlimitAllProtocols(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	l.serveUDP(":53")
+	cfg := config(t, `
+ip access-list extended check
+ permit ip any any connlimit 2
+interface management 0
+ ip access-group check in
+`)
+	require.NoError(t, l.e.Apply(cfg))
+	l.openN("10.24.12.107", 1)
+	c, err := l.udpExchange(l.cli, "10.24.12.107", "10.24.12.129:53")
+	require.NoError(t, err)
+	defer c.Close()
+	l.refused("10.24.12.107", dev)
+	_, err = l.udpExchange(l.cli, "10.24.12.107", "10.24.12.129:53")
+	require.Error(t, err)
+}

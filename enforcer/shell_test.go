@@ -77,3 +77,33 @@ func TestShellOnKernel(t *testing.T) {
 	SetMutate(l.e, nil)
 	require.Equal(t, before, run("do show running-config"))
 }
+
+// A script is committed once at its end: a failing script changes neither the
+// kernel nor the running-config; a good one is enforced.
+func TestScriptOnKernel(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	store := &shell.Store{Dir: t.TempDir()}
+	runScript := func(text string) (int, string) {
+		var out strings.Builder
+		sh, err := shell.New(shell.Options{Host: "device", Store: store, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0"})
+		require.NoError(t, err)
+		return sh.RunScript(strings.NewReader(text), "script"), out.String()
+	}
+	rc, out := runScript("conf t\nip access-list extended a\npermit tcp host 10.24.12.107 any eq 22\n" +
+		"interface management 0\nip access-group a in\nip access-list extended b\npermit tcp hots any any\n")
+	require.Equal(t, 1, rc, out)
+	require.NotContains(t, l.nft("list", "tables"), Table, "a failing script applies nothing")
+	c, err := l.dial(l.cli, "10.24.12.108", dev)
+	require.NoError(t, err)
+	c.Close()
+
+	rc, out = runScript("conf t\nip access-list extended a\npermit tcp host 10.24.12.107 any eq 22\n" +
+		"interface management 0\nip access-group a in\nend\nshow access-lists\n")
+	require.Equal(t, 0, rc, out)
+	require.NotContains(t, out, "% kernel", "a script's own changes are not reported as drift")
+	l.refused("10.24.12.108", dev)
+	c, err = l.dial(l.cli, "10.24.12.107", dev)
+	require.NoError(t, err)
+	c.Close()
+}
