@@ -23,11 +23,11 @@ func TestEvaluate(t *testing.T) {
 		seq  Seq
 		ok   bool
 	}{
-		{pkt("10.24.12.107", 22), 0, 20, true},  // 1st: deny falls through, permit admits
-		{pkt("10.24.12.107", 22), 1, 20, true},  // 2nd: still under both
-		{pkt("10.24.12.107", 22), 2, 10, true},  // 3rd: seed 001, "the 3rd connection will be denied"
-		{pkt("10.24.12.108", 22), 2, 0, false},  // permit over its limit, implicit deny
-		{pkt("10.24.12.108", 80), 0, 0, false},  // nothing matches
+		{pkt("10.24.12.107", 22), 0, 20, true}, // 1st: deny falls through, permit admits
+		{pkt("10.24.12.107", 22), 1, 20, true}, // 2nd: still under both
+		{pkt("10.24.12.107", 22), 2, 10, true}, // 3rd: seed 001, "the 3rd connection will be denied"
+		{pkt("10.24.12.108", 22), 2, 0, false}, // permit over its limit, implicit deny
+		{pkt("10.24.12.108", 80), 0, 0, false}, // nothing matches
 		{Packet{Proto: 6, Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("10.24.12.129"), Reply: true}, 0, 30, true},
 	} {
 		r, ok := a.Evaluate(tc.p, func(Rule) int { return tc.live })
