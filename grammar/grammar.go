@@ -79,6 +79,8 @@ const (
 	Resequence          // resequence [START [STEP]]
 	BindACL             // ip|ipv6 access-group NAME in
 	UnbindACL           // no ip|ipv6 access-group NAME in
+	ShowStartup         // show startup-config
+	TerminalLength      // terminal length N (accepted for scripts; output is not paged)
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.

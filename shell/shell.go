@@ -101,7 +101,9 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	case grammar.Do:
 		return s.execute(*cmd.Sub)
-	case grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface:
+	case grammar.TerminalLength:
+		return nil // output is never paged
+	case grammar.ShowRunning, grammar.ShowStartup, grammar.ShowACLs, grammar.ShowInterface:
 		return s.show(cmd)
 	case grammar.WriteMemory:
 		if !s.opt.Interactive {

@@ -17,6 +17,12 @@ func (s *Shell) show(cmd grammar.Command) error {
 	switch cmd.Kind {
 	case grammar.ShowRunning:
 		b.WriteString(cfg.Render())
+	case grammar.ShowStartup:
+		text, err := s.opt.Store.Startup()
+		if err != nil {
+			return modelError{err}
+		}
+		b.WriteString(text)
 	case grammar.ShowACLs:
 		if err := showACLs(&b, cfg, cmd, s.stats(cfg)); err != nil {
 			return modelError{err}

@@ -100,6 +100,15 @@ func (s *Store) SaveStartup() error {
 	return s.withLock(func(cfg *acl.Config) error { return s.writeFile(startupName, cfg.Render()) })
 }
 
+// Startup returns the startup-config text.
+func (s *Store) Startup() (string, error) {
+	data, err := os.ReadFile(s.path(startupName))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", errors.New("startup-config is not present; save it with write memory")
+	}
+	return string(data), err
+}
+
 // withLock holds the commit mutex and the state lock while f runs on a fresh copy of
 // the running-config.
 func (s *Store) withLock(f func(cfg *acl.Config) error) error {
