@@ -82,7 +82,7 @@ func randomRule(r *rand.Rand, f acl.Family) acl.Rule {
 	if r.IntN(3) == 0 {
 		rule.Seq = acl.Seq(r.IntN(65535) + 1)
 	}
-	if r.IntN(3) == 0 {
+	if r.IntN(3) == 0 && !rule.Established {
 		rule.ConnLimit = acl.ConnLimit(r.IntN(65535) + 1)
 	}
 	switch r.IntN(5) {
