@@ -217,7 +217,7 @@ func candidates(cur []thread) []Candidate {
 			continue
 		}
 		tk := th.st.tok
-		if tk == nil || seen[tk.display()] {
+		if tk == nil || seen[tk.display()] || used(th.caps, tk) {
 			continue
 		}
 		seen[tk.display()] = true
@@ -236,4 +236,15 @@ func candidates(cur []thread) []Candidate {
 		out = append(out, Candidate{Word: "<cr>"})
 	}
 	return out
+}
+
+// used reports whether a path already matched tk: only an {any order} group can
+// offer it again, and the builder refuses a repeat.
+func used(c *capture, tk *token) bool {
+	for ; c != nil; c = c.prev {
+		if c.tok == tk {
+			return true
+		}
+	}
+	return false
 }
