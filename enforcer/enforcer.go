@@ -99,7 +99,7 @@ func (e *Enforcer) apply(cfg *acl.Config, zero func(key string) bool) error {
 	limits := LimitsOf(cfg)
 	var pre Pre
 	if len(limits) > 0 {
-		if pre, err = e.accountSessions(limits); err != nil {
+		if pre, err = e.scan(limits, true); err != nil {
 			return err
 		}
 	}
@@ -294,7 +294,7 @@ func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
 	if len(limits) == 0 {
 		return st, nil
 	}
-	pre, err := e.countSessions(limits)
+	pre, err := e.scan(limits, false)
 	if err != nil {
 		return st, err
 	}

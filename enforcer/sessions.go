@@ -33,19 +33,10 @@ func Matches(f acl.Family, r acl.Rule, proto uint8, src, dst netip.Addr, sport, 
 		r.Matches(acl.Packet{Proto: proto, Src: src, Dst: dst, SrcPort: sport, DstPort: dport})
 }
 
-// countSessions counts, per connlimit rule and source, the live conntrack flows
-// matching the rule.
-func (e *Enforcer) countSessions(limits []*Limit) (Pre, error) {
-	return e.scan(limits, false)
-}
-
-// accountSessions counts like countSessions and marks live flows matching a permit
-// connlimit rule with its mark, so their packets keep passing whatever the count.
-// Flows with a stale aclsh mark get a mark no rule uses.
-func (e *Enforcer) accountSessions(limits []*Limit) (Pre, error) {
-	return e.scan(limits, true)
-}
-
+// scan counts, per connlimit rule and source, the live conntrack flows matching the
+// rule. With mark it also marks live flows matching a permit connlimit rule with its
+// mark, so their packets keep passing whatever the count; flows with a stale aclsh
+// mark get a mark no rule uses.
 func (e *Enforcer) scan(limits []*Limit, mark bool) (Pre, error) {
 	ct, err := e.conntrack()
 	if err != nil {

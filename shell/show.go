@@ -20,22 +20,22 @@ func (s *Shell) show(cmd grammar.Command) error {
 	case grammar.ShowStartup:
 		text, err := s.opt.Store.Startup()
 		if err != nil {
-			return modelError{err}
+			return err
 		}
 		b.WriteString(text)
 	case grammar.ShowACLs:
 		if err := showACLs(&b, cfg, cmd, s.stats(cfg)); err != nil {
-			return modelError{err}
+			return err
 		}
 	case grammar.ShowInterface:
 		if cmd.Num != 0 {
-			return modelError{fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)}
+			return fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
 		}
 		s.showInterface(&b, cfg)
 	}
 	out, err := filter(cmd.Pipe, b.String())
 	if err != nil {
-		return modelError{err}
+		return err
 	}
 	io.WriteString(s.opt.Out, out)
 	return nil
@@ -178,7 +178,7 @@ func writeSessions(w io.Writer, r acl.Rule, srcs []enforcer.SourceCount, refused
 func (s *Shell) clearCounters(cmd grammar.Command) error {
 	if cmd.Name != "" {
 		if _, ok := s.t.cfg.ACLs[cmd.Name]; !ok {
-			return modelError{fmt.Errorf("access list %s does not exist", cmd.Name)}
+			return fmt.Errorf("access list %s does not exist", cmd.Name)
 		}
 	}
 	if s.opt.Enforcer == nil || s.opt.CheckOnly {

@@ -25,55 +25,43 @@ func changes(k grammar.Kind) bool {
 	return false
 }
 
-// modelError marks an error that comes from the config, not the syntax.
-type modelError struct{ err error }
-
-func (e modelError) Error() string { return e.err.Error() }
-func (e modelError) Unwrap() error { return e.err }
-
 func applyOp(cfg *acl.Config, o op) error {
 	c := o.cmd
-	err := func() error {
-		switch c.Kind {
-		case grammar.EnterACL:
-			_, err := cfg.Ensure(c.Name, c.Family)
-			return err
-		case grammar.DeleteACL:
-			return cfg.Delete(c.Name, c.Family)
-		case grammar.BindACL:
-			return cfg.Bind(c.Family, c.Name)
-		case grammar.UnbindACL:
-			return cfg.Unbind(c.Family, c.Name)
-		}
-		a, ok := cfg.ACLs[o.acl]
-		if !ok {
-			return fmt.Errorf("access list %s no longer exists (deleted by another session?)", o.acl)
-		}
-		switch c.Kind {
-		case grammar.AddRule:
-			_, err := a.Add(c.Rule)
-			return err
-		case grammar.DeleteRule:
-			s, ok := a.Find(c.Rule)
-			if !ok {
-				what := "rule"
-				if c.Rule.IsRemark() {
-					what = "remark"
-				}
-				return fmt.Errorf("no such %s in access list %s: %s", what, a.Name, c.Rule.Body(a.Family))
-			}
-			return a.DeleteSeq(s)
-		case grammar.DeleteSeq:
-			return a.DeleteSeq(c.Seq)
-		case grammar.Resequence:
-			return a.Resequence(c.Start, c.Step)
-		}
-		return fmt.Errorf("internal error: command kind %d changes nothing", c.Kind)
-	}()
-	if err != nil {
-		return modelError{err}
+	switch c.Kind {
+	case grammar.EnterACL:
+		_, err := cfg.Ensure(c.Name, c.Family)
+		return err
+	case grammar.DeleteACL:
+		return cfg.Delete(c.Name, c.Family)
+	case grammar.BindACL:
+		return cfg.Bind(c.Family, c.Name)
+	case grammar.UnbindACL:
+		return cfg.Unbind(c.Family, c.Name)
 	}
-	return nil
+	a, ok := cfg.ACLs[o.acl]
+	if !ok {
+		return fmt.Errorf("access list %s no longer exists (deleted by another session?)", o.acl)
+	}
+	switch c.Kind {
+	case grammar.AddRule:
+		_, err := a.Add(c.Rule)
+		return err
+	case grammar.DeleteRule:
+		s, ok := a.Find(c.Rule)
+		if !ok {
+			what := "rule"
+			if c.Rule.IsRemark() {
+				what = "remark"
+			}
+			return fmt.Errorf("no such %s in access list %s: %s", what, a.Name, c.Rule.Body(a.Family))
+		}
+		return a.DeleteSeq(s)
+	case grammar.DeleteSeq:
+		return a.DeleteSeq(c.Seq)
+	case grammar.Resequence:
+		return a.Resequence(c.Start, c.Step)
+	}
+	return fmt.Errorf("internal error: command kind %d changes nothing", c.Kind)
 }
 
 // txn replays configuration lines onto a config, tracking the mode; it is how
@@ -124,14 +112,14 @@ func (t *txn) follow(cmd grammar.Command) (*op, error) {
 		}
 	case grammar.EnterInterface:
 		if cmd.Num != 0 {
-			return nil, modelError{fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)}
+			return nil, fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
 		}
 		t.mode, t.acl = grammar.Interface, ""
 	case grammar.EnterACL:
 		// Validate before entering, so that a refused name leaves the mode as it was.
 		a, exists := t.cfg.ACLs[cmd.Name]
 		if exists && a.Family != cmd.Family {
-			return nil, modelError{fmt.Errorf("%s is an %s access list", cmd.Name, a.Family.Name())}
+			return nil, fmt.Errorf("%s is an %s access list", cmd.Name, a.Family.Name())
 		}
 		t.mode, t.acl = grammar.IPACL, cmd.Name
 		if cmd.Family == acl.IPv6 {
