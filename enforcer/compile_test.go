@@ -1,7 +1,6 @@
 package enforcer_test
 
 import (
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,9 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	. "github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
 // TestCompileGolden renders the plan of each testdata/plans/NAME.conf (with the
 // pre-existing sessions of NAME.pre, lines "ACL/seq ADDR COUNT") as nft-like text
@@ -39,14 +37,7 @@ func TestCompileGolden(t *testing.T) {
 					pre[fs[0]][netip.MustParseAddr(fs[1])] = n
 				}
 			}
-			got := Compile(config(t, string(text)), "mgmt0", pre).String()
-			if *update {
-				require.NoError(t, os.WriteFile(base+".nft", []byte(got), 0o644))
-				return
-			}
-			want, err := os.ReadFile(base + ".nft")
-			require.NoError(t, err, "run go test ./... -update")
-			require.Equal(t, string(want), got)
+			golden.Check(t, base+".nft", Compile(config(t, string(text)), "mgmt0", pre).String())
 		})
 	}
 }

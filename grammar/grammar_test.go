@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	_ "github.com/aclsh/aclsh/internal/golden" // -update, for `go test ./... -update`
+
 	"github.com/aclsh/aclsh/acl"
 )
 

@@ -2,7 +2,6 @@ package shell
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,21 +9,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
-
-// golden compares got with the file at path, or rewrites it with -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./... -update")
-	require.Equal(t, string(want), got, "%s differs; run go test ./... -update and review the diff", path)
-}
 
 // transcript plays input lines as an operator would type them at a terminal and
 // returns the screen: prompt and line, then the output. A line ending in `?` shows
@@ -62,7 +49,7 @@ func TestTranscripts(t *testing.T) {
 			require.NoError(t, err)
 			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 			got := transcript(t, t.TempDir(), lines)
-			golden(t, strings.TrimSuffix(f, ".in")+".out", got)
+			golden.Check(t, strings.TrimSuffix(f, ".in")+".out", got)
 		})
 	}
 }
@@ -90,7 +77,7 @@ func TestScripts(t *testing.T) {
 			rc := sh.RunScript(in, filepath.Base(f))
 			running, _ := os.ReadFile(filepath.Join(dir, runningName))
 			got := fmt.Sprintf("--- exit %d\n--- stdout\n%s--- stderr\n%s--- running-config\n%s", rc, stdout.String(), stderr.String(), running)
-			golden(t, base+".golden", got)
+			golden.Check(t, base+".golden", got)
 		})
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
+
+	_ "github.com/aclsh/aclsh/internal/golden" // -update, for `go test ./... -update`
 )
 
 var (
