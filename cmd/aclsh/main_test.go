@@ -309,9 +309,15 @@ func TestDemo(t *testing.T) {
 // that says so and points to --check, and nothing is saved.
 func TestNoPrivilege(t *testing.T) {
 	if testNS == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root; CI runs as root")
+		}
 		t.Skip("needs root to drop privileges inside a test namespace")
 	}
 	if _, err := exec.LookPath("setpriv"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("setpriv (util-linux) is needed; .ci/run installs it")
+		}
 		t.Skip("setpriv (util-linux) not installed")
 	}
 	state, err := os.MkdirTemp("", "aclsh-nopriv")
