@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,6 +25,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// A bad flag exits here, before there is a namespace to leave behind.
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "aclsh-bin")
 	if err != nil {
 		panic(err)
