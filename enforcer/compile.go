@@ -1,18 +1,21 @@
 // Package enforcer turns an acl.Config into kernel state: Compile builds a Plan of
-// nftables chains, sets and rules (pure, golden-tested as nft-like text); Apply
-// replaces aclsh's own table with the plan in one nftables transaction; Stats reads
-// counters and live sessions (conntrack) back for show commands.
+// nftables chains, sets and rules (pure, golden-tested as nft text), each object
+// with a stable identity; Apply diffs the plan against what table inet aclsh holds
+// and sends only the difference in one transaction; Stats reads counters and live
+// sessions back for show commands; Follow keeps per-source session counts exact.
 package enforcer
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
@@ -27,23 +30,52 @@ const (
 	// SetSize caps each per-source connection-limit set. When a set is full, sources
 	// not yet in it are not limited by that rule (the kernel's dynset stops matching).
 	SetSize = 65535
-	// markBase tags conntrack entries admitted by a permit connlimit rule: the
-	// mark is markBase | rule index.
+	// markBase tags conntrack entries admitted by a permit connlimit line: the mark
+	// is markBase | a 16-bit number derived from the line. Any mark with these high
+	// bits passes every permit connlimit line the session reaches, so a session
+	// admitted once is never cut by a limit.
 	markBase = 0x41430000
 	markMask = 0xffff0000
-	// PreTimeout is how long a source stays in a rule's pre-existing-sessions map
-	// without a refresh (by the next apply or the follow daemon). If the daemon stops,
-	// no source stays limited by stale counts for longer than this.
+	// PreTimeout is how long a source's offset (sessions counted in userspace) stays
+	// in a line's map without a refresh by the follow daemon. If the daemon stops, no
+	// source stays limited by stale counts for longer than this.
 	PreTimeout = 5 * time.Minute
 )
 
+// fam is what differs between IPv4 and IPv6 in the plan.
+type fam struct {
+	f        acl.Family
+	name     string // nft payload prefix: ip, ip6
+	nfproto  byte
+	chain    string // the chain of the list bound for the family
+	src, dst uint32 // address offsets in the network header
+	alen     uint32
+	key      nftables.SetDatatype
+	keyName  string
+}
+
+var fams = []*fam{
+	{acl.IPv4, "ip", unix.NFPROTO_IPV4, "acl4", 12, 16, 4, nftables.TypeIPAddr, "ipv4_addr"},
+	{acl.IPv6, "ip6", unix.NFPROTO_IPV6, "acl6", 8, 24, 16, nftables.TypeIP6Addr, "ipv6_addr"},
+}
+
+func famOf(f acl.Family) *fam {
+	if f == acl.IPv6 {
+		return fams[1]
+	}
+	return fams[0]
+}
+
 // Plan is the kernel state for a config: chains, sets and rules of table inet aclsh.
+// Every object has a stable identity: chains and sets by name, rules by their key
+// (their comment, unique in the chain). Names and keys derive from what a line
+// enforces (family, list, rule body), never from its position, so inserting a line
+// renames nothing.
 type Plan struct {
 	IfName string
-	Hash   string // fingerprint of the config and interface, kept in the first rule's comment
 	Chains []*Chain
 	Sets   []*Set
-	// Limits lists the connlimit rules, for session accounting.
+	// Limits lists the connlimit lines that count sessions, in evaluation order.
 	Limits []*Limit
 }
 
@@ -54,11 +86,12 @@ type Chain struct {
 	Rules []*Rule
 }
 
-// Rule is one kernel rule. Key ("ACL/seq/m" for matches, "ACL/seq/r" for refused
-// connections, "ACL/deny/m" for the implicit deny) is its comment; rules with the
-// same key add their counters up.
+// Rule is one kernel rule. Key is its identity and comment; Count, when set, is the
+// show counter ("ACL/seq/m" for matches, "ACL/seq/r" for connections a limit
+// refused, "ACL/deny/m" for the implicit deny) that its counter adds to.
 type Rule struct {
 	Key     string
+	Count   string
 	Text    string
 	Exprs   []expr.Any
 	Counter *expr.Counter // nil if the rule counts nothing
@@ -68,8 +101,8 @@ type Rule struct {
 type SetKind uint8
 
 const (
-	SetConnLimit SetKind = iota // dynamic: per-source connection counts
-	SetPreMap                   // source -> goto bucket chain, with timeouts
+	SetConnLimit SetKind = iota // dynamic: per-source connection lists
+	SetPreMap                   // source -> goto the chain of its offset, with timeouts
 )
 
 // Set is a named set of the plan.
@@ -86,233 +119,293 @@ type Elem struct {
 	Chain string
 }
 
-// Limit is a connlimit rule of a bound list, with what session accounting needs.
+// Limit is a connlimit line of a bound list that counts sessions per source.
 type Limit struct {
-	Index  int
+	ID     string // stable identity: hash of family, list and rule body
 	ACL    string
 	Family acl.Family
 	Rule   acl.Rule
-	Mark   uint32
+	Mark   uint32 // ct mark of sessions it admits (permit lines)
 }
 
-// Key returns "ACL/seq".
+// Key returns "ACL/seq", the key of the line's sessions in Stats.
 func (l *Limit) Key() string { return fmt.Sprintf("%s/%d", l.ACL, l.Rule.Seq) }
 
-// Pre holds, per connlimit rule key ("ACL/seq"), the live connections each source
-// had when the plan was made: they count toward the limit although the kernel's
-// counters start empty.
+// Chain is the name of the line's chain; Set, PreMap of its sets.
+func (l *Limit) Chain() string  { return "lim_" + l.ID }
+func (l *Limit) Set() string    { return "cnt_" + l.ID }
+func (l *Limit) PreMap() string { return "pre_" + l.ID }
+
+// Bucket is the chain for sources with k sessions counted in userspace.
+func (l *Limit) Bucket(k int) string { return fmt.Sprintf("lim_%s_%d", l.ID, k) }
+
+// threshold is the count over which the line acts (the new connection included):
+// a permit refuses over N, a deny drops over N-1.
+func (l *Limit) threshold() int {
+	if l.Rule.Action == acl.Deny {
+		return int(l.Rule.ConnLimit) - 1
+	}
+	return int(l.Rule.ConnLimit)
+}
+
+// lineID is the identity of a rule in a list: it changes when what the line
+// enforces changes, not when its seq does.
+func lineID(f acl.Family, list string, r acl.Rule) string {
+	h := sha256.Sum256([]byte(f.Name() + "\x00" + list + "\x00" + r.Body(f)))
+	return hex.EncodeToString(h[:5])
+}
+
+// Pre gives, per connlimit line ID, the sessions per source counted in userspace:
+// they count toward the limit although the kernel's own lists do not hold them.
 type Pre map[string]map[netip.Addr]int
 
-// LimitsOf lists the connlimit rules of the bound lists of cfg in plan order.
+// LimitsOf lists the connlimit lines of the bound lists of cfg, in evaluation order,
+// with their marks. A deny connlimit 1 line drops every new connection and counts
+// nothing, so it is not listed.
 func LimitsOf(cfg *acl.Config) []*Limit {
 	var out []*Limit
-	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
-		name := cfg.Mgmt.Get(f)
+	used := map[uint32]bool{}
+	for _, fm := range fams {
+		name := cfg.Mgmt.Get(fm.f)
 		a, ok := cfg.ACLs[name]
 		if name == "" || !ok {
 			continue
 		}
 		for _, r := range a.Entries() {
-			if !r.IsRemark() && r.ConnLimit > 0 {
-				i := len(out)
-				out = append(out, &Limit{Index: i, ACL: name, Family: f, Rule: r, Mark: markBase | uint32(i)})
+			if r.IsRemark() || r.ConnLimit == 0 || r.Established {
+				continue
 			}
+			l := &Limit{ID: lineID(fm.f, name, r), ACL: name, Family: fm.f, Rule: r}
+			if l.threshold() == 0 {
+				continue
+			}
+			if r.Action == acl.Permit {
+				// The mark ignores the limit, so changing N keeps the sessions a
+				// line admitted; a collision takes the next free number.
+				nl := r
+				nl.ConnLimit = 0
+				h := sha256.Sum256([]byte(fm.f.Name() + "\x00" + name + "\x00" + nl.Body(fm.f)))
+				m := binary.BigEndian.Uint16(h[:2])
+				for m == 0 || used[uint32(m)] {
+					m++
+				}
+				used[uint32(m)] = true
+				l.Mark = markBase | uint32(m)
+			}
+			out = append(out, l)
 		}
 	}
 	return out
 }
 
-// Fingerprint identifies the kernel state a config needs on an interface.
-func Fingerprint(cfg *acl.Config, ifname string) string {
-	h := sha256.Sum256([]byte(ifname + "\n" + cfg.Render()))
-	return fmt.Sprintf("%x", h[:6])
+// Compile builds the plan for the bound lists of cfg on interface ifname. pre gives
+// the offsets per connlimit line (nil: none). It is pure and deterministic.
+func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
+	return new(Compiler).Compile(cfg, ifname, pre)
 }
 
-// Compile builds the plan for the bound lists of cfg on interface ifname. pre gives
-// the live connections per source for connlimit rules (nil: none). It is pure and
-// deterministic.
-func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
-	p := &Plan{IfName: ifname, Hash: Fingerprint(cfg, ifname), Limits: LimitsOf(cfg)}
+// Compiler compiles plans, reusing the rules of the lines it compiled last time: a
+// plan's rules are never changed once made, and a line's rules depend only on the
+// line. The zero value is ready to use; it is not safe for concurrent use.
+type Compiler struct {
+	memo map[lineKey]*Rule
+}
+
+type lineKey struct {
+	f    acl.Family
+	list string
+	r    acl.Rule
+}
+
+// Compile is the package's Compile, reusing unchanged lines' rules.
+func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
+	memo := make(map[lineKey]*Rule, len(cc.memo))
+	defer func() { cc.memo = memo }()
+	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
 	in := &Chain{Name: "input", Base: true}
 	p.Chains = append(p.Chains, in)
-	in.Rules = append(in.Rules, newRule("plan:"+p.Hash, false,
-		fmt.Sprintf("iifname != %q return", ifname),
+	in.add(newRule("in/if", "", fmt.Sprintf("iifname != %q return", ifname),
 		metaLoad(expr.MetaKeyIIFNAME), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
 	// A ct expression makes the kernel track connections in this namespace from now
 	// on, so that sessions opened while no limit is bound can count when one is.
-	in.Rules = append(in.Rules, newRule("", false, "ct state invalid counter",
-		ctLoad(expr.CtKeySTATE),
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binary.NativeEndian.AppendUint32(nil, expr.CtStateBitINVALID), Xor: make([]byte, 4)},
-		cmp(expr.CmpOpNeq, make([]byte, 4)), &expr.Counter{}))
+	in.add(newRule("in/ct", "", "ct state invalid",
+		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitINVALID), cmp(expr.CmpOpNeq, make([]byte, 4))))
 	limits := map[string]*Limit{}
 	for _, l := range p.Limits {
-		limits[l.Key()] = l
+		limits[l.ID] = l
 	}
-	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
-		name := cfg.Mgmt.Get(f)
+	for _, fm := range fams {
+		name := cfg.Mgmt.Get(fm.f)
 		a, ok := cfg.ACLs[name]
 		if name == "" || !ok {
 			continue
 		}
-		ch := &Chain{Name: "acl" + map[acl.Family]string{acl.IPv4: "4", acl.IPv6: "6"}[f]}
+		ch := &Chain{Name: fm.chain}
 		p.Chains = append(p.Chains, ch)
-		nfp := byte(unix.NFPROTO_IPV4)
-		if f == acl.IPv6 {
-			nfp = unix.NFPROTO_IPV6
-		}
-		in.Rules = append(in.Rules, newRule("", false, fmt.Sprintf("meta nfproto %s jump %s", map[acl.Family]string{acl.IPv4: "ipv4", acl.IPv6: "ipv6"}[f], ch.Name),
-			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{nfp}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
+		in.add(newRule("in/"+fm.chain, "", fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
+			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
 		for _, r := range a.Entries() {
 			if r.IsRemark() {
 				continue
 			}
-			key := fmt.Sprintf("%s/%d", name, r.Seq)
-			m := match(f, r)
-			if r.Log {
-				prefix := fmt.Sprintf("aclsh %s seq %d: ", name, r.Seq)
-				m.add(fmt.Sprintf("log prefix %q", prefix), &expr.Log{Key: 1 << unix.NFTA_LOG_PREFIX, Data: []byte(prefix)})
+			lk := lineKey{fm.f, name, r}
+			me, ok := cc.memo[lk]
+			if !ok || r.ConnLimit > 0 {
+				me = cc.line(p, fm, name, r, limits, pre)
 			}
 			if r.ConnLimit == 0 {
-				v, vt := expr.VerdictAccept, "accept"
-				if r.Action == acl.Deny {
-					v, vt = expr.VerdictDrop, "drop"
-				}
-				ch.Rules = append(ch.Rules, newRule(key+"/m", true, m.text(vt), append(m.exprs, verdict(v))...))
-				continue
+				memo[lk] = me
 			}
-			l := limits[key]
-			sub := p.limitChains(l, pre[key])
-			ch.Rules = append(ch.Rules, newRule("", false, m.text("jump "+sub), append(m.exprs, &expr.Verdict{Kind: expr.VerdictJump, Chain: sub})...))
+			ch.add(me)
 		}
-		if f == acl.IPv6 {
+		if fm.f == acl.IPv6 {
 			// Neighbor discovery, as IOS permits implicitly: without it IPv6 stops working.
-			ch.Rules = append(ch.Rules, newRule(name+"/nd/m", true, "icmpv6 type 134-136 accept",
+			ch.add(newRule(name+"/nd", name+"/nd/m", "icmpv6 type 134-136 accept",
 				metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{unix.IPPROTO_ICMPV6}),
 				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
 				&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{134}, ToData: []byte{136}},
 				verdict(expr.VerdictAccept)))
 		}
-		ch.Rules = append(ch.Rules, newRule(name+"/deny/m", true, "drop", verdict(expr.VerdictDrop)))
+		ch.add(newRule(name+"/deny", name+"/deny/m", "drop", verdict(expr.VerdictDrop)))
 	}
 	return p
 }
 
-// limitChains adds the chains and sets of a connlimit rule and returns the chain the
-// ACL chain jumps to for packets matching the rule.
+// line compiles one line of list name: the rule in the list's chain, and for a
+// connlimit line its chains and sets.
+func (cc *Compiler) line(p *Plan, fm *fam, name string, r acl.Rule, limits map[string]*Limit, pre Pre) *Rule {
+	id := lineID(fm.f, name, r)
+	key := name + "/" + id
+	count := fmt.Sprintf("%s/%d", name, r.Seq)
+	m := match(fm, r)
+	if r.Log {
+		prefix := fmt.Sprintf("aclsh %s seq %d: ", name, r.Seq)
+		m.add(fmt.Sprintf("log prefix %q", prefix), &expr.Log{Key: 1 << unix.NFTA_LOG_PREFIX, Data: []byte(prefix)})
+	}
+	l := limits[id]
+	switch {
+	case l != nil:
+		p.limitChains(l, pre[id])
+		return newRule(key+"/j", "", m.text("jump "+l.Chain()), append(m.exprs, &expr.Verdict{Kind: expr.VerdictJump, Chain: l.Chain()})...)
+	case r.ConnLimit > 0 && r.Action == acl.Deny:
+		// deny ... connlimit 1: every new connection is the first or later.
+		return newRule(key+"/m", count+"/m", m.text("ct state new drop"),
+			append(m.exprs, ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpNeq, make([]byte, 4)), verdict(expr.VerdictDrop))...)
+	}
+	v, vt := expr.VerdictAccept, "accept"
+	if r.Action == acl.Deny {
+		v, vt = expr.VerdictDrop, "drop"
+	}
+	return newRule(key+"/m", count+"/m", m.text(vt), append(m.exprs, verdict(v))...)
+}
+
+func (c *Chain) add(r *Rule) { c.Rules = append(c.Rules, r) }
+
+// limitChains adds the chains and sets of a connlimit line.
 //
 // permit ... connlimit N (mark M):
 //
-//	ct mark M accept                                  sessions it admitted pass
-//	ct state != new return                            other packets fall through
-//	ip saddr vmap @pN                                 sources with live sessions at apply
-//	add @cN { ip saddr ct count over N } return       the (N+1)th falls through
+//	ct mark & 0xffff0000 == 0x41430000 accept   sessions admitted by any limit pass
+//	ct state ! new return                      other packets fall through
+//	ip saddr vmap @pre_ID                       sources with sessions counted in userspace
+//	add @cnt_ID { ip saddr ct count over N } return    the (N+1)th falls through
 //	ct mark set M accept
 //
-// deny ... connlimit N: the same without marks, dropping from the Nth connection on.
-func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) string {
-	i, n := l.Index, int(l.Rule.ConnLimit)
-	key := l.Key()
-	name := fmt.Sprintf("limit%d", i)
-	ch := &Chain{Name: name}
+// A source with k sessions counted in userspace goes to chain lim_ID_k, the same
+// with N-k (or a plain return when k >= N). deny ... connlimit N: the same without
+// marks, dropping from the Nth connection on.
+func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
+	fm := famOf(l.Family)
+	ch := &Chain{Name: l.Chain()}
 	p.Chains = append(p.Chains, ch)
+	key := l.ACL + "/" + l.ID
+	count := l.Key()
 	permit := l.Rule.Action == acl.Permit
-	markB := binary.NativeEndian.AppendUint32(nil, l.Mark)
 	if permit {
-		ch.Rules = append(ch.Rules, newRule(key+"/m", true, fmt.Sprintf("ct mark 0x%08x accept", l.Mark),
-			ctLoad(expr.CtKeyMARK), cmp(expr.CmpOpEq, markB), verdict(expr.VerdictAccept)))
+		ch.add(newRule(key+"/pass", count+"/m", fmt.Sprintf("ct mark & 0x%08x == 0x%08x accept", uint32(markMask), uint32(markBase)),
+			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(markMask), Xor: make([]byte, 4)},
+			cmp(expr.CmpOpEq, ne32(markBase)), verdict(expr.VerdictAccept)))
 	}
-	ch.Rules = append(ch.Rules, newRule("", false, "ct state ! new return",
-		ctLoad(expr.CtKeySTATE),
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binary.NativeEndian.AppendUint32(nil, expr.CtStateBitNEW), Xor: make([]byte, 4)},
-		cmp(expr.CmpOpEq, make([]byte, 4)), verdict(expr.VerdictReturn)))
+	ch.add(newRule(key+"/est", "", "ct state ! new return",
+		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpEq, make([]byte, 4)), verdict(expr.VerdictReturn)))
+	loadSrc := []expr.Any{metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}),
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: fm.src, Len: fm.alen}}
+	ch.add(newRule(key+"/pre", "", fmt.Sprintf("%s saddr vmap @%s", fm.name, l.PreMap()),
+		append(loadSrc, &expr.Lookup{SourceRegister: 1, SetName: l.PreMap(), IsDestRegSet: true})...))
+	p.Sets = append(p.Sets, &Set{Name: l.Set(), Kind: SetConnLimit, Family: l.Family})
 
-	// threshold: the rule matches (permit: refuses; deny: drops) when the count,
-	// the new connection included, is over this.
-	threshold := n
-	if !permit {
-		threshold = n - 1
-	}
-	saddrOff, alen := uint32(12), uint32(4)
-	if l.Family == acl.IPv6 {
-		saddrOff, alen = 8, 16
-	}
-	loadSrc := &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: saddrOff, Len: alen}
-	tail := func(c *Chain, set string, over int) {
-		txt := fmt.Sprintf("add @%s { %s saddr ct count over %d }", set, fam(l.Family), over)
-		dyn := &expr.Dynset{SrcRegKey: 1, SetName: set, Operation: uint32(unix.NFT_DYNSET_OP_ADD),
-			Exprs: []expr.Any{&expr.Connlimit{Count: uint32(over), Flags: expr.NFT_CONNLIMIT_F_INV}}}
-		if permit {
-			c.Rules = append(c.Rules, newRule(key+"/r", true, txt+" return", append(nfproto(l.Family), loadSrc, dyn, verdict(expr.VerdictReturn))...))
-			c.Rules = append(c.Rules, newRule(key+"/m", true, fmt.Sprintf("ct mark set 0x%08x accept", l.Mark),
-				&expr.Immediate{Register: 1, Data: markB}, &expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}, verdict(expr.VerdictAccept)))
-		} else {
-			c.Rules = append(c.Rules, newRule(key+"/m", true, txt+" drop", append(nfproto(l.Family), loadSrc, dyn, verdict(expr.VerdictDrop))...))
+	// tail ends a chain for sources with k sessions counted in userspace.
+	tail := func(c *Chain, k int) {
+		over := l.threshold() - k
+		sfx := ""
+		if k > 0 {
+			sfx = fmt.Sprint(k)
 		}
-		p.Sets = append(p.Sets, &Set{Name: set, Kind: SetConnLimit, Family: l.Family})
+		if over <= 0 {
+			if permit {
+				c.add(newRule(key+"/r"+sfx, count+"/r", "return", verdict(expr.VerdictReturn)))
+			} else {
+				c.add(newRule(key+"/m"+sfx, count+"/m", "drop", verdict(expr.VerdictDrop)))
+			}
+			return
+		}
+		txt := fmt.Sprintf("add @%s { %s saddr ct count over %d }", l.Set(), fm.name, over)
+		dyn := &expr.Dynset{SrcRegKey: 1, SetName: l.Set(), Operation: uint32(unix.NFT_DYNSET_OP_ADD),
+			Exprs: []expr.Any{&expr.Connlimit{Count: uint32(over), Flags: expr.NFT_CONNLIMIT_F_INV}}}
+		if !permit {
+			c.add(newRule(key+"/m"+sfx, count+"/m", txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))
+			return
+		}
+		c.add(newRule(key+"/r"+sfx, count+"/r", txt+" return", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictReturn))...))
+		c.add(newRule(key+"/ok"+sfx, count+"/m", fmt.Sprintf("ct mark set 0x%08x accept", l.Mark),
+			&expr.Immediate{Register: 1, Data: ne32(l.Mark)}, &expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}, verdict(expr.VerdictAccept)))
 	}
+	tail(ch, 0)
 
-	if len(pre) > 0 {
-		vm := &Set{Name: fmt.Sprintf("pre%d", i), Kind: SetPreMap, Family: l.Family}
-		addrs := make([]netip.Addr, 0, len(pre))
-		for a := range pre {
+	vm := &Set{Name: l.PreMap(), Kind: SetPreMap, Family: l.Family}
+	p.Sets = append(p.Sets, vm)
+	addrs := make([]netip.Addr, 0, len(pre))
+	for a, k := range pre {
+		if k > 0 {
 			addrs = append(addrs, a)
 		}
-		sort.Slice(addrs, func(x, y int) bool { return addrs[x].Less(addrs[y]) })
-		buckets := map[int]string{}
-		for _, a := range addrs {
-			k := pre[a]
-			if k <= 0 {
-				continue
-			}
-			if k > threshold {
-				k = threshold // all the same: every new connection is over the limit
-			}
-			cn, ok := buckets[k]
-			if !ok {
-				cn = fmt.Sprintf("%s_%d", name, k)
-				buckets[k] = cn
-				bc := &Chain{Name: cn}
-				p.Chains = append(p.Chains, bc)
-				if over := threshold - k; over > 0 {
-					tail(bc, fmt.Sprintf("c%d_%d", i, k), over)
-				} else if permit {
-					bc.Rules = append(bc.Rules, newRule(key+"/r", true, "return", verdict(expr.VerdictReturn)))
-				} else {
-					bc.Rules = append(bc.Rules, newRule(key+"/m", true, "drop", verdict(expr.VerdictDrop)))
-				}
-			}
-			vm.Elems = append(vm.Elems, Elem{Addr: a, Chain: cn})
-		}
-		if len(vm.Elems) > 0 {
-			p.Sets = append(p.Sets, vm)
-			ch.Rules = append(ch.Rules, newRule("", false, fmt.Sprintf("%s saddr vmap @%s", fam(l.Family), vm.Name),
-				append(nfproto(l.Family), loadSrc, &expr.Lookup{SourceRegister: 1, SetName: vm.Name, DestRegister: 0, IsDestRegSet: true})...))
-		}
 	}
-	if threshold > 0 {
-		tail(ch, fmt.Sprintf("c%d", i), threshold)
-	} else {
-		// deny ... connlimit 1: every new connection is the first or later.
-		ch.Rules = append(ch.Rules, newRule(key+"/m", true, "drop", verdict(expr.VerdictDrop)))
+	sort.Slice(addrs, func(x, y int) bool { return addrs[x].Less(addrs[y]) })
+	var ks []int
+	for _, a := range addrs {
+		k := min(pre[a], max(l.threshold(), 1)) // beyond the threshold all the same
+		vm.Elems = append(vm.Elems, Elem{Addr: a, Chain: l.Bucket(k)})
+		ks = append(ks, k)
 	}
-	return name
+	sort.Ints(ks)
+	for i, k := range ks {
+		if i > 0 && ks[i-1] == k {
+			continue
+		}
+		bc := &Chain{Name: l.Bucket(k)}
+		p.Chains = append(p.Chains, bc)
+		tail(bc, k)
+	}
 }
 
-func newRule(key string, count bool, text string, exprs ...expr.Any) *Rule {
-	r := &Rule{Key: key}
-	if count {
+func newRule(key, count, text string, exprs ...expr.Any) *Rule {
+	r := &Rule{Key: key, Count: count}
+	if count != "" {
 		r.Counter = &expr.Counter{}
 		last := len(exprs) - 1
-		exprs = append(exprs[:last:last], r.Counter, exprs[last])
-		if i := strings.LastIndex(text, " "); i >= 0 && isVerdictWord(text[i+1:]) {
-			text = text[:i] + " counter" + text[i:]
+		if _, ok := exprs[last].(*expr.Verdict); ok {
+			exprs = append(exprs[:last:last], r.Counter, exprs[last])
+			if i := strings.LastIndex(text, " "); i >= 0 && isVerdictWord(text[i+1:]) {
+				text = text[:i] + " counter" + text[i:]
+			} else {
+				text = "counter " + text
+			}
 		} else {
-			text = "counter " + text
+			exprs = append(exprs, r.Counter)
+			text += " counter"
 		}
 	}
-	if key != "" {
-		text += fmt.Sprintf(" comment %q", key)
-	}
+	text += fmt.Sprintf(" comment %q", key)
 	r.Text, r.Exprs = text, exprs
 	return r
 }
@@ -325,29 +418,16 @@ func isVerdictWord(w string) bool {
 	return false
 }
 
-func fam(f acl.Family) string {
-	if f == acl.IPv6 {
-		return "ip6"
-	}
-	return "ip"
-}
-
-// nfproto is the dependency nft adds before an ip or ip6 payload in an inet table;
-// it has no text of its own.
-func nfproto(f acl.Family) []expr.Any {
-	p := byte(unix.NFPROTO_IPV4)
-	if f == acl.IPv6 {
-		p = unix.NFPROTO_IPV6
-	}
-	return []expr.Any{metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{p})}
-}
-
 func metaLoad(k expr.MetaKey) expr.Any { return &expr.Meta{Key: k, Register: 1} }
 func ctLoad(k expr.CtKey) expr.Any     { return &expr.Ct{Key: k, Register: 1} }
 func cmp(op expr.CmpOp, data []byte) expr.Any {
 	return &expr.Cmp{Op: op, Register: 1, Data: data}
 }
 func verdict(k expr.VerdictKind) expr.Any { return &expr.Verdict{Kind: k} }
+func ne32(v uint32) []byte                { return binary.NativeEndian.AppendUint32(nil, v) }
+func ctStateBits(bits uint32) expr.Any {
+	return &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(bits), Xor: make([]byte, 4)}
+}
 
 func ifnameBytes(s string) []byte {
 	b := make([]byte, 16)
@@ -372,20 +452,17 @@ func (m *matcher) text(v string) string {
 
 // match builds the expressions matching a rule's protocol, addresses, ports and
 // established flag.
-func match(f acl.Family, r acl.Rule) *matcher {
+func match(fm *fam, r acl.Rule) *matcher {
 	m := &matcher{}
 	if r.Proto.Set {
 		m.add(fmt.Sprintf("meta l4proto %d", r.Proto.Num), metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{r.Proto.Num}))
 	}
-	srcOff, dstOff, alen := uint32(12), uint32(16), uint32(4)
-	if f == acl.IPv6 {
-		srcOff, dstOff, alen = 8, 24, 16
-	}
 	if r.Src.Kind != acl.AddrAny || r.Dst.Kind != acl.AddrAny {
-		m.exprs = append(m.exprs, nfproto(f)...)
+		// the dependency nft adds before an ip or ip6 payload in an inet table
+		m.exprs = append(m.exprs, metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}))
 	}
-	addr(m, f, "saddr", srcOff, alen, r.Src)
-	addr(m, f, "daddr", dstOff, alen, r.Dst)
+	addr(m, fm, "saddr", fm.src, r.Src)
+	addr(m, fm, "daddr", fm.dst, r.Dst)
 	ports(m, "sport", 0, r.SrcPort)
 	ports(m, "dport", 2, r.DstPort)
 	if r.Established {
@@ -394,23 +471,23 @@ func match(f acl.Family, r acl.Rule) *matcher {
 	return m
 }
 
-func addr(m *matcher, f acl.Family, field string, off, alen uint32, a acl.Address) {
-	load := &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: alen}
-	name := fam(f) + " " + field
+func addr(m *matcher, fm *fam, field string, off uint32, a acl.Address) {
+	load := &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: fm.alen}
+	name := fm.name + " " + field
 	switch a.Kind {
 	case acl.AddrHost:
 		m.add(name+" "+a.Addr.String(), load, cmp(expr.CmpOpEq, a.Addr.AsSlice()))
 	case acl.AddrPrefix:
 		mask := netip.PrefixFrom(a.Addr, a.Bits)
-		mb := prefixMask(a.Bits, int(alen))
+		mb := prefixMask(a.Bits, int(fm.alen))
 		m.add(name+" "+mask.String(), load,
-			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: alen, Mask: mb, Xor: make([]byte, alen)},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: fm.alen, Mask: mb, Xor: make([]byte, fm.alen)},
 			cmp(expr.CmpOpEq, a.Addr.AsSlice()))
 	case acl.AddrWildcard:
 		w := a.Wildcard.As4()
 		mb := []byte{^w[0], ^w[1], ^w[2], ^w[3]}
 		m.add(fmt.Sprintf("%s & %s == %s", name, netip.AddrFrom4([4]byte(mb)), a.Addr), load,
-			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: alen, Mask: mb, Xor: make([]byte, alen)},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: fm.alen, Mask: mb, Xor: make([]byte, fm.alen)},
 			cmp(expr.CmpOpEq, a.Addr.AsSlice()))
 	}
 }
@@ -444,32 +521,15 @@ func ports(m *matcher, field string, off uint32, p acl.PortMatch) {
 	}
 }
 
-// String renders the plan as nft-like text, for golden tests and debugging.
+// String renders the plan as nft text, valid `nft -f` input.
 func (p *Plan) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "table inet %s {\n", Table)
 	for _, s := range p.Sets {
-		t := "ipv4_addr"
-		if s.Family == acl.IPv6 {
-			t = "ipv6_addr"
-		}
-		switch s.Kind {
-		case SetConnLimit:
-			fmt.Fprintf(&b, "\tset %s { type %s; size %d; flags dynamic; }\n", s.Name, t, SetSize)
-		case SetPreMap:
-			fmt.Fprintf(&b, "\tmap %s { type %s : verdict; flags timeout; timeout %s;", s.Name, t, PreTimeout)
-			var el []string
-			for _, e := range s.Elems {
-				el = append(el, fmt.Sprintf("%s : goto %s", e.Addr, e.Chain))
-			}
-			fmt.Fprintf(&b, " elements = { %s }; }\n", strings.Join(el, ", "))
-		}
+		b.WriteString("\t" + s.decl() + "\n")
 	}
 	for _, c := range p.Chains {
-		fmt.Fprintf(&b, "\tchain %s {\n", c.Name)
-		if c.Base {
-			b.WriteString("\t\ttype filter hook input priority filter; policy accept;\n")
-		}
+		b.WriteString("\t" + c.decl() + "\n")
 		for _, r := range c.Rules {
 			fmt.Fprintf(&b, "\t\t%s\n", r.Text)
 		}
@@ -477,4 +537,37 @@ func (p *Plan) String() string {
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// decl is the set's nft declaration, with its elements.
+func (s *Set) decl() string {
+	t := famOf(s.Family).keyName
+	if s.Kind == SetConnLimit {
+		return fmt.Sprintf("set %s { type %s; size %d; flags dynamic; }", s.Name, t, SetSize)
+	}
+	el := ""
+	if len(s.Elems) > 0 {
+		var es []string
+		for _, e := range s.Elems {
+			es = append(es, e.text())
+		}
+		el = " elements = { " + strings.Join(es, ", ") + " };"
+	}
+	return fmt.Sprintf("map %s { type %s : verdict; flags timeout; timeout %s;%s }", s.Name, t, nftDuration(PreTimeout), el)
+}
+
+func (e Elem) text() string { return fmt.Sprintf("%s : goto %s", e.Addr, e.Chain) }
+
+func (c *Chain) decl() string {
+	if c.Base {
+		return fmt.Sprintf("chain %s {\n\t\ttype filter hook input priority filter; policy accept;", c.Name)
+	}
+	return fmt.Sprintf("chain %s {", c.Name)
+}
+
+func nftDuration(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
 }

@@ -3,7 +3,9 @@ package enforcer_test
 import (
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,18 +28,25 @@ func TestCompileGolden(t *testing.T) {
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			text, err := os.ReadFile(f)
 			require.NoError(t, err)
+			cfg := config(t, string(text))
+			ids := map[string]string{}
+			for _, l := range LimitsOf(cfg) {
+				ids[l.Key()] = l.ID
+			}
 			pre := Pre{}
 			if data, err := os.ReadFile(base + ".pre"); err == nil {
 				for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 					fs := strings.Fields(line)
 					n, _ := strconv.Atoi(fs[2])
-					if pre[fs[0]] == nil {
-						pre[fs[0]] = map[netip.Addr]int{}
+					id := ids[fs[0]]
+					require.NotEmpty(t, id, "%s: no connlimit line %s", base+".pre", fs[0])
+					if pre[id] == nil {
+						pre[id] = map[netip.Addr]int{}
 					}
-					pre[fs[0]][netip.MustParseAddr(fs[1])] = n
+					pre[id][netip.MustParseAddr(fs[1])] = n
 				}
 			}
-			golden.Check(t, base+".nft", Compile(config(t, string(text)), "mgmt0", pre).String())
+			golden.Check(t, base+".nft", Compile(cfg, "mgmt0", pre).String())
 		})
 	}
 }
@@ -78,4 +87,64 @@ func TestPlanTextMatchesKernel(t *testing.T) {
 			require.Equal(t, b.nft("list", "table", "inet", Table), a.nft("list", "table", "inet", Table))
 		})
 	}
+}
+
+// TestDiffGolden: for each testdata/diffs/NAME.txt (sections "-- before --",
+// "-- after --", "-- batch --"), the batch the diff sends to a kernel holding the
+// plan of the first config (rule handles numbered from 1) to make it enforce the
+// second, as nft commands.
+func TestDiffGolden(t *testing.T) {
+	files, err := filepath.Glob("../testdata/diffs/*.txt")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			text := string(data)
+			i, j, k := strings.Index(text, "-- before --\n"), strings.Index(text, "-- after --\n"), strings.Index(text, "-- batch --\n")
+			require.True(t, i >= 0 && j > i && k > j, "%s: want sections before, after, batch", f)
+			before := config(t, text[i+len("-- before --\n"):j])
+			after := config(t, text[j+len("-- after --\n"):k])
+			golden.Check(t, f, text[:k+len("-- batch --\n")]+DiffText(before, after, "mgmt0"))
+		})
+	}
+}
+
+// TestDiffOnKernel: each golden diff applies on a real kernel as a diff (no
+// fallback to replacing the table), and leaves the same ruleset as applying the
+// second config on a fresh kernel.
+func TestDiffOnKernel(t *testing.T) {
+	files, err := filepath.Glob("../testdata/diffs/*.txt")
+	require.NoError(t, err)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			text := string(data)
+			i, j, k := strings.Index(text, "-- before --\n"), strings.Index(text, "-- after --\n"), strings.Index(text, "-- batch --\n")
+			before := config(t, text[i+len("-- before --\n"):j])
+			after := config(t, text[j+len("-- after --\n"):k])
+			a, b := newLab(t), newLab(t)
+			require.NoError(t, a.e.Apply(before))
+			require.NoError(t, a.e.Apply(after))
+			require.Zero(t, FullReplaces(a.e), "applied as a diff")
+			require.NoError(t, b.e.Apply(after))
+			require.Equal(t, objects(b), objects(a))
+		})
+	}
+}
+
+// objects lists the lab's ruleset as its sets, maps and chains in name order (the
+// kernel lists them in the order they were created).
+func objects(l *lab) []string {
+	out, _ := exec.Command("ip", "netns", "exec", l.dev, "nft", "list", "ruleset").CombinedOutput()
+	body := strings.TrimSpace(string(out))
+	body = strings.TrimSuffix(strings.TrimPrefix(body, "table inet aclsh {"), "}")
+	var objs []string
+	for _, block := range strings.Split(body, "\n\n") {
+		objs = append(objs, strings.TrimSpace(block))
+	}
+	sort.Strings(objs)
+	return objs
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -27,9 +28,14 @@ type Enforcer struct {
 	// namespace of the calling thread.
 	NetNS int
 
-	mu      sync.Mutex
-	lastPre Pre         // sessions counted from conntrack at the last apply
-	mutate  func(*Plan) // tests: change the plan before it is sent
+	mu           sync.Mutex
+	ks           *kstate // the table after this enforcer's last transaction; nil: read it
+	comp         Compiler
+	mutate       func(*Plan)   // tests: change the plan before it is sent
+	fullReplaces int           // how often Apply fell back to replacing the table (tests)
+	kernelTime   time.Duration // time spent in transactions (benchmarks)
+	// followReadBuffer, if set, is the conntrack event socket's buffer (tests).
+	followReadBuffer int
 }
 
 // ErrPermission says the process may not change the kernel's ruleset.
@@ -48,7 +54,9 @@ func (e *Enforcer) conntrack() (*conntrack.Conn, error) {
 }
 
 func wrapKernel(err error) error {
-	if errors.Is(err, syscall.EPERM) || errors.Is(err, os.ErrPermission) {
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, os.ErrPermission) ||
+		// some of the library's errors keep only the text of the cause
+		err != nil && strings.HasSuffix(err.Error(), syscall.EPERM.Error()) {
 		return ErrPermission
 	}
 	return err
@@ -56,31 +64,19 @@ func wrapKernel(err error) error {
 
 var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
 
-// Apply makes the kernel enforce cfg's bound lists: it counts the live sessions of
-// connlimit rules in conntrack, marks those a permit connlimit rule will treat as
-// admitted (so no session is cut), and replaces table inet aclsh with the plan in
-// one transaction, keeping rule counters. On error the kernel keeps its old
-// ruleset. With nothing bound the table is removed. Applying the same config twice
-// leaves the same ruleset.
+// Apply makes the kernel enforce cfg's bound lists. It compiles the plan, compares
+// it with what table inet aclsh holds and sends only the difference, in one
+// transaction that fails as a whole if the ruleset changed meanwhile: unchanged
+// lines keep their counters and the kernel's per-source connection lists. For a
+// connlimit line new to the kernel it first counts the live sessions that line
+// would have counted (the host's TCP sockets, conntrack for other flows) and gives
+// the ones it admits a conntrack entry with its mark, so that no session is cut and
+// every one counts. A table the diff cannot mend is replaced whole, atomically. On
+// error the kernel keeps what it had. With nothing bound the table is removed.
+// Applying the same config twice sends nothing.
 //
-// Equivalent to: nft -f <(echo "table inet aclsh; delete table inet aclsh"; Compile(...))
-func (e *Enforcer) Apply(cfg *acl.Config) error { return e.apply(cfg, nil) }
-
-// ClearCounters zeroes the counters of the named list ("" for all) and re-applies.
-func (e *Enforcer) ClearCounters(cfg *acl.Config, name string) error {
-	return e.apply(cfg, func(key string) bool { return name == "" || aclOfKey(key) == name })
-}
-
-func aclOfKey(key string) string {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i]
-		}
-	}
-	return key
-}
-
-func (e *Enforcer) apply(cfg *acl.Config, zero func(key string) bool) error {
+// Equivalent to: nft -f <(the batch diff returns), see testdata/diffs.
+func (e *Enforcer) Apply(cfg *acl.Config) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, err := e.nft()
@@ -88,99 +84,234 @@ func (e *Enforcer) apply(cfg *acl.Config, zero func(key string) bool) error {
 		return wrapKernel(err)
 	}
 	defer c.CloseLasting()
-	if cfg.Mgmt == (acl.Bindings{}) {
-		c.AddTable(table)
-		c.DelTable(table)
-		if err := c.Flush(); err != nil && !errors.Is(err, syscall.EPERM) {
-			return fmt.Errorf("removing table inet %s: %w", Table, err)
+	for range 3 {
+		ks, err := e.current(c)
+		if err != nil {
+			return err
+		}
+		p, err := e.plan(cfg, ks)
+		if err != nil {
+			return err
+		}
+		err = e.send(c, ks, diff(ks, p), p)
+		if errors.Is(err, syscall.ERESTART) {
+			continue // the ruleset changed under us: read it again
+		}
+		if err == nil || errors.Is(err, ErrPermission) || p == nil {
+			return err
+		}
+		// A table the diff could not mend (changed by hand): replace it whole.
+		e.fullReplaces++
+		full := append([]*op{{kind: opAddTable}, {kind: opDelTable}}, diff(emptyState(0), p)...)
+		if err2 := e.send(c, ks, full, p); err2 != nil {
+			return fmt.Errorf("kernel refused the ruleset: %w", err2)
 		}
 		return nil
 	}
+	return errors.New("kernel refused the ruleset: it kept changing under aclsh")
+}
+
+// current returns the kernel state: the cached one while the ruleset generation is
+// the one aclsh's own last transaction left, else read from the kernel.
+func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
+	g, err := c.GetGen()
+	if err != nil {
+		return nil, wrapKernel(err)
+	}
+	if e.ks != nil && e.ks.gen == g.ID {
+		return e.ks, nil
+	}
+	e.ks = nil
+	ks, err := readState(c, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	e.ks = ks
+	return ks, nil
+}
+
+// plan compiles cfg for the kernel state ks: lines the kernel already has keep
+// their offsets; lines new to it adopt the live sessions they would have counted.
+func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (*Plan, error) {
+	if cfg.Mgmt == (acl.Bindings{}) {
+		return nil, nil
+	}
 	limits := LimitsOf(cfg)
-	var pre Pre
-	if len(limits) > 0 {
-		if pre, err = e.scan(limits, true); err != nil {
-			return err
+	pre := ks.pre(limits)
+	fresh := map[string]bool{}
+	for _, l := range limits {
+		if _, ok := ks.sets[l.Set()]; !ok {
+			fresh[l.ID] = true
 		}
 	}
-	p := Compile(cfg, e.IfName, pre)
+	if len(fresh) > 0 {
+		conns, err := e.liveConns()
+		if err != nil {
+			return nil, fmt.Errorf("counting live sessions: %w", wrapKernel(err))
+		}
+		a := attribute(cfg, limits, conns, fresh)
+		for id := range fresh {
+			pre[id] = a.counts[id]
+		}
+		if err := e.setMarks(a.mark, func(c Conn) uint32 { return a.marks[c] }); err != nil {
+			return nil, fmt.Errorf("marking live sessions: %w", wrapKernel(err))
+		}
+	}
+	p := e.comp.Compile(cfg, e.IfName, pre)
 	if e.mutate != nil {
 		e.mutate(p)
 	}
-	tbl, _ := readTable(c)
-	old := counters(tbl)
-	carry := map[string]bool{}
-	for _, ch := range p.Chains {
-		for _, r := range ch.Rules {
-			if r.Counter == nil || carry[r.Key] || (zero != nil && zero(r.Key)) {
-				continue
-			}
-			carry[r.Key] = true
-			r.Counter.Packets, r.Counter.Bytes = old[r.Key].Packets, old[r.Key].Bytes
-		}
+	return p, nil
+}
+
+// send queues ops on c and commits them in one transaction, valid only if the
+// ruleset generation is still ks.gen; the cache then describes plan p.
+func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error {
+	if len(ops) == 0 {
+		return nil
 	}
-	c.AddTable(table)
-	c.DelTable(table)
-	c.AddTable(table)
-	if err := e.batch(c, p); err != nil {
+	e.ks = nil
+	if err := queue(c, ops); err != nil {
 		return err
 	}
-	if err := c.Flush(); err != nil {
+	start := time.Now()
+	err := c.FlushWithGenID(ks.gen)
+	e.kernelTime += time.Since(start)
+	if err != nil {
+		if errors.Is(err, syscall.ERESTART) {
+			return err
+		}
 		return fmt.Errorf("kernel refused the ruleset: %w", wrapKernel(err))
 	}
-	e.lastPre = pre
+	handles := map[*Rule]uint64{}
+	for _, o := range ops {
+		if o.nr != nil {
+			handles[o.rule] = o.nr.Handle
+		}
+	}
+	g, err := c.GetGen()
+	if err != nil || g.ID != ks.gen+1 {
+		return nil // someone else changed the ruleset too: read it next time
+	}
+	old := ks.handles()
+	e.ks = stateOf(p, g.ID, func(r *Rule) uint64 {
+		if h, ok := handles[r]; ok {
+			return h
+		}
+		return old[r.Key]
+	})
 	return nil
 }
 
-// batch queues the plan's chains, sets and rules on c.
-func (e *Enforcer) batch(c *nftables.Conn, p *Plan) error {
-	chains := map[string]*nftables.Chain{}
-	for _, ch := range p.Chains {
-		nc := &nftables.Chain{Name: ch.Name, Table: table}
-		if ch.Base {
-			accept := nftables.ChainPolicyAccept
-			nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter, &accept
+// handles maps rule keys to handles (keys are unique across aclsh's chains: they
+// name the list and line).
+func (ks *kstate) handles() map[string]uint64 {
+	out := map[string]uint64{}
+	for _, ch := range ks.chains {
+		for _, r := range ch.rules {
+			out[r.key] = r.handle
 		}
-		chains[ch.Name] = c.AddChain(nc)
 	}
-	sets := map[string]*nftables.Set{}
-	for _, s := range p.Sets {
-		kt := nftables.TypeIPAddr
-		if s.Family == acl.IPv6 {
-			kt = nftables.TypeIP6Addr
+	return out
+}
+
+func chainObj(ch *Chain) *nftables.Chain {
+	nc := &nftables.Chain{Name: ch.Name, Table: table}
+	if ch.Base {
+		accept := nftables.ChainPolicyAccept
+		nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter, &accept
+	}
+	return nc
+}
+
+func setObj(s *Set) *nftables.Set {
+	ns := &nftables.Set{Table: table, Name: s.Name, KeyType: famOf(s.Family).key}
+	switch s.Kind {
+	case SetConnLimit:
+		ns.Dynamic, ns.Size = true, SetSize
+	case SetPreMap:
+		ns.IsMap, ns.DataType, ns.HasTimeout, ns.Timeout = true, nftables.TypeVerdict, true, PreTimeout
+	}
+	return ns
+}
+
+func elements(es []Elem) []nftables.SetElement {
+	out := make([]nftables.SetElement, 0, len(es))
+	for _, el := range es {
+		e := nftables.SetElement{Key: el.Addr.AsSlice()}
+		if el.Chain != "" {
+			// The comment names the chain too: the library does not decode a
+			// verdict element it reads back.
+			e.Timeout, e.Comment = PreTimeout, el.Chain
+			e.VerdictData = &expr.Verdict{Kind: expr.VerdictGoto, Chain: el.Chain}
 		}
-		ns := &nftables.Set{Table: table, Name: s.Name, KeyType: kt}
-		var elems []nftables.SetElement
-		switch s.Kind {
-		case SetConnLimit:
-			ns.Dynamic, ns.Size = true, SetSize
-		case SetPreMap:
-			ns.IsMap, ns.DataType, ns.HasTimeout, ns.Timeout = true, nftables.TypeVerdict, true, PreTimeout
-			for _, el := range s.Elems {
-				elems = append(elems, nftables.SetElement{Key: el.Addr.AsSlice(), Timeout: PreTimeout,
-					VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: el.Chain}})
+		out = append(out, e)
+	}
+	return out
+}
+
+// queue puts ops on c, in order.
+func queue(c *nftables.Conn, ops []*op) error {
+	added := map[string]*nftables.Set{}
+	for _, o := range ops {
+		switch o.kind {
+		case opAddTable:
+			c.AddTable(table)
+		case opDelTable:
+			c.DelTable(table)
+		case opAddChain:
+			c.AddChain(chainObj(o.chain))
+		case opDelChain:
+			c.DelChain(&nftables.Chain{Name: o.chain.Name, Table: table})
+		case opFlushChain:
+			c.FlushChain(&nftables.Chain{Name: o.chain.Name, Table: table})
+		case opAddSet:
+			ns := setObj(o.set)
+			if err := c.AddSet(ns, elements(o.set.Elems)); err != nil {
+				return fmt.Errorf("set %s: %w", o.set.Name, err)
 			}
-		}
-		if err := c.AddSet(ns, elems); err != nil {
-			return fmt.Errorf("set %s: %w", s.Name, err)
-		}
-		sets[s.Name] = ns
-	}
-	for _, ch := range p.Chains {
-		for _, r := range ch.Rules {
-			for _, x := range r.Exprs {
+			added[o.set.Name] = ns
+		case opDelSet:
+			c.DelSet(&nftables.Set{Table: table, Name: o.set.Name})
+		case opAddElem:
+			if err := c.SetAddElements(setObj(o.set), elements(o.elems)); err != nil {
+				return err
+			}
+		case opDelElem:
+			if err := c.SetDestroyElements(setObj(o.set), elements(o.elems)); err != nil {
+				return err
+			}
+		case opDelRule:
+			if err := c.DelRule(&nftables.Rule{Table: table, Chain: &nftables.Chain{Name: o.chain.Name, Table: table}, Handle: o.handle}); err != nil {
+				return err
+			}
+		case opReplaceRule, opInsertRule, opAddRule:
+			for _, x := range o.rule.Exprs {
 				switch x := x.(type) {
 				case *expr.Dynset:
-					x.SetID = sets[x.SetName].ID
+					x.SetID = 0
+					if s := added[x.SetName]; s != nil {
+						x.SetID = s.ID
+					}
 				case *expr.Lookup:
-					x.SetID = sets[x.SetName].ID
+					x.SetID = 0
+					if s := added[x.SetName]; s != nil {
+						x.SetID = s.ID
+					}
 				}
 			}
-			nr := &nftables.Rule{Table: table, Chain: chains[ch.Name], Exprs: r.Exprs}
-			if r.Key != "" {
-				nr.UserData = userdata.AppendString(nil, userdata.TypeComment, r.Key)
+			nr := &nftables.Rule{Table: table, Chain: &nftables.Chain{Name: o.chain.Name, Table: table}, Exprs: o.rule.Exprs,
+				UserData: userdata.AppendString(nil, userdata.TypeComment, o.rule.Key)}
+			switch o.kind {
+			case opReplaceRule:
+				nr.Handle = o.handle
+				c.ReplaceRule(nr)
+			case opInsertRule:
+				nr.Position = o.handle
+				o.nr = c.InsertRule(nr)
+			default:
+				o.nr = c.AddRule(nr)
 			}
-			c.AddRule(nr)
 		}
 	}
 	return nil
@@ -189,50 +320,75 @@ func (e *Enforcer) batch(c *nftables.Conn, p *Plan) error {
 // Counter is a rule's packet and byte count.
 type Counter struct{ Packets, Bytes uint64 }
 
-// readTable returns the rules of each chain of table inet aclsh; nil if the table
-// is missing.
-func readTable(c *nftables.Conn) (map[string][]*nftables.Rule, error) {
+// readState reads table inet aclsh: chains with their rules (keys, handles,
+// expressions, counters) and sets with their elements. counters, if not nil,
+// receives the counters by rule key.
+func readState(c *nftables.Conn, gen uint32) (*kstate, error) {
+	ks, _, err := readTable(c, gen, false)
+	return ks, err
+}
+
+func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[string]Counter, error) {
+	ks := emptyState(gen)
+	var cnt map[string]Counter
+	if withCounters {
+		cnt = map[string]Counter{}
+	}
 	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
 	if err != nil {
-		return nil, wrapKernel(err)
+		return nil, nil, wrapKernel(err)
 	}
-	var out map[string][]*nftables.Rule
 	for _, ch := range chains {
 		if ch.Table.Name != Table {
 			continue
 		}
+		ks.exists = true
 		rules, err := c.GetRules(table, ch)
 		if err != nil {
-			return nil, wrapKernel(err)
+			return nil, nil, wrapKernel(err)
 		}
-		if out == nil {
-			out = map[string][]*nftables.Rule{}
-		}
-		out[ch.Name] = rules
-	}
-	return out, nil
-}
-
-// counters sums the rules' counters by comment.
-func counters(tbl map[string][]*nftables.Rule) map[string]Counter {
-	out := map[string]Counter{}
-	for _, rules := range tbl {
+		kc := &kchain{base: ch.Hooknum != nil}
 		for _, r := range rules {
 			key := comment(r.UserData)
-			if key == "" {
+			kc.rules = append(kc.rules, krule{key: key, handle: r.Handle, sum: sum(r.Exprs)})
+			if cnt == nil || key == "" {
 				continue
 			}
 			for _, x := range r.Exprs {
 				if ct, ok := x.(*expr.Counter); ok {
-					v := out[key]
+					v := cnt[key]
 					v.Packets += ct.Packets
 					v.Bytes += ct.Bytes
-					out[key] = v
+					cnt[key] = v
 				}
 			}
 		}
+		ks.chains[ch.Name] = kc
 	}
-	return out
+	if !ks.exists {
+		return ks, cnt, nil
+	}
+	sets, err := c.GetSets(table)
+	if err != nil {
+		return nil, nil, wrapKernel(err)
+	}
+	for _, s := range sets {
+		k := &kset{kind: SetConnLimit, elems: map[netip.Addr]string{}}
+		if s.IsMap {
+			k.kind = SetPreMap
+			els, err := c.GetSetElements(s)
+			if err != nil {
+				return nil, nil, wrapKernel(err)
+			}
+			for _, el := range els {
+				if a, ok := netip.AddrFromSlice(el.Key); ok {
+					k.elems[a.Unmap()] = el.Comment
+				}
+			}
+		}
+		ks.sets[s.Name] = k
+	}
+	return ks, cnt, nil
 }
 
 // comment reads a rule's comment; foreign or truncated userdata gives "".
@@ -244,6 +400,52 @@ func comment(ud []byte) (s string) {
 	}()
 	s, _ = userdata.GetString(ud, userdata.TypeComment)
 	return s
+}
+
+// ClearCounters zeroes the counters of the named list's rules ("" for every list)
+// in the kernel, and changes nothing else: no rule, set or connection list.
+//
+// Equivalent to: nft reset rules inet aclsh CHAIN, for the list's chains.
+func (e *Enforcer) ClearCounters(cfg *acl.Config, name string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.nft()
+	if err != nil {
+		return wrapKernel(err)
+	}
+	defer c.CloseLasting()
+	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
+	if err != nil {
+		return wrapKernel(err)
+	}
+	mine := map[string]bool{}
+	for _, fm := range fams {
+		if n := cfg.Mgmt.Get(fm.f); n != "" && (name == "" || n == name) {
+			mine[fm.chain] = true
+		}
+	}
+	var lims []*Limit
+	for _, l := range LimitsOf(cfg) {
+		if name == "" || l.ACL == name {
+			lims = append(lims, l)
+		}
+	}
+	for _, ch := range chains {
+		if ch.Table.Name != Table {
+			continue
+		}
+		ok := mine[ch.Name]
+		for _, l := range lims {
+			ok = ok || ch.Name == l.Chain() || strings.HasPrefix(ch.Name, l.Chain()+"_")
+		}
+		if !ok {
+			continue
+		}
+		if _, err := c.ResetRules(table, ch); err != nil {
+			return fmt.Errorf("clearing counters: %w", wrapKernel(err))
+		}
+	}
+	return nil
 }
 
 // State says how the kernel's table compares with a config.
@@ -258,19 +460,23 @@ const (
 
 // Stats is what show commands read back from the kernel.
 type Stats struct {
-	State    State
+	State State
+	// Counters by show key: "ACL/seq/m" matches, "ACL/seq/r" refused by a limit,
+	// "ACL/deny/m" the implicit deny, "ACL/nd/m" neighbour discovery.
 	Counters map[string]Counter
-	// Sessions per connlimit rule key ("ACL/seq"): live connections per source.
+	// Sessions per connlimit line key ("ACL/seq"): live connections per source,
+	// most first.
 	Sessions map[string][]SourceCount
 }
 
-// SourceCount is a source's live connections matching a connlimit rule.
+// SourceCount is a source's live connections counted by a connlimit line.
 type SourceCount struct {
 	Addr  netip.Addr
 	Count int
 }
 
-// Stats reads counters, live sessions and the table's state for cfg.
+// Stats reads counters, live sessions and the table's state for cfg. The state
+// compares every rule, set and element the kernel holds with the plan.
 func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -280,7 +486,11 @@ func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
 		return nil, wrapKernel(err)
 	}
 	defer c.CloseLasting()
-	tbl, err := readTable(c)
+	var gen uint32
+	if g, err := c.GetGen(); err == nil {
+		gen = g.ID
+	}
+	ks, byKey, err := readTable(c, gen, true)
 	if err != nil {
 		if errors.Is(err, ErrPermission) {
 			st.State = Unknown
@@ -288,20 +498,39 @@ func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
 		}
 		return nil, err
 	}
-	st.State = e.state(tbl, cfg)
-	st.Counters = counters(tbl)
 	limits := LimitsOf(cfg)
-	if len(limits) == 0 {
+	var p *Plan
+	if cfg.Mgmt != (acl.Bindings{}) {
+		p = Compile(cfg, e.IfName, ks.pre(limits))
+		for _, ch := range p.Chains {
+			for _, r := range ch.Rules {
+				if v, ok := byKey[r.Key]; ok && r.Count != "" {
+					t := st.Counters[r.Count]
+					t.Packets += v.Packets
+					t.Bytes += v.Bytes
+					st.Counters[r.Count] = t
+				}
+			}
+		}
+	}
+	switch {
+	case p != nil && !ks.exists:
+		st.State = Missing
+	case drifted(diff(ks, p)):
+		st.State = Differs
+	}
+	if len(limits) == 0 || !ks.exists {
 		return st, nil
 	}
-	pre, err := e.scan(limits, false)
+	conns, err := e.liveConns()
 	if err != nil {
-		return st, err
+		return st, wrapKernel(err)
 	}
-	for key, m := range pre {
-		list := make([]SourceCount, 0, len(m))
-		for a, n := range m {
-			list = append(list, SourceCount{a, n})
+	a := attribute(cfg, limits, conns, nil)
+	for _, l := range limits {
+		list := make([]SourceCount, 0, len(a.counts[l.ID]))
+		for src, n := range a.counts[l.ID] {
+			list = append(list, SourceCount{src, n})
 		}
 		sort.Slice(list, func(i, j int) bool {
 			if list[i].Count != list[j].Count {
@@ -309,35 +538,21 @@ func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
 			}
 			return list[i].Addr.Less(list[j].Addr)
 		})
-		st.Sessions[key] = list
+		if len(list) > 0 {
+			st.Sessions[l.Key()] = list
+		}
 	}
 	return st, nil
 }
 
-// state compares the kernel's table with what cfg needs: the plan fingerprint in the
-// first rule and the rule counts of the input and ACL chains.
-func (e *Enforcer) state(tbl map[string][]*nftables.Rule, cfg *acl.Config) State {
-	if cfg.Mgmt == (acl.Bindings{}) {
-		if tbl == nil {
-			return InSync
+// drifted reports whether a diff changes anything but chains of offsets no source
+// uses any more (the follow daemon leaves those, and map elements expire).
+func drifted(ops []*op) bool {
+	for _, o := range ops {
+		if o.kind == opDelChain && strings.HasPrefix(o.chain.Name, "lim_") && strings.Count(o.chain.Name, "_") == 2 {
+			continue
 		}
-		return Differs
+		return true
 	}
-	if tbl == nil {
-		return Missing
-	}
-	want := Compile(cfg, e.IfName, nil)
-	for _, ch := range want.Chains {
-		if !ch.Base && !strings.HasPrefix(ch.Name, "acl") {
-			continue // limit chains vary with the sessions counted at apply
-		}
-		rules, ok := tbl[ch.Name]
-		if !ok || len(rules) != len(ch.Rules) {
-			return Differs
-		}
-		if ch.Base && comment(rules[0].UserData) != "plan:"+want.Hash {
-			return Differs
-		}
-	}
-	return InSync
+	return false
 }

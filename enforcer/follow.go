@@ -2,100 +2,545 @@ package enforcer
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/netip"
+	"sort"
+	"syscall"
 	"time"
 
 	"github.com/ti-mo/conntrack"
 	"github.com/ti-mo/netfilter"
+	vnetlink "github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
 )
 
-// Follow keeps connection limits exact while it runs: it follows conntrack events
-// and re-applies the running-config when a connection that counted toward a
-// limit ends (TIME_WAIT, CLOSE or destroyed), and every PreTimeout/3 to refresh the
-// per-source counts of pre-existing sessions. A re-apply recounts every live session
-// from conntrack, so the kernel's counts start exact again.
+// Follow keeps connection limits exact while it runs. The kernel counts the
+// connections each limited line admits after it was applied; sessions counted in
+// userspace (those that existed when the line was applied) are a per-source offset,
+// an element of the line's map. Follow keeps an index of the live sessions each
+// line counts (one conntrack dump and the host's TCP sockets at start, then
+// conntrack events and TCP socket destruction), and when a session of a source
+// with an offset ends, it sets that source's offset to its live sessions and
+// resets the source's kernel list, in one small transaction: no re-apply, no dump.
+// It checks the running-config every second and re-indexes when it changed, and
+// every PreTimeout/3 re-indexes from a dump and refreshes every offset (they
+// expire after PreTimeout). When events are lost (the event socket overflowed) it
+// re-subscribes, re-indexes from one dump and logs that it resynchronised.
 //
-// If Follow stops, the kernel keeps enforcing: new connections are still limited by
-// the kernel's own counters, and the per-source counts of sessions that existed at
-// the last apply expire after PreTimeout, so no source stays limited by stale
-// counts. Sessions that existed at apply then count only once they send a packet.
+// If Follow stops, the kernel keeps enforcing with its own counts, and offsets
+// expire after PreTimeout, so no source stays limited by stale counts.
 //
-// locked must call its argument with the running-config while holding the state
-// lock, so that a re-apply never races a shell's commit (shell.Store.View).
+// view must call its argument with the running-config while holding the state
+// lock (shell.Store.View), so that an update never races a shell's commit; the
+// config must stay the same pointer while the file is unchanged.
 //
 // Equivalent to: `aclsh follow` (the aclsh-follow systemd unit).
-func (e *Enforcer) Follow(ctx context.Context, locked func(func(*acl.Config) error) error, logf func(string, ...any)) error {
+func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error) error, logf func(string, ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	lc, err := e.conntrack()
+	f := &follower{e: e, view: view, logf: logf}
+	if err := f.listen(); err != nil {
+		return err
+	}
+	defer f.close()
+	ends, endErrs, err := e.watchTCPEnds(ctx)
 	if err != nil {
-		return wrapKernel(err)
+		return fmt.Errorf("watching TCP sockets: %w", wrapKernel(err))
 	}
-	events := make(chan conntrack.Event, 4096)
-	errs, err := lc.Listen(events, 1, []netfilter.NetlinkGroup{netfilter.GroupCTUpdate, netfilter.GroupCTDestroy})
-	if err != nil {
-		lc.Close()
-		return wrapKernel(err)
-	}
-	go func() {
-		for range errs { // drain, or Close hangs
-		}
-	}()
-	defer lc.Close()
-
-	var limits []*Limit // of the config applied last
-	reapply := func(why string) {
-		err := locked(func(c *acl.Config) error {
-			limits = LimitsOf(c)
-			return e.Apply(c)
-		})
-		if err != nil {
-			logf("follow: re-apply (%s): %v", why, err)
-		}
-	}
-	reapply("start")
-	tick := time.NewTicker(PreTimeout / 3)
-	defer tick.Stop()
-	var due <-chan time.Time // debounce: one re-apply for a burst of closes
+	f.resync("start")
+	refresh := time.NewTicker(PreTimeout / 3)
+	defer refresh.Stop()
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
-			reapply("refresh")
-		case <-due:
-			due = nil
-			reapply("a counted session ended")
-		case ev := <-events:
-			if due != nil || ev.Flow == nil || len(limits) == 0 {
+		case <-refresh.C:
+			f.resync("refresh")
+		case <-check.C:
+			f.checkConfig()
+		case ev := <-f.events:
+			f.event(ev)
+			f.drain(ends)
+		case c, ok := <-ends:
+			if !ok {
+				ends = nil
 				continue
 			}
-			if ev.Type == conntrack.EventUpdate && live(ev.Flow) {
+			f.ended(c)
+			f.drain(ends)
+		case err, ok := <-endErrs:
+			if !ok {
+				endErrs = nil
 				continue
 			}
-			t := ev.Flow.TupleOrig
-			src, dst := t.IP.SourceAddress.Unmap(), t.IP.DestinationAddress.Unmap()
-			if e.counted(limits, t.Proto.Protocol, src, dst, t.Proto.SourcePort, t.Proto.DestinationPort) {
-				due = time.After(50 * time.Millisecond)
+			logf("follow: TCP socket events: %v", err)
+			f.resync("lost TCP socket events")
+		case err := <-f.errs:
+			logf("follow: conntrack events: %v", err)
+			f.close()
+			if err := f.listen(); err != nil {
+				logf("follow: re-subscribing to conntrack events: %v", err)
+			}
+			f.resync("lost conntrack events")
+		}
+	}
+}
+
+// follower is the state of Follow.
+type follower struct {
+	e    *Enforcer
+	view func(func(*acl.Config) error) error
+	logf func(string, ...any)
+
+	lc     *conntrack.Conn
+	events chan conntrack.Event
+	errs   chan error
+
+	routes map[[2]netip.Addr]bool // (source, local address) arrived on the interface
+
+	cfg     *acl.Config
+	limits  map[string]*Limit
+	w       *walker
+	live    map[string]map[netip.Addr]map[tuple]bool // line ID -> source -> sessions
+	owners  map[tuple][]string                       // session -> lines counting it
+	pending map[string]map[netip.Addr]bool           // sources whose offset must change
+}
+
+// tuple identifies a connection whichever way conntrack holds it.
+type tuple struct {
+	proto uint8
+	a, b  netip.AddrPort
+}
+
+func tupleOf(c Conn) tuple {
+	return tuple{proto: c.Proto, a: netip.AddrPortFrom(c.Src, c.SPort), b: netip.AddrPortFrom(c.Dst, c.DPort)}
+}
+
+func (f *follower) listen() error {
+	lc, err := f.e.conntrack()
+	if err != nil {
+		return wrapKernel(err)
+	}
+	if f.e.followReadBuffer > 0 {
+		lc.SetReadBuffer(f.e.followReadBuffer)
+	}
+	f.events = make(chan conntrack.Event, 1024)
+	errs, err := lc.Listen(f.events, 1, []netfilter.NetlinkGroup{netfilter.GroupCTNew, netfilter.GroupCTUpdate, netfilter.GroupCTDestroy})
+	if err != nil {
+		lc.Close()
+		return wrapKernel(err)
+	}
+	f.lc, f.errs = lc, errs
+	return nil
+}
+
+func (f *follower) close() {
+	if f.lc == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-f.errs: // the worker may be blocked sending an error
+			case <-f.events:
+			case <-done:
+				return
+			}
+		}
+	}()
+	f.lc.Close()
+	close(done)
+	f.lc = nil
+}
+
+// resync rebuilds the index from the host's sockets and one conntrack dump and
+// sets every offset the kernel holds to its source's live sessions.
+func (f *follower) resync(why string) {
+	err := f.view(func(cfg *acl.Config) error {
+		f.index(cfg)
+		conns, err := f.e.liveConns()
+		if err != nil {
+			return err
+		}
+		for _, c := range conns {
+			f.add(c)
+		}
+		all := map[string]map[netip.Addr]bool{}
+		for id, srcs := range f.e.offsets() {
+			all[id] = map[netip.Addr]bool{}
+			for src := range srcs {
+				all[id][src] = true
+			}
+		}
+		return f.update(all)
+	})
+	if err != nil {
+		f.logf("follow: resynchronising (%s): %v", why, err)
+		return
+	}
+	if why != "refresh" && why != "start" {
+		f.logf("follow: resynchronised (%s)", why)
+	}
+}
+
+// index starts an empty index for cfg.
+func (f *follower) index(cfg *acl.Config) {
+	f.cfg = cfg
+	f.routes = map[[2]netip.Addr]bool{}
+	limits := LimitsOf(cfg)
+	f.w = newWalker(cfg, limits)
+	f.limits = map[string]*Limit{}
+	for _, l := range limits {
+		f.limits[l.ID] = l
+	}
+	f.live = map[string]map[netip.Addr]map[tuple]bool{}
+	f.owners = map[tuple][]string{}
+	f.pending = map[string]map[netip.Addr]bool{}
+}
+
+// checkConfig re-indexes when the running-config changed.
+func (f *follower) checkConfig() {
+	changed := false
+	if err := f.view(func(cfg *acl.Config) error { changed = cfg != f.cfg; return nil }); err != nil {
+		f.logf("follow: reading the running-config: %v", err)
+		return
+	}
+	if changed {
+		f.resync("running-config changed")
+	}
+}
+
+// add indexes a live connection under the lines that count it.
+func (f *follower) add(c Conn) {
+	if f.w == nil {
+		return
+	}
+	counted, _ := f.w.walk(c, nil)
+	if len(counted) == 0 {
+		return
+	}
+	t := tupleOf(c)
+	if _, ok := f.owners[t]; ok {
+		return
+	}
+	for _, l := range counted {
+		m := f.live[l.ID]
+		if m == nil {
+			m = map[netip.Addr]map[tuple]bool{}
+			f.live[l.ID] = m
+		}
+		if m[c.Src] == nil {
+			m[c.Src] = map[tuple]bool{}
+		}
+		m[c.Src][t] = true
+		f.owners[t] = append(f.owners[t], l.ID)
+	}
+}
+
+// ended drops a connection from the index and marks the sources whose offsets
+// must follow.
+func (f *follower) ended(c Conn) {
+	for _, t := range []tuple{tupleOf(c), tupleOf(Conn{Proto: c.Proto, Src: c.Dst, Dst: c.Src, SPort: c.DPort, DPort: c.SPort})} {
+		ids, ok := f.owners[t]
+		if !ok {
+			continue
+		}
+		delete(f.owners, t)
+		src := t.a.Addr()
+		for _, id := range ids {
+			delete(f.live[id][src], t)
+			if f.pending[id] == nil {
+				f.pending[id] = map[netip.Addr]bool{}
+			}
+			f.pending[id][src] = true
+		}
+	}
+}
+
+// event handles a conntrack event.
+func (f *follower) event(ev conntrack.Event) {
+	if ev.Flow == nil {
+		return
+	}
+	t := ev.Flow.TupleOrig
+	c := Conn{Proto: t.Proto.Protocol, Src: t.IP.SourceAddress.Unmap(), Dst: t.IP.DestinationAddress.Unmap(),
+		SPort: t.Proto.SourcePort, DPort: t.Proto.DestinationPort, Mark: ev.Flow.Mark, Tracked: true}
+	if c.Proto == 1 || c.Proto == 58 {
+		c.SPort, c.DPort = t.Proto.ICMPID, 0
+	}
+	switch {
+	case ev.Type == conntrack.EventNew:
+		if f.arrivedOn(c) {
+			f.add(c)
+		}
+	case ev.Type == conntrack.EventDestroy, !live(ev.Flow):
+		f.ended(c)
+	}
+}
+
+// drain handles what is already queued, then applies the offsets that changed: a
+// burst of closes is one transaction.
+func (f *follower) drain(ends <-chan Conn) {
+queued:
+	for {
+		select {
+		case ev := <-f.events:
+			f.event(ev)
+		case c, ok := <-ends:
+			if !ok {
+				break queued
+			}
+			f.ended(c)
+		default:
+			break queued
+		}
+	}
+	if len(f.pending) == 0 {
+		return
+	}
+	pending := f.pending
+	f.pending = map[string]map[netip.Addr]bool{}
+	err := f.view(func(cfg *acl.Config) error {
+		if cfg != f.cfg {
+			return errConfigChanged
+		}
+		return f.update(pending)
+	})
+	if errors.Is(err, errConfigChanged) {
+		f.resync("running-config changed")
+	} else if err != nil {
+		f.logf("follow: updating offsets: %v", err)
+	}
+}
+
+var errConfigChanged = errors.New("the running-config changed")
+
+// update sets the offset of each source in srcs (line ID -> sources) that has one
+// in the kernel to its live sessions in the index.
+func (f *follower) update(srcs map[string]map[netip.Addr]bool) error {
+	set := map[*Limit]map[netip.Addr]int{}
+	for id, m := range srcs {
+		l := f.limits[id]
+		if l == nil {
+			continue
+		}
+		for src := range m {
+			if set[l] == nil {
+				set[l] = map[netip.Addr]int{}
+			}
+			set[l][src] = len(f.live[id][src])
+		}
+	}
+	return f.e.setOffsets(set)
+}
+
+// live reports whether a flow counts as a connection: TCP flows in TIME_WAIT and
+// CLOSE do not, as the kernel's connlimit does not count them.
+func live(f *conntrack.Flow) bool {
+	if f.ProtoInfo.TCP != nil {
+		s := f.ProtoInfo.TCP.State
+		return s != 7 && s != 8 // TIME_WAIT, CLOSE
+	}
+	return true
+}
+
+// offsets returns the offsets the kernel holds: line ID -> source -> count.
+func (e *Enforcer) offsets() Pre {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.nft()
+	if err != nil {
+		return nil
+	}
+	defer c.CloseLasting()
+	ks, err := e.current(c)
+	if err != nil {
+		return nil
+	}
+	out := Pre{}
+	for name, s := range ks.sets {
+		if s.kind != SetPreMap || len(name) < 5 {
+			continue
+		}
+		m := map[netip.Addr]int{}
+		for a := range s.elems {
+			m[a] = 1
+		}
+		out[name[len("pre_"):]] = m
+	}
+	return out
+}
+
+// setOffsets sets, for each line and source, the source's offset: the sessions
+// counted in userspace. A source with an offset in the kernel gets the new one
+// (0 removes it) and its kernel list is reset, since the offset now counts all of
+// its live sessions; a source without one is left to the kernel's own count. One
+// transaction; chains for new offset values are added to it.
+//
+// Equivalent to: nft 'delete element inet aclsh cnt_ID { SRC }; delete element inet
+// aclsh pre_ID { SRC }; add element inet aclsh pre_ID { SRC : goto lim_ID_K }'.
+func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.nft()
+	if err != nil {
+		return wrapKernel(err)
+	}
+	defer c.CloseLasting()
+	for range 3 {
+		ks, err := e.current(c)
+		if err != nil {
+			return err
+		}
+		ops := offsetOps(ks, set)
+		if len(ops) == 0 {
+			return nil
+		}
+		if err := queue(c, ops); err != nil {
+			return err
+		}
+		e.ks = nil
+		err = c.FlushWithGenID(ks.gen)
+		if errors.Is(err, syscall.ERESTART) {
+			continue
+		}
+		if err != nil {
+			return wrapKernel(err)
+		}
+		if g, err := c.GetGen(); err == nil && g.ID == ks.gen+1 {
+			ks.applyOffsetOps(ops, g.ID)
+			e.ks = ks
+		}
+		return nil
+	}
+	return errors.New("the ruleset kept changing")
+}
+
+// offsetOps builds the batch of setOffsets on the kernel state ks.
+func offsetOps(ks *kstate, set map[*Limit]map[netip.Addr]int) []*op {
+	var ops []*op
+	limits := make([]*Limit, 0, len(set))
+	for l := range set {
+		limits = append(limits, l)
+	}
+	sort.Slice(limits, func(i, j int) bool { return limits[i].ID < limits[j].ID })
+	for _, l := range limits {
+		pm, ok := ks.sets[l.PreMap()]
+		if !ok {
+			continue // the kernel does not have this line
+		}
+		srcs := make([]netip.Addr, 0, len(set[l]))
+		for src := range set[l] {
+			if _, ok := pm.elems[src]; ok {
+				srcs = append(srcs, src)
+			}
+		}
+		sort.Slice(srcs, func(i, j int) bool { return srcs[i].Less(srcs[j]) })
+		var reset, add []Elem
+		for _, src := range srcs {
+			reset = append(reset, Elem{Addr: src})
+			k := min(set[l][src], max(l.threshold(), 1))
+			if k == 0 {
+				continue
+			}
+			name := l.Bucket(k)
+			if _, ok := ks.chains[name]; !ok {
+				p := &Plan{}
+				p.limitChains(l, map[netip.Addr]int{src: k})
+				for _, ch := range p.Chains {
+					if ch.Name == name {
+						ops = append(ops, &op{kind: opAddChain, chain: ch})
+						for _, r := range ch.Rules {
+							ops = append(ops, &op{kind: opAddRule, chain: ch, rule: r})
+						}
+						ks.chains[name] = &kchain{} // rules filled in by applyOffsetOps
+					}
+				}
+			}
+			add = append(add, Elem{Addr: src, Chain: name})
+		}
+		if len(reset) == 0 {
+			continue
+		}
+		ops = append(ops,
+			&op{kind: opDelElem, set: &Set{Name: l.Set(), Kind: SetConnLimit, Family: l.Family}, elems: reset},
+			&op{kind: opDelElem, set: &Set{Name: l.PreMap(), Kind: SetPreMap, Family: l.Family}, elems: reset})
+		if len(add) > 0 {
+			ops = append(ops, &op{kind: opAddElem, set: &Set{Name: l.PreMap(), Kind: SetPreMap, Family: l.Family}, elems: add})
+		}
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].phase() < ops[j].phase() })
+	return ops
+}
+
+// applyOffsetOps brings the cached state in line with a committed offset batch.
+func (ks *kstate) applyOffsetOps(ops []*op, gen uint32) {
+	ks.gen = gen
+	for _, o := range ops {
+		switch o.kind {
+		case opAddRule:
+			kc := ks.chains[o.chain.Name]
+			kc.rules = append(kc.rules, krule{key: o.rule.Key, handle: o.nr.Handle, text: o.rule.Text})
+		case opDelElem:
+			if s := ks.sets[o.set.Name]; s != nil {
+				for _, el := range o.elems {
+					delete(s.elems, el.Addr)
+				}
+			}
+		case opAddElem:
+			if s := ks.sets[o.set.Name]; s != nil {
+				for _, el := range o.elems {
+					s.elems[el.Addr] = el.Chain
+				}
 			}
 		}
 	}
 }
 
-// counted reports whether a connection matches a limit whose source had sessions
-// counted from conntrack at the last apply: only those are invisible to the kernel's
-// own counters.
-func (e *Enforcer) counted(limits []*Limit, proto uint8, src, dst netip.Addr, sport, dport uint16) bool {
-	e.mu.Lock()
-	pre := e.lastPre
-	e.mu.Unlock()
-	for _, l := range limits {
-		if pre[l.Key()][src] > 0 && Matches(l.Family, l.Rule, proto, src, dst, sport, dport) {
-			return true
-		}
+// arrivedOn reports whether a new connection came in on the management interface:
+// the route back to its source leaves through it (as rp_filter judges). Answers are
+// kept until the next resync.
+func (f *follower) arrivedOn(c Conn) bool {
+	k := [2]netip.Addr{c.Src, c.Dst}
+	if ok, seen := f.routes[k]; seen {
+		return ok
 	}
-	return false
+	h, err := f.e.netlinkHandle()
+	if err != nil {
+		return false
+	}
+	defer h.Close()
+	link, err := h.LinkByName(f.e.IfName)
+	if err != nil {
+		return false
+	}
+	ok, err := routedVia(h, link.Attrs().Index, c.Src, c.Dst)
+	if err != nil {
+		f.logf("follow: %v", err)
+		return false
+	}
+	f.routes[k] = ok
+	return ok
+}
+
+// routedVia reports whether the route from this host (local address dst) back to
+// src leaves through interface ifindex: whether a packet from src arrived there,
+// as rp_filter judges it. No route back is false.
+func routedVia(h *vnetlink.Handle, ifindex int, src, dst netip.Addr) (bool, error) {
+	rs, err := h.RouteGetWithOptions(net.IP(src.AsSlice()), &vnetlink.RouteGetOptions{SrcAddr: net.IP(dst.AsSlice())})
+	switch {
+	case err == nil:
+		return len(rs) > 0 && rs[0].LinkIndex == ifindex, nil
+	case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH), errors.Is(err, unix.EINVAL):
+		return false, nil
+	}
+	return false, fmt.Errorf("route get %s from %s: %w", src, dst, err)
 }

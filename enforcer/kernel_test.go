@@ -331,12 +331,22 @@ interface management 0
 
 	other := config(t, `
 ip access-list extended check
- permit tcp any any eq 22 connlimit 3
+ permit tcp any any eq 22 connlimit 4
+ deny ip any any
 interface management 0
  ip access-group check in
 `)
 	st, _ = l.e.Stats(other)
 	require.Equal(t, Differs, st.State, "the kernel has another config")
+
+	// A rule changed by hand is drift too, and the next apply mends it.
+	require.NoError(t, l.e.Apply(cfg))
+	l.nft("replace", "rule", "inet", Table, "acl4", "handle", handleOf(t, l.nft("-a", "list", "chain", "inet", Table, "acl4"), "drop"), "accept")
+	st, _ = l.e.Stats(cfg)
+	require.Equal(t, Differs, st.State, "a deny turned into an accept")
+	require.NoError(t, l.e.Apply(cfg))
+	st, _ = l.e.Stats(cfg)
+	require.Equal(t, InSync, st.State)
 	require.NoError(t, l.e.Apply(&acl.Config{ACLs: cfg.ACLs}))
 	require.NotContains(t, l.nft("list", "tables"), Table, "unbinding removes the table")
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -201,13 +202,37 @@ func (l *lab) udpExchange(ns, src, addr string) (net.Conn, error) {
 
 // follow runs the session daemon for cfg in the background until the test ends.
 func (l *lab) follow(cfg *acl.Config) {
+	l.followWith(func(f func(*acl.Config) error) error { return f(cfg) }, &syncLog{})
+}
+
+func (l *lab) followWith(view func(func(*acl.Config) error) error, log *syncLog) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		l.e.Follow(ctx, func(f func(*acl.Config) error) error { return f(cfg) }, nil)
+		if err := l.e.Follow(ctx, view, log.printf); err != nil {
+			log.printf("Follow: %v", err)
+		}
 	}()
 	l.t.Cleanup(func() { cancel(); <-done })
+}
+
+// syncLog collects a daemon's log lines.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncLog) printf(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(&s.b, format+"\n", args...)
+}
+
+func (s *syncLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // nft runs the nft program in the device namespace.

@@ -1,85 +1,117 @@
 package enforcer
 
 import (
-	"fmt"
 	"net/netip"
-
-	"github.com/ti-mo/conntrack"
+	"strconv"
 
 	"github.com/aclsh/aclsh/acl"
 )
 
-// TCP conntrack states that no longer count as connections, as the kernel's
-// connlimit does not count them.
-const (
-	tcpTimeWait = 7
-	tcpClose    = 8
-)
-
-// live reports whether a flow counts as a connection.
-func live(f *conntrack.Flow) bool {
-	if f.ProtoInfo.TCP != nil {
-		s := f.ProtoInfo.TCP.State
-		return s != tcpTimeWait && s != tcpClose
-	}
-	return true
+// walker decides, for a live connection, which connlimit lines count it: the
+// lines its first packet reaches, in order, as the kernel counts (a line counts a
+// connection when its packet reaches the line's dynset, whether the line then
+// admits it or it falls through).
+type walker struct {
+	steps   map[acl.Family][]step
+	markPos map[uint32]int // position of the permit line that owns a mark
 }
 
-// Matches reports whether a connection (its original direction) of family f
-// matches a rule's criteria (acl.Rule.Matches); `established` rules match replies to
-// connections this host initiated, never a connection from a source.
-func Matches(f acl.Family, r acl.Rule, proto uint8, src, dst netip.Addr, sport, dport uint16) bool {
-	return (f == acl.IPv4) == src.Is4() &&
-		r.Matches(acl.Packet{Proto: proto, Src: src, Dst: dst, SrcPort: sport, DstPort: dport})
+type step struct {
+	r acl.Rule
+	l *Limit // the line's accounting, nil for lines that count nothing
 }
 
-// scan counts, per connlimit rule and source, the live conntrack flows matching the
-// rule. With mark it also marks live flows matching a permit connlimit rule with its
-// mark, so their packets keep passing whatever the count; flows with a stale aclsh
-// mark get a mark no rule uses.
-func (e *Enforcer) scan(limits []*Limit, mark bool) (Pre, error) {
-	ct, err := e.conntrack()
-	if err != nil {
-		return nil, wrapKernel(err)
+func newWalker(cfg *acl.Config, limits []*Limit) *walker {
+	w := &walker{steps: map[acl.Family][]step{}, markPos: map[uint32]int{}}
+	byKey := map[string]*Limit{}
+	for _, l := range limits {
+		byKey[l.Key()] = l
 	}
-	defer ct.Close()
-	flows, err := ct.Dump(nil)
-	if err != nil {
-		return nil, fmt.Errorf("reading conntrack: %w", wrapKernel(err))
-	}
-	pre := Pre{}
-	for i := range flows {
-		f := &flows[i]
-		if !live(f) {
+	for _, fm := range fams {
+		name := cfg.Mgmt.Get(fm.f)
+		a, ok := cfg.ACLs[name]
+		if name == "" || !ok {
 			continue
 		}
-		t := f.TupleOrig
-		src, dst := t.IP.SourceAddress.Unmap(), t.IP.DestinationAddress.Unmap()
-		want := uint32(0)
-		for _, l := range limits {
-			if !Matches(l.Family, l.Rule, t.Proto.Protocol, src, dst, t.Proto.SourcePort, t.Proto.DestinationPort) {
+		for _, r := range a.Entries() {
+			if r.IsRemark() {
 				continue
 			}
-			m := pre[l.Key()]
-			if m == nil {
-				m = map[netip.Addr]int{}
-				pre[l.Key()] = m
+			s := step{r: r}
+			if r.ConnLimit > 0 {
+				s.l = byKey[name+"/"+strconv.Itoa(int(r.Seq))]
 			}
-			m[src]++
-			if want == 0 && l.Rule.Action == acl.Permit {
-				want = l.Mark
+			if s.l != nil && s.l.Mark != 0 {
+				w.markPos[s.l.Mark] = len(w.steps[fm.f])
 			}
-		}
-		if !mark {
-			continue
-		}
-		if want == 0 && f.Mark&markMask == markBase {
-			want = markBase | 0xffff
-		}
-		if want != 0 && f.Mark != want {
-			// A flow that ended meanwhile cannot be updated; nothing to do for it.
-			_ = ct.Update(conntrack.Flow{TupleOrig: f.TupleOrig, TupleReply: f.TupleReply, Mark: want})
+			w.steps[fm.f] = append(w.steps[fm.f], s)
 		}
 	}
-	return pre, nil
+	return w
+}
+
+// walk returns the lines that count c and the permit line that admitted it (nil
+// if none). An existing session reaching a permit connlimit line is admitted by it
+// when the line is fresh (new to the kernel: it adopts every session it would have
+// counted), when conntrack does not track the session, or when its mark says so
+// (the line's own mark, or an aclsh mark no later line owns: every permit
+// connlimit line passes sessions with an aclsh mark). A tracked session without
+// such a mark fell through the line when it was new.
+func (w *walker) walk(c Conn, fresh map[string]bool) (counted []*Limit, admit *Limit) {
+	f := acl.IPv4
+	if c.Src.Is6() {
+		f = acl.IPv6
+	}
+	p := acl.Packet{Proto: c.Proto, Src: c.Src, Dst: c.Dst, SrcPort: c.SPort, DstPort: c.DPort}
+	for i, s := range w.steps[f] {
+		if !s.r.Matches(p) {
+			continue
+		}
+		if s.l == nil {
+			if s.r.ConnLimit > 0 && s.r.Action == acl.Deny {
+				continue // deny ... connlimit 1 drops only new connections
+			}
+			return counted, nil // a plain line decides
+		}
+		counted = append(counted, s.l)
+		if s.r.Action == acl.Deny {
+			continue
+		}
+		aclshMark := c.Mark&markMask == markBase
+		if pos, ok := w.markPos[c.Mark]; fresh[s.l.ID] || !c.Tracked || c.Mark == s.l.Mark || aclshMark && (!ok || pos < i) {
+			return counted, s.l
+		}
+	}
+	return counted, nil
+}
+
+// attribution is what a set of live connections means for the connlimit lines.
+type attribution struct {
+	counts Pre             // per line ID, live connections per source
+	mark   []Conn          // connections that need a conntrack entry or mark
+	marks  map[Conn]uint32 // the mark each of those gets
+}
+
+// attribute counts conns for limits and finds the sessions to mark: those admitted
+// by a fresh line, and untracked ones (they get a conntrack entry in the direction
+// they were opened, so whichever side sends next, their packets pass).
+func attribute(cfg *acl.Config, limits []*Limit, conns []Conn, fresh map[string]bool) *attribution {
+	w := newWalker(cfg, limits)
+	a := &attribution{counts: Pre{}, marks: map[Conn]uint32{}}
+	for _, c := range conns {
+		counted, admit := w.walk(c, fresh)
+		for _, l := range counted {
+			m := a.counts[l.ID]
+			if m == nil {
+				m = map[netip.Addr]int{}
+				a.counts[l.ID] = m
+			}
+			m[c.Src]++
+		}
+		if admit != nil && c.Mark != admit.Mark && (fresh[admit.ID] || !c.Tracked) {
+			a.mark = append(a.mark, c)
+			a.marks[c] = admit.Mark
+		}
+	}
+	return a
 }

@@ -41,13 +41,14 @@ type Options struct {
 
 // Shell is one CLI session. It is not safe for concurrent use.
 type Shell struct {
-	opt  Options
-	t    txn         // mode, current access list, candidate config
-	ops  []op        // a script's changes, committed at its end
-	save bool        // a script asked for write memory
-	quit bool        // exit from exec
-	errs int         // lines that failed
-	base *acl.Config // the config a script started from
+	opt    Options
+	t      txn         // mode, current access list, candidate config
+	ops    []op        // a script's changes, committed at its end
+	save   bool        // a script asked for write memory
+	clears []string    // lists whose counters a script clears when it commits
+	quit   bool        // exit from exec
+	errs   int         // lines that failed
+	base   *acl.Config // the config a script started from
 }
 
 // New returns a shell in exec mode.
@@ -190,6 +191,12 @@ func (s *Shell) Commit() error {
 		}
 		s.t.cfg, s.ops = cfg, nil
 	}
+	for _, name := range s.clears {
+		if err := s.opt.Enforcer.ClearCounters(s.t.cfg, name); err != nil {
+			return fmt.Errorf("clearing counters: %w", err)
+		}
+	}
+	s.clears = nil
 	if s.save {
 		return s.opt.Store.SaveStartup()
 	}

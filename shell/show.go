@@ -184,6 +184,11 @@ func (s *Shell) clearCounters(cmd grammar.Command) error {
 	if s.opt.Enforcer == nil || s.opt.CheckOnly {
 		return nil
 	}
+	if !s.opt.Interactive {
+		// A script changes the kernel only when it commits, all or nothing.
+		s.clears = append(s.clears, cmd.Name)
+		return nil
+	}
 	if err := s.opt.Enforcer.ClearCounters(s.t.cfg, cmd.Name); err != nil {
 		return fmt.Errorf("clearing counters: %w", err)
 	}

@@ -40,17 +40,30 @@ func (s *Store) path(name string) string { return filepath.Join(s.Dir, name) }
 // Load returns the running-config. A missing file is an empty config. The parsed
 // config is cached while the file is unchanged; callers get their own copy.
 func (s *Store) Load() (*acl.Config, error) {
+	cfg, err := s.shared()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Clone(), nil
+}
+
+// shared returns the cached running-config itself: the same pointer while the file
+// is unchanged. Callers must not change it.
+func (s *Store) shared() (*acl.Config, error) {
 	p := s.path(runningName)
 	fi, err := os.Stat(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return acl.NewConfig(), nil
+		if s.cache == nil || s.cacheK != (fileKey{}) {
+			s.cache, s.cacheK = acl.NewConfig(), fileKey{}
+		}
+		return s.cache, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	k := keyOf(fi)
 	if s.cache != nil && k == s.cacheK {
-		return s.cache.Clone(), nil
+		return s.cache, nil
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
@@ -61,7 +74,7 @@ func (s *Store) Load() (*acl.Config, error) {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	s.cache, s.cacheK = cfg, k
-	return cfg.Clone(), nil
+	return cfg, nil
 }
 
 func keyOf(fi os.FileInfo) fileKey {
@@ -92,8 +105,17 @@ func (s *Store) Update(change func(cfg *acl.Config) error) (*acl.Config, error) 
 }
 
 // View calls f with the running-config while holding the state lock, so that no
-// commit happens meanwhile; f must not change the config.
-func (s *Store) View(f func(cfg *acl.Config) error) error { return s.withLock(f) }
+// commit happens meanwhile; f must not change the config. It is the same pointer
+// while the file is unchanged, so a caller can tell whether it changed.
+func (s *Store) View(f func(cfg *acl.Config) error) error {
+	return s.locked(func() error {
+		cfg, err := s.shared()
+		if err != nil {
+			return err
+		}
+		return f(cfg)
+	})
+}
 
 // SaveStartup copies the running-config to startup-config.
 func (s *Store) SaveStartup() error {
@@ -112,6 +134,17 @@ func (s *Store) Startup() (string, error) {
 // withLock holds the commit mutex and the state lock while f runs on a fresh copy of
 // the running-config.
 func (s *Store) withLock(f func(cfg *acl.Config) error) error {
+	return s.locked(func() error {
+		cfg, err := s.Load()
+		if err != nil {
+			return err
+		}
+		return f(cfg)
+	})
+}
+
+// locked holds the commit mutex and the state lock while f runs.
+func (s *Store) locked(f func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	unlock, err := s.lock()
@@ -119,11 +152,7 @@ func (s *Store) withLock(f func(cfg *acl.Config) error) error {
 		return err
 	}
 	defer unlock()
-	cfg, err := s.Load()
-	if err != nil {
-		return err
-	}
-	return f(cfg)
+	return f()
 }
 
 // Wait blocks until no commit is in progress and keeps commits from starting; used

@@ -1,0 +1,338 @@
+package enforcer
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+)
+
+// kstate is what table inet aclsh holds: read from the kernel, or kept from
+// aclsh's own last transaction while the ruleset generation is unchanged.
+type kstate struct {
+	gen    uint32
+	exists bool
+	chains map[string]*kchain
+	sets   map[string]*kset
+}
+
+type kchain struct {
+	base  bool
+	rules []krule // in chain order
+}
+
+type krule struct {
+	key    string
+	handle uint64
+	// text is the plan text aclsh sent for the rule (kept from its own
+	// transaction); sum, for a rule read from the kernel, identifies its
+	// expressions. The text of a plan rule determines its expressions.
+	text, sum string
+}
+
+// same reports whether the kernel's rule is the plan's rule r.
+func (kr krule) same(r *Rule) bool {
+	if kr.text != "" {
+		return kr.text == r.Text
+	}
+	return kr.sum == sum(r.Exprs)
+}
+
+type kset struct {
+	kind  SetKind
+	elems map[netip.Addr]string // SetPreMap: source -> chain
+}
+
+func emptyState(gen uint32) *kstate {
+	return &kstate{gen: gen, chains: map[string]*kchain{}, sets: map[string]*kset{}}
+}
+
+// pre returns the offsets a plan keeps for the lines whose sets the kernel holds,
+// read from their maps' elements (source -> goto lim_ID_k).
+func (ks *kstate) pre(limits []*Limit) Pre {
+	out := Pre{}
+	for _, l := range limits {
+		s, ok := ks.sets[l.PreMap()]
+		if !ok {
+			continue
+		}
+		m := map[netip.Addr]int{}
+		for a, ch := range s.elems {
+			if k, err := strconv.Atoi(ch[strings.LastIndexByte(ch, '_')+1:]); err == nil && k > 0 {
+				m[a] = k
+			}
+		}
+		out[l.ID] = m
+	}
+	return out
+}
+
+// sum identifies a rule's expressions for comparison: the kernel's listing and
+// aclsh's plan give the same sum for the same rule.
+func sum(exprs []expr.Any) string {
+	var b strings.Builder
+	for _, x := range exprs {
+		switch v := x.(type) {
+		case *expr.Counter:
+			x = &expr.Counter{}
+		case *expr.Dynset:
+			c := *v
+			c.SetID = 0
+			x = &c
+		case *expr.Lookup:
+			c := *v
+			c.SetID = 0
+			x = &c
+		}
+		data, err := expr.Marshal(byte(nftables.TableFamilyINet), x)
+		if err != nil {
+			fmt.Fprintf(&b, "?%T|", x)
+			continue
+		}
+		fmt.Fprintf(&b, "%x|", data)
+	}
+	return b.String()
+}
+
+// opKind orders a batch: objects are created before what refers to them and
+// deleted after.
+type opKind uint8
+
+const (
+	opAddTable opKind = iota
+	opAddChain
+	opAddSet
+	opDelElem
+	opAddElem
+	opDelRule
+	opReplaceRule
+	opInsertRule // before the rule with handle
+	opAddRule    // at the end of the chain
+	opFlushChain // a chain being deleted: its rules first, releasing what they use
+	opDelSet
+	opDelChain
+	opDelTable
+)
+
+// op is one change of a batch.
+type op struct {
+	kind   opKind
+	chain  *Chain
+	set    *Set
+	rule   *Rule
+	handle uint64
+	elems  []Elem // opAddElem; opDelElem uses only Addr
+	// nr is the rule as sent, for the handle the kernel gives it.
+	nr *nftables.Rule
+}
+
+// String renders the op as an nft command.
+func (o *op) String() string {
+	t := "inet " + Table
+	switch o.kind {
+	case opAddTable:
+		return "add table " + t
+	case opDelTable:
+		return "delete table " + t
+	case opAddChain:
+		return "add " + strings.ReplaceAll(strings.Replace(o.chain.decl(), "chain ", "chain "+t+" ", 1), "\n\t\t", " ") + " }"
+	case opDelChain:
+		return "delete chain " + t + " " + o.chain.Name
+	case opFlushChain:
+		return "flush chain " + t + " " + o.chain.Name
+	case opAddSet:
+		d := o.set.decl()
+		i := strings.IndexByte(d, ' ')
+		return "add " + d[:i] + " " + t + d[i:]
+	case opDelSet:
+		return "delete " + map[SetKind]string{SetConnLimit: "set", SetPreMap: "map"}[o.set.Kind] + " " + t + " " + o.set.Name
+	case opAddElem, opDelElem:
+		var es []string
+		for _, e := range o.elems {
+			if o.kind == opAddElem {
+				es = append(es, e.text())
+			} else {
+				es = append(es, e.Addr.String())
+			}
+		}
+		verb := map[opKind]string{opAddElem: "add", opDelElem: "delete"}[o.kind] // sent as destroy: no error if it expired meanwhile
+		return fmt.Sprintf("%s element %s %s { %s }", verb, t, o.set.Name, strings.Join(es, ", "))
+	case opDelRule:
+		return fmt.Sprintf("delete rule %s %s handle %d", t, o.chain.Name, o.handle)
+	case opReplaceRule:
+		return fmt.Sprintf("replace rule %s %s handle %d %s", t, o.chain.Name, o.handle, o.rule.Text)
+	case opInsertRule:
+		return fmt.Sprintf("insert rule %s %s position %d %s", t, o.chain.Name, o.handle, o.rule.Text)
+	case opAddRule:
+		return fmt.Sprintf("add rule %s %s %s", t, o.chain.Name, o.rule.Text)
+	}
+	return "?"
+}
+
+// diff returns the batch that turns what the kernel holds (ks) into plan p: chains,
+// sets and set elements added or removed by name, rules by key: unchanged rules
+// are not touched (their counters and the kernel's connection lists stay), changed
+// ones replaced by handle, new ones inserted where the plan has them. A nil plan
+// removes the table.
+func diff(ks *kstate, p *Plan) []*op {
+	var ops []*op
+	if p == nil {
+		if ks.exists {
+			ops = append(ops, &op{kind: opDelTable})
+		}
+		return ops
+	}
+	if !ks.exists {
+		ops = append(ops, &op{kind: opAddTable})
+	}
+	want := map[string]bool{}
+	for _, c := range p.Chains {
+		want[c.Name] = true
+		if _, ok := ks.chains[c.Name]; !ok {
+			ops = append(ops, &op{kind: opAddChain, chain: c})
+		}
+	}
+	wantSet := map[string]bool{}
+	for _, s := range p.Sets {
+		wantSet[s.Name] = true
+		old, ok := ks.sets[s.Name]
+		if !ok || old.kind != s.Kind {
+			ops = append(ops, &op{kind: opAddSet, set: s})
+			continue
+		}
+		var del, add []Elem
+		have := map[netip.Addr]bool{}
+		for _, e := range s.Elems {
+			have[e.Addr] = true
+			if ch, ok := old.elems[e.Addr]; !ok || ch != e.Chain {
+				if ok {
+					del = append(del, Elem{Addr: e.Addr})
+				}
+				add = append(add, e)
+			}
+		}
+		for a := range old.elems {
+			if !have[a] {
+				del = append(del, Elem{Addr: a})
+			}
+		}
+		sort.Slice(del, func(i, j int) bool { return del[i].Addr.Less(del[j].Addr) })
+		if len(del) > 0 {
+			ops = append(ops, &op{kind: opDelElem, set: s, elems: del})
+		}
+		if len(add) > 0 {
+			ops = append(ops, &op{kind: opAddElem, set: s, elems: add})
+		}
+	}
+	for _, c := range p.Chains {
+		ops = append(ops, diffRules(c, ks.chains[c.Name])...)
+	}
+	for _, name := range sortedKeys(ks.sets) {
+		if !wantSet[name] {
+			ops = append(ops, &op{kind: opDelSet, set: &Set{Name: name, Kind: ks.sets[name].kind}})
+		}
+	}
+	for _, name := range sortedKeys(ks.chains) {
+		if !want[name] {
+			ops = append(ops, &op{kind: opFlushChain, chain: &Chain{Name: name}}, &op{kind: opDelChain, chain: &Chain{Name: name}})
+		}
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].phase() < ops[j].phase() })
+	return ops
+}
+
+// phase orders a batch; rule changes keep their order within a chain.
+func (o *op) phase() opKind {
+	if o.kind >= opDelRule && o.kind <= opAddRule {
+		return opDelRule
+	}
+	return o.kind
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// diffRules returns the rule changes of one chain, in the chain's order.
+func diffRules(c *Chain, old *kchain) []*op {
+	var ops []*op
+	pos := map[string]int{}
+	for i, r := range c.Rules {
+		pos[r.Key] = i
+	}
+	// Kernel rules that stay: known keys, once each, in plan order.
+	kept := map[string]krule{}
+	last := -1
+	if old != nil {
+		for _, kr := range old.rules {
+			i, ok := pos[kr.key]
+			if _, dup := kept[kr.key]; ok && !dup && i > last {
+				kept[kr.key] = kr
+				last = i
+				continue
+			}
+			ops = append(ops, &op{kind: opDelRule, chain: c, handle: kr.handle})
+		}
+	}
+	// next[i] is the handle of the first kept rule at or after plan position i.
+	next := make([]uint64, len(c.Rules)+1)
+	for i := len(c.Rules) - 1; i >= 0; i-- {
+		next[i] = next[i+1]
+		if kr, ok := kept[c.Rules[i].Key]; ok {
+			next[i] = kr.handle
+		}
+	}
+	for i, r := range c.Rules {
+		kr, ok := kept[r.Key]
+		switch {
+		case ok && !kr.same(r):
+			ops = append(ops, &op{kind: opReplaceRule, chain: c, rule: r, handle: kr.handle})
+		case ok:
+		case next[i] != 0:
+			ops = append(ops, &op{kind: opInsertRule, chain: c, rule: r, handle: next[i]})
+		default:
+			ops = append(ops, &op{kind: opAddRule, chain: c, rule: r})
+		}
+	}
+	return ops
+}
+
+// stateOf is the kernel state after plan p was applied, with rule handles given by
+// handle (nil: numbered in order from 1, for tests).
+func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64) *kstate {
+	ks := emptyState(gen)
+	if p == nil {
+		return ks
+	}
+	ks.exists = true
+	n := uint64(0)
+	for _, c := range p.Chains {
+		kc := &kchain{base: c.Base}
+		for _, r := range c.Rules {
+			n++
+			h := n
+			if handle != nil {
+				h = handle(r)
+			}
+			kc.rules = append(kc.rules, krule{key: r.Key, handle: h, text: r.Text})
+		}
+		ks.chains[c.Name] = kc
+	}
+	for _, s := range p.Sets {
+		k := &kset{kind: s.Kind, elems: map[netip.Addr]string{}}
+		for _, e := range s.Elems {
+			k.elems[e.Addr] = e.Chain
+		}
+		ks.sets[s.Name] = k
+	}
+	return ks
+}
