@@ -92,6 +92,10 @@ func (e *Enforcer) liveConns() ([]Conn, error) {
 	}
 	defer h.Close()
 	link, err := h.LinkByName(e.IfName)
+	var notFound netlink.LinkNotFoundError
+	if errors.As(err, &notFound) {
+		return nil, nil // nothing arrives on an interface that is not there
+	}
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", e.IfName, err)
 	}
@@ -143,26 +147,7 @@ func (e *Enforcer) liveConns() ([]Conn, error) {
 		tracked[flowKey(&flows[i])] = &flows[i]
 	}
 
-	routes := map[[2]netip.Addr]bool{}
-	arrived := func(src, dst netip.Addr) (bool, error) {
-		k := [2]netip.Addr{src, dst}
-		if ok, seen := routes[k]; seen {
-			return ok, nil
-		}
-		rs, err := h.RouteGetWithOptions(net.IP(src.AsSlice()), &netlink.RouteGetOptions{SrcAddr: net.IP(dst.AsSlice())})
-		ok := false
-		switch {
-		case err == nil:
-			ok = len(rs) > 0 && rs[0].LinkIndex == ifindex
-		case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH),
-			errors.Is(err, unix.EACCES), errors.Is(err, unix.EINVAL):
-			// no route back (unreachable, prohibit, blackhole), or dst is no longer ours
-		default:
-			return false, fmt.Errorf("route get %s from %s: %w", src, dst, err)
-		}
-		routes[k] = ok
-		return ok, nil
-	}
+	arrived := (&router{h: h, ifindex: ifindex}).arrived
 
 	var out []Conn
 	for _, s := range socks {
@@ -453,4 +438,36 @@ func parseInetDiagMsg(b []byte) (Conn, bool) {
 		return Conn{}, false
 	}
 	return Conn{Proto: unix.IPPROTO_TCP, Src: src, Dst: dst, SPort: rport, DPort: lport}, true
+}
+
+// router answers whether a connection arrived on interface ifindex: whether the
+// route from this host (local address dst) back to src leaves through it, as
+// rp_filter judges. No route back is false. Answers are kept.
+type router struct {
+	h       *netlink.Handle
+	ifindex int
+	seen    map[[2]netip.Addr]bool
+}
+
+func (r *router) arrived(src, dst netip.Addr) (bool, error) {
+	k := [2]netip.Addr{src, dst}
+	if ok, seen := r.seen[k]; seen {
+		return ok, nil
+	}
+	rs, err := r.h.RouteGetWithOptions(net.IP(src.AsSlice()), &netlink.RouteGetOptions{SrcAddr: net.IP(dst.AsSlice())})
+	ok := false
+	switch {
+	case err == nil:
+		ok = len(rs) > 0 && rs[0].LinkIndex == r.ifindex
+	case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH),
+		errors.Is(err, unix.EACCES), errors.Is(err, unix.EINVAL):
+		// no route back (unreachable, prohibit, blackhole), or dst is no longer ours
+	default:
+		return false, fmt.Errorf("route get %s from %s: %w", src, dst, err)
+	}
+	if r.seen == nil {
+		r.seen = map[[2]netip.Addr]bool{}
+	}
+	r.seen[k] = ok
+	return ok, nil
 }

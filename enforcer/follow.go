@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sort"
 	"syscall"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/ti-mo/conntrack"
 	"github.com/ti-mo/netfilter"
-	vnetlink "github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
 )
@@ -31,6 +28,7 @@ import (
 // expire after PreTimeout). When events are lost (the event socket overflowed) it
 // re-subscribes, re-indexes from one dump and logs that it resynchronised.
 //
+// At start it applies the running-config (at boot the kernel holds nothing).
 // If Follow stops, the kernel keeps enforcing with its own counts, and offsets
 // expire after PreTimeout, so no source stays limited by stale counts.
 //
@@ -48,9 +46,19 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 		return err
 	}
 	defer f.close()
+	defer func() {
+		if f.router != nil {
+			f.router.h.Close()
+		}
+	}()
 	ends, endErrs, err := e.watchTCPEnds(ctx)
 	if err != nil {
 		return fmt.Errorf("watching TCP sockets: %w", wrapKernel(err))
+	}
+	// At boot the kernel has nothing: enforce the running-config (a no-op when the
+	// table is already in step).
+	if err := view(e.Apply); err != nil {
+		logf("follow: applying the running-config: %v", err)
 	}
 	f.resync("start")
 	refresh := time.NewTicker(PreTimeout / 3)
@@ -103,7 +111,7 @@ type follower struct {
 	events chan conntrack.Event
 	errs   chan error
 
-	routes map[[2]netip.Addr]bool // (source, local address) arrived on the interface
+	router *router // nil until needed, and after each resync
 
 	cfg     *acl.Config
 	limits  map[string]*Limit
@@ -194,7 +202,10 @@ func (f *follower) resync(why string) {
 // index starts an empty index for cfg.
 func (f *follower) index(cfg *acl.Config) {
 	f.cfg = cfg
-	f.routes = map[[2]netip.Addr]bool{}
+	if f.router != nil {
+		f.router.h.Close() // interfaces and routes may have changed
+		f.router = nil
+	}
 	limits := LimitsOf(cfg)
 	f.w = newWalker(cfg, limits)
 	f.limits = map[string]*Limit{}
@@ -505,42 +516,24 @@ func (ks *kstate) applyOffsetOps(ops []*op, gen uint32) {
 	}
 }
 
-// arrivedOn reports whether a new connection came in on the management interface:
-// the route back to its source leaves through it (as rp_filter judges). Answers are
-// kept until the next resync.
+// arrivedOn reports whether a new connection came in on the management interface.
 func (f *follower) arrivedOn(c Conn) bool {
-	k := [2]netip.Addr{c.Src, c.Dst}
-	if ok, seen := f.routes[k]; seen {
-		return ok
+	if f.router == nil {
+		h, err := f.e.netlinkHandle()
+		if err != nil {
+			f.logf("follow: netlink: %v", err)
+			return false
+		}
+		link, err := h.LinkByName(f.e.IfName)
+		if err != nil {
+			h.Close()
+			return false
+		}
+		f.router = &router{h: h, ifindex: link.Attrs().Index}
 	}
-	h, err := f.e.netlinkHandle()
-	if err != nil {
-		return false
-	}
-	defer h.Close()
-	link, err := h.LinkByName(f.e.IfName)
-	if err != nil {
-		return false
-	}
-	ok, err := routedVia(h, link.Attrs().Index, c.Src, c.Dst)
+	ok, err := f.router.arrived(c.Src, c.Dst)
 	if err != nil {
 		f.logf("follow: %v", err)
-		return false
 	}
-	f.routes[k] = ok
 	return ok
-}
-
-// routedVia reports whether the route from this host (local address dst) back to
-// src leaves through interface ifindex: whether a packet from src arrived there,
-// as rp_filter judges it. No route back is false.
-func routedVia(h *vnetlink.Handle, ifindex int, src, dst netip.Addr) (bool, error) {
-	rs, err := h.RouteGetWithOptions(net.IP(src.AsSlice()), &vnetlink.RouteGetOptions{SrcAddr: net.IP(dst.AsSlice())})
-	switch {
-	case err == nil:
-		return len(rs) > 0 && rs[0].LinkIndex == ifindex, nil
-	case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH), errors.Is(err, unix.EINVAL):
-		return false, nil
-	}
-	return false, fmt.Errorf("route get %s from %s: %w", src, dst, err)
 }

@@ -106,4 +106,15 @@ func TestScriptOnKernel(t *testing.T) {
 	c, err = l.dial(l.cli, "10.24.12.107", dev)
 	require.NoError(t, err)
 	c.Close()
+
+	// A script that clears counters and then fails leaves the kernel as it was,
+	// counters included; one that succeeds clears them.
+	before := l.nft("list", "table", "inet", Table)
+	require.Regexp(t, `counter packets [1-9]`, before)
+	rc, out = runScript("clear access-list counters\nconf t\nip access-list extended a\npermit tcp hots any any\n")
+	require.Equal(t, 1, rc, out)
+	require.Equal(t, before, l.nft("list", "table", "inet", Table), "byte-identical")
+	rc, out = runScript("clear access-list counters a\n")
+	require.Equal(t, 0, rc, out)
+	require.NotRegexp(t, `counter packets [1-9]`, l.nft("list", "table", "inet", Table))
 }

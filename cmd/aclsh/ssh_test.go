@@ -236,6 +236,8 @@ func killNS(ns string) {
 func (l *sshLab) startDaemon(name string, log *syncBuffer, args ...string) {
 	cmd := exec.Command("ip", append([]string{"netns", "exec", l.dev}, args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
+	// sshd's per-connection processes inherit its stderr: do not wait for them.
+	cmd.WaitDelay = time.Second
 	require.NoError(l.t, cmd.Start(), name)
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
@@ -309,6 +311,7 @@ func (l *sshLab) dial(src string) *sshSession {
 	l.sessions = append(l.sessions, s)
 	l.mu.Unlock()
 	cmd.Stdout, cmd.Stderr = &s.out, &s.out
+	cmd.WaitDelay = time.Second
 	in, err := cmd.StdinPipe()
 	require.NoError(l.t, err)
 	s.in = in
