@@ -77,6 +77,33 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
+var (
+	redraw   = regexp.MustCompile(` ?\x08(?:\r\x08)*\r?\x1b\[J`)
+	lineJunk = regexp.MustCompile(`[ \x08\r]+$`)
+)
+
+// screen renders the last n lines of a session's output for a reader: the line
+// editor's redraws become line breaks and the intermediate states of a line being
+// typed are dropped.
+func screen(out string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(redraw.ReplaceAllString(out, "\n"), "\n") {
+		l = strings.TrimLeft(lineJunk.ReplaceAllString(l, ""), "\r\x08")
+		if l == "" {
+			continue
+		}
+		if k := len(lines) - 1; k >= 0 && strings.HasPrefix(l, lines[k]) {
+			lines[k] = l
+			continue
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    | " + strings.Join(lines, "\n    | ")
+}
+
 // tail returns the last n bytes of s.
 func tail(s string, n int) string {
 	if len(s) > n {
@@ -272,7 +299,7 @@ func (l *sshLab) diagnostics() string {
 			state = fmt.Sprintf("ended (%v)", s.err)
 		default:
 		}
-		fmt.Fprintf(&b, "--- session %s, %s; last output:\n%q\n", s.name, state, tail(s.out.String(), 1500))
+		fmt.Fprintf(&b, "--- session %s, %s; its screen:\n%s\n    last bytes: %q\n", s.name, state, screen(s.out.String(), 30), tail(s.out.String(), 200))
 	}
 	l.mu.Unlock()
 	fmt.Fprintf(&b, "--- nft list ruleset (device):\n%s", l.devExec("nft", "list", "ruleset"))
@@ -296,7 +323,19 @@ type sshSession struct {
 	err   error // ssh's exit, once done is closed
 }
 
+// prompt matches the exec prompt anywhere: the first one after login.
 var prompt = regexp.MustCompile(`device#`)
+
+// freshPrompt matches prompt p waiting for input after a line was entered, never
+// a redraw of the line being typed. With -tt and stdin not a terminal, ssh asks
+// for a 0x0 pty; aclsh's line editor then redraws prompt and line on every
+// keystroke ("\b\r\b\r...\x1b[Jdevice(config)# conf t \b"), and redraws the old
+// prompt after a command's output. So: the output since the line was sent holds
+// its newline, and after the last newline it ends with the prompt (and an empty
+// line: " \b").
+func freshPrompt(p string) *regexp.Regexp {
+	return regexp.MustCompile(`\n[^\n]*` + regexp.QuoteMeta(p) + `[ \x08]*\z`)
+}
 
 // dial starts ssh from source address src; it does not wait for anything.
 func (l *sshLab) dial(src string) *sshSession {
@@ -398,6 +437,7 @@ func (s *sshSession) logout() {
 // refused checks that a login from src fails at the TCP connect (the SYN is
 // dropped, so ssh gives up after its ConnectTimeout) and never shows a prompt.
 func (l *sshLab) refused(src string) error {
+	l.t.Helper()
 	s := l.dial(src)
 	select {
 	case <-s.done:
@@ -412,6 +452,7 @@ func (l *sshLab) refused(src string) error {
 		return fmt.Errorf("login from %s did not fail at the TCP connect (exit %v) after %v; output %q",
 			src, s.err, time.Since(s.start).Round(time.Millisecond), tail(out, 400))
 	}
+	l.t.Logf("login from %s refused after %v: %s", src, time.Since(s.start).Round(time.Millisecond), strings.TrimSpace(out))
 	return nil
 }
 
@@ -433,10 +474,15 @@ func TestSSHSeed001(t *testing.T) {
 	require.NotContains(t, l.devExec("conntrack", "-L"), "dport=22", "conntrack tracks nothing before the bind")
 
 	// 2. Seed 001, typed in the first session.
+	bound := false
 	step := func(sess *sshSession, line, want string) string {
 		t.Helper()
+		why := fmt.Sprintf("after %q", line)
+		if bound {
+			why += " (typed after the bind: the typing session stopped answering)"
+		}
 		sess.send(line)
-		return sess.must(regexp.MustCompile(regexp.QuoteMeta(want)), 3*time.Second, fmt.Sprintf("after %q", line))
+		return sess.must(freshPrompt(want), 3*time.Second, why)
 	}
 	step(s[0], "conf t", "device(config)# ")
 	step(s[0], "ip access-list extended check", "device(conf-ipacl-ext)# ")
@@ -449,6 +495,7 @@ func TestSSHSeed001(t *testing.T) {
 	// the session up with the host as originator.
 	out := step(s[0], "ip access-group check in", "device(config-Management-0)# ")
 	require.NotContains(t, out, "%", "the bind is accepted")
+	bound = true
 	step(s[0], "end", "device# ")
 
 	// 3. Every session keeps answering: the typing session (host spoke first) and
@@ -457,7 +504,7 @@ func TestSSHSeed001(t *testing.T) {
 	for _, sess := range s {
 		sess.send("show access-lists")
 		sess.must(rule, 3*time.Second, "a session open at the bind stopped answering")
-		sess.must(prompt, 3*time.Second, "a session open at the bind stopped answering")
+		sess.must(freshPrompt("device# "), 3*time.Second, "a session open at the bind stopped answering")
 	}
 
 	// 4. A fourth login from the same source, and any from a source no rule
@@ -479,20 +526,24 @@ func TestSSHSeed001(t *testing.T) {
 	s[0].send("show access-lists")
 	out = s[0].must(regexp.MustCompile(`sessions: [^\r\n]*`), 3*time.Second, "show access-lists")
 	require.Contains(t, out, "sessions: 10.24.12.107 3/3", "show access-lists counts the three sessions")
-	s[0].must(prompt, 3*time.Second, "show access-lists")
+	t.Logf("show access-lists:\n%s", screen(out, 10))
+	s[0].must(freshPrompt("device# "), 3*time.Second, "show access-lists")
 
 	// 6. One session ends; within a few seconds a new login from the source is admitted.
 	s[2].logout()
-	deadline := time.Now().Add(5 * time.Second)
+	loggedOut := time.Now()
+	deadline := loggedOut.Add(5 * time.Second)
 	var errLogin error
 	for time.Now().Before(deadline) {
 		var s4 *sshSession
 		if s4, errLogin = l.tryLogin(src, 3*time.Second); errLogin == nil {
+			t.Logf("a new login from %s admitted %v after a logout", src, time.Since(loggedOut).Round(time.Millisecond))
 			s4.send("show access-lists")
 			s4.must(rule, 3*time.Second, "the new session answers")
 			s4.logout()
 			break
 		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	require.NoError(t, errLogin, "a new login from %s within 5 s of a logout", src)
 
