@@ -136,8 +136,15 @@ func (l *Limit) Chain() string  { return "lim_" + l.ID }
 func (l *Limit) Set() string    { return "cnt_" + l.ID }
 func (l *Limit) PreMap() string { return "pre_" + l.ID }
 
-// Bucket is the chain for sources with k sessions counted in userspace.
-func (l *Limit) Bucket(k int) string { return fmt.Sprintf("lim_%s_%d", l.ID, k) }
+// Bucket is the chain for sources with k sessions counted in userspace;
+// BucketSet its per-source connection lists. Each threshold has its own set: the
+// kernel keeps the limit an element was created with, so a source must never meet
+// an element made for another threshold.
+func (l *Limit) Bucket(k int) string    { return fmt.Sprintf("lim_%s_%d", l.ID, k) }
+func (l *Limit) BucketSet(k int) string { return fmt.Sprintf("cnt_%s_%d", l.ID, k) }
+
+// isBucket reports whether a chain or set name is a bucket's (name_ID_k).
+func isBucket(name string) bool { return strings.Count(name, "_") == 2 }
 
 // threshold is the count over which the line acts (the new connection included):
 // a permit refuses over N, a deny drops over N-1.
@@ -280,7 +287,8 @@ func (cc *Compiler) line(p *Plan, fm *fam, name string, r acl.Rule, limits map[s
 	m := match(fm, r)
 	if r.Log {
 		prefix := fmt.Sprintf("aclsh %s seq %d: ", name, r.Seq)
-		m.add(fmt.Sprintf("log prefix %q", prefix), &expr.Log{Key: 1 << unix.NFTA_LOG_PREFIX, Data: []byte(prefix)})
+		// level 4 (warn) is nft's default, and what the kernel lists back
+		m.add(fmt.Sprintf("log prefix %q", prefix), &expr.Log{Key: 1<<unix.NFTA_LOG_PREFIX | 1<<unix.NFTA_LOG_LEVEL, Level: expr.LogLevelWarning, Data: []byte(prefix)})
 	}
 	l := limits[id]
 	switch {
@@ -332,14 +340,13 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: fm.src, Len: fm.alen}}
 	ch.add(newRule(key+"/pre", "", fmt.Sprintf("%s saddr vmap @%s", fm.name, l.PreMap()),
 		append(loadSrc, &expr.Lookup{SourceRegister: 1, SetName: l.PreMap(), IsDestRegSet: true})...))
-	p.Sets = append(p.Sets, &Set{Name: l.Set(), Kind: SetConnLimit, Family: l.Family})
 
 	// tail ends a chain for sources with k sessions counted in userspace.
 	tail := func(c *Chain, k int) {
 		over := l.threshold() - k
-		sfx := ""
+		sfx, set := "", l.Set()
 		if k > 0 {
-			sfx = fmt.Sprint(k)
+			sfx, set = fmt.Sprint(k), l.BucketSet(k)
 		}
 		if over <= 0 {
 			if permit {
@@ -349,8 +356,9 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 			}
 			return
 		}
-		txt := fmt.Sprintf("add @%s { %s saddr ct count over %d }", l.Set(), fm.name, over)
-		dyn := &expr.Dynset{SrcRegKey: 1, SetName: l.Set(), Operation: uint32(unix.NFT_DYNSET_OP_ADD),
+		p.Sets = append(p.Sets, &Set{Name: set, Kind: SetConnLimit, Family: l.Family})
+		txt := fmt.Sprintf("add @%s { %s saddr ct count over %d }", set, fm.name, over)
+		dyn := &expr.Dynset{SrcRegKey: 1, SetName: set, Operation: uint32(unix.NFT_DYNSET_OP_ADD),
 			Exprs: []expr.Any{&expr.Connlimit{Count: uint32(over), Flags: expr.NFT_CONNLIMIT_F_INV}}}
 		if !permit {
 			c.add(newRule(key+"/m"+sfx, count+"/m", txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))

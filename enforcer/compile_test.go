@@ -76,6 +76,11 @@ func TestPlanTextMatchesKernel(t *testing.T) {
 			require.NoError(t, err)
 			cfg := config(t, string(text))
 			require.NoError(t, a.e.Apply(cfg))
+			// Read back by an enforcer that did not write it, every object equals
+			// the plan's (log levels, set ids and counters included).
+			st, err := (&Enforcer{IfName: "mgmt0", NetNS: a.e.NetNS}).Stats(cfg)
+			require.NoError(t, err)
+			require.Equal(t, InSync, st.State)
 			plan := Compile(cfg, "mgmt0", nil).String()
 			if cfg.Mgmt.IPv4In == "" && cfg.Mgmt.IPv6In == "" {
 				require.NotContains(t, a.nft("list", "tables"), Table)

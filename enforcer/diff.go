@@ -21,7 +21,7 @@ type kstate struct {
 }
 
 type kchain struct {
-	base  bool
+	spec  string  // hook, priority, type and policy of a base chain
 	rules []krule // in chain order
 }
 
@@ -116,6 +116,12 @@ const (
 	opDelSet
 	opDelChain
 	opDelTable
+	// opKeep records a rule the kernel already has, with its handle; nothing is
+	// sent for it.
+	opKeep
+	// opRebuild says a chain cannot be changed in place (a base chain's hook or
+	// policy, changed by hand): the table must be replaced. Nothing is sent.
+	opRebuild
 )
 
 // op is one change of a batch.
@@ -169,8 +175,43 @@ func (o *op) String() string {
 		return fmt.Sprintf("insert rule %s %s position %d %s", t, o.chain.Name, o.handle, o.rule.Text)
 	case opAddRule:
 		return fmt.Sprintf("add rule %s %s %s", t, o.chain.Name, o.rule.Text)
+	case opRebuild:
+		return "# chain " + o.chain.Name + " differs in kind: replace the table"
 	}
-	return "?"
+	return ""
+}
+
+// specOf describes what makes a chain a base chain.
+func specOf(c *nftables.Chain) string {
+	if c.Hooknum == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%s hook %d priority %d", c.Type, *c.Hooknum, *c.Priority)
+	if c.Policy != nil {
+		s += fmt.Sprintf(" policy %d", *c.Policy)
+	}
+	return s
+}
+
+// rebuild reports whether the batch cannot mend the table.
+func rebuild(ops []*op) bool {
+	for _, o := range ops {
+		if o.kind == opRebuild {
+			return true
+		}
+	}
+	return false
+}
+
+// changes returns the ops that change the kernel (not opKeep).
+func changes(ops []*op) []*op {
+	out := ops[:0:0]
+	for _, o := range ops {
+		if o.kind != opKeep && o.kind != opRebuild {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // diff returns the batch that turns what the kernel holds (ks) into plan p: chains,
@@ -192,8 +233,12 @@ func diff(ks *kstate, p *Plan) []*op {
 	want := map[string]bool{}
 	for _, c := range p.Chains {
 		want[c.Name] = true
-		if _, ok := ks.chains[c.Name]; !ok {
+		kc, ok := ks.chains[c.Name]
+		switch {
+		case !ok:
 			ops = append(ops, &op{kind: opAddChain, chain: c})
+		case kc.spec != specOf(chainObj(c)):
+			ops = append(ops, &op{kind: opRebuild, chain: c})
 		}
 	}
 	wantSet := map[string]bool{}
@@ -247,7 +292,7 @@ func diff(ks *kstate, p *Plan) []*op {
 
 // phase orders a batch; rule changes keep their order within a chain.
 func (o *op) phase() opKind {
-	if o.kind >= opDelRule && o.kind <= opAddRule {
+	if o.kind >= opDelRule && o.kind <= opAddRule || o.kind == opKeep {
 		return opDelRule
 	}
 	return o.kind
@@ -297,6 +342,7 @@ func diffRules(c *Chain, old *kchain) []*op {
 		case ok && !kr.same(r):
 			ops = append(ops, &op{kind: opReplaceRule, chain: c, rule: r, handle: kr.handle})
 		case ok:
+			ops = append(ops, &op{kind: opKeep, chain: c, rule: r, handle: kr.handle})
 		case next[i] != 0:
 			ops = append(ops, &op{kind: opInsertRule, chain: c, rule: r, handle: next[i]})
 		default:
@@ -316,7 +362,7 @@ func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64) *kstate {
 	ks.exists = true
 	n := uint64(0)
 	for _, c := range p.Chains {
-		kc := &kchain{base: c.Base}
+		kc := &kchain{spec: specOf(chainObj(c))}
 		for _, r := range c.Rules {
 			n++
 			h := n

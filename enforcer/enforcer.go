@@ -84,31 +84,52 @@ func (e *Enforcer) Apply(cfg *acl.Config) error {
 		return wrapKernel(err)
 	}
 	defer c.CloseLasting()
+	var ks *kstate
+	var p *Plan
 	for range 3 {
-		ks, err := e.current(c)
-		if err != nil {
+		if ks, err = e.current(c); err != nil {
 			return err
 		}
-		p, err := e.plan(cfg, ks)
-		if err != nil {
+		var protect bool
+		if p, protect, err = e.plan(cfg, ks); err != nil {
 			return err
 		}
-		err = e.send(c, ks, diff(ks, p), p)
-		if errors.Is(err, syscall.ERESTART) {
-			continue // the ruleset changed under us: read it again
+		ops := diff(ks, p)
+		if rebuild(ops) {
+			break
 		}
-		if err == nil || errors.Is(err, ErrPermission) || p == nil {
+		err = e.send(c, ks, ops, p)
+		if err == nil && protect {
+			// Sessions opened while the transaction was being built.
+			if _, err := e.adopt(cfg, p.Limits, nil); err != nil {
+				return fmt.Errorf("after the commit: %w", err)
+			}
+		}
+		switch {
+		case err == nil || errors.Is(err, ErrPermission) || errors.Is(err, errQueue):
 			return err
+		case p == nil:
+			return fmt.Errorf("removing table inet %s: %w", Table, err)
 		}
-		// A table the diff could not mend (changed by hand): replace it whole.
-		e.fullReplaces++
-		full := append([]*op{{kind: opAddTable}, {kind: opDelTable}}, diff(emptyState(0), p)...)
-		if err2 := e.send(c, ks, full, p); err2 != nil {
-			return fmt.Errorf("kernel refused the ruleset: %w", err2)
-		}
-		return nil
+		// The ruleset changed under us (ERESTART), or the cached or read state was
+		// stale (a handle gone, a chain still in use): read it again.
+		e.ks = nil
 	}
-	return errors.New("kernel refused the ruleset: it kept changing under aclsh")
+	// A table the diff cannot mend (changed by hand): replace it whole, every
+	// line adopting the live sessions it counts, as on a first apply.
+	e.fullReplaces++
+	if ks, err = e.current(c); err != nil {
+		return err
+	}
+	empty := emptyState(ks.gen)
+	if p, _, err = e.plan(cfg, empty); err != nil {
+		return err
+	}
+	full := append([]*op{{kind: opAddTable}, {kind: opDelTable}}, diff(empty, p)...)
+	if err := e.send(c, ks, full, p); err != nil {
+		return fmt.Errorf("kernel refused the ruleset: %w", err)
+	}
+	return nil
 }
 
 // current returns the kernel state: the cached one while the ruleset generation is
@@ -132,9 +153,13 @@ func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
 
 // plan compiles cfg for the kernel state ks: lines the kernel already has keep
 // their offsets; lines new to it adopt the live sessions they would have counted.
-func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (*Plan, error) {
+// When lines are new or gone, live sessions are looked at before the transaction:
+// the ones a new line admits, and the ones the new ruleset would drop although a
+// permit connlimit line permits them, get that line's mark (protect says to look
+// again after the transaction, for sessions opened meanwhile).
+func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err error) {
 	if cfg.Mgmt == (acl.Bindings{}) {
-		return nil, nil
+		return nil, false, nil
 	}
 	limits := LimitsOf(cfg)
 	pre := ks.pre(limits)
@@ -144,35 +169,69 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (*Plan, error) {
 			fresh[l.ID] = true
 		}
 	}
-	if len(fresh) > 0 {
-		conns, err := e.liveConns()
+	p = e.comp.Compile(cfg, e.IfName, pre)
+	if len(fresh) > 0 || linesGone(ks, p) {
+		a, err := e.adopt(cfg, limits, fresh)
 		if err != nil {
-			return nil, fmt.Errorf("counting live sessions: %w", wrapKernel(err))
+			return nil, false, err
 		}
-		a := attribute(cfg, limits, conns, fresh)
 		for id := range fresh {
 			pre[id] = a.counts[id]
 		}
-		if err := e.setMarks(a.mark, func(c Conn) uint32 { return a.marks[c] }); err != nil {
-			return nil, fmt.Errorf("marking live sessions: %w", wrapKernel(err))
-		}
+		p, protect = e.comp.Compile(cfg, e.IfName, pre), true
 	}
-	p := e.comp.Compile(cfg, e.IfName, pre)
 	if e.mutate != nil {
 		e.mutate(p)
 	}
-	return p, nil
+	return p, protect, nil
+}
+
+// adopt lists the live sessions and marks those attribute says to.
+func (e *Enforcer) adopt(cfg *acl.Config, limits []*Limit, fresh map[string]bool) (*attribution, error) {
+	conns, err := e.liveConns()
+	if err != nil {
+		return nil, fmt.Errorf("counting live sessions: %w", wrapKernel(err))
+	}
+	a := attribute(cfg, limits, conns, fresh)
+	if err := e.setMarks(a.mark, func(c Conn) uint32 { return a.marks[c] }); err != nil {
+		return nil, fmt.Errorf("marking live sessions: %w", wrapKernel(err))
+	}
+	return a, nil
+}
+
+// linesGone reports whether the kernel's list chains have rules the plan does not.
+func linesGone(ks *kstate, p *Plan) bool {
+	for _, fm := range fams {
+		kc, ok := ks.chains[fm.chain]
+		if !ok {
+			continue
+		}
+		want := map[string]bool{}
+		for _, c := range p.Chains {
+			if c.Name == fm.chain {
+				for _, r := range c.Rules {
+					want[r.Key] = true
+				}
+			}
+		}
+		for _, r := range kc.rules {
+			if !want[r.key] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // send queues ops on c and commits them in one transaction, valid only if the
 // ruleset generation is still ks.gen; the cache then describes plan p.
 func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error {
-	if len(ops) == 0 {
+	if len(changes(ops)) == 0 {
 		return nil
 	}
 	e.ks = nil
 	if err := queue(c, ops); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errQueue, err)
 	}
 	start := time.Now()
 	err := c.FlushWithGenID(ks.gen)
@@ -185,7 +244,10 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	}
 	handles := map[*Rule]uint64{}
 	for _, o := range ops {
-		if o.nr != nil {
+		switch {
+		case o.kind == opKeep:
+			handles[o.rule] = o.handle
+		case o.nr != nil:
 			handles[o.rule] = o.nr.Handle
 		}
 	}
@@ -193,27 +255,12 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	if err != nil || g.ID != ks.gen+1 {
 		return nil // someone else changed the ruleset too: read it next time
 	}
-	old := ks.handles()
-	e.ks = stateOf(p, g.ID, func(r *Rule) uint64 {
-		if h, ok := handles[r]; ok {
-			return h
-		}
-		return old[r.Key]
-	})
+	e.ks = stateOf(p, g.ID, func(r *Rule) uint64 { return handles[r] })
 	return nil
 }
 
-// handles maps rule keys to handles (keys are unique across aclsh's chains: they
-// name the list and line).
-func (ks *kstate) handles() map[string]uint64 {
-	out := map[string]uint64{}
-	for _, ch := range ks.chains {
-		for _, r := range ch.rules {
-			out[r.key] = r.handle
-		}
-	}
-	return out
-}
+// errQueue says a batch could not even be built (nothing was sent).
+var errQueue = errors.New("building the batch")
 
 func chainObj(ch *Chain) *nftables.Chain {
 	nc := &nftables.Chain{Name: ch.Name, Table: table}
@@ -347,7 +394,7 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 		if err != nil {
 			return nil, nil, wrapKernel(err)
 		}
-		kc := &kchain{base: ch.Hooknum != nil}
+		kc := &kchain{spec: specOf(ch)}
 		for _, r := range rules {
 			key := comment(r.UserData)
 			kc.rules = append(kc.rules, krule{key: key, handle: r.Handle, sum: sum(r.Exprs)})
@@ -545,14 +592,18 @@ func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
 	return st, nil
 }
 
-// drifted reports whether a diff changes anything but chains of offsets no source
-// uses any more (the follow daemon leaves those, and map elements expire).
+// drifted reports whether a diff changes anything but the chains and sets of
+// offsets no source uses any more (the follow daemon leaves those, and map
+// elements expire).
 func drifted(ops []*op) bool {
 	for _, o := range ops {
-		if o.kind == opDelChain && strings.HasPrefix(o.chain.Name, "lim_") && strings.Count(o.chain.Name, "_") == 2 {
-			continue
+		switch {
+		case (o.kind == opDelChain || o.kind == opFlushChain) && isBucket(o.chain.Name):
+		case o.kind == opDelSet && isBucket(o.set.Name):
+		case o.kind == opKeep:
+		default:
+			return true
 		}
-		return true
 	}
 	return false
 }

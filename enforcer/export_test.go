@@ -28,7 +28,7 @@ func DiffText(before, after *acl.Config, ifname string) string {
 		p = Compile(after, ifname, ks.pre(LimitsOf(after)))
 	}
 	var b strings.Builder
-	for _, o := range diff(ks, p) {
+	for _, o := range changes(diff(ks, p)) {
 		b.WriteString(o.String() + "\n")
 	}
 	return b.String()
@@ -54,7 +54,7 @@ func SetOffset(e *Enforcer, l *Limit, src netip.Addr, k int, add bool) error {
 		ks.sets[l.PreMap()].elems[src] = "placeholder"
 		defer func() { e.ks = nil }()
 	}
-	return e.setOffsets(map[*Limit]map[netip.Addr]int{l: {src: k}})
+	return e.setOffsets(map[*Limit]map[netip.Addr]int{l: {src: k}}, nil)
 }
 
 // FullReplaces says how often Apply fell back to replacing the whole table.

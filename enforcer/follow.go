@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,7 +42,7 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	f := &follower{e: e, view: view, logf: logf}
+	f := &follower{e: e, view: view, logf: logf, recent: map[string]map[netip.Addr]time.Time{}}
 	if err := f.listen(); err != nil {
 		return err
 	}
@@ -72,6 +73,18 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 		case <-refresh.C:
 			f.resync("refresh")
 		case <-check.C:
+			if f.lc == nil { // re-subscribing failed before: try again
+				if err := f.listen(); err == nil {
+					f.resync("re-subscribed to conntrack events")
+				}
+			}
+			if ends == nil && endErrs == nil {
+				if ends, endErrs, err = e.watchTCPEnds(ctx); err == nil {
+					f.resync("re-subscribed to TCP socket events")
+				} else {
+					ends, endErrs = nil, nil
+				}
+			}
 			f.checkConfig()
 		case ev := <-f.events:
 			f.event(ev)
@@ -95,6 +108,7 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 			f.close()
 			if err := f.listen(); err != nil {
 				logf("follow: re-subscribing to conntrack events: %v", err)
+				continue
 			}
 			f.resync("lost conntrack events")
 		}
@@ -107,7 +121,7 @@ type follower struct {
 	view func(func(*acl.Config) error) error
 	logf func(string, ...any)
 
-	lc     *conntrack.Conn
+	lc     *conntrack.Conn // nil while not subscribed
 	events chan conntrack.Event
 	errs   chan error
 
@@ -119,7 +133,18 @@ type follower struct {
 	live    map[string]map[netip.Addr]map[tuple]bool // line ID -> source -> sessions
 	owners  map[tuple][]string                       // session -> lines counting it
 	pending map[string]map[netip.Addr]bool           // sources whose offset must change
+	// recent holds the sources whose offsets were just set: a connection the
+	// kernel admitted while the update was on its way (its event not read yet)
+	// lost its kernel count in the reset, so its event updates the offset again.
+	recent map[string]map[netip.Addr]time.Time
 }
+
+// recentWindow is how long after an update a source's new connections update its
+// offset again.
+const recentWindow = 2 * time.Second
+
+// drainMax bounds the events handled before pending offsets are applied.
+const drainMax = 4096
 
 // tuple identifies a connection whichever way conntrack holds it.
 type tuple struct {
@@ -139,26 +164,29 @@ func (f *follower) listen() error {
 	if f.e.followReadBuffer > 0 {
 		lc.SetReadBuffer(f.e.followReadBuffer)
 	}
-	f.events = make(chan conntrack.Event, 1024)
-	errs, err := lc.Listen(f.events, 1, []netfilter.NetlinkGroup{netfilter.GroupCTNew, netfilter.GroupCTUpdate, netfilter.GroupCTDestroy})
+	events := make(chan conntrack.Event, 1024)
+	errs, err := lc.Listen(events, 1, []netfilter.NetlinkGroup{netfilter.GroupCTNew, netfilter.GroupCTUpdate, netfilter.GroupCTDestroy})
 	if err != nil {
 		lc.Close()
 		return wrapKernel(err)
 	}
-	f.lc, f.errs = lc, errs
+	f.lc, f.events, f.errs = lc, events, errs
 	return nil
 }
 
+// close ends the subscription. Its worker may be blocked sending an event or an
+// error (the error channel is unbuffered): drain both until Close returns.
 func (f *follower) close() {
 	if f.lc == nil {
 		return
 	}
+	events, errs := f.events, f.errs
 	done := make(chan struct{})
 	go func() {
 		for {
 			select {
-			case <-f.errs: // the worker may be blocked sending an error
-			case <-f.events:
+			case <-errs:
+			case <-events:
 			case <-done:
 				return
 			}
@@ -166,7 +194,7 @@ func (f *follower) close() {
 	}()
 	f.lc.Close()
 	close(done)
-	f.lc = nil
+	f.lc, f.events, f.errs = nil, nil, nil
 }
 
 // resync rebuilds the index from the host's sockets and one conntrack dump and
@@ -179,10 +207,14 @@ func (f *follower) resync(why string) {
 			return err
 		}
 		for _, c := range conns {
-			f.add(c)
+			f.add(c, false)
+		}
+		offsets, err := f.e.offsets()
+		if err != nil {
+			return err
 		}
 		all := map[string]map[netip.Addr]bool{}
-		for id, srcs := range f.e.offsets() {
+		for id, srcs := range offsets {
 			all[id] = map[netip.Addr]bool{}
 			for src := range srcs {
 				all[id][src] = true
@@ -229,8 +261,9 @@ func (f *follower) checkConfig() {
 	}
 }
 
-// add indexes a live connection under the lines that count it.
-func (f *follower) add(c Conn) {
+// add indexes a live connection under the lines that count it; route says to
+// check first that it arrived on the management interface.
+func (f *follower) add(c Conn, route bool) {
 	if f.w == nil {
 		return
 	}
@@ -239,7 +272,7 @@ func (f *follower) add(c Conn) {
 		return
 	}
 	t := tupleOf(c)
-	if _, ok := f.owners[t]; ok {
+	if _, ok := f.owners[t]; ok || route && !f.arrivedOn(c) {
 		return
 	}
 	for _, l := range counted {
@@ -253,7 +286,17 @@ func (f *follower) add(c Conn) {
 		}
 		m[c.Src][t] = true
 		f.owners[t] = append(f.owners[t], l.ID)
+		if at, ok := f.recent[l.ID][c.Src]; ok && time.Since(at) < recentWindow {
+			f.mark(l.ID, c.Src)
+		}
 	}
+}
+
+func (f *follower) mark(id string, src netip.Addr) {
+	if f.pending[id] == nil {
+		f.pending[id] = map[netip.Addr]bool{}
+	}
+	f.pending[id][src] = true
 }
 
 // ended drops a connection from the index and marks the sources whose offsets
@@ -268,10 +311,7 @@ func (f *follower) ended(c Conn) {
 		src := t.a.Addr()
 		for _, id := range ids {
 			delete(f.live[id][src], t)
-			if f.pending[id] == nil {
-				f.pending[id] = map[netip.Addr]bool{}
-			}
-			f.pending[id][src] = true
+			f.mark(id, src)
 		}
 	}
 }
@@ -289,19 +329,17 @@ func (f *follower) event(ev conntrack.Event) {
 	}
 	switch {
 	case ev.Type == conntrack.EventNew:
-		if f.arrivedOn(c) {
-			f.add(c)
-		}
+		f.add(c, true)
 	case ev.Type == conntrack.EventDestroy, !live(ev.Flow):
 		f.ended(c)
 	}
 }
 
-// drain handles what is already queued, then applies the offsets that changed: a
-// burst of closes is one transaction.
+// drain handles what is already queued (at most drainMax), then applies the
+// offsets that changed: a burst of closes is one transaction.
 func (f *follower) drain(ends <-chan Conn) {
 queued:
-	for {
+	for range drainMax {
 		select {
 		case ev := <-f.events:
 			f.event(ev)
@@ -335,22 +373,46 @@ queued:
 var errConfigChanged = errors.New("the running-config changed")
 
 // update sets the offset of each source in srcs (line ID -> sources) that has one
-// in the kernel to its live sessions in the index.
+// in the kernel, or had one a moment ago, to its live sessions in the index.
 func (f *follower) update(srcs map[string]map[netip.Addr]bool) error {
+	now := time.Now()
 	set := map[*Limit]map[netip.Addr]int{}
+	force := map[*Limit]map[netip.Addr]bool{}
 	for id, m := range srcs {
 		l := f.limits[id]
 		if l == nil {
 			continue
 		}
+		set[l], force[l] = map[netip.Addr]int{}, map[netip.Addr]bool{}
 		for src := range m {
-			if set[l] == nil {
-				set[l] = map[netip.Addr]int{}
-			}
 			set[l][src] = len(f.live[id][src])
+			if at, ok := f.recent[id][src]; ok && now.Sub(at) < recentWindow {
+				force[l][src] = true
+			}
 		}
 	}
-	return f.e.setOffsets(set)
+	if err := f.e.setOffsets(set, force); err != nil {
+		return err
+	}
+	for id, m := range f.recent {
+		for src, at := range m {
+			if now.Sub(at) >= recentWindow {
+				delete(m, src)
+			}
+		}
+		if len(m) == 0 {
+			delete(f.recent, id)
+		}
+	}
+	for l, m := range set {
+		if f.recent[l.ID] == nil {
+			f.recent[l.ID] = map[netip.Addr]time.Time{}
+		}
+		for src := range m {
+			f.recent[l.ID][src] = now
+		}
+	}
+	return nil
 }
 
 // live reports whether a flow counts as a connection: TCP flows in TIME_WAIT and
@@ -363,31 +425,31 @@ func live(f *conntrack.Flow) bool {
 	return true
 }
 
-// offsets returns the offsets the kernel holds: line ID -> source -> count.
-func (e *Enforcer) offsets() Pre {
+// offsets returns the offsets the kernel holds: line ID -> sources.
+func (e *Enforcer) offsets() (map[string]map[netip.Addr]bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, err := e.nft()
 	if err != nil {
-		return nil
+		return nil, wrapKernel(err)
 	}
 	defer c.CloseLasting()
 	ks, err := e.current(c)
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	out := Pre{}
+	out := map[string]map[netip.Addr]bool{}
 	for name, s := range ks.sets {
-		if s.kind != SetPreMap || len(name) < 5 {
+		if s.kind != SetPreMap || !strings.HasPrefix(name, "pre_") {
 			continue
 		}
-		m := map[netip.Addr]int{}
+		m := map[netip.Addr]bool{}
 		for a := range s.elems {
-			m[a] = 1
+			m[a] = true
 		}
-		out[name[len("pre_"):]] = m
+		out[strings.TrimPrefix(name, "pre_")] = m
 	}
-	return out
+	return out, nil
 }
 
 // setOffsets sets, for each line and source, the source's offset: the sessions
@@ -398,7 +460,7 @@ func (e *Enforcer) offsets() Pre {
 //
 // Equivalent to: nft 'delete element inet aclsh cnt_ID { SRC }; delete element inet
 // aclsh pre_ID { SRC }; add element inet aclsh pre_ID { SRC : goto lim_ID_K }'.
-func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int) error {
+func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int, force map[*Limit]map[netip.Addr]bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, err := e.nft()
@@ -411,14 +473,15 @@ func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int) error {
 		if err != nil {
 			return err
 		}
-		ops := offsetOps(ks, set)
+		e.ks = nil // offsetOps and a failed batch leave it changed
+		ops := offsetOps(ks, set, force)
 		if len(ops) == 0 {
+			e.ks = ks
 			return nil
 		}
 		if err := queue(c, ops); err != nil {
 			return err
 		}
-		e.ks = nil
 		err = c.FlushWithGenID(ks.gen)
 		if errors.Is(err, syscall.ERESTART) {
 			continue
@@ -435,8 +498,10 @@ func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int) error {
 	return errors.New("the ruleset kept changing")
 }
 
-// offsetOps builds the batch of setOffsets on the kernel state ks.
-func offsetOps(ks *kstate, set map[*Limit]map[netip.Addr]int) []*op {
+// offsetOps builds the batch of setOffsets on the kernel state ks (whose chains and
+// sets it records as created). Sources in force get an offset even if they have
+// none in the kernel.
+func offsetOps(ks *kstate, set map[*Limit]map[netip.Addr]int, force map[*Limit]map[netip.Addr]bool) []*op {
 	var ops []*op
 	limits := make([]*Limit, 0, len(set))
 	for l := range set {
@@ -450,7 +515,7 @@ func offsetOps(ks *kstate, set map[*Limit]map[netip.Addr]int) []*op {
 		}
 		srcs := make([]netip.Addr, 0, len(set[l]))
 		for src := range set[l] {
-			if _, ok := pm.elems[src]; ok {
+			if _, ok := pm.elems[src]; ok || force[l][src] {
 				srcs = append(srcs, src)
 			}
 		}
@@ -462,28 +527,38 @@ func offsetOps(ks *kstate, set map[*Limit]map[netip.Addr]int) []*op {
 			if k == 0 {
 				continue
 			}
-			name := l.Bucket(k)
-			if _, ok := ks.chains[name]; !ok {
+			if _, ok := ks.chains[l.Bucket(k)]; !ok {
 				p := &Plan{}
 				p.limitChains(l, map[netip.Addr]int{src: k})
+				for _, s := range p.Sets {
+					if s.Name == l.BucketSet(k) {
+						ops = append(ops, &op{kind: opAddSet, set: s})
+						ks.sets[s.Name] = &kset{kind: s.Kind, elems: map[netip.Addr]string{}}
+					}
+				}
 				for _, ch := range p.Chains {
-					if ch.Name == name {
+					if ch.Name == l.Bucket(k) {
 						ops = append(ops, &op{kind: opAddChain, chain: ch})
 						for _, r := range ch.Rules {
 							ops = append(ops, &op{kind: opAddRule, chain: ch, rule: r})
 						}
-						ks.chains[name] = &kchain{} // rules filled in by applyOffsetOps
+						ks.chains[ch.Name] = &kchain{} // rules filled in by applyOffsetOps
 					}
 				}
 			}
-			add = append(add, Elem{Addr: src, Chain: name})
+			add = append(add, Elem{Addr: src, Chain: l.Bucket(k)})
 		}
 		if len(reset) == 0 {
 			continue
 		}
-		ops = append(ops,
-			&op{kind: opDelElem, set: &Set{Name: l.Set(), Kind: SetConnLimit, Family: l.Family}, elems: reset},
-			&op{kind: opDelElem, set: &Set{Name: l.PreMap(), Kind: SetPreMap, Family: l.Family}, elems: reset})
+		// The offset now counts every live session of these sources: empty their
+		// lists in all of the line's sets.
+		for _, name := range sortedKeys(ks.sets) {
+			if name == l.Set() || strings.HasPrefix(name, l.Set()+"_") {
+				ops = append(ops, &op{kind: opDelElem, set: &Set{Name: name, Kind: SetConnLimit, Family: l.Family}, elems: reset})
+			}
+		}
+		ops = append(ops, &op{kind: opDelElem, set: &Set{Name: l.PreMap(), Kind: SetPreMap, Family: l.Family}, elems: reset})
 		if len(add) > 0 {
 			ops = append(ops, &op{kind: opAddElem, set: &Set{Name: l.PreMap(), Kind: SetPreMap, Family: l.Family}, elems: add})
 		}

@@ -347,6 +347,15 @@ interface management 0
 	require.NoError(t, l.e.Apply(cfg))
 	st, _ = l.e.Stats(cfg)
 	require.Equal(t, InSync, st.State)
+
+	// A base chain changed in kind cannot be mended rule by rule: replaced whole.
+	l.nft("add", "chain", "inet", Table, "input", "{ type filter hook input priority filter; policy drop; }")
+	st, _ = l.e.Stats(cfg)
+	require.Equal(t, Differs, st.State, "policy drop")
+	require.NoError(t, l.e.Apply(cfg))
+	require.Contains(t, l.nft("list", "chain", "inet", Table, "input"), "policy accept")
+	st, _ = l.e.Stats(cfg)
+	require.Equal(t, InSync, st.State)
 	require.NoError(t, l.e.Apply(&acl.Config{ACLs: cfg.ACLs}))
 	require.NotContains(t, l.nft("list", "tables"), Table, "unbinding removes the table")
 }

@@ -85,6 +85,39 @@ func (w *walker) walk(c Conn, fresh map[string]bool) (counted []*Limit, admit *L
 	return counted, nil
 }
 
+// passes reports whether the ruleset lets the packets of an existing session
+// through (they are never new), and the first permit connlimit line that permits
+// it by its criteria, if any. A session that would be dropped although such a
+// line permits it must be given that line's mark: only removing every line that
+// permits a session (or a deny) stops it.
+func (w *walker) passes(c Conn) (bool, *Limit) {
+	f := acl.IPv4
+	if c.Src.Is6() {
+		f = acl.IPv6
+	}
+	p := acl.Packet{Proto: c.Proto, Src: c.Src, Dst: c.Dst, SrcPort: c.SPort, DstPort: c.DPort}
+	var first *Limit
+	for _, s := range w.steps[f] {
+		if !s.r.Matches(p) {
+			continue
+		}
+		switch {
+		case s.l == nil && s.r.ConnLimit > 0 && s.r.Action == acl.Deny:
+			// deny ... connlimit 1 drops only new connections
+		case s.l == nil:
+			return s.r.Action == acl.Permit, first
+		case s.r.Action == acl.Permit:
+			if first == nil {
+				first = s.l
+			}
+			if c.Mark&markMask == markBase {
+				return true, first
+			}
+		}
+	}
+	return false, first
+}
+
 // attribution is what a set of live connections means for the connlimit lines.
 type attribution struct {
 	counts Pre             // per line ID, live connections per source
@@ -93,8 +126,9 @@ type attribution struct {
 }
 
 // attribute counts conns for limits and finds the sessions to mark: those admitted
-// by a fresh line, and untracked ones (they get a conntrack entry in the direction
-// they were opened, so whichever side sends next, their packets pass).
+// by a fresh line; untracked ones (they get a conntrack entry in the direction they
+// were opened, so whichever side sends next, their packets pass); and those the
+// ruleset would drop although a permit connlimit line permits them.
 func attribute(cfg *acl.Config, limits []*Limit, conns []Conn, fresh map[string]bool) *attribution {
 	w := newWalker(cfg, limits)
 	a := &attribution{counts: Pre{}, marks: map[Conn]uint32{}}
@@ -108,9 +142,16 @@ func attribute(cfg *acl.Config, limits []*Limit, conns []Conn, fresh map[string]
 			}
 			m[c.Src]++
 		}
-		if admit != nil && c.Mark != admit.Mark && (fresh[admit.ID] || !c.Tracked) {
-			a.mark = append(a.mark, c)
+		switch {
+		case admit != nil && c.Mark != admit.Mark && (fresh[admit.ID] || !c.Tracked):
 			a.marks[c] = admit.Mark
+		case admit == nil:
+			if ok, first := w.passes(c); !ok && first != nil {
+				a.marks[c] = first.Mark
+			}
+		}
+		if a.marks[c] != 0 {
+			a.mark = append(a.mark, c)
 		}
 	}
 	return a

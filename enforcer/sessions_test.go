@@ -188,7 +188,7 @@ func TestCountedAsTheKernelCounts(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP(":22")
 	l.serveTCP(":80")
-	l.openN("10.24.12.107", 2) // to port 22, before anything was loaded
+	old := l.openN("10.24.12.107", 2) // to port 22, before anything was loaded
 	c, err := l.dial(l.cli2, "", "10.78.0.1:80")
 	require.NoError(t, err)
 	defer c.Close()
@@ -201,6 +201,9 @@ interface management 0
  ip access-group check in
 `)
 	require.NoError(t, l.e.Apply(cfg))
+	for _, c := range old {
+		require.NoError(t, echoOnce(c)) // conntrack picks them up, unmarked
+	}
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
 	require.Empty(t, st.Sessions["check/20"], "seq 10 decided the sessions to port 22; other0 is not management 0")
@@ -211,6 +214,14 @@ interface management 0
 		defer c.Close()
 	}
 	l.refused("10.24.12.107", "10.24.12.129:80")
+
+	// Deleting seq 10 leaves seq 20 permitting the sessions to port 22: they are
+	// never cut (they get seq 20's mark), and they count toward it from now on.
+	require.NoError(t, cfg.ACLs["check"].DeleteSeq(10))
+	require.NoError(t, l.e.Apply(cfg))
+	for i, c := range old {
+		require.NoError(t, echoOnce(c), "session %d to port 22 survives", i+1)
+	}
 }
 
 // The kernel's per-source counts survive commits of other lines: right after

@@ -191,12 +191,22 @@ func (s *Shell) Commit() error {
 		}
 		s.t.cfg, s.ops = cfg, nil
 	}
-	for _, name := range s.clears {
-		if err := s.opt.Enforcer.ClearCounters(s.t.cfg, name); err != nil {
-			return fmt.Errorf("clearing counters: %w", err)
+	if len(s.clears) > 0 {
+		// Against the running-config as it is now, under the lock: another shell
+		// may have changed the bindings since the script started.
+		err := s.opt.Store.View(func(cfg *acl.Config) error {
+			for _, name := range s.clears {
+				if err := s.opt.Enforcer.ClearCounters(cfg, name); err != nil {
+					return fmt.Errorf("clearing counters: %w", err)
+				}
+			}
+			return nil
+		})
+		s.clears = nil
+		if err != nil {
+			return err
 		}
 	}
-	s.clears = nil
 	if s.save {
 		return s.opt.Store.SaveStartup()
 	}
