@@ -209,6 +209,8 @@ func (f *follower) resync(why string) {
 		for _, c := range conns {
 			f.add(c, false)
 		}
+		// Connections opened since the listing (their events are queued) count.
+		f.pump(nil)
 		offsets, err := f.e.offsets()
 		if err != nil {
 			return err
@@ -338,20 +340,7 @@ func (f *follower) event(ev conntrack.Event) {
 // drain handles what is already queued (at most drainMax), then applies the
 // offsets that changed: a burst of closes is one transaction.
 func (f *follower) drain(ends <-chan Conn) {
-queued:
-	for range drainMax {
-		select {
-		case ev := <-f.events:
-			f.event(ev)
-		case c, ok := <-ends:
-			if !ok {
-				break queued
-			}
-			f.ended(c)
-		default:
-			break queued
-		}
-	}
+	f.pump(ends)
 	if len(f.pending) == 0 {
 		return
 	}
@@ -371,6 +360,23 @@ queued:
 }
 
 var errConfigChanged = errors.New("the running-config changed")
+
+// pump handles the events already queued, at most drainMax.
+func (f *follower) pump(ends <-chan Conn) {
+	for range drainMax {
+		select {
+		case ev := <-f.events:
+			f.event(ev)
+		case c, ok := <-ends:
+			if !ok {
+				return
+			}
+			f.ended(c)
+		default:
+			return
+		}
+	}
+}
 
 // update sets the offset of each source in srcs (line ID -> sources) that has one
 // in the kernel, or had one a moment ago, to its live sessions in the index.

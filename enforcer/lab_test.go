@@ -202,7 +202,13 @@ func (l *lab) udpExchange(ns, src, addr string) (net.Conn, error) {
 
 // follow runs the session daemon for cfg in the background until the test ends.
 func (l *lab) follow(cfg *acl.Config) {
-	l.followWith(func(f func(*acl.Config) error) error { return f(cfg) }, &syncLog{})
+	log := &syncLog{}
+	l.followWith(func(f func(*acl.Config) error) error { return f(cfg) }, log)
+	l.t.Cleanup(func() {
+		if l.t.Failed() {
+			l.t.Logf("follow daemon log:\n%s", log)
+		}
+	})
 }
 
 func (l *lab) followWith(view func(func(*acl.Config) error) error, log *syncLog) {

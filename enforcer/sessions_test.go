@@ -345,6 +345,11 @@ func TestFollowCommitThenClose(t *testing.T) {
 	}, time.Second, 20*time.Millisecond, "a slot is free within a second after one closes; daemon log:\n%s", log)
 	t.Logf("admitted %v after the close", time.Since(start))
 	defer next.Close()
+	defer func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s\nruleset:\n%s", log, l.nft("list", "ruleset"))
+		}
+	}()
 	l.refused("10.24.12.107", dev)
 	require.NoError(t, echoOnce(cs[1]))
 }

@@ -21,6 +21,7 @@ type Store struct {
 	Dir string
 
 	mu     sync.Mutex // held during a commit
+	cmu    sync.Mutex // guards the cache
 	cache  *acl.Config
 	cacheK fileKey
 }
@@ -50,6 +51,8 @@ func (s *Store) Load() (*acl.Config, error) {
 // shared returns the cached running-config itself: the same pointer while the file
 // is unchanged. Callers must not change it.
 func (s *Store) shared() (*acl.Config, error) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
 	p := s.path(runningName)
 	fi, err := os.Stat(p)
 	if errors.Is(err, os.ErrNotExist) {
