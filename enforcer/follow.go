@@ -488,7 +488,9 @@ func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int, force map[*Limi
 		if err := queue(c, ops); err != nil {
 			return err
 		}
+		start := time.Now()
 		err = c.FlushWithGenID(ks.gen)
+		e.kernelTime += time.Since(start)
 		if errors.Is(err, syscall.ERESTART) {
 			continue
 		}
