@@ -29,7 +29,8 @@ type Enforcer struct {
 	NetNS int
 
 	mu           sync.Mutex
-	ks           *kstate // the table after this enforcer's last transaction; nil: read it
+	conn         *nftables.Conn // see nft
+	ks           *kstate        // the table after this enforcer's last transaction; nil: read it
 	comp         Compiler
 	mutate       func(*Plan)   // tests: change the plan before it is sent
 	fullReplaces int           // how often Apply fell back to replacing the table (tests)
@@ -41,12 +42,31 @@ type Enforcer struct {
 // ErrPermission says the process may not change the kernel's ruleset.
 var ErrPermission = errors.New("changing the kernel's ruleset needs root (CAP_NET_ADMIN); use --check to validate without applying")
 
+// nft returns the enforcer's netlink connection to nftables, opened once (one
+// socket in the namespace, not one per message). Callers hold e.mu and call
+// e.done with their error, which drops the connection after a failure.
 func (e *Enforcer) nft() (*nftables.Conn, error) {
-	var opts []nftables.ConnOption
+	if e.conn != nil {
+		return e.conn, nil
+	}
+	opts := []nftables.ConnOption{nftables.AsLasting()}
 	if e.NetNS != 0 {
 		opts = append(opts, nftables.WithNetNSFd(e.NetNS))
 	}
-	return nftables.New(opts...)
+	c, err := nftables.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	e.conn = c
+	return c, nil
+}
+
+// done drops the netlink connection if err says something went wrong with it.
+func (e *Enforcer) done(err error) {
+	if err != nil && e.conn != nil {
+		e.conn.CloseLasting()
+		e.conn = nil
+	}
 }
 
 func (e *Enforcer) conntrack() (*conntrack.Conn, error) {
@@ -76,14 +96,14 @@ var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
 // Applying the same config twice sends nothing.
 //
 // Equivalent to: nft -f <(the batch diff returns), see testdata/diffs.
-func (e *Enforcer) Apply(cfg *acl.Config) error {
+func (e *Enforcer) Apply(cfg *acl.Config) (err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, err := e.nft()
 	if err != nil {
 		return wrapKernel(err)
 	}
-	defer c.CloseLasting()
+	defer func() { e.done(err) }()
 	var ks *kstate
 	var p *Plan
 	for range 3 {
@@ -453,14 +473,14 @@ func comment(ud []byte) (s string) {
 // in the kernel, and changes nothing else: no rule, set or connection list.
 //
 // Equivalent to: nft reset rules inet aclsh CHAIN, for the list's chains.
-func (e *Enforcer) ClearCounters(cfg *acl.Config, name string) error {
+func (e *Enforcer) ClearCounters(cfg *acl.Config, name string) (err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, err := e.nft()
 	if err != nil {
 		return wrapKernel(err)
 	}
-	defer c.CloseLasting()
+	defer func() { e.done(err) }()
 	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
 	if err != nil {
 		return wrapKernel(err)
@@ -524,15 +544,15 @@ type SourceCount struct {
 
 // Stats reads counters, live sessions and the table's state for cfg. The state
 // compares every rule, set and element the kernel holds with the plan.
-func (e *Enforcer) Stats(cfg *acl.Config) (*Stats, error) {
+func (e *Enforcer) Stats(cfg *acl.Config) (st *Stats, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	st := &Stats{Counters: map[string]Counter{}, Sessions: map[string][]SourceCount{}}
+	st = &Stats{Counters: map[string]Counter{}, Sessions: map[string][]SourceCount{}}
 	c, err := e.nft()
 	if err != nil {
 		return nil, wrapKernel(err)
 	}
-	defer c.CloseLasting()
+	defer func() { e.done(err) }()
 	var gen uint32
 	if g, err := c.GetGen(); err == nil {
 		gen = g.ID

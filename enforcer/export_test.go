@@ -46,7 +46,6 @@ func SetOffset(e *Enforcer, l *Limit, src netip.Addr, k int, add bool) error {
 			return err
 		}
 		ks, err := e.current(c)
-		c.CloseLasting()
 		e.mu.Unlock()
 		if err != nil {
 			return err

@@ -432,14 +432,14 @@ func live(f *conntrack.Flow) bool {
 }
 
 // offsets returns the offsets the kernel holds: line ID -> sources.
-func (e *Enforcer) offsets() (map[string]map[netip.Addr]bool, error) {
+func (e *Enforcer) offsets() (_ map[string]map[netip.Addr]bool, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, err := e.nft()
 	if err != nil {
 		return nil, wrapKernel(err)
 	}
-	defer c.CloseLasting()
+	defer func() { e.done(err) }()
 	ks, err := e.current(c)
 	if err != nil {
 		return nil, err
@@ -466,14 +466,14 @@ func (e *Enforcer) offsets() (map[string]map[netip.Addr]bool, error) {
 //
 // Equivalent to: nft 'delete element inet aclsh cnt_ID { SRC }; delete element inet
 // aclsh pre_ID { SRC }; add element inet aclsh pre_ID { SRC : goto lim_ID_K }'.
-func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int, force map[*Limit]map[netip.Addr]bool) error {
+func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int, force map[*Limit]map[netip.Addr]bool) (err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, err := e.nft()
 	if err != nil {
 		return wrapKernel(err)
 	}
-	defer c.CloseLasting()
+	defer func() { e.done(err) }()
 	for range 3 {
 		ks, err := e.current(c)
 		if err != nil {
