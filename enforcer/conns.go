@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"syscall"
 
 	mnl "github.com/mdlayher/netlink"
@@ -58,6 +59,39 @@ func (e *Enforcer) netlinkHandle() (*netlink.Handle, error) {
 	return netlink.NewHandleAt(netns.NsHandle(e.NetNS), fams...)
 }
 
+// sessIO holds the netlink sockets that list and mark sessions, opened once in
+// the namespace (opening one switches a thread into it).
+type sessIO struct {
+	mu sync.Mutex
+	h  *netlink.Handle
+	ct *conntrack.Conn
+}
+
+// withIO calls f with the session sockets, opening them if needed and closing
+// them after an error.
+func (e *Enforcer) withIO(f func(*netlink.Handle, *conntrack.Conn) error) error {
+	io := &e.io
+	io.mu.Lock()
+	defer io.mu.Unlock()
+	var err error
+	if io.h == nil {
+		if io.h, err = e.netlinkHandle(); err != nil {
+			return fmt.Errorf("netlink: %w", err)
+		}
+	}
+	if io.ct == nil {
+		if io.ct, err = e.conntrack(); err != nil {
+			return fmt.Errorf("conntrack: %w", err)
+		}
+	}
+	if err = f(io.h, io.ct); err != nil {
+		io.h.Close()
+		io.ct.Close()
+		io.h, io.ct = nil, nil
+	}
+	return err
+}
+
 // ctKey is a flow's original tuple.
 type ctKey struct {
 	proto        uint8
@@ -85,12 +119,15 @@ func flowKey(f *conntrack.Flow) ctKey {
 //     by 4-tuple in either orientation.
 //   - A conn is kept only if the route from this host back to its Src (from Dst)
 //     leaves through e.IfName, as rp_filter judges it.
-func (e *Enforcer) liveConns() ([]Conn, error) {
-	h, err := e.netlinkHandle()
-	if err != nil {
-		return nil, fmt.Errorf("netlink: %w", err)
-	}
-	defer h.Close()
+func (e *Enforcer) liveConns() (out []Conn, err error) {
+	err = e.withIO(func(h *netlink.Handle, ct *conntrack.Conn) error {
+		out, err = e.listConns(h, ct)
+		return err
+	})
+	return out, err
+}
+
+func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn) ([]Conn, error) {
 	link, err := h.LinkByName(e.IfName)
 	var notFound netlink.LinkNotFoundError
 	if errors.As(err, &notFound) {
@@ -111,12 +148,7 @@ func (e *Enforcer) liveConns() ([]Conn, error) {
 		}
 		socks = append(socks, s...)
 	}
-	ct, err := e.conntrack()
-	if err != nil {
-		return nil, fmt.Errorf("conntrack: %w", err)
-	}
 	flows, err := ct.Dump(nil)
-	ct.Close()
 	if err != nil {
 		return nil, fmt.Errorf("conntrack dump: %w", err)
 	}
@@ -276,11 +308,10 @@ func (e *Enforcer) setMarks(conns []Conn, mark func(Conn) uint32) error {
 	if len(conns) == 0 {
 		return nil
 	}
-	ct, err := e.conntrack()
-	if err != nil {
-		return fmt.Errorf("conntrack: %w", err)
-	}
-	defer ct.Close()
+	return e.withIO(func(_ *netlink.Handle, ct *conntrack.Conn) error { return markConns(ct, conns, mark) })
+}
+
+func markConns(ct *conntrack.Conn, conns []Conn, mark func(Conn) uint32) error {
 	update := func(c Conn, m uint32, orients ...bool) error {
 		var err error
 		for _, rev := range orients {

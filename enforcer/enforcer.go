@@ -30,6 +30,7 @@ type Enforcer struct {
 
 	mu           sync.Mutex
 	conn         *nftables.Conn // see nft
+	io           sessIO         // sockets that list and mark sessions
 	ks           *kstate        // the table after this enforcer's last transaction; nil: read it
 	comp         Compiler
 	mutate       func(*Plan)   // tests: change the plan before it is sent
@@ -176,7 +177,7 @@ func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
 // When lines are new or gone, live sessions are looked at before the transaction:
 // the ones a new line admits, and the ones the new ruleset would drop although a
 // permit connlimit line permits them, get that line's mark (protect says to look
-// again after the transaction, for sessions opened meanwhile).
+// again after the transaction, when lines are new, for sessions opened meanwhile).
 func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err error) {
 	if cfg.Mgmt == (acl.Bindings{}) {
 		return nil, false, nil
@@ -195,10 +196,12 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 		if err != nil {
 			return nil, false, err
 		}
-		for id := range fresh {
-			pre[id] = a.counts[id]
+		if len(fresh) > 0 {
+			for id := range fresh {
+				pre[id] = a.counts[id]
+			}
+			p, protect = e.comp.Compile(cfg, e.IfName, pre), true
 		}
-		p, protect = e.comp.Compile(cfg, e.IfName, pre), true
 	}
 	if e.mutate != nil {
 		e.mutate(p)
