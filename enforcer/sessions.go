@@ -13,7 +13,19 @@ import (
 // admits it or it falls through).
 type walker struct {
 	steps   map[acl.Family][]step
-	markPos map[uint32]int // position of the permit line that owns a mark
+	limited map[acl.Family][]step // the steps of connlimit lines, to rule flows out fast
+	markPos map[uint32]int        // position of the permit line that owns a mark
+}
+
+// reaches reports whether a connection matches any connlimit line's criteria:
+// if not, no line counts it and no limit line can keep it passing.
+func (w *walker) reaches(f acl.Family, p acl.Packet) bool {
+	for _, s := range w.limited[f] {
+		if s.r.Matches(p) {
+			return true
+		}
+	}
+	return false
 }
 
 type step struct {
@@ -22,7 +34,7 @@ type step struct {
 }
 
 func newWalker(cfg *acl.Config, limits []*Limit) *walker {
-	w := &walker{steps: map[acl.Family][]step{}, markPos: map[uint32]int{}}
+	w := &walker{steps: map[acl.Family][]step{}, limited: map[acl.Family][]step{}, markPos: map[uint32]int{}}
 	byKey := map[string]*Limit{}
 	for _, l := range limits {
 		byKey[l.Key()] = l
@@ -41,8 +53,11 @@ func newWalker(cfg *acl.Config, limits []*Limit) *walker {
 			if r.ConnLimit > 0 {
 				s.l = byKey[name+"/"+strconv.Itoa(int(r.Seq))]
 			}
-			if s.l != nil && s.l.Mark != 0 {
-				w.markPos[s.l.Mark] = len(w.steps[fm.f])
+			if s.l != nil {
+				w.limited[fm.f] = append(w.limited[fm.f], s)
+				if s.l.Mark != 0 {
+					w.markPos[s.l.Mark] = len(w.steps[fm.f])
+				}
 			}
 			w.steps[fm.f] = append(w.steps[fm.f], s)
 		}
@@ -63,6 +78,9 @@ func (w *walker) walk(c Conn, fresh map[string]bool) (counted []*Limit, admit *L
 		f = acl.IPv6
 	}
 	p := acl.Packet{Proto: c.Proto, Src: c.Src, Dst: c.Dst, SrcPort: c.SPort, DstPort: c.DPort}
+	if !w.reaches(f, p) {
+		return nil, nil
+	}
 	for i, s := range w.steps[f] {
 		if !s.r.Matches(p) {
 			continue
@@ -97,6 +115,9 @@ func (w *walker) passes(c Conn) (bool, *Limit) {
 	}
 	p := acl.Packet{Proto: c.Proto, Src: c.Src, Dst: c.Dst, SrcPort: c.SPort, DstPort: c.DPort}
 	var first *Limit
+	if !w.reaches(f, p) {
+		return true, nil // no limit line can keep it passing: not aclsh's to protect
+	}
 	for _, s := range w.steps[f] {
 		if !s.r.Matches(p) {
 			continue
