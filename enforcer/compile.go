@@ -216,6 +216,8 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 // line. The zero value is ready to use; it is not safe for concurrent use.
 type Compiler struct {
 	memo map[lineKey]*Rule
+	// lines maps the key of each list-chain rule of the last plan to its line.
+	lines map[string]lineKey
 }
 
 type lineKey struct {
@@ -227,7 +229,8 @@ type lineKey struct {
 // Compile is the package's Compile, reusing unchanged lines' rules.
 func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	memo := make(map[lineKey]*Rule, len(cc.memo))
-	defer func() { cc.memo = memo }()
+	lines := make(map[string]lineKey, len(cc.lines))
+	defer func() { cc.memo, cc.lines = memo, lines }()
 	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
 	in := &Chain{Name: "input", Base: true}
 	p.Chains = append(p.Chains, in)
@@ -263,6 +266,7 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 			if r.ConnLimit == 0 {
 				memo[lk] = me
 			}
+			lines[me.Key] = lk
 			ch.add(me)
 		}
 		if fm.f == acl.IPv6 {

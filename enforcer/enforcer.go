@@ -190,8 +190,9 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 			fresh[l.ID] = true
 		}
 	}
+	prev := e.comp.lines
 	p = e.comp.Compile(cfg, e.IfName, pre)
-	if len(fresh) > 0 || linesGone(ks, p) {
+	if len(fresh) > 0 || mayStrand(linesGone(ks, p), prev, limits) {
 		a, err := e.adopt(cfg, limits, fresh)
 		if err != nil {
 			return nil, false, err
@@ -222,8 +223,10 @@ func (e *Enforcer) adopt(cfg *acl.Config, limits []*Limit, fresh map[string]bool
 	return a, nil
 }
 
-// linesGone reports whether the kernel's list chains have rules the plan does not.
-func linesGone(ks *kstate, p *Plan) bool {
+// linesGone returns the keys of the rules the kernel's list chains have and the
+// plan does not.
+func linesGone(ks *kstate, p *Plan) []string {
+	var gone []string
 	for _, fm := range fams {
 		kc, ok := ks.chains[fm.chain]
 		if !ok {
@@ -239,6 +242,27 @@ func linesGone(ks *kstate, p *Plan) bool {
 		}
 		for _, r := range kc.rules {
 			if !want[r.key] {
+				gone = append(gone, r.key)
+			}
+		}
+	}
+	return gone
+}
+
+// mayStrand reports whether removing the gone rules could leave sessions that a
+// permit connlimit line permits without a way through: a removed permit line
+// (known from the last plan; unknown ones count) overlaps such a line.
+func mayStrand(gone []string, prev map[string]lineKey, limits []*Limit) bool {
+	for _, key := range gone {
+		lk, ok := prev[key]
+		if !ok {
+			return true
+		}
+		if lk.r.Action != acl.Permit {
+			continue
+		}
+		for _, l := range limits {
+			if l.Family == lk.f && l.Rule.Action == acl.Permit && lk.r.MayOverlap(l.Rule) {
 				return true
 			}
 		}

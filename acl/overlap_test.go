@@ -1,0 +1,45 @@
+package acl_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// TestMayOverlap: rules that share a packet always overlap; disjoint hosts,
+// prefixes, protocols and port ranges do not.
+func TestMayOverlap(t *testing.T) {
+	host := func(s string) acl.Address { a, _ := acl.ParsePrefix(s + "/32"); return a }
+	pfx := func(s string) acl.Address { a, err := acl.ParsePrefix(s); require.NoError(t, err); return a }
+	wild, err := acl.ParseWildcard("10.0.0.0", "0.255.0.255")
+	require.NoError(t, err)
+	tcp, udp := acl.ProtoNum(acl.ProtoTCP), acl.ProtoNum(acl.ProtoUDP)
+	tcp.Keyword, udp.Keyword = true, true
+	eq := func(p uint16) acl.PortMatch { return acl.PortMatch{Op: acl.PortEq, Lo: p} }
+	for _, tc := range []struct {
+		name string
+		a, b acl.Rule
+		want bool
+	}{
+		{"same host and port", acl.Rule{Proto: tcp, Src: host("10.0.0.1"), DstPort: eq(22)}, acl.Rule{Proto: tcp, Src: host("10.0.0.1"), DstPort: eq(22)}, true},
+		{"other host", acl.Rule{Proto: tcp, Src: host("10.0.0.1")}, acl.Rule{Proto: tcp, Src: host("10.0.0.2")}, false},
+		{"host in prefix", acl.Rule{Src: host("10.0.0.1")}, acl.Rule{Src: pfx("10.0.0.0/24")}, true},
+		{"disjoint prefixes", acl.Rule{Dst: pfx("10.0.1.0/24")}, acl.Rule{Dst: pfx("10.0.0.0/24")}, false},
+		{"any", acl.Rule{}, acl.Rule{Proto: tcp, Src: host("10.0.0.1"), DstPort: eq(22)}, true},
+		{"other protocol", acl.Rule{Proto: tcp}, acl.Rule{Proto: udp}, false},
+		{"other port", acl.Rule{Proto: tcp, DstPort: eq(22)}, acl.Rule{Proto: tcp, DstPort: eq(80)}, false},
+		{"port in range", acl.Rule{Proto: tcp, DstPort: eq(80)}, acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortRange, Lo: 1, Hi: 1023}}, true},
+		{"lt and gt apart", acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortLt, Lo: 100}}, acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortGt, Lo: 99}}, false},
+		{"neq may overlap", acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortNeq, Lo: 22}}, acl.Rule{Proto: tcp, DstPort: eq(22)}, true},
+		{"wildcard may overlap", acl.Rule{Src: wild}, acl.Rule{Src: host("192.168.0.1")}, true},
+		{"established apart", acl.Rule{Established: true}, acl.Rule{}, false},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "-"), func(t *testing.T) {
+			require.Equal(t, tc.want, tc.a.MayOverlap(tc.b), "a.MayOverlap(b)")
+			require.Equal(t, tc.want, tc.b.MayOverlap(tc.a), "b.MayOverlap(a)")
+		})
+	}
+}
