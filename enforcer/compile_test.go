@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aclsh/aclsh/acl"
+
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/golden"
 )
@@ -104,14 +106,8 @@ func TestDiffGolden(t *testing.T) {
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			require.NoError(t, err)
-			text := string(data)
-			i, j, k := strings.Index(text, "-- before --\n"), strings.Index(text, "-- after --\n"), strings.Index(text, "-- batch --\n")
-			require.True(t, i >= 0 && j > i && k > j, "%s: want sections before, after, batch", f)
-			before := config(t, text[i+len("-- before --\n"):j])
-			after := config(t, text[j+len("-- after --\n"):k])
-			golden.Check(t, f, text[:k+len("-- batch --\n")]+DiffText(before, after, "mgmt0"))
+			head, before, after := diffCase(t, f)
+			golden.Check(t, f, head+DiffText(before, after, "mgmt0"))
 		})
 	}
 }
@@ -124,12 +120,7 @@ func TestDiffOnKernel(t *testing.T) {
 	require.NoError(t, err)
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			require.NoError(t, err)
-			text := string(data)
-			i, j, k := strings.Index(text, "-- before --\n"), strings.Index(text, "-- after --\n"), strings.Index(text, "-- batch --\n")
-			before := config(t, text[i+len("-- before --\n"):j])
-			after := config(t, text[j+len("-- after --\n"):k])
+			_, before, after := diffCase(t, f)
 			a, b := newLab(t), newLab(t)
 			require.NoError(t, a.e.Apply(before))
 			require.NoError(t, a.e.Apply(after))
@@ -152,4 +143,15 @@ func objects(l *lab) []string {
 	}
 	sort.Strings(objs)
 	return objs
+}
+
+// diffCase reads a testdata/diffs file: the text up to and including the batch
+// header, and the two configs.
+func diffCase(t *testing.T, f string) (head string, before, after *acl.Config) {
+	data, err := os.ReadFile(f)
+	require.NoError(t, err)
+	text := string(data)
+	i, j, k := strings.Index(text, "-- before --\n"), strings.Index(text, "-- after --\n"), strings.Index(text, "-- batch --\n")
+	require.True(t, i >= 0 && j > i && k > j, "%s: want sections before, after, batch", f)
+	return text[:k+len("-- batch --\n")], config(t, text[i+len("-- before --\n"):j]), config(t, text[j+len("-- after --\n"):k])
 }

@@ -62,6 +62,20 @@ func (e *Enforcer) nft() (*nftables.Conn, error) {
 	return c, nil
 }
 
+// locked runs f with the nftables connection, holding e.mu; an error from f drops
+// the connection.
+func (e *Enforcer) locked(f func(c *nftables.Conn) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.nft()
+	if err != nil {
+		return wrapKernel(err)
+	}
+	err = f(c)
+	e.done(err)
+	return err
+}
+
 // done drops the netlink connection if err says something went wrong with it.
 func (e *Enforcer) done(err error) {
 	if err != nil && e.conn != nil {
@@ -97,14 +111,11 @@ var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
 // Applying the same config twice sends nothing.
 //
 // Equivalent to: nft -f <(the batch diff returns), see testdata/diffs.
-func (e *Enforcer) Apply(cfg *acl.Config) (err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.nft()
-	if err != nil {
-		return wrapKernel(err)
-	}
-	defer func() { e.done(err) }()
+func (e *Enforcer) Apply(cfg *acl.Config) error {
+	return e.locked(func(c *nftables.Conn) error { return e.apply(c, cfg) })
+}
+
+func (e *Enforcer) apply(c *nftables.Conn, cfg *acl.Config) (err error) {
 	var ks *kstate
 	var p *Plan
 	for range 3 {
@@ -500,14 +511,11 @@ func comment(ud []byte) (s string) {
 // in the kernel, and changes nothing else: no rule, set or connection list.
 //
 // Equivalent to: nft reset rules inet aclsh CHAIN, for the list's chains.
-func (e *Enforcer) ClearCounters(cfg *acl.Config, name string) (err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.nft()
-	if err != nil {
-		return wrapKernel(err)
-	}
-	defer func() { e.done(err) }()
+func (e *Enforcer) ClearCounters(cfg *acl.Config, name string) error {
+	return e.locked(func(c *nftables.Conn) error { return clearCounters(c, cfg, name) })
+}
+
+func clearCounters(c *nftables.Conn, cfg *acl.Config, name string) error {
 	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
 	if err != nil {
 		return wrapKernel(err)
@@ -572,14 +580,15 @@ type SourceCount struct {
 // Stats reads counters, live sessions and the table's state for cfg. The state
 // compares every rule, set and element the kernel holds with the plan.
 func (e *Enforcer) Stats(cfg *acl.Config) (st *Stats, err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st = &Stats{Counters: map[string]Counter{}, Sessions: map[string][]SourceCount{}}
-	c, err := e.nft()
-	if err != nil {
-		return nil, wrapKernel(err)
-	}
-	defer func() { e.done(err) }()
+	err = e.locked(func(c *nftables.Conn) error {
+		st, err = e.stats(c, cfg)
+		return err
+	})
+	return st, err
+}
+
+func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
+	st := &Stats{Counters: map[string]Counter{}, Sessions: map[string][]SourceCount{}}
 	var gen uint32
 	if g, err := c.GetGen(); err == nil {
 		gen = g.ID

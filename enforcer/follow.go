@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/ti-mo/conntrack"
 	"github.com/ti-mo/netfilter"
 
@@ -432,15 +433,12 @@ func live(f *conntrack.Flow) bool {
 }
 
 // offsets returns the offsets the kernel holds: line ID -> sources.
-func (e *Enforcer) offsets() (_ map[string]map[netip.Addr]bool, err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.nft()
-	if err != nil {
-		return nil, wrapKernel(err)
-	}
-	defer func() { e.done(err) }()
-	ks, err := e.current(c)
+func (e *Enforcer) offsets() (map[string]map[netip.Addr]bool, error) {
+	var ks *kstate
+	err := e.locked(func(c *nftables.Conn) (err error) {
+		ks, err = e.current(c)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -466,14 +464,11 @@ func (e *Enforcer) offsets() (_ map[string]map[netip.Addr]bool, err error) {
 //
 // Equivalent to: nft 'delete element inet aclsh cnt_ID { SRC }; delete element inet
 // aclsh pre_ID { SRC }; add element inet aclsh pre_ID { SRC : goto lim_ID_K }'.
-func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int, force map[*Limit]map[netip.Addr]bool) (err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.nft()
-	if err != nil {
-		return wrapKernel(err)
-	}
-	defer func() { e.done(err) }()
+func (e *Enforcer) setOffsets(set map[*Limit]map[netip.Addr]int, force map[*Limit]map[netip.Addr]bool) error {
+	return e.locked(func(c *nftables.Conn) error { return e.sendOffsets(c, set, force) })
+}
+
+func (e *Enforcer) sendOffsets(c *nftables.Conn, set map[*Limit]map[netip.Addr]int, force map[*Limit]map[netip.Addr]bool) error {
 	for range 3 {
 		ks, err := e.current(c)
 		if err != nil {

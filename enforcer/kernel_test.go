@@ -42,6 +42,20 @@ func (l *lab) openN(src string, n int) []net.Conn {
 	return cs
 }
 
+// admittedWithin polls (short connection attempts) until a connection from src to
+// dev is admitted, failing the test after d; it returns the connection.
+func (l *lab) admittedWithin(src string, d time.Duration, msgAndArgs ...any) net.Conn {
+	l.t.Helper()
+	var c net.Conn
+	require.Eventually(l.t, func() bool {
+		var err error
+		c, err = l.dialTimeout(l.cli, src, dev, 150*time.Millisecond)
+		return err == nil
+	}, d, 20*time.Millisecond, msgAndArgs...)
+	l.t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func (l *lab) refused(src, addr string) {
 	l.t.Helper()
 	c, err := l.dial(l.cli, src, addr)
@@ -73,13 +87,7 @@ interface management 0
 	}
 	// When one closes, the next is admitted (the kernel's own count).
 	cs[0].Close()
-	require.Eventually(t, func() bool {
-		c, err := l.dial(l.cli, "10.24.12.107", dev)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, 5*time.Second, 100*time.Millisecond)
+	l.admittedWithin("10.24.12.107", time.Second).Close()
 }
 
 // Seed 001, deny connlimit: "the 3rd connection will be denied"; the legacy deny
@@ -161,13 +169,7 @@ interface management 0
 	l.openN("10.24.12.108", 3) // another source has its own count
 	l.follow(cur)
 	cs[0].Close()
-	var next net.Conn
-	require.Eventually(t, func() bool {
-		c, err := l.dial(l.cli, "10.24.12.107", dev)
-		next = c
-		return err == nil
-	}, 5*time.Second, 100*time.Millisecond, "the next connection is admitted after one closes")
-	defer next.Close()
+	l.admittedWithin("10.24.12.107", time.Second, "the next connection is admitted after one closes")
 	l.refused("10.24.12.107", dev) // three live again: two old, one new
 }
 

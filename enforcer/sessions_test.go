@@ -248,13 +248,7 @@ func TestCountsSurviveUnrelatedCommits(t *testing.T) {
 	l.refused("10.24.12.107", dev)
 
 	cs[0].Close()
-	require.Eventually(t, func() bool {
-		c, err := l.dial(l.cli, "10.24.12.107", dev)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, time.Second, 50*time.Millisecond, "closing one frees a slot")
+	l.admittedWithin("10.24.12.107", time.Second, "closing one frees a slot")
 }
 
 // A storm of connections from one source while other lines are committed again
@@ -337,14 +331,8 @@ func TestFollowCommitThenClose(t *testing.T) {
 	l.refused("10.24.12.107", dev)
 	cs[0].Close()
 	start := time.Now()
-	var next net.Conn
-	require.Eventually(t, func() bool {
-		c, err := l.dialTimeout(l.cli, "10.24.12.107", dev, 150*time.Millisecond)
-		next = c
-		return err == nil
-	}, time.Second, 20*time.Millisecond, "a slot is free within a second after one closes; daemon log:\n%s", log)
+	l.admittedWithin("10.24.12.107", time.Second, "a slot is free within a second after one closes; daemon log:\n%s", log)
 	t.Logf("admitted %v after the close", time.Since(start))
-	defer next.Close()
 	defer func() {
 		if t.Failed() {
 			t.Logf("daemon log:\n%s\nruleset:\n%s", log, l.nft("list", "ruleset"))
@@ -386,11 +374,5 @@ func TestFollowResyncAfterOverflow(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(log.String(), "resynchronised") }, 10*time.Second, 50*time.Millisecond,
 		"the daemon says it resynchronised; log:\n%s", log)
 	cs[0].Close()
-	require.Eventually(t, func() bool {
-		c, err := l.dialTimeout(l.cli, "10.24.12.107", dev, 150*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, time.Second, 20*time.Millisecond, "a slot is free within a second after one closes; log:\n%s", log)
+	l.admittedWithin("10.24.12.107", time.Second, "a slot is free within a second after one closes; log:\n%s", log)
 }
