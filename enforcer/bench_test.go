@@ -56,6 +56,9 @@ func BenchmarkApply10k(b *testing.B) {
 		if err := fresh.Apply(cfg); err != nil {
 			b.Fatal(err)
 		}
+		b.StopTimer()
+		fresh.Close()
+		b.StartTimer()
 	}
 }
 

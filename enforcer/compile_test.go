@@ -80,7 +80,9 @@ func TestPlanTextMatchesKernel(t *testing.T) {
 			require.NoError(t, a.e.Apply(cfg))
 			// Read back by an enforcer that did not write it, every object equals
 			// the plan's (log levels, set ids and counters included).
-			st, err := (&Enforcer{IfName: "mgmt0", NetNS: a.e.NetNS}).Stats(cfg)
+			other := &Enforcer{IfName: "mgmt0", NetNS: a.e.NetNS}
+			defer other.Close()
+			st, err := other.Stats(cfg)
 			require.NoError(t, err)
 			require.Equal(t, InSync, st.State)
 			plan := Compile(cfg, "mgmt0", nil).String()

@@ -62,6 +62,21 @@ func (e *Enforcer) nft() (*nftables.Conn, error) {
 	return c, nil
 }
 
+// Close closes the enforcer's netlink sockets. The enforcer may be used again
+// (they are opened again when needed).
+func (e *Enforcer) Close() {
+	e.mu.Lock()
+	e.done(errors.New("closed"))
+	e.mu.Unlock()
+	e.io.mu.Lock()
+	defer e.io.mu.Unlock()
+	if e.io.h != nil {
+		e.io.h.Close()
+		e.io.ct.Close()
+		e.io.h, e.io.ct = nil, nil
+	}
+}
+
 // locked runs f with the nftables connection, holding e.mu; an error from f drops
 // the connection.
 func (e *Enforcer) locked(f func(c *nftables.Conn) error) error {
@@ -132,10 +147,10 @@ func (e *Enforcer) apply(c *nftables.Conn, cfg *acl.Config) (err error) {
 		}
 		err = e.send(c, ks, ops, p)
 		if err == nil && protect {
-			// Sessions opened while the transaction was being built.
-			if _, err := e.adopt(cfg, p.Limits, nil); err != nil {
-				return fmt.Errorf("after the commit: %w", err)
-			}
+			// Sessions opened while the transaction was being built. The commit
+			// stands whatever this finds: an error here changes nothing that was
+			// applied, so it is not the commit's error.
+			_, _ = e.adopt(cfg, p.Limits, nil)
 		}
 		switch {
 		case err == nil || errors.Is(err, ErrPermission) || errors.Is(err, errQueue):
@@ -188,7 +203,7 @@ func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
 // When lines are new or gone, live sessions are looked at before the transaction:
 // the ones a new line admits, and the ones the new ruleset would drop although a
 // permit connlimit line permits them, get that line's mark (protect says to look
-// again after the transaction, when lines are new, for sessions opened meanwhile).
+// again after the transaction, for sessions opened meanwhile).
 func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err error) {
 	if cfg.Mgmt == (acl.Bindings{}) {
 		return nil, false, nil
@@ -208,11 +223,12 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 		if err != nil {
 			return nil, false, err
 		}
+		protect = true
 		if len(fresh) > 0 {
 			for id := range fresh {
 				pre[id] = a.counts[id]
 			}
-			p, protect = e.comp.Compile(cfg, e.IfName, pre), true
+			p = e.comp.Compile(cfg, e.IfName, pre)
 		}
 	}
 	if e.mutate != nil {
@@ -272,8 +288,12 @@ func mayStrand(gone []string, prev map[string]lineKey, limits []*Limit) bool {
 		if lk.r.Action != acl.Permit {
 			continue
 		}
+		// An established line passes reply-direction packets, which a session
+		// conntrack picked up the wrong way round sends too: compare criteria only.
+		r := lk.r
+		r.Established = false
 		for _, l := range limits {
-			if l.Family == lk.f && l.Rule.Action == acl.Permit && lk.r.MayOverlap(l.Rule) {
+			if l.Family == lk.f && l.Rule.Action == acl.Permit && r.MayOverlap(l.Rule) {
 				return true
 			}
 		}

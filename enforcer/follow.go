@@ -434,26 +434,25 @@ func live(f *conntrack.Flow) bool {
 
 // offsets returns the offsets the kernel holds: line ID -> sources.
 func (e *Enforcer) offsets() (map[string]map[netip.Addr]bool, error) {
-	var ks *kstate
-	err := e.locked(func(c *nftables.Conn) (err error) {
-		ks, err = e.current(c)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]map[netip.Addr]bool{}
-	for name, s := range ks.sets {
-		if s.kind != SetPreMap || !strings.HasPrefix(name, "pre_") {
-			continue
+	err := e.locked(func(c *nftables.Conn) error {
+		ks, err := e.current(c)
+		if err != nil {
+			return err
 		}
-		m := map[netip.Addr]bool{}
-		for a := range s.elems {
-			m[a] = true
+		for name, s := range ks.sets {
+			if s.kind != SetPreMap || !strings.HasPrefix(name, "pre_") {
+				continue
+			}
+			m := map[netip.Addr]bool{}
+			for a := range s.elems {
+				m[a] = true
+			}
+			out[strings.TrimPrefix(name, "pre_")] = m
 		}
-		out[strings.TrimPrefix(name, "pre_")] = m
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // setOffsets sets, for each line and source, the source's offset: the sessions

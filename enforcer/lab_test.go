@@ -86,6 +86,7 @@ func newLab(t testing.TB) *lab {
 	t.Cleanup(func() { h.Close() })
 	l.devNS = h
 	l.e = &Enforcer{IfName: "mgmt0", NetNS: int(h)}
+	t.Cleanup(l.e.Close)
 	return l
 }
 

@@ -376,3 +376,33 @@ func TestFollowResyncAfterOverflow(t *testing.T) {
 	cs[0].Close()
 	l.admittedWithin("10.24.12.107", time.Second, "a slot is free within a second after one closes; log:\n%s", log)
 }
+
+// A session opened while a commit that deletes the line admitting it is on its
+// way is not cut when a remaining permit connlimit line permits it (aclsh looks at
+// the sessions again after the transaction).
+func TestSessionOpenedDuringCommit(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	cfg := config(t, `
+ip access-list extended check
+ seq 10 permit tcp host 10.24.12.107 any eq 22
+ seq 20 permit tcp any any eq 22 connlimit 5
+interface management 0
+ ip access-group check in
+`)
+	require.NoError(t, l.e.Apply(cfg))
+	var during net.Conn
+	SetMutate(l.e, func(*Plan) {
+		if during == nil {
+			c, err := l.dial(l.cli, "10.24.12.107", dev) // admitted by seq 10, unmarked
+			require.NoError(t, err)
+			during = c
+		}
+	})
+	require.NoError(t, cfg.ACLs["check"].DeleteSeq(10))
+	require.NoError(t, l.e.Apply(cfg))
+	SetMutate(l.e, nil)
+	require.NotNil(t, during)
+	defer during.Close()
+	require.NoError(t, echoOnce(during), "the session opened during the commit keeps working")
+}

@@ -14,9 +14,9 @@ import (
 
 // Store is the state directory: running-config and startup-config as canonical CLI
 // text, written atomically (temp file, fsync, rename) under an exclusive flock on
-// DIR/lock. Every shell on the host shares it. A Store is safe for use by one
-// goroutine at a time; its commit mutex also lets a signal handler wait for a
-// commit in progress.
+// DIR/lock. Every shell on the host shares it. A Store is safe for concurrent
+// use: commits take its commit mutex (which also lets a signal handler wait for a
+// commit in progress) and the parsed config's cache has a lock of its own.
 type Store struct {
 	Dir string
 
@@ -101,7 +101,7 @@ func (s *Store) Update(change func(cfg *acl.Config) error) (*acl.Config, error) 
 		if err := s.writeFile(runningName, cfg.Render()); err != nil {
 			return err
 		}
-		s.cache, out = nil, cfg
+		out = cfg // the new file's identity invalidates the cache
 		return nil
 	})
 	return out, err
