@@ -216,20 +216,23 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 			fresh[l.ID] = true
 		}
 	}
-	prev := e.comp.lines
-	p = e.comp.Compile(cfg, e.IfName, pre)
-	if len(fresh) > 0 || mayStrand(linesGone(ks, p), prev, limits) {
+	if len(fresh) > 0 {
 		a, err := e.adopt(cfg, limits, fresh)
 		if err != nil {
 			return nil, false, err
 		}
-		protect = true
-		if len(fresh) > 0 {
-			for id := range fresh {
-				pre[id] = a.counts[id]
-			}
-			p = e.comp.Compile(cfg, e.IfName, pre)
+		for id := range fresh {
+			pre[id] = a.counts[id]
 		}
+		protect = true
+	}
+	prev := e.comp.lines
+	p = e.comp.Compile(cfg, e.IfName, pre)
+	if !protect && mayStrand(linesGone(ks, p), prev, limits) {
+		if _, err := e.adopt(cfg, limits, nil); err != nil {
+			return nil, false, err
+		}
+		protect = true
 	}
 	if e.mutate != nil {
 		e.mutate(p)
