@@ -1,6 +1,8 @@
 package enforcer_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -156,4 +158,31 @@ func diffCase(t *testing.T, f string) (head string, before, after *acl.Config) {
 	i, j, k := strings.Index(text, "-- before --\n"), strings.Index(text, "-- after --\n"), strings.Index(text, "-- batch --\n")
 	require.True(t, i >= 0 && j > i && k > j, "%s: want sections before, after, batch", f)
 	return text[:k+len("-- batch --\n")], config(t, text[i+len("-- before --\n"):j]), config(t, text[j+len("-- after --\n"):k])
+}
+
+// TestDiffRulesRandom: for random kernel chains (with stray and duplicate keys)
+// and random plans, the rule ops leave the chain holding exactly the plan's keys
+// in the plan's order.
+func TestDiffRulesRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	for round := range 2000 {
+		keys := func(n int, dups bool) []string {
+			var out []string
+			seen := map[string]bool{}
+			for range n {
+				k := fmt.Sprintf("k%d", r.IntN(12))
+				if seen[k] && !dups {
+					continue
+				}
+				seen[k] = true
+				out = append(out, k)
+			}
+			return out
+		}
+		plan, kernel := keys(r.IntN(10), false), keys(r.IntN(10), true)
+		if len(plan) == 0 {
+			plan = []string{}
+		}
+		require.Equal(t, plan, DiffKeys(plan, kernel), "round %d: plan %v, kernel %v", round, plan, kernel)
+	}
 }

@@ -309,34 +309,75 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // diffRules returns the rule changes of one chain, in the chain's order.
 func diffRules(c *Chain, old *kchain) []*op {
+	var krs []krule
+	if old != nil {
+		krs = old.rules
+	}
+	// The rules both have at the start and at the end, in the same order, stay
+	// where they are: only the middle needs matching by key (a commit usually
+	// changes a few neighbouring lines).
+	n, m := len(c.Rules), len(krs)
+	p := 0
+	for p < n && p < m && c.Rules[p].Key == krs[p].key {
+		p++
+	}
+	q := 0
+	for q < n-p && q < m-p && c.Rules[n-1-q].Key == krs[m-1-q].key {
+		q++
+	}
+	ops := make([]*op, 0, n+4)
+	same := func(r *Rule, kr krule) {
+		kind := opKeep
+		if !kr.same(r) {
+			kind = opReplaceRule
+		}
+		ops = append(ops, &op{kind: kind, chain: c, rule: r, handle: kr.handle})
+	}
+	for i := range p {
+		same(c.Rules[i], krs[i])
+	}
+	var after uint64 // the first rule kept after the middle
+	if q > 0 {
+		after = krs[m-q].handle
+	}
+	ops = append(ops, diffMiddle(c, c.Rules[p:n-q], krs[p:m-q], after)...)
+	for i := range q {
+		same(c.Rules[n-q+i], krs[m-q+i])
+	}
+	return ops
+}
+
+// diffMiddle matches plan rules and kernel rules by key: kernel rules with keys
+// the plan has, once each and in plan order, stay; the others are deleted; plan
+// rules without a kernel rule are inserted before the next one kept (after: the
+// first kept rule past these, 0 for the end of the chain).
+func diffMiddle(c *Chain, rules []*Rule, krs []krule, after uint64) []*op {
 	var ops []*op
-	pos := map[string]int{}
-	for i, r := range c.Rules {
+	pos := make(map[string]int, len(rules))
+	for i, r := range rules {
 		pos[r.Key] = i
 	}
-	// Kernel rules that stay: known keys, once each, in plan order.
-	kept := map[string]krule{}
+	kept := make(map[string]krule, len(krs))
 	last := -1
-	if old != nil {
-		for _, kr := range old.rules {
-			i, ok := pos[kr.key]
-			if _, dup := kept[kr.key]; ok && !dup && i > last {
-				kept[kr.key] = kr
-				last = i
-				continue
-			}
-			ops = append(ops, &op{kind: opDelRule, chain: c, handle: kr.handle})
+	for _, kr := range krs {
+		i, ok := pos[kr.key]
+		if _, dup := kept[kr.key]; ok && !dup && i > last {
+			kept[kr.key] = kr
+			last = i
+			continue
 		}
+		ops = append(ops, &op{kind: opDelRule, chain: c, handle: kr.handle})
 	}
-	// next[i] is the handle of the first kept rule at or after plan position i.
-	next := make([]uint64, len(c.Rules)+1)
-	for i := len(c.Rules) - 1; i >= 0; i-- {
+	// next[i] is the handle of the first kept rule at or after position i.
+	next := make([]uint64, len(rules)+1)
+	next[len(rules)] = after
+	for i := len(rules) - 1; i >= 0; i-- {
 		next[i] = next[i+1]
-		if kr, ok := kept[c.Rules[i].Key]; ok {
+		if kr, ok := kept[rules[i].Key]; ok {
 			next[i] = kr.handle
 		}
 	}
-	for i, r := range c.Rules {
+	for i, r := range rules {
 		kr, ok := kept[r.Key]
 		switch {
 		case ok && !kr.same(r):

@@ -61,3 +61,53 @@ func FullReplaces(e *Enforcer) int { return e.fullReplaces }
 
 // KernelTime is the time the enforcer spent waiting for its transactions.
 func KernelTime(e *Enforcer) time.Duration { return e.kernelTime }
+
+// DiffKeys runs the rule diff of one chain: the plan's rule keys against a kernel
+// chain holding keys (handles 1, 2, ...), and returns the keys the chain holds
+// after the ops, applied as the kernel would.
+func DiffKeys(plan, kernel []string) []string {
+	c := &Chain{Name: "c"}
+	for _, k := range plan {
+		c.Rules = append(c.Rules, &Rule{Key: k, Text: k})
+	}
+	kc := &kchain{}
+	type slot struct {
+		key    string
+		handle uint64
+	}
+	var chain []slot
+	for i, k := range kernel {
+		kc.rules = append(kc.rules, krule{key: k, handle: uint64(i + 1), text: k})
+		chain = append(chain, slot{k, uint64(i + 1)})
+	}
+	next := uint64(len(kernel) + 1)
+	find := func(h uint64) int {
+		for i, s := range chain {
+			if s.handle == h {
+				return i
+			}
+		}
+		panic("no rule with that handle")
+	}
+	for _, o := range diffRules(c, kc) {
+		switch o.kind {
+		case opDelRule:
+			i := find(o.handle)
+			chain = append(chain[:i], chain[i+1:]...)
+		case opInsertRule:
+			i := find(o.handle)
+			chain = append(chain[:i], append([]slot{{o.rule.Key, next}}, chain[i:]...)...)
+			next++
+		case opAddRule:
+			chain = append(chain, slot{o.rule.Key, next})
+			next++
+		case opReplaceRule, opKeep:
+			find(o.handle)
+		}
+	}
+	out := []string{}
+	for _, s := range chain {
+		out = append(out, s.key)
+	}
+	return out
+}
