@@ -159,8 +159,12 @@ func (e *Enforcer) apply(c *nftables.Conn, cfg *acl.Config) (err error) {
 			return fmt.Errorf("removing table inet %s: %w", Table, err)
 		}
 		// The ruleset changed under us (ERESTART), or the cached or read state was
-		// stale (a handle gone, a chain still in use): read it again.
+		// stale (a handle gone, a chain still in use): read it again. Refused for
+		// another reason: only a whole replacement may do.
 		e.ks = nil
+		if !errors.Is(err, syscall.ERESTART) && !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.EBUSY) {
+			break
+		}
 	}
 	// A table the diff cannot mend (changed by hand): replace it whole, every
 	// line adopting the live sessions it counts, as on a first apply.

@@ -146,8 +146,10 @@ interface management 0
 	require.Len(t, ok, 3, "admitted connections")
 }
 
-// Idle sessions open before the limit was bound count at once: the 4th is refused,
-// the 3 keep working, and when one closes (follow daemon) the next is admitted.
+// Idle sessions that an open list admitted (so conntrack tracks them, unmarked)
+// count at once when a limit replaces it: the 4th is refused, the 3 keep working,
+// and when one closes (follow daemon) the next is admitted. The fresh-host case,
+// where nothing tracked the sessions, is TestFreshHostSessionsCountAndKeepWorking.
 func TestIdlePreexistingSessions(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP(":22")

@@ -20,20 +20,8 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/echo"
+	"github.com/aclsh/aclsh/internal/needs"
 )
-
-// needRoot skips without root, except under CI=true where it fails: CI runs as root
-// and these tests must run there.
-func needRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("kernel tests need root; CI runs as root")
-	}
-	t.Skip("kernel tests need root (they create network namespaces)")
-}
 
 var labSeq atomic.Int32
 
@@ -56,7 +44,7 @@ func run(t testing.TB, args ...string) {
 }
 
 func newLab(t testing.TB) *lab {
-	needRoot(t)
+	needs.Root(t)
 	n := fmt.Sprintf("acl%d-%d", os.Getpid(), labSeq.Add(1))
 	l := &lab{t: t, dev: n + "d", cli: n + "c", cli2: n + "x"}
 	for _, ns := range []string{l.dev, l.cli, l.cli2} {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/internal/needs"
 )
 
 // The real-SSH lab: OpenSSH's sshd runs in a device namespace with aclsh as its
@@ -33,31 +35,6 @@ const (
 	sshdPath   = "/usr/sbin/sshd"
 	sshDevAddr = "10.24.12.129"
 )
-
-// needRoot skips without root, except under CI=true where it fails: CI runs as root
-// and these tests must run there.
-func needRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("kernel tests need root; CI runs as root")
-	}
-	t.Skip("kernel tests need root (they create network namespaces)")
-}
-
-// needProgram fails under CI=true and skips otherwise when path is missing.
-func needProgram(t testing.TB, path, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(path); err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is needed (apt-get install %s); .ci/run installs it", path, pkg)
-	}
-	t.Skipf("%s not installed (apt-get install -y %s)", path, pkg)
-}
 
 // syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
 type syncBuffer struct {
@@ -132,12 +109,12 @@ type sshLab struct {
 // session's last output, the device's ruleset and conntrack table, and the logs
 // of sshd and aclsh follow.
 func newSSHLab(t *testing.T) *sshLab {
-	needRoot(t)
-	needProgram(t, sshdPath, "openssh-server")
-	needProgram(t, "ssh", "openssh-client")
-	needProgram(t, "ssh-keygen", "openssh-client")
-	needProgram(t, "nft", "nftables")
-	needProgram(t, "conntrack", "conntrack")
+	needs.Root(t)
+	needs.Program(t, sshdPath, "openssh-server")
+	needs.Program(t, "ssh", "openssh-client")
+	needs.Program(t, "ssh-keygen", "openssh-client")
+	needs.Program(t, "nft", "nftables")
+	needs.Program(t, "conntrack", "conntrack")
 
 	n := fmt.Sprintf("acls%d-%d", os.Getpid(), sshLabSeq.Add(1))
 	l := &sshLab{t: t, dev: n + "d", cli: n + "c", dir: t.TempDir()}
