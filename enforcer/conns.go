@@ -15,6 +15,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/aclsh/aclsh/acl"
 )
 
 // Conn is a live connection into this host, in the direction it was opened: Src is the
@@ -352,24 +354,10 @@ func markConns(ct *conntrack.Conn, conns []Conn, mark func(Conn) uint32) error {
 			continue // untracked and not TCP: nothing to hold it by
 		}
 		if err != nil {
-			return fmt.Errorf("conntrack entry for %s %s:%d -> %s:%d: %w", protoName(c.Proto), c.Src, c.SPort, c.Dst, c.DPort, err)
+			return fmt.Errorf("conntrack entry for %s %s:%d -> %s:%d: %w", acl.Protocol{Num: c.Proto, Set: true, Keyword: true}.Format(acl.IPv4), c.Src, c.SPort, c.Dst, c.DPort, err)
 		}
 	}
 	return nil
-}
-
-func protoName(p uint8) string {
-	switch p {
-	case unix.IPPROTO_TCP:
-		return "tcp"
-	case unix.IPPROTO_UDP:
-		return "udp"
-	case unix.IPPROTO_ICMP:
-		return "icmp"
-	case unix.IPPROTO_ICMPV6:
-		return "icmpv6"
-	}
-	return fmt.Sprint(p)
 }
 
 // sock_diag multicast groups (enum sknetlink_groups).
