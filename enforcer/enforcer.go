@@ -114,6 +114,15 @@ func wrapKernel(err error) error {
 
 var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
 
+// HoldsTable reports whether the kernel has table inet aclsh. It is false when
+// the table cannot be read (no privilege).
+func (e *Enforcer) HoldsTable() bool {
+	return e.locked(func(c *nftables.Conn) error {
+		_, err := c.ListTableOfFamily(Table, nftables.TableFamilyINet)
+		return err
+	}) == nil
+}
+
 // Apply makes the kernel enforce cfg's bound lists. It compiles the plan, compares
 // it with what table inet aclsh holds and sends only the difference, in one
 // transaction that fails as a whole if the ruleset changed meanwhile: unchanged
@@ -127,7 +136,30 @@ var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
 //
 // Equivalent to: nft -f <(the batch diff returns), see testdata/diffs.
 func (e *Enforcer) Apply(cfg *acl.Config) error {
-	return e.locked(func(c *nftables.Conn) error { return e.apply(c, cfg) })
+	return e.locked(func(c *nftables.Conn) error { return refusal(c, e.apply(c, cfg)) })
+}
+
+// ErrOwned says table inet aclsh belongs to another program (nftables' owner
+// flag): only the netlink socket that created it may change it.
+var ErrOwned = errors.New("table inet " + Table + " is owned by another program (nftables owner flag): only that program may change it, until it exits")
+
+// ErrChanging says the ruleset kept changing while aclsh applied.
+var ErrChanging = errors.New("the nftables ruleset kept changing while aclsh applied (another program is changing it); try again")
+
+// refusal says why the kernel refused, when it was not for want of privilege: a
+// root process is refused too when another program owns the table.
+func refusal(c *nftables.Conn, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.ERESTART):
+		return ErrChanging
+	case errors.Is(err, ErrPermission):
+		if t, lerr := c.ListTableOfFamily(Table, nftables.TableFamilyINet); lerr == nil && t.Flags&nftables.TableFlagOwner != 0 {
+			return fmt.Errorf("%w (netlink port %d)", ErrOwned, t.Owner)
+		}
+	}
+	return err
 }
 
 func (e *Enforcer) apply(c *nftables.Conn, cfg *acl.Config) (err error) {

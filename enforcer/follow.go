@@ -61,6 +61,10 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 	// table is already in step).
 	if err := view(e.Apply); err != nil {
 		logf("follow: applying the running-config: %v", err)
+		var se interface{ StateError() }
+		if errors.As(err, &se) {
+			f.viewErr = err.Error()
+		}
 	}
 	f.resync("start")
 	refresh := time.NewTicker(PreTimeout / 3)
@@ -127,6 +131,8 @@ type follower struct {
 	errs   chan error
 
 	router *router // nil until needed, and after each resync
+
+	viewErr string // the last error reading the running-config, logged once
 
 	cfg     *acl.Config
 	limits  map[string]*Limit
@@ -226,7 +232,14 @@ func (f *follower) resync(why string) {
 		return f.update(all)
 	})
 	if err != nil {
+		var se interface{ StateError() }
+		if errors.As(err, &se) && err.Error() == f.viewErr {
+			return // said already
+		}
 		f.logf("follow: resynchronising (%s): %v", why, err)
+		if errors.As(err, &se) {
+			f.viewErr = err.Error()
+		}
 		return
 	}
 	if why != "refresh" && why != "start" {
@@ -256,8 +269,16 @@ func (f *follower) index(cfg *acl.Config) {
 func (f *follower) checkConfig() {
 	changed := false
 	if err := f.view(func(cfg *acl.Config) error { changed = cfg != f.cfg; return nil }); err != nil {
-		f.logf("follow: reading the running-config: %v", err)
+		// Once per problem, not every second.
+		if msg := err.Error(); msg != f.viewErr {
+			f.logf("follow: reading the running-config: %v", err)
+			f.viewErr = msg
+		}
 		return
+	}
+	if f.viewErr != "" {
+		f.logf("follow: the running-config can be read again")
+		f.viewErr = ""
 	}
 	if changed {
 		f.resync("running-config changed")

@@ -94,7 +94,17 @@ func init() {
 			return nil
 		})
 	add(exec, "write memory", []string{"Write running configuration to memory or terminal", "Write to startup-config"}, kind(WriteMemory))
-	add(exec, "copy running-config startup-config", []string{"Copy from one file to another", "Copy from current system configuration", "Copy to startup configuration"}, kind(WriteMemory))
+	add(exec, "copy (running-config$from startup-config | startup-config$from running-config | last-good-config$from running-config)",
+		[]string{"Copy from one file to another", "Copy from current system configuration", "Copy to startup configuration",
+			"Copy from startup configuration", "Replace the running configuration with it",
+			"Copy from the configuration aclsh last committed", "Replace the running configuration with it"},
+		func(m *match) error {
+			m.cmd.Kind = WriteMemory
+			if from := m.get("from"); from != "running-config" {
+				m.cmd.Kind, m.cmd.Name = CopyToRunning, from
+			}
+			return nil
+		})
 	add(exec, "exit", []string{"Exit from the EXEC"}, kind(Exit))
 
 	// Every config mode.

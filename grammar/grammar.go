@@ -81,6 +81,7 @@ const (
 	UnbindACL           // no ip|ipv6 access-group NAME in
 	ShowStartup         // show startup-config
 	TerminalLength      // terminal length N (accepted for scripts; output is not paged)
+	CopyToRunning       // copy startup-config|last-good-config running-config; Name: the source
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.

@@ -98,6 +98,9 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 	// that prompt, writes, and redraws it, so output lands above the prompt.
 	out := rl.Stdout()
 	s.opt.Out, s.opt.Err = out, out
+	if s.broken != nil {
+		PrintError(out, 0, s.broken)
+	}
 	for !s.Done() {
 		rl.SetPrompt(s.Prompt())
 		line, err := rl.Readline()

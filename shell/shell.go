@@ -49,19 +49,31 @@ type Shell struct {
 	quit   bool        // exit from exec
 	errs   int         // lines that failed
 	base   *acl.Config // the config a script started from
+	// from: a script replaces the running-config with this saved config
+	// (FromStartup, FromLastGood) when it commits, its changes on top.
+	from string
+	// broken says why the running-config cannot be used (*StateError); nil when
+	// it can. Only the ways back and commands that need no config work meanwhile.
+	broken error
 }
 
 // New returns a shell in exec mode.
 func New(opt Options) (*Shell, error) {
 	s := &Shell{opt: opt}
 	cfg, err := opt.Store.Load()
-	if err != nil {
+	var se *StateError
+	if errors.As(err, &se) {
+		s.broken, cfg = err, acl.NewConfig()
+	} else if err != nil {
 		return nil, err
 	}
 	s.t = txn{cfg: cfg, mode: grammar.Exec}
 	s.base = cfg.Clone()
 	return s, nil
 }
+
+// Broken returns why the running-config cannot be used, nil if it can.
+func (s *Shell) Broken() error { return s.broken }
 
 // Mode returns the current mode.
 func (s *Shell) Mode() grammar.Mode { return s.t.mode }
@@ -83,9 +95,14 @@ func (s *Shell) Names() []string { return s.t.cfg.Names() }
 func (s *Shell) Run(line string) error {
 	if s.opt.Interactive {
 		// Another shell may have committed since the last line.
-		if cfg, err := s.opt.Store.Load(); err == nil {
-			s.t.cfg = cfg
-		} else {
+		cfg, err := s.opt.Store.Load()
+		var se *StateError
+		switch {
+		case err == nil:
+			s.t.cfg, s.broken = cfg, nil
+		case errors.As(err, &se):
+			s.broken = err
+		default:
 			return err
 		}
 	}
@@ -104,7 +121,21 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.execute(*cmd.Sub)
 	case grammar.TerminalLength:
 		return nil // output is never paged
-	case grammar.ShowRunning, grammar.ShowStartup, grammar.ShowACLs, grammar.ShowInterface:
+	case grammar.ShowStartup:
+		return s.show(cmd)
+	case grammar.CopyToRunning:
+		return s.copyToRunning(cmd.Name)
+	case grammar.Exit:
+		if s.t.mode == grammar.Exec {
+			s.quit = true
+			return nil
+		}
+	}
+	if s.broken != nil && s.from == "" && needsConfig(cmd.Kind) {
+		return s.broken
+	}
+	switch cmd.Kind {
+	case grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface:
 		return s.show(cmd)
 	case grammar.WriteMemory:
 		if !s.opt.Interactive {
@@ -118,11 +149,6 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	case grammar.ClearCounters:
 		return s.clearCounters(cmd)
-	case grammar.Exit:
-		if s.t.mode == grammar.Exec {
-			s.quit = true
-			return nil
-		}
 	}
 	prev := s.t.mode
 	o, err := s.t.follow(cmd)
@@ -136,12 +162,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	}
 	if s.opt.Interactive && !s.opt.CheckOnly {
-		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error {
-			if err := applyOp(cfg, *o); err != nil {
-				return err
-			}
-			return s.enforce(cfg)
-		})
+		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error { return applyOp(cfg, *o) }, s.enforcer())
 		if err != nil {
 			return err
 		}
@@ -155,13 +176,51 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	return nil
 }
 
-func (s *Shell) enforce(cfg *acl.Config) error {
+// needsConfig reports whether a command kind reads or changes the running-config.
+func needsConfig(k grammar.Kind) bool {
+	switch k {
+	case grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters:
+		return true
+	}
+	return changes(k)
+}
+
+// enforcer returns the function that makes the kernel match a config, nil if
+// configs are not enforced.
+func (s *Shell) enforcer() func(*acl.Config) error {
 	if s.opt.Enforcer == nil {
 		return nil
 	}
-	if err := s.opt.Enforcer.Apply(cfg); err != nil {
-		return fmt.Errorf("the kernel refused the new config; nothing was changed: %w", err)
+	return func(cfg *acl.Config) error {
+		if err := s.opt.Enforcer.Apply(cfg); err != nil {
+			return fmt.Errorf("the kernel refused the new config; nothing was changed: %w", err)
+		}
+		return nil
 	}
+}
+
+// copyToRunning replaces the running-config with a saved config (startup-config or
+// the last good one): the way back when the running-config is damaged, and the
+// switch habit of `copy startup-config running-config` (here a replacement, not a
+// merge). In a script it happens when the script commits, its later lines on top.
+func (s *Shell) copyToRunning(from string) error {
+	if s.opt.CheckOnly || !s.opt.Interactive {
+		cfg, err := s.opt.Store.Saved(from)
+		if err != nil {
+			return err
+		}
+		if s.opt.CheckOnly {
+			return nil
+		}
+		s.t.cfg, s.from, s.ops = cfg, from, nil
+		return nil
+	}
+	cfg, err := s.opt.Store.Replace(from, nil, s.enforcer())
+	if err != nil {
+		return err
+	}
+	s.t.cfg, s.broken = cfg, nil
+	fmt.Fprintf(s.opt.Out, "[OK] running-config replaced by %s\n", from)
 	return nil
 }
 
@@ -173,7 +232,22 @@ func (s *Shell) Commit() error {
 	if s.errs > 0 || s.opt.CheckOnly {
 		return nil
 	}
-	if len(s.ops) > 0 {
+	switch {
+	case s.from != "":
+		// The saved config as it is now, the script's changes on top.
+		cfg, err := s.opt.Store.Replace(s.from, func(cfg *acl.Config) error {
+			for _, o := range s.ops {
+				if err := applyOp(cfg, o); err != nil {
+					return fmt.Errorf("the %s changed while the script ran: %w", s.from, err)
+				}
+			}
+			return nil
+		}, s.enforcer())
+		if err != nil {
+			return err
+		}
+		s.t.cfg, s.ops, s.from, s.broken = cfg, nil, "", nil
+	case len(s.ops) > 0:
 		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error {
 			if !cfg.Equal(s.base) {
 				for _, o := range s.ops {
@@ -184,8 +258,8 @@ func (s *Shell) Commit() error {
 			} else {
 				*cfg = *s.t.cfg
 			}
-			return s.enforce(cfg)
-		})
+			return nil
+		}, s.enforcer())
 		if err != nil {
 			return err
 		}

@@ -3,11 +3,14 @@ package shell
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
 )
@@ -17,8 +20,17 @@ import (
 // DIR/lock. Every shell on the host shares it. A Store is safe for concurrent
 // use: commits take its commit mutex (which also lets a signal handler wait for a
 // commit in progress) and the parsed config's cache has a lock of its own.
+//
+// The directory is shared by a group of operators and read by root processes, so
+// its files are opened without following symlinks, and only regular files with
+// one link, owned by root, by this user or by the directory's group, of at most
+// MaxConfigSize bytes, are read.
 type Store struct {
 	Dir string
+	// KernelHolds, if set, reports whether the kernel enforces a table aclsh
+	// made. A missing running-config is then an error rather than an empty
+	// config: reading it as empty would remove the table at the next commit.
+	KernelHolds func() bool
 
 	mu     sync.Mutex // held during a commit
 	cmu    sync.Mutex // guards the cache
@@ -31,15 +43,67 @@ type fileKey struct {
 }
 
 const (
-	runningName = "running-config"
-	startupName = "startup-config"
-	tmpPrefix   = ".tmp-"
+	runningName  = "running-config"
+	startupName  = "startup-config"
+	lastGoodName = "running-config.last-good"
+	lockName     = "lock"
+	tmpPrefix    = ".tmp-"
+	// MaxConfigSize caps the size of a config file aclsh reads (about 400,000
+	// lines); a larger file is refused, not read.
+	MaxConfigSize = 64 << 20
+)
+
+// Sources a running-config can be copied from (copy SRC running-config).
+const (
+	FromStartup  = startupName
+	FromLastGood = "last-good-config"
 )
 
 func (s *Store) path(name string) string { return filepath.Join(s.Dir, name) }
 
-// Load returns the running-config. A missing file is an empty config. The parsed
-// config is cached while the file is unchanged; callers get their own copy.
+// StateError says the running-config cannot be used: it is missing while the
+// kernel or the state directory says there was one, or it does not load. Nothing
+// is changed while it lasts; the kernel keeps enforcing what it had.
+type StateError struct {
+	Path    string
+	Missing bool
+	Err     error // why it does not load, or why a missing file is an error
+	// The ways back that exist.
+	Startup, LastGood bool
+}
+
+// StateError marks the error type for packages that cannot import shell (the
+// follow daemon logs such an error once, not at every refresh).
+func (e *StateError) StateError() {}
+
+func (e *StateError) Error() string {
+	var b strings.Builder
+	if e.Missing {
+		fmt.Fprintf(&b, "%s is missing, but %v", e.Path, e.Err)
+	} else {
+		fmt.Fprintf(&b, "%s cannot be used: %v", e.Path, e.Err)
+	}
+	b.WriteString("; nothing is changed and the kernel keeps enforcing what it had until the running-config is restored")
+	var ways []string
+	if e.Startup {
+		ways = append(ways, "copy startup-config running-config")
+	}
+	if e.LastGood {
+		ways = append(ways, "copy last-good-config running-config (the config aclsh last committed)")
+	}
+	if len(ways) > 0 {
+		b.WriteString(": " + strings.Join(ways, ", or "))
+	}
+	if e.Missing {
+		fmt.Fprintf(&b, "; to start from an empty config, create an empty file (touch %s)", e.Path)
+	}
+	return b.String()
+}
+
+// Load returns the running-config. A missing file is an empty config on a fresh
+// host; it is a *StateError when a startup-config or a last good config exists or
+// the kernel holds aclsh's table. The parsed config is cached while the file is
+// unchanged; callers get their own copy.
 func (s *Store) Load() (*acl.Config, error) {
 	cfg, err := s.shared()
 	if err != nil {
@@ -54,30 +118,126 @@ func (s *Store) shared() (*acl.Config, error) {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	p := s.path(runningName)
-	fi, err := os.Stat(p)
+	f, fi, err := s.open(runningName)
 	if errors.Is(err, os.ErrNotExist) {
+		if err := s.missing(); err != nil {
+			return nil, err
+		}
 		if s.cache == nil || s.cacheK != (fileKey{}) {
 			s.cache, s.cacheK = acl.NewConfig(), fileKey{}
 		}
 		return s.cache, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, s.broken(err)
 	}
+	defer f.Close()
 	k := keyOf(fi)
 	if s.cache != nil && k == s.cacheK {
 		return s.cache, nil
 	}
-	data, err := os.ReadFile(p)
+	data, err := readCapped(f, p)
 	if err != nil {
-		return nil, err
+		return nil, s.broken(err)
 	}
 	cfg, err := LoadConfig(string(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, s.broken(err)
 	}
 	s.cache, s.cacheK = cfg, k
 	return cfg, nil
+}
+
+// missing says whether a missing running-config is an error, and why.
+func (s *Store) missing() error {
+	e := &StateError{Path: s.path(runningName), Missing: true}
+	e.Startup, e.LastGood = s.exists(startupName), s.exists(lastGoodName)
+	switch {
+	case s.KernelHolds != nil && s.KernelHolds():
+		e.Err = errors.New("the kernel enforces table inet aclsh")
+	case e.Startup:
+		e.Err = errors.New("a startup-config exists")
+	case e.LastGood:
+		e.Err = errors.New("aclsh committed a config before")
+	default:
+		return nil // a fresh host
+	}
+	return e
+}
+
+func (s *Store) broken(err error) error {
+	return &StateError{Path: s.path(runningName), Err: err, Startup: s.exists(startupName), LastGood: s.exists(lastGoodName)}
+}
+
+func (s *Store) exists(name string) bool {
+	f, _, err := s.open(name)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// open opens DIR/name for reading, refusing what a root process must not read on
+// behalf of whoever can write the directory: a symlink, anything but a regular
+// file (a FIFO would hang the reader, a device would never end), a file with
+// other links (a hard link to a file elsewhere), or one owned by neither root,
+// this user nor the directory's group.
+func (s *Store) open(name string) (*os.File, os.FileInfo, error) {
+	p := s.path(name)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer.
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ELOOP {
+			return nil, nil, fmt.Errorf("%s is a symbolic link; aclsh reads only regular files", p)
+		}
+		return nil, nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), p)
+	fi, err := f.Stat()
+	if err == nil {
+		err = s.trusted(p, fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// trusted checks a state file's type, links and owner.
+func (s *Store) trusted(p string, fi os.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s); aclsh reads only regular files", p, fi.Mode().Type())
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if st.Nlink != 1 {
+		return fmt.Errorf("%s has %d hard links; aclsh reads only files with one", p, st.Nlink)
+	}
+	if st.Uid == 0 || int(st.Uid) == os.Geteuid() {
+		return nil
+	}
+	if di, err := os.Stat(s.Dir); err == nil {
+		if dst, ok := di.Sys().(*syscall.Stat_t); ok && dst.Gid == st.Gid {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is owned by uid %d gid %d: neither root, this user nor the state directory's group", p, st.Uid, st.Gid)
+}
+
+// readCapped reads at most MaxConfigSize bytes of f.
+func readCapped(f *os.File, p string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxConfigSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxConfigSize)
+	}
+	return data, nil
 }
 
 func keyOf(fi os.FileInfo) fileKey {
@@ -88,23 +248,121 @@ func keyOf(fi os.FileInfo) fileKey {
 	return k
 }
 
-// Update locks the store, loads the running-config, lets change modify it, and if
-// change succeeds writes it back atomically. change may fail to leave everything
-// as it was (for example when the kernel refused the new config). It returns the
-// config as committed.
-func (s *Store) Update(change func(cfg *acl.Config) error) (*acl.Config, error) {
+// Update locks the store, loads the running-config and lets change modify it.
+// If change succeeds, the new running-config is written and synced to a temp
+// file, then enforce (if not nil) makes the kernel match it, then the file
+// replaces the running-config: the kernel and the file change together. If
+// enforce fails nothing was changed; if saving fails after the kernel accepted,
+// the kernel is put back to the config before (and the error says whether that
+// worked). It returns the config as committed.
+func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
-	err := s.withLock(func(cfg *acl.Config) error {
+	err := s.locked(func() error {
+		old, err := s.shared()
+		if err != nil {
+			return err
+		}
+		cfg := old.Clone()
 		if err := change(cfg); err != nil {
 			return err
 		}
-		if err := s.writeFile(runningName, cfg.Render()); err != nil {
+		if err := s.commit(old, cfg, enforce); err != nil {
 			return err
 		}
 		out = cfg // the new file's identity invalidates the cache
 		return nil
 	})
 	return out, err
+}
+
+// Replace makes the running-config the config saved as from (FromStartup or
+// FromLastGood), with change (if not nil) applied to it, enforced as Update does.
+// It works while the running-config is missing or does not load: it is the way
+// back.
+func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
+	var out *acl.Config
+	err := s.locked(func() error {
+		cfg, err := s.Saved(from)
+		if err != nil {
+			return err
+		}
+		if change != nil {
+			if err := change(cfg); err != nil {
+				return err
+			}
+		}
+		old, err := s.shared()
+		if err != nil {
+			old = nil // unknown: if saving fails, the kernel cannot be put back
+		}
+		if err := s.commit(old, cfg, enforce); err != nil {
+			return err
+		}
+		out = cfg
+		return nil
+	})
+	return out, err
+}
+
+// Saved loads a saved config: FromStartup or FromLastGood.
+func (s *Store) Saved(from string) (*acl.Config, error) {
+	name := startupName
+	if from == FromLastGood {
+		name = lastGoodName
+	}
+	text, err := s.readFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		if from == FromLastGood {
+			return nil, errors.New("there is no last good config: aclsh has not committed one in this state directory")
+		}
+		return nil, errors.New("startup-config is not present; save it with write memory")
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.path(name), err)
+	}
+	return cfg, nil
+}
+
+// commit writes cfg as the running-config with the kernel in step (see Update).
+// old is the config the kernel enforced before, nil if unknown.
+func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) error {
+	text := cfg.Render()
+	tmp, err := s.writeTemp(runningName, text)
+	if err != nil {
+		return fmt.Errorf("saving the running-config: %w; nothing was applied", err)
+	}
+	if enforce != nil {
+		if err := enforce(cfg); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	}
+	if err := s.install(tmp, runningName); err != nil {
+		os.Remove(tmp)
+		err = fmt.Errorf("saving the running-config: %w", err)
+		if enforce == nil {
+			return fmt.Errorf("%w; nothing was applied", err)
+		}
+		if old == nil {
+			return fmt.Errorf("%w; the kernel enforces the new config, which the running-config does not have", err)
+		}
+		if rerr := enforce(old); rerr != nil {
+			return fmt.Errorf("%w; putting the kernel back failed too (%v): the kernel enforces the new config, which the running-config does not have", err, rerr)
+		}
+		return fmt.Errorf("%w; the kernel was put back to the config before, nothing was applied", err)
+	}
+	// The way back if the running-config is damaged later. Not synced: the
+	// running-config is, and a lost copy only loses a fallback.
+	if tmp, err := s.writeTempNoSync(lastGoodName, text); err == nil {
+		if os.Rename(tmp, s.path(lastGoodName)) != nil {
+			os.Remove(tmp)
+		}
+	}
+	return nil
 }
 
 // View calls f with the running-config while holding the state lock, so that no
@@ -122,28 +380,41 @@ func (s *Store) View(f func(cfg *acl.Config) error) error {
 
 // SaveStartup copies the running-config to startup-config.
 func (s *Store) SaveStartup() error {
-	return s.withLock(func(cfg *acl.Config) error { return s.writeFile(startupName, cfg.Render()) })
+	return s.locked(func() error {
+		cfg, err := s.shared()
+		if err != nil {
+			return err
+		}
+		tmp, err := s.writeTemp(startupName, cfg.Render())
+		if err != nil {
+			return err
+		}
+		if err := s.install(tmp, startupName); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return nil
+	})
 }
 
 // Startup returns the startup-config text.
 func (s *Store) Startup() (string, error) {
-	data, err := os.ReadFile(s.path(startupName))
+	text, err := s.readFile(startupName)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", errors.New("startup-config is not present; save it with write memory")
 	}
-	return string(data), err
+	return text, err
 }
 
-// withLock holds the commit mutex and the state lock while f runs on a fresh copy of
-// the running-config.
-func (s *Store) withLock(f func(cfg *acl.Config) error) error {
-	return s.locked(func() error {
-		cfg, err := s.Load()
-		if err != nil {
-			return err
-		}
-		return f(cfg)
-	})
+// readFile reads a state file through open's checks, capped.
+func (s *Store) readFile(name string) (string, error) {
+	f, _, err := s.open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	data, err := readCapped(f, s.path(name))
+	return string(data), err
 }
 
 // locked holds the commit mutex and the state lock while f runs.
@@ -162,15 +433,45 @@ func (s *Store) locked(f func() error) error {
 // on SIGHUP so that the process exits between commits.
 func (s *Store) Wait() { s.mu.Lock() }
 
+// lock takes the exclusive flock on DIR/lock. flock needs only a read
+// descriptor, so any member of the directory's group can lock whoever created
+// the file and whatever their umask was; the lock is created group-readable.
 func (s *Store) lock() (func(), error) {
 	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	f, err := os.OpenFile(s.path("lock"), os.O_RDWR|os.O_CREATE, 0o660)
-	if err != nil {
-		return nil, fmt.Errorf("state lock: %w", err)
+	if di, err := os.Stat(s.Dir); err == nil && di.Mode().Perm()&0o002 != 0 && di.Mode()&os.ModeSticky == 0 {
+		return nil, fmt.Errorf("state directory %s is writable by everyone; make it writable by root and the operators' group only (install -d -m 2770 -g GROUP %s)", s.Dir, s.Dir)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	p := s.path(lockName)
+	var f *os.File
+	for range 3 {
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err == unix.ENOENT {
+			fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o660)
+			if err == nil {
+				unix.Fchmod(fd, 0o660) // whatever the umask
+			} else if err == unix.EEXIST {
+				continue // another process created it meanwhile
+			}
+		}
+		if err == unix.ELOOP {
+			return nil, fmt.Errorf("state lock %s is a symbolic link; remove it", p)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state lock: %w", &os.PathError{Op: "open", Path: p, Err: err})
+		}
+		f = os.NewFile(uintptr(fd), p)
+		break
+	}
+	if f == nil {
+		return nil, fmt.Errorf("state lock %s: created and removed again meanwhile", p)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("state lock %s is not a regular file; remove it", p)
+	}
+	if err := flock(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("state lock: %w", err)
 	}
@@ -183,11 +484,29 @@ func (s *Store) lock() (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-// writeFile replaces DIR/name atomically: temp file, fsync, rename, fsync dir.
-func (s *Store) writeFile(name, text string) (err error) {
+func flock(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+// writeTemp writes text to a new temp file in the directory and syncs it; install
+// then puts it in place.
+func (s *Store) writeTemp(name, text string) (string, error) {
+	return s.temp(name, text, true)
+}
+
+func (s *Store) writeTempNoSync(name, text string) (string, error) {
+	return s.temp(name, text, false)
+}
+
+func (s *Store) temp(name, text string, sync bool) (_ string, err error) {
 	f, err := os.CreateTemp(s.Dir, tmpPrefix+name+"-*")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -196,18 +515,25 @@ func (s *Store) writeFile(name, text string) (err error) {
 		}
 	}()
 	if _, err = f.WriteString(text); err != nil {
-		return err
+		return "", err
 	}
 	if err = f.Chmod(0o660); err != nil {
-		return err
+		return "", err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if sync {
+		if err = f.Sync(); err != nil {
+			return "", err
+		}
 	}
 	if err = f.Close(); err != nil {
-		return err
+		return "", err
 	}
-	if err = os.Rename(f.Name(), s.path(name)); err != nil {
+	return f.Name(), nil
+}
+
+// install renames a synced temp file over DIR/name and syncs the directory.
+func (s *Store) install(tmp, name string) error {
+	if err := rename(tmp, s.path(name)); err != nil {
 		return err
 	}
 	d, err := os.Open(s.Dir)
@@ -218,6 +544,9 @@ func (s *Store) writeFile(name, text string) (err error) {
 	return d.Sync()
 }
 
+// rename is os.Rename; tests make it fail.
+var rename = os.Rename
+
 // LoadConfig parses running-config text by replaying it in configuration mode, as
 // `configure terminal` would. Errors name the line.
 func LoadConfig(text string) (*acl.Config, error) {
@@ -225,7 +554,8 @@ func LoadConfig(text string) (*acl.Config, error) {
 	t := newTxn(cfg)
 	for i, line := range strings.Split(text, "\n") {
 		if _, err := t.exec(line); err != nil {
-			return nil, fmt.Errorf("line %d: %s: %w", i+1, strings.TrimSpace(line), err)
+			// Quoted and cut short: the file may hold anything, and errors are logged.
+			return nil, fmt.Errorf("line %d (%.60q): %w", i+1, strings.TrimSpace(line), err)
 		}
 	}
 	return cfg, nil

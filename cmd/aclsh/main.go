@@ -111,8 +111,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if mgmtIf == "" {
 		mgmtIf = defaultMgmtIf()
 	}
-	store := &shell.Store{Dir: stateDir}
 	kernel := &enforcer.Enforcer{IfName: mgmtIf}
+	store := &shell.Store{Dir: stateDir, KernelHolds: kernel.HoldsTable}
 	if follow {
 		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
 			fmt.Fprintln(stderr, "aclsh follow: takes only --state-dir and --mgmt-if")

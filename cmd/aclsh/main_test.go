@@ -326,7 +326,9 @@ func TestNoPrivilege(t *testing.T) {
 	state, err := os.MkdirTemp("", "aclsh-nopriv")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(state) })
-	require.NoError(t, os.Chmod(state, 0o777))
+	// The documented install: writable by the operators' group.
+	require.NoError(t, os.Chown(state, 0, 65534))
+	require.NoError(t, os.Chmod(state, 0o2770))
 	cmd := exec.Command("ip", "netns", "exec", testNS, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
 		binary, "--mgmt-if", "mgmt0", "--state-dir", state,
 		"-c", "conf t", "-c", "ip access-list extended a", "-c", "permit ip any any",
