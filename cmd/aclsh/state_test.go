@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// Commit integrity under faults, hostile state directories and the documented
+// multi-operator install (issue 7), with the real binary in the test namespace.
+
+const checkCfg = `conf t
+ip access-list extended check
+permit tcp any any eq 80
+interface management 0
+ip access-group check in
+`
+
+// kernelNS says the test runs where the binary can change a kernel: root, in the
+// test namespace. The table is removed afterwards.
+func kernelNS(t *testing.T) {
+	t.Helper()
+	if testNS == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root; CI runs as root")
+		}
+		t.Skip("needs root")
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "exec", testNS, "nft", "delete", "table", "inet", "aclsh").Run() })
+}
+
+// table lists table inet aclsh in the test namespace ("" if there is none).
+func table(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", testNS, "nft", "list", "table", "inet", "aclsh").CombinedOutput()
+	if err != nil {
+		require.Contains(t, string(out), "No such file or directory", "nft: %s", out)
+		return ""
+	}
+	return string(out)
+}
+
+// script runs lines as a script with cmd's settings; it returns the output and the
+// exit status.
+func script(t *testing.T, cmd *exec.Cmd, lines string) (string, int) {
+	t.Helper()
+	cmd.Stdin = strings.NewReader(lines)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	}
+	require.NoError(t, err, "%s", out)
+	return string(out), 0
+}
+
+func stateDir(t *testing.T) string {
+	d, err := os.MkdirTemp("", "aclsh-state")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+// Item 1: the disk fills up. The commit fails and the kernel keeps what it had
+// (before: the kernel enforced the new line, the running-config did not have it).
+func TestDiskFullKeepsKernel(t *testing.T) {
+	kernelNS(t)
+	state := stateDir(t)
+	require.NoError(t, unix.Mount("tmpfs", state, "tmpfs", 0, "size=64k,mode=0750"))
+	t.Cleanup(func() { unix.Unmount(state, unix.MNT_DETACH) })
+	out, code := script(t, aclsh("--state-dir", state), checkCfg)
+	require.Equal(t, 0, code, out)
+	before, beforeFile := table(t), readFile(t, filepath.Join(state, "running-config"))
+	require.Contains(t, before, "tcp dport 80")
+
+	// Fill the file system.
+	f, err := os.Create(filepath.Join(state, "filler"))
+	require.NoError(t, err)
+	for {
+		if _, err := f.Write(make([]byte, 4096)); err != nil {
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			break
+		}
+	}
+	f.Close()
+
+	out, code = script(t, aclsh("--state-dir", state), "conf t\nip access-list extended check\ndeny tcp any any eq 22\n")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "no space left on device")
+	require.Contains(t, out, "nothing was applied")
+	require.Equal(t, before, table(t), "the kernel does not enforce the line the running-config does not have")
+	require.Equal(t, beforeFile, readFile(t, filepath.Join(state, "running-config")))
+}
+
+// Item 1: installing the new running-config fails after the kernel accepted the
+// change (rename onto a mount point: EBUSY). The kernel is put back.
+func TestSaveFailurePutsKernelBack(t *testing.T) {
+	kernelNS(t)
+	state := stateDir(t)
+	out, code := script(t, aclsh("--state-dir", state), checkCfg)
+	require.Equal(t, 0, code, out)
+	before := table(t)
+	running := filepath.Join(state, "running-config")
+	require.NoError(t, unix.Mount(running, running, "", unix.MS_BIND, ""))
+	t.Cleanup(func() { unix.Unmount(running, unix.MNT_DETACH) })
+
+	out, code = script(t, aclsh("--state-dir", state), "conf t\nip access-list extended check\ndeny tcp any any eq 22\n")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "device or resource busy")
+	require.Contains(t, out, "the kernel was put back to the config before, nothing was applied")
+	require.Equal(t, before, table(t))
+	require.NotContains(t, readFile(t, running), "deny")
+}
+
+// Item 2: an operator without CAP_NET_ADMIN unbinds: the commit fails, the
+// running-config keeps the binding and the kernel its table.
+func TestUnprivilegedUnbindFails(t *testing.T) {
+	kernelNS(t)
+	state := groupDir(t, 65534)
+	out, code := script(t, aclsh("--state-dir", state), checkCfg)
+	require.Equal(t, 0, code, out)
+	before := table(t)
+	cmd := operator(65534, 65534, "022", false, "--state-dir", state)
+	out, code = script(t, cmd, "conf t\ninterface management 0\nno ip access-group check in\n")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "needs root (CAP_NET_ADMIN)")
+	require.Contains(t, readFile(t, filepath.Join(state, "running-config")), "ip access-group check in")
+	require.Equal(t, before, table(t))
+}
+
+// Item 2: another program owns table inet aclsh (nftables owner flag): root is
+// refused too, and the error says why instead of "needs root".
+func TestOwnedTableSaysSo(t *testing.T) {
+	kernelNS(t)
+	ns, err := os.Open("/var/run/netns/" + testNS)
+	require.NoError(t, err)
+	defer ns.Close()
+	c, err := nftables.New(nftables.WithNetNSFd(int(ns.Fd())), nftables.AsLasting())
+	require.NoError(t, err)
+	c.AddTable(&nftables.Table{Name: "aclsh", Family: nftables.TableFamilyINet, Flags: nftables.TableFlagOwner})
+	require.NoError(t, c.Flush())
+	state := stateDir(t)
+	// The operator knows the table is not aclsh's and starts from an empty config.
+	require.NoError(t, os.WriteFile(filepath.Join(state, "running-config"), nil, 0o660))
+	out, code := script(t, aclsh("--state-dir", state), checkCfg)
+	require.NoError(t, c.CloseLasting()) // the owner goes, and its table with it
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "table inet aclsh is owned by another program")
+	require.NotContains(t, out, "needs root")
+}
+
+// Item 3: the state directory is removed (rm -rf). Shells and the follow daemon
+// keep the kernel's table, say why, and change nothing.
+func TestMissingRunningConfigKeepsTable(t *testing.T) {
+	kernelNS(t)
+	state := stateDir(t)
+	out, code := script(t, aclsh("--state-dir", state), checkCfg)
+	require.Equal(t, 0, code, out)
+	before := table(t)
+	require.NoError(t, os.RemoveAll(state))
+
+	out, code = script(t, aclsh("--state-dir", state), "conf t\nip access-list extended other\n")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "running-config is missing, but the kernel enforces table inet aclsh")
+	require.Equal(t, before, table(t))
+
+	log := followFor(t, state, 2500*time.Millisecond)
+	require.Equal(t, 1, strings.Count(log, "is missing"), "said once, not every second: %s", log)
+	require.Equal(t, before, table(t), "the daemon keeps the table")
+
+	// The way back when nothing was kept: an empty running-config, on purpose.
+	require.NoError(t, os.WriteFile(filepath.Join(state, "running-config"), nil, 0o660))
+	out, code = script(t, aclsh("--state-dir", state), "conf t\nip access-list extended other\n")
+	require.Equal(t, 0, code, out)
+	require.Equal(t, "", table(t), "nothing bound: the table goes")
+}
+
+// Item 5: a running-config with garbage in it. Every start says what is wrong
+// and how to get back, the kernel keeps enforcing, and the way back works.
+func TestCorruptRunningConfigRecovery(t *testing.T) {
+	kernelNS(t)
+	state := stateDir(t)
+	out, code := script(t, aclsh("--state-dir", state), checkCfg)
+	require.Equal(t, 0, code, out)
+	before := table(t)
+	running := filepath.Join(state, "running-config")
+	require.NoError(t, os.WriteFile(running, []byte("ip access-list extended check\n permit tcp any any eq 80 garbage\n"), 0o660))
+
+	out, code = script(t, aclsh("--state-dir", state), "show running-config\n")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "running-config cannot be used: line 2")
+	require.Contains(t, out, "copy last-good-config running-config")
+
+	followFor(t, state, 1500*time.Millisecond)
+	require.Equal(t, before, table(t), "the kernel keeps enforcing meanwhile")
+
+	tm := startTerm(t, t.TempDir(), state)
+	tm.expect("cannot be used")
+	tm.expect("device# ")
+	tm.send("copy last-good-config running-config\r")
+	tm.expect("[OK] running-config replaced by last-good-config")
+	tm.send("show running-config | include access-group\r")
+	tm.expect(" ip access-group check in")
+	tm.send("exit\r")
+	<-tm.done
+	require.Equal(t, before, table(t))
+}
+
+// Item 7: the documented install. The directory belongs to the operators' group
+// (2770); root created the lock and the running-config under umask 077; two
+// operators with umasks 022 and 077 take turns committing.
+func TestTwoOperatorsDocumentedInstall(t *testing.T) {
+	kernelNS(t)
+	const netops = 4343
+	state := groupDir(t, netops)
+	cmd := exec.Command("sh", "-c", "umask 077; exec \"$@\"", "sh", "ip", "netns", "exec", testNS, binary, "--mgmt-if", "mgmt0", "--state-dir", state)
+	out, code := script(t, cmd, checkCfg)
+	require.Equal(t, 0, code, out)
+	for i, op := range []struct {
+		uid   int
+		umask string
+	}{{4301, "022"}, {4302, "077"}, {4301, "077"}, {4302, "022"}} {
+		out, code := script(t, operator(op.uid, netops, op.umask, true, "--state-dir", state),
+			fmt.Sprintf("conf t\nip access-list extended check\npermit tcp any any eq %d\n", 1000+i))
+		require.Equal(t, 0, code, "operator %d, umask %s: %s", op.uid, op.umask, out)
+	}
+	running := readFile(t, filepath.Join(state, "running-config"))
+	k := table(t)
+	for i := range 4 {
+		require.Contains(t, running, fmt.Sprintf("eq %d", 1000+i))
+		require.Contains(t, k, fmt.Sprintf("tcp dport %d", 1000+i))
+	}
+}
+
+// groupDir is a state directory as the README installs it: root, group gid, 2770.
+func groupDir(t *testing.T, gid int) string {
+	state := stateDir(t)
+	require.NoError(t, os.Chown(state, 0, gid))
+	require.NoError(t, os.Chmod(state, 0o770|os.ModeSetgid))
+	return state
+}
+
+// operator runs the binary in the test namespace as uid/gid with umask, with
+// CAP_NET_ADMIN (as setcap gives it) or without any capability.
+func operator(uid, gid int, umask string, netAdmin bool, args ...string) *exec.Cmd {
+	caps := []string{"--inh-caps=-all"}
+	if netAdmin {
+		caps = []string{"--inh-caps=+net_admin", "--ambient-caps=+net_admin"}
+	}
+	argv := []string{"-c", "umask " + umask + "; exec \"$@\"", "sh", "ip", "netns", "exec", testNS, "setpriv",
+		fmt.Sprintf("--reuid=%d", uid), fmt.Sprintf("--regid=%d", gid), "--clear-groups"}
+	argv = append(argv, caps...)
+	argv = append(argv, binary, "--mgmt-if", "mgmt0")
+	return exec.Command("sh", append(argv, args...)...)
+}
+
+// followFor runs aclsh follow for d and returns its log.
+func followFor(t *testing.T, state string, d time.Duration) string {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", testNS, binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", state)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	require.NoError(t, cmd.Start())
+	time.Sleep(d)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "%s", log.String())
+	return log.String()
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	return string(data)
+}
