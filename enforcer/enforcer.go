@@ -664,9 +664,10 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	var p *Plan
 	if cfg.Mgmt != (acl.Bindings{}) {
 		p = Compile(cfg, e.IfName, ks.pre(limits))
+		changed := changedKeys(ks, p)
 		for _, ch := range p.Chains {
 			for _, r := range ch.Rules {
-				if v, ok := byKey[r.Key]; ok && r.Count != "" {
+				if v, ok := byKey[r.Key]; ok && r.Count != "" && !changed[r.Key] {
 					t := st.Counters[r.Count]
 					t.Packets += v.Packets
 					t.Bytes += v.Bytes
@@ -705,6 +706,28 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// changedKeys returns the keys of the kernel's rules that carry a plan rule's key
+// but do something else (changed by hand): their counters are not the line's.
+func changedKeys(ks *kstate, p *Plan) map[string]bool {
+	changed := map[string]bool{}
+	for _, ch := range p.Chains {
+		kc := ks.chains[ch.Name]
+		if kc == nil {
+			continue
+		}
+		want := make(map[string]*Rule, len(ch.Rules))
+		for _, r := range ch.Rules {
+			want[r.Key] = r
+		}
+		for _, kr := range kc.rules {
+			if r, ok := want[kr.key]; ok && !kr.same(r) {
+				changed[kr.key] = true
+			}
+		}
+	}
+	return changed
 }
 
 // drifted reports whether a diff changes anything but the chains and sets of

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -348,6 +349,23 @@ interface management 0
 	l.nft("replace", "rule", "inet", Table, "acl4", "handle", handleOf(t, l.nft("-a", "list", "chain", "inet", Table, "acl4"), "drop"), "accept")
 	st, _ = l.e.Stats(cfg)
 	require.Equal(t, Differs, st.State, "a deny turned into an accept")
+	require.NoError(t, l.e.Apply(cfg))
+	st, _ = l.e.Stats(cfg)
+	require.Equal(t, InSync, st.State)
+
+	// The same with the rule's comment kept: still drift, and what the changed
+	// rule matched is not shown as the deny line's matches.
+	listing := l.nft("-a", "list", "chain", "inet", Table, "acl4")
+	key := regexp.MustCompile(`drop comment "([^"]+)"`).FindStringSubmatch(listing)
+	require.NotNil(t, key, listing)
+	l.nft("replace", "rule", "inet", Table, "acl4", "handle", handleOf(t, listing, "drop"), "counter", "accept", "comment", key[1])
+	l.serveTCP("10.24.12.129:80")
+	c, err := l.dial(l.cli, "10.24.12.107", "10.24.12.129:80")
+	require.NoError(t, err, "the hand-made accept lets it in")
+	c.Close()
+	st, _ = l.e.Stats(cfg)
+	require.Equal(t, Differs, st.State, "a deny turned into an accept, comment kept")
+	require.Zero(t, st.Counters["check/20/m"].Packets, "the accept's matches are not the deny line's")
 	require.NoError(t, l.e.Apply(cfg))
 	st, _ = l.e.Stats(cfg)
 	require.Equal(t, InSync, st.State)
