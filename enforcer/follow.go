@@ -60,11 +60,8 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 	// At boot the kernel has nothing: enforce the running-config (a no-op when the
 	// table is already in step).
 	if err := view(e.Apply); err != nil {
+		f.saidBefore(err)
 		logf("follow: applying the running-config: %v", err)
-		var se interface{ StateError() }
-		if errors.As(err, &se) {
-			f.viewErr = err.Error()
-		}
 	}
 	f.resync("start")
 	refresh := time.NewTicker(PreTimeout / 3)
@@ -232,13 +229,8 @@ func (f *follower) resync(why string) {
 		return f.update(all)
 	})
 	if err != nil {
-		var se interface{ StateError() }
-		if errors.As(err, &se) && err.Error() == f.viewErr {
-			return // said already
-		}
-		f.logf("follow: resynchronising (%s): %v", why, err)
-		if errors.As(err, &se) {
-			f.viewErr = err.Error()
+		if !f.saidBefore(err) {
+			f.logf("follow: resynchronising (%s): %v", why, err)
 		}
 		return
 	}
@@ -270,9 +262,8 @@ func (f *follower) checkConfig() {
 	changed := false
 	if err := f.view(func(cfg *acl.Config) error { changed = cfg != f.cfg; return nil }); err != nil {
 		// Once per problem, not every second.
-		if msg := err.Error(); msg != f.viewErr {
+		if !f.saidBefore(err) {
 			f.logf("follow: reading the running-config: %v", err)
-			f.viewErr = msg
 		}
 		return
 	}
@@ -376,12 +367,26 @@ func (f *follower) drain(ends <-chan Conn) {
 	})
 	if errors.Is(err, errConfigChanged) {
 		f.resync("running-config changed")
-	} else if err != nil {
+	} else if err != nil && !f.saidBefore(err) {
 		f.logf("follow: updating offsets: %v", err)
 	}
 }
 
 var errConfigChanged = errors.New("the running-config changed")
+
+// saidBefore reports whether err says that the running-config cannot be used
+// (shell.StateError) with the same words as the last such error logged, and
+// records it: that is logged once, not at every refresh and session end.
+func (f *follower) saidBefore(err error) bool {
+	var se interface{ StateError() }
+	if !errors.As(err, &se) {
+		return false
+	}
+	msg := err.Error()
+	same := msg == f.viewErr
+	f.viewErr = msg
+	return same
+}
 
 // pump handles the events already queued, at most drainMax.
 func (f *follower) pump(ends <-chan Conn) {

@@ -458,6 +458,9 @@ func (s *Store) lock() (func(), error) {
 		if err == unix.ELOOP {
 			return nil, fmt.Errorf("state lock %s is a symbolic link; remove it", p)
 		}
+		if err == unix.EACCES {
+			return nil, fmt.Errorf("state lock: %w (the operators' group needs read access: chmod 0660 %s)", &os.PathError{Op: "open", Path: p, Err: err}, p)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("state lock: %w", &os.PathError{Op: "open", Path: p, Err: err})
 		}
