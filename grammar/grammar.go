@@ -81,6 +81,7 @@ const (
 	UnbindACL           // no ip|ipv6 access-group NAME in
 	ShowStartup         // show startup-config
 	TerminalLength      // terminal length N (accepted for scripts; output is not paged)
+	LogInterval         // [no] ip access-list logging interval MS; Command.Num is MS, 0 the default
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.
