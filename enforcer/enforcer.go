@@ -38,6 +38,8 @@ type Enforcer struct {
 	kernelTime   time.Duration // time spent in transactions (benchmarks)
 	// followReadBuffer, if set, is the conntrack event socket's buffer (tests).
 	followReadBuffer int
+	// logSummary, if set, replaces LogSummaryInterval (tests).
+	logSummary time.Duration
 }
 
 // ErrPermission says the process may not change the kernel's ruleset.

@@ -3,6 +3,8 @@ package enforcer_test
 import (
 	"fmt"
 	"net"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
 
@@ -132,4 +135,43 @@ func TestLogRateLimit(t *testing.T) {
 	require.GreaterOrEqual(t, logged, uint64(2), "a new interval logs again")
 	require.LessOrEqual(t, logged, 1+uint64(elapsed/(100*time.Millisecond)), "200 packets in %v", elapsed)
 	require.Zero(t, denied.Load())
+}
+
+// TestFollowLogSummary: `aclsh follow` reports, per period, each log line's
+// matches that were not logged, naming the list and seq; nothing for a quiet
+// period, and nothing twice.
+func TestFollowLogSummary(t *testing.T) {
+	l := newLab(t)
+	l.countUDP(":5300")
+	l.serveUDP(":53")
+	cfg := config(t, `
+ip access-list extended flood
+ deny udp any host 10.24.12.129 eq 5300 log
+ permit ip any any
+interface management 0
+ ip access-group flood in
+`)
+	require.NoError(t, l.e.Apply(cfg))
+	c, err := l.udpExchange(l.cli, "10.24.12.107", "10.24.12.129:53")
+	require.NoError(t, err)
+	c.Close()
+	l.flood("10.24.12.129:5300", 300, 0) // before the daemon: not its to report
+
+	const period = 400 * time.Millisecond
+	SetLogSummary(l.e, period)
+	log := &syncLog{}
+	l.followWith(func(f func(*acl.Config) error) error { return f(cfg) }, log)
+	t.Cleanup(func() { t.Logf("follow daemon log:\n%s", log) })
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "follow: 1 line(s) with log;") }, 5*time.Second, 20*time.Millisecond)
+	time.Sleep(2 * period)
+	require.NotContains(t, log.String(), "list flood", "a quiet period reports nothing")
+
+	l.flood("10.24.12.129:5300", 200, 0)
+	re := regexp.MustCompile(`list flood seq 10 \(deny\): 200 matches in the last \d+ms, (\d+) log lines suppressed\n`)
+	require.Eventually(t, func() bool { return re.MatchString(log.String()) }, 5*time.Second, 20*time.Millisecond)
+	n, _ := strconv.Atoi(re.FindStringSubmatch(log.String())[1])
+	require.True(t, n >= 198 && n <= 200, "200 packets in a moment: at most 2 logged, %d suppressed", n)
+	time.Sleep(2 * period)
+	require.Len(t, re.FindAllString(log.String(), -1), 1, "reported once")
+	require.NotContains(t, log.String(), "reading the log lines' counters")
 }
