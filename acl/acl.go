@@ -308,6 +308,9 @@ func (b *Bindings) set(f Family, name string) {
 type Config struct {
 	ACLs map[string]*ACL
 	Mgmt Bindings
+	// LogInterval paces the log lines of every `log` line (zero: the default).
+	// Set it with SetLogInterval, which keeps the default as zero.
+	LogInterval LogInterval
 }
 
 // NewConfig returns an empty config.
@@ -315,7 +318,7 @@ func NewConfig() *Config { return &Config{ACLs: map[string]*ACL{}} }
 
 // Clone returns a deep copy.
 func (c *Config) Clone() *Config {
-	d := &Config{ACLs: make(map[string]*ACL, len(c.ACLs)), Mgmt: c.Mgmt}
+	d := &Config{ACLs: make(map[string]*ACL, len(c.ACLs)), Mgmt: c.Mgmt, LogInterval: c.LogInterval}
 	for k, v := range c.ACLs {
 		d.ACLs[k] = v.Clone()
 	}
@@ -407,6 +410,9 @@ func (c *Config) BoundTo(name string) string {
 func (c *Config) Render() string {
 	var b strings.Builder
 	b.WriteString("!\n")
+	if c.LogInterval != 0 {
+		b.WriteString(c.LogInterval.String() + "\n!\n")
+	}
 	for _, n := range c.Names() {
 		a := c.ACLs[n]
 		fmt.Fprintf(&b, "%s access-list extended %s\n", a.Family, a.Name)
@@ -430,9 +436,10 @@ func (c *Config) Render() string {
 	return b.String()
 }
 
-// Equal reports whether two configs hold the same lists, entries and bindings.
+// Equal reports whether two configs hold the same lists, entries, bindings and
+// log interval.
 func (c *Config) Equal(d *Config) bool {
-	if c.Mgmt != d.Mgmt || len(c.ACLs) != len(d.ACLs) {
+	if c.Mgmt != d.Mgmt || c.LogInterval.Millis() != d.LogInterval.Millis() || len(c.ACLs) != len(d.ACLs) {
 		return false
 	}
 	for n, a := range c.ACLs {

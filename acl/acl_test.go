@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,4 +150,24 @@ func TestConfigBindings(t *testing.T) {
 	require.NoError(t, c.Delete("v4", IPv4))
 	_, err = c.Ensure("1bad", IPv4)
 	assert.ErrorIs(t, err, ErrInvalid)
+}
+
+func TestLogInterval(t *testing.T) {
+	c := NewConfig()
+	assert.Equal(t, uint32(1000), c.LogInterval.Millis(), "the zero value is the default")
+	assert.Equal(t, "!\n", c.Render(), "the default is not shown")
+	require.NoError(t, c.SetLogInterval(250))
+	assert.Equal(t, "!\nip access-list logging interval 250\n!\n", c.Render())
+	assert.Equal(t, 250*time.Millisecond, c.LogInterval.Duration())
+	d := c.Clone()
+	assert.True(t, c.Equal(d))
+	require.NoError(t, d.SetLogInterval(1000))
+	assert.Equal(t, LogInterval(0), d.LogInterval, "setting the default is restoring it")
+	assert.Equal(t, "!\n", d.Render())
+	assert.False(t, c.Equal(d))
+	require.NoError(t, d.SetLogInterval(uint32(MaxLogInterval)))
+	assert.ErrorIs(t, d.SetLogInterval(uint32(MaxLogInterval)+1), ErrInvalid)
+	assert.Equal(t, MaxLogInterval, d.LogInterval, "a refused value changes nothing")
+	require.NoError(t, d.SetLogInterval(0))
+	assert.Equal(t, LogInterval(0), d.LogInterval)
 }

@@ -95,6 +95,9 @@ type Rule struct {
 	Text    string
 	Exprs   []expr.Any
 	Counter *expr.Counter // nil if the rule counts nothing
+	// Logged, for a log rule, is the show key of its second counter: the packets
+	// it logged ("ACL/seq/logged"; Count, "ACL/seq/log", counts the ones it saw).
+	Logged string
 }
 
 // SetKind says what a set holds.
@@ -216,6 +219,7 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 // line. The zero value is ready to use; it is not safe for concurrent use.
 type Compiler struct {
 	memo map[lineKey]*Rule
+	logs map[logKey]*Rule // log rules, by line and interval
 	// lines maps the key of each list-chain rule of the last plan to its line.
 	lines map[string]lineKey
 }
@@ -226,11 +230,17 @@ type lineKey struct {
 	r    acl.Rule
 }
 
+type logKey struct {
+	lineKey
+	iv uint32
+}
+
 // Compile is the package's Compile, reusing unchanged lines' rules.
 func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	memo := make(map[lineKey]*Rule, len(cc.memo))
 	lines := make(map[string]lineKey, len(cc.lines))
-	defer func() { cc.memo, cc.lines = memo, lines }()
+	logs := map[logKey]*Rule{}
+	defer func() { cc.memo, cc.lines, cc.logs = memo, lines, logs }()
 	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
 	in := &Chain{Name: "input", Base: true}
 	p.Chains = append(p.Chains, in)
@@ -266,6 +276,16 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 			if r.ConnLimit == 0 {
 				memo[lk] = me
 			}
+			if r.Log {
+				k := logKey{lk, cfg.LogInterval.Millis()}
+				lr, ok := cc.logs[k]
+				if !ok {
+					lr = logRule(fm, name, r, cfg.LogInterval)
+				}
+				logs[k] = lr
+				lines[lr.Key] = lk
+				ch.add(lr)
+			}
 			lines[me.Key] = lk
 			ch.add(me)
 		}
@@ -288,12 +308,7 @@ func (cc *Compiler) line(p *Plan, fm *fam, name string, r acl.Rule, limits map[s
 	id := lineID(fm.f, name, r)
 	key := name + "/" + id
 	count := fmt.Sprintf("%s/%d", name, r.Seq)
-	m := match(fm, r)
-	if r.Log {
-		prefix := fmt.Sprintf("aclsh %s seq %d: ", name, r.Seq)
-		// level 4 (warn) is nft's default, and what the kernel lists back
-		m.add(fmt.Sprintf("log prefix %q", prefix), &expr.Log{Key: 1<<unix.NFTA_LOG_PREFIX | 1<<unix.NFTA_LOG_LEVEL, Level: expr.LogLevelWarning, Data: []byte(prefix)})
-	}
+	m := match(fm, r) // a log line's logging is its own rule, before this one (log.go)
 	l := limits[id]
 	switch {
 	case l != nil:

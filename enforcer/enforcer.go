@@ -38,6 +38,8 @@ type Enforcer struct {
 	kernelTime   time.Duration // time spent in transactions (benchmarks)
 	// followReadBuffer, if set, is the conntrack event socket's buffer (tests).
 	followReadBuffer int
+	// logSummary, if set, replaces LogSummaryInterval (tests).
+	logSummary time.Duration
 }
 
 // ErrPermission says the process may not change the kernel's ruleset.
@@ -492,11 +494,13 @@ func readState(c *nftables.Conn, gen uint32) (*kstate, error) {
 	return ks, err
 }
 
-func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[string]Counter, error) {
+// readTable is readState; withCounters, it also returns each rule's counters by
+// rule key, in the order of the rule's expressions.
+func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[string][]Counter, error) {
 	ks := emptyState(gen)
-	var cnt map[string]Counter
+	var cnt map[string][]Counter
 	if withCounters {
-		cnt = map[string]Counter{}
+		cnt = map[string][]Counter{}
 	}
 	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
 	if err != nil {
@@ -518,12 +522,17 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 			if cnt == nil || key == "" {
 				continue
 			}
+			i := 0
 			for _, x := range r.Exprs {
 				if ct, ok := x.(*expr.Counter); ok {
 					v := cnt[key]
-					v.Packets += ct.Packets
-					v.Bytes += ct.Bytes
+					if i == len(v) {
+						v = append(v, Counter{})
+					}
+					v[i].Packets += ct.Packets
+					v[i].Bytes += ct.Bytes
 					cnt[key] = v
+					i++
 				}
 			}
 		}
@@ -623,7 +632,9 @@ const (
 type Stats struct {
 	State State
 	// Counters by show key: "ACL/seq/m" matches, "ACL/seq/r" refused by a limit,
-	// "ACL/deny/m" the implicit deny, "ACL/nd/m" neighbour discovery.
+	// "ACL/deny/m" the implicit deny, "ACL/nd/m" neighbour discovery; for a log
+	// line "ACL/seq/log" the packets that reached it and "ACL/seq/logged" the ones
+	// it logged (see Suppressed).
 	Counters map[string]Counter
 	// Sessions per connlimit line key ("ACL/seq"): live connections per source,
 	// most first.
@@ -667,11 +678,17 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 		changed := changedKeys(ks, p)
 		for _, ch := range p.Chains {
 			for _, r := range ch.Rules {
-				if v, ok := byKey[r.Key]; ok && r.Count != "" && !changed[r.Key] {
-					t := st.Counters[r.Count]
-					t.Packets += v.Packets
-					t.Bytes += v.Bytes
-					st.Counters[r.Count] = t
+				if changed[r.Key] {
+					continue
+				}
+				v := byKey[r.Key]
+				for i, k := range []string{r.Count, r.Logged} {
+					if k != "" && i < len(v) {
+						t := st.Counters[k]
+						t.Packets += v[i].Packets
+						t.Bytes += v[i].Bytes
+						st.Counters[k] = t
+					}
 				}
 			}
 		}

@@ -111,3 +111,6 @@ func DiffKeys(plan, kernel []string) []string {
 	}
 	return out
 }
+
+// SetLogSummary makes the follow daemon report suppressed log lines every d.
+func SetLogSummary(e *Enforcer, d time.Duration) { e.logSummary = d }

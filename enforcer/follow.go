@@ -66,6 +66,9 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 	f.resync("start")
 	refresh := time.NewTicker(PreTimeout / 3)
 	defer refresh.Stop()
+	summary := time.NewTicker(e.logSummaryEvery())
+	defer summary.Stop()
+	f.summarize()
 	check := time.NewTicker(time.Second)
 	defer check.Stop()
 	for {
@@ -74,6 +77,8 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 			return nil
 		case <-refresh.C:
 			f.resync("refresh")
+		case <-summary.C:
+			f.summarize()
 		case <-check.C:
 			if f.lc == nil { // re-subscribing failed before: try again
 				if err := f.listen(); err == nil {
@@ -137,6 +142,7 @@ type follower struct {
 	live    map[string]map[netip.Addr]map[tuple]bool // line ID -> source -> sessions
 	owners  map[tuple][]string                       // session -> lines counting it
 	pending map[string]map[netip.Addr]bool           // sources whose offset must change
+	logs    logSummary                               // what the log lines counted at the last summary
 	// recent holds the sources whose offsets were just set: a connection the
 	// kernel admitted while the update was on its way (its event not read yet)
 	// lost its kernel count in the reset, so its event updates the offset again.
@@ -236,6 +242,21 @@ func (f *follower) resync(why string) {
 	}
 	if why != "refresh" && why != "start" {
 		f.logf("follow: resynchronised (%s)", why)
+	}
+}
+
+// summarize reports the matches log lines did not log since the last summary.
+func (f *follower) summarize() {
+	if f.cfg == nil {
+		return
+	}
+	first := f.logs.prev == nil
+	if err := f.logs.report(f.e, f.cfg, f.logf); err != nil {
+		f.logf("follow: reading the log lines' counters: %v", err)
+		return
+	}
+	if n := len(f.logs.prev); first && n > 0 {
+		f.logf("follow: %d line(s) with log; the matches they do not log are reported every %v", n, f.e.logSummaryEvery())
 	}
 }
 

@@ -122,6 +122,15 @@ func init() {
 		[]string{"Negate a command or set its defaults", "Internet Protocol (IP)", "Delete an access list", "Extended access list", "Access list name",
 			"Internet Protocol version 6 (IPv6)", "Delete an access list", "Extended access list", "Access list name"},
 		buildACL(DeleteACL))
+	logh := []string{"Internet Protocol (IP)", "Access list settings", "Access list logging", "Least time between two log lines of one access list line",
+		"Milliseconds (default " + strconv.Itoa(int(acl.DefaultLogInterval)) + ")"}
+	logSyntax := "ip access-list logging interval <1-" + strconv.Itoa(int(acl.MaxLogInterval)) + ">$ms"
+	add(cfg, logSyntax, logh, buildLogInterval)
+	add(cfg, "no "+strings.Replace(logSyntax, "<", "[<", 1)+"]", append([]string{"Negate a command or set its defaults"}, logh...),
+		func(m *match) error {
+			m.cmd.Kind = LogInterval // Num 0: the default
+			return nil
+		})
 	add(cfg, "interface management <0-255>$num", []string{"Select an interface to configure", "Management interface", "Management interface number"},
 		func(m *match) error {
 			m.cmd.Kind = EnterInterface
@@ -223,6 +232,12 @@ func buildACL(k Kind) func(*match) error {
 		}
 		return nil
 	}
+}
+
+func buildLogInterval(m *match) error {
+	m.cmd.Kind = LogInterval
+	m.cmd.Num, _ = strconv.Atoi(m.get("ms"))
+	return nil
 }
 
 func buildBind(k Kind) func(*match) error {

@@ -82,6 +82,7 @@ const (
 	ShowStartup         // show startup-config
 	TerminalLength      // terminal length N (accepted for scripts; output is not paged)
 	CopyToRunning       // copy startup-config|last-good-config running-config; Name: the source
+	LogInterval         // [no] ip access-list logging interval MS; Command.Num is MS, 0 the default
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.

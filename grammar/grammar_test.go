@@ -72,6 +72,30 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestParseLogInterval: the global log interval command and its no form, from
+// config mode and (falling back to it) from a sub-mode.
+func TestParseLogInterval(t *testing.T) {
+	for _, tc := range []struct {
+		mode Mode
+		line string
+		ms   int
+	}{
+		{Config, "ip access-list logging interval 250", 250},
+		{Config, "IP ACC LOGG INT 1", 1},
+		{Config, "ip access-list logging interval 3600000", 3600000},
+		{IPACL, "ip access-list logging interval 10", 10},
+		{Interface, "ip access-list logging interval 60000", 60000},
+		{Config, "no ip access-list logging interval", 0},
+		{Config, "no ip access-list logging interval 250", 0},
+	} {
+		cmd, err := Parse(tc.mode, tc.line)
+		require.NoError(t, err, "Parse(%d, %q)", tc.mode, tc.line)
+		assert.Equal(t, LogInterval, cmd.Kind, "Parse(%d, %q).Kind", tc.mode, tc.line)
+		assert.Equal(t, Config, cmd.Mode, "Parse(%d, %q).Mode", tc.mode, tc.line)
+		assert.Equal(t, tc.ms, cmd.Num, "Parse(%d, %q).Num", tc.mode, tc.line)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		mode Mode
@@ -89,6 +113,12 @@ func TestParseErrors(t *testing.T) {
 		{IPACL, "permit tcp any any connlimit 0", Invalid, 29, "% Invalid input detected at '^' marker: value 0 is out of range <1-65535>"},
 		{IP6ACL, "permit ipv6 10.0.0.1 any", Invalid, 12, "% Invalid input detected at '^' marker: 10.0.0.1 is IPv4; this is an IPv6 access list"},
 		{Config, "do sh bogus", Invalid, 6, ""},
+		{Config, "ip access-list logging interval 0", Invalid, 32, "% Invalid input detected at '^' marker: value 0 is out of range <1-3600000>"},
+		{Config, "ip access-list logging interval 3600001", Invalid, 32, "% Invalid input detected at '^' marker: value 3600001 is out of range <1-3600000>"},
+		{Config, "ip access-list logging interval", Incomplete, 31, "% Incomplete command."},
+		{Config, "ip access-list logging interval 10 20", Invalid, 35, ""},
+		{Config, "ip access-list log", Incomplete, 18, "% Incomplete command."},
+		{IPACL, "ip access-list logging interval x", Invalid, 32, ""},
 	} {
 		_, err := Parse(tc.mode, tc.line)
 		pe, ok := err.(*ParseError)
@@ -106,7 +136,7 @@ func TestParseErrors(t *testing.T) {
 func TestHelpAndCompletionAgree(t *testing.T) {
 	prefixes := map[Mode][]string{
 		Exec:      {"", "show ", "show ip ", "clear ", "configure "},
-		Config:    {"", "ip ", "ip access-list ", "no ", "no ipv6 ", "interface ", "do "},
+		Config:    {"", "ip ", "ip access-list ", "ip access-list logging ", "no ", "no ip access-list ", "no ipv6 ", "interface ", "do "},
 		IPACL:     {"", "permit ", "permit tcp ", "permit tcp any ", "permit tcp any any ", "permit tcp any any eq 22 ", "no ", "seq 10 "},
 		IP6ACL:    {"", "deny ", "deny udp any ", "deny udp any any "},
 		Interface: {"", "ip ", "ipv6 access-group v6 ", "no "},

@@ -31,6 +31,11 @@ func randomConfig(r *rand.Rand) *acl.Config {
 			cfg.Bind(f, a.Name)
 		}
 	}
+	if r.IntN(3) == 0 {
+		if err := cfg.SetLogInterval(uint32(1 + r.IntN(int(acl.MaxLogInterval)))); err != nil {
+			panic(err)
+		}
+	}
 	return cfg
 }
 

@@ -132,8 +132,15 @@ func showACLs(w io.Writer, cfg *acl.Config, cmd grammar.Command, st *enforcer.St
 			line := r.Format(a.Family)
 			key := fmt.Sprintf("%s/%d", a.Name, r.Seq)
 			if live && !r.IsRemark() {
+				var notes []string
 				if n := st.Counters[key+"/m"].Packets; n > 0 {
-					line += fmt.Sprintf(" (%d matches)", n)
+					notes = append(notes, fmt.Sprintf("%d matches", n))
+				}
+				if n := st.Suppressed(key); r.Log && n > 0 {
+					notes = append(notes, fmt.Sprintf("%d log lines suppressed", n))
+				}
+				if len(notes) > 0 {
+					line += " (" + strings.Join(notes, ", ") + ")"
 				}
 			}
 			fmt.Fprintf(w, " %s\n", line)

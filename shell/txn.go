@@ -19,7 +19,7 @@ type op struct {
 func changes(k grammar.Kind) bool {
 	switch k {
 	case grammar.EnterACL, grammar.DeleteACL, grammar.AddRule, grammar.DeleteRule,
-		grammar.DeleteSeq, grammar.Resequence, grammar.BindACL, grammar.UnbindACL:
+		grammar.DeleteSeq, grammar.Resequence, grammar.BindACL, grammar.UnbindACL, grammar.LogInterval:
 		return true
 	}
 	return false
@@ -37,6 +37,8 @@ func applyOp(cfg *acl.Config, o op) error {
 		return cfg.Bind(c.Family, c.Name)
 	case grammar.UnbindACL:
 		return cfg.Unbind(c.Family, c.Name)
+	case grammar.LogInterval:
+		return cfg.SetLogInterval(uint32(c.Num))
 	}
 	a, ok := cfg.ACLs[o.acl]
 	if !ok {
