@@ -69,8 +69,14 @@ Flags:
 
 A bound access list is enforced in the kernel (nftables table inet aclsh) when a
 change is committed; that needs root. "aclsh follow" keeps connection limits exact
-while it runs (systemd unit aclsh-follow.service): it re-applies the running-config
-when a counted session ends and refreshes pre-existing session counts.
+while it runs (systemd unit aclsh-follow.service): at start it applies the
+running-config, when a counted session ends it updates that source's count, it
+refreshes pre-existing session counts, and every 5 minutes it logs how many log
+lines each "log" line did not write (ip access-list logging interval).
+
+If the running-config is missing or does not load, nothing is changed and the
+kernel keeps enforcing; the shell says why and offers the way back:
+copy last-good-config running-config, or copy startup-config running-config.
 
 Exit status: 0 success, 1 a command failed, 2 bad usage.
 `
