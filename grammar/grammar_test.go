@@ -160,7 +160,7 @@ func TestCanonicalRulesReparse(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"conf t", "permit tcp host 10.0.0.1 any eq 22 connlimit 3", "sh run | inc x",
-		"no seq 10", "seq 5 remark hi", "ip access-group a in", "do sh acc", "permit ipv6 2001:db8::/32 any", "|||", "per t a a e 1"} {
+		"no seq 10", "seq 5 remark hi", "ip access-group a in", "do sh acc", "permit ipv6 2001:db8::/32 any", "|||", "per t a a e 1", "permit tcp any any connlimit 3 mask /24 sources 16"} {
 		f.Add(uint8(0), s)
 		f.Add(uint8(2), s)
 		f.Add(uint8(3), s)
