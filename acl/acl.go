@@ -3,6 +3,7 @@ package acl
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strconv"
@@ -44,6 +45,39 @@ const (
 // ConnLimit is a per-source connection limit, 1-65535. The zero value is no limit.
 type ConnLimit uint16
 
+// ConnMask is how a connlimit line groups sources: connections from addresses in
+// the same prefix of length Len(f) count together (`connlimit N mask /LEN`, as
+// iptables' --connlimit-mask). It holds the number of low-order address bits the
+// line ignores, so the zero value counts each address on its own (/32 in IPv4,
+// /128 in IPv6: the iptables default) and a full-length mask is the zero value.
+type ConnMask uint8
+
+// MaskLen returns the ConnMask that groups sources of family f by prefixes of
+// length bits (0 up to the address length).
+func MaskLen(f Family, bits int) (ConnMask, error) {
+	if bits < 0 || bits > f.Bits() {
+		return 0, errf(ErrInvalid, "mask /%d is out of range for %s (/0-/%d)", bits, f.Name(), f.Bits())
+	}
+	return ConnMask(f.Bits() - bits), nil
+}
+
+// Len returns the prefix length the mask groups sources of family f by.
+func (m ConnMask) Len(f Family) int { return f.Bits() - int(m) }
+
+// Key returns the prefix that a's connections count under: a with the ignored
+// bits cleared, as a prefix of length Len (full length for the zero value).
+func (m ConnMask) Key(a netip.Addr) netip.Prefix {
+	p, _ := a.Prefix(a.BitLen() - int(m))
+	return p
+}
+
+// DefaultConnSources is the number of sources (or prefixes) a connlimit line
+// tracks when `sources` is not given; MaxConnSources the most it may be given.
+const (
+	DefaultConnSources = 65535
+	MaxConnSources     = 1 << 20
+)
+
 // Rule is one line of an access list: either a permit/deny rule or, when Remark is
 // not empty, a remark that matches nothing. The zero value is `permit ip any any`
 // with no seq. Rule is comparable; two rules with equal fields except Seq are the
@@ -59,7 +93,20 @@ type Rule struct {
 	DstPort     PortMatch
 	Established bool
 	ConnLimit   ConnLimit
+	// ConnMask groups the sources ConnLimit counts (zero: per address).
+	ConnMask ConnMask
+	// ConnSources is how many sources (prefixes, with ConnMask) the line tracks at
+	// once, 1-MaxConnSources; zero means DefaultConnSources.
+	ConnSources uint32
 	Log         bool
+}
+
+// Sources returns how many sources the line's connection limit tracks at once.
+func (r Rule) Sources() int {
+	if r.ConnSources == 0 {
+		return DefaultConnSources
+	}
+	return int(r.ConnSources)
 }
 
 // IsRemark reports whether r is a remark line.
@@ -93,6 +140,14 @@ func (r Rule) Body(f Family) string {
 	if r.ConnLimit != 0 {
 		b.WriteString(" connlimit ")
 		b.WriteString(strconv.Itoa(int(r.ConnLimit)))
+		if r.ConnMask != 0 {
+			b.WriteString(" mask /")
+			b.WriteString(strconv.Itoa(r.ConnMask.Len(f)))
+		}
+		if r.ConnSources != 0 {
+			b.WriteString(" sources ")
+			b.WriteString(strconv.Itoa(int(r.ConnSources)))
+		}
 	}
 	if r.Log {
 		b.WriteString(" log")
@@ -132,6 +187,18 @@ func (r Rule) Validate(f Family) error {
 	}
 	if r.Established && r.ConnLimit != 0 {
 		return errf(ErrInvalid, "connlimit counts connections from a source; it cannot be combined with established (replies to this host's own connections)")
+	}
+	if r.ConnLimit == 0 && (r.ConnMask != 0 || r.ConnSources != 0) {
+		return errf(ErrInvalid, "mask and sources belong to connlimit")
+	}
+	if int(r.ConnMask) > f.Bits() {
+		return errf(ErrInvalid, "connlimit mask ignores %d bits; %s addresses have %d", r.ConnMask, f.Name(), f.Bits())
+	}
+	if r.ConnSources > MaxConnSources {
+		return errf(ErrInvalid, "sources %d is out of range (1-%d)", r.ConnSources, MaxConnSources)
+	}
+	if r.ConnSources == DefaultConnSources {
+		return errf(ErrInvalid, "sources %d is the default; leave it out", r.ConnSources)
 	}
 	if err := r.SrcPort.Validate(); err != nil {
 		return err

@@ -171,3 +171,66 @@ func TestLogInterval(t *testing.T) {
 	require.NoError(t, d.SetLogInterval(0))
 	assert.Equal(t, LogInterval(0), d.LogInterval)
 }
+
+func TestConnMask(t *testing.T) {
+	ip := netip.MustParseAddr
+	for _, tc := range []struct {
+		f    Family
+		bits int
+		addr string
+		key  string
+		err  string
+	}{
+		{IPv4, 32, "10.1.2.3", "10.1.2.3/32", ""},
+		{IPv4, 24, "10.1.2.3", "10.1.2.0/24", ""},
+		{IPv4, 0, "10.1.2.3", "0.0.0.0/0", ""},
+		{IPv6, 128, "2001:db8:1:2::5", "2001:db8:1:2::5/128", ""},
+		{IPv6, 64, "2001:db8:1:2:a:b:c:d", "2001:db8:1:2::/64", ""},
+		{IPv6, 48, "2001:db8:1:2::5", "2001:db8:1::/48", ""},
+		{IPv4, 33, "", "", "mask /33 is out of range for IPv4 (/0-/32)"},
+		{IPv6, -1, "", "", "mask /-1 is out of range for IPv6 (/0-/128)"},
+	} {
+		m, err := MaskLen(tc.f, tc.bits)
+		if tc.err != "" {
+			require.EqualError(t, err, tc.err)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.bits, m.Len(tc.f), "MaskLen(%v, %d).Len", tc.f, tc.bits)
+		assert.Equal(t, tc.key, m.Key(ip(tc.addr)).String(), "MaskLen(%v, %d).Key(%s)", tc.f, tc.bits, tc.addr)
+	}
+	full, _ := MaskLen(IPv6, 128)
+	assert.Zero(t, full, "a full-length mask is the zero value (per address)")
+}
+
+// TestConnLimitOptions: mask and sources are part of the rule's canonical text
+// (defaults left out) and of its identity, and belong to connlimit.
+func TestConnLimitOptions(t *testing.T) {
+	tcp, _ := ProtoKeyword("tcp", IPv6)
+	m64, _ := MaskLen(IPv6, 64)
+	r := Rule{Proto: tcp, ConnLimit: 3, ConnMask: m64, ConnSources: 1000}
+	assert.Equal(t, "permit tcp any any connlimit 3 mask /64 sources 1000", r.Body(IPv6))
+	assert.Equal(t, 1000, r.Sources())
+	assert.Equal(t, DefaultConnSources, Rule{ConnLimit: 3}.Sources())
+	a := NewACL("v6", IPv6)
+	_, err := a.Add(r)
+	require.NoError(t, err)
+	other := r
+	other.ConnMask = 0
+	_, err = a.Add(other)
+	require.NoError(t, err, "the same rule per address is another rule")
+	_, ok := a.Find(Rule{Proto: tcp, ConnLimit: 3, ConnMask: m64})
+	assert.False(t, ok, "sources is part of the rule")
+	for _, bad := range []struct {
+		r   Rule
+		err string
+	}{
+		{Rule{ConnMask: m64}, "mask and sources belong to connlimit"},
+		{Rule{ConnSources: 10}, "mask and sources belong to connlimit"},
+		{Rule{ConnLimit: 1, ConnSources: MaxConnSources + 1}, "sources 1048577 is out of range (1-1048576)"},
+		{Rule{ConnLimit: 1, ConnSources: DefaultConnSources}, "sources 65535 is the default; leave it out"},
+		{Rule{ConnLimit: 1, ConnMask: 33}, "connlimit mask ignores 33 bits; IPv4 addresses have 32"},
+	} {
+		assert.EqualError(t, bad.r.Validate(IPv4), bad.err, "%+v", bad.r)
+	}
+}

@@ -36,6 +36,14 @@ func (f Family) Name() string {
 	return "IPv4"
 }
 
+// Bits returns the address length of the family: 32 or 128.
+func (f Family) Bits() int {
+	if f == IPv6 {
+		return 128
+	}
+	return 32
+}
+
 // Action is what a rule does with a matching packet. The zero value is Permit.
 type Action uint8
 

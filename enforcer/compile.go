@@ -27,9 +27,6 @@ import (
 const Table = "aclsh"
 
 const (
-	// SetSize caps each per-source connection-limit set. When a set is full, sources
-	// not yet in it are not limited by that rule (the kernel's dynset stops matching).
-	SetSize = 65535
 	// markBase tags conntrack entries admitted by a permit connlimit line: the mark
 	// is markBase | a 16-bit number derived from the line. Any mark with these high
 	// bits passes every permit connlimit line the session reaches, so a session
@@ -113,10 +110,16 @@ type Set struct {
 	Name   string
 	Kind   SetKind
 	Family acl.Family
-	Elems  []Elem
+	// Size caps a SetConnLimit: the most sources (prefixes) it tracks at once.
+	// When it is full, the kernel adds no source to it: the line's dynset does
+	// not match for sources not in it (a permit admits them, a deny lets them
+	// fall through), while sources in it stay limited.
+	Size  int
+	Elems []Elem
 }
 
-// Elem is an element of a SetPreMap: a source and the chain it goes to.
+// Elem is an element of a SetPreMap: a source (its prefix's first address, for a
+// line with a mask) and the chain it goes to.
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
@@ -133,6 +136,13 @@ type Limit struct {
 
 // Key returns "ACL/seq", the key of the line's sessions in Stats.
 func (l *Limit) Key() string { return fmt.Sprintf("%s/%d", l.ACL, l.Rule.Seq) }
+
+// Source returns what the line counts a connection from a under: a itself, or for
+// a line with a mask the first address of a's prefix (the key of the line's sets).
+func (l *Limit) Source(a netip.Addr) netip.Addr { return l.Rule.ConnMask.Key(a).Addr() }
+
+// Prefix returns the prefix of a source key: what show prints.
+func (l *Limit) Prefix(src netip.Addr) netip.Prefix { return l.Rule.ConnMask.Key(src) }
 
 // Chain is the name of the line's chain; Set, PreMap of its sets.
 func (l *Limit) Chain() string  { return "lim_" + l.ID }
@@ -355,9 +365,17 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 	}
 	ch.add(newRule(key+"/est", "", "ct state ! new return",
 		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpEq, make([]byte, 4)), verdict(expr.VerdictReturn)))
+	// The source, or with a mask its prefix: the key of the line's sets.
 	loadSrc := []expr.Any{metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}),
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: fm.src, Len: fm.alen}}
-	ch.add(newRule(key+"/pre", "", fmt.Sprintf("%s saddr vmap @%s", fm.name, l.PreMap()),
+	src := fm.name + " saddr"
+	if m := l.Rule.ConnMask; m != 0 {
+		mb := prefixMask(m.Len(l.Family), int(fm.alen))
+		loadSrc = append(loadSrc, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: fm.alen, Mask: mb, Xor: make([]byte, fm.alen)})
+		a, _ := netip.AddrFromSlice(mb)
+		src += " & " + a.String()
+	}
+	ch.add(newRule(key+"/pre", "", fmt.Sprintf("%s vmap @%s", src, l.PreMap()),
 		append(loadSrc, &expr.Lookup{SourceRegister: 1, SetName: l.PreMap(), IsDestRegSet: true})...))
 
 	// tail ends a chain for sources with k sessions counted in userspace.
@@ -375,8 +393,8 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 			}
 			return
 		}
-		p.Sets = append(p.Sets, &Set{Name: set, Kind: SetConnLimit, Family: l.Family})
-		txt := fmt.Sprintf("add @%s { %s saddr ct count over %d }", set, fm.name, over)
+		p.Sets = append(p.Sets, &Set{Name: set, Kind: SetConnLimit, Family: l.Family, Size: l.Rule.Sources()})
+		txt := fmt.Sprintf("add @%s { %s ct count over %d }", set, src, over)
 		dyn := &expr.Dynset{SrcRegKey: 1, SetName: set, Operation: uint32(unix.NFT_DYNSET_OP_ADD),
 			Exprs: []expr.Any{&expr.Connlimit{Count: uint32(over), Flags: expr.NFT_CONNLIMIT_F_INV}}}
 		if !permit {
@@ -570,7 +588,7 @@ func (p *Plan) String() string {
 func (s *Set) decl() string {
 	t := famOf(s.Family).keyName
 	if s.Kind == SetConnLimit {
-		return fmt.Sprintf("set %s { type %s; size %d; flags dynamic; }", s.Name, t, SetSize)
+		return fmt.Sprintf("set %s { type %s; size %d; flags dynamic; }", s.Name, t, s.Size)
 	}
 	el := ""
 	if len(s.Elems) > 0 {

@@ -394,7 +394,7 @@ func setObj(s *Set) *nftables.Set {
 	ns := &nftables.Set{Table: table, Name: s.Name, KeyType: famOf(s.Family).key}
 	switch s.Kind {
 	case SetConnLimit:
-		ns.Dynamic, ns.Size = true, SetSize
+		ns.Dynamic, ns.Size = true, uint32(s.Size)
 	case SetPreMap:
 		ns.IsMap, ns.DataType, ns.HasTimeout, ns.Timeout = true, nftables.TypeVerdict, true, PreTimeout
 	}
@@ -639,11 +639,15 @@ type Stats struct {
 	// Sessions per connlimit line key ("ACL/seq"): live connections per source,
 	// most first.
 	Sessions map[string][]SourceCount
+	// Sources per connlimit line key: the sources its kernel set tracks against
+	// the set's size.
+	Sources map[string]SetUse
 }
 
-// SourceCount is a source's live connections counted by a connlimit line.
+// SourceCount is a source's live connections counted by a connlimit line. Src
+// is the source address (full length), or its prefix for a line with a mask.
 type SourceCount struct {
-	Addr  netip.Addr
+	Src   netip.Prefix
 	Count int
 }
 
@@ -658,7 +662,7 @@ func (e *Enforcer) Stats(cfg *acl.Config) (st *Stats, err error) {
 }
 
 func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
-	st := &Stats{Counters: map[string]Counter{}, Sessions: map[string][]SourceCount{}}
+	st := &Stats{Counters: map[string]Counter{}, Sessions: map[string][]SourceCount{}, Sources: map[string]SetUse{}}
 	var gen uint32
 	if g, err := c.GetGen(); err == nil {
 		gen = g.ID
@@ -702,6 +706,16 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	if len(limits) == 0 || !ks.exists {
 		return st, nil
 	}
+	sets, err := e.setUses(c)
+	if err != nil {
+		return st, err
+	}
+	uses := lineUses(limits, sets)
+	for _, l := range limits {
+		if u, ok := uses[l.ID]; ok {
+			st.Sources[l.Key()] = u
+		}
+	}
 	conns, err := e.liveConns()
 	if err != nil {
 		return st, wrapKernel(err)
@@ -710,13 +724,13 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	for _, l := range limits {
 		list := make([]SourceCount, 0, len(a.counts[l.ID]))
 		for src, n := range a.counts[l.ID] {
-			list = append(list, SourceCount{src, n})
+			list = append(list, SourceCount{l.Prefix(src), n})
 		}
 		sort.Slice(list, func(i, j int) bool {
 			if list[i].Count != list[j].Count {
 				return list[i].Count > list[j].Count
 			}
-			return list[i].Addr.Less(list[j].Addr)
+			return list[i].Src.Addr().Less(list[j].Src.Addr())
 		})
 		if len(list) > 0 {
 			st.Sessions[l.Key()] = list

@@ -43,7 +43,7 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	f := &follower{e: e, view: view, logf: logf, recent: map[string]map[netip.Addr]time.Time{}}
+	f := &follower{e: e, view: view, logf: logf, recent: map[string]map[netip.Addr]time.Time{}, full: map[string]bool{}}
 	if err := f.listen(); err != nil {
 		return err
 	}
@@ -93,6 +93,7 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 				}
 			}
 			f.checkConfig()
+			f.checkSets()
 		case ev := <-f.events:
 			f.event(ev)
 			f.drain(ends)
@@ -139,10 +140,12 @@ type follower struct {
 	cfg     *acl.Config
 	limits  map[string]*Limit
 	w       *walker
-	live    map[string]map[netip.Addr]map[tuple]bool // line ID -> source -> sessions
+	live    map[string]map[netip.Addr]map[tuple]bool // line ID -> source (prefix key) -> sessions
 	owners  map[tuple][]string                       // session -> lines counting it
 	pending map[string]map[netip.Addr]bool           // sources whose offset must change
 	logs    logSummary                               // what the log lines counted at the last summary
+	// full holds the lines (by ID) whose source set was last seen full.
+	full map[string]bool
 	// recent holds the sources whose offsets were just set: a connection the
 	// kernel admitted while the update was on its way (its event not read yet)
 	// lost its kernel count in the reset, so its event updates the offset again.
@@ -297,6 +300,52 @@ func (f *follower) checkConfig() {
 	}
 }
 
+// checkSets logs when a line's source set fills (new sources are then not
+// limited by the line) and when it has room again (below 90%, so that a set
+// hovering at full does not log every second). One dump of the table's sets.
+func (f *follower) checkSets() {
+	if len(f.limits) == 0 {
+		return
+	}
+	var sets map[string]SetUse
+	err := f.e.locked(func(c *nftables.Conn) (err error) {
+		sets, err = f.e.setUses(c)
+		return err
+	})
+	if err != nil {
+		f.logf("follow: reading the source sets: %v", err)
+		return
+	}
+	limits := make([]*Limit, 0, len(f.limits))
+	for _, l := range f.limits {
+		limits = append(limits, l)
+	}
+	sort.Slice(limits, func(i, j int) bool { return limits[i].ID < limits[j].ID })
+	uses := lineUses(limits, sets)
+	for _, l := range limits {
+		id := l.ID
+		u, ok := uses[id]
+		switch {
+		case !ok:
+		case u.Full() && !f.full[id]:
+			f.full[id] = true
+			effect := "new sources are admitted without the limit"
+			if l.Rule.Action == acl.Deny {
+				effect = "the line no longer denies new sources"
+			}
+			f.logf("follow: access list %s seq %d: source set full (%d of %d): %s until entries go", l.ACL, l.Rule.Seq, u.New, u.Size, effect)
+		case f.full[id] && !u.NearFull():
+			delete(f.full, id)
+			f.logf("follow: access list %s seq %d: source set has room again (%d of %d)", l.ACL, l.Rule.Seq, u.New, u.Size)
+		}
+	}
+	for id := range f.full {
+		if f.limits[id] == nil {
+			delete(f.full, id)
+		}
+	}
+}
+
 // add indexes a live connection under the lines that count it; route says to
 // check first that it arrived on the management interface.
 func (f *follower) add(c Conn, route bool) {
@@ -317,13 +366,14 @@ func (f *follower) add(c Conn, route bool) {
 			m = map[netip.Addr]map[tuple]bool{}
 			f.live[l.ID] = m
 		}
-		if m[c.Src] == nil {
-			m[c.Src] = map[tuple]bool{}
+		src := l.Source(c.Src)
+		if m[src] == nil {
+			m[src] = map[tuple]bool{}
 		}
-		m[c.Src][t] = true
+		m[src][t] = true
 		f.owners[t] = append(f.owners[t], l.ID)
-		if at, ok := f.recent[l.ID][c.Src]; ok && time.Since(at) < recentWindow {
-			f.mark(l.ID, c.Src)
+		if at, ok := f.recent[l.ID][src]; ok && time.Since(at) < recentWindow {
+			f.mark(l.ID, src)
 		}
 	}
 }
@@ -344,8 +394,11 @@ func (f *follower) ended(c Conn) {
 			continue
 		}
 		delete(f.owners, t)
-		src := t.a.Addr()
 		for _, id := range ids {
+			src := t.a.Addr()
+			if l := f.limits[id]; l != nil {
+				src = l.Source(src)
+			}
 			delete(f.live[id][src], t)
 			f.mark(id, src)
 		}

@@ -141,7 +141,7 @@ func (w *walker) passes(c Conn) (bool, *Limit) {
 
 // attribution is what a set of live connections means for the connlimit lines.
 type attribution struct {
-	counts Pre             // per line ID, live connections per source
+	counts Pre             // per line ID, live connections per source (prefix key, with a mask)
 	mark   []Conn          // connections that need a conntrack entry or mark
 	marks  map[Conn]uint32 // the mark each of those gets
 }
@@ -161,7 +161,7 @@ func attribute(cfg *acl.Config, limits []*Limit, conns []Conn, fresh map[string]
 				m = map[netip.Addr]int{}
 				a.counts[l.ID] = m
 			}
-			m[c.Src]++
+			m[l.Source(c.Src)]++
 		}
 		switch {
 		case admit != nil && c.Mark != admit.Mark && (fresh[admit.ID] || !c.Tracked):

@@ -38,6 +38,7 @@ func TestShellOnKernel(t *testing.T) {
 	show := run("show access-lists")
 	require.Regexp(t, `(?m)^ seq 10 permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3 \(\d+ matches\)$`, show)
 	require.Contains(t, show, "    sessions: 10.24.12.107 3/3\n")
+	require.Contains(t, show, "    sources tracked: 1 of 65535 (0%)\n")
 	require.Regexp(t, `(?m)^    refused by the limit: [1-9]\d*$`, show)
 	require.Regexp(t, `(?m)^ implicit deny \([1-9]\d* matches\)$`, show)
 

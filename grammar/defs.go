@@ -44,8 +44,12 @@ func ruleSyntax(f acl.Family) (string, []string) {
 	dst, dsth := addrSyntax(f, "d")
 	sp, sph := portSyntax("sp")
 	dp, dph := portSyntax("dp")
-	flags := "{established | connlimit <1-65535>$limit | count | log}"
-	flagh := []string{"Match packets of connections this host initiated", "Limit concurrent connections per source address", "Maximum connections per source", "Count matches (always on)", "Log matches"}
+	flags := "{established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources} | count | log}"
+	bits := strconv.Itoa(f.Bits())
+	flagh := []string{"Match packets of connections this host initiated", "Limit concurrent connections per source address", "Maximum connections per source",
+		"Count connections per source prefix instead of per address", "Prefix length, /0-/" + bits + " (default /" + bits + ": per address)",
+		"Most sources (prefixes) the limit tracks at once", "Number of sources (default " + strconv.Itoa(acl.DefaultConnSources) + ")",
+		"Count matches (always on)", "Log matches"}
 	anyProto := "ip"
 	if f == acl.IPv6 {
 		anyProto = "ipv6"
@@ -294,7 +298,7 @@ func buildRule(k Kind) func(*match) error {
 		if r.DstPort, err = portsOf(m, "dp"); err != nil {
 			return err
 		}
-		for _, flag := range []string{"established", "connlimit", "count", "log"} {
+		for _, flag := range []string{"established", "connlimit", "mask", "sources", "count", "log"} {
 			if c := m.caps[flag]; len(c) > 1 {
 				return m.errAtIdx(c[1].idx, "%s given twice", flag)
 			}
@@ -304,6 +308,22 @@ func buildRule(k Kind) func(*match) error {
 		if v := m.get("limit"); v != "" {
 			n, _ := strconv.Atoi(v)
 			r.ConnLimit = acl.ConnLimit(n)
+		}
+		if m.has("masklen") {
+			v := strings.TrimPrefix(m.get("masklen"), "/")
+			n, err := strconv.Atoi(v)
+			if err == nil {
+				r.ConnMask, err = acl.MaskLen(f, n)
+			}
+			if err != nil {
+				return m.errAt("masklen", "mask /%s is out of range for %s (/0-/%d)", v, f.Name(), f.Bits())
+			}
+		}
+		if v := m.get("nsources"); v != "" {
+			n, _ := strconv.Atoi(v)
+			if n != acl.DefaultConnSources {
+				r.ConnSources = uint32(n)
+			}
 		}
 		m.cmd.Rule = r
 		return nil

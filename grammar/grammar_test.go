@@ -41,6 +41,12 @@ func TestParse(t *testing.T) {
 		{IPACL, "seq 15 deny udp 10.0.0.0 0.0.0.255 range 1 2 any log", AddRule, IPACL, "deny udp 10.0.0.0/24 range 1 2 any log"},
 		{IPACL, "permit tcp any any connlimit 3 established", AddRule, IPACL, "permit tcp any any established connlimit 3"},
 		{IPACL, "remark  spaced  words ", AddRule, IPACL, "remark spaced  words"},
+		{IPACL, "permit tcp any any eq 22 connlimit 3 mask /24", AddRule, IPACL, "permit tcp any any eq 22 connlimit 3 mask /24"},
+		{IPACL, "permit tcp any any eq 22 conn 3 ma 24 so 1000 log", AddRule, IPACL, "permit tcp any any eq 22 connlimit 3 mask /24 sources 1000 log"},
+		{IPACL, "permit tcp any any connlimit 3 sources 16 mask /0", AddRule, IPACL, "permit tcp any any connlimit 3 mask /0 sources 16"},
+		{IPACL, "permit tcp any any connlimit 3 mask /32 sources 65535", AddRule, IPACL, "permit tcp any any connlimit 3"},
+		{IP6ACL, "deny tcp any any connlimit 2 mask /64", AddRule, IP6ACL, "deny tcp any any connlimit 2 mask /64"},
+		{IP6ACL, "deny tcp any any connlimit 2 mask 128 sources 1048576", AddRule, IP6ACL, "deny tcp any any connlimit 2 sources 1048576"},
 		{IPACL, "no permit ip any any", DeleteRule, IPACL, "permit ip any any"},
 		{IPACL, "no seq 10", DeleteSeq, IPACL, ""},
 		{IPACL, "no seq 10 permit ip any any", DeleteRule, IPACL, "permit ip any any"},
@@ -111,6 +117,12 @@ func TestParseErrors(t *testing.T) {
 		{IPACL, "permit tcp 10.0.0.1/8 any", Invalid, 11, "% Invalid input detected at '^' marker: 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?"},
 		{IPACL, "permit ip any any eq 22", Invalid, 18, ""},
 		{IPACL, "permit tcp any any connlimit 0", Invalid, 29, "% Invalid input detected at '^' marker: value 0 is out of range <1-65535>"},
+		{IPACL, "permit tcp any any connlimit 3 mask /33", Invalid, 36, "% Invalid input detected at '^' marker: mask /33 is out of range for IPv4 (/0-/32)"},
+		{IP6ACL, "permit tcp any any connlimit 3 mask 129", Invalid, 36, "% Invalid input detected at '^' marker: mask /129 is out of range for IPv6 (/0-/128)"},
+		{IPACL, "permit tcp any any connlimit 3 mask /24 mask /16", Invalid, 40, "% Invalid input detected at '^' marker: mask given twice"},
+		{IPACL, "permit tcp any any connlimit 3 sources 0", Invalid, 39, "% Invalid input detected at '^' marker: value 0 is out of range <1-1048576>"},
+		{IPACL, "permit tcp any any mask /24", Invalid, 19, ""},
+		{IPACL, "permit tcp any any connlimit 3 mask x24", Invalid, 36, ""},
 		{IP6ACL, "permit ipv6 10.0.0.1 any", Invalid, 12, "% Invalid input detected at '^' marker: 10.0.0.1 is IPv4; this is an IPv6 access list"},
 		{Config, "do sh bogus", Invalid, 6, ""},
 		{Config, "ip access-list logging interval 0", Invalid, 32, "% Invalid input detected at '^' marker: value 0 is out of range <1-3600000>"},
@@ -137,7 +149,7 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 	prefixes := map[Mode][]string{
 		Exec:      {"", "show ", "show ip ", "clear ", "configure "},
 		Config:    {"", "ip ", "ip access-list ", "ip access-list logging ", "no ", "no ip access-list ", "no ipv6 ", "interface ", "do "},
-		IPACL:     {"", "permit ", "permit tcp ", "permit tcp any ", "permit tcp any any ", "permit tcp any any eq 22 ", "no ", "seq 10 "},
+		IPACL:     {"", "permit ", "permit tcp ", "permit tcp any ", "permit tcp any any ", "permit tcp any any eq 22 ", "permit tcp any any connlimit 3 ", "permit tcp any any connlimit 3 mask /24 ", "no ", "seq 10 "},
 		IP6ACL:    {"", "deny ", "deny udp any ", "deny udp any any "},
 		Interface: {"", "ip ", "ipv6 access-group v6 ", "no "},
 	}
@@ -166,6 +178,8 @@ func TestCanonicalRulesReparse(t *testing.T) {
 	for _, l := range []string{
 		"permit tcp host 10.0.0.1 eq 22 10.0.0.0/8 range 1 65535 established connlimit 65535 log",
 		"deny 47 10.0.0.0 0.255.0.255 any",
+		"permit udp 10.0.0.0/8 any eq 53 connlimit 10 mask /24 sources 1000000 log",
+		"deny tcp any any connlimit 2 mask /0",
 		"permit icmp any any",
 	} {
 		cmd, err := Parse(IPACL, l)
@@ -176,7 +190,7 @@ func TestCanonicalRulesReparse(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"conf t", "permit tcp host 10.0.0.1 any eq 22 connlimit 3", "sh run | inc x",
-		"no seq 10", "seq 5 remark hi", "ip access-group a in", "do sh acc", "permit ipv6 2001:db8::/32 any", "|||", "per t a a e 1"} {
+		"no seq 10", "seq 5 remark hi", "ip access-group a in", "do sh acc", "permit ipv6 2001:db8::/32 any", "|||", "per t a a e 1", "permit tcp any any connlimit 3 mask /24 sources 16"} {
 		f.Add(uint8(0), s)
 		f.Add(uint8(2), s)
 		f.Add(uint8(3), s)

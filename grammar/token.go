@@ -20,12 +20,13 @@ const (
 	varPort                   // PORT: number or name
 	varLine                   // LINE: the rest of the line, as typed
 	varPipe                   // PIPE: the literal |
+	varMaskLen                // /LEN: a prefix length, with or without the slash
 )
 
 var varKinds = map[string]varKind{
 	"WORD": varWord, "A.B.C.D": varAddr4, "A.B.C.D/LEN": varPrefix4,
 	"X:X::X:X": varAddr6, "X:X::X:X/LEN": varPrefix6, "PORT": varPort, "LINE": varLine,
-	"PIPE": varPipe,
+	"PIPE": varPipe, "/LEN": varMaskLen,
 }
 
 // token is one element of a command definition.
@@ -86,6 +87,8 @@ func (t *token) matchVar(s string) bool {
 		return true
 	case varPipe:
 		return s == "|"
+	case varMaskLen:
+		return isDigits(strings.TrimPrefix(s, "/")) // the builder checks the range
 	}
 	return false
 }

@@ -89,6 +89,12 @@ func randomRule(r *rand.Rand, f acl.Family) acl.Rule {
 	}
 	if r.IntN(3) == 0 && !rule.Established {
 		rule.ConnLimit = acl.ConnLimit(r.IntN(65535) + 1)
+		if r.IntN(2) == 0 {
+			rule.ConnMask, _ = acl.MaskLen(f, r.IntN(f.Bits()+1))
+		}
+		if n := 1 + r.IntN(acl.MaxConnSources); r.IntN(2) == 0 && n != acl.DefaultConnSources {
+			rule.ConnSources = uint32(n)
+		}
 	}
 	switch r.IntN(5) {
 	case 0:

@@ -146,6 +146,9 @@ func showACLs(w io.Writer, cfg *acl.Config, cmd grammar.Command, st *enforcer.St
 			fmt.Fprintf(w, " %s\n", line)
 			if live && r.ConnLimit > 0 {
 				writeSessions(w, r, st.Sessions[key], st.Counters[key+"/r"].Packets)
+				if u, ok := st.Sources[key]; ok {
+					writeSources(w, r, u)
+				}
 			}
 		}
 		if live {
@@ -167,7 +170,11 @@ func writeSessions(w io.Writer, r acl.Rule, srcs []enforcer.SourceCount, refused
 	for i, sc := range srcs {
 		total += sc.Count
 		if i < topSources {
-			top = append(top, fmt.Sprintf("%s %d/%d", sc.Addr, sc.Count, r.ConnLimit))
+			src := sc.Src.String()
+			if sc.Src.IsSingleIP() {
+				src = sc.Src.Addr().String()
+			}
+			top = append(top, fmt.Sprintf("%s %d/%d", src, sc.Count, r.ConnLimit))
 		}
 	}
 	if len(srcs) > topSources {
@@ -180,6 +187,33 @@ func writeSessions(w io.Writer, r acl.Rule, srcs []enforcer.SourceCount, refused
 	if r.Action == acl.Permit {
 		fmt.Fprintf(w, "    refused by the limit: %d\n", refused)
 	}
+}
+
+// writeSources shows how many sources a connlimit rule's kernel set tracks
+// against its size, with a warning from 90% on: when the set is full, sources
+// not in it are not limited by the rule.
+func writeSources(w io.Writer, r acl.Rule, u enforcer.SetUse) {
+	what := "sources"
+	if r.ConnMask != 0 {
+		what = "source prefixes"
+	}
+	fmt.Fprintf(w, "    %s tracked: %d of %d (%d%%)\n", what, u.Used, u.Size, u.Percent())
+	if !u.NearFull() {
+		return
+	}
+	effect := "new sources are admitted without this limit"
+	if r.Action == acl.Deny {
+		effect = "this rule stops denying new sources"
+	}
+	hint := "raise `sources`"
+	if r.ConnMask == 0 {
+		hint += " or count per prefix with `mask /LEN`"
+	}
+	if u.Full() {
+		fmt.Fprintf(w, "    %% the source set is full: %s until entries go; %s\n", effect, hint)
+		return
+	}
+	fmt.Fprintf(w, "    %% the source set is %d%% full; when full, %s; %s\n", u.Percent(), effect, hint)
 }
 
 func (s *Shell) clearCounters(cmd grammar.Command) error {

@@ -1,0 +1,217 @@
+package enforcer_test
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	. "github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/shell"
+)
+
+// addClientAddrs gives the client namespace more addresses on the management LAN
+// (IPv6 without duplicate address detection).
+func (l *lab) addClientAddrs(addrs ...string) {
+	l.t.Helper()
+	for _, a := range addrs {
+		args := []string{"ip", "-n", l.cli, "addr", "add", a, "dev", "eth0"}
+		if strings.Contains(a, ":") {
+			args = append(args, "nodad")
+		}
+		run(l.t, args...)
+	}
+}
+
+// sessionsOf returns a connlimit line's live sessions per source, as show prints
+// them ("prefix count").
+func sessionsOf(t *testing.T, e *Enforcer, text, key string) []string {
+	t.Helper()
+	st, err := e.Stats(config(t, text))
+	require.NoError(t, err)
+	var out []string
+	for _, sc := range st.Sessions[key] {
+		out = append(out, fmt.Sprintf("%s %d", sc.Src, sc.Count))
+	}
+	return out
+}
+
+// `connlimit N mask /64` counts an IPv6 /64 as one source: a host that picks a
+// new address of its /64 for each connection gets N in all, another /64 has its
+// own count, the set holds one element per /64, and sessions that existed before
+// the limit count per prefix too (and free their slot when they close, through
+// the follow daemon).
+func TestConnlimitMaskPerPrefix(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP("[::]:22")
+	var addrs []string
+	for i := range 12 {
+		addrs = append(addrs, fmt.Sprintf("fd77::2%02d/64", i))
+	}
+	l.addClientAddrs(append(addrs, "fd77:0:0:1::7/64")...)
+	run(t, "ip", "-n", l.dev, "route", "add", "fd77:0:0:1::/64", "dev", "mgmt0")
+	const dst = "[fd77::129]:22"
+	open := `
+ipv6 access-list extended v6
+ permit tcp any any eq 22
+interface management 0
+ ipv6 access-group v6 in
+`
+	limited := strings.Replace(open, "eq 22\n", "eq 22 connlimit 3 mask /64\n", 1)
+	require.NoError(t, l.e.Apply(config(t, open)))
+	var pre []net.Conn
+	for _, src := range []string{"fd77::200", "fd77::201"} {
+		c, err := l.dial(l.cli, src, dst)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		pre = append(pre, c)
+	}
+	cfg := config(t, limited)
+	require.NoError(t, l.e.Apply(cfg))
+	require.Equal(t, []string{"fd77::/64 2"}, sessionsOf(t, l.e, limited, "v6/10"), "sessions open before the limit count for their /64")
+
+	c, err := l.dial(l.cli, "fd77::202", dst)
+	require.NoError(t, err, "the 3rd connection of the /64")
+	defer c.Close()
+	for _, src := range []string{"fd77::203", "fd77::204", "fd77::107"} {
+		l.refused(src, dst) // a new address of the same /64 is the same source
+	}
+	for i := range 3 {
+		c, err := l.dial(l.cli, "fd77:0:0:1::7", dst)
+		require.NoError(t, err, "connection %d of another /64", i+1)
+		defer c.Close()
+	}
+	l.refused("fd77:0:0:1::7", dst)
+	require.Equal(t, []string{"fd77::/64 3", "fd77:0:0:1::/64 3"}, sessionsOf(t, l.e, limited, "v6/10"))
+	st, err := l.e.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, InSync, st.State)
+	require.Equal(t, SetUse{Used: 2, Size: 65535, New: 1}, st.Sources["v6/10"], "one element per /64 (the first /64 is in its offset's set)")
+
+	// A session counted before the limit closes: the daemon lowers the /64's
+	// offset, and another address of the /64 gets the slot.
+	l.follow(cfg)
+	pre[0].Close()
+	var got net.Conn
+	require.Eventually(t, func() bool {
+		got, err = l.dialTimeout(l.cli, "fd77::205", dst, 150*time.Millisecond)
+		return err == nil
+	}, 2*time.Second, 20*time.Millisecond, "a slot of the /64 is free after a counted session closed")
+	defer got.Close()
+	l.refused("fd77::206", dst)
+}
+
+// A set that fills: sources 8 with mask /30, filled from addresses of 8 prefixes.
+// Prefixes in the set stay limited, whichever of their addresses connects; a 9th
+// prefix is admitted without the limit (what a full set does to a permit); show
+// access-lists reports the set as full with a warning; the follow daemon logs
+// that it filled and, once the sessions end, that it has room again.
+func TestConnlimitSetFull(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	var addrs []string
+	for i := 12; i < 48; i++ {
+		addrs = append(addrs, fmt.Sprintf("10.24.12.%d/24", i))
+	}
+	l.addClientAddrs(addrs...)
+	store := &shell.Store{Dir: t.TempDir()}
+	var out strings.Builder
+	sh, err := shell.New(shell.Options{Host: "device", Store: store, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0", Interactive: true})
+	require.NoError(t, err)
+	typed := func(lines ...string) string {
+		t.Helper()
+		out.Reset()
+		for _, line := range lines {
+			require.NoError(t, sh.Run(line), line)
+		}
+		return out.String()
+	}
+	typed("conf t", "ip access-list extended check", "permit tcp any any eq 22 connlimit 2 mask /30 sources 8",
+		"interface management 0", "ip access-group check in", "end")
+	log := l.followStore(store)
+	require.Contains(t, typed("show access-lists"), "    source prefixes tracked: 0 of 8 (0%)\n")
+
+	var conns []net.Conn
+	keep := func(src string) {
+		t.Helper()
+		c, err := l.dial(l.cli, src, dev)
+		require.NoError(t, err, "from %s", src)
+		conns = append(conns, c)
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for p := 12; p < 40; p += 4 {
+		keep(fmt.Sprintf("10.24.12.%d", p)) // one connection from each of 7 prefixes
+	}
+	show := typed("show access-lists")
+	require.Contains(t, show, "    source prefixes tracked: 7 of 8 (87%)\n")
+	require.NotContains(t, show, "% the source set")
+	keep("10.24.12.40") // the 8th prefix fills the set
+	show = typed("show access-lists")
+	require.Contains(t, show, "    source prefixes tracked: 8 of 8 (100%)\n")
+	require.Contains(t, show, "    % the source set is full: new sources are admitted without this limit until entries go; raise `sources`\n")
+	require.Eventually(t, func() bool {
+		return strings.Contains(log.String(), "follow: access list check seq 10: source set full (8 of 8): new sources are admitted without the limit until entries go\n")
+	}, 3*time.Second, 50*time.Millisecond, "the daemon logs that the set filled; log:\n%s", log)
+
+	// A prefix in the full set stays limited, from any of its addresses.
+	keep("10.24.12.13")
+	l.refused("10.24.12.14", dev)
+	l.refused("10.24.12.15", dev)
+	// A prefix not in it is not limited while the set is full.
+	for _, src := range []string{"10.24.12.44", "10.24.12.45", "10.24.12.46"} {
+		keep(src)
+	}
+	require.Equal(t, 1, strings.Count(log.String(), "source set full"), "logged once")
+
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	require.Eventually(t, func() bool {
+		return strings.Contains(log.String(), "follow: access list check seq 10: source set has room again (")
+	}, 5*time.Second, 50*time.Millisecond, "the daemon logs when the sessions are gone; log:\n%s", log)
+	require.Eventually(t, func() bool {
+		return strings.Contains(typed("show access-lists"), "    source prefixes tracked: 0 of 8 (0%)\n")
+	}, 3*time.Second, 100*time.Millisecond, "entries go as their sessions end")
+	// With room again, a new prefix is limited.
+	keep("10.24.12.44")
+	keep("10.24.12.45")
+	l.refused("10.24.12.46", dev)
+}
+
+// What a full set does to a deny: sources in the set stay limited, and the line
+// stops denying sources not in it (they fall through to the next line).
+func TestDenyConnlimitSetFull(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	var addrs []string
+	for i := 12; i < 17; i++ {
+		addrs = append(addrs, fmt.Sprintf("10.24.12.%d/24", i))
+	}
+	l.addClientAddrs(addrs...)
+	text := `
+ip access-list extended check
+ seq 10 deny tcp any any eq 22 connlimit 2 sources 4
+ seq 20 permit tcp any any eq 22
+interface management 0
+ ip access-group check in
+`
+	cfg := config(t, text)
+	require.NoError(t, l.e.Apply(cfg))
+	for i := 12; i < 16; i++ {
+		l.openN(fmt.Sprintf("10.24.12.%d", i), 1)
+	}
+	st, err := l.e.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, SetUse{Used: 4, Size: 4, New: 4}, st.Sources["check/10"])
+	require.True(t, st.Sources["check/10"].Full())
+	l.refused("10.24.12.12", dev) // in the set: its 2nd connection is denied
+	l.openN("10.24.12.16", 3)     // not in it: not denied at all
+}
