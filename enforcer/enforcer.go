@@ -116,13 +116,25 @@ func wrapKernel(err error) error {
 
 var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
 
-// HoldsTable reports whether the kernel has table inet aclsh. It is false when
-// the table cannot be read (no privilege).
-func (e *Enforcer) HoldsTable() bool {
-	return e.locked(func(c *nftables.Conn) error {
-		_, err := c.ListTableOfFamily(Table, nftables.TableFamilyINet)
-		return err
-	}) == nil
+// HoldsTable reports whether the kernel has table inet aclsh. Without the
+// privilege to ask it is false: such a process cannot change the kernel either.
+// Any other failure to ask is an error.
+func (e *Enforcer) HoldsTable() (holds bool, err error) {
+	err = e.locked(func(c *nftables.Conn) error {
+		_, lerr := c.ListTableOfFamily(Table, nftables.TableFamilyINet)
+		switch {
+		case lerr == nil:
+			holds = true
+		case errors.Is(lerr, syscall.ENOENT) || errors.Is(wrapKernel(lerr), ErrPermission):
+		default:
+			return lerr
+		}
+		return nil
+	})
+	if errors.Is(err, ErrPermission) {
+		return false, nil
+	}
+	return holds, err
 }
 
 // Apply makes the kernel enforce cfg's bound lists. It compiles the plan, compares

@@ -292,8 +292,15 @@ func (f *follower) checkConfig() {
 		return
 	}
 	if f.viewErr != "" {
-		f.logf("follow: the running-config can be read again")
+		// Restored by hand (or copied back): the kernel still enforces what it
+		// had, so enforce the file, as at start.
 		f.viewErr = ""
+		if err := f.view(f.e.Apply); err != nil {
+			f.logf("follow: the running-config can be read again; applying it: %v", err)
+		} else {
+			f.logf("follow: the running-config can be read again; applied it")
+		}
+		changed = true
 	}
 	if changed {
 		f.resync("running-config changed")

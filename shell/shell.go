@@ -193,11 +193,21 @@ func (s *Shell) enforcer() func(*acl.Config) error {
 	}
 	return func(cfg *acl.Config) error {
 		if err := s.opt.Enforcer.Apply(cfg); err != nil {
-			return fmt.Errorf("the kernel refused the new config; nothing was changed: %w", err)
+			return &refused{err}
 		}
 		return nil
 	}
 }
+
+// refused is the kernel's refusal of a config; unwrapped, it is the kernel's
+// reason alone.
+type refused struct{ err error }
+
+func (r *refused) Error() string {
+	return "the kernel refused the new config; nothing was changed: " + r.err.Error()
+}
+
+func (r *refused) Unwrap() error { return r.err }
 
 // copyToRunning replaces the running-config with a saved config (startup-config or
 // the last good one): the way back when the running-config is damaged, and the
@@ -209,10 +219,7 @@ func (s *Shell) copyToRunning(from string) error {
 		if err != nil {
 			return err
 		}
-		if s.opt.CheckOnly {
-			return nil
-		}
-		s.t.cfg, s.from, s.ops = cfg, from, nil
+		s.t.cfg, s.from, s.ops = cfg, from, nil // --check validates what follows on it too
 		return nil
 	}
 	cfg, err := s.opt.Store.Replace(from, nil, s.enforcer())

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/grammar"
 )
 
 // Store is the state directory: running-config and startup-config as canonical CLI
@@ -30,7 +31,13 @@ type Store struct {
 	// KernelHolds, if set, reports whether the kernel enforces a table aclsh
 	// made. A missing running-config is then an error rather than an empty
 	// config: reading it as empty would remove the table at the next commit.
-	KernelHolds func() bool
+	// An error (the kernel could not be asked) is an error too.
+	KernelHolds func() (bool, error)
+	// Heal, if set, makes the kernel match a config. It is called under the
+	// lock when a process was killed between changing the kernel and renaming
+	// the new running-config into place (its synced temp file is left): the
+	// kernel may then be ahead of the file.
+	Heal func(cfg *acl.Config) error
 
 	mu     sync.Mutex // held during a commit
 	cmu    sync.Mutex // guards the cache
@@ -39,7 +46,7 @@ type Store struct {
 }
 
 type fileKey struct {
-	ino, size, mtime int64
+	dev, ino, size, mtime, ctime int64
 }
 
 const (
@@ -152,8 +159,15 @@ func (s *Store) shared() (*acl.Config, error) {
 func (s *Store) missing() error {
 	e := &StateError{Path: s.path(runningName), Missing: true}
 	e.Startup, e.LastGood = s.exists(startupName), s.exists(lastGoodName)
+	var holds bool
+	var herr error
+	if s.KernelHolds != nil {
+		holds, herr = s.KernelHolds()
+	}
 	switch {
-	case s.KernelHolds != nil && s.KernelHolds():
+	case herr != nil:
+		e.Err = fmt.Errorf("aclsh cannot tell whether the kernel enforces table inet aclsh: %w", herr)
+	case holds:
 		e.Err = errors.New("the kernel enforces table inet aclsh")
 	case e.Startup:
 		e.Err = errors.New("a startup-config exists")
@@ -185,7 +199,20 @@ func (s *Store) exists(name string) bool {
 // this user nor the directory's group.
 func (s *Store) open(name string) (*os.File, os.FileInfo, error) {
 	p := s.path(name)
-	// O_NONBLOCK: opening a FIFO must not wait for a writer.
+	// Look before opening: opening a device can have effects of its own.
+	var pre unix.Stat_t
+	if err := unix.Fstatat(unix.AT_FDCWD, p, &pre, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return nil, nil, &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	switch pre.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFLNK:
+		return nil, nil, fmt.Errorf("%s is a symbolic link; aclsh reads only regular files", p)
+	default:
+		return nil, nil, fmt.Errorf("%s is not a regular file; aclsh reads only regular files", p)
+	}
+	// O_NOFOLLOW and the checks again on what was opened: it may have been
+	// replaced in between. O_NONBLOCK: opening a FIFO must not wait for a writer.
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if err == unix.ELOOP {
@@ -243,7 +270,9 @@ func readCapped(f *os.File, p string) ([]byte, error) {
 func keyOf(fi os.FileInfo) fileKey {
 	k := fileKey{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		k.ino = int64(st.Ino)
+		// ctime cannot be set by hand (mtime can: touch -d, cp -p), and inode
+		// numbers are reused.
+		k.dev, k.ino, k.ctime = int64(st.Dev), int64(st.Ino), st.Ctim.Nano()
 	}
 	return k
 }
@@ -257,7 +286,7 @@ func keyOf(fi os.FileInfo) fileKey {
 // worked). It returns the config as committed.
 func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
-	err := s.locked(func() error {
+	err := s.locked(true, func() error {
 		old, err := s.shared()
 		if err != nil {
 			return err
@@ -281,7 +310,7 @@ func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config
 // back.
 func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
-	err := s.locked(func() error {
+	err := s.locked(true, func() error {
 		cfg, err := s.Saved(from)
 		if err != nil {
 			return err
@@ -351,6 +380,9 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) er
 			return fmt.Errorf("%w; the kernel enforces the new config, which the running-config does not have", err)
 		}
 		if rerr := enforce(old); rerr != nil {
+			if u := errors.Unwrap(rerr); u != nil {
+				rerr = u // the kernel's reason, without "nothing was changed"
+			}
 			return fmt.Errorf("%w; putting the kernel back failed too (%v): the kernel enforces the new config, which the running-config does not have", err, rerr)
 		}
 		return fmt.Errorf("%w; the kernel was put back to the config before, nothing was applied", err)
@@ -369,7 +401,7 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) er
 // commit happens meanwhile; f must not change the config. It is the same pointer
 // while the file is unchanged, so a caller can tell whether it changed.
 func (s *Store) View(f func(cfg *acl.Config) error) error {
-	return s.locked(func() error {
+	return s.locked(false, func() error {
 		cfg, err := s.shared()
 		if err != nil {
 			return err
@@ -380,7 +412,7 @@ func (s *Store) View(f func(cfg *acl.Config) error) error {
 
 // SaveStartup copies the running-config to startup-config.
 func (s *Store) SaveStartup() error {
-	return s.locked(func() error {
+	return s.locked(true, func() error {
 		cfg, err := s.shared()
 		if err != nil {
 			return err
@@ -417,15 +449,34 @@ func (s *Store) readFile(name string) (string, error) {
 	return string(data), err
 }
 
-// locked holds the commit mutex and the state lock while f runs.
-func (s *Store) locked(f func() error) error {
+// locked holds the commit mutex and the state lock while f runs. Only commits
+// (create) make a missing state directory: a reader (a shell's show, the follow
+// daemon) must not re-create one that was removed, with its own owner and mode,
+// locking the operators' group out. Without the directory there is nothing to
+// lock and f runs on what a missing running-config reads as.
+func (s *Store) locked(create bool, f func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	unlock, err := s.lock()
+	if !create {
+		if _, err := os.Stat(s.Dir); errors.Is(err, os.ErrNotExist) {
+			return f()
+		}
+	}
+	unlock, stale, err := s.lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if stale != "" && s.Heal != nil {
+		// A commit was killed after it may have changed the kernel and before
+		// it renamed the running-config: put the kernel back in step with the
+		// file, and keep the temp file until that worked.
+		if cfg, err := s.shared(); err == nil && s.Heal(cfg) == nil {
+			os.Remove(stale)
+		}
+	} else if stale != "" {
+		os.Remove(stale)
+	}
 	return f()
 }
 
@@ -436,12 +487,12 @@ func (s *Store) Wait() { s.mu.Lock() }
 // lock takes the exclusive flock on DIR/lock. flock needs only a read
 // descriptor, so any member of the directory's group can lock whoever created
 // the file and whatever their umask was; the lock is created group-readable.
-func (s *Store) lock() (func(), error) {
+func (s *Store) lock() (unlock func(), stale string, err error) {
 	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
-		return nil, fmt.Errorf("state directory: %w", err)
+		return nil, "", fmt.Errorf("state directory: %w", err)
 	}
 	if di, err := os.Stat(s.Dir); err == nil && di.Mode().Perm()&0o002 != 0 && di.Mode()&os.ModeSticky == 0 {
-		return nil, fmt.Errorf("state directory %s is writable by everyone; make it writable by root and the operators' group only (install -d -m 2770 -g GROUP %s)", s.Dir, s.Dir)
+		return nil, "", fmt.Errorf("state directory %s is writable by everyone; make it writable by root and the operators' group only (install -d -m 2770 -g GROUP %s)", s.Dir, s.Dir)
 	}
 	p := s.path(lockName)
 	var f *os.File
@@ -456,35 +507,40 @@ func (s *Store) lock() (func(), error) {
 			}
 		}
 		if err == unix.ELOOP {
-			return nil, fmt.Errorf("state lock %s is a symbolic link; remove it", p)
+			return nil, "", fmt.Errorf("state lock %s is a symbolic link; remove it", p)
 		}
 		if err == unix.EACCES {
-			return nil, fmt.Errorf("state lock: %w (the operators' group needs read access: chmod 0660 %s)", &os.PathError{Op: "open", Path: p, Err: err}, p)
+			return nil, "", fmt.Errorf("state lock: %w (the operators' group needs read access: chmod 0660 %s)", &os.PathError{Op: "open", Path: p, Err: err}, p)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("state lock: %w", &os.PathError{Op: "open", Path: p, Err: err})
+			return nil, "", fmt.Errorf("state lock: %w", &os.PathError{Op: "open", Path: p, Err: err})
 		}
 		f = os.NewFile(uintptr(fd), p)
 		break
 	}
 	if f == nil {
-		return nil, fmt.Errorf("state lock %s: created and removed again meanwhile", p)
+		return nil, "", fmt.Errorf("state lock %s: created and removed again meanwhile", p)
 	}
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("state lock %s is not a regular file; remove it", p)
+		return nil, "", fmt.Errorf("state lock %s is not a regular file; remove it", p)
 	}
 	if err := flock(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("state lock: %w", err)
+		return nil, "", fmt.Errorf("state lock: %w", err)
 	}
-	// Temp files left by a process killed mid-write (SIGKILL) are garbage.
-	if old, _ := filepath.Glob(filepath.Join(s.Dir, tmpPrefix+"*")); len(old) > 0 {
-		for _, o := range old {
-			os.Remove(o)
+	// Temp files left by a process killed mid-write (SIGKILL) are garbage,
+	// except that a synced running-config temp file says the kernel may have
+	// changed without the file: the caller decides about that one.
+	old, _ := filepath.Glob(filepath.Join(s.Dir, tmpPrefix+"*"))
+	for _, o := range old {
+		if strings.HasPrefix(filepath.Base(o), tmpPrefix+runningName+"-") && stale == "" {
+			stale = o
+			continue
 		}
+		os.Remove(o)
 	}
-	return func() { f.Close() }, nil
+	return func() { f.Close() }, stale, nil
 }
 
 func flock(f *os.File) error {
@@ -539,12 +595,14 @@ func (s *Store) install(tmp, name string) error {
 	if err := rename(tmp, s.path(name)); err != nil {
 		return err
 	}
-	d, err := os.Open(s.Dir)
-	if err != nil {
-		return err
+	// The rename happened: the file is in place, whatever syncing the directory
+	// says (a failure there only risks the rename after a crash, and putting
+	// the kernel back now would make file and kernel differ).
+	if d, err := os.Open(s.Dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
 // rename is os.Rename; tests make it fail.
@@ -558,7 +616,12 @@ func LoadConfig(text string) (*acl.Config, error) {
 	for i, line := range strings.Split(text, "\n") {
 		if _, err := t.exec(line); err != nil {
 			// Quoted and cut short: the file may hold anything, and errors are logged.
-			return nil, fmt.Errorf("line %d (%.60q): %w", i+1, strings.TrimSpace(line), err)
+			where := fmt.Sprintf("line %d", i+1)
+			var pe *grammar.ParseError
+			if errors.As(err, &pe) && pe.HasCaret() {
+				where += fmt.Sprintf(" column %d", len([]rune(line[:pe.Off]))+1)
+			}
+			return nil, fmt.Errorf("%s (%.60q): %w", where, strings.TrimSpace(line), err)
 		}
 	}
 	return cfg, nil

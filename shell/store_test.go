@@ -129,7 +129,7 @@ func TestMissingRunningConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, cfg.ACLs)
 
-	holds := &Store{Dir: t.TempDir(), KernelHolds: func() bool { return true }}
+	holds := &Store{Dir: t.TempDir(), KernelHolds: func() (bool, error) { return true, nil }}
 	_, err = holds.Load()
 	var se *StateError
 	require.ErrorAs(t, err, &se)
@@ -139,6 +139,18 @@ func TestMissingRunningConfig(t *testing.T) {
 	_, err = holds.Update(func(*acl.Config) error { return nil }, k.enforce)
 	require.ErrorAs(t, err, &se, "no commit while it is missing")
 	require.Empty(t, k.applied)
+
+	unsure := &Store{Dir: t.TempDir(), KernelHolds: func() (bool, error) { return false, errors.New("netlink: no buffer space") }}
+	_, err = unsure.Load()
+	require.ErrorAs(t, err, &se, "a kernel that cannot be asked is not a fresh host")
+	require.ErrorContains(t, err, "cannot tell whether the kernel enforces table inet aclsh")
+
+	// A reader does not re-create a removed directory (with its own owner and
+	// mode, locking the group out).
+	gone := &Store{Dir: filepath.Join(t.TempDir(), "gone")}
+	require.NoError(t, gone.View(func(cfg *acl.Config) error { return nil }))
+	_, err = os.Stat(gone.Dir)
+	require.True(t, os.IsNotExist(err), "View created the state directory")
 
 	// rm of the file only: the last good config and the startup-config say
 	// there was one, and are the ways back.
@@ -158,6 +170,44 @@ func TestMissingRunningConfig(t *testing.T) {
 	require.Equal(t, boundCfg, cfg.Render())
 }
 
+// A commit killed after the kernel changed and before the rename leaves its
+// synced temp file: the next process to lock puts the kernel back in step.
+func TestKilledCommitHealed(t *testing.T) {
+	s := newStore(t, boundCfg)
+	tmp, err := s.writeTemp(runningName, "!\n")
+	require.NoError(t, err)
+	k := &kernel{}
+	s.Heal = k.enforce
+	require.NoError(t, s.View(func(*acl.Config) error { return nil }))
+	require.Equal(t, []string{boundCfg}, k.applied, "the running-config enforced again")
+	_, err = os.Stat(tmp)
+	require.True(t, os.IsNotExist(err), "and the temp file removed")
+
+	// Healing fails: the temp file stays, so the next lock tries again.
+	tmp, err = s.writeTemp(runningName, "!\n")
+	require.NoError(t, err)
+	k.fail = errors.New("refused")
+	require.NoError(t, s.View(func(*acl.Config) error { return nil }))
+	_, err = os.Stat(tmp)
+	require.NoError(t, err)
+}
+
+// A script that copies a saved config validates the same with --check as it
+// commits without it.
+func TestCheckCopyToRunning(t *testing.T) {
+	s := newStore(t, boundCfg+"ip access-list extended only-in-startup\n")
+	require.NoError(t, s.SaveStartup())
+	_, err := s.Update(func(cfg *acl.Config) error { return cfg.Delete("only-in-startup", acl.IPv4) }, nil)
+	require.NoError(t, err)
+	script := "copy startup-config running-config\nconf t\nno ip access-list extended only-in-startup\n"
+	for _, check := range []bool{true, false} {
+		var out bytes.Buffer
+		sh, err := New(Options{Host: "h", Store: s, Out: &out, Err: &out, CheckOnly: check})
+		require.NoError(t, err)
+		require.Equal(t, 0, sh.RunScript(strings.NewReader(script), "-"), "check %v: %s", check, out.String())
+	}
+}
+
 // Item 5: a corrupt running-config: a clear error, the shell starts, and the way
 // back works from the CLI.
 func TestCorruptRunningConfig(t *testing.T) {
@@ -167,7 +217,7 @@ func TestCorruptRunningConfig(t *testing.T) {
 	_, err := s.Load()
 	var se *StateError
 	require.ErrorAs(t, err, &se)
-	require.ErrorContains(t, err, "line 1 (")
+	require.ErrorContains(t, err, "line 1 column 1 (")
 	require.NotContains(t, err.Error(), secret, "file contents are never printed whole")
 	require.ErrorContains(t, err, "copy last-good-config running-config")
 

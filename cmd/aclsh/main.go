@@ -119,6 +119,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	kernel := &enforcer.Enforcer{IfName: mgmtIf}
 	store := &shell.Store{Dir: stateDir, KernelHolds: kernel.HoldsTable}
+	if !check {
+		store.Heal = kernel.Apply
+	}
 	if follow {
 		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
 			fmt.Fprintln(stderr, "aclsh follow: takes only --state-dir and --mgmt-if")

@@ -159,29 +159,48 @@ func TestOwnedTableSaysSo(t *testing.T) {
 }
 
 // Item 3: the state directory is removed (rm -rf). Shells and the follow daemon
-// keep the kernel's table, say why, and change nothing.
+// keep the kernel's table, say why, change nothing, and the daemon does not
+// re-create the directory (as root, locking the group out). Restored as
+// documented, the daemon enforces the running-config again.
 func TestMissingRunningConfigKeepsTable(t *testing.T) {
 	kernelNS(t)
-	state := stateDir(t)
+	const netops = 4343
+	state := groupDir(t, netops)
 	out, code := script(t, aclsh("--state-dir", state), checkCfg)
 	require.Equal(t, 0, code, out)
 	before := table(t)
+	stop := startFollow(t, state)
 	require.NoError(t, os.RemoveAll(state))
 
-	out, code = script(t, aclsh("--state-dir", state), "conf t\nip access-list extended other\n")
+	out, code = script(t, operator(4301, netops, "022", true, "--state-dir", state), "conf t\nip access-list extended other\n")
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "running-config is missing, but the kernel enforces table inet aclsh")
 	require.Equal(t, before, table(t))
 
-	log := followFor(t, state, 2500*time.Millisecond)
-	require.Equal(t, 1, strings.Count(log, "is missing"), "said once, not every second: %s", log)
+	time.Sleep(2500 * time.Millisecond)
 	require.Equal(t, before, table(t), "the daemon keeps the table")
+	_, err := os.Stat(state)
+	require.True(t, os.IsNotExist(err), "the daemon does not re-create the directory")
 
-	// The way back when nothing was kept: an empty running-config, on purpose.
-	require.NoError(t, os.WriteFile(filepath.Join(state, "running-config"), nil, 0o660))
-	out, code = script(t, aclsh("--state-dir", state), "conf t\nip access-list extended other\n")
-	require.Equal(t, 0, code, out)
-	require.Equal(t, "", table(t), "nothing bound: the table goes")
+	// The way back when nothing was kept: the directory as installed, and an
+	// empty running-config, on purpose, by an operator.
+	require.NoError(t, os.Mkdir(state, 0o770))
+	groupOwn(t, state, netops)
+	out, code = script(t, operator(4301, netops, "022", true, "--state-dir", state), "show running-config\n")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "is missing")
+	cmd := exec.Command("ip", "netns", "exec", testNS, "setpriv", "--reuid=4301", "--regid=4301", fmt.Sprintf("--groups=%d", netops),
+		"touch", filepath.Join(state, "running-config"))
+	touched, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", touched)
+	deadline := time.Now().Add(5 * time.Second)
+	for table(t) != "" && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Equal(t, "", table(t), "the daemon applied the empty running-config: nothing bound, no table")
+	log := stop()
+	require.Equal(t, 1, strings.Count(log, "is missing"), "said once, not every second: %s", log)
+	require.Contains(t, log, "the running-config can be read again; applied it")
 }
 
 // Item 5: a running-config with garbage in it. Every start says what is wrong
@@ -225,6 +244,7 @@ func TestTwoOperatorsDocumentedInstall(t *testing.T) {
 	cmd := exec.Command("sh", "-c", "umask 077; exec \"$@\"", "sh", "ip", "netns", "exec", testNS, binary, "--mgmt-if", "mgmt0", "--state-dir", state)
 	out, code := script(t, cmd, checkCfg)
 	require.Equal(t, 0, code, out)
+	startFollow(t, state)
 	for i, op := range []struct {
 		uid   int
 		umask string
@@ -244,23 +264,50 @@ func TestTwoOperatorsDocumentedInstall(t *testing.T) {
 // groupDir is a state directory as the README installs it: root, group gid, 2770.
 func groupDir(t *testing.T, gid int) string {
 	state := stateDir(t)
-	require.NoError(t, os.Chown(state, 0, gid))
-	require.NoError(t, os.Chmod(state, 0o770|os.ModeSetgid))
+	groupOwn(t, state, gid)
 	return state
 }
 
-// operator runs the binary in the test namespace as uid/gid with umask, with
+func groupOwn(t *testing.T, dir string, gid int) {
+	require.NoError(t, os.Chown(dir, 0, gid))
+	require.NoError(t, os.Chmod(dir, 0o770|os.ModeSetgid))
+}
+
+// operator runs the binary in the test namespace as uid (in group gid) with umask, with
 // CAP_NET_ADMIN (as setcap gives it) or without any capability.
 func operator(uid, gid int, umask string, netAdmin bool, args ...string) *exec.Cmd {
 	caps := []string{"--inh-caps=-all"}
 	if netAdmin {
 		caps = []string{"--inh-caps=+net_admin", "--ambient-caps=+net_admin"}
 	}
+	// The operator's own primary group; the operators' group is a supplementary
+	// one, as on a host where netops is added to each user.
 	argv := []string{"-c", "umask " + umask + "; exec \"$@\"", "sh", "ip", "netns", "exec", testNS, "setpriv",
-		fmt.Sprintf("--reuid=%d", uid), fmt.Sprintf("--regid=%d", gid), "--clear-groups"}
+		fmt.Sprintf("--reuid=%d", uid), fmt.Sprintf("--regid=%d", uid), fmt.Sprintf("--groups=%d", gid)}
 	argv = append(argv, caps...)
 	argv = append(argv, binary, "--mgmt-if", "mgmt0")
 	return exec.Command("sh", append(argv, args...)...)
+}
+
+// startFollow starts aclsh follow as root under umask 027, as the unit runs it;
+// stop ends it and returns its log.
+func startFollow(t *testing.T, state string) (stop func() string) {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", "umask 027; exec \"$@\"", "sh", "ip", "netns", "exec", testNS, binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", state)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	require.NoError(t, cmd.Start())
+	stopped := false
+	stop = func() string {
+		if !stopped {
+			stopped = true
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			require.NoError(t, cmd.Wait(), "%s", log.String())
+		}
+		return log.String()
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }
 
 // followFor runs aclsh follow for d and returns its log.
