@@ -29,12 +29,13 @@ func (u SetUse) Full() bool { return u.Size > 0 && u.New >= u.Size }
 // NearFull reports whether the line's set is at least 90% full.
 func (u SetUse) NearFull() bool { return u.Size > 0 && u.New*10 >= u.Size*9 }
 
-// Percent is Used as a share of Size, rounded down.
+// Percent is New as a share of Size, rounded down: how full the set that takes
+// new sources is.
 func (u SetUse) Percent() int {
 	if u.Size == 0 {
 		return 0
 	}
-	return u.Used * 100 / u.Size
+	return u.New * 100 / u.Size
 }
 
 // lineUses sums the uses of the lines' sets (by set name) per line ID.

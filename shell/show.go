@@ -197,7 +197,11 @@ func writeSources(w io.Writer, r acl.Rule, u enforcer.SetUse) {
 	if r.ConnMask != 0 {
 		what = "source prefixes"
 	}
-	fmt.Fprintf(w, "    %s tracked: %d of %d (%d%%)\n", what, u.Used, u.Size, u.Percent())
+	fmt.Fprintf(w, "    %s tracked: %d of %d (%d%%)", what, u.New, u.Size, u.Percent())
+	if old := u.Used - u.New; old > 0 {
+		fmt.Fprintf(w, ", and %d with sessions from before the rule, in sets of their own", old)
+	}
+	fmt.Fprintln(w)
 	if !u.NearFull() {
 		return
 	}
