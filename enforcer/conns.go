@@ -123,13 +123,41 @@ func flowKey(f *conntrack.Flow) ctKey {
 //     leaves through e.IfName, as rp_filter judges it.
 func (e *Enforcer) liveConns() (out []Conn, err error) {
 	err = e.withIO(func(h *netlink.Handle, ct *conntrack.Conn) error {
-		out, err = e.listConns(h, ct)
+		out, err = e.listConns(h, ct, nil)
 		return err
 	})
 	return out, err
 }
 
-func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn) ([]Conn, error) {
+// countedConns lists the live connections that limits may count, for show: what
+// liveConns lists of them, without dumping every flow conntrack holds when it
+// need not. TCP sessions come from the host's sockets as always, their marks from
+// one dump of the flows with an aclsh mark, filtered in the kernel. Every flow is
+// dumped only when that cannot tell: a socket reaching a connlimit line has no
+// aclsh mark (it fell through a permit line, or a deny connlimit line counts it),
+// or a connlimit line can count a protocol other than TCP.
+func (e *Enforcer) countedConns(limits []*Limit, reaches func(Conn) bool) (out []Conn, dumpedAll bool, err error) {
+	opt := &listOpt{reaches: reaches}
+	for _, l := range limits {
+		if p := l.Rule.Proto; !p.Set || p.Num != unix.IPPROTO_TCP {
+			opt.allFlows = true
+		}
+	}
+	err = e.withIO(func(h *netlink.Handle, ct *conntrack.Conn) error {
+		out, err = e.listConns(h, ct, opt)
+		return err
+	})
+	return out, opt.dumped, err
+}
+
+// listOpt narrows listConns to what show needs; nil lists everything.
+type listOpt struct {
+	allFlows bool            // dump every flow
+	reaches  func(Conn) bool // whether a connection reaches a connlimit line
+	dumped   bool            // a test reads whether every flow was dumped
+}
+
+func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn, opt *listOpt) ([]Conn, error) {
 	link, err := h.LinkByName(e.IfName)
 	var notFound netlink.LinkNotFoundError
 	if errors.As(err, &notFound) {
@@ -150,7 +178,13 @@ func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn) ([]Conn, err
 		}
 		socks = append(socks, s...)
 	}
-	flows, err := ct.Dump(nil)
+	all := opt == nil || opt.allFlows
+	var flows []conntrack.Flow
+	if all {
+		flows, err = ct.Dump(nil)
+	} else {
+		flows, err = ct.DumpFilter(conntrack.Filter{Mark: markBase, Mask: markMask}, nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("conntrack dump: %w", err)
 	}
@@ -177,8 +211,37 @@ func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn) ([]Conn, err
 	}
 
 	tracked := make(map[ctKey]*conntrack.Flow, len(flows))
-	for i := range flows {
-		tracked[flowKey(&flows[i])] = &flows[i]
+	index := func() {
+		clear(tracked)
+		for i := range flows {
+			tracked[flowKey(&flows[i])] = &flows[i]
+		}
+	}
+	index()
+	if !all {
+		// A socket that reaches a connlimit line without an aclsh mark: only the
+		// whole table says whether conntrack tracks it.
+		for _, s := range socks {
+			c, ok := inboundConn(s)
+			if !ok || !inbound(s) {
+				continue
+			}
+			marked := tracked[ctKey{c.Proto, c.Src, c.Dst, c.SPort, c.DPort}] != nil ||
+				tracked[ctKey{c.Proto, c.Dst, c.Src, c.DPort, c.SPort}] != nil
+			if !marked && (opt.reaches == nil || opt.reaches(c)) {
+				all = true
+				break
+			}
+		}
+		if all {
+			if flows, err = ct.Dump(nil); err != nil {
+				return nil, fmt.Errorf("conntrack dump: %w", err)
+			}
+			index()
+		}
+	}
+	if opt != nil {
+		opt.dumped = all
 	}
 
 	arrived := (&router{h: h, ifindex: ifindex}).arrived
@@ -189,16 +252,8 @@ func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn) ([]Conn, err
 		case tcpListen, tcpSynSent, tcpTimeWait, tcpClose:
 			continue
 		}
-		if s.ID.DestinationPort == 0 || !inbound(s) {
-			continue
-		}
-		src, ok1 := netip.AddrFromSlice(s.ID.Destination)
-		dst, ok2 := netip.AddrFromSlice(s.ID.Source)
-		if !ok1 || !ok2 {
-			continue
-		}
-		c := Conn{Proto: unix.IPPROTO_TCP, Src: src.Unmap(), Dst: dst.Unmap(), SPort: s.ID.DestinationPort, DPort: s.ID.SourcePort}
-		if c.Src.Is4() != c.Dst.Is4() {
+		c, ok := inboundConn(s)
+		if !ok || !inbound(s) || opt != nil && opt.reaches != nil && !opt.reaches(c) {
 			continue
 		}
 		if f := tracked[ctKey{c.Proto, c.Src, c.Dst, c.SPort, c.DPort}]; f != nil {
@@ -206,7 +261,7 @@ func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn) ([]Conn, err
 		} else if f := tracked[ctKey{c.Proto, c.Dst, c.Src, c.DPort, c.SPort}]; f != nil {
 			c.Tracked, c.Mark, c.Reversed = true, f.Mark, true
 		}
-		ok := s.ID.Interface == uint32(ifindex)
+		ok = s.ID.Interface == uint32(ifindex)
 		if s.ID.Interface == 0 || !c.Src.IsLinkLocalUnicast() {
 			// The interface a socket reports is that of a link-local peer; for
 			// others, ask the route back.
@@ -219,6 +274,9 @@ func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn) ([]Conn, err
 		}
 	}
 
+	if opt != nil && !opt.allFlows {
+		return out, nil // no connlimit line counts other protocols
+	}
 	var local map[netip.Addr]bool
 	for i := range flows {
 		f := &flows[i]
@@ -244,6 +302,24 @@ func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn) ([]Conn, err
 		}
 	}
 	return out, nil
+}
+
+// inboundConn is the connection of an established TCP socket, peer first.
+func inboundConn(s *netlink.Socket) (Conn, bool) {
+	switch s.State {
+	case tcpListen, tcpSynSent, tcpTimeWait, tcpClose:
+		return Conn{}, false
+	}
+	if s.ID.DestinationPort == 0 {
+		return Conn{}, false
+	}
+	src, ok1 := netip.AddrFromSlice(s.ID.Destination)
+	dst, ok2 := netip.AddrFromSlice(s.ID.Source)
+	if !ok1 || !ok2 {
+		return Conn{}, false
+	}
+	c := Conn{Proto: unix.IPPROTO_TCP, Src: src.Unmap(), Dst: dst.Unmap(), SPort: s.ID.DestinationPort, DPort: s.ID.SourcePort}
+	return c, c.Src.Is4() == c.Dst.Is4()
 }
 
 // sockDiagTCP lists the TCP sockets of one family, retrying a dump the kernel

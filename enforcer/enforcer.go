@@ -728,7 +728,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 			st.Sources[l.Key()] = u
 		}
 	}
-	conns, err := e.liveConns()
+	conns, _, err := e.countedConns(limits, reachesLimit(cfg, limits))
 	if err != nil {
 		return st, wrapKernel(err)
 	}
@@ -749,6 +749,15 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// reachesLimit returns whether a connection reaches a connlimit line of cfg.
+func reachesLimit(cfg *acl.Config, limits []*Limit) func(Conn) bool {
+	w := newWalker(cfg, limits)
+	return func(c Conn) bool {
+		counted, _ := w.walk(c, nil)
+		return len(counted) > 0
+	}
 }
 
 // changedKeys returns the keys of the kernel's rules that carry a plan rule's key

@@ -114,3 +114,29 @@ func DiffKeys(plan, kernel []string) []string {
 
 // SetLogSummary makes the follow daemon report suppressed log lines every d.
 func SetLogSummary(e *Enforcer, d time.Duration) { e.logSummary = d }
+
+// FullCounts is what the connlimit lines of cfg count from a full listing of
+// every socket and conntrack flow (what show narrows down), per line key.
+func FullCounts(e *Enforcer, cfg *acl.Config) (map[string][]SourceCount, error) {
+	conns, err := e.liveConns()
+	if err != nil {
+		return nil, err
+	}
+	limits := LimitsOf(cfg)
+	a := attribute(cfg, limits, conns, nil)
+	out := map[string][]SourceCount{}
+	for _, l := range limits {
+		for src, n := range a.counts[l.ID] {
+			out[l.Key()] = append(out[l.Key()], SourceCount{l.Prefix(src), n})
+		}
+	}
+	return out, nil
+}
+
+// ShowDumpsAll reports whether show would dump every conntrack flow for cfg now
+// (rather than only the flows with an aclsh mark).
+func ShowDumpsAll(e *Enforcer, cfg *acl.Config) (bool, error) {
+	limits := LimitsOf(cfg)
+	_, all, err := e.countedConns(limits, reachesLimit(cfg, limits))
+	return all, err
+}
