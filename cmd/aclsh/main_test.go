@@ -202,6 +202,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-f", "/nonexistent/script"}, 2, "no such file"},
 		{[]string{"-c", "show running-config"}, 0, "!"},
 		{[]string{"-c", "conf t", "-c", "ip access-list extended x", "-c", "permit tcp hots any any"}, 1, "-c:3: permit tcp hots any any"},
+		{[]string{"-c", "conf t", "-c", "ip access-list extended x" + strings.Repeat(" ", 5000)}, 1, "-c:2: line too long (5025 bytes; at most 4096)"},
 	} {
 		cmd := aclsh(append([]string{"--state-dir", t.TempDir()}, tc.args...)...)
 		out, err := cmd.CombinedOutput()
