@@ -40,6 +40,17 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 			readline.Restore(to.Fd, raw)
 		}
 	}()
+	hist := ""
+	if to.HistoryFile != "" {
+		f, err := openHistory(to.HistoryFile)
+		if err != nil {
+			fmt.Fprintf(to.Stdout, "%% History not kept: %v\n", err)
+		} else {
+			defer f.Close()
+			// readline opens the file by this name; see openHistory.
+			hist = fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+		}
+	}
 	cfg := &readline.Config{
 		FuncMakeRaw: func() error {
 			if raw != nil {
@@ -51,8 +62,8 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		},
 		FuncExitRaw:            func() error { return nil },
 		Prompt:                 s.Prompt(),
-		HistoryFile:            to.HistoryFile,
-		HistoryLimit:           1000,
+		HistoryFile:            hist,
+		HistoryLimit:           historyLimit,
 		DisableAutoSaveHistory: false,
 		AutoComplete:           completer{s},
 		InterruptPrompt:        "^C",
