@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/chzyer/readline"
 
@@ -43,9 +45,12 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 	hist := ""
 	if to.HistoryFile != "" {
 		f, err := openHistory(to.HistoryFile)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.EROFS):
+			// A home directory this user may not write: no history, as before.
+		case err != nil:
 			fmt.Fprintf(to.Stdout, "%% History not kept: %v\n", err)
-		} else {
+		default:
 			defer f.Close()
 			// readline opens the file by this name; see openHistory.
 			hist = fmt.Sprintf("/proc/self/fd/%d", f.Fd())

@@ -87,6 +87,12 @@ func TestHistoryFile(t *testing.T) {
 		require.NotContains(t, string(data), "xxxx", "a line longer than the cap is dropped")
 	})
 
+	t.Run("no home", func(t *testing.T) {
+		// As before: a home that cannot hold the file means no history, silently.
+		screen := session(t, filepath.Join(t.TempDir(), "gone"), "show running-config\r")
+		require.NotContains(t, screen, "History")
+	})
+
 	t.Run("symlink", func(t *testing.T) {
 		home := t.TempDir()
 		target := filepath.Join(t.TempDir(), "target")
