@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,10 +10,57 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/shell"
 )
+
+// TestPasteLongLine: a pasted line longer than shell.MaxLine costs the terminal a few
+// redraws, not one per character; entered, it is refused whole (never run cut short
+// at the cap) and kept out of the history, and the next command runs at once. A key
+// typed on a full line only rings the bell.
+func TestPasteLongLine(t *testing.T) {
+	home := t.TempDir()
+	tm := startTerm(t, home, t.TempDir())
+	tm.expect("device# ")
+	tm.send("show running-config\r")
+	tm.expect("device# ")
+
+	// Cut at the cap, this line would be a valid command.
+	line := "configure terminal" + strings.Repeat(" ", 3*shell.MaxLine) + "x"
+	before, start := tm.written(), time.Now()
+	tm.send(line + "\r")
+	tm.expect(fmt.Sprintf("%% Line too long (more than %d bytes); not run", shell.MaxLine))
+	tm.expect("device# ")
+	wrote, took := tm.written()-before, time.Since(start)
+	t.Logf("pasted %d bytes: %d bytes to the terminal in %v", len(line)+1, wrote, took)
+	require.Less(t, wrote, 8*shell.MaxLine, "terminal output for one pasted line")
+
+	// A full line takes no more keys: each rings the bell and redraws nothing.
+	tm.send(line)
+	tm.expect("\a")
+	time.Sleep(100 * time.Millisecond)
+	before = tm.written()
+	tm.send("z")
+	tm.expect("\a")
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, 1, tm.written()-before, "a key on a full line")
+	tm.send("\x03") // Ctrl-C drops it
+	tm.expect("device# ")
+
+	// Up recalls the last line run, not the refused one.
+	tm.send("\x1b[A")
+	tm.expect("show running-config")
+	tm.send("\r")
+	tm.expect("!")
+	tm.expect("device# ")
+	tm.send("exit\r")
+	<-tm.done
+	hist, err := os.ReadFile(filepath.Join(home, ".aclsh_history"))
+	require.NoError(t, err)
+	require.Equal(t, "show running-config\nexit\n", string(hist))
+}
 
 // session runs one shell with HOME=home, types lines and exits; it returns the
 // screen.
@@ -108,4 +156,38 @@ func TestHistoryFile(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "secret\n", string(data))
 	})
+}
+
+// BenchmarkPasteAtCap pastes a line of shell.MaxLine bytes and enters it: the time
+// until the shell has answered and the bytes written to the terminal (termbytes/op).
+func BenchmarkPasteAtCap(b *testing.B) {
+	cmd := aclsh("--state-dir", b.TempDir(), "--hostname", "device")
+	cmd.Env = append(os.Environ(), "HOME="+b.TempDir(), "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 160})
+	require.NoError(b, err)
+	defer func() { cmd.Process.Kill(); cmd.Wait(); f.Close() }()
+	total := 0
+	buf := make([]byte, 64*1024)
+	// until reads the terminal until its output holds each of ss, in order.
+	until := func(ss ...string) {
+		var seen []byte
+		for _, s := range ss {
+			for !bytes.Contains(seen, []byte(s)) {
+				n, err := f.Read(buf)
+				require.NoError(b, err)
+				total += n
+				seen = append(seen, buf[:n]...)
+			}
+			seen = seen[bytes.Index(seen, []byte(s))+len(s):]
+		}
+	}
+	until("device# ")
+	line := strings.Repeat("a", shell.MaxLine) + "\r"
+	total = 0
+	for b.Loop() {
+		_, err := f.Write([]byte(line))
+		require.NoError(b, err)
+		until("% Invalid input detected", "device# ")
+	}
+	b.ReportMetric(float64(total)/float64(b.N), "termbytes/op")
 }
