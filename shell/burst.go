@@ -17,10 +17,11 @@ const burstMark = 0x1c
 // each run of two or more characters that arrives in one read and would each be
 // inserted (text outside an escape sequence, except '?', the help key),
 // offers it to the editor, and passes on one burstMark in its place. When the editor
-// reads the mark it inserts the run with one redraw (taken), or, in a search or a
-// completion where a key means more, declines it: its first character is then passed
-// on as a key and the rest read again (a typed character usually ends a completion;
-// in a search each goes on as a key, as readline reads them).
+// reads the mark it inserts the run with one redraw (runTaken), or, in a search or a
+// completion where a key means more, declines it (runKeys): its first character is
+// then passed on as a key and the rest read again (a typed character usually ends a
+// completion; in a search each goes on as a key, as readline reads them, up to a
+// limit, after which the editor drops the rest: runDropped).
 //
 // Only readline's reader goroutine calls Read. It calls it again right after
 // decoding the mark (readline reads ahead only when it has nothing left), and that
@@ -28,7 +29,7 @@ const burstMark = 0x1c
 type burstReader struct {
 	in    io.Reader
 	offer func(run []byte) // hands the editor a run, before its mark is passed on
-	taken <-chan bool      // the editor's answer for the run last offered
+	taken <-chan runAnswer // the editor's answer for the run last offered
 
 	chunk   []byte
 	buf     []byte // read from the terminal, not yet passed on
@@ -36,6 +37,15 @@ type burstReader struct {
 	esc     escState
 	offered []byte // the run last offered, until answered
 }
+
+// runAnswer is the editor's answer to a run offered by a burstReader.
+type runAnswer uint8
+
+const (
+	runTaken   runAnswer = iota // inserted
+	runKeys                     // to be passed on as keys
+	runDropped                  // refused
+)
 
 // escState follows terminal escape sequences in the bytes passed on: what follows
 // ESC is a key's code, never text.
@@ -90,13 +100,13 @@ func textRun(buf []byte) (size, count int) {
 	return size, count
 }
 
-func newBurstReader(in io.Reader, offer func([]byte), taken <-chan bool) *burstReader {
+func newBurstReader(in io.Reader, offer func([]byte), taken <-chan runAnswer) *burstReader {
 	return &burstReader{in: in, offer: offer, taken: taken, chunk: make([]byte, 16*1024)}
 }
 
 func (b *burstReader) Read(p []byte) (int, error) {
 	if b.offered != nil {
-		if !<-b.taken {
+		if <-b.taken == runKeys {
 			_, first := utf8.DecodeRune(b.offered)
 			b.buf = append(b.offered, b.buf...)
 			b.keys = first

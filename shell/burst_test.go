@@ -31,7 +31,7 @@ func TestBurstReader(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		reads   []string
-		decline int    // decline this many offers first
+		decline int    // answer runKeys to this many offers first
 		want    string // keys as read, each run taken as [run]
 	}{
 		{"typed", []string{"s", "h", "\t", "\r"}, 0, "sh\t\r"},
@@ -45,11 +45,12 @@ func TestBurstReader(t *testing.T) {
 		{"split character", []string{"ab\xc3", "\xa9cd"}, 0, "[ab]\xc3\xa9[cd]"},
 		{"control characters", []string{"a\u0085b\x7fcd"}, 0, "a\u0085b\x7f[cd]"},
 		{"declined", []string{"abcd\r"}, 2, "ab[cd]\r"},
+		{"dropped", []string{"ab\rcd", "\x1b[A"}, -1, "\r\x1b[A"},
 		{"declined non-ascii", []string{"\u00e9\u00e9\u00e9"}, 1, "\u00e9[\u00e9\u00e9]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := chunks(append([]string(nil), tc.reads...))
-			taken := make(chan bool, 1)
+			taken := make(chan runAnswer, 1)
 			var offered []byte
 			br := newBurstReader(&in, func(run []byte) { offered = run }, taken)
 			var got strings.Builder
@@ -63,14 +64,18 @@ func TestBurstReader(t *testing.T) {
 						continue
 					}
 					require.NotNil(t, offered)
-					take := declines == 0
-					if take {
-						got.WriteString("[" + string(offered) + "]")
-					} else {
+					answer := runTaken
+					switch {
+					case declines > 0:
+						answer = runKeys
 						declines--
+					case declines < 0:
+						answer = runDropped
+					default:
+						got.WriteString("[" + string(offered) + "]")
 					}
 					offered = nil
-					taken <- take
+					taken <- answer
 				}
 				if err == io.EOF {
 					break

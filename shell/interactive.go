@@ -39,8 +39,15 @@ type editor struct {
 	ctrlZ   bool   // the line ended with Ctrl-Z
 	offered []byte // a run of text the burstReader offers
 	insert  []byte // the run to insert at this key
-	taken   chan bool
+	taken   chan runAnswer
+	// searchKeys counts runs passed on as keys in this search: each costs a redraw,
+	// and no useful pattern is long.
+	searchKeys int
 }
+
+// maxSearchKeys is how many characters of runs a search takes as keys; the rest of
+// a paste into a search is dropped.
+const maxSearchKeys = 256
 
 // offer is the burstReader's: run comes next, as a burstMark.
 func (e *editor) offer(run []byte) {
@@ -54,20 +61,31 @@ func (e *editor) filter(r rune) (rune, bool) {
 	op := e.rl.Operation
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	search := op.IsSearchMode()
+	if !search {
+		e.searchKeys = 0
+	}
 	switch {
 	case r == burstMark:
 		// A run of text: insert it at once, unless a search or a completion is
 		// under way (the burstReader then passes it on as keys).
 		run := e.offered
 		e.offered = nil
-		if run == nil {
+		switch {
+		case run == nil:
 			return r, false // not from the burstReader (it cannot be)
-		}
-		take := !op.IsSearchMode() && !op.IsInCompleteMode()
-		e.taken <- take
-		if !take {
+		case search && e.searchKeys >= maxSearchKeys:
+			e.taken <- runDropped
+			e.rl.Terminal.Bell()
+			return r, false
+		case search || op.IsInCompleteMode():
+			if search {
+				e.searchKeys++
+			}
+			e.taken <- runKeys
 			return r, false
 		}
+		e.taken <- runTaken
 		e.insert = run
 		return readline.CharBell, true // a key that does nothing; listen inserts
 	case r == '?':
@@ -87,7 +105,7 @@ func (e *editor) filter(r rune) (rune, bool) {
 		} else {
 			e.rl.HistoryEnable()
 		}
-	case r >= ' ' && r != readline.CharBackspace && e.bytes > MaxLine && !op.IsSearchMode():
+	case r >= ' ' && r != readline.CharBackspace && e.bytes > MaxLine && !search:
 		// The line is full: refuse what would be inserted, without a redraw.
 		e.rl.Terminal.Bell()
 		return readline.CharBell, true
@@ -140,7 +158,7 @@ func runesLen(rs []rune) int {
 // RunInteractive runs the shell on a terminal until exit or Ctrl-D in exec mode. It
 // returns the exit status.
 func (s *Shell) RunInteractive(to TermOptions) int {
-	e := &editor{s: s, taken: make(chan bool, 1)}
+	e := &editor{s: s, taken: make(chan runAnswer, 1)}
 	// Keep the terminal raw for the whole session: leaving raw mode between lines
 	// loses keys typed ahead while a command runs.
 	var raw *readline.State

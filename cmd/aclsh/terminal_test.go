@@ -62,6 +62,32 @@ func TestPasteLongLine(t *testing.T) {
 	require.Equal(t, "show running-config\nexit\n", string(hist))
 }
 
+// TestPasteIntoSearch: text pasted into a history search (Ctrl-R) goes on as keys, as
+// readline reads them, but only so far: the rest is dropped, so the terminal output
+// stays bounded, and the shell answers at once.
+func TestPasteIntoSearch(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), t.TempDir())
+	tm.expect("device# ")
+	tm.send("show running-config\r")
+	tm.expect("device# ")
+	tm.send("\x12") // Ctrl-R
+	tm.expect("bck-i-search: ")
+	tm.send("show")
+	tm.expect("bck-i-search: show")
+	before := tm.written()
+	tm.send(strings.Repeat("a", 3*shell.MaxLine))
+	tm.expect("\a")
+	tm.send("\x07\x03") // Ctrl-G ends the search, Ctrl-C drops the line
+	tm.expect("^C")
+	tm.expect("device# ")
+	wrote := tm.written() - before
+	t.Logf("pasted %d bytes into a search: %d bytes to the terminal", 3*shell.MaxLine, wrote)
+	require.Less(t, wrote, 32*shell.MaxLine, "terminal output")
+	tm.send("show running-config\r")
+	tm.expect("!")
+	tm.expect("device# ")
+}
+
 // session runs one shell with HOME=home, types lines and exits; it returns the
 // screen.
 func session(t *testing.T, home string, lines ...string) string {
