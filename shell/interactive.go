@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"sync"
+	"syscall"
+	"unicode/utf8"
 
 	"github.com/chzyer/readline"
 
@@ -22,16 +25,140 @@ type TermOptions struct {
 	HistoryFile string // "" for none
 }
 
+// editor holds what readline's key loop tells the shell about the line being edited.
+// Its hooks run on readline's key goroutine, one key at a time (and listen also on
+// the caller's, with an empty line, as each Readline starts).
+type editor struct {
+	s  *Shell
+	rl *readline.Instance
+
+	mu      sync.Mutex
+	line    []rune // the line as of the last key
+	pos     int
+	bytes   int    // len(string(line))
+	ctrlZ   bool   // the line ended with Ctrl-Z
+	offered []byte // a run of text the burstReader offers
+	insert  []byte // the run to insert at this key
+	taken   chan runAnswer
+	// searchKeys counts runs passed on as keys in this search: each costs a redraw,
+	// and no useful pattern is long.
+	searchKeys int
+}
+
+// maxSearchKeys is how many characters of runs a search takes as keys; the rest of
+// a paste into a search is dropped.
+const maxSearchKeys = 256
+
+// offer is the burstReader's: run comes next, as a burstMark.
+func (e *editor) offer(run []byte) {
+	e.mu.Lock()
+	e.offered = run
+	e.mu.Unlock()
+}
+
+// filter sees each key before readline does.
+func (e *editor) filter(r rune) (rune, bool) {
+	op := e.rl.Operation
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	search := op.IsSearchMode()
+	if !search {
+		e.searchKeys = 0
+	}
+	switch {
+	case r == burstMark:
+		// A run of text: insert it at once, unless a search or a completion is
+		// under way (the burstReader then passes it on as keys).
+		run := e.offered
+		e.offered = nil
+		switch {
+		case run == nil:
+			return r, false // not from the burstReader (it cannot be)
+		case search && e.searchKeys >= maxSearchKeys:
+			e.taken <- runDropped
+			e.rl.Terminal.Bell()
+			return r, false
+		case search || op.IsInCompleteMode():
+			if search {
+				e.searchKeys++
+			}
+			e.taken <- runKeys
+			return r, false
+		}
+		e.taken <- runTaken
+		e.insert = run
+		return readline.CharBell, true // a key that does nothing; listen inserts
+	case r == '?':
+		line := string(e.line[:e.pos])
+		var b strings.Builder
+		b.WriteString(e.s.Prompt() + line + "?\n")
+		e.s.writeHelp(&b, line)
+		e.rl.Write([]byte(b.String()))
+		return r, false
+	case r == ctrlZ:
+		e.ctrlZ = true
+		return readline.CharInterrupt, true
+	case r == readline.CharEnter || r == readline.CharCtrlJ:
+		// A line too long is not run: keep it out of the history too.
+		if e.bytes > MaxLine {
+			e.rl.HistoryDisable()
+		} else {
+			e.rl.HistoryEnable()
+		}
+	case r >= ' ' && r != readline.CharBackspace && e.bytes > MaxLine && !search:
+		// The line is full: refuse what would be inserted, without a redraw.
+		e.rl.Terminal.Bell()
+		return readline.CharBell, true
+	}
+	return r, true
+}
+
+// listen sees the line after each key; it inserts a run the filter took.
+func (e *editor) listen(line []rune, pos int, key rune) ([]rune, int, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	changed := false
+	if run := e.insert; run != nil && key == readline.CharBell {
+		e.insert = nil
+		// Take text while the line is at most MaxLine bytes, as for a typed key: a
+		// line that lost input is always too long to run.
+		size := runesLen(line)
+		var text []rune
+		for _, r := range string(run) {
+			if size > MaxLine {
+				e.rl.Terminal.Bell()
+				break
+			}
+			text = append(text, r)
+			size += utf8.RuneLen(r)
+		}
+		if len(text) > 0 {
+			nl := make([]rune, 0, len(line)+len(text))
+			nl = append(append(nl, line[:pos]...), text...)
+			line, pos, changed = append(nl, line[pos:]...), pos+len(text), true
+		}
+	}
+	e.line, e.pos = append(e.line[:0], line...), pos
+	e.bytes = runesLen(line)
+	if changed {
+		return line, pos, true
+	}
+	return nil, 0, false
+}
+
+// runesLen is len(string(rs)).
+func runesLen(rs []rune) int {
+	n := 0
+	for _, r := range rs {
+		n += utf8.RuneLen(r)
+	}
+	return n
+}
+
 // RunInteractive runs the shell on a terminal until exit or Ctrl-D in exec mode. It
 // returns the exit status.
 func (s *Shell) RunInteractive(to TermOptions) int {
-	var (
-		mu     sync.Mutex
-		cur    []rune
-		pos    int
-		gotCtZ bool
-		rl     *readline.Instance
-	)
+	e := &editor{s: s, taken: make(chan runAnswer, 1)}
 	// Keep the terminal raw for the whole session: leaving raw mode between lines
 	// loses keys typed ahead while a command runs.
 	var raw *readline.State
@@ -40,6 +167,20 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 			readline.Restore(to.Fd, raw)
 		}
 	}()
+	hist := ""
+	if to.HistoryFile != "" {
+		f, err := openHistory(to.HistoryFile)
+		switch {
+		case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.EROFS):
+			// A home directory this user may not write: no history, as before.
+		case err != nil:
+			fmt.Fprintf(to.Stdout, "%% History not kept: %v\n", err)
+		default:
+			defer f.Close()
+			// readline opens the file by this name; see openHistory.
+			hist = fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+		}
+	}
 	cfg := &readline.Config{
 		FuncMakeRaw: func() error {
 			if raw != nil {
@@ -51,46 +192,24 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		},
 		FuncExitRaw:            func() error { return nil },
 		Prompt:                 s.Prompt(),
-		HistoryFile:            to.HistoryFile,
-		HistoryLimit:           1000,
+		HistoryFile:            hist,
+		HistoryLimit:           historyLimit,
 		DisableAutoSaveHistory: false,
 		AutoComplete:           completer{s},
 		InterruptPrompt:        "^C",
-		Stdin:                  to.Stdin,
+		Stdin:                  readCloser{newBurstReader(to.Stdin, e.offer, e.taken), to.Stdin},
 		Stdout:                 to.Stdout,
 		Stderr:                 to.Stdout,
-		Listener: readline.FuncListener(func(line []rune, p int, key rune) ([]rune, int, bool) {
-			mu.Lock()
-			cur, pos = append(cur[:0], line...), p
-			mu.Unlock()
-			return nil, 0, false
-		}),
-		FuncFilterInputRune: func(r rune) (rune, bool) {
-			switch r {
-			case '?':
-				mu.Lock()
-				line := string(cur[:pos])
-				mu.Unlock()
-				var b strings.Builder
-				b.WriteString(s.Prompt() + line + "?\n")
-				s.writeHelp(&b, line)
-				rl.Write([]byte(b.String()))
-				return r, false
-			case ctrlZ:
-				mu.Lock()
-				gotCtZ = true
-				mu.Unlock()
-				return readline.CharInterrupt, true
-			}
-			return r, true
-		},
+		Listener:               readline.FuncListener(e.listen),
+		FuncFilterInputRune:    e.filter,
 	}
 	var err error
-	rl, err = readline.NewEx(cfg)
+	e.rl, err = readline.NewEx(cfg)
 	if err != nil {
 		fmt.Fprintf(to.Stdout, "%% Error: terminal: %v\n", err)
 		return 1
 	}
+	rl := e.rl
 	// Close waits for the editor's reader, which may be blocked on the terminal: do
 	// not hold up the exit for it (history is saved line by line).
 	defer func() { go rl.Close() }()
@@ -104,10 +223,10 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 	for !s.Done() {
 		rl.SetPrompt(s.Prompt())
 		line, err := rl.Readline()
-		mu.Lock()
-		z := gotCtZ
-		gotCtZ = false
-		mu.Unlock()
+		e.mu.Lock()
+		z := e.ctrlZ
+		e.ctrlZ = false
+		e.mu.Unlock()
 		switch {
 		case errors.Is(err, readline.ErrInterrupt) && z:
 			if strings.TrimSpace(line) != "" {
@@ -136,8 +255,19 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 	return 0
 }
 
-// runLine runs one interactive line and prints its error under the prompt.
+// readCloser reads from a burstReader and closes the terminal.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// runLine runs one interactive line and prints its error under the prompt. A line
+// longer than MaxLine is not run: the editor stopped taking its input there.
 func (s *Shell) runLine(out io.Writer, line string) {
+	if len(line) > MaxLine {
+		fmt.Fprintf(out, "%% Line too long (more than %d bytes); not run\n", MaxLine)
+		return
+	}
 	prompt := s.Prompt()
 	if err := s.Run(line); err != nil {
 		PrintError(out, displayWidth(prompt), err)

@@ -1,36 +1,42 @@
 package shell
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // RunScript runs lines from r as a script starting in exec mode: no prompts, show
 // output to Options.Out, errors to Options.Err as `NAME:N: line`, a caret and the
-// message. The script is validated whole and committed once at its end; if any line
-// failed nothing is applied. It returns the exit status: 0 or 1.
+// message. A line longer than MaxLine fails as `NAME:N: line too long (L bytes; at
+// most MaxLine)`. The script is validated whole and committed once at its end; if
+// any line failed nothing is applied. It returns the exit status: 0 or 1.
 func (s *Shell) RunScript(r io.Reader, name string) int {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	lr := newLineReader(r)
 	n := 0
-	for sc.Scan() {
+	for !s.Done() {
+		line, err := lr.next()
+		if err == io.EOF {
+			break
+		}
 		n++
-		line := strings.TrimSuffix(sc.Text(), "\r")
+		var long *LineTooLongError
+		if errors.As(err, &long) {
+			s.Fail()
+			fmt.Fprintf(s.opt.Err, "%s:%d: %v\n", name, n, err)
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(s.opt.Err, "%% Error: %s: reading line %d: %v\n", name, n, err)
+			s.Fail()
+			break
+		}
 		if err := s.Run(line); err != nil {
 			s.Fail()
 			prefix := fmt.Sprintf("%s:%d: ", name, n)
 			fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, line)
 			PrintError(s.opt.Err, len(prefix), err)
 		}
-		if s.Done() {
-			break
-		}
-	}
-	if err := sc.Err(); err != nil {
-		fmt.Fprintf(s.opt.Err, "%% Error: %s: reading line %d: %v\n", name, n+1, err)
-		s.Fail()
 	}
 	if s.Failed() > 0 {
 		fmt.Fprintf(s.opt.Err, "%% %d line(s) failed; nothing was applied\n", s.Failed())

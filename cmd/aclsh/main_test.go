@@ -60,12 +60,13 @@ func aclsh(args ...string) *exec.Cmd {
 
 // term is aclsh running on a pseudo-terminal.
 type ptyTerm struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	f    *os.File
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	done chan struct{}
+	t     *testing.T
+	cmd   *exec.Cmd
+	f     *os.File
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	total int // bytes the shell wrote to the terminal
+	done  chan struct{}
 }
 
 func startTerm(t *testing.T, home, state string) *ptyTerm {
@@ -81,6 +82,7 @@ func startTerm(t *testing.T, home, state string) *ptyTerm {
 			n, err := f.Read(b)
 			tm.mu.Lock()
 			tm.buf.Write(b[:n])
+			tm.total += n
 			tm.mu.Unlock()
 			if err != nil {
 				return
@@ -110,6 +112,13 @@ func (tm *ptyTerm) expect(s string) string {
 	defer tm.mu.Unlock()
 	tm.t.Fatalf("expected %q on the terminal; got %q", s, tm.buf.String())
 	return ""
+}
+
+// written returns how many bytes the shell has written to the terminal.
+func (tm *ptyTerm) written() int {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return tm.total
 }
 
 func (tm *ptyTerm) send(s string) {
@@ -202,6 +211,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-f", "/nonexistent/script"}, 2, "no such file"},
 		{[]string{"-c", "show running-config"}, 0, "!"},
 		{[]string{"-c", "conf t", "-c", "ip access-list extended x", "-c", "permit tcp hots any any"}, 1, "-c:3: permit tcp hots any any"},
+		{[]string{"-c", "conf t", "-c", "ip access-list extended x" + strings.Repeat(" ", 5000)}, 1, "-c:2: line too long (5025 bytes; at most 4096)"},
 	} {
 		cmd := aclsh(append([]string{"--state-dir", t.TempDir()}, tc.args...)...)
 		out, err := cmd.CombinedOutput()
