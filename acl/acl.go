@@ -34,11 +34,12 @@ func errf(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Seq is a rule's sequence number, 1-65535. The zero value means "not given".
+// Seq is a rule's sequence number, 1-MaxSeq (2147483647, as on IOS). The zero
+// value means "not given".
 type Seq uint32
 
 const (
-	MaxSeq  Seq = 65535
+	MaxSeq  Seq = 1<<31 - 1
 	SeqStep Seq = 10
 )
 
@@ -252,6 +253,7 @@ func (a *ACL) NextSeq() Seq {
 // used. A duplicate seq or an identical rule is refused naming the existing seq.
 func (a *ACL) Add(r Rule) (Seq, error) {
 	if r.Seq == 0 {
+		// MaxSeq+SeqStep fits a Seq: no wrap-around.
 		r.Seq = a.NextSeq()
 		if r.Seq > MaxSeq {
 			return 0, errf(ErrSeqRange, "next seq %d is past %d; use resequence", r.Seq, MaxSeq)
@@ -320,7 +322,8 @@ func (a *ACL) Resequence(start, step Seq) error {
 		return errf(ErrSeqRange, "resequence start and step must be 1-%d", MaxSeq)
 	}
 	if n := len(a.entries); n > 0 && uint64(start)+uint64(step)*uint64(n-1) > uint64(MaxSeq) {
-		return errf(ErrSeqRange, "%d entries from %d by %d go past %d", n, start, step, MaxSeq)
+		return errf(ErrSeqRange, "resequence %d %d: the last of %d entries would be seq %d, past %d; use a smaller start or step",
+			start, step, n, uint64(start)+uint64(step)*uint64(n-1), MaxSeq)
 	}
 	clear(a.bySeq)
 	for i := range a.entries {

@@ -130,7 +130,59 @@ func TestACLSeqAndDuplicates(t *testing.T) {
 	_, ok = a.Find(r1)
 	assert.False(t, ok)
 	assert.Error(t, a.DeleteSeq(101))
-	assert.Error(t, a.Resequence(65000, 1000))
+	require.NoError(t, a.Resequence(MaxSeq-1000, 1000), "the last entry may take the top seq")
+	err = a.Resequence(MaxSeq-999, 1000)
+	require.EqualError(t, err, "resequence 2147482648 1000: the last of 2 entries would be seq 2147483648, past 2147483647; use a smaller start or step")
+	assert.ErrorIs(t, err, ErrSeqRange)
+}
+
+// TestSeqRange: seqs run 1-2147483647 as on IOS; auto seq and resequence stop
+// at the top with an error that says so, and change nothing.
+func TestSeqRange(t *testing.T) {
+	a := NewACL("x", IPv4)
+	_, err := a.Add(Rule{Seq: MaxSeq + 1})
+	assert.ErrorIs(t, err, ErrSeqRange)
+	s, err := a.Add(Rule{Seq: MaxSeq - 10})
+	require.NoError(t, err)
+	assert.Equal(t, MaxSeq-10, s)
+	_, err = a.Add(Rule{Action: Deny})
+	require.NoError(t, err, "last + 10 = 2147483647 is allowed")
+	_, err = a.Add(Rule{Remark: "one more"})
+	require.EqualError(t, err, "next seq 2147483657 is past 2147483647; use resequence")
+	assert.ErrorIs(t, err, ErrSeqRange)
+	require.NoError(t, a.Resequence(MaxSeq-1, 1))
+	assert.Equal(t, []Seq{MaxSeq - 1, MaxSeq}, seqsOf(a))
+	err = a.Resequence(MaxSeq-1, 2)
+	require.EqualError(t, err, "resequence 2147483646 2: the last of 2 entries would be seq 2147483648, past 2147483647; use a smaller start or step")
+	assert.Equal(t, []Seq{MaxSeq - 1, MaxSeq}, seqsOf(a), "a refused resequence changes nothing")
+}
+
+// TestManyLinesAutoSeq: 100,000 lines without an explicit seq fit one list, and
+// resequence renumbers them all, refusing a step that would go past the top.
+func TestManyLinesAutoSeq(t *testing.T) {
+	const n = 100000
+	a := NewACL("big", IPv4)
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	for i := range n {
+		s, err := a.Add(Rule{Proto: tcp, Dst: AnyAddr, DstPort: PortMatch{Op: PortEq, Lo: uint16(i % 65536)}, Src: HostAddr(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))})
+		require.NoError(t, err)
+		require.Equal(t, Seq(10*(i+1)), s)
+	}
+	require.NoError(t, a.Resequence(1, 1))
+	assert.Equal(t, Seq(n), a.Entries()[n-1].Seq)
+	require.NoError(t, a.Resequence(10, 21475))
+	assert.Equal(t, Seq(2147478535), a.Entries()[n-1].Seq)
+	err := a.Resequence(10, 21476)
+	require.EqualError(t, err, "resequence 10 21476: the last of 100000 entries would be seq 2147578534, past 2147483647; use a smaller start or step")
+	assert.ErrorIs(t, err, ErrSeqRange)
+}
+
+func seqsOf(a *ACL) []Seq {
+	var seqs []Seq
+	for _, e := range a.Entries() {
+		seqs = append(seqs, e.Seq)
+	}
+	return seqs
 }
 
 func TestConfigBindings(t *testing.T) {

@@ -10,6 +10,9 @@ import (
 
 var configModes = []Mode{Config, IPACL, IP6ACL, Interface}
 
+// seqRange is the syntax of a sequence number: 1-2147483647, as on IOS.
+var seqRange = "<1-" + strconv.Itoa(int(acl.MaxSeq)) + ">"
+
 const pipeSyntax = " [PIPE (include|exclude|begin)$pipeop LINE$re]"
 
 var pipeHelp = []string{"Output modifiers", "Show only lines that match", "Show only lines that do not match", "Begin with the first line that matches", "Regular expression"}
@@ -150,18 +153,18 @@ func init() {
 		}
 		rs, rh := ruleSyntax(f)
 		seqh := []string{"Sequence number", "Sequence number"}
-		add(md, "[seq <1-65535>$seqn] "+rs, append(seqh, rh...), buildRule(AddRule))
-		add(md, "[seq <1-65535>$seqn] remark LINE$text", append(seqh, "Access list entry comment", "Comment, up to 255 characters"), buildRemark(AddRule))
-		add(md, "no seq <1-65535>$seqn", []string{"Negate a command or set its defaults", "Sequence number", "Sequence number to delete"},
+		add(md, "[seq "+seqRange+"$seqn] "+rs, append(seqh, rh...), buildRule(AddRule))
+		add(md, "[seq "+seqRange+"$seqn] remark LINE$text", append(seqh, "Access list entry comment", "Comment, up to 255 characters"), buildRemark(AddRule))
+		add(md, "no seq "+seqRange+"$seqn", []string{"Negate a command or set its defaults", "Sequence number", "Sequence number to delete"},
 			func(m *match) error {
 				n, _ := strconv.Atoi(m.get("seqn"))
 				m.cmd.Kind, m.cmd.Seq = DeleteSeq, acl.Seq(n)
 				return nil
 			})
-		add(md, "no seq <1-65535>$seqn "+rs, append([]string{"Negate a command or set its defaults"}, append(seqh, rh...)...), buildRule(DeleteRule))
+		add(md, "no seq "+seqRange+"$seqn "+rs, append([]string{"Negate a command or set its defaults"}, append(seqh, rh...)...), buildRule(DeleteRule))
 		add(md, "no "+rs, append([]string{"Negate a command or set its defaults"}, rh...), buildRule(DeleteRule))
-		add(md, "no [seq <1-65535>$seqn] remark LINE$text", append([]string{"Negate a command or set its defaults"}, append(seqh, "Access list entry comment", "Comment text")...), buildRemark(DeleteRule))
-		add(md, "resequence [<1-65535>$start [<1-65535>$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
+		add(md, "no [seq "+seqRange+"$seqn] remark LINE$text", append([]string{"Negate a command or set its defaults"}, append(seqh, "Access list entry comment", "Comment text")...), buildRemark(DeleteRule))
+		add(md, "resequence ["+seqRange+"$start ["+seqRange+"$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
 			func(m *match) error {
 				m.cmd.Kind, m.cmd.Start, m.cmd.Step = Resequence, 10, 10
 				if v := m.get("start"); v != "" {
