@@ -212,7 +212,7 @@ func buildShow(k Kind) func(*match) error {
 }
 
 func buildDo(m *match) error {
-	c := m.caps["cmd"][0]
+	c, _ := m.nth("cmd", 0)
 	off := m.toks[c.idx].Off
 	sub, err := Parse(Exec, c.val)
 	if err != nil {
@@ -302,8 +302,8 @@ func buildRule(k Kind) func(*match) error {
 			return err
 		}
 		for _, flag := range []string{"established", "connlimit", "mask", "sources", "count", "log"} {
-			if c := m.caps[flag]; len(c) > 1 {
-				return m.errAtIdx(c[1].idx, "%s given twice", flag)
+			if c, twice := m.nth(flag, 1); twice {
+				return m.errAtIdx(c.idx, "%s given twice", flag)
 			}
 		}
 		r.Established = m.has("established")
