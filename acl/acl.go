@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,13 +212,15 @@ func (r Rule) Validate(f Family) error {
 }
 
 // ACL is a named extended access list of one family. Entries are kept sorted by seq.
-// Use the methods to change it: they keep the seq and duplicate indexes in step.
+// Use the methods to change it: they keep the duplicate index in step. Adding a
+// line at the end (no seq, or the highest) costs the same at any length.
 type ACL struct {
 	Name    string
 	Family  Family
 	entries []Rule
-	bySeq   map[Seq]int  // seq -> present (value unused beyond presence)
-	byRule  map[Rule]Seq // rule without seq -> its seq
+	// byRule maps each rule without its seq to its seq; nil until a method needs
+	// it, so that a copy costs one slice copy.
+	byRule map[Rule]Seq
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
@@ -232,7 +235,7 @@ func ValidName(name string) error {
 
 // NewACL returns an empty access list.
 func NewACL(name string, f Family) *ACL {
-	return &ACL{Name: name, Family: f, bySeq: map[Seq]int{}, byRule: map[Rule]Seq{}}
+	return &ACL{Name: name, Family: f}
 }
 
 // Entries returns the rules and remarks in seq order. The slice must not be modified.
@@ -249,6 +252,24 @@ func (a *ACL) NextSeq() Seq {
 	return a.entries[len(a.entries)-1].Seq + SeqStep
 }
 
+// index returns the duplicate index, building it if needed.
+func (a *ACL) index() map[Rule]Seq {
+	if a.byRule == nil {
+		a.byRule = make(map[Rule]Seq, len(a.entries))
+		for _, e := range a.entries {
+			if !e.IsRemark() {
+				a.byRule[e.key()] = e.Seq
+			}
+		}
+	}
+	return a.byRule
+}
+
+// search returns the index of the first entry with a seq of at least s.
+func (a *ACL) search(s Seq) int {
+	return sort.Search(len(a.entries), func(i int) bool { return a.entries[i].Seq >= s })
+}
+
 // Add validates r and inserts it, numbering it if r.Seq is zero. It returns the seq
 // used. A duplicate seq or an identical rule is refused naming the existing seq.
 func (a *ACL) Add(r Rule) (Seq, error) {
@@ -262,44 +283,43 @@ func (a *ACL) Add(r Rule) (Seq, error) {
 	if err := r.Validate(a.Family); err != nil {
 		return 0, err
 	}
-	if _, ok := a.bySeq[r.Seq]; ok {
-		return 0, errf(ErrDuplicate, "seq %d is already in use in access list %s", r.Seq, a.Name)
+	n := len(a.entries)
+	i := n
+	if n > 0 && a.entries[n-1].Seq >= r.Seq {
+		i = a.search(r.Seq)
+		if a.entries[i].Seq == r.Seq {
+			return 0, errf(ErrDuplicate, "seq %d is already in use in access list %s", r.Seq, a.Name)
+		}
 	}
 	if !r.IsRemark() {
-		if s, ok := a.byRule[r.key()]; ok {
+		idx := a.index()
+		k := r.key()
+		if s, ok := idx[k]; ok {
 			return 0, errf(ErrDuplicate, "the same rule exists as seq %d in access list %s", s, a.Name)
 		}
-		a.byRule[r.key()] = r.Seq
+		idx[k] = r.Seq
 	}
-	a.bySeq[r.Seq] = 1
-	n := len(a.entries)
-	if n == 0 || a.entries[n-1].Seq < r.Seq {
-		a.entries = append(a.entries, r)
-	} else {
-		i := sort.Search(n, func(i int) bool { return a.entries[i].Seq > r.Seq })
-		a.entries = append(a.entries, Rule{})
-		copy(a.entries[i+1:], a.entries[i:])
-		a.entries[i] = r
-	}
+	a.entries = slices.Insert(a.entries, i, r)
 	return r.Seq, nil
 }
 
 // DeleteSeq removes the entry with seq s.
 func (a *ACL) DeleteSeq(s Seq) error {
-	if _, ok := a.bySeq[s]; !ok {
+	i := a.search(s)
+	if i == len(a.entries) || a.entries[i].Seq != s {
 		return errf(ErrNotFound, "no seq %d in access list %s", s, a.Name)
 	}
-	i := sort.Search(len(a.entries), func(i int) bool { return a.entries[i].Seq >= s })
 	r := a.entries[i]
-	a.entries = append(a.entries[:i], a.entries[i+1:]...)
-	delete(a.bySeq, s)
-	if !r.IsRemark() {
+	a.entries = slices.Delete(a.entries, i, i+1)
+	if !r.IsRemark() && a.byRule != nil {
 		delete(a.byRule, r.key())
 	}
 	return nil
 }
 
 // Find returns the seq of the entry equal to r, ignoring r.Seq unless it is set.
+// It may build the duplicate index, so like the methods that change the list it
+// must not run concurrently with other calls on a.
 func (a *ACL) Find(r Rule) (Seq, bool) {
 	if r.IsRemark() {
 		for _, e := range a.entries {
@@ -309,7 +329,7 @@ func (a *ACL) Find(r Rule) (Seq, bool) {
 		}
 		return 0, false
 	}
-	s, ok := a.byRule[r.key()]
+	s, ok := a.index()[r.key()]
 	if !ok || (r.Seq != 0 && r.Seq != s) {
 		return 0, false
 	}
@@ -325,29 +345,20 @@ func (a *ACL) Resequence(start, step Seq) error {
 		return errf(ErrSeqRange, "resequence %d %d: the last of %d entries would be seq %d, past %d; use a smaller start or step",
 			start, step, n, uint64(start)+uint64(step)*uint64(n-1), MaxSeq)
 	}
-	clear(a.bySeq)
 	for i := range a.entries {
 		s := start + Seq(i)*step
 		a.entries[i].Seq = s
-		a.bySeq[s] = 1
-		if !a.entries[i].IsRemark() {
+		if a.byRule != nil && !a.entries[i].IsRemark() {
 			a.byRule[a.entries[i].key()] = s
 		}
 	}
 	return nil
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy. It copies the entries only; the copy builds its
+// own duplicate index when a change needs it.
 func (a *ACL) Clone() *ACL {
-	b := &ACL{Name: a.Name, Family: a.Family, entries: append([]Rule(nil), a.entries...),
-		bySeq: make(map[Seq]int, len(a.bySeq)), byRule: make(map[Rule]Seq, len(a.byRule))}
-	for k, v := range a.bySeq {
-		b.bySeq[k] = v
-	}
-	for k, v := range a.byRule {
-		b.byRule[k] = v
-	}
-	return b
+	return &ACL{Name: a.Name, Family: a.Family, entries: slices.Clone(a.entries)}
 }
 
 // Bindings are the access groups on interface management 0: at most one IPv4 and one

@@ -257,7 +257,11 @@ func buildBind(k Kind) func(*match) error {
 }
 
 func seqOf(m *match) acl.Seq {
-	n, _ := strconv.Atoi(m.get("seqn"))
+	v := m.get("seqn")
+	if v == "" {
+		return 0
+	}
+	n, _ := strconv.Atoi(v)
 	return acl.Seq(n)
 }
 
@@ -359,7 +363,7 @@ func addrOf(m *match, f acl.Family, p string) (acl.Address, error) {
 	case m.has(p + "pfx"):
 		s := m.get(p + "pfx")
 		as, _, _ := strings.Cut(s, "/")
-		if _, err := parseAddr(p + "pfx"); err != nil && as != "" {
+		if as != "" {
 			if _, e2 := netip.ParseAddr(as); e2 != nil || (f == acl.IPv4) != strings.Contains(as, ".") {
 				return acl.Address{}, m.errAt(p+"pfx", "%s is not a valid %s prefix", s, f.Name())
 			}

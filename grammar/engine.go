@@ -27,7 +27,26 @@ type Token struct {
 // Tokenize splits a line into words at spaces and tabs; `|` is always a word of its
 // own.
 func Tokenize(line string) []Token {
-	var toks []Token
+	// Count first: one allocation a line.
+	n, in := 0, false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; c {
+		case ' ', '\t', '\r', '\n':
+			in = false
+		case '|':
+			n++
+			in = false
+		default:
+			if !in {
+				n++
+			}
+			in = true
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	toks := make([]Token, 0, n)
 	start := -1
 	for i := 0; i < len(line); i++ {
 		c := line[i]

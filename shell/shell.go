@@ -151,28 +151,28 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.clearCounters(cmd)
 	}
 	prev := s.t.mode
-	o, err := s.t.follow(cmd)
+	o, ok, err := s.t.follow(cmd)
 	if err != nil {
 		return err
 	}
 	if cmd.Kind == grammar.Configure && prev == grammar.Exec && s.opt.Interactive {
 		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 	}
-	if o == nil {
+	if !ok {
 		return nil
 	}
 	if s.opt.Interactive && !s.opt.CheckOnly {
-		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error { return applyOp(cfg, *o) }, s.enforcer())
+		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error { return applyOp(cfg, o) }, s.enforcer())
 		if err != nil {
 			return err
 		}
 		s.t.cfg = cfg
 		return nil
 	}
-	if err := applyOp(s.t.cfg, *o); err != nil {
+	if err := applyOp(s.t.cfg, o); err != nil {
 		return err
 	}
-	s.ops = append(s.ops, *o)
+	s.ops = append(s.ops, o)
 	return nil
 }
 
