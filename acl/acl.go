@@ -117,49 +117,61 @@ func (r Rule) IsRemark() bool { return r.Remark != "" }
 // Body renders the rule without its seq, in family f:
 // `permit tcp host 10.0.0.1 any eq 22 connlimit 3`.
 func (r Rule) Body(f Family) string {
+	return string(r.AppendBody(make([]byte, 0, 64), f))
+}
+
+// AppendBody appends Body(f) to b.
+func (r Rule) AppendBody(b []byte, f Family) []byte {
 	if r.IsRemark() {
-		return "remark " + r.Remark
+		return append(append(b, "remark "...), r.Remark...)
 	}
-	var b strings.Builder
-	b.WriteString(r.Action.String())
-	b.WriteByte(' ')
-	b.WriteString(r.Proto.Format(f))
-	b.WriteByte(' ')
-	b.WriteString(r.Src.String())
+	b = append(b, r.Action.String()...)
+	b = append(b, ' ')
+	b = r.Proto.appendTo(b, f)
+	b = append(b, ' ')
+	b = r.Src.AppendTo(b)
 	if r.SrcPort.Op != PortAny {
-		b.WriteByte(' ')
-		b.WriteString(r.SrcPort.String())
+		b = append(b, ' ')
+		b = r.SrcPort.AppendTo(b)
 	}
-	b.WriteByte(' ')
-	b.WriteString(r.Dst.String())
+	b = append(b, ' ')
+	b = r.Dst.AppendTo(b)
 	if r.DstPort.Op != PortAny {
-		b.WriteByte(' ')
-		b.WriteString(r.DstPort.String())
+		b = append(b, ' ')
+		b = r.DstPort.AppendTo(b)
 	}
 	if r.Established {
-		b.WriteString(" established")
+		b = append(b, " established"...)
 	}
 	if r.ConnLimit != 0 {
-		b.WriteString(" connlimit ")
-		b.WriteString(strconv.Itoa(int(r.ConnLimit)))
+		b = append(b, " connlimit "...)
+		b = strconv.AppendUint(b, uint64(r.ConnLimit), 10)
 		if r.ConnMask != 0 {
-			b.WriteString(" mask /")
-			b.WriteString(strconv.Itoa(r.ConnMask.Len(f)))
+			b = append(b, " mask /"...)
+			b = strconv.AppendInt(b, int64(r.ConnMask.Len(f)), 10)
 		}
 		if r.ConnSources != 0 {
-			b.WriteString(" sources ")
-			b.WriteString(strconv.Itoa(int(r.ConnSources)))
+			b = append(b, " sources "...)
+			b = strconv.AppendUint(b, uint64(r.ConnSources), 10)
 		}
 	}
 	if r.Log {
-		b.WriteString(" log")
+		b = append(b, " log"...)
 	}
-	return b.String()
+	return b
 }
 
 // Format renders the rule with its seq: `seq 10 permit ip any any`.
 func (r Rule) Format(f Family) string {
-	return "seq " + strconv.Itoa(int(r.Seq)) + " " + r.Body(f)
+	return string(r.AppendFormat(make([]byte, 0, 80), f))
+}
+
+// AppendFormat appends Format(f) to b.
+func (r Rule) AppendFormat(b []byte, f Family) []byte {
+	b = append(b, "seq "...)
+	b = strconv.AppendUint(b, uint64(r.Seq), 10)
+	b = append(b, ' ')
+	return r.AppendBody(b, f)
 }
 
 // key is the rule without its seq, for duplicate detection.
@@ -497,10 +509,12 @@ func (c *Config) Render() string {
 	for _, n := range c.Names() {
 		a := c.ACLs[n]
 		fmt.Fprintf(&b, "%s access-list extended %s\n", a.Family, a.Name)
+		var line []byte
 		for _, r := range a.entries {
-			b.WriteByte(' ')
-			b.WriteString(r.Format(a.Family))
-			b.WriteByte('\n')
+			line = append(line[:0], ' ')
+			line = r.AppendFormat(line, a.Family)
+			line = append(line, '\n')
+			b.Write(line)
 		}
 		b.WriteString("!\n")
 	}

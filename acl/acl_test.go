@@ -2,7 +2,10 @@ package acl
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -284,5 +287,55 @@ func TestConnLimitOptions(t *testing.T) {
 		{Rule{ConnLimit: 1, ConnMask: 33}, "connlimit mask ignores 33 bits; IPv4 addresses have 32"},
 	} {
 		assert.EqualError(t, bad.r.Validate(IPv4), bad.err, "%+v", bad.r)
+	}
+}
+
+// TestAppendAgreesWithString: the append forms render what String and Format do.
+func TestAppendAgreesWithString(t *testing.T) {
+	addrs := []Address{AnyAddr, HostAddr(netip.MustParseAddr("10.0.0.1")), HostAddr(netip.MustParseAddr("2001:db8::1"))}
+	for _, s := range []string{"10.0.0.0/8", "2001:db8::/32"} {
+		a, err := ParsePrefix(s)
+		require.NoError(t, err)
+		addrs = append(addrs, a)
+	}
+	w, err := ParseWildcard("10.0.0.0", "0.255.0.255")
+	require.NoError(t, err)
+	addrs = append(addrs, w)
+	for _, a := range addrs {
+		assert.Equal(t, a.String(), string(a.AppendTo([]byte{})), "Address.AppendTo(%v)", a)
+	}
+	for _, p := range []PortMatch{{}, {PortEq, 22, 0}, {PortNeq, 0, 0}, {PortLt, 1024, 0}, {PortGt, 65534, 0}, {PortRange, 1, 65535}} {
+		assert.Equal(t, p.String(), string(p.AppendTo([]byte("x"))[1:]), "PortMatch.AppendTo(%v)", p)
+	}
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	for _, r := range []Rule{
+		{Seq: 2147483647, Action: Deny, Proto: tcp, Src: addrs[1], SrcPort: PortMatch{PortRange, 1, 2}, Dst: w, DstPort: PortMatch{PortEq, 22, 0}, ConnLimit: 3, ConnMask: 8, ConnSources: 16, Log: true},
+		{Seq: 10, Proto: ProtoNum(47), Established: true},
+		{Seq: 1, Remark: "a | b"},
+	} {
+		want := "seq " + strconv.Itoa(int(r.Seq)) + " "
+		if r.IsRemark() {
+			want += "remark " + r.Remark
+		} else {
+			parts := []string{r.Action.String(), r.Proto.Format(IPv4), r.Src.String()}
+			if r.SrcPort.Op != PortAny {
+				parts = append(parts, r.SrcPort.String())
+			}
+			parts = append(parts, r.Dst.String())
+			if r.DstPort.Op != PortAny {
+				parts = append(parts, r.DstPort.String())
+			}
+			want += strings.Join(parts, " ")
+			if r.Established {
+				want += " established"
+			}
+			if r.ConnLimit != 0 {
+				want += fmt.Sprintf(" connlimit %d mask /%d sources %d", r.ConnLimit, r.ConnMask.Len(IPv4), r.ConnSources)
+			}
+			if r.Log {
+				want += " log"
+			}
+		}
+		assert.Equal(t, want, r.Format(IPv4))
 	}
 }

@@ -224,6 +224,14 @@ func (m *match) errAt(name string, format string, args ...any) error {
 // is parsed there, and Command.Mode says which. Blank lines and comments (`!`) give
 // a Command of KindNone.
 func Parse(mode Mode, line string) (Command, error) {
+	if cmd, ok := parseCanonical(mode, line); ok {
+		return cmd, nil
+	}
+	return parseFull(mode, line)
+}
+
+// parseFull is Parse without the fast path for canonical rule lines.
+func parseFull(mode Mode, line string) (Command, error) {
 	toks := Tokenize(line)
 	if len(toks) == 0 || strings.HasPrefix(toks[0].Text, "!") {
 		return Command{Mode: mode}, nil
