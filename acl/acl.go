@@ -174,8 +174,52 @@ func (r Rule) AppendFormat(b []byte, f Family) []byte {
 	return r.AppendBody(b, f)
 }
 
-// key is the rule without its seq, for duplicate detection.
-func (r Rule) key() Rule { r.Seq = 0; return r }
+// ruleKey is a rule without its seq (and remark) packed into bytes: a map keyed
+// by it hashes one block of memory, several times faster than hashing the Rule
+// struct field by field, which matters when a config of many lines is loaded.
+type ruleKey [66]byte
+
+// key is the rule without its seq, for duplicate detection. Two rules of one list
+// have equal keys exactly when they are equal but for their seqs (remarks are
+// not indexed).
+func (r Rule) key() ruleKey {
+	var k ruleKey
+	k[0] = byte(r.Action)
+	k[1] = r.Proto.Num
+	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3
+	putAddr(k[3:26], r.Src)
+	putAddr(k[26:49], r.Dst)
+	putPorts(k[49:54], r.SrcPort)
+	putPorts(k[54:59], r.DstPort)
+	k[59], k[60] = byte(r.ConnLimit>>8), byte(r.ConnLimit)
+	k[61] = byte(r.ConnMask)
+	k[62], k[63], k[64], k[65] = byte(r.ConnSources>>24), byte(r.ConnSources>>16), byte(r.ConnSources>>8), byte(r.ConnSources)
+	return k
+}
+
+func b2i(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// putAddr packs an address into 23 bytes: kind, length of the address in bytes
+// (0, 4 or 16, so an IPv4 address differs from its IPv4-mapped IPv6 form), prefix
+// length, the address and the IPv4 wildcard.
+func putAddr(b []byte, a Address) {
+	b[0], b[1], b[2] = byte(a.Kind), byte(a.Addr.BitLen()/8), byte(a.Bits)
+	a16 := a.Addr.As16()
+	copy(b[3:19], a16[:])
+	if a.Wildcard.Is4() {
+		w := a.Wildcard.As4()
+		copy(b[19:23], w[:])
+	}
+}
+
+func putPorts(b []byte, p PortMatch) {
+	b[0], b[1], b[2], b[3], b[4] = byte(p.Op), byte(p.Lo>>8), byte(p.Lo), byte(p.Hi>>8), byte(p.Hi)
+}
 
 // Validate checks the rule on its own against the list family f.
 func (r Rule) Validate(f Family) error {
@@ -232,7 +276,7 @@ type ACL struct {
 	entries []Rule
 	// byRule maps each rule without its seq to its seq; nil until a method needs
 	// it, so that a copy costs one slice copy.
-	byRule map[Rule]Seq
+	byRule map[ruleKey]Seq
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
@@ -264,10 +308,27 @@ func (a *ACL) NextSeq() Seq {
 	return a.entries[len(a.entries)-1].Seq + SeqStep
 }
 
-// index returns the duplicate index, building it if needed.
-func (a *ACL) index() map[Rule]Seq {
+// Grow makes room for n more entries, so that adding them copies nothing: a hint
+// for loading a list whose length is known.
+func (a *ACL) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	a.entries = slices.Grow(a.entries, n)
 	if a.byRule == nil {
-		a.byRule = make(map[Rule]Seq, len(a.entries))
+		a.byRule = make(map[ruleKey]Seq, len(a.entries)+n)
+		for _, e := range a.entries {
+			if !e.IsRemark() {
+				a.byRule[e.key()] = e.Seq
+			}
+		}
+	}
+}
+
+// index returns the duplicate index, building it if needed.
+func (a *ACL) index() map[ruleKey]Seq {
+	if a.byRule == nil {
+		a.byRule = make(map[ruleKey]Seq, len(a.entries))
 		for _, e := range a.entries {
 			if !e.IsRemark() {
 				a.byRule[e.key()] = e.Seq
@@ -310,6 +371,13 @@ func (a *ACL) Add(r Rule) (Seq, error) {
 			return 0, errf(ErrDuplicate, "the same rule exists as seq %d in access list %s", s, a.Name)
 		}
 		idx[k] = r.Seq
+	}
+	if n == cap(a.entries) {
+		// Double: append's growth (1.25x for large slices) would copy a long
+		// list about five times its size while it is loaded line by line.
+		grown := make([]Rule, n, max(2*n, 8))
+		copy(grown, a.entries)
+		a.entries = grown
 	}
 	a.entries = slices.Insert(a.entries, i, r)
 	return r.Seq, nil
@@ -502,6 +570,11 @@ func (c *Config) BoundTo(name string) string {
 // `configure terminal` on an empty config reproduces it byte for byte.
 func (c *Config) Render() string {
 	var b strings.Builder
+	n := 0
+	for _, a := range c.ACLs {
+		n += len(a.entries)
+	}
+	b.Grow(64 + 80*n) // a typical line; Builder grows past it as needed
 	b.WriteString("!\n")
 	if c.LogInterval != 0 {
 		b.WriteString(c.LogInterval.String() + "\n!\n")

@@ -339,3 +339,32 @@ func TestAppendAgreesWithString(t *testing.T) {
 		assert.Equal(t, want, r.Format(IPv4))
 	}
 }
+
+// TestRuleKey: two rules have the same duplicate key exactly when they are equal
+// but for their seqs, over a small domain where many pairs collide.
+func TestRuleKey(t *testing.T) {
+	addrs := []Address{AnyAddr, HostAddr(netip.MustParseAddr("10.0.0.1")), HostAddr(netip.MustParseAddr("::ffff:10.0.0.1")),
+		HostAddr(netip.MustParseAddr("10.0.0.2")), {Kind: AddrPrefix, Addr: netip.MustParseAddr("10.0.0.0"), Bits: 8},
+		{Kind: AddrPrefix, Addr: netip.MustParseAddr("10.0.0.0"), Bits: 16}, {Kind: AddrWildcard, Addr: netip.MustParseAddr("10.0.0.0"), Wildcard: netip.MustParseAddr("0.255.0.255")},
+		{Kind: AddrWildcard, Addr: netip.MustParseAddr("10.0.0.0"), Wildcard: netip.MustParseAddr("0.255.255.0")}}
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	protos := []Protocol{{}, tcp, ProtoNum(6)}
+	ports := []PortMatch{{}, {PortEq, 22, 0}, {PortNeq, 22, 0}, {PortRange, 22, 23}, {PortRange, 22, 24}}
+	var rules []Rule
+	for i := range 4000 {
+		x := i
+		pick := func(n int) int { v := x % n; x /= n; return v }
+		rules = append(rules, Rule{Seq: Seq(i), Action: Action(pick(2)), Proto: protos[pick(3)], Src: addrs[pick(len(addrs))], Dst: addrs[pick(len(addrs))],
+			SrcPort: ports[pick(len(ports))], DstPort: ports[pick(len(ports))], Established: pick(2) == 1, Log: pick(2) == 1,
+			ConnLimit: ConnLimit(pick(2) * 3), ConnMask: ConnMask(pick(2) * 8), ConnSources: uint32(pick(2) * 300)})
+	}
+	for i := 0; i < len(rules); i += 7 {
+		for j := range rules {
+			a, b := rules[i], rules[j]
+			a.Seq, b.Seq = 0, 0
+			if (a == b) != (rules[i].key() == rules[j].key()) {
+				t.Fatalf("key(%+v) == key(%+v) is %v, rules equal is %v", rules[i], rules[j], rules[i].key() == rules[j].key(), a == b)
+			}
+		}
+	}
+}
