@@ -183,7 +183,24 @@ func (s *Store) exists(name string) bool {
 // file (a FIFO would hang the reader, a device would never end), a file with
 // other links (a hard link to a file elsewhere), or one owned by neither root,
 // this user nor the directory's group.
+//
+// A file with no links was replaced (renamed over) by a commit between the open
+// and the check, which happens when a shell reads while another commits without
+// the lock: it is opened again, to read the file that replaced it.
 func (s *Store) open(name string) (*os.File, os.FileInfo, error) {
+	for try := 0; ; try++ {
+		f, fi, err := s.openOnce(name)
+		if err == errReplaced && try < 10 {
+			continue
+		}
+		return f, fi, err
+	}
+}
+
+// errReplaced: the file opened has no links any more.
+var errReplaced = errors.New("replaced while being opened")
+
+func (s *Store) openOnce(name string) (*os.File, os.FileInfo, error) {
 	p := s.path(name)
 	// O_NONBLOCK: opening a FIFO must not wait for a writer.
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -196,7 +213,11 @@ func (s *Store) open(name string) (*os.File, os.FileInfo, error) {
 	f := os.NewFile(uintptr(fd), p)
 	fi, err := f.Stat()
 	if err == nil {
-		err = s.trusted(p, fi)
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink == 0 && fi.Mode().IsRegular() {
+			err = errReplaced
+		} else {
+			err = s.trusted(p, fi)
+		}
 	}
 	if err != nil {
 		f.Close()
