@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/grammar"
 )
 
 // Store is the state directory: running-config and startup-config as canonical CLI
@@ -103,7 +104,7 @@ func (e *StateError) Error() string {
 // Load returns the running-config. A missing file is an empty config on a fresh
 // host; it is a *StateError when a startup-config or a last good config exists or
 // the kernel holds aclsh's table. The parsed config is cached while the file is
-// unchanged; callers get their own copy.
+// unchanged (same inode, size and modification time); callers get their own copy.
 func (s *Store) Load() (*acl.Config, error) {
 	cfg, err := s.shared()
 	if err != nil {
@@ -113,7 +114,8 @@ func (s *Store) Load() (*acl.Config, error) {
 }
 
 // shared returns the cached running-config itself: the same pointer while the file
-// is unchanged. Callers must not change it.
+// is unchanged. Nothing changes a cached config (Update and Replace change a
+// copy), so callers may keep it, and must not change it.
 func (s *Store) shared() (*acl.Config, error) {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
@@ -136,7 +138,7 @@ func (s *Store) shared() (*acl.Config, error) {
 	if s.cache != nil && k == s.cacheK {
 		return s.cache, nil
 	}
-	data, err := readCapped(f, p)
+	data, err := readCapped(f, p, fi.Size())
 	if err != nil {
 		return nil, s.broken(err)
 	}
@@ -249,11 +251,22 @@ func (s *Store) trusted(p string, fi os.FileInfo) error {
 	return fmt.Errorf("%s is owned by uid %d gid %d: neither root, this user nor the state directory's group", p, st.Uid, st.Gid)
 }
 
-// readCapped reads at most MaxConfigSize bytes of f.
-func readCapped(f *os.File, p string) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
-	if err != nil {
-		return nil, err
+// readCapped reads at most MaxConfigSize bytes of f; size is what its stat says
+// (a hint: the file may grow or shrink meanwhile).
+func readCapped(f *os.File, p string, size int64) ([]byte, error) {
+	data := make([]byte, 0, min(max(size, 0), MaxConfigSize)+512)
+	for len(data) <= MaxConfigSize {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := f.Read(data[len(data):min(cap(data), MaxConfigSize+1)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(data) > MaxConfigSize {
 		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxConfigSize)
@@ -275,7 +288,8 @@ func keyOf(fi os.FileInfo) fileKey {
 // replaces the running-config: the kernel and the file change together. If
 // enforce fails nothing was changed; if saving fails after the kernel accepted,
 // the kernel is put back to the config before (and the error says whether that
-// worked). It returns the config as committed.
+// worked). It returns the config as committed, which is the store's cached
+// running-config now: the caller must not change it.
 func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
 	err := s.locked(func() error {
@@ -290,7 +304,7 @@ func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config
 		if err := s.commit(old, cfg, enforce); err != nil {
 			return err
 		}
-		out = cfg // the new file's identity invalidates the cache
+		out = cfg
 		return nil
 	})
 	return out, err
@@ -299,7 +313,7 @@ func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config
 // Replace makes the running-config the config saved as from (FromStartup or
 // FromLastGood), with change (if not nil) applied to it, enforced as Update does.
 // It works while the running-config is missing or does not load: it is the way
-// back.
+// back. Like Update, it returns the cached config, not to be changed.
 func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
 	err := s.locked(func() error {
@@ -349,12 +363,20 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 }
 
 // commit writes cfg as the running-config with the kernel in step (see Update).
-// old is the config the kernel enforced before, nil if unknown.
+// old is the config the kernel enforced before, nil if unknown. Once the file is
+// in place, cfg becomes the cached running-config for the file's identity (the
+// temp file's: a rename keeps inode, size and modification time), so the next
+// line does not parse what this process just wrote; cfg must not be changed
+// afterwards.
 func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) error {
 	text := cfg.Render()
 	tmp, err := s.writeTemp(runningName, text)
 	if err != nil {
 		return fmt.Errorf("saving the running-config: %w; nothing was applied", err)
+	}
+	var k fileKey
+	if fi, err := os.Lstat(tmp); err == nil {
+		k = keyOf(fi)
 	}
 	if enforce != nil {
 		if err := enforce(cfg); err != nil {
@@ -375,6 +397,11 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) er
 			return fmt.Errorf("%w; putting the kernel back failed too (%v): the kernel enforces the new config, which the running-config does not have", err, rerr)
 		}
 		return fmt.Errorf("%w; the kernel was put back to the config before, nothing was applied", err)
+	}
+	if k != (fileKey{}) {
+		s.cmu.Lock()
+		s.cache, s.cacheK = cfg, k
+		s.cmu.Unlock()
 	}
 	// The way back if the running-config is damaged later. Not synced: the
 	// running-config is, and a lost copy only loses a fallback.
@@ -429,12 +456,12 @@ func (s *Store) Startup() (string, error) {
 
 // readFile reads a state file through open's checks, capped.
 func (s *Store) readFile(name string) (string, error) {
-	f, _, err := s.open(name)
+	f, fi, err := s.open(name)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	data, err := readCapped(f, s.path(name))
+	data, err := readCapped(f, s.path(name), fi.Size())
 	return string(data), err
 }
 
@@ -576,11 +603,35 @@ var rename = os.Rename
 func LoadConfig(text string) (*acl.Config, error) {
 	cfg := acl.NewConfig()
 	t := newTxn(cfg)
-	for i, line := range strings.Split(text, "\n") {
-		if _, err := t.exec(line); err != nil {
+	for i := 0; text != ""; i++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		cmd, err := t.exec(line)
+		if err != nil {
 			// Quoted and cut short: the file may hold anything, and errors are logged.
 			return nil, fmt.Errorf("line %d (%.60q): %w", i+1, strings.TrimSpace(line), err)
 		}
+		if cmd.Kind == grammar.EnterACL {
+			// Room for the list's lines (the indented ones that follow): a long
+			// list is then loaded without copying it as it grows.
+			if a := cfg.ACLs[cmd.Name]; a != nil {
+				a.Grow(indented(text))
+			}
+		}
 	}
 	return cfg, nil
+}
+
+// indented counts the lines at the start of text that begin with a space.
+func indented(text string) int {
+	n := 0
+	for strings.HasPrefix(text, " ") {
+		n++
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			break
+		}
+		text = text[i+1:]
+	}
+	return n
 }
