@@ -263,3 +263,21 @@ func BenchmarkParseRule(b *testing.B) {
 		})
 	}
 }
+
+func TestParseDSL(t *testing.T) {
+	got, err := parseDSL("no [seq <1-10>$n] (a|b c)$x {d | e$y}")
+	require.NoError(t, err)
+	word := func(w, c string) *dslItem { return &dslItem{Word: w, Capture: c} }
+	seq := func(items ...*dslItem) *dslSeq { return &dslSeq{Items: items} }
+	want := &dslAlt{Seqs: []*dslSeq{seq(
+		word("no", ""),
+		&dslItem{Opt: &dslAlt{Seqs: []*dslSeq{seq(word("seq", ""), &dslItem{Range: "<1-10>", Capture: "$n"})}}},
+		&dslItem{Group: &dslAlt{Seqs: []*dslSeq{seq(word("a", "")), seq(word("b", ""), word("c", ""))}}, Capture: "$x"},
+		&dslItem{Star: &dslAlt{Seqs: []*dslSeq{seq(word("d", "")), seq(word("e", "$y"))}}},
+	)}}
+	assert.Equal(t, want, got)
+	for _, bad := range []string{"", "a |", "(a", "[a)", "<1-x>", "a$", "a ] b", "a # b", "{}"} {
+		_, err := parseDSL(bad)
+		assert.Error(t, err, "parseDSL(%q)", bad)
+	}
+}
