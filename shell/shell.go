@@ -224,7 +224,9 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	if err := applyOp(s.t.cfg, o); err != nil {
 		return err
 	}
-	s.ops = append(s.ops, o)
+	if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
+		s.ops = append(s.ops, o)
+	}
 	return nil
 }
 
