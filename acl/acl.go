@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,11 +35,12 @@ func errf(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Seq is a rule's sequence number, 1-65535. The zero value means "not given".
+// Seq is a rule's sequence number, 1-MaxSeq (2147483647, as on IOS). The zero
+// value means "not given".
 type Seq uint32
 
 const (
-	MaxSeq  Seq = 65535
+	MaxSeq  Seq = 1<<31 - 1
 	SeqStep Seq = 10
 )
 
@@ -115,53 +117,109 @@ func (r Rule) IsRemark() bool { return r.Remark != "" }
 // Body renders the rule without its seq, in family f:
 // `permit tcp host 10.0.0.1 any eq 22 connlimit 3`.
 func (r Rule) Body(f Family) string {
+	return string(r.AppendBody(make([]byte, 0, 64), f))
+}
+
+// AppendBody appends Body(f) to b.
+func (r Rule) AppendBody(b []byte, f Family) []byte {
 	if r.IsRemark() {
-		return "remark " + r.Remark
+		return append(append(b, "remark "...), r.Remark...)
 	}
-	var b strings.Builder
-	b.WriteString(r.Action.String())
-	b.WriteByte(' ')
-	b.WriteString(r.Proto.Format(f))
-	b.WriteByte(' ')
-	b.WriteString(r.Src.String())
+	b = append(b, r.Action.String()...)
+	b = append(b, ' ')
+	b = r.Proto.appendTo(b, f)
+	b = append(b, ' ')
+	b = r.Src.AppendTo(b)
 	if r.SrcPort.Op != PortAny {
-		b.WriteByte(' ')
-		b.WriteString(r.SrcPort.String())
+		b = append(b, ' ')
+		b = r.SrcPort.AppendTo(b)
 	}
-	b.WriteByte(' ')
-	b.WriteString(r.Dst.String())
+	b = append(b, ' ')
+	b = r.Dst.AppendTo(b)
 	if r.DstPort.Op != PortAny {
-		b.WriteByte(' ')
-		b.WriteString(r.DstPort.String())
+		b = append(b, ' ')
+		b = r.DstPort.AppendTo(b)
 	}
 	if r.Established {
-		b.WriteString(" established")
+		b = append(b, " established"...)
 	}
 	if r.ConnLimit != 0 {
-		b.WriteString(" connlimit ")
-		b.WriteString(strconv.Itoa(int(r.ConnLimit)))
+		b = append(b, " connlimit "...)
+		b = strconv.AppendUint(b, uint64(r.ConnLimit), 10)
 		if r.ConnMask != 0 {
-			b.WriteString(" mask /")
-			b.WriteString(strconv.Itoa(r.ConnMask.Len(f)))
+			b = append(b, " mask /"...)
+			b = strconv.AppendInt(b, int64(r.ConnMask.Len(f)), 10)
 		}
 		if r.ConnSources != 0 {
-			b.WriteString(" sources ")
-			b.WriteString(strconv.Itoa(int(r.ConnSources)))
+			b = append(b, " sources "...)
+			b = strconv.AppendUint(b, uint64(r.ConnSources), 10)
 		}
 	}
 	if r.Log {
-		b.WriteString(" log")
+		b = append(b, " log"...)
 	}
-	return b.String()
+	return b
 }
 
 // Format renders the rule with its seq: `seq 10 permit ip any any`.
 func (r Rule) Format(f Family) string {
-	return "seq " + strconv.Itoa(int(r.Seq)) + " " + r.Body(f)
+	return string(r.AppendFormat(make([]byte, 0, 80), f))
 }
 
-// key is the rule without its seq, for duplicate detection.
-func (r Rule) key() Rule { r.Seq = 0; return r }
+// AppendFormat appends Format(f) to b.
+func (r Rule) AppendFormat(b []byte, f Family) []byte {
+	b = append(b, "seq "...)
+	b = strconv.AppendUint(b, uint64(r.Seq), 10)
+	b = append(b, ' ')
+	return r.AppendBody(b, f)
+}
+
+// ruleKey is a rule without its seq (and remark) packed into bytes: a map keyed
+// by it hashes one block of memory, several times faster than hashing the Rule
+// struct field by field, which matters when a config of many lines is loaded.
+type ruleKey [66]byte
+
+// key is the rule without its seq, for duplicate detection. Two rules of one list
+// have equal keys exactly when they are equal but for their seqs (remarks are
+// not indexed).
+func (r Rule) key() ruleKey {
+	var k ruleKey
+	k[0] = byte(r.Action)
+	k[1] = r.Proto.Num
+	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3
+	putAddr(k[3:26], r.Src)
+	putAddr(k[26:49], r.Dst)
+	putPorts(k[49:54], r.SrcPort)
+	putPorts(k[54:59], r.DstPort)
+	k[59], k[60] = byte(r.ConnLimit>>8), byte(r.ConnLimit)
+	k[61] = byte(r.ConnMask)
+	k[62], k[63], k[64], k[65] = byte(r.ConnSources>>24), byte(r.ConnSources>>16), byte(r.ConnSources>>8), byte(r.ConnSources)
+	return k
+}
+
+func b2i(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// putAddr packs an address into 23 bytes: kind, length of the address in bytes
+// (0, 4 or 16, so an IPv4 address differs from its IPv4-mapped IPv6 form), prefix
+// length, the address and the IPv4 wildcard.
+func putAddr(b []byte, a Address) {
+	b[0], b[1], b[2] = byte(a.Kind), byte(a.Addr.BitLen()/8), byte(a.Bits)
+	a16 := a.Addr.As16()
+	copy(b[3:19], a16[:])
+	if a.Wildcard.Is4() {
+		w := a.Wildcard.As4()
+		copy(b[19:23], w[:])
+	}
+}
+
+func putPorts(b []byte, p PortMatch) {
+	b[0], b[1], b[2], b[3], b[4] = byte(p.Op), byte(p.Lo>>8), byte(p.Lo), byte(p.Hi>>8), byte(p.Hi)
+}
 
 // Validate checks the rule on its own against the list family f.
 func (r Rule) Validate(f Family) error {
@@ -210,13 +268,15 @@ func (r Rule) Validate(f Family) error {
 }
 
 // ACL is a named extended access list of one family. Entries are kept sorted by seq.
-// Use the methods to change it: they keep the seq and duplicate indexes in step.
+// Use the methods to change it: they keep the duplicate index in step. Adding a
+// line at the end (no seq, or the highest) costs the same at any length.
 type ACL struct {
 	Name    string
 	Family  Family
 	entries []Rule
-	bySeq   map[Seq]int  // seq -> present (value unused beyond presence)
-	byRule  map[Rule]Seq // rule without seq -> its seq
+	// byRule maps each rule without its seq to its seq; nil until a method needs
+	// it, so that a copy costs one slice copy.
+	byRule map[ruleKey]Seq
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
@@ -231,7 +291,7 @@ func ValidName(name string) error {
 
 // NewACL returns an empty access list.
 func NewACL(name string, f Family) *ACL {
-	return &ACL{Name: name, Family: f, bySeq: map[Seq]int{}, byRule: map[Rule]Seq{}}
+	return &ACL{Name: name, Family: f}
 }
 
 // Entries returns the rules and remarks in seq order. The slice must not be modified.
@@ -248,10 +308,46 @@ func (a *ACL) NextSeq() Seq {
 	return a.entries[len(a.entries)-1].Seq + SeqStep
 }
 
+// Grow makes room for n more entries, so that adding them copies nothing: a hint
+// for loading a list whose length is known.
+func (a *ACL) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	a.entries = slices.Grow(a.entries, n)
+	if a.byRule == nil {
+		a.byRule = make(map[ruleKey]Seq, len(a.entries)+n)
+		for _, e := range a.entries {
+			if !e.IsRemark() {
+				a.byRule[e.key()] = e.Seq
+			}
+		}
+	}
+}
+
+// index returns the duplicate index, building it if needed.
+func (a *ACL) index() map[ruleKey]Seq {
+	if a.byRule == nil {
+		a.byRule = make(map[ruleKey]Seq, len(a.entries))
+		for _, e := range a.entries {
+			if !e.IsRemark() {
+				a.byRule[e.key()] = e.Seq
+			}
+		}
+	}
+	return a.byRule
+}
+
+// search returns the index of the first entry with a seq of at least s.
+func (a *ACL) search(s Seq) int {
+	return sort.Search(len(a.entries), func(i int) bool { return a.entries[i].Seq >= s })
+}
+
 // Add validates r and inserts it, numbering it if r.Seq is zero. It returns the seq
 // used. A duplicate seq or an identical rule is refused naming the existing seq.
 func (a *ACL) Add(r Rule) (Seq, error) {
 	if r.Seq == 0 {
+		// MaxSeq+SeqStep fits a Seq: no wrap-around.
 		r.Seq = a.NextSeq()
 		if r.Seq > MaxSeq {
 			return 0, errf(ErrSeqRange, "next seq %d is past %d; use resequence", r.Seq, MaxSeq)
@@ -260,44 +356,50 @@ func (a *ACL) Add(r Rule) (Seq, error) {
 	if err := r.Validate(a.Family); err != nil {
 		return 0, err
 	}
-	if _, ok := a.bySeq[r.Seq]; ok {
-		return 0, errf(ErrDuplicate, "seq %d is already in use in access list %s", r.Seq, a.Name)
+	n := len(a.entries)
+	i := n
+	if n > 0 && a.entries[n-1].Seq >= r.Seq {
+		i = a.search(r.Seq)
+		if a.entries[i].Seq == r.Seq {
+			return 0, errf(ErrDuplicate, "seq %d is already in use in access list %s", r.Seq, a.Name)
+		}
 	}
 	if !r.IsRemark() {
-		if s, ok := a.byRule[r.key()]; ok {
+		idx := a.index()
+		k := r.key()
+		if s, ok := idx[k]; ok {
 			return 0, errf(ErrDuplicate, "the same rule exists as seq %d in access list %s", s, a.Name)
 		}
-		a.byRule[r.key()] = r.Seq
+		idx[k] = r.Seq
 	}
-	a.bySeq[r.Seq] = 1
-	n := len(a.entries)
-	if n == 0 || a.entries[n-1].Seq < r.Seq {
-		a.entries = append(a.entries, r)
-	} else {
-		i := sort.Search(n, func(i int) bool { return a.entries[i].Seq > r.Seq })
-		a.entries = append(a.entries, Rule{})
-		copy(a.entries[i+1:], a.entries[i:])
-		a.entries[i] = r
+	if n == cap(a.entries) {
+		// Double: append's growth (1.25x for large slices) would copy a long
+		// list about five times its size while it is loaded line by line.
+		grown := make([]Rule, n, max(2*n, 8))
+		copy(grown, a.entries)
+		a.entries = grown
 	}
+	a.entries = slices.Insert(a.entries, i, r)
 	return r.Seq, nil
 }
 
 // DeleteSeq removes the entry with seq s.
 func (a *ACL) DeleteSeq(s Seq) error {
-	if _, ok := a.bySeq[s]; !ok {
+	i := a.search(s)
+	if i == len(a.entries) || a.entries[i].Seq != s {
 		return errf(ErrNotFound, "no seq %d in access list %s", s, a.Name)
 	}
-	i := sort.Search(len(a.entries), func(i int) bool { return a.entries[i].Seq >= s })
 	r := a.entries[i]
-	a.entries = append(a.entries[:i], a.entries[i+1:]...)
-	delete(a.bySeq, s)
-	if !r.IsRemark() {
+	a.entries = slices.Delete(a.entries, i, i+1)
+	if !r.IsRemark() && a.byRule != nil {
 		delete(a.byRule, r.key())
 	}
 	return nil
 }
 
 // Find returns the seq of the entry equal to r, ignoring r.Seq unless it is set.
+// It may build the duplicate index, so like the methods that change the list it
+// must not run concurrently with other calls on a.
 func (a *ACL) Find(r Rule) (Seq, bool) {
 	if r.IsRemark() {
 		for _, e := range a.entries {
@@ -307,7 +409,7 @@ func (a *ACL) Find(r Rule) (Seq, bool) {
 		}
 		return 0, false
 	}
-	s, ok := a.byRule[r.key()]
+	s, ok := a.index()[r.key()]
 	if !ok || (r.Seq != 0 && r.Seq != s) {
 		return 0, false
 	}
@@ -320,31 +422,23 @@ func (a *ACL) Resequence(start, step Seq) error {
 		return errf(ErrSeqRange, "resequence start and step must be 1-%d", MaxSeq)
 	}
 	if n := len(a.entries); n > 0 && uint64(start)+uint64(step)*uint64(n-1) > uint64(MaxSeq) {
-		return errf(ErrSeqRange, "%d entries from %d by %d go past %d", n, start, step, MaxSeq)
+		return errf(ErrSeqRange, "resequence %d %d: the last of %d entries would be seq %d, past %d; use a smaller start or step",
+			start, step, n, uint64(start)+uint64(step)*uint64(n-1), MaxSeq)
 	}
-	clear(a.bySeq)
 	for i := range a.entries {
 		s := start + Seq(i)*step
 		a.entries[i].Seq = s
-		a.bySeq[s] = 1
-		if !a.entries[i].IsRemark() {
+		if a.byRule != nil && !a.entries[i].IsRemark() {
 			a.byRule[a.entries[i].key()] = s
 		}
 	}
 	return nil
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy. It copies the entries only; the copy builds its
+// own duplicate index when a change needs it.
 func (a *ACL) Clone() *ACL {
-	b := &ACL{Name: a.Name, Family: a.Family, entries: append([]Rule(nil), a.entries...),
-		bySeq: make(map[Seq]int, len(a.bySeq)), byRule: make(map[Rule]Seq, len(a.byRule))}
-	for k, v := range a.bySeq {
-		b.bySeq[k] = v
-	}
-	for k, v := range a.byRule {
-		b.byRule[k] = v
-	}
-	return b
+	return &ACL{Name: a.Name, Family: a.Family, entries: slices.Clone(a.entries)}
 }
 
 // Bindings are the access groups on interface management 0: at most one IPv4 and one
@@ -476,6 +570,11 @@ func (c *Config) BoundTo(name string) string {
 // `configure terminal` on an empty config reproduces it byte for byte.
 func (c *Config) Render() string {
 	var b strings.Builder
+	n := 0
+	for _, a := range c.ACLs {
+		n += len(a.entries)
+	}
+	b.Grow(64 + 80*n) // a typical line; Builder grows past it as needed
 	b.WriteString("!\n")
 	if c.LogInterval != 0 {
 		b.WriteString(c.LogInterval.String() + "\n!\n")
@@ -483,10 +582,12 @@ func (c *Config) Render() string {
 	for _, n := range c.Names() {
 		a := c.ACLs[n]
 		fmt.Fprintf(&b, "%s access-list extended %s\n", a.Family, a.Name)
+		var line []byte
 		for _, r := range a.entries {
-			b.WriteByte(' ')
-			b.WriteString(r.Format(a.Family))
-			b.WriteByte('\n')
+			line = append(line[:0], ' ')
+			line = r.AppendFormat(line, a.Family)
+			line = append(line, '\n')
+			b.Write(line)
 		}
 		b.WriteString("!\n")
 	}

@@ -2,7 +2,10 @@ package acl
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,7 +133,59 @@ func TestACLSeqAndDuplicates(t *testing.T) {
 	_, ok = a.Find(r1)
 	assert.False(t, ok)
 	assert.Error(t, a.DeleteSeq(101))
-	assert.Error(t, a.Resequence(65000, 1000))
+	require.NoError(t, a.Resequence(MaxSeq-1000, 1000), "the last entry may take the top seq")
+	err = a.Resequence(MaxSeq-999, 1000)
+	require.EqualError(t, err, "resequence 2147482648 1000: the last of 2 entries would be seq 2147483648, past 2147483647; use a smaller start or step")
+	assert.ErrorIs(t, err, ErrSeqRange)
+}
+
+// TestSeqRange: seqs run 1-2147483647 as on IOS; auto seq and resequence stop
+// at the top with an error that says so, and change nothing.
+func TestSeqRange(t *testing.T) {
+	a := NewACL("x", IPv4)
+	_, err := a.Add(Rule{Seq: MaxSeq + 1})
+	assert.ErrorIs(t, err, ErrSeqRange)
+	s, err := a.Add(Rule{Seq: MaxSeq - 10})
+	require.NoError(t, err)
+	assert.Equal(t, MaxSeq-10, s)
+	_, err = a.Add(Rule{Action: Deny})
+	require.NoError(t, err, "last + 10 = 2147483647 is allowed")
+	_, err = a.Add(Rule{Remark: "one more"})
+	require.EqualError(t, err, "next seq 2147483657 is past 2147483647; use resequence")
+	assert.ErrorIs(t, err, ErrSeqRange)
+	require.NoError(t, a.Resequence(MaxSeq-1, 1))
+	assert.Equal(t, []Seq{MaxSeq - 1, MaxSeq}, seqsOf(a))
+	err = a.Resequence(MaxSeq-1, 2)
+	require.EqualError(t, err, "resequence 2147483646 2: the last of 2 entries would be seq 2147483648, past 2147483647; use a smaller start or step")
+	assert.Equal(t, []Seq{MaxSeq - 1, MaxSeq}, seqsOf(a), "a refused resequence changes nothing")
+}
+
+// TestManyLinesAutoSeq: 100,000 lines without an explicit seq fit one list, and
+// resequence renumbers them all, refusing a step that would go past the top.
+func TestManyLinesAutoSeq(t *testing.T) {
+	const n = 100000
+	a := NewACL("big", IPv4)
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	for i := range n {
+		s, err := a.Add(Rule{Proto: tcp, Dst: AnyAddr, DstPort: PortMatch{Op: PortEq, Lo: uint16(i % 65536)}, Src: HostAddr(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))})
+		require.NoError(t, err)
+		require.Equal(t, Seq(10*(i+1)), s)
+	}
+	require.NoError(t, a.Resequence(1, 1))
+	assert.Equal(t, Seq(n), a.Entries()[n-1].Seq)
+	require.NoError(t, a.Resequence(10, 21475))
+	assert.Equal(t, Seq(2147478535), a.Entries()[n-1].Seq)
+	err := a.Resequence(10, 21476)
+	require.EqualError(t, err, "resequence 10 21476: the last of 100000 entries would be seq 2147578534, past 2147483647; use a smaller start or step")
+	assert.ErrorIs(t, err, ErrSeqRange)
+}
+
+func seqsOf(a *ACL) []Seq {
+	var seqs []Seq
+	for _, e := range a.Entries() {
+		seqs = append(seqs, e.Seq)
+	}
+	return seqs
 }
 
 func TestConfigBindings(t *testing.T) {
@@ -232,5 +287,84 @@ func TestConnLimitOptions(t *testing.T) {
 		{Rule{ConnLimit: 1, ConnMask: 33}, "connlimit mask ignores 33 bits; IPv4 addresses have 32"},
 	} {
 		assert.EqualError(t, bad.r.Validate(IPv4), bad.err, "%+v", bad.r)
+	}
+}
+
+// TestAppendAgreesWithString: the append forms render what String and Format do.
+func TestAppendAgreesWithString(t *testing.T) {
+	addrs := []Address{AnyAddr, HostAddr(netip.MustParseAddr("10.0.0.1")), HostAddr(netip.MustParseAddr("2001:db8::1"))}
+	for _, s := range []string{"10.0.0.0/8", "2001:db8::/32"} {
+		a, err := ParsePrefix(s)
+		require.NoError(t, err)
+		addrs = append(addrs, a)
+	}
+	w, err := ParseWildcard("10.0.0.0", "0.255.0.255")
+	require.NoError(t, err)
+	addrs = append(addrs, w)
+	for _, a := range addrs {
+		assert.Equal(t, a.String(), string(a.AppendTo([]byte{})), "Address.AppendTo(%v)", a)
+	}
+	for _, p := range []PortMatch{{}, {PortEq, 22, 0}, {PortNeq, 0, 0}, {PortLt, 1024, 0}, {PortGt, 65534, 0}, {PortRange, 1, 65535}} {
+		assert.Equal(t, p.String(), string(p.AppendTo([]byte("x"))[1:]), "PortMatch.AppendTo(%v)", p)
+	}
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	for _, r := range []Rule{
+		{Seq: 2147483647, Action: Deny, Proto: tcp, Src: addrs[1], SrcPort: PortMatch{PortRange, 1, 2}, Dst: w, DstPort: PortMatch{PortEq, 22, 0}, ConnLimit: 3, ConnMask: 8, ConnSources: 16, Log: true},
+		{Seq: 10, Proto: ProtoNum(47), Established: true},
+		{Seq: 1, Remark: "a | b"},
+	} {
+		want := "seq " + strconv.Itoa(int(r.Seq)) + " "
+		if r.IsRemark() {
+			want += "remark " + r.Remark
+		} else {
+			parts := []string{r.Action.String(), r.Proto.Format(IPv4), r.Src.String()}
+			if r.SrcPort.Op != PortAny {
+				parts = append(parts, r.SrcPort.String())
+			}
+			parts = append(parts, r.Dst.String())
+			if r.DstPort.Op != PortAny {
+				parts = append(parts, r.DstPort.String())
+			}
+			want += strings.Join(parts, " ")
+			if r.Established {
+				want += " established"
+			}
+			if r.ConnLimit != 0 {
+				want += fmt.Sprintf(" connlimit %d mask /%d sources %d", r.ConnLimit, r.ConnMask.Len(IPv4), r.ConnSources)
+			}
+			if r.Log {
+				want += " log"
+			}
+		}
+		assert.Equal(t, want, r.Format(IPv4))
+	}
+}
+
+// TestRuleKey: two rules have the same duplicate key exactly when they are equal
+// but for their seqs, over a small domain where many pairs collide.
+func TestRuleKey(t *testing.T) {
+	addrs := []Address{AnyAddr, HostAddr(netip.MustParseAddr("10.0.0.1")), HostAddr(netip.MustParseAddr("::ffff:10.0.0.1")),
+		HostAddr(netip.MustParseAddr("10.0.0.2")), {Kind: AddrPrefix, Addr: netip.MustParseAddr("10.0.0.0"), Bits: 8},
+		{Kind: AddrPrefix, Addr: netip.MustParseAddr("10.0.0.0"), Bits: 16}, {Kind: AddrWildcard, Addr: netip.MustParseAddr("10.0.0.0"), Wildcard: netip.MustParseAddr("0.255.0.255")},
+		{Kind: AddrWildcard, Addr: netip.MustParseAddr("10.0.0.0"), Wildcard: netip.MustParseAddr("0.255.255.0")}}
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	protos := []Protocol{{}, tcp, ProtoNum(6)}
+	ports := []PortMatch{{}, {PortEq, 22, 0}, {PortNeq, 22, 0}, {PortRange, 22, 23}, {PortRange, 22, 24}}
+	var rules []Rule
+	for i := range 4000 {
+		x := i
+		pick := func(n int) int { v := x % n; x /= n; return v }
+		rules = append(rules, Rule{Seq: Seq(i), Action: Action(pick(2)), Proto: protos[pick(3)], Src: addrs[pick(len(addrs))], Dst: addrs[pick(len(addrs))],
+			SrcPort: ports[pick(len(ports))], DstPort: ports[pick(len(ports))], Established: pick(2) == 1, Log: pick(2) == 1,
+			ConnLimit: ConnLimit(pick(2) * 3), ConnMask: ConnMask(pick(2) * 8), ConnSources: uint32(pick(2) * 300)})
+	}
+	for i := 0; i < len(rules); i += 7 {
+		for j := range rules {
+			a, b := rules[i], rules[j]
+			a.Seq, b.Seq = 0, 0
+			if (a == b) != (rules[i].key() == rules[j].key()) {
+				t.Fatalf("key(%+v) == key(%+v) is %v, rules equal is %v", rules[i], rules[j], rules[i].key() == rules[j].key(), a == b)
+			}
+		}
 	}
 }

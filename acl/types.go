@@ -107,6 +107,13 @@ func (p Protocol) HasPorts() bool {
 	return p.Set && p.Keyword && (p.Num == ProtoTCP || p.Num == ProtoUDP)
 }
 
+func (p Protocol) appendTo(b []byte, f Family) []byte {
+	if p.Set && !p.Keyword {
+		return strconv.AppendUint(b, uint64(p.Num), 10)
+	}
+	return append(b, p.Format(f)...)
+}
+
 // Format renders the protocol for a list of family f.
 func (p Protocol) Format(f Family) string {
 	if !p.Set {
@@ -151,6 +158,19 @@ var AnyAddr = Address{}
 
 // HostAddr returns `host a`.
 func HostAddr(a netip.Addr) Address { return Address{Kind: AddrHost, Addr: a} }
+
+// AppendTo appends String() to b.
+func (a Address) AppendTo(b []byte) []byte {
+	switch a.Kind {
+	case AddrHost:
+		return a.Addr.AppendTo(append(b, "host "...))
+	case AddrPrefix:
+		return strconv.AppendInt(append(a.Addr.AppendTo(b), '/'), int64(a.Bits), 10)
+	case AddrWildcard:
+		return a.Wildcard.AppendTo(append(a.Addr.AppendTo(b), ' '))
+	}
+	return append(b, "any"...)
+}
 
 // String returns the canonical CLI form.
 func (a Address) String() string {
@@ -301,6 +321,22 @@ func (p PortMatch) String() string {
 		return fmt.Sprintf("range %d %d", p.Lo, p.Hi)
 	}
 	return p.Op.String() + " " + strconv.Itoa(int(p.Lo))
+}
+
+// AppendTo appends String() to b.
+func (p PortMatch) AppendTo(b []byte) []byte {
+	switch p.Op {
+	case PortAny:
+		return b
+	case PortRange:
+		b = append(b, "range "...)
+		b = strconv.AppendUint(b, uint64(p.Lo), 10)
+		b = append(b, ' ')
+		return strconv.AppendUint(b, uint64(p.Hi), 10)
+	}
+	b = append(b, p.Op.String()...)
+	b = append(b, ' ')
+	return strconv.AppendUint(b, uint64(p.Lo), 10)
 }
 
 // Matches reports whether port satisfies p.

@@ -10,6 +10,9 @@ import (
 
 var configModes = []Mode{Config, IPACL, IP6ACL, Interface}
 
+// seqRange is the syntax of a sequence number: 1-2147483647, as on IOS.
+var seqRange = "<1-" + strconv.Itoa(int(acl.MaxSeq)) + ">"
+
 const pipeSyntax = " [PIPE (include|exclude|begin)$pipeop LINE$re]"
 
 var pipeHelp = []string{"Output modifiers", "Show only lines that match", "Show only lines that do not match", "Begin with the first line that matches", "Regular expression"}
@@ -150,18 +153,18 @@ func init() {
 		}
 		rs, rh := ruleSyntax(f)
 		seqh := []string{"Sequence number", "Sequence number"}
-		add(md, "[seq <1-65535>$seqn] "+rs, append(seqh, rh...), buildRule(AddRule))
-		add(md, "[seq <1-65535>$seqn] remark LINE$text", append(seqh, "Access list entry comment", "Comment, up to 255 characters"), buildRemark(AddRule))
-		add(md, "no seq <1-65535>$seqn", []string{"Negate a command or set its defaults", "Sequence number", "Sequence number to delete"},
+		add(md, "[seq "+seqRange+"$seqn] "+rs, append(seqh, rh...), buildRule(AddRule))
+		add(md, "[seq "+seqRange+"$seqn] remark LINE$text", append(seqh, "Access list entry comment", "Comment, up to 255 characters"), buildRemark(AddRule))
+		add(md, "no seq "+seqRange+"$seqn", []string{"Negate a command or set its defaults", "Sequence number", "Sequence number to delete"},
 			func(m *match) error {
 				n, _ := strconv.Atoi(m.get("seqn"))
 				m.cmd.Kind, m.cmd.Seq = DeleteSeq, acl.Seq(n)
 				return nil
 			})
-		add(md, "no seq <1-65535>$seqn "+rs, append([]string{"Negate a command or set its defaults"}, append(seqh, rh...)...), buildRule(DeleteRule))
+		add(md, "no seq "+seqRange+"$seqn "+rs, append([]string{"Negate a command or set its defaults"}, append(seqh, rh...)...), buildRule(DeleteRule))
 		add(md, "no "+rs, append([]string{"Negate a command or set its defaults"}, rh...), buildRule(DeleteRule))
-		add(md, "no [seq <1-65535>$seqn] remark LINE$text", append([]string{"Negate a command or set its defaults"}, append(seqh, "Access list entry comment", "Comment text")...), buildRemark(DeleteRule))
-		add(md, "resequence [<1-65535>$start [<1-65535>$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
+		add(md, "no [seq "+seqRange+"$seqn] remark LINE$text", append([]string{"Negate a command or set its defaults"}, append(seqh, "Access list entry comment", "Comment text")...), buildRemark(DeleteRule))
+		add(md, "resequence ["+seqRange+"$start ["+seqRange+"$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
 			func(m *match) error {
 				m.cmd.Kind, m.cmd.Start, m.cmd.Step = Resequence, 10, 10
 				if v := m.get("start"); v != "" {
@@ -209,7 +212,7 @@ func buildShow(k Kind) func(*match) error {
 }
 
 func buildDo(m *match) error {
-	c := m.caps["cmd"][0]
+	c, _ := m.nth("cmd", 0)
 	off := m.toks[c.idx].Off
 	sub, err := Parse(Exec, c.val)
 	if err != nil {
@@ -254,7 +257,11 @@ func buildBind(k Kind) func(*match) error {
 }
 
 func seqOf(m *match) acl.Seq {
-	n, _ := strconv.Atoi(m.get("seqn"))
+	v := m.get("seqn")
+	if v == "" {
+		return 0
+	}
+	n, _ := strconv.Atoi(v)
 	return acl.Seq(n)
 }
 
@@ -299,8 +306,8 @@ func buildRule(k Kind) func(*match) error {
 			return err
 		}
 		for _, flag := range []string{"established", "connlimit", "mask", "sources", "count", "log"} {
-			if c := m.caps[flag]; len(c) > 1 {
-				return m.errAtIdx(c[1].idx, "%s given twice", flag)
+			if c, twice := m.nth(flag, 1); twice {
+				return m.errAtIdx(c.idx, "%s given twice", flag)
 			}
 		}
 		r.Established = m.has("established")
@@ -356,7 +363,7 @@ func addrOf(m *match, f acl.Family, p string) (acl.Address, error) {
 	case m.has(p + "pfx"):
 		s := m.get(p + "pfx")
 		as, _, _ := strings.Cut(s, "/")
-		if _, err := parseAddr(p + "pfx"); err != nil && as != "" {
+		if as != "" {
 			if _, e2 := netip.ParseAddr(as); e2 != nil || (f == acl.IPv4) != strings.Contains(as, ".") {
 				return acl.Address{}, m.errAt(p+"pfx", "%s is not a valid %s prefix", s, f.Name())
 			}

@@ -3,9 +3,6 @@ package grammar
 import (
 	"fmt"
 	"strings"
-
-	"github.com/alecthomas/participle/v2"
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // The command syntax language, FRR DEFPY style:
@@ -22,37 +19,152 @@ import (
 // tokens appear in the syntax text.
 
 type dslAlt struct {
-	Seqs []*dslSeq `parser:"@@ ( '|' @@ )*"`
+	Seqs []*dslSeq
 }
 
 type dslSeq struct {
-	Items []*dslItem `parser:"@@+"`
+	Items []*dslItem
 }
 
+// dslItem is one element of a sequence: a group of one of three kinds, a range or
+// a word, with an optional capture name.
 type dslItem struct {
-	Opt     *dslAlt `parser:"( '[' @@ ']'"`
-	Star    *dslAlt `parser:"| '{' @@ '}'"`
-	Group   *dslAlt `parser:"| '(' @@ ')'"`
-	Range   string  `parser:"| @Range"`
-	Word    string  `parser:"| @Word )"`
-	Capture string  `parser:"@Capture?"`
-	Pos     lexer.Position
+	Opt     *dslAlt // [ ... ]
+	Star    *dslAlt // { ... }
+	Group   *dslAlt // ( ... )
+	Range   string  // <lo-hi>
+	Word    string
+	Capture string // $name
 }
 
-var dslLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "Range", Pattern: `<\d+-\d+>`},
-	{Name: "Capture", Pattern: `\$[a-z0-9_]+`},
-	{Name: "Punct", Pattern: `[\[\]{}()|]`},
-	{Name: "Word", Pattern: `[A-Za-z0-9.:/_-]+`},
-	{Name: "Space", Pattern: `\s+`},
-})
+// parseDSL parses a syntax string. It is a small recursive descent parser: the
+// definitions are parsed at every start of aclsh, which must be quick.
+func parseDSL(syntax string) (*dslAlt, error) {
+	p := &dslParser{s: syntax}
+	a, err := p.alt()
+	if err != nil {
+		return nil, err
+	}
+	if p.skip(); p.pos < len(p.s) {
+		return nil, fmt.Errorf("unexpected %q at offset %d", p.s[p.pos], p.pos)
+	}
+	return a, nil
+}
 
-var dslParser = participle.MustBuild[dslAlt](participle.Lexer(dslLexer), participle.Elide("Space"))
+type dslParser struct {
+	s   string
+	pos int
+}
+
+func (p *dslParser) skip() {
+	for p.pos < len(p.s) && (p.s[p.pos] == ' ' || p.s[p.pos] == '\t' || p.s[p.pos] == '\n') {
+		p.pos++
+	}
+}
+
+// peek returns the next byte after spaces, or 0 at the end.
+func (p *dslParser) peek() byte {
+	if p.skip(); p.pos < len(p.s) {
+		return p.s[p.pos]
+	}
+	return 0
+}
+
+func (p *dslParser) alt() (*dslAlt, error) {
+	a := &dslAlt{}
+	for {
+		q, err := p.seq()
+		if err != nil {
+			return nil, err
+		}
+		a.Seqs = append(a.Seqs, q)
+		if p.peek() != '|' {
+			return a, nil
+		}
+		p.pos++
+	}
+}
+
+func (p *dslParser) seq() (*dslSeq, error) {
+	q := &dslSeq{}
+	for {
+		switch c := p.peek(); c {
+		case 0, '|', ']', '}', ')':
+			if len(q.Items) == 0 {
+				return nil, fmt.Errorf("empty sequence at offset %d", p.pos)
+			}
+			return q, nil
+		}
+		it, err := p.item()
+		if err != nil {
+			return nil, err
+		}
+		q.Items = append(q.Items, it)
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".:/_-", c) >= 0
+}
+
+func (p *dslParser) item() (*dslItem, error) {
+	it := &dslItem{}
+	start := p.pos
+	switch c := p.s[p.pos]; c {
+	case '[', '{', '(':
+		p.pos++
+		a, err := p.alt()
+		if err != nil {
+			return nil, err
+		}
+		want := map[byte]byte{'[': ']', '{': '}', '(': ')'}[c]
+		if p.peek() != want {
+			return nil, fmt.Errorf("missing %q for %q at offset %d", want, c, start)
+		}
+		p.pos++
+		switch c {
+		case '[':
+			it.Opt = a
+		case '{':
+			it.Star = a
+		default:
+			it.Group = a
+		}
+	case '<':
+		end := strings.IndexByte(p.s[p.pos:], '>')
+		lo, hi, ok := strings.Cut(p.s[p.pos+1:p.pos+max(end, 1)], "-")
+		if end < 0 || !ok || !isDigits(lo) || !isDigits(hi) {
+			return nil, fmt.Errorf("bad range at offset %d", start)
+		}
+		it.Range = p.s[p.pos : p.pos+end+1]
+		p.pos += end + 1
+	default:
+		for p.pos < len(p.s) && isWordByte(p.s[p.pos]) {
+			p.pos++
+		}
+		if p.pos == start {
+			return nil, fmt.Errorf("unexpected %q at offset %d", c, start)
+		}
+		it.Word = p.s[start:p.pos]
+	}
+	if p.pos < len(p.s) && p.s[p.pos] == '$' {
+		n := p.pos + 1
+		for n < len(p.s) && (p.s[n] >= 'a' && p.s[n] <= 'z' || p.s[n] >= '0' && p.s[n] <= '9' || p.s[n] == '_') {
+			n++
+		}
+		if n == p.pos+1 {
+			return nil, fmt.Errorf("empty capture name at offset %d", p.pos)
+		}
+		it.Capture = p.s[p.pos:n]
+		p.pos = n
+	}
+	return it, nil
+}
 
 // compile parses a syntax string and builds its NFA fragment. help supplies one
 // help string per token, in order.
 func compile(syntax string, help []string) (start, end *state, err error) {
-	ast, err := dslParser.ParseString("", syntax)
+	ast, err := parseDSL(syntax)
 	if err != nil {
 		return nil, nil, fmt.Errorf("syntax %q: %w", syntax, err)
 	}

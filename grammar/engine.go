@@ -3,6 +3,7 @@ package grammar
 import (
 	"sort"
 	"strings"
+	"sync"
 )
 
 // state is a node of a mode's NFA: a token to match, an epsilon split (tok nil), or
@@ -26,7 +27,26 @@ type Token struct {
 // Tokenize splits a line into words at spaces and tabs; `|` is always a word of its
 // own.
 func Tokenize(line string) []Token {
-	var toks []Token
+	// Count first: one allocation a line.
+	n, in := 0, false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; c {
+		case ' ', '\t', '\r', '\n':
+			in = false
+		case '|':
+			n++
+			in = false
+		default:
+			if !in {
+				n++
+			}
+			in = true
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	toks := make([]Token, 0, n)
 	start := -1
 	for i := 0; i < len(line); i++ {
 		c := line[i]
@@ -67,109 +87,187 @@ type thread struct {
 	caps *capture
 }
 
-// marks records which states a closure visited: a state is visited in the current
-// closure when its mark equals gen.
-type marks struct {
-	m   []uint32
-	gen uint32
+// runner is the scratch space of one run: visit marks, thread lists and the
+// captures. A parse takes one from runners and puts it back when nothing it
+// returned is used any more, so that a line costs a few allocations, not one per
+// state it visits.
+type runner struct {
+	marks      []uint32 // a state is visited in the current closure when its mark is gen
+	gen        uint32
+	stack      []thread
+	cur, next  []thread
+	spare      []thread
+	chunks     [][]capture // capture storage: pointers into it stay valid until reset
+	chunk, pos int
+	class      []uint8
+	list       []capture // the accepted path's captures, for a builder
+	m          match
 }
 
-// closure expands threads through epsilon states, keeping the first thread to reach
-// each state (definition order is priority order).
-func (v *marks) closure(ts []thread) []thread {
-	if v.m == nil {
-		v.m = make([]uint32, numStates)
+var runners = sync.Pool{New: func() any { return new(runner) }}
+
+func getRunner() *runner {
+	r := runners.Get().(*runner)
+	if len(r.marks) != numStates {
+		r.marks, r.gen = make([]uint32, numStates), 0
 	}
-	v.gen++
-	var out []thread
-	var add func(t thread)
-	add = func(t thread) {
-		if v.m[t.st.id] == v.gen {
-			return
+	r.chunk, r.pos = 0, 0
+	return r
+}
+
+func putRunner(r *runner) {
+	r.m = match{}
+	runners.Put(r)
+}
+
+// newCapture stores c and returns a pointer that stays valid until the runner is
+// reused.
+func (r *runner) newCapture(c capture) *capture {
+	const chunkLen = 64
+	if r.chunk == len(r.chunks) {
+		r.chunks = append(r.chunks, make([]capture, chunkLen))
+	}
+	p := &r.chunks[r.chunk][r.pos]
+	*p = c
+	if r.pos++; r.pos == chunkLen {
+		r.chunk, r.pos = r.chunk+1, 0
+	}
+	return p
+}
+
+// closure expands threads through epsilon states into out (reset first), keeping
+// the first thread to reach each state in depth-first order (definition order is
+// priority order).
+func (r *runner) closure(ts, out []thread) []thread {
+	if r.gen++; r.gen == 0 {
+		clear(r.marks)
+		r.gen = 1
+	}
+	out = out[:0]
+	st := r.stack[:0]
+	for i := len(ts) - 1; i >= 0; i-- {
+		st = append(st, ts[i])
+	}
+	for len(st) > 0 {
+		t := st[len(st)-1]
+		st = st[:len(st)-1]
+		if r.marks[t.st.id] == r.gen {
+			continue
 		}
-		v.m[t.st.id] = v.gen
+		r.marks[t.st.id] = r.gen
 		if t.st.tok != nil || t.st.def != nil {
 			out = append(out, t)
 		}
 		if t.st.tok == nil {
-			for _, o := range t.st.out {
-				add(thread{o, t.caps})
+			for i := len(t.st.out) - 1; i >= 0; i-- {
+				st = append(st, thread{t.st.out[i], t.caps})
 			}
 		}
 	}
-	for _, t := range ts {
-		add(t)
-	}
+	r.stack = st
 	return out
 }
 
+// How a thread's token takes the input token, best first.
+const (
+	noMatch uint8 = iota
+	byLine
+	byPrefix
+	byVar
+	byExact
+)
+
 // run feeds tokens to the NFA from start. It returns the live threads after the
 // last token (before closure is applied to their successors) or the error at the
-// first token that cannot be matched.
-func run(start *state, line string, toks []Token) ([]thread, *ParseError) {
-	var v marks
-	cur := v.closure([]thread{{st: start}})
+// first token that cannot be matched. The threads live in r.
+func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseError) {
+	r.next = append(r.next[:0], thread{st: start})
+	cur := r.closure(r.next, r.cur)
+	spare := r.spare
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		lower := strings.ToLower(t.Text)
-		var exact, vars, prefix []thread
-		var lineVar []thread
-		prefixWords := map[string]bool{}
+		lower := toLower(t.Text)
+		best := noMatch
+		prefixWord, ambiguous := "", false
+		class := r.class[:0]
 		for _, th := range cur {
-			tk := th.st.tok
-			if tk == nil {
-				continue
-			}
-			switch {
-			case tk.kind == kwToken && tk.word == lower:
-				exact = append(exact, th)
-			case tk.kind == kwToken && strings.HasPrefix(tk.word, lower):
-				prefix = append(prefix, th)
-				prefixWords[tk.word] = true
+			c := noMatch
+			switch tk := th.st.tok; {
+			case tk == nil:
+			case tk.kind == kwToken:
+				if tk.word == lower {
+					c = byExact
+				} else if strings.HasPrefix(tk.word, lower) {
+					c = byPrefix
+					if prefixWord == "" {
+						prefixWord = tk.word
+					} else if tk.word != prefixWord {
+						ambiguous = true
+					}
+				}
 			case tk.kind == varLine:
-				lineVar = append(lineVar, th)
-			case tk.kind != kwToken && tk.matchVar(t.Text):
-				vars = append(vars, th)
+				c = byLine
+			case best < byExact && tk.matchVar(t.Text):
+				c = byVar
 			}
+			class = append(class, c)
+			best = max(best, c)
 		}
-		var chosen []thread
-		switch {
-		case len(exact) > 0:
-			chosen = exact
-		case len(vars) > 0:
-			chosen = vars
-		case len(prefix) > 0:
-			if len(prefixWords) > 1 {
+		r.class = class
+		next := r.next[:0]
+		switch best {
+		case noMatch:
+			r.cur, r.spare = cur, spare
+			return nil, invalidAt(cur, line, t)
+		case byPrefix:
+			if ambiguous {
+				r.cur, r.spare = cur, spare
 				return nil, &ParseError{Kind: Ambiguous, Line: line, Off: t.Off, End: t.Off + len(t.Text)}
 			}
-			chosen = prefix
-		case len(lineVar) > 0:
+		case byLine:
 			rest := strings.TrimRight(line[t.Off:], " \t\r\n")
-			var next []thread
-			for _, th := range lineVar {
-				c := &capture{tok: th.st.tok, val: rest, idx: i, prev: th.caps}
+			for j, th := range cur {
+				if class[j] != byLine {
+					continue
+				}
+				c := r.newCapture(capture{tok: th.st.tok, val: rest, idx: i, prev: th.caps})
 				for _, o := range th.st.out {
 					next = append(next, thread{o, c})
 				}
 			}
-			return v.closure(next), nil
-		default:
-			return nil, invalidAt(cur, line, t)
+			r.next = next
+			out := r.closure(next, spare)
+			r.cur, r.spare = out, cur
+			return out, nil
 		}
-		var next []thread
-		for _, th := range chosen {
+		for j, th := range cur {
+			if class[j] != best {
+				continue
+			}
 			val := t.Text
 			if th.st.tok.kind == kwToken {
 				val = th.st.tok.word
 			}
-			c := &capture{tok: th.st.tok, val: val, idx: i, prev: th.caps}
+			c := r.newCapture(capture{tok: th.st.tok, val: val, idx: i, prev: th.caps})
 			for _, o := range th.st.out {
 				next = append(next, thread{o, c})
 			}
 		}
-		cur = v.closure(next)
+		r.next = next
+		cur, spare = r.closure(next, spare), cur
 	}
+	r.cur, r.spare = cur, spare
 	return cur, nil
+}
+
+// toLower is strings.ToLower without the copy for text that has no upper case.
+func toLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // invalidAt builds the error for a token nothing accepts, naming a range when a

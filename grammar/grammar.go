@@ -5,6 +5,7 @@ package grammar
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -160,7 +161,17 @@ func register(defs []*Def) {
 			panic(err)
 		}
 		e.out = append(e.out, &state{def: d})
-		walk(s, nil, func(x *state) { x.id = numStates; numStates++ })
+		walk(s, nil, func(x *state) {
+			x.id = numStates
+			numStates++
+			if t := x.tok; t != nil {
+				// What a builder asks for: the capture name, else the keyword.
+				t.name = t.capture
+				if t.name == "" && t.kind == kwToken {
+					t.name = t.word
+				}
+			}
+		})
 		for _, m := range d.Modes {
 			if roots[m] == nil {
 				roots[m] = &state{id: numStates}
@@ -173,28 +184,38 @@ func register(defs []*Def) {
 
 // match is what a builder reads: the captured tokens of the path that accepted.
 type match struct {
-	cmd  *Command
+	cmd  Command
 	mode Mode
 	line string
 	toks []Token
-	caps map[string][]capture
+	caps []capture // in input order
 }
 
-func (m *match) has(name string) bool { return len(m.caps[name]) > 0 }
-func (m *match) get(name string) string {
-	if c := m.caps[name]; len(c) > 0 {
-		return c[0].val
+// nth returns the n-th (from 0) capture named name.
+func (m *match) nth(name string, n int) (capture, bool) {
+	for _, c := range m.caps {
+		if c.tok.name == name {
+			if n == 0 {
+				return c, true
+			}
+			n--
+		}
 	}
-	return ""
+	return capture{}, false
+}
+
+func (m *match) has(name string) bool { _, ok := m.nth(name, 0); return ok }
+func (m *match) get(name string) string {
+	c, _ := m.nth(name, 0)
+	return c.val
 }
 
 // errAt reports a value error at the token captured as name.
 func (m *match) errAt(name string, format string, args ...any) error {
-	c := m.caps[name]
 	off, end := 0, len(m.line)
-	if len(c) > 0 {
-		off = m.toks[c[0].idx].Off
-		end = off + len(m.toks[c[0].idx].Text)
+	if c, ok := m.nth(name, 0); ok {
+		off = m.toks[c.idx].Off
+		end = off + len(m.toks[c.idx].Text)
 	}
 	return &ParseError{Kind: Invalid, Line: m.line, Off: off, End: end, Msg: fmt.Sprintf(format, args...)}
 }
@@ -203,6 +224,14 @@ func (m *match) errAt(name string, format string, args ...any) error {
 // is parsed there, and Command.Mode says which. Blank lines and comments (`!`) give
 // a Command of KindNone.
 func Parse(mode Mode, line string) (Command, error) {
+	if cmd, ok := parseCanonical(mode, line); ok {
+		return cmd, nil
+	}
+	return parseFull(mode, line)
+}
+
+// parseFull is Parse without the fast path for canonical rule lines.
+func parseFull(mode Mode, line string) (Command, error) {
 	toks := Tokenize(line)
 	if len(toks) == 0 || strings.HasPrefix(toks[0].Text, "!") {
 		return Command{Mode: mode}, nil
@@ -223,7 +252,9 @@ func Parse(mode Mode, line string) (Command, error) {
 }
 
 func parseIn(mode Mode, line string, toks []Token) (Command, error) {
-	cur, perr := run(roots[mode], line, toks)
+	r := getRunner()
+	defer putRunner(r)
+	cur, perr := r.run(roots[mode], line, toks)
 	if perr != nil {
 		return Command{}, perr
 	}
@@ -231,25 +262,19 @@ func parseIn(mode Mode, line string, toks []Token) (Command, error) {
 		if th.st.def == nil {
 			continue
 		}
-		m := &match{cmd: &Command{Mode: mode}, mode: mode, line: line, toks: toks, caps: map[string][]capture{}}
-		var list []capture
+		list := r.list[:0]
 		for c := th.caps; c != nil; c = c.prev {
-			list = append(list, *c)
-		}
-		for i := len(list) - 1; i >= 0; i-- {
-			c := list[i]
-			name := c.tok.capture
-			if name == "" && c.tok.kind == kwToken {
-				name = c.tok.word
-			}
-			if name != "" {
-				m.caps[name] = append(m.caps[name], c)
+			if c.tok.name != "" {
+				list = append(list, *c)
 			}
 		}
-		if err := th.st.def.Build(m); err != nil {
+		slices.Reverse(list)
+		r.list = list
+		r.m = match{cmd: Command{Mode: mode}, mode: mode, line: line, toks: toks, caps: list}
+		if err := th.st.def.Build(&r.m); err != nil {
 			return Command{}, err
 		}
-		return *m.cmd, nil
+		return r.m.cmd, nil
 	}
 	end := len(line)
 	return Command{}, &ParseError{Kind: Incomplete, Line: line, Off: end, End: end}
@@ -267,7 +292,9 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 		partial = strings.ToLower(toks[n-1].Text)
 		toks = toks[:n-1]
 	}
-	cur, perr := run(roots[mode], line, toks)
+	r := getRunner()
+	defer putRunner(r)
+	cur, perr := r.run(roots[mode], line, toks)
 	if perr != nil {
 		return nil, perr
 	}
@@ -308,7 +335,9 @@ func Complete(mode Mode, line string, names func() []string) []string {
 		partial = toks[n-1].Text
 		toks = toks[:n-1]
 	}
-	cur, perr := run(roots[mode], line, toks)
+	r := getRunner()
+	defer putRunner(r)
+	cur, perr := r.run(roots[mode], line, toks)
 	if perr != nil {
 		return nil
 	}

@@ -222,3 +222,62 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseRule parses rule lines in an access list mode: the per-line cost
+// that loading a config multiplies by its length. canonical: as the
+// running-config writes them (the fast path); typed: other spellings a script
+// may use (wildcards, port names, abbreviations, remarks), parsed in full.
+func BenchmarkParseRule(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		lines []string
+	}{
+		{"canonical", []string{
+			" seq 10 permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3",
+			"permit tcp 10.0.0.0/8 any eq 443",
+			" seq 20 deny udp 10.1.0.0 0.0.255.0 range 1000 2000 any log",
+			"permit ip any any",
+			"seq 30 deny tcp any 192.168.0.0/16 gt 1023 established",
+			"permit icmp any host 10.0.0.1",
+			"permit udp any any eq 53 connlimit 10 mask /24 sources 1000",
+			" seq 40 permit 47 any any",
+		}},
+		{"typed", []string{
+			"seq 10 permit tcp host 10.24.12.107 host 10.24.12.129 eq ssh connlimit 3",
+			"permit tcp 10.0.0.0 0.255.255.255 any eq https",
+			"deny udp 10.1.0.0 0.0.255.255 range 1000 2000 any log",
+			"per ip any any",
+			"seq 20 deny tcp any 192.168.0.0/16 gt 1023 est",
+			"permit icmp any host 10.0.0.1 count",
+			"permit udp any any eq domain connlimit 10 mask 24 sources 1000",
+			"seq 30 remark management hosts",
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := Parse(IPACL, bc.lines[i%len(bc.lines)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseDSL(t *testing.T) {
+	got, err := parseDSL("no [seq <1-10>$n] (a|b c)$x {d | e$y}")
+	require.NoError(t, err)
+	word := func(w, c string) *dslItem { return &dslItem{Word: w, Capture: c} }
+	seq := func(items ...*dslItem) *dslSeq { return &dslSeq{Items: items} }
+	want := &dslAlt{Seqs: []*dslSeq{seq(
+		word("no", ""),
+		&dslItem{Opt: &dslAlt{Seqs: []*dslSeq{seq(word("seq", ""), &dslItem{Range: "<1-10>", Capture: "$n"})}}},
+		&dslItem{Group: &dslAlt{Seqs: []*dslSeq{seq(word("a", "")), seq(word("b", ""), word("c", ""))}}, Capture: "$x"},
+		&dslItem{Star: &dslAlt{Seqs: []*dslSeq{seq(word("d", "")), seq(word("e", "$y"))}}},
+	)}}
+	assert.Equal(t, want, got)
+	for _, bad := range []string{"", "a |", "(a", "[a)", "<1-x>", "a$", "a ] b", "a # b", "{}"} {
+		_, err := parseDSL(bad)
+		assert.Error(t, err, "parseDSL(%q)", bad)
+	}
+}

@@ -36,6 +36,7 @@ type token struct {
 	lo, hi  int    // for varRange
 	help    string
 	capture string
+	name    string // the capture name, or the keyword; set by register
 }
 
 func newToken(w string) (*token, error) {
@@ -74,8 +75,8 @@ func (t *token) matchVar(s string) bool {
 	case varWord:
 		return s != "|"
 	case varRange:
-		n, err := strconv.Atoi(s)
-		return err == nil && n >= t.lo && n <= t.hi
+		n, ok := atoi(s)
+		return ok && n >= t.lo && n <= t.hi
 	case varAddr4, varAddr6:
 		return looksLikeAddr(s, t.kind == varAddr6)
 	case varPrefix4, varPrefix6:
@@ -91,6 +92,23 @@ func (t *token) matchVar(s string) bool {
 		return isDigits(strings.TrimPrefix(s, "/")) // the builder checks the range
 	}
 	return false
+}
+
+// atoi is strconv.Atoi without the error value (which allocates) for the
+// common case of plain digits.
+func atoi(s string) (int, bool) {
+	if !isDigits(s) || len(s) > 18 {
+		if !isDigits(strings.TrimLeft(s, "+-")) {
+			return 0, false
+		}
+		n, err := strconv.Atoi(s)
+		return n, err == nil
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
 }
 
 func isDigits(s string) bool {

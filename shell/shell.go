@@ -48,7 +48,8 @@ type Shell struct {
 	clears []string    // lists whose counters a script clears when it commits
 	quit   bool        // exit from exec
 	errs   int         // lines that failed
-	base   *acl.Config // the config a script started from
+	base   *acl.Config // the config a script started from (shared: never changed)
+	owned  bool        // a script's t.cfg is its own copy, not base
 	// from: a script replaces the running-config with this saved config
 	// (FromStartup, FromLastGood) when it commits, its changes on top.
 	from string
@@ -57,19 +58,66 @@ type Shell struct {
 	broken error
 }
 
-// New returns a shell in exec mode.
+// New returns a shell in exec mode. An interactive shell reads the running-config
+// at once (and says at the first prompt if it cannot be used); a script reads it
+// when its first command needs it, so a script that needs no config (`-c exit`)
+// never parses it.
 func New(opt Options) (*Shell, error) {
-	s := &Shell{opt: opt}
-	cfg, err := opt.Store.Load()
+	s := &Shell{opt: opt, t: txn{mode: grammar.Exec}}
+	if opt.Interactive {
+		if err := s.refresh(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// refresh makes an interactive shell's config the running-config as it is now
+// (another shell may have committed since the last line). It is the store's
+// shared config, not a copy, so a line costs the same at any config size while
+// the file is unchanged; changes go through Store.Update, never into it.
+func (s *Shell) refresh() error {
+	cfg, err := s.opt.Store.shared()
+	var se *StateError
+	switch {
+	case err == nil:
+		// With CheckOnly, a change is applied to a copy (see own).
+		s.t.cfg, s.owned, s.broken = cfg, false, nil
+	case errors.As(err, &se):
+		s.broken = err
+		if s.t.cfg == nil {
+			s.t.cfg = acl.NewConfig()
+		}
+	default:
+		return err
+	}
+	return nil
+}
+
+// load reads the running-config for a script the first time a command needs it:
+// the config as the script starts (base), which is also the script's config until
+// its first change (see own).
+func (s *Shell) load() error {
+	if s.t.cfg != nil {
+		return nil
+	}
+	cfg, err := s.opt.Store.shared()
 	var se *StateError
 	if errors.As(err, &se) {
 		s.broken, cfg = err, acl.NewConfig()
 	} else if err != nil {
-		return nil, err
+		return err
 	}
-	s.t = txn{cfg: cfg, mode: grammar.Exec}
-	s.base = cfg.Clone()
-	return s, nil
+	s.base, s.t.cfg, s.owned = cfg, cfg, false
+	return nil
+}
+
+// own gives a script a copy of its config to change, the first time it changes
+// it: a script that only shows never copies the config.
+func (s *Shell) own() {
+	if !s.owned {
+		s.t.cfg, s.owned = s.t.cfg.Clone(), true
+	}
 }
 
 // Broken returns why the running-config cannot be used, nil if it can.
@@ -88,21 +136,19 @@ func (s *Shell) Done() bool { return s.quit }
 func (s *Shell) Failed() int { return s.errs }
 
 // Names returns the access list names, for completion.
-func (s *Shell) Names() []string { return s.t.cfg.Names() }
+func (s *Shell) Names() []string {
+	if s.t.cfg == nil {
+		return nil
+	}
+	return s.t.cfg.Names()
+}
 
 // Run executes one line. Errors are returned for the caller to print with the line's
 // position (see PrintError); output goes to Options.Out.
 func (s *Shell) Run(line string) error {
 	if s.opt.Interactive {
 		// Another shell may have committed since the last line.
-		cfg, err := s.opt.Store.Load()
-		var se *StateError
-		switch {
-		case err == nil:
-			s.t.cfg, s.broken = cfg, nil
-		case errors.As(err, &se):
-			s.broken = err
-		default:
+		if err := s.refresh(); err != nil {
 			return err
 		}
 	}
@@ -131,8 +177,13 @@ func (s *Shell) execute(cmd grammar.Command) error {
 			return nil
 		}
 	}
-	if s.broken != nil && s.from == "" && needsConfig(cmd.Kind) {
-		return s.broken
+	if needsConfig(cmd.Kind) {
+		if err := s.load(); err != nil {
+			return err
+		}
+		if s.broken != nil && s.from == "" {
+			return s.broken
+		}
 	}
 	switch cmd.Kind {
 	case grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface:
@@ -151,28 +202,31 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.clearCounters(cmd)
 	}
 	prev := s.t.mode
-	o, err := s.t.follow(cmd)
+	o, ok, err := s.t.follow(cmd)
 	if err != nil {
 		return err
 	}
 	if cmd.Kind == grammar.Configure && prev == grammar.Exec && s.opt.Interactive {
 		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 	}
-	if o == nil {
+	if !ok {
 		return nil
 	}
 	if s.opt.Interactive && !s.opt.CheckOnly {
-		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error { return applyOp(cfg, *o) }, s.enforcer())
+		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error { return applyOp(cfg, o) }, s.enforcer())
 		if err != nil {
 			return err
 		}
 		s.t.cfg = cfg
 		return nil
 	}
-	if err := applyOp(s.t.cfg, *o); err != nil {
+	s.own()
+	if err := applyOp(s.t.cfg, o); err != nil {
 		return err
 	}
-	s.ops = append(s.ops, *o)
+	if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
+		s.ops = append(s.ops, o)
+	}
 	return nil
 }
 
@@ -219,7 +273,7 @@ func (s *Shell) copyToRunning(from string) error {
 		if err != nil {
 			return err
 		}
-		s.t.cfg, s.from, s.ops = cfg, from, nil // --check validates what follows on it too
+		s.t.cfg, s.owned, s.from, s.ops = cfg, true, from, nil // --check validates what follows on it too
 		return nil
 	}
 	cfg, err := s.opt.Store.Replace(from, nil, s.enforcer())
@@ -242,7 +296,7 @@ func (s *Shell) Commit() error {
 	switch {
 	case s.from != "":
 		// The saved config as it is now, the script's changes on top.
-		cfg, err := s.opt.Store.Replace(s.from, func(cfg *acl.Config) error {
+		_, err := s.opt.Store.Replace(s.from, func(cfg *acl.Config) error {
 			for _, o := range s.ops {
 				if err := applyOp(cfg, o); err != nil {
 					return fmt.Errorf("the %s changed while the script ran: %w", s.from, err)
@@ -253,9 +307,11 @@ func (s *Shell) Commit() error {
 		if err != nil {
 			return err
 		}
-		s.t.cfg, s.ops, s.from, s.broken = cfg, nil, "", nil
+		// The committed config is the store's shared one now: a later line loads
+		// a copy of its own.
+		s.t.cfg, s.base, s.ops, s.from, s.broken = nil, nil, nil, "", nil
 	case len(s.ops) > 0:
-		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error {
+		_, err := s.opt.Store.Update(func(cfg *acl.Config) error {
 			if !cfg.Equal(s.base) {
 				for _, o := range s.ops {
 					if err := applyOp(cfg, o); err != nil {
@@ -270,7 +326,7 @@ func (s *Shell) Commit() error {
 		if err != nil {
 			return err
 		}
-		s.t.cfg, s.ops = cfg, nil
+		s.t.cfg, s.base, s.ops = nil, nil, nil
 	}
 	if len(s.clears) > 0 {
 		// Against the running-config as it is now, under the lock: another shell

@@ -110,7 +110,7 @@ func (e *StateError) Error() string {
 // Load returns the running-config. A missing file is an empty config on a fresh
 // host; it is a *StateError when a startup-config or a last good config exists or
 // the kernel holds aclsh's table. The parsed config is cached while the file is
-// unchanged; callers get their own copy.
+// unchanged (same inode, size and modification time); callers get their own copy.
 func (s *Store) Load() (*acl.Config, error) {
 	cfg, err := s.shared()
 	if err != nil {
@@ -120,7 +120,8 @@ func (s *Store) Load() (*acl.Config, error) {
 }
 
 // shared returns the cached running-config itself: the same pointer while the file
-// is unchanged. Callers must not change it.
+// is unchanged. Nothing changes a cached config (Update and Replace change a
+// copy), so callers may keep it, and must not change it.
 func (s *Store) shared() (*acl.Config, error) {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
@@ -143,7 +144,7 @@ func (s *Store) shared() (*acl.Config, error) {
 	if s.cache != nil && k == s.cacheK {
 		return s.cache, nil
 	}
-	data, err := readCapped(f, p)
+	data, err := readCapped(f, p, fi.Size())
 	if err != nil {
 		return nil, s.broken(err)
 	}
@@ -197,7 +198,24 @@ func (s *Store) exists(name string) bool {
 // file (a FIFO would hang the reader, a device would never end), a file with
 // other links (a hard link to a file elsewhere), or one owned by neither root,
 // this user nor the directory's group.
+//
+// A file with no links was replaced (renamed over) by a commit between the open
+// and the check, which happens when a shell reads while another commits without
+// the lock: it is opened again, to read the file that replaced it.
 func (s *Store) open(name string) (*os.File, os.FileInfo, error) {
+	for try := 0; ; try++ {
+		f, fi, err := s.openOnce(name)
+		if err == errReplaced && try < 10 {
+			continue
+		}
+		return f, fi, err
+	}
+}
+
+// errReplaced: the file opened has no links any more.
+var errReplaced = errors.New("replaced while being opened")
+
+func (s *Store) openOnce(name string) (*os.File, os.FileInfo, error) {
 	p := s.path(name)
 	// Look before opening: opening a device can have effects of its own.
 	var pre unix.Stat_t
@@ -223,7 +241,11 @@ func (s *Store) open(name string) (*os.File, os.FileInfo, error) {
 	f := os.NewFile(uintptr(fd), p)
 	fi, err := f.Stat()
 	if err == nil {
-		err = s.trusted(p, fi)
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink == 0 && fi.Mode().IsRegular() {
+			err = errReplaced
+		} else {
+			err = s.trusted(p, fi)
+		}
 	}
 	if err != nil {
 		f.Close()
@@ -255,11 +277,22 @@ func (s *Store) trusted(p string, fi os.FileInfo) error {
 	return fmt.Errorf("%s is owned by uid %d gid %d: neither root, this user nor the state directory's group", p, st.Uid, st.Gid)
 }
 
-// readCapped reads at most MaxConfigSize bytes of f.
-func readCapped(f *os.File, p string) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
-	if err != nil {
-		return nil, err
+// readCapped reads at most MaxConfigSize bytes of f; size is what its stat says
+// (a hint: the file may grow or shrink meanwhile).
+func readCapped(f *os.File, p string, size int64) ([]byte, error) {
+	data := make([]byte, 0, min(max(size, 0), MaxConfigSize)+512)
+	for len(data) <= MaxConfigSize {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := f.Read(data[len(data):min(cap(data), MaxConfigSize+1)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(data) > MaxConfigSize {
 		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxConfigSize)
@@ -283,7 +316,8 @@ func keyOf(fi os.FileInfo) fileKey {
 // replaces the running-config: the kernel and the file change together. If
 // enforce fails nothing was changed; if saving fails after the kernel accepted,
 // the kernel is put back to the config before (and the error says whether that
-// worked). It returns the config as committed.
+// worked). It returns the config as committed, which is the store's cached
+// running-config now: the caller must not change it.
 func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
 	err := s.locked(true, func() error {
@@ -298,7 +332,7 @@ func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config
 		if err := s.commit(old, cfg, enforce); err != nil {
 			return err
 		}
-		out = cfg // the new file's identity invalidates the cache
+		out = cfg
 		return nil
 	})
 	return out, err
@@ -307,7 +341,7 @@ func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config
 // Replace makes the running-config the config saved as from (FromStartup or
 // FromLastGood), with change (if not nil) applied to it, enforced as Update does.
 // It works while the running-config is missing or does not load: it is the way
-// back.
+// back. Like Update, it returns the cached config, not to be changed.
 func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
 	err := s.locked(true, func() error {
@@ -357,12 +391,20 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 }
 
 // commit writes cfg as the running-config with the kernel in step (see Update).
-// old is the config the kernel enforced before, nil if unknown.
+// old is the config the kernel enforced before, nil if unknown. Once the file is
+// in place, cfg becomes the cached running-config for the file's identity (the
+// temp file's: a rename keeps inode, size and modification time), so the next
+// line does not parse what this process just wrote; cfg must not be changed
+// afterwards.
 func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) error {
 	text := cfg.Render()
 	tmp, err := s.writeTemp(runningName, text)
 	if err != nil {
 		return fmt.Errorf("saving the running-config: %w; nothing was applied", err)
+	}
+	var k fileKey
+	if fi, err := os.Lstat(tmp); err == nil {
+		k = keyOf(fi)
 	}
 	if enforce != nil {
 		if err := enforce(cfg); err != nil {
@@ -386,6 +428,17 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) er
 			return fmt.Errorf("%w; putting the kernel back failed too (%v): the kernel enforces the new config, which the running-config does not have", err, rerr)
 		}
 		return fmt.Errorf("%w; the kernel was put back to the config before, nothing was applied", err)
+	}
+	if k != (fileKey{}) {
+		// The rename changed the file's ctime: the key is the file's now, if it
+		// is still the file written (same device, inode, size and mtime).
+		if fi, err := os.Lstat(s.path(runningName)); err == nil {
+			if now := keyOf(fi); now.dev == k.dev && now.ino == k.ino && now.size == k.size && now.mtime == k.mtime {
+				s.cmu.Lock()
+				s.cache, s.cacheK = cfg, now
+				s.cmu.Unlock()
+			}
+		}
 	}
 	// The way back if the running-config is damaged later. Not synced: the
 	// running-config is, and a lost copy only loses a fallback.
@@ -440,12 +493,12 @@ func (s *Store) Startup() (string, error) {
 
 // readFile reads a state file through open's checks, capped.
 func (s *Store) readFile(name string) (string, error) {
-	f, _, err := s.open(name)
+	f, fi, err := s.open(name)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	data, err := readCapped(f, s.path(name))
+	data, err := readCapped(f, s.path(name), fi.Size())
 	return string(data), err
 }
 
@@ -613,8 +666,11 @@ var rename = os.Rename
 func LoadConfig(text string) (*acl.Config, error) {
 	cfg := acl.NewConfig()
 	t := newTxn(cfg)
-	for i, line := range strings.Split(text, "\n") {
-		if _, err := t.exec(line); err != nil {
+	for i := 0; text != ""; i++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		cmd, err := t.exec(line)
+		if err != nil {
 			// Quoted and cut short: the file may hold anything, and errors are logged.
 			where := fmt.Sprintf("line %d", i+1)
 			var pe *grammar.ParseError
@@ -623,6 +679,27 @@ func LoadConfig(text string) (*acl.Config, error) {
 			}
 			return nil, fmt.Errorf("%s (%.60q): %w", where, strings.TrimSpace(line), err)
 		}
+		if cmd.Kind == grammar.EnterACL {
+			// Room for the list's lines (the indented ones that follow): a long
+			// list is then loaded without copying it as it grows.
+			if a := cfg.ACLs[cmd.Name]; a != nil {
+				a.Grow(indented(text))
+			}
+		}
 	}
 	return cfg, nil
+}
+
+// indented counts the lines at the start of text that begin with a space.
+func indented(text string) int {
+	n := 0
+	for strings.HasPrefix(text, " ") {
+		n++
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			break
+		}
+		text = text[i+1:]
+	}
+	return n
 }

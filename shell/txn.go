@@ -86,21 +86,21 @@ func (t *txn) exec(line string) (grammar.Command, error) {
 	if cmd.Kind == grammar.KindNone {
 		return cmd, nil
 	}
-	o, err := t.follow(cmd)
-	if err != nil || o == nil {
+	o, ok, err := t.follow(cmd)
+	if err != nil || !ok {
 		return cmd, err
 	}
-	return cmd, applyOp(t.cfg, *o)
+	return cmd, applyOp(t.cfg, o)
 }
 
 // follow moves the txn to the mode the command runs in and to the mode it leads to,
-// and returns the change it makes, if any.
-func (t *txn) follow(cmd grammar.Command) (*op, error) {
+// and returns the change it makes, if any (ok false: none).
+func (t *txn) follow(cmd grammar.Command) (o op, ok bool, err error) {
 	if cmd.Mode != t.mode {
 		t.mode = cmd.Mode
 		t.acl = ""
 	}
-	o := &op{acl: t.acl, cmd: cmd}
+	o = op{acl: t.acl, cmd: cmd}
 	switch cmd.Kind {
 	case grammar.Configure:
 		t.mode = grammar.Config
@@ -114,25 +114,25 @@ func (t *txn) follow(cmd grammar.Command) (*op, error) {
 		}
 	case grammar.EnterInterface:
 		if cmd.Num != 0 {
-			return nil, fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
+			return op{}, false, fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
 		}
 		t.mode, t.acl = grammar.Interface, ""
 	case grammar.EnterACL:
 		// Validate before entering, so that a refused name leaves the mode as it was.
 		a, exists := t.cfg.ACLs[cmd.Name]
 		if exists && a.Family != cmd.Family {
-			return nil, fmt.Errorf("%s is an %s access list", cmd.Name, a.Family.Name())
+			return op{}, false, fmt.Errorf("%s is an %s access list", cmd.Name, a.Family.Name())
 		}
 		t.mode, t.acl = grammar.IPACL, cmd.Name
 		if cmd.Family == acl.IPv6 {
 			t.mode = grammar.IP6ACL
 		}
 		if exists {
-			return nil, nil // entering an existing list changes nothing
+			return op{}, false, nil // entering an existing list changes nothing
 		}
 	}
 	if !changes(cmd.Kind) {
-		return nil, nil
+		return op{}, false, nil
 	}
-	return o, nil
+	return o, true, nil
 }

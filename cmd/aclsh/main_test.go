@@ -349,3 +349,46 @@ func TestNoPrivilege(t *testing.T) {
 	_, err = os.Stat(filepath.Join(state, "running-config"))
 	require.True(t, os.IsNotExist(err), "nothing saved")
 }
+
+// BenchmarkOneShotProcess runs `aclsh -c exit` and `aclsh -c 'show running-config'`
+// as processes with a 10,000-line running-config, against an empty running-config
+// in the same run (x-empty: the ratio of the two). The binary runs directly, not
+// in the test namespace, to time aclsh alone: with a running-config present these
+// commands never reach the kernel.
+func BenchmarkOneShotProcess(b *testing.B) {
+	var big strings.Builder
+	big.WriteString("!\nip access-list extended big\n")
+	for i := range 10000 {
+		fmt.Fprintf(&big, " seq %d permit tcp host 10.%d.%d.%d any eq %d\n", 10*(i+1), i>>16&255, i>>8&255, i&255, 1+i%60000)
+	}
+	big.WriteString("!\n")
+	dirs := map[string]string{}
+	for name, text := range map[string]string{"10k": big.String(), "empty": ""} {
+		dirs[name] = b.TempDir()
+		if err := os.WriteFile(filepath.Join(dirs[name], "running-config"), []byte(text), 0o660); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run := func(b *testing.B, dir, command string) time.Duration {
+		t0 := time.Now()
+		out, err := exec.Command(binary, "--mgmt-if", "mgmt0", "--state-dir", dir, "-c", command).CombinedOutput()
+		d := time.Since(t0)
+		if err != nil {
+			b.Fatalf("%s: %v\n%s", command, err, out)
+		}
+		return d
+	}
+	for _, command := range []string{"exit", "show running-config"} {
+		b.Run(strings.Fields(command)[0], func(b *testing.B) {
+			var tBig, tEmpty time.Duration
+			for b.Loop() {
+				tEmpty += run(b, dirs["empty"], command)
+				tBig += run(b, dirs["10k"], command)
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(tBig.Microseconds())/n/1000, "ms-10k")
+			b.ReportMetric(float64(tEmpty.Microseconds())/n/1000, "ms-empty")
+			b.ReportMetric(float64(tBig)/float64(max(tEmpty, 1)), "x-empty")
+		})
+	}
+}

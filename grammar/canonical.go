@@ -1,0 +1,196 @@
+package grammar
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// parseCanonical parses a permit or deny line written exactly as the
+// running-config writes it (acl.Rule.Format, or Rule.Body without a seq) in an
+// access list mode, without the NFA: loading a config of many lines costs one
+// pass over each. It returns ok false for anything else (another spelling, an
+// abbreviation, a remark, a value the full parser refuses) and the caller parses
+// the line in full, so this path never decides that a line is bad, and what it
+// accepts the full parser reads the same way (FuzzCanonicalAgrees).
+func parseCanonical(mode Mode, line string) (Command, bool) {
+	if mode != IPACL && mode != IP6ACL {
+		return Command{}, false
+	}
+	f := mode.Family()
+	text := strings.Trim(line, " \t\r\n")
+	w := words{s: text}
+	var r acl.Rule
+	word := w.next()
+	if word == "seq" {
+		n, ok := number(w.next(), 1, int(acl.MaxSeq))
+		if !ok {
+			return Command{}, false
+		}
+		r.Seq = acl.Seq(n)
+		word = w.next()
+	}
+	switch word {
+	case "permit":
+	case "deny":
+		r.Action = acl.Deny
+	default:
+		return Command{}, false
+	}
+	word = w.next()
+	if p, ok := acl.ProtoKeyword(word, f); ok && (word == f.String() || p.Set) {
+		r.Proto = p
+	} else if n, ok := number(word, 0, 255); ok {
+		r.Proto = acl.ProtoNum(uint8(n))
+	} else {
+		return Command{}, false
+	}
+	var ok bool
+	if r.Src, ok = w.address(f); !ok {
+		return Command{}, false
+	}
+	word = w.next()
+	if r.Proto.HasPorts() {
+		if r.SrcPort, word, ok = w.ports(word); !ok {
+			return Command{}, false
+		}
+	}
+	w.back(word)
+	if r.Dst, ok = w.address(f); !ok {
+		return Command{}, false
+	}
+	word = w.next()
+	if r.Proto.HasPorts() {
+		if r.DstPort, word, ok = w.ports(word); !ok {
+			return Command{}, false
+		}
+	}
+	if word == "established" {
+		r.Established = true
+		word = w.next()
+	}
+	if word == "connlimit" {
+		n, ok := number(w.next(), 1, 65535)
+		if !ok {
+			return Command{}, false
+		}
+		r.ConnLimit = acl.ConnLimit(n)
+		if word = w.next(); word == "mask" {
+			bits, ok := number(strings.TrimPrefix(w.next(), "/"), 0, f.Bits())
+			if !ok {
+				return Command{}, false
+			}
+			r.ConnMask, _ = acl.MaskLen(f, bits)
+			word = w.next()
+		}
+		if word == "sources" {
+			n, ok := number(w.next(), 1, acl.MaxConnSources)
+			if !ok || n == acl.DefaultConnSources {
+				return Command{}, false
+			}
+			r.ConnSources = uint32(n)
+			word = w.next()
+		}
+	}
+	if word == "log" {
+		r.Log = true
+		word = w.next()
+	}
+	if word != "" || r.Validate(f) != nil {
+		return Command{}, false
+	}
+	// The canonical text of what was read must be the line itself: any other
+	// spelling goes the long way.
+	var buf [160]byte
+	canon := buf[:0]
+	if r.Seq != 0 {
+		canon = r.AppendFormat(canon, f)
+	} else {
+		canon = r.AppendBody(canon, f)
+	}
+	if string(canon) != text {
+		return Command{}, false
+	}
+	return Command{Kind: AddRule, Mode: mode, Family: f, Rule: r}, true
+}
+
+// words splits a line at single spaces.
+type words struct {
+	s    string
+	pos  int
+	last string // a word given back
+}
+
+func (w *words) next() string {
+	if w.last != "" {
+		s := w.last
+		w.last = ""
+		return s
+	}
+	if w.pos >= len(w.s) {
+		return ""
+	}
+	rest := w.s[w.pos:]
+	i := strings.IndexByte(rest, ' ')
+	if i < 0 {
+		w.pos = len(w.s)
+		return rest
+	}
+	w.pos += i + 1
+	return rest[:i]
+}
+
+func (w *words) back(s string) { w.last = s }
+
+// address reads any, host A, A/LEN or (IPv4) A WILDCARD.
+func (w *words) address(f acl.Family) (acl.Address, bool) {
+	word := w.next()
+	switch {
+	case word == "any":
+		return acl.AnyAddr, true
+	case word == "host":
+		a, err := netip.ParseAddr(w.next())
+		if err != nil || a.Zone() != "" {
+			return acl.Address{}, false
+		}
+		return acl.HostAddr(a), true
+	case strings.IndexByte(word, '/') >= 0:
+		a, err := acl.ParsePrefix(word)
+		return a, err == nil
+	case f == acl.IPv4 && word != "":
+		a, err := acl.ParseWildcard(word, w.next())
+		return a, err == nil && a.Kind == acl.AddrWildcard
+	}
+	return acl.Address{}, false
+}
+
+// ports reads an optional port match starting at word; it returns the word after it.
+func (w *words) ports(word string) (acl.PortMatch, string, bool) {
+	op, isOp := acl.ParsePortOp(word)
+	if !isOp {
+		return acl.PortMatch{}, word, true
+	}
+	lo, ok := number(w.next(), 0, 65535)
+	if !ok {
+		return acl.PortMatch{}, "", false
+	}
+	p := acl.PortMatch{Op: op, Lo: uint16(lo)}
+	if op == acl.PortRange {
+		hi, ok := number(w.next(), 0, 65535)
+		if !ok {
+			return acl.PortMatch{}, "", false
+		}
+		p.Hi = uint16(hi)
+	}
+	return p, w.next(), true
+}
+
+// number reads a decimal number in lo-hi written without sign or leading zeros.
+func number(s string, lo, hi int) (int, bool) {
+	if !isDigits(s) || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	n, _ := atoi(s)
+	return n, n >= lo && n <= hi
+}

@@ -1,0 +1,205 @@
+package grammar
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// randomRule returns a valid rule of family f in one of every form the
+// running-config can hold (remarks aside).
+func randomRule(r *rand.Rand, f acl.Family) acl.Rule {
+	addr := func() acl.Address {
+		var ip netip.Addr
+		if f == acl.IPv4 {
+			ip = netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+		} else {
+			ip = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 6: byte(r.IntN(256)), 15: byte(r.IntN(256))})
+		}
+		switch r.IntN(4) {
+		case 0:
+			return acl.AnyAddr
+		case 1:
+			return acl.HostAddr(ip)
+		case 2:
+			if f == acl.IPv4 {
+				a, _ := acl.ParseWildcard(netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(256)), 0}).String(), "0.255.0.255")
+				return a
+			}
+		}
+		a, _ := acl.ParsePrefix(netip.PrefixFrom(ip, 1+r.IntN(ip.BitLen()-1)).Masked().String())
+		return a
+	}
+	ports := func() acl.PortMatch {
+		p := acl.PortMatch{Op: acl.PortOp(r.IntN(6)), Lo: uint16(1 + r.IntN(65534))}
+		switch p.Op {
+		case acl.PortAny:
+			return acl.PortMatch{}
+		case acl.PortRange:
+			p.Hi = p.Lo + uint16(r.IntN(int(65535-p.Lo)))
+		}
+		return p
+	}
+	rule := acl.Rule{Action: acl.Action(r.IntN(2)), Src: addr(), Dst: addr(), Established: r.IntN(4) == 0, Log: r.IntN(4) == 0}
+	if r.IntN(2) == 0 {
+		rule.Seq = acl.Seq(1 + r.Int64N(int64(acl.MaxSeq)))
+	}
+	if r.IntN(3) == 0 && !rule.Established {
+		rule.ConnLimit = acl.ConnLimit(1 + r.IntN(65535))
+		if r.IntN(2) == 0 {
+			rule.ConnMask, _ = acl.MaskLen(f, r.IntN(f.Bits()+1))
+		}
+		if n := 1 + r.IntN(acl.MaxConnSources); r.IntN(2) == 0 && n != acl.DefaultConnSources {
+			rule.ConnSources = uint32(n)
+		}
+	}
+	switch r.IntN(5) {
+	case 0:
+		rule.Proto, _ = acl.ProtoKeyword("tcp", f)
+	case 1:
+		rule.Proto, _ = acl.ProtoKeyword("udp", f)
+	case 2:
+		rule.Proto, _ = acl.ProtoKeyword("icmp", f)
+	case 3:
+		rule.Proto = acl.ProtoNum(uint8(r.IntN(256)))
+	}
+	if rule.Proto.HasPorts() {
+		rule.SrcPort, rule.DstPort = ports(), ports()
+	}
+	return rule
+}
+
+// canonicalLine renders a rule as the running-config does, with or without its seq.
+func canonicalLine(r acl.Rule, f acl.Family) string {
+	if r.Seq == 0 {
+		return r.Body(f)
+	}
+	return r.Format(f)
+}
+
+// TestCanonicalFastPath: every canonical rule line takes the fast path, and it
+// reads the line exactly as the full parser does.
+func TestCanonicalFastPath(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 20000 {
+		f := acl.Family(i % 2)
+		mode := IPACL
+		if f == acl.IPv6 {
+			mode = IP6ACL
+		}
+		rule := randomRule(r, f)
+		line := canonicalLine(rule, f)
+		if i%3 == 0 {
+			line = " " + line // as indented in the running-config
+		}
+		got, ok := parseCanonical(mode, line)
+		require.True(t, ok, "parseCanonical(%d, %q) not taken", mode, line)
+		want, err := parseFull(mode, line)
+		require.NoError(t, err, "parseFull(%d, %q)", mode, line)
+		require.Equal(t, want, got, "parseCanonical(%d, %q)", mode, line)
+		require.Equal(t, rule, got.Rule, "parseCanonical(%d, %q)", mode, line)
+	}
+}
+
+// TestCanonicalFallsBack: other spellings, remarks and bad values are left to the
+// full parser, which gives the same result (or error) as before.
+func TestCanonicalFallsBack(t *testing.T) {
+	for _, tc := range []struct {
+		mode Mode
+		line string
+	}{
+		{IPACL, "permit tcp any any eq ssh"},
+		{IPACL, "PERMIT tcp any any"},
+		{IPACL, "per tcp any any"},
+		{IPACL, "permit tcp any  any"},
+		{IPACL, "permit tcp 10.0.0.0 0.0.0.255 any"},
+		{IPACL, "permit tcp 10.0.0.1/8 any"},
+		{IPACL, "permit tcp 10.0.0.0/32 any"},
+		{IPACL, "permit tcp any any range 20 10"},
+		{IPACL, "permit tcp any any eq 022"},
+		{IPACL, "permit tcp any any connlimit 3 count"},
+		{IPACL, "permit tcp any any connlimit 3 sources 65535"},
+		{IPACL, "permit tcp any any connlimit 3 mask 24"},
+		{IPACL, "permit tcp any any connlimit 3 mask /32"},
+		{IPACL, "permit tcp any any connlimit 0"},
+		{IPACL, "permit tcp any any established connlimit 3"},
+		{IPACL, "permit ip any any eq 22"},
+		{IPACL, "permit ipv6 any any"},
+		{IPACL, "seq 0 permit ip any any"},
+		{IPACL, "seq 2147483648 permit ip any any"},
+		{IPACL, "seq 10 remark hello"},
+		{IPACL, "permit ip host 2001:db8::1 any"},
+		{IP6ACL, "permit ipv6 host 10.0.0.1 any"},
+		{IP6ACL, "permit ipv6 host fe80::1%eth0 any"},
+		{IP6ACL, "permit ip any any"},
+		{IP6ACL, "permit ipv6 10.0.0.0 0.0.0.255 any"},
+		{Config, "permit ip any any"},
+		{IPACL, "permit ip any any log log"},
+		{IPACL, "permit ip any any | include x"},
+	} {
+		_, ok := parseCanonical(tc.mode, tc.line)
+		require.False(t, ok, "parseCanonical(%d, %q) taken", tc.mode, tc.line)
+	}
+}
+
+// FuzzCanonicalAgrees: whatever line the fast path accepts, the full parser reads
+// the same way.
+func FuzzCanonicalAgrees(f *testing.F) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := range 200 {
+		fam := acl.Family(i % 2)
+		f.Add(uint8(IPACL)+uint8(fam), canonicalLine(randomRule(r, fam), fam))
+	}
+	f.Add(uint8(IPACL), "permit tcp any any eq 22 connlimit 3 mask /24 sources 16 log")
+	f.Fuzz(func(t *testing.T, m uint8, line string) {
+		mode := Mode(m % uint8(numModes))
+		got, ok := parseCanonical(mode, line)
+		if !ok {
+			return
+		}
+		want, err := parseFull(mode, line)
+		if err != nil || want != got {
+			t.Fatalf("parseCanonical(%d, %q) = %+v, but the full parser gives %+v, %v", mode, line, got, want, err)
+		}
+	})
+}
+
+// TestCanonicalAgreesOnMutations runs the fuzz property on variants of canonical
+// lines (a word dropped, changed or repeated), deterministically.
+func TestCanonicalAgreesOnMutations(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	vocab := []string{"permit", "deny", "tcp", "udp", "icmp", "ip", "ipv6", "6", "any", "host", "10.0.0.1", "10.0.0.0/8", "2001:db8::/32",
+		"2001:db8::1", "::ffff:10.0.0.1", "0.0.0.255", "0.255.0.255", "eq", "neq", "lt", "gt", "range", "0", "22", "65535", "65536",
+		"established", "connlimit", "3", "mask", "/0", "/24", "/64", "/128", "sources", "16", "65535", "1048576", "1048577", "log", "seq", "10", ""}
+	taken := 0
+	for i := range 100000 {
+		fam := acl.Family(i % 2)
+		mode := IPACL + Mode(fam)
+		w := strings.Split(canonicalLine(randomRule(r, fam), fam), " ")
+		k := r.IntN(len(w))
+		switch r.IntN(3) {
+		case 0:
+			w = append(w[:k], w[k+1:]...)
+		case 1:
+			w[k] = vocab[r.IntN(len(vocab))]
+		case 2:
+			w = append(w[:k], append([]string{vocab[r.IntN(len(vocab))]}, w[k:]...)...)
+		}
+		line := strings.Join(w, " ")
+		got, ok := parseCanonical(mode, line)
+		if !ok {
+			continue
+		}
+		taken++
+		want, err := parseFull(mode, line)
+		require.NoError(t, err, "parseCanonical(%d, %q) taken, parseFull refuses", mode, line)
+		require.Equal(t, want, got, fmt.Sprintf("parseCanonical(%d, %q)", mode, line))
+	}
+	require.Greater(t, taken, 1000, "mutations that stay canonical")
+}
