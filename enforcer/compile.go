@@ -103,6 +103,7 @@ type SetKind uint8
 const (
 	SetConnLimit SetKind = iota // dynamic: per-source connection lists
 	SetPreMap                   // source -> goto the chain of its offset, with timeouts
+	SetRun                      // the lines of a run, one element (or a few) a line (runs.go)
 )
 
 // Set is a named set of the plan.
@@ -116,13 +117,23 @@ type Set struct {
 	// fall through), while sources in it stay limited.
 	Size  int
 	Elems []Elem
+
+	// SetRun: the key, and the list and action of the rule that looks it up.
+	shape  *shape
+	list   string
+	action acl.Action
 }
 
-// Elem is an element of a SetPreMap: a source (its prefix's first address, for a
-// line with a mask) and the chain it goes to.
+// Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
+// address, for a line with a mask) and the chain it goes to. Of a SetRun: the
+// ranges a line matches (Key to End), the line's key "ACL/ID" (its comment) and
+// its show counter "ACL/seq/m".
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
+
+	Key, End    []byte
+	Line, Count string
 }
 
 // Limit is a connlimit line of a bound list that counts sessions per source.
@@ -274,10 +285,20 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		p.Chains = append(p.Chains, ch)
 		in.add(newRule("in/"+fm.chain, "", fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
 			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
+		var rs []acl.Rule
 		for _, r := range a.Entries() {
-			if r.IsRemark() {
+			if !r.IsRemark() {
+				rs = append(rs, r)
+			}
+		}
+		lens := prefixLens(fm, rs)
+		for i := 0; i < len(rs); i++ {
+			if n, els := runLen(fm, rs[i:], lens); n >= MinRun {
+				ch.add(cc.runSet(p, fm, name, rs[i:i+n], els, lines))
+				i += n - 1
 				continue
 			}
+			r := rs[i]
 			lk := lineKey{fm.f, name, r}
 			me, ok := cc.memo[lk]
 			if !ok || r.ConnLimit > 0 {
@@ -587,7 +608,10 @@ func (p *Plan) String() string {
 // decl is the set's nft declaration, with its elements.
 func (s *Set) decl() string {
 	t := famOf(s.Family).keyName
-	if s.Kind == SetConnLimit {
+	switch s.Kind {
+	case SetRun:
+		return s.runDecl()
+	case SetConnLimit:
 		return fmt.Sprintf("set %s { type %s; size %d; flags dynamic; }", s.Name, t, s.Size)
 	}
 	el := ""

@@ -86,7 +86,8 @@ func TestPlanTextMatchesKernel(t *testing.T) {
 			defer other.Close()
 			st, err := other.Stats(cfg)
 			require.NoError(t, err)
-			require.Equal(t, InSync, st.State)
+			drift, _ := Drift(other, cfg)
+			require.Equal(t, InSync, st.State, "drift: %q", drift)
 			plan := Compile(cfg, "mgmt0", nil).String()
 			if cfg.Mgmt.IPv4In == "" && cfg.Mgmt.IPv6In == "" {
 				require.NotContains(t, a.nft("list", "tables"), Table)

@@ -1,0 +1,575 @@
+package enforcer
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// Runs of lines compiled into sets.
+//
+// A run is a maximal sequence of consecutive lines of a list (remarks skipped)
+// that have the same action and the same key shape, each of which a set element
+// can express, and no two of which overlap. A run of at least MinRun lines
+// compiles to one rule looking the packet up in a set holding one element per
+// line (two or four for a line with neq ports), instead of one rule per line:
+//
+//	ip saddr . ip daddr . meta l4proto . th sport . th dport @run_ID accept
+//
+// Because no two elements of a run overlap, a packet matches at most one line of
+// the run, the one first-match evaluation would pick, whatever the order the set
+// is searched in; and every line of the run has the same verdict. A line that
+// overlaps an earlier line of the run (also one it shadows completely) ends the
+// run and starts the next one, so the kernel never holds overlapping elements
+// (it does not refuse all of them). Each element carries its own counter and its
+// line's key as comment: the line's matches are its elements' counters.
+//
+// Lines that stay rules (and end a run): connlimit, log, established and
+// non-contiguous wildcard lines.
+
+// MinRun is the fewest lines a run compiles into a set; shorter runs stay one
+// rule per line.
+const MinRun = 4
+
+// maxProbe bounds the earlier elements of a run the overlap check compares a
+// line's element with (those sharing its source or destination prefix, or
+// containing or contained in it); past it the line is taken to overlap and
+// starts a new run, so compiling stays linear.
+const maxProbe = 256
+
+// shape is the key of a run's set: the source and destination addresses, then
+// for lines naming a protocol the protocol, then for tcp and udp lines the ports.
+type shape struct {
+	name         string
+	proto, ports bool
+}
+
+var (
+	shapeAddr  = &shape{name: "addr"}
+	shapeProto = &shape{name: "proto", proto: true}
+	shapePorts = &shape{name: "ports", proto: true, ports: true}
+)
+
+func shapeOf(r acl.Rule) *shape {
+	switch {
+	case r.Proto.HasPorts():
+		return shapePorts
+	case r.Proto.Set:
+		return shapeProto
+	}
+	return shapeAddr
+}
+
+// setable reports whether line r can be an element of a run's set.
+func setable(r acl.Rule) bool {
+	return !r.IsRemark() && r.ConnLimit == 0 && !r.Log && !r.Established &&
+		r.Src.Kind != acl.AddrWildcard && r.Dst.Kind != acl.AddrWildcard
+}
+
+// fields returns the key's field types and their nft names.
+func (sh *shape) fields(fm *fam) []nftables.SetDatatype {
+	ts := []nftables.SetDatatype{fm.key, fm.key}
+	if sh.proto {
+		ts = append(ts, nftables.TypeInetProto)
+	}
+	if sh.ports {
+		ts = append(ts, nftables.TypeInetService, nftables.TypeInetService)
+	}
+	return ts
+}
+
+// keyType is the set's key type; keyLen its length in bytes (fields padded to
+// 4 bytes).
+func (sh *shape) keyType(fm *fam) nftables.SetDatatype {
+	return nftables.MustConcatSetType(sh.fields(fm)...)
+}
+
+func (sh *shape) typeText(fm *fam) string {
+	var names []string
+	for _, t := range sh.fields(fm) {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, " . ")
+}
+
+// reg32 is the register nft names for the 32-bit word k of the registers: a
+// 16-byte register where one starts (NFT_REG_1...), else NFT_REG32_00 + k. The
+// kernel lists registers the same way, so the rule reads back as sent.
+func reg32(k uint32) uint32 {
+	if k%4 == 0 {
+		return 1 + k/4
+	}
+	return 8 + k
+}
+
+// lookup returns the expressions and text loading the key of a packet and looking
+// it up in set name, as nft compiles `ip saddr . ip daddr . meta l4proto . th
+// sport . th dport @name`.
+func (sh *shape) lookup(fm *fam, name string) ([]expr.Any, string) {
+	ex := []expr.Any{metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto})}
+	words := []string{fm.name + " saddr", fm.name + " daddr"}
+	k := uint32(0)
+	for _, off := range []uint32{fm.src, fm.dst} {
+		ex = append(ex, &expr.Payload{DestRegister: reg32(k), Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: fm.alen})
+		k += fm.alen / 4
+	}
+	if sh.proto {
+		// nft follows this with a byteorder of no effect (hton of one byte in
+		// units of two), which the library cannot read back: left out.
+		ex = append(ex, &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg32(k)})
+		words = append(words, "meta l4proto")
+		k++
+	}
+	if sh.ports {
+		for _, off := range []uint32{0, 2} {
+			ex = append(ex, &expr.Payload{DestRegister: reg32(k), Base: expr.PayloadBaseTransportHeader, Offset: off, Len: 2})
+			k++
+		}
+		words = append(words, "th sport", "th dport")
+	}
+	ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name})
+	return ex, strings.Join(words, " . ") + " @" + name
+}
+
+// box is what one element of a run's set matches: two prefixes, a protocol
+// range, two port ranges.
+type box struct {
+	src, dst netip.Prefix
+	p0, p1   uint8
+	sp, dp   [2]uint16
+}
+
+func (a *box) overlaps(b *box) bool {
+	return a.src.Overlaps(b.src) && a.dst.Overlaps(b.dst) && a.p0 <= b.p1 && b.p0 <= a.p1 &&
+		a.sp[0] <= b.sp[1] && b.sp[0] <= a.sp[1] && a.dp[0] <= b.dp[1] && b.dp[0] <= a.dp[1]
+}
+
+// boxes returns the elements line r (setable) compiles to in family fm: one, or
+// with neq ports one per interval on either side of the port.
+func boxes(fm *fam, r acl.Rule) []box {
+	b := box{src: prefixOf(fm, r.Src), dst: prefixOf(fm, r.Dst), p0: 0, p1: 255, sp: [2]uint16{0, 65535}, dp: [2]uint16{0, 65535}}
+	if r.Proto.Set {
+		b.p0, b.p1 = r.Proto.Num, r.Proto.Num
+	}
+	if !r.Proto.HasPorts() {
+		return []box{b}
+	}
+	var out []box
+	for _, sp := range portRanges(r.SrcPort) {
+		for _, dp := range portRanges(r.DstPort) {
+			c := b
+			c.sp, c.dp = sp, dp
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func prefixOf(fm *fam, a acl.Address) netip.Prefix {
+	switch a.Kind {
+	case acl.AddrHost:
+		return netip.PrefixFrom(a.Addr, a.Addr.BitLen())
+	case acl.AddrPrefix:
+		return netip.PrefixFrom(a.Addr, a.Bits)
+	}
+	if fm.f == acl.IPv6 {
+		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+}
+
+// portRanges returns the intervals a port match allows.
+func portRanges(p acl.PortMatch) [][2]uint16 {
+	switch p.Op {
+	case acl.PortEq:
+		return [][2]uint16{{p.Lo, p.Lo}}
+	case acl.PortLt:
+		return [][2]uint16{{0, p.Lo - 1}}
+	case acl.PortGt:
+		return [][2]uint16{{p.Lo + 1, 65535}}
+	case acl.PortRange:
+		return [][2]uint16{{p.Lo, p.Hi}}
+	case acl.PortNeq:
+		var out [][2]uint16
+		if p.Lo > 0 {
+			out = append(out, [2]uint16{0, p.Lo - 1})
+		}
+		if p.Lo < 65535 {
+			out = append(out, [2]uint16{p.Lo + 1, 65535})
+		}
+		return out
+	}
+	return [][2]uint16{{0, 65535}}
+}
+
+// key returns the element's key and key end, as the set stores them.
+func (b *box) key(sh *shape) (key, end []byte) {
+	key = append(key, b.src.Addr().AsSlice()...)
+	end = append(end, lastAddr(b.src)...)
+	key = append(key, b.dst.Addr().AsSlice()...)
+	end = append(end, lastAddr(b.dst)...)
+	if sh.proto {
+		key = append(key, b.p0, 0, 0, 0)
+		end = append(end, b.p1, 0, 0, 0)
+	}
+	if sh.ports {
+		for _, r := range [][2]uint16{b.sp, b.dp} {
+			key = append(binary.BigEndian.AppendUint16(key, r[0]), 0, 0)
+			end = append(binary.BigEndian.AppendUint16(end, r[1]), 0, 0)
+		}
+	}
+	return key, end
+}
+
+func lastAddr(p netip.Prefix) []byte {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	return b
+}
+
+// keyLen is the length of a run set's key.
+func (s *Set) keyLen() int { return int(s.shape.keyType(famOf(s.Family)).Bytes) }
+
+// keyText renders an element's key range in nft syntax: each field a value, a
+// prefix or a range.
+func keyText(fm *fam, sh *shape, key, end []byte) string {
+	var fs []string
+	n := int(fm.alen)
+	for i := 0; i < 2; i++ {
+		a, _ := netip.AddrFromSlice(key[i*n : (i+1)*n])
+		z, _ := netip.AddrFromSlice(end[i*n : (i+1)*n])
+		fs = append(fs, addrRange(a, z))
+	}
+	o := 2 * n
+	num := func(lo, hi int) string {
+		if lo == hi {
+			return fmt.Sprint(lo)
+		}
+		return fmt.Sprintf("%d-%d", lo, hi)
+	}
+	if sh.proto {
+		fs = append(fs, num(int(key[o]), int(end[o])))
+		o += 4
+	}
+	if sh.ports {
+		for range 2 {
+			fs = append(fs, num(int(binary.BigEndian.Uint16(key[o:])), int(binary.BigEndian.Uint16(end[o:]))))
+			o += 4
+		}
+	}
+	return strings.Join(fs, " . ")
+}
+
+// addrRange renders the addresses from a to z: an address, a prefix or a range.
+func addrRange(a, z netip.Addr) string {
+	if a == z {
+		return a.String()
+	}
+	for bits := a.BitLen() - 1; bits >= 0; bits-- {
+		p := netip.PrefixFrom(a, bits)
+		if p.Masked().Addr() != a {
+			break
+		}
+		if l, _ := netip.AddrFromSlice(lastAddr(p)); l == z {
+			return p.String()
+		}
+	}
+	return a.String() + "-" + z.String()
+}
+
+// runIndex finds, among the elements of a run so far, those a new element
+// overlaps, through its source and destination prefixes.
+type runIndex struct {
+	lens  [2][]int // the prefix lengths the list uses, per dimension
+	exact [2]map[netip.Prefix][]int32
+	desc  [2]map[netip.Prefix][]int32 // by each shorter prefix (of lens) containing it
+	boxes []box
+}
+
+func newRunIndex(lens [2][]int) *runIndex {
+	x := &runIndex{lens: lens}
+	for d := range 2 {
+		x.exact[d] = map[netip.Prefix][]int32{}
+		x.desc[d] = map[netip.Prefix][]int32{}
+	}
+	return x
+}
+
+func (b *box) dim(d int) netip.Prefix {
+	if d == 0 {
+		return b.src
+	}
+	return b.dst
+}
+
+// candidates returns the lists of elements whose prefix in dimension d
+// overlaps b's, and how many they hold together.
+func (x *runIndex) candidates(b *box, d int) (lists [][]int32, n int) {
+	p := b.dim(d)
+	for _, l := range x.lens[d] {
+		if l > p.Bits() {
+			break
+		}
+		q, _ := p.Addr().Prefix(l)
+		if v := x.exact[d][q]; len(v) > 0 {
+			lists = append(lists, v)
+			n += len(v)
+		}
+	}
+	if v := x.desc[d][p]; len(v) > 0 {
+		lists = append(lists, v)
+		n += len(v)
+	}
+	return lists, n
+}
+
+// overlaps reports whether an element of bs overlaps an element of the run, or
+// may (past maxProbe comparisons).
+func (x *runIndex) overlaps(bs []box) bool {
+	for i := range bs {
+		b := &bs[i]
+		l0, n0 := x.candidates(b, 0)
+		l1, n1 := x.candidates(b, 1)
+		lists, n := l0, n0
+		if n1 < n0 {
+			lists, n = l1, n1
+		}
+		if n > maxProbe {
+			return true
+		}
+		for _, v := range lists {
+			for _, j := range v {
+				if x.boxes[j].overlaps(b) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (x *runIndex) add(bs []box) {
+	for i := range bs {
+		j := int32(len(x.boxes))
+		x.boxes = append(x.boxes, bs[i])
+		for d := range 2 {
+			p := bs[i].dim(d)
+			x.exact[d][p] = append(x.exact[d][p], j)
+			for _, l := range x.lens[d] {
+				if l >= p.Bits() {
+					break
+				}
+				q, _ := p.Addr().Prefix(l)
+				x.desc[d][q] = append(x.desc[d][q], j)
+			}
+		}
+	}
+}
+
+// prefixLens returns the source and destination prefix lengths of the lines.
+func prefixLens(fm *fam, rs []acl.Rule) [2][]int {
+	var seen [2]map[int]bool
+	var out [2][]int
+	for d := range 2 {
+		seen[d] = map[int]bool{}
+	}
+	for _, r := range rs {
+		for d, a := range []acl.Address{r.Src, r.Dst} {
+			if a.Kind == acl.AddrWildcard {
+				continue
+			}
+			if l := prefixOf(fm, a).Bits(); !seen[d][l] {
+				seen[d][l] = true
+				out[d] = append(out[d], l)
+			}
+		}
+	}
+	for d := range 2 {
+		sort.Ints(out[d])
+	}
+	return out
+}
+
+// runLen returns how many lines from rs[0] on form a run (0 if rs[0] cannot be
+// in one), and their elements.
+func runLen(fm *fam, rs []acl.Rule, lens [2][]int) (int, [][]box) {
+	if !setable(rs[0]) {
+		return 0, nil
+	}
+	x := newRunIndex(lens)
+	sh, act := shapeOf(rs[0]), rs[0].Action
+	var els [][]box
+	for _, r := range rs {
+		if !setable(r) || r.Action != act || shapeOf(r) != sh {
+			break
+		}
+		bs := boxes(fm, r)
+		if x.overlaps(bs) {
+			break
+		}
+		x.add(bs)
+		els = append(els, bs)
+	}
+	return len(els), els
+}
+
+// runSet adds to the plan the set of a run of lines of list name and returns the
+// rule that looks packets up in it. The set is named after the run's first line
+// (see keepRunNames for what keeps the name when that line changes).
+func (cc *Compiler) runSet(p *Plan, fm *fam, name string, rs []acl.Rule, els [][]box, lines map[string]lineKey) *Rule {
+	sh := shapeOf(rs[0])
+	s := &Set{Name: "run_" + lineID(fm.f, name, rs[0]), Kind: SetRun, Family: fm.f, shape: sh, list: name, action: rs[0].Action}
+	for i, r := range rs {
+		line := name + "/" + lineID(fm.f, name, r)
+		count := fmt.Sprintf("%s/%d/m", name, r.Seq)
+		for _, b := range els[i] {
+			k, e := b.key(sh)
+			s.Elems = append(s.Elems, Elem{Key: k, End: e, Line: line, Count: count})
+		}
+		lines[line+"/m"] = lineKey{fm.f, name, r}
+	}
+	p.Sets = append(p.Sets, s)
+	return s.rule()
+}
+
+// rule is the rule that looks packets up in run set s.
+func (s *Set) rule() *Rule {
+	fm := famOf(s.Family)
+	ex, text := s.shape.lookup(fm, s.Name)
+	v, vt := expr.VerdictAccept, "accept"
+	if s.action == acl.Deny {
+		v, vt = expr.VerdictDrop, "drop"
+	}
+	return newRule(s.list+"/"+s.Name, "", text+" "+vt, append(ex, verdict(v))...)
+}
+
+// runDecl is the nft declaration of a run set, one element a line.
+func (s *Set) runDecl() string {
+	fm := famOf(s.Family)
+	var b strings.Builder
+	fmt.Fprintf(&b, "set %s {\n\t\ttype %s\n\t\tflags interval\n\t\tcounter", s.Name, s.shape.typeText(fm))
+	for i, e := range s.Elems {
+		if i == 0 {
+			b.WriteString("\n\t\telements = {")
+		} else {
+			b.WriteString(",")
+		}
+		b.WriteString("\n\t\t\t" + s.elemText(e, true))
+	}
+	if len(s.Elems) > 0 {
+		b.WriteString(" }")
+	}
+	b.WriteString("\n\t}")
+	return b.String()
+}
+
+// elemText renders an element of a run set, with its comment if asked.
+func (s *Set) elemText(e Elem, comment bool) string {
+	t := keyText(famOf(s.Family), s.shape, e.Key, e.End)
+	if comment {
+		t += fmt.Sprintf(" comment %q", e.Line)
+	}
+	return t
+}
+
+// id identifies a run set's element: its key range.
+func (e Elem) id() string { return string(e.Key) + string(e.End) }
+
+// keepRunNames renames the plan's run sets the kernel does not hold to the name
+// of the kernel's run set (not in the plan) holding most of the same lines, with
+// the same key. A run's set is named after its first line: a line inserted before
+// it, or the first line deleted or changed, would otherwise replace the set (its
+// elements and their counters) rather than change an element.
+func keepRunNames(ks *kstate, p *Plan) {
+	if p == nil {
+		return
+	}
+	mine := map[string]bool{}
+	for _, s := range p.Sets {
+		mine[s.Name] = true
+	}
+	byLine := map[string]string{}
+	for name, s := range ks.sets {
+		if s.kind == SetRun && !mine[name] {
+			for _, e := range s.runs {
+				byLine[e.line] = name
+			}
+		}
+	}
+	if len(byLine) == 0 {
+		return
+	}
+	used := map[string]bool{}
+	for _, s := range p.Sets {
+		if s.Kind != SetRun || ks.sets[s.Name] != nil {
+			continue
+		}
+		votes := map[string]int{}
+		for _, e := range s.Elems {
+			if n, ok := byLine[e.Line]; ok && !used[n] && ks.sets[n].keyLen == len(e.Key) {
+				votes[n]++
+			}
+		}
+		best := ""
+		for n, v := range votes {
+			if best == "" || v > votes[best] || v == votes[best] && n < best {
+				best = n
+			}
+		}
+		if best == "" {
+			continue
+		}
+		used[best] = true
+		old := s.rule().Key
+		s.Name = best
+		for _, c := range p.Chains {
+			for i, r := range c.Rules {
+				if r.Key == old {
+					c.Rules[i] = s.rule()
+				}
+			}
+		}
+	}
+}
+
+// diffRun returns the element changes that turn the kernel's run set old into s:
+// elements are added and deleted by key; an element whose line changed (its
+// comment) is deleted and added again, so its counter starts from zero.
+func diffRun(s *Set, old *kset) []*op {
+	var del, add []Elem
+	want := make(map[string]bool, len(s.Elems))
+	for _, e := range s.Elems {
+		id := e.id()
+		want[id] = true
+		if ke, ok := old.runs[id]; !ok || ke.line != e.Line {
+			if ok {
+				del = append(del, Elem{Key: e.Key, End: e.End})
+			}
+			add = append(add, e)
+		}
+	}
+	for id := range old.runs {
+		if !want[id] {
+			n := len(id) / 2
+			del = append(del, Elem{Key: []byte(id[:n]), End: []byte(id[n:])})
+		}
+	}
+	sort.Slice(del, func(i, j int) bool { return del[i].id() < del[j].id() })
+	var ops []*op
+	if len(del) > 0 {
+		ops = append(ops, &op{kind: opDelElem, set: s, elems: del})
+	}
+	if len(add) > 0 {
+		ops = append(ops, &op{kind: opAddElem, set: s, elems: add})
+	}
+	return ops
+}
