@@ -294,7 +294,9 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		lens := prefixLens(fm, rs)
 		for i := 0; i < len(rs); i++ {
 			if n, els := runLen(fm, rs[i:], lens); n >= MinRun {
-				ch.add(cc.runSet(p, fm, name, rs[i:i+n], els, lines))
+				for _, rr := range runSets(p, fm, name, rs[i:i+n], els, lines) {
+					ch.add(rr)
+				}
 				i += n - 1
 				continue
 			}

@@ -16,16 +16,19 @@ import (
 // Runs of lines compiled into sets.
 //
 // A run is a maximal sequence of consecutive lines of a list (remarks skipped)
-// that have the same action and the same key shape, each of which a set element
-// can express, and no two of which overlap. A run of at least MinRun lines
-// compiles to one rule looking the packet up in a set holding one element per
-// line (two or four for a line with neq ports), instead of one rule per line:
+// that have the same action, each of which a set element can express, and no
+// two of which overlap. A run of at least MinRun lines compiles to one rule per
+// key shape its lines have (addresses; addresses and protocol; addresses,
+// protocol and ports for tcp and udp lines), each looking the packet up in a set
+// holding one element per line (two or four for a line with neq ports), instead
+// of one rule per line:
 //
 //	ip saddr . ip daddr . meta l4proto . th sport . th dport @run_ID accept
+//	ip saddr . ip daddr @run_ID2 accept
 //
 // Because no two elements of a run overlap, a packet matches at most one line of
-// the run, the one first-match evaluation would pick, whatever the order the set
-// is searched in; and every line of the run has the same verdict. A line that
+// the run, the one first-match evaluation would pick, whatever the order the sets
+// are searched in; and every line of the run has the same verdict. A line that
 // overlaps an earlier line of the run (also one it shadows completely) ends the
 // run and starts the next one, so the kernel never holds overlapping elements
 // (it does not refuse all of them). Each element carries its own counter and its
@@ -406,10 +409,10 @@ func runLen(fm *fam, rs []acl.Rule, lens [2][]int) (int, [][]box) {
 		return 0, nil
 	}
 	x := newRunIndex(lens)
-	sh, act := shapeOf(rs[0]), rs[0].Action
+	act := rs[0].Action
 	var els [][]box
 	for _, r := range rs {
-		if !setable(r) || r.Action != act || shapeOf(r) != sh {
+		if !setable(r) || r.Action != act {
 			break
 		}
 		bs := boxes(fm, r)
@@ -422,14 +425,23 @@ func runLen(fm *fam, rs []acl.Rule, lens [2][]int) (int, [][]box) {
 	return len(els), els
 }
 
-// runSet adds to the plan the set of a run of lines of list name and returns the
-// rule that looks packets up in it. The set is named after the run's first line
-// (see keepRunNames for what keeps the name when that line changes).
-func (cc *Compiler) runSet(p *Plan, fm *fam, name string, rs []acl.Rule, els [][]box, lines map[string]lineKey) *Rule {
-	sh := shapeOf(rs[0])
-	s := &Set{Name: "run_" + lineID(fm.f, name, rs[0]), Kind: SetRun, Family: fm.f, shape: sh, list: name, action: rs[0].Action}
+// runSets adds to the plan the sets of a run of lines of list name, one per key
+// shape its lines have, and returns the rules that look packets up in them (in
+// any order: no packet matches two lines of a run). Each set is named after its
+// first line (see keepRunNames for what keeps the name when that line changes).
+func runSets(p *Plan, fm *fam, name string, rs []acl.Rule, els [][]box, lines map[string]lineKey) []*Rule {
+	var sets []*Set
+	byShape := map[*shape]*Set{}
 	for i, r := range rs {
-		line := name + "/" + lineID(fm.f, name, r)
+		id := lineID(fm.f, name, r)
+		sh := shapeOf(r)
+		s := byShape[sh]
+		if s == nil {
+			s = &Set{Name: "run_" + id, Kind: SetRun, Family: fm.f, shape: sh, list: name, action: r.Action}
+			byShape[sh] = s
+			sets = append(sets, s)
+		}
+		line := name + "/" + id
 		count := fmt.Sprintf("%s/%d/m", name, r.Seq)
 		for _, b := range els[i] {
 			k, e := b.key(sh)
@@ -437,8 +449,12 @@ func (cc *Compiler) runSet(p *Plan, fm *fam, name string, rs []acl.Rule, els [][
 		}
 		lines[line+"/m"] = lineKey{fm.f, name, r}
 	}
-	p.Sets = append(p.Sets, s)
-	return s.rule()
+	var out []*Rule
+	for _, s := range sets {
+		p.Sets = append(p.Sets, s)
+		out = append(out, s.rule())
+	}
+	return out
 }
 
 // rule is the rule that looks packets up in run set s.
