@@ -241,6 +241,10 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 type Compiler struct {
 	memo map[lineKey]*Rule
 	logs map[logKey]*Rule // log rules, by line and interval
+	// runs holds what lines of runs compile to, kept while a compile uses them
+	// (gen: the compile that last did).
+	runs map[lineKey]*runLine
+	gen  uint64
 	// lines maps the key of each list-chain rule of the last plan to its line.
 	lines map[string]lineKey
 }
@@ -262,6 +266,20 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	lines := make(map[string]lineKey, len(cc.lines))
 	logs := map[logKey]*Rule{}
 	defer func() { cc.memo, cc.lines, cc.logs = memo, lines, logs }()
+	if cc.runs == nil {
+		cc.runs = map[lineKey]*runLine{}
+	}
+	cc.gen++
+	used := 0
+	defer func() {
+		if len(cc.runs) > used {
+			for k, rl := range cc.runs {
+				if rl.gen != cc.gen {
+					delete(cc.runs, k)
+				}
+			}
+		}
+	}()
 	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
 	in := &Chain{Name: "input", Base: true}
 	p.Chains = append(p.Chains, in)
@@ -292,9 +310,27 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 			}
 		}
 		lens := prefixLens(fm, rs)
+		at := make([]*runLine, len(rs))
 		for i := 0; i < len(rs); i++ {
-			if n, els := runLen(fm, rs[i:], lens); n >= MinRun {
-				for _, rr := range runSets(p, fm, name, rs[i:i+n], els, lines) {
+			runLine := func(j int) *runLine {
+				if at[i+j] == nil {
+					r := rs[i+j]
+					lk := lineKey{fm.f, name, r}
+					rl := cc.runs[lk]
+					if rl == nil {
+						rl = newRunLine(fm, name, r)
+						cc.runs[lk] = rl
+					}
+					if rl.gen != cc.gen {
+						rl.gen = cc.gen
+						used++
+					}
+					at[i+j] = rl
+				}
+				return at[i+j]
+			}
+			if n, rls := runLen(rs[i:], lens, runLine); n >= MinRun {
+				for _, rr := range runSets(p, fm, name, rls, lines) {
 					ch.add(rr)
 				}
 				i += n - 1

@@ -402,52 +402,72 @@ func prefixLens(fm *fam, rs []acl.Rule) [2][]int {
 	return out
 }
 
+// runLine is what a line of a run compiles to; the Compiler keeps it for the
+// next compile (it depends only on the line).
+type runLine struct {
+	gen   uint64 // the last compile that used it
+	lk    lineKey
+	id    string // lineID
+	sh    *shape
+	boxes []box
+	elems []Elem
+}
+
+func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
+	rl := &runLine{lk: lineKey{fm.f, name, r}, id: lineID(fm.f, name, r), sh: shapeOf(r), boxes: boxes(fm, r)}
+	line := name + "/" + rl.id
+	count := fmt.Sprintf("%s/%d/m", name, r.Seq)
+	for _, b := range rl.boxes {
+		k, e := b.key(rl.sh)
+		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count})
+	}
+	return rl
+}
+
 // runLen returns how many lines from rs[0] on form a run (0 if rs[0] cannot be
-// in one), and their elements.
-func runLen(fm *fam, rs []acl.Rule, lens [2][]int) (int, [][]box) {
+// in one), and what they compile to; line(j) gives what rs[j] compiles to.
+func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runLine) {
 	if !setable(rs[0]) {
 		return 0, nil
 	}
 	x := newRunIndex(lens)
 	act := rs[0].Action
-	var els [][]box
-	for _, r := range rs {
+	var out []*runLine
+	for j, r := range rs {
 		if !setable(r) || r.Action != act {
 			break
 		}
-		bs := boxes(fm, r)
-		if x.overlaps(bs) {
+		rl := line(j)
+		if x.overlaps(rl.boxes) {
 			break
 		}
-		x.add(bs)
-		els = append(els, bs)
+		x.add(rl.boxes)
+		out = append(out, rl)
 	}
-	return len(els), els
+	return len(out), out
 }
 
 // runSets adds to the plan the sets of a run of lines of list name, one per key
 // shape its lines have, and returns the rules that look packets up in them (in
 // any order: no packet matches two lines of a run). Each set is named after its
 // first line (see keepRunNames for what keeps the name when that line changes).
-func runSets(p *Plan, fm *fam, name string, rs []acl.Rule, els [][]box, lines map[string]lineKey) []*Rule {
+func runSets(p *Plan, fm *fam, name string, rls []*runLine, lines map[string]lineKey) []*Rule {
 	var sets []*Set
+	n := map[*shape]int{}
+	for _, rl := range rls {
+		n[rl.sh] += len(rl.elems)
+	}
 	byShape := map[*shape]*Set{}
-	for i, r := range rs {
-		id := lineID(fm.f, name, r)
-		sh := shapeOf(r)
-		s := byShape[sh]
+	for _, rl := range rls {
+		s := byShape[rl.sh]
 		if s == nil {
-			s = &Set{Name: "run_" + id, Kind: SetRun, Family: fm.f, shape: sh, list: name, action: r.Action}
-			byShape[sh] = s
+			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name, action: rl.lk.r.Action,
+				Elems: make([]Elem, 0, n[rl.sh])}
+			byShape[rl.sh] = s
 			sets = append(sets, s)
 		}
-		line := name + "/" + id
-		count := fmt.Sprintf("%s/%d/m", name, r.Seq)
-		for _, b := range els[i] {
-			k, e := b.key(sh)
-			s.Elems = append(s.Elems, Elem{Key: k, End: e, Line: line, Count: count})
-		}
-		lines[line+"/m"] = lineKey{fm.f, name, r}
+		s.Elems = append(s.Elems, rl.elems...)
+		lines[rl.elems[0].Line+"/m"] = rl.lk
 	}
 	var out []*Rule
 	for _, s := range sets {
