@@ -45,9 +45,9 @@ func (kr krule) same(r *Rule) bool {
 type kset struct {
 	kind  SetKind
 	elems map[netip.Addr]string // SetPreMap: source -> chain
-	// SetRun: elements by key range (Elem.id), and the key's length.
-	runs   map[string]krun
-	keyLen int
+	// SetRun: elements by key range (Elem.id), and the key's signature.
+	runs map[string]krun
+	sig  string
 }
 
 // krun is an element of a run set: its line's key and counter.
@@ -258,7 +258,7 @@ func diff(ks *kstate, p *Plan) []*op {
 	for _, s := range p.Sets {
 		wantSet[s.Name] = true
 		old, ok := ks.sets[s.Name]
-		if !ok || old.kind != s.Kind || s.Kind == SetRun && old.keyLen != s.keyLen() {
+		if !ok || old.kind != s.Kind || s.Kind == SetRun && old.sig != s.sig() {
 			ops = append(ops, &op{kind: opAddSet, set: s})
 			continue
 		}
@@ -434,7 +434,7 @@ func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64) *kstate {
 	for _, s := range p.Sets {
 		k := &kset{kind: s.Kind, elems: map[netip.Addr]string{}}
 		if s.Kind == SetRun {
-			k.runs, k.keyLen = make(map[string]krun, len(s.Elems)), s.keyLen()
+			k.runs, k.sig = make(map[string]krun, len(s.Elems)), s.sig()
 		}
 		for _, e := range s.Elems {
 			if s.Kind == SetRun {

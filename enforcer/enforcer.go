@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"github.com/mdlayher/netlink"
@@ -413,7 +414,8 @@ func setObj(s *Set) *nftables.Set {
 		ns.IsMap, ns.DataType, ns.HasTimeout, ns.Timeout = true, nftables.TypeVerdict, true, PreTimeout
 	case SetRun:
 		ns.KeyType = s.shape.keyType(famOf(s.Family))
-		ns.Interval, ns.Concatenation, ns.Counter = true, true, true
+		ns.Interval, ns.Counter, ns.KeyByteOrder = s.shape.interval, true, binaryutil.BigEndian
+		ns.Concatenation = strings.Contains(ns.KeyType.Name, " . ")
 	}
 	return ns
 }
@@ -574,7 +576,8 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 			if err != nil {
 				return nil, nil, wrapKernel(err)
 			}
-			k.kind, k.keyLen, k.runs = SetRun, int(s.KeyType.Bytes), make(map[string]krun, len(els))
+			k.kind, k.runs = SetRun, make(map[string]krun, len(els))
+			k.sig = fmt.Sprintf("%s interval=%v", s.KeyType.Name, s.Interval)
 			for _, el := range els {
 				kr := krun{line: el.Comment}
 				if el.Counter != nil {

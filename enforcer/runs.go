@@ -47,27 +47,64 @@ const MinRun = 4
 // starts a new run, so compiling stays linear.
 const maxProbe = 256
 
-// shape is the key of a run's set: the source and destination addresses, then
-// for lines naming a protocol the protocol, then for tcp and udp lines the ports.
+// shape is the key of a run's set: which of the fields (source, destination,
+// protocol, source port, destination port) it holds, and whether its elements
+// are ranges (an interval set: a prefix, a port range; looked up in time growing
+// with the set's size) or values (a hash set, for lines that match each field
+// exactly or not at all; looked up in constant time).
 type shape struct {
-	name         string
-	proto, ports bool
+	interval bool
+	has      [nField]bool
 }
 
-var (
-	shapeAddr  = &shape{name: "addr"}
-	shapeProto = &shape{name: "proto", proto: true}
-	shapePorts = &shape{name: "ports", proto: true, ports: true}
+const (
+	fSrc = iota
+	fDst
+	fProto
+	fSport
+	fDport
+	nField
 )
 
-func shapeOf(r acl.Rule) *shape {
-	switch {
-	case r.Proto.HasPorts():
-		return shapePorts
-	case r.Proto.Set:
-		return shapeProto
+// shapes are the shapes, made once: index interval<<5 | field bits.
+var shapes = func() (out [64]*shape) {
+	for i := range out {
+		sh := &shape{interval: i&32 != 0}
+		for f := range nField {
+			sh.has[f] = i&(1<<f) != 0
+		}
+		out[i] = sh
 	}
-	return shapeAddr
+	return out
+}()
+
+// shapeOf returns the shape of line r (setable): a hash set keyed by the fields
+// it matches when it matches each exactly (a host, a protocol, eq ports) or not
+// at all, else an interval set of addresses, then the protocol for lines naming
+// one, then the ports for tcp and udp lines.
+func shapeOf(r acl.Rule) *shape {
+	ports := r.Proto.HasPorts()
+	exact := r.Src.Kind != acl.AddrPrefix && r.Dst.Kind != acl.AddrPrefix &&
+		(!ports || (r.SrcPort.Op == acl.PortAny || r.SrcPort.Op == acl.PortEq) && (r.DstPort.Op == acl.PortAny || r.DstPort.Op == acl.PortEq))
+	i := 0
+	if exact {
+		for f, on := range []bool{r.Src.Kind == acl.AddrHost, r.Dst.Kind == acl.AddrHost, r.Proto.Set,
+			ports && r.SrcPort.Op == acl.PortEq, ports && r.DstPort.Op == acl.PortEq} {
+			if on {
+				i |= 1 << f
+			}
+		}
+	}
+	if i == 0 { // ranges, or a line matching every packet
+		i = 32 | 1<<fSrc | 1<<fDst
+		if r.Proto.Set {
+			i |= 1 << fProto
+		}
+		if ports {
+			i |= 1<<fSport | 1<<fDport
+		}
+	}
+	return shapes[i]
 }
 
 // setable reports whether line r can be an element of a run's set.
@@ -76,22 +113,41 @@ func setable(r acl.Rule) bool {
 		r.Src.Kind != acl.AddrWildcard && r.Dst.Kind != acl.AddrWildcard
 }
 
-// fields returns the key's field types and their nft names.
+// fields returns the key's field types.
 func (sh *shape) fields(fm *fam) []nftables.SetDatatype {
-	ts := []nftables.SetDatatype{fm.key, fm.key}
-	if sh.proto {
-		ts = append(ts, nftables.TypeInetProto)
-	}
-	if sh.ports {
-		ts = append(ts, nftables.TypeInetService, nftables.TypeInetService)
+	all := [nField]nftables.SetDatatype{fm.key, fm.key, nftables.TypeInetProto, nftables.TypeInetService, nftables.TypeInetService}
+	var ts []nftables.SetDatatype
+	for f := range nField {
+		if sh.has[f] {
+			ts = append(ts, all[f])
+		}
 	}
 	return ts
 }
 
-// keyType is the set's key type; keyLen its length in bytes (fields padded to
-// 4 bytes).
+// concat reports whether the key has more than one field.
+func (sh *shape) concat() bool {
+	n := 0
+	for _, on := range sh.has {
+		if on {
+			n++
+		}
+	}
+	return n > 1
+}
+
+// keyType is the set's key type (fields padded to 4 bytes).
 func (sh *shape) keyType(fm *fam) nftables.SetDatatype {
-	return nftables.MustConcatSetType(sh.fields(fm)...)
+	ts := sh.fields(fm)
+	if len(ts) == 1 {
+		return ts[0]
+	}
+	return nftables.MustConcatSetType(ts...)
+}
+
+// sig tells the sets of a shape from others: their key type and kind.
+func (sh *shape) sig(fm *fam) string {
+	return fmt.Sprintf("%s interval=%v", sh.typeText(fm), sh.interval)
 }
 
 func (sh *shape) typeText(fm *fam) string {
@@ -116,26 +172,40 @@ func reg32(k uint32) uint32 {
 // it up in set name, as nft compiles `ip saddr . ip daddr . meta l4proto . th
 // sport . th dport @name`.
 func (sh *shape) lookup(fm *fam, name string) ([]expr.Any, string) {
-	ex := []expr.Any{metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto})}
-	words := []string{fm.name + " saddr", fm.name + " daddr"}
+	var ex []expr.Any
+	if sh.has[fSrc] || sh.has[fDst] {
+		ex = append(ex, metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}))
+	}
+	var words []string
 	k := uint32(0)
-	for _, off := range []uint32{fm.src, fm.dst} {
-		ex = append(ex, &expr.Payload{DestRegister: reg32(k), Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: fm.alen})
-		k += fm.alen / 4
-	}
-	if sh.proto {
-		// nft follows this with a byteorder of no effect (hton of one byte in
-		// units of two), which the library cannot read back: left out.
-		ex = append(ex, &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg32(k)})
-		words = append(words, "meta l4proto")
-		k++
-	}
-	if sh.ports {
-		for _, off := range []uint32{0, 2} {
+	for f := range nField {
+		if !sh.has[f] {
+			continue
+		}
+		switch f {
+		case fSrc, fDst:
+			off, w := fm.src, "saddr"
+			if f == fDst {
+				off, w = fm.dst, "daddr"
+			}
+			ex = append(ex, &expr.Payload{DestRegister: reg32(k), Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: fm.alen})
+			words = append(words, fm.name+" "+w)
+			k += fm.alen / 4
+		case fProto:
+			// nft follows this with a byteorder of no effect (hton of one byte
+			// in units of two), which the library cannot read back: left out.
+			ex = append(ex, &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg32(k)})
+			words = append(words, "meta l4proto")
+			k++
+		case fSport, fDport:
+			off, w := uint32(0), "th sport"
+			if f == fDport {
+				off, w = 2, "th dport"
+			}
 			ex = append(ex, &expr.Payload{DestRegister: reg32(k), Base: expr.PayloadBaseTransportHeader, Offset: off, Len: 2})
+			words = append(words, w)
 			k++
 		}
-		words = append(words, "th sport", "th dport")
 	}
 	ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name})
 	return ex, strings.Join(words, " . ") + " @" + name
@@ -212,21 +282,38 @@ func portRanges(p acl.PortMatch) [][2]uint16 {
 	return [][2]uint16{{0, 65535}}
 }
 
-// key returns the element's key and key end, as the set stores them.
+// key returns the element's key and, for an interval set, its key end, as the
+// set stores them.
 func (b *box) key(sh *shape) (key, end []byte) {
-	key = append(key, b.src.Addr().AsSlice()...)
-	end = append(end, lastAddr(b.src)...)
-	key = append(key, b.dst.Addr().AsSlice()...)
-	end = append(end, lastAddr(b.dst)...)
-	if sh.proto {
-		key = append(key, b.p0, 0, 0, 0)
-		end = append(end, b.p1, 0, 0, 0)
+	// a concatenation pads its fields to 4 bytes; a single field is as long as
+	// its type
+	pad := []byte{0, 0, 0}
+	if !sh.concat() {
+		pad = nil
 	}
-	if sh.ports {
-		for _, r := range [][2]uint16{b.sp, b.dp} {
-			key = append(binary.BigEndian.AppendUint16(key, r[0]), 0, 0)
-			end = append(binary.BigEndian.AppendUint16(end, r[1]), 0, 0)
+	for f := range nField {
+		if !sh.has[f] {
+			continue
 		}
+		switch f {
+		case fSrc, fDst:
+			p := b.dim(f)
+			key = append(key, p.Addr().AsSlice()...)
+			end = append(end, lastAddr(p)...)
+		case fProto:
+			key = append(append(key, b.p0), pad...)
+			end = append(append(end, b.p1), pad...)
+		case fSport, fDport:
+			r := b.sp
+			if f == fDport {
+				r = b.dp
+			}
+			key = append(binary.BigEndian.AppendUint16(key, r[0]), pad[:len(pad)/3*2]...)
+			end = append(binary.BigEndian.AppendUint16(end, r[1]), pad[:len(pad)/3*2]...)
+		}
+	}
+	if !sh.interval {
+		end = nil
 	}
 	return key, end
 }
@@ -239,34 +326,43 @@ func lastAddr(p netip.Prefix) []byte {
 	return b
 }
 
-// keyLen is the length of a run set's key.
-func (s *Set) keyLen() int { return int(s.shape.keyType(famOf(s.Family)).Bytes) }
+// sig is the signature of a run set's key (see shape.sig).
+func (s *Set) sig() string { return s.shape.sig(famOf(s.Family)) }
 
-// keyText renders an element's key range in nft syntax: each field a value, a
-// prefix or a range.
+// keyText renders an element's key (to end, for an interval set) in nft syntax:
+// each field a value, a prefix or a range.
 func keyText(fm *fam, sh *shape, key, end []byte) string {
-	var fs []string
-	n := int(fm.alen)
-	for i := 0; i < 2; i++ {
-		a, _ := netip.AddrFromSlice(key[i*n : (i+1)*n])
-		z, _ := netip.AddrFromSlice(end[i*n : (i+1)*n])
-		fs = append(fs, addrRange(a, z))
+	if end == nil {
+		end = key
 	}
-	o := 2 * n
+	var fs []string
 	num := func(lo, hi int) string {
 		if lo == hi {
 			return fmt.Sprint(lo)
 		}
 		return fmt.Sprintf("%d-%d", lo, hi)
 	}
-	if sh.proto {
-		fs = append(fs, num(int(key[o]), int(end[o])))
-		o += 4
-	}
-	if sh.ports {
-		for range 2 {
+	o := 0
+	for f := range nField {
+		if !sh.has[f] {
+			continue
+		}
+		switch f {
+		case fSrc, fDst:
+			n := int(fm.alen)
+			a, _ := netip.AddrFromSlice(key[o : o+n])
+			z, _ := netip.AddrFromSlice(end[o : o+n])
+			fs = append(fs, addrRange(a, z))
+			o += n
+		case fProto:
+			fs = append(fs, num(int(key[o]), int(end[o])))
+			o += 4
+		case fSport, fDport:
 			fs = append(fs, num(int(binary.BigEndian.Uint16(key[o:])), int(binary.BigEndian.Uint16(end[o:]))))
 			o += 4
+		}
+		if !sh.concat() {
+			break
 		}
 	}
 	return strings.Join(fs, " . ")
@@ -307,6 +403,7 @@ func newRunIndex(lens [2][]int) *runIndex {
 	return x
 }
 
+// dim returns the source (0) or destination (1) prefix.
 func (b *box) dim(d int) netip.Prefix {
 	if d == 0 {
 		return b.src
@@ -492,7 +589,11 @@ func (s *Set) rule() *Rule {
 func (s *Set) runDecl() string {
 	fm := famOf(s.Family)
 	var b strings.Builder
-	fmt.Fprintf(&b, "set %s {\n\t\ttype %s\n\t\tflags interval\n\t\tcounter", s.Name, s.shape.typeText(fm))
+	fmt.Fprintf(&b, "set %s {\n\t\ttype %s", s.Name, s.shape.typeText(fm))
+	if s.shape.interval {
+		b.WriteString("\n\t\tflags interval")
+	}
+	b.WriteString("\n\t\tcounter")
 	for i, e := range s.Elems {
 		if i == 0 {
 			b.WriteString("\n\t\telements = {")
@@ -551,7 +652,7 @@ func keepRunNames(ks *kstate, p *Plan) {
 		}
 		votes := map[string]int{}
 		for _, e := range s.Elems {
-			if n, ok := byLine[e.Line]; ok && !used[n] && ks.sets[n].keyLen == len(e.Key) {
+			if n, ok := byLine[e.Line]; ok && !used[n] && ks.sets[n].sig == s.sig() {
 				votes[n]++
 			}
 		}
@@ -595,8 +696,12 @@ func diffRun(s *Set, old *kset) []*op {
 	}
 	for id := range old.runs {
 		if !want[id] {
-			n := len(id) / 2
-			del = append(del, Elem{Key: []byte(id[:n]), End: []byte(id[n:])})
+			e := Elem{Key: []byte(id)}
+			if s.shape.interval {
+				n := len(id) / 2
+				e = Elem{Key: []byte(id[:n]), End: []byte(id[n:])}
+			}
+			del = append(del, e)
 		}
 	}
 	sort.Slice(del, func(i, j int) bool { return del[i].id() < del[j].id() })

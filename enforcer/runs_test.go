@@ -61,7 +61,8 @@ interface management 0
 	cfg := config(t, text)
 	require.NoError(t, l.e.Apply(cfg))
 	listing := l.nft("list", "table", "inet", Table)
-	require.Regexp(t, `@run_[0-9a-f]+ accept`, listing, "the list is compiled into a set")
+	require.Regexp(t, `ip saddr . meta l4proto . th dport @run_[0-9a-f]+ accept`, listing, "hosts and eq ports: a hash set")
+	require.Regexp(t, `ip saddr . ip daddr . meta l4proto . th sport . th dport @run_[0-9a-f]+ accept`, listing, "prefixes and neq: an interval set")
 	require.Equal(t, 0, strings.Count(listing, "ip saddr 10.24.12."), "no line stays a rule")
 
 	send := func() {
@@ -98,14 +99,14 @@ interface management 0
 	cfg2 := config(t, strings.Replace(text, "seq 50 permit udp host 10.24.12.109 any eq 53", "seq 50 permit udp host 10.24.12.109 any eq 55", 1))
 	require.NoError(t, l.e.Apply(cfg2))
 	require.Zero(t, FullReplaces(l.e))
-	require.Contains(t, l.nft("list", "table", "inet", Table), "10.24.12.109 . 0.0.0.0/0 . udp . 0-65535 . 55")
+	require.Contains(t, l.nft("list", "table", "inet", Table), "10.24.12.109 . udp . 55 counter packets 0")
 	cfg = cfg2
 	l.udpN("10.24.12.109", 30005, "10.24.12.129:55", 1)
 	require.Equal(t, map[string]uint64{"run/10/m": 3, "run/20/m": 2, "run/30/m": 4, "run/40/m": 3, "run/50/m": 1}, matches())
 
 	// An element deleted by hand: the table differs, and applying mends it as a diff.
-	set := regexp.MustCompile(`@(run_[0-9a-f]+)`).FindStringSubmatch(l.nft("list", "table", "inet", Table))[1]
-	l.nft("delete", "element", "inet", Table, set, "{ 10.24.12.107 . 0.0.0.0/0 . 17 . 0-65535 . 53 }")
+	set := regexp.MustCompile(`set (run_[0-9a-f]+) \{\s+type ipv4_addr . inet_proto . inet_service\s`).FindStringSubmatch(l.nft("list", "table", "inet", Table))[1]
+	l.nft("delete", "element", "inet", Table, set, "{ 10.24.12.107 . 17 . 53 }")
 	st, err = l.e.Stats(cfg)
 	require.NoError(t, err)
 	require.Equal(t, Differs, st.State)
