@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -187,6 +188,145 @@ func BenchmarkStats10k100k(b *testing.B) {
 		}
 		if st.State != InSync {
 			b.Fatalf("state %v", st.State)
+		}
+	}
+}
+
+// lines100k is 100,000, or the most lines a list may have while seq stops below.
+var lines100k = min(100000, int(acl.MaxSeq))
+
+// BenchmarkApply100k is BenchmarkApply10k with 100,000 rules (runs of 999 lines
+// compiled into sets between the connlimit lines).
+func BenchmarkApply100k(b *testing.B) {
+	ns, e := benchNS(b)
+	cfg := bigConfig(b, lines100k)
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		exec.Command("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", Table).Run()
+		fresh := &Enforcer{IfName: e.IfName, NetNS: e.NetNS}
+		b.StartTimer()
+		if err := fresh.Apply(cfg); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		fresh.Close()
+		b.StartTimer()
+	}
+}
+
+// BenchmarkChangeOneLine100k is BenchmarkChangeOneLine10k with 100,000 rules: the
+// changed line is inside a run, so the diff deletes one set element and adds one.
+func BenchmarkChangeOneLine100k(b *testing.B) {
+	_, e := benchNS(b)
+	cfgs := [2]*acl.Config{bigConfig(b, lines100k), bigConfig(b, lines100k)}
+	a := cfgs[1].ACLs["big"]
+	if err := a.DeleteSeq(acl.Seq(lines100k / 2)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := a.Add(rule(b, fmt.Sprintf("seq %d permit tcp host 10.9.9.9 any eq 2222", lines100k/2))); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Apply(cfgs[0]); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	k0 := KernelTime(e)
+	b.ResetTimer()
+	for b.Loop() {
+		i++
+		if err := e.Apply(cfgs[i%2]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(KernelTime(e)-k0)/float64(i), "kernel-ns/op")
+}
+
+// connList is a list of n lines whose last admits the lab's client
+// (10.24.12.107) to port 22; the others admit other hosts. Alternating, the
+// lines before the last alternate permit and deny, so that no two neighbours
+// form a run: every line stays a rule, as before sets.
+func connList(b *testing.B, n int, alternating bool) *acl.Config {
+	var sb strings.Builder
+	sb.WriteString("ip access-list extended conn\n")
+	for i := range n - 1 {
+		action := "permit"
+		if alternating && i%2 == 1 {
+			action = "deny"
+		}
+		fmt.Fprintf(&sb, " seq %d %s tcp host 10.%d.%d.%d any eq %d\n", i+1, action, 1+i/65536, i/256%256, i%256, 1+i%60000)
+	}
+	fmt.Fprintf(&sb, " seq %d permit tcp host 10.24.12.107 any eq 22\n", n)
+	sb.WriteString("interface management 0\n ip access-group conn in\n")
+	return config(b, sb.String())
+}
+
+// BenchmarkConnRate opens new TCP connections (handshake, then a reset) from the
+// client to the device through lists of 1, 10,000 and 100,000 lines whose last
+// line admits the client (compiled into sets), and of 10,000 alternating permit
+// and deny lines (every line a rule), each in its own lab, in turns of 50
+// connections. It reports connections per second through each and, as x-N, the
+// rate through N lines over the rate through 1 line: the median over the turns
+// of the ratio of neighbouring bursts, so that load from other processes,
+// which comes and goes, weighs little.
+// (While seq stops at 65535, the longest list is 65,535 lines: "65k".)
+func BenchmarkConnRate(b *testing.B) {
+	cases := []struct {
+		name string
+		cfg  *acl.Config
+	}{
+		{"1", connList(b, 1, false)},
+		{"10k", connList(b, 10000, false)},
+		{fmt.Sprintf("%dk", lines100k/1000), connList(b, lines100k, false)},
+		{"10k-rules", connList(b, 10000, true)},
+	}
+	labs := make([]*lab, len(cases))
+	for i, c := range cases {
+		labs[i] = newLab(b)
+		labs[i].serveTCP(":22")
+		if err := labs[i].e.Apply(c.cfg); err != nil {
+			b.Fatal(err)
+		}
+		// every connection gets through
+		conn, err := labs[i].dial(labs[i].cli, "10.24.12.107", dev)
+		if err != nil {
+			b.Fatalf("%s lines: %v", c.name, err)
+		}
+		conn.Close()
+	}
+	spent := make([]time.Duration, len(cases))
+	ratios := make([][]float64, len(cases))
+	n := 0
+	const burst = 50
+	for b.Loop() {
+		for i, l := range labs {
+			inNS(b, l.cli, func() {
+				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("10.24.12.107")}}
+				start := time.Now()
+				for range burst {
+					c, err := d.Dial("tcp", dev)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					c.(*net.TCPConn).SetLinger(0) // a reset: no TIME_WAIT to run out of ports
+					c.Close()
+				}
+				spent[i] += time.Since(start)
+				ratios[i] = append(ratios[i], float64(time.Since(start)))
+			})
+		}
+		for i := len(labs) - 1; i >= 0; i-- {
+			ratios[i][len(ratios[i])-1] = ratios[0][len(ratios[0])-1] / ratios[i][len(ratios[i])-1]
+		}
+		n += burst
+	}
+	rate := func(i int) float64 { return float64(n) / spent[i].Seconds() }
+	for i, c := range cases {
+		b.ReportMetric(rate(i), "conn/s-"+c.name)
+		if i > 0 {
+			sort.Float64s(ratios[i])
+			b.ReportMetric(ratios[i][len(ratios[i])/2], "x-"+c.name)
 		}
 	}
 }

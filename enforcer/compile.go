@@ -103,6 +103,7 @@ type SetKind uint8
 const (
 	SetConnLimit SetKind = iota // dynamic: per-source connection lists
 	SetPreMap                   // source -> goto the chain of its offset, with timeouts
+	SetRun                      // the lines of a run, one element (or a few) a line (runs.go)
 )
 
 // Set is a named set of the plan.
@@ -116,13 +117,23 @@ type Set struct {
 	// fall through), while sources in it stay limited.
 	Size  int
 	Elems []Elem
+
+	// SetRun: the key, and the list and action of the rule that looks it up.
+	shape  *shape
+	list   string
+	action acl.Action
 }
 
-// Elem is an element of a SetPreMap: a source (its prefix's first address, for a
-// line with a mask) and the chain it goes to.
+// Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
+// address, for a line with a mask) and the chain it goes to. Of a SetRun: the
+// ranges a line matches (Key to End), the line's key "ACL/ID" (its comment) and
+// its show counter "ACL/seq/m".
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
+
+	Key, End    []byte
+	Line, Count string
 }
 
 // Limit is a connlimit line of a bound list that counts sessions per source.
@@ -230,6 +241,10 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 type Compiler struct {
 	memo map[lineKey]*Rule
 	logs map[logKey]*Rule // log rules, by line and interval
+	// runs holds what lines of runs compile to, kept while a compile uses them
+	// (gen: the compile that last did).
+	runs map[lineKey]*runLine
+	gen  uint64
 	// lines maps the key of each list-chain rule of the last plan to its line.
 	lines map[string]lineKey
 }
@@ -251,6 +266,20 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	lines := make(map[string]lineKey, len(cc.lines))
 	logs := map[logKey]*Rule{}
 	defer func() { cc.memo, cc.lines, cc.logs = memo, lines, logs }()
+	if cc.runs == nil {
+		cc.runs = map[lineKey]*runLine{}
+	}
+	cc.gen++
+	used := 0
+	defer func() {
+		if len(cc.runs) > used {
+			for k, rl := range cc.runs {
+				if rl.gen != cc.gen {
+					delete(cc.runs, k)
+				}
+			}
+		}
+	}()
 	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
 	in := &Chain{Name: "input", Base: true}
 	p.Chains = append(p.Chains, in)
@@ -274,10 +303,40 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		p.Chains = append(p.Chains, ch)
 		in.add(newRule("in/"+fm.chain, "", fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
 			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
+		var rs []acl.Rule
 		for _, r := range a.Entries() {
-			if r.IsRemark() {
+			if !r.IsRemark() {
+				rs = append(rs, r)
+			}
+		}
+		lens := prefixLens(fm, rs)
+		at := make([]*runLine, len(rs))
+		for i := 0; i < len(rs); i++ {
+			runLine := func(j int) *runLine {
+				if at[i+j] == nil {
+					r := rs[i+j]
+					lk := lineKey{fm.f, name, r}
+					rl := cc.runs[lk]
+					if rl == nil {
+						rl = newRunLine(fm, name, r)
+						cc.runs[lk] = rl
+					}
+					if rl.gen != cc.gen {
+						rl.gen = cc.gen
+						used++
+					}
+					at[i+j] = rl
+				}
+				return at[i+j]
+			}
+			if n, rls := runLen(rs[i:], lens, runLine); n >= MinRun {
+				for _, rr := range runSets(p, fm, name, rls, lines) {
+					ch.add(rr)
+				}
+				i += n - 1
 				continue
 			}
+			r := rs[i]
 			lk := lineKey{fm.f, name, r}
 			me, ok := cc.memo[lk]
 			if !ok || r.ConnLimit > 0 {
@@ -587,7 +646,10 @@ func (p *Plan) String() string {
 // decl is the set's nft declaration, with its elements.
 func (s *Set) decl() string {
 	t := famOf(s.Family).keyName
-	if s.Kind == SetConnLimit {
+	switch s.Kind {
+	case SetRun:
+		return s.runDecl()
+	case SetConnLimit:
 		return fmt.Sprintf("set %s { type %s; size %d; flags dynamic; }", s.Name, t, s.Size)
 	}
 	el := ""

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,7 +87,8 @@ func TestPlanTextMatchesKernel(t *testing.T) {
 			defer other.Close()
 			st, err := other.Stats(cfg)
 			require.NoError(t, err)
-			require.Equal(t, InSync, st.State)
+			drift, _ := Drift(other, cfg)
+			require.Equal(t, InSync, st.State, "drift: %q", drift)
 			plan := Compile(cfg, "mgmt0", nil).String()
 			if cfg.Mgmt.IPv4In == "" && cfg.Mgmt.IPv6In == "" {
 				require.NotContains(t, a.nft("list", "tables"), Table)
@@ -136,14 +138,27 @@ func TestDiffOnKernel(t *testing.T) {
 }
 
 // objects lists the lab's ruleset as its sets, maps and chains in name order (the
-// kernel lists them in the order they were created).
+// kernel lists them in the order they were created), the elements of a set in
+// order too (the kernel lists a run set's elements in the order they were
+// added), and run sets unnamed: a run's set keeps the name the kernel has for it
+// (see testdata/diffs/run-insert-first.txt), which a fresh apply does not know.
 func objects(l *lab) []string {
 	out, _ := exec.Command("ip", "netns", "exec", l.dev, "nft", "list", "ruleset").CombinedOutput()
 	body := strings.TrimSpace(string(out))
 	body = strings.TrimSuffix(strings.TrimPrefix(body, "table inet aclsh {"), "}")
+	body = regexp.MustCompile(`run_[0-9a-f]+`).ReplaceAllString(body, "run_*")
 	var objs []string
 	for _, block := range strings.Split(body, "\n\n") {
-		objs = append(objs, strings.TrimSpace(block))
+		block = strings.TrimSpace(block)
+		if i, j := strings.Index(block, "elements = { "), strings.LastIndex(block, " }"); i >= 0 && j > i {
+			els := strings.Split(block[i+len("elements = { "):j], ",\n")
+			for k := range els {
+				els[k] = strings.TrimSpace(els[k])
+			}
+			sort.Strings(els)
+			block = block[:i] + "elements = { " + strings.Join(els, ",\n") + block[j:]
+		}
+		objs = append(objs, block)
 	}
 	sort.Strings(objs)
 	return objs

@@ -45,6 +45,15 @@ func (kr krule) same(r *Rule) bool {
 type kset struct {
 	kind  SetKind
 	elems map[netip.Addr]string // SetPreMap: source -> chain
+	// SetRun: elements by key range (Elem.id), and the key's signature.
+	runs map[string]krun
+	sig  string
+}
+
+// krun is an element of a run set: its line's key and counter.
+type krun struct {
+	line string
+	cnt  Counter
 }
 
 func emptyState(gen uint32) *kstate {
@@ -155,10 +164,14 @@ func (o *op) String() string {
 		i := strings.IndexByte(d, ' ')
 		return "add " + d[:i] + " " + t + d[i:]
 	case opDelSet:
-		return "delete " + map[SetKind]string{SetConnLimit: "set", SetPreMap: "map"}[o.set.Kind] + " " + t + " " + o.set.Name
+		return "delete " + map[SetKind]string{SetConnLimit: "set", SetPreMap: "map", SetRun: "set"}[o.set.Kind] + " " + t + " " + o.set.Name
 	case opAddElem, opDelElem:
 		var es []string
 		for _, e := range o.elems {
+			if o.set.Kind == SetRun {
+				es = append(es, o.set.elemText(e, o.kind == opAddElem))
+				continue
+			}
 			if o.kind == opAddElem {
 				es = append(es, e.text())
 			} else {
@@ -245,8 +258,12 @@ func diff(ks *kstate, p *Plan) []*op {
 	for _, s := range p.Sets {
 		wantSet[s.Name] = true
 		old, ok := ks.sets[s.Name]
-		if !ok || old.kind != s.Kind {
+		if !ok || old.kind != s.Kind || s.Kind == SetRun && old.sig != s.sig() {
 			ops = append(ops, &op{kind: opAddSet, set: s})
+			continue
+		}
+		if s.Kind == SetRun {
+			ops = append(ops, diffRun(s, old)...)
 			continue
 		}
 		var del, add []Elem
@@ -416,7 +433,14 @@ func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64) *kstate {
 	}
 	for _, s := range p.Sets {
 		k := &kset{kind: s.Kind, elems: map[netip.Addr]string{}}
+		if s.Kind == SetRun {
+			k.runs, k.sig = make(map[string]krun, len(s.Elems)), s.sig()
+		}
 		for _, e := range s.Elems {
+			if s.Kind == SetRun {
+				k.runs[e.id()] = krun{line: e.Line}
+				continue
+			}
 			k.elems[e.Addr] = e.Chain
 		}
 		ks.sets[s.Name] = k

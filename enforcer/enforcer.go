@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"github.com/mdlayher/netlink"
@@ -278,6 +279,7 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 	}
 	prev := e.comp.lines
 	p = e.comp.Compile(cfg, e.IfName, pre)
+	keepRunNames(ks, p)
 	if !protect && mayStrand(linesGone(ks, p), prev, limits) {
 		if _, err := e.adopt(cfg, limits, nil); err != nil {
 			return nil, false, err
@@ -303,26 +305,39 @@ func (e *Enforcer) adopt(cfg *acl.Config, limits []*Limit, fresh map[string]bool
 	return a, nil
 }
 
-// linesGone returns the keys of the rules the kernel's list chains have and the
-// plan does not.
+// linesGone returns the keys of the lines the kernel's list chains and run sets
+// have and the plan does not; a line in a run set has the key it would have as
+// a rule ("ACL/ID/m").
 func linesGone(ks *kstate, p *Plan) []string {
+	want := map[string]bool{}
+	for _, c := range p.Chains {
+		for _, r := range c.Rules {
+			want[r.Key] = true
+		}
+	}
+	for _, s := range p.Sets {
+		for _, e := range s.Elems {
+			if e.Line != "" {
+				want[e.Line+"/m"] = true
+			}
+		}
+	}
 	var gone []string
 	for _, fm := range fams {
-		kc, ok := ks.chains[fm.chain]
-		if !ok {
-			continue
-		}
-		want := map[string]bool{}
-		for _, c := range p.Chains {
-			if c.Name == fm.chain {
-				for _, r := range c.Rules {
-					want[r.Key] = true
+		if kc, ok := ks.chains[fm.chain]; ok {
+			for _, r := range kc.rules {
+				// a run's rule: its lines are its set's elements, below
+				if !want[r.key] && !strings.Contains(r.key, "/run_") {
+					gone = append(gone, r.key)
 				}
 			}
 		}
-		for _, r := range kc.rules {
-			if !want[r.key] {
-				gone = append(gone, r.key)
+	}
+	for _, name := range sortedKeys(ks.sets) {
+		for _, e := range ks.sets[name].runs {
+			if k := e.line + "/m"; !want[k] {
+				want[k] = true
+				gone = append(gone, k)
 			}
 		}
 	}
@@ -409,6 +424,10 @@ func setObj(s *Set) *nftables.Set {
 		ns.Dynamic, ns.Size = true, uint32(s.Size)
 	case SetPreMap:
 		ns.IsMap, ns.DataType, ns.HasTimeout, ns.Timeout = true, nftables.TypeVerdict, true, PreTimeout
+	case SetRun:
+		ns.KeyType = s.shape.keyType(famOf(s.Family))
+		ns.Interval, ns.Counter, ns.KeyByteOrder = s.shape.interval, true, binaryutil.BigEndian
+		ns.Concatenation = strings.Contains(ns.KeyType.Name, " . ")
 	}
 	return ns
 }
@@ -416,6 +435,11 @@ func setObj(s *Set) *nftables.Set {
 func elements(es []Elem) []nftables.SetElement {
 	out := make([]nftables.SetElement, 0, len(es))
 	for _, el := range es {
+		if el.Key != nil {
+			// A run set's element; the set gives it its counter.
+			out = append(out, nftables.SetElement{Key: el.Key, KeyEnd: el.End, Comment: el.Line})
+			continue
+		}
 		e := nftables.SetElement{Key: el.Addr.AsSlice()}
 		if el.Chain != "" {
 			// The comment names the chain too: the library does not decode a
@@ -559,7 +583,21 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 	}
 	for _, s := range sets {
 		k := &kset{kind: SetConnLimit, elems: map[netip.Addr]string{}}
-		if s.IsMap {
+		if strings.HasPrefix(s.Name, "run_") {
+			els, err := c.GetSetElements(s)
+			if err != nil {
+				return nil, nil, wrapKernel(err)
+			}
+			k.kind, k.runs = SetRun, make(map[string]krun, len(els))
+			k.sig = fmt.Sprintf("%s interval=%v", s.KeyType.Name, s.Interval)
+			for _, el := range els {
+				kr := krun{line: el.Comment}
+				if el.Counter != nil {
+					kr.cnt = Counter{el.Counter.Packets, el.Counter.Bytes}
+				}
+				k.runs[string(el.Key)+string(el.KeyEnd)] = kr
+			}
+		} else if s.IsMap {
 			k.kind = SetPreMap
 			els, err := c.GetSetElements(s)
 			if err != nil {
@@ -623,8 +661,19 @@ func clearCounters(c *nftables.Conn, cfg *acl.Config, name string) error {
 		if !ok {
 			continue
 		}
-		if _, err := c.ResetRules(table, ch); err != nil {
+		rules, err := c.ResetRules(table, ch)
+		if err != nil {
 			return fmt.Errorf("clearing counters: %w", wrapKernel(err))
+		}
+		// and the counters of the elements of the run sets the chain looks up
+		for _, r := range rules {
+			for _, x := range r.Exprs {
+				if l, ok := x.(*expr.Lookup); ok && strings.HasPrefix(l.SetName, "run_") {
+					if _, err := c.ResetSetElements(&nftables.Set{Table: table, Name: l.SetName}); err != nil {
+						return fmt.Errorf("clearing counters: %w", wrapKernel(err))
+					}
+				}
+			}
 		}
 	}
 	return nil
@@ -691,6 +740,8 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	var p *Plan
 	if cfg.Mgmt != (acl.Bindings{}) {
 		p = Compile(cfg, e.IfName, ks.pre(limits))
+		keepRunNames(ks, p)
+		runCounters(ks, p, st.Counters)
 		changed := changedKeys(ks, p)
 		for _, ch := range p.Chains {
 			for _, r := range ch.Rules {
@@ -757,6 +808,25 @@ func reachesLimit(cfg *acl.Config, limits []*Limit) func(Conn) bool {
 	return func(c Conn) bool {
 		counted, _ := w.walk(c, nil)
 		return len(counted) > 0
+	}
+}
+
+// runCounters adds the counters of the kernel's run set elements to their lines'
+// show counters: only elements the plan has, with the same key range and line.
+func runCounters(ks *kstate, p *Plan, out map[string]Counter) {
+	for _, s := range p.Sets {
+		k := ks.sets[s.Name]
+		if s.Kind != SetRun || k == nil || k.kind != SetRun {
+			continue
+		}
+		for _, e := range s.Elems {
+			if kr, ok := k.runs[e.id()]; ok && kr.line == e.Line {
+				t := out[e.Count]
+				t.Packets += kr.cnt.Packets
+				t.Bytes += kr.cnt.Bytes
+				out[e.Count] = t
+			}
+		}
 	}
 }
 

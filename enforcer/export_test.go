@@ -1,6 +1,8 @@
 package enforcer
 
 import (
+	"github.com/google/nftables"
+
 	"net/netip"
 	"strings"
 	"time"
@@ -26,6 +28,7 @@ func DiffText(before, after *acl.Config, ifname string) string {
 	var p *Plan
 	if after.Mgmt != (acl.Bindings{}) {
 		p = Compile(after, ifname, ks.pre(LimitsOf(after)))
+		keepRunNames(ks, p)
 	}
 	var b strings.Builder
 	for _, o := range changes(diff(ks, p)) {
@@ -139,4 +142,24 @@ func ShowDumpsAll(e *Enforcer, cfg *acl.Config) (bool, error) {
 	limits := LimitsOf(cfg)
 	_, all, err := e.countedConns(limits, reachesLimit(cfg, limits))
 	return all, err
+}
+
+// Drift returns the ops, as nft commands, that would bring the kernel e acts in
+// to cfg's plan (read from the kernel, not from e's cache).
+func Drift(e *Enforcer, cfg *acl.Config) (out []string, err error) {
+	err = e.locked(func(c *nftables.Conn) error {
+		ks, err := readState(c, 0)
+		if err != nil {
+			return err
+		}
+		p := Compile(cfg, e.IfName, ks.pre(LimitsOf(cfg)))
+		keepRunNames(ks, p)
+		for _, o := range diff(ks, p) {
+			if o.kind != opKeep {
+				out = append(out, o.String())
+			}
+		}
+		return nil
+	})
+	return out, err
 }

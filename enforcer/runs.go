@@ -1,0 +1,716 @@
+package enforcer
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// Runs of lines compiled into sets.
+//
+// A run is a maximal sequence of consecutive lines of a list (remarks skipped)
+// that have the same action, each of which a set element can express, and no
+// two of which overlap. A run of at least MinRun lines compiles to one rule per
+// key shape its lines have (addresses; addresses and protocol; addresses,
+// protocol and ports for tcp and udp lines), each looking the packet up in a set
+// holding one element per line (two or four for a line with neq ports), instead
+// of one rule per line:
+//
+//	ip saddr . ip daddr . meta l4proto . th sport . th dport @run_ID accept
+//	ip saddr . ip daddr @run_ID2 accept
+//
+// Because no two elements of a run overlap, a packet matches at most one line of
+// the run, the one first-match evaluation would pick, whatever the order the sets
+// are searched in; and every line of the run has the same verdict. A line that
+// overlaps an earlier line of the run (also one it shadows completely) ends the
+// run and starts the next one, so the kernel never holds overlapping elements
+// (it does not refuse all of them). Each element carries its own counter and its
+// line's key as comment: the line's matches are its elements' counters.
+//
+// Lines that stay rules (and end a run): connlimit, log, established and
+// non-contiguous wildcard lines.
+
+// MinRun is the fewest lines a run compiles into a set; shorter runs stay one
+// rule per line.
+const MinRun = 4
+
+// maxProbe bounds the earlier elements of a run the overlap check compares a
+// line's element with (those sharing its source or destination prefix, or
+// containing or contained in it); past it the line is taken to overlap and
+// starts a new run, so compiling stays linear.
+const maxProbe = 256
+
+// shape is the key of a run's set: which of the fields (source, destination,
+// protocol, source port, destination port) it holds, and whether its elements
+// are ranges (an interval set: a prefix, a port range; looked up in time growing
+// with the set's size) or values (a hash set, for lines that match each field
+// exactly or not at all; looked up in constant time).
+type shape struct {
+	interval bool
+	has      [nField]bool
+}
+
+const (
+	fSrc = iota
+	fDst
+	fProto
+	fSport
+	fDport
+	nField
+)
+
+// shapes are the shapes, made once: index interval<<5 | field bits.
+var shapes = func() (out [64]*shape) {
+	for i := range out {
+		sh := &shape{interval: i&32 != 0}
+		for f := range nField {
+			sh.has[f] = i&(1<<f) != 0
+		}
+		out[i] = sh
+	}
+	return out
+}()
+
+// shapeOf returns the shape of line r (setable): a hash set keyed by the fields
+// it matches when it matches each exactly (a host, a protocol, eq ports) or not
+// at all, else an interval set of addresses, then the protocol for lines naming
+// one, then the ports for tcp and udp lines.
+func shapeOf(r acl.Rule) *shape {
+	ports := r.Proto.HasPorts()
+	exact := r.Src.Kind != acl.AddrPrefix && r.Dst.Kind != acl.AddrPrefix &&
+		(!ports || (r.SrcPort.Op == acl.PortAny || r.SrcPort.Op == acl.PortEq) && (r.DstPort.Op == acl.PortAny || r.DstPort.Op == acl.PortEq))
+	i := 0
+	if exact {
+		for f, on := range []bool{r.Src.Kind == acl.AddrHost, r.Dst.Kind == acl.AddrHost, r.Proto.Set,
+			ports && r.SrcPort.Op == acl.PortEq, ports && r.DstPort.Op == acl.PortEq} {
+			if on {
+				i |= 1 << f
+			}
+		}
+	}
+	if i == 0 { // ranges, or a line matching every packet
+		i = 32 | 1<<fSrc | 1<<fDst
+		if r.Proto.Set {
+			i |= 1 << fProto
+		}
+		if ports {
+			i |= 1<<fSport | 1<<fDport
+		}
+	}
+	return shapes[i]
+}
+
+// setable reports whether line r can be an element of a run's set.
+func setable(r acl.Rule) bool {
+	return !r.IsRemark() && r.ConnLimit == 0 && !r.Log && !r.Established &&
+		r.Src.Kind != acl.AddrWildcard && r.Dst.Kind != acl.AddrWildcard
+}
+
+// fields returns the key's field types.
+func (sh *shape) fields(fm *fam) []nftables.SetDatatype {
+	all := [nField]nftables.SetDatatype{fm.key, fm.key, nftables.TypeInetProto, nftables.TypeInetService, nftables.TypeInetService}
+	var ts []nftables.SetDatatype
+	for f := range nField {
+		if sh.has[f] {
+			ts = append(ts, all[f])
+		}
+	}
+	return ts
+}
+
+// concat reports whether the key has more than one field.
+func (sh *shape) concat() bool {
+	n := 0
+	for _, on := range sh.has {
+		if on {
+			n++
+		}
+	}
+	return n > 1
+}
+
+// keyType is the set's key type (fields padded to 4 bytes).
+func (sh *shape) keyType(fm *fam) nftables.SetDatatype {
+	ts := sh.fields(fm)
+	if len(ts) == 1 {
+		return ts[0]
+	}
+	return nftables.MustConcatSetType(ts...)
+}
+
+// sig tells the sets of a shape from others: their key type and kind.
+func (sh *shape) sig(fm *fam) string {
+	return fmt.Sprintf("%s interval=%v", sh.typeText(fm), sh.interval)
+}
+
+func (sh *shape) typeText(fm *fam) string {
+	var names []string
+	for _, t := range sh.fields(fm) {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, " . ")
+}
+
+// reg32 is the register nft names for the 32-bit word k of the registers: a
+// 16-byte register where one starts (NFT_REG_1...), else NFT_REG32_00 + k. The
+// kernel lists registers the same way, so the rule reads back as sent.
+func reg32(k uint32) uint32 {
+	if k%4 == 0 {
+		return 1 + k/4
+	}
+	return 8 + k
+}
+
+// lookup returns the expressions and text loading the key of a packet and looking
+// it up in set name, as nft compiles `ip saddr . ip daddr . meta l4proto . th
+// sport . th dport @name`.
+func (sh *shape) lookup(fm *fam, name string) ([]expr.Any, string) {
+	var ex []expr.Any
+	if sh.has[fSrc] || sh.has[fDst] {
+		ex = append(ex, metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}))
+	}
+	var words []string
+	k := uint32(0)
+	for f := range nField {
+		if !sh.has[f] {
+			continue
+		}
+		switch f {
+		case fSrc, fDst:
+			off, w := fm.src, "saddr"
+			if f == fDst {
+				off, w = fm.dst, "daddr"
+			}
+			ex = append(ex, &expr.Payload{DestRegister: reg32(k), Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: fm.alen})
+			words = append(words, fm.name+" "+w)
+			k += fm.alen / 4
+		case fProto:
+			// nft follows this with a byteorder of no effect (hton of one byte
+			// in units of two), which the library cannot read back: left out.
+			ex = append(ex, &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg32(k)})
+			words = append(words, "meta l4proto")
+			k++
+		case fSport, fDport:
+			off, w := uint32(0), "th sport"
+			if f == fDport {
+				off, w = 2, "th dport"
+			}
+			ex = append(ex, &expr.Payload{DestRegister: reg32(k), Base: expr.PayloadBaseTransportHeader, Offset: off, Len: 2})
+			words = append(words, w)
+			k++
+		}
+	}
+	ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name})
+	return ex, strings.Join(words, " . ") + " @" + name
+}
+
+// box is what one element of a run's set matches: two prefixes, a protocol
+// range, two port ranges.
+type box struct {
+	src, dst netip.Prefix
+	p0, p1   uint8
+	sp, dp   [2]uint16
+}
+
+func (a *box) overlaps(b *box) bool {
+	return a.src.Overlaps(b.src) && a.dst.Overlaps(b.dst) && a.p0 <= b.p1 && b.p0 <= a.p1 &&
+		a.sp[0] <= b.sp[1] && b.sp[0] <= a.sp[1] && a.dp[0] <= b.dp[1] && b.dp[0] <= a.dp[1]
+}
+
+// boxes returns the elements line r (setable) compiles to in family fm: one, or
+// with neq ports one per interval on either side of the port.
+func boxes(fm *fam, r acl.Rule) []box {
+	b := box{src: prefixOf(fm, r.Src), dst: prefixOf(fm, r.Dst), p0: 0, p1: 255, sp: [2]uint16{0, 65535}, dp: [2]uint16{0, 65535}}
+	if r.Proto.Set {
+		b.p0, b.p1 = r.Proto.Num, r.Proto.Num
+	}
+	if !r.Proto.HasPorts() {
+		return []box{b}
+	}
+	var out []box
+	for _, sp := range portRanges(r.SrcPort) {
+		for _, dp := range portRanges(r.DstPort) {
+			c := b
+			c.sp, c.dp = sp, dp
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func prefixOf(fm *fam, a acl.Address) netip.Prefix {
+	switch a.Kind {
+	case acl.AddrHost:
+		return netip.PrefixFrom(a.Addr, a.Addr.BitLen())
+	case acl.AddrPrefix:
+		return netip.PrefixFrom(a.Addr, a.Bits)
+	}
+	if fm.f == acl.IPv6 {
+		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+}
+
+// portRanges returns the intervals a port match allows.
+func portRanges(p acl.PortMatch) [][2]uint16 {
+	switch p.Op {
+	case acl.PortEq:
+		return [][2]uint16{{p.Lo, p.Lo}}
+	case acl.PortLt:
+		return [][2]uint16{{0, p.Lo - 1}}
+	case acl.PortGt:
+		return [][2]uint16{{p.Lo + 1, 65535}}
+	case acl.PortRange:
+		return [][2]uint16{{p.Lo, p.Hi}}
+	case acl.PortNeq:
+		var out [][2]uint16
+		if p.Lo > 0 {
+			out = append(out, [2]uint16{0, p.Lo - 1})
+		}
+		if p.Lo < 65535 {
+			out = append(out, [2]uint16{p.Lo + 1, 65535})
+		}
+		return out
+	}
+	return [][2]uint16{{0, 65535}}
+}
+
+// key returns the element's key and, for an interval set, its key end, as the
+// set stores them.
+func (b *box) key(sh *shape) (key, end []byte) {
+	// a concatenation pads its fields to 4 bytes; a single field is as long as
+	// its type
+	pad := []byte{0, 0, 0}
+	if !sh.concat() {
+		pad = nil
+	}
+	for f := range nField {
+		if !sh.has[f] {
+			continue
+		}
+		switch f {
+		case fSrc, fDst:
+			p := b.dim(f)
+			key = append(key, p.Addr().AsSlice()...)
+			end = append(end, lastAddr(p)...)
+		case fProto:
+			key = append(append(key, b.p0), pad...)
+			end = append(append(end, b.p1), pad...)
+		case fSport, fDport:
+			r := b.sp
+			if f == fDport {
+				r = b.dp
+			}
+			key = append(binary.BigEndian.AppendUint16(key, r[0]), pad[:len(pad)/3*2]...)
+			end = append(binary.BigEndian.AppendUint16(end, r[1]), pad[:len(pad)/3*2]...)
+		}
+	}
+	if !sh.interval {
+		end = nil
+	}
+	return key, end
+}
+
+func lastAddr(p netip.Prefix) []byte {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	return b
+}
+
+// sig is the signature of a run set's key (see shape.sig).
+func (s *Set) sig() string { return s.shape.sig(famOf(s.Family)) }
+
+// keyText renders an element's key (to end, for an interval set) in nft syntax:
+// each field a value, a prefix or a range.
+func keyText(fm *fam, sh *shape, key, end []byte) string {
+	if end == nil {
+		end = key
+	}
+	var fs []string
+	num := func(lo, hi int) string {
+		if lo == hi {
+			return fmt.Sprint(lo)
+		}
+		return fmt.Sprintf("%d-%d", lo, hi)
+	}
+	o := 0
+	for f := range nField {
+		if !sh.has[f] {
+			continue
+		}
+		switch f {
+		case fSrc, fDst:
+			n := int(fm.alen)
+			a, _ := netip.AddrFromSlice(key[o : o+n])
+			z, _ := netip.AddrFromSlice(end[o : o+n])
+			fs = append(fs, addrRange(a, z))
+			o += n
+		case fProto:
+			fs = append(fs, num(int(key[o]), int(end[o])))
+			o += 4
+		case fSport, fDport:
+			fs = append(fs, num(int(binary.BigEndian.Uint16(key[o:])), int(binary.BigEndian.Uint16(end[o:]))))
+			o += 4
+		}
+		if !sh.concat() {
+			break
+		}
+	}
+	return strings.Join(fs, " . ")
+}
+
+// addrRange renders the addresses from a to z: an address, a prefix or a range.
+func addrRange(a, z netip.Addr) string {
+	if a == z {
+		return a.String()
+	}
+	for bits := a.BitLen() - 1; bits >= 0; bits-- {
+		p := netip.PrefixFrom(a, bits)
+		if p.Masked().Addr() != a {
+			break
+		}
+		if l, _ := netip.AddrFromSlice(lastAddr(p)); l == z {
+			return p.String()
+		}
+	}
+	return a.String() + "-" + z.String()
+}
+
+// runIndex finds, among the elements of a run so far, those a new element
+// overlaps, through its source and destination prefixes.
+type runIndex struct {
+	lens  [2][]int // the prefix lengths the list uses, per dimension
+	exact [2]map[netip.Prefix][]int32
+	desc  [2]map[netip.Prefix][]int32 // by each shorter prefix (of lens) containing it
+	boxes []box
+}
+
+func newRunIndex(lens [2][]int) *runIndex {
+	x := &runIndex{lens: lens}
+	for d := range 2 {
+		x.exact[d] = map[netip.Prefix][]int32{}
+		x.desc[d] = map[netip.Prefix][]int32{}
+	}
+	return x
+}
+
+// dim returns the source (0) or destination (1) prefix.
+func (b *box) dim(d int) netip.Prefix {
+	if d == 0 {
+		return b.src
+	}
+	return b.dst
+}
+
+// candidates returns the lists of elements whose prefix in dimension d
+// overlaps b's, and how many they hold together.
+func (x *runIndex) candidates(b *box, d int) (lists [][]int32, n int) {
+	p := b.dim(d)
+	for _, l := range x.lens[d] {
+		if l > p.Bits() {
+			break
+		}
+		q, _ := p.Addr().Prefix(l)
+		if v := x.exact[d][q]; len(v) > 0 {
+			lists = append(lists, v)
+			n += len(v)
+		}
+	}
+	if v := x.desc[d][p]; len(v) > 0 {
+		lists = append(lists, v)
+		n += len(v)
+	}
+	return lists, n
+}
+
+// overlaps reports whether an element of bs overlaps an element of the run, or
+// may (past maxProbe comparisons).
+func (x *runIndex) overlaps(bs []box) bool {
+	for i := range bs {
+		b := &bs[i]
+		l0, n0 := x.candidates(b, 0)
+		l1, n1 := x.candidates(b, 1)
+		lists, n := l0, n0
+		if n1 < n0 {
+			lists, n = l1, n1
+		}
+		if n > maxProbe {
+			return true
+		}
+		for _, v := range lists {
+			for _, j := range v {
+				if x.boxes[j].overlaps(b) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (x *runIndex) add(bs []box) {
+	for i := range bs {
+		j := int32(len(x.boxes))
+		x.boxes = append(x.boxes, bs[i])
+		for d := range 2 {
+			p := bs[i].dim(d)
+			x.exact[d][p] = append(x.exact[d][p], j)
+			for _, l := range x.lens[d] {
+				if l >= p.Bits() {
+					break
+				}
+				q, _ := p.Addr().Prefix(l)
+				x.desc[d][q] = append(x.desc[d][q], j)
+			}
+		}
+	}
+}
+
+// prefixLens returns the source and destination prefix lengths of the lines.
+func prefixLens(fm *fam, rs []acl.Rule) [2][]int {
+	var seen [2]map[int]bool
+	var out [2][]int
+	for d := range 2 {
+		seen[d] = map[int]bool{}
+	}
+	for _, r := range rs {
+		for d, a := range []acl.Address{r.Src, r.Dst} {
+			if a.Kind == acl.AddrWildcard {
+				continue
+			}
+			if l := prefixOf(fm, a).Bits(); !seen[d][l] {
+				seen[d][l] = true
+				out[d] = append(out[d], l)
+			}
+		}
+	}
+	for d := range 2 {
+		sort.Ints(out[d])
+	}
+	return out
+}
+
+// runLine is what a line of a run compiles to; the Compiler keeps it for the
+// next compile (it depends only on the line).
+type runLine struct {
+	gen   uint64 // the last compile that used it
+	lk    lineKey
+	id    string // lineID
+	sh    *shape
+	boxes []box
+	elems []Elem
+}
+
+func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
+	rl := &runLine{lk: lineKey{fm.f, name, r}, id: lineID(fm.f, name, r), sh: shapeOf(r), boxes: boxes(fm, r)}
+	line := name + "/" + rl.id
+	count := fmt.Sprintf("%s/%d/m", name, r.Seq)
+	for _, b := range rl.boxes {
+		k, e := b.key(rl.sh)
+		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count})
+	}
+	return rl
+}
+
+// runLen returns how many lines from rs[0] on form a run (0 if rs[0] cannot be
+// in one), and what they compile to; line(j) gives what rs[j] compiles to.
+func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runLine) {
+	if !setable(rs[0]) {
+		return 0, nil
+	}
+	x := newRunIndex(lens)
+	act := rs[0].Action
+	var out []*runLine
+	for j, r := range rs {
+		if !setable(r) || r.Action != act {
+			break
+		}
+		rl := line(j)
+		if x.overlaps(rl.boxes) {
+			break
+		}
+		x.add(rl.boxes)
+		out = append(out, rl)
+	}
+	return len(out), out
+}
+
+// runSets adds to the plan the sets of a run of lines of list name, one per key
+// shape its lines have, and returns the rules that look packets up in them (in
+// any order: no packet matches two lines of a run). Each set is named after its
+// first line (see keepRunNames for what keeps the name when that line changes).
+func runSets(p *Plan, fm *fam, name string, rls []*runLine, lines map[string]lineKey) []*Rule {
+	var sets []*Set
+	n := map[*shape]int{}
+	for _, rl := range rls {
+		n[rl.sh] += len(rl.elems)
+	}
+	byShape := map[*shape]*Set{}
+	for _, rl := range rls {
+		s := byShape[rl.sh]
+		if s == nil {
+			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name, action: rl.lk.r.Action,
+				Elems: make([]Elem, 0, n[rl.sh])}
+			byShape[rl.sh] = s
+			sets = append(sets, s)
+		}
+		s.Elems = append(s.Elems, rl.elems...)
+		lines[rl.elems[0].Line+"/m"] = rl.lk
+	}
+	var out []*Rule
+	for _, s := range sets {
+		p.Sets = append(p.Sets, s)
+		out = append(out, s.rule())
+	}
+	return out
+}
+
+// rule is the rule that looks packets up in run set s.
+func (s *Set) rule() *Rule {
+	fm := famOf(s.Family)
+	ex, text := s.shape.lookup(fm, s.Name)
+	v, vt := expr.VerdictAccept, "accept"
+	if s.action == acl.Deny {
+		v, vt = expr.VerdictDrop, "drop"
+	}
+	return newRule(s.list+"/"+s.Name, "", text+" "+vt, append(ex, verdict(v))...)
+}
+
+// runDecl is the nft declaration of a run set, one element a line.
+func (s *Set) runDecl() string {
+	fm := famOf(s.Family)
+	var b strings.Builder
+	fmt.Fprintf(&b, "set %s {\n\t\ttype %s", s.Name, s.shape.typeText(fm))
+	if s.shape.interval {
+		b.WriteString("\n\t\tflags interval")
+	}
+	b.WriteString("\n\t\tcounter")
+	for i, e := range s.Elems {
+		if i == 0 {
+			b.WriteString("\n\t\telements = {")
+		} else {
+			b.WriteString(",")
+		}
+		b.WriteString("\n\t\t\t" + s.elemText(e, true))
+	}
+	if len(s.Elems) > 0 {
+		b.WriteString(" }")
+	}
+	b.WriteString("\n\t}")
+	return b.String()
+}
+
+// elemText renders an element of a run set, with its comment if asked.
+func (s *Set) elemText(e Elem, comment bool) string {
+	t := keyText(famOf(s.Family), s.shape, e.Key, e.End)
+	if comment {
+		t += fmt.Sprintf(" comment %q", e.Line)
+	}
+	return t
+}
+
+// id identifies a run set's element: its key range.
+func (e Elem) id() string { return string(e.Key) + string(e.End) }
+
+// keepRunNames renames the plan's run sets the kernel does not hold to the name
+// of the kernel's run set (not in the plan) holding most of the same lines, with
+// the same key. A run's set is named after its first line: a line inserted before
+// it, or the first line deleted or changed, would otherwise replace the set (its
+// elements and their counters) rather than change an element.
+func keepRunNames(ks *kstate, p *Plan) {
+	if p == nil {
+		return
+	}
+	mine := map[string]bool{}
+	for _, s := range p.Sets {
+		mine[s.Name] = true
+	}
+	byLine := map[string]string{}
+	for name, s := range ks.sets {
+		if s.kind == SetRun && !mine[name] {
+			for _, e := range s.runs {
+				byLine[e.line] = name
+			}
+		}
+	}
+	if len(byLine) == 0 {
+		return
+	}
+	used := map[string]bool{}
+	for _, s := range p.Sets {
+		if s.Kind != SetRun || ks.sets[s.Name] != nil {
+			continue
+		}
+		votes := map[string]int{}
+		for _, e := range s.Elems {
+			if n, ok := byLine[e.Line]; ok && !used[n] && ks.sets[n].sig == s.sig() {
+				votes[n]++
+			}
+		}
+		best := ""
+		for n, v := range votes {
+			if best == "" || v > votes[best] || v == votes[best] && n < best {
+				best = n
+			}
+		}
+		if best == "" {
+			continue
+		}
+		used[best] = true
+		old := s.rule().Key
+		s.Name = best
+		for _, c := range p.Chains {
+			for i, r := range c.Rules {
+				if r.Key == old {
+					c.Rules[i] = s.rule()
+				}
+			}
+		}
+	}
+}
+
+// diffRun returns the element changes that turn the kernel's run set old into s:
+// elements are added and deleted by key; an element whose line changed (its
+// comment) is deleted and added again, so its counter starts from zero.
+func diffRun(s *Set, old *kset) []*op {
+	var del, add []Elem
+	want := make(map[string]bool, len(s.Elems))
+	for _, e := range s.Elems {
+		id := e.id()
+		want[id] = true
+		if ke, ok := old.runs[id]; !ok || ke.line != e.Line {
+			if ok {
+				del = append(del, Elem{Key: e.Key, End: e.End})
+			}
+			add = append(add, e)
+		}
+	}
+	for id := range old.runs {
+		if !want[id] {
+			e := Elem{Key: []byte(id)}
+			if s.shape.interval {
+				n := len(id) / 2
+				e = Elem{Key: []byte(id[:n]), End: []byte(id[n:])}
+			}
+			del = append(del, e)
+		}
+	}
+	sort.Slice(del, func(i, j int) bool { return del[i].id() < del[j].id() })
+	var ops []*op
+	if len(del) > 0 {
+		ops = append(ops, &op{kind: opDelElem, set: s, elems: del})
+	}
+	if len(add) > 0 {
+		ops = append(ops, &op{kind: opAddElem, set: s, elems: add})
+	}
+	return ops
+}
