@@ -36,6 +36,7 @@ type Enforcer struct {
 	comp         Compiler
 	mutate       func(*Plan)   // tests: change the plan before it is sent
 	fullReplaces int           // how often Apply fell back to replacing the table (tests)
+	adopts       int           // how often Apply listed the live sessions (tests)
 	kernelTime   time.Duration // time spent in transactions (benchmarks)
 	// followReadBuffer, if set, is the conntrack event socket's buffer (tests).
 	followReadBuffer int
@@ -116,6 +117,20 @@ func wrapKernel(err error) error {
 }
 
 var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
+
+// Learn tells the enforcer the config the kernel enforces now, as its caller
+// knows it (the running-config a one-shot process read): the first commit of a
+// process then knows what the lines it removes were (their keys are hashes), so
+// it need not list every live session to check that none is left without a way
+// through. It compiles cfg once; nothing is sent to the kernel. An enforcer that
+// applied or learnt a config already keeps what it knows.
+func (e *Enforcer) Learn(cfg *acl.Config) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.comp.lines) == 0 && cfg.Mgmt != (acl.Bindings{}) {
+		e.comp.Compile(cfg, e.IfName, nil)
+	}
+}
 
 // HoldsTable reports whether the kernel has table inet aclsh. Without the
 // privilege to ask it is false: such a process cannot change the kernel either.
@@ -294,6 +309,7 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 
 // adopt lists the live sessions and marks those attribute says to.
 func (e *Enforcer) adopt(cfg *acl.Config, limits []*Limit, fresh map[string]bool) (*attribution, error) {
+	e.adopts++
 	conns, err := e.liveConns()
 	if err != nil {
 		return nil, fmt.Errorf("counting live sessions: %w", wrapKernel(err))

@@ -163,3 +163,6 @@ func Drift(e *Enforcer, cfg *acl.Config) (out []string, err error) {
 	})
 	return out, err
 }
+
+// Adopts is how often e listed the live sessions while applying.
+func Adopts(e *Enforcer) int { return e.adopts }

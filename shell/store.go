@@ -38,6 +38,11 @@ type Store struct {
 	// the new running-config into place (its synced temp file is left): the
 	// kernel may then be ahead of the file.
 	Heal func(cfg *acl.Config) error
+	// Learn, if set, is told before a commit's enforce the config the kernel
+	// enforces now (the running-config, under the lock): the enforcer then
+	// knows what the lines a commit removes were, without listing every
+	// session to find out.
+	Learn func(old *acl.Config)
 
 	mu     sync.Mutex // held during a commit
 	cmu    sync.Mutex // guards the cache
@@ -407,6 +412,9 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) er
 		k = keyOf(fi)
 	}
 	if enforce != nil {
+		if s.Learn != nil && old != nil {
+			s.Learn(old)
+		}
 		if err := enforce(cfg); err != nil {
 			os.Remove(tmp)
 			return err

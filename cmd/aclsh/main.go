@@ -120,7 +120,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	kernel := &enforcer.Enforcer{IfName: mgmtIf}
 	store := &shell.Store{Dir: stateDir, KernelHolds: kernel.HoldsTable}
 	if !check {
-		store.Heal = kernel.Apply
+		store.Heal, store.Learn = kernel.Apply, kernel.Learn
 	}
 	if follow {
 		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
