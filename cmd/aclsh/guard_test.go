@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -107,4 +109,82 @@ func TestForceFlag(t *testing.T) {
 	require.Contains(t, string(out), "takes only")
 	out, _ = exec.Command(binary, "--help").CombinedOutput()
 	require.True(t, strings.Contains(string(out), "--force"), "usage names --force: %s", out)
+}
+
+// counters hides the packet and byte counts of a ruleset: traffic changes them.
+var counters = regexp.MustCompile(`counter packets \d+ bytes \d+`)
+
+// TestSSHGuard is the lockout guard over real SSH: an operator logged in from
+// 10.24.12.107 types a line that would drop new logins from there. The shell
+// warns, says which line refuses them and asks Proceed? [y/N]; `n` applies
+// nothing (running-config and kernel ruleset as before), the session keeps
+// working and a new login is still admitted. `y` applies it: the session still
+// works (a deny ... connlimit 1 drops only new connections) and a new login from
+// 10.24.12.107 is refused.
+func TestSSHGuard(t *testing.T) {
+	l := newSSHLab(t)
+	const src = "10.24.12.107"
+	s := l.login(src)
+	step := func(line, want string) string {
+		t.Helper()
+		s.send(line)
+		return s.must(freshPrompt(want), 3*time.Second, fmt.Sprintf("after %q", line))
+	}
+	step("conf t", "device(config)# ")
+	step("ip access-list extended m", "device(conf-ipacl-ext)# ")
+	step("permit tcp host 10.24.12.107 host 10.24.12.129 eq 22", "device(conf-ipacl-ext)# ")
+	step("interface management 0", "device(config-Management-0)# ")
+	out := step("ip access-group m in", "device(config-Management-0)# ")
+	require.NotContains(t, out, "Warning", "binding a list that permits the operator does not warn")
+	step("ip access-list extended m", "device(conf-ipacl-ext)# ")
+
+	runningPath := filepath.Join(l.state, "running-config")
+	cfgBefore := readFile(t, runningPath)
+	kernelBefore := counters.ReplaceAllString(l.devExec("nft", "list", "ruleset"), "counter")
+	require.Contains(t, kernelBefore, "10.24.12.107")
+
+	// The question, answered n.
+	const bad = "seq 5 deny tcp any any eq 22 connlimit 1"
+	s.send(bad)
+	out = s.must(regexp.MustCompile(`Proceed\? \[y/N\] [ \x08]*\z`), 3*time.Second, "the guard asks")
+	t.Logf("the question:\n%s", screen(out, 8))
+	require.Contains(t, out, "% Warning: this change would lock you out (your connection: 10.24.12.107 port ")
+	require.Contains(t, out, "to 10.24.12.129 port 22, on management 0):")
+	require.Contains(t, out, "%   a new connection from 10.24.12.107 to port 22 would be refused by access list m seq 5 deny tcp any any eq 22 connlimit 1")
+	require.NotContains(t, out, "your session would be dropped", "deny ... connlimit 1 leaves existing sessions alone")
+	s.send("n")
+	out = s.must(freshPrompt("device(conf-ipacl-ext)# "), 3*time.Second, "after answering n")
+	require.Contains(t, out, "% Error: not applied (you answered no)")
+	require.Equal(t, cfgBefore, readFile(t, runningPath), "running-config unchanged after n")
+	require.Equal(t, kernelBefore, counters.ReplaceAllString(l.devExec("nft", "list", "ruleset"), "counter"), "kernel unchanged after n")
+	out = step("do show access-lists m", "device(conf-ipacl-ext)# ")
+	require.NotContains(t, out, "seq 5")
+	require.Contains(t, out, "seq 10 permit tcp host 10.24.12.107 host 10.24.12.129 eq 22")
+	s2 := l.login(src) // still admitted
+	s2.logout()
+
+	// The question, answered y: applied.
+	s.send(bad)
+	s.must(regexp.MustCompile(`Proceed\? \[y/N\] [ \x08]*\z`), 3*time.Second, "the guard asks again")
+	s.send("y")
+	out = s.must(freshPrompt("device(conf-ipacl-ext)# "), 3*time.Second, "after answering y")
+	require.NotContains(t, out, "% Error")
+	require.Contains(t, readFile(t, runningPath), "seq 5 deny tcp any any eq 22 connlimit 1")
+	out = step("do show access-lists m", "device(conf-ipacl-ext)# ")
+	require.Contains(t, out, "seq 5 deny tcp any any eq 22 connlimit 1", "the session still works")
+	require.NoError(t, l.refused(src), "a new login from the operator's address is refused")
+
+	// Taking it back needs no question.
+	out = step("no seq 5", "device(conf-ipacl-ext)# ")
+	require.NotContains(t, out, "Proceed")
+	s3 := l.login(src)
+	s3.logout()
+	step("end", "device# ")
+	s.logout()
+
+	// The answers are not commands: they stay out of the history.
+	hist := strings.Split(readFile(t, filepath.Join(l.dir, "home", ".aclsh_history")), "\n")
+	require.Contains(t, hist, bad)
+	require.NotContains(t, hist, "y")
+	require.NotContains(t, hist, "n")
 }
