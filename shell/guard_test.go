@@ -227,3 +227,21 @@ func TestParseSSHConnection(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLockoutWarning10k: the guard's cost per commit in its worst case, a
+// bound list of 10,000 lines where only the last one admits the operator (both
+// configs are walked to the end for the session and for a new connection).
+func BenchmarkLockoutWarning10k(b *testing.B) {
+	text := strings.TrimSuffix(bigConfig(10000), "!\n") + " seq 200000 permit tcp any any eq 22\n!\ninterface management 0\n ip access-group big in\n!\n"
+	old, err := LoadConfig(text)
+	require.NoError(b, err)
+	cfg := old.Clone()
+	_, err = cfg.ACLs["big"].Add(acl.Rule{Seq: 5, Action: acl.Deny, Proto: acl.ProtoNum(17)})
+	require.NoError(b, err)
+	op, _ := ParseSSHConnection("10.24.12.107 40022 10.24.12.129 22")
+	for b.Loop() {
+		if w := LockoutWarning(old, cfg, &op); w != "" {
+			b.Fatal(w)
+		}
+	}
+}
