@@ -191,12 +191,16 @@ func warning(before, after guardView, op *Operator) string {
 // LockoutError is a change the guard stopped: Warning says why.
 type LockoutError struct {
 	Warning string
-	Script  bool // in a script: --force commits it
-	Refused bool // interactive: the operator answered no
+	Script  bool   // in a script: --force commits it
+	Refused bool   // interactive: the operator did not answer y
+	Answer  string // what the operator answered instead
 }
 
 func (e *LockoutError) Error() string {
 	switch {
+	case e.Refused && e.Answer != "" && !strings.EqualFold(e.Answer, "n") && !strings.EqualFold(e.Answer, "no"):
+		// A pasted block: its next line became the answer.
+		return fmt.Sprintf("not applied (the answer was %q, not y; that line was not run)", e.Answer)
 	case e.Refused:
 		return "not applied (you answered no)"
 	case e.Script:
@@ -309,8 +313,8 @@ func (s *Shell) commitGuarded(commit func(guard guardFunc) (*acl.Config, error))
 			if s.ask == nil {
 				return nil, err
 			}
-			if !s.confirm() {
-				le.Refused = true
+			if ok, ans := s.confirm(); !ok {
+				le.Refused, le.Answer = true, ans
 				return nil, err
 			}
 			allowed = le.Warning
@@ -329,17 +333,19 @@ func (s *Shell) commitGuarded(commit func(guard guardFunc) (*acl.Config, error))
 	}
 }
 
-// confirm asks `Proceed? [y/N]`; only y or yes proceeds.
-func (s *Shell) confirm() bool {
+// confirm asks `Proceed? [y/N]`; only y or yes proceeds. It returns the answer
+// (trimmed; "" for Enter, Ctrl-C or Ctrl-D).
+func (s *Shell) confirm() (bool, string) {
 	ans, err := s.ask("Proceed? [y/N] ")
 	if err != nil {
-		return false
+		return false, ""
 	}
-	switch strings.ToLower(strings.TrimSpace(ans)) {
+	ans = strings.TrimSpace(ans)
+	switch strings.ToLower(ans) {
 	case "y", "yes":
-		return true
+		return true, ans
 	}
-	return false
+	return false, ans
 }
 
 // guardFunc wraps a change to the running-config with the guard (see guarded).
