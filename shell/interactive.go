@@ -43,6 +43,9 @@ type editor struct {
 	// searchKeys counts runs passed on as keys in this search: each costs a redraw,
 	// and no useful pattern is long.
 	searchKeys int
+	// asking: the line is the answer to a question (Proceed? [y/N]): no help, no
+	// history.
+	asking bool
 }
 
 // maxSearchKeys is how many characters of runs a search takes as keys; the rest of
@@ -88,6 +91,10 @@ func (e *editor) filter(r rune) (rune, bool) {
 		e.taken <- runTaken
 		e.insert = run
 		return readline.CharBell, true // a key that does nothing; listen inserts
+	case e.asking && (r == readline.CharEnter || r == readline.CharCtrlJ):
+		e.rl.HistoryDisable()
+	case e.asking && r == '?':
+		return r, true
 	case r == '?':
 		line := string(e.line[:e.pos])
 		var b strings.Builder
@@ -220,6 +227,22 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 	if s.broken != nil {
 		PrintError(out, 0, s.broken)
 	}
+	// The lockout guard's question: one line through the same editor.
+	s.ask = func(prompt string) (string, error) {
+		e.mu.Lock()
+		e.asking = true
+		e.mu.Unlock()
+		rl.HistoryDisable()
+		defer func() {
+			e.mu.Lock()
+			e.asking, e.ctrlZ = false, false
+			e.mu.Unlock()
+			rl.HistoryEnable()
+		}()
+		rl.SetPrompt(prompt)
+		return rl.Readline()
+	}
+	defer func() { s.ask = nil }()
 	for !s.Done() {
 		rl.SetPrompt(s.Prompt())
 		line, err := rl.Readline()

@@ -37,6 +37,11 @@ type Options struct {
 	Interactive bool
 	// CheckOnly validates and applies nothing (--check).
 	CheckOnly bool
+	// SSHConnection is sshd's SSH_CONNECTION for the operator's own connection
+	// ("" when not over SSH): the lockout guard protects it (guard.go).
+	SSHConnection string
+	// Force commits a script's changes although the lockout guard warns (--force).
+	Force bool
 }
 
 // Shell is one CLI session. It is not safe for concurrent use.
@@ -56,6 +61,11 @@ type Shell struct {
 	// broken says why the running-config cannot be used (*StateError); nil when
 	// it can. Only the ways back and commands that need no config work meanwhile.
 	broken error
+	// The lockout guard (guard.go): the operator's connection on the management
+	// interface (found once), and how to ask the operator (nil: no terminal).
+	op     *Operator
+	opDone bool
+	ask    func(prompt string) (string, error)
 }
 
 // New returns a shell in exec mode. An interactive shell reads the running-config
@@ -213,7 +223,9 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	}
 	if s.opt.Interactive && !s.opt.CheckOnly {
-		cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error { return applyOp(cfg, o) }, s.enforcer())
+		cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
+			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
+		})
 		if err != nil {
 			return err
 		}
@@ -276,7 +288,9 @@ func (s *Shell) copyToRunning(from string) error {
 		s.t.cfg, s.owned, s.from, s.ops = cfg, true, from, nil // --check validates what follows on it too
 		return nil
 	}
-	cfg, err := s.opt.Store.Replace(from, nil, s.enforcer())
+	cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
+		return s.opt.Store.Replace(from, guard(nil), s.enforcer())
+	})
 	if err != nil {
 		return err
 	}
@@ -296,14 +310,16 @@ func (s *Shell) Commit() error {
 	switch {
 	case s.from != "":
 		// The saved config as it is now, the script's changes on top.
-		_, err := s.opt.Store.Replace(s.from, func(cfg *acl.Config) error {
-			for _, o := range s.ops {
-				if err := applyOp(cfg, o); err != nil {
-					return fmt.Errorf("the %s changed while the script ran: %w", s.from, err)
+		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
+			return s.opt.Store.Replace(s.from, guard(func(cfg *acl.Config) error {
+				for _, o := range s.ops {
+					if err := applyOp(cfg, o); err != nil {
+						return fmt.Errorf("the %s changed while the script ran: %w", s.from, err)
+					}
 				}
-			}
-			return nil
-		}, s.enforcer())
+				return nil
+			}), s.enforcer())
+		})
 		if err != nil {
 			return err
 		}
@@ -311,18 +327,20 @@ func (s *Shell) Commit() error {
 		// a copy of its own.
 		s.t.cfg, s.base, s.ops, s.from, s.broken = nil, nil, nil, "", nil
 	case len(s.ops) > 0:
-		_, err := s.opt.Store.Update(func(cfg *acl.Config) error {
-			if !cfg.Equal(s.base) {
-				for _, o := range s.ops {
-					if err := applyOp(cfg, o); err != nil {
-						return fmt.Errorf("the running-config changed while the script ran: %w", err)
+		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
+			return s.opt.Store.Update(guard(func(cfg *acl.Config) error {
+				if !cfg.Equal(s.base) {
+					for _, o := range s.ops {
+						if err := applyOp(cfg, o); err != nil {
+							return fmt.Errorf("the running-config changed while the script ran: %w", err)
+						}
 					}
+				} else {
+					*cfg = *s.t.cfg
 				}
-			} else {
-				*cfg = *s.t.cfg
-			}
-			return nil
-		}, s.enforcer())
+				return nil
+			}), s.enforcer())
+		})
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package shell
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,13 +16,25 @@ import (
 
 // transcript plays input lines as an operator would type them at a terminal and
 // returns the screen: prompt and line, then the output. A line ending in `?` shows
-// the help for what precedes the `?`.
+// the help for what precedes the `?`. When the shell asks a question (the lockout
+// guard's Proceed? [y/N]), the next input line is the answer.
 func transcript(t *testing.T, dir string, lines []string) string {
 	t.Helper()
 	var out bytes.Buffer
 	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
 	require.NoError(t, err)
-	for _, line := range lines {
+	sh.ask = func(prompt string) (string, error) {
+		if len(lines) == 0 {
+			return "", io.EOF
+		}
+		ans := lines[0]
+		lines = lines[1:]
+		out.WriteString(prompt + ans + "\n")
+		return ans, nil
+	}
+	for len(lines) > 0 {
+		line := lines[0]
+		lines = lines[1:]
 		prompt := sh.Prompt()
 		out.WriteString(prompt + line + "\n")
 		if strings.HasSuffix(line, "?") {

@@ -60,6 +60,9 @@ Flags:
   -f FILE             run FILE as a script
   -c CMD              run CMD as a script line (repeatable, in order)
   --check             validate the script (file, -c or stdin) and apply nothing
+  --force             commit a script although the lockout guard warns that it
+                      would refuse the operator's own connection (SSH_CONNECTION)
+                      or bind a list with no permit line
   --state-dir DIR     where the running-config lives (default /var/lib/aclsh)
   --hostname NAME     host name shown in prompts (default: the system host name)
   --mgmt-if IFNAME    the Linux interface that "interface management 0" names
@@ -97,12 +100,13 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	var (
 		file, stateDir, host, mgmtIf string
-		check                        bool
+		check, force                 bool
 		cmds                         multi
 	)
 	fs.StringVar(&file, "f", "", "")
 	fs.Var(&cmds, "c", "")
 	fs.BoolVar(&check, "check", false, "")
+	fs.BoolVar(&force, "force", false, "")
 	fs.StringVar(&stateDir, "state-dir", "/var/lib/aclsh", "")
 	fs.StringVar(&host, "hostname", "", "")
 	fs.StringVar(&mgmtIf, "mgmt-if", os.Getenv("ACLSH_MGMT_IF"), "")
@@ -123,7 +127,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		store.Heal, store.Learn = kernel.Apply, kernel.Learn
 	}
 	if follow {
-		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
+		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check || force {
 			fmt.Fprintln(stderr, "aclsh follow: takes only --state-dir and --mgmt-if")
 			return 2
 		}
@@ -150,6 +154,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "aclsh: --check needs a script: -f FILE, -c CMD or standard input")
 		return 2
 	}
+	if force && interactive {
+		fmt.Fprintln(stderr, "aclsh: --force is for scripts (-f FILE, -c CMD or standard input); on a terminal the shell asks")
+		return 2
+	}
 
 	var enf shell.Enforcer = kernel
 	if check {
@@ -158,6 +166,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	sh, err := shell.New(shell.Options{
 		Host: host, Store: store, Out: stdout, Err: stderr, Enforcer: enf, IfName: mgmtIf,
 		Interactive: interactive, CheckOnly: check,
+		SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "aclsh: %v\n", err)
