@@ -56,6 +56,8 @@ type Shell struct {
 	// broken says why the running-config cannot be used (*StateError); nil when
 	// it can. Only the ways back and commands that need no config work meanwhile.
 	broken error
+	// sess is the configuration session the shell is in (session.go), nil if none.
+	sess *cfgSession
 }
 
 // New returns a shell in exec mode. An interactive shell reads the running-config
@@ -127,7 +129,12 @@ func (s *Shell) Broken() error { return s.broken }
 func (s *Shell) Mode() grammar.Mode { return s.t.mode }
 
 // Prompt returns the prompt of the current mode.
-func (s *Shell) Prompt() string { return s.t.mode.Prompt(s.opt.Host) }
+func (s *Shell) Prompt() string {
+	if p := s.sessionPrompt(); p != "" {
+		return p
+	}
+	return s.t.mode.Prompt(s.opt.Host)
+}
 
 // Done reports whether the session ended (exit in exec mode).
 func (s *Shell) Done() bool { return s.quit }
@@ -152,7 +159,7 @@ func (s *Shell) Run(line string) error {
 			return err
 		}
 	}
-	cmd, err := grammar.Parse(s.t.mode, line)
+	cmd, err := grammar.Parse(s.gmode(), line)
 	if err != nil {
 		return err
 	}
@@ -163,6 +170,9 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	switch cmd.Kind {
 	case grammar.KindNone:
 		return nil
+	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort, grammar.ShowSession,
+		grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel:
+		return s.sessionCmd(cmd)
 	case grammar.Do:
 		return s.execute(*cmd.Sub)
 	case grammar.TerminalLength:
@@ -200,6 +210,9 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	case grammar.ClearCounters:
 		return s.clearCounters(cmd)
+	}
+	if s.inSession() {
+		return s.sessionLine(cmd)
 	}
 	prev := s.t.mode
 	o, ok, err := s.t.follow(cmd)
