@@ -68,10 +68,11 @@ func (r *record) time(k string) time.Time {
 	if err != nil {
 		return time.Time{}
 	}
-	return time.Unix(n, 0)
+	return time.UnixMilli(n)
 }
 
-func (r *record) setTime(k string, t time.Time) { r.set(k, strconv.FormatInt(t.Unix(), 10)) }
+// setTime stores a time in milliseconds since 1970: a timer must not run out early.
+func (r *record) setTime(k string, t time.Time) { r.set(k, strconv.FormatInt(t.UnixMilli(), 10)) }
 
 func (r *record) render(title string) string {
 	var b strings.Builder
