@@ -330,5 +330,5 @@ func TestParseSession(t *testing.T) {
 		assert.Error(t, err, "Parse(%d, %q)", tc.mode, tc.line)
 	}
 	assert.Equal(t, "h(config-s-x-ipacl-ext)# ", IPACL.SessionPrompt("h", "x"))
-	assert.Equal(t, "h(config-s-x)# ", (Config | InSession).SessionPrompt("h", "x"))
+	assert.Equal(t, "h(config-s-x)# ", (Config|InSession).SessionPrompt("h", "x"))
 }

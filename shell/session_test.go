@@ -30,7 +30,7 @@ func init() {
 // recorder is an Enforcer that remembers the last config it was asked to enforce.
 type recorder struct{ last string }
 
-func (r *recorder) Apply(cfg *acl.Config) error { r.last = cfg.Render(); return nil }
+func (r *recorder) Apply(cfg *acl.Config) error             { r.last = cfg.Render(); return nil }
 func (r *recorder) ClearCounters(*acl.Config, string) error { return nil }
 func (r *recorder) Stats(*acl.Config) (*enforcer.Stats, error) {
 	return nil, errors.New("no kernel")
