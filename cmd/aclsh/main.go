@@ -76,7 +76,9 @@ change is committed; that needs root. "aclsh follow" keeps connection limits exa
 while it runs (systemd unit aclsh-follow.service): at start it applies the
 running-config, when a counted session ends it updates that source's count, it
 refreshes pre-existing session counts, and every 5 minutes it logs how many log
-lines each "log" line did not write (ip access-list logging interval).
+lines each "log" line did not write (ip access-list logging interval). It also
+rolls back a "commit timer" that was not confirmed in time and carries out
+"reload in MINUTES", within a second of the deadline, and logs it.
 
 If the running-config is missing or does not load, nothing is changed and the
 kernel keeps enforcing; the shell says why and offers the way back:
