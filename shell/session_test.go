@@ -197,3 +197,18 @@ func lcsLen(a, b []string) int {
 	}
 	return f(0, 0)
 }
+
+// Ctrl-Z (end) in a session leaves it open; configure terminal afterwards is the
+// plain configuration mode, committing line by line.
+func TestCtrlZLeavesSession(t *testing.T) {
+	dir, rec := t.TempDir(), &recorder{}
+	sh, _ := sessShell(t, dir, rec)
+	runLines(t, sh, sessBase+"configure session a\nip access-list extended mgmt\n")
+	require.Equal(t, "device(config-s-a-ipacl-ext)# ", sh.Prompt())
+	sh.t.follow(grammar.Command{Kind: grammar.End, Mode: sh.t.mode}) // what Ctrl-Z does
+	require.Equal(t, "device# ", sh.Prompt())
+	runLines(t, sh, "conf t\n")
+	require.Equal(t, "device(config)# ", sh.Prompt())
+	runLines(t, sh, "ip access-list extended mgmt\npermit tcp any any eq 80\n")
+	require.Contains(t, rec.last, "eq 80", "outside the session, lines are committed")
+}

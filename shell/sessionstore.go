@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/grammar"
 )
 
 // Configuration sessions and pending rollbacks in the state directory. Every file
@@ -236,8 +237,8 @@ func (s *Store) sessionNames(expire bool) ([]string, error) {
 	var out []string
 	for _, e := range ents {
 		name, ok := strings.CutPrefix(e.Name(), sessionPrefix)
-		if !ok || !e.Type().IsRegular() {
-			continue
+		if !ok || !e.Type().IsRegular() || grammar.ValidSessionName(name) != nil {
+			continue // not a session aclsh made (and not a name to print)
 		}
 		if expire {
 			if f, err := s.readSession(name, nil); err == nil && f != nil && f.expired(now()) {

@@ -153,6 +153,9 @@ func (s *Shell) Names() []string {
 // Run executes one line. Errors are returned for the caller to print with the line's
 // position (see PrintError); output goes to Options.Out.
 func (s *Shell) Run(line string) error {
+	if s.sess != nil && s.t.mode == grammar.Exec {
+		s.sess = nil // left by Ctrl-Z or Ctrl-D: the session stays open, to be resumed
+	}
 	if s.opt.Interactive {
 		// Another shell may have committed since the last line.
 		if err := s.refresh(); err != nil {
