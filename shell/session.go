@@ -230,6 +230,15 @@ func (s *Shell) commitSession(timer time.Duration) error {
 			return fmt.Errorf("session %s's commit timer runs until %s: confirm it (configure session %s, commit) or abort it first; nothing was applied",
 				pend.get("session"), showTime(pend.time("deadline")), pend.get("session"))
 		}
+		if confirming && timer == 0 && configHash(f.cand.Render()) == f.rec.get("base") {
+			// Confirming what the timed commit applied: the timer stops, and
+			// whatever other shells committed since stays.
+			if err := st.removeRecord(pendingCommit); err != nil {
+				return err
+			}
+			msg = fmt.Sprintf("%% Session %s confirmed: the commit timer is cancelled", name)
+			return st.removeRecord(sessionPrefix + name)
+		}
 		if configHash(old.Render()) != f.rec.get("base") {
 			return fmt.Errorf("the running-config changed since session %s started (another shell committed); nothing was applied: see show session-config diffs, then abort and start a new session", name)
 		}

@@ -212,3 +212,18 @@ func TestCtrlZLeavesSession(t *testing.T) {
 	runLines(t, sh, "ip access-list extended mgmt\npermit tcp any any eq 80\n")
 	require.Contains(t, rec.last, "eq 80", "outside the session, lines are committed")
 }
+
+// Confirming a commit timer after another shell committed keeps both: the timer
+// stops and nothing is rolled back or re-applied.
+func TestConfirmAfterOtherCommit(t *testing.T) {
+	dir, rec := t.TempDir(), &recorder{}
+	sh, _ := sessShell(t, dir, rec)
+	runLines(t, sh, sessBase+"configure session a\nip access-list extended mgmt\npermit tcp any any eq 80\ncommit timer 00:01:00\n")
+	other, _ := sessShell(t, dir, rec)
+	runLines(t, other, "conf t\nip access-list extended mgmt\npermit tcp any any eq 443\nend\n")
+	runLines(t, sh, "configure session a\ncommit\n")
+	advance(t, 2*time.Minute)
+	require.NoError(t, sh.opt.Store.View(func(*acl.Config) error { return nil }))
+	require.Contains(t, rec.last, "eq 80")
+	require.Contains(t, rec.last, "eq 443")
+}
