@@ -15,6 +15,7 @@ import (
 // the line in full, so this path never decides that a line is bad, and what it
 // accepts the full parser reads the same way (FuzzCanonicalAgrees).
 func parseCanonical(mode Mode, line string) (Command, bool) {
+	mode = mode.Base() // the same rules inside a configuration session
 	if mode != IPACL && mode != IP6ACL {
 		return Command{}, false
 	}

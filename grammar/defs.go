@@ -222,7 +222,7 @@ func buildDo(m *match) error {
 		return err
 	}
 	switch sub.Kind {
-	case Configure, Exit:
+	case Configure, Exit, ConfigureSession:
 		return &ParseError{Kind: Invalid, Line: m.line, Off: off, End: len(m.line), Msg: "not available with do"}
 	}
 	m.cmd.Kind, m.cmd.Sub, m.cmd.SubOff = Do, &sub, off

@@ -24,9 +24,42 @@ const (
 	numModes
 )
 
+// InSession marks a configuration mode inside a configuration session
+// (configure session NAME): every command of the mode works there, plus commit,
+// abort and the session's show commands. Exec is never in a session. Command.Mode
+// never carries it.
+const InSession Mode = 0x80
+
+// Base returns the mode without InSession.
+func (m Mode) Base() Mode { return m &^ InSession }
+
+// idx is the mode's index in roots: session modes after the plain ones.
+func (m Mode) idx() int {
+	if m&InSession != 0 {
+		return int(m.Base()) + int(numModes)
+	}
+	return int(m)
+}
+
+// SessionPrompt returns the prompt for a mode inside configuration session name,
+// as EOS shows it: HOST(config-s-NAME)#, HOST(config-s-NAME-ipacl-ext)#, ...
+func (m Mode) SessionPrompt(host, name string) string {
+	switch m.Base() {
+	case Exec:
+		return m.Prompt(host)
+	case IPACL:
+		return host + "(config-s-" + name + "-ipacl-ext)# "
+	case IP6ACL:
+		return host + "(config-s-" + name + "-ip6acl-ext)# "
+	case Interface:
+		return host + "(config-s-" + name + "-Management-0)# "
+	}
+	return host + "(config-s-" + name + ")# "
+}
+
 // Prompt returns the prompt for the mode on host.
 func (m Mode) Prompt(host string) string {
-	switch m {
+	switch m.Base() {
 	case Config:
 		return host + "(config)# "
 	case IPACL:
@@ -42,16 +75,16 @@ func (m Mode) Prompt(host string) string {
 // Parent returns the mode a command falls back to when the mode does not know it,
 // and false for Config and Exec.
 func (m Mode) Parent() (Mode, bool) {
-	switch m {
+	switch m.Base() {
 	case IPACL, IP6ACL, Interface:
-		return Config, true
+		return Config | m&InSession, true
 	}
 	return Exec, false
 }
 
 // Family returns the family of an access list mode.
 func (m Mode) Family() acl.Family {
-	if m == IP6ACL {
+	if m.Base() == IP6ACL {
 		return acl.IPv6
 	}
 	return acl.IPv4
@@ -84,6 +117,14 @@ const (
 	TerminalLength      // terminal length N (accepted for scripts; output is not paged)
 	CopyToRunning       // copy startup-config|last-good-config running-config; Name: the source
 	LogInterval         // [no] ip access-list logging interval MS; Command.Num is MS, 0 the default
+	// Configuration sessions and timers (sessions.go).
+	ConfigureSession // configure session [NAME] [commit]; Name: the session, Num 1: commit it
+	SessionCommit    // commit [timer HH:MM:SS | confirmed [MIN]]; Num: the timer in seconds, 0 none
+	SessionAbort     // abort
+	ShowSession      // show session-config [named NAME] [diffs]; Name, Num 1: diffs
+	ShowSessions     // show configuration sessions
+	ReloadIn         // reload in MIN; Num: minutes
+	ReloadCancel     // reload cancel
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.
@@ -144,13 +185,16 @@ func (e *ParseError) HasCaret() bool { return e.Kind == Invalid }
 
 // Def is one command definition.
 type Def struct {
-	Modes  []Mode
+	Modes []Mode
+	// Plain: not available inside a configuration session (register adds every
+	// other config mode definition to the mode's session twin).
+	Plain  bool
 	Syntax string
 	Help   []string
 	Build  func(m *match) error
 }
 
-var roots [numModes]*state
+var roots [2 * numModes]*state
 
 // Register adds definitions to their modes; it panics on a bad definition, which the
 // package tests catch.
@@ -173,11 +217,17 @@ func register(defs []*Def) {
 			}
 		})
 		for _, m := range d.Modes {
-			if roots[m] == nil {
-				roots[m] = &state{id: numStates}
-				numStates++
+			ms := []Mode{m}
+			if m != Exec && m&InSession == 0 && !d.Plain {
+				ms = append(ms, m|InSession)
 			}
-			roots[m].out = append(roots[m].out, s)
+			for _, m := range ms {
+				if roots[m.idx()] == nil {
+					roots[m.idx()] = &state{id: numStates}
+					numStates++
+				}
+				roots[m.idx()].out = append(roots[m.idx()].out, s)
+			}
 		}
 	}
 }
@@ -234,7 +284,7 @@ func Parse(mode Mode, line string) (Command, error) {
 func parseFull(mode Mode, line string) (Command, error) {
 	toks := Tokenize(line)
 	if len(toks) == 0 || strings.HasPrefix(toks[0].Text, "!") {
-		return Command{Mode: mode}, nil
+		return Command{Mode: mode.Base()}, nil
 	}
 	var first error
 	for md, ok := mode, true; ok; md, ok = md.Parent() {
@@ -254,7 +304,7 @@ func parseFull(mode Mode, line string) (Command, error) {
 func parseIn(mode Mode, line string, toks []Token) (Command, error) {
 	r := getRunner()
 	defer putRunner(r)
-	cur, perr := r.run(roots[mode], line, toks)
+	cur, perr := r.run(roots[mode.idx()], line, toks)
 	if perr != nil {
 		return Command{}, perr
 	}
@@ -270,7 +320,7 @@ func parseIn(mode Mode, line string, toks []Token) (Command, error) {
 		}
 		slices.Reverse(list)
 		r.list = list
-		r.m = match{cmd: Command{Mode: mode}, mode: mode, line: line, toks: toks, caps: list}
+		r.m = match{cmd: Command{Mode: mode.Base()}, mode: mode, line: line, toks: toks, caps: list}
 		if err := th.st.def.Build(&r.m); err != nil {
 			return Command{}, err
 		}
@@ -294,7 +344,7 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 	}
 	r := getRunner()
 	defer putRunner(r)
-	cur, perr := r.run(roots[mode], line, toks)
+	cur, perr := r.run(roots[mode.idx()], line, toks)
 	if perr != nil {
 		return nil, perr
 	}
@@ -337,7 +387,7 @@ func Complete(mode Mode, line string, names func() []string) []string {
 	}
 	r := getRunner()
 	defer putRunner(r)
-	cur, perr := r.run(roots[mode], line, toks)
+	cur, perr := r.run(roots[mode.idx()], line, toks)
 	if perr != nil {
 		return nil
 	}
@@ -379,7 +429,7 @@ func endsInSpace(s string) bool {
 
 // doRest returns the exec line after `do ` when line is a do command in a config mode.
 func doRest(mode Mode, line string) (string, bool) {
-	if mode == Exec {
+	if mode.Base() == Exec {
 		return "", false
 	}
 	toks := Tokenize(line)

@@ -152,6 +152,11 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 		IPACL:     {"", "permit ", "permit tcp ", "permit tcp any ", "permit tcp any any ", "permit tcp any any eq 22 ", "permit tcp any any connlimit 3 ", "permit tcp any any connlimit 3 mask /24 ", "no ", "seq 10 "},
 		IP6ACL:    {"", "deny ", "deny udp any ", "deny udp any any "},
 		Interface: {"", "ip ", "ipv6 access-group v6 ", "no "},
+		// Inside a configuration session: every config command, plus the session's.
+		Config | InSession:    {"", "ip ", "commit ", "commit confirmed ", "show ", "show session-config ", "do show "},
+		IPACL | InSession:     {"", "permit tcp any any ", "commit ", "no "},
+		IP6ACL | InSession:    {"", "deny udp any any "},
+		Interface | InSession: {"", "ip ", "commit "},
 	}
 	for mode, list := range prefixes {
 		for _, p := range list {
@@ -280,4 +285,50 @@ func TestParseDSL(t *testing.T) {
 		_, err := parseDSL(bad)
 		assert.Error(t, err, "parseDSL(%q)", bad)
 	}
+}
+
+func TestParseSession(t *testing.T) {
+	for _, tc := range []struct {
+		mode Mode
+		line string
+		kind Kind
+		name string
+		num  int
+	}{
+		{Exec, "configure session", ConfigureSession, "", 0},
+		{Exec, "conf sess risky", ConfigureSession, "risky", 0},
+		{Config | InSession, "commit", SessionCommit, "", 0},
+		{IPACL | InSession, "commit timer 00:00:05", SessionCommit, "", 5},
+		{Interface | InSession, "commit timer 1:02:03", SessionCommit, "", 3723},
+		{Config | InSession, "commit confirmed", SessionCommit, "", 600},
+		{Config | InSession, "commit confirmed 3", SessionCommit, "", 180},
+		{IPACL | InSession, "abort", SessionAbort, "", 0},
+		{IPACL | InSession, "show session-config diffs", ShowSession, "", 1},
+		{Exec, "show session-config named x", ShowSession, "x", 0},
+		{Exec, "show configuration sessions", ShowSessions, "", 0},
+		{Exec, "reload in 5", ReloadIn, "", 5},
+		{Exec, "reload cancel", ReloadCancel, "", 0},
+		{IPACL | InSession, "permit tcp any any eq 22", AddRule, "", 0},
+	} {
+		cmd, err := Parse(tc.mode, tc.line)
+		require.NoError(t, err, "Parse(%d, %q)", tc.mode, tc.line)
+		assert.Equal(t, tc.kind, cmd.Kind, "Parse(%d, %q).Kind", tc.mode, tc.line)
+		assert.Equal(t, tc.name, cmd.Name, "Parse(%d, %q).Name", tc.mode, tc.line)
+		assert.Equal(t, tc.num, cmd.Num, "Parse(%d, %q).Num", tc.mode, tc.line)
+		assert.Equal(t, tc.mode.Base(), cmd.Mode, "Command.Mode never carries InSession")
+	}
+	for _, tc := range []struct {
+		mode Mode
+		line string
+	}{
+		{Config, "commit"}, {IPACL, "abort"}, {Exec, "commit"},
+		{Config | InSession, "commit timer 24:00:01"}, {Config | InSession, "commit timer 00:60:00"},
+		{Config | InSession, "commit timer 00:00:00"}, {Config | InSession, "commit confirmed 0"},
+		{Exec, "configure session 9x"}, {Exec, "reload in 0"}, {Config, "do configure session x"},
+	} {
+		_, err := Parse(tc.mode, tc.line)
+		assert.Error(t, err, "Parse(%d, %q)", tc.mode, tc.line)
+	}
+	assert.Equal(t, "h(config-s-x-ipacl-ext)# ", IPACL.SessionPrompt("h", "x"))
+	assert.Equal(t, "h(config-s-x)# ", (Config|InSession).SessionPrompt("h", "x"))
 }

@@ -21,12 +21,14 @@ const (
 	varLine                   // LINE: the rest of the line, as typed
 	varPipe                   // PIPE: the literal |
 	varMaskLen                // /LEN: a prefix length, with or without the slash
+	varName                   // NAME: a configuration session name (not completed from access list names)
+	varTime                   // HH:MM:SS: a duration
 )
 
 var varKinds = map[string]varKind{
 	"WORD": varWord, "A.B.C.D": varAddr4, "A.B.C.D/LEN": varPrefix4,
 	"X:X::X:X": varAddr6, "X:X::X:X/LEN": varPrefix6, "PORT": varPort, "LINE": varLine,
-	"PIPE": varPipe, "/LEN": varMaskLen,
+	"PIPE": varPipe, "/LEN": varMaskLen, "NAME": varName, "HH:MM:SS": varTime,
 }
 
 // token is one element of a command definition.
@@ -90,6 +92,12 @@ func (t *token) matchVar(s string) bool {
 		return s == "|"
 	case varMaskLen:
 		return isDigits(strings.TrimPrefix(s, "/")) // the builder checks the range
+	case varName:
+		return s != "|"
+	case varTime:
+		h, rest, ok1 := strings.Cut(s, ":")
+		m, sec, ok2 := strings.Cut(rest, ":")
+		return ok1 && ok2 && isDigits(h) && isDigits(m) && isDigits(sec) // the builder checks the ranges
 	}
 	return false
 }

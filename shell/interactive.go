@@ -243,6 +243,7 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		return rl.Readline()
 	}
 	defer func() { s.ask = nil }()
+	s.StartNotices(out)
 	for !s.Done() {
 		rl.SetPrompt(s.Prompt())
 		line, err := rl.Readline()
@@ -299,7 +300,7 @@ func (s *Shell) runLine(out io.Writer, line string) {
 
 // writeHelp writes the `?` help for line: each candidate with its help, aligned.
 func (s *Shell) writeHelp(w io.Writer, line string) {
-	cands, err := grammar.Help(s.t.mode, line)
+	cands, err := grammar.Help(s.gmode(), line)
 	if err != nil {
 		PrintError(w, displayWidth(s.Prompt()), err)
 		return
@@ -322,7 +323,7 @@ type completer struct{ s *Shell }
 
 func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	text := string(line[:pos])
-	words := grammar.Complete(c.s.t.mode, text, c.s.Names)
+	words := grammar.Complete(c.s.gmode(), text, c.s.Names)
 	partial := ""
 	if toks := grammar.Tokenize(text); len(toks) > 0 && !strings.HasSuffix(text, " ") {
 		partial = toks[len(toks)-1].Text

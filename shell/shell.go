@@ -66,6 +66,8 @@ type Shell struct {
 	op     *Operator
 	opDone bool
 	ask    func(prompt string) (string, error)
+	// sess is the configuration session the shell is in (session.go), nil if none.
+	sess *cfgSession
 }
 
 // New returns a shell in exec mode. An interactive shell reads the running-config
@@ -137,7 +139,12 @@ func (s *Shell) Broken() error { return s.broken }
 func (s *Shell) Mode() grammar.Mode { return s.t.mode }
 
 // Prompt returns the prompt of the current mode.
-func (s *Shell) Prompt() string { return s.t.mode.Prompt(s.opt.Host) }
+func (s *Shell) Prompt() string {
+	if p := s.sessionPrompt(); p != "" {
+		return p
+	}
+	return s.t.mode.Prompt(s.opt.Host)
+}
 
 // Done reports whether the session ended (exit in exec mode).
 func (s *Shell) Done() bool { return s.quit }
@@ -156,13 +163,16 @@ func (s *Shell) Names() []string {
 // Run executes one line. Errors are returned for the caller to print with the line's
 // position (see PrintError); output goes to Options.Out.
 func (s *Shell) Run(line string) error {
+	if s.sess != nil && s.t.mode == grammar.Exec {
+		s.sess = nil // left by Ctrl-Z or Ctrl-D: the session stays open, to be resumed
+	}
 	if s.opt.Interactive {
 		// Another shell may have committed since the last line.
 		if err := s.refresh(); err != nil {
 			return err
 		}
 	}
-	cmd, err := grammar.Parse(s.t.mode, line)
+	cmd, err := grammar.Parse(s.gmode(), line)
 	if err != nil {
 		return err
 	}
@@ -173,6 +183,9 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	switch cmd.Kind {
 	case grammar.KindNone:
 		return nil
+	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort, grammar.ShowSession,
+		grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel:
+		return s.sessionCmd(cmd)
 	case grammar.Do:
 		return s.execute(*cmd.Sub)
 	case grammar.TerminalLength:
@@ -210,6 +223,9 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	case grammar.ClearCounters:
 		return s.clearCounters(cmd)
+	}
+	if s.inSession() {
+		return s.sessionLine(cmd)
 	}
 	prev := s.t.mode
 	o, ok, err := s.t.follow(cmd)

@@ -43,6 +43,14 @@ type Store struct {
 	// knows what the lines a commit removes were, without listing every
 	// session to find out.
 	Learn func(old *acl.Config)
+	// Passive: this process never carries out a due commit timer or reload
+	// (aclsh --check, which may not change the kernel). See runDue.
+	Passive bool
+	// Logf, if set, logs what happens without an operator: rollbacks done by
+	// a commit timer or a reload (the follow daemon: its standard error).
+	Logf func(format string, args ...any)
+
+	lastLog string // the last message logged by logOnce (under mu)
 
 	mu     sync.Mutex // held during a commit
 	cmu    sync.Mutex // guards the cache
@@ -372,6 +380,8 @@ func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error
 	return out, err
 }
 
+var errNoStartup = errors.New("startup-config is not present; save it with write memory")
+
 // Saved loads a saved config: FromStartup or FromLastGood.
 func (s *Store) Saved(from string) (*acl.Config, error) {
 	name := startupName
@@ -383,7 +393,7 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 		if from == FromLastGood {
 			return nil, errors.New("there is no last good config: aclsh has not committed one in this state directory")
 		}
-		return nil, errors.New("startup-config is not present; save it with write memory")
+		return nil, errNoStartup
 	}
 	if err != nil {
 		return nil, err
@@ -538,6 +548,9 @@ func (s *Store) locked(create bool, f func() error) error {
 	} else if stale != "" {
 		os.Remove(stale)
 	}
+	// A commit timer or reload whose time has come is carried out first, by
+	// whichever process takes the lock (the follow daemon does every second).
+	s.runDue()
 	return f()
 }
 

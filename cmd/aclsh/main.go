@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/syslog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -38,6 +39,9 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	// Commit timers and reloads that run out are carried out here (every
+	// second, when the daemon looks at the running-config) and logged.
+	store.Logf = func(format string, args ...any) { logf("follow: "+format, args...) }
 	if err := kernel.Follow(ctx, store.View, logf); err != nil {
 		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
 		return 1
@@ -75,7 +79,9 @@ change is committed; that needs root. "aclsh follow" keeps connection limits exa
 while it runs (systemd unit aclsh-follow.service): at start it applies the
 running-config, when a counted session ends it updates that source's count, it
 refreshes pre-existing session counts, and every 5 minutes it logs how many log
-lines each "log" line did not write (ip access-list logging interval).
+lines each "log" line did not write (ip access-list logging interval). It also
+rolls back a "commit timer" that was not confirmed in time and carries out
+"reload in MINUTES", within a second of the deadline, and logs it.
 
 If the running-config is missing or does not load, nothing is changed and the
 kernel keeps enforcing; the shell says why and offers the way back:
@@ -83,6 +89,16 @@ copy last-good-config running-config, or copy startup-config running-config.
 
 Exit status: 0 success, 1 a command failed, 2 bad usage.
 `
+
+// syslogf logs a line to syslog (daemon facility, warning), if there is one.
+func syslogf(format string, args ...any) {
+	w, err := syslog.New(syslog.LOG_WARNING|syslog.LOG_DAEMON, "aclsh")
+	if err != nil {
+		return
+	}
+	defer w.Close()
+	w.Warning(fmt.Sprintf(format, args...))
+}
 
 type multi []string
 
@@ -125,6 +141,11 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	store := &shell.Store{Dir: stateDir, KernelHolds: kernel.HoldsTable}
 	if !check {
 		store.Heal, store.Learn = kernel.Apply, kernel.Learn
+		// A shell or script that takes the lock after a commit timer or reload
+		// ran out carries it out when the daemon did not: logged to syslog.
+		store.Logf = syslogf
+	} else {
+		store.Passive = true
 	}
 	if follow {
 		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check || force {

@@ -1,0 +1,130 @@
+package grammar
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Configuration sessions, commit timers and reload (EOS, Junos and IOS habits).
+
+// sessionModes are the configuration modes inside a session.
+var sessionModes = []Mode{Config | InSession, IPACL | InSession, IP6ACL | InSession, Interface | InSession}
+
+// MaxSessionTimer is the longest commit timer: 24 hours, as long as a session lives.
+const MaxSessionTimer = 24 * 3600
+
+// sessionNameRE: what a session name may be (it names a file in the state directory).
+var sessionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
+
+// ValidSessionName checks a configuration session name.
+func ValidSessionName(name string) error {
+	if !sessionNameRE.MatchString(name) {
+		return fmt.Errorf("session name %q: use 1-63 letters, digits, '_', '.' or '-', starting with a letter", name)
+	}
+	return nil
+}
+
+const (
+	showHelp    = "Show running system information"
+	sessionHelp = "Name of the session"
+)
+
+func init() {
+	var defs []*Def
+	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
+		defs = append(defs, &Def{Modes: modes, Syntax: syntax, Help: help, Build: build})
+	}
+	exec := []Mode{Exec}
+
+	add(exec, "configure session [NAME$name]", []string{"Enter configuration mode", "Enter a configuration session (changes apply at commit)", sessionHelp},
+		func(m *match) error {
+			m.cmd.Kind, m.cmd.Name = ConfigureSession, m.get("name")
+			if m.cmd.Name != "" {
+				if err := ValidSessionName(m.cmd.Name); err != nil {
+					return m.errAt("name", "%v", err)
+				}
+			}
+			return nil
+		})
+	showSess := func(modes []Mode) {
+		s, h := show("show session-config [named NAME$name] [diffs$diffs]", showHelp, "Configuration of a session",
+			"A session by name (default: the current one)", sessionHelp, "Differences from the running configuration")
+		add(modes, s, h, func(m *match) error {
+			if err := buildShow(ShowSession)(m); err != nil {
+				return err
+			}
+			if m.has("diffs") {
+				m.cmd.Num = 1
+			}
+			return nil
+		})
+		s, h = show("show configuration sessions", showHelp, "Configuration information", "Open configuration sessions")
+		add(modes, s, h, buildShow(ShowSessions))
+	}
+	showSess(exec)
+	showSess(sessionModes)
+	add(exec, "reload (in <1-1440>$min | cancel$cancel)", []string{"Restore the startup-config later (aclsh's state only, not a host reboot)",
+		"Restore it after a delay", "Minutes", "Cancel a pending reload"},
+		func(m *match) error {
+			if m.has("cancel") {
+				m.cmd.Kind = ReloadCancel
+				return nil
+			}
+			m.cmd.Kind = ReloadIn
+			m.cmd.Num, _ = strconv.Atoi(m.get("min"))
+			return nil
+		})
+
+	add(sessionModes, "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
+		[]string{"Commit the session's changes (confirms a commit timer)", "Roll back automatically unless confirmed by commit in time",
+			"Time to confirm, hours:minutes:seconds", "Roll back automatically unless confirmed by commit in time (Junos)", "Minutes to confirm (default 10)"},
+		func(m *match) error {
+			m.cmd.Kind = SessionCommit
+			switch {
+			case m.has("hms"):
+				secs, err := parseTimer(m.get("hms"))
+				if err != nil {
+					return m.errAt("hms", "%v", err)
+				}
+				m.cmd.Num = secs
+			case m.has("confirmed"):
+				m.cmd.Num = 10 * 60
+				if v := m.get("min"); v != "" {
+					n, _ := strconv.Atoi(v)
+					m.cmd.Num = n * 60
+				}
+			}
+			return nil
+		})
+	add(sessionModes, "abort", []string{"Discard the session's changes (rolls back a commit timer at once)"},
+		func(m *match) error { m.cmd.Kind = SessionAbort; return nil })
+
+	register(defs)
+}
+
+// parseTimer reads HH:MM:SS as seconds: 00:00:01 to 24:00:00.
+func parseTimer(s string) (int, error) {
+	parts := strings.Split(s, ":")
+	bad := fmt.Errorf("timer %s: use HH:MM:SS, from 00:00:01 to 24:00:00", s)
+	if len(parts) != 3 {
+		return 0, bad
+	}
+	var n [3]int
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || len(p) > 2 {
+			return 0, bad
+		}
+		n[i] = v
+	}
+	if n[1] > 59 || n[2] > 59 {
+		return 0, bad
+	}
+	secs := n[0]*3600 + n[1]*60 + n[2]
+	if secs < 1 || secs > MaxSessionTimer {
+		return 0, bad
+	}
+	return secs, nil
+}
