@@ -127,7 +127,7 @@ var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
 func (e *Enforcer) Learn(cfg *acl.Config) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.comp.lines) == 0 && cfg.Mgmt != (acl.Bindings{}) {
+	if e.comp.lines.empty() && cfg.Mgmt != (acl.Bindings{}) {
 		e.comp.Compile(cfg, e.IfName, nil)
 	}
 }
@@ -363,9 +363,9 @@ func linesGone(ks *kstate, p *Plan) []string {
 // mayStrand reports whether removing the gone rules could leave sessions that a
 // permit connlimit line permits without a way through: a removed permit line
 // (known from the last plan; unknown ones count) overlaps such a line.
-func mayStrand(gone []string, prev map[string]lineKey, limits []*Limit) bool {
+func mayStrand(gone []string, prev *lineIndex, limits []*Limit) bool {
 	for _, key := range gone {
-		lk, ok := prev[key]
+		lk, ok := prev.get(key)
 		if !ok {
 			return true
 		}
