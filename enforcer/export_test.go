@@ -41,7 +41,7 @@ func DiffText(before, after *acl.Config, ifname string) string {
 	if before.Mgmt != (acl.Bindings{}) {
 		old = Compile(before, ifname, nil)
 	}
-	ks := stateOf(old, 1, nil)
+	ks := stateOf(old, 1, nil, nil)
 	var p *Plan
 	if after.Mgmt != (acl.Bindings{}) {
 		p = Compile(after, ifname, ks.pre(LimitsOf(after)))

@@ -677,6 +677,9 @@ func keepRunNames(ks *kstate, p *Plan) {
 // elements are added and deleted by key; an element whose line changed (its
 // comment) is deleted and added again, so its counter starts from zero.
 func diffRun(s *Set, old *kset) []*op {
+	if old.holds(s.Elems) {
+		return nil
+	}
 	var del, add []Elem
 	want := make(map[string]bool, len(s.Elems))
 	for _, e := range s.Elems {
