@@ -94,13 +94,9 @@ func randomLine(r *rand.Rand, v6 bool, action string) string {
 	return line
 }
 
-// TestCompilerReusedAgreesWithCompile: a Compiler reused across a random
-// sequence of edits of long IPv4 and IPv6 lists (a line added, deleted or
-// changed anywhere, remarks, the log interval, resequencing, nothing) makes
-// exactly the plan a fresh Compile makes after each edit, knows the line of
-// every key of that plan, and segments again only the lines around a change.
-func TestCompilerReusedAgreesWithCompile(t *testing.T) {
-	r := rand.New(rand.NewPCG(88, 1))
+// randomLists is a config binding an IPv4 and an IPv6 list of n random lines
+// each (see randomLine), the action changing now and then.
+func randomLists(t *testing.T, r *rand.Rand, n int) *acl.Config {
 	var text strings.Builder
 	for _, name := range []string{"v4", "v6"} {
 		v6 := name == "v6"
@@ -111,7 +107,7 @@ func TestCompilerReusedAgreesWithCompile(t *testing.T) {
 		}
 		action := "permit"
 		seen := map[string]bool{}
-		for len(seen) < 400 {
+		for len(seen) < n {
 			if r.IntN(25) == 0 {
 				action = map[string]string{"permit": "deny", "deny": "permit"}[action]
 			}
@@ -122,14 +118,13 @@ func TestCompilerReusedAgreesWithCompile(t *testing.T) {
 		}
 	}
 	text.WriteString("interface management 0\n ip access-group v4 in\n ipv6 access-group v6 in\n")
-	cfg := config(t, text.String())
-	var cc Compiler
-	seqOf := func(count string) acl.Seq {
-		f := strings.Split(count, "/")
-		n, err := strconv.Atoi(f[1])
-		require.NoError(t, err, count)
-		return acl.Seq(n)
-	}
+	return config(t, text.String())
+}
+
+// randomEdit makes a random edit of cfg (a line added, deleted or changed
+// anywhere, a remark added, the log interval changed, a list resequenced, or
+// nothing) and returns what kind it was.
+func randomEdit(t *testing.T, r *rand.Rand, cfg *acl.Config, step int) string {
 	parse := func(v6 bool, line string) acl.Rule {
 		head := "ip access-list extended x\n "
 		if v6 {
@@ -137,57 +132,74 @@ func TestCompilerReusedAgreesWithCompile(t *testing.T) {
 		}
 		return config(t, head+line+"\n").ACLs["x"].Entries()[0]
 	}
+	name := []string{"v4", "v6"}[r.IntN(2)]
+	a := cfg.ACLs[name]
+	es := a.Entries()
+	switch kind := r.IntN(20); {
+	case kind < 6:
+		require.NoError(t, a.DeleteSeq(es[r.IntN(len(es))].Seq))
+		return "delete"
+	case kind < 12: // where there is room
+		i := r.IntN(len(es) - 1)
+		if es[i+1].Seq-es[i].Seq < 2 {
+			return "none"
+		}
+		line := fmt.Sprintf("seq %d %s", es[i].Seq+1, randomLine(r, name == "v6", es[i].Action.String()))
+		if r.IntN(5) == 0 {
+			line = fmt.Sprintf("seq %d remark step %d", es[i].Seq+1, step)
+		}
+		if _, err := a.Add(parse(name == "v6", line)); err != nil {
+			return "none" // the same line exists
+		}
+		return "add"
+	case kind < 17:
+		e := es[r.IntN(len(es))]
+		action := e.Action.String()
+		if r.IntN(4) == 0 {
+			action = map[string]string{"permit": "deny", "deny": "permit"}[action]
+		}
+		nr := parse(name == "v6", fmt.Sprintf("seq %d %s", e.Seq, randomLine(r, name == "v6", action)))
+		require.NoError(t, a.DeleteSeq(e.Seq))
+		if _, err := a.Add(nr); err != nil {
+			_, err = a.Add(e)
+			require.NoError(t, err)
+			return "none"
+		}
+		return "change"
+	case kind == 17:
+		require.NoError(t, cfg.SetLogInterval(uint32(1000*(1+r.IntN(3)))))
+		return "log interval"
+	case kind == 18 && r.IntN(4) == 0:
+		require.NoError(t, a.Resequence(10, 10))
+		return "resequence"
+	}
+	return "none"
+}
+
+// TestCompilerReusedAgreesWithCompile: a Compiler reused across a random
+// sequence of edits of long IPv4 and IPv6 lists (a line added, deleted or
+// changed anywhere, remarks, the log interval, resequencing, nothing; offsets)
+// makes exactly the plan a fresh Compile makes after each edit, and knows the
+// line of every key of that plan.
+func TestCompilerReusedAgreesWithCompile(t *testing.T) {
+	r := rand.New(rand.NewPCG(88, 1))
+	cfg := randomLists(t, r, 400)
+	var cc Compiler
+	seqOf := func(count string) acl.Seq {
+		f := strings.Split(count, "/")
+		n, err := strconv.Atoi(f[1])
+		require.NoError(t, err, count)
+		return acl.Seq(n)
+	}
 	edits := map[string]int{}
 	sets := 0
 	for step := range 300 {
-		name := []string{"v4", "v6"}[r.IntN(2)]
-		a := cfg.ACLs[name]
-		es := a.Entries()
+		kind := randomEdit(t, r, cfg, step)
+		edits[kind]++
 		var pre Pre
-		kind := r.IntN(20)
-		switch {
-		case kind < 6: // delete a line
-			edits["delete"]++
-			require.NoError(t, a.DeleteSeq(es[r.IntN(len(es))].Seq))
-		case kind < 12: // add a line where there is room
-			i := r.IntN(len(es) - 1)
-			if es[i+1].Seq-es[i].Seq < 2 {
-				continue
-			}
-			edits["add"]++
-			line := fmt.Sprintf("seq %d %s", es[i].Seq+1, randomLine(r, name == "v6", es[i].Action.String()))
-			if r.IntN(5) == 0 {
-				line = fmt.Sprintf("seq %d remark step %d", es[i].Seq+1, step)
-			}
-			if _, err := a.Add(parse(name == "v6", line)); err != nil {
-				continue // the same line exists
-			}
-		case kind < 17: // change a line
-			e := es[r.IntN(len(es))]
-			action := e.Action.String()
-			if r.IntN(4) == 0 {
-				action = map[string]string{"permit": "deny", "deny": "permit"}[action]
-			}
-			nr := parse(name == "v6", fmt.Sprintf("seq %d %s", e.Seq, randomLine(r, name == "v6", action)))
-			require.NoError(t, a.DeleteSeq(e.Seq))
-			if _, err := a.Add(nr); err != nil {
-				_, err = a.Add(e)
-				require.NoError(t, err)
-				continue
-			}
-			edits["change"]++
-		case kind == 17:
-			edits["log interval"]++
-			require.NoError(t, cfg.SetLogInterval(uint32(1000*(1+r.IntN(3)))))
-		case kind == 18 && r.IntN(4) == 0:
-			edits["resequence"]++
-			require.NoError(t, a.Resequence(10, 10))
-		default:
-			edits["none"]++
-			if ls := LimitsOf(cfg); len(ls) > 0 {
-				// offsets: a connlimit line's chains and sets change
-				pre = Pre{ls[0].ID: {ls[0].Rule.Src.Addr: 1 + r.IntN(3)}}
-			}
+		if ls := LimitsOf(cfg); kind == "none" && len(ls) > 0 {
+			// offsets: a connlimit line's chains and sets change
+			pre = Pre{ls[0].ID: {ls[0].Rule.Src.Addr: 1 + r.IntN(3)}}
 		}
 		got := cc.Compile(cfg, "mgmt0", pre)
 		want := Compile(cfg.Clone(), "mgmt0", pre)
@@ -217,6 +229,30 @@ func TestCompilerReusedAgreesWithCompile(t *testing.T) {
 	}
 	t.Logf("edits: %v; %d sets", edits, sets)
 	require.Greater(t, sets, 300*4, "the lists have runs")
+}
+
+// TestApplyEditsOnKernel: one enforcer applies a random sequence of edits of
+// IPv4 and IPv6 lists compiled into run sets; after each the kernel's table is
+// what the config needs (Stats compares every rule, set and element), without
+// replacing the table; at the end it holds what a fresh apply makes.
+func TestApplyEditsOnKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(88, 2))
+	cfg := randomLists(t, r, 120)
+	l := newLab(t)
+	require.NoError(t, l.e.Apply(cfg))
+	edits := map[string]int{}
+	for step := range 40 {
+		edits[randomEdit(t, r, cfg, step)]++
+		require.NoError(t, l.e.Apply(cfg), "step %d", step)
+		st, err := l.e.Stats(cfg)
+		require.NoError(t, err)
+		require.Equal(t, InSync, st.State, "step %d: kernel:\n%s", step, l.nft("list", "table", "inet", Table))
+	}
+	require.Zero(t, FullReplaces(l.e), "applied as diffs")
+	b := newLab(t)
+	require.NoError(t, b.e.Apply(cfg))
+	require.Equal(t, objects(b), objects(l))
+	t.Logf("edits: %v", edits)
 }
 
 // TestCompilerChangeOneLine: changing one line of a bound 10,000-line list makes
