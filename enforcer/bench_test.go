@@ -29,7 +29,7 @@ func benchNS(b *testing.B) (string, *Enforcer) {
 }
 
 // bigConfig is one bound list of n rules, every 1000th with a connlimit.
-func bigConfig(b *testing.B, n int) *acl.Config {
+func bigConfig(b testing.TB, n int) *acl.Config {
 	var sb strings.Builder
 	sb.WriteString("ip access-list extended big\n")
 	for i := range n {

@@ -118,10 +118,12 @@ type Set struct {
 	Size  int
 	Elems []Elem
 
-	// SetRun: the key, and the list and action of the rule that looks it up.
+	// SetRun: the key, and the list and action of the rule that looks it up;
+	// the run it was compiled from.
 	shape  *shape
 	list   string
 	action acl.Action
+	run    *runOut
 }
 
 // Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
@@ -235,18 +237,19 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	return new(Compiler).Compile(cfg, ifname, pre)
 }
 
-// Compiler compiles plans, reusing the rules of the lines it compiled last time: a
-// plan's rules are never changed once made, and a line's rules depend only on the
-// line. The zero value is ready to use; it is not safe for concurrent use.
+// Compiler compiles plans, reusing what it compiled last time: the lines of each
+// list and how they were segmented into runs and single rules, with the sets and
+// rules each segment compiled to. A new config is compared with the last one
+// list by list: segments decided by the unchanged lines at the start and at the
+// end of a list are kept as they are, only the lines around a change are
+// segmented and compiled again, so a one-line change costs little at any
+// length. A plan's rules and run sets' elements are never changed once made; a
+// line's rules depend only on the line. The plans are those Compile makes. The
+// zero value is ready to use; it is not safe for concurrent use.
 type Compiler struct {
-	memo map[lineKey]*Rule
-	logs map[logKey]*Rule // log rules, by line and interval
-	// runs holds what lines of runs compile to, kept while a compile uses them
-	// (gen: the compile that last did).
-	runs map[lineKey]*runLine
-	gen  uint64
-	// lines maps the key of each list-chain rule of the last plan to its line.
-	lines map[string]lineKey
+	lists map[listKey]*listMemo
+	// lines finds the line of each list-chain rule key of the last plan.
+	lines *lineIndex
 }
 
 type lineKey struct {
@@ -255,31 +258,16 @@ type lineKey struct {
 	r    acl.Rule
 }
 
-type logKey struct {
-	lineKey
-	iv uint32
+type listKey struct {
+	f    acl.Family
+	name string
 }
 
-// Compile is the package's Compile, reusing unchanged lines' rules.
+// Compile is the package's Compile, reusing unchanged lines' rules and runs.
 func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
-	memo := make(map[lineKey]*Rule, len(cc.memo))
-	lines := make(map[string]lineKey, len(cc.lines))
-	logs := map[logKey]*Rule{}
-	defer func() { cc.memo, cc.lines, cc.logs = memo, lines, logs }()
-	if cc.runs == nil {
-		cc.runs = map[lineKey]*runLine{}
-	}
-	cc.gen++
-	used := 0
-	defer func() {
-		if len(cc.runs) > used {
-			for k, rl := range cc.runs {
-				if rl.gen != cc.gen {
-					delete(cc.runs, k)
-				}
-			}
-		}
-	}()
+	lists := map[listKey]*listMemo{}
+	idx := &lineIndex{}
+	defer func() { cc.lists, cc.lines = lists, idx }()
 	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
 	in := &Chain{Name: "input", Base: true}
 	p.Chains = append(p.Chains, in)
@@ -303,59 +291,39 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		p.Chains = append(p.Chains, ch)
 		in.add(newRule("in/"+fm.chain, "", fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
 			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
-		var rs []acl.Rule
-		for _, r := range a.Entries() {
-			if !r.IsRemark() {
-				rs = append(rs, r)
-			}
-		}
-		lens := prefixLens(fm, rs)
-		at := make([]*runLine, len(rs))
-		for i := 0; i < len(rs); i++ {
-			runLine := func(j int) *runLine {
-				if at[i+j] == nil {
-					r := rs[i+j]
-					lk := lineKey{fm.f, name, r}
-					rl := cc.runs[lk]
-					if rl == nil {
-						rl = newRunLine(fm, name, r)
-						cc.runs[lk] = rl
-					}
-					if rl.gen != cc.gen {
-						rl.gen = cc.gen
-						used++
-					}
-					at[i+j] = rl
+		lk := listKey{fm.f, name}
+		m := segment(fm, name, a.Entries(), cc.lists[lk])
+		lists[lk] = m
+		idx.lists = append(idx.lists, m)
+		iv := cfg.LogInterval.Millis()
+		for x := range m.segs {
+			s := &m.segs[x]
+			if s.run != nil {
+				for _, st := range s.run.sets {
+					c := *st
+					p.Sets = append(p.Sets, &c)
 				}
-				return at[i+j]
-			}
-			if n, rls := runLen(rs[i:], lens, runLine); n >= MinRun {
-				for _, rr := range runSets(p, fm, name, rls, lines) {
+				for _, rr := range s.run.rules {
 					ch.add(rr)
 				}
-				i += n - 1
 				continue
 			}
-			r := rs[i]
-			lk := lineKey{fm.f, name, r}
-			me, ok := cc.memo[lk]
-			if !ok || r.ConnLimit > 0 {
+			r := m.rs[s.start]
+			me := s.rule
+			if r.ConnLimit > 0 {
+				// its chains and sets depend on the offsets: made every time
 				me = cc.line(p, fm, name, r, limits, pre)
-			}
-			if r.ConnLimit == 0 {
-				memo[lk] = me
+				s.key = me.Key
+			} else if me == nil {
+				me = cc.line(p, fm, name, r, limits, pre)
+				s.rule, s.key = me, me.Key
 			}
 			if r.Log {
-				k := logKey{lk, cfg.LogInterval.Millis()}
-				lr, ok := cc.logs[k]
-				if !ok {
-					lr = logRule(fm, name, r, cfg.LogInterval)
+				if s.log == nil || s.iv != iv {
+					s.log, s.iv = logRule(fm, name, r, cfg.LogInterval), iv
 				}
-				logs[k] = lr
-				lines[lr.Key] = lk
-				ch.add(lr)
+				ch.add(s.log)
 			}
-			lines[me.Key] = lk
 			ch.add(me)
 		}
 		if fm.f == acl.IPv6 {

@@ -48,6 +48,16 @@ type kset struct {
 	// SetRun: elements by key range (Elem.id), and the key's signature.
 	runs map[string]krun
 	sig  string
+	// from, for a run set of aclsh's own last transaction, is the plan's
+	// elements it holds: a plan set with the very same elements (the Compiler
+	// shares a run's elements between plans while its lines stay) holds the
+	// same, with no need to compare them one by one.
+	from []Elem
+}
+
+// holds reports whether k is known to hold exactly the elements es.
+func (k *kset) holds(es []Elem) bool {
+	return k.from != nil && len(k.from) == len(es) && len(es) > 0 && &k.from[0] == &es[0]
 }
 
 // krun is an element of a run set: its line's key and counter.
@@ -411,8 +421,10 @@ func diffMiddle(c *Chain, rules []*Rule, krs []krule, after uint64) []*op {
 }
 
 // stateOf is the kernel state after plan p was applied, with rule handles given by
-// handle (nil: numbered in order from 1, for tests).
-func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64) *kstate {
+// handle (nil: numbered in order from 1, for tests). prev (or nil) is the state
+// before: its run sets that held exactly the elements of p's sets of the same
+// name (and were not changed) are reused.
+func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64, prev *kstate) *kstate {
 	ks := emptyState(gen)
 	if p == nil {
 		return ks
@@ -432,9 +444,15 @@ func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64) *kstate {
 		ks.chains[c.Name] = kc
 	}
 	for _, s := range p.Sets {
+		if s.Kind == SetRun && prev != nil {
+			if k := prev.sets[s.Name]; k != nil && k.kind == SetRun && k.holds(s.Elems) {
+				ks.sets[s.Name] = k
+				continue
+			}
+		}
 		k := &kset{kind: s.Kind, elems: map[netip.Addr]string{}}
 		if s.Kind == SetRun {
-			k.runs, k.sig = make(map[string]krun, len(s.Elems)), s.sig()
+			k.runs, k.sig, k.from = make(map[string]krun, len(s.Elems)), s.sig(), s.Elems
 		}
 		for _, e := range s.Elems {
 			if s.Kind == SetRun {

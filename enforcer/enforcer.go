@@ -127,7 +127,7 @@ var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
 func (e *Enforcer) Learn(cfg *acl.Config) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.comp.lines) == 0 && cfg.Mgmt != (acl.Bindings{}) {
+	if e.comp.lines.empty() && cfg.Mgmt != (acl.Bindings{}) {
 		e.comp.Compile(cfg, e.IfName, nil)
 	}
 }
@@ -323,37 +323,71 @@ func (e *Enforcer) adopt(cfg *acl.Config, limits []*Limit, fresh map[string]bool
 
 // linesGone returns the keys of the lines the kernel's list chains and run sets
 // have and the plan does not; a line in a run set has the key it would have as
-// a rule ("ACL/ID/m").
+// a rule ("ACL/ID/m"). A run set the kernel holds as the plan has it (the same
+// elements) has no line gone and needs no look.
 func linesGone(ks *kstate, p *Plan) []string {
-	want := map[string]bool{}
+	rules := map[string]bool{}
 	for _, c := range p.Chains {
 		for _, r := range c.Rules {
-			want[r.Key] = true
+			rules[r.Key] = true
 		}
 	}
+	// the lines of the plan's run sets; those of sets the kernel holds
+	// unchanged are looked up in their runs, when needed
+	lines := map[string]bool{}
+	var same []*Set
+	byName := make(map[string]*Set, len(p.Sets))
 	for _, s := range p.Sets {
+		byName[s.Name] = s
+		if k := ks.sets[s.Name]; k != nil && k.holds(s.Elems) && s.run != nil {
+			same = append(same, s)
+			continue
+		}
 		for _, e := range s.Elems {
 			if e.Line != "" {
-				want[e.Line+"/m"] = true
+				lines[e.Line] = true
 			}
 		}
+	}
+	inSets := func(line string) bool {
+		if lines[line] {
+			return true
+		}
+		for _, s := range same {
+			if _, ok := s.run.line(line); ok {
+				return true
+			}
+		}
+		return false
 	}
 	var gone []string
 	for _, fm := range fams {
 		if kc, ok := ks.chains[fm.chain]; ok {
 			for _, r := range kc.rules {
 				// a run's rule: its lines are its set's elements, below
-				if !want[r.key] && !strings.Contains(r.key, "/run_") {
-					gone = append(gone, r.key)
+				if rules[r.key] || strings.Contains(r.key, "/run_") {
+					continue
 				}
+				if line, ok := strings.CutSuffix(r.key, "/m"); ok && inSets(line) {
+					continue
+				}
+				gone = append(gone, r.key)
 			}
 		}
 	}
+	seen := map[string]bool{}
 	for _, name := range sortedKeys(ks.sets) {
-		for _, e := range ks.sets[name].runs {
-			if k := e.line + "/m"; !want[k] {
-				want[k] = true
-				gone = append(gone, k)
+		k := ks.sets[name]
+		if len(k.runs) == 0 {
+			continue
+		}
+		if s := byName[name]; s != nil && k.holds(s.Elems) {
+			continue
+		}
+		for _, e := range k.runs {
+			if key := e.line + "/m"; !seen[key] && !rules[key] && !inSets(e.line) {
+				seen[key] = true
+				gone = append(gone, key)
 			}
 		}
 	}
@@ -363,9 +397,9 @@ func linesGone(ks *kstate, p *Plan) []string {
 // mayStrand reports whether removing the gone rules could leave sessions that a
 // permit connlimit line permits without a way through: a removed permit line
 // (known from the last plan; unknown ones count) overlaps such a line.
-func mayStrand(gone []string, prev map[string]lineKey, limits []*Limit) bool {
+func mayStrand(gone []string, prev *lineIndex, limits []*Limit) bool {
 	for _, key := range gone {
-		lk, ok := prev[key]
+		lk, ok := prev.get(key)
 		if !ok {
 			return true
 		}
@@ -417,7 +451,7 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	if err != nil || g.ID != ks.gen+1 {
 		return nil // someone else changed the ruleset too: read it next time
 	}
-	e.ks = stateOf(p, g.ID, func(r *Rule) uint64 { return handles[r] })
+	e.ks = stateOf(p, g.ID, func(r *Rule) uint64 { return handles[r] }, ks)
 	return nil
 }
 

@@ -13,6 +13,23 @@ import (
 // SetMutate lets tests change a plan before it is sent to the kernel.
 func SetMutate(e *Enforcer, f func(*Plan)) { e.mutate = f }
 
+// CompiledLine returns the line of a list-chain rule key ("ACL/ID/m" for a line
+// in a run set too) of the plan cc compiled last.
+func CompiledLine(cc *Compiler, key string) (acl.Rule, bool) {
+	lk, ok := cc.lines.get(key)
+	return lk.r, ok
+}
+
+// Segmented is how many lines cc segmented into runs in its last compile (the
+// others it kept from the compile before).
+func Segmented(cc *Compiler) int {
+	n := 0
+	for _, m := range cc.lists {
+		n += m.looked
+	}
+	return n
+}
+
 // SetFollowReadBuffer shrinks the follow daemon's conntrack event buffer, so that
 // a test can make it overflow.
 func SetFollowReadBuffer(e *Enforcer, n int) { e.followReadBuffer = n }
@@ -24,7 +41,7 @@ func DiffText(before, after *acl.Config, ifname string) string {
 	if before.Mgmt != (acl.Bindings{}) {
 		old = Compile(before, ifname, nil)
 	}
-	ks := stateOf(old, 1, nil)
+	ks := stateOf(old, 1, nil, nil)
 	var p *Plan
 	if after.Mgmt != (acl.Bindings{}) {
 		p = Compile(after, ifname, ks.pre(LimitsOf(after)))

@@ -475,34 +475,9 @@ func (x *runIndex) add(bs []box) {
 	}
 }
 
-// prefixLens returns the source and destination prefix lengths of the lines.
-func prefixLens(fm *fam, rs []acl.Rule) [2][]int {
-	var seen [2]map[int]bool
-	var out [2][]int
-	for d := range 2 {
-		seen[d] = map[int]bool{}
-	}
-	for _, r := range rs {
-		for d, a := range []acl.Address{r.Src, r.Dst} {
-			if a.Kind == acl.AddrWildcard {
-				continue
-			}
-			if l := prefixOf(fm, a).Bits(); !seen[d][l] {
-				seen[d][l] = true
-				out[d] = append(out[d], l)
-			}
-		}
-	}
-	for d := range 2 {
-		sort.Ints(out[d])
-	}
-	return out
-}
-
 // runLine is what a line of a run compiles to; the Compiler keeps it for the
 // next compile (it depends only on the line).
 type runLine struct {
-	gen   uint64 // the last compile that used it
 	lk    lineKey
 	id    string // lineID
 	sh    *shape
@@ -544,12 +519,23 @@ func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runL
 	return len(out), out
 }
 
-// runSets adds to the plan the sets of a run of lines of list name, one per key
-// shape its lines have, and returns the rules that look packets up in them (in
-// any order: no packet matches two lines of a run). Each set is named after its
+// runOut is what a run of lines of list name compiles to: its sets, one per key
+// shape its lines have, and the rules that look packets up in them (in any
+// order: no packet matches two lines of a run). Each set is named after its
 // first line (see keepRunNames for what keeps the name when that line changes).
-func runSets(p *Plan, fm *fam, name string, rls []*runLine, lines map[string]lineKey) []*Rule {
-	var sets []*Set
+// The Compiler keeps it while the run's lines stay; a plan holds copies of its
+// sets (keepRunNames renames them), sharing their elements.
+type runOut struct {
+	rls   []*runLine
+	sets  []*Set
+	rules []*Rule
+	// byLine maps the key of each line (its elements' Line) to the line, made
+	// when first asked for.
+	byLine map[string]lineKey
+}
+
+func newRunOut(fm *fam, name string, rls []*runLine) *runOut {
+	ro := &runOut{rls: rls}
 	n := map[*shape]int{}
 	for _, rl := range rls {
 		n[rl.sh] += len(rl.elems)
@@ -559,19 +545,28 @@ func runSets(p *Plan, fm *fam, name string, rls []*runLine, lines map[string]lin
 		s := byShape[rl.sh]
 		if s == nil {
 			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name, action: rl.lk.r.Action,
-				Elems: make([]Elem, 0, n[rl.sh])}
+				Elems: make([]Elem, 0, n[rl.sh]), run: ro}
 			byShape[rl.sh] = s
-			sets = append(sets, s)
+			ro.sets = append(ro.sets, s)
 		}
 		s.Elems = append(s.Elems, rl.elems...)
-		lines[rl.elems[0].Line+"/m"] = rl.lk
 	}
-	var out []*Rule
-	for _, s := range sets {
-		p.Sets = append(p.Sets, s)
-		out = append(out, s.rule())
+	for _, s := range ro.sets {
+		ro.rules = append(ro.rules, s.rule())
 	}
-	return out
+	return ro
+}
+
+// line returns the line whose elements carry key (an element's Line).
+func (ro *runOut) line(key string) (lineKey, bool) {
+	if ro.byLine == nil {
+		ro.byLine = make(map[string]lineKey, len(ro.rls))
+		for _, rl := range ro.rls {
+			ro.byLine[rl.elems[0].Line] = rl.lk
+		}
+	}
+	lk, ok := ro.byLine[key]
+	return lk, ok
 }
 
 // rule is the rule that looks packets up in run set s.
@@ -682,6 +677,9 @@ func keepRunNames(ks *kstate, p *Plan) {
 // elements are added and deleted by key; an element whose line changed (its
 // comment) is deleted and added again, so its counter starts from zero.
 func diffRun(s *Set, old *kset) []*op {
+	if old.holds(s.Elems) {
+		return nil
+	}
 	var del, add []Elem
 	want := make(map[string]bool, len(s.Elems))
 	for _, e := range s.Elems {

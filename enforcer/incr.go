@@ -1,0 +1,278 @@
+package enforcer
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// Incremental compiling: what the Compiler keeps of a list between compiles.
+//
+// The segmentation of a list into runs and single rules is greedy from the
+// first line: where a segment starts, runLen decides how far it reaches from
+// that line and the lines after it up to the one that ends it, and nothing else
+// (the prefix lengths it is given only index the lines it compares). So a
+// segment of the last compile stands if every line it looked at is unchanged
+// and at the same place from the start of the list; and from a line where the
+// last compile started a segment, everything after it stands if the rest of the
+// list is unchanged. Only the segments between are made again.
+
+// listMemo is what a list compiled to.
+type listMemo struct {
+	f    acl.Family
+	name string
+	rs   []acl.Rule // its lines, remarks left out (a copy: the ACL may change)
+	// lens counts the lines using each source and destination prefix length.
+	lens [2][129]int32
+	segs []seg
+	// looked is how many lines segmenting looked at (tests).
+	looked int
+}
+
+// seg is a segment of a list: a run (run set), or one line compiled into rules.
+type seg struct {
+	// start is the segment's first line, n how many lines it has; deciding it
+	// looked at the lines before look (len(rs)+1: also at where the list ends).
+	start, n, look int
+	run            *runOut
+	// a single line: its rule (nil for a connlimit line, made every time: it
+	// depends on the offsets), the rule's key, its log rule for interval iv.
+	rule *Rule
+	key  string
+	log  *Rule
+	iv   uint32
+}
+
+func (s *seg) end() int { return s.start + s.n }
+
+// countLens adds d to the counts of r's prefix lengths.
+func countLens(fm *fam, lens *[2][129]int32, r acl.Rule, d int32) {
+	for k, a := range []acl.Address{r.Src, r.Dst} {
+		if a.Kind != acl.AddrWildcard {
+			lens[k][prefixOf(fm, a).Bits()] += d
+		}
+	}
+}
+
+// lensOf returns the prefix lengths counted, per dimension, in order.
+func lensOf(lens *[2][129]int32) [2][]int {
+	var out [2][]int
+	for d := range 2 {
+		for l, n := range lens[d] {
+			if n > 0 {
+				out[d] = append(out[d], l)
+			}
+		}
+	}
+	return out
+}
+
+// segment segments the lines of list name (entries, remarks included) in
+// family fm, reusing what old (nil: nothing) holds.
+func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo {
+	rs := make([]acl.Rule, 0, len(entries))
+	for _, r := range entries {
+		if !r.IsRemark() {
+			rs = append(rs, r)
+		}
+	}
+	m := &listMemo{f: fm.f, name: name, rs: rs}
+	if old == nil {
+		old = &listMemo{}
+	}
+	ors, osegs := old.rs, old.segs
+	// the lines the same from the start (p) and from the end (q)
+	p := 0
+	for p < len(rs) && p < len(ors) && rs[p] == ors[p] {
+		p++
+	}
+	q := 0
+	for q < len(rs)-p && q < len(ors)-p && rs[len(rs)-1-q] == ors[len(ors)-1-q] {
+		q++
+	}
+	m.lens = old.lens
+	for _, r := range ors[p : len(ors)-q] {
+		countLens(fm, &m.lens, r, -1)
+	}
+	for _, r := range rs[p : len(rs)-q] {
+		countLens(fm, &m.lens, r, 1)
+	}
+	common := p // the lines looked at must lie before it
+	if p == len(rs) && p == len(ors) {
+		common = len(rs) + 1
+	}
+	delta := len(rs) - len(ors)
+	m.segs = make([]seg, 0, len(osegs)+max(delta, 0))
+	k := 0
+	for k < len(osegs) && osegs[k].look <= common {
+		k++
+	}
+	m.segs = append(m.segs, osegs[:k]...)
+	i := 0
+	if k > 0 {
+		i = osegs[k-1].end()
+	}
+	// oldSeg returns the old segment holding old line j, nil if none.
+	oldSeg := func(j int) *seg {
+		if j < 0 || j >= len(ors) {
+			return nil
+		}
+		x := sort.Search(len(osegs), func(x int) bool { return osegs[x].end() > j })
+		if x < len(osegs) && osegs[x].start <= j {
+			return &osegs[x]
+		}
+		return nil
+	}
+	// twins returns the old lines that line g may be: at the same place counted
+	// from the start or from the end, if the same line.
+	twins := func(g int) (out [2]int) {
+		out = [2]int{-1, -1}
+		for t, oj := range [2]int{g, g - delta} {
+			if oj >= 0 && oj < len(ors) && ors[oj] == rs[g] {
+				out[t] = oj
+			}
+		}
+		return out
+	}
+	var lens [2][]int
+	made := map[int]*runLine{}
+	for i < len(rs) {
+		if i >= len(rs)-q {
+			// the rest is unchanged: if the last compile started a segment at
+			// the same line, it and all after it stand
+			io := i - delta
+			x := sort.Search(len(osegs), func(x int) bool { return osegs[x].start >= io })
+			if x < len(osegs) && osegs[x].start == io {
+				for _, s := range osegs[x:] {
+					s.start += delta
+					s.look += delta
+					m.segs = append(m.segs, s)
+				}
+				break
+			}
+		}
+		if lens[0] == nil && lens[1] == nil {
+			lens = lensOf(&m.lens)
+		}
+		line := func(j int) *runLine {
+			g := i + j
+			if rl := made[g]; rl != nil {
+				return rl
+			}
+			var rl *runLine
+			for _, oj := range twins(g) {
+				if s := oldSeg(oj); s != nil && s.run != nil {
+					rl = s.run.rls[oj-s.start]
+					break
+				}
+			}
+			if rl == nil {
+				rl = newRunLine(fm, name, rs[g])
+			}
+			made[g] = rl
+			return rl
+		}
+		n, rls := runLen(rs[i:], lens, line)
+		look := i + n + 1
+		if n == 0 {
+			look = i + 1
+		}
+		m.looked += min(look, len(rs)) - i
+		if n >= MinRun {
+			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: sameRun(rls, oldSeg, twins(i))})
+			if m.segs[len(m.segs)-1].run == nil {
+				m.segs[len(m.segs)-1].run = newRunOut(fm, name, rls)
+			}
+			i += n
+			continue
+		}
+		s := seg{start: i, n: 1, look: look}
+		for _, oj := range twins(i) {
+			if os := oldSeg(oj); os != nil && os.run == nil {
+				s.rule, s.key, s.log, s.iv = os.rule, os.key, os.log, os.iv
+				break
+			}
+		}
+		m.segs = append(m.segs, s)
+		i++
+	}
+	return m
+}
+
+// sameRun returns the old run of exactly the lines rls, starting at one of the
+// old lines at (-1: none), or nil.
+func sameRun(rls []*runLine, oldSeg func(int) *seg, at [2]int) *runOut {
+	for _, oj := range at {
+		s := oldSeg(oj)
+		if s == nil || s.run == nil || s.start != oj || len(s.run.rls) != len(rls) {
+			continue
+		}
+		same := true
+		for x, rl := range rls {
+			if s.run.rls[x] != rl {
+				same = false
+				break
+			}
+		}
+		if same {
+			return s.run
+		}
+	}
+	return nil
+}
+
+// lineIndex finds the line of a rule key of a plan's list chains ("ACL/ID/m"
+// for a line in a run set too).
+type lineIndex struct {
+	lists   []*listMemo
+	singles map[string]lineKey // made when first asked for
+}
+
+func (x *lineIndex) empty() bool {
+	if x == nil {
+		return true
+	}
+	for _, m := range x.lists {
+		if len(m.segs) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (x *lineIndex) get(key string) (lineKey, bool) {
+	if x == nil {
+		return lineKey{}, false
+	}
+	if x.singles == nil {
+		x.singles = map[string]lineKey{}
+		for _, m := range x.lists {
+			for _, s := range m.segs {
+				if s.run != nil {
+					continue
+				}
+				lk := lineKey{m.f, m.name, m.rs[s.start]}
+				if s.log != nil {
+					x.singles[s.log.Key] = lk
+				}
+				x.singles[s.key] = lk
+			}
+		}
+	}
+	if lk, ok := x.singles[key]; ok {
+		return lk, true
+	}
+	if line, ok := strings.CutSuffix(key, "/m"); ok {
+		for _, m := range x.lists {
+			for _, s := range m.segs {
+				if s.run != nil {
+					if lk, ok := s.run.line(line); ok {
+						return lk, true
+					}
+				}
+			}
+		}
+	}
+	return lineKey{}, false
+}
