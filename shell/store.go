@@ -98,7 +98,7 @@ func (e *StateError) Error() string {
 	b.WriteString("; nothing is changed and the kernel keeps enforcing what it had until the running-config is restored")
 	var ways []string
 	if e.Startup {
-		ways = append(ways, "copy startup-config running-config")
+		ways = append(ways, "copy startup-config running-config (which replaces it: there is nothing to merge into)")
 	}
 	if e.LastGood {
 		ways = append(ways, "copy last-good-config running-config (the config aclsh last committed)")
