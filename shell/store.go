@@ -372,7 +372,11 @@ func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error
 	return out, err
 }
 
-// Saved loads a saved config: FromStartup or FromLastGood.
+// ErrNoStartup: there is no startup-config (nothing was saved with write memory).
+var ErrNoStartup = errors.New("startup-config is not present; save it with write memory")
+
+// Saved loads a saved config: FromStartup or FromLastGood. A missing
+// startup-config is ErrNoStartup.
 func (s *Store) Saved(from string) (*acl.Config, error) {
 	name := startupName
 	if from == FromLastGood {
@@ -383,7 +387,7 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 		if from == FromLastGood {
 			return nil, errors.New("there is no last good config: aclsh has not committed one in this state directory")
 		}
-		return nil, errors.New("startup-config is not present; save it with write memory")
+		return nil, ErrNoStartup
 	}
 	if err != nil {
 		return nil, err
@@ -494,7 +498,7 @@ func (s *Store) SaveStartup() error {
 func (s *Store) Startup() (string, error) {
 	text, err := s.readFile(startupName)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", errors.New("startup-config is not present; save it with write memory")
+		return "", ErrNoStartup
 	}
 	return text, err
 }

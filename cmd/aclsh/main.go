@@ -47,6 +47,7 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 
 const usage = `Usage: aclsh [flags]
        aclsh follow [--state-dir DIR] [--mgmt-if IFNAME]
+       aclsh boot [--state-dir DIR] [--mgmt-if IFNAME]
 
 A switch-style CLI (conf t, ip access-list extended NAME, permit/deny ... connlimit N,
 interface management 0, ip access-group NAME in, show access-lists) for the host's
@@ -73,6 +74,9 @@ while it runs (systemd unit aclsh-follow.service): at start it applies the
 running-config, when a counted session ends it updates that source's count, it
 refreshes pre-existing session counts, and every 5 minutes it logs how many log
 lines each "log" line did not write (ip access-list logging interval).
+"aclsh boot" (systemd unit aclsh-boot.service, before aclsh-follow) makes the
+startup-config the running-config and enforces it, as a switch does when it starts;
+without a startup-config it enforces the last running-config and says so.
 
 If the running-config is missing or does not load, nothing is changed and the
 kernel keeps enforcing; the shell says why and offers the way back:
@@ -90,7 +94,8 @@ func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	follow := len(args) > 0 && args[0] == "follow"
-	if follow {
+	boot := len(args) > 0 && args[0] == "boot"
+	if follow || boot {
 		args = args[1:]
 	}
 	fs := flag.NewFlagSet("aclsh", flag.ContinueOnError)
@@ -114,7 +119,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "aclsh: %v\n%s", err, usage)
 		return 2
 	}
-	if mgmtIf == "" {
+	guessed := mgmtIf == ""
+	if guessed {
 		mgmtIf = defaultMgmtIf()
 	}
 	kernel := &enforcer.Enforcer{IfName: mgmtIf}
@@ -128,6 +134,13 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return runFollow(store, kernel, stderr)
+	}
+	if boot {
+		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
+			fmt.Fprintln(stderr, "aclsh boot: takes only --state-dir and --mgmt-if")
+			return 2
+		}
+		return runBoot(store, kernel, guessed, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "aclsh: unexpected argument %q (use -c CMD or -f FILE)\n", fs.Arg(0))
