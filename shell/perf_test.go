@@ -49,7 +49,7 @@ func TestScriptReadsConfigOnlyWhenNeeded(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 0, sh.RunScript(strings.NewReader("show running-config\n"), "-c"), errs.String())
 	require.Equal(t, bigConfig(100), out.String(), "stdout is the config alone")
-	require.Equal(t, "% running-config differs from startup-config, which is not present (write memory to save)\n", errs.String())
+	require.Equal(t, "! running-config differs from startup-config, which is not present (write memory to save)\n", errs.String())
 	require.NotNil(t, st.cache)
 	require.Same(t, st.cache, sh.t.cfg, "a script that only shows works on the shared config")
 	require.False(t, sh.owned)

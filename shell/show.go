@@ -21,7 +21,10 @@ func (s *Shell) show(cmd grammar.Command) error {
 	case grammar.ShowRunning, grammar.WriteTerminal:
 		text := cfg.Render()
 		b.WriteString(text)
-		note = s.unsaved(cfg, text)
+		// A comment: pasted back with the config, the line changes nothing.
+		if note = s.unsaved(cfg, text); note != "" {
+			note = "!" + note[1:]
+		}
 	case grammar.ShowStartup:
 		text, err := s.opt.Store.Startup()
 		if err != nil {
@@ -45,9 +48,9 @@ func (s *Shell) show(cmd grammar.Command) error {
 	}
 	io.WriteString(s.opt.Out, out)
 	if note != "" {
-		// After the output and whatever the pipe kept, on the error stream: the
-		// output stays what the config is (a script's `show running-config` can
-		// be saved and replayed).
+		// After the output and whatever the pipe kept, on the error stream: a
+		// script's output stays what the config is (`aclsh -c 'show
+		// running-config' > FILE` can be replayed and compared).
 		fmt.Fprintln(s.opt.Err, note)
 	}
 	return nil

@@ -91,9 +91,17 @@ func TestUnsavedNote(t *testing.T) {
 	require.Equal(t, "", errs, "the same config, spelled otherwise")
 
 	_, errs, _ = runScript(t, dir, "conf t\nip access-list extended web\nno seq 10\nend\nshow running-config | include permit\n")
-	require.Equal(t, "% running-config differs from startup-config (write memory to save)\n", errs)
+	require.Equal(t, "! running-config differs from startup-config (write memory to save)\n", errs)
+	// On a terminal the note follows the config: pasted back, it is a comment.
+	out, errs, _ = runScript(t, dir, "show running-config\n")
+	require.Contains(t, errs, "differs")
+	cfg, err := LoadConfig(out + errs)
+	require.NoError(t, err)
+	require.Equal(t, out, cfg.Render())
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, startupName), []byte("garbage\n"), 0o660))
 	_, errs, _ = runScript(t, dir, "write terminal\n")
+	require.Equal(t, "! running-config differs from startup-config, which does not load (write memory to save)\n", errs)
+	_, errs, _ = runScript(t, dir, "show access-lists\n")
 	require.Equal(t, "% running-config differs from startup-config, which does not load (write memory to save)\n", errs)
 }
