@@ -13,6 +13,8 @@ var configModes = []Mode{Config, IPACL, IP6ACL, Interface}
 // seqRange is the syntax of a sequence number: 1-2147483647, as on IOS.
 var seqRange = "<1-" + strconv.Itoa(int(acl.MaxSeq)) + ">"
 
+const writeHelp = "Write running configuration to memory or terminal"
+
 const pipeSyntax = " [PIPE (include|exclude|begin)$pipeop LINE$re]"
 
 var pipeHelp = []string{"Output modifiers", "Show only lines that match", "Show only lines that do not match", "Begin with the first line that matches", "Regular expression"}
@@ -100,10 +102,12 @@ func init() {
 			setFam(m)
 			return nil
 		})
-	add(exec, "write memory", []string{"Write running configuration to memory or terminal", "Write to startup-config"}, kind(WriteMemory))
+	add(exec, "write [memory]", []string{writeHelp, "Write to startup-config"}, kind(WriteMemory))
+	s, h = show("write terminal", writeHelp, "Write to terminal (show running-config)")
+	add(exec, s, h, buildShow(WriteTerminal))
 	add(exec, "copy (running-config$from startup-config | startup-config$from running-config | last-good-config$from running-config)",
 		[]string{"Copy from one file to another", "Copy from current system configuration", "Copy to startup configuration",
-			"Copy from startup configuration", "Replace the running configuration with it",
+			"Copy from startup configuration", "Merge it into the running configuration",
 			"Copy from the configuration aclsh last committed", "Replace the running configuration with it"},
 		func(m *match) error {
 			m.cmd.Kind = WriteMemory

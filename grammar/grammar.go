@@ -103,7 +103,7 @@ const (
 	ShowACLs            // show [ip|ipv6] access-lists [NAME]
 	ShowInterface       // show interface management 0
 	ClearCounters       // clear access-list counters [NAME]
-	WriteMemory         // write memory, copy running-config startup-config
+	WriteMemory         // write [memory], copy running-config startup-config
 	EnterACL            // ip|ipv6 access-list extended NAME
 	DeleteACL           // no ip|ipv6 access-list extended NAME
 	EnterInterface      // interface management N
@@ -115,7 +115,7 @@ const (
 	UnbindACL           // no ip|ipv6 access-group NAME in
 	ShowStartup         // show startup-config
 	TerminalLength      // terminal length N (accepted for scripts; output is not paged)
-	CopyToRunning       // copy startup-config|last-good-config running-config; Name: the source
+	CopyToRunning       // copy startup-config|last-good-config running-config; Name: the source (startup-config merges, last-good-config replaces)
 	LogInterval         // [no] ip access-list logging interval MS; Command.Num is MS, 0 the default
 	// Configuration sessions and timers (sessions.go).
 	ConfigureSession // configure session [NAME] [commit]; Name: the session, Num 1: commit it
@@ -125,6 +125,7 @@ const (
 	ShowSessions     // show configuration sessions
 	ReloadIn         // reload in MIN; Num: minutes
 	ReloadCancel     // reload cancel
+	WriteTerminal    // write terminal: the running-config, as show running-config
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.

@@ -44,11 +44,12 @@ func TestScriptReadsConfigOnlyWhenNeeded(t *testing.T) {
 	require.Equal(t, 0, sh.RunScript(strings.NewReader("terminal length 0\nconfigure terminal\nend\nexit\n"), "-c"))
 	require.Nil(t, st.cache, "the running-config was parsed")
 
-	var out strings.Builder
-	sh, err = New(Options{Host: "h", Store: st, Out: &out, Err: &out})
+	var out, errs strings.Builder
+	sh, err = New(Options{Host: "h", Store: st, Out: &out, Err: &errs})
 	require.NoError(t, err)
-	require.Equal(t, 0, sh.RunScript(strings.NewReader("show running-config\n"), "-c"), out.String())
-	require.Equal(t, bigConfig(100), out.String())
+	require.Equal(t, 0, sh.RunScript(strings.NewReader("show running-config\n"), "-c"), errs.String())
+	require.Equal(t, bigConfig(100), out.String(), "stdout is the config alone")
+	require.Equal(t, "! running-config differs from startup-config, which is not present (write memory to save)\n", errs.String())
 	require.NotNil(t, st.cache)
 	require.Same(t, st.cache, sh.t.cfg, "a script that only shows works on the shared config")
 	require.False(t, sh.owned)

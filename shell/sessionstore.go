@@ -292,7 +292,7 @@ func (s *Store) runDue() {
 		if err != nil {
 			// Tried again at the next lock (every second in the daemon): logged once.
 			s.logOnce("rollback: %s: %v", strings.ToLower(what[:1])+what[1:]+" not yet", err)
-			if name == pendingReload && errors.Is(err, errNoStartup) {
+			if name == pendingReload && errors.Is(err, ErrNoStartup) {
 				s.removeRecord(name) // nothing to restore, ever: say so once
 			}
 			continue

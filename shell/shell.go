@@ -209,7 +209,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		}
 	}
 	switch cmd.Kind {
-	case grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface:
+	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface:
 		return s.show(cmd)
 	case grammar.WriteMemory:
 		if !s.opt.Interactive {
@@ -261,7 +261,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 // needsConfig reports whether a command kind reads or changes the running-config.
 func needsConfig(k grammar.Kind) bool {
 	switch k {
-	case grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters:
+	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters:
 		return true
 	}
 	return changes(k)
@@ -291,11 +291,28 @@ func (r *refused) Error() string {
 
 func (r *refused) Unwrap() error { return r.err }
 
-// copyToRunning replaces the running-config with a saved config (startup-config or
-// the last good one): the way back when the running-config is damaged, and the
-// switch habit of `copy startup-config running-config` (here a replacement, not a
-// merge). In a script it happens when the script commits, its later lines on top.
+// copyToRunning copies a saved config into the running-config. The startup-config
+// is merged (acl.Config.Merge, as IOS does), unless the running-config cannot be
+// used: there is nothing to merge into, so it is replaced. The last good config
+// always replaces it. A replacement is the way back when the running-config is
+// damaged; in a script it happens when the script commits, its later lines on top.
 func (s *Shell) copyToRunning(from string) error {
+	if from == FromStartup {
+		if !s.opt.Interactive {
+			if err := s.load(); err != nil {
+				return err
+			}
+		}
+		// A script that replaced the running-config merges into its replacement.
+		if s.broken == nil || s.from != "" {
+			return s.mergeStartup()
+		}
+	}
+	return s.replace(from)
+}
+
+// replace makes the running-config the saved config from, whatever it was.
+func (s *Shell) replace(from string) error {
 	if s.opt.CheckOnly || !s.opt.Interactive {
 		cfg, err := s.opt.Store.Saved(from)
 		if err != nil {
@@ -310,8 +327,63 @@ func (s *Shell) copyToRunning(from string) error {
 	if err != nil {
 		return err
 	}
+	why := ""
+	if from == FromStartup {
+		why = " (the running-config could not be used: nothing to merge into)"
+	}
 	s.t.cfg, s.broken = cfg, nil
-	fmt.Fprintf(s.opt.Out, "[OK] running-config replaced by %s\n", from)
+	fmt.Fprintf(s.opt.Out, "[OK] running-config replaced by %s%s\n", from, why)
+	return nil
+}
+
+// mergeStartup merges the startup-config into the running-config: all of it or,
+// on a conflict, nothing. Interactively it is committed at once; in a script it is
+// a change like a typed line, re-applied at commit time if another shell changed
+// the running-config meanwhile.
+func (s *Shell) mergeStartup() error {
+	mergeErr := func(err error) error {
+		if errors.Is(err, acl.ErrConflict) {
+			return fmt.Errorf("cannot merge the startup-config: %w; nothing was changed (delete or renumber those lines, then copy again)", err)
+		}
+		return err
+	}
+	if s.opt.CheckOnly || !s.opt.Interactive {
+		st, err := s.opt.Store.Saved(FromStartup)
+		if err != nil {
+			return err
+		}
+		s.own()
+		if _, err := s.t.cfg.Merge(st); err != nil { // all or nothing: s.t.cfg is unchanged
+			return mergeErr(err)
+		}
+		if !s.opt.CheckOnly {
+			s.ops = append(s.ops, op{merge: st})
+		}
+		return nil
+	}
+	n := 0
+	cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error {
+		st, err := s.opt.Store.Saved(FromStartup)
+		if err != nil {
+			return err
+		}
+		n, err = cfg.Merge(st)
+		return mergeErr(err)
+	}, s.enforcer())
+	var se *StateError
+	if errors.As(err, &se) {
+		// It became unusable since this line started: nothing to merge into.
+		return s.replace(FromStartup)
+	}
+	if err != nil {
+		return err
+	}
+	s.t.cfg = cfg
+	if n == 0 {
+		fmt.Fprintln(s.opt.Out, "[OK] startup-config merged into running-config: it had every line already")
+	} else {
+		fmt.Fprintf(s.opt.Out, "[OK] startup-config merged into running-config: %d line(s) added or changed\n", n)
+	}
 	return nil
 }
 

@@ -1,9 +1,11 @@
 package shell
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
@@ -14,9 +16,15 @@ import (
 func (s *Shell) show(cmd grammar.Command) error {
 	var b strings.Builder
 	cfg := s.t.cfg
+	note := ""
 	switch cmd.Kind {
-	case grammar.ShowRunning:
-		b.WriteString(cfg.Render())
+	case grammar.ShowRunning, grammar.WriteTerminal:
+		text := cfg.Render()
+		b.WriteString(text)
+		// A comment: pasted back with the config, the line changes nothing.
+		if note = s.unsaved(cfg, text); note != "" {
+			note = "!" + note[1:]
+		}
 	case grammar.ShowStartup:
 		text, err := s.opt.Store.Startup()
 		if err != nil {
@@ -27,6 +35,7 @@ func (s *Shell) show(cmd grammar.Command) error {
 		if err := showACLs(&b, cfg, cmd, s.stats(cfg)); err != nil {
 			return err
 		}
+		note = s.unsaved(cfg, cfg.Render())
 	case grammar.ShowInterface:
 		if cmd.Num != 0 {
 			return fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
@@ -38,7 +47,40 @@ func (s *Shell) show(cmd grammar.Command) error {
 		return err
 	}
 	io.WriteString(s.opt.Out, out)
+	if note != "" {
+		// After the output and whatever the pipe kept, on the error stream: a
+		// script's output stays what the config is (`aclsh -c 'show
+		// running-config' > FILE` can be replayed and compared).
+		fmt.Fprintln(s.opt.Err, note)
+	}
 	return nil
+}
+
+// unsaved says when cfg (text: its rendering) differs from the startup-config,
+// as a switch does: a config never saved differs too, unless it is empty. ""
+// when they hold the same.
+func (s *Shell) unsaved(cfg *acl.Config, text string) string {
+	const hint = " (write memory to save)"
+	saved, err := s.opt.Store.readFile(startupName)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if cfg.Equal(acl.NewConfig()) {
+			return ""
+		}
+		return "% running-config differs from startup-config, which is not present" + hint
+	case err != nil:
+		return "% startup-config cannot be read: " + err.Error()
+	case saved == text:
+		return "" // written by write memory: the canonical text
+	}
+	st, err := LoadConfig(saved)
+	if err != nil {
+		return "% running-config differs from startup-config, which does not load" + hint
+	}
+	if st.Equal(cfg) {
+		return ""
+	}
+	return "% running-config differs from startup-config" + hint
 }
 
 func orNone(s string) string {

@@ -106,7 +106,7 @@ func (e *StateError) Error() string {
 	b.WriteString("; nothing is changed and the kernel keeps enforcing what it had until the running-config is restored")
 	var ways []string
 	if e.Startup {
-		ways = append(ways, "copy startup-config running-config")
+		ways = append(ways, "copy startup-config running-config (which replaces it: there is nothing to merge into)")
 	}
 	if e.LastGood {
 		ways = append(ways, "copy last-good-config running-config (the config aclsh last committed)")
@@ -380,9 +380,11 @@ func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error
 	return out, err
 }
 
-var errNoStartup = errors.New("startup-config is not present; save it with write memory")
+// ErrNoStartup: there is no startup-config (nothing was saved with write memory).
+var ErrNoStartup = errors.New("startup-config is not present; save it with write memory")
 
-// Saved loads a saved config: FromStartup or FromLastGood.
+// Saved loads a saved config: FromStartup or FromLastGood. A missing
+// startup-config is ErrNoStartup.
 func (s *Store) Saved(from string) (*acl.Config, error) {
 	name := startupName
 	if from == FromLastGood {
@@ -393,7 +395,7 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 		if from == FromLastGood {
 			return nil, errors.New("there is no last good config: aclsh has not committed one in this state directory")
 		}
-		return nil, errNoStartup
+		return nil, ErrNoStartup
 	}
 	if err != nil {
 		return nil, err
@@ -504,7 +506,7 @@ func (s *Store) SaveStartup() error {
 func (s *Store) Startup() (string, error) {
 	text, err := s.readFile(startupName)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", errors.New("startup-config is not present; save it with write memory")
+		return "", ErrNoStartup
 	}
 	return text, err
 }

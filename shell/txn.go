@@ -13,6 +13,9 @@ import (
 type op struct {
 	acl string
 	cmd grammar.Command
+	// merge, if not nil, is a config merged in (copy startup-config
+	// running-config); cmd is then unused.
+	merge *acl.Config
 }
 
 // changes reports whether a command kind modifies the config.
@@ -26,6 +29,10 @@ func changes(k grammar.Kind) bool {
 }
 
 func applyOp(cfg *acl.Config, o op) error {
+	if o.merge != nil {
+		_, err := cfg.Merge(o.merge)
+		return err
+	}
 	c := o.cmd
 	switch c.Kind {
 	case grammar.EnterACL:

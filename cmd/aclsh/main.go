@@ -51,6 +51,7 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 
 const usage = `Usage: aclsh [flags]
        aclsh follow [--state-dir DIR] [--mgmt-if IFNAME]
+       aclsh boot [--state-dir DIR] [--mgmt-if IFNAME]
 
 A switch-style CLI (conf t, ip access-list extended NAME, permit/deny ... connlimit N,
 interface management 0, ip access-group NAME in, show access-lists) for the host's
@@ -82,6 +83,9 @@ refreshes pre-existing session counts, and every 5 minutes it logs how many log
 lines each "log" line did not write (ip access-list logging interval). It also
 rolls back a "commit timer" that was not confirmed in time and carries out
 "reload in MINUTES", within a second of the deadline, and logs it.
+"aclsh boot" (systemd unit aclsh-boot.service, before aclsh-follow) makes the
+startup-config the running-config and enforces it, as a switch does when it starts;
+without a startup-config it enforces the last running-config and says so.
 
 If the running-config is missing or does not load, nothing is changed and the
 kernel keeps enforcing; the shell says why and offers the way back:
@@ -109,7 +113,8 @@ func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	follow := len(args) > 0 && args[0] == "follow"
-	if follow {
+	boot := len(args) > 0 && args[0] == "boot"
+	if follow || boot {
 		args = args[1:]
 	}
 	fs := flag.NewFlagSet("aclsh", flag.ContinueOnError)
@@ -134,7 +139,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "aclsh: %v\n%s", err, usage)
 		return 2
 	}
-	if mgmtIf == "" {
+	guessed := mgmtIf == ""
+	if guessed {
 		mgmtIf = defaultMgmtIf()
 	}
 	kernel := &enforcer.Enforcer{IfName: mgmtIf}
@@ -153,6 +159,13 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return runFollow(store, kernel, stderr)
+	}
+	if boot {
+		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
+			fmt.Fprintln(stderr, "aclsh boot: takes only --state-dir and --mgmt-if")
+			return 2
+		}
+		return runBoot(store, kernel, guessed, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "aclsh: unexpected argument %q (use -c CMD or -f FILE)\n", fs.Arg(0))
