@@ -29,19 +29,7 @@ func benchNS(b *testing.B) (string, *Enforcer) {
 }
 
 // bigConfig is one bound list of n rules, every 1000th with a connlimit.
-func bigConfig(b testing.TB, n int) *acl.Config {
-	var sb strings.Builder
-	sb.WriteString("ip access-list extended big\n")
-	for i := range n {
-		fmt.Fprintf(&sb, " seq %d permit tcp host 10.%d.%d.%d any eq %d", i+1, 1+i/65536, i/256%256, i%256, 1+i%60000)
-		if i%1000 == 0 {
-			sb.WriteString(" connlimit 5")
-		}
-		sb.WriteString("\n")
-	}
-	sb.WriteString("interface management 0\n ip access-group big in\n")
-	return config(b, sb.String())
-}
+func bigConfig(b testing.TB, n int) *acl.Config { return config(b, bigText(n)) }
 
 // BenchmarkApply10k is the first apply of a 10,000-rule list: compile, count live
 // sessions, one transaction creating the table. Compare with BenchmarkNftF10k.

@@ -70,9 +70,14 @@ type ptyTerm struct {
 }
 
 func startTerm(t *testing.T, home, state string) *ptyTerm {
-	cmd := aclsh("--state-dir", state, "--hostname", "device")
+	return startPTY(t, aclsh("--state-dir", state, "--hostname", "device"), home, 160)
+}
+
+// startPTY runs cmd (an aclsh) on a pseudo-terminal cols wide with HOME=home and
+// collects what it writes.
+func startPTY(t *testing.T, cmd *exec.Cmd, home string, cols uint16) *ptyTerm {
 	cmd.Env = append(os.Environ(), "HOME="+home, "TERM=xterm")
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 160})
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: cols})
 	require.NoError(t, err)
 	tm := &ptyTerm{t: t, cmd: cmd, f: f, done: make(chan struct{})}
 	go func() {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netns"
 
@@ -136,26 +135,7 @@ func (l *sessLab) running() string { return readFile(l.t, filepath.Join(l.state,
 // term starts an interactive aclsh on a pseudo-terminal in the device namespace;
 // it returns what the shell wrote up to its first prompt.
 func (l *sessLab) term() (*ptyTerm, string) {
-	cmd := l.cmd("--hostname", "device")
-	cmd.Env = append(os.Environ(), "HOME="+l.dir, "TERM=xterm")
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 200})
-	require.NoError(l.t, err)
-	tm := &ptyTerm{t: l.t, cmd: cmd, f: f, done: make(chan struct{})}
-	go func() {
-		defer close(tm.done)
-		b := make([]byte, 4096)
-		for {
-			n, err := f.Read(b)
-			tm.mu.Lock()
-			tm.buf.Write(b[:n])
-			tm.total += n
-			tm.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	l.t.Cleanup(func() { cmd.Process.Kill(); f.Close() })
+	tm := startPTY(l.t, l.cmd("--hostname", "device"), l.dir, 200)
 	return tm, tm.expect("device#")
 }
 
