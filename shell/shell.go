@@ -227,35 +227,30 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	if s.inSession() {
 		return s.sessionLine(cmd)
 	}
-	prev := s.t.mode
-	o, ok, err := s.t.follow(cmd)
-	if err != nil {
-		return err
-	}
-	if cmd.Kind == grammar.Configure && prev == grammar.Exec && s.opt.Interactive {
+	if cmd.Kind == grammar.Configure && s.t.mode == grammar.Exec && s.opt.Interactive {
 		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 	}
-	if !ok {
-		return nil
-	}
-	if s.opt.Interactive && !s.opt.CheckOnly {
-		cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
-		})
-		if err != nil {
+	// After an error the mode and the current list are as they were (txn.do).
+	return s.t.do(cmd, func(o op) error {
+		if s.opt.Interactive && !s.opt.CheckOnly {
+			cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
+				return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
+			})
+			if err != nil {
+				return err
+			}
+			s.t.cfg = cfg
+			return nil
+		}
+		s.own()
+		if err := applyOp(s.t.cfg, o); err != nil {
 			return err
 		}
-		s.t.cfg = cfg
+		if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
+			s.ops = append(s.ops, o)
+		}
 		return nil
-	}
-	s.own()
-	if err := applyOp(s.t.cfg, o); err != nil {
-		return err
-	}
-	if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
-		s.ops = append(s.ops, o)
-	}
-	return nil
+	})
 }
 
 // needsConfig reports whether a command kind reads or changes the running-config.
