@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -47,4 +48,55 @@ func TestTranscriptReadOnlyState(t *testing.T) {
 	got = strings.ReplaceAll(got, dir, "STATE")
 	got = regexp.MustCompile(`\.tmp-running-config-[0-9]+`).ReplaceAllString(got, ".tmp-running-config-N")
 	golden.Check(t, "../testdata/transcripts/readonly.golden", got)
+}
+
+func readState(t *testing.T, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	require.NoError(t, err)
+	return string(data)
+}
+
+// Issue 10 defect 4: pushing the same script twice succeeds and changes nothing,
+// and so does replaying the running-config (show running-config) onto the host
+// it came from: the running-config stays the same, byte for byte.
+func TestSameScriptTwice(t *testing.T) {
+	const script = `conf t
+ip access-list logging interval 500
+ip access-list extended mgmt
+ remark admins
+ permit tcp 10.0.0.0/8 any eq ssh connlimit 3
+ permit udp any any eq ntp log
+ remark admins
+ seq 100 deny ip any any
+ipv6 access-list extended mgmt6
+ permit tcp 2001:db8::/32 any eq 443
+ remark web
+interface management 0
+ ip access-group mgmt in
+ ipv6 access-group mgmt6 in
+end
+`
+	dir := t.TempDir()
+	_, stderr, rc := runScript(t, dir, script)
+	require.Equal(t, 0, rc, stderr)
+	first := readState(t, dir, runningName)
+	require.Contains(t, first, " seq 10 remark admins\n seq 20 permit tcp 10.0.0.0/8 any eq 22 connlimit 3\n seq 30 permit udp any any eq 123 log\n seq 100 deny ip any any\n",
+		"the second remark admins (no seq) is the first one")
+
+	_, stderr, rc = runScript(t, dir, script)
+	require.Equal(t, 0, rc, "the same script again: %s", stderr)
+	require.Equal(t, first, readState(t, dir, runningName), "the same script again changes nothing")
+
+	shown, stderr, rc := runScript(t, dir, "show running-config\n")
+	require.Equal(t, 0, rc, stderr)
+	_, stderr, rc = runScript(t, dir, "conf t\n"+shown+"end\n")
+	require.Equal(t, 0, rc, "show running-config replayed: %s", stderr)
+	require.Equal(t, first, readState(t, dir, runningName), "the running-config replayed changes nothing")
+
+	// A different line on a used seq is still refused, and nothing is applied.
+	_, stderr, rc = runScript(t, dir, "conf t\nip access-list extended mgmt\nseq 20 permit tcp any any eq 22\nend\n")
+	require.Equal(t, 1, rc)
+	require.Contains(t, stderr, "s:3: seq 20 permit tcp any any eq 22\n% Error: seq 20 is already in use in access list mgmt\n")
+	require.Equal(t, first, readState(t, dir, runningName))
 }
