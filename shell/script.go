@@ -77,6 +77,11 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		return 1
 	}
 	if err := s.Commit(); err != nil {
+		var ns *notSaved
+		if errors.As(err, &ns) {
+			fmt.Fprintf(s.opt.Err, "%% Error: %v\n", err)
+			return 1
+		}
 		fmt.Fprintf(s.opt.Err, "%% Error: %v; nothing was applied\n", err)
 		return 1
 	}

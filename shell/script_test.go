@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -99,4 +100,78 @@ end
 	require.Equal(t, 1, rc)
 	require.Contains(t, stderr, "s:3: seq 20 permit tcp any any eq 22\n% Error: seq 20 is already in use in access list mgmt\n")
 	require.Equal(t, first, readState(t, dir, runningName))
+}
+
+// Issue 10: on a fresh host (nothing committed, no running-config), write memory
+// leaves a consistent state directory: the running-config is written too, so the
+// next shell does not find a startup-config next to a missing running-config.
+func TestWriteMemoryFreshHost(t *testing.T) {
+	t.Run("script", func(t *testing.T) {
+		dir := t.TempDir()
+		_, stderr, rc := runScript(t, dir, "write memory\n")
+		require.Equal(t, 0, rc, stderr)
+		require.Equal(t, "!\n", readState(t, dir, runningName))
+		require.Equal(t, "!\n", readState(t, dir, startupName))
+		out, stderr, rc := runScript(t, dir, "show running-config\nshow startup-config\n")
+		require.Equal(t, 0, rc, stderr)
+		require.Equal(t, "!\n!\n", out)
+	})
+	t.Run("interactive", func(t *testing.T) {
+		dir := t.TempDir()
+		got := transcript(t, dir, []string{"write memory"})
+		require.Equal(t, "device# write memory\n[OK]\n", got)
+		got = transcript(t, dir, []string{"show running-config", "conf t", "ip access-list extended a"})
+		require.Equal(t, "device# show running-config\n!\ndevice# conf t\nEntering configuration mode terminal\ndevice(config)# ip access-list extended a\n", got)
+	})
+}
+
+// interleaved is a script reader that runs between before its first and its
+// second part: another shell committing while the script runs.
+type interleaved struct {
+	parts   []string
+	between func()
+	n       int
+}
+
+func (r *interleaved) Read(p []byte) (int, error) {
+	if r.n == len(r.parts) {
+		return 0, io.EOF
+	}
+	if r.n == 1 {
+		r.between()
+	}
+	r.n++
+	return copy(p, r.parts[r.n-1]), nil
+}
+
+// Issue 10 defect 14: write memory in a script saves the script's config as it
+// is at that line, when the script commits; if another shell committed while the
+// script ran, the script's changes up to the write are applied to that config,
+// as the commit applies all of them.
+func TestWriteMemoryInScriptAfterAnotherCommit(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, runningName), []byte("!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n!\n"), 0o660))
+	var out, errs strings.Builder
+	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &errs})
+	require.NoError(t, err)
+	r := &interleaved{
+		parts: []string{
+			"conf t\nip access-list extended mgmt\npermit tcp any any eq 443\nend\nwrite memory\n",
+			"conf t\nip access-list extended mgmt\npermit udp any any eq 123\nend\nshow startup-config\n",
+		},
+		between: func() {
+			_, err := (&Store{Dir: dir}).Update(func(cfg *acl.Config) error {
+				_, err := cfg.Ensure("other", acl.IPv4)
+				return err
+			}, nil)
+			require.NoError(t, err)
+		},
+	}
+	require.Equal(t, 0, sh.RunScript(r, "-"), errs.String())
+	require.Equal(t, "!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n seq 20 permit tcp any any eq 443\n!\n", out.String(),
+		"show startup-config: the script's config at write memory")
+	require.Equal(t, "!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n seq 20 permit tcp any any eq 443\n seq 30 permit udp any any eq 123\n!\nip access-list extended other\n!\n",
+		readState(t, dir, runningName))
+	require.Equal(t, "!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n seq 20 permit tcp any any eq 443\n!\nip access-list extended other\n!\n",
+		readState(t, dir, startupName), "the other shell's list and the script's changes up to write memory")
 }
