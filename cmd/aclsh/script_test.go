@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/internal/needs"
 )
 
 // runIn runs aclsh on the state dir with stdin and returns its combined output
@@ -73,4 +75,59 @@ func TestScriptExitTooMany(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(state, "running-config"))
 	require.NoError(t, err)
 	require.Contains(t, string(data), "ip access-list extended one\n seq 10 permit tcp any any eq 22\n!\nip access-list extended two\n seq 10 permit tcp host 10.0.0.1 any\n")
+}
+
+// Issue 10 defect 4, with the kernel: pushing the same script twice, and then
+// replaying show running-config, succeeds and changes nothing: the running-config
+// is the same byte for byte and the kernel's table keeps every rule (same
+// handles).
+func TestSameScriptTwiceKernel(t *testing.T) {
+	needs.Root(t)
+	needs.Program(t, "nft", "nftables")
+	ns, state := freshNS(t), t.TempDir()
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("ip", append([]string{"netns", "exec", ns, binary, "--mgmt-if", "mgmt0", "--state-dir", state}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		return string(out)
+	}
+	handles := func() string {
+		t.Helper()
+		out, err := exec.Command("ip", "netns", "exec", ns, "nft", "-a", "-s", "list", "table", "inet", "aclsh").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		return string(out)
+	}
+	const push = `conf t
+ip access-list extended mgmt
+ remark admins
+ permit tcp 10.0.0.0/8 any eq ssh connlimit 3
+ permit udp any any eq ntp
+ deny ip any any log
+interface management 0
+ ip access-group mgmt in
+end
+`
+	run(push)
+	running, table := readFile(t, filepath.Join(state, "running-config")), handles()
+	require.Contains(t, table, "dport 22")
+	run(push)
+	require.Equal(t, running, readFile(t, filepath.Join(state, "running-config")), "the same script again")
+	require.Equal(t, table, handles(), "the same script again")
+	shown := run("", "-c", "show running-config")
+	run("conf t\n" + shown + "end\n")
+	require.Equal(t, running, readFile(t, filepath.Join(state, "running-config")), "show running-config replayed")
+	require.Equal(t, table, handles(), "show running-config replayed")
+}
+
+// Issue 10, through the binary: write memory on a fresh host leaves a state
+// directory the next aclsh uses (the running-config is written too).
+func TestWriteMemoryFreshHostBinary(t *testing.T) {
+	state := t.TempDir()
+	out, code := runIn(t, state, "", "-c", "write memory")
+	require.Equal(t, 0, code, out)
+	out, code = runIn(t, state, "", "-c", "show running-config")
+	require.Equal(t, 0, code, out)
+	require.Equal(t, "!\n", out)
 }
