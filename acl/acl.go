@@ -277,6 +277,8 @@ type ACL struct {
 	// byRule maps each rule without its seq to its seq; nil until a method needs
 	// it, so that a copy costs one slice copy.
 	byRule map[ruleKey]Seq
+	// remarks counts the remarks of each text; built and kept with byRule.
+	remarks map[string]int
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
@@ -316,26 +318,29 @@ func (a *ACL) Grow(n int) {
 	}
 	a.entries = slices.Grow(a.entries, n)
 	if a.byRule == nil {
-		a.byRule = make(map[ruleKey]Seq, len(a.entries)+n)
-		for _, e := range a.entries {
-			if !e.IsRemark() {
-				a.byRule[e.key()] = e.Seq
-			}
-		}
+		a.build(len(a.entries) + n)
 	}
 }
 
 // index returns the duplicate index, building it if needed.
 func (a *ACL) index() map[ruleKey]Seq {
 	if a.byRule == nil {
-		a.byRule = make(map[ruleKey]Seq, len(a.entries))
-		for _, e := range a.entries {
-			if !e.IsRemark() {
-				a.byRule[e.key()] = e.Seq
-			}
-		}
+		a.build(len(a.entries))
 	}
 	return a.byRule
+}
+
+// build makes the duplicate index (rules) and the remark counts, with room for
+// n rules.
+func (a *ACL) build(n int) {
+	a.byRule, a.remarks = make(map[ruleKey]Seq, n), map[string]int{}
+	for _, e := range a.entries {
+		if e.IsRemark() {
+			a.remarks[e.Remark]++
+		} else {
+			a.byRule[e.key()] = e.Seq
+		}
+	}
 }
 
 // search returns the index of the first entry with a seq of at least s.
@@ -344,9 +349,19 @@ func (a *ACL) search(s Seq) int {
 }
 
 // Add validates r and inserts it, numbering it if r.Seq is zero. It returns the seq
-// used. A duplicate seq or an identical rule is refused naming the existing seq.
+// used.
+//
+// A line the list already holds is there already, as on IOS: Add changes nothing
+// and returns its seq when r is identical to the entry at r.Seq, or when r has no
+// seq and the list holds the same rule (a remark: a remark of the same text) at
+// any seq. So replaying a running-config, or a script, onto the config it made
+// changes nothing. A different entry at r.Seq, or the same rule as another seq's
+// (r.Seq given), is refused naming that seq (ErrDuplicate).
 func (a *ACL) Add(r Rule) (Seq, error) {
 	if r.Seq == 0 {
+		if s, ok := a.Find(r); ok {
+			return s, nil
+		}
 		// MaxSeq+SeqStep fits a Seq: no wrap-around.
 		r.Seq = a.NextSeq()
 		if r.Seq > MaxSeq {
@@ -361,11 +376,16 @@ func (a *ACL) Add(r Rule) (Seq, error) {
 	if n > 0 && a.entries[n-1].Seq >= r.Seq {
 		i = a.search(r.Seq)
 		if a.entries[i].Seq == r.Seq {
+			if a.entries[i] == r {
+				return r.Seq, nil
+			}
 			return 0, errf(ErrDuplicate, "seq %d is already in use in access list %s", r.Seq, a.Name)
 		}
 	}
-	if !r.IsRemark() {
-		idx := a.index()
+	idx := a.index()
+	if r.IsRemark() {
+		a.remarks[r.Remark]++
+	} else {
 		k := r.key()
 		if s, ok := idx[k]; ok {
 			return 0, errf(ErrDuplicate, "the same rule exists as seq %d in access list %s", s, a.Name)
@@ -391,7 +411,13 @@ func (a *ACL) DeleteSeq(s Seq) error {
 	}
 	r := a.entries[i]
 	a.entries = slices.Delete(a.entries, i, i+1)
-	if !r.IsRemark() && a.byRule != nil {
+	switch {
+	case a.byRule == nil:
+	case r.IsRemark():
+		if a.remarks[r.Remark]--; a.remarks[r.Remark] == 0 {
+			delete(a.remarks, r.Remark)
+		}
+	default:
 		delete(a.byRule, r.key())
 	}
 	return nil
@@ -402,6 +428,9 @@ func (a *ACL) DeleteSeq(s Seq) error {
 // must not run concurrently with other calls on a.
 func (a *ACL) Find(r Rule) (Seq, bool) {
 	if r.IsRemark() {
+		if a.index(); r.Seq == 0 && a.remarks[r.Remark] == 0 {
+			return 0, false // the common case, without a scan
+		}
 		for _, e := range a.entries {
 			if e.Remark == r.Remark && (r.Seq == 0 || r.Seq == e.Seq) {
 				return e.Seq, true

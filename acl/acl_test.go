@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,9 +111,14 @@ func TestACLSeqAndDuplicates(t *testing.T) {
 	s, err := a.Add(r1)
 	require.NoError(t, err)
 	assert.Equal(t, Seq(10), s)
+	s, err = a.Add(r1)
+	require.NoError(t, err, "an identical line is there already")
+	assert.Equal(t, Seq(10), s)
+	r1.Seq = 30
 	_, err = a.Add(r1)
 	require.EqualError(t, err, "the same rule exists as seq 10 in access list x")
 	assert.ErrorIs(t, err, ErrDuplicate)
+	r1.Seq = 0
 	s, err = a.Add(Rule{Seq: 5, Action: Deny})
 	require.NoError(t, err)
 	assert.Equal(t, Seq(5), s)
@@ -367,4 +373,73 @@ func TestRuleKey(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Issue 10 defect 4: a line the list already holds is a no-op, as on IOS, so
+// replaying a running-config or a script onto the same host changes nothing; a
+// different entry on a used seq stays an error.
+func TestAddIdenticalLineIsNoop(t *testing.T) {
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	ssh := Rule{Proto: tcp, Dst: AnyAddr, DstPort: PortMatch{Op: PortEq, Lo: 22}}
+	web := Rule{Proto: tcp, Dst: AnyAddr, DstPort: PortMatch{Op: PortEq, Lo: 80}}
+	at := func(r Rule, s Seq) Rule { r.Seq = s; return r }
+	for _, tc := range []struct {
+		name    string
+		add     Rule
+		seq     Seq    // the seq Add returns
+		wantErr string // "" for success
+	}{
+		{"identical rule, its own seq", at(ssh, 10), 10, ""},
+		{"identical rule, no seq", ssh, 10, ""},
+		{"identical remark, its own seq", Rule{Seq: 20, Remark: "admins"}, 20, ""},
+		{"identical remark, no seq", Rule{Remark: "admins"}, 20, ""},
+		{"other rule on a used seq", at(web, 10), 0, "seq 10 is already in use in access list x"},
+		{"other remark on a used seq", Rule{Seq: 20, Remark: "other"}, 0, "seq 20 is already in use in access list x"},
+		{"identical rule on another seq", at(ssh, 40), 0, "the same rule exists as seq 10 in access list x"},
+		{"identical remark on another seq", Rule{Seq: 40, Remark: "admins"}, 40, ""},
+		{"new rule, no seq", web, 40, ""},
+		{"new remark, no seq", Rule{Remark: "new"}, 40, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewACL("x", IPv4)
+			for _, r := range []Rule{at(ssh, 10), {Seq: 20, Remark: "admins"}, {Seq: 30, Action: Deny}} {
+				_, err := a.Add(r)
+				require.NoError(t, err)
+			}
+			before := slices.Clone(a.Entries())
+			s, err := a.Add(tc.add)
+			if tc.wantErr != "" {
+				require.EqualError(t, err, tc.wantErr)
+				assert.ErrorIs(t, err, ErrDuplicate)
+				assert.Equal(t, before, a.Entries(), "a refused line changes nothing")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.seq, s, "Add(%v) seq", tc.add)
+			if _, exists := slices.BinarySearchFunc(before, tc.seq, func(e Rule, s Seq) int { return int(e.Seq) - int(s) }); exists {
+				assert.Equal(t, before, a.Entries(), "an identical line changes nothing")
+			} else {
+				assert.Len(t, a.Entries(), len(before)+1)
+			}
+		})
+	}
+}
+
+// The remark index follows deletes: a remark deleted can be added again without a
+// seq, and one of two remarks of the same text still makes the text present.
+func TestAddRemarkAfterDelete(t *testing.T) {
+	a := NewACL("x", IPv4)
+	for _, r := range []Rule{{Seq: 10, Remark: "r"}, {Seq: 20, Remark: "r"}} {
+		_, err := a.Add(r)
+		require.NoError(t, err)
+	}
+	require.NoError(t, a.DeleteSeq(10))
+	s, err := a.Add(Rule{Remark: "r"})
+	require.NoError(t, err)
+	assert.Equal(t, Seq(20), s, "seq 20 still holds the remark")
+	require.NoError(t, a.DeleteSeq(20))
+	s, err = a.Add(Rule{Remark: "r"})
+	require.NoError(t, err)
+	assert.Equal(t, Seq(10), s, "a new remark at the next seq of an empty list")
+	assert.Len(t, a.Entries(), 1)
 }

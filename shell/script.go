@@ -4,23 +4,49 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
+
+// maxAfterEnd is how many of the lines after a script ended (exit in exec mode)
+// are quoted one by one; the rest are counted in one line.
+const maxAfterEnd = 5
 
 // RunScript runs lines from r as a script starting in exec mode: no prompts, show
 // output to Options.Out, errors to Options.Err as `NAME:N: line`, a caret and the
-// message. A line longer than MaxLine fails as `NAME:N: line too long (L bytes; at
-// most MaxLine)`. The script is validated whole and committed once at its end; if
-// any line failed nothing is applied. It returns the exit status: 0 or 1.
+// message (NAME is the file, `-` for standard input, `-c` for -c). A line longer
+// than MaxLine fails as `NAME:N: line too long (L bytes; at most MaxLine)`. Every
+// line is read: once `exit` in exec mode ended the session, a later line that is
+// not blank or a comment fails (it would not run), so one `exit` too many cannot
+// drop the rest of a script silently. The script is validated whole and committed
+// once at its end; if any line failed nothing is applied. It returns the exit
+// status: 0 or 1.
 func (s *Shell) RunScript(r io.Reader, name string) int {
 	lr := newLineReader(r)
 	n := 0
-	for !s.Done() {
+	ended := 0 // the line whose exit ended the session
+	var after []int
+	for {
 		line, err := lr.next()
 		if err == io.EOF {
 			break
 		}
 		n++
 		var long *LineTooLongError
+		if ended > 0 && (err == nil || errors.As(err, &long)) {
+			if long != nil || !comment(line) {
+				s.Fail()
+				after = append(after, n)
+				if len(after) <= maxAfterEnd {
+					prefix := fmt.Sprintf("%s:%d: ", name, n)
+					if long != nil {
+						line = long.Error()
+					}
+					fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, line)
+					PrintError(s.opt.Err, len(prefix), fmt.Errorf("the session ended at line %d (exit in exec mode); this line would not run", ended))
+				}
+			}
+			continue
+		}
 		if errors.As(err, &long) {
 			s.Fail()
 			fmt.Fprintf(s.opt.Err, "%s:%d: %v\n", name, n, err)
@@ -37,14 +63,34 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 			fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, line)
 			PrintError(s.opt.Err, len(prefix), err)
 		}
+		if s.Done() && ended == 0 {
+			ended = n
+		}
+	}
+	if len(after) > maxAfterEnd {
+		more := after[maxAfterEnd:]
+		fmt.Fprintf(s.opt.Err, "%s:%d: %% Error: this line and %d more up to line %d would not run either (the session ended at line %d)\n",
+			name, more[0], len(more)-1, more[len(more)-1], ended)
 	}
 	if s.Failed() > 0 {
 		fmt.Fprintf(s.opt.Err, "%% %d line(s) failed; nothing was applied\n", s.Failed())
 		return 1
 	}
 	if err := s.Commit(); err != nil {
+		var ns *notSaved
+		if errors.As(err, &ns) {
+			fmt.Fprintf(s.opt.Err, "%% Error: %v\n", err)
+			return 1
+		}
 		fmt.Fprintf(s.opt.Err, "%% Error: %v; nothing was applied\n", err)
 		return 1
 	}
 	return 0
+}
+
+// comment reports whether a script line is blank or a comment (`!`): after the
+// session ended such lines are allowed, as they would do nothing.
+func comment(line string) bool {
+	l := strings.TrimSpace(line)
+	return l == "" || strings.HasPrefix(l, "!")
 }

@@ -477,18 +477,13 @@ func table(b *strings.Builder, rows [][]string) {
 // session open, to be resumed by name.
 func (s *Shell) sessionLine(cmd grammar.Command) error {
 	s.t.cfg = s.sess.file.cand
-	o, ok, err := s.t.follow(cmd)
-	if err != nil {
-		return err
-	}
-	if s.t.mode == grammar.Exec {
+	// After an error the mode and the current list are as they were (txn.do).
+	// A session another shell ended is left whatever the line did.
+	err := s.t.do(cmd, s.sessionChange)
+	if s.sess == nil || (err == nil && s.t.mode == grammar.Exec) {
 		s.leaveSession()
-		return nil
 	}
-	if !ok {
-		return nil
-	}
-	return s.sessionChange(o)
+	return err
 }
 
 // StartNotices writes what a starting shell should know: an automatic rollback

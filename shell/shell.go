@@ -49,7 +49,6 @@ type Shell struct {
 	opt    Options
 	t      txn         // mode, current access list, candidate config
 	ops    []op        // a script's changes, committed at its end
-	save   bool        // a script asked for write memory
 	clears []string    // lists whose counters a script clears when it commits
 	quit   bool        // exit from exec
 	errs   int         // lines that failed
@@ -58,6 +57,8 @@ type Shell struct {
 	// from: a script replaces the running-config with this saved config
 	// (FromStartup, FromLastGood) when it commits, its changes on top.
 	from string
+	// save: a script's write memory, saved when it commits (nil: none).
+	save *pendingSave
 	// broken says why the running-config cannot be used (*StateError); nil when
 	// it can. Only the ways back and commands that need no config work meanwhile.
 	broken error
@@ -213,7 +214,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.show(cmd)
 	case grammar.WriteMemory:
 		if !s.opt.Interactive {
-			s.save = true
+			s.writeLater()
 			return nil
 		}
 		if err := s.opt.Store.SaveStartup(); err != nil {
@@ -227,35 +228,30 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	if s.inSession() {
 		return s.sessionLine(cmd)
 	}
-	prev := s.t.mode
-	o, ok, err := s.t.follow(cmd)
-	if err != nil {
-		return err
-	}
-	if cmd.Kind == grammar.Configure && prev == grammar.Exec && s.opt.Interactive {
+	if cmd.Kind == grammar.Configure && s.t.mode == grammar.Exec && s.opt.Interactive {
 		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 	}
-	if !ok {
-		return nil
-	}
-	if s.opt.Interactive && !s.opt.CheckOnly {
-		cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
-		})
-		if err != nil {
+	// After an error the mode and the current list are as they were (txn.do).
+	return s.t.do(cmd, func(o op) error {
+		if s.opt.Interactive && !s.opt.CheckOnly {
+			cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
+				return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
+			})
+			if err != nil {
+				return err
+			}
+			s.t.cfg = cfg
+			return nil
+		}
+		s.own()
+		if err := applyOp(s.t.cfg, o); err != nil {
 			return err
 		}
-		s.t.cfg = cfg
+		if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
+			s.ops = append(s.ops, o)
+		}
 		return nil
-	}
-	s.own()
-	if err := applyOp(s.t.cfg, o); err != nil {
-		return err
-	}
-	if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
-		s.ops = append(s.ops, o)
-	}
-	return nil
+	})
 }
 
 // needsConfig reports whether a command kind reads or changes the running-config.
@@ -387,19 +383,84 @@ func (s *Shell) mergeStartup() error {
 	return nil
 }
 
+// pendingSave is a script's write memory: what the startup-config becomes when
+// the script commits. A switch saves the running-config as it is at `write
+// memory`, so the script's config at that line is saved, not the one at its end.
+type pendingSave struct {
+	cfg  *acl.Config // the script's config at the write (not to be changed)
+	from string      // Shell.from at the write
+	base *acl.Config // Shell.base at the write (from == "": the running-config it started from)
+	ops  []op        // the script's changes up to the write, on from's config
+}
+
+// writeLater records a script's write memory (the last one counts): `show
+// startup-config` shows its config from then on, and Commit saves it.
+func (s *Shell) writeLater() {
+	cfg := s.t.cfg
+	if s.owned {
+		cfg = cfg.Clone() // later lines change the script's own copy
+	}
+	s.save = &pendingSave{cfg: cfg, from: s.from, base: s.base, ops: s.ops[:len(s.ops):len(s.ops)]}
+}
+
+// startupAt returns the config a script's write memory saves, called under the
+// commit's lock: cfg is the config the script's changes apply to (from's config
+// as it is now, before them). When another shell changed it since the script
+// read it, the changes up to the write are applied again, as the commit applies
+// all of them.
+func (s *Shell) startupAt(from string, cfg *acl.Config) (*acl.Config, error) {
+	p := s.save
+	base := cfg
+	if p.from != from {
+		// The write came before the script replaced the running-config: it saves
+		// the running-config with the changes made until then.
+		var err error
+		if base, err = s.opt.Store.shared(); err != nil {
+			return nil, err
+		}
+	}
+	if p.from == "" && p.base != nil && base.Equal(p.base) {
+		return p.cfg, nil
+	}
+	st := base.Clone()
+	for _, o := range p.ops {
+		if err := applyOp(st, o); err != nil {
+			return nil, fmt.Errorf("the running-config changed while the script ran: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// notSaved: a script committed, but saving its write memory failed.
+type notSaved struct{ err error }
+
+func (e *notSaved) Error() string {
+	return "the script was committed, but write memory failed: " + e.err.Error()
+}
+
+func (e *notSaved) Unwrap() error { return e.err }
+
 // Commit applies a script's changes in one transaction: onto the running-config as
 // it is now (another shell may have changed it since the script started), enforced
-// and saved together. With errors in the script, or in check mode, nothing is
-// applied.
+// and saved together; then its write memory, if any, saves the startup-config. With
+// errors in the script, or in check mode, nothing is applied.
 func (s *Shell) Commit() error {
 	if s.errs > 0 || s.opt.CheckOnly {
 		return nil
 	}
+	var startup *acl.Config // what write memory saves
+	committed := s.from != "" || len(s.ops) > 0
 	switch {
 	case s.from != "":
 		// The saved config as it is now, the script's changes on top.
 		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
 			return s.opt.Store.Replace(s.from, guard(func(cfg *acl.Config) error {
+				if s.save != nil {
+					var err error
+					if startup, err = s.startupAt(s.from, cfg); err != nil {
+						return err
+					}
+				}
 				for _, o := range s.ops {
 					if err := applyOp(cfg, o); err != nil {
 						return fmt.Errorf("the %s changed while the script ran: %w", s.from, err)
@@ -417,6 +478,12 @@ func (s *Shell) Commit() error {
 	case len(s.ops) > 0:
 		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
 			return s.opt.Store.Update(guard(func(cfg *acl.Config) error {
+				if s.save != nil {
+					var err error
+					if startup, err = s.startupAt("", cfg); err != nil {
+						return err
+					}
+				}
 				if !cfg.Equal(s.base) {
 					for _, o := range s.ops {
 						if err := applyOp(cfg, o); err != nil {
@@ -450,8 +517,19 @@ func (s *Shell) Commit() error {
 			return err
 		}
 	}
-	if s.save {
-		return s.opt.Store.SaveStartup()
+	if s.save != nil {
+		var err error
+		if startup == nil {
+			// No changes to commit: the running-config as it is now.
+			err = s.opt.Store.SaveStartup()
+		} else {
+			err = s.opt.Store.saveStartup(startup)
+		}
+		s.save = nil
+		if err != nil && committed {
+			return &notSaved{err}
+		}
+		return err
 	}
 	return nil
 }

@@ -26,7 +26,10 @@ func (s *Shell) show(cmd grammar.Command) error {
 			note = "!" + note[1:]
 		}
 	case grammar.ShowStartup:
-		text, err := s.opt.Store.Startup()
+		text, err := s.startupText()
+		if errors.Is(err, os.ErrNotExist) {
+			err = ErrNoStartup
+		}
 		if err != nil {
 			return err
 		}
@@ -61,7 +64,7 @@ func (s *Shell) show(cmd grammar.Command) error {
 // when they hold the same.
 func (s *Shell) unsaved(cfg *acl.Config, text string) string {
 	const hint = " (write memory to save)"
-	saved, err := s.opt.Store.readFile(startupName)
+	saved, err := s.startupText()
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if cfg.Equal(acl.NewConfig()) {
@@ -81,6 +84,15 @@ func (s *Shell) unsaved(cfg *acl.Config, text string) string {
 		return ""
 	}
 	return "% running-config differs from startup-config" + hint
+}
+
+// startupText returns the startup-config text: in a script after write memory,
+// what the script saves when it commits (its config at the write memory).
+func (s *Shell) startupText() (string, error) {
+	if s.save != nil {
+		return s.save.cfg.Render(), nil
+	}
+	return s.opt.Store.readFile(startupName)
 }
 
 func orNone(s string) string {

@@ -484,22 +484,43 @@ func (s *Store) View(f func(cfg *acl.Config) error) error {
 }
 
 // SaveStartup copies the running-config to startup-config.
-func (s *Store) SaveStartup() error {
+func (s *Store) SaveStartup() error { return s.saveStartup(nil) }
+
+// saveStartup writes cfg (nil: the running-config) as the startup-config. On a
+// fresh host, where nothing was committed yet and the running-config is missing
+// (an empty config), it writes the running-config too: a startup-config next to
+// a missing running-config would make the running-config missing for good
+// (Store.missing), and the kernel enforces nothing, as an empty config says.
+func (s *Store) saveStartup(cfg *acl.Config) error {
 	return s.locked(true, func() error {
-		cfg, err := s.shared()
+		running, err := s.shared()
 		if err != nil {
 			return err
 		}
-		tmp, err := s.writeTemp(startupName, cfg.Render())
-		if err != nil {
-			return err
+		if cfg == nil {
+			cfg = running
 		}
-		if err := s.install(tmp, startupName); err != nil {
-			os.Remove(tmp)
-			return err
+		if !s.exists(runningName) {
+			if err := s.writeFile(runningName, running.Render()); err != nil {
+				return fmt.Errorf("saving the running-config: %w", err)
+			}
 		}
-		return nil
+		return s.writeFile(startupName, cfg.Render())
 	})
+}
+
+// writeFile writes DIR/name as a synced temp file renamed into place. The caller
+// holds the lock.
+func (s *Store) writeFile(name, text string) error {
+	tmp, err := s.writeTemp(name, text)
+	if err != nil {
+		return err
+	}
+	if err := s.install(tmp, name); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // Startup returns the startup-config text.

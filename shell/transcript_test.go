@@ -69,7 +69,8 @@ func TestTranscripts(t *testing.T) {
 
 // TestScripts runs each testdata/scripts/*.script as `aclsh -f` would, on a state
 // dir seeded from NAME.before if present, and compares stdout, stderr, the exit
-// status and the running-config afterwards with NAME.golden.
+// status, the running-config afterwards and the startup-config, if there is one,
+// with NAME.golden.
 func TestScripts(t *testing.T) {
 	files, err := filepath.Glob("../testdata/scripts/*.script")
 	require.NoError(t, err)
@@ -90,6 +91,9 @@ func TestScripts(t *testing.T) {
 			rc := sh.RunScript(in, filepath.Base(f))
 			running, _ := os.ReadFile(filepath.Join(dir, runningName))
 			got := fmt.Sprintf("--- exit %d\n--- stdout\n%s--- stderr\n%s--- running-config\n%s", rc, stdout.String(), stderr.String(), running)
+			if startup, err := os.ReadFile(filepath.Join(dir, startupName)); err == nil {
+				got += "--- startup-config\n" + string(startup)
+			}
 			golden.Check(t, base+".golden", got)
 		})
 	}

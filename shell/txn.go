@@ -93,11 +93,23 @@ func (t *txn) exec(line string) (grammar.Command, error) {
 	if cmd.Kind == grammar.KindNone {
 		return cmd, nil
 	}
+	return cmd, t.do(cmd, func(o op) error { return applyOp(t.cfg, o) })
+}
+
+// do runs cmd: it follows the mode change (follow) and passes the change the
+// command makes, if any, to apply. A command that fails changes nothing, the
+// mode included: after an error (a refused name, a list that is bound, a state
+// directory that cannot be written) the txn is in the mode and list it was in.
+func (t *txn) do(cmd grammar.Command, apply func(op) error) error {
+	mode, name := t.mode, t.acl
 	o, ok, err := t.follow(cmd)
-	if err != nil || !ok {
-		return cmd, err
+	if err == nil && ok {
+		err = apply(o)
 	}
-	return cmd, applyOp(t.cfg, o)
+	if err != nil {
+		t.mode, t.acl = mode, name
+	}
+	return err
 }
 
 // follow moves the txn to the mode the command runs in and to the mode it leads to,

@@ -242,6 +242,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	case len(cmds) > 0:
 		return sh.RunScript(strings.NewReader(strings.Join(cmds, "\n")+"\n"), "-c")
 	default:
-		return sh.RunScript(stdin, "line")
+		// Errors read -:N: (standard input, as GNU tools name it), FILE:N: for -f
+		// and -c:N: for the Nth -c.
+		return sh.RunScript(stdin, "-")
 	}
 }
