@@ -150,6 +150,13 @@ func TestHelpPipes(t *testing.T) {
 	assert.Equal(t, []string{"<cr>"}, words("show access-lists | json "))
 	assert.Equal(t, []string{"exclude"}, Complete(Exec, "show run | include a | ex", nil))
 	assert.Equal(t, []string{"section"}, Complete(Exec, "show run | se", nil))
+	assert.Equal(t, []string{"json"}, Complete(Exec, "show clock | j", nil))
+	for line, want := range map[string][]string{
+		"show cl": {"clock"}, "show h": {"history"}, "show u": {"users"}, "show running-config a": {"access-list"},
+		"show access-lists su": {"summary"}, "show ip access-lists s": {"summary"},
+	} {
+		assert.Equal(t, want, Complete(Exec, line, nil), "Complete(Exec, %q)", line)
+	}
 }
 
 // TestParseLogInterval: the global log interval command and its no form, from

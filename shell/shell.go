@@ -85,6 +85,9 @@ type Shell struct {
 func New(opt Options) (*Shell, error) {
 	s := &Shell{opt: opt, t: txn{mode: grammar.Exec}}
 	if opt.Interactive {
+		// show users lists this shell (JoinUsers makes the others see it).
+		id := identity()
+		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
 		if err := s.refresh(); err != nil {
 			return nil, err
 		}

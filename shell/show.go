@@ -154,6 +154,7 @@ const topSources = 5
 type aclsView struct {
 	AccessLists []aclView `json:"access_lists"`
 	Note        string    `json:"note,omitempty"` // the running-config differs from the startup-config
+	noteLine    string    // Note as the text shows it
 }
 
 // aclView is one access list with what the kernel counted. Counter fields are
@@ -219,7 +220,7 @@ func (v *aclsView) writeText(w io.Writer) {
 	}
 }
 
-func (v *aclsView) note() string { return v.Note }
+func (v *aclsView) note() string { return v.noteLine }
 
 // writeText writes a line and, indented under it, aclsh's lines about it.
 func (e *entryView) writeText(w io.Writer) {
@@ -275,7 +276,8 @@ func (s *Shell) aclsView(cmd grammar.Command) (view, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.Note = s.unsaved(cfg, cfg.Render())
+	v.noteLine = s.unsaved(cfg, cfg.Render())
+	v.Note = strings.TrimPrefix(v.noteLine, "% ")
 	return v, nil
 }
 

@@ -91,7 +91,9 @@ var alive = func(pid int, start string) bool {
 // reader never creates it).
 func (s *Shell) JoinUsers() (leave func()) {
 	id := identity()
-	s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
+	if s.self == nil {
+		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
+	}
 	dir := filepath.Join(s.opt.Store.Dir, runDir)
 	if _, err := os.Stat(s.opt.Store.Dir); err != nil {
 		return func() {}
