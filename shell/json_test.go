@@ -22,7 +22,7 @@ import (
 // that the output of every show command is known.
 type fixedStats struct{ st enforcer.Stats }
 
-func (f *fixedStats) Apply(*acl.Config) error                { return nil }
+func (f *fixedStats) Apply(*acl.Config) error                 { return nil }
 func (f *fixedStats) ClearCounters(*acl.Config, string) error { return nil }
 func (f *fixedStats) Stats(*acl.Config) (*enforcer.Stats, error) {
 	st := f.st
