@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -164,7 +165,7 @@ func FuzzCanonicalAgrees(f *testing.F) {
 			return
 		}
 		want, err := parseFull(mode, line)
-		if err != nil || want != got {
+		if err != nil || !reflect.DeepEqual(want, got) {
 			t.Fatalf("parseCanonical(%d, %q) = %+v, but the full parser gives %+v, %v", mode, line, got, want, err)
 		}
 	})

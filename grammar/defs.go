@@ -2,6 +2,8 @@ package grammar
 
 import (
 	"net/netip"
+	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 
@@ -15,9 +17,13 @@ var seqRange = "<1-" + strconv.Itoa(int(acl.MaxSeq)) + ">"
 
 const writeHelp = "Write running configuration to memory or terminal"
 
-const pipeSyntax = " [PIPE (include|exclude|begin)$pipeop LINE$re]"
+// pipeSyntax is the output modifiers every show command takes: any chain of
+// include, exclude, begin, section and count, applied in order, or json alone.
+const pipeSyntax = " [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]"
 
-var pipeHelp = []string{"Output modifiers", "Show only lines that match", "Show only lines that do not match", "Begin with the first line that matches", "Regular expression"}
+var pipeHelp = []string{"Output modifiers", "Show only lines that match", "Show only lines that do not match", "Begin with the first line that matches",
+	"Show the lines that match and the lines indented under them", "Regular expression (a ` |` starts the next modifier)", "Count the lines",
+	"Output modifiers", "The same data as JSON (must be the only modifier)"}
 
 func show(syntax string, help ...string) (string, []string) {
 	return syntax + pipeSyntax, append(help, pipeHelp...)
@@ -208,11 +214,31 @@ func buildShow(k Kind) func(*match) error {
 		m.cmd.Name = m.get("name")
 		m.cmd.Num, _ = strconv.Atoi(m.get("num"))
 		setFam(m)
-		if m.has("pipeop") {
-			m.cmd.Pipe = Pipe{Op: m.get("pipeop"), RE: m.get("re")}
-		}
-		return nil
+		return buildPipe(m)
 	}
+}
+
+// buildPipe reads the output modifiers; a bad regular expression is an error at it.
+func buildPipe(m *match) error {
+	m.cmd.Pipe = nil
+	for _, c := range m.caps {
+		switch c.tok.name {
+		case "pipeop":
+			m.cmd.Pipe = append(m.cmd.Pipe, Filter{Op: c.val})
+		case "re":
+			t := m.toks[c.idx]
+			if _, err := regexp.Compile(c.val); err != nil {
+				msg := err.Error()
+				if re, ok := err.(*syntax.Error); ok {
+					msg = string(re.Code)
+				}
+				return &ParseError{Kind: Invalid, Line: m.line, Off: t.Off, End: t.Off + len(c.val), Msg: "bad regular expression: " + msg}
+			}
+			f := &m.cmd.Pipe[len(m.cmd.Pipe)-1]
+			f.RE, f.Off = c.val, t.Off
+		}
+	}
+	return nil
 }
 
 func buildDo(m *match) error {

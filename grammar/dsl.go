@@ -13,6 +13,7 @@ import (
 //	[ x ]              optional
 //	( x | y )          alternatives
 //	{ x | y }          any of these, in any order (repeats are refused by the builder)
+//	{ x | y }*         any of these, repeated: `?` offers them again after each use
 //	x$name             capture the token matched by x under name
 //
 // Each token of a definition has a help string; they are listed in the order the
@@ -31,6 +32,7 @@ type dslSeq struct {
 type dslItem struct {
 	Opt     *dslAlt // [ ... ]
 	Star    *dslAlt // { ... }
+	Repeat  bool    // { ... }*: a Star whose tokens may be used again
 	Group   *dslAlt // ( ... )
 	Range   string  // <lo-hi>
 	Word    string
@@ -127,6 +129,10 @@ func (p *dslParser) item() (*dslItem, error) {
 			it.Opt = a
 		case '{':
 			it.Star = a
+			if p.pos < len(p.s) && p.s[p.pos] == '*' {
+				it.Repeat = true
+				p.pos++
+			}
 		default:
 			it.Group = a
 		}
@@ -222,6 +228,14 @@ func (c *compiler) item(it *dslItem) (*state, *state) {
 		xe.out = append(xe.out, e)
 	case it.Star != nil:
 		xs, xe := c.alt(it.Star)
+		if !it.Repeat {
+			// Used once per path: `?` does not offer them again (see used).
+			walk(xs, xe, func(st *state) {
+				if st.tok != nil {
+					st.tok.once = true
+				}
+			})
+		}
 		s, e = &state{out: []*state{xs}}, &state{}
 		s.out = append(s.out, e)
 		xe.out = append(xe.out, s)

@@ -74,6 +74,16 @@ func Tokenize(line string) []Token {
 	return toks
 }
 
+// IsPipeSep reports whether t, a word of line, is a `|` that starts the next
+// output modifier: one with a space before it. A `|` inside a word (`22|443`) is
+// part of a regular expression.
+func IsPipeSep(line string, t Token) bool {
+	if t.Text != "|" {
+		return false
+	}
+	return t.Off > 0 && (line[t.Off-1] == ' ' || line[t.Off-1] == '\t')
+}
+
 // capture is a persistent list of matched tokens along one path.
 type capture struct {
 	tok  *token
@@ -172,6 +182,7 @@ func (r *runner) closure(ts, out []thread) []thread {
 const (
 	noMatch uint8 = iota
 	byLine
+	byRegex
 	byPrefix
 	byVar
 	byExact
@@ -207,6 +218,10 @@ func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseE
 				}
 			case tk.kind == varLine:
 				c = byLine
+			case tk.kind == varRegex:
+				if !IsPipeSep(line, t) {
+					c = byRegex
+				}
 			case best < byExact && tk.matchVar(t.Text):
 				c = byVar
 			}
@@ -239,6 +254,30 @@ func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseE
 			out := r.closure(next, spare)
 			r.cur, r.spare = out, cur
 			return out, nil
+		case byRegex:
+			// A regular expression: the words up to the next modifier, as typed.
+			j := i + 1
+			for j < len(toks) && !IsPipeSep(line, toks[j]) {
+				j++
+			}
+			end := len(line)
+			if j < len(toks) {
+				end = toks[j].Off
+			}
+			rest := strings.TrimRight(line[t.Off:end], " \t\r\n")
+			for k, th := range cur {
+				if class[k] != byRegex {
+					continue
+				}
+				c := r.newCapture(capture{tok: th.st.tok, val: rest, idx: i, prev: th.caps})
+				for _, o := range th.st.out {
+					next = append(next, thread{o, c})
+				}
+			}
+			r.next = next
+			cur, spare = r.closure(next, spare), cur
+			i = j - 1
+			continue
 		}
 		for j, th := range cur {
 			if class[j] != best {
@@ -292,7 +331,28 @@ func invalidAt(cur []thread, line string, t Token) *ParseError {
 		}
 		break
 	}
+	if e.Msg == "" && jsonMisplaced(cur, line, t) {
+		e.Msg = "json must be the only output modifier"
+	}
 	return e
+}
+
+// jsonMisplaced reports whether t fails because `| json` is not alone: it follows
+// another modifier (`| include x | json`), or another follows it.
+func jsonMisplaced(cur []thread, line string, t Token) bool {
+	for _, th := range cur {
+		for c := th.caps; c != nil; c = c.prev {
+			if c.tok.name != "pipeop" {
+				continue
+			}
+			if c.val == "json" {
+				return t.Text == "|"
+			}
+			lower := toLower(t.Text)
+			return lower != "" && strings.HasPrefix("json", lower)
+		}
+	}
+	return false
 }
 
 // Candidate is one entry of `?` help: what may come next and what it means.
@@ -337,8 +397,12 @@ func candidates(cur []thread) []Candidate {
 }
 
 // used reports whether a path already matched tk: only an {any order} group can
-// offer it again, and the builder refuses a repeat.
+// offer it again, and the builder refuses a repeat; a {repeated}* group's tokens
+// are offered again.
 func used(c *capture, tk *token) bool {
+	if !tk.once {
+		return false
+	}
 	for ; c != nil; c = c.prev {
 		if c.tok == tk {
 			return true

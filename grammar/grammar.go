@@ -126,13 +126,28 @@ const (
 	ReloadIn         // reload in MIN; Num: minutes
 	ReloadCancel     // reload cancel
 	WriteTerminal    // write terminal: the running-config, as show running-config
+	// Show commands of showdefs.go.
+	ShowACLSummary // show [ip|ipv6] access-lists summary
+	ShowRunningACL // show running-config access-list [NAME]
+	ShowHistory    // show history
+	ShowUsers      // show users
+	ShowClock      // show clock
 )
 
-// Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.
-type Pipe struct {
-	Op string // "", "include", "exclude" or "begin"
-	RE string
+// Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,
+// `| begin RE`, `| section RE`, `| count` or `| json`.
+type Filter struct {
+	Op  string // "include", "exclude", "begin", "section", "count" or "json"
+	RE  string // for include, exclude, begin and section: a valid regular expression
+	Off int    // byte offset of RE in the line
 }
+
+// Pipe is a show command's output modifiers, applied in order (`| include a |
+// exclude b`). `| json` is always alone. The zero value shows everything.
+type Pipe []Filter
+
+// JSON reports whether the output is JSON (`| json`).
+func (p Pipe) JSON() bool { return len(p) == 1 && p[0].Op == "json" }
 
 // Command is a parsed line.
 type Command struct {

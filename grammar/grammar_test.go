@@ -76,12 +76,86 @@ func TestParse(t *testing.T) {
 		switch {
 		case cmd.Kind == AddRule || cmd.Kind == DeleteRule:
 			got = cmd.Rule.Body(cmd.Family)
-		case cmd.Pipe.Op != "":
-			got = cmd.Pipe.Op + " " + cmd.Pipe.RE
+		case len(cmd.Pipe) > 0:
+			got = pipeString(cmd.Pipe)
 		default:
 			got = cmd.Name
 		}
 		assert.Equal(t, tc.want, got, "Parse(%d, %q)", tc.mode, tc.line)
+	}
+}
+
+// pipeString renders a parsed Pipe as `op RE | op RE`, for tests.
+func pipeString(p Pipe) string {
+	var parts []string
+	for _, f := range p {
+		parts = append(parts, strings.TrimSpace(f.Op+" "+f.RE))
+	}
+	return strings.Join(parts, " | ")
+}
+
+// TestParsePipes: a ` |` starts the next output modifier; a `|` inside a word is
+// regular expression alternation; modifiers apply in order; json is alone; every
+// regular expression is checked where it is typed.
+func TestParsePipes(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want string
+		offs []int // Off of each filter
+	}{
+		{"sh run | inc a | exclude b", "include a | exclude b", []int{13, 25}},
+		{"sh run | inc 22|443", "include 22|443", []int{13}},
+		{"sh run|inc a |ex b|c | sec d e | cou", "include a | exclude b|c | section d e | count", []int{11, 17, 27, 0}},
+		{"show access-lists | section seq 10", "section seq 10", []int{28}},
+		{"show access-lists web | count", "count", []int{0}},
+		{"show access-lists | json", "json", []int{0}},
+		{"wr t | b x | i y", "begin x | include y", []int{9, 15}},
+		{"show running-config | include a  b ", "include a  b", []int{30}},
+	} {
+		cmd, err := Parse(Exec, tc.line)
+		require.NoError(t, err, "Parse(Exec, %q)", tc.line)
+		assert.Equal(t, tc.want, pipeString(cmd.Pipe), "Parse(Exec, %q)", tc.line)
+		var offs []int
+		for _, f := range cmd.Pipe {
+			offs = append(offs, f.Off)
+		}
+		assert.Equal(t, tc.offs, offs, "Parse(Exec, %q) offsets", tc.line)
+	}
+	cmd, err := Parse(Exec, "show access-lists | json")
+	require.NoError(t, err)
+	assert.True(t, cmd.Pipe.JSON())
+	cmd, err = Parse(Exec, "show access-lists | include json")
+	require.NoError(t, err)
+	assert.False(t, cmd.Pipe.JSON())
+}
+
+// TestHelpPipes: after a modifier, `?` offers the next one again; after json
+// nothing but <cr>.
+func TestHelpPipes(t *testing.T) {
+	words := func(line string) []string {
+		cands, err := Help(Exec, line)
+		require.NoError(t, err, "Help(Exec, %q)", line)
+		var w []string
+		for _, c := range cands {
+			w = append(w, c.Word)
+		}
+		return w
+	}
+	assert.Equal(t, []string{"WORD", "|", "summary", "<cr>"}, words("show access-lists "))
+	assert.Equal(t, []string{"begin", "count", "exclude", "include", "json", "section"}, words("show access-lists | "))
+	assert.Equal(t, []string{"LINE"}, words("show access-lists | include "))
+	assert.Equal(t, []string{"|", "<cr>"}, words("show access-lists | include a "))
+	assert.Equal(t, []string{"begin", "count", "exclude", "include", "section"}, words("show access-lists | include a | "))
+	assert.Equal(t, []string{"|", "<cr>"}, words("show access-lists | count "))
+	assert.Equal(t, []string{"<cr>"}, words("show access-lists | json "))
+	assert.Equal(t, []string{"exclude"}, Complete(Exec, "show run | include a | ex", nil))
+	assert.Equal(t, []string{"section"}, Complete(Exec, "show run | se", nil))
+	assert.Equal(t, []string{"json"}, Complete(Exec, "show clock | j", nil))
+	for line, want := range map[string][]string{
+		"show cl": {"clock"}, "show h": {"history"}, "show u": {"users"}, "show running-config a": {"access-list"},
+		"show access-lists su": {"summary"}, "show ip access-lists s": {"summary"},
+	} {
+		assert.Equal(t, want, Complete(Exec, line, nil), "Complete(Exec, %q)", line)
 	}
 }
 
@@ -138,6 +212,14 @@ func TestParseErrors(t *testing.T) {
 		{Config, "ip access-list logging interval 10 20", Invalid, 35, ""},
 		{Config, "ip access-list log", Incomplete, 18, "% Incomplete command."},
 		{IPACL, "ip access-list logging interval x", Invalid, 32, ""},
+		{Exec, "show run | include (", Invalid, 19, "% Invalid input detected at '^' marker: bad regular expression: missing closing )"},
+		{Exec, "show run | include a | exclude [b", Invalid, 31, "% Invalid input detected at '^' marker: bad regular expression: missing closing ]"},
+		{Exec, "show access-lists | json | include x", Invalid, 25, "% Invalid input detected at '^' marker: json must be the only output modifier"},
+		{Exec, "show access-lists | include x | json", Invalid, 32, "% Invalid input detected at '^' marker: json must be the only output modifier"},
+		{Exec, "show access-lists | json x", Invalid, 25, "% Invalid input detected at '^' marker."},
+		{Exec, "show access-lists | include", Incomplete, 27, "% Incomplete command."},
+		{Exec, "show access-lists | include | count", Invalid, 28, ""},
+		{Exec, "show access-lists | count x", Invalid, 26, ""},
 	} {
 		_, err := Parse(tc.mode, tc.line)
 		pe, ok := err.(*ParseError)

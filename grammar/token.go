@@ -23,12 +23,14 @@ const (
 	varMaskLen                // /LEN: a prefix length, with or without the slash
 	varName                   // NAME: a configuration session name (not completed from access list names)
 	varTime                   // HH:MM:SS: a duration
+	varRegex                  // REGEX: a regular expression, the words up to the next ` |`
 )
 
 var varKinds = map[string]varKind{
 	"WORD": varWord, "A.B.C.D": varAddr4, "A.B.C.D/LEN": varPrefix4,
 	"X:X::X:X": varAddr6, "X:X::X:X/LEN": varPrefix6, "PORT": varPort, "LINE": varLine,
 	"PIPE": varPipe, "/LEN": varMaskLen, "NAME": varName, "HH:MM:SS": varTime,
+	"REGEX": varRegex,
 }
 
 // token is one element of a command definition.
@@ -39,6 +41,7 @@ type token struct {
 	help    string
 	capture string
 	name    string // the capture name, or the keyword; set by register
+	once    bool   // in an {any order} group: offered once per path (see used)
 }
 
 func newToken(w string) (*token, error) {
@@ -86,7 +89,7 @@ func (t *token) matchVar(s string) bool {
 		return ok && looksLikeAddr(a, t.kind == varPrefix6) && isDigits(l)
 	case varPort:
 		return s != "|" // names and numbers are checked by the builder
-	case varLine:
+	case varLine, varRegex:
 		return true
 	case varPipe:
 		return s == "|"
@@ -135,6 +138,9 @@ func isDigits(s string) bool {
 func (t *token) display() string {
 	if t.kind == varPort {
 		return "<0-65535>"
+	}
+	if t.kind == varRegex {
+		return "LINE" // as IOS lists it
 	}
 	return t.word
 }

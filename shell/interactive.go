@@ -166,6 +166,7 @@ func runesLen(rs []rune) int {
 // returns the exit status.
 func (s *Shell) RunInteractive(to TermOptions) int {
 	e := &editor{s: s, taken: make(chan runAnswer, 1)}
+	defer s.JoinUsers()() // show users lists this shell until it ends
 	// Keep the terminal raw for the whole session: leaving raw mode between lines
 	// loses keys typed ahead while a command runs.
 	var raw *readline.State

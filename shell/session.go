@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,10 +65,8 @@ func (s *Shell) sessionCmd(cmd grammar.Command) error {
 	switch cmd.Kind {
 	case grammar.ConfigureSession:
 		return s.enterSession(cmd.Name)
-	case grammar.ShowSessions:
-		return s.showSessions(cmd)
-	case grammar.ShowSession:
-		return s.showSession(cmd)
+	case grammar.ShowSessions, grammar.ShowSession:
+		return s.show(cmd)
 	case grammar.SessionCommit:
 		return s.commitSession(time.Duration(cmd.Num) * time.Second)
 	case grammar.SessionAbort:
@@ -359,18 +358,47 @@ func (s *Shell) abortSession() error {
 	return nil
 }
 
-// showSession shows a session's candidate, or its differences from the
-// running-config.
-func (s *Shell) showSession(cmd grammar.Command) error {
+// sessionConfigView is show session-config [named NAME] [diffs]: a session's
+// candidate config, or its differences from the running-config.
+type sessionConfigView struct {
+	configView
+	name string
+	diff string // diffs: as diff -u prints it
+}
+
+func (v *sessionConfigView) writeText(w io.Writer) {
+	if v.diff != "" || v.cfg == nil {
+		io.WriteString(w, v.diff)
+		return
+	}
+	v.configView.writeText(w)
+}
+
+func (v *sessionConfigView) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Session string      `json:"session"`
+		Config  *configJSON `json:"config,omitempty"`
+		Diff    *string     `json:"diff,omitempty"`
+	}{Session: v.name}
+	if v.cfg != nil {
+		c := configOf(v.cfg)
+		out.Config = &c
+	} else {
+		out.Diff = &v.diff
+	}
+	return json.Marshal(out)
+}
+
+func (s *Shell) sessionConfigView(cmd grammar.Command) (view, error) {
 	st := s.opt.Store
 	name := cmd.Name
 	if name == "" {
 		if s.sess == nil {
-			return errors.New("not in a configuration session: name one (show session-config named NAME)")
+			return nil, errors.New("not in a configuration session: name one (show session-config named NAME)")
 		}
 		name = s.sess.file.name
 	}
-	var text string
+	v := &sessionConfigView{name: name}
 	err := st.View(func(run *acl.Config) error {
 		f, err := st.readSession(name, nil)
 		if err != nil {
@@ -379,76 +407,108 @@ func (s *Shell) showSession(cmd grammar.Command) error {
 		if f == nil {
 			return fmt.Errorf("no configuration session %s (show configuration sessions)", name)
 		}
-		text = f.cand.Render()
+		text := f.cand.Render()
 		if cmd.Num == 1 {
-			text = unifiedDiff("system:/running-config", "session:/"+name+"-session-config", run.Render(), text)
+			v.diff = unifiedDiff("system:/running-config", "session:/"+name+"-session-config", run.Render(), text)
+			return nil
 		}
+		v.cfg, v.text = f.cand, text
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := filter(cmd.Pipe, text)
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(s.opt.Out, out)
-	return nil
+	return v, nil
 }
 
-// showSessions lists the open sessions.
-func (s *Shell) showSessions(cmd grammar.Command) error {
-	st := s.opt.Store
+// sessionsView is show configuration sessions.
+type sessionsView struct {
+	Sessions []sessionRowJSON `json:"sessions"`
+	Reload   *reloadJSON      `json:"reload,omitempty"` // a reload in MINUTES that is scheduled
+}
+
+type sessionRowJSON struct {
+	Name string `json:"name"`
+	// State: pending (not committed), changed (pending, and the running-config
+	// changed since it started), committed (with a commit timer running) or
+	// unreadable.
+	State      string `json:"state"`
+	RollbackAt string `json:"rollback_at,omitempty"` // committed: when it is rolled back unless confirmed
+	User       string `json:"user,omitempty"`
+	Created    string `json:"created,omitempty"`
+	Current    bool   `json:"current"` // this shell's session
+}
+
+type reloadJSON struct {
+	At string `json:"at"`
+	By string `json:"by"`
+}
+
+func (v *sessionsView) writeText(w io.Writer) {
 	var b strings.Builder
+	if len(v.Sessions) == 0 {
+		b.WriteString("No configuration sessions\n")
+	} else {
+		rows := [][]string{{"  Name", "State", "User", "Created"}}
+		for _, r := range v.Sessions {
+			state := r.State
+			switch r.State {
+			case "committed":
+				state = "committed, rolled back at " + r.RollbackAt + " unless confirmed"
+			case "changed":
+				state = "pending (running-config changed since)"
+			}
+			n := "  " + r.Name
+			if r.Current {
+				n = "* " + r.Name
+			}
+			rows = append(rows, []string{n, state, r.User, r.Created})
+		}
+		table(&b, rows)
+	}
+	if v.Reload != nil {
+		fmt.Fprintf(&b, "Reload scheduled for %s by %s: the startup-config will replace the running-config\n", v.Reload.At, v.Reload.By)
+	}
+	io.WriteString(w, b.String())
+}
+
+func (s *Shell) sessionsView(grammar.Command) (view, error) {
+	st := s.opt.Store
+	v := &sessionsView{Sessions: []sessionRowJSON{}}
 	err := st.View(func(run *acl.Config) error {
 		names, err := st.sessionNames(true)
 		if err != nil {
 			return err
 		}
 		pend, _ := st.readRecord(pendingCommit)
-		if len(names) == 0 {
-			b.WriteString("No configuration sessions\n")
-		}
 		base := configHash(run.Render())
-		rows := [][]string{{"Name", "State", "User", "Created"}}
 		for _, n := range names {
+			row := sessionRowJSON{Name: n, Current: s.sess != nil && s.sess.file.name == n}
 			f, err := st.readSession(n, nil)
 			if err != nil || f == nil {
-				rows = append(rows, []string{n, "unreadable", "", ""})
+				row.State = "unreadable"
+				v.Sessions = append(v.Sessions, row)
 				continue
 			}
-			state := "pending"
+			row.State = "pending"
 			switch {
 			case f.pending() && pend != nil && pend.get("session") == n:
-				state = "committed, rolled back at " + showTime(pend.time("deadline")) + " unless confirmed"
+				row.State, row.RollbackAt = "committed", showTime(pend.time("deadline"))
 			case f.rec.get("base") != base:
-				state = "pending (running-config changed since)"
+				row.State = "changed"
 			}
-			if s.sess != nil && s.sess.file.name == n {
-				n = "* " + n
-			} else {
-				n = "  " + n
-			}
-			rows = append(rows, []string{n, state, f.rec.get("owner"), showTime(f.created)})
-		}
-		if len(rows) > 1 {
-			rows[0][0] = "  " + rows[0][0]
-			table(&b, rows)
+			row.User, row.Created = f.rec.get("owner"), showTime(f.created)
+			v.Sessions = append(v.Sessions, row)
 		}
 		if r, _ := st.readRecord(pendingReload); r != nil {
-			fmt.Fprintf(&b, "Reload scheduled for %s by %s: the startup-config will replace the running-config\n", showTime(r.time("deadline")), r.get("by"))
+			v.Reload = &reloadJSON{At: showTime(r.time("deadline")), By: r.get("by")}
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := filter(cmd.Pipe, b.String())
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(s.opt.Out, out)
-	return nil
+	return v, nil
 }
 
 // table writes rows in columns two spaces apart.

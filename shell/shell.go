@@ -69,6 +69,14 @@ type Shell struct {
 	ask    func(prompt string) (string, error)
 	// sess is the configuration session the shell is in (session.go), nil if none.
 	sess *cfgSession
+	// hist is the lines this shell ran, for show history (the last
+	// maxShellHistory; histBase lines before them were dropped).
+	hist     []string
+	histBase int
+	// self is this shell in the users registry (users.go), nil if it did not
+	// join; selfFile its record's name there, "" if none was written.
+	self     *userRow
+	selfFile string
 }
 
 // New returns a shell in exec mode. An interactive shell reads the running-config
@@ -78,6 +86,9 @@ type Shell struct {
 func New(opt Options) (*Shell, error) {
 	s := &Shell{opt: opt, t: txn{mode: grammar.Exec}}
 	if opt.Interactive {
+		// show users lists this shell (JoinUsers makes the others see it).
+		id := identity()
+		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
 		if err := s.refresh(); err != nil {
 			return nil, err
 		}
@@ -167,6 +178,7 @@ func (s *Shell) Run(line string) error {
 	if s.sess != nil && s.t.mode == grammar.Exec {
 		s.sess = nil // left by Ctrl-Z or Ctrl-D: the session stays open, to be resumed
 	}
+	s.remember(line)
 	if s.opt.Interactive {
 		// Another shell may have committed since the last line.
 		if err := s.refresh(); err != nil {
@@ -191,8 +203,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.execute(*cmd.Sub)
 	case grammar.TerminalLength:
 		return nil // output is never paged
-	case grammar.ShowStartup:
-		return s.show(cmd)
+	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock:
+		return s.show(cmd) // need no running-config
 	case grammar.CopyToRunning:
 		return s.copyToRunning(cmd.Name)
 	case grammar.Exit:
@@ -210,7 +222,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		}
 	}
 	switch cmd.Kind {
-	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface:
+	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface,
+		grammar.ShowACLSummary, grammar.ShowRunningACL:
 		return s.show(cmd)
 	case grammar.WriteMemory:
 		if !s.opt.Interactive {
@@ -257,7 +270,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 // needsConfig reports whether a command kind reads or changes the running-config.
 func needsConfig(k grammar.Kind) bool {
 	switch k {
-	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters:
+	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters,
+		grammar.ShowACLSummary, grammar.ShowRunningACL:
 		return true
 	}
 	return changes(k)
@@ -556,36 +570,60 @@ func PrintError(w io.Writer, indent int, err error) {
 // typed, so the caret lines up for ASCII input).
 func displayWidth(s string) int { return len([]rune(s)) }
 
-// filter applies a show pipe to output lines.
+// filter applies a show command's text modifiers to its output, in order: each
+// one's output is the next one's input. (`| json` is not a filter: see show.)
 func filter(p grammar.Pipe, text string) (string, error) {
-	if p.Op == "" {
-		return text, nil
+	for _, f := range p {
+		var err error
+		if text, err = filterOne(f, text); err != nil {
+			return "", err
+		}
 	}
-	re, err := regexp.Compile(p.RE)
-	if err != nil {
-		return "", fmt.Errorf("bad regular expression %q: %v", p.RE, err)
+	return text, nil
+}
+
+// filterOne applies one modifier. section keeps a matching line and the lines
+// after it indented deeper than it (IOS): a rule and aclsh's lines under it, a
+// list and its rules.
+func filterOne(f grammar.Filter, text string) (string, error) {
+	if f.Op == "count" {
+		return fmt.Sprintf("%d\n", strings.Count(text, "\n")), nil
+	}
+	re, err := regexp.Compile(f.RE)
+	if err != nil { // the grammar checked it
+		return "", fmt.Errorf("bad regular expression %q: %v", f.RE, err)
 	}
 	var b strings.Builder
-	begun := false
+	begun, in, depth := false, false, 0
 	for _, l := range strings.SplitAfter(text, "\n") {
 		if l == "" {
 			continue
 		}
-		m := re.MatchString(strings.TrimSuffix(l, "\n"))
-		switch p.Op {
+		line := strings.TrimSuffix(l, "\n")
+		switch f.Op {
 		case "include":
-			if !m {
+			if !re.MatchString(line) {
 				continue
 			}
 		case "exclude":
-			if m {
+			if re.MatchString(line) {
 				continue
 			}
 		case "begin":
-			if !begun && !m {
+			if !begun && !re.MatchString(line) {
 				continue
 			}
 			begun = true
+		case "section":
+			d := len(line) - len(strings.TrimLeft(line, " \t"))
+			if in && d > depth {
+				break // under the line that matched
+			}
+			in = false
+			if !re.MatchString(line) {
+				continue
+			}
+			in, depth = true, d
 		}
 		b.WriteString(l)
 	}

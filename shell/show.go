@@ -13,52 +13,6 @@ import (
 	"github.com/aclsh/aclsh/grammar"
 )
 
-func (s *Shell) show(cmd grammar.Command) error {
-	var b strings.Builder
-	cfg := s.t.cfg
-	note := ""
-	switch cmd.Kind {
-	case grammar.ShowRunning, grammar.WriteTerminal:
-		text := cfg.Render()
-		b.WriteString(text)
-		// A comment: pasted back with the config, the line changes nothing.
-		if note = s.unsaved(cfg, text); note != "" {
-			note = "!" + note[1:]
-		}
-	case grammar.ShowStartup:
-		text, err := s.startupText()
-		if errors.Is(err, os.ErrNotExist) {
-			err = ErrNoStartup
-		}
-		if err != nil {
-			return err
-		}
-		b.WriteString(text)
-	case grammar.ShowACLs:
-		if err := showACLs(&b, cfg, cmd, s.stats(cfg)); err != nil {
-			return err
-		}
-		note = s.unsaved(cfg, cfg.Render())
-	case grammar.ShowInterface:
-		if cmd.Num != 0 {
-			return fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
-		}
-		s.showInterface(&b, cfg)
-	}
-	out, err := filter(cmd.Pipe, b.String())
-	if err != nil {
-		return err
-	}
-	io.WriteString(s.opt.Out, out)
-	if note != "" {
-		// After the output and whatever the pipe kept, on the error stream: a
-		// script's output stays what the config is (`aclsh -c 'show
-		// running-config' > FILE` can be replayed and compared).
-		fmt.Fprintln(s.opt.Err, note)
-	}
-	return nil
-}
-
 // unsaved says when cfg (text: its rendering) differs from the startup-config,
 // as a switch does: a config never saved differs too, unless it is empty. ""
 // when they hold the same.
@@ -120,26 +74,73 @@ func (s *Shell) stats(cfg *acl.Config) *enforcer.Stats {
 	return st
 }
 
-func (s *Shell) showInterface(w io.Writer, cfg *acl.Config) {
-	fmt.Fprintf(w, "Interface management 0 is Linux interface %s\n", orNone(s.opt.IfName))
-	if ifc, err := net.InterfaceByName(s.opt.IfName); err != nil {
+// interfaceView is show interface management 0.
+type interfaceView struct {
+	Interface       string   `json:"interface"`       // "management 0"
+	LinuxInterface  string   `json:"linux_interface"` // "" when not known
+	Found           bool     `json:"found"`           // the Linux interface exists in this network namespace
+	State           string   `json:"state,omitempty"` // up or down
+	HardwareAddress string   `json:"hardware_address,omitempty"`
+	MTU             int      `json:"mtu,omitempty"`
+	Addresses       []string `json:"addresses"`
+	IPv4AccessGroup string   `json:"ipv4_access_group_in"` // "" when none
+	IPv6AccessGroup string   `json:"ipv6_access_group_in"`
+	Kernel          string   `json:"kernel,omitempty"` // in_sync, missing, differs or unknown; "" without an enforcer
+	KernelText      string   `json:"kernel_text,omitempty"`
+}
+
+func (v *interfaceView) writeText(w io.Writer) {
+	fmt.Fprintf(w, "Interface %s is Linux interface %s\n", v.Interface, orNone(v.LinuxInterface))
+	if !v.Found {
 		fmt.Fprintf(w, " not found in this network namespace\n")
 	} else {
-		state := "down"
-		if ifc.Flags&net.FlagUp != 0 {
-			state = "up"
-		}
-		fmt.Fprintf(w, " state %s, hardware address %s, MTU %d\n", state, orNone(ifc.HardwareAddr.String()), ifc.MTU)
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
+		fmt.Fprintf(w, " state %s, hardware address %s, MTU %d\n", v.State, orNone(v.HardwareAddress), v.MTU)
+		for _, a := range v.Addresses {
 			fmt.Fprintf(w, " address %s\n", a)
 		}
 	}
-	fmt.Fprintf(w, " IPv4 access group in: %s\n", orNone(cfg.Mgmt.IPv4In))
-	fmt.Fprintf(w, " IPv6 access group in: %s\n", orNone(cfg.Mgmt.IPv6In))
-	if st := s.stats(cfg); st != nil {
-		fmt.Fprintf(w, " kernel: %s\n", stateText(st.State))
+	fmt.Fprintf(w, " IPv4 access group in: %s\n", orNone(v.IPv4AccessGroup))
+	fmt.Fprintf(w, " IPv6 access group in: %s\n", orNone(v.IPv6AccessGroup))
+	if v.Kernel != "" {
+		fmt.Fprintf(w, " kernel: %s\n", v.KernelText)
 	}
+}
+
+func (s *Shell) interfaceView(cmd grammar.Command) (view, error) {
+	if cmd.Num != 0 {
+		return nil, fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
+	}
+	cfg := s.t.cfg
+	v := &interfaceView{Interface: "management 0", LinuxInterface: s.opt.IfName, Addresses: []string{},
+		IPv4AccessGroup: cfg.Mgmt.IPv4In, IPv6AccessGroup: cfg.Mgmt.IPv6In}
+	if ifc, err := net.InterfaceByName(s.opt.IfName); err == nil {
+		v.Found, v.State = true, "down"
+		if ifc.Flags&net.FlagUp != 0 {
+			v.State = "up"
+		}
+		v.HardwareAddress, v.MTU = ifc.HardwareAddr.String(), ifc.MTU
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			v.Addresses = append(v.Addresses, a.String())
+		}
+	}
+	if st := s.stats(cfg); st != nil {
+		v.Kernel, v.KernelText = stateName(st.State), stateText(st.State)
+	}
+	return v, nil
+}
+
+// stateName is a kernel state as JSON names it.
+func stateName(st enforcer.State) string {
+	switch st {
+	case enforcer.Missing:
+		return "missing"
+	case enforcer.Differs:
+		return "differs"
+	case enforcer.Unknown:
+		return "unknown"
+	}
+	return "in_sync"
 }
 
 func stateText(st enforcer.State) string {
@@ -154,10 +155,142 @@ func stateText(st enforcer.State) string {
 	return "in sync with the running-config"
 }
 
-// topSources is how many sources a connlimit rule shows.
+// topSources is how many sources a connlimit rule shows in the text (JSON has
+// them all).
 const topSources = 5
 
-func showACLs(w io.Writer, cfg *acl.Config, cmd grammar.Command, st *enforcer.Stats) error {
+// aclsView is show [ip|ipv6] access-lists [NAME].
+type aclsView struct {
+	AccessLists []aclView `json:"access_lists"`
+	Note        string    `json:"note,omitempty"` // the running-config differs from the startup-config
+	noteLine    string    // Note as the text shows it
+}
+
+// aclView is one access list with what the kernel counted. Counter fields are
+// present only when the list is bound and the kernel could be read.
+type aclView struct {
+	Name    string      `json:"name"`
+	Family  string      `json:"family"`
+	BoundTo []string    `json:"bound_to"`         // "management 0 in"; empty when not bound
+	Kernel  string      `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
+	Entries []entryView `json:"entries"`
+	// ImplicitDenyMatches: packets no line matched (dropped).
+	ImplicitDenyMatches *uint64 `json:"implicit_deny_matches,omitempty"`
+
+	family     acl.Family
+	kernelText string
+}
+
+type entryView struct {
+	entryJSON
+	Matches             *uint64       `json:"matches,omitempty"`
+	LogLinesSuppressed  *uint64       `json:"log_lines_suppressed,omitempty"` // lines with log: matches the interval kept out of the log
+	Sessions            []sessionJSON `json:"sessions,omitempty"`             // connlimit lines: live sessions per source, most first
+	RefusedByLimit      *uint64       `json:"refused_by_limit,omitempty"`     // permit connlimit lines
+	SourcesTracked      *trackedJSON  `json:"sources_tracked,omitempty"`      // connlimit lines
+	SourceSetWarning    string        `json:"source_set_warning,omitempty"`
+	connlimit, perPrefx bool
+}
+
+type sessionJSON struct {
+	Source string `json:"source"` // an address, or a prefix for a line with mask
+	Count  int    `json:"count"`
+	Limit  int    `json:"limit"`
+}
+
+type trackedJSON struct {
+	Tracked int `json:"tracked"` // sources in the set new sources go to
+	Size    int `json:"size"`
+	Percent int `json:"percent"`
+	// BeforeRule: sources with sessions from before the rule, in sets of their own.
+	BeforeRule int `json:"before_rule"`
+}
+
+func (v *aclsView) writeText(w io.Writer) {
+	for _, a := range v.AccessLists {
+		where := "not bound"
+		if len(a.BoundTo) > 0 {
+			where = "bound to interface " + strings.Join(a.BoundTo, ", ")
+		}
+		fmt.Fprintf(w, "%s access list %s, %s\n", a.family.Name(), a.Name, where)
+		if a.kernelText != "" {
+			fmt.Fprintf(w, " %% kernel %s\n", a.kernelText)
+		}
+		for _, e := range a.Entries {
+			e.writeText(w)
+		}
+		if a.ImplicitDenyMatches != nil {
+			line := " implicit deny"
+			if n := *a.ImplicitDenyMatches; n > 0 {
+				line += fmt.Sprintf(" (%d matches)", n)
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func (v *aclsView) note() string { return v.noteLine }
+
+// writeText writes a line and, indented under it, aclsh's lines about it.
+func (e *entryView) writeText(w io.Writer) {
+	line := e.Text
+	var notes []string
+	if e.Matches != nil && *e.Matches > 0 {
+		notes = append(notes, fmt.Sprintf("%d matches", *e.Matches))
+	}
+	if e.LogLinesSuppressed != nil && *e.LogLinesSuppressed > 0 {
+		notes = append(notes, fmt.Sprintf("%d log lines suppressed", *e.LogLinesSuppressed))
+	}
+	if len(notes) > 0 {
+		line += " (" + strings.Join(notes, ", ") + ")"
+	}
+	fmt.Fprintf(w, " %s\n", line)
+	if !e.connlimit {
+		return
+	}
+	var top []string
+	for i, sc := range e.Sessions {
+		if i == topSources {
+			top = append(top, fmt.Sprintf("and %d more sources", len(e.Sessions)-topSources))
+			break
+		}
+		top = append(top, fmt.Sprintf("%s %d/%d", sc.Source, sc.Count, sc.Limit))
+	}
+	if len(top) == 0 {
+		top = []string{"none"}
+	}
+	fmt.Fprintf(w, "    sessions: %s\n", strings.Join(top, ", "))
+	if e.RefusedByLimit != nil {
+		fmt.Fprintf(w, "    refused by the limit: %d\n", *e.RefusedByLimit)
+	}
+	if u := e.SourcesTracked; u != nil {
+		what := "sources"
+		if e.perPrefx {
+			what = "source prefixes"
+		}
+		fmt.Fprintf(w, "    %s tracked: %d of %d (%d%%)", what, u.Tracked, u.Size, u.Percent)
+		if u.BeforeRule > 0 {
+			fmt.Fprintf(w, ", and %d with sessions from before the rule, in sets of their own", u.BeforeRule)
+		}
+		fmt.Fprintln(w)
+	}
+	if e.SourceSetWarning != "" {
+		fmt.Fprintf(w, "    %% %s\n", e.SourceSetWarning)
+	}
+}
+
+func (s *Shell) aclsView(cmd grammar.Command) (view, error) {
+	cfg := s.t.cfg
+	v, err := aclsOf(cfg, cmd, s.stats(cfg))
+	if err != nil {
+		return nil, err
+	}
+	v.noteLine = s.unsaved(cfg, cfg.Render())
+	v.Note = strings.TrimPrefix(v.noteLine, "% ")
+	return v, nil
+}
+
+func aclsOf(cfg *acl.Config, cmd grammar.Command, st *enforcer.Stats) (*aclsView, error) {
 	if cmd.Name != "" {
 		a, ok := cfg.ACLs[cmd.Name]
 		if !ok || (cmd.FamilyGiven && a.Family != cmd.Family) {
@@ -165,99 +298,72 @@ func showACLs(w io.Writer, cfg *acl.Config, cmd grammar.Command, st *enforcer.St
 			if cmd.FamilyGiven {
 				fam = cmd.Family.Name() + " "
 			}
-			return fmt.Errorf("%saccess list %s does not exist", fam, cmd.Name)
+			return nil, fmt.Errorf("%saccess list %s does not exist", fam, cmd.Name)
 		}
 	}
+	v := &aclsView{AccessLists: []aclView{}}
 	for _, n := range cfg.Names() {
 		a := cfg.ACLs[n]
 		if cmd.Name != "" && n != cmd.Name || cmd.FamilyGiven && a.Family != cmd.Family {
 			continue
 		}
-		where := "not bound"
-		if b := cfg.BoundTo(n); b != "" {
-			where = "bound to interface " + b
-		}
-		fmt.Fprintf(w, "%s access list %s, %s\n", a.Family.Name(), a.Name, where)
-		live := st != nil && where != "not bound" && st.State != enforcer.Unknown
-		if live && st.State != enforcer.InSync {
-			fmt.Fprintf(w, " %% kernel %s\n", stateText(st.State))
-		}
-		for _, r := range a.Entries() {
-			line := r.Format(a.Family)
-			key := fmt.Sprintf("%s/%d", a.Name, r.Seq)
-			if live && !r.IsRemark() {
-				var notes []string
-				if n := st.Counters[key+"/m"].Packets; n > 0 {
-					notes = append(notes, fmt.Sprintf("%d matches", n))
-				}
-				if n := st.Suppressed(key); r.Log && n > 0 {
-					notes = append(notes, fmt.Sprintf("%d log lines suppressed", n))
-				}
-				if len(notes) > 0 {
-					line += " (" + strings.Join(notes, ", ") + ")"
-				}
-			}
-			fmt.Fprintf(w, " %s\n", line)
-			if live && r.ConnLimit > 0 {
-				writeSessions(w, r, st.Sessions[key], st.Counters[key+"/r"].Packets)
-				if u, ok := st.Sources[key]; ok {
-					writeSources(w, r, u)
-				}
-			}
-		}
-		if live {
-			line := " implicit deny"
-			if n := st.Counters[a.Name+"/deny/m"].Packets; n > 0 {
-				line += fmt.Sprintf(" (%d matches)", n)
-			}
-			fmt.Fprintln(w, line)
-		}
+		v.AccessLists = append(v.AccessLists, aclOf(cfg, a, st))
 	}
-	return nil
+	return v, nil
 }
 
-// writeSessions shows a connlimit rule's live sessions per source (the top few)
-// against its limit, and how many connections the limit refused.
-func writeSessions(w io.Writer, r acl.Rule, srcs []enforcer.SourceCount, refused uint64) {
-	total := 0
-	var top []string
-	for i, sc := range srcs {
-		total += sc.Count
-		if i < topSources {
-			src := sc.Src.String()
-			if sc.Src.IsSingleIP() {
-				src = sc.Src.Addr().String()
+// aclOf is one list's view: its lines and, when it is bound and the kernel could
+// be read, the kernel's counters and sessions for them.
+func aclOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) aclView {
+	v := aclView{Name: a.Name, Family: familyName(a.Family), BoundTo: []string{}, Entries: []entryView{}, family: a.Family}
+	if b := cfg.BoundTo(a.Name); b != "" {
+		v.BoundTo = append(v.BoundTo, b)
+	}
+	live := st != nil && len(v.BoundTo) > 0 && st.State != enforcer.Unknown
+	if live && st.State != enforcer.InSync {
+		v.Kernel, v.kernelText = stateName(st.State), stateText(st.State)
+	}
+	u64 := func(n uint64) *uint64 { return &n }
+	for _, r := range a.Entries() {
+		e := entryView{entryJSON: entryOf(r, a.Family)}
+		key := fmt.Sprintf("%s/%d", a.Name, r.Seq)
+		if live && !r.IsRemark() {
+			e.Matches = u64(st.Counters[key+"/m"].Packets)
+			if r.Log {
+				e.LogLinesSuppressed = u64(st.Suppressed(key))
 			}
-			top = append(top, fmt.Sprintf("%s %d/%d", src, sc.Count, r.ConnLimit))
 		}
+		if live && r.ConnLimit > 0 {
+			e.connlimit, e.perPrefx = true, r.ConnMask != 0
+			e.Sessions = []sessionJSON{}
+			for _, sc := range st.Sessions[key] {
+				src := sc.Src.String()
+				if sc.Src.IsSingleIP() {
+					src = sc.Src.Addr().String()
+				}
+				e.Sessions = append(e.Sessions, sessionJSON{Source: src, Count: sc.Count, Limit: int(r.ConnLimit)})
+			}
+			if r.Action == acl.Permit {
+				e.RefusedByLimit = u64(st.Counters[key+"/r"].Packets)
+			}
+			if u, ok := st.Sources[key]; ok {
+				e.SourcesTracked = &trackedJSON{Tracked: u.New, Size: u.Size, Percent: u.Percent(), BeforeRule: max(u.Used-u.New, 0)}
+				e.SourceSetWarning = sourceSetWarning(r, u)
+			}
+		}
+		v.Entries = append(v.Entries, e)
 	}
-	if len(srcs) > topSources {
-		top = append(top, fmt.Sprintf("and %d more sources", len(srcs)-topSources))
+	if live {
+		v.ImplicitDenyMatches = u64(st.Counters[a.Name+"/deny/m"].Packets)
 	}
-	if len(top) == 0 {
-		top = []string{"none"}
-	}
-	fmt.Fprintf(w, "    sessions: %s\n", strings.Join(top, ", "))
-	if r.Action == acl.Permit {
-		fmt.Fprintf(w, "    refused by the limit: %d\n", refused)
-	}
+	return v
 }
 
-// writeSources shows how many sources a connlimit rule's kernel set tracks
-// against its size, with a warning from 90% on: when the set is full, sources
-// not in it are not limited by the rule.
-func writeSources(w io.Writer, r acl.Rule, u enforcer.SetUse) {
-	what := "sources"
-	if r.ConnMask != 0 {
-		what = "source prefixes"
-	}
-	fmt.Fprintf(w, "    %s tracked: %d of %d (%d%%)", what, u.New, u.Size, u.Percent())
-	if old := u.Used - u.New; old > 0 {
-		fmt.Fprintf(w, ", and %d with sessions from before the rule, in sets of their own", old)
-	}
-	fmt.Fprintln(w)
+// sourceSetWarning warns from 90% on about a connlimit rule's kernel set: when
+// the set is full, sources not in it are not limited by the rule.
+func sourceSetWarning(r acl.Rule, u enforcer.SetUse) string {
 	if !u.NearFull() {
-		return
+		return ""
 	}
 	effect := "new sources are admitted without this limit"
 	if r.Action == acl.Deny {
@@ -268,10 +374,75 @@ func writeSources(w io.Writer, r acl.Rule, u enforcer.SetUse) {
 		hint += " or count per prefix with `mask /LEN`"
 	}
 	if u.Full() {
-		fmt.Fprintf(w, "    %% the source set is full: %s until entries go; %s\n", effect, hint)
+		return fmt.Sprintf("the source set is full: %s until entries go; %s", effect, hint)
+	}
+	return fmt.Sprintf("the source set is %d%% full; when full, %s; %s", u.Percent(), effect, hint)
+}
+
+// summaryView is show access-lists summary: one row per list.
+type summaryView struct {
+	AccessLists []summaryJSON `json:"access_lists"`
+}
+
+type summaryJSON struct {
+	Name    string   `json:"name"`
+	Family  string   `json:"family"`
+	Lines   int      `json:"lines"`   // permit and deny lines
+	Remarks int      `json:"remarks"` // remark lines
+	BoundTo []string `json:"bound_to"`
+	// Matches: packets the list's lines and its implicit deny matched; absent
+	// when the list is not bound or the kernel could not be read.
+	Matches *uint64 `json:"matches,omitempty"`
+}
+
+func (v *summaryView) writeText(w io.Writer) {
+	if len(v.AccessLists) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "    %% the source set is %d%% full; when full, %s; %s\n", u.Percent(), effect, hint)
+	var b strings.Builder
+	rows := [][]string{{"Name", "Family", "Lines", "Bound", "Matches"}}
+	for _, l := range v.AccessLists {
+		where, matches := "not bound", "-"
+		if len(l.BoundTo) > 0 {
+			where = strings.Join(l.BoundTo, ", ")
+		}
+		if l.Matches != nil {
+			matches = fmt.Sprint(*l.Matches)
+		}
+		rows = append(rows, []string{l.Name, strings.ToUpper(l.Family[:2]) + l.Family[2:], fmt.Sprint(l.Lines), where, matches})
+	}
+	table(&b, rows)
+	io.WriteString(w, b.String())
+}
+
+func (s *Shell) summaryView(cmd grammar.Command) (view, error) {
+	cfg := s.t.cfg
+	all, err := aclsOf(cfg, cmd, s.stats(cfg))
+	if err != nil {
+		return nil, err
+	}
+	v := &summaryView{AccessLists: []summaryJSON{}}
+	for _, a := range all.AccessLists {
+		l := summaryJSON{Name: a.Name, Family: a.Family, BoundTo: a.BoundTo}
+		for _, e := range a.Entries {
+			if e.Action == "remark" {
+				l.Remarks++
+				continue
+			}
+			l.Lines++
+		}
+		if a.ImplicitDenyMatches != nil {
+			n := *a.ImplicitDenyMatches
+			for _, e := range a.Entries {
+				if e.Matches != nil {
+					n += *e.Matches
+				}
+			}
+			l.Matches = &n
+		}
+		v.AccessLists = append(v.AccessLists, l)
+	}
+	return v, nil
 }
 
 func (s *Shell) clearCounters(cmd grammar.Command) error {

@@ -1,0 +1,264 @@
+package shell
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/internal/golden"
+)
+
+// fixedStats is an Enforcer whose kernel counted what st says: show's input, so
+// that the output of every show command is known.
+type fixedStats struct{ st enforcer.Stats }
+
+func (f *fixedStats) Apply(*acl.Config) error                 { return nil }
+func (f *fixedStats) ClearCounters(*acl.Config, string) error { return nil }
+func (f *fixedStats) Stats(*acl.Config) (*enforcer.Stats, error) {
+	st := f.st
+	return &st, nil
+}
+
+const jsonConfig = `conf t
+ip access-list logging interval 250
+ip access-list extended web
+remark management hosts
+permit tcp 10.24.12.0/24 any eq 22 connlimit 2
+deny tcp any any eq 22 connlimit 5 mask /24 sources 16
+permit tcp any any eq 443 log
+ipv6 access-list extended v6
+permit tcp any any eq 22
+ip access-list extended spare
+permit udp any any eq 53
+interface management 0
+ip access-group web in
+ipv6 access-group v6 in
+end`
+
+func jsonStats() enforcer.Stats {
+	pfx := func(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+	c := func(n uint64) enforcer.Counter { return enforcer.Counter{Packets: n} }
+	return enforcer.Stats{
+		State: enforcer.InSync,
+		Counters: map[string]enforcer.Counter{
+			"web/20/m": c(41), "web/20/r": c(3), "web/30/m": c(7), "web/40/m": c(5000), "web/40/log": c(5000), "web/40/logged": c(12),
+			"web/deny/m": c(9), "v6/10/m": c(2), "v6/deny/m": c(1),
+		},
+		Sessions: map[string][]enforcer.SourceCount{
+			"web/20": {{Src: pfx("10.24.12.107/32"), Count: 2}, {Src: pfx("10.24.12.108/32"), Count: 1}},
+			"web/30": {{Src: pfx("10.24.13.0/24"), Count: 4}},
+		},
+		Sources: map[string]enforcer.SetUse{"web/20": {Used: 3, Size: 65535, New: 2}, "web/30": {Used: 15, Size: 16, New: 15}},
+	}
+}
+
+// jsonShell is a shell on a config with two bound lists and one not bound, a
+// kernel with counters and sessions, a startup-config, a session and a history.
+func jsonShell(t *testing.T) (*Shell, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	sh, err := New(Options{Host: "device", Store: &Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true,
+		IfName: "nosuch0", Enforcer: &fixedStats{jsonStats()}})
+	require.NoError(t, err)
+	leave := sh.JoinUsers()
+	t.Cleanup(leave)
+	runLines(t, sh, jsonConfig+"\nwrite memory\nconf t\nip access-list extended spare\nremark not saved\nend\nconfigure session s1\nip access-list extended spare\npermit udp any any eq 123\nend")
+	out.Reset()
+	return sh, &out
+}
+
+// jsonCommands: every show command, as `| json` runs it.
+var jsonCommands = []string{
+	"show running-config",
+	"write terminal",
+	"show running-config access-list",
+	"show running-config access-list web",
+	"show startup-config",
+	"show access-lists",
+	"show ip access-lists web",
+	"show ipv6 access-lists",
+	"show access-lists summary",
+	"show interface management 0",
+	"show session-config named s1",
+	"show session-config named s1 diffs",
+	"show configuration sessions",
+	"show history",
+	"show users",
+	"show clock",
+}
+
+// A JSON golden per show command (testdata/json), each valid JSON.
+func TestShowJSONGoldens(t *testing.T) {
+	for _, c := range jsonCommands {
+		t.Run(strings.ReplaceAll(c, " ", "_"), func(t *testing.T) {
+			sh, out := jsonShell(t)
+			require.NoError(t, sh.Run(c+" | json"))
+			require.True(t, json.Valid(out.Bytes()), "%s | json: %s", c, out)
+			golden.Check(t, filepath.Join("../testdata/json", strings.ReplaceAll(c, " ", "_")+".json"), out.String())
+		})
+	}
+}
+
+// The JSON of show access-lists and its summary holds what the text says, for
+// the same config and kernel: lists, where bound, every line with its matches,
+// sessions, refusals and source sets, the implicit deny.
+func TestShowJSONAgreesWithText(t *testing.T) {
+	sh, out := jsonShell(t)
+	show := func(line string) string {
+		out.Reset()
+		require.NoError(t, sh.Run(line))
+		return out.String()
+	}
+	var v struct {
+		AccessLists []struct {
+			Name, Family        string
+			BoundTo             []string `json:"bound_to"`
+			ImplicitDenyMatches *uint64  `json:"implicit_deny_matches"`
+			Entries             []struct {
+				Text           string
+				Matches        *uint64
+				LogSuppressed  *uint64 `json:"log_lines_suppressed"`
+				RefusedByLimit *uint64 `json:"refused_by_limit"`
+				Sessions       []struct {
+					Source       string
+					Count, Limit int
+				}
+				SourcesTracked *struct{ Tracked, Size, Percent int } `json:"sources_tracked"`
+			}
+		} `json:"access_lists"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(show("show access-lists | json")), &v))
+	text := show("show access-lists")
+	var want []string
+	for _, a := range v.AccessLists {
+		where := "not bound"
+		if len(a.BoundTo) > 0 {
+			where = "bound to interface " + a.BoundTo[0]
+		}
+		want = append(want, fmt.Sprintf("%s access list %s, %s", strings.Replace(strings.ToUpper(a.Family), "IPV", "IPv", 1), a.Name, where))
+		for _, e := range a.Entries {
+			line := " " + e.Text
+			var notes []string
+			if e.Matches != nil && *e.Matches > 0 {
+				notes = append(notes, strconv.FormatUint(*e.Matches, 10)+" matches")
+			}
+			if e.LogSuppressed != nil && *e.LogSuppressed > 0 {
+				notes = append(notes, strconv.FormatUint(*e.LogSuppressed, 10)+" log lines suppressed")
+			}
+			if notes != nil {
+				line += " (" + strings.Join(notes, ", ") + ")"
+			}
+			want = append(want, line)
+			if e.Sessions != nil {
+				var ss []string
+				for _, s := range e.Sessions {
+					ss = append(ss, fmt.Sprintf("%s %d/%d", s.Source, s.Count, s.Limit))
+				}
+				want = append(want, "    sessions: "+strings.Join(ss, ", "))
+			}
+			if e.RefusedByLimit != nil {
+				want = append(want, fmt.Sprintf("    refused by the limit: %d", *e.RefusedByLimit))
+			}
+			if u := e.SourcesTracked; u != nil {
+				want = append(want, fmt.Sprintf("tracked: %d of %d (%d%%)", u.Tracked, u.Size, u.Percent))
+			}
+		}
+		if a.ImplicitDenyMatches != nil {
+			want = append(want, fmt.Sprintf(" implicit deny (%d matches)", *a.ImplicitDenyMatches))
+		}
+	}
+	i := 0
+	for _, l := range strings.Split(text, "\n") {
+		if i < len(want) && strings.Contains(l, want[i]) {
+			i++
+		}
+	}
+	require.Equal(t, len(want), i, "the text lacks %q (of the JSON) in order:\n%s", want[min(i, len(want)-1)], text)
+	require.Len(t, v.AccessLists, 3)
+	require.Equal(t, "spare", v.AccessLists[0].Name)
+	require.Empty(t, v.AccessLists[0].BoundTo, "spare is not bound")
+	require.Nil(t, v.AccessLists[0].Entries[0].Matches, "no counters for a list not bound")
+	require.Equal(t, []string{"management 0 in"}, v.AccessLists[1].BoundTo)
+
+	// The summary: one row per list, its lines, where bound, the sum of its matches.
+	var sum struct {
+		AccessLists []struct {
+			Name, Family string
+			Lines        int
+			BoundTo      []string `json:"bound_to"`
+			Matches      *uint64
+		} `json:"access_lists"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(show("show access-lists summary | json")), &sum))
+	stext := show("show access-lists summary")
+	require.Len(t, sum.AccessLists, len(v.AccessLists))
+	for i, l := range sum.AccessLists {
+		a := v.AccessLists[i]
+		require.Equal(t, a.Name, l.Name)
+		var total uint64
+		lines := 0
+		for _, e := range a.Entries {
+			if e.Matches != nil {
+				total += *e.Matches
+			}
+			if !strings.Contains(e.Text, " remark ") {
+				lines++
+			}
+		}
+		where, matches := "not bound", "-"
+		if a.ImplicitDenyMatches != nil {
+			total += *a.ImplicitDenyMatches
+			require.Equal(t, total, *l.Matches, "list %s", l.Name)
+			matches = strconv.FormatUint(total, 10)
+		} else {
+			require.Nil(t, l.Matches)
+		}
+		if len(l.BoundTo) > 0 {
+			where = l.BoundTo[0]
+		}
+		require.Equal(t, lines, l.Lines)
+		require.Regexp(t, "(?m)^"+regexp.QuoteMeta(l.Name)+` +IPv[46] +`+strconv.Itoa(lines)+" +"+regexp.QuoteMeta(where)+" +"+matches+"$", stext)
+	}
+}
+
+func init() {
+	// show users in this package's tests: this shell is always the same one.
+	identity = func() shellIdentity { return shellIdentity{User: "operator", From: "pts/1", PID: 4242} }
+}
+
+// The text of the same views, with the kernel's counters: aclsh's lines under a
+// connlimit line are indented under it, `| section` keeps them with their line,
+// and the summary adds up each list's matches.
+func TestShowTextWithCounters(t *testing.T) {
+	sh, out := jsonShell(t)
+	var screen strings.Builder
+	for _, line := range []string{
+		"show access-lists",
+		"show access-lists | section seq 30",
+		"show access-lists | section seq 20 | include sessions|refused",
+		"show access-lists | section access list web | count",
+		"show access-lists | include seq 40",
+		"show access-lists summary",
+		"show access-lists summary | include v6",
+		"show interface management 0",
+		"show configuration sessions",
+	} {
+		out.Reset()
+		screen.WriteString("device# " + line + "\n")
+		if err := sh.Run(line); err != nil {
+			PrintError(out, len("device# "), err)
+		}
+		screen.WriteString(out.String())
+	}
+	golden.Check(t, "../testdata/json/show-text.out", screen.String())
+}

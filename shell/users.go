@@ -1,0 +1,203 @@
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aclsh/aclsh/grammar"
+)
+
+// The users registry (show users): DIR/run/shell.PID, one small record per
+// interactive shell, written when the shell starts and removed when it ends. A
+// shell killed outright leaves its record; readers skip records whose process
+// is gone (the pid no longer runs, or runs a process started at another time)
+// and remove them when they may.
+//
+// DIR/run is created mode 2770 (0770 and the state directory's set-group-ID bit)
+// whatever the creator's umask, so in the documented install (DIR owned by the
+// operators' group, 2770) every operator's shell can join it and read the
+// others'. Records are 0640: the group reads them. Nothing here is under the
+// state lock: each shell writes only its own file, by rename.
+
+const (
+	runDir       = "run"
+	shellRecPref = "shell."
+)
+
+// shellIdentity is who this shell is, for the registry.
+type shellIdentity struct {
+	User  string
+	From  string // the SSH client address, or the terminal (pts/3)
+	PID   int
+	Start string // the process's start time in clock ticks after boot (/proc/PID/stat field 22)
+}
+
+// identity returns this process's identity; tests fix it.
+var identity = realIdentity
+
+func realIdentity() shellIdentity {
+	id := shellIdentity{User: strconv.Itoa(os.Getuid()), PID: os.Getpid()}
+	if u, err := user.Current(); err == nil {
+		id.User = u.Username
+	}
+	if c := strings.Fields(os.Getenv("SSH_CONNECTION")); len(c) > 0 {
+		id.From = c[0]
+	} else if tty, err := os.Readlink("/proc/self/fd/0"); err == nil && strings.HasPrefix(tty, "/dev/") {
+		id.From = strings.TrimPrefix(tty, "/dev/")
+	} else {
+		id.From = "console"
+	}
+	id.Start = procStart(id.PID)
+	return id
+}
+
+// procStart returns field 22 of /proc/PID/stat (the start time), "" if the
+// process does not exist.
+func procStart(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(s[i+1:]) // from field 3 on
+	if len(f) < 20 {
+		return ""
+	}
+	return f[19]
+}
+
+// alive reports whether the process of a record still runs: the pid exists and
+// started when the record says.
+var alive = func(pid int, start string) bool {
+	st := procStart(pid)
+	return st != "" && (start == "" || st == start)
+}
+
+// JoinUsers adds this shell to the registry (show users) and returns the
+// function that removes it. Without a state directory it records nothing (a
+// reader never creates it).
+func (s *Shell) JoinUsers() (leave func()) {
+	id := identity()
+	if s.self == nil {
+		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
+	}
+	dir := filepath.Join(s.opt.Store.Dir, runDir)
+	if _, err := os.Stat(s.opt.Store.Dir); err != nil {
+		return func() {}
+	}
+	if err := os.Mkdir(dir, 0o770); err == nil {
+		mode := os.FileMode(0o770)
+		if di, err := os.Stat(s.opt.Store.Dir); err == nil && di.Mode()&os.ModeSetgid != 0 {
+			mode |= os.ModeSetgid
+		}
+		os.Chmod(dir, mode) // whatever the umask
+	}
+	r := &record{}
+	r.set("user", id.User)
+	r.set("pid", strconv.Itoa(id.PID))
+	r.set("start", id.Start)
+	r.set("from", id.From)
+	r.setTime("since", s.self.Since)
+	name := shellRecPref + strconv.Itoa(id.PID)
+	f, err := os.CreateTemp(dir, ".shell-*")
+	if err != nil {
+		return func() {}
+	}
+	_, err = f.WriteString(r.render("aclsh shell"))
+	err = errors.Join(err, f.Chmod(0o640), f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return func() {}
+	}
+	s.selfFile = name
+	return func() {
+		os.Remove(filepath.Join(dir, name))
+		s.selfFile = ""
+	}
+}
+
+// usersView is show users: the aclsh shells open on this host.
+type usersView struct {
+	Users []userRow `json:"users"`
+}
+
+type userRow struct {
+	User    string    `json:"user"`
+	PID     int       `json:"pid"`
+	From    string    `json:"from"` // the SSH client address, or the terminal (pts/3, console)
+	Since   time.Time `json:"since"`
+	Current bool      `json:"current"` // this shell
+}
+
+func (v *usersView) writeText(w io.Writer) {
+	var b strings.Builder
+	rows := [][]string{{"  User", "PID", "From", "Since"}}
+	for _, u := range v.Users {
+		mark := "  "
+		if u.Current {
+			mark = "* "
+		}
+		rows = append(rows, []string{mark + u.User, strconv.Itoa(u.PID), u.From, showTime(u.Since)})
+	}
+	table(&b, rows)
+	io.WriteString(w, b.String())
+}
+
+func (s *Shell) usersView(grammar.Command) (view, error) {
+	v := &usersView{Users: []userRow{}}
+	dir := filepath.Join(s.opt.Store.Dir, runDir)
+	ents, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("shells registry: %w", err)
+	}
+	for _, e := range ents {
+		n := e.Name()
+		pid, err := strconv.Atoi(strings.TrimPrefix(n, shellRecPref))
+		if !strings.HasPrefix(n, shellRecPref) || err != nil {
+			continue
+		}
+		if n == s.selfFile {
+			continue // listed from memory, below
+		}
+		r, err := s.opt.Store.readRecord(filepath.Join(runDir, n))
+		if err != nil || r == nil || r.get("pid") != strconv.Itoa(pid) {
+			continue
+		}
+		if !alive(pid, r.get("start")) {
+			os.Remove(filepath.Join(dir, n)) // stale: its shell was killed
+			continue
+		}
+		v.Users = append(v.Users, userRow{User: r.get("user"), PID: pid, From: r.get("from"), Since: r.time("since")})
+	}
+	if s.self != nil {
+		me := *s.self
+		me.Current = true
+		v.Users = append(v.Users, me)
+	}
+	sort.SliceStable(v.Users, func(i, j int) bool {
+		if !v.Users[i].Since.Equal(v.Users[j].Since) {
+			return v.Users[i].Since.Before(v.Users[j].Since)
+		}
+		return v.Users[i].PID < v.Users[j].PID
+	})
+	for i := range v.Users {
+		v.Users[i].Since = v.Users[i].Since.In(displayZone)
+	}
+	return v, nil
+}

@@ -1,0 +1,67 @@
+package shell
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Two shells on one state directory see each other in show users; a record left
+// by a shell that was killed (its pid gone) is skipped and removed; the run
+// directory is 2770 under the state directory's set-group-ID bit whatever the
+// umask, so the other operators' shells can join it; leaving removes the record.
+func TestUsersRegistry(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o770|os.ModeSetgid))
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	defer func(f func() shellIdentity) { identity = f }(identity)
+
+	me := os.Getpid()
+	start := procStart(me)
+	require.NotEmpty(t, start)
+	mk := func(user, from string) (*Shell, *bytes.Buffer, func()) {
+		identity = func() shellIdentity { return shellIdentity{User: user, From: from, PID: me, Start: start} }
+		var out bytes.Buffer
+		sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+		require.NoError(t, err)
+		return sh, &out, sh.JoinUsers()
+	}
+	alice, out, leaveAlice := mk("alice", "10.24.12.107")
+	fi, err := os.Stat(filepath.Join(dir, runDir))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o770)|os.ModeSetgid|os.ModeDir, fi.Mode(), "run directory mode under umask 077")
+	rec := filepath.Join(dir, runDir, shellRecPref+strconv.Itoa(me))
+	fi, err = os.Stat(rec)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	// A record of a shell that is gone: pid 1 runs, but started at another time.
+	r := &record{}
+	r.set("user", "ghost")
+	r.set("pid", "1")
+	r.set("start", "999999999999")
+	r.set("from", "pts/9")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, runDir, shellRecPref+"1"), []byte(r.render("aclsh shell")), 0o640))
+	require.NoError(t, alice.Run("show users"))
+	require.Regexp(t, `(?m)^\* alice +`+strconv.Itoa(me)+` +10\.24\.12\.107 +2026-11-21 12:00:00 UTC$`, out.String())
+	require.NotContains(t, out.String(), "ghost", "the record of pid 1 started at another time is stale")
+	_, err = os.Stat(filepath.Join(dir, runDir, shellRecPref+"1"))
+	require.True(t, os.IsNotExist(err), "the stale record is removed")
+
+	bob, bout, leaveBob := mk("bob", "pts/3")
+	alice.selfFile = "" // alice's own record is now read like any other shell's
+	out.Reset()
+	require.NoError(t, alice.Run("show users"))
+	require.Regexp(t, `(?m)^  bob +`+strconv.Itoa(me)+` +pts/3 +`, out.String())
+	require.NoError(t, bob.Run("show users"))
+	require.Regexp(t, `(?m)^\* bob +`, bout.String())
+	leaveBob()
+	leaveAlice()
+	ents, _ := os.ReadDir(filepath.Join(dir, runDir))
+	require.Empty(t, ents, "leaving removes the records")
+}

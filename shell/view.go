@@ -1,0 +1,314 @@
+package shell
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/grammar"
+)
+
+// Show commands compute a value once; the value renders as text for people and,
+// with `| json`, is encoded as JSON for automation. The text is written from the
+// value's fields, so the two cannot drift. JSON field names are snake_case and
+// stable (the README lists them per command).
+
+// A view is what a show command shows.
+type view interface {
+	// writeText writes the text rendering, line by line (`| include` and the
+	// other modifiers filter it).
+	writeText(w io.Writer)
+}
+
+// noter is a view with a line for the operator that is not part of the output:
+// written on the error stream after the text (a script's stdout stays the
+// config). With `| json` it is a field of the value instead.
+type noter interface{ note() string }
+
+// showFunc computes a show command's value.
+type showFunc func(s *Shell, cmd grammar.Command) (view, error)
+
+// shows maps each show command to its value. A new show command plugs in with one
+// entry: `| json`, the text modifiers and the dispatch come with it (see show).
+var shows map[grammar.Kind]showFunc
+
+func init() {
+	shows = map[grammar.Kind]showFunc{
+		grammar.ShowRunning:    (*Shell).runningView,
+		grammar.WriteTerminal:  (*Shell).runningView,
+		grammar.ShowRunningACL: (*Shell).runningACLView,
+		grammar.ShowStartup:    (*Shell).startupView,
+		grammar.ShowACLs:       (*Shell).aclsView,
+		grammar.ShowACLSummary: (*Shell).summaryView,
+		grammar.ShowInterface:  (*Shell).interfaceView,
+		grammar.ShowSession:    (*Shell).sessionConfigView,
+		grammar.ShowSessions:   (*Shell).sessionsView,
+		grammar.ShowHistory:    (*Shell).historyView,
+		grammar.ShowUsers:      (*Shell).usersView,
+		grammar.ShowClock:      (*Shell).clockView,
+	}
+}
+
+// show runs a show command: its value as text through the output modifiers, or
+// as JSON.
+func (s *Shell) show(cmd grammar.Command) error {
+	f, ok := shows[cmd.Kind]
+	if !ok {
+		return fmt.Errorf("no output for this command") // a Kind without an entry in shows
+	}
+	v, err := f(s, cmd)
+	if err != nil {
+		return err
+	}
+	if cmd.Pipe.JSON() {
+		data, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		s.opt.Out.Write(append(data, '\n'))
+		return nil
+	}
+	var b strings.Builder
+	v.writeText(&b)
+	out, err := filter(cmd.Pipe, b.String())
+	if err != nil {
+		return err
+	}
+	io.WriteString(s.opt.Out, out)
+	if n, ok := v.(noter); ok && n.note() != "" {
+		// After the output and whatever the pipe kept, on the error stream: a
+		// script's output stays what the config is (`aclsh -c 'show
+		// running-config' > FILE` can be replayed and compared).
+		fmt.Fprintln(s.opt.Err, n.note())
+	}
+	return nil
+}
+
+// familyName is a family as JSON names it: "ipv4" or "ipv6".
+func familyName(f acl.Family) string { return strings.ToLower(f.Name()) }
+
+// entryJSON is an access list entry as configured.
+type entryJSON struct {
+	Seq             uint32         `json:"seq"`
+	Action          string         `json:"action"` // permit, deny or remark
+	Remark          string         `json:"remark,omitempty"`
+	Text            string         `json:"text"` // the line as the running-config has it
+	Protocol        string         `json:"protocol,omitempty"`
+	Source          string         `json:"source,omitempty"`
+	SourcePort      string         `json:"source_port,omitempty"`
+	Destination     string         `json:"destination,omitempty"`
+	DestinationPort string         `json:"destination_port,omitempty"`
+	Established     bool           `json:"established,omitempty"`
+	ConnLimit       *connLimitJSON `json:"connlimit,omitempty"`
+	Log             bool           `json:"log,omitempty"`
+}
+
+type connLimitJSON struct {
+	Limit   int `json:"limit"`
+	MaskLen int `json:"mask_length"`
+	Sources int `json:"sources"`
+}
+
+func entryOf(r acl.Rule, f acl.Family) entryJSON {
+	e := entryJSON{Seq: uint32(r.Seq), Text: r.Format(f)}
+	if r.IsRemark() {
+		e.Action, e.Remark = "remark", r.Remark
+		return e
+	}
+	e.Action = r.Action.String()
+	e.Protocol = r.Proto.Format(f)
+	e.Source, e.Destination = r.Src.String(), r.Dst.String()
+	if r.SrcPort.Op != acl.PortAny {
+		e.SourcePort = r.SrcPort.String()
+	}
+	if r.DstPort.Op != acl.PortAny {
+		e.DestinationPort = r.DstPort.String()
+	}
+	e.Established, e.Log = r.Established, r.Log
+	if r.ConnLimit > 0 {
+		e.ConnLimit = &connLimitJSON{Limit: int(r.ConnLimit), MaskLen: r.ConnMask.Len(f), Sources: r.Sources()}
+	}
+	return e
+}
+
+// configJSON is a config as data: what `show running-config | json` gives.
+type configJSON struct {
+	LoggingIntervalMs uint32          `json:"logging_interval_ms"`
+	AccessLists       []aclConfigJSON `json:"access_lists"`
+	AccessGroups      []groupJSON     `json:"access_groups"`
+}
+
+type aclConfigJSON struct {
+	Name    string      `json:"name"`
+	Family  string      `json:"family"`
+	Entries []entryJSON `json:"entries"`
+}
+
+type groupJSON struct {
+	Interface  string `json:"interface"`
+	Family     string `json:"family"`
+	AccessList string `json:"access_list"`
+	Direction  string `json:"direction"`
+}
+
+func configOf(cfg *acl.Config) configJSON {
+	c := configJSON{LoggingIntervalMs: cfg.LogInterval.Millis(), AccessLists: []aclConfigJSON{}, AccessGroups: []groupJSON{}}
+	for _, n := range cfg.Names() {
+		a := cfg.ACLs[n]
+		l := aclConfigJSON{Name: a.Name, Family: familyName(a.Family), Entries: []entryJSON{}}
+		for _, r := range a.Entries() {
+			l.Entries = append(l.Entries, entryOf(r, a.Family))
+		}
+		c.AccessLists = append(c.AccessLists, l)
+	}
+	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
+		if n := cfg.Mgmt.Get(f); n != "" {
+			c.AccessGroups = append(c.AccessGroups, groupJSON{Interface: "management 0", Family: familyName(f), AccessList: n, Direction: "in"})
+		}
+	}
+	return c
+}
+
+// configView is a config: its canonical text, or its data.
+type configView struct {
+	cfg  *acl.Config
+	text string // cfg's rendering (or, for the startup-config, the file as saved)
+	Note string // the config differs from the startup-config ("" when not)
+}
+
+func (v *configView) writeText(w io.Writer) { io.WriteString(w, v.text) }
+func (v *configView) note() string          { return v.Note }
+
+func (v *configView) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		configJSON
+		Note string `json:"note,omitempty"`
+	}{configOf(v.cfg), strings.TrimLeft(v.Note, "!% ")})
+}
+
+func (s *Shell) runningView(grammar.Command) (view, error) {
+	cfg := s.t.cfg
+	text := cfg.Render()
+	// A comment: pasted back with the config, the line changes nothing.
+	note := s.unsaved(cfg, text)
+	if note != "" {
+		note = "!" + note[1:]
+	}
+	return &configView{cfg: cfg, text: text, Note: note}, nil
+}
+
+// runningACLView is show running-config access-list [NAME]: the access list
+// sections only (and the logging interval, an access list setting, when no list
+// is named).
+func (s *Shell) runningACLView(cmd grammar.Command) (view, error) {
+	cfg := acl.NewConfig()
+	if cmd.Name != "" {
+		a, ok := s.t.cfg.ACLs[cmd.Name]
+		if !ok {
+			return nil, fmt.Errorf("access list %s does not exist", cmd.Name)
+		}
+		cfg.ACLs[a.Name] = a
+	} else {
+		cfg.LogInterval = s.t.cfg.LogInterval
+		for n, a := range s.t.cfg.ACLs {
+			cfg.ACLs[n] = a
+		}
+	}
+	return &configView{cfg: cfg, text: cfg.Render()}, nil
+}
+
+func (s *Shell) startupView(grammar.Command) (view, error) {
+	text, err := s.startupText()
+	if errors.Is(err, os.ErrNotExist) {
+		err = ErrNoStartup
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(text)
+	if err != nil {
+		// The text shows what is there; as data it has no meaning.
+		cfg = nil
+	}
+	return &startupView{configView{cfg: cfg, text: text}, err}, nil
+}
+
+type startupView struct {
+	configView
+	err error // the startup-config does not load
+}
+
+func (v *startupView) MarshalJSON() ([]byte, error) {
+	if v.err != nil {
+		return nil, fmt.Errorf("the startup-config does not load: %w", v.err)
+	}
+	return v.configView.MarshalJSON()
+}
+
+// clockView is show clock: the time, as IOS shows it.
+type clockView struct {
+	Time     string `json:"time"` // RFC 3339 with milliseconds, in the local zone
+	Zone     string `json:"time_zone"`
+	UnixMs   int64  `json:"unix_ms"`
+	ShowText string `json:"text"` // as the text shows it
+}
+
+func (v *clockView) writeText(w io.Writer) { fmt.Fprintln(w, v.ShowText) }
+
+func (s *Shell) clockView(grammar.Command) (view, error) {
+	t := now().In(displayZone)
+	zone, _ := t.Zone()
+	return &clockView{
+		Time: t.Format("2006-01-02T15:04:05.000Z07:00"), Zone: zone, UnixMs: t.UnixMilli(),
+		// IOS: `*12:03:44.123 UTC Sat Nov 21 2026`; the `*` says the clock is not
+		// known to be synchronised (aclsh does not ask the host).
+		ShowText: "*" + t.Format("15:04:05.000 MST Mon Jan 2 2006"),
+	}, nil
+}
+
+// historyView is show history: this shell's lines, numbered, oldest first.
+type historyView struct {
+	History []historyJSON `json:"history"`
+}
+
+type historyJSON struct {
+	Index   int    `json:"index"`
+	Command string `json:"command"`
+}
+
+func (v *historyView) writeText(w io.Writer) {
+	width := len(fmt.Sprint(len(v.History)))
+	for _, h := range v.History {
+		fmt.Fprintf(w, "%*d  %s\n", width+2, h.Index, h.Command)
+	}
+}
+
+func (s *Shell) historyView(grammar.Command) (view, error) {
+	v := &historyView{History: []historyJSON{}}
+	first := s.histBase + 1
+	for i, l := range s.hist {
+		v.History = append(v.History, historyJSON{Index: first + i, Command: l})
+	}
+	return v, nil
+}
+
+// maxShellHistory is how many lines show history keeps: as many as the history
+// file does.
+const maxShellHistory = historyLimit
+
+// remember adds a line to this shell's history (show history).
+func (s *Shell) remember(line string) {
+	line = strings.TrimRight(line, " \t\r\n")
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	if len(s.hist) == maxShellHistory {
+		s.hist = append(s.hist[:0], s.hist[1:]...)
+		s.histBase++
+	}
+	s.hist = append(s.hist, line)
+}
