@@ -6,7 +6,6 @@ package grammar
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
@@ -402,16 +401,6 @@ func Complete(mode Mode, line string, names func() []string) []string {
 				seen[c.Word] = true
 				out = append(out, c.Word)
 			}
-		case c.kind == varPort:
-			var ports []string
-			for n := range acl.PortNames() {
-				if strings.HasPrefix(n, lp) && !seen[n] {
-					seen[n] = true
-					ports = append(ports, n)
-				}
-			}
-			sort.Strings(ports)
-			out = append(out, ports...)
 		case c.kind == varWord && names != nil:
 			for _, n := range names() {
 				if strings.HasPrefix(n, partial) && !seen[n] {
