@@ -542,3 +542,16 @@ func TestRuleKey(t *testing.T) {
 		}
 	}
 }
+
+// TestImplicitICMPv6 pins what IPv6 lists permit before the implicit deny
+// (issue 10, defect 19): router advertisements and neighbor solicitations and
+// advertisements, types 134-136 (the enforcer compiles them as that range).
+func TestImplicitICMPv6(t *testing.T) {
+	var got []string
+	for i, n := range ImplicitICMPv6() {
+		got = append(got, fmt.Sprintf("%s %d", n.Name, n.Type))
+		require.False(t, n.CodeSet)
+		require.Equal(t, uint8(134+i), n.Type, "contiguous")
+	}
+	require.Equal(t, []string{"router-advertisement 134", "nd-ns 135", "nd-na 136"}, got)
+}

@@ -177,3 +177,19 @@ func (m ICMPMatch) validate(p Protocol, f Family) error {
 	}
 	return nil
 }
+
+// ImplicitICMPv6 returns, in type order, the ICMPv6 types every bound IPv6 list
+// permits after its last line, before the implicit deny: neighbor
+// solicitations and advertisements, as IOS permits them (without them IPv6
+// stops working), and router advertisements, which IOS does not: a host (not a
+// router) learns its default route and addresses from them, and would lose
+// them when the last one expires. A line of the list decides first: `deny icmp
+// any any router-advertisement` drops them.
+func ImplicitICMPv6() []ICMPName {
+	var out []ICMPName
+	for _, name := range []string{"router-advertisement", "nd-ns", "nd-na"} {
+		m, _ := ParseICMPName(IPv6, name)
+		out = append(out, ICMPName{Name: name, ICMPMatch: m})
+	}
+	return out
+}

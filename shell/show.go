@@ -193,6 +193,17 @@ func showACLs(w io.Writer, cfg *acl.Config, cmd grammar.Command, st *enforcer.St
 				}
 			}
 		}
+		if live && a.Family == acl.IPv6 {
+			var names []string
+			for _, n := range acl.ImplicitICMPv6() {
+				names = append(names, n.Name)
+			}
+			line := " implicit permit icmp any any " + strings.Join(names, ", ")
+			if n := st.Counters[a.Name+"/nd/m"].Packets; n > 0 {
+				line += fmt.Sprintf(" (%d matches)", n)
+			}
+			fmt.Fprintln(w, line)
+		}
 		if live {
 			line := " implicit deny"
 			if n := st.Counters[a.Name+"/deny/m"].Packets; n > 0 {
