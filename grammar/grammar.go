@@ -361,7 +361,11 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 	if len(out) == 0 {
 		// A partly typed value: show what it is typed as.
 		for _, th := range cur {
-			if tk := th.st.tok; tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) {
+			tk := th.st.tok
+			if tk != nil && tk.kind == varPort && tk.proto != 0 && !isDigits(partial) {
+				continue // names of the protocol were offered above: this is none
+			}
+			if tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) {
 				out = append(out, Candidate{Word: tk.display(), Help: tk.help, Var: true, kind: tk.kind})
 			}
 		}

@@ -272,6 +272,9 @@ func TestHelpPortsAndICMP(t *testing.T) {
 	assert.NotContains(t, more, "snmp")
 	assert.Contains(t, words(IPACL, "permit tcp any eq 22 "), "host", "after a source port list: the destination")
 	assert.Equal(t, map[string]string{"ssh": "Secure Shell (22)"}, words(IPACL, "permit tcp any any eq ss"))
+	assert.Equal(t, map[string]string{"<0-65535>": "Port number or name (ssh, www, https, bgp, ...)"}, words(IPACL, "permit tcp any any eq 44"))
+	_, err := Help(IPACL, "permit tcp any any eq sn")
+	assert.Error(t, err, "no tcp port name starts with sn")
 
 	v4 := words(IPACL, "permit icmp any any ")
 	assert.Equal(t, "Echo (ping)", v4["echo"])
