@@ -85,14 +85,16 @@ const (
 // with no seq. Rule is comparable; two rules with equal fields except Seq are the
 // same rule.
 type Rule struct {
-	Seq         Seq
-	Remark      string
-	Action      Action
-	Proto       Protocol
-	Src         Address
-	SrcPort     PortMatch
-	Dst         Address
-	DstPort     PortMatch
+	Seq     Seq
+	Remark  string
+	Action  Action
+	Proto   Protocol
+	Src     Address
+	SrcPort PortMatch
+	Dst     Address
+	DstPort PortMatch
+	// ICMP is the ICMP type (and code) of an icmp rule; zero: every type.
+	ICMP        ICMPMatch
 	Established bool
 	ConnLimit   ConnLimit
 	// ConnMask groups the sources ConnLimit counts (zero: per address).
@@ -140,6 +142,10 @@ func (r Rule) AppendBody(b []byte, f Family) []byte {
 		b = append(b, ' ')
 		b = r.DstPort.AppendTo(b)
 	}
+	if r.ICMP.Set {
+		b = append(b, ' ')
+		b = r.ICMP.AppendTo(b, f)
+	}
 	if r.Established {
 		b = append(b, " established"...)
 	}
@@ -177,7 +183,7 @@ func (r Rule) AppendFormat(b []byte, f Family) []byte {
 // ruleKey is a rule without its seq (and remark) packed into bytes: a map keyed
 // by it hashes one block of memory, several times faster than hashing the Rule
 // struct field by field, which matters when a config of many lines is loaded.
-type ruleKey [66]byte
+type ruleKey [110]byte
 
 // key is the rule without its seq, for duplicate detection. Two rules of one list
 // have equal keys exactly when they are equal but for their seqs (remarks are
@@ -189,11 +195,13 @@ func (r Rule) key() ruleKey {
 	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3
 	putAddr(k[3:26], r.Src)
 	putAddr(k[26:49], r.Dst)
-	putPorts(k[49:54], r.SrcPort)
-	putPorts(k[54:59], r.DstPort)
-	k[59], k[60] = byte(r.ConnLimit>>8), byte(r.ConnLimit)
-	k[61] = byte(r.ConnMask)
-	k[62], k[63], k[64], k[65] = byte(r.ConnSources>>24), byte(r.ConnSources>>16), byte(r.ConnSources>>8), byte(r.ConnSources)
+	k[49], k[50] = byte(r.ConnLimit>>8), byte(r.ConnLimit)
+	k[51] = byte(r.ConnMask)
+	k[52], k[53], k[54], k[55] = byte(r.ConnSources>>24), byte(r.ConnSources>>16), byte(r.ConnSources>>8), byte(r.ConnSources)
+	k[56] = b2i(r.ICMP.Set) | b2i(r.ICMP.CodeSet)<<1
+	k[57], k[58] = r.ICMP.Type, r.ICMP.Code
+	putPorts(k[60:85], r.SrcPort)
+	putPorts(k[85:110], r.DstPort)
 	return k
 }
 
@@ -217,8 +225,13 @@ func putAddr(b []byte, a Address) {
 	}
 }
 
+// putPorts packs a port match into 25 bytes: op, count of further ports, Lo,
+// Hi and the further ports.
 func putPorts(b []byte, p PortMatch) {
-	b[0], b[1], b[2], b[3], b[4] = byte(p.Op), byte(p.Lo>>8), byte(p.Lo), byte(p.Hi>>8), byte(p.Hi)
+	b[0], b[1], b[2], b[3], b[4], b[5] = byte(p.Op), p.NMore, byte(p.Lo>>8), byte(p.Lo), byte(p.Hi>>8), byte(p.Hi)
+	for i, x := range p.More {
+		b[6+2*i], b[7+2*i] = byte(x>>8), byte(x)
+	}
 }
 
 // Validate checks the rule on its own against the list family f.
@@ -242,6 +255,9 @@ func (r Rule) Validate(f Family) error {
 	}
 	if !r.Proto.HasPorts() && (r.SrcPort.Op != PortAny || r.DstPort.Op != PortAny) {
 		return errf(ErrInvalid, "ports need protocol tcp or udp")
+	}
+	if err := r.ICMP.validate(r.Proto, f); err != nil {
+		return err
 	}
 	if r.Established && r.ConnLimit != 0 {
 		return errf(ErrInvalid, "connlimit counts connections from a source; it cannot be combined with established (replies to this host's own connections)")

@@ -71,37 +71,206 @@ func TestAddressContains(t *testing.T) {
 }
 
 func TestParsePort(t *testing.T) {
-	for in, want := range map[string]uint16{"22": 22, "ssh": 22, "SSH": 22, "www": 80, "http": 80, "https": 443, "dom": 53, "0": 0, "65535": 65535} {
-		got, err := ParsePort(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got, "ParsePort(%q)", in)
+	for _, tc := range []struct {
+		in    string
+		proto uint8
+		want  uint16
+	}{
+		{"22", ProtoTCP, 22}, {"ssh", ProtoTCP, 22}, {"SSH", ProtoTCP, 22}, {"www", ProtoTCP, 80}, {"http", ProtoTCP, 80},
+		{"https", ProtoTCP, 443}, {"dom", ProtoTCP, 53}, {"domain", ProtoUDP, 53}, {"0", ProtoUDP, 0}, {"65535", ProtoTCP, 65535},
+		{"bgp", ProtoTCP, 179}, {"snmp", ProtoUDP, 161}, {"sy", ProtoUDP, 514}, {"cmd", ProtoTCP, 514}, {"login", ProtoTCP, 513},
+		{"who", ProtoUDP, 513}, {"ntp", ProtoUDP, 123}, {"sn", ProtoUDP, 161}, // snmp and snmptrap: 161 and 162, but sn... is ambiguous only across numbers
+	} {
+		if tc.in == "sn" {
+			_, err := ParsePort(tc.in, tc.proto)
+			assert.Error(t, err, "ParsePort(%q, %d): snmp and snmptrap", tc.in, tc.proto)
+			continue
+		}
+		got, err := ParsePort(tc.in, tc.proto)
+		require.NoError(t, err, "ParsePort(%q, %d)", tc.in, tc.proto)
+		assert.Equal(t, tc.want, got, "ParsePort(%q, %d)", tc.in, tc.proto)
 	}
-	for _, in := range []string{"65536", "-1", "nosuch", "s", ""} {
-		_, err := ParsePort(in)
-		assert.Error(t, err, "ParsePort(%q)", in)
+	for _, tc := range []struct {
+		in    string
+		proto uint8
+		msg   string
+	}{
+		{"65536", ProtoTCP, `"65536" is not a port number (0-65535) or name`},
+		{"-1", ProtoTCP, `"-1" is not a tcp port number (0-65535) or name`},
+		{"nosuch", ProtoUDP, `"nosuch" is not a udp port number (0-65535) or name`},
+		{"s", ProtoTCP, `port name "s" is ambiguous`},
+		{"", ProtoTCP, `"" is not a tcp port number (0-65535) or name`},
+		// Names per protocol, as IOS: defect 10 of issue 10.
+		{"snmp", ProtoTCP, "snmp is a udp port name (161), not a tcp one; give the number if you mean it"},
+		{"syslog", ProtoTCP, "syslog is a udp port name (514), not a tcp one; give the number if you mean it"},
+		{"bgp", ProtoUDP, "bgp is a tcp port name (179), not a udp one; give the number if you mean it"},
+		{"ssh", ProtoUDP, "ssh is a tcp port name (22), not a udp one; give the number if you mean it"},
+		{"snm", ProtoTCP, `"snm" is not a tcp port number (0-65535) or name`},
+	} {
+		_, err := ParsePort(tc.in, tc.proto)
+		require.Error(t, err, "ParsePort(%q, %d)", tc.in, tc.proto)
+		assert.Equal(t, tc.msg, err.Error(), "ParsePort(%q, %d)", tc.in, tc.proto)
 	}
 }
 
+// TestPortNames: each protocol's names are sorted and unique, every one parses
+// for its protocol to its port, and a name of both protocols (domain) names the
+// same port in each.
+func TestPortNames(t *testing.T) {
+	tcp, udp := map[string]uint16{}, map[string]uint16{}
+	for proto, m := range map[uint8]map[string]uint16{ProtoTCP: tcp, ProtoUDP: udp} {
+		names := PortNames(proto)
+		require.NotEmpty(t, names)
+		for i, n := range names {
+			if i > 0 {
+				require.Less(t, names[i-1].Name, n.Name, "sorted and unique")
+			}
+			require.NotEmpty(t, n.Help, n.Name)
+			got, err := ParsePort(n.Name, proto)
+			require.NoError(t, err)
+			require.Equal(t, n.Port, got, n.Name)
+			m[n.Name] = n.Port
+		}
+	}
+	assert.Contains(t, tcp, "bgp")
+	assert.NotContains(t, tcp, "snmp")
+	assert.Contains(t, udp, "snmp")
+	assert.NotContains(t, udp, "bgp")
+	assert.Equal(t, uint16(53), tcp["domain"])
+	assert.Equal(t, uint16(53), udp["domain"])
+}
+
 func TestPortMatch(t *testing.T) {
+	list := func(op PortOp, ports ...uint16) PortMatch {
+		p, err := PortList(op, ports...)
+		require.NoError(t, err)
+		return p
+	}
 	for _, tc := range []struct {
 		p    PortMatch
 		port uint16
 		want bool
 	}{
 		{PortMatch{}, 1, true},
-		{PortMatch{PortEq, 22, 0}, 22, true},
-		{PortMatch{PortEq, 22, 0}, 23, false},
-		{PortMatch{PortNeq, 22, 0}, 23, true},
-		{PortMatch{PortLt, 1024, 0}, 1023, true},
-		{PortMatch{PortLt, 1024, 0}, 1024, false},
-		{PortMatch{PortGt, 1023, 0}, 1024, true},
-		{PortMatch{PortRange, 10, 20}, 20, true},
-		{PortMatch{PortRange, 10, 20}, 21, false},
+		{PortMatch{Op: PortEq, Lo: 22}, 22, true},
+		{PortMatch{Op: PortEq, Lo: 22}, 23, false},
+		{PortMatch{Op: PortNeq, Lo: 22}, 23, true},
+		{PortMatch{Op: PortLt, Lo: 1024}, 1023, true},
+		{PortMatch{Op: PortLt, Lo: 1024}, 1024, false},
+		{PortMatch{Op: PortGt, Lo: 1023}, 1024, true},
+		{PortMatch{Op: PortRange, Lo: 10, Hi: 20}, 20, true},
+		{PortMatch{Op: PortRange, Lo: 10, Hi: 20}, 21, false},
+		{list(PortEq, 830, 22, 443), 22, true},
+		{list(PortEq, 830, 22, 443), 443, true},
+		{list(PortEq, 830, 22, 443), 830, true},
+		{list(PortEq, 830, 22, 443), 80, false},
+		{list(PortNeq, 22, 443), 443, false},
+		{list(PortNeq, 22, 443), 22, false},
+		{list(PortNeq, 22, 443), 80, true},
 	} {
 		assert.Equal(t, tc.want, tc.p.Matches(tc.port), "%v.Matches(%d)", tc.p, tc.port)
 	}
-	assert.Error(t, PortMatch{PortRange, 20, 10}.Validate())
-	assert.Error(t, PortMatch{PortLt, 0, 0}.Validate())
+	assert.Error(t, PortMatch{Op: PortRange, Lo: 20, Hi: 10}.Validate())
+	assert.Error(t, PortMatch{Op: PortLt}.Validate())
+	assert.Equal(t, "eq 22 443 830", list(PortEq, 830, 22, 443).String(), "canonical: ascending")
+	assert.Equal(t, []uint16{22, 443, 830}, list(PortEq, 830, 22, 443).Ports())
+	assert.NoError(t, list(PortEq, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10).Validate())
+	for _, tc := range []struct {
+		op    PortOp
+		ports []uint16
+		msg   string
+	}{
+		{PortEq, []uint16{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, "eq lists 11 ports; at most 10"},
+		{PortEq, []uint16{22, 443, 22}, "port 22 is listed twice"},
+		{PortLt, []uint16{22, 443}, "lt takes one port"},
+		{PortRange, []uint16{22, 443, 830}, "range takes one port"},
+	} {
+		_, err := PortList(tc.op, tc.ports...)
+		require.Error(t, err, "PortList(%v, %v)", tc.op, tc.ports)
+		assert.Equal(t, tc.msg, err.Error())
+	}
+	bad := list(PortEq, 22, 443)
+	bad.More[0] = 21
+	assert.Error(t, bad.Validate(), "not ascending")
+	bad = list(PortEq, 22, 443)
+	bad.Op = PortGt
+	assert.Error(t, bad.Validate(), "gt with two ports")
+}
+
+// TestICMPNames: each family's names are sorted and unique, each stands for one
+// type (and code) that renders back as the name, IPv4 names an echo request
+// echo and IPv6 echo-request (as IOS), and types without a name render as
+// numbers.
+func TestICMPNames(t *testing.T) {
+	for _, f := range []Family{IPv4, IPv6} {
+		names := ICMPNames(f)
+		seen := map[ICMPMatch]string{}
+		for i, n := range names {
+			if i > 0 {
+				require.Less(t, names[i-1].Name, n.Name, "sorted and unique")
+			}
+			require.NotContains(t, seen, n.ICMPMatch, "%s and %s name the same", n.Name, seen[n.ICMPMatch])
+			seen[n.ICMPMatch] = n.Name
+			m, ok := ParseICMPName(f, strings.ToUpper(n.Name))
+			require.True(t, ok, n.Name)
+			require.Equal(t, n.ICMPMatch, m)
+			require.Equal(t, n.Name, m.Format(f))
+		}
+	}
+	for _, tc := range []struct {
+		f    Family
+		name string
+		want ICMPMatch
+		ok   bool
+	}{
+		{IPv4, "echo", ICMPMatch{Type: 8, Set: true}, true},
+		{IPv4, "echo-reply", ICMPMatch{Type: 0, Set: true}, true},
+		{IPv4, "unreachable", ICMPMatch{Type: 3, Set: true}, true},
+		{IPv4, "ttl-exceeded", ICMPMatch{Type: 11, Code: 0, Set: true, CodeSet: true}, true},
+		{IPv4, "time-exceeded", ICMPMatch{Type: 11, Set: true}, true},
+		{IPv4, "packet-too-big", ICMPMatch{Type: 3, Code: 4, Set: true, CodeSet: true}, true},
+		{IPv4, "echo-request", ICMPMatch{}, false},
+		{IPv6, "echo-request", ICMPMatch{Type: 128, Set: true}, true},
+		{IPv6, "echo-reply", ICMPMatch{Type: 129, Set: true}, true},
+		{IPv6, "packet-too-big", ICMPMatch{Type: 2, Set: true}, true},
+		{IPv6, "unreachable", ICMPMatch{Type: 1, Set: true}, true},
+		{IPv6, "time-exceeded", ICMPMatch{Type: 3, Set: true}, true},
+		{IPv6, "nd-ns", ICMPMatch{Type: 135, Set: true}, true},
+		{IPv6, "echo", ICMPMatch{}, false},
+		{IPv6, "ttl-exceeded", ICMPMatch{}, false},
+	} {
+		got, ok := ParseICMPName(tc.f, tc.name)
+		assert.Equal(t, tc.ok, ok, "ParseICMPName(%v, %q)", tc.f, tc.name)
+		assert.Equal(t, tc.want, got, "ParseICMPName(%v, %q)", tc.f, tc.name)
+	}
+	assert.Equal(t, "42", ICMPMatch{Type: 42, Set: true}.Format(IPv4))
+	assert.Equal(t, "3 4", ICMPMatch{Type: 3, Code: 4, Set: true, CodeSet: true}.Format(IPv6))
+	assert.Equal(t, "packet-too-big", ICMPMatch{Type: 3, Code: 4, Set: true, CodeSet: true}.Format(IPv4))
+	assert.Equal(t, "8 1", ICMPMatch{Type: 8, Code: 1, Set: true, CodeSet: true}.Format(IPv4))
+	assert.Equal(t, "", ICMPMatch{}.Format(IPv4))
+}
+
+// TestICMPValidate: ICMP types only with the icmp keyword of the family.
+func TestICMPValidate(t *testing.T) {
+	icmp4, _ := ProtoKeyword("icmp", IPv4)
+	icmp6, _ := ProtoKeyword("icmp", IPv6)
+	icmpv6, ok := ProtoKeyword("icmpv6", IPv6)
+	require.True(t, ok)
+	require.Equal(t, icmp6, icmpv6, "icmpv6 is icmp in IPv6 lists")
+	_, ok = ProtoKeyword("icmpv6", IPv4)
+	require.False(t, ok, "no icmpv6 in IPv4 lists")
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	echo := ICMPMatch{Type: 8, Set: true}
+	assert.NoError(t, Rule{Proto: icmp4, ICMP: echo}.Validate(IPv4))
+	assert.NoError(t, Rule{Proto: icmp6, ICMP: echo}.Validate(IPv6))
+	assert.Error(t, Rule{Proto: icmp6, ICMP: echo}.Validate(IPv4))
+	assert.Error(t, Rule{Proto: tcp, ICMP: echo}.Validate(IPv4))
+	assert.Error(t, Rule{Proto: ProtoNum(1), ICMP: echo}.Validate(IPv4), "protocol 1 by number: no types, as IOS")
+	assert.Error(t, Rule{ICMP: echo}.Validate(IPv4))
+	assert.Error(t, Rule{Proto: icmp4, ICMP: ICMPMatch{Code: 1, CodeSet: true}}.Validate(IPv4))
+	assert.Equal(t, "permit icmp any any echo log", Rule{Proto: icmp4, ICMP: echo, Log: true}.Body(IPv4))
+	assert.Equal(t, "permit icmp any any 8", Rule{Proto: icmp6, ICMP: echo}.Body(IPv6))
+	assert.Equal(t, "deny icmp any any echo-request", Rule{Action: Deny, Proto: icmpv6, ICMP: ICMPMatch{Type: 128, Set: true}}.Body(IPv6))
 }
 
 func TestACLSeqAndDuplicates(t *testing.T) {
@@ -310,12 +479,14 @@ func TestAppendAgreesWithString(t *testing.T) {
 	for _, a := range addrs {
 		assert.Equal(t, a.String(), string(a.AppendTo([]byte{})), "Address.AppendTo(%v)", a)
 	}
-	for _, p := range []PortMatch{{}, {PortEq, 22, 0}, {PortNeq, 0, 0}, {PortLt, 1024, 0}, {PortGt, 65534, 0}, {PortRange, 1, 65535}} {
+	multi, err := PortList(PortNeq, 443, 22, 830)
+	require.NoError(t, err)
+	for _, p := range []PortMatch{{}, {Op: PortEq, Lo: 22}, {Op: PortNeq}, {Op: PortLt, Lo: 1024}, {Op: PortGt, Lo: 65534}, {Op: PortRange, Lo: 1, Hi: 65535}, multi} {
 		assert.Equal(t, p.String(), string(p.AppendTo([]byte("x"))[1:]), "PortMatch.AppendTo(%v)", p)
 	}
 	tcp, _ := ProtoKeyword("tcp", IPv4)
 	for _, r := range []Rule{
-		{Seq: 2147483647, Action: Deny, Proto: tcp, Src: addrs[1], SrcPort: PortMatch{PortRange, 1, 2}, Dst: w, DstPort: PortMatch{PortEq, 22, 0}, ConnLimit: 3, ConnMask: 8, ConnSources: 16, Log: true},
+		{Seq: 2147483647, Action: Deny, Proto: tcp, Src: addrs[1], SrcPort: PortMatch{Op: PortRange, Lo: 1, Hi: 2}, Dst: w, DstPort: multi, ConnLimit: 3, ConnMask: 8, ConnSources: 16, Log: true},
 		{Seq: 10, Proto: ProtoNum(47), Established: true},
 		{Seq: 1, Remark: "a | b"},
 	} {
@@ -355,14 +526,17 @@ func TestRuleKey(t *testing.T) {
 		{Kind: AddrWildcard, Addr: netip.MustParseAddr("10.0.0.0"), Wildcard: netip.MustParseAddr("0.255.255.0")}}
 	tcp, _ := ProtoKeyword("tcp", IPv4)
 	protos := []Protocol{{}, tcp, ProtoNum(6)}
-	ports := []PortMatch{{}, {PortEq, 22, 0}, {PortNeq, 22, 0}, {PortRange, 22, 23}, {PortRange, 22, 24}}
+	two, _ := PortList(PortEq, 22, 23)
+	other, _ := PortList(PortEq, 22, 24)
+	ports := []PortMatch{{}, {Op: PortEq, Lo: 22}, {Op: PortNeq, Lo: 22}, {Op: PortRange, Lo: 22, Hi: 23}, {Op: PortRange, Lo: 22, Hi: 24}, two, other}
+	icmps := []ICMPMatch{{}, {Type: 8, Set: true}, {Type: 8, Set: true, CodeSet: true}, {Type: 0, Set: true}}
 	var rules []Rule
-	for i := range 4000 {
+	for i := range 6000 {
 		x := i
 		pick := func(n int) int { v := x % n; x /= n; return v }
 		rules = append(rules, Rule{Seq: Seq(i), Action: Action(pick(2)), Proto: protos[pick(3)], Src: addrs[pick(len(addrs))], Dst: addrs[pick(len(addrs))],
 			SrcPort: ports[pick(len(ports))], DstPort: ports[pick(len(ports))], Established: pick(2) == 1, Log: pick(2) == 1,
-			ConnLimit: ConnLimit(pick(2) * 3), ConnMask: ConnMask(pick(2) * 8), ConnSources: uint32(pick(2) * 300)})
+			ConnLimit: ConnLimit(pick(2) * 3), ConnMask: ConnMask(pick(2) * 8), ConnSources: uint32(pick(2) * 300), ICMP: icmps[pick(len(icmps))]})
 	}
 	for i := 0; i < len(rules); i += 7 {
 		for j := range rules {
@@ -442,4 +616,17 @@ func TestAddRemarkAfterDelete(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Seq(10), s, "a new remark at the next seq of an empty list")
 	assert.Len(t, a.Entries(), 1)
+}
+
+// TestImplicitICMPv6 pins what IPv6 lists permit before the implicit deny
+// (issue 10, defect 19): router advertisements and neighbor solicitations and
+// advertisements, types 134-136 (the enforcer compiles them as that range).
+func TestImplicitICMPv6(t *testing.T) {
+	var got []string
+	for i, n := range ImplicitICMPv6() {
+		got = append(got, fmt.Sprintf("%s %d", n.Name, n.Type))
+		require.False(t, n.CodeSet)
+		require.Equal(t, uint8(134+i), n.Type, "contiguous")
+	}
+	require.Equal(t, []string{"router-advertisement 134", "nd-ns 135", "nd-na 136"}, got)
 }

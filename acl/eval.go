@@ -8,7 +8,9 @@ type Packet struct {
 	Proto            uint8
 	Src, Dst         netip.Addr
 	SrcPort, DstPort uint16 // tcp and udp only
-	Reply            bool
+	// ICMPType and ICMPCode are the type and code of an ICMP (ICMPv6) message.
+	ICMPType, ICMPCode uint8
+	Reply              bool
 }
 
 // Matches reports whether the packet matches the rule's criteria, ignoring any
@@ -24,6 +26,9 @@ func (r Rule) Matches(p Packet) bool {
 		return false
 	}
 	if r.Proto.HasPorts() && (!r.SrcPort.Matches(p.SrcPort) || !r.DstPort.Matches(p.DstPort)) {
+		return false
+	}
+	if !r.ICMP.Matches(p.ICMPType, p.ICMPCode) {
 		return false
 	}
 	return true

@@ -35,3 +35,39 @@ func TestEvaluate(t *testing.T) {
 		assert.Equal(t, tc.seq, r.Seq, "Evaluate(%+v, live %d)", tc.p, tc.live)
 	}
 }
+
+// TestEvaluatePortsAndICMP: a line with several ports matches each of them and
+// no other; ICMP types and codes match as given.
+func TestEvaluatePortsAndICMP(t *testing.T) {
+	a := NewACL("m", IPv4)
+	tcp, _ := ProtoKeyword("tcp", IPv4)
+	icmp, _ := ProtoKeyword("icmp", IPv4)
+	ports, err := PortList(PortEq, 830, 22, 443)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Add(Rule{Seq: 10, Proto: tcp, DstPort: ports})
+	a.Add(Rule{Seq: 20, Proto: icmp, ICMP: ICMPMatch{Type: 8, Set: true}})
+	a.Add(Rule{Seq: 30, Proto: icmp, ICMP: ICMPMatch{Type: 3, Code: 4, Set: true, CodeSet: true}})
+	a.Add(Rule{Seq: 40, Action: Deny, Proto: icmp})
+	src, dst := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	for _, tc := range []struct {
+		p   Packet
+		seq Seq
+		ok  bool
+	}{
+		{Packet{Proto: 6, Src: src, Dst: dst, DstPort: 22}, 10, true},
+		{Packet{Proto: 6, Src: src, Dst: dst, DstPort: 443}, 10, true},
+		{Packet{Proto: 6, Src: src, Dst: dst, DstPort: 830}, 10, true},
+		{Packet{Proto: 6, Src: src, Dst: dst, DstPort: 80}, 0, false},
+		{Packet{Proto: 1, Src: src, Dst: dst, ICMPType: 8}, 20, true},
+		{Packet{Proto: 1, Src: src, Dst: dst, ICMPType: 8, ICMPCode: 1}, 20, true},
+		{Packet{Proto: 1, Src: src, Dst: dst, ICMPType: 3, ICMPCode: 4}, 30, true},
+		{Packet{Proto: 1, Src: src, Dst: dst, ICMPType: 3, ICMPCode: 3}, 40, true},
+		{Packet{Proto: 1, Src: src, Dst: dst, ICMPType: 13}, 40, true},
+	} {
+		r, ok := a.Evaluate(tc.p, nil)
+		assert.Equal(t, tc.ok, ok, "Evaluate(%+v)", tc.p)
+		assert.Equal(t, tc.seq, r.Seq, "Evaluate(%+v)", tc.p)
+	}
+}

@@ -19,7 +19,7 @@ func (r Rule) MayOverlap(o Rule) bool {
 	if r.Proto.HasPorts() && o.Proto.HasPorts() {
 		return r.SrcPort.mayOverlap(o.SrcPort) && r.DstPort.mayOverlap(o.DstPort)
 	}
-	return true
+	return r.ICMP.mayOverlap(o.ICMP)
 }
 
 // prefix returns the address as a prefix; ok is false for any and wildcards.
@@ -60,6 +60,18 @@ func (p PortMatch) bounds() (lo, hi uint16, ok bool) {
 }
 
 func (p PortMatch) mayOverlap(q PortMatch) bool {
+	// An eq match shares a port with q exactly when q matches one of its ports.
+	if p.Op == PortEq || q.Op == PortEq {
+		if p.Op != PortEq {
+			p, q = q, p
+		}
+		for _, x := range p.Ports() {
+			if q.Matches(x) {
+				return true
+			}
+		}
+		return false
+	}
 	a, b, ok1 := p.bounds()
 	c, d, ok2 := q.bounds()
 	if !ok1 || !ok2 {

@@ -19,6 +19,12 @@ func TestMayOverlap(t *testing.T) {
 	tcp, udp := acl.ProtoNum(acl.ProtoTCP), acl.ProtoNum(acl.ProtoUDP)
 	tcp.Keyword, udp.Keyword = true, true
 	eq := func(p uint16) acl.PortMatch { return acl.PortMatch{Op: acl.PortEq, Lo: p} }
+	list := func(op acl.PortOp, ports ...uint16) acl.PortMatch {
+		p, err := acl.PortList(op, ports...)
+		require.NoError(t, err)
+		return p
+	}
+	icmp, _ := acl.ProtoKeyword("icmp", acl.IPv4)
 	for _, tc := range []struct {
 		name string
 		a, b acl.Rule
@@ -33,7 +39,20 @@ func TestMayOverlap(t *testing.T) {
 		{"other port", acl.Rule{Proto: tcp, DstPort: eq(22)}, acl.Rule{Proto: tcp, DstPort: eq(80)}, false},
 		{"port in range", acl.Rule{Proto: tcp, DstPort: eq(80)}, acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortRange, Lo: 1, Hi: 1023}}, true},
 		{"lt and gt apart", acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortLt, Lo: 100}}, acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortGt, Lo: 99}}, false},
-		{"neq may overlap", acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortNeq, Lo: 22}}, acl.Rule{Proto: tcp, DstPort: eq(22)}, true},
+		{"neq and eq of that port apart", acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortNeq, Lo: 22}}, acl.Rule{Proto: tcp, DstPort: eq(22)}, false},
+		{"neq and eq of another port", acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortNeq, Lo: 22}}, acl.Rule{Proto: tcp, DstPort: eq(23)}, true},
+		{"neq may overlap", acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortNeq, Lo: 22}}, acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortNeq, Lo: 23}}, true},
+		{"port lists share a port", acl.Rule{Proto: tcp, DstPort: list(acl.PortEq, 22, 443, 830)}, acl.Rule{Proto: tcp, DstPort: list(acl.PortEq, 80, 830)}, true},
+		{"port lists apart", acl.Rule{Proto: tcp, DstPort: list(acl.PortEq, 22, 443, 830)}, acl.Rule{Proto: tcp, DstPort: list(acl.PortEq, 80, 8080)}, false},
+		{"port list and range apart", acl.Rule{Proto: tcp, DstPort: list(acl.PortEq, 22, 443)}, acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortRange, Lo: 23, Hi: 442}}, false},
+		{"port list in range", acl.Rule{Proto: tcp, DstPort: list(acl.PortEq, 22, 443)}, acl.Rule{Proto: tcp, DstPort: acl.PortMatch{Op: acl.PortRange, Lo: 23, Hi: 443}}, true},
+		{"port list and neq of all its ports but one", acl.Rule{Proto: tcp, DstPort: list(acl.PortEq, 22, 443)}, acl.Rule{Proto: tcp, DstPort: list(acl.PortNeq, 22)}, true},
+		{"port list and neq of all its ports", acl.Rule{Proto: tcp, DstPort: list(acl.PortEq, 22, 443)}, acl.Rule{Proto: tcp, DstPort: list(acl.PortNeq, 443, 22, 80)}, false},
+		{"other icmp types", acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 8, Set: true}}, acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 0, Set: true}}, false},
+		{"icmp type and any type", acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 8, Set: true}}, acl.Rule{Proto: icmp}, true},
+		{"icmp type and its code", acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 3, Set: true}}, acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 3, Code: 4, Set: true, CodeSet: true}}, true},
+		{"other icmp codes", acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 3, Code: 3, Set: true, CodeSet: true}}, acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 3, Code: 4, Set: true, CodeSet: true}}, false},
+		{"icmp type and ip", acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 8, Set: true}}, acl.Rule{}, true},
 		{"wildcard may overlap", acl.Rule{Src: wild}, acl.Rule{Src: host("192.168.0.1")}, true},
 		{"established apart", acl.Rule{Established: true}, acl.Rule{}, false},
 	} {

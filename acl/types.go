@@ -6,8 +6,8 @@
 package acl
 
 import (
-	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -84,9 +84,15 @@ func (p Protocol) IsAny() bool { return !p.Set }
 func ProtoNum(n uint8) Protocol { return Protocol{Num: n, Set: true} }
 
 // ProtoKeyword returns the Protocol named by a keyword: tcp, udp or icmp.
-// In IPv6 lists icmp means ICMPv6 (58).
+// In IPv6 lists icmp means ICMPv6 (58), as on IOS, and so does icmpv6 (EOS),
+// which IPv4 lists refuse.
 func ProtoKeyword(name string, f Family) (Protocol, bool) {
 	switch name {
+	case "icmpv6":
+		if f == IPv6 {
+			return Protocol{Num: ProtoICMPv6, Set: true, Keyword: true}, true
+		}
+		return Protocol{}, false
 	case "tcp":
 		return Protocol{Num: ProtoTCP, Set: true, Keyword: true}, true
 	case "udp":
@@ -105,6 +111,16 @@ func ProtoKeyword(name string, f Family) (Protocol, bool) {
 // HasPorts reports whether port matches may be given: only for tcp and udp keywords.
 func (p Protocol) HasPorts() bool {
 	return p.Set && p.Keyword && (p.Num == ProtoTCP || p.Num == ProtoUDP)
+}
+
+// HasICMP reports whether ICMP types may be given in a list of family f: only
+// for the icmp keyword (icmpv6 in IPv6 lists).
+func (p Protocol) HasICMP(f Family) bool {
+	want := uint8(ProtoICMP)
+	if f == IPv6 {
+		want = ProtoICMPv6
+	}
+	return p.Set && p.Keyword && p.Num == want
 }
 
 func (p Protocol) appendTo(b []byte, f Family) []byte {
@@ -306,46 +322,90 @@ func ParsePortOp(s string) (PortOp, bool) {
 	return PortAny, false
 }
 
+// MaxPorts is the most ports one eq or neq match may list (`eq 22 443 830`), as
+// on EOS.
+const MaxPorts = 10
+
 // PortMatch is a port condition. The zero value matches every port.
+//
+// An eq or neq match may list several ports (`eq 22 443 830`: any of them; `neq
+// 22 443`: none of them): Lo is the lowest, More[:NMore] the others in ascending
+// order, all different. Build such a match with PortList.
 type PortMatch struct {
 	Op     PortOp
 	Lo, Hi uint16 // Hi is used by PortRange only
+	More   [MaxPorts - 1]uint16
+	NMore  uint8
 }
 
-// String returns the canonical form (`eq 22`, `range 1000 2000`), or "" for any.
-func (p PortMatch) String() string {
+// PortList returns the eq or neq match of ports (1 to MaxPorts, in any order),
+// in canonical form: ascending. A port listed twice is an error.
+func PortList(op PortOp, ports ...uint16) (PortMatch, error) {
+	if len(ports) == 0 || len(ports) > 1 && op != PortEq && op != PortNeq {
+		return PortMatch{}, errf(ErrInvalid, "%s takes one port", op)
+	}
+	if len(ports) > MaxPorts {
+		return PortMatch{}, errf(ErrInvalid, "%s lists %d ports; at most %d", op, len(ports), MaxPorts)
+	}
+	s := slices.Clone(ports)
+	slices.Sort(s)
+	for i := 1; i < len(s); i++ {
+		if s[i] == s[i-1] {
+			return PortMatch{}, errf(ErrInvalid, "port %d is listed twice", s[i])
+		}
+	}
+	p := PortMatch{Op: op, Lo: s[0], NMore: uint8(len(s) - 1)}
+	copy(p.More[:], s[1:])
+	return p, nil
+}
+
+// Ports returns the ports an eq or neq match lists (Lo for lt and gt, Lo and
+// Hi for a range, none for any).
+func (p PortMatch) Ports() []uint16 {
 	switch p.Op {
 	case PortAny:
-		return ""
+		return nil
 	case PortRange:
-		return fmt.Sprintf("range %d %d", p.Lo, p.Hi)
+		return []uint16{p.Lo, p.Hi}
 	}
-	return p.Op.String() + " " + strconv.Itoa(int(p.Lo))
+	return append([]uint16{p.Lo}, p.More[:p.NMore]...)
 }
+
+// String returns the canonical form (`eq 22`, `eq 22 443`, `range 1000 2000`),
+// or "" for any.
+func (p PortMatch) String() string { return string(p.AppendTo(nil)) }
 
 // AppendTo appends String() to b.
 func (p PortMatch) AppendTo(b []byte) []byte {
-	switch p.Op {
-	case PortAny:
+	if p.Op == PortAny {
 		return b
-	case PortRange:
-		b = append(b, "range "...)
-		b = strconv.AppendUint(b, uint64(p.Lo), 10)
-		b = append(b, ' ')
-		return strconv.AppendUint(b, uint64(p.Hi), 10)
 	}
 	b = append(b, p.Op.String()...)
 	b = append(b, ' ')
-	return strconv.AppendUint(b, uint64(p.Lo), 10)
+	b = strconv.AppendUint(b, uint64(p.Lo), 10)
+	if p.Op == PortRange {
+		b = append(b, ' ')
+		return strconv.AppendUint(b, uint64(p.Hi), 10)
+	}
+	for _, x := range p.More[:p.NMore] {
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(x), 10)
+	}
+	return b
+}
+
+// listed reports whether port is one of an eq or neq match's ports.
+func (p PortMatch) listed(port uint16) bool {
+	return port == p.Lo || slices.Contains(p.More[:p.NMore], port)
 }
 
 // Matches reports whether port satisfies p.
 func (p PortMatch) Matches(port uint16) bool {
 	switch p.Op {
 	case PortEq:
-		return port == p.Lo
+		return p.listed(port)
 	case PortNeq:
-		return port != p.Lo
+		return !p.listed(port)
 	case PortLt:
 		return port < p.Lo
 	case PortGt:
@@ -356,7 +416,7 @@ func (p PortMatch) Matches(port uint16) bool {
 	return true
 }
 
-// Validate checks that the match can match something.
+// Validate checks that the match can match something and is in canonical form.
 func (p PortMatch) Validate() error {
 	switch {
 	case p.Op == PortRange && p.Lo > p.Hi:
@@ -365,27 +425,160 @@ func (p PortMatch) Validate() error {
 		return errf(ErrInvalid, "lt 0 matches no port")
 	case p.Op == PortGt && p.Lo == 65535:
 		return errf(ErrInvalid, "gt 65535 matches no port")
+	case p.NMore > 0 && p.Op != PortEq && p.Op != PortNeq:
+		return errf(ErrInvalid, "%s takes one port", p.Op)
+	case int(p.NMore) > len(p.More):
+		return errf(ErrInvalid, "%s lists %d ports; at most %d", p.Op, p.NMore+1, MaxPorts)
+	}
+	prev := p.Lo
+	for _, x := range p.More[:p.NMore] {
+		if x <= prev {
+			return errf(ErrInvalid, "the ports of %s must be ascending and different", p)
+		}
+		prev = x
 	}
 	return nil
 }
 
-// portNames are the accepted port names (input only: ports render as numbers).
-var portNames = map[string]uint16{
-	"bgp": 179, "bootpc": 68, "bootps": 67, "chargen": 19, "daytime": 13, "discard": 9,
-	"domain": 53, "echo": 7, "finger": 79, "ftp": 21, "ftp-data": 20, "gopher": 70,
-	"http": 80, "https": 443, "imap": 143, "imap4": 143, "irc": 194, "isakmp": 500,
-	"kerberos": 88, "ldap": 389, "ldaps": 636, "login": 513, "lpd": 515, "netconf": 830,
-	"nntp": 119, "ntp": 123, "pop2": 109, "pop3": 110, "radius": 1812, "rsh": 514,
-	"rsync": 873, "sftp": 115, "smtp": 25, "snmp": 161, "snmptrap": 162, "ssh": 22,
-	"sunrpc": 111, "syslog": 514, "tacacs": 49, "telnet": 23, "tftp": 69, "time": 37,
-	"whois": 43, "www": 80,
+// PortName is a port name accepted on input for a protocol (ports always render
+// as numbers).
+type PortName struct {
+	Name string
+	Port uint16
+	Help string
 }
 
-// PortNames returns the accepted port names, for help and completion.
-func PortNames() map[string]uint16 { return portNames }
+// portName is a row of the port name table: the protocols it names a port of.
+type portName struct {
+	PortName
+	tcp, udp bool
+}
 
-// ParsePort parses a port number 0-65535 or a name such as ssh or www.
-func ParsePort(s string) (uint16, error) {
+// portTable holds the port names, per protocol as IOS has them (IOS's own names,
+// plus a few common ones IOS lacks: ssh, http, https, imap, ldap, netconf, ...).
+// A name is valid only for the protocols it names a port of: snmp is udp,
+// bgp tcp, domain both.
+var portTable = func() []portName {
+	const tcp, udp, both = 1, 2, 3
+	rows := []struct {
+		name  string
+		port  uint16
+		proto int
+		help  string
+	}{
+		{"bgp", 179, tcp, "Border Gateway Protocol"},
+		{"biff", 512, udp, "Biff (mail notification, comsat)"},
+		{"bootpc", 68, udp, "Bootstrap Protocol (BOOTP) client"},
+		{"bootps", 67, udp, "Bootstrap Protocol (BOOTP) server"},
+		{"chargen", 19, tcp, "Character generator"},
+		{"cmd", 514, tcp, "Remote commands (rcmd)"},
+		{"daytime", 13, tcp, "Daytime"},
+		{"discard", 9, both, "Discard"},
+		{"dnsix", 195, udp, "DNSIX security protocol auditing"},
+		{"domain", 53, both, "Domain Name Service (DNS)"},
+		{"echo", 7, both, "Echo"},
+		{"exec", 512, tcp, "Exec (rsh)"},
+		{"finger", 79, tcp, "Finger"},
+		{"ftp", 21, tcp, "File Transfer Protocol"},
+		{"ftp-data", 20, tcp, "FTP data connections"},
+		{"gopher", 70, tcp, "Gopher"},
+		{"hostname", 101, tcp, "NIC hostname server"},
+		{"http", 80, tcp, "Hypertext Transfer Protocol"},
+		{"https", 443, tcp, "HTTP over TLS"},
+		{"ident", 113, tcp, "Ident Protocol"},
+		{"imap", 143, tcp, "Internet Message Access Protocol"},
+		{"imap4", 143, tcp, "Internet Message Access Protocol"},
+		{"irc", 194, tcp, "Internet Relay Chat"},
+		{"isakmp", 500, udp, "Internet Security Association and Key Management Protocol"},
+		{"kerberos", 88, both, "Kerberos"},
+		{"klogin", 543, tcp, "Kerberos login"},
+		{"kshell", 544, tcp, "Kerberos shell"},
+		{"ldap", 389, tcp, "Lightweight Directory Access Protocol"},
+		{"ldaps", 636, tcp, "LDAP over TLS"},
+		{"login", 513, tcp, "Login (rlogin)"},
+		{"lpd", 515, tcp, "Printer service"},
+		{"mobile-ip", 434, udp, "Mobile IP registration"},
+		{"msrpc", 135, tcp, "Microsoft Remote Procedure Call"},
+		{"nameserver", 42, udp, "IEN116 name service"},
+		{"netbios-dgm", 138, udp, "NetBIOS datagram service"},
+		{"netbios-ns", 137, udp, "NetBIOS name service"},
+		{"netbios-ss", 139, udp, "NetBIOS session service"},
+		{"netconf", 830, tcp, "NETCONF over SSH"},
+		{"nntp", 119, tcp, "Network News Transport Protocol"},
+		{"non500-isakmp", 4500, udp, "ISAKMP over NAT traversal"},
+		{"ntp", 123, udp, "Network Time Protocol"},
+		{"pim-auto-rp", 496, both, "PIM Auto-RP"},
+		{"pop2", 109, tcp, "Post Office Protocol v2"},
+		{"pop3", 110, tcp, "Post Office Protocol v3"},
+		{"radius", 1812, udp, "RADIUS authentication"},
+		{"rip", 520, udp, "Routing Information Protocol"},
+		{"rsh", 514, tcp, "Remote shell (cmd)"},
+		{"rsync", 873, tcp, "rsync"},
+		{"sftp", 115, tcp, "Simple File Transfer Protocol"},
+		{"smtp", 25, tcp, "Simple Mail Transport Protocol"},
+		{"snmp", 161, udp, "Simple Network Management Protocol"},
+		{"snmptrap", 162, udp, "SNMP traps"},
+		{"ssh", 22, tcp, "Secure Shell"},
+		{"sunrpc", 111, both, "Sun Remote Procedure Call"},
+		{"syslog", 514, udp, "System logger"},
+		{"tacacs", 49, both, "TAC Access Control System"},
+		{"talk", 517, both, "Talk"},
+		{"telnet", 23, tcp, "Telnet"},
+		{"tftp", 69, udp, "Trivial File Transfer Protocol"},
+		{"time", 37, both, "Time"},
+		{"uucp", 540, tcp, "Unix-to-Unix Copy Program"},
+		{"who", 513, udp, "Who service (rwho)"},
+		{"whois", 43, tcp, "Nicname"},
+		{"www", 80, tcp, "World Wide Web (HTTP)"},
+		{"xdmcp", 177, udp, "X Display Manager Control Protocol"},
+	}
+	out := make([]portName, len(rows))
+	for i, r := range rows {
+		out[i] = portName{PortName{r.name, r.port, r.help}, r.proto&tcp != 0, r.proto&udp != 0}
+	}
+	return out
+}()
+
+func (n *portName) names(proto uint8) bool {
+	return proto == ProtoTCP && n.tcp || proto == ProtoUDP && n.udp
+}
+
+// protoName is how a port error names the protocol.
+func protoName(proto uint8) string {
+	if proto == ProtoUDP {
+		return "udp"
+	}
+	return "tcp"
+}
+
+// PortNames returns the port names of protocol proto (ProtoTCP or ProtoUDP),
+// sorted, for help and completion.
+func PortNames(proto uint8) []PortName {
+	var out []PortName
+	for _, n := range portTable {
+		if n.names(proto) {
+			out = append(out, n.PortName)
+		}
+	}
+	return out
+}
+
+// IsPortName reports whether s is a port name, or the start of one, of either
+// protocol (case-insensitive): a word ParsePort reads as a name, or explains.
+func IsPortName(s string) bool {
+	ls := strings.ToLower(s)
+	for _, n := range portTable {
+		if ls != "" && strings.HasPrefix(n.Name, ls) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParsePort parses a port number 0-65535 or a port name of protocol proto
+// (ProtoTCP or ProtoUDP), such as ssh for tcp or snmp for udp, or a unique
+// abbreviation of one. A name of the other protocol only is refused, saying so.
+func ParsePort(s string, proto uint8) (uint16, error) {
 	if isDigitString(s) {
 		n, err := strconv.ParseUint(s, 10, 16)
 		if err != nil {
@@ -394,27 +587,34 @@ func ParsePort(s string) (uint16, error) {
 		return uint16(n), nil
 	}
 	ls := strings.ToLower(s)
-	if n, ok := portNames[ls]; ok {
-		return n, nil
-	}
-	// A unique abbreviation of a name, as for keywords.
-	var found []string
-	for name, n := range portNames {
-		if strings.HasPrefix(name, ls) {
-			if len(found) > 0 && portNames[found[0]] != n {
-				return 0, errf(ErrInvalid, "port name %q is ambiguous", s)
+	var found *portName
+	for i := range portTable {
+		n := &portTable[i]
+		if n.Name == ls {
+			if !n.names(proto) {
+				other := "udp"
+				if n.tcp {
+					other = "tcp"
+				}
+				return 0, errf(ErrInvalid, "%s is a %s port name (%d), not a %s one; give the number if you mean it", n.Name, other, n.Port, protoName(proto))
 			}
-			found = append(found, name)
+			return n.Port, nil
 		}
 	}
-	if len(found) > 0 && !isDigitString(s) {
-		return portNames[found[0]], nil
+	// A unique abbreviation of a name, as for keywords.
+	for i := range portTable {
+		n := &portTable[i]
+		if n.names(proto) && strings.HasPrefix(n.Name, ls) && ls != "" {
+			if found != nil && found.Port != n.Port {
+				return 0, errf(ErrInvalid, "port name %q is ambiguous", s)
+			}
+			found = n
+		}
 	}
-	n, err := strconv.ParseUint(s, 10, 16)
-	if err != nil {
-		return 0, errf(ErrInvalid, "%q is not a port number (0-65535) or name", s)
+	if found != nil {
+		return found.Port, nil
 	}
-	return uint16(n), nil
+	return 0, errf(ErrInvalid, "%q is not a %s port number (0-65535) or name", s, protoName(proto))
 }
 
 func isDigitString(s string) bool {

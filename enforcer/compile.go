@@ -49,11 +49,12 @@ type fam struct {
 	alen     uint32
 	key      nftables.SetDatatype
 	keyName  string
+	icmp     string // nft name of the family's ICMP header: icmp, icmpv6
 }
 
 var fams = []*fam{
-	{acl.IPv4, "ip", unix.NFPROTO_IPV4, "acl4", 12, 16, 4, nftables.TypeIPAddr, "ipv4_addr"},
-	{acl.IPv6, "ip6", unix.NFPROTO_IPV6, "acl6", 8, 24, 16, nftables.TypeIP6Addr, "ipv6_addr"},
+	{acl.IPv4, "ip", unix.NFPROTO_IPV4, "acl4", 12, 16, 4, nftables.TypeIPAddr, "ipv4_addr", "icmp"},
+	{acl.IPv6, "ip6", unix.NFPROTO_IPV6, "acl6", 8, 24, 16, nftables.TypeIP6Addr, "ipv6_addr", "icmpv6"},
 }
 
 func famOf(f acl.Family) *fam {
@@ -87,10 +88,14 @@ type Chain struct {
 // show counter ("ACL/seq/m" for matches, "ACL/seq/r" for connections a limit
 // refused, "ACL/deny/m" for the implicit deny) that its counter adds to.
 type Rule struct {
-	Key     string
-	Count   string
-	Text    string
-	Exprs   []expr.Any
+	Key   string
+	Count string
+	Text  string
+	Exprs []expr.Any
+	// Anon holds the constant anonymous sets the rule looks up (a port list:
+	// `th dport { 22, 443 }`); a Lookup in Exprs names Anon[i] anonName(i). The
+	// kernel creates them with the rule and deletes them with it.
+	Anon    []*AnonSet
 	Counter *expr.Counter // nil if the rule counts nothing
 	// Logged, for a log rule, is the show key of its second counter: the packets
 	// it logged ("ACL/seq/logged"; Count, "ACL/seq/log", counts the ones it saw).
@@ -327,11 +332,15 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 			ch.add(me)
 		}
 		if fm.f == acl.IPv6 {
-			// Neighbor discovery, as IOS permits implicitly: without it IPv6 stops working.
-			ch.add(newRule(name+"/nd", name+"/nd/m", "icmpv6 type 134-136 accept",
+			// Neighbor discovery (acl.ImplicitICMPv6: types 134-136, router
+			// advertisements and neighbor solicitations and advertisements):
+			// without it IPv6 stops working.
+			nd := acl.ImplicitICMPv6()
+			lo, hi := nd[0].Type, nd[len(nd)-1].Type
+			ch.add(newRule(name+"/nd", name+"/nd/m", fmt.Sprintf("icmpv6 type %d-%d accept", lo, hi),
 				metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{unix.IPPROTO_ICMPV6}),
 				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
-				&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{134}, ToData: []byte{136}},
+				&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{lo}, ToData: []byte{hi}},
 				verdict(expr.VerdictAccept)))
 		}
 		ch.add(newRule(name+"/deny", name+"/deny/m", "drop", verdict(expr.VerdictDrop)))
@@ -350,20 +359,53 @@ func (cc *Compiler) line(p *Plan, fm *fam, name string, r acl.Rule, limits map[s
 	switch {
 	case l != nil:
 		p.limitChains(l, pre[id])
-		return newRule(key+"/j", "", m.text("jump "+l.Chain()), append(m.exprs, &expr.Verdict{Kind: expr.VerdictJump, Chain: l.Chain()})...)
+		return m.rule(key+"/j", "", "jump "+l.Chain(), &expr.Verdict{Kind: expr.VerdictJump, Chain: l.Chain()})
 	case r.ConnLimit > 0 && r.Action == acl.Deny:
 		// deny ... connlimit 1: every new connection is the first or later.
-		return newRule(key+"/m", count+"/m", m.text("ct state new drop"),
-			append(m.exprs, ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpNeq, make([]byte, 4)), verdict(expr.VerdictDrop))...)
+		return m.rule(key+"/m", count+"/m", "ct state new drop",
+			ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpNeq, make([]byte, 4)), verdict(expr.VerdictDrop))
 	}
 	v, vt := expr.VerdictAccept, "accept"
 	if r.Action == acl.Deny {
 		v, vt = expr.VerdictDrop, "drop"
 	}
-	return newRule(key+"/m", count+"/m", m.text(vt), append(m.exprs, verdict(v))...)
+	return m.rule(key+"/m", count+"/m", vt, verdict(v))
 }
 
 func (c *Chain) add(r *Rule) { c.Rules = append(c.Rules, r) }
+
+// AnonSet is a constant anonymous set of a rule: its key type and elements, in
+// the order nft lists them (ascending).
+type AnonSet struct {
+	Key   nftables.SetDatatype
+	Elems [][]byte
+}
+
+// anonName is the name a plan rule's Lookup gives its i-th anonymous set; the
+// batch replaces it with the set the kernel creates (named __set%d).
+func anonName(i int) string { return fmt.Sprintf("__anon%d", i) }
+
+// id identifies the set's contents, for comparing a plan rule with a kernel rule.
+func (a *AnonSet) id() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "{%d:", a.Key.GetNFTMagic())
+	for _, e := range a.Elems {
+		fmt.Fprintf(&b, "%x,", e)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// anonID returns the contents id of the anonymous set a plan rule's Lookup
+// names, or "" for a named set.
+func (r *Rule) anonID(name string) string {
+	for i, a := range r.Anon {
+		if name == anonName(i) {
+			return a.id()
+		}
+	}
+	return ""
+}
 
 // limitChains adds the chains and sets of a connlimit line.
 //
@@ -507,10 +549,19 @@ func ifnameBytes(s string) []byte {
 	return b
 }
 
-// matcher accumulates the expressions and nft text of a rule's match.
+// matcher accumulates the expressions, anonymous sets and nft text of a rule's
+// match.
 type matcher struct {
 	exprs []expr.Any
+	anon  []*AnonSet
 	words []string
+}
+
+// rule is newRule with the match's anonymous sets.
+func (m *matcher) rule(key, count, verdictText string, exprs ...expr.Any) *Rule {
+	r := newRule(key, count, m.text(verdictText), append(m.exprs, exprs...)...)
+	r.Anon = m.anon
+	return r
 }
 
 func (m *matcher) add(text string, e ...expr.Any) {
@@ -537,6 +588,9 @@ func match(fm *fam, r acl.Rule) *matcher {
 	addr(m, fm, "daddr", fm.dst, r.Dst)
 	ports(m, "sport", 0, r.SrcPort)
 	ports(m, "dport", 2, r.DstPort)
+	if r.ICMP.Set {
+		icmpType(m, fm, r.ICMP)
+	}
 	if r.Established {
 		m.add("ct direction reply", &expr.Ct{Key: expr.CtKeyDIRECTION, Register: 1}, cmp(expr.CmpOpEq, []byte{1}))
 	}
@@ -579,6 +633,24 @@ func ports(m *matcher, field string, off uint32, p acl.PortMatch) {
 	load := &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: off, Len: 2}
 	be := func(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
 	name := "th " + field
+	if p.NMore > 0 {
+		// several ports: one lookup in an anonymous set, as nft compiles
+		// `th dport { 22, 443, 830 }` (`!= { ... }` for neq)
+		set := &AnonSet{Key: nftables.TypeInetService}
+		var words []string
+		for _, x := range p.Ports() {
+			set.Elems = append(set.Elems, be(x))
+			words = append(words, fmt.Sprint(x))
+		}
+		op := ""
+		if p.Op == acl.PortNeq {
+			op = "!= "
+		}
+		lk := &expr.Lookup{SourceRegister: 1, SetName: anonName(len(m.anon)), Invert: p.Op == acl.PortNeq}
+		m.anon = append(m.anon, set)
+		m.add(fmt.Sprintf("%s %s{ %s }", name, op, strings.Join(words, ", ")), load, lk)
+		return
+	}
 	switch p.Op {
 	case acl.PortEq:
 		m.add(fmt.Sprintf("%s %d", name, p.Lo), load, cmp(expr.CmpOpEq, be(p.Lo)))
@@ -590,6 +662,17 @@ func ports(m *matcher, field string, off uint32, p acl.PortMatch) {
 		m.add(fmt.Sprintf("%s > %d", name, p.Lo), load, cmp(expr.CmpOpGt, be(p.Lo)))
 	case acl.PortRange:
 		m.add(fmt.Sprintf("%s %d-%d", name, p.Lo, p.Hi), load, &expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: be(p.Lo), ToData: be(p.Hi)})
+	}
+}
+
+// icmpType adds the match of an ICMP (ICMPv6) type and code: `icmp type 8`,
+// `icmpv6 type 1 icmpv6 code 4`. The rule matches the protocol before.
+func icmpType(m *matcher, fm *fam, im acl.ICMPMatch) {
+	m.add(fmt.Sprintf("%s type %d", fm.icmp, im.Type),
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1}, cmp(expr.CmpOpEq, []byte{im.Type}))
+	if im.CodeSet {
+		m.add(fmt.Sprintf("%s code %d", fm.icmp, im.Code),
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 1, Len: 1}, cmp(expr.CmpOpEq, []byte{im.Code}))
 	}
 }
 

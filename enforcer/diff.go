@@ -39,7 +39,7 @@ func (kr krule) same(r *Rule) bool {
 	if kr.text != "" {
 		return kr.text == r.Text
 	}
-	return kr.sum == sum(r.Exprs)
+	return kr.sum == sum(r.Exprs, r.anonID)
 }
 
 type kset struct {
@@ -91,8 +91,10 @@ func (ks *kstate) pre(limits []*Limit) Pre {
 }
 
 // sum identifies a rule's expressions for comparison: the kernel's listing and
-// aclsh's plan give the same sum for the same rule.
-func sum(exprs []expr.Any) string {
+// aclsh's plan give the same sum for the same rule. anon (nil: none) gives the
+// contents id of an anonymous set a lookup names: its name differs between the
+// plan and the kernel, its contents must not.
+func sum(exprs []expr.Any, anon func(name string) string) string {
 	var b strings.Builder
 	for _, x := range exprs {
 		switch v := x.(type) {
@@ -105,6 +107,11 @@ func sum(exprs []expr.Any) string {
 		case *expr.Lookup:
 			c := *v
 			c.SetID = 0
+			if anon != nil {
+				if id := anon(c.SetName); id != "" {
+					c.SetName = id
+				}
+			}
 			x = &c
 		}
 		data, err := expr.Marshal(byte(nftables.TableFamilyINet), x)

@@ -1,10 +1,12 @@
 package enforcer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -538,7 +540,35 @@ func queue(c *nftables.Conn, ops []*op) error {
 				return err
 			}
 		case opReplaceRule, opInsertRule, opAddRule:
-			for _, x := range o.rule.Exprs {
+			exprs := o.rule.Exprs
+			if len(o.rule.Anon) > 0 {
+				// the rule's anonymous sets, created in the same batch: its
+				// lookups name them by their transaction ids
+				exprs = slices.Clone(exprs)
+				for i, x := range exprs {
+					lk, ok := x.(*expr.Lookup)
+					if !ok {
+						continue
+					}
+					for j, a := range o.rule.Anon {
+						if lk.SetName != anonName(j) {
+							continue
+						}
+						ns := &nftables.Set{Table: table, Anonymous: true, Constant: true, KeyType: a.Key, KeyByteOrder: binaryutil.BigEndian}
+						els := make([]nftables.SetElement, len(a.Elems))
+						for k, e := range a.Elems {
+							els[k] = nftables.SetElement{Key: e}
+						}
+						if err := c.AddSet(ns, els); err != nil {
+							return fmt.Errorf("anonymous set of %s: %w", o.rule.Key, err)
+						}
+						cp := *lk
+						cp.SetName, cp.SetID = ns.Name, ns.ID
+						exprs[i] = &cp
+					}
+				}
+			}
+			for _, x := range exprs {
 				switch x := x.(type) {
 				case *expr.Dynset:
 					x.SetID = 0
@@ -546,13 +576,16 @@ func queue(c *nftables.Conn, ops []*op) error {
 						x.SetID = s.ID
 					}
 				case *expr.Lookup:
+					if strings.HasPrefix(x.SetName, "__set") {
+						continue // an anonymous set of this batch
+					}
 					x.SetID = 0
 					if s := added[x.SetName]; s != nil {
 						x.SetID = s.ID
 					}
 				}
 			}
-			nr := &nftables.Rule{Table: table, Chain: &nftables.Chain{Name: o.chain.Name, Table: table}, Exprs: o.rule.Exprs,
+			nr := &nftables.Rule{Table: table, Chain: &nftables.Chain{Name: o.chain.Name, Table: table}, Exprs: exprs,
 				UserData: userdata.AppendString(nil, userdata.TypeComment, o.rule.Key)}
 			switch o.kind {
 			case opReplaceRule:
@@ -592,6 +625,13 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 	if err != nil {
 		return nil, nil, wrapKernel(err)
 	}
+	// Rules that look up anonymous sets are summed once the sets are read.
+	type pending struct {
+		kc    *kchain
+		i     int
+		exprs []expr.Any
+	}
+	var anonRules []pending
 	for _, ch := range chains {
 		if ch.Table.Name != Table {
 			continue
@@ -604,7 +644,10 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 		kc := &kchain{spec: specOf(ch)}
 		for _, r := range rules {
 			key := comment(r.UserData)
-			kc.rules = append(kc.rules, krule{key: key, handle: r.Handle, sum: sum(r.Exprs)})
+			kc.rules = append(kc.rules, krule{key: key, handle: r.Handle, sum: sum(r.Exprs, nil)})
+			if hasAnonLookup(r.Exprs) {
+				anonRules = append(anonRules, pending{kc, len(kc.rules) - 1, r.Exprs})
+			}
 			if cnt == nil || key == "" {
 				continue
 			}
@@ -631,7 +674,25 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 	if err != nil {
 		return nil, nil, wrapKernel(err)
 	}
+	anon := map[string]string{} // anonymous set name -> contents id
 	for _, s := range sets {
+		if s.Anonymous {
+			// a rule's own (a port list): part of the rule, not of the table
+			if len(anonRules) == 0 {
+				continue
+			}
+			els, err := c.GetSetElements(s)
+			if err != nil {
+				return nil, nil, wrapKernel(err)
+			}
+			a := &AnonSet{Key: s.KeyType}
+			for _, el := range els {
+				a.Elems = append(a.Elems, el.Key)
+			}
+			slices.SortFunc(a.Elems, bytes.Compare)
+			anon[s.Name] = a.id()
+			continue
+		}
 		k := &kset{kind: SetConnLimit, elems: map[netip.Addr]string{}}
 		if strings.HasPrefix(s.Name, "run_") {
 			els, err := c.GetSetElements(s)
@@ -661,7 +722,20 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 		}
 		ks.sets[s.Name] = k
 	}
+	for _, p := range anonRules {
+		p.kc.rules[p.i].sum = sum(p.exprs, func(name string) string { return anon[name] })
+	}
 	return ks, cnt, nil
+}
+
+// hasAnonLookup reports whether a kernel rule looks up an anonymous set.
+func hasAnonLookup(exprs []expr.Any) bool {
+	for _, x := range exprs {
+		if lk, ok := x.(*expr.Lookup); ok && strings.HasPrefix(lk.SetName, "__set") {
+			return true
+		}
+	}
+	return false
 }
 
 // comment reads a rule's comment; foreign or truncated userdata gives "".

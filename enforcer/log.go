@@ -31,7 +31,7 @@ func logRule(fm *fam, name string, r acl.Rule, iv acl.LogInterval) *Rule {
 	prefix := fmt.Sprintf("aclsh %s seq %d: ", name, r.Seq)
 	key := fmt.Sprintf("%s/%d", name, r.Seq)
 	seen, logged := &expr.Counter{}, &expr.Counter{}
-	lr := &Rule{Key: logRuleKey(fm, name, r), Count: key + "/log", Logged: key + "/logged", Counter: seen}
+	lr := &Rule{Key: logRuleKey(fm, name, r), Count: key + "/log", Logged: key + "/logged", Counter: seen, Anon: m.anon}
 	// level 4 (warn) is nft's default, and what the kernel lists back
 	lr.Exprs = append(m.exprs, seen,
 		&expr.Limit{Type: expr.LimitTypePkts, Rate: rate, Unit: unit, Burst: 1}, logged,

@@ -34,8 +34,12 @@ import (
 // (it does not refuse all of them). Each element carries its own counter and its
 // line's key as comment: the line's matches are its elements' counters.
 //
-// Lines that stay rules (and end a run): connlimit, log, established and
-// non-contiguous wildcard lines.
+// Lines that stay rules (and end a run): connlimit, log, established,
+// non-contiguous wildcard lines and lines naming an ICMP type.
+//
+// A line with several ports (`eq 22 443 830`) is one element per port (per
+// pair of ports with lists on both sides), all carrying the line's key and
+// counter; `neq` with several ports is the ranges between them.
 
 // MinRun is the fewest lines a run compiles into a set; shorter runs stay one
 // rule per line.
@@ -109,7 +113,7 @@ func shapeOf(r acl.Rule) *shape {
 
 // setable reports whether line r can be an element of a run's set.
 func setable(r acl.Rule) bool {
-	return !r.IsRemark() && r.ConnLimit == 0 && !r.Log && !r.Established &&
+	return !r.IsRemark() && r.ConnLimit == 0 && !r.Log && !r.Established && !r.ICMP.Set &&
 		r.Src.Kind != acl.AddrWildcard && r.Dst.Kind != acl.AddrWildcard
 }
 
@@ -258,11 +262,31 @@ func prefixOf(fm *fam, a acl.Address) netip.Prefix {
 	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 }
 
-// portRanges returns the intervals a port match allows.
+// portRanges returns the intervals a port match allows, disjoint.
 func portRanges(p acl.PortMatch) [][2]uint16 {
+	switch {
+	case p.Op == acl.PortEq:
+		var out [][2]uint16
+		for _, x := range p.Ports() {
+			out = append(out, [2]uint16{x, x})
+		}
+		return out
+	case p.Op == acl.PortNeq && p.NMore > 0:
+		// the ranges around the ports (ascending)
+		var out [][2]uint16
+		next := 0 // the lowest port not yet covered
+		for _, x := range p.Ports() {
+			if int(x) > next {
+				out = append(out, [2]uint16{uint16(next), x - 1})
+			}
+			next = int(x) + 1
+		}
+		if next <= 65535 {
+			out = append(out, [2]uint16{uint16(next), 65535})
+		}
+		return out
+	}
 	switch p.Op {
-	case acl.PortEq:
-		return [][2]uint16{{p.Lo, p.Lo}}
 	case acl.PortLt:
 		return [][2]uint16{{0, p.Lo - 1}}
 	case acl.PortGt:

@@ -164,10 +164,10 @@ func (l *lab) probe(proto uint8, src string, sport int, dst string, dport uint16
 // TestKernelAgreesWithModelRuns: for random IPv4 and IPv6 lists long enough to be
 // compiled into sets (runs of one action, breaks between actions, hosts,
 // prefixes, any, non-contiguous wildcards, tcp and udp with every kind of port
-// match on either side, protocol-only and address-only lines), every probe (TCP
-// connections and UDP exchanges from several sources, source and destination
-// ports) gets through the kernel exactly when acl.Evaluate says a permit line
-// decides it.
+// match on either side, several ports in one line, ICMP types, protocol-only
+// and address-only lines), every probe (TCP connections and UDP exchanges from
+// several sources, source and destination ports) gets through the kernel exactly
+// when acl.Evaluate says a permit line decides it.
 func TestKernelAgreesWithModelRuns(t *testing.T) {
 	l := newLab(t)
 	run(t, "ip", "-n", l.cli, "addr", "add", "fd77::108/64", "dev", "eth0", "nodad")
@@ -204,8 +204,9 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 			[]string{"any", "host fd77::107", "host fd77::108", "fd77::108/127", "fd77::/64", "fd77::100/120",
 				"2001:db8::/32", "host fd77::129"}, "2001:db8:%x::/48"},
 	}
-	ports := []string{"", "", "", "eq 22", "eq 80", "neq 80", "lt 443", "gt 80", "range 80 443", "range 8000 9000", "eq 8080"}
-	sports := []string{"", "", "", "", "", "range 20000 20999", "lt 20500", "gt 21000", "neq 20001", "eq 179"}
+	ports := []string{"", "", "", "eq 22", "eq 80", "neq 80", "lt 443", "gt 80", "range 80 443", "range 8000 9000", "eq 8080",
+		"eq 22 443", "eq 80 8080 9000", "neq 22 443 8080"}
+	sports := []string{"", "", "", "", "", "range 20000 20999", "lt 20500", "gt 21000", "neq 20001", "eq 179", "eq 179 20001 21010", "neq 20000 20500 21000"}
 	protos := []string{"tcp", "tcp", "udp", "udp", "ip", "icmp", "47"}
 	r := rand.New(rand.NewPCG(8, 8))
 	sets, elems, lines := 0, 0, 0
@@ -238,6 +239,9 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 					line = strings.TrimRight(line, " ") + " " + dst + " " + ports[r.IntN(len(ports))]
 				} else {
 					line += " " + dst
+					if proto == "icmp" && r.IntN(3) == 0 { // a type: the line stays a rule
+						line += map[bool]string{false: " echo", true: " echo-request"}[strings.HasPrefix(fc.list, "ipv6")]
+					}
 				}
 				line = strings.TrimRight(line, " ")
 				if !seen[line] {

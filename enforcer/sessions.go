@@ -77,7 +77,7 @@ func (w *walker) walk(c Conn, fresh map[string]bool) (counted []*Limit, admit *L
 	if c.Src.Is6() {
 		f = acl.IPv6
 	}
-	p := acl.Packet{Proto: c.Proto, Src: c.Src, Dst: c.Dst, SrcPort: c.SPort, DstPort: c.DPort}
+	p := packetOf(c)
 	if !w.reaches(f, p) {
 		return nil, nil
 	}
@@ -113,7 +113,7 @@ func (w *walker) passes(c Conn) (bool, *Limit) {
 	if c.Src.Is6() {
 		f = acl.IPv6
 	}
-	p := acl.Packet{Proto: c.Proto, Src: c.Src, Dst: c.Dst, SrcPort: c.SPort, DstPort: c.DPort}
+	p := packetOf(c)
 	var first *Limit
 	if !w.reaches(f, p) {
 		return true, nil // no limit line can keep it passing: not aclsh's to protect
@@ -176,4 +176,18 @@ func attribute(cfg *acl.Config, limits []*Limit, conns []Conn, fresh map[string]
 		}
 	}
 	return a
+}
+
+// packetOf is the packet that opened connection c, for the model. An ICMP
+// connection is an echo (what conntrack tracks as one, and what aclsh creates
+// entries for): its first packet an echo request.
+func packetOf(c Conn) acl.Packet {
+	p := acl.Packet{Proto: c.Proto, Src: c.Src, Dst: c.Dst, SrcPort: c.SPort, DstPort: c.DPort}
+	switch c.Proto {
+	case acl.ProtoICMP:
+		p.ICMPType = 8
+	case acl.ProtoICMPv6:
+		p.ICMPType = 128
+	}
+	return p
 }

@@ -67,6 +67,11 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 			return Command{}, false
 		}
 	}
+	if r.Proto.HasICMP(f) {
+		if r.ICMP, word, ok = w.icmp(word, f); !ok {
+			return Command{}, false
+		}
+	}
 	if word == "established" {
 		r.Established = true
 		word = w.next()
@@ -103,7 +108,7 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 	}
 	// The canonical text of what was read must be the line itself: any other
 	// spelling goes the long way.
-	var buf [160]byte
+	var buf [200]byte
 	canon := buf[:0]
 	if r.Seq != 0 {
 		canon = r.AppendFormat(canon, f)
@@ -184,7 +189,43 @@ func (w *words) ports(word string) (acl.PortMatch, string, bool) {
 		}
 		p.Hi = uint16(hi)
 	}
-	return p, w.next(), true
+	word = w.next()
+	if op != acl.PortEq && op != acl.PortNeq {
+		return p, word, true
+	}
+	// further ports, ascending (what follows a list is never a number)
+	for prev := lo; ; {
+		n, ok := number(word, prev+1, 65535)
+		if !ok {
+			break
+		}
+		if int(p.NMore) == len(p.More) {
+			return acl.PortMatch{}, "", false
+		}
+		p.More[p.NMore] = uint16(n)
+		p.NMore++
+		prev, word = n, w.next()
+	}
+	return p, word, true
+}
+
+// icmp reads an optional ICMP type of family f starting at word: a name or a
+// type number and an optional code; it returns the word after it.
+func (w *words) icmp(word string, f acl.Family) (acl.ICMPMatch, string, bool) {
+	if m, ok := acl.ParseICMPName(f, word); ok {
+		return m, w.next(), true
+	}
+	t, ok := number(word, 0, 255)
+	if !ok {
+		return acl.ICMPMatch{}, word, true
+	}
+	m := acl.ICMPMatch{Type: uint8(t), Set: true}
+	word = w.next()
+	if c, ok := number(word, 0, 255); ok {
+		m.Code, m.CodeSet = uint8(c), true
+		word = w.next()
+	}
+	return m, word, true
 }
 
 // number reads a decimal number in lo-hi written without sign or leading zeros.

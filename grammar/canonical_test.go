@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,6 +45,16 @@ func randomRule(r *rand.Rand, f acl.Family) acl.Rule {
 			return acl.PortMatch{}
 		case acl.PortRange:
 			p.Hi = p.Lo + uint16(r.IntN(int(65535-p.Lo)))
+		case acl.PortEq, acl.PortNeq:
+			if r.IntN(3) == 0 { // several ports
+				ports := []uint16{p.Lo}
+				for range 1 + r.IntN(acl.MaxPorts-1) {
+					if n := uint16(r.IntN(65536)); !slices.Contains(ports, n) {
+						ports = append(ports, n)
+					}
+				}
+				p, _ = acl.PortList(p.Op, ports...)
+			}
 		}
 		return p
 	}
@@ -72,6 +83,18 @@ func randomRule(r *rand.Rand, f acl.Family) acl.Rule {
 	}
 	if rule.Proto.HasPorts() {
 		rule.SrcPort, rule.DstPort = ports(), ports()
+	}
+	if rule.Proto.HasICMP(f) {
+		switch r.IntN(4) {
+		case 0: // a name
+			names := acl.ICMPNames(f)
+			rule.ICMP = names[r.IntN(len(names))].ICMPMatch
+		case 1: // a type, maybe a code
+			rule.ICMP = acl.ICMPMatch{Type: uint8(r.IntN(256)), Set: true}
+			if r.IntN(2) == 0 {
+				rule.ICMP.Code, rule.ICMP.CodeSet = uint8(r.IntN(256)), true
+			}
+		}
 	}
 	return rule
 }
@@ -143,6 +166,18 @@ func TestCanonicalFallsBack(t *testing.T) {
 		{Config, "permit ip any any"},
 		{IPACL, "permit ip any any log log"},
 		{IPACL, "permit ip any any | include x"},
+		{IPACL, "permit tcp any any eq 443 22"},
+		{IPACL, "permit tcp any any eq 22 22"},
+		{IPACL, "permit tcp any any eq 1 2 3 4 5 6 7 8 9 10 11"},
+		{IPACL, "permit tcp any any lt 22 443"},
+		{IPACL, "permit udp any any eq 53 bgp"},
+		{IPACL, "permit icmp any any 8"},
+		{IPACL, "permit icmp any any 3 4"},
+		{IPACL, "permit icmp any any echo-request"},
+		{IPACL, "permit icmp any any 256"},
+		{IPACL, "permit 1 any any 8"},
+		{IP6ACL, "permit icmpv6 any any echo-request"},
+		{IP6ACL, "permit icmp any any echo"},
 	} {
 		_, ok := parseCanonical(tc.mode, tc.line)
 		require.False(t, ok, "parseCanonical(%d, %q) taken", tc.mode, tc.line)
@@ -177,7 +212,8 @@ func TestCanonicalAgreesOnMutations(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	vocab := []string{"permit", "deny", "tcp", "udp", "icmp", "ip", "ipv6", "6", "any", "host", "10.0.0.1", "10.0.0.0/8", "2001:db8::/32",
 		"2001:db8::1", "::ffff:10.0.0.1", "0.0.0.255", "0.255.0.255", "eq", "neq", "lt", "gt", "range", "0", "22", "65535", "65536",
-		"established", "connlimit", "3", "mask", "/0", "/24", "/64", "/128", "sources", "16", "65535", "1048576", "1048577", "log", "seq", "10", ""}
+		"established", "connlimit", "3", "mask", "/0", "/24", "/64", "/128", "sources", "16", "65535", "1048576", "1048577", "log", "seq", "10", "",
+		"icmpv6", "echo", "echo-reply", "echo-request", "unreachable", "packet-too-big", "8", "128", "255", "256", "443", "830", "21", "23"}
 	taken := 0
 	for i := range 100000 {
 		fam := acl.Family(i % 2)

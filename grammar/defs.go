@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,37 +44,70 @@ func addrSyntax(f acl.Family, p string) (string, []string) {
 		[]string{"Any address", "A single host", "Host address", "Network prefix", "Address", "Wildcard mask (bits set: any value)"}
 }
 
-func portSyntax(p string) (string, []string) {
-	return "[(eq|neq|lt|gt)$" + p + "op PORT$" + p + "lo | range$" + p + "op PORT$" + p + "lo PORT$" + p + "hi]",
-		[]string{"Port equal to", "Port not equal to", "Port less than", "Port greater than", "Port number or name (ssh, www, https, domain, ...)",
-			"Ports in a range", "First port", "Last port"}
+// portSyntax is an optional port match of a tcp or udp rule (proto "tcp" or
+// "udp": the names it takes), captured under prefix p: eq and neq take up to
+// acl.MaxPorts ports.
+func portSyntax(p, proto string) (string, []string) {
+	v := strings.ToUpper(proto) + "-PORT$" + p + "lo"
+	names := "Port number or name (" + map[string]string{"tcp": "ssh, www, https, bgp", "udp": "domain, ntp, snmp, syslog"}[proto] + ", ...)"
+	more := "Another port (up to " + strconv.Itoa(acl.MaxPorts) + ")"
+	return "[(eq|neq)$" + p + "op " + v + " {MORE-" + v + "} | (lt|gt)$" + p + "op " + v + " | range$" + p + "op " + v + " " + strings.ToUpper(proto) + "-PORT$" + p + "hi]",
+		[]string{"Match only packets on these ports (up to " + strconv.Itoa(acl.MaxPorts) + ")", "Match only packets not on these ports (up to " + strconv.Itoa(acl.MaxPorts) + ")", names, more,
+			"Port less than", "Port greater than", names, "Ports in a range", "First port", "Last port"}
 }
 
-// ruleSyntax is the rule body for a family: PROTO SRC [PORTS] DST [PORTS] FLAGS.
+// icmpSyntax is an optional ICMP type of an icmp rule in family f: a name, or a
+// type number and an optional code.
+func icmpSyntax(f acl.Family) (string, []string) {
+	var words []string
+	h := []string{"ICMP message type", "ICMP message code"}
+	for _, n := range acl.ICMPNames(f) {
+		words = append(words, n.Name)
+		h = append(h, n.Help)
+	}
+	return "[<0-255>$itype [<0-255>$icode] | (" + strings.Join(words, "|") + ")$iname]", h
+}
+
+// establishedHelp says what aclsh's established is, which is not IOS's.
+const establishedHelp = "Replies to connections this host opened (stateful; IOS matches any ACK or RST)"
+
+// ruleSyntax is the rule body for a family: PROTO SRC [PORTS] DST [PORTS] FLAGS,
+// with per-protocol port names for tcp and udp and ICMP types for icmp.
 func ruleSyntax(f acl.Family) (string, []string) {
 	src, srch := addrSyntax(f, "s")
 	dst, dsth := addrSyntax(f, "d")
-	sp, sph := portSyntax("sp")
-	dp, dph := portSyntax("dp")
 	flags := "{established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources} | count | log}"
 	bits := strconv.Itoa(f.Bits())
-	flagh := []string{"Match packets of connections this host initiated", "Limit concurrent connections per source address", "Maximum connections per source",
+	flagh := []string{establishedHelp, "Limit concurrent connections per source address", "Maximum connections per source",
 		"Count connections per source prefix instead of per address", "Prefix length, /0-/" + bits + " (default /" + bits + ": per address)",
 		"Most sources (prefixes) the limit tracks at once", "Number of sources (default " + strconv.Itoa(acl.DefaultConnSources) + ")",
 		"Count matches (always on)", "Log matches"}
-	anyProto := "ip"
+	anyProto, icmp, icmph := "ip", "icmp", []string{"Internet Control Message Protocol"}
 	if f == acl.IPv6 {
-		anyProto = "ipv6"
+		anyProto, icmp, icmph = "ipv6", "(icmp|icmpv6)", []string{"Internet Control Message Protocol for IPv6", "Internet Control Message Protocol for IPv6"}
 	}
-	syn := "(permit|deny)$action ((tcp|udp)$proto " + src + " " + sp + " " + dst + " " + dp + " " + flags +
-		" | (" + anyProto + "|icmp|<0-255>)$proto " + src + " " + dst + " " + flags + ")"
-	h := []string{"Specify packets to forward", "Specify packets to reject", "Transmission Control Protocol", "User Datagram Protocol"}
+	ic, ich := icmpSyntax(f)
+	syn := "(permit|deny)$action ("
+	h := []string{"Specify packets to forward", "Specify packets to reject"}
+	for _, proto := range []string{"tcp", "udp"} {
+		sp, sph := portSyntax("sp", proto)
+		dp, dph := portSyntax("dp", proto)
+		syn += proto + "$proto " + src + " " + sp + " " + dst + " " + dp + " " + flags + " | "
+		h = append(h, map[string]string{"tcp": "Transmission Control Protocol", "udp": "User Datagram Protocol"}[proto])
+		h = append(h, srch...)
+		h = append(h, sph...)
+		h = append(h, dsth...)
+		h = append(h, dph...)
+		h = append(h, flagh...)
+	}
+	syn += icmp + "$proto " + src + " " + dst + " " + ic + " " + flags +
+		" | (" + anyProto + "|<0-255>)$proto " + src + " " + dst + " " + flags + ")"
+	h = append(h, icmph...)
 	h = append(h, srch...)
-	h = append(h, sph...)
 	h = append(h, dsth...)
-	h = append(h, dph...)
+	h = append(h, ich...)
 	h = append(h, flagh...)
-	h = append(h, "Any "+f.Name()+" protocol", "Internet Control Message Protocol", "Protocol number")
+	h = append(h, "Any "+f.Name()+" protocol", "Protocol number")
 	h = append(h, srch...)
 	h = append(h, dsth...)
 	h = append(h, flagh...)
@@ -329,10 +363,13 @@ func buildRule(k Kind) func(*match) error {
 		if r.Dst, err = addrOf(m, f, "d"); err != nil {
 			return err
 		}
-		if r.SrcPort, err = portsOf(m, "sp"); err != nil {
+		if r.SrcPort, err = portsOf(m, "sp", r.Proto.Num); err != nil {
 			return err
 		}
-		if r.DstPort, err = portsOf(m, "dp"); err != nil {
+		if r.DstPort, err = portsOf(m, "dp", r.Proto.Num); err != nil {
+			return err
+		}
+		if r.ICMP, err = icmpOf(m, f); err != nil {
 			return err
 		}
 		for _, flag := range []string{"established", "connlimit", "mask", "sources", "count", "log"} {
@@ -419,18 +456,38 @@ func addrOf(m *match, f acl.Family, p string) (acl.Address, error) {
 	return acl.AnyAddr, nil
 }
 
-func portsOf(m *match, p string) (acl.PortMatch, error) {
+// portsOf reads the port match captured under prefix p of a rule of protocol
+// proto: names are that protocol's; eq and neq take up to acl.MaxPorts ports,
+// each different (the match is canonical: ascending).
+func portsOf(m *match, p string, proto uint8) (acl.PortMatch, error) {
 	if !m.has(p + "op") {
 		return acl.PortMatch{}, nil
 	}
 	op, _ := acl.ParsePortOp(m.get(p + "op"))
-	lo, err := acl.ParsePort(m.get(p + "lo"))
-	if err != nil {
-		return acl.PortMatch{}, m.errAt(p+"lo", "%v", err)
+	var ports []uint16
+	for i := 0; ; i++ {
+		c, ok := m.nth(p+"lo", i)
+		if !ok {
+			break
+		}
+		if i == acl.MaxPorts {
+			return acl.PortMatch{}, m.errAtIdx(c.idx, "%s takes at most %d ports", op, acl.MaxPorts)
+		}
+		n, err := acl.ParsePort(c.val, proto)
+		if err != nil {
+			return acl.PortMatch{}, m.errAtIdx(c.idx, "%v", err)
+		}
+		if slices.Contains(ports, n) {
+			return acl.PortMatch{}, m.errAtIdx(c.idx, "port %d is listed twice", n)
+		}
+		ports = append(ports, n)
 	}
-	pm := acl.PortMatch{Op: op, Lo: lo}
+	pm, err := acl.PortList(op, ports...)
+	if err != nil {
+		return pm, m.errAt(p+"lo", "%v", err)
+	}
 	if op == acl.PortRange {
-		if pm.Hi, err = acl.ParsePort(m.get(p + "hi")); err != nil {
+		if pm.Hi, err = acl.ParsePort(m.get(p+"hi"), proto); err != nil {
 			return pm, m.errAt(p+"hi", "%v", err)
 		}
 	}
@@ -438,4 +495,22 @@ func portsOf(m *match, p string) (acl.PortMatch, error) {
 		return pm, m.errAt(p+"lo", "%v", err)
 	}
 	return pm, nil
+}
+
+// icmpOf reads the ICMP type of an icmp rule of family f: a name or numbers.
+func icmpOf(m *match, f acl.Family) (acl.ICMPMatch, error) {
+	if m.has("iname") {
+		im, _ := acl.ParseICMPName(f, m.get("iname"))
+		return im, nil
+	}
+	if !m.has("itype") {
+		return acl.ICMPMatch{}, nil
+	}
+	t, _ := strconv.Atoi(m.get("itype"))
+	im := acl.ICMPMatch{Type: uint8(t), Set: true}
+	if m.has("icode") {
+		c, _ := strconv.Atoi(m.get("icode"))
+		im.Code, im.CodeSet = uint8(c), true
+	}
+	return im, nil
 }

@@ -2,8 +2,11 @@ package grammar
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/aclsh/aclsh/acl"
 )
 
 // state is a node of a mode's NFA: a token to match, an epsilon split (tok nil), or
@@ -183,6 +186,7 @@ const (
 	noMatch uint8 = iota
 	byLine
 	byRegex
+	byWeak // a further port of a list: below any keyword the word abbreviates
 	byPrefix
 	byVar
 	byExact
@@ -224,6 +228,9 @@ func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseE
 				}
 			case best < byExact && tk.matchVar(t.Text):
 				c = byVar
+				if tk.more {
+					c = byWeak
+				}
 			}
 			class = append(class, c)
 			best = max(best, c)
@@ -326,6 +333,12 @@ func invalidAt(cur []thread, line string, t Token) *ParseError {
 			e.Msg = t.Text + " is IPv6; this is an IPv4 access list"
 		case (tk.kind == varAddr6 || tk.kind == varPrefix6) && looksLikeAddr(addr, false):
 			e.Msg = t.Text + " is IPv4; this is an IPv6 access list"
+		case tk.capture == "itype":
+			if e.Msg = otherICMPName(strings.ToLower(t.Text)); e.Msg == "" {
+				continue
+			}
+		case tk.capture == "proto" && strings.EqualFold(t.Text, "icmpv6"):
+			e.Msg = "icmpv6 is for IPv6 access lists; IPv4 lists say icmp"
 		default:
 			continue
 		}
@@ -355,6 +368,24 @@ func jsonMisplaced(cur []thread, line string, t Token) bool {
 	return false
 }
 
+// otherICMPName explains an ICMP type name of one family only, given where the
+// other family's are expected, or returns "".
+func otherICMPName(word string) string {
+	_, v4 := acl.ParseICMPName(acl.IPv4, word)
+	_, v6 := acl.ParseICMPName(acl.IPv6, word)
+	switch {
+	case v6 && !v4:
+		msg := word + " is an ICMPv6 type name; this is an IPv4 access list"
+		if word == "echo-request" {
+			msg += " (IPv4 says echo)"
+		}
+		return msg
+	case v4 && !v6:
+		return word + " is an IPv4 ICMP type name; this is an IPv6 access list"
+	}
+	return ""
+}
+
 // Candidate is one entry of `?` help: what may come next and what it means.
 type Candidate struct {
 	Word string // keyword, variable form such as A.B.C.D, or <cr>
@@ -375,11 +406,20 @@ func candidates(cur []thread) []Candidate {
 			continue
 		}
 		tk := th.st.tok
-		if tk == nil || seen[tk.display()] || used(th.caps, tk) {
+		if tk == nil || seen[tk.display()] || !tk.more && used(th.caps, tk) {
 			continue
 		}
 		seen[tk.display()] = true
 		out = append(out, Candidate{Word: tk.display(), Help: tk.help, Var: tk.kind != kwToken, kind: tk.kind})
+		if tk.kind == varPort && tk.proto != 0 {
+			// the port names of the protocol, as IOS lists them
+			for _, n := range acl.PortNames(tk.proto) {
+				if !seen[n.Name] {
+					seen[n.Name] = true
+					out = append(out, Candidate{Word: n.Name, Help: n.Help + " (" + strconv.Itoa(int(n.Port)) + ")", kind: varPort})
+				}
+			}
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Var != out[j].Var {

@@ -6,7 +6,6 @@ package grammar
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
@@ -377,7 +376,11 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 	if len(out) == 0 {
 		// A partly typed value: show what it is typed as.
 		for _, th := range cur {
-			if tk := th.st.tok; tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) {
+			tk := th.st.tok
+			if tk != nil && tk.kind == varPort && tk.proto != 0 && !isDigits(partial) {
+				continue // names of the protocol were offered above: this is none
+			}
+			if tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) {
 				out = append(out, Candidate{Word: tk.display(), Help: tk.help, Var: true, kind: tk.kind})
 			}
 		}
@@ -417,16 +420,6 @@ func Complete(mode Mode, line string, names func() []string) []string {
 				seen[c.Word] = true
 				out = append(out, c.Word)
 			}
-		case c.kind == varPort:
-			var ports []string
-			for n := range acl.PortNames() {
-				if strings.HasPrefix(n, lp) && !seen[n] {
-					seen[n] = true
-					ports = append(ports, n)
-				}
-			}
-			sort.Strings(ports)
-			out = append(out, ports...)
 		case c.kind == varWord && names != nil:
 			for _, n := range names() {
 				if strings.HasPrefix(n, partial) && !seen[n] {

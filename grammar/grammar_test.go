@@ -61,6 +61,28 @@ func TestParse(t *testing.T) {
 		{IPACL, "ip access-list extended other", EnterACL, Config, "other"},
 		{IPACL, "interface management 0", EnterInterface, Config, ""},
 		{IP6ACL, "permit icmp 2001:db8::/32 any", AddRule, IP6ACL, "permit icmp 2001:db8::/32 any"},
+		// Several ports in one line, ascending and canonical.
+		{IPACL, "permit tcp any any eq 22 443 830", AddRule, IPACL, "permit tcp any any eq 22 443 830"},
+		{IPACL, "permit tcp any any eq netconf https ssh log", AddRule, IPACL, "permit tcp any any eq 22 443 830 log"},
+		{IPACL, "deny udp any eq domain ntp host 10.0.0.1 neq 1 2 3 4 5 6 7 8 9 10", AddRule, IPACL, "deny udp any eq 53 123 host 10.0.0.1 neq 1 2 3 4 5 6 7 8 9 10"},
+		{IPACL, "permit tcp any eq 22 ho 10.0.0.1", AddRule, IPACL, "permit tcp any eq 22 host 10.0.0.1"},
+		{IPACL, "permit tcp any eq 22 hostname any", AddRule, IPACL, "permit tcp any eq 22 101 any"},
+		{IPACL, "permit tcp any any eq 22 443 conn 3 lo", AddRule, IPACL, "permit tcp any any eq 22 443 connlimit 3 log"},
+		{IPACL, "permit udp any any eq snmp snmpt sys", AddRule, IPACL, "permit udp any any eq 161 162 514"},
+		{IPACL, "permit tcp any any eq dom cmd", AddRule, IPACL, "permit tcp any any eq 53 514"},
+		// ICMP types: names per family, numbers, codes.
+		{IPACL, "permit icmp any any echo", AddRule, IPACL, "permit icmp any any echo"},
+		{IPACL, "permit icmp any any 8", AddRule, IPACL, "permit icmp any any echo"},
+		{IPACL, "permit icmp any any echo-r log", AddRule, IPACL, "permit icmp any any echo-reply log"},
+		{IPACL, "deny icmp any host 10.0.0.1 3 4 est", AddRule, IPACL, "deny icmp any host 10.0.0.1 packet-too-big established"},
+		{IPACL, "permit icmp any any 3 200", AddRule, IPACL, "permit icmp any any 3 200"},
+		{IPACL, "permit icmp any any 255", AddRule, IPACL, "permit icmp any any 255"},
+		{IPACL, "permit icmp any any ttl-exceeded connlimit 2", AddRule, IPACL, "permit icmp any any ttl-exceeded connlimit 2"},
+		{IP6ACL, "permit icmpv6 any any echo-request", AddRule, IP6ACL, "permit icmp any any echo-request"},
+		{IP6ACL, "permit icmp any any 128", AddRule, IP6ACL, "permit icmp any any echo-request"},
+		{IP6ACL, "permit icmpv6 any any packet-too-big", AddRule, IP6ACL, "permit icmp any any packet-too-big"},
+		{IP6ACL, "permit icmp any any 8", AddRule, IP6ACL, "permit icmp any any 8"},
+		{IP6ACL, "permit icmpv6 any any", AddRule, IP6ACL, "permit icmp any any"},
 		{Interface, "ip access-g web in", BindACL, Interface, "web"},
 		{Interface, "no ipv6 access-group v6 in", UnbindACL, Interface, "v6"},
 		{Interface, "ip access-list extended web", EnterACL, Config, "web"},
@@ -220,6 +242,30 @@ func TestParseErrors(t *testing.T) {
 		{Exec, "show access-lists | include", Incomplete, 27, "% Incomplete command."},
 		{Exec, "show access-lists | include | count", Invalid, 28, ""},
 		{Exec, "show access-lists | count x", Invalid, 26, ""},
+		// Port names per protocol (issue 10, defect 10), with a caret at the name.
+		{IPACL, "permit tcp any any eq snmp", Invalid, 22, "% Invalid input detected at '^' marker: snmp is a udp port name (161), not a tcp one; give the number if you mean it"},
+		{IPACL, "permit udp any any eq bgp", Invalid, 22, "% Invalid input detected at '^' marker: bgp is a tcp port name (179), not a udp one; give the number if you mean it"},
+		{IPACL, "permit udp any eq 53 bgp any", Invalid, 21, "% Invalid input detected at '^' marker: bgp is a tcp port name (179), not a udp one; give the number if you mean it"},
+		{IPACL, "permit tcp any range ssh syslog any", Invalid, 25, "% Invalid input detected at '^' marker: syslog is a udp port name (514), not a tcp one; give the number if you mean it"},
+		{IPACL, "permit tcp any any eq nosuch", Invalid, 22, `% Invalid input detected at '^' marker: "nosuch" is not a tcp port number (0-65535) or name`},
+		// Several ports: at most 10, each once, eq and neq only.
+		{IPACL, "permit tcp any any eq 1 2 3 4 5 6 7 8 9 10 11", Invalid, 43, "% Invalid input detected at '^' marker: eq takes at most 10 ports"},
+		{IPACL, "permit tcp any any eq 22 443 ssh", Invalid, 29, "% Invalid input detected at '^' marker: port 22 is listed twice"},
+		{IPACL, "permit tcp any any lt 22 443", Invalid, 25, ""},
+		{IPACL, "permit tcp any any range 22 443 830", Invalid, 32, ""},
+		// ICMP types per family, as IOS.
+		{IPACL, "permit icmp any any echo-request", Invalid, 20, "% Invalid input detected at '^' marker: echo-request is an ICMPv6 type name; this is an IPv4 access list (IPv4 says echo)"},
+		{IPACL, "permit icmp any any mld-query", Invalid, 20, "% Invalid input detected at '^' marker: mld-query is an ICMPv6 type name; this is an IPv4 access list"},
+		{IP6ACL, "permit icmp any any echo", Ambiguous, 20, ""}, // echo-reply, echo-request
+		{IP6ACL, "permit icmp any any ttl-exceeded", Invalid, 20, "% Invalid input detected at '^' marker: ttl-exceeded is an IPv4 ICMP type name; this is an IPv6 access list"},
+		{IP6ACL, "permit icmp any any nosuch", Invalid, 20, "% Invalid input detected at '^' marker."},
+		{IPACL, "permit icmpv6 any any", Invalid, 7, "% Invalid input detected at '^' marker: icmpv6 is for IPv6 access lists; IPv4 lists say icmp"},
+		{IPACL, "permit icmp any any 256", Invalid, 20, "% Invalid input detected at '^' marker: value 256 is out of range <0-255>"},
+		{IPACL, "permit icmp any any 3 256", Invalid, 22, "% Invalid input detected at '^' marker: value 256 is out of range <0-255>"},
+		{IPACL, "permit icmp any any echo 0", Invalid, 25, ""},
+		{IPACL, "permit icmp any any echo echo-reply", Invalid, 25, ""},
+		{IPACL, "permit tcp any any echo", Invalid, 19, ""},
+		{IPACL, "permit 1 any any 8", Invalid, 17, ""},
 	} {
 		_, err := Parse(tc.mode, tc.line)
 		pe, ok := err.(*ParseError)
@@ -265,7 +311,71 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 	}
 	assert.Equal(t, []string{"web", "west"}, Complete(Interface, "ip access-group w", func() []string { return []string{"other", "web", "west"} }))
 	assert.Equal(t, []string{"terminal"}, Complete(Exec, "conf t", nil))
-	assert.Equal(t, []string{"sftp", "smtp", "snmp", "snmptrap", "ssh", "sunrpc", "syslog"}, Complete(IPACL, "permit tcp any any eq s", nil))
+	// Port names per protocol (issue 10, defect 10): tcp names after a tcp port
+	// operator, udp names after a udp one, as IOS.
+	assert.Equal(t, []string{"sftp", "smtp", "ssh", "sunrpc"}, Complete(IPACL, "permit tcp any any eq s", nil))
+	assert.Equal(t, []string{"snmp", "snmptrap", "sunrpc", "syslog"}, Complete(IPACL, "permit udp any any eq s", nil))
+	assert.Equal(t, []string{"snmp", "snmptrap", "sunrpc", "syslog"}, Complete(IP6ACL, "permit udp any eq s", nil))
+	assert.Equal(t, []string{"bgp"}, Complete(IPACL, "permit tcp any eq 22 443 b", nil), "a further port of a list")
+	assert.Empty(t, Complete(IPACL, "permit udp any any eq bg", nil))
+	assert.Equal(t, []string{"echo", "echo-reply", "established"}, Complete(IPACL, "permit icmp any any e", nil))
+	assert.Equal(t, []string{"echo-reply", "echo-request", "established"}, Complete(IP6ACL, "permit icmpv6 any any e", nil))
+}
+
+// TestHelpPortsAndICMP: `?` lists the port names of the rule's protocol only,
+// after the first port and after each further one, and the ICMP type names of
+// the list's family (IPv4 echo, IPv6 echo-request, as IOS).
+func TestHelpPortsAndICMP(t *testing.T) {
+	words := func(mode Mode, line string) map[string]string {
+		cands, err := Help(mode, line)
+		require.NoError(t, err, "Help(%d, %q)", mode, line)
+		out := map[string]string{}
+		for _, c := range cands {
+			out[c.Word] = c.Help
+		}
+		return out
+	}
+	tcp := words(IPACL, "permit tcp any any eq ")
+	assert.Equal(t, "Border Gateway Protocol (179)", tcp["bgp"])
+	assert.Equal(t, "Secure Shell (22)", tcp["ssh"])
+	assert.Contains(t, tcp, "<0-65535>")
+	assert.Contains(t, tcp, "domain")
+	assert.NotContains(t, tcp, "snmp")
+	assert.NotContains(t, tcp, "syslog")
+	udp := words(IPACL, "permit udp any eq ")
+	assert.Equal(t, "Simple Network Management Protocol (161)", udp["snmp"])
+	assert.Contains(t, udp, "domain")
+	assert.NotContains(t, udp, "bgp")
+	assert.NotContains(t, udp, "ssh")
+	more := words(IPACL, "permit tcp any any eq 22 443 ")
+	assert.Equal(t, "Another port (up to 10)", more["<0-65535>"])
+	assert.Contains(t, more, "https")
+	assert.Contains(t, more, "log")
+	assert.NotContains(t, more, "snmp")
+	assert.Contains(t, words(IPACL, "permit tcp any eq 22 "), "host", "after a source port list: the destination")
+	assert.Equal(t, map[string]string{"ssh": "Secure Shell (22)"}, words(IPACL, "permit tcp any any eq ss"))
+	assert.Equal(t, map[string]string{"<0-65535>": "Port number or name (ssh, www, https, bgp, ...)"}, words(IPACL, "permit tcp any any eq 44"))
+	_, err := Help(IPACL, "permit tcp any any eq sn")
+	assert.Error(t, err, "no tcp port name starts with sn")
+
+	v4 := words(IPACL, "permit icmp any any ")
+	assert.Equal(t, "Echo (ping)", v4["echo"])
+	assert.Equal(t, "TTL exceeded", v4["ttl-exceeded"])
+	assert.Equal(t, "ICMP message type", v4["<0-255>"])
+	assert.Contains(t, v4, "connlimit")
+	assert.NotContains(t, v4, "echo-request")
+	assert.Equal(t, "ICMP message code", words(IPACL, "permit icmp any any 3 ")["<0-255>"])
+	assert.NotContains(t, words(IPACL, "permit icmp any any echo "), "echo-reply", "one type")
+	v6 := words(IP6ACL, "permit icmp any any ")
+	assert.Equal(t, "Echo request (ping)", v6["echo-request"])
+	assert.Equal(t, "Packet too big", v6["packet-too-big"])
+	assert.NotContains(t, v6, "echo")
+	assert.NotContains(t, v6, "ttl-exceeded")
+	assert.Equal(t, v6, words(IP6ACL, "permit icmpv6 any any "))
+	assert.NotContains(t, words(IPACL, "permit "), "icmpv6")
+	assert.Contains(t, words(IP6ACL, "permit "), "icmpv6")
+	// established is aclsh's, not IOS's (issue 10, defect 20): `?` says so.
+	assert.Equal(t, "Replies to connections this host opened (stateful; IOS matches any ACK or RST)", words(IPACL, "permit tcp any any ")["established"])
 }
 
 func TestCanonicalRulesReparse(t *testing.T) {
@@ -275,6 +385,11 @@ func TestCanonicalRulesReparse(t *testing.T) {
 		"permit udp 10.0.0.0/8 any eq 53 connlimit 10 mask /24 sources 1000000 log",
 		"deny tcp any any connlimit 2 mask /0",
 		"permit icmp any any",
+		"permit tcp any eq 22 443 any neq 1 2 3 4 5 6 7 8 9 10",
+		"permit icmp any any echo",
+		"permit icmp any any port-unreachable log",
+		"permit icmp any any 3 16 connlimit 2",
+		"deny icmp any any 42",
 	} {
 		cmd, err := Parse(IPACL, l)
 		require.NoError(t, err, l)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/aclsh/aclsh/acl"
 )
 
 // varKind is the type of a variable token.
@@ -17,7 +19,7 @@ const (
 	varPrefix4                // A.B.C.D/LEN
 	varAddr6                  // X:X::X:X
 	varPrefix6                // X:X::X:X/LEN
-	varPort                   // PORT: number or name
+	varPort                   // PORT, TCP-PORT, UDP-PORT, MORE-TCP-PORT, MORE-UDP-PORT: number or name
 	varLine                   // LINE: the rest of the line, as typed
 	varPipe                   // PIPE: the literal |
 	varMaskLen                // /LEN: a prefix length, with or without the slash
@@ -30,7 +32,18 @@ var varKinds = map[string]varKind{
 	"WORD": varWord, "A.B.C.D": varAddr4, "A.B.C.D/LEN": varPrefix4,
 	"X:X::X:X": varAddr6, "X:X::X:X/LEN": varPrefix6, "PORT": varPort, "LINE": varLine,
 	"PIPE": varPipe, "/LEN": varMaskLen, "NAME": varName, "HH:MM:SS": varTime,
-	"REGEX": varRegex,
+	"REGEX":    varRegex,
+	"TCP-PORT": varPort, "UDP-PORT": varPort, "MORE-TCP-PORT": varPort, "MORE-UDP-PORT": varPort,
+}
+
+// portVars are the port variables of one protocol: a port of a tcp or udp rule,
+// whose names `?` and Tab offer; MORE-: a further port of an eq or neq list.
+var portVars = map[string]struct {
+	proto uint8
+	more  bool
+}{
+	"TCP-PORT": {acl.ProtoTCP, false}, "UDP-PORT": {acl.ProtoUDP, false},
+	"MORE-TCP-PORT": {acl.ProtoTCP, true}, "MORE-UDP-PORT": {acl.ProtoUDP, true},
 }
 
 // token is one element of a command definition.
@@ -42,6 +55,11 @@ type token struct {
 	capture string
 	name    string // the capture name, or the keyword; set by register
 	once    bool   // in an {any order} group: offered once per path (see used)
+	// proto is the protocol of a port variable (its names), 0 for PORT; more
+	// marks a further port of a list: it repeats, and a keyword that the word
+	// abbreviates takes precedence over it (`eq 22 ho` is host, not hostname).
+	proto uint8
+	more  bool
 }
 
 func newToken(w string) (*token, error) {
@@ -49,7 +67,8 @@ func newToken(w string) (*token, error) {
 		if k == varPipe {
 			return &token{kind: k, word: "|"}, nil
 		}
-		return &token{kind: k, word: w}, nil
+		pv := portVars[w]
+		return &token{kind: k, word: w, proto: pv.proto, more: pv.more}, nil
 	}
 	if strings.HasPrefix(w, "<") {
 		var lo, hi int
@@ -88,6 +107,10 @@ func (t *token) matchVar(s string) bool {
 		a, l, ok := strings.Cut(s, "/")
 		return ok && looksLikeAddr(a, t.kind == varPrefix6) && isDigits(l)
 	case varPort:
+		if t.more {
+			// another port, or what follows the list
+			return isDigits(s) || acl.IsPortName(s)
+		}
 		return s != "|" // names and numbers are checked by the builder
 	case varLine, varRegex:
 		return true

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +76,16 @@ func randomPorts(r *rand.Rand) acl.PortMatch {
 	if op == acl.PortRange {
 		p.Hi = lo + uint16(r.IntN(1000))
 	}
+	if (op == acl.PortEq || op == acl.PortNeq) && r.IntN(3) == 0 {
+		// several ports, in any order
+		ports := []uint16{lo}
+		for range r.IntN(acl.MaxPorts) {
+			if n := uint16(r.IntN(65536)); !slices.Contains(ports, n) {
+				ports = append(ports, n)
+			}
+		}
+		p, _ = acl.PortList(op, ports...)
+	}
 	return p
 }
 
@@ -108,6 +119,17 @@ func randomRule(r *rand.Rand, f acl.Family) acl.Rule {
 	}
 	if rule.Proto.HasPorts() {
 		rule.SrcPort, rule.DstPort = randomPorts(r), randomPorts(r)
+	}
+	if rule.Proto.HasICMP(f) && r.IntN(2) == 0 {
+		// a type by name or number, with or without a code
+		if names := acl.ICMPNames(f); r.IntN(2) == 0 {
+			rule.ICMP = names[r.IntN(len(names))].ICMPMatch
+		} else {
+			rule.ICMP = acl.ICMPMatch{Type: uint8(r.IntN(256)), Code: uint8(r.IntN(256)), Set: true, CodeSet: r.IntN(2) == 0}
+			if !rule.ICMP.CodeSet {
+				rule.ICMP.Code = 0
+			}
+		}
 	}
 	return rule
 }

@@ -174,6 +174,9 @@ type aclView struct {
 	BoundTo []string    `json:"bound_to"`         // "management 0 in"; empty when not bound
 	Kernel  string      `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
 	Entries []entryView `json:"entries"`
+	// ImplicitPermit (IPv6 lists): the neighbour discovery types permitted after
+	// the lines, before the implicit deny (acl.ImplicitICMPv6).
+	ImplicitPermit *implicitJSON `json:"implicit_permit,omitempty"`
 	// ImplicitDenyMatches: packets no line matched (dropped).
 	ImplicitDenyMatches *uint64 `json:"implicit_deny_matches,omitempty"`
 
@@ -190,6 +193,11 @@ type entryView struct {
 	SourcesTracked      *trackedJSON  `json:"sources_tracked,omitempty"`      // connlimit lines
 	SourceSetWarning    string        `json:"source_set_warning,omitempty"`
 	connlimit, perPrefx bool
+}
+
+type implicitJSON struct {
+	Text    string `json:"text"` // icmp any any router-advertisement, nd-ns, nd-na
+	Matches uint64 `json:"matches"`
 }
 
 type sessionJSON struct {
@@ -218,6 +226,13 @@ func (v *aclsView) writeText(w io.Writer) {
 		}
 		for _, e := range a.Entries {
 			e.writeText(w)
+		}
+		if p := a.ImplicitPermit; p != nil {
+			line := " implicit permit " + p.Text
+			if p.Matches > 0 {
+				line += fmt.Sprintf(" (%d matches)", p.Matches)
+			}
+			fmt.Fprintln(w, line)
 		}
 		if a.ImplicitDenyMatches != nil {
 			line := " implicit deny"
@@ -353,6 +368,13 @@ func aclOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) aclView {
 		}
 		v.Entries = append(v.Entries, e)
 	}
+	if live && a.Family == acl.IPv6 {
+		var names []string
+		for _, n := range acl.ImplicitICMPv6() {
+			names = append(names, n.Name)
+		}
+		v.ImplicitPermit = &implicitJSON{Text: "icmp any any " + strings.Join(names, ", "), Matches: st.Counters[a.Name+"/nd/m"].Packets}
+	}
 	if live {
 		v.ImplicitDenyMatches = u64(st.Counters[a.Name+"/deny/m"].Packets)
 	}
@@ -433,6 +455,9 @@ func (s *Shell) summaryView(cmd grammar.Command) (view, error) {
 		}
 		if a.ImplicitDenyMatches != nil {
 			n := *a.ImplicitDenyMatches
+			if a.ImplicitPermit != nil {
+				n += a.ImplicitPermit.Matches
+			}
 			for _, e := range a.Entries {
 				if e.Matches != nil {
 					n += *e.Matches

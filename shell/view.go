@@ -102,6 +102,7 @@ type entryJSON struct {
 	SourcePort      string         `json:"source_port,omitempty"`
 	Destination     string         `json:"destination,omitempty"`
 	DestinationPort string         `json:"destination_port,omitempty"`
+	ICMP            *icmpJSON      `json:"icmp,omitempty"` // icmp lines with a type
 	Established     bool           `json:"established,omitempty"`
 	ConnLimit       *connLimitJSON `json:"connlimit,omitempty"`
 	Log             bool           `json:"log,omitempty"`
@@ -128,11 +129,26 @@ func entryOf(r acl.Rule, f acl.Family) entryJSON {
 	if r.DstPort.Op != acl.PortAny {
 		e.DestinationPort = r.DstPort.String()
 	}
+	if r.ICMP.Set {
+		e.ICMP = &icmpJSON{Type: int(r.ICMP.Type), Name: r.ICMP.Format(f)}
+		if r.ICMP.CodeSet {
+			c := int(r.ICMP.Code)
+			e.ICMP.Code = &c
+		}
+	}
 	e.Established, e.Log = r.Established, r.Log
 	if r.ConnLimit > 0 {
 		e.ConnLimit = &connLimitJSON{Limit: int(r.ConnLimit), MaskLen: r.ConnMask.Len(f), Sources: r.Sources()}
 	}
 	return e
+}
+
+// icmpJSON is an icmp line's type condition: `echo` is {type 8, name "echo"},
+// `3 4` {type 3, code 4, name "3 4"}.
+type icmpJSON struct {
+	Type int    `json:"type"`
+	Code *int   `json:"code,omitempty"`
+	Name string `json:"name"` // as the line writes it
 }
 
 // configJSON is a config as data: what `show running-config | json` gives.
