@@ -74,7 +74,8 @@ func TestShellOnKernel(t *testing.T) {
 	err = sh.Run("ip access-list extended check")
 	require.NoError(t, err)
 	err = sh.Run("permit udp any any")
-	require.ErrorContains(t, err, "the kernel refused the new config; nothing was changed")
+	require.ErrorContains(t, err, "kernel refused the ruleset: ")
+	require.ErrorContains(t, err, "; nothing was changed")
 	SetMutate(l.e, nil)
 	require.Equal(t, before, run("do show running-config"))
 }

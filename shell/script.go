@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // RunScript runs lines from r as a script starting in exec mode: no prompts, show
@@ -43,7 +44,11 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		return 1
 	}
 	if err := s.Commit(); err != nil {
-		fmt.Fprintf(s.opt.Err, "%% Error: %v; nothing was applied\n", err)
+		msg := err.Error()
+		if !strings.Contains(msg, "nothing was applied") { // said once
+			msg += "; nothing was applied"
+		}
+		fmt.Fprintf(s.opt.Err, "%% Error: %s\n", msg)
 		return 1
 	}
 	return 0

@@ -275,18 +275,34 @@ func (s *Shell) enforcer() func(*acl.Config) error {
 	}
 	return func(cfg *acl.Config) error {
 		if err := s.opt.Enforcer.Apply(cfg); err != nil {
-			return &refused{err}
+			return &refused{err, s.opt.Interactive}
 		}
 		return nil
 	}
 }
 
 // refused is the kernel's refusal of a config; unwrapped, it is the kernel's
-// reason alone.
-type refused struct{ err error }
+// reason alone. Its text is one sentence: the reason, what to do about a missing
+// privilege (which depends on where it is printed) and, in a shell, that nothing
+// was changed (a script says "nothing was applied" once, for the whole script).
+type refused struct {
+	err         error
+	interactive bool
+}
 
 func (r *refused) Error() string {
-	return "the kernel refused the new config; nothing was changed: " + r.err.Error()
+	msg := r.err.Error()
+	if errors.Is(r.err, enforcer.ErrPermission) {
+		if r.interactive {
+			msg += ": run aclsh as root (sudo aclsh)"
+		} else {
+			msg += ": run the script as root, or validate it without root with --check"
+		}
+	}
+	if r.interactive {
+		msg += "; nothing was changed"
+	}
+	return msg
 }
 
 func (r *refused) Unwrap() error { return r.err }

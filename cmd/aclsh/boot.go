@@ -27,8 +27,10 @@ func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr
 		logf("management 0 is %s, the interface of the default route or eth0: name it with ACLSH_MGMT_IF in /etc/default/aclsh, as the default route may not exist yet at boot", kernel.IfName)
 	}
 	enforce := func(cfg *acl.Config) error {
-		if err := kernel.Apply(cfg); err != nil {
-			return fmt.Errorf("the kernel refused it (nothing was changed): %w", err)
+		if err := kernel.Apply(cfg); errors.Is(err, enforcer.ErrPermission) {
+			return fmt.Errorf("%w: it runs as root, from its unit (aclsh-boot.service); nothing was changed", err)
+		} else if err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
 		}
 		return nil
 	}

@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,6 +44,10 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 	// second, when the daemon looks at the running-config) and logged.
 	store.Logf = func(format string, args ...any) { logf("follow: "+format, args...) }
 	if err := kernel.Follow(ctx, store.View, logf); err != nil {
+		if errors.Is(err, enforcer.ErrPermission) {
+			fmt.Fprintf(stderr, "aclsh follow: %v: it runs as root, from its unit (systemctl start aclsh-follow)\n", err)
+			return 1
+		}
 		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
 		return 1
 	}

@@ -323,8 +323,9 @@ func TestDemo(t *testing.T) {
 	require.NotContains(t, string(ns), "aclsh-demo", "the lab is removed on exit")
 }
 
-// TestNoPrivilege: without root, a commit that needs the kernel fails with an error
-// that says so and points to --check, and nothing is saved.
+// TestNoPrivilege: without root, a commit that needs the kernel fails with one
+// sentence that says why and what to do where it is printed (a script: --check;
+// a shell: run as root; aclsh follow: its unit), and nothing is saved.
 func TestNoPrivilege(t *testing.T) {
 	if testNS == "" {
 		if os.Getenv("CI") == "true" {
@@ -338,21 +339,61 @@ func TestNoPrivilege(t *testing.T) {
 		}
 		t.Skip("setpriv (util-linux) not installed")
 	}
-	state, err := os.MkdirTemp("", "aclsh-nopriv")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(state) })
 	// The documented install: writable by the operators' group.
-	require.NoError(t, os.Chown(state, 0, 65534))
-	require.NoError(t, os.Chmod(state, 0o2770))
-	cmd := exec.Command("ip", "netns", "exec", testNS, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-		binary, "--mgmt-if", "mgmt0", "--state-dir", state,
-		"-c", "conf t", "-c", "ip access-list extended a", "-c", "permit ip any any",
-		"-c", "interface management 0", "-c", "ip access-group a in")
-	out, err := cmd.CombinedOutput()
-	require.Error(t, err)
-	require.Contains(t, string(out), "needs root (CAP_NET_ADMIN); use --check to validate without applying")
-	_, err = os.Stat(filepath.Join(state, "running-config"))
-	require.True(t, os.IsNotExist(err), "nothing saved")
+	stateFor := func(t *testing.T) string {
+		state, err := os.MkdirTemp("", "aclsh-nopriv")
+		require.NoError(t, err)
+		t.Cleanup(func() { os.RemoveAll(state) })
+		require.NoError(t, os.Chown(state, 0, 65534))
+		require.NoError(t, os.Chmod(state, 0o2770))
+		return state
+	}
+	nobody := func(state string, args ...string) *exec.Cmd {
+		return exec.Command("ip", append([]string{"netns", "exec", testNS, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			binary, "--mgmt-if", "mgmt0", "--state-dir", state}, args...)...)
+	}
+	const why = "changing the kernel's ruleset needs root (CAP_NET_ADMIN)"
+
+	t.Run("script", func(t *testing.T) {
+		state := stateFor(t)
+		out, err := nobody(state, "-c", "conf t", "-c", "ip access-list extended a", "-c", "permit ip any any",
+			"-c", "interface management 0", "-c", "ip access-group a in").CombinedOutput()
+		require.Error(t, err)
+		require.Equal(t, "% Error: "+why+": run the script as root, or validate it without root with --check; nothing was applied\n", string(out))
+		_, err = os.Stat(filepath.Join(state, "running-config"))
+		require.True(t, os.IsNotExist(err), "nothing saved")
+	})
+
+	t.Run("interactive", func(t *testing.T) {
+		state := stateFor(t)
+		home := t.TempDir()
+		require.NoError(t, os.Chown(home, 65534, 65534))
+		tm := startPTY(t, nobody(state, "--hostname", "device"), home, 200)
+		tm.expect("device# ")
+		// Any commit reaches the kernel (creating a list, too).
+		tm.send("conf t\rip access-list extended a\r")
+		tm.expect("ip access-list extended a\r\n")
+		out := tm.expect("# ") // the mode after a failed line is another engineer's (issue 10 item 3)
+		require.Contains(t, out, "% Error: "+why+": run aclsh as root (sudo aclsh); nothing was changed\r\n")
+		require.NotContains(t, out, "--check")
+		require.Equal(t, 1, strings.Count(out, "nothing was"), "said once: %q", out)
+		tm.send("end\rshow running-config\r")
+		tm.expect("show running-config\r\n")
+		out = tm.expect("device# ")
+		require.NotContains(t, out, "access-list", "nothing was committed")
+		tm.send("exit\r")
+		<-tm.done
+	})
+
+	t.Run("follow", func(t *testing.T) {
+		state := stateFor(t)
+		// follow takes its flags after the word follow.
+		cmd := exec.Command("ip", "netns", "exec", testNS, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", state)
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err)
+		require.Equal(t, "aclsh follow: "+why+": it runs as root, from its unit (systemctl start aclsh-follow)\n", string(out))
+	})
 }
 
 // BenchmarkOneShotProcess runs `aclsh -c exit` and `aclsh -c 'show running-config'`
