@@ -126,6 +126,7 @@ const (
 	ReloadIn         // reload in MIN; Num: minutes
 	ReloadCancel     // reload cancel
 	WriteTerminal    // write terminal: the running-config, as show running-config
+	RestoreKernel    // copy running-config kernel: enforce the running-config again (after nft flush ruleset)
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.

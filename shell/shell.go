@@ -51,6 +51,7 @@ type Shell struct {
 	ops    []op        // a script's changes, committed at its end
 	save   bool        // a script asked for write memory
 	clears []string    // lists whose counters a script clears when it commits
+	kern   bool        // a script has copy running-config kernel: done when it commits
 	quit   bool        // exit from exec
 	errs   int         // lines that failed
 	base   *acl.Config // the config a script started from (shared: never changed)
@@ -223,6 +224,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	case grammar.ClearCounters:
 		return s.clearCounters(cmd)
+	case grammar.RestoreKernel:
+		return s.restoreKernel()
 	}
 	if s.inSession() {
 		return s.sessionLine(cmd)
@@ -261,7 +264,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 // needsConfig reports whether a command kind reads or changes the running-config.
 func needsConfig(k grammar.Kind) bool {
 	switch k {
-	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters:
+	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters,
+		grammar.RestoreKernel:
 		return true
 	}
 	return changes(k)
@@ -449,6 +453,13 @@ func (s *Shell) Commit() error {
 			return err
 		}
 		s.t.cfg, s.base, s.ops = nil, nil, nil
+	}
+	if s.kern {
+		// After a commit above this sends nothing: the kernel is in step.
+		s.kern = false
+		if err := s.opt.Store.View(s.enforcer()); err != nil {
+			return err
+		}
 	}
 	if len(s.clears) > 0 {
 		// Against the running-config as it is now, under the lock: another shell
