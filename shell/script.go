@@ -51,5 +51,8 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		fmt.Fprintf(s.opt.Err, "%% Error: %s\n", msg)
 		return 1
 	}
+	if s.bind {
+		s.warnNoInterface()
+	}
 	return 0
 }

@@ -52,6 +52,7 @@ type Shell struct {
 	save   bool        // a script asked for write memory
 	clears []string    // lists whose counters a script clears when it commits
 	kern   bool        // a script has copy running-config kernel: done when it commits
+	bind   bool        // a script binds a list: warnNoInterface when it commits
 	quit   bool        // exit from exec
 	errs   int         // lines that failed
 	base   *acl.Config // the config a script started from (shared: never changed)
@@ -177,7 +178,33 @@ func (s *Shell) Run(line string) error {
 	if err != nil {
 		return err
 	}
-	return s.execute(cmd)
+	if err := s.execute(cmd); err != nil {
+		return err
+	}
+	if cmd.Kind == grammar.BindACL {
+		if s.opt.Interactive {
+			s.warnNoInterface()
+		} else {
+			s.bind = true // warned when the script commits
+		}
+	}
+	return nil
+}
+
+// warnNoInterface warns when management 0's Linux interface does not exist (in
+// the enforcer's namespace). It is not an error: nftables matches the interface
+// by name, so the lists apply as soon as an interface of that name appears (a
+// VLAN created later in the boot); until then they filter nothing, and a typo in
+// --mgmt-if would go unnoticed.
+func (s *Shell) warnNoInterface() {
+	ic, ok := s.opt.Enforcer.(interface{ HasInterface() (bool, error) })
+	if !ok || s.opt.CheckOnly {
+		return
+	}
+	if has, err := ic.HasInterface(); err == nil && !has {
+		fmt.Fprintf(s.opt.Err, "%% Warning: interface management 0 is Linux interface %s, which does not exist: "+
+			"the access lists bound to it filter nothing until it appears (name it with --mgmt-if or ACLSH_MGMT_IF)\n", s.opt.IfName)
+	}
 }
 
 func (s *Shell) execute(cmd grammar.Command) error {

@@ -40,6 +40,9 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	if has, err := kernel.HasInterface(); err == nil && !has {
+		logf("follow: management 0 is Linux interface %s, which does not exist (yet): the access lists bound to it filter nothing until it appears (--mgmt-if, ACLSH_MGMT_IF)", kernel.IfName)
+	}
 	// Commit timers and reloads that run out are carried out here (every
 	// second, when the daemon looks at the running-config) and logged.
 	store.Logf = func(format string, args ...any) { logf("follow: "+format, args...) }

@@ -392,7 +392,9 @@ func TestNoPrivilege(t *testing.T) {
 			binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", state)
 		out, err := cmd.CombinedOutput()
 		require.Error(t, err)
-		require.Equal(t, "aclsh follow: "+why+": it runs as root, from its unit (systemctl start aclsh-follow)\n", string(out))
+		// (After the warning that the test namespace has no mgmt0.)
+		require.True(t, strings.HasSuffix(string(out), "\naclsh follow: "+why+": it runs as root, from its unit (systemctl start aclsh-follow)\n"), "%s", out)
+		require.NotContains(t, string(out), "--check")
 	})
 }
 
@@ -437,4 +439,83 @@ func BenchmarkOneShotProcess(b *testing.B) {
 			b.ReportMetric(float64(tBig)/float64(max(tEmpty, 1)), "x-empty")
 		})
 	}
+}
+
+// TestMissingMgmtIf: --mgmt-if naming an interface that does not exist is not an
+// error (nftables matches it by name; a VLAN may appear later in the boot), but
+// every bind says so, as do aclsh follow and aclsh boot when they start. An
+// interface that exists gives no warning.
+func TestMissingMgmtIf(t *testing.T) {
+	kernelNS(t)
+	const warning = "% Warning: interface management 0 is Linux interface nosuch0, which does not exist: " +
+		"the access lists bound to it filter nothing until it appears (name it with --mgmt-if or ACLSH_MGMT_IF)\n"
+	bind := "conf t\nip access-list extended a\npermit tcp any any eq 22\ninterface management 0\nip access-group a in\n"
+	in := func(ifname string, args ...string) *exec.Cmd {
+		return exec.Command("ip", append([]string{"netns", "exec", testNS, binary, "--mgmt-if", ifname}, args...)...)
+	}
+
+	// A script: once, after it committed.
+	state := stateDir(t)
+	out, code := script(t, in("nosuch0", "--state-dir", state), bind)
+	require.Equal(t, 0, code, out)
+	require.Equal(t, warning, out)
+	require.Contains(t, table(t), `iifname != "nosuch0" return`, "enforced all the same")
+	out, code = script(t, in("nosuch0", "--state-dir", state), "conf t\nip access-list extended a\npermit udp any any\n")
+	require.Equal(t, 0, code, out)
+	require.Empty(t, out, "only a bind warns")
+	// Each case below starts from an empty state directory: no table either.
+	drop := func() { exec.Command("ip", "netns", "exec", testNS, "nft", "delete", "table", "inet", "aclsh").Run() }
+	drop()
+	// Not when the script fails, nor with --check.
+	out, code = script(t, in("nosuch0", "--state-dir", stateDir(t)), bind+"permit tcp hots any any\n")
+	require.Equal(t, 1, code, out)
+	require.NotContains(t, out, "Warning")
+	out, code = script(t, in("nosuch0", "--state-dir", stateDir(t), "--check"), bind)
+	require.Equal(t, 0, code, out)
+	require.Empty(t, out)
+	// An interface that exists: no warning.
+	drop()
+	out, code = script(t, in("lo", "--state-dir", stateDir(t)), bind)
+	require.Equal(t, 0, code, out)
+	require.Empty(t, out)
+
+	// Interactively: at every bind.
+	drop()
+	tm := startPTY(t, in("nosuch0", "--state-dir", stateDir(t), "--hostname", "device"), t.TempDir(), 250)
+	tm.expect("device# ")
+	for range 2 {
+		tm.send("conf t\rip access-list extended a\rpermit tcp any any eq 22\rinterface management 0\rip access-group a in\r")
+		tm.expect("ip access-group a in\r\n")
+		require.Contains(t, tm.expect("device(config-Management-0)# "), strings.ReplaceAll(warning, "\n", "\r\n"))
+		tm.send("no ip access-group a in\r")
+		tm.expect("no ip access-group a in\r\n")
+		require.NotContains(t, tm.expect("device(config-Management-0)# "), "Warning")
+		tm.send("end\r")
+		tm.expect("device# ")
+	}
+	tm.send("exit\r")
+	<-tm.done
+
+	// aclsh boot and aclsh follow say so at start, and enforce all the same.
+	drop()
+	ns := freshNS(t)
+	state = stateDir(t)
+	out, code = script(t, in("nosuch0", "--state-dir", state), bind)
+	require.Equal(t, 0, code, out)
+	cmd := exec.Command("ip", "netns", "exec", ns, binary, "boot", "--mgmt-if", "nosuch0", "--state-dir", state)
+	bout, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", bout)
+	require.Contains(t, string(bout), "aclsh boot: management 0 is Linux interface nosuch0, which does not exist yet: "+
+		"the access lists bound to it apply when it appears (if it never does, name the right one with ACLSH_MGMT_IF in /etc/default/aclsh)\n")
+	require.Contains(t, string(bout), "the kernel enforces the last running-config")
+	follow := exec.Command("ip", "netns", "exec", ns, binary, "follow", "--mgmt-if", "nosuch0", "--state-dir", state)
+	var log syncBuffer
+	follow.Stdout, follow.Stderr = &log, &log
+	require.NoError(t, follow.Start())
+	require.Eventually(t, func() bool {
+		return strings.Contains(log.String(), "follow: management 0 is Linux interface nosuch0, which does not exist (yet): "+
+			"the access lists bound to it filter nothing until it appears (--mgmt-if, ACLSH_MGMT_IF)\n")
+	}, 5*time.Second, 20*time.Millisecond, "%s", &log)
+	require.NoError(t, follow.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, follow.Wait(), "%s", &log)
 }
