@@ -201,6 +201,7 @@ var roots [2 * numModes]*state
 // Register adds definitions to their modes; it panics on a bad definition, which the
 // package tests catch.
 func register(defs []*Def) {
+	registered = append(registered, defs...)
 	for _, d := range defs {
 		s, e, err := compile(d.Syntax, d.Help)
 		if err != nil {
