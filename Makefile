@@ -1,10 +1,39 @@
 GO ?= go
+# make install: PREFIX and DESTDIR as usual (DESTDIR=/tmp/stage make install).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# aclsh --version: what git describes (a tag, else the commit; -dirty with
+# uncommitted changes), or VERSION=1.2 as given; empty: the build's own version.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: build test bench fuzz demo clean
+.PHONY: build test bench fuzz demo clean doc install
 
 build:
-	$(GO) build -o bin/aclsh ./cmd/aclsh
+	$(GO) build $(if $(VERSION),-ldflags "-X main.version=$(VERSION)") -o bin/aclsh ./cmd/aclsh
 	$(GO) build -o bin/aclsh-labd ./cmd/aclsh-labd
+
+# The manual page and the bash completion, generated from the command and flag
+# definitions (the tests fail when these files are stale).
+doc:
+	$(GO) run ./cmd/aclsh --man >doc/aclsh.8
+	$(GO) run ./cmd/aclsh --bash-completion >contrib/aclsh.bash-completion
+
+# The binary to $(SBINDIR), the manual page, the systemd units (their ExecStart
+# names $(SBINDIR)/aclsh) and the bash completion. It installs what make build
+# built (as yourself: sudo's PATH may have no go): make build && sudo make install.
+install:
+	@test -x bin/aclsh || { echo "make install: no bin/aclsh; run make build first" >&2; exit 1; }
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 bin/aclsh $(DESTDIR)$(SBINDIR)/aclsh
+	install -m 0644 doc/aclsh.8 $(DESTDIR)$(MANDIR)/man8/aclsh.8
+	for u in aclsh-boot.service aclsh-follow.service; do \
+		sed 's|/usr/local/sbin/aclsh|$(SBINDIR)/aclsh|' contrib/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 contrib/aclsh.bash-completion $(DESTDIR)$(BASHCOMPDIR)/aclsh
 
 # A throwaway lab in network namespaces with the shell on the device (needs root).
 demo: build

@@ -566,3 +566,27 @@ func (r *router) arrived(src, dst netip.Addr) (bool, error) {
 	r.seen[k] = ok
 	return ok, nil
 }
+
+// HasInterface reports whether interface e.IfName exists in e's namespace. A
+// name that does not exist is not an error for the ruleset (nftables matches
+// iifname by name, so the lists apply once an interface of that name appears),
+// but it is worth a warning: until then they filter nothing.
+func (e *Enforcer) HasInterface() (bool, error) {
+	var h *netlink.Handle
+	var err error
+	if e.NetNS == 0 {
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+	} else {
+		h, err = netlink.NewHandleAt(netns.NsHandle(e.NetNS), unix.NETLINK_ROUTE)
+	}
+	if err != nil {
+		return false, err
+	}
+	defer h.Close()
+	_, err = h.LinkByName(e.IfName)
+	var notFound netlink.LinkNotFoundError
+	if errors.As(err, &notFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

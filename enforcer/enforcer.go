@@ -46,8 +46,10 @@ type Enforcer struct {
 	logSummary time.Duration
 }
 
-// ErrPermission says the process may not change the kernel's ruleset.
-var ErrPermission = errors.New("changing the kernel's ruleset needs root (CAP_NET_ADMIN); use --check to validate without applying")
+// ErrPermission says the process may not change the kernel's ruleset. It says
+// only that: the caller adds what to do about it, which depends on where it is
+// printed (a shell, a script, the follow daemon).
+var ErrPermission = errors.New("changing the kernel's ruleset needs root (CAP_NET_ADMIN)")
 
 // nft returns the enforcer's netlink connection to nftables, opened once (one
 // socket in the namespace, not one per message). Callers hold e.mu and call
@@ -241,10 +243,8 @@ func (e *Enforcer) apply(c *nftables.Conn, cfg *acl.Config) (err error) {
 		return err
 	}
 	full := append([]*op{{kind: opAddTable}, {kind: opDelTable}}, diff(empty, p)...)
-	if err := e.send(c, ks, full, p); err != nil {
-		return fmt.Errorf("kernel refused the ruleset: %w", err)
-	}
-	return nil
+	// send says "kernel refused the ruleset" itself.
+	return e.send(c, ks, full, p)
 }
 
 // current returns the kernel state: the cached one while the ruleset generation is
@@ -438,7 +438,10 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 		if errors.Is(err, syscall.ERESTART) {
 			return err
 		}
-		return fmt.Errorf("kernel refused the ruleset: %w", wrapKernel(err))
+		if err = wrapKernel(err); errors.Is(err, ErrPermission) {
+			return err // not about the ruleset: the caller says what to do
+		}
+		return fmt.Errorf("kernel refused the ruleset: %w", err)
 	}
 	handles := map[*Rule]uint64{}
 	for _, o := range ops {

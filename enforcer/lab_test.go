@@ -20,6 +20,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/echo"
+	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
@@ -43,9 +44,14 @@ func run(t testing.TB, args ...string) {
 	require.NoError(t, err, "%s: %s", strings.Join(args, " "), out)
 }
 
+// sweep removes, once per test process, the labs of test runs that were killed
+// (their pid is dead); those of live processes are never touched.
+var sweep sync.Once
+
 func newLab(t testing.TB) *lab {
 	needs.Root(t)
-	n := fmt.Sprintf("acl%d-%d", os.Getpid(), labSeq.Add(1))
+	sweep.Do(func() { labns.Sweep("acl") })
+	n := fmt.Sprintf("acl%d-%d", os.Getpid(), labSeq.Add(1)) // only this process's: pid and a counter
 	l := &lab{t: t, dev: n + "d", cli: n + "c", cli2: n + "x"}
 	for _, ns := range []string{l.dev, l.cli, l.cli2} {
 		run(t, "ip", "netns", "add", ns)

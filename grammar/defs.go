@@ -156,6 +156,8 @@ func init() {
 			}
 			return nil
 		})
+	add(exec, "copy running-config kernel", []string{"Copy from one file to another", "Copy from current system configuration",
+		"Enforce it in the kernel again (restores table inet aclsh)"}, kind(RestoreKernel))
 	add(exec, "exit", []string{"Exit from the EXEC"}, kind(Exit))
 
 	// Every config mode.

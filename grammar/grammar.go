@@ -131,6 +131,7 @@ const (
 	ShowHistory    // show history
 	ShowUsers      // show users
 	ShowClock      // show clock
+	RestoreKernel  // copy running-config kernel: enforce the running-config again (after nft flush ruleset)
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,
@@ -214,6 +215,7 @@ var roots [2 * numModes]*state
 // Register adds definitions to their modes; it panics on a bad definition, which the
 // package tests catch.
 func register(defs []*Def) {
+	registered = append(registered, defs...)
 	for _, d := range defs {
 		s, e, err := compile(d.Syntax, d.Help)
 		if err != nil {

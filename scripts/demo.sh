@@ -11,20 +11,29 @@ fi
 for c in ip nft; do
   command -v "$c" >/dev/null || { echo "demo: needs '$c' (apt-get install iproute2 nftables)" >&2; exit 2; }
 done
-DEV=aclsh-demo-dev CLI=aclsh-demo-cli
+# Names carry this script's pid: several labs (and the tests' own namespaces) can
+# run side by side, and each removes only its own.
+DEV=aclsh-demo-$$-dev CLI=aclsh-demo-$$-cli
+# Leftovers of a demo that was killed (its pid is gone): their processes, then them.
+for ns in $(ip netns list | awk '{print $1}'); do
+  [[ $ns =~ ^aclsh-demo-([0-9]+)-(dev|cli)$ ]] || continue
+  kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+  for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null || true; done
+  ip netns del "$ns" 2>/dev/null || true
+done
 STATE=$(mktemp -d /tmp/aclsh-demo.XXXXXX)
 pids=()
+made=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  ip netns del "$DEV" 2>/dev/null || true
-  ip netns del "$CLI" 2>/dev/null || true
+  for ns in "${made[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-ip netns del "$DEV" 2>/dev/null || true
-ip netns del "$CLI" 2>/dev/null || true
 ip netns add "$DEV"
+made+=("$DEV")
 ip netns add "$CLI"
+made+=("$CLI")
 ip -n "$DEV" link add mgmt0 type veth peer name eth0 netns "$CLI"
 ip -n "$DEV" addr add 10.24.12.129/24 dev mgmt0
 ip -n "$DEV" addr add fd77::129/64 dev mgmt0 nodad

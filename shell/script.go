@@ -82,8 +82,15 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 			fmt.Fprintf(s.opt.Err, "%% Error: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(s.opt.Err, "%% Error: %v; nothing was applied\n", err)
+		msg := err.Error()
+		if !strings.Contains(msg, "nothing was applied") { // said once
+			msg += "; nothing was applied"
+		}
+		fmt.Fprintf(s.opt.Err, "%% Error: %s\n", msg)
 		return 1
+	}
+	if s.bind {
+		s.warnNoInterface()
 	}
 	return 0
 }

@@ -50,6 +50,8 @@ type Shell struct {
 	t      txn         // mode, current access list, candidate config
 	ops    []op        // a script's changes, committed at its end
 	clears []string    // lists whose counters a script clears when it commits
+	kern   bool        // a script has copy running-config kernel: done when it commits
+	bind   bool        // a script binds a list: warnNoInterface when it commits
 	quit   bool        // exit from exec
 	errs   int         // lines that failed
 	base   *acl.Config // the config a script started from (shared: never changed)
@@ -189,7 +191,33 @@ func (s *Shell) Run(line string) error {
 	if err != nil {
 		return err
 	}
-	return s.execute(cmd)
+	if err := s.execute(cmd); err != nil {
+		return err
+	}
+	if cmd.Kind == grammar.BindACL {
+		if s.opt.Interactive {
+			s.warnNoInterface()
+		} else {
+			s.bind = true // warned when the script commits
+		}
+	}
+	return nil
+}
+
+// warnNoInterface warns when management 0's Linux interface does not exist (in
+// the enforcer's namespace). It is not an error: nftables matches the interface
+// by name, so the lists apply as soon as an interface of that name appears (a
+// VLAN created later in the boot); until then they filter nothing, and a typo in
+// --mgmt-if would go unnoticed.
+func (s *Shell) warnNoInterface() {
+	ic, ok := s.opt.Enforcer.(interface{ HasInterface() (bool, error) })
+	if !ok || s.opt.CheckOnly {
+		return
+	}
+	if has, err := ic.HasInterface(); err == nil && !has {
+		fmt.Fprintf(s.opt.Err, "%% Warning: interface management 0 is Linux interface %s, which does not exist: "+
+			"the access lists bound to it filter nothing until it appears (name it with --mgmt-if or ACLSH_MGMT_IF)\n", s.opt.IfName)
+	}
 }
 
 func (s *Shell) execute(cmd grammar.Command) error {
@@ -237,6 +265,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	case grammar.ClearCounters:
 		return s.clearCounters(cmd)
+	case grammar.RestoreKernel:
+		return s.restoreKernel()
 	}
 	if s.inSession() {
 		return s.sessionLine(cmd)
@@ -271,7 +301,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 func needsConfig(k grammar.Kind) bool {
 	switch k {
 	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters,
-		grammar.ShowACLSummary, grammar.ShowRunningACL:
+		grammar.ShowACLSummary, grammar.ShowRunningACL,
+		grammar.RestoreKernel:
 		return true
 	}
 	return changes(k)
@@ -285,18 +316,34 @@ func (s *Shell) enforcer() func(*acl.Config) error {
 	}
 	return func(cfg *acl.Config) error {
 		if err := s.opt.Enforcer.Apply(cfg); err != nil {
-			return &refused{err}
+			return &refused{err, s.opt.Interactive}
 		}
 		return nil
 	}
 }
 
 // refused is the kernel's refusal of a config; unwrapped, it is the kernel's
-// reason alone.
-type refused struct{ err error }
+// reason alone. Its text is one sentence: the reason, what to do about a missing
+// privilege (which depends on where it is printed) and, in a shell, that nothing
+// was changed (a script says "nothing was applied" once, for the whole script).
+type refused struct {
+	err         error
+	interactive bool
+}
 
 func (r *refused) Error() string {
-	return "the kernel refused the new config; nothing was changed: " + r.err.Error()
+	msg := r.err.Error()
+	if errors.Is(r.err, enforcer.ErrPermission) {
+		if r.interactive {
+			msg += ": run aclsh as root (sudo aclsh)"
+		} else {
+			msg += ": run the script as root, or validate it without root with --check"
+		}
+	}
+	if r.interactive {
+		msg += "; nothing was changed"
+	}
+	return msg
 }
 
 func (r *refused) Unwrap() error { return r.err }
@@ -514,6 +561,13 @@ func (s *Shell) Commit() error {
 			return err
 		}
 		s.t.cfg, s.base, s.ops = nil, nil, nil
+	}
+	if s.kern {
+		// After a commit above this sends nothing: the kernel is in step.
+		s.kern = false
+		if err := s.opt.Store.View(s.enforcer()); err != nil {
+			return err
+		}
 	}
 	if len(s.clears) > 0 {
 		// Against the running-config as it is now, under the lock: another shell

@@ -146,9 +146,9 @@ func stateName(st enforcer.State) string {
 func stateText(st enforcer.State) string {
 	switch st {
 	case enforcer.Missing:
-		return "table inet " + enforcer.Table + " is missing; the next commit restores it"
+		return "table inet " + enforcer.Table + " is missing; copy running-config kernel restores it"
 	case enforcer.Differs:
-		return "table inet " + enforcer.Table + " differs from the running-config; the next commit restores it"
+		return "table inet " + enforcer.Table + " differs from the running-config; copy running-config kernel restores it"
 	case enforcer.Unknown:
 		return "not readable (needs root)"
 	}
@@ -487,5 +487,25 @@ func (s *Shell) clearCounters(cmd grammar.Command) error {
 	if err := s.opt.Enforcer.ClearCounters(s.t.cfg, cmd.Name); err != nil {
 		return fmt.Errorf("clearing counters: %w", err)
 	}
+	return nil
+}
+
+// restoreKernel makes the kernel enforce the running-config again, as it is, under
+// the state lock (copy running-config kernel): after `nft flush ruleset` or a
+// change by hand, the table is rebuilt or mended and the live sessions counted
+// again, as on a first apply. The running-config is not changed. In a script it
+// happens when the script commits.
+func (s *Shell) restoreKernel() error {
+	if s.opt.Enforcer == nil || s.opt.CheckOnly {
+		return nil
+	}
+	if !s.opt.Interactive {
+		s.kern = true
+		return nil
+	}
+	if err := s.opt.Store.View(s.enforcer()); err != nil {
+		return err
+	}
+	fmt.Fprintln(s.opt.Out, "[OK] the kernel enforces the running-config")
 	return nil
 }

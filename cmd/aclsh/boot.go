@@ -26,9 +26,16 @@ func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr
 	if guessed {
 		logf("management 0 is %s, the interface of the default route or eth0: name it with ACLSH_MGMT_IF in /etc/default/aclsh, as the default route may not exist yet at boot", kernel.IfName)
 	}
+	if has, err := kernel.HasInterface(); err == nil && !has {
+		// Not an error: nftables matches the interface by name, and a VLAN or bond
+		// may be created later in the boot.
+		logf("management 0 is Linux interface %s, which does not exist yet: the access lists bound to it apply when it appears (if it never does, name the right one with ACLSH_MGMT_IF in /etc/default/aclsh)", kernel.IfName)
+	}
 	enforce := func(cfg *acl.Config) error {
-		if err := kernel.Apply(cfg); err != nil {
-			return fmt.Errorf("the kernel refused it (nothing was changed): %w", err)
+		if err := kernel.Apply(cfg); errors.Is(err, enforcer.ErrPermission) {
+			return fmt.Errorf("%w: it runs as root, from its unit (aclsh-boot.service); nothing was changed", err)
+		} else if err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
 		}
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
@@ -21,7 +22,7 @@ func guardNS(t *testing.T) string {
 	t.Helper()
 	needs.Root(t)
 	needs.Program(t, "nft", "nftables")
-	ns := fmt.Sprintf("aclsh-grd-%d", os.Getpid())
+	ns := labns.Name("aclsh-grd-") // pid and a counter: only this test's
 	sshRun(t, "ip", "netns", "add", ns)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	sshRun(t, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")

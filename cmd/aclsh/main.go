@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,43 +40,42 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	if has, err := kernel.HasInterface(); err == nil && !has {
+		logf("follow: management 0 is Linux interface %s, which does not exist (yet): the access lists bound to it filter nothing until it appears (--mgmt-if, ACLSH_MGMT_IF)", kernel.IfName)
+	}
 	// Commit timers and reloads that run out are carried out here (every
 	// second, when the daemon looks at the running-config) and logged.
 	store.Logf = func(format string, args ...any) { logf("follow: "+format, args...) }
 	if err := kernel.Follow(ctx, store.View, logf); err != nil {
+		if errors.Is(err, enforcer.ErrPermission) {
+			fmt.Fprintf(stderr, "aclsh follow: %v: it runs as root, from its unit (systemctl start aclsh-follow)\n", err)
+			return 1
+		}
 		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-const usage = `Usage: aclsh [flags]
+// usage is the help text; its flag list comes from flagDefs (flags.go), as do
+// the manual page and the completion script.
+var usage = usageSynopsis + "\n" + usageAbout + "\nFlags:\n" + flagUsage() + "\n" + usageMore + "\n" + usageExit
+
+const usageSynopsis = `Usage: aclsh [flags]
        aclsh follow [--state-dir DIR] [--mgmt-if IFNAME]
        aclsh boot [--state-dir DIR] [--mgmt-if IFNAME]
+`
 
-A switch-style CLI (conf t, ip access-list extended NAME, permit/deny ... connlimit N,
+const usageAbout = `A switch-style CLI (conf t, ip access-list extended NAME, permit/deny ... connlimit N,
 interface management 0, ip access-group NAME in, show access-lists) for the host's
 management-plane access lists.
 
 On a terminal aclsh is an interactive shell. When standard input is not a terminal,
 or with -f or -c, lines are read as a script starting in exec mode: validated whole
 and committed once at the end; if any line fails nothing is applied.
+`
 
-Flags:
-  -f FILE             run FILE as a script
-  -c CMD              run CMD as a script line (repeatable, in order)
-  --check             validate the script (file, -c or stdin) and apply nothing
-  --force             commit a script although the lockout guard warns that it
-                      would refuse the operator's own connection (SSH_CONNECTION)
-                      or bind a list with no permit line
-  --state-dir DIR     where the running-config lives (default /var/lib/aclsh)
-  --hostname NAME     host name shown in prompts (default: the system host name)
-  --mgmt-if IFNAME    the Linux interface that "interface management 0" names
-                      (also ACLSH_MGMT_IF; default: the interface of the IPv4
-                      default route, else eth0)
-  -h, --help          show this help
-
-A bound access list is enforced in the kernel (nftables table inet aclsh) when a
+const usageMore = `A bound access list is enforced in the kernel (nftables table inet aclsh) when a
 change is committed; that needs root. "aclsh follow" keeps connection limits exact
 while it runs (systemd unit aclsh-follow.service): at start it applies the
 running-config, when a counted session ends it updates that source's count, it
@@ -90,8 +90,9 @@ without a startup-config it enforces the last running-config and says so.
 If the running-config is missing or does not load, nothing is changed and the
 kernel keeps enforcing; the shell says why and offers the way back:
 copy last-good-config running-config, or copy startup-config running-config.
+`
 
-Exit status: 0 success, 1 a command failed, 2 bad usage.
+const usageExit = `Exit status: 0 success, 1 a command failed, 2 bad usage.
 `
 
 // syslogf logs a line to syslog (daemon facility, warning), if there is one.
@@ -123,14 +124,11 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		file, stateDir, host, mgmtIf string
 		check, force                 bool
 		cmds                         multi
+		version, man, bashCompletion bool
 	)
-	fs.StringVar(&file, "f", "", "")
-	fs.Var(&cmds, "c", "")
-	fs.BoolVar(&check, "check", false, "")
-	fs.BoolVar(&force, "force", false, "")
-	fs.StringVar(&stateDir, "state-dir", "/var/lib/aclsh", "")
-	fs.StringVar(&host, "hostname", "", "")
-	fs.StringVar(&mgmtIf, "mgmt-if", os.Getenv("ACLSH_MGMT_IF"), "")
+	defineFlags(fs, map[string]any{"f": &file, "c": &cmds, "check": &check, "force": &force,
+		"state-dir": &stateDir, "hostname": &host, "mgmt-if": &mgmtIf,
+		"version": &version, "man": &man, "bash-completion": &bashCompletion})
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fmt.Fprint(stdout, usage)
@@ -138,6 +136,17 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "aclsh: %v\n%s", err, usage)
 		return 2
+	}
+	switch {
+	case version:
+		fmt.Fprintf(stdout, "aclsh %s\n", versionString())
+		return 0
+	case man:
+		fmt.Fprint(stdout, manPage())
+		return 0
+	case bashCompletion:
+		fmt.Fprint(stdout, bashCompletionScript())
+		return 0
 	}
 	guessed := mgmtIf == ""
 	if guessed {

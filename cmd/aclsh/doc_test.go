@@ -1,0 +1,162 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/internal/golden"
+	"github.com/aclsh/aclsh/internal/needs"
+)
+
+// The committed manual page and completion script are what the definitions
+// generate now (make doc, or go test ./cmd/aclsh -update, rewrites them).
+func TestManPageCurrent(t *testing.T) {
+	golden.Check(t, "../../doc/aclsh.8", manPage())
+	golden.Check(t, "../../contrib/aclsh.bash-completion", bashCompletionScript())
+	out, err := aclsh("--man").Output()
+	require.NoError(t, err)
+	require.Equal(t, manPage(), string(out), "aclsh --man prints the page")
+}
+
+// The page holds every command and flag, with the help `?` gives, and man
+// renders it without a warning.
+func TestManPageRenders(t *testing.T) {
+	needs.Program(t, "man", "man-db")
+	cmd := exec.Command("man", "--warnings", "-l", "../../doc/aclsh.8")
+	cmd.Env = append(os.Environ(), "MANWIDTH=200", "MANPAGER=cat", "PAGER=cat", "LANG=C.UTF-8")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s", stderr.String())
+	require.Empty(t, stderr.String(), "man warns")
+	page := string(out)
+	for _, want := range []string{
+		"aclsh - switch-style shell for management-plane access lists on Linux",
+		"aclsh follow [--state-dir DIR] [--mgmt-if IFNAME]",
+		"copy running-config kernel",
+		"kernel — Enforce it in the kernel again (restores table inet aclsh)",
+		"ip access-group WORD in",
+		"HOST(config-s-NAME-ipacl-ext)#",
+		"--mgmt-if IFNAME",
+		"ACLSH_MGMT_IF",
+	} {
+		require.Contains(t, page, want)
+	}
+	for _, d := range flagDefs {
+		require.Contains(t, page, d.spelling())
+	}
+}
+
+// --version prints `aclsh VERSION`: the build's own version (a module
+// pseudo-version naming the commit), or the one the build stamps.
+func TestVersion(t *testing.T) {
+	out, err := aclsh("--version").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Regexp(t, `^aclsh \S+\n$`, string(out))
+	// With version control information in the build (not with -buildvcs=false),
+	// the version names the commit.
+	if info, err := exec.Command("go", "version", "-m", binary).Output(); err == nil {
+		if m := regexp.MustCompile(`vcs.revision=([0-9a-f]{12})`).FindSubmatch(info); m != nil {
+			require.Contains(t, string(out), string(m[1]), "the commit it was built from")
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "aclsh")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=1.2.3-test", "-o", bin, ".")
+	b, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	out, err = exec.Command(bin, "--version").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, "aclsh 1.2.3-test\n", string(out))
+}
+
+// The bash completion completes flag names, follow and boot first, the flags
+// those take, and values: files for -f, directories for --state-dir, interface
+// names for --mgmt-if.
+func TestBashCompletion(t *testing.T) {
+	needs.Program(t, "bash", "bash")
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "state"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "script.txt"), nil, 0o644))
+	complete := func(words ...string) []string {
+		t.Helper()
+		script := `source ../../contrib/aclsh.bash-completion
+COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aclsh; printf '%s\n' "${COMPREPLY[@]}"`
+		out, err := exec.Command("bash", append([]string{"-c", script, "bash"}, words...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		return strings.Fields(string(out))
+	}
+	require.Equal(t, []string{"follow"}, complete("aclsh", "fo"))
+	require.Equal(t, []string{"--state-dir"}, complete("aclsh", "--st"))
+	require.Equal(t, []string{"--check"}, complete("aclsh", "-f", "x", "--ch"))
+	require.Empty(t, complete("aclsh", "-f", "x", "fo"), "follow only as the first word")
+	require.Equal(t, []string{"--state-dir", "--mgmt-if"}, complete("aclsh", "follow", "--"))
+	require.Equal(t, []string{"--mgmt-if"}, complete("aclsh", "boot", "--state-dir", "/x", "--m"))
+	require.Equal(t, []string{filepath.Join(dir, "state")}, complete("aclsh", "--state-dir", filepath.Join(dir, "st")))
+	require.Equal(t, []string{filepath.Join(dir, "script.txt")}, complete("aclsh", "-f", filepath.Join(dir, "sc")))
+	require.Contains(t, complete("aclsh", "--mgmt-if", "l"), "lo")
+	require.Empty(t, complete("aclsh", "--hostname", "x"))
+	for _, d := range flagDefs {
+		require.Contains(t, complete("aclsh", "-"), strings.Fields(strings.ReplaceAll(d.spelling(), ",", ""))[len(strings.Fields(d.spelling()))-1])
+	}
+}
+
+// make install (after make build) honours PREFIX and DESTDIR: the binary in
+// PREFIX/sbin, the manual page, the units (naming that binary) and the bash
+// completion, and nothing else.
+func TestMakeInstall(t *testing.T) {
+	needs.Program(t, "make", "make")
+	out, err := exec.Command("make", "-C", "../..", "build").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, tc := range []struct{ prefix, sbin, unitdir string }{
+		{"", "/usr/local/sbin", "/usr/local/lib/systemd/system"},
+		{"/usr", "/usr/sbin", "/usr/lib/systemd/system"},
+	} {
+		dest := t.TempDir()
+		args := []string{"-C", "../..", "install", "DESTDIR=" + dest}
+		prefix := "/usr/local"
+		if tc.prefix != "" {
+			args = append(args, "PREFIX="+tc.prefix)
+			prefix = tc.prefix
+		}
+		out, err := exec.Command("make", args...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		mode := func(p string) os.FileMode {
+			fi, err := os.Stat(filepath.Join(dest, p))
+			require.NoError(t, err)
+			return fi.Mode().Perm()
+		}
+		require.Equal(t, os.FileMode(0o755), mode(tc.sbin+"/aclsh"))
+		require.Equal(t, os.FileMode(0o644), mode(prefix+"/share/man/man8/aclsh.8"))
+		require.Equal(t, os.FileMode(0o644), mode(prefix+"/share/bash-completion/completions/aclsh"))
+		for _, u := range []string{"aclsh-boot.service", "aclsh-follow.service"} {
+			require.Equal(t, os.FileMode(0o644), mode(tc.unitdir+"/"+u))
+			unit, err := os.ReadFile(filepath.Join(dest, tc.unitdir, u))
+			require.NoError(t, err)
+			require.Regexp(t, regexp.MustCompile(`(?m)^ExecStart=`+regexp.QuoteMeta(tc.sbin)+`/aclsh (boot|follow) `), string(unit))
+		}
+		page, err := os.ReadFile(filepath.Join(dest, prefix, "share/man/man8/aclsh.8"))
+		require.NoError(t, err)
+		require.Equal(t, manPage(), string(page))
+		// make stamps the version git describes.
+		v, err := exec.Command(filepath.Join(dest, tc.sbin, "aclsh"), "--version").CombinedOutput()
+		require.NoError(t, err, "%s", v)
+		if desc, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output(); err == nil {
+			require.Equal(t, "aclsh "+string(desc), string(v))
+		}
+		// Nothing outside DESTDIR: everything it installed is under it.
+		var files []string
+		filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				files = append(files, strings.TrimPrefix(p, dest))
+			}
+			return nil
+		})
+		require.Len(t, files, 5, "%v", files)
+	}
+}
