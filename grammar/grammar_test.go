@@ -181,7 +181,7 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, []string{"web", "west"}, Complete(Interface, "ip access-group w", func() []string { return []string{"other", "web", "west"} }))
+	assert.Equal(t, []string{"web", "west"}, Complete(Interface, "ip access-group w", func(acl.Family, bool) []string { return []string{"other", "web", "west"} }))
 	assert.Equal(t, []string{"terminal"}, Complete(Exec, "conf t", nil))
 	assert.Equal(t, []string{"sftp", "smtp", "snmp", "snmptrap", "ssh", "sunrpc", "syslog"}, Complete(IPACL, "permit tcp any any eq s", nil))
 }
@@ -210,6 +210,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, m uint8, line string) {
 		mode := Mode(m % uint8(numModes))
 		cmd, err := Parse(mode, line)
+		if err == nil && checkText(line) != nil {
+			t.Fatalf("Parse(%d, %q) took a control character or invalid UTF-8", mode, line)
+		}
 		if err != nil {
 			pe, ok := err.(*ParseError)
 			if !ok {
@@ -228,7 +231,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		Help(mode, line)
-		Complete(mode, line, func() []string { return []string{"a"} })
+		Complete(mode, line, func(acl.Family, bool) []string { return []string{"a"} })
 		if !strings.ContainsAny(line, "\n") {
 			Help(mode, line+" ")
 		}

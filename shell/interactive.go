@@ -12,6 +12,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
 )
 
@@ -323,7 +324,7 @@ type completer struct{ s *Shell }
 
 func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	text := string(line[:pos])
-	words := grammar.Complete(c.s.gmode(), text, c.s.Names)
+	words := grammar.Complete(c.s.gmode(), text, c.s.namesOf)
 	partial := ""
 	if toks := grammar.Tokenize(text); len(toks) > 0 && !strings.HasSuffix(text, " ") {
 		partial = toks[len(toks)-1].Text
@@ -335,4 +336,16 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 		}
 	}
 	return out, len([]rune(partial))
+}
+
+// namesOf returns the access list names of family f (of both families when all),
+// for completion.
+func (s *Shell) namesOf(f acl.Family, all bool) []string {
+	var out []string
+	for _, n := range s.Names() {
+		if all || s.t.cfg.ACLs[n].Family == f {
+			out = append(out, n)
+		}
+	}
+	return out
 }

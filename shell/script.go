@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/aclsh/aclsh/grammar"
 )
 
 // RunScript runs lines from r as a script starting in exec mode: no prompts, show
@@ -34,7 +36,7 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		if err := s.Run(line); err != nil {
 			s.Fail()
 			prefix := fmt.Sprintf("%s:%d: ", name, n)
-			fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, line)
+			fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, grammar.Printable(line)) // never a control character raw
 			PrintError(s.opt.Err, len(prefix), err)
 		}
 	}
