@@ -568,8 +568,11 @@ func (c *Config) Ensure(name string, f Family) (*ACL, error) {
 // deleted.
 func (c *Config) Delete(name string, f Family) error {
 	a, ok := c.ACLs[name]
-	if !ok || a.Family != f {
+	if !ok {
 		return errf(ErrNotFound, "%s access list %s does not exist", f.Name(), name)
+	}
+	if a.Family != f {
+		return errf(ErrWrongFam, "%s is an %s access list, not %s; delete it with `no %s access-list extended %s`", name, a.Family.Name(), f.Name(), a.Family, name)
 	}
 	if c.Mgmt.Get(f) == name {
 		return errf(ErrBound, "access list %s is bound to interface management 0; remove `%s access-group %s in` first", name, f, name)

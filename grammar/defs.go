@@ -123,9 +123,11 @@ func init() {
 	kind := func(k Kind) func(*match) error {
 		return func(m *match) error { m.cmd.Kind = k; return nil }
 	}
+	noDo := func() { defs[len(defs)-1].NoDo = true } // the last definition added
 
 	// Exec mode.
 	add(exec, "configure [terminal]", []string{"Enter configuration mode", "Configure from the terminal"}, kind(Configure))
+	noDo()
 	s, h := show("show running-config", "Show running system information", "Current operating configuration")
 	add(exec, s, h, buildShow(ShowRunning))
 	s, h = show("show startup-config", "Show running system information", "Contents of startup configuration")
@@ -159,6 +161,11 @@ func init() {
 	add(exec, "copy running-config kernel", []string{"Copy from one file to another", "Copy from current system configuration",
 		"Enforce it in the kernel again (restores table inet aclsh)"}, kind(RestoreKernel))
 	add(exec, "exit", []string{"Exit from the EXEC"}, kind(Exit))
+	noDo()
+	add(exec, "logout", []string{"Exit from the EXEC"}, kind(Exit))
+	noDo()
+	add(exec, "quit", []string{"Exit from the EXEC"}, kind(Exit))
+	noDo()
 
 	// Every config mode.
 	add(configModes, "end", []string{"Exit to EXEC mode"}, kind(End))
@@ -198,18 +205,20 @@ func init() {
 			md = []Mode{IP6ACL}
 		}
 		rs, rh := ruleSyntax(f)
-		seqh := []string{"Sequence number", "Sequence number"}
-		add(md, "[seq "+seqRange+"$seqn] "+rs, append(seqh, rh...), buildRule(AddRule))
-		add(md, "[seq "+seqRange+"$seqn] remark LINE$text", append(seqh, "Access list entry comment", "Comment, up to 255 characters"), buildRemark(AddRule))
-		add(md, "no seq "+seqRange+"$seqn", []string{"Negate a command or set its defaults", "Sequence number", "Sequence number to delete"},
+		// A sequence number, with or without `seq` (IOS and EOS take it bare).
+		seq := "(seq " + seqRange + "$seqn | " + seqRange + "$seqn)"
+		seqh := []string{"Sequence number", "Sequence number", "Sequence number"}
+		add(md, "["+seq+"] "+rs, append(seqh, rh...), buildRule(AddRule))
+		add(md, "["+seq+"] remark LINE$text", append(seqh, "Access list entry comment", "Comment, up to 255 characters"), buildRemark(AddRule))
+		add(md, "no "+seq, []string{"Negate a command or set its defaults", "Sequence number", "Sequence number to delete", "Sequence number to delete"},
 			func(m *match) error {
 				n, _ := strconv.Atoi(m.get("seqn"))
 				m.cmd.Kind, m.cmd.Seq = DeleteSeq, acl.Seq(n)
 				return nil
 			})
-		add(md, "no seq "+seqRange+"$seqn "+rs, append([]string{"Negate a command or set its defaults"}, append(seqh, rh...)...), buildRule(DeleteRule))
+		add(md, "no "+seq+" "+rs, append([]string{"Negate a command or set its defaults"}, append(seqh, rh...)...), buildRule(DeleteRule))
 		add(md, "no "+rs, append([]string{"Negate a command or set its defaults"}, rh...), buildRule(DeleteRule))
-		add(md, "no [seq "+seqRange+"$seqn] remark LINE$text", append([]string{"Negate a command or set its defaults"}, append(seqh, "Access list entry comment", "Comment text")...), buildRemark(DeleteRule))
+		add(md, "no ["+seq+"] remark LINE$text", append([]string{"Negate a command or set its defaults"}, append(seqh, "Access list entry comment", "Comment text")...), buildRemark(DeleteRule))
 		add(md, "resequence ["+seqRange+"$start ["+seqRange+"$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
 			func(m *match) error {
 				m.cmd.Kind, m.cmd.Start, m.cmd.Step = Resequence, 10, 10
@@ -280,16 +289,17 @@ func buildPipe(m *match) error {
 func buildDo(m *match) error {
 	c, _ := m.nth("cmd", 0)
 	off := m.toks[c.idx].Off
-	sub, err := Parse(Exec, c.val)
+	sub, err := parseIn(doRoot, Exec, c.val, Tokenize(c.val))
 	if err != nil {
 		if pe, ok := err.(*ParseError); ok {
+			if _, xerr := Parse(Exec, c.val); xerr == nil {
+				// An exec command do does not run (configure, exit).
+				pe = &ParseError{Kind: Invalid, Line: c.val, Off: 0, End: len(c.val), Msg: "not available with do"}
+				err = pe
+			}
 			pe.Line, pe.Off, pe.End = m.line, pe.Off+off, pe.End+off
 		}
 		return err
-	}
-	switch sub.Kind {
-	case Configure, Exit, ConfigureSession:
-		return &ParseError{Kind: Invalid, Line: m.line, Off: off, End: len(m.line), Msg: "not available with do"}
 	}
 	m.cmd.Kind, m.cmd.Sub, m.cmd.SubOff = Do, &sub, off
 	return nil

@@ -22,7 +22,7 @@ func TestDocs(t *testing.T) {
 				t.Errorf("%q: token %q has no help", d.Syntax, tok.Word)
 			}
 		}
-		if strings.HasPrefix(d.Syntax, "[seq <1-2147483647>] (permit|deny)") && rule == nil {
+		if strings.Contains(d.Syntax, "<1-2147483647>)] (permit|deny)") && rule == nil {
 			rule = &docs[i]
 		}
 	}

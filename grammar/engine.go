@@ -115,6 +115,9 @@ type runner struct {
 	class      []uint8
 	list       []capture // the accepted path's captures, for a builder
 	m          match
+	// text is the free text (LINE) token the last run ended in, nil if none:
+	// the words from it to the end of the line are that token's text.
+	text *token
 }
 
 var runners = sync.Pool{New: func() any { return new(runner) }}
@@ -197,6 +200,7 @@ const (
 // first token that cannot be matched. The threads live in r.
 func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseError) {
 	r.next = append(r.next[:0], thread{st: start})
+	r.text = nil
 	cur := r.closure(r.next, r.cur)
 	spare := r.spare
 	for i := 0; i < len(toks); i++ {
@@ -248,9 +252,17 @@ func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseE
 			}
 		case byLine:
 			rest := strings.TrimRight(line[t.Off:], " \t\r\n")
+			if i := strings.IndexByte(rest, '\t'); i >= 0 {
+				// Free text is kept as typed: a tab in it would be shown raw.
+				r.cur, r.spare = cur, spare
+				return nil, textError(line, t.Off+i, 1, "a tab is not allowed in text (use spaces)")
+			}
 			for j, th := range cur {
 				if class[j] != byLine {
 					continue
+				}
+				if r.text == nil {
+					r.text = th.st.tok
 				}
 				c := r.newCapture(capture{tok: th.st.tok, val: rest, idx: i, prev: th.caps})
 				for _, o := range th.st.out {
@@ -279,6 +291,16 @@ func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseE
 				c := r.newCapture(capture{tok: th.st.tok, val: rest, idx: i, prev: th.caps})
 				for _, o := range th.st.out {
 					next = append(next, thread{o, c})
+				}
+			}
+			if j == len(toks) && r.text == nil {
+				// The expression runs to the end of the line: `?` there is help
+				// for free text (see Help).
+				for k, th := range cur {
+					if class[k] == byRegex {
+						r.text = th.st.tok
+						break
+					}
 				}
 			}
 			r.next = next
@@ -329,6 +351,8 @@ func invalidAt(cur []thread, line string, t Token) *ParseError {
 		switch {
 		case tk.kind == varRange && isDigits(t.Text):
 			e.Msg = "value " + t.Text + " is out of range " + tk.word
+		case (tk.kind == varRange || tk.kind == varMaskLen) && signed(strings.TrimPrefix(t.Text, "/")):
+			e.Msg = t.Text + " is not a number: write digits only, without a sign (" + tk.display() + ")"
 		case (tk.kind == varAddr4 || tk.kind == varPrefix4) && looksLikeAddr(addr, true):
 			e.Msg = t.Text + " is IPv6; this is an IPv4 access list"
 		case (tk.kind == varAddr6 || tk.kind == varPrefix6) && looksLikeAddr(addr, false):
@@ -384,6 +408,11 @@ func otherICMPName(word string) string {
 		return word + " is an IPv4 ICMP type name; this is an IPv6 access list"
 	}
 	return ""
+}
+
+// signed reports whether s is a number with a sign, which aclsh does not take.
+func signed(s string) bool {
+	return len(s) > 1 && (s[0] == '+' || s[0] == '-') && isDigits(s[1:])
 }
 
 // Candidate is one entry of `?` help: what may come next and what it means.

@@ -204,13 +204,19 @@ type Def struct {
 	Modes []Mode
 	// Plain: not available inside a configuration session (register adds every
 	// other config mode definition to the mode's session twin).
-	Plain  bool
+	Plain bool
+	// NoDo: an exec command that `do` does not run (configure, exit): `do ?`
+	// does not offer it.
+	NoDo   bool
 	Syntax string
 	Help   []string
 	Build  func(m *match) error
 }
 
 var roots [2 * numModes]*state
+
+// doRoot holds the exec definitions `do` runs: every one but NoDo.
+var doRoot *state
 
 // Register adds definitions to their modes; it panics on a bad definition, which the
 // package tests catch.
@@ -233,6 +239,13 @@ func register(defs []*Def) {
 				}
 			}
 		})
+		if slices.Contains(d.Modes, Exec) && !d.NoDo {
+			if doRoot == nil {
+				doRoot = &state{id: numStates}
+				numStates++
+			}
+			doRoot.out = append(doRoot.out, s)
+		}
 		for _, m := range d.Modes {
 			ms := []Mode{m}
 			if m != Exec && m&InSession == 0 && !d.Plain {
@@ -299,13 +312,16 @@ func Parse(mode Mode, line string) (Command, error) {
 
 // parseFull is Parse without the fast path for canonical rule lines.
 func parseFull(mode Mode, line string) (Command, error) {
+	if pe := checkText(line); pe != nil {
+		return Command{}, pe
+	}
 	toks := Tokenize(line)
 	if len(toks) == 0 || strings.HasPrefix(toks[0].Text, "!") {
 		return Command{Mode: mode.Base()}, nil
 	}
 	var first error
 	for md, ok := mode, true; ok; md, ok = md.Parent() {
-		cmd, err := parseIn(md, line, toks)
+		cmd, err := parseIn(roots[md.idx()], md, line, toks)
 		if err == nil {
 			return cmd, nil
 		}
@@ -318,10 +334,11 @@ func parseFull(mode Mode, line string) (Command, error) {
 	return Command{}, first
 }
 
-func parseIn(mode Mode, line string, toks []Token) (Command, error) {
+// parseIn parses toks from root, the definitions of mode (or doRoot).
+func parseIn(root *state, mode Mode, line string, toks []Token) (Command, error) {
 	r := getRunner()
 	defer putRunner(r)
-	cur, perr := r.run(roots[mode.idx()], line, toks)
+	cur, perr := r.run(root, line, toks)
 	if perr != nil {
 		return Command{}, perr
 	}
@@ -350,9 +367,22 @@ func parseIn(mode Mode, line string, toks []Token) (Command, error) {
 // Help lists what may come next after line in mode, as `?` shows it: after a space,
 // every possible next word; inside a word, the keywords it abbreviates.
 func Help(mode Mode, line string) ([]Candidate, error) {
-	if sub, ok := doRest(mode, line); ok {
-		return Help(Exec, sub)
+	if pe := checkText(line); pe != nil {
+		return nil, pe
 	}
+	if off, ok := doRest(mode, line); ok {
+		// What do accepts; an error's offsets are in the whole line.
+		c, err := help(doRoot, line[off:])
+		if pe, ok := err.(*ParseError); ok {
+			pe.Line, pe.Off, pe.End = line, pe.Off+off, pe.End+off
+		}
+		return c, err
+	}
+	return help(roots[mode.idx()], line)
+}
+
+// help is Help for the definitions reachable from root.
+func help(root *state, line string) ([]Candidate, error) {
 	toks := Tokenize(line)
 	partial := ""
 	if n := len(toks); n > 0 && !endsInSpace(line) {
@@ -361,9 +391,26 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 	}
 	r := getRunner()
 	defer putRunner(r)
-	cur, perr := r.run(roots[mode.idx()], line, toks)
+	cur, perr := r.run(root, line, toks)
 	if perr != nil {
 		return nil, perr
+	}
+	if tk := r.text; tk != nil {
+		// Inside free text (a remark, a regular expression), as IOS: a word being
+		// typed is more of the text; after a space the text may go on or end.
+		out := []Candidate{{Word: tk.display(), Help: tk.help, Var: true, kind: tk.kind}}
+		if partial == "" {
+			// After a regular expression, the next modifier may follow.
+			for _, c := range candidates(cur) {
+				if c.Word == "|" {
+					out = append(out, c)
+				}
+			}
+		}
+		if partial == "" && slices.ContainsFunc(cur, func(th thread) bool { return th.st.def != nil }) {
+			out = append(out, Candidate{Word: "<cr>"})
+		}
+		return out, nil
 	}
 	all := candidates(cur)
 	if partial == "" {
@@ -382,7 +429,8 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 			if tk != nil && tk.kind == varPort && tk.proto != 0 && !isDigits(partial) {
 				continue // names of the protocol were offered above: this is none
 			}
-			if tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) {
+			if tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) &&
+				!slices.ContainsFunc(out, func(c Candidate) bool { return c.Word == tk.display() }) {
 				out = append(out, Candidate{Word: tk.display(), Help: tk.help, Var: true, kind: tk.kind})
 			}
 		}
@@ -394,12 +442,25 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 	return out, nil
 }
 
+// Names lists access list names for completion: those of family f, or of both
+// families when all is set.
+type Names func(f acl.Family, all bool) []string
+
 // Complete returns the words that may complete the last, partly typed word of line
-// (keywords, and names from names() where an access list name may stand).
-func Complete(mode Mode, line string, names func() []string) []string {
-	if sub, ok := doRest(mode, line); ok {
-		return Complete(Exec, sub, names)
+// (keywords, and names from names where an access list name may stand: of the
+// family the line names with ip or ipv6, else of both).
+func Complete(mode Mode, line string, names Names) []string {
+	if checkText(line) != nil {
+		return nil
 	}
+	if off, ok := doRest(mode, line); ok {
+		return complete(doRoot, line[off:], names)
+	}
+	return complete(roots[mode.idx()], line, names)
+}
+
+// complete is Complete for the definitions reachable from root.
+func complete(root *state, line string, names Names) []string {
 	toks := Tokenize(line)
 	partial := ""
 	if n := len(toks); n > 0 && !endsInSpace(line) {
@@ -408,7 +469,7 @@ func Complete(mode Mode, line string, names func() []string) []string {
 	}
 	r := getRunner()
 	defer putRunner(r)
-	cur, perr := r.run(roots[mode.idx()], line, toks)
+	cur, perr := r.run(root, line, toks)
 	if perr != nil {
 		return nil
 	}
@@ -423,7 +484,7 @@ func Complete(mode Mode, line string, names func() []string) []string {
 				out = append(out, c.Word)
 			}
 		case c.kind == varWord && names != nil:
-			for _, n := range names() {
+			for _, n := range names(wordFamily(cur)) {
 				if strings.HasPrefix(n, partial) && !seen[n] {
 					seen[n] = true
 					out = append(out, n)
@@ -434,24 +495,52 @@ func Complete(mode Mode, line string, names func() []string) []string {
 	return out
 }
 
+// wordFamily says which access lists a WORD in cur may name: those of the family
+// the path named (`ip access-group`, `show ipv6 access-lists`), or all when a path
+// named none or the paths disagree.
+func wordFamily(cur []thread) (f acl.Family, all bool) {
+	seen := false
+	for _, th := range cur {
+		if th.st.tok == nil || th.st.tok.kind != varWord || used(th.caps, th.st.tok) {
+			continue
+		}
+		tf, ok := acl.IPv4, false
+		for c := th.caps; c != nil; c = c.prev {
+			if c.tok.name == "fam" {
+				tf, ok = acl.IPv4, true
+				if c.val == "ipv6" {
+					tf = acl.IPv6
+				}
+				break
+			}
+		}
+		if !ok || seen && tf != f {
+			return acl.IPv4, true
+		}
+		f, seen = tf, true
+	}
+	return f, !seen
+}
+
 func endsInSpace(s string) bool {
 	return s == "" || strings.HasSuffix(s, " ") || strings.HasSuffix(s, "\t")
 }
 
-// doRest returns the exec line after `do ` when line is a do command in a config mode.
-func doRest(mode Mode, line string) (string, bool) {
+// doRest returns the offset of the exec line after `do ` when line is a do
+// command in a config mode (len(line) when nothing follows yet).
+func doRest(mode Mode, line string) (int, bool) {
 	if mode.Base() == Exec {
-		return "", false
+		return 0, false
 	}
 	toks := Tokenize(line)
 	if len(toks) < 2 && !(len(toks) == 1 && endsInSpace(line)) {
-		return "", false
+		return 0, false
 	}
 	if strings.ToLower(toks[0].Text) != "do" {
-		return "", false
+		return 0, false
 	}
 	if len(toks) == 1 {
-		return "", true
+		return len(line), true
 	}
-	return line[toks[1].Off:], true
+	return toks[1].Off, true
 }

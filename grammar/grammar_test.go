@@ -166,7 +166,7 @@ func TestHelpPipes(t *testing.T) {
 	assert.Equal(t, []string{"WORD", "|", "summary", "<cr>"}, words("show access-lists "))
 	assert.Equal(t, []string{"begin", "count", "exclude", "include", "json", "section"}, words("show access-lists | "))
 	assert.Equal(t, []string{"LINE"}, words("show access-lists | include "))
-	assert.Equal(t, []string{"|", "<cr>"}, words("show access-lists | include a "))
+	assert.Equal(t, []string{"LINE", "|", "<cr>"}, words("show access-lists | include a ")) // more of the expression, the next modifier, or the end
 	assert.Equal(t, []string{"begin", "count", "exclude", "include", "section"}, words("show access-lists | include a | "))
 	assert.Equal(t, []string{"|", "<cr>"}, words("show access-lists | count "))
 	assert.Equal(t, []string{"<cr>"}, words("show access-lists | json "))
@@ -309,7 +309,7 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, []string{"web", "west"}, Complete(Interface, "ip access-group w", func() []string { return []string{"other", "web", "west"} }))
+	assert.Equal(t, []string{"web", "west"}, Complete(Interface, "ip access-group w", func(acl.Family, bool) []string { return []string{"other", "web", "west"} }))
 	assert.Equal(t, []string{"terminal"}, Complete(Exec, "conf t", nil))
 	// Port names per protocol (issue 10, defect 10): tcp names after a tcp port
 	// operator, udp names after a udp one, as IOS.
@@ -407,6 +407,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, m uint8, line string) {
 		mode := Mode(m % uint8(numModes))
 		cmd, err := Parse(mode, line)
+		if err == nil && checkText(line) != nil {
+			t.Fatalf("Parse(%d, %q) took a control character or invalid UTF-8", mode, line)
+		}
 		if err != nil {
 			pe, ok := err.(*ParseError)
 			if !ok {
@@ -425,7 +428,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		Help(mode, line)
-		Complete(mode, line, func() []string { return []string{"a"} })
+		Complete(mode, line, func(acl.Family, bool) []string { return []string{"a"} })
 		if !strings.ContainsAny(line, "\n") {
 			Help(mode, line+" ")
 		}

@@ -48,6 +48,7 @@ func init() {
 			}
 			return nil
 		})
+	defs[len(defs)-1].NoDo = true // do does not open a session
 	showSess := func(modes []Mode) {
 		s, h := show("show session-config [named NAME$name] [diffs$diffs]", showHelp, "Configuration of a session",
 			"A session by name (default: the current one)", sessionHelp, "Differences from the running configuration")

@@ -128,14 +128,14 @@ func (t *token) matchVar(s string) bool {
 	return false
 }
 
-// atoi is strconv.Atoi without the error value (which allocates) for the
-// common case of plain digits.
+// atoi reads a number written in digits only: no sign, no spaces (strconv.Atoi
+// would take "+10"). It does not allocate.
 func atoi(s string) (int, bool) {
-	if !isDigits(s) || len(s) > 18 {
-		if !isDigits(strings.TrimLeft(s, "+-")) {
-			return 0, false
-		}
-		n, err := strconv.Atoi(s)
+	if !isDigits(s) {
+		return 0, false
+	}
+	if len(s) > 18 {
+		n, err := strconv.Atoi(s) // may overflow
 		return n, err == nil
 	}
 	n := 0

@@ -2,6 +2,8 @@ package shell
 
 import (
 	"io"
+	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -36,6 +38,8 @@ type burstReader struct {
 	keys    int    // bytes at the start of buf to pass on as keys (of a declined run)
 	esc     escState
 	offered []byte // the run last offered, until answered
+	// gate, if set, holds input back after a key that may end the line.
+	gate *lineGate
 }
 
 // runAnswer is the editor's answer to a run offered by a burstReader.
@@ -113,6 +117,9 @@ func (b *burstReader) Read(p []byte) (int, error) {
 		}
 		b.offered = nil
 	}
+	if b.gate != nil {
+		b.gate.wait()
+	}
 	for len(b.buf) == 0 {
 		n, err := b.in.Read(b.chunk)
 		b.buf = append(b.buf, b.chunk[:n]...)
@@ -139,16 +146,115 @@ func (b *burstReader) Read(p []byte) (int, error) {
 		if b.keys > 0 {
 			b.keys--
 		}
+		end := b.gate != nil && b.esc == escNone && lineEnd(c)
 		b.esc = b.esc.next(c)
 		if c == burstMark {
 			continue
 		}
 		p[n] = c
 		n++
+		if end {
+			// Nothing after it until the editor judged it (see lineGate).
+			b.gate.passed()
+			break
+		}
 	}
 	if n == 0 {
 		// Only dropped bytes: read on rather than return nothing.
 		return b.Read(p)
 	}
 	return n, nil
+}
+
+// lineGate keeps a line's input from the editor until the shell reads that line.
+// readline's key loop reads ahead: after a key that ended a line it may go on
+// reading (it was woken for an earlier key), so pasted lines were drawn after the
+// prompt of the line before, the shell's answer and the right prompt coming after
+// them. The burstReader therefore stops after each key that may end a line (Enter,
+// Ctrl-C, Ctrl-D, Ctrl-Z) until the editor has judged the key (judge), and, when it
+// did end the line, until the shell asks for the next line (open).
+type lineGate struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	sent    int  // line-ending keys passed on
+	judged  int  // of them, judged by the editor
+	held    bool // a line ended: keep input back until open
+	stopped bool // the shell ended: let everything through
+}
+
+// judgeWait is how long the burstReader waits for the editor to judge a key; it
+// judges each at once, unless readline took the byte as part of another key.
+const judgeWait = time.Second
+
+func newLineGate() *lineGate {
+	g := &lineGate{}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+// lineEnd reports whether byte c, outside an escape sequence, is a key that may
+// end the line being edited.
+func lineEnd(c byte) bool {
+	switch c {
+	case '\r', '\n', 0x03, 0x04, ctrlZ:
+		return true
+	}
+	return false
+}
+
+// passed records that a line-ending key was passed on to the editor.
+func (g *lineGate) passed() {
+	g.mu.Lock()
+	g.sent++
+	g.mu.Unlock()
+}
+
+// judge is the editor's verdict on the last line-ending key: ends says the key
+// ended the line.
+func (g *lineGate) judge(ends bool) {
+	g.mu.Lock()
+	if g.judged < g.sent {
+		g.judged++
+	}
+	g.held = g.held || ends
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+// open lets input through again: the shell is about to read a line.
+func (g *lineGate) open() {
+	g.mu.Lock()
+	g.held = false
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+// stop lets all input through from now on.
+func (g *lineGate) stop() {
+	g.mu.Lock()
+	g.stopped = true
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+// wait blocks while the last line-ending key is not judged (at most judgeWait) or
+// its line is not read yet.
+func (g *lineGate) wait() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.judged < g.sent && !g.stopped {
+		t := time.AfterFunc(judgeWait, func() {
+			g.mu.Lock()
+			g.judged = g.sent
+			g.cond.Broadcast()
+			g.mu.Unlock()
+		})
+		for g.judged < g.sent && !g.stopped {
+			g.cond.Wait()
+		}
+		t.Stop()
+	}
+	for g.held && !g.stopped {
+		g.cond.Wait()
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -85,4 +86,43 @@ func TestBurstReader(t *testing.T) {
 			require.Equal(t, tc.want, got.String())
 		})
 	}
+}
+
+// TestLineGate: with a gate, the burstReader passes nothing after a key that may
+// end a line until the editor has judged it, and after one that ended the line,
+// until the shell opens the gate for the next line. Keys that did not end the line
+// let the input through; a key inside an escape sequence is not held.
+func TestLineGate(t *testing.T) {
+	in := chunks{"a\rb\x04c\x1b\rd"}
+	g := newLineGate()
+	br := newBurstReader(&in, func([]byte) {}, make(chan runAnswer))
+	br.gate = g
+	p := make([]byte, 64)
+	read := func() <-chan string {
+		c := make(chan string, 1)
+		go func() {
+			n, _ := br.Read(p)
+			c <- string(p[:n])
+		}()
+		return c
+	}
+	blocked := func(c <-chan string) {
+		t.Helper()
+		select {
+		case s := <-c:
+			t.Fatalf("read %q while the gate is closed", s)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	require.Equal(t, "a\r", <-read(), "up to the key that may end the line")
+	c := read()
+	blocked(c)    // not judged yet
+	g.judge(true) // it ended the line
+	blocked(c)    // the shell has not asked for the next line
+	g.open()
+	require.Equal(t, "b\x04", <-c)
+	c = read()
+	blocked(c)
+	g.judge(false) // Ctrl-D on a line with text: not the end
+	require.Equal(t, "c\x1b\rd", <-c, "Enter after ESC is a key of its own, not held")
 }

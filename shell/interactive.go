@@ -12,6 +12,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
 )
 
@@ -46,6 +47,9 @@ type editor struct {
 	// asking: the line is the answer to a question (Proceed? [y/N]): no help, no
 	// history.
 	asking bool
+	// gate holds the terminal's input after a line ends until the shell reads the
+	// next one; the filter judges each key that may end a line.
+	gate *lineGate
 }
 
 // maxSearchKeys is how many characters of runs a search takes as keys; the rest of
@@ -67,6 +71,9 @@ func (e *editor) filter(r rune) (rune, bool) {
 	search := op.IsSearchMode()
 	if !search {
 		e.searchKeys = 0
+	}
+	if r < ' ' && lineEnd(byte(r)) {
+		e.gate.judge(e.endsLine(r, search))
 	}
 	switch {
 	case r == burstMark:
@@ -103,8 +110,14 @@ func (e *editor) filter(r rune) (rune, bool) {
 		e.rl.Write([]byte(b.String()))
 		return r, false
 	case r == ctrlZ:
+		// As IOS: the line runs, then end. readline echoes the key as an
+		// interrupt; this one reads ^Z.
 		e.ctrlZ = true
+		e.rl.Config.InterruptPrompt = "^Z"
 		return readline.CharInterrupt, true
+	case r == readline.CharInterrupt:
+		e.ctrlZ = false // after a Ctrl-Z that only ended a search
+		e.rl.Config.InterruptPrompt = "^C"
 	case r == readline.CharEnter || r == readline.CharCtrlJ:
 		// A line too long is not run: keep it out of the history too.
 		if e.bytes > MaxLine {
@@ -112,12 +125,35 @@ func (e *editor) filter(r rune) (rune, bool) {
 		} else {
 			e.rl.HistoryEnable()
 		}
+	case r >= 0x80 && r < 0xa0:
+		// A C1 control character (from a paste): inserted, readline would echo it
+		// raw to the terminal, and no command takes it.
+		e.rl.Terminal.Bell()
+		return readline.CharBell, true
 	case r >= ' ' && r != readline.CharBackspace && e.bytes > MaxLine && !search:
 		// The line is full: refuse what would be inserted, without a redraw.
 		e.rl.Terminal.Bell()
 		return readline.CharBell, true
 	}
 	return r, true
+}
+
+// endsLine reports whether key r (Enter, Ctrl-C, Ctrl-D or Ctrl-Z) ends the line,
+// as readline's key loop treats it: in a completion list Enter picks a word and
+// Ctrl-C closes the list; in a search Ctrl-C ends the search; Ctrl-D ends only an
+// empty line.
+func (e *editor) endsLine(r rune, search bool) bool {
+	op := e.rl.Operation
+	if op.IsInCompleteSelectMode() {
+		return false
+	}
+	switch r {
+	case readline.CharEnter, readline.CharCtrlJ:
+		return true
+	case readline.CharDelete:
+		return !search && !op.IsInCompleteMode() && len(e.line) == 0
+	}
+	return !search && !op.IsInCompleteMode() // Ctrl-C, Ctrl-Z
 }
 
 // listen sees the line after each key; it inserts a run the filter took.
@@ -165,7 +201,8 @@ func runesLen(rs []rune) int {
 // RunInteractive runs the shell on a terminal until exit or Ctrl-D in exec mode. It
 // returns the exit status.
 func (s *Shell) RunInteractive(to TermOptions) int {
-	e := &editor{s: s, taken: make(chan runAnswer, 1)}
+	e := &editor{s: s, taken: make(chan runAnswer, 1), gate: newLineGate()}
+	defer e.gate.stop()
 	defer s.JoinUsers()() // show users lists this shell until it ends
 	// Keep the terminal raw for the whole session: leaving raw mode between lines
 	// loses keys typed ahead while a command runs.
@@ -189,6 +226,8 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 			hist = fmt.Sprintf("/proc/self/fd/%d", f.Fd())
 		}
 	}
+	br := newBurstReader(to.Stdin, e.offer, e.taken)
+	br.gate = e.gate
 	cfg := &readline.Config{
 		FuncMakeRaw: func() error {
 			if raw != nil {
@@ -205,7 +244,7 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		DisableAutoSaveHistory: false,
 		AutoComplete:           completer{s},
 		InterruptPrompt:        "^C",
-		Stdin:                  readCloser{newBurstReader(to.Stdin, e.offer, e.taken), to.Stdin},
+		Stdin:                  readCloser{br, to.Stdin},
 		Stdout:                 to.Stdout,
 		Stderr:                 to.Stdout,
 		Listener:               readline.FuncListener(e.listen),
@@ -225,6 +264,7 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 	// that prompt, writes, and redraws it, so output lands above the prompt.
 	out := rl.Stdout()
 	s.opt.Out, s.opt.Err = out, out
+	fmt.Fprintln(out, s.Banner())
 	if s.broken != nil {
 		PrintError(out, 0, s.broken)
 	}
@@ -241,12 +281,14 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 			rl.HistoryEnable()
 		}()
 		rl.SetPrompt(prompt)
+		e.gate.open()
 		return rl.Readline()
 	}
 	defer func() { s.ask = nil }()
 	s.StartNotices(out)
 	for !s.Done() {
 		rl.SetPrompt(s.Prompt())
+		e.gate.open()
 		line, err := rl.Readline()
 		e.mu.Lock()
 		z := e.ctrlZ
@@ -254,11 +296,9 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		e.mu.Unlock()
 		switch {
 		case errors.Is(err, readline.ErrInterrupt) && z:
+			// readline echoed ^Z after the line: run it, then end.
 			if strings.TrimSpace(line) != "" {
-				fmt.Fprintln(out)
 				s.runLine(out, line)
-			} else {
-				fmt.Fprintln(out, "^Z")
 			}
 			s.t.follow(grammar.Command{Kind: grammar.End, Mode: s.t.mode})
 			continue
@@ -278,6 +318,12 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		s.runLine(out, line)
 	}
 	return 0
+}
+
+// Banner is the line an interactive session starts with: the host, the Linux
+// interface that is management 0, and where help is.
+func (s *Shell) Banner() string {
+	return fmt.Sprintf("aclsh on %s, management 0 is %s. Type ? for help.", s.opt.Host, orNone(s.opt.IfName))
 }
 
 // readCloser reads from a burstReader and closes the terminal.
@@ -324,7 +370,7 @@ type completer struct{ s *Shell }
 
 func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	text := string(line[:pos])
-	words := grammar.Complete(c.s.gmode(), text, c.s.Names)
+	words := grammar.Complete(c.s.gmode(), text, c.s.namesOf)
 	partial := ""
 	if toks := grammar.Tokenize(text); len(toks) > 0 && !strings.HasSuffix(text, " ") {
 		partial = toks[len(toks)-1].Text
@@ -336,4 +382,16 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 		}
 	}
 	return out, len([]rune(partial))
+}
+
+// namesOf returns the access list names of family f (of both families when all),
+// for completion.
+func (s *Shell) namesOf(f acl.Family, all bool) []string {
+	var out []string
+	for _, n := range s.Names() {
+		if all || s.t.cfg.ACLs[n].Family == f {
+			out = append(out, n)
+		}
+	}
+	return out
 }

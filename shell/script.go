@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aclsh/aclsh/grammar"
 )
 
 // maxAfterEnd is how many of the lines after a script ended (exit in exec mode)
@@ -24,6 +26,7 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 	lr := newLineReader(r)
 	n := 0
 	ended := 0 // the line whose exit ended the session
+	endWord := "exit"
 	var after []int
 	for {
 		line, err := lr.next()
@@ -41,8 +44,8 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 					if long != nil {
 						line = long.Error()
 					}
-					fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, line)
-					PrintError(s.opt.Err, len(prefix), fmt.Errorf("the session ended at line %d (exit in exec mode); this line would not run", ended))
+					fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, grammar.Printable(line))
+					PrintError(s.opt.Err, len(prefix), fmt.Errorf("the session ended at line %d (%s in exec mode); this line would not run", ended, endWord))
 				}
 			}
 			continue
@@ -60,11 +63,14 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		if err := s.Run(line); err != nil {
 			s.Fail()
 			prefix := fmt.Sprintf("%s:%d: ", name, n)
-			fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, line)
+			fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, grammar.Printable(line)) // never a control character raw
 			PrintError(s.opt.Err, len(prefix), err)
 		}
 		if s.Done() && ended == 0 {
 			ended = n
+			if f := strings.Fields(line); len(f) > 0 {
+				endWord = strings.ToLower(f[0]) // exit, quit, logout as typed
+			}
 		}
 	}
 	if len(after) > maxAfterEnd {

@@ -472,8 +472,18 @@ func (s *Shell) summaryView(cmd grammar.Command) (view, error) {
 
 func (s *Shell) clearCounters(cmd grammar.Command) error {
 	if cmd.Name != "" {
-		if _, ok := s.t.cfg.ACLs[cmd.Name]; !ok {
+		a, ok := s.t.cfg.ACLs[cmd.Name]
+		if !ok {
 			return fmt.Errorf("access list %s does not exist", cmd.Name)
+		}
+		if cmd.FamilyGiven && a.Family != cmd.Family {
+			return fmt.Errorf("%s is an %s access list, not %s; use `clear %s access-list counters %s`",
+				cmd.Name, a.Family.Name(), cmd.Family.Name(), a.Family, cmd.Name)
+		}
+	} else if cmd.FamilyGiven {
+		// The lists of one family: only its bound list has counters in the kernel.
+		if cmd.Name = s.t.cfg.Mgmt.Get(cmd.Family); cmd.Name == "" {
+			return nil
 		}
 	}
 	if s.opt.Enforcer == nil || s.opt.CheckOnly {

@@ -11,13 +11,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/golden"
 )
 
 // transcript plays input lines as an operator would type them at a terminal and
 // returns the screen: prompt and line, then the output. A line ending in `?` shows
-// the help for what precedes the `?`. When the shell asks a question (the lockout
-// guard's Proceed? [y/N]), the next input line is the answer.
+// the help for what precedes the `?`; a line ending in `<TAB>` shows the words Tab
+// offers to complete what precedes it. When the shell asks a question (the lockout
+// guard's Proceed? [y/N]), the next input line is the answer. Control characters
+// in a line are echoed escaped (\x1b), as grammar.Printable shows them.
 func transcript(t *testing.T, dir string, lines []string) string {
 	t.Helper()
 	var out bytes.Buffer
@@ -36,7 +39,15 @@ func transcript(t *testing.T, dir string, lines []string) string {
 		line := lines[0]
 		lines = lines[1:]
 		prompt := sh.Prompt()
-		out.WriteString(prompt + line + "\n")
+		out.WriteString(prompt + grammar.Printable(line) + "\n")
+		if text, ok := strings.CutSuffix(line, "<TAB>"); ok {
+			words := grammar.Complete(sh.gmode(), text, sh.namesOf)
+			if len(words) == 0 {
+				words = []string{"(nothing)"}
+			}
+			out.WriteString("  " + strings.Join(words, "  ") + "\n")
+			continue
+		}
 		if strings.HasSuffix(line, "?") {
 			sh.writeHelp(&out, strings.TrimSuffix(line, "?"))
 			continue
@@ -94,6 +105,7 @@ func TestScripts(t *testing.T) {
 			if startup, err := os.ReadFile(filepath.Join(dir, startupName)); err == nil {
 				got += "--- startup-config\n" + string(startup)
 			}
+			got = strings.ReplaceAll(got, dir, "STATEDIR") // errors that name the state directory
 			golden.Check(t, base+".golden", got)
 		})
 	}

@@ -217,3 +217,148 @@ func BenchmarkPasteAtCap(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/float64(b.N), "termbytes/op")
 }
+
+// TestBanner: an interactive session starts with one line naming the host, the
+// Linux interface of management 0 and where help is, then the first prompt; a
+// script prints no banner.
+func TestBanner(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), t.TempDir())
+	screen := tm.expect("device# ")
+	require.Equal(t, "aclsh on device, management 0 is mgmt0. Type ? for help.\r\n", strings.Split(screen, "\x1b")[0],
+		"the first output, before the first prompt")
+	require.Equal(t, 1, strings.Count(screen, "Type ? for help"))
+	tm.send("show running-config\r")
+	out := tm.expect("device# ")
+	require.NotContains(t, out, "Type ? for help", "only before the first prompt")
+	tm.send("exit\r")
+	<-tm.done
+
+	cmd := aclsh("--state-dir", t.TempDir(), "--hostname", "device", "-c", "show running-config")
+	script, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(script))
+	require.NotContains(t, string(script), "Type ? for help")
+}
+
+// TestCtrlZ: Ctrl-Z with a typed line runs the line, echoes ^Z once after it (not
+// ^C) and returns to exec mode, as IOS; on an empty line it echoes ^Z once and
+// returns to exec mode.
+func TestCtrlZ(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), t.TempDir())
+	tm.expect("device# ")
+	tm.send("conf t\r")
+	tm.expect("device(config)# ")
+	tm.send("ip access-list extended web\r")
+	tm.expect("device(conf-ipacl-ext)# ")
+	tm.send("permit tcp any any eq 5555\x1a")
+	out := tm.expect("device# ")
+	require.Contains(t, out, "permit tcp any any eq 5555^Z\r\n")
+	require.Equal(t, 1, strings.Count(out, "^Z"), "^Z once: %q", out)
+	require.NotContains(t, out, "^C")
+	tm.send("show access-lists web\r")
+	tm.expect("seq 10 permit tcp any any eq 5555") // the line ran
+	tm.expect("device# ")
+
+	tm.send("conf t\r")
+	tm.expect("device(config)# ")
+	tm.send("\x1a")
+	out = tm.expect("device# ")
+	require.Contains(t, out, "device(config)# ^Z\r\n")
+	require.Equal(t, 1, strings.Count(out, "^Z"), "^Z once: %q", out)
+	require.NotContains(t, out, "^C")
+
+	// Ctrl-C still drops the line, echoing ^C.
+	tm.send("conf t\r")
+	tm.expect("device(config)# ")
+	tm.send("ip access-list extended other\x03")
+	out = tm.expect("ip access-list extended other^C\r\n")
+	require.NotContains(t, out, "^Z")
+	tm.expect("device(config)# ")
+	tm.send("end\r")
+	tm.expect("device# ")
+	tm.send("exit\r")
+	<-tm.done
+}
+
+// TestPasteBlock: lines pasted in one write are each drawn after their own prompt,
+// also after keys that readline handles without ending a line (? help, Ctrl-Z),
+// which used to let it read the next line before the shell had run the last one.
+func TestPasteBlock(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), t.TempDir())
+	tm.expect("device# ")
+	block := "conf t\rip access-list extended web\rpermit tcp any any eq 22\r"
+	check := func(screen string) {
+		t.Helper()
+		// What the terminal shows: each redraw starts at the line's beginning.
+		var shown []string
+		for _, l := range strings.Split(screen, "\r\n") {
+			parts := strings.Split(l, "\r")
+			shown = append(shown, strings.TrimRight(parts[len(parts)-1], " \b"))
+		}
+		got := strings.Join(shown, "\n")
+		require.Contains(t, got, "device# conf t\nEntering configuration mode terminal\n"+
+			"device(config)# ip access-list extended web\n"+
+			"device(conf-ipacl-ext)# permit tcp any any eq 22\n", "screen %q", screen)
+		require.NotContains(t, screen, "device# ip access-list")
+		require.NotContains(t, screen, "device(config)# permit")
+	}
+
+	tm.send("?")
+	tm.expect("write")
+	tm.expect("device# ")
+	tm.send(block)
+	screen := tm.expect("device(conf-ipacl-ext)# permit tcp any any eq 22\r\n")
+	screen += tm.expect("device(conf-ipacl-ext)# ")
+	check(screen)
+
+	tm.send("\x1a")
+	tm.expect("device# ")
+	tm.send(block)
+	screen = tm.expect("device(conf-ipacl-ext)# permit tcp any any eq 22\r\n")
+	screen += tm.expect("device(conf-ipacl-ext)# ")
+	check(screen)
+
+	tm.send("end\rshow access-lists web\r")
+	tm.expect("seq 10 permit tcp any any eq 22")
+	tm.expect("device# ")
+
+	// Keys that do not end the line let the next keys through: Enter in a
+	// completion list picks a word; Ctrl-D on a line with text deletes a character.
+	tm.send("conf t\rip access-list extended west\rend\r")
+	tm.expect("device(conf-ipacl-ext)# end\r\n")
+	tm.send("show access-lists w\t")
+	tm.expect("show access-lists we")
+	tm.send("\t")
+	tm.expect("west")
+	tm.send("\t") // selects the first: web
+	time.Sleep(200 * time.Millisecond)
+	tm.send("\r") // picks web
+	time.Sleep(200 * time.Millisecond)
+	tm.send("x\x02\x04\r") // x, back, Ctrl-D deletes it, Enter
+	tm.expect("IPv4 access list web, not bound")
+	tm.expect("device# ")
+	tm.send("exit\r")
+	select {
+	case <-tm.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("exit did not end the shell")
+	}
+}
+
+// TestLogoutQuit: logout and quit leave the shell from exec mode, as exit.
+func TestLogoutQuit(t *testing.T) {
+	for _, word := range []string{"logout", "quit"} {
+		tm := startTerm(t, t.TempDir(), t.TempDir())
+		tm.expect("device# ")
+		tm.send("conf t\r" + word + "\r")
+		tm.expect("% Invalid input detected at '^' marker.")
+		tm.send("end\r")
+		tm.expect("device# ")
+		tm.send(word + "\r")
+		select {
+		case <-tm.done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not end the shell", word)
+		}
+		require.NoError(t, tm.cmd.Wait())
+	}
+}
