@@ -274,11 +274,13 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		e.asking = true
 		e.mu.Unlock()
 		rl.HistoryDisable()
+		// History stays disabled after the answer: readline returns the line
+		// before it saves it, so enabling it here would race the save and keep
+		// the answer. The next line's Enter enables it again (see the listener).
 		defer func() {
 			e.mu.Lock()
 			e.asking, e.ctrlZ = false, false
 			e.mu.Unlock()
-			rl.HistoryEnable()
 		}()
 		rl.SetPrompt(prompt)
 		e.gate.open()

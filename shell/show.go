@@ -308,7 +308,11 @@ func (s *Shell) aclsView(cmd grammar.Command) (view, error) {
 func aclsOf(cfg *acl.Config, cmd grammar.Command, st *enforcer.Stats) (*aclsView, error) {
 	if cmd.Name != "" {
 		a, ok := cfg.ACLs[cmd.Name]
-		if !ok || (cmd.FamilyGiven && a.Family != cmd.Family) {
+		if ok && cmd.FamilyGiven && a.Family != cmd.Family {
+			return nil, fmt.Errorf("%s is an %s access list, not %s; use `show %s access-lists %s`",
+				cmd.Name, a.Family.Name(), cmd.Family.Name(), a.Family, cmd.Name)
+		}
+		if !ok {
 			fam := ""
 			if cmd.FamilyGiven {
 				fam = cmd.Family.Name() + " "
