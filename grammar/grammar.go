@@ -126,6 +126,9 @@ const (
 	ReloadIn         // reload in MIN; Num: minutes
 	ReloadCancel     // reload cancel
 	WriteTerminal    // write terminal: the running-config, as show running-config
+	// Packet trace and lint (lintdefs.go).
+	TestACL  // test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established]; Name (may be ""), Family, Packet
+	LintACLs // show [ip|ipv6] access-lists [NAME] lint [detail]; Num 1: detail
 )
 
 // Pipe is an output filter: `| include RE`, `| exclude RE`, `| begin RE`.
@@ -149,6 +152,9 @@ type Command struct {
 	Pipe        Pipe
 	Sub         *Command // for Do
 	SubOff      int      // byte offset of Sub's line within this line
+
+	// Packet is the packet TestACL traces.
+	Packet acl.Packet
 }
 
 // ErrKind classifies a ParseError.
