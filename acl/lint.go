@@ -214,6 +214,16 @@ func (a *ACL) Lint(o LintOptions) *Report {
 	}
 	l.idx = newLineIndex(a.Family, l.cubes)
 	l.s = &solver{f: a.Family, cubes: l.cubes, limit: limit}
+	l.s.port = o.SSHPort
+	if l.s.port == 0 {
+		l.s.port = 22
+	}
+	for _, m := range o.Mgmt {
+		if m.Is4() == (a.Family == IPv4) {
+			l.s.prefer[dDst] = m // witnesses to the management address where they can be
+			break
+		}
+	}
 	l.lines()
 	l.permits(o)
 	if a.Family == IPv6 {

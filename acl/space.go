@@ -322,12 +322,22 @@ func cubeOf(r Rule) cube {
 	return c
 }
 
-// point returns one packet of c, as an operator would pick it: the network's
-// first host rather than its network address where there is room, source port
-// 40000 where allowed, and the lowest value of what else is left.
-func (c *cube) point(f Family) Example {
-	pick := func(t tern) netip.Addr {
+// point returns one packet of c, as an operator would pick it: for an address
+// left free a documentation address (192.0.2.1, 2001:db8::1) or the
+// management address preferred, in a prefix its first host rather than its
+// network address, source port 40000 where allowed, and the lowest value (but
+// 0) of what else is left, or the preferred destination port.
+func (c *cube) point(f Family, prefer [nAddr]netip.Addr, port uint16) Example {
+	pick := func(t tern, prefer netip.Addr) netip.Addr {
+		if prefer.IsValid() && prefer.Is4() == (f == IPv4) {
+			if v := u128Of(prefer); v.and(t.care) == t.val {
+				return prefer
+			}
+		}
 		v := t.val
+		if t.care.zero() {
+			return docAddr[f]
+		}
 		if free := prefixBits(f, f.Bits()).andNot(t.care); !free.zero() {
 			// the least significant free bit: x.x.x.1 in a prefix
 			if free.lo != 0 {
@@ -350,16 +360,23 @@ func (c *cube) point(f Family) Example {
 	}
 	p := Packet{
 		Proto: uint8(lowest(c.sp[dProto], ProtoTCP)),
-		Src:   pick(c.ad[dSrc]),
-		Dst:   pick(c.ad[dDst]),
+		Src:   pick(c.ad[dSrc], prefer[dSrc]),
+		Dst:   pick(c.ad[dDst], prefer[dDst]),
 		Reply: c.sp[dState][0].lo == 1,
 	}
 	if p.Proto == ProtoTCP || p.Proto == ProtoUDP {
 		p.SrcPort = lowest(c.sp[dSport], 40000)
-		p.DstPort = lowest(c.sp[dDport], c.sp[dDport][0].lo)
+		p.DstPort = lowest(c.sp[dDport], max(1, c.sp[dDport][0].lo))
+		if port != 0 && c.sp[dDport].overlaps(one(port)) {
+			p.DstPort = port
+		}
 	}
 	return Example{Family: f, Packet: p}
 }
+
+// docAddr is the address a witness takes where any address will do (RFC 5737,
+// RFC 3849).
+var docAddr = [2]netip.Addr{IPv4: netip.MustParseAddr("192.0.2.1"), IPv6: netip.MustParseAddr("2001:db8::1")}
 
 // pointCube returns the cube of one packet.
 func pointCube(p Packet) cube {
@@ -386,10 +403,12 @@ func pointCube(p Packet) cube {
 // cube along the first cube that does not cover it, until every part is covered
 // by one cube or meets none (then any packet of that part is a witness).
 type solver struct {
-	f     Family
-	cubes []cube // by line index
-	steps int    // parts looked at, over the solver's life
-	limit int    // steps a question may take (0: no limit)
+	f      Family
+	prefer [nAddr]netip.Addr // addresses a witness takes where it can
+	port   uint16            // the destination port a witness takes where it can (0: none)
+	cubes  []cube            // by line index
+	steps  int               // parts looked at, over the solver's life
+	limit  int               // steps a question may take (0: no limit)
 	// scratch: candidate lists per depth
 	pool [][]int32
 }
@@ -421,7 +440,7 @@ func (s *solver) cover(c cube, ks []int32) coverResult {
 			}
 		}
 		if len(ks) == 0 {
-			res.witness = c.point(s.f)
+			res.witness = c.point(s.f, s.prefer, s.port)
 			return false
 		}
 		in, out := s.split(c, ks)

@@ -102,10 +102,10 @@ func (a *ACL) Trace(p Packet, live func(r Rule) (n int, ok bool)) *Trace {
 			o.Limit = r.ConnLimit
 			if r.Action == Permit {
 				o.When = "under_limit"
-				st.Reason = fmt.Sprintf("matches; admitted while %s has at most %d such connections%s, else continues", src, r.ConnLimit, now)
+				st.Reason = fmt.Sprintf("matches; admitted while %s has at most %s%s, else continues", src, plural(int(r.ConnLimit), "such connection"), now)
 			} else {
 				o.When = "at_limit"
-				st.Reason = fmt.Sprintf("matches; dropped once %s has %d such connections, the new one included%s, else continues", src, r.ConnLimit, now)
+				st.Reason = fmt.Sprintf("matches; dropped once %s has %s, the new one included%s, else continues", src, plural(int(r.ConnLimit), "such connection"), now)
 			}
 			t.Steps = append(t.Steps, st)
 			t.Result = append(t.Result, o)
@@ -141,6 +141,13 @@ func (a *ACL) Trace(p Packet, live func(r Rule) (n int, ok bool)) *Trace {
 		t.Now = &o
 	}
 	return t
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 // sourceKey is what a connlimit line counts the packet's connections under: its

@@ -366,9 +366,12 @@ func Help(mode Mode, line string) ([]Candidate, error) {
 		}
 	}
 	if len(out) == 0 {
-		// A partly typed value: show what it is typed as.
+		// A partly typed value: show what it is typed as (once, when several
+		// commands take a value there).
+		seen := map[string]bool{}
 		for _, th := range cur {
-			if tk := th.st.tok; tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) {
+			if tk := th.st.tok; tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) && !seen[tk.display()+tk.help] {
+				seen[tk.display()+tk.help] = true
 				out = append(out, Candidate{Word: tk.display(), Help: tk.help, Var: true, kind: tk.kind})
 			}
 		}

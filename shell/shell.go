@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -42,6 +43,10 @@ type Options struct {
 	SSHConnection string
 	// Force commits a script's changes although the lockout guard warns (--force).
 	Force bool
+
+	// Lint: a script notes where each list and rule came from, for LintScript
+	// (--check --lint).
+	Lint bool
 }
 
 // Shell is one CLI session. It is not safe for concurrent use.
@@ -68,6 +73,14 @@ type Shell struct {
 	ask    func(prompt string) (string, error)
 	// sess is the configuration session the shell is in (session.go), nil if none.
 	sess *cfgSession
+
+	// Lint (lint.go): the script line being run, where a script wrote each list
+	// and rule (Options.Lint), and the management addresses (nil: the interface's).
+	lineNo    int
+	lineText  string
+	lists     map[string]origin
+	rules     map[ruleOrigin]origin
+	mgmtAddrs func() []netip.Addr
 }
 
 // New returns a shell in exec mode. An interactive shell reads the running-config
@@ -194,6 +207,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.show(cmd)
 	case grammar.CopyToRunning:
 		return s.copyToRunning(cmd.Name)
+	case grammar.TestACL, grammar.LintACLs:
+		return s.lintCmd(cmd)
 	case grammar.Exit:
 		if s.t.mode == grammar.Exec {
 			s.quit = true
@@ -232,6 +247,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	if err != nil {
 		return err
 	}
+	s.noteOrigin(cmd, o, ok)
 	if cmd.Kind == grammar.Configure && prev == grammar.Exec && s.opt.Interactive {
 		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 	}
