@@ -65,6 +65,9 @@ Flags:
   -f FILE             run FILE as a script
   -c CMD              run CMD as a script line (repeatable, in order)
   --check             validate the script (file, -c or stdin) and apply nothing
+  --lint              with --check: also lint the lists the script creates,
+                      changes or binds; findings are printed as FILE:N: line,
+                      and any error among them makes the exit status 1
   --force             commit a script although the lockout guard warns that it
                       would refuse the operator's own connection (SSH_CONNECTION)
                       or bind a list with no permit line
@@ -121,13 +124,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	var (
 		file, stateDir, host, mgmtIf string
-		check, force                 bool
+		check, force, lint           bool
 		cmds                         multi
 	)
 	fs.StringVar(&file, "f", "", "")
 	fs.Var(&cmds, "c", "")
 	fs.BoolVar(&check, "check", false, "")
 	fs.BoolVar(&force, "force", false, "")
+	fs.BoolVar(&lint, "lint", false, "")
 	fs.StringVar(&stateDir, "state-dir", "/var/lib/aclsh", "")
 	fs.StringVar(&host, "hostname", "", "")
 	fs.StringVar(&mgmtIf, "mgmt-if", os.Getenv("ACLSH_MGMT_IF"), "")
@@ -188,6 +192,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "aclsh: --check needs a script: -f FILE, -c CMD or standard input")
 		return 2
 	}
+	if lint && !check {
+		fmt.Fprintln(stderr, "aclsh: --lint goes with --check (aclsh --check --lint -f FILE)")
+		return 2
+	}
 	if force && interactive {
 		fmt.Fprintln(stderr, "aclsh: --force is for scripts (-f FILE, -c CMD or standard input); on a terminal the shell asks")
 		return 2
@@ -199,7 +207,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	sh, err := shell.New(shell.Options{
 		Host: host, Store: store, Out: stdout, Err: stderr, Enforcer: enf, IfName: mgmtIf,
-		Interactive: interactive, CheckOnly: check,
+		Interactive: interactive, CheckOnly: check, Lint: lint,
 		SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force,
 	})
 	if err != nil {
@@ -224,6 +232,16 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 
+	script := func(r io.Reader, name string) int {
+		rc := sh.RunScript(r, name)
+		if rc == 0 && lint {
+			if n := sh.LintScript(name); n > 0 {
+				fmt.Fprintf(stderr, "%% %d lint error(s)\n", n)
+				return 1
+			}
+		}
+		return rc
+	}
 	switch {
 	case interactive:
 		hist := ""
@@ -238,10 +256,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer f.Close()
-		return sh.RunScript(f, file)
+		return script(f, file)
 	case len(cmds) > 0:
-		return sh.RunScript(strings.NewReader(strings.Join(cmds, "\n")+"\n"), "-c")
+		return script(strings.NewReader(strings.Join(cmds, "\n")+"\n"), "-c")
 	default:
-		return sh.RunScript(stdin, "line")
+		return script(stdin, "line")
 	}
 }
