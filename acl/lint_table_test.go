@@ -1,6 +1,7 @@
 package acl_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -117,4 +118,21 @@ func TestLintFindings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLintJSON: reports, findings, witnesses and traces render as JSON with
+// snake_case keys, for `| json`.
+func TestLintJSON(t *testing.T) {
+	a := list(t, acl.IPv4, "permit tcp any any eq 22", "permit tcp host 10.24.12.107 any eq 22 connlimit 3")
+	b, err := json.Marshal(a.Lint(acl.LintOptions{}))
+	require.NoError(t, err)
+	s := string(b)
+	for _, want := range []string{`"family":"IPv4"`, `"list":"t"`, `"severity":"error"`, `"kind":"connlimit_never_limits"`, `"covered_by":[10]`,
+		`"witness":{"protocol":"tcp","source":"192.0.2.1","source_port":40000,"destination":"192.0.2.1","destination_port":22,"state":"new","test":"tcp 192.0.2.1 40000 192.0.2.1 22"}`} {
+		require.Contains(t, s, want)
+	}
+	tr := a.Trace(acl.Packet{Proto: 6, Src: netip.MustParseAddr("10.24.12.107"), Dst: netip.MustParseAddr("10.24.12.129"), SrcPort: 40000, DstPort: 22}, nil)
+	b, err = json.Marshal(tr)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"result":[{"action":"permit","seq":10,"by":"seq 10"}]`)
 }
