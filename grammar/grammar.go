@@ -132,6 +132,9 @@ const (
 	ShowUsers      // show users
 	ShowClock      // show clock
 	RestoreKernel  // copy running-config kernel: enforce the running-config again (after nft flush ruleset)
+	// Packet trace and lint (lintdefs.go).
+	TestACL  // test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established]; Name (may be ""), Family, Packet
+	LintACLs // show [ip|ipv6] access-lists [NAME] lint [detail]; Num 1: detail
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,
@@ -164,6 +167,9 @@ type Command struct {
 	Pipe        Pipe
 	Sub         *Command // for Do
 	SubOff      int      // byte offset of Sub's line within this line
+
+	// Packet is the packet TestACL traces.
+	Packet acl.Packet
 }
 
 // ErrKind classifies a ParseError.
@@ -423,14 +429,16 @@ func help(root *state, line string) ([]Candidate, error) {
 		}
 	}
 	if len(out) == 0 {
-		// A partly typed value: show what it is typed as.
+		// A partly typed value: show what it is typed as (once, when several
+		// commands take a value there).
+		seen := map[string]bool{}
 		for _, th := range cur {
 			tk := th.st.tok
 			if tk != nil && tk.kind == varPort && tk.proto != 0 && !isDigits(partial) {
 				continue // names of the protocol were offered above: this is none
 			}
-			if tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) &&
-				!slices.ContainsFunc(out, func(c Candidate) bool { return c.Word == tk.display() }) {
+			if tk != nil && tk.kind != kwToken && tk.kind != varPipe && tk.matchVar(partial) && !seen[tk.display()] {
+				seen[tk.display()] = true
 				out = append(out, Candidate{Word: tk.display(), Help: tk.help, Var: true, kind: tk.kind})
 			}
 		}

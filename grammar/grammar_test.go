@@ -163,7 +163,7 @@ func TestHelpPipes(t *testing.T) {
 		}
 		return w
 	}
-	assert.Equal(t, []string{"WORD", "|", "summary", "<cr>"}, words("show access-lists "))
+	assert.Equal(t, []string{"WORD", "|", "lint", "summary", "<cr>"}, words("show access-lists "))
 	assert.Equal(t, []string{"begin", "count", "exclude", "include", "json", "section"}, words("show access-lists | "))
 	assert.Equal(t, []string{"LINE"}, words("show access-lists | include "))
 	assert.Equal(t, []string{"LINE", "|", "<cr>"}, words("show access-lists | include a ")) // more of the expression, the next modifier, or the end

@@ -268,14 +268,14 @@ func TestCompleteFamily(t *testing.T) {
 		{Config, "ipv6 access-list extended ", v6},
 		{Config, "no ip access-list extended ", v4},
 		{Config, "no ipv6 access-list extended ", v6},
-		{Exec, "show ip access-lists ", append(v4, "summary")},
-		{Exec, "show ipv6 access-lists ", append(v6, "summary")},
-		{Exec, "show access-lists ", append(both, "summary")},
+		{Exec, "show ip access-lists ", append(v4, "lint", "summary")},
+		{Exec, "show ipv6 access-lists ", append(v6, "lint", "summary")},
+		{Exec, "show access-lists ", append(both, "lint", "summary")},
 		{Exec, "show ipv6 access-lists b", []string{"b7"}},
 		{Exec, "clear ip access-list counters ", v4},
 		{Exec, "clear ipv6 access-list counters ", v6},
 		{Exec, "clear access-list counters ", both},
-		{Config, "do show ipv6 access-lists ", append(v6, "summary")},
+		{Config, "do show ipv6 access-lists ", append(v6, "lint", "summary")},
 		{IPACL, "do clear ip access-list counters ", v4},
 	} {
 		assert.Equal(t, tc.want, Complete(tc.mode, tc.line, names), "Complete(%d, %q)", tc.mode, tc.line)

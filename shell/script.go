@@ -60,6 +60,7 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 			s.Fail()
 			break
 		}
+		s.lineNo, s.lineText = n, line // for --check --lint (lint.go)
 		if err := s.Run(line); err != nil {
 			s.Fail()
 			prefix := fmt.Sprintf("%s:%d: ", name, n)

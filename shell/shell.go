@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -42,6 +43,10 @@ type Options struct {
 	SSHConnection string
 	// Force commits a script's changes although the lockout guard warns (--force).
 	Force bool
+
+	// Lint: a script notes where each list and rule came from, for LintScript
+	// (--check --lint).
+	Lint bool
 }
 
 // Shell is one CLI session. It is not safe for concurrent use.
@@ -79,6 +84,14 @@ type Shell struct {
 	// join; selfFile its record's name there, "" if none was written.
 	self     *userRow
 	selfFile string
+
+	// Lint (lint.go): the script line being run, where a script wrote each list
+	// and rule (Options.Lint), and the management addresses (nil: the interface's).
+	lineNo    int
+	lineText  string
+	lists     map[string]origin
+	rules     map[ruleOrigin]origin
+	mgmtAddrs func() []netip.Addr
 }
 
 // New returns a shell in exec mode. An interactive shell reads the running-config
@@ -235,6 +248,8 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.show(cmd) // need no running-config
 	case grammar.CopyToRunning:
 		return s.copyToRunning(cmd.Name)
+	case grammar.TestACL, grammar.LintACLs:
+		return s.lintCmd(cmd)
 	case grammar.Exit:
 		if s.t.mode == grammar.Exec {
 			s.quit = true
@@ -275,26 +290,40 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 	}
 	// After an error the mode and the current list are as they were (txn.do).
-	return s.t.do(cmd, func(o op) error {
-		if s.opt.Interactive && !s.opt.CheckOnly {
-			cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-				return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
-			})
-			if err != nil {
-				return err
-			}
-			s.t.cfg = cfg
-			return nil
-		}
-		s.own()
-		if err := applyOp(s.t.cfg, o); err != nil {
+	err := s.t.do(cmd, func(o op) error {
+		if err := s.applyChange(o); err != nil {
 			return err
 		}
-		if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
-			s.ops = append(s.ops, o)
-		}
+		s.noteOrigin(cmd, o, true)
 		return nil
 	})
+	if err == nil && cmd.Kind == grammar.EnterACL {
+		s.noteOrigin(cmd, op{acl: cmd.Name}, false) // an existing list entered
+	}
+	return err
+}
+
+// applyChange applies a change: interactively, committed at once; in a script,
+// to the script's config, committed at its end.
+func (s *Shell) applyChange(o op) error {
+	if s.opt.Interactive && !s.opt.CheckOnly {
+		cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
+			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
+		})
+		if err != nil {
+			return err
+		}
+		s.t.cfg = cfg
+		return nil
+	}
+	s.own()
+	if err := applyOp(s.t.cfg, o); err != nil {
+		return err
+	}
+	if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
+		s.ops = append(s.ops, o)
+	}
+	return nil
 }
 
 // needsConfig reports whether a command kind reads or changes the running-config.

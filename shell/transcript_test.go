@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,10 @@ func transcript(t *testing.T, dir string, lines []string) string {
 	var out bytes.Buffer
 	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
 	require.NoError(t, err)
+	// lint: management 0's addresses, as in make demo (whatever this host has)
+	sh.mgmtAddrs = func() []netip.Addr {
+		return []netip.Addr{netip.MustParseAddr("10.24.12.129"), netip.MustParseAddr("fd77::129")}
+	}
 	sh.ask = func(prompt string) (string, error) {
 		if len(lines) == 0 {
 			return "", io.EOF

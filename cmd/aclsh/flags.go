@@ -25,6 +25,8 @@ var flagDefs = []flagDef{
 	{Name: "f", Arg: "FILE", Help: []string{"run FILE as a script"}, Complete: "file"},
 	{Name: "c", Arg: "CMD", Help: []string{"run CMD as a script line (repeatable, in order)"}},
 	{Name: "check", Help: []string{"validate the script (file, -c or stdin) and apply nothing"}},
+	{Name: "lint", Help: []string{"with --check: also lint the lists the script creates,",
+		"changes or binds; findings are printed as FILE:N: line,", "and any error among them makes the exit status 1"}},
 	{Name: "force", Help: []string{"commit a script although the lockout guard warns that it",
 		"would refuse the operator's own connection (SSH_CONNECTION)", "or bind a list with no permit line"}},
 	{Name: "state-dir", Arg: "DIR", Default: "/var/lib/aclsh", Help: []string{"where the running-config lives (default /var/lib/aclsh)"},

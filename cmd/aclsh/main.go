@@ -122,11 +122,11 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	var (
 		file, stateDir, host, mgmtIf string
-		check, force                 bool
+		check, force, lint           bool
 		cmds                         multi
 		version, man, bashCompletion bool
 	)
-	defineFlags(fs, map[string]any{"f": &file, "c": &cmds, "check": &check, "force": &force,
+	defineFlags(fs, map[string]any{"f": &file, "c": &cmds, "check": &check, "force": &force, "lint": &lint,
 		"state-dir": &stateDir, "hostname": &host, "mgmt-if": &mgmtIf,
 		"version": &version, "man": &man, "bash-completion": &bashCompletion})
 	if err := fs.Parse(args); err != nil {
@@ -197,6 +197,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "aclsh: --check needs a script: -f FILE, -c CMD or standard input")
 		return 2
 	}
+	if lint && !check {
+		fmt.Fprintln(stderr, "aclsh: --lint goes with --check (aclsh --check --lint -f FILE)")
+		return 2
+	}
 	if force && interactive {
 		fmt.Fprintln(stderr, "aclsh: --force is for scripts (-f FILE, -c CMD or standard input); on a terminal the shell asks")
 		return 2
@@ -208,7 +212,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	sh, err := shell.New(shell.Options{
 		Host: host, Store: store, Out: stdout, Err: stderr, Enforcer: enf, IfName: mgmtIf,
-		Interactive: interactive, CheckOnly: check,
+		Interactive: interactive, CheckOnly: check, Lint: lint,
 		SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force,
 	})
 	if err != nil {
@@ -233,6 +237,16 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 
+	script := func(r io.Reader, name string) int {
+		rc := sh.RunScript(r, name)
+		if rc == 0 && lint {
+			if n := sh.LintScript(name); n > 0 {
+				fmt.Fprintf(stderr, "%% %d lint error(s)\n", n)
+				return 1
+			}
+		}
+		return rc
+	}
 	switch {
 	case interactive:
 		hist := ""
@@ -247,12 +261,12 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer f.Close()
-		return sh.RunScript(f, file)
+		return script(f, file)
 	case len(cmds) > 0:
-		return sh.RunScript(strings.NewReader(strings.Join(cmds, "\n")+"\n"), "-c")
+		return script(strings.NewReader(strings.Join(cmds, "\n")+"\n"), "-c")
 	default:
 		// Errors read -:N: (standard input, as GNU tools name it), FILE:N: for -f
 		// and -c:N: for the Nth -c.
-		return sh.RunScript(stdin, "-")
+		return script(stdin, "-")
 	}
 }

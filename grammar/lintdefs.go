@@ -1,0 +1,103 @@
+package grammar
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// Packet trace and lint (issue 11): `test access-list` and `show access-lists
+// lint`, in exec mode (and with do from every config mode).
+
+func init() {
+	var defs []*Def
+	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
+		defs = append(defs, &Def{Modes: modes, Syntax: syntax, Help: help, Build: build})
+	}
+	exec := []Mode{Exec}
+
+	addr := func(p string) string { return "(A.B.C.D | X:X::X:X)$" + p }
+	src, dst := []string{"Source address (IPv4)", "Source address (IPv6)"}, []string{"Destination address (IPv4)", "Destination address (IPv6)"}
+	h := []string{"Test what an access list does", "Trace a packet through an access list",
+		"Access list name (default: the list bound for the packet's family)", "Transmission Control Protocol", "User Datagram Protocol"}
+	h = append(h, src...)
+	h = append(h, "Source port: number or name")
+	h = append(h, dst...)
+	h = append(h, "Destination port: number or name", "Internet Control Message Protocol", "Protocol number")
+	h = append(h, src...)
+	h = append(h, dst...)
+	h = append(h, "The first packet of a new connection (default)", "A packet of a connection this host initiated (a reply)")
+	s, h := show("test access-list [WORD$name] ((tcp|udp)$proto "+addr("src")+" [PORT$sport] "+addr("dst")+" [PORT$dport]"+
+		" | (icmp|<0-255>)$proto "+addr("src")+" "+addr("dst")+") [new$state|established$state]", h...)
+	add(exec, s, h, buildTest)
+
+	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail]", "Show running system information", "IPv4 information", "IPv6 information",
+		"List access lists", "Access list name", "Check the lists for mistakes: unreachable lines, limits that never apply, lockout",
+		"Also every line: a packet it decides, or the lines that decide all it matches")
+	add(exec, s, h, func(m *match) error {
+		if err := buildShow(LintACLs)(m); err != nil {
+			return err
+		}
+		if m.has("detail") {
+			m.cmd.Num = 1
+		}
+		return nil
+	})
+
+	register(defs)
+}
+
+// buildTest builds the packet of `test access-list`: both addresses of one
+// family, ports for tcp and udp.
+func buildTest(m *match) error {
+	if err := buildShow(TestACL)(m); err != nil {
+		return err
+	}
+	parse := func(name string) (netip.Addr, error) {
+		a, err := netip.ParseAddr(m.get(name))
+		if err != nil || a.Zone() != "" {
+			return a, m.errAt(name, "%s is not a valid address", m.get(name))
+		}
+		return a, nil
+	}
+	src, err := parse("src")
+	if err != nil {
+		return err
+	}
+	dst, err := parse("dst")
+	if err != nil {
+		return err
+	}
+	f := acl.IPv4
+	if src.Is6() {
+		f = acl.IPv6
+	}
+	if dst.Is4() != src.Is4() {
+		return m.errAt("dst", "%s is not an %s address like the source %s", dst, f.Name(), src)
+	}
+	p := acl.Packet{Src: src, Dst: dst, Reply: m.get("state") == "established"}
+	switch proto := m.get("proto"); proto {
+	case "tcp", "udp", "icmp":
+		pr, _ := acl.ProtoKeyword(proto, f)
+		p.Proto = pr.Num
+	default:
+		n, _ := strconv.Atoi(proto)
+		p.Proto = uint8(n)
+	}
+	for _, x := range []struct {
+		name string
+		to   *uint16
+	}{{"sport", &p.SrcPort}, {"dport", &p.DstPort}} {
+		if !m.has(x.name) {
+			continue
+		}
+		v, err := acl.ParsePort(m.get(x.name), p.Proto)
+		if err != nil {
+			return m.errAt(x.name, "%v", err)
+		}
+		*x.to = v
+	}
+	m.cmd.Family, m.cmd.Packet = f, p
+	return nil
+}

@@ -1,0 +1,362 @@
+package shell
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/grammar"
+)
+
+// Packet trace (`test access-list`) and lint (`show access-lists [NAME] lint`,
+// `aclsh --check --lint`): the analysis is acl.Trace and acl.Lint, on the model
+// alone; here the shell picks the list, adds what it knows of the host (the
+// management addresses, sshd's port, live session counts) and renders the
+// results as text.
+
+// lintCmd runs TestACL and LintACLs.
+func (s *Shell) lintCmd(cmd grammar.Command) error {
+	if err := s.load(); err != nil {
+		return err
+	}
+	if s.broken != nil && s.from == "" {
+		return s.broken
+	}
+	if cmd.Kind == grammar.TestACL {
+		return s.testACL(cmd)
+	}
+	return s.lintACLs(cmd)
+}
+
+// output writes a result of the lint commands: its text, through the show pipe.
+// JSON HOOK (branch out, `| json`): when cmd.Pipe asks for JSON, write
+// json.Marshal(v) instead (v is an *acl.Trace or []*acl.Report, with json tags).
+func (s *Shell) output(cmd grammar.Command, v any, text string) error {
+	_ = v
+	out, err := filter(cmd.Pipe, text)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(s.opt.Out, out)
+	return err
+}
+
+func (s *Shell) testACL(cmd grammar.Command) error {
+	cfg := s.t.cfg
+	f := cmd.Family
+	var b strings.Builder
+	name := cmd.Name
+	if name == "" {
+		name = cfg.Mgmt.Get(f)
+		if name == "" {
+			fmt.Fprintf(&b, "no %s access list is bound to interface management 0\nresult: permit (nothing filters %s on management 0)\n", f.Name(), f.Name())
+			return s.output(cmd, nil, b.String())
+		}
+		fmt.Fprintf(&b, "%s access list %s, bound to interface management 0 in\n", f.Name(), name)
+	}
+	a, ok := cfg.ACLs[name]
+	if !ok {
+		return fmt.Errorf("access list %s does not exist", name)
+	}
+	if a.Family != f {
+		return fmt.Errorf("%s is an %s access list; the packet is %s", name, a.Family.Name(), f.Name())
+	}
+	t := a.Trace(cmd.Packet, s.liveCounts(cfg, a, cmd.Packet))
+	writeTrace(&b, t)
+	return s.output(cmd, t, b.String())
+}
+
+// liveCounts returns the live connections the packet's source has on each
+// connlimit line of a bound list, from the enforcer; nil when it cannot tell
+// (no enforcer, a list not bound, a kernel not in step with the config).
+func (s *Shell) liveCounts(cfg *acl.Config, a *acl.ACL, p acl.Packet) func(acl.Rule) (int, bool) {
+	if cfg.Mgmt.Get(a.Family) != a.Name || len(s.ops) > 0 {
+		return nil
+	}
+	st := s.stats(cfg)
+	if st == nil || st.State != enforcer.InSync {
+		return nil
+	}
+	return func(r acl.Rule) (int, bool) {
+		n := 0
+		for _, sc := range st.Sessions[fmt.Sprintf("%s/%d", a.Name, r.Seq)] {
+			if sc.Src.Contains(p.Src) {
+				n += sc.Count
+			}
+		}
+		return n, true
+	}
+}
+
+// writeTrace renders a trace as an operator reads it.
+func writeTrace(w io.Writer, t *acl.Trace) {
+	for _, st := range t.Steps {
+		if st.Skipped > 0 {
+			fmt.Fprintf(w, " (%s)\n", st.Reason)
+			continue
+		}
+		fmt.Fprintf(w, " %s\n   %s\n", st.Line, st.Reason)
+	}
+	fmt.Fprintf(w, "result: %s\n", resultText(t.Result))
+	if t.Now != nil {
+		fmt.Fprintf(w, "now: %s\n", outcomeName(*t.Now))
+	}
+}
+
+func outcomeName(o acl.Outcome) string {
+	return o.Action + " (" + o.By + ")"
+}
+
+// resultText renders the outcomes of a trace in order: "permit (seq 10), then
+// deny (implicit) once the limit is reached".
+func resultText(res []acl.Outcome) string {
+	conds := 0
+	for _, o := range res {
+		if o.When == "under_limit" || o.When == "at_limit" {
+			conds++
+		}
+	}
+	var b strings.Builder
+	for i, o := range res {
+		name := outcomeName(o)
+		switch o.When {
+		case "at_limit":
+			name += fmt.Sprintf(" from the %s connection on", ordinal(int(o.Limit)))
+		case "nd":
+			name = "permit (implicit) for neighbour discovery (ICMPv6 types 134-136)"
+		}
+		if i == 0 {
+			b.WriteString(name)
+			continue
+		}
+		switch prev := res[i-1]; prev.When {
+		case "under_limit":
+			limit := "the limit"
+			if conds > 1 {
+				limit = "the limit of " + prev.By
+			}
+			fmt.Fprintf(&b, ", then %s once %s is reached", name, limit)
+		case "at_limit":
+			fmt.Fprintf(&b, "; below that, %s", name)
+		default:
+			fmt.Fprintf(&b, ", else %s", name)
+		}
+	}
+	return b.String()
+}
+
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return strconv.Itoa(n) + suffix
+}
+
+// lintOptions are what lint needs of the host: the management interface's
+// addresses (none known: any address) and sshd's port (the operator's
+// connection's, else 22).
+func (s *Shell) lintOptions() acl.LintOptions {
+	var o acl.LintOptions
+	if s.mgmtAddrs != nil {
+		o.Mgmt = s.mgmtAddrs()
+	} else if ifc, err := net.InterfaceByName(s.opt.IfName); err == nil {
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(n.IP); ok && !ip.Unmap().IsLinkLocalUnicast() {
+					o.Mgmt = append(o.Mgmt, ip.Unmap())
+				}
+			}
+		}
+	}
+	if op, ok := ParseSSHConnection(s.opt.SSHConnection); ok {
+		o.SSHPort = op.Server.Port()
+	}
+	return o
+}
+
+// lintACLs runs show access-lists [NAME] lint [detail].
+func (s *Shell) lintACLs(cmd grammar.Command) error {
+	cfg := s.t.cfg
+	if cmd.Name != "" {
+		if a, ok := cfg.ACLs[cmd.Name]; !ok || cmd.FamilyGiven && a.Family != cmd.Family {
+			fam := ""
+			if cmd.FamilyGiven {
+				fam = cmd.Family.Name() + " "
+			}
+			return fmt.Errorf("%saccess list %s does not exist", fam, cmd.Name)
+		}
+	}
+	o := s.lintOptions()
+	var b strings.Builder
+	var reps []*acl.Report
+	for _, n := range cfg.Names() {
+		a := cfg.ACLs[n]
+		if cmd.Name != "" && n != cmd.Name || cmd.FamilyGiven && a.Family != cmd.Family {
+			continue
+		}
+		rep := a.Lint(o)
+		reps = append(reps, rep)
+		writeReport(&b, cfg, a, rep, cmd.Num == 1)
+	}
+	return s.output(cmd, reps, b.String())
+}
+
+// counted renders how many findings of each severity a report has: "1 error,
+// 2 warnings", "no findings".
+func counted(rep *acl.Report) string {
+	var parts []string
+	for _, sv := range []acl.Severity{acl.SevError, acl.SevWarning, acl.SevInfo} {
+		if n := rep.Count(sv); n > 0 {
+			w := sv.String()
+			if n > 1 {
+				w += "s"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, w))
+		}
+	}
+	if len(parts) == 0 {
+		return "no findings"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeReport renders one list's lint: the lines with findings (every line with
+// detail, and whether it is reachable), then the findings about the list.
+func writeReport(w io.Writer, cfg *acl.Config, a *acl.ACL, rep *acl.Report, detail bool) {
+	where := "not bound"
+	if bt := cfg.BoundTo(a.Name); bt != "" {
+		where = "bound to interface " + bt
+	}
+	fmt.Fprintf(w, "%s access list %s, %s: %s\n", a.Family.Name(), a.Name, where, counted(rep))
+	bySeq := map[acl.Seq][]acl.Finding{}
+	for _, f := range rep.Findings {
+		bySeq[f.Seq] = append(bySeq[f.Seq], f)
+	}
+	reach := map[acl.Seq]acl.Reach{}
+	for _, r := range rep.Lines {
+		reach[r.Seq] = r
+	}
+	for _, r := range a.Entries() {
+		fs := bySeq[r.Seq]
+		if r.IsRemark() || len(fs) == 0 && !detail {
+			continue
+		}
+		fmt.Fprintf(w, " %s\n", r.Format(a.Family))
+		if detail {
+			switch l := reach[r.Seq]; {
+			case l.Witness != nil:
+				fmt.Fprintf(w, "   reachable: test access-list %s %s\n", a.Name, l.Witness)
+			case !l.Reachable:
+				fmt.Fprintf(w, "   unreachable: decided by %s\n", seqs(l.CoveredBy))
+			}
+		}
+		for _, f := range fs {
+			fmt.Fprintf(w, "   %% %s: %s\n", f.Severity, f.Reason)
+		}
+	}
+	for _, f := range bySeq[0] {
+		fmt.Fprintf(w, " %% %s: %s\n", f.Severity, f.Reason)
+	}
+}
+
+func seqs(s []acl.Seq) string {
+	out := make([]string, len(s))
+	for i, q := range s {
+		out[i] = "seq " + strconv.FormatUint(uint64(q), 10)
+	}
+	return strings.Join(out, ", ")
+}
+
+// origin is where a script wrote a line: its number and text.
+type origin struct {
+	n    int
+	text string
+}
+
+type ruleOrigin struct {
+	list string
+	body string
+}
+
+// noteOrigin records, for --check --lint, the script line that entered, bound
+// or changed a list, and that added each rule.
+func (s *Shell) noteOrigin(cmd grammar.Command, o op, ok bool) {
+	if !s.opt.Lint || s.lineNo == 0 {
+		return
+	}
+	if s.lists == nil {
+		s.lists, s.rules = map[string]origin{}, map[ruleOrigin]origin{}
+	}
+	here := origin{s.lineNo, s.lineText}
+	list := o.acl
+	switch cmd.Kind {
+	case grammar.EnterACL, grammar.BindACL:
+		list = cmd.Name
+	case grammar.AddRule:
+		if ok && !cmd.Rule.IsRemark() {
+			s.rules[ruleOrigin{o.acl, cmd.Rule.Body(cmd.Family)}] = here
+		}
+	}
+	if !ok && cmd.Kind != grammar.EnterACL || list == "" {
+		return
+	}
+	if _, seen := s.lists[list]; !seen {
+		s.lists[list] = here
+	}
+}
+
+// LintScript lints the lists a script (run with Options.Lint) created, changed
+// or bound, as the script left them, and prints each finding in the script
+// error format: `NAME:N: line` (the line that added the rule, or that entered
+// the list), then the finding. It returns how many findings are errors.
+func (s *Shell) LintScript(name string) int {
+	if s.t.cfg == nil || len(s.lists) == 0 {
+		return 0
+	}
+	o := s.lintOptions()
+	errs := 0
+	for _, n := range s.t.cfg.Names() {
+		at, touched := s.lists[n]
+		a := s.t.cfg.ACLs[n]
+		if !touched {
+			continue
+		}
+		rep := a.Lint(o)
+		for _, f := range rep.Findings {
+			where := fmt.Sprintf("%s:%d: %s", name, at.n, at.text)
+			what := "access list " + a.Name
+			if f.Seq != 0 {
+				what += fmt.Sprintf(" seq %d", f.Seq)
+				var r acl.Rule
+				for _, e := range a.Entries() {
+					if e.Seq == f.Seq {
+						r = e
+					}
+				}
+				if src, ok := s.rules[ruleOrigin{a.Name, r.Body(a.Family)}]; ok {
+					where = fmt.Sprintf("%s:%d: %s", name, src.n, src.text)
+				} else {
+					where = "running-config: " + f.Line
+				}
+			}
+			if f.Severity == acl.SevError {
+				errs++
+			}
+			fmt.Fprintf(s.opt.Err, "%s\n%% Lint %s: %s: %s\n", where, f.Severity, what, f.Reason)
+		}
+	}
+	return errs
+}
