@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
@@ -77,6 +78,9 @@ type Shell struct {
 	// join; selfFile its record's name there, "" if none was written.
 	self     *userRow
 	selfFile string
+	// leave removes the record (LeaveUsers, from a signal handler too).
+	leaveMu sync.Mutex
+	leave   func()
 }
 
 // New returns a shell in exec mode. An interactive shell reads the running-config
