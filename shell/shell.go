@@ -45,7 +45,8 @@ type Options struct {
 	Force bool
 }
 
-// Shell is one CLI session. It is not safe for concurrent use.
+// Shell is one CLI session. It is not safe for concurrent use, except
+// LeaveUsers.
 type Shell struct {
 	opt    Options
 	t      txn         // mode, current access list, candidate config
