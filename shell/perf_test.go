@@ -147,7 +147,8 @@ func BenchmarkOneShot10k(b *testing.B) {
 // an interactive shell with a 10,000-line list, against the same lines with an
 // empty config in the same run. nochange: lines that read the config (mode
 // changes, show interface); change: a line that commits (add then remove a rule;
-// the file is written and synced, no kernel).
+// the file is written and synced, no kernel); identical: a line the list holds
+// (nothing is written).
 func BenchmarkInteractiveLine10k(b *testing.B) {
 	setup := func(b *testing.B, text string) *Shell {
 		sh, err := New(Options{Host: "h", Store: &Store{Dir: seeded(b, text)}, Out: io.Discard, Err: io.Discard, Interactive: true})
@@ -167,6 +168,8 @@ func BenchmarkInteractiveLine10k(b *testing.B) {
 	}{
 		{"nochange", []string{"exit", "ip access-list extended big", "do show interface management 0"}},
 		{"change", []string{"permit udp any any eq 53", "no permit udp any any eq 53"}},
+		// A line the list holds: commits nothing to the file.
+		{"identical", []string{"seq 10 permit tcp host 10.0.0.0 any eq 1"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			big, empty := setup(b, bigConfig(10000)), setup(b, "")

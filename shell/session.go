@@ -309,7 +309,8 @@ func (s *Shell) commitCand(st *Store, old, cand *acl.Config) error {
 	if cand.Equal(old) {
 		return nil
 	}
-	return st.commit(old, cand, s.enforcer())
+	_, err := st.commit(old, cand, s.enforcer())
+	return err
 }
 
 func fmtTimer(d time.Duration) string {

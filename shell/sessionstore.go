@@ -287,7 +287,7 @@ func (s *Store) runDue() {
 			if oerr != nil {
 				old = nil
 			}
-			err = s.commit(old, cfg, s.Heal)
+			_, err = s.commit(old, cfg, s.Heal)
 		}
 		if err != nil {
 			// Tried again at the next lock (every second in the daemon): logged once.

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
@@ -49,7 +50,8 @@ type Options struct {
 	Lint bool
 }
 
-// Shell is one CLI session. It is not safe for concurrent use.
+// Shell is one CLI session. It is not safe for concurrent use, except
+// LeaveUsers.
 type Shell struct {
 	opt    Options
 	t      txn         // mode, current access list, candidate config
@@ -92,6 +94,9 @@ type Shell struct {
 	lists     map[string]origin
 	rules     map[ruleOrigin]origin
 	mgmtAddrs func() []netip.Addr
+	// leave removes the record (LeaveUsers, from a signal handler too).
+	leaveMu sync.Mutex
+	leave   func()
 }
 
 // New returns a shell in exec mode. An interactive shell reads the running-config

@@ -342,11 +342,8 @@ func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config
 		if err := change(cfg); err != nil {
 			return err
 		}
-		if err := s.commit(old, cfg, enforce); err != nil {
-			return err
-		}
-		out = cfg
-		return nil
+		out, err = s.commit(old, cfg, enforce)
+		return err
 	})
 	return out, err
 }
@@ -371,11 +368,8 @@ func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error
 		if err != nil {
 			old = nil // unknown: if saving fails, the kernel cannot be put back
 		}
-		if err := s.commit(old, cfg, enforce); err != nil {
-			return err
-		}
-		out = cfg
-		return nil
+		out, err = s.commit(old, cfg, enforce)
+		return err
 	})
 	return out, err
 }
@@ -407,17 +401,41 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 	return cfg, nil
 }
 
-// commit writes cfg as the running-config with the kernel in step (see Update).
+// commit writes cfg as the running-config with the kernel in step (see Update)
+// and returns the config committed, the cached running-config (cfg, or old
+// when they are equal).
 // old is the config the kernel enforced before, nil if unknown. Once the file is
 // in place, cfg becomes the cached running-config for the file's identity (the
 // temp file's: a rename keeps inode, size and modification time), so the next
 // line does not parse what this process just wrote; cfg must not be changed
 // afterwards.
-func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) error {
+//
+// A config equal to old (a line the running-config already holds, the same
+// script again) changes nothing on disk: the running-config and the last good
+// config keep their bytes, inode and times, and cfg is not cached (old is, and
+// equals it). The kernel is still made to match it, as a commit always does: it
+// sends nothing when in step and mends a table changed by hand (aclsh boot
+// re-applies the running-config this way). A missing last good config is
+// written: it is the way back.
+func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*acl.Config, error) {
+	if old != nil && cfg.Equal(old) && s.exists(runningName) {
+		if enforce != nil {
+			if s.Learn != nil {
+				s.Learn(old)
+			}
+			if err := enforce(cfg); err != nil {
+				return nil, err
+			}
+		}
+		if !s.exists(lastGoodName) {
+			s.saveLastGood(cfg.Render())
+		}
+		return old, nil
+	}
 	text := cfg.Render()
 	tmp, err := s.writeTemp(runningName, text)
 	if err != nil {
-		return fmt.Errorf("saving the running-config: %w; nothing was applied", err)
+		return nil, fmt.Errorf("saving the running-config: %w; nothing was applied", err)
 	}
 	var k fileKey
 	if fi, err := os.Lstat(tmp); err == nil {
@@ -429,25 +447,25 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) er
 		}
 		if err := enforce(cfg); err != nil {
 			os.Remove(tmp)
-			return err
+			return nil, err
 		}
 	}
 	if err := s.install(tmp, runningName); err != nil {
 		os.Remove(tmp)
 		err = fmt.Errorf("saving the running-config: %w", err)
 		if enforce == nil {
-			return fmt.Errorf("%w; nothing was applied", err)
+			return nil, fmt.Errorf("%w; nothing was applied", err)
 		}
 		if old == nil {
-			return fmt.Errorf("%w; the kernel enforces the new config, which the running-config does not have", err)
+			return nil, fmt.Errorf("%w; the kernel enforces the new config, which the running-config does not have", err)
 		}
 		if rerr := enforce(old); rerr != nil {
 			if u := errors.Unwrap(rerr); u != nil {
 				rerr = u // the kernel's reason, without "nothing was changed"
 			}
-			return fmt.Errorf("%w; putting the kernel back failed too (%v): the kernel enforces the new config, which the running-config does not have", err, rerr)
+			return nil, fmt.Errorf("%w; putting the kernel back failed too (%v): the kernel enforces the new config, which the running-config does not have", err, rerr)
 		}
-		return fmt.Errorf("%w; the kernel was put back to the config before, nothing was applied", err)
+		return nil, fmt.Errorf("%w; the kernel was put back to the config before, nothing was applied", err)
 	}
 	if k != (fileKey{}) {
 		// The rename changed the file's ctime: the key is the file's now, if it
@@ -460,14 +478,19 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) er
 			}
 		}
 	}
-	// The way back if the running-config is damaged later. Not synced: the
-	// running-config is, and a lost copy only loses a fallback.
+	s.saveLastGood(text)
+	return cfg, nil
+}
+
+// saveLastGood writes the config committed as the last good config: the way
+// back if the running-config is damaged later. Not synced: the running-config
+// is, and a lost copy only loses a fallback.
+func (s *Store) saveLastGood(text string) {
 	if tmp, err := s.writeTempNoSync(lastGoodName, text); err == nil {
 		if os.Rename(tmp, s.path(lastGoodName)) != nil {
 			os.Remove(tmp)
 		}
 	}
-	return nil
 }
 
 // View calls f with the running-config while holding the state lock, so that no

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aclsh/aclsh/grammar"
@@ -62,33 +63,41 @@ func realIdentity() shellIdentity {
 // procStart returns field 22 of /proc/PID/stat (the start time), "" if the
 // process does not exist.
 func procStart(pid int) string {
+	start, _ := procStat(pid)
+	return start
+}
+
+// procStat returns fields 22 (the start time) and 3 (the state: R, S, ... Z
+// for a zombie) of /proc/PID/stat, "" if the process does not exist.
+func procStat(pid int) (start, state string) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	// The command name (field 2) is in parentheses and may hold spaces.
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return ""
+		return "", ""
 	}
 	f := strings.Fields(s[i+1:]) // from field 3 on
 	if len(f) < 20 {
-		return ""
+		return "", ""
 	}
-	return f[19]
+	return f[19], f[0]
 }
 
-// alive reports whether the process of a record still runs: the pid exists and
-// started when the record says.
+// alive reports whether the process of a record still runs: the pid exists,
+// started when the record says, and has not ended (a zombie, whose parent has
+// not collected it yet, has ended).
 var alive = func(pid int, start string) bool {
-	st := procStart(pid)
-	return st != "" && (start == "" || st == start)
+	st, state := procStat(pid)
+	return st != "" && state != "Z" && state != "X" && (start == "" || st == start)
 }
 
 // JoinUsers adds this shell to the registry (show users) and returns the
-// function that removes it. Without a state directory it records nothing (a
-// reader never creates it).
+// function that removes it (LeaveUsers does too). Without a state directory it
+// records nothing (a reader never creates it).
 func (s *Shell) JoinUsers() (leave func()) {
 	id := identity()
 	if s.self == nil {
@@ -126,9 +135,26 @@ func (s *Shell) JoinUsers() (leave func()) {
 		return func() {}
 	}
 	s.selfFile = name
+	remove := sync.OnceFunc(func() { os.Remove(filepath.Join(dir, name)) })
+	s.leaveMu.Lock()
+	s.leave = remove
+	s.leaveMu.Unlock()
 	return func() {
-		os.Remove(filepath.Join(dir, name))
+		remove()
 		s.selfFile = ""
+	}
+}
+
+// LeaveUsers removes this shell's record from the registry, if it wrote one.
+// It may be called from another goroutine and more than once: the signal
+// handler that ends the process on SIGHUP (a dropped connection) or SIGTERM
+// calls it, as deferred calls do not run then.
+func (s *Shell) LeaveUsers() {
+	s.leaveMu.Lock()
+	leave := s.leave
+	s.leaveMu.Unlock()
+	if leave != nil {
+		leave()
 	}
 }
 

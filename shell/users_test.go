@@ -3,12 +3,14 @@ package shell
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // Two shells on one state directory see each other in show users; a record left
@@ -64,4 +66,42 @@ func TestUsersRegistry(t *testing.T) {
 	leaveAlice()
 	ents, _ := os.ReadDir(filepath.Join(dir, runDir))
 	require.Empty(t, ents, "leaving removes the records")
+}
+
+// A shell that ended but was not yet collected by its parent (a zombie: its
+// /proc entry and start time are still there) is not listed, and its record is
+// removed.
+func TestUsersZombieIsGone(t *testing.T) {
+	dir := t.TempDir()
+	defer func(f func() shellIdentity) { identity = f }(identity)
+	identity = func() shellIdentity {
+		return shellIdentity{User: "alice", From: "pts/1", PID: os.Getpid(), Start: procStart(os.Getpid())}
+	}
+	var out bytes.Buffer
+	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+	require.NoError(t, err)
+	defer sh.JoinUsers()()
+
+	child := exec.Command("true")
+	require.NoError(t, child.Start())
+	defer child.Wait()
+	pid := child.Process.Pid
+	start := procStart(pid)
+	require.NotEmpty(t, start)
+	var info unix.Siginfo
+	require.NoError(t, unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)) // ended, not collected
+	_, state := procStat(pid)
+	require.Equal(t, "Z", state)
+	r := &record{}
+	r.set("user", "bob")
+	r.set("pid", strconv.Itoa(pid))
+	r.set("start", start)
+	r.set("from", "pts/2")
+	rec := filepath.Join(dir, runDir, shellRecPref+strconv.Itoa(pid))
+	require.NoError(t, os.WriteFile(rec, []byte(r.render("aclsh shell")), 0o640))
+
+	require.NoError(t, sh.Run("show users"))
+	require.Contains(t, out.String(), "alice")
+	require.NotContains(t, out.String(), "bob")
+	require.NoFileExists(t, rec)
 }

@@ -234,6 +234,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	go func() {
 		sig := <-sigs
 		store.Wait()
+		sh.LeaveUsers() // show users: an interactive shell's record goes with it
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 
