@@ -271,12 +271,12 @@ func TestIPv6NeighborDiscoveryImplicit(t *testing.T) {
 	}
 	show := typed("show access-lists")
 	require.Regexp(t, `(?m)^ implicit permit icmp any any router-advertisement, nd-ns, nd-na \([3-9]\d* matches\)
- implicit deny \(\d+ matches\)$`, show)
+ implicit deny \(\d+ match(?:es)?\)$`, show)
 
 	typed("conf t", "ipv6 access-list extended nd", "deny icmp any any router-advertisement", "end")
 	require.False(t, l.icmpPasses("fd77::107", "fd77::129", true, 134, 0), "a line of the list decides before the implicit permit")
 	require.True(t, l.icmpPasses("fd77::107", "fd77::129", true, 135, 0))
-	require.Regexp(t, `(?m)^ seq 20 deny icmp any any router-advertisement \(1 matches\)$`, typed("show access-lists"))
+	require.Regexp(t, `(?m)^ seq 20 deny icmp any any router-advertisement \(1 match\)$`, typed("show access-lists"))
 }
 
 // TestICMPTypeConnlimitCountsExisting: a connlimit line naming an ICMP type

@@ -41,15 +41,15 @@ func TestShellOnKernel(t *testing.T) {
 	l.refused("10.24.12.108", dev)
 
 	show := run("show access-lists")
-	require.Regexp(t, `(?m)^ seq 10 permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3 \(\d+ matches\)$`, show)
+	require.Regexp(t, `(?m)^ seq 10 permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3 \(\d+ match(?:es)?\)$`, show)
 	require.Contains(t, show, "    sessions: 10.24.12.107 3/3\n")
 	require.Contains(t, show, "    sources tracked: 1 of 65535 (0%)\n")
 	require.Regexp(t, `(?m)^    refused by the limit: [1-9]\d*$`, show)
-	require.Regexp(t, `(?m)^ implicit deny \([1-9]\d* matches\)$`, show)
+	require.Regexp(t, `(?m)^ implicit deny \([1-9]\d* match(?:es)?\)$`, show)
 
 	run("clear access-list counters check")
 	show = run("show access-lists")
-	require.NotContains(t, show, "matches)")
+	require.NotRegexp(t, `match(es)?\)`, show)
 	require.Contains(t, show, "    refused by the limit: 0\n")
 	require.Contains(t, show, "sessions: 10.24.12.107 3/3", "clearing counters keeps the sessions")
 
@@ -209,6 +209,7 @@ type textACL struct {
 	name, family, bound string
 	lines               []textLine
 	implicit            *uint64
+	permitND            *string // IPv6: "TEXT MATCHES" of the implicit neighbour discovery permit
 }
 
 // parseShowACLs reads show access-lists text, and the note after it (on the
@@ -217,12 +218,13 @@ func parseShowACLs(t *testing.T, text string) (acls []textACL, note string) {
 	t.Helper()
 	var (
 		head     = regexp.MustCompile(`^(IPv[46]) access list (\S+), (?:not bound|bound to interface (.+))$`)
-		entry    = regexp.MustCompile(`^ (seq \d+ .*?)(?: \((\d+) matches(?:, (\d+) log lines suppressed)?\))?$`)
+		entry    = regexp.MustCompile(`^ (seq \d+ .*?)(?: \((\d+) match(?:es)?(?:, (\d+) log lines suppressed)?\))?$`)
 		sessions = regexp.MustCompile(`^    sessions: (.*)$`)
 		more     = regexp.MustCompile(`^and (\d+) more sources$`)
 		refused  = regexp.MustCompile(`^    refused by the limit: (\d+)$`)
 		tracked  = regexp.MustCompile(`^    (?:sources|source prefixes) tracked: (\d+ of \d+ \(\d+%\))$`)
-		implicit = regexp.MustCompile(`^ implicit deny(?: \((\d+) matches\))?$`)
+		implicit = regexp.MustCompile(`^ implicit deny(?: \((\d+) match(?:es)?\))?$`)
+		nd       = regexp.MustCompile(`^ implicit permit (.*?)(?: \((\d+) match(?:es)?\))?$`)
 	)
 	num := func(s string) *uint64 {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -253,6 +255,15 @@ func parseShowACLs(t *testing.T, text string) (acls []textACL, note string) {
 			if m[1] != "" {
 				a.implicit = num(m[1])
 			}
+			continue
+		}
+		if m := nd.FindStringSubmatch(ln); m != nil {
+			n := "0"
+			if m[2] != "" {
+				n = m[2]
+			}
+			v := m[1] + " " + n
+			a.permitND = &v
 			continue
 		}
 		if m := entry.FindStringSubmatch(ln); m != nil {
@@ -303,7 +314,11 @@ func decodeShowACLs(t *testing.T, js string) (acls []textACL, note string) {
 			BoundTo             []string `json:"bound_to"`
 			Kernel              string
 			ImplicitDenyMatches *uint64 `json:"implicit_deny_matches"`
-			Entries             []struct {
+			ImplicitPermit      *struct {
+				Text    string
+				Matches uint64
+			} `json:"implicit_permit"`
+			Entries []struct {
 				Text               string
 				Matches            *uint64
 				LogLinesSuppressed *uint64 `json:"log_lines_suppressed"`
@@ -324,6 +339,10 @@ func decodeShowACLs(t *testing.T, js string) (acls []textACL, note string) {
 		x := textACL{name: a.Name, family: strings.Replace(strings.ToUpper(a.Family), "IPV", "IPv", 1), implicit: a.ImplicitDenyMatches}
 		if len(a.BoundTo) == 1 {
 			x.bound = a.BoundTo[0]
+		}
+		if p := a.ImplicitPermit; p != nil {
+			v := fmt.Sprintf("%s %d", p.Text, p.Matches)
+			x.permitND = &v
 		}
 		for _, e := range a.Entries {
 			l := textLine{text: e.Text, matches: e.Matches, suppressed: e.LogLinesSuppressed, refused: e.RefusedByLimit}

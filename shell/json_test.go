@@ -150,7 +150,7 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 			line := " " + e.Text
 			var notes []string
 			if e.Matches != nil && *e.Matches > 0 {
-				notes = append(notes, strconv.FormatUint(*e.Matches, 10)+" matches")
+				notes = append(notes, matchesText(*e.Matches))
 			}
 			if e.LogSuppressed != nil && *e.LogSuppressed > 0 {
 				notes = append(notes, strconv.FormatUint(*e.LogSuppressed, 10)+" log lines suppressed")
@@ -174,7 +174,7 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 			}
 		}
 		if a.ImplicitDenyMatches != nil {
-			want = append(want, fmt.Sprintf(" implicit deny (%d matches)", *a.ImplicitDenyMatches))
+			want = append(want, " implicit deny ("+matchesText(*a.ImplicitDenyMatches)+")")
 		}
 	}
 	i := 0

@@ -230,14 +230,14 @@ func (v *aclsView) writeText(w io.Writer) {
 		if p := a.ImplicitPermit; p != nil {
 			line := " implicit permit " + p.Text
 			if p.Matches > 0 {
-				line += fmt.Sprintf(" (%d matches)", p.Matches)
+				line += " (" + matchesText(p.Matches) + ")"
 			}
 			fmt.Fprintln(w, line)
 		}
 		if a.ImplicitDenyMatches != nil {
 			line := " implicit deny"
 			if n := *a.ImplicitDenyMatches; n > 0 {
-				line += fmt.Sprintf(" (%d matches)", n)
+				line += " (" + matchesText(n) + ")"
 			}
 			fmt.Fprintln(w, line)
 		}
@@ -251,7 +251,7 @@ func (e *entryView) writeText(w io.Writer) {
 	line := e.Text
 	var notes []string
 	if e.Matches != nil && *e.Matches > 0 {
-		notes = append(notes, fmt.Sprintf("%d matches", *e.Matches))
+		notes = append(notes, matchesText(*e.Matches))
 	}
 	if e.LogLinesSuppressed != nil && *e.LogLinesSuppressed > 0 {
 		notes = append(notes, fmt.Sprintf("%d log lines suppressed", *e.LogLinesSuppressed))
@@ -522,4 +522,12 @@ func (s *Shell) restoreKernel() error {
 	}
 	fmt.Fprintln(s.opt.Out, "[OK] the kernel enforces the running-config")
 	return nil
+}
+
+// matchesText is a match count as IOS words it: "1 match", "5 matches".
+func matchesText(n uint64) string {
+	if n == 1 {
+		return "1 match"
+	}
+	return fmt.Sprintf("%d matches", n)
 }
