@@ -311,6 +311,9 @@ func (l *linter) lines() {
 		if r.ConnLimit != 0 {
 			l.bypassed(i, buf)
 		}
+		if r.ConnLimit != 0 && r.Action == Permit {
+			l.overflow(i)
+		}
 		l.overlaps(i, buf)
 		if r.ConnLimit > 1 && r.Action == Deny {
 			l.denyAlone(i)

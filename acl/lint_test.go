@@ -206,7 +206,7 @@ func TestLintReachabilityBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 1))
 	for _, f := range []Family{IPv4, IPv6} {
 		uni := universe(f)
-		unreachable := 0
+		unreachable, overflows := 0, 0
 		for n := range 150 {
 			a := randList(rng, f, 2+rng.IntN(7))
 			rep := a.Lint(LintOptions{})
@@ -247,8 +247,32 @@ func TestLintReachabilityBruteForce(t *testing.T) {
 				got, ok := a.Evaluate(l.Witness.Packet, liveFor(limits, map[Seq]bool{r.Seq: true}))
 				require.True(t, ok && got.Seq == r.Seq, "%s\nwitness %s of seq %d is decided by seq %d (%v)", ctx, l.Witness, r.Seq, got.Seq, ok)
 			}
+			// A permit connlimit line reported as limiting nothing: every packet
+			// it admits below its limit is permitted by a later line at it.
+			for _, fd := range rep.Findings {
+				if fd.Kind != KindOverflowPermitted {
+					continue
+				}
+				overflows++
+				ctx := fmt.Sprintf("list %d (%s):\n%s", n, f.Name(), a.text())
+				for _, p := range uni {
+					below := func(Rule) int { return 0 }
+					at := func(o Rule) int {
+						if o.Seq == fd.Seq {
+							return int(o.ConnLimit)
+						}
+						return 0
+					}
+					if r, ok := a.Evaluate(p, below); !ok || r.Seq != fd.Seq {
+						continue
+					}
+					r, ok := a.Evaluate(p, at)
+					require.True(t, ok && r.Action == Permit, "%s\nseq %d reported as limiting nothing, but over its limit %+v is denied (by %v, %v)", ctx, fd.Seq, p, r.Seq, ok)
+				}
+			}
 		}
 		require.Greater(t, unreachable, 30, "the random lists have unreachable lines to check")
+		t.Logf("%s: %d connlimit lines reported as limiting nothing, checked", f.Name(), overflows)
 	}
 }
 
