@@ -197,7 +197,8 @@ const DefaultLintLimit = 1 << 20
 // implicit deny), as ICMP type<<8|code spans; ndWhat names them for a reason.
 func ndSpans() (s spans, what string) {
 	var names []string
-	for _, n := range ImplicitICMPv6() {
+	nd := ImplicitICMPv6()
+	for _, n := range nd {
 		t := icmpSpans(n.ICMPMatch)
 		if k := len(s); k > 0 && s[k-1].hi+1 == t[0].lo {
 			s[k-1].hi = t[0].hi
@@ -206,7 +207,7 @@ func ndSpans() (s spans, what string) {
 		}
 		names = append(names, n.Name)
 	}
-	return s, strings.Join(names, ", ")
+	return s, fmt.Sprintf("ICMPv6 types %d-%d: %s", nd[0].Type, nd[len(nd)-1].Type, strings.Join(names, ", "))
 }
 
 // linter holds one list's lines and their cubes while it is linted.
