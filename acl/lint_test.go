@@ -318,7 +318,9 @@ func (a *ACL) text() string {
 //   - mixed: hosts, prefixes (/24-/31) and wildcards to 16 management
 //     addresses, ports, ranges and a few neq, permits and denies in blocks;
 //   - dense: the same with prefixes down to /16 and neq on one line in four:
-//     most lines are covered by the union of earlier ones.
+//     most lines are covered by the union of earlier ones;
+//   - lists: hosts and prefixes with port lists (eq, a few neq) and ICMP
+//     types and codes.
 func lists10k(tb testing.TB) map[string]*ACL {
 	tcp, _ := ProtoKeyword("tcp", IPv4)
 	udp, _ := ProtoKeyword("udp", IPv4)
@@ -389,6 +391,44 @@ func lists10k(tb testing.TB) map[string]*ACL {
 	}
 	out["mixed"] = gen("mixed", 8, 40) // prefixes /24-/31, 1 in 40 lines neq
 	out["dense"] = gen("dense", 16, 4) // prefixes /16-/31, 1 in 4 neq: most lines covered
+	// lists: hosts and prefixes (/24-/31) with port lists (eq and neq, 2-4
+	// ports) and ICMP types and codes, permits and denies in blocks
+	icmp, _ := ProtoKeyword("icmp", IPv4)
+	rng := rand.New(rand.NewPCG(10, 1))
+	lists := NewACL("lists", IPv4)
+	for lists.Len() < 9999 {
+		var r Rule
+		if lists.Len()/50%3 == 2 {
+			r.Action = Deny
+		}
+		h := netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+		p, _ := h.Prefix(24 + rng.IntN(9))
+		r.Src, _ = ParsePrefix(p.String())
+		r.Dst = HostAddr(netip.AddrFrom4([4]byte{10, 24, 12, byte(120 + rng.IntN(16))}))
+		if rng.IntN(4) == 0 {
+			r.Proto = icmp
+			r.ICMP = ICMPMatch{Type: []uint8{0, 3, 8, 11}[rng.IntN(4)], Set: true}
+			if rng.IntN(2) == 0 {
+				r.ICMP.Code, r.ICMP.CodeSet = uint8(rng.IntN(16)), true
+			}
+		} else {
+			r.Proto = tcp
+			var ports []uint16
+			for range 2 + rng.IntN(3) {
+				if q := uint16(1 + rng.IntN(2000)); !slices.Contains(ports, q) {
+					ports = append(ports, q)
+				}
+			}
+			op := PortEq
+			if rng.IntN(10) == 0 {
+				op = PortNeq
+			}
+			r.DstPort, _ = PortList(op, ports...)
+		}
+		lists.Add(r) // a duplicate is refused: draw again
+	}
+	add(lists, Rule{Action: Deny})
+	out["lists"] = lists
 	return out
 }
 
@@ -396,7 +436,7 @@ func lists10k(tb testing.TB) map[string]*ACL {
 // time of one lint in ms.
 func BenchmarkLint10k(b *testing.B) {
 	lists := lists10k(b)
-	for _, name := range []string{"hosts", "services", "mixed", "dense"} {
+	for _, name := range []string{"hosts", "services", "mixed", "dense", "lists"} {
 		a := lists[name]
 		b.Run(name, func(b *testing.B) {
 			var rep *Report
