@@ -95,16 +95,18 @@ func buildTest(m *match) error {
 	case "icmp":
 		pr, _ := acl.ProtoKeyword(proto, f)
 		p.Proto = pr.Num
+	default:
+		n, _ := strconv.Atoi(proto)
+		p.Proto = uint8(n)
+	}
+	if icmp, _ := acl.ProtoKeyword("icmp", f); p.Proto == icmp.Num {
 		// the message: as a rule names it (a type alone is code 0), an echo
-		// request (ping) when not given
+		// request (ping) when not given (or the protocol given by number)
 		im, _ := icmpOf(m, f)
 		if !im.Set {
 			im, _ = acl.ParseICMPName(f, map[acl.Family]string{acl.IPv4: "echo", acl.IPv6: "echo-request"}[f])
 		}
 		p.ICMPType, p.ICMPCode = im.Type, im.Code
-	default:
-		n, _ := strconv.Atoi(proto)
-		p.Proto = uint8(n)
 	}
 	for _, x := range []struct {
 		name string
