@@ -193,3 +193,53 @@ func ImplicitICMPv6() []ICMPName {
 	}
 	return out
 }
+
+// ImplicitICMPv6Line is the implicit permit of ImplicitICMPv6 as show
+// access-lists shows it: `implicit permit icmp any any router-advertisement,
+// nd-ns, nd-na`.
+func ImplicitICMPv6Line() string {
+	var names []string
+	for _, n := range ImplicitICMPv6() {
+		names = append(names, n.Name)
+	}
+	return "implicit permit icmp any any " + strings.Join(names, ", ")
+}
+
+// ImplicitPermits reports whether a packet no line of a list of family f
+// decides is permitted by the implicit permit (ImplicitICMPv6) rather than
+// dropped by the implicit deny: an ICMPv6 message of one of its types, any
+// code, new or not (the enforcer's `icmpv6 type 134-136 accept` looks at
+// nothing else).
+func ImplicitPermits(f Family, p Packet) bool {
+	if f != IPv6 || p.Proto != ProtoICMPv6 {
+		return false
+	}
+	for _, n := range ImplicitICMPv6() {
+		if n.Matches(p.ICMPType, p.ICMPCode) {
+			return true
+		}
+	}
+	return false
+}
+
+// icmpMessageName names an ICMP message of family f as rules do: the name of
+// its type and code, else of its type when the code is 0 (what `test
+// access-list` reads the name as), else "".
+func icmpMessageName(f Family, typ, code uint8) string {
+	m := ICMPMatch{Type: typ, Code: code, Set: true, CodeSet: true}
+	for _, n := range ICMPNames(f) {
+		if n.ICMPMatch == m {
+			return n.Name
+		}
+	}
+	if code != 0 {
+		return ""
+	}
+	m.CodeSet, m.Code = false, 0
+	for _, n := range ICMPNames(f) {
+		if n.ICMPMatch == m {
+			return n.Name
+		}
+	}
+	return ""
+}

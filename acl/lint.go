@@ -46,7 +46,9 @@ type Example struct {
 }
 
 // String returns the packet as the arguments of `test access-list` after the list
-// name: `tcp 10.24.12.107 40000 10.24.12.129 22`, with `established` for a reply.
+// name: `tcp 10.24.12.107 40000 10.24.12.129 22`, `icmp 10.0.0.1 10.0.0.2 echo`
+// (an ICMP message by its name, else `TYPE CODE`), with `established` for a
+// reply.
 func (e Example) String() string {
 	p := e.Packet
 	var b strings.Builder
@@ -60,13 +62,25 @@ func (e Example) String() string {
 	if ports {
 		b.WriteString(" " + strconv.Itoa(int(p.DstPort)))
 	}
+	if e.icmp() {
+		if n := icmpMessageName(e.Family, p.ICMPType, p.ICMPCode); n != "" {
+			b.WriteString(" " + n)
+		} else {
+			b.WriteString(" " + strconv.Itoa(int(p.ICMPType)) + " " + strconv.Itoa(int(p.ICMPCode)))
+		}
+	}
 	if p.Reply {
 		b.WriteString(" established")
 	}
 	return b.String()
 }
 
-// MarshalJSON renders the packet's fields; ports only for tcp and udp.
+// icmp reports whether the packet is an ICMP message of the family's ICMP
+// protocol (it has a type and code).
+func (e Example) icmp() bool { return e.Packet.Proto == icmpProto(e.Family) }
+
+// MarshalJSON renders the packet's fields; ports only for tcp and udp, ICMP
+// type and code only for ICMP (ICMPv6 in IPv6 lists).
 func (e Example) MarshalJSON() ([]byte, error) {
 	p := e.Packet
 	v := struct {
@@ -75,11 +89,16 @@ func (e Example) MarshalJSON() ([]byte, error) {
 		SourcePort  *uint16    `json:"source_port,omitempty"`
 		Destination netip.Addr `json:"destination"`
 		DestPort    *uint16    `json:"destination_port,omitempty"`
+		ICMPType    *uint8     `json:"icmp_type,omitempty"`
+		ICMPCode    *uint8     `json:"icmp_code,omitempty"`
 		State       string     `json:"state"`
 		Test        string     `json:"test"`
 	}{Protocol: protoWord(p.Proto, e.Family), Source: p.Src, Destination: p.Dst, State: "new", Test: e.String()}
 	if p.Proto == ProtoTCP || p.Proto == ProtoUDP {
 		v.SourcePort, v.DestPort = &p.SrcPort, &p.DstPort
+	}
+	if e.icmp() {
+		v.ICMPType, v.ICMPCode = &p.ICMPType, &p.ICMPCode
 	}
 	if p.Reply {
 		v.State = "established"
@@ -173,9 +192,23 @@ type LintOptions struct {
 // list of hand-written lines needs.
 const DefaultLintLimit = 1 << 20
 
-// The neighbour discovery messages an IPv6 list permits implicitly (the
-// enforcer's `icmpv6 type 134-136 accept` before the implicit deny).
-const ndFirst, ndLast = 134, 136
+// ndSpans are the neighbour discovery messages an IPv6 list permits implicitly
+// (ImplicitICMPv6, the enforcer's `icmpv6 type 134-136 accept` before the
+// implicit deny), as ICMP type<<8|code spans; ndWhat names them for a reason.
+func ndSpans() (s spans, what string) {
+	var names []string
+	nd := ImplicitICMPv6()
+	for _, n := range nd {
+		t := icmpSpans(n.ICMPMatch)
+		if k := len(s); k > 0 && s[k-1].hi+1 == t[0].lo {
+			s[k-1].hi = t[0].hi
+		} else {
+			s = append(s, t...)
+		}
+		names = append(names, n.Name)
+	}
+	return s, fmt.Sprintf("ICMPv6 types %d-%d: %s", nd[0].Type, nd[len(nd)-1].Type, strings.Join(names, ", "))
+}
 
 // linter holds one list's lines and their cubes while it is linted.
 type linter struct {
@@ -557,7 +590,8 @@ func (l *linter) nd() {
 	c := everything()
 	c.sp[dState] = one(0)
 	c.sp[dProto] = one(ProtoICMPv6)
-	c.sp[dICMP] = spans{{ndFirst << 8, ndLast<<8 | 0xff}}
+	nds, what := ndSpans()
+	c.sp[dICMP] = nds
 	ks := l.idx.meeting(&c, func(int32) bool { return true }, nil)
 	var denied []Seq
 	var ex *Example
@@ -579,7 +613,7 @@ func (l *linter) nd() {
 	}
 	if len(denied) > 0 {
 		l.add(int(first), Finding{Severity: SevWarning, Kind: KindNDDenied, Related: denied, Example: ex,
-			Reason: "denies IPv6 neighbour discovery (ICMPv6 types 134-136) before the list's implicit permit of it: neighbours on the management link may become unreachable"})
+			Reason: "denies IPv6 neighbour discovery (" + what + ") before the list's implicit permit of it: neighbours on the management link may become unreachable, e.g. " + ex.String()})
 		return
 	}
 	var dec []int32
@@ -590,7 +624,7 @@ func (l *linter) nd() {
 	}
 	if res := l.s.cover(c, dec); !res.covered && !res.gaveUp {
 		l.add(-1, Finding{Severity: SevInfo, Kind: KindNDImplicit,
-			Reason: "no line permits IPv6 neighbour discovery (ICMPv6 types 134-136); it is permitted implicitly before the implicit deny, or IPv6 would stop working"})
+			Reason: "no line permits IPv6 neighbour discovery (" + what + "); it is permitted implicitly before the implicit deny, or IPv6 would stop working"})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,7 +17,20 @@ var (
 	uAddrs6 = []string{"fd00::", "fd00::1", "fd00::2", "fd00::3", "fd00::4", "fd00::5", "fd00::6", "fd00::7", "2001:db8::1"}
 	uPorts  = []uint16{0, 19, 20, 21, 22, 23, 24, 25, 26, 40000}
 	uProtos = []uint8{1, 6, 17, 50, 58}
+	// ICMP types and codes of the family's ICMP protocol: echo and its reply,
+	// unreachables (v4) or neighbour discovery (v6), the codes lines name.
+	uICMP4     = []uint8{0, 3, 8}
+	uICMP6     = []uint8{1, 128, 134, 135, 137}
+	uICMPCodes = []uint8{0, 1, 4}
 )
+
+// icmpTypes returns the universe's ICMP types of family f.
+func icmpTypes(f Family) []uint8 {
+	if f == IPv6 {
+		return uICMP6
+	}
+	return uICMP4
+}
 
 func randAddr(rng *rand.Rand, f Family) Address {
 	addrs := uAddrs4
@@ -54,13 +68,26 @@ func randAddr(rng *rand.Rand, f Family) Address {
 
 func randPorts(rng *rand.Rand) PortMatch {
 	p := uPorts[1+rng.IntN(len(uPorts)-2)]
+	list := func(op PortOp) PortMatch {
+		ports := []uint16{p}
+		for n := rng.IntN(3); n > 0; n-- {
+			if q := uPorts[1+rng.IntN(len(uPorts)-2)]; !slices.Contains(ports, q) {
+				ports = append(ports, q)
+			}
+		}
+		m, err := PortList(op, ports...)
+		if err != nil {
+			panic(err)
+		}
+		return m
+	}
 	switch rng.IntN(7) {
 	case 0, 1:
 		return PortMatch{}
 	case 2:
-		return PortMatch{Op: PortEq, Lo: p}
+		return list(PortEq)
 	case 3:
-		return PortMatch{Op: PortNeq, Lo: p}
+		return list(PortNeq)
 	case 4:
 		return PortMatch{Op: PortLt, Lo: p}
 	case 5:
@@ -87,6 +114,13 @@ func randRule(rng *rand.Rand, f Family) Rule {
 		r.Proto = ProtoNum(uProtos[rng.IntN(len(uProtos))])
 	}
 	r.Src, r.Dst = randAddr(rng, f), randAddr(rng, f)
+	if r.Proto.HasICMP(f) && rng.IntN(3) > 0 {
+		ts := icmpTypes(f)
+		r.ICMP = ICMPMatch{Type: ts[rng.IntN(len(ts))], Set: true}
+		if rng.IntN(2) == 0 {
+			r.ICMP.Code, r.ICMP.CodeSet = uICMPCodes[rng.IntN(len(uICMPCodes))], true
+		}
+	}
 	if r.Proto.HasPorts() {
 		r.SrcPort, r.DstPort = randPorts(rng), randPorts(rng)
 		if rng.IntN(2) == 0 {
@@ -122,12 +156,25 @@ func universe(f Family) []Packet {
 		if proto == ProtoTCP || proto == ProtoUDP {
 			ports = []uint16{19, 22, 24, 40000} // the random lines tell these apart
 		}
+		// type<<8|code of an ICMP message; 0 for other protocols
+		icmps := []uint16{0}
+		if proto == ProtoICMP && f == IPv4 || proto == ProtoICMPv6 && f == IPv6 {
+			icmps = nil
+			for _, t := range append(icmpTypes(f), 13) { // 13: a type no line names
+				for _, c := range append(uICMPCodes, 2) {
+					icmps = append(icmps, uint16(t)<<8|uint16(c))
+				}
+			}
+		}
 		for _, s := range addrs {
 			for _, d := range addrs {
 				for _, sp := range ports {
 					for _, dp := range ports {
-						for _, reply := range []bool{false, true} {
-							out = append(out, Packet{Proto: proto, Src: netip.MustParseAddr(s), Dst: netip.MustParseAddr(d), SrcPort: sp, DstPort: dp, Reply: reply})
+						for _, ic := range icmps {
+							for _, reply := range []bool{false, true} {
+								out = append(out, Packet{Proto: proto, Src: netip.MustParseAddr(s), Dst: netip.MustParseAddr(d), SrcPort: sp, DstPort: dp,
+									ICMPType: uint8(ic >> 8), ICMPCode: uint8(ic), Reply: reply})
+							}
 						}
 					}
 				}
@@ -148,8 +195,10 @@ func inside(rng *rand.Rand, c *cube, f Family) Packet {
 		v := u128{rng.Uint64(), rng.Uint64()}.andNot(t.care).or(t.val)
 		return v.and(prefixBits(f, f.Bits())).addr(f)
 	}
+	ic := pickSpan(c.sp[dICMP])
 	return Packet{Proto: uint8(pickSpan(c.sp[dProto])), Src: pickAddr(c.ad[dSrc]), Dst: pickAddr(c.ad[dDst]),
-		SrcPort: pickSpan(c.sp[dSport]), DstPort: pickSpan(c.sp[dDport]), Reply: pickSpan(c.sp[dState]) == 1}
+		SrcPort: pickSpan(c.sp[dSport]), DstPort: pickSpan(c.sp[dDport]), ICMPType: uint8(ic >> 8), ICMPCode: uint8(ic),
+		Reply: pickSpan(c.sp[dState]) == 1}
 }
 
 // liveFor returns live counts under which connlimit line `takes` admits (or
@@ -293,7 +342,9 @@ func (a *ACL) text() string {
 //   - mixed: hosts, prefixes (/24-/31) and wildcards to 16 management
 //     addresses, ports, ranges and a few neq, permits and denies in blocks;
 //   - dense: the same with prefixes down to /16 and neq on one line in four:
-//     most lines are covered by the union of earlier ones.
+//     most lines are covered by the union of earlier ones;
+//   - lists: hosts and prefixes with port lists (eq, a few neq) and ICMP
+//     types and codes.
 func lists10k(tb testing.TB) map[string]*ACL {
 	tcp, _ := ProtoKeyword("tcp", IPv4)
 	udp, _ := ProtoKeyword("udp", IPv4)
@@ -364,6 +415,44 @@ func lists10k(tb testing.TB) map[string]*ACL {
 	}
 	out["mixed"] = gen("mixed", 8, 40) // prefixes /24-/31, 1 in 40 lines neq
 	out["dense"] = gen("dense", 16, 4) // prefixes /16-/31, 1 in 4 neq: most lines covered
+	// lists: hosts and prefixes (/24-/31) with port lists (eq and neq, 2-4
+	// ports) and ICMP types and codes, permits and denies in blocks
+	icmp, _ := ProtoKeyword("icmp", IPv4)
+	rng := rand.New(rand.NewPCG(10, 1))
+	lists := NewACL("lists", IPv4)
+	for lists.Len() < 9999 {
+		var r Rule
+		if lists.Len()/50%3 == 2 {
+			r.Action = Deny
+		}
+		h := netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+		p, _ := h.Prefix(24 + rng.IntN(9))
+		r.Src, _ = ParsePrefix(p.String())
+		r.Dst = HostAddr(netip.AddrFrom4([4]byte{10, 24, 12, byte(120 + rng.IntN(16))}))
+		if rng.IntN(4) == 0 {
+			r.Proto = icmp
+			r.ICMP = ICMPMatch{Type: []uint8{0, 3, 8, 11}[rng.IntN(4)], Set: true}
+			if rng.IntN(2) == 0 {
+				r.ICMP.Code, r.ICMP.CodeSet = uint8(rng.IntN(16)), true
+			}
+		} else {
+			r.Proto = tcp
+			var ports []uint16
+			for range 2 + rng.IntN(3) {
+				if q := uint16(1 + rng.IntN(2000)); !slices.Contains(ports, q) {
+					ports = append(ports, q)
+				}
+			}
+			op := PortEq
+			if rng.IntN(10) == 0 {
+				op = PortNeq
+			}
+			r.DstPort, _ = PortList(op, ports...)
+		}
+		lists.Add(r) // a duplicate is refused: draw again
+	}
+	add(lists, Rule{Action: Deny})
+	out["lists"] = lists
 	return out
 }
 
@@ -371,7 +460,7 @@ func lists10k(tb testing.TB) map[string]*ACL {
 // time of one lint in ms.
 func BenchmarkLint10k(b *testing.B) {
 	lists := lists10k(b)
-	for _, name := range []string{"hosts", "services", "mixed", "dense"} {
+	for _, name := range []string{"hosts", "services", "mixed", "dense", "lists"} {
 		a := lists[name]
 		b.Run(name, func(b *testing.B) {
 			var rep *Report

@@ -22,7 +22,7 @@ const (
 	dProto        // protocol number, 0-255
 	dSport        // source port, 0-65535 (tcp and udp lines only; every port otherwise)
 	dDport        // destination port
-	dICMP         // ICMP type<<8 | code (every value: the model has no ICMP matches yet)
+	dICMP         // ICMP type<<8 | code (of the family's ICMP protocol; every value for other lines)
 	nSpan
 )
 
@@ -285,6 +285,20 @@ func addrOf(a Address) tern {
 	return tern{}
 }
 
+// listSpans returns the ports of an eq or neq match (ascending, all different)
+// as spans, neighbours joined.
+func listSpans(p PortMatch) spans {
+	out := make(spans, 0, 1+p.NMore)
+	for _, x := range p.Ports() {
+		if n := len(out); n > 0 && out[n-1].hi+1 == x {
+			out[n-1].hi = x
+			continue
+		}
+		out = append(out, span{x, x})
+	}
+	return out
+}
+
 // portsOf returns the ports p allows; every port for a line without ports.
 func portsOf(r Rule, p PortMatch) spans {
 	if !r.Proto.HasPorts() {
@@ -292,9 +306,9 @@ func portsOf(r Rule, p PortMatch) spans {
 	}
 	switch p.Op {
 	case PortEq:
-		return one(p.Lo)
+		return listSpans(p)
 	case PortNeq:
-		return full(dSport).minus(one(p.Lo))
+		return full(dSport).minus(listSpans(p))
 	case PortLt:
 		return spans{{0, p.Lo - 1}}
 	case PortGt:
@@ -305,9 +319,32 @@ func portsOf(r Rule, p PortMatch) spans {
 	return full(dSport)
 }
 
-// icmpOf returns the ICMP type<<8|code values the line matches: all of them
-// until the model has ICMP type and code matches.
-func icmpOf(Rule) spans { return full(dICMP) }
+// icmpOf returns the ICMP type<<8|code values the line matches: one type (every
+// code), one type and code, or every value for a line without an ICMP type.
+func icmpOf(r Rule) spans { return icmpSpans(r.ICMP) }
+
+func icmpSpans(m ICMPMatch) spans {
+	switch {
+	case !m.Set:
+		return full(dICMP)
+	case !m.CodeSet:
+		return spans{{uint16(m.Type) << 8, uint16(m.Type)<<8 | 0xff}}
+	}
+	return one(uint16(m.Type)<<8 | uint16(m.Code))
+}
+
+// icmpProto returns the protocol whose messages have ICMP types in lists of
+// family f: ICMP, or ICMPv6 in IPv6 lists.
+func icmpProto(f Family) uint8 {
+	if f == IPv6 {
+		return ProtoICMPv6
+	}
+	return ProtoICMP
+}
+
+// echoRequest is the ICMP type<<8|code of a ping, the message a witness takes
+// where it can.
+var echoRequest = [2]uint16{IPv4: 8 << 8, IPv6: 128 << 8}
 
 // cubeOf returns the packets r matches by its criteria (connection limits aside).
 func cubeOf(r Rule) cube {
@@ -326,7 +363,8 @@ func cubeOf(r Rule) cube {
 // left free a documentation address (192.0.2.1, 2001:db8::1) or the
 // management address preferred, in a prefix its first host rather than its
 // network address, source port 40000 where allowed, and the lowest value (but
-// 0) of what else is left, or the preferred destination port.
+// 0) of what else is left, or the preferred destination port; an ICMP message
+// an echo request (ping) where allowed.
 func (c *cube) point(f Family, prefer [nAddr]netip.Addr, port uint16) Example {
 	pick := func(t tern, prefer netip.Addr) netip.Addr {
 		if prefer.IsValid() && prefer.Is4() == (f == IPv4) {
@@ -371,6 +409,13 @@ func (c *cube) point(f Family, prefer [nAddr]netip.Addr, port uint16) Example {
 			p.DstPort = port
 		}
 	}
+	if p.Proto == icmpProto(f) {
+		ic := c.sp[dICMP][0].lo
+		if c.sp[dICMP].overlaps(one(echoRequest[f])) {
+			ic = echoRequest[f]
+		}
+		p.ICMPType, p.ICMPCode = uint8(ic>>8), uint8(ic)
+	}
 	return Example{Family: f, Packet: p}
 }
 
@@ -388,7 +433,7 @@ func pointCube(p Packet) cube {
 	c.sp[dState] = one(st)
 	c.sp[dProto] = one(uint16(p.Proto))
 	c.sp[dSport], c.sp[dDport] = one(p.SrcPort), one(p.DstPort)
-	c.sp[dICMP] = full(dICMP)
+	c.sp[dICMP] = one(uint16(p.ICMPType)<<8 | uint16(p.ICMPCode))
 	f := IPv4
 	if p.Src.Is6() {
 		f = IPv6

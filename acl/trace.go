@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // Step is one line of a trace: a line of the list (Seq), the implicit end of the
@@ -23,7 +24,8 @@ type Step struct {
 // Outcome is what a line does with the packet. When says when it applies:
 // "" always, "under_limit" while the source is under a permit's limit (else
 // the next outcome applies), "at_limit" from a deny's limit on (before it, the
-// next), "nd" only for neighbour discovery messages.
+// next). By "implicit" with action permit is the implicit permit of neighbour
+// discovery in IPv6 lists (ImplicitPermits).
 type Outcome struct {
 	Action string    `json:"action"` // permit or deny
 	Seq    Seq       `json:"seq,omitempty"`
@@ -120,23 +122,32 @@ func (a *ACL) Trace(p Packet, live func(r Rule) (n int, ok bool)) *Trace {
 		break
 	}
 	flush()
-	nd := false
 	if !final {
-		if a.Family == IPv6 && p.Proto == ProtoICMPv6 && !p.Reply {
+		if a.Family == IPv6 && p.Proto == ProtoICMPv6 {
 			// The enforcer permits neighbour discovery before the implicit deny.
-			nd = true
-			t.Steps = append(t.Steps, Step{Line: "implicit permit of neighbour discovery", Matches: true,
-				Reason: fmt.Sprintf("matches ICMPv6 types %d-%d (neighbour discovery) only", ndFirst, ndLast)})
-			t.Result = append(t.Result, Outcome{Action: "permit", By: "implicit", When: "nd"})
+			st := Step{Line: ImplicitICMPv6Line(), Matches: ImplicitPermits(a.Family, p), Reason: "matches"}
+			if !st.Matches {
+				st.Reason = "does not match: " + icmpMismatch(ImplicitICMPv6(), p, a.Family)
+			}
+			t.Steps = append(t.Steps, st)
+			if st.Matches {
+				t.Result = append(t.Result, Outcome{Action: "permit", By: "implicit"})
+				final = true
+			}
 		}
-		t.Steps = append(t.Steps, Step{Line: "implicit deny", Matches: true, Reason: "matches"})
-		t.Result = append(t.Result, Outcome{Action: "deny", By: "implicit"})
+		if !final {
+			t.Steps = append(t.Steps, Step{Line: "implicit deny", Matches: true, Reason: "matches"})
+			t.Result = append(t.Result, Outcome{Action: "deny", By: "implicit"})
+		}
 	}
-	if known && len(counts) > 0 && !nd {
+	if known && len(counts) > 0 {
 		r, ok := a.Evaluate(p, func(r Rule) int { return counts[r.Seq] })
 		o := Outcome{Action: "deny", By: "implicit"}
-		if ok {
+		switch {
+		case ok:
 			o = Outcome{Action: r.Action.String(), Seq: r.Seq, By: "seq " + strconv.FormatUint(uint64(r.Seq), 10)}
+		case ImplicitPermits(a.Family, p):
+			o.Action = "permit"
 		}
 		t.Now = &o
 	}
@@ -176,6 +187,8 @@ func mismatch(r Rule, p Packet, f Family) string {
 		return portMismatch("source", r.SrcPort, p.SrcPort)
 	case r.Proto.HasPorts() && !r.DstPort.Matches(p.DstPort):
 		return portMismatch("destination", r.DstPort, p.DstPort)
+	case !r.ICMP.Matches(p.ICMPType, p.ICMPCode):
+		return icmpMismatch([]ICMPName{{ICMPMatch: r.ICMP, Name: r.ICMP.Format(f)}}, p, f)
 	}
 	return "its criteria do not hold"
 }
@@ -192,11 +205,15 @@ func addrMismatch(what string, a Address, x netip.Addr) string {
 
 // portMismatch says why port v fails p; one case per kind of port match.
 func portMismatch(what string, p PortMatch, v uint16) string {
-	switch p.Op {
-	case PortEq:
-		return fmt.Sprintf("%s port %d is not %d", what, v, p.Lo)
-	case PortNeq:
+	switch {
+	case p.Op == PortEq:
+		return fmt.Sprintf("%s port %d is not %s", what, v, orList(p.Ports()))
+	case p.Op == PortNeq && p.NMore == 0:
 		return fmt.Sprintf("%s port %d is the one it excludes (neq %d)", what, v, p.Lo)
+	case p.Op == PortNeq:
+		return fmt.Sprintf("%s port %d is one of those it excludes (%s)", what, v, p)
+	}
+	switch p.Op {
 	case PortLt:
 		return fmt.Sprintf("%s port %d is not below %d", what, v, p.Lo)
 	case PortGt:
@@ -205,4 +222,44 @@ func portMismatch(what string, p PortMatch, v uint16) string {
 		return fmt.Sprintf("%s port %d is not in %d-%d", what, v, p.Lo, p.Hi)
 	}
 	return fmt.Sprintf("%s port %d does not match", what, v)
+}
+
+// orList renders ports as "22", "22 or 443", "22, 443 or 830".
+func orList(ports []uint16) string {
+	var b strings.Builder
+	for i, x := range ports {
+		switch {
+		case i == 0:
+		case i == len(ports)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(int(x)))
+	}
+	return b.String()
+}
+
+// icmpMismatch says why an ICMP message fails the ICMP matches ms (those of a
+// line, or the types the implicit permit lets through): "ICMP type 0 code 0
+// (echo-reply) is not type 8 (echo)".
+func icmpMismatch(ms []ICMPName, p Packet, f Family) string {
+	want := make([]string, len(ms))
+	for i, m := range ms {
+		want[i] = "type " + strconv.Itoa(int(m.Type))
+		if m.CodeSet {
+			want[i] += " code " + strconv.Itoa(int(m.Code))
+		}
+		if m.Name != "" && (m.Name[0] < '0' || m.Name[0] > '9') {
+			want[i] += " (" + m.Name + ")"
+		}
+	}
+	s := fmt.Sprintf("ICMP type %d code %d", p.ICMPType, p.ICMPCode)
+	if n := icmpMessageName(f, p.ICMPType, p.ICMPCode); n != "" {
+		s += " (" + n + ")"
+	}
+	if len(want) == 1 {
+		return s + " is not " + want[0]
+	}
+	return s + " is not " + strings.Join(want[:len(want)-1], ", ") + " or " + want[len(want)-1]
 }

@@ -24,12 +24,23 @@ func init() {
 	h = append(h, src...)
 	h = append(h, "Source port: number or name")
 	h = append(h, dst...)
-	h = append(h, "Destination port: number or name", "Internet Control Message Protocol", "Protocol number")
+	h = append(h, "Destination port: number or name", "Internet Control Message Protocol")
+	// icmp: the message's type (and code) by the names of the source's family
+	ic4, ich4 := icmpSyntax(acl.IPv4)
+	ic6, ich6 := icmpSyntax(acl.IPv6)
+	h = append(h, src[0])
+	h = append(h, dst...)
+	h = append(h, ich4...)
+	h = append(h, src[1])
+	h = append(h, dst...)
+	h = append(h, ich6...)
+	h = append(h, "Protocol number")
 	h = append(h, src...)
 	h = append(h, dst...)
 	h = append(h, "The first packet of a new connection (default)", "A packet of a connection this host initiated (a reply)")
 	s, h := show("test access-list [WORD$name] ((tcp|udp)$proto "+addr("src")+" [PORT$sport] "+addr("dst")+" [PORT$dport]"+
-		" | (icmp|<0-255>)$proto "+addr("src")+" "+addr("dst")+") [new$state|established$state]", h...)
+		" | icmp$proto (A.B.C.D$src "+addr("dst")+" "+ic4+" | X:X::X:X$src "+addr("dst")+" "+ic6+")"+
+		" | <0-255>$proto "+addr("src")+" "+addr("dst")+") [new$state|established$state]", h...)
 	add(exec, s, h, buildTest)
 
 	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail]", "Show running system information", "IPv4 information", "IPv6 information",
@@ -49,7 +60,7 @@ func init() {
 }
 
 // buildTest builds the packet of `test access-list`: both addresses of one
-// family, ports for tcp and udp.
+// family, ports for tcp and udp, the type and code of an ICMP message.
 func buildTest(m *match) error {
 	if err := buildShow(TestACL)(m); err != nil {
 		return err
@@ -78,12 +89,24 @@ func buildTest(m *match) error {
 	}
 	p := acl.Packet{Src: src, Dst: dst, Reply: m.get("state") == "established"}
 	switch proto := m.get("proto"); proto {
-	case "tcp", "udp", "icmp":
+	case "tcp", "udp":
+		pr, _ := acl.ProtoKeyword(proto, f)
+		p.Proto = pr.Num
+	case "icmp":
 		pr, _ := acl.ProtoKeyword(proto, f)
 		p.Proto = pr.Num
 	default:
 		n, _ := strconv.Atoi(proto)
 		p.Proto = uint8(n)
+	}
+	if icmp, _ := acl.ProtoKeyword("icmp", f); p.Proto == icmp.Num {
+		// the message: as a rule names it (a type alone is code 0), an echo
+		// request (ping) when not given (or the protocol given by number)
+		im, _ := icmpOf(m, f)
+		if !im.Set {
+			im, _ = acl.ParseICMPName(f, map[acl.Family]string{acl.IPv4: "echo", acl.IPv6: "echo-request"}[f])
+		}
+		p.ICMPType, p.ICMPCode = im.Type, im.Code
 	}
 	for _, x := range []struct {
 		name string

@@ -95,16 +95,23 @@ var jsonCommands = []string{
 	"show history",
 	"show users",
 	"show clock",
+	"show access-lists lint",
+	"show access-lists web lint detail",
+	"test access-list web tcp 10.24.12.107 40000 10.24.12.129 22",
+	"test access-list tcp 10.24.12.9 40000 10.24.12.129 80",
+	"test access-list v6 icmp fe80::1 ff02::1 nd-na",
+	"test access-list spare icmp 10.24.12.9 10.24.12.129 port-unreachable",
 }
 
 // A JSON golden per show command (testdata/json), each valid JSON.
 func TestShowJSONGoldens(t *testing.T) {
 	for _, c := range jsonCommands {
-		t.Run(strings.ReplaceAll(c, " ", "_"), func(t *testing.T) {
+		name := strings.NewReplacer(" ", "_", ":", ".").Replace(c) // no colons in a module's file names
+		t.Run(name, func(t *testing.T) {
 			sh, out := jsonShell(t)
 			require.NoError(t, sh.Run(c+" | json"))
 			require.True(t, json.Valid(out.Bytes()), "%s | json: %s", c, out)
-			golden.Check(t, filepath.Join("../testdata/json", strings.ReplaceAll(c, " ", "_")+".json"), out.String())
+			golden.Check(t, filepath.Join("../testdata/json", name+".json"), out.String())
 		})
 	}
 }
@@ -261,4 +268,72 @@ func TestShowTextWithCounters(t *testing.T) {
 		screen.WriteString(out.String())
 	}
 	golden.Check(t, "../testdata/json/show-text.out", screen.String())
+}
+
+// test access-list and show access-lists lint with `| json` hold what their
+// text says: every step's line and reason and the result's outcomes, every
+// finding's line and reason, in order.
+func TestLintJSONAgreesWithText(t *testing.T) {
+	sh, out := jsonShell(t)
+	run := func(line string) string {
+		out.Reset()
+		require.NoError(t, sh.Run(line))
+		return out.String()
+	}
+	inOrder := func(text string, want []string) {
+		t.Helper()
+		i := 0
+		for _, l := range strings.Split(text, "\n") {
+			for i < len(want) && strings.Contains(l, want[i]) {
+				i++
+			}
+		}
+		require.Equal(t, len(want), i, "the text lacks %q (of the JSON) in order:\n%s", want[min(i, len(want)-1)], text)
+	}
+	for _, c := range []string{"test access-list web tcp 10.24.12.107 40000 10.24.12.129 22", "test access-list tcp 10.24.12.9 40000 10.24.12.129 443",
+		"test access-list v6 icmp fe80::1 ff02::1 nd-ns", "test access-list v6 icmp fe80::1 ff02::1 echo-request"} {
+		var v struct {
+			List   string
+			Bound  bool
+			Packet struct{ Test string }
+			Steps  []struct{ Line, Reason string }
+			Result []struct{ Action, By string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(run(c+" | json")), &v), c)
+		require.True(t, v.Bound, c)
+		require.True(t, strings.HasSuffix(c, " "+v.Packet.Test), "%s: packet %q", c, v.Packet.Test)
+		var want []string
+		for _, s := range v.Steps {
+			want = append(want, s.Line, s.Reason)
+		}
+		var res []string
+		for _, o := range v.Result {
+			res = append(res, o.Action+" ("+o.By)
+		}
+		want = append(want, "result: "+res[0])
+		inOrder(run(c), want)
+		for _, r := range res[1:] {
+			require.Contains(t, run(c), r, c)
+		}
+	}
+	var v struct {
+		AccessLists []struct {
+			Name     string
+			Errors   int
+			Findings []struct{ Severity, Line, Reason string }
+		} `json:"access_lists"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(run("show access-lists lint | json")), &v))
+	require.Len(t, v.AccessLists, 3)
+	var want []string
+	for _, a := range v.AccessLists {
+		want = append(want, " access list "+a.Name+", ")
+		for _, f := range a.Findings {
+			if f.Line != "" {
+				want = append(want, " "+f.Line)
+			}
+			want = append(want, "% "+f.Severity+": "+f.Reason)
+		}
+	}
+	inOrder(run("show access-lists lint"), want)
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -33,12 +34,20 @@ func (s *Shell) lintCmd(cmd grammar.Command) error {
 	return s.lintACLs(cmd)
 }
 
-// output writes a result of the lint commands: its text, through the show pipe.
-// JSON HOOK (branch out, `| json`): when cmd.Pipe asks for JSON, write
-// json.Marshal(v) instead (v is an *acl.Trace or []*acl.Report, with json tags).
-func (s *Shell) output(cmd grammar.Command, v any, text string) error {
-	_ = v
-	out, err := filter(cmd.Pipe, text)
+// output writes a result of the lint commands as show does: the view's text
+// through the output modifiers, or with `| json` the view as JSON.
+func (s *Shell) output(cmd grammar.Command, v view) error {
+	if cmd.Pipe.JSON() {
+		data, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = s.opt.Out.Write(append(data, '\n'))
+		return err
+	}
+	var b strings.Builder
+	v.writeText(&b)
+	out, err := filter(cmd.Pipe, b.String())
 	if err != nil {
 		return err
 	}
@@ -46,18 +55,43 @@ func (s *Shell) output(cmd grammar.Command, v any, text string) error {
 	return err
 }
 
+// traceView is what test access-list shows: the trace of the packet through a
+// list, and whether the list is the one bound for the packet's family. With no
+// list named and none bound, nothing filters the packet.
+type traceView struct {
+	List   string        `json:"list"` // "" when no list is bound
+	Family string        `json:"family"`
+	Bound  bool          `json:"bound"` // the list is bound to management 0 in
+	Packet acl.Example   `json:"packet"`
+	Steps  []acl.Step    `json:"steps"`
+	Result []acl.Outcome `json:"result"`
+	Now    *acl.Outcome  `json:"now,omitempty"`
+	named  bool          // the operator named the list
+	f      acl.Family
+}
+
+func (v *traceView) writeText(w io.Writer) {
+	if v.List == "" {
+		fmt.Fprintf(w, "no %s access list is bound to interface management 0\nresult: permit (nothing filters %s on management 0)\n", v.f.Name(), v.f.Name())
+		return
+	}
+	if !v.named {
+		fmt.Fprintf(w, "%s access list %s, bound to interface management 0 in\n", v.f.Name(), v.List)
+	}
+	writeTrace(w, &acl.Trace{List: v.List, Packet: v.Packet, Steps: v.Steps, Result: v.Result, Now: v.Now})
+}
+
 func (s *Shell) testACL(cmd grammar.Command) error {
 	cfg := s.t.cfg
 	f := cmd.Family
-	var b strings.Builder
 	name := cmd.Name
+	v := &traceView{Family: familyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{}}
 	if name == "" {
 		name = cfg.Mgmt.Get(f)
 		if name == "" {
-			fmt.Fprintf(&b, "no %s access list is bound to interface management 0\nresult: permit (nothing filters %s on management 0)\n", f.Name(), f.Name())
-			return s.output(cmd, nil, b.String())
+			v.Result = []acl.Outcome{{Action: "permit", By: "no list bound"}}
+			return s.output(cmd, v)
 		}
-		fmt.Fprintf(&b, "%s access list %s, bound to interface management 0 in\n", f.Name(), name)
 	}
 	a, ok := cfg.ACLs[name]
 	if !ok {
@@ -67,8 +101,9 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 		return fmt.Errorf("%s is an %s access list; the packet is %s", name, a.Family.Name(), f.Name())
 	}
 	t := a.Trace(cmd.Packet, s.liveCounts(cfg, a, cmd.Packet))
-	writeTrace(&b, t)
-	return s.output(cmd, t, b.String())
+	v.List, v.Bound = t.List, cfg.Mgmt.Get(f) == name
+	v.Steps, v.Result, v.Now = t.Steps, t.Result, t.Now
+	return s.output(cmd, v)
 }
 
 // liveCounts returns the live connections the packet's source has on each
@@ -109,6 +144,9 @@ func writeTrace(w io.Writer, t *acl.Trace) {
 }
 
 func outcomeName(o acl.Outcome) string {
+	if o.By == "implicit" && o.Action == "permit" {
+		return "permit (implicit: neighbour discovery)"
+	}
 	return o.Action + " (" + o.By + ")"
 }
 
@@ -127,8 +165,6 @@ func resultText(res []acl.Outcome) string {
 		switch o.When {
 		case "at_limit":
 			name += fmt.Sprintf(" from the %s connection on", ordinal(int(o.Limit)))
-		case "nd":
-			name = "permit (implicit) for neighbour discovery (ICMPv6 types 134-136)"
 		}
 		if i == 0 {
 			b.WriteString(name)
@@ -200,18 +236,48 @@ func (s *Shell) lintACLs(cmd grammar.Command) error {
 		}
 	}
 	o := s.lintOptions()
-	var b strings.Builder
-	var reps []*acl.Report
+	v := &lintView{AccessLists: []lintListJSON{}, detail: cmd.Num == 1, cfg: cfg}
 	for _, n := range cfg.Names() {
 		a := cfg.ACLs[n]
 		if cmd.Name != "" && n != cmd.Name || cmd.FamilyGiven && a.Family != cmd.Family {
 			continue
 		}
 		rep := a.Lint(o)
-		reps = append(reps, rep)
-		writeReport(&b, cfg, a, rep, cmd.Num == 1)
+		l := lintListJSON{Name: a.Name, Family: familyName(a.Family), BoundTo: []string{}, Errors: rep.Count(acl.SevError),
+			Warnings: rep.Count(acl.SevWarning), Infos: rep.Count(acl.SevInfo), Findings: rep.Findings, Lines: rep.Lines, list: a, rep: rep}
+		if bt := cfg.BoundTo(a.Name); bt != "" {
+			l.BoundTo = append(l.BoundTo, bt)
+		}
+		v.AccessLists = append(v.AccessLists, l)
 	}
-	return s.output(cmd, reps, b.String())
+	return s.output(cmd, v)
+}
+
+// lintView is what show access-lists lint shows: per list, its findings and
+// every line's reachability (in the text with detail only).
+type lintView struct {
+	AccessLists []lintListJSON `json:"access_lists"`
+	detail      bool
+	cfg         *acl.Config
+}
+
+type lintListJSON struct {
+	Name     string        `json:"name"`
+	Family   string        `json:"family"`
+	BoundTo  []string      `json:"bound_to"`
+	Errors   int           `json:"errors"`
+	Warnings int           `json:"warnings"`
+	Infos    int           `json:"infos"`
+	Findings []acl.Finding `json:"findings"`
+	Lines    []acl.Reach   `json:"lines"`
+	list     *acl.ACL
+	rep      *acl.Report
+}
+
+func (v *lintView) writeText(w io.Writer) {
+	for _, l := range v.AccessLists {
+		writeReport(w, v.cfg, l.list, l.rep, v.detail)
+	}
 }
 
 // counted renders how many findings of each severity a report has: "1 error,
