@@ -373,11 +373,8 @@ func aclOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) aclView {
 		v.Entries = append(v.Entries, e)
 	}
 	if live && a.Family == acl.IPv6 {
-		var names []string
-		for _, n := range acl.ImplicitICMPv6() {
-			names = append(names, n.Name)
-		}
-		v.ImplicitPermit = &implicitJSON{Text: "icmp any any " + strings.Join(names, ", "), Matches: st.Counters[a.Name+"/nd/m"].Packets}
+		text := strings.TrimPrefix(acl.ImplicitICMPv6Line(), "implicit permit ")
+		v.ImplicitPermit = &implicitJSON{Text: text, Matches: st.Counters[a.Name+"/nd/m"].Packets}
 	}
 	if live {
 		v.ImplicitDenyMatches = u64(st.Counters[a.Name+"/deny/m"].Packets)
