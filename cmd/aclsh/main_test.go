@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/aclsh/aclsh/internal/golden" // -update, for `go test ./... -update`
 	"github.com/aclsh/aclsh/internal/labns"
+	"github.com/aclsh/aclsh/internal/needs"
 )
 
 var (
@@ -309,12 +310,7 @@ func BenchmarkStartToPrompt(b *testing.B) {
 // TestDemo runs `make demo` with a script on stdin (as root): the lab comes up, the
 // seed config binds and enforces, and the lab is gone afterwards.
 func TestDemo(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the demo test needs root; CI runs as root")
-		}
-		t.Skip("the demo needs root")
-	}
+	needs.Root(t)
 	cmd := exec.Command("make", "-C", "../..", "demo")
 	cmd.Stdin = strings.NewReader("conf t\nip access-list extended check\npermit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3\n" +
 		"interface management 0\nip access-group check in\nend\nshow running-config\n")
@@ -336,18 +332,8 @@ func TestDemo(t *testing.T) {
 // sentence that says why and what to do where it is printed (a script: --check;
 // a shell: run as root; aclsh follow: its unit), and nothing is saved.
 func TestNoPrivilege(t *testing.T) {
-	if testNS == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root; CI runs as root")
-		}
-		t.Skip("needs root to drop privileges inside a test namespace")
-	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("setpriv (util-linux) is needed; .ci/run installs it")
-		}
-		t.Skip("setpriv (util-linux) not installed")
-	}
+	needs.Root(t) // testNS exists when root (TestMain)
+	needs.Program(t, "setpriv", "util-linux")
 	// The documented install: writable by the operators' group.
 	stateFor := func(t *testing.T) string {
 		state, err := os.MkdirTemp("", "aclsh-nopriv")

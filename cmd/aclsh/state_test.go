@@ -14,6 +14,8 @@ import (
 	"github.com/google/nftables"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/aclsh/aclsh/internal/needs"
 )
 
 // Commit integrity under faults, hostile state directories and the documented
@@ -30,12 +32,7 @@ ip access-group check in
 // test namespace. The table is removed afterwards.
 func kernelNS(t *testing.T) {
 	t.Helper()
-	if testNS == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root; CI runs as root")
-		}
-		t.Skip("needs root")
-	}
+	needs.Root(t) // testNS exists when root (TestMain)
 	t.Cleanup(func() { exec.Command("ip", "netns", "exec", testNS, "nft", "delete", "table", "inet", "aclsh").Run() })
 }
 

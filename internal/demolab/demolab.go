@@ -5,7 +5,6 @@
 package demolab
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -14,12 +13,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
+	"github.com/aclsh/aclsh/internal/syncbuf"
 )
 
 // Lab is a running demo lab.
@@ -28,27 +27,10 @@ type Lab struct {
 	root     string
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
-	out      *syncBuf
+	out      *syncbuf.Buffer
 	done     chan struct{}
 	daemons  map[string]int // "follow", "serve": pids in the device namespace
 	links    map[string]string
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // Start builds bin/ and runs root/scripts/demo.sh with its shell reading a pipe
@@ -64,7 +46,7 @@ func Start(t testing.TB, root string) *Lab {
 	if err != nil {
 		t.Fatalf("make build: %v\n%s", err, out)
 	}
-	l := &Lab{root: root, out: &syncBuf{}, done: make(chan struct{}), daemons: map[string]int{}, links: map[string]string{}}
+	l := &Lab{root: root, out: &syncbuf.Buffer{}, done: make(chan struct{}), daemons: map[string]int{}, links: map[string]string{}}
 	l.cmd = exec.Command("bash", filepath.Join(root, "scripts", "demo.sh"))
 	l.cmd.Stdout, l.cmd.Stderr = l.out, l.out
 	if l.stdin, err = l.cmd.StdinPipe(); err != nil {
