@@ -3,101 +3,15 @@ package grammar
 import (
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/internal/acltest"
 )
-
-// randomRule returns a valid rule of family f in one of every form the
-// running-config can hold (remarks aside).
-func randomRule(r *rand.Rand, f acl.Family) acl.Rule {
-	addr := func() acl.Address {
-		var ip netip.Addr
-		if f == acl.IPv4 {
-			ip = netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
-		} else {
-			ip = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 6: byte(r.IntN(256)), 15: byte(r.IntN(256))})
-		}
-		switch r.IntN(4) {
-		case 0:
-			return acl.AnyAddr
-		case 1:
-			return acl.HostAddr(ip)
-		case 2:
-			if f == acl.IPv4 {
-				a, _ := acl.ParseWildcard(netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(256)), 0}).String(), "0.255.0.255")
-				return a
-			}
-		}
-		a, _ := acl.ParsePrefix(netip.PrefixFrom(ip, 1+r.IntN(ip.BitLen()-1)).Masked().String())
-		return a
-	}
-	ports := func() acl.PortMatch {
-		p := acl.PortMatch{Op: acl.PortOp(r.IntN(6)), Lo: uint16(1 + r.IntN(65534))}
-		switch p.Op {
-		case acl.PortAny:
-			return acl.PortMatch{}
-		case acl.PortRange:
-			p.Hi = p.Lo + uint16(r.IntN(int(65535-p.Lo)))
-		case acl.PortEq, acl.PortNeq:
-			if r.IntN(3) == 0 { // several ports
-				ports := []uint16{p.Lo}
-				for range 1 + r.IntN(acl.MaxPorts-1) {
-					if n := uint16(r.IntN(65536)); !slices.Contains(ports, n) {
-						ports = append(ports, n)
-					}
-				}
-				p, _ = acl.PortList(p.Op, ports...)
-			}
-		}
-		return p
-	}
-	rule := acl.Rule{Action: acl.Action(r.IntN(2)), Src: addr(), Dst: addr(), Established: r.IntN(4) == 0, Log: r.IntN(4) == 0}
-	if r.IntN(2) == 0 {
-		rule.Seq = acl.Seq(1 + r.Int64N(int64(acl.MaxSeq)))
-	}
-	if r.IntN(3) == 0 && !rule.Established {
-		rule.ConnLimit = acl.ConnLimit(1 + r.IntN(65535))
-		if r.IntN(2) == 0 {
-			rule.ConnMask, _ = acl.MaskLen(f, r.IntN(f.Bits()+1))
-		}
-		if n := 1 + r.IntN(acl.MaxConnSources); r.IntN(2) == 0 && n != acl.DefaultConnSources {
-			rule.ConnSources = uint32(n)
-		}
-	}
-	switch r.IntN(5) {
-	case 0:
-		rule.Proto, _ = acl.ProtoKeyword("tcp", f)
-	case 1:
-		rule.Proto, _ = acl.ProtoKeyword("udp", f)
-	case 2:
-		rule.Proto, _ = acl.ProtoKeyword("icmp", f)
-	case 3:
-		rule.Proto = acl.ProtoNum(uint8(r.IntN(256)))
-	}
-	if rule.Proto.HasPorts() {
-		rule.SrcPort, rule.DstPort = ports(), ports()
-	}
-	if rule.Proto.HasICMP(f) {
-		switch r.IntN(4) {
-		case 0: // a name
-			names := acl.ICMPNames(f)
-			rule.ICMP = names[r.IntN(len(names))].ICMPMatch
-		case 1: // a type, maybe a code
-			rule.ICMP = acl.ICMPMatch{Type: uint8(r.IntN(256)), Set: true}
-			if r.IntN(2) == 0 {
-				rule.ICMP.Code, rule.ICMP.CodeSet = uint8(r.IntN(256)), true
-			}
-		}
-	}
-	return rule
-}
 
 // canonicalLine renders a rule as the running-config does, with or without its seq.
 func canonicalLine(r acl.Rule, f acl.Family) string {
@@ -117,7 +31,7 @@ func TestCanonicalFastPath(t *testing.T) {
 		if f == acl.IPv6 {
 			mode = IP6ACL
 		}
-		rule := randomRule(r, f)
+		rule := acltest.Rule(r, f)
 		line := canonicalLine(rule, f)
 		if i%3 == 0 {
 			line = " " + line // as indented in the running-config
@@ -190,7 +104,7 @@ func FuzzCanonicalAgrees(f *testing.F) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for i := range 200 {
 		fam := acl.Family(i % 2)
-		f.Add(uint8(IPACL)+uint8(fam), canonicalLine(randomRule(r, fam), fam))
+		f.Add(uint8(IPACL)+uint8(fam), canonicalLine(acltest.Rule(r, fam), fam))
 	}
 	f.Add(uint8(IPACL), "permit tcp any any eq 22 connlimit 3 mask /24 sources 16 log")
 	f.Fuzz(func(t *testing.T, m uint8, line string) {
@@ -218,7 +132,7 @@ func TestCanonicalAgreesOnMutations(t *testing.T) {
 	for i := range 100000 {
 		fam := acl.Family(i % 2)
 		mode := IPACL + Mode(fam)
-		w := strings.Split(canonicalLine(randomRule(r, fam), fam), " ")
+		w := strings.Split(canonicalLine(acltest.Rule(r, fam), fam), " ")
 		k := r.IntN(len(w))
 		switch r.IntN(3) {
 		case 0:

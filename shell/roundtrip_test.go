@@ -3,10 +3,8 @@ package shell
 import (
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/internal/acltest"
 )
 
 // randomConfig builds a config through the model's API, with every rule form.
@@ -40,98 +39,12 @@ func randomConfig(r *rand.Rand) *acl.Config {
 	return cfg
 }
 
-func randomAddr(r *rand.Rand, f acl.Family) acl.Address {
-	var ip netip.Addr
-	if f == acl.IPv4 {
-		ip = netip.AddrFrom4([4]byte{10, byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
-	} else {
-		ip = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(r.IntN(256))})
-	}
-	switch r.IntN(4) {
-	case 0:
-		return acl.AnyAddr
-	case 1:
-		return acl.HostAddr(ip)
-	case 2:
-		if f == acl.IPv4 {
-			a, _ := acl.ParseWildcard(netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(256)), 0}).String(), "0.255.0.255")
-			return a
-		}
-	}
-	bits := 8 + r.IntN(ip.BitLen()-9)
-	a, err := acl.ParsePrefix(netip.PrefixFrom(ip, bits).Masked().String())
-	if err != nil {
-		panic(err)
-	}
-	return a
-}
-
-func randomPorts(r *rand.Rand) acl.PortMatch {
-	op := acl.PortOp(r.IntN(6))
-	lo := uint16(1 + r.IntN(60000))
-	p := acl.PortMatch{Op: op, Lo: lo}
-	if op == acl.PortAny {
-		return acl.PortMatch{}
-	}
-	if op == acl.PortRange {
-		p.Hi = lo + uint16(r.IntN(1000))
-	}
-	if (op == acl.PortEq || op == acl.PortNeq) && r.IntN(3) == 0 {
-		// several ports, in any order
-		ports := []uint16{lo}
-		for range r.IntN(acl.MaxPorts) {
-			if n := uint16(r.IntN(65536)); !slices.Contains(ports, n) {
-				ports = append(ports, n)
-			}
-		}
-		p, _ = acl.PortList(op, ports...)
-	}
-	return p
-}
-
+// randomRule is a remark one time in eight, else a random rule (acltest.Rule).
 func randomRule(r *rand.Rand, f acl.Family) acl.Rule {
 	if r.IntN(8) == 0 {
 		return acl.Rule{Seq: acl.Seq(r.IntN(3000) + 1), Remark: fmt.Sprintf("note %d: see ticket #%d", r.IntN(100), r.IntN(1000))}
 	}
-	rule := acl.Rule{Action: acl.Action(r.IntN(2)), Src: randomAddr(r, f), Dst: randomAddr(r, f),
-		Established: r.IntN(4) == 0, Log: r.IntN(4) == 0}
-	if r.IntN(3) == 0 {
-		rule.Seq = acl.Seq(r.IntN(65535) + 1)
-	}
-	if r.IntN(3) == 0 && !rule.Established {
-		rule.ConnLimit = acl.ConnLimit(r.IntN(65535) + 1)
-		if r.IntN(2) == 0 {
-			rule.ConnMask, _ = acl.MaskLen(f, r.IntN(f.Bits()+1))
-		}
-		if n := 1 + r.IntN(acl.MaxConnSources); r.IntN(2) == 0 && n != acl.DefaultConnSources {
-			rule.ConnSources = uint32(n)
-		}
-	}
-	switch r.IntN(5) {
-	case 0:
-		rule.Proto, _ = acl.ProtoKeyword("tcp", f)
-	case 1:
-		rule.Proto, _ = acl.ProtoKeyword("udp", f)
-	case 2:
-		rule.Proto, _ = acl.ProtoKeyword("icmp", f)
-	case 3:
-		rule.Proto = acl.ProtoNum(uint8(r.IntN(256)))
-	}
-	if rule.Proto.HasPorts() {
-		rule.SrcPort, rule.DstPort = randomPorts(r), randomPorts(r)
-	}
-	if rule.Proto.HasICMP(f) && r.IntN(2) == 0 {
-		// a type by name or number, with or without a code
-		if names := acl.ICMPNames(f); r.IntN(2) == 0 {
-			rule.ICMP = names[r.IntN(len(names))].ICMPMatch
-		} else {
-			rule.ICMP = acl.ICMPMatch{Type: uint8(r.IntN(256)), Code: uint8(r.IntN(256)), Set: true, CodeSet: r.IntN(2) == 0}
-			if !rule.ICMP.CodeSet {
-				rule.ICMP.Code = 0
-			}
-		}
-	}
-	return rule
+	return acltest.Rule(r, f)
 }
 
 func TestRoundTrip(t *testing.T) {
