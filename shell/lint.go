@@ -226,22 +226,13 @@ func (s *Shell) lintOptions() acl.LintOptions {
 // lintACLs runs show access-lists [NAME] lint [detail].
 func (s *Shell) lintACLs(cmd grammar.Command) error {
 	cfg := s.t.cfg
-	if cmd.Name != "" {
-		if a, ok := cfg.ACLs[cmd.Name]; !ok || cmd.FamilyGiven && a.Family != cmd.Family {
-			fam := ""
-			if cmd.FamilyGiven {
-				fam = cmd.Family.Name() + " "
-			}
-			return fmt.Errorf("%saccess list %s does not exist", fam, cmd.Name)
-		}
+	lists, err := namedLists(cfg, cmd, "show %s access-lists %s lint")
+	if err != nil {
+		return err
 	}
 	o := s.lintOptions()
 	v := &lintView{AccessLists: []lintListJSON{}, detail: cmd.Num == 1, cfg: cfg}
-	for _, n := range cfg.Names() {
-		a := cfg.ACLs[n]
-		if cmd.Name != "" && n != cmd.Name || cmd.FamilyGiven && a.Family != cmd.Family {
-			continue
-		}
+	for _, a := range lists {
 		rep := a.Lint(o)
 		l := lintListJSON{Name: a.Name, Family: familyName(a.Family), BoundTo: []string{}, Errors: rep.Count(acl.SevError),
 			Warnings: rep.Count(acl.SevWarning), Infos: rep.Count(acl.SevInfo), Findings: rep.Findings, Lines: rep.Lines, list: a, rep: rep}

@@ -306,29 +306,43 @@ func (s *Shell) aclsView(cmd grammar.Command) (view, error) {
 }
 
 func aclsOf(cfg *acl.Config, cmd grammar.Command, st *enforcer.Stats) (*aclsView, error) {
-	if cmd.Name != "" {
-		a, ok := cfg.ACLs[cmd.Name]
-		if ok && cmd.FamilyGiven && a.Family != cmd.Family {
-			return nil, fmt.Errorf("%s is an %s access list, not %s; use `show %s access-lists %s`",
-				cmd.Name, a.Family.Name(), cmd.Family.Name(), a.Family, cmd.Name)
-		}
-		if !ok {
-			fam := ""
-			if cmd.FamilyGiven {
-				fam = cmd.Family.Name() + " "
-			}
-			return nil, fmt.Errorf("%saccess list %s does not exist", fam, cmd.Name)
-		}
+	lists, err := namedLists(cfg, cmd, "show %s access-lists %s")
+	if err != nil {
+		return nil, err
 	}
 	v := &aclsView{AccessLists: []aclView{}}
-	for _, n := range cfg.Names() {
-		a := cfg.ACLs[n]
-		if cmd.Name != "" && n != cmd.Name || cmd.FamilyGiven && a.Family != cmd.Family {
-			continue
-		}
+	for _, a := range lists {
 		v.AccessLists = append(v.AccessLists, aclOf(cfg, a, st))
 	}
 	return v, nil
+}
+
+// namedLists returns the lists a show command selects, in name order: the one it
+// names, else every list of the family it gives, else all. A name that does not
+// exist is an error; so is a list of the other family than the command gives,
+// naming the command that works (use: the command, %s for ip or ipv6 and %s for
+// the name).
+func namedLists(cfg *acl.Config, cmd grammar.Command, use string) ([]*acl.ACL, error) {
+	if cmd.Name != "" {
+		a, ok := cfg.ACLs[cmd.Name]
+		switch {
+		case !ok && cmd.FamilyGiven:
+			return nil, fmt.Errorf("%s access list %s does not exist", cmd.Family.Name(), cmd.Name)
+		case !ok:
+			return nil, fmt.Errorf("access list %s does not exist", cmd.Name)
+		case cmd.FamilyGiven && a.Family != cmd.Family:
+			return nil, fmt.Errorf("%s is an %s access list, not %s; use `"+use+"`",
+				cmd.Name, a.Family.Name(), cmd.Family.Name(), a.Family, cmd.Name)
+		}
+		return []*acl.ACL{a}, nil
+	}
+	var out []*acl.ACL
+	for _, n := range cfg.Names() {
+		if a := cfg.ACLs[n]; !cmd.FamilyGiven || a.Family == cmd.Family {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // aclOf is one list's view: its lines and, when it is bound and the kernel could
@@ -473,13 +487,8 @@ func (s *Shell) summaryView(cmd grammar.Command) (view, error) {
 
 func (s *Shell) clearCounters(cmd grammar.Command) error {
 	if cmd.Name != "" {
-		a, ok := s.t.cfg.ACLs[cmd.Name]
-		if !ok {
-			return fmt.Errorf("access list %s does not exist", cmd.Name)
-		}
-		if cmd.FamilyGiven && a.Family != cmd.Family {
-			return fmt.Errorf("%s is an %s access list, not %s; use `clear %s access-list counters %s`",
-				cmd.Name, a.Family.Name(), cmd.Family.Name(), a.Family, cmd.Name)
+		if _, err := namedLists(s.t.cfg, cmd, "clear %s access-list counters %s"); err != nil {
+			return err
 		}
 	} else if cmd.FamilyGiven {
 		// The lists of one family: only its bound list has counters in the kernel.
