@@ -3,7 +3,8 @@ package acl
 import "net/netip"
 
 // Packet is what Evaluate looks at: the first packet of a connection arriving on the
-// management interface, or (Reply) a packet of a connection this host initiated.
+// management interface, or (Reply) a packet of a connection this host initiated
+// (conntrack's reply direction).
 type Packet struct {
 	Proto            uint8
 	Src, Dst         netip.Addr
@@ -15,8 +16,13 @@ type Packet struct {
 
 // Matches reports whether the packet matches the rule's criteria, ignoring any
 // connection limit. Remarks match nothing.
+//
+// Every line applies to every packet, as on IOS and as the kernel walks the
+// list: a line without `established` matches replies too (`deny udp any any`
+// drops the answers to the host's own DNS queries). A line with `established`
+// matches only replies; a connlimit line only new connections (it counts them).
 func (r Rule) Matches(p Packet) bool {
-	if r.IsRemark() || r.Established != p.Reply {
+	if r.IsRemark() || !r.MatchesState(p.Reply) {
 		return false
 	}
 	if r.Proto.Set && r.Proto.Num != p.Proto {
@@ -34,7 +40,19 @@ func (r Rule) Matches(p Packet) bool {
 	return true
 }
 
-// Evaluate returns the rule that decides a new connection's first packet: rules in
+// MatchesState reports whether the rule can match a packet of a new connection
+// (reply false) or a reply to a connection this host initiated (reply true).
+func (r Rule) MatchesState(reply bool) bool {
+	switch {
+	case r.Established:
+		return reply
+	case r.ConnLimit != 0:
+		return !reply
+	}
+	return true
+}
+
+// Evaluate returns the rule that decides a packet (a new connection's first packet, or a reply): rules in
 // seq order, first match wins. live returns how many connections matching a
 // connlimit rule the packet's source already has: `permit ... connlimit N` matches
 // while live+1 <= N, `deny ... connlimit N` while live+1 >= N. ok is false when no

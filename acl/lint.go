@@ -394,6 +394,9 @@ func (l *linter) unreachable(i int, by []int32) {
 	default:
 		f.Reason = "unreachable: every packet it matches is decided by earlier lines (" + seqList(f.Related) + ")"
 	}
+	if r.Established {
+		f.Reason += "; lines without established apply to replies too"
+	}
 	l.add(i, f)
 }
 

@@ -7,7 +7,7 @@ import "net/netip"
 // overlap; for non-contiguous wildcards and `neq` ports it may say true for rules
 // that do not.
 func (r Rule) MayOverlap(o Rule) bool {
-	if r.IsRemark() || o.IsRemark() || r.Established != o.Established {
+	if r.IsRemark() || o.IsRemark() || !(r.MatchesState(false) && o.MatchesState(false) || r.MatchesState(true) && o.MatchesState(true)) {
 		return false
 	}
 	if r.Proto.Set && o.Proto.Set && r.Proto.Num != o.Proto.Num {

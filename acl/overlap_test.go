@@ -54,7 +54,11 @@ func TestMayOverlap(t *testing.T) {
 		{"other icmp codes", acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 3, Code: 3, Set: true, CodeSet: true}}, acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 3, Code: 4, Set: true, CodeSet: true}}, false},
 		{"icmp type and ip", acl.Rule{Proto: icmp, ICMP: acl.ICMPMatch{Type: 8, Set: true}}, acl.Rule{}, true},
 		{"wildcard may overlap", acl.Rule{Src: wild}, acl.Rule{Src: host("192.168.0.1")}, true},
-		{"established apart", acl.Rule{Established: true}, acl.Rule{}, false},
+		// every line applies to replies too; only a connlimit line (new
+		// connections) and an established one (replies) are apart
+		{"established and a plain line", acl.Rule{Established: true}, acl.Rule{}, true},
+		{"established and connlimit apart", acl.Rule{Established: true}, acl.Rule{ConnLimit: 3}, false},
+		{"connlimit and a plain line", acl.Rule{ConnLimit: 3}, acl.Rule{}, true},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "-"), func(t *testing.T) {
 			require.Equal(t, tc.want, tc.a.MayOverlap(tc.b), "a.MayOverlap(b)")

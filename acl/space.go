@@ -255,12 +255,16 @@ func everything() cube {
 // The dimension functions: what a rule matches in each dimension.
 
 // stateOf: a line with established matches replies to the host's own
-// connections, any other line a new connection's first packet (as Evaluate).
+// connections, a connlimit line a new connection's first packet, any other line
+// both (as Rule.MatchesState).
 func stateOf(r Rule) spans {
-	if r.Established {
+	switch {
+	case r.Established:
 		return one(1)
+	case r.ConnLimit != 0:
+		return one(0)
 	}
-	return one(0)
+	return full(dState)
 }
 
 func protoOf(r Rule) spans {

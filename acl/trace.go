@@ -175,8 +175,8 @@ func mismatch(r Rule, p Packet, f Family) string {
 	switch {
 	case r.Established && !p.Reply:
 		return "it matches established packets only (replies to this host's own connections); this is a new connection"
-	case !r.Established && p.Reply:
-		return "the packet is established (a reply to this host's own connection); the line matches new connections only"
+	case r.ConnLimit != 0 && p.Reply:
+		return "the packet is established (a reply to this host's own connection); a connlimit line counts new connections only"
 	case r.Proto.Set && r.Proto.Num != p.Proto:
 		return fmt.Sprintf("protocol %s is not %s", protoWord(p.Proto, f), r.Proto.Format(f))
 	case !r.Src.Contains(p.Src):

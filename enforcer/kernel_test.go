@@ -403,15 +403,7 @@ func (l *lab) ping(ns, src, dst string, id uint16) error {
 	}
 	defer c.Close()
 	msg := []byte{8, 0, 0, 0, byte(id >> 8), byte(id), 0, 1, 'a', 'c', 'l'}
-	var sum uint32
-	for i := 0; i+1 < len(msg); i += 2 {
-		sum += uint32(msg[i])<<8 | uint32(msg[i+1])
-	}
-	sum += uint32(msg[len(msg)-1]) << 8
-	for sum > 0xffff {
-		sum = sum>>16 + sum&0xffff
-	}
-	msg[2], msg[3] = byte(^sum>>8), byte(^sum)
+	icmpSum(msg)
 	if _, err := c.WriteTo(msg, &net.IPAddr{IP: net.ParseIP(dst)}); err != nil {
 		return err
 	}

@@ -146,14 +146,7 @@ func (l *lab) icmpPasses(src, dst string, v6 bool, typ, code uint8) bool {
 	token := fmt.Appendf(nil, "acl%08x", icmpToken.Add(1))
 	msg := append([]byte{typ, code, 0, 0, 0x12, 0x34, 0, 1}, token...)
 	if !v6 { // the kernel sums ICMPv6 itself
-		var sum uint32
-		for i := 0; i+1 < len(msg); i += 2 {
-			sum += uint32(msg[i])<<8 | uint32(msg[i+1])
-		}
-		for sum > 0xffff {
-			sum = sum>>16 + sum&0xffff
-		}
-		msg[2], msg[3] = byte(^sum>>8), byte(^sum)
+		icmpSum(msg)
 	}
 	_, err = sc.WriteTo(msg, &net.IPAddr{IP: net.ParseIP(dst)})
 	require.NoError(l.t, err)
