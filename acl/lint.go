@@ -36,6 +36,7 @@ const (
 	KindNDDenied       = "nd_denied"              // warning: a deny line drops IPv6 neighbour discovery before its implicit permit
 	KindNDImplicit     = "nd_implicit"            // info: neighbour discovery is permitted only implicitly
 	KindTooComplex     = "too_complex"            // info: a question took more than the limit; not answered
+	KindIPv4Mapped     = "ipv4_mapped"            // warning: an IPv6 line names IPv4-mapped addresses, which no packet carries
 )
 
 // Example is a packet shown to the operator: one a line decides, or one a finding
@@ -327,6 +328,7 @@ func (l *linter) lines() {
 				dec = append(dec, j)
 			}
 		}
+		l.mapped(i)
 		res := l.s.cover(*c, dec)
 		if res.gaveUp {
 			l.tooComplex(i, "whether it is reachable")
@@ -351,6 +353,29 @@ func (l *linter) lines() {
 		if r.ConnLimit > 1 && r.Action == Deny {
 			l.denyAlone(i)
 		}
+	}
+}
+
+// mapped reports a line of an IPv6 list whose source or destination holds only
+// IPv4-mapped addresses (::ffff:0:0/96): sshd and other programs on a dual-stack
+// socket log IPv4 clients that way, but the packets are IPv4 and reach the IPv4
+// list, so the line matches nothing.
+func (l *linter) mapped(i int) {
+	if l.a.Family != IPv6 {
+		return
+	}
+	r := l.rules[i]
+	for _, side := range []struct {
+		what string
+		a    Address
+	}{{"source", r.Src}, {"destination", r.Dst}} {
+		v4, ok := side.a.Unmapped()
+		if !ok {
+			continue
+		}
+		l.add(i, Finding{Severity: SevWarning, Kind: KindIPv4Mapped,
+			Reason: fmt.Sprintf("matches nothing: %s %s is IPv4-mapped, and no packet carries such an address (programs such as sshd show IPv4 clients that way, but their packets are IPv4 and the IPv4 list decides them); write %s in the IPv4 access list instead",
+				side.what, side.a, v4)})
 	}
 }
 

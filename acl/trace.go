@@ -45,6 +45,9 @@ type Trace struct {
 	// Now is what decides the packet at present, when it reaches connlimit lines
 	// and the live session count of every one is known.
 	Now *Outcome `json:"now,omitempty"`
+	// Notes say what the operator should know about the packet itself (an
+	// IPv4-mapped address no packet carries).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // TraceListed is the most lines a trace lists whatever they do; in a longer
@@ -55,7 +58,7 @@ const TraceListed = 20
 // matches or not. live, if not nil, returns the live connections the packet's
 // source has on a connlimit line, ok false when not known.
 func (a *ACL) Trace(p Packet, live func(r Rule) (n int, ok bool)) *Trace {
-	t := &Trace{List: a.Name, Packet: Example{Family: a.Family, Packet: p}, Steps: []Step{}}
+	t := &Trace{List: a.Name, Packet: Example{Family: a.Family, Packet: p}, Steps: []Step{}, Notes: MappedNotes(p)}
 	rules := 0
 	for _, r := range a.entries {
 		if !r.IsRemark() {
@@ -159,6 +162,24 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// MappedNotes says which of the packet's addresses are IPv4-mapped
+// (::ffff:10.24.12.107): no packet carries one, since an IPv4 client sends IPv4
+// packets, which the IPv4 list decides; programs on dual-stack sockets (sshd)
+// show IPv4 clients that way, which is why operators copy them.
+func MappedNotes(p Packet) []string {
+	var notes []string
+	for _, side := range []struct {
+		what string
+		a    netip.Addr
+	}{{"source", p.Src}, {"destination", p.Dst}} {
+		if side.a.Is4In6() {
+			notes = append(notes, fmt.Sprintf("%s %s is an IPv4-mapped address, which no packet carries: the client's packets are IPv4, from %s, and the IPv4 list decides them",
+				side.what, side.a, side.a.Unmap()))
+		}
+	}
+	return notes
 }
 
 // sourceKey is what a connlimit line counts the packet's connections under: its

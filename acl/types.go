@@ -213,6 +213,23 @@ func (a Address) Family() (Family, bool) {
 	return IPv6, true
 }
 
+// Unmapped reports whether every address a matches is IPv4-mapped
+// (::ffff:0:0/96, `host ::ffff:10.0.0.1`) and returns the IPv4 addresses they
+// map. No packet carries an IPv4-mapped address: programs on a dual-stack socket
+// (sshd) show IPv4 clients that way, but their packets are IPv4.
+func (a Address) Unmapped() (Address, bool) {
+	switch {
+	case a.Kind == AddrHost && a.Addr.Is4In6():
+		return HostAddr(a.Addr.Unmap()), true
+	case a.Kind == AddrPrefix && a.Addr.Is4In6() && a.Bits >= 96:
+		if a.Bits == 96 {
+			return AnyAddr, true
+		}
+		return Address{Kind: AddrPrefix, Addr: a.Addr.Unmap(), Bits: a.Bits - 96}, true
+	}
+	return Address{}, false
+}
+
 // Contains reports whether ip matches the address.
 func (a Address) Contains(ip netip.Addr) bool {
 	switch a.Kind {

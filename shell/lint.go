@@ -66,6 +66,7 @@ type traceView struct {
 	Steps  []acl.Step    `json:"steps"`
 	Result []acl.Outcome `json:"result"`
 	Now    *acl.Outcome  `json:"now,omitempty"`
+	Notes  []string      `json:"notes,omitempty"`
 	named  bool          // the operator named the list
 	f      acl.Family
 }
@@ -73,19 +74,21 @@ type traceView struct {
 func (v *traceView) writeText(w io.Writer) {
 	if v.List == "" {
 		fmt.Fprintf(w, "no %s access list is bound to interface management 0\nresult: permit (nothing filters %s on management 0)\n", v.f.Name(), v.f.Name())
+		writeNotes(w, v.Notes)
 		return
 	}
 	if !v.named {
 		fmt.Fprintf(w, "%s access list %s, bound to interface management 0 in\n", v.f.Name(), v.List)
 	}
-	writeTrace(w, &acl.Trace{List: v.List, Packet: v.Packet, Steps: v.Steps, Result: v.Result, Now: v.Now})
+	writeTrace(w, &acl.Trace{List: v.List, Packet: v.Packet, Steps: v.Steps, Result: v.Result, Now: v.Now, Notes: v.Notes})
 }
 
 func (s *Shell) testACL(cmd grammar.Command) error {
 	cfg := s.t.cfg
 	f := cmd.Family
 	name := cmd.Name
-	v := &traceView{Family: familyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{}}
+	v := &traceView{Family: familyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{},
+		Notes: acl.MappedNotes(cmd.Packet)}
 	if name == "" {
 		name = cfg.Mgmt.Get(f)
 		if name == "" {
@@ -140,6 +143,13 @@ func writeTrace(w io.Writer, t *acl.Trace) {
 	fmt.Fprintf(w, "result: %s\n", resultText(t.Result))
 	if t.Now != nil {
 		fmt.Fprintf(w, "now: %s\n", outcomeName(*t.Now))
+	}
+	writeNotes(w, t.Notes)
+}
+
+func writeNotes(w io.Writer, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "%% Note: %s\n", n)
 	}
 }
 
