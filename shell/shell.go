@@ -48,6 +48,11 @@ type Options struct {
 	// Lint: a script notes where each list and rule came from, for LintScript
 	// (--check --lint).
 	Lint bool
+
+	// Follower is the follow daemon of this network namespace: a commit that
+	// binds a connlimit line starts it when it does not run, and show says when
+	// counts are not kept exact. nil: neither (the shell alone, in tests).
+	Follower Follower
 }
 
 // Shell is one CLI session. It is not safe for concurrent use, except
@@ -352,6 +357,7 @@ func (s *Shell) enforcer() func(*acl.Config) error {
 		if err := s.opt.Enforcer.Apply(cfg); err != nil {
 			return &refused{err, s.opt.Interactive}
 		}
+		s.ensureFollow(cfg)
 		return nil
 	}
 }

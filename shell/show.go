@@ -169,11 +169,15 @@ type aclsView struct {
 // aclView is one access list with what the kernel counted. Counter fields are
 // present only when the list is bound and the kernel could be read.
 type aclView struct {
-	Name    string      `json:"name"`
-	Family  string      `json:"family"`
-	BoundTo []string    `json:"bound_to"`         // "management 0 in"; empty when not bound
-	Kernel  string      `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
-	Entries []entryView `json:"entries"`
+	Name    string   `json:"name"`
+	Family  string   `json:"family"`
+	BoundTo []string `json:"bound_to"`         // "management 0 in"; empty when not bound
+	Kernel  string   `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
+	// Counts, for a bound list with connlimit lines when the shell can tell:
+	// "exact" while aclsh follow keeps them so, else "not_exact" (CountsWhy).
+	Counts    string      `json:"counts,omitempty"`
+	CountsWhy string      `json:"counts_why,omitempty"`
+	Entries   []entryView `json:"entries"`
 	// ImplicitPermit (IPv6 lists): the neighbour discovery types permitted after
 	// the lines, before the implicit deny (acl.ImplicitICMPv6).
 	ImplicitPermit *implicitJSON `json:"implicit_permit,omitempty"`
@@ -223,6 +227,10 @@ func (v *aclsView) writeText(w io.Writer) {
 		fmt.Fprintf(w, "%s access list %s, %s\n", a.family.Name(), a.Name, where)
 		if a.kernelText != "" {
 			fmt.Fprintf(w, " %% kernel %s\n", a.kernelText)
+		}
+		if a.CountsWhy != "" {
+			fmt.Fprintf(w, " %% connection counts are not kept exact: %s; a slot held by a session from before the bind stays taken up to %v after the session ends (the next commit starts it; on an installed host: systemctl enable --now aclsh-follow)\n",
+				a.CountsWhy, enforcer.PreTimeout)
 		}
 		for _, e := range a.Entries {
 			e.writeText(w)
@@ -302,7 +310,29 @@ func (s *Shell) aclsView(cmd grammar.Command) (view, error) {
 	}
 	v.noteLine = s.unsaved(cfg, cfg.Render())
 	v.Note = strings.TrimPrefix(v.noteLine, "% ")
+	if s.opt.Follower != nil && needsFollow(cfg) {
+		why, _ := s.followProblem()
+		for i := range v.AccessLists {
+			a := &v.AccessLists[i]
+			if len(a.BoundTo) == 0 || !hasConnLimit(cfg.ACLs[a.Name]) {
+				continue
+			}
+			a.Counts, a.CountsWhy = "exact", why
+			if why != "" {
+				a.Counts = "not_exact"
+			}
+		}
+	}
 	return v, nil
+}
+
+func hasConnLimit(a *acl.ACL) bool {
+	for _, r := range a.Entries() {
+		if r.ConnLimit > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func aclsOf(cfg *acl.Config, cmd grammar.Command, st *enforcer.Stats) (*aclsView, error) {

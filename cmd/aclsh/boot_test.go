@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/internal/labns"
 )
 
 // The startup-config at boot (issue 9): the saved config becomes the running-config
@@ -39,7 +41,8 @@ func freshNS(t *testing.T) string {
 	ns := fmt.Sprintf("aclsh-cmd-%d-boot%d", os.Getpid(), bootNS.Add(1))
 	out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	// a commit that binds a connlimit line starts aclsh follow in ns: kill it too
+	t.Cleanup(func() { labns.Kill(ns); exec.Command("ip", "netns", "del", ns).Run() })
 	return ns
 }
 

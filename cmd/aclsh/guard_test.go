@@ -24,7 +24,8 @@ func guardNS(t *testing.T) string {
 	needs.Program(t, "nft", "nftables")
 	ns := labns.Name("aclsh-grd-") // pid and a counter: only this test's
 	sshRun(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	// a commit that binds a connlimit line starts aclsh follow in ns: kill it too
+	t.Cleanup(func() { labns.Kill(ns); exec.Command("ip", "netns", "del", ns).Run() })
 	sshRun(t, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
 	sshRun(t, "ip", "-n", ns, "addr", "add", "10.24.12.129/24", "dev", "mgmt0")
 	sshRun(t, "ip", "-n", ns, "link", "set", "mgmt0", "up")

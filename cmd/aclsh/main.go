@@ -13,12 +13,28 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
 	"github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/internal/follower"
 	"github.com/aclsh/aclsh/shell"
 )
+
+// followDaemon is the follow daemon of this network namespace, for the shell:
+// started, when a commit needs it, from this very binary.
+type followDaemon struct{ stateDir, ifname string }
+
+func (followDaemon) Probe() (follower.Status, bool) { return follower.Probe() }
+
+func (d followDaemon) Start() (int, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	return follower.Start(exe, d.stateDir, d.ifname, 3*time.Second)
+}
 
 // defaultMgmtIf returns the interface of the IPv4 default route, else eth0.
 func defaultMgmtIf() string {
@@ -40,6 +56,14 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	// One follow daemon per network namespace: it claims the namespace's name
+	// first, and shells ask it whether counts are kept exact (internal/follower).
+	ln, err := follower.Listen(store.Dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
+		return 1
+	}
+	defer ln.Close()
 	if has, err := kernel.HasInterface(); err == nil && !has {
 		logf("follow: management 0 is Linux interface %s, which does not exist (yet): the access lists bound to it filter nothing until it appears (--mgmt-if, ACLSH_MGMT_IF)", kernel.IfName)
 	}
@@ -207,13 +231,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 
 	var enf shell.Enforcer = kernel
+	var fol shell.Follower = followDaemon{stateDir, mgmtIf}
 	if check {
-		enf = nil
+		enf, fol = nil, nil
 	}
 	sh, err := shell.New(shell.Options{
 		Host: host, Store: store, Out: stdout, Err: stderr, Enforcer: enf, IfName: mgmtIf,
 		Interactive: interactive, CheckOnly: check, Lint: lint,
-		SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force,
+		SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force, Follower: fol,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "aclsh: %v\n", err)

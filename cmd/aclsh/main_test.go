@@ -48,6 +48,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if testNS != "" {
+		labns.Kill(testNS) // an aclsh follow a commit started
 		exec.Command("ip", "netns", "del", testNS).Run()
 	}
 	os.RemoveAll(dir)

@@ -1,0 +1,168 @@
+// Package follower tells whether `aclsh follow`, the process that keeps connection
+// counts exact, runs in this network namespace, and starts it when it does not.
+//
+// The follow daemon listens on an abstract unix socket (Name). Abstract socket
+// names belong to a network namespace and vanish with the process, so there is
+// at most one follow daemon per namespace, a dead one leaves nothing behind, and
+// two labs on one machine do not see each other's. A client that connects reads
+// one status line; it believes it only from a process of root or of its own
+// user (SO_PEERCRED), so another local user cannot pretend to be the daemon.
+package follower
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Name is the abstract unix socket of the follow daemon of a network namespace.
+const Name = "@aclsh/follow"
+
+// Status is what a running follow daemon says of itself.
+type Status struct {
+	PID      int
+	StateDir string // absolute
+}
+
+// ErrRunning says another follow daemon runs in this network namespace.
+var ErrRunning = errors.New("another aclsh follow runs in this network namespace")
+
+// Listen claims the namespace's name for a follow daemon of stateDir and answers
+// every connection with its status, until the returned listener is closed.
+func Listen(stateDir string) (net.Listener, error) {
+	dir, err := filepath.Abs(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("unix", Name)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			if st, ok := Probe(); ok {
+				return nil, fmt.Errorf("%w (pid %d, state directory %s)", ErrRunning, st.PID, st.StateDir)
+			}
+			return nil, fmt.Errorf("%w, or another program holds its name %s", ErrRunning, Name)
+		}
+		return nil, err
+	}
+	line := fmt.Sprintf("aclsh follow %d %s\n", os.Getpid(), dir)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			c.Write([]byte(line))
+			c.Close()
+		}
+	}()
+	return ln, nil
+}
+
+// Probe asks the namespace's follow daemon for its status; ok is false when none
+// answers, or when what answers runs as neither root nor this process's user.
+func Probe() (st Status, ok bool) {
+	c, err := net.DialTimeout("unix", Name, time.Second)
+	if err != nil {
+		return st, false
+	}
+	defer c.Close()
+	uc, isUnix := c.(*net.UnixConn)
+	if !isUnix {
+		return st, false
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return st, false
+	}
+	var cred *unix.Ucred
+	raw.Control(func(fd uintptr) { cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+	if err != nil || cred == nil || cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
+		return st, false
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return st, false
+	}
+	f := strings.SplitN(strings.TrimSuffix(line, "\n"), " ", 4)
+	if len(f) != 4 || f[0] != "aclsh" || f[1] != "follow" {
+		return st, false
+	}
+	pid, err := strconv.Atoi(f[2])
+	if err != nil || int32(pid) != cred.Pid {
+		return st, false
+	}
+	return Status{PID: pid, StateDir: f[3]}, true
+}
+
+// LogName is the file in the state directory's run/ where a follow daemon
+// started by Start writes its log.
+const LogName = "follow.log"
+
+// logCap is the size from which Start begins a new log (the old one is kept
+// as follow.log.1).
+const logCap = 1 << 20
+
+// Start starts `exe follow --state-dir DIR --mgmt-if IF` in a session of its own
+// (it outlives the shell that started it, and a hangup of that shell's terminal
+// does not reach it), logging to DIR/run/follow.log, and waits until it answers
+// Probe (at most wait). It returns the daemon's pid.
+func Start(exe, stateDir, ifname string, wait time.Duration) (int, error) {
+	dir, err := filepath.Abs(stateDir)
+	if err != nil {
+		return 0, err
+	}
+	run := filepath.Join(dir, "run")
+	if err := os.MkdirAll(run, 0o770); err != nil {
+		return 0, err
+	}
+	logPath := filepath.Join(run, LogName)
+	if fi, err := os.Lstat(logPath); err == nil && fi.Mode().IsRegular() && fi.Size() > logCap {
+		os.Rename(logPath, logPath+".1")
+	}
+	lf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_NOFOLLOW, 0o640)
+	if err != nil {
+		return 0, err
+	}
+	defer lf.Close()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return 0, err
+	}
+	defer null.Close()
+	cmd := exec.Command(exe, "follow", "--state-dir", dir, "--mgmt-if", ifname)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, lf, lf
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	pid := cmd.Process.Pid
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(wait)
+	for {
+		if st, ok := Probe(); ok && st.PID == pid {
+			return pid, nil
+		}
+		select {
+		case err := <-exited:
+			return 0, fmt.Errorf("aclsh follow ended at once (%v); see %s", err, logPath)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return pid, fmt.Errorf("aclsh follow (pid %d) does not answer yet; see %s", pid, logPath)
+		}
+	}
+}
