@@ -1,4 +1,6 @@
-GO ?= go
+# Go: on PATH, else where the official tarball puts it (sudo's secure_path has no
+# /usr/local/go/bin, so `sudo make demo` would not find it otherwise).
+GO ?= $(or $(shell command -v go 2>/dev/null),$(wildcard /usr/local/go/bin/go),go)
 # make install: PREFIX and DESTDIR as usual (DESTDIR=/tmp/stage make install).
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -35,11 +37,15 @@ install:
 	done
 	install -m 0644 contrib/aclsh.bash-completion $(DESTDIR)$(BASHCOMPDIR)/aclsh
 
-# A throwaway lab in network namespaces with the shell on the device (needs root).
+# A throwaway lab in network namespaces with the shell on the device (needs root;
+# installs nftables, conntrack and iproute2 if they are missing).
 demo: build
+	bash scripts/deps.sh demo
 	bash scripts/demo.sh
 
+# As root (the kernel tests run too) it first installs the Debian packages they need.
 test:
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/deps.sh test; fi
 	$(GO) test -count=1 ./...
 
 bench:

@@ -64,10 +64,14 @@ Try seed 001 (SLX-OS connection limiting) here:
   end
   show access-lists
 
-Then from another terminal, open connections from the client:
+Then from another terminal, open connections from the client; with the list
+above bound, expect:
   sudo ip netns exec $CLI $PWD/bin/aclsh-labd connect -n 5 -src 10.24.12.107 -hold 30s 10.24.12.129:22
+      3 of 5 admitted: connlimit 3 (the other 2 fall through to the implicit deny)
   sudo ip netns exec $CLI $PWD/bin/aclsh-labd connect -n 2 -src 10.24.12.108 10.24.12.129:22
+      0 of 2: no line permits 10.24.12.108 (implicit deny)
   sudo ip netns exec $CLI $PWD/bin/aclsh-labd udp -n 3 -src 10.24.12.107 10.24.12.129:53
+      0 of 3: the line permits tcp only; UDP from .107 reaches the implicit deny
 and watch "show access-lists" count sessions and refusals. Type exit to leave;
 the lab is removed.
 

@@ -313,6 +313,9 @@ func BenchmarkStartToPrompt(b *testing.B) {
 func TestDemo(t *testing.T) {
 	needs.Root(t)
 	cmd := exec.Command("make", "-C", "../..", "demo")
+	// As `sudo make demo` runs it: sudo's secure_path, which has no Go.
+	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + os.Getenv("HOME")}
+	needs.Program(t, "/usr/local/go/bin/go", "Go in /usr/local/go, where the Makefile looks when PATH has none")
 	cmd.Stdin = strings.NewReader("conf t\nip access-list extended check\npermit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3\n" +
 		"interface management 0\nip access-group check in\nend\nshow running-config\n")
 	out, err := cmd.CombinedOutput()
