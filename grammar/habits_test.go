@@ -124,6 +124,11 @@ func TestControlCharacters(t *testing.T) {
 		{Exec, "show running-config | include \x1b", 30, "control character 0x1b is not allowed"},
 		{Config, "! comment \x1b", 10, "control character 0x1b is not allowed"},
 		{Config, "do show running-config | include a\x1b", 34, "control character 0x1b is not allowed"},
+		{IPACL, "remark admins \u202egnp.exe", 14, "invisible character U+202E is not allowed (it changes how text is shown: bidirectional overrides, zero-width characters, line separators)"},
+		{IPACL, "remark zero\u200bwidth", 11, "invisible character U+200B is not allowed (it changes how text is shown: bidirectional overrides, zero-width characters, line separators)"},
+		{IPACL, "remark two\u2028lines", 10, "invisible character U+2028 is not allowed (it changes how text is shown: bidirectional overrides, zero-width characters, line separators)"},
+		{Config, "ip access-list extended adm\u2066in", 27, "invisible character U+2066 is not allowed (it changes how text is shown: bidirectional overrides, zero-width characters, line separators)"},
+		{IPACL, "remark \ufeffbom", 7, "invisible character U+FEFF is not allowed (it changes how text is shown: bidirectional overrides, zero-width characters, line separators)"},
 	} {
 		_, err := Parse(tc.mode, tc.line)
 		pe, ok := err.(*ParseError)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -50,7 +51,11 @@ func realIdentity() shellIdentity {
 		id.User = u.Username
 	}
 	if c := strings.Fields(os.Getenv("SSH_CONNECTION")); len(c) > 0 {
-		id.From = c[0]
+		// From the environment, shown to other operators: only an address.
+		id.From = "ssh (address unreadable)"
+		if a, err := netip.ParseAddr(c[0]); err == nil {
+			id.From = a.String()
+		}
 	} else if tty, err := os.Readlink("/proc/self/fd/0"); err == nil && strings.HasPrefix(tty, "/dev/") {
 		id.From = strings.TrimPrefix(tty, "/dev/")
 	} else {
@@ -179,7 +184,9 @@ func (v *usersView) writeText(w io.Writer) {
 		if u.Current {
 			mark = "* "
 		}
-		rows = append(rows, []string{mark + u.User, strconv.Itoa(u.PID), u.From, showTime(u.Since)})
+		// Records are files other operators of the group can write: what they
+		// hold reaches this terminal only escaped.
+		rows = append(rows, []string{mark + grammar.Printable(u.User), strconv.Itoa(u.PID), grammar.Printable(u.From), showTime(u.Since)})
 	}
 	table(&b, rows)
 	io.WriteString(w, b.String())

@@ -105,3 +105,21 @@ func TestUsersZombieIsGone(t *testing.T) {
 	require.NotContains(t, out.String(), "bob")
 	require.NoFileExists(t, rec)
 }
+
+// Text from the environment and from records other operators can write reaches
+// show users only as an address or escaped: SSH_CONNECTION with escape
+// sequences, a record whose user holds them.
+func TestUsersEscapes(t *testing.T) {
+	t.Setenv("SSH_CONNECTION", "10.24.12.107\x1b]0;PWNED\x07 40022 10.24.12.129 22")
+	require.Equal(t, "ssh (address unreadable)", realIdentity().From)
+	t.Setenv("SSH_CONNECTION", "fd77::107 40022 fd77::129 22")
+	require.Equal(t, "fd77::107", realIdentity().From)
+
+	var b bytes.Buffer
+	v := &usersView{Users: []userRow{{User: "mallory\x1b[2J", PID: 7, From: "pts/1\u202e"}}}
+	v.writeText(&b)
+	require.NotContains(t, b.String(), "\x1b")
+	require.NotContains(t, b.String(), "\u202e")
+	require.Contains(t, b.String(), `mallory\x1b[2J`)
+	require.Contains(t, b.String(), `pts/1\u202e`)
+}
