@@ -30,6 +30,9 @@ type Enforcer struct {
 	// NetNS is a file descriptor of the network namespace to act in; 0 is the
 	// namespace of the calling thread.
 	NetNS int
+	// Mended, if set, is called by Follow each time it put table inet aclsh
+	// back after another program deleted or changed it.
+	Mended func(at time.Time, ch Change)
 
 	mu           sync.Mutex
 	conn         *nftables.Conn // see nft
@@ -38,6 +41,7 @@ type Enforcer struct {
 	comp         Compiler
 	mutate       func(*Plan)   // tests: change the plan before it is sent
 	fullReplaces int           // how often Apply fell back to replacing the table (tests)
+	sent         int           // transactions the kernel took
 	adopts       int           // how often Apply listed the live sessions (tests)
 	kernelTime   time.Duration // time spent in transactions (benchmarks)
 	// followReadBuffer, if set, is the conntrack event socket's buffer (tests).
@@ -434,6 +438,9 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	start := time.Now()
 	err := c.FlushWithGenID(ks.gen)
 	e.kernelTime += time.Since(start)
+	if err == nil {
+		e.sent++
+	}
 	if err != nil {
 		if errors.Is(err, syscall.ERESTART) {
 			return err

@@ -71,10 +71,23 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 	f.summarize()
 	check := time.NewTicker(time.Second)
 	defer check.Stop()
+	// Another program that deletes or changes the table (nft flush ruleset,
+	// nftables.service at start): put it back at once (watch.go).
+	m := &mender{e: e, logf: logf}
+	changes, err := e.watchTable(ctx)
+	if err != nil {
+		logf("follow: watching table inet %s: %v", Table, err)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case ch, ok := <-changes:
+			if !ok {
+				changes = nil // watched again at the next check, and looked at then
+				continue
+			}
+			f.mend(m, ch)
 		case <-refresh.C:
 			f.resync("refresh")
 		case <-summary.C:
@@ -90,6 +103,11 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 					f.resync("re-subscribed to TCP socket events")
 				} else {
 					ends, endErrs = nil, nil
+				}
+			}
+			if changes == nil && ctx.Err() == nil {
+				if changes, err = e.watchTable(ctx); err == nil {
+					f.mend(m, Change{Comm: "a program unseen while not watching"})
 				}
 			}
 			f.checkConfig()
@@ -120,6 +138,23 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 			}
 			f.resync("lost conntrack events")
 		}
+	}
+}
+
+// mend puts the table back in step with the running-config after ch, and
+// counts the live sessions again when it did.
+func (f *follower) mend(m *mender, ch Change) {
+	mended := false
+	err := f.view(func(cfg *acl.Config) (err error) {
+		mended, err = m.mend(cfg, ch)
+		return err
+	})
+	if err != nil {
+		f.logf("follow: table inet %s was %s; putting it back: %v", Table, ch, err)
+		return
+	}
+	if mended {
+		f.resync("table mended")
 	}
 }
 

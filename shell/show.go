@@ -7,10 +7,12 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/follower"
 )
 
 // unsaved says when cfg (text: its rendering) differs from the startup-config,
@@ -162,6 +164,9 @@ const topSources = 5
 // aclsView is show [ip|ipv6] access-lists [NAME].
 type aclsView struct {
 	AccessLists []aclView `json:"access_lists"`
+	// TableMended: how often aclsh follow put table inet aclsh back after another
+	// program deleted or changed it, and when last.
+	TableMended *mendedJSON `json:"table_mended,omitempty"`
 	Note        string    `json:"note,omitempty"` // the running-config differs from the startup-config
 	noteLine    string    // Note as the text shows it
 }
@@ -199,6 +204,12 @@ type entryView struct {
 	connlimit, perPrefx bool
 }
 
+type mendedJSON struct {
+	Count int       `json:"count"`
+	Last  time.Time `json:"last"`
+	Cause string    `json:"cause"` // "deleted by nft (pid 1234)"
+}
+
 type implicitJSON struct {
 	Text    string `json:"text"` // icmp any any router-advertisement, nd-ns, nd-na
 	Matches uint64 `json:"matches"`
@@ -219,6 +230,16 @@ type trackedJSON struct {
 }
 
 func (v *aclsView) writeText(w io.Writer) {
+	defer func() {
+		if m := v.TableMended; m != nil {
+			times := "once"
+			if m.Count > 1 {
+				times = fmt.Sprintf("%d times", m.Count)
+			}
+			fmt.Fprintf(w, "%% aclsh follow put table inet %s back %s after another program deleted or changed it; last at %s (%s)\n",
+				enforcer.Table, times, showTime(m.Last), m.Cause)
+		}
+	}()
 	for _, a := range v.AccessLists {
 		where := "not bound"
 		if len(a.BoundTo) > 0 {
@@ -310,6 +331,9 @@ func (s *Shell) aclsView(cmd grammar.Command) (view, error) {
 	}
 	v.noteLine = s.unsaved(cfg, cfg.Render())
 	v.Note = strings.TrimPrefix(v.noteLine, "% ")
+	if m, ok := follower.ReadMends(s.opt.Store.Dir); ok && s.opt.Follower != nil {
+		v.TableMended = &mendedJSON{Count: m.Count, Last: m.Last, Cause: m.Cause}
+	}
 	if s.opt.Follower != nil && needsFollow(cfg) {
 		why, _ := s.followProblem()
 		for i := range v.AccessLists {

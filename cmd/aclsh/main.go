@@ -64,6 +64,12 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 		return 1
 	}
 	defer ln.Close()
+	// show access-lists tells how often the table was put back, and when last.
+	kernel.Mended = func(at time.Time, ch enforcer.Change) {
+		if err := follower.RecordMend(store.Dir, at, ch.String()); err != nil {
+			logf("follow: recording that the table was put back: %v", err)
+		}
+	}
 	if has, err := kernel.HasInterface(); err == nil && !has {
 		logf("follow: management 0 is Linux interface %s, which does not exist (yet): the access lists bound to it filter nothing until it appears (--mgmt-if, ACLSH_MGMT_IF)", kernel.IfName)
 	}

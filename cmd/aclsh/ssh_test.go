@@ -539,6 +539,22 @@ func TestSSHSeed001(t *testing.T) {
 	require.NotContains(t, out, "not kept exact")
 	s[0].must(freshPrompt("device# "), 3*time.Second, "show access-lists")
 
+	// 8. Another program flushes the ruleset (as nftables.service does when it
+	// starts): within a second the table is back, the two sessions keep working
+	// and still count, other sources stay refused, and show says what happened.
+	l.devExec("nft", "flush", "ruleset")
+	flushed := time.Now()
+	for !strings.Contains(l.devExec("nft", "list", "table", "inet", "aclsh"), "ct count over") {
+		require.Less(t, time.Since(flushed), time.Second, "the table is back within a second of nft flush ruleset")
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the table was back %v after nft flush ruleset", time.Since(flushed).Round(time.Millisecond))
+	require.NoError(t, l.refused("10.24.12.108"))
+	s[1].send("show access-lists")
+	out = s[1].must(regexp.MustCompile(`% aclsh follow put table inet aclsh back once after another program deleted or changed it; last at [^\r\n]* \(deleted by nft \(pid \d+\)\)`), 3*time.Second, "show after the flush")
+	require.Contains(t, out, "sessions: 10.24.12.107 2/3", "the sessions open before the flush still count")
+	s[1].must(freshPrompt("device# "), 3*time.Second, "show access-lists")
+
 	for _, sess := range s[:2] {
 		sess.logout()
 	}

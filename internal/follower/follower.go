@@ -21,6 +21,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"golang.org/x/sys/unix"
 )
@@ -165,4 +166,67 @@ func Start(exe, stateDir, ifname string, wait time.Duration) (int, error) {
 			return pid, fmt.Errorf("aclsh follow (pid %d) does not answer yet; see %s", pid, logPath)
 		}
 	}
+}
+
+// MendsName is the file in the state directory's run/ where the follow daemon
+// records how often it put table inet aclsh back, for show access-lists.
+const MendsName = "mends"
+
+// Mends is what the follow daemon recorded of the times it put the table back.
+type Mends struct {
+	Count int
+	Last  time.Time
+	Cause string // "deleted by nft (pid 1234)"
+}
+
+// RecordMend counts one more mend in stateDir's record (written whole, then
+// renamed into place).
+func RecordMend(stateDir string, at time.Time, cause string) error {
+	m, _ := ReadMends(stateDir)
+	m.Count++
+	m.Last, m.Cause = at, cause
+	run := filepath.Join(stateDir, "run")
+	if err := os.MkdirAll(run, 0o770); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(run, ".mends-*")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "%d %s %s\n", m.Count, m.Last.UTC().Format(time.RFC3339), strings.Map(printable, m.Cause))
+	err = errors.Join(err, f.Chmod(0o640), f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(run, MendsName))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// ReadMends reads stateDir's record; ok is false when there is none.
+func ReadMends(stateDir string) (m Mends, ok bool) {
+	data, err := os.ReadFile(filepath.Join(stateDir, "run", MendsName))
+	if err != nil || len(data) > 4096 {
+		return Mends{}, false
+	}
+	f := strings.SplitN(strings.TrimSuffix(string(data), "\n"), " ", 3)
+	if len(f) != 3 {
+		return Mends{}, false
+	}
+	n, err1 := strconv.Atoi(f[0])
+	t, err2 := time.Parse(time.RFC3339, f[1])
+	if err1 != nil || err2 != nil || n < 1 {
+		return Mends{}, false
+	}
+	return Mends{Count: n, Last: t, Cause: strings.Map(printable, f[2])}, true
+}
+
+// printable drops what must not reach a terminal from a cause (a process name
+// is the program's to choose).
+func printable(r rune) rune {
+	if r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0 || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
+		return -1
+	}
+	return r
 }
