@@ -120,10 +120,10 @@ const mendLogEvery = 10 * time.Second
 
 // mender puts table inet aclsh back when another program removed or changed it.
 type mender struct {
-	e         *Enforcer
-	logf      func(string, ...any)
-	last      time.Time // the last line logged
-	untold    int       // mends since that line
+	e      *Enforcer
+	logf   func(string, ...any)
+	last   time.Time // the last line logged
+	untold int       // mends since that line
 }
 
 // mend makes the kernel enforce cfg again after ch (nothing when it still does)

@@ -167,8 +167,8 @@ type aclsView struct {
 	// TableMended: how often aclsh follow put table inet aclsh back after another
 	// program deleted or changed it, and when last.
 	TableMended *mendedJSON `json:"table_mended,omitempty"`
-	Note        string    `json:"note,omitempty"` // the running-config differs from the startup-config
-	noteLine    string    // Note as the text shows it
+	Note        string      `json:"note,omitempty"` // the running-config differs from the startup-config
+	noteLine    string      // Note as the text shows it
 }
 
 // aclView is one access list with what the kernel counted. Counter fields are
