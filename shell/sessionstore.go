@@ -312,6 +312,46 @@ func (s *Store) runDue() {
 	}
 }
 
+// DropPending removes a pending commit-timer rollback and a pending reload,
+// due or not, as a reboot ends them: at boot the startup-config becomes the
+// running-config, and a rollback carried out afterwards would bring back the
+// unsaved config it saved. It returns what it dropped (for the journal) and
+// leaves a record that new shells print.
+func (s *Store) DropPending() (dropped []string, err error) {
+	err = s.lockedDue(false, false, func() error {
+		for _, name := range []string{pendingCommit, pendingReload} {
+			p, err := s.readRecord(name)
+			if err != nil {
+				return err
+			}
+			if p == nil {
+				continue
+			}
+			what := "the pending rollback of configuration session " + p.get("session") + " (commit timer, committed by " + p.get("by") +
+				", due at " + showTime(p.time("deadline")) + ")"
+			if name == pendingReload {
+				what = "the pending reload in " + p.get("minutes") + " by " + p.get("by") + " (due at " + showTime(p.time("deadline")) + ")"
+			}
+			if err := s.removeRecord(name); err != nil {
+				return err
+			}
+			if sess := p.get("session"); sess != "" {
+				s.removeRecord(sessionPrefix + sess)
+			}
+			dropped = append(dropped, what)
+		}
+		if len(dropped) > 0 {
+			done := &record{}
+			done.setTime("at", now())
+			done.set("what", "A reboot dropped "+strings.Join(dropped, " and "))
+			done.set("why", "the startup-config became the running-config")
+			s.writeRecord(rollbackDone, "aclsh rollback done", done)
+		}
+		return nil
+	})
+	return dropped, err
+}
+
 func (s *Store) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)

@@ -572,6 +572,12 @@ func (s *Store) readFile(name string) (string, error) {
 // locking the operators' group out. Without the directory there is nothing to
 // lock and f runs on what a missing running-config reads as.
 func (s *Store) locked(create bool, f func() error) error {
+	return s.lockedDue(create, true, f)
+}
+
+// lockedDue is locked; due false leaves a commit timer or reload whose time has
+// come alone (DropPending removes them instead).
+func (s *Store) lockedDue(create, due bool, f func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !create {
@@ -596,7 +602,9 @@ func (s *Store) locked(create bool, f func() error) error {
 	}
 	// A commit timer or reload whose time has come is carried out first, by
 	// whichever process takes the lock (the follow daemon does every second).
-	s.runDue()
+	if due {
+		s.runDue()
+	}
 	return f()
 }
 

@@ -39,6 +39,15 @@ func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr
 		}
 		return nil
 	}
+	// A reboot wins over a pending commit timer or reload: the startup-config
+	// becomes the running-config, and nothing rolls back to unsaved lines later.
+	dropped, err := store.DropPending()
+	if err != nil {
+		logf("dropping the pending rollback: %v", err)
+	}
+	for _, d := range dropped {
+		logf("dropped %s: a reboot ends it, the startup-config wins", d)
+	}
 	cfg, err := store.Replace(shell.FromStartup, nil, enforce)
 	if err == nil {
 		logf("the startup-config is the running-config now and the kernel enforces it (%s)", summary(cfg))

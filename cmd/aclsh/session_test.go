@@ -294,3 +294,45 @@ func startFollowIn(t *testing.T, l *sessLab) (stop func() string) {
 	time.Sleep(300 * time.Millisecond)
 	return stop
 }
+
+// A reboot wins over a pending commit timer (issue 17): startup-config {22},
+// unsaved running-config {22, 80}, a session adds 443 with a commit timer; the
+// host reboots (shell killed, a fresh namespace, aclsh boot) before the timer
+// runs out. The startup-config is the running-config, the journal says the
+// pending rollback was dropped, and after the deadline nothing rolls back to the
+// unsaved {22, 80}; new shells say what the reboot dropped.
+func TestRebootDropsPendingRollback(t *testing.T) {
+	l := newSessLab(t)
+	out, code := script(t, l.cmd(), sessBase+"end\nwrite memory\n")
+	require.Equal(t, 0, code, out)
+	out, code = script(t, l.cmd(), "conf t\nip access-list extended mgmt\npermit tcp any any eq 80\n")
+	require.Equal(t, 0, code, out)
+	tm, _ := l.term()
+	tm.send("configure session risky\r")
+	tm.expect("device(config-s-risky)#")
+	tm.send("ip access-list extended mgmt\r")
+	tm.send("permit tcp any any eq 443\r")
+	tm.send("commit timer 00:00:03\r")
+	tm.expect("unless confirmed")
+	deadline := time.Now().Add(3 * time.Second)
+	require.Contains(t, l.running(), "eq 443")
+	tm.hangUp()
+
+	// The reboot: a namespace with no table, then aclsh boot.
+	ns := freshNS(t)
+	boot := exec.Command("ip", "netns", "exec", ns, binary, "boot", "--mgmt-if", "mgmt0", "--state-dir", l.state)
+	bout, err := boot.CombinedOutput()
+	require.NoError(t, err, "%s", bout)
+	require.Regexp(t, `aclsh boot: dropped the pending rollback of configuration session risky \(commit timer, committed by \S+, due at [^)]+\): a reboot ends it, the startup-config wins`, string(bout))
+	require.NotContains(t, l.running(), "eq 80")
+	require.NotContains(t, l.running(), "eq 443")
+
+	time.Sleep(time.Until(deadline) + 200*time.Millisecond)
+	out, code = script(t, exec.Command("ip", "netns", "exec", ns, binary, "--mgmt-if", "mgmt0", "--state-dir", l.state), "show running-config\n")
+	require.Equal(t, 0, code, out)
+	require.NotContains(t, out, "eq 80", "no rollback to the unsaved running-config after the reboot")
+	require.NotContains(t, l.running(), "eq 80")
+	tm2 := startPTY(t, exec.Command("ip", "netns", "exec", ns, binary, "--mgmt-if", "mgmt0", "--state-dir", l.state, "--hostname", "device"), l.dir, 200)
+	start := tm2.expect("device#")
+	require.Contains(t, start, "A reboot dropped the pending rollback of configuration session risky")
+}
