@@ -23,7 +23,8 @@ const maxAfterEnd = 5
 // once at its end; if any line failed nothing is applied. It returns the exit
 // status: 0 or 1.
 func (s *Shell) RunScript(r io.Reader, name string) int {
-	lr := newLineReader(r)
+	cr := &countingReader{r: r}
+	lr := newLineReader(cr)
 	n := 0
 	ended := 0 // the line whose exit ended the session
 	endWord := "exit"
@@ -57,6 +58,14 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		}
 		if err != nil {
 			fmt.Fprintf(s.opt.Err, "%% Error: %s: reading line %d: %v\n", name, n, err)
+			s.Fail()
+			break
+		}
+		if cr.n > maxConfigSize {
+			// Larger than any config aclsh can hold: stop reading (a script of a
+			// million lines of a few hundred bytes would take gigabytes).
+			fmt.Fprintf(s.opt.Err, "%s:%d: %% Error: the script is larger than %d MiB, more than a running-config aclsh can hold; nothing was applied\n",
+				name, n, maxConfigSize>>20)
 			s.Fail()
 			break
 		}
@@ -107,4 +116,16 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 func comment(line string) bool {
 	l := strings.TrimSpace(line)
 	return l == "" || strings.HasPrefix(l, "!")
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }

@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -174,4 +176,44 @@ func TestWriteMemoryInScriptAfterAnotherCommit(t *testing.T) {
 		readState(t, dir, runningName))
 	require.Equal(t, "!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n seq 20 permit tcp any any eq 443\n!\nip access-list extended other\n!\n",
 		readState(t, dir, startupName), "the other shell's list and the script's changes up to write memory")
+}
+
+// A commit whose running-config would be larger than aclsh reads back is
+// refused (it would be enforced, then every later command would fail, copy
+// last-good-config running-config too); a script larger than that stops being
+// read, and nothing is applied.
+func TestSizeCaps(t *testing.T) {
+	defer func(n int) { maxConfigSize = n }(maxConfigSize)
+	maxConfigSize = 4 << 20
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("conf t\nip access-list extended big\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "remark %d %s\n", i, strings.Repeat("x", 200))
+	}
+	var out bytes.Buffer
+	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out})
+	require.NoError(t, err)
+	require.Equal(t, 1, sh.RunScript(strings.NewReader(b.String()), "big"))
+	require.Contains(t, out.String(), "the script is larger than 4 MiB, more than a running-config aclsh can hold; nothing was applied")
+	_, err = os.Stat(filepath.Join(dir, "running-config"))
+	require.True(t, os.IsNotExist(err), "nothing was applied")
+
+	// Under the script cap, over the config cap: a script adds to the running-config.
+	maxConfigSize = 3 << 20
+	half := b.String()[:len(b.String())/2]
+	half = half[:strings.LastIndexByte(half, '\n')+1]
+	out.Reset()
+	sh, err = New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out})
+	require.NoError(t, err)
+	require.Zero(t, sh.RunScript(strings.NewReader(half), "half"), out.String())
+	out.Reset()
+	rest := "conf t\nip access-list extended big2\n" + strings.ReplaceAll(half[strings.Index(half, "remark"):], "remark ", "remark b")
+	sh, err = New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out})
+	require.NoError(t, err)
+	require.Equal(t, 1, sh.RunScript(strings.NewReader(rest), "rest"))
+	require.Regexp(t, `the running-config would be \d+\.\d MiB, more than the 3 MiB aclsh reads back; nothing was applied`, out.String())
+	data, err := os.ReadFile(filepath.Join(dir, "running-config"))
+	require.NoError(t, err)
+	require.NotContains(t, string(data), "big2")
 }

@@ -73,6 +73,9 @@ const (
 	MaxConfigSize = 64 << 20
 )
 
+// maxConfigSize is MaxConfigSize; tests lower it.
+var maxConfigSize = MaxConfigSize
+
 // Sources a running-config can be copied from (copy SRC running-config).
 const (
 	FromStartup  = startupName
@@ -433,6 +436,12 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*
 		return old, nil
 	}
 	text := cfg.Render()
+	if len(text) > maxConfigSize {
+		// It would be written, enforced and then refused by every later read,
+		// copy last-good-config running-config included.
+		return nil, fmt.Errorf("the running-config would be %.1f MiB, more than the %d MiB aclsh reads back; nothing was applied",
+			float64(len(text))/(1<<20), maxConfigSize>>20)
+	}
 	tmp, err := s.writeTemp(runningName, text)
 	if err != nil {
 		return nil, fmt.Errorf("saving the running-config: %w; nothing was applied", err)
