@@ -428,8 +428,13 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 		return nil
 	}
 	e.ks = nil
+	for _, o := range ops {
+		if (o.kind == opDelRule || o.kind == opReplaceRule || o.kind == opInsertRule) && o.handle == 0 {
+			return errNoHandle // nothing queued yet: the caller reads the table again
+		}
+	}
 	if err := queue(c, ops); err != nil {
-		return fmt.Errorf("%w: %w", errQueue, err)
+		return &queueError{err}
 	}
 	start := time.Now()
 	err := c.FlushWithGenID(ks.gen)
@@ -446,7 +451,8 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	handles := map[*Rule]uint64{}
 	for _, o := range ops {
 		switch {
-		case o.kind == opKeep:
+		case o.kind == opKeep || o.kind == opReplaceRule:
+			// the kernel replaces a rule in place: it keeps its handle
 			handles[o.rule] = o.handle
 		case o.nr != nil:
 			handles[o.rule] = o.nr.Handle
@@ -456,12 +462,40 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	if err != nil || g.ID != ks.gen+1 {
 		return nil // someone else changed the ruleset too: read it next time
 	}
+	for _, ch := range chainsOf(p) {
+		for _, r := range ch.Rules {
+			if handles[r] == 0 {
+				return nil // a handle the kernel did not say: read them next time
+			}
+		}
+	}
 	e.ks = stateOf(p, g.ID, func(r *Rule) uint64 { return handles[r] }, ks)
 	return nil
 }
 
-// errQueue says a batch could not even be built (nothing was sent).
-var errQueue = errors.New("building the batch")
+// chainsOf returns p's chains; none for a nil plan (no table).
+func chainsOf(p *Plan) []*Chain {
+	if p == nil {
+		return nil
+	}
+	return p.Chains
+}
+
+// errQueue says a batch could not even be built (nothing was sent): a defect of
+// aclsh, not of the config or the kernel. A queueError is one.
+var errQueue = errors.New("aclsh could not build the transaction for the kernel (an internal error; please report it)")
+
+// queueError is errQueue with its cause, which the library worded: it is kept
+// for errors.Is and As, not shown to the operator.
+type queueError struct{ cause error }
+
+func (e *queueError) Error() string        { return errQueue.Error() }
+func (e *queueError) Unwrap() error        { return e.cause }
+func (e *queueError) Is(target error) bool { return target == errQueue }
+
+// errNoHandle says the state aclsh kept has a rule whose kernel handle it does
+// not know: the table is read again, as when a handle is gone (ENOENT).
+var errNoHandle = fmt.Errorf("a rule's kernel handle is unknown: %w", syscall.ENOENT)
 
 func chainObj(ch *Chain) *nftables.Chain {
 	nc := &nftables.Chain{Name: ch.Name, Table: table}
