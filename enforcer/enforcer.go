@@ -433,11 +433,15 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 			return errNoHandle // nothing queued yet: the caller reads the table again
 		}
 	}
-	if err := queue(c, ops); err != nil {
+	carry, err := carried(c, ks, ops)
+	if err != nil {
+		return err
+	}
+	if err := queue(c, ops, carry); err != nil {
 		return &queueError{err}
 	}
 	start := time.Now()
-	err := c.FlushWithGenID(ks.gen)
+	err = c.FlushWithGenID(ks.gen)
 	e.kernelTime += time.Since(start)
 	if err != nil {
 		if errors.Is(err, syscall.ERESTART) {
@@ -521,12 +525,23 @@ func setObj(s *Set) *nftables.Set {
 	return ns
 }
 
-func elements(es []Elem) []nftables.SetElement {
+// elements returns the set elements es; a run set's line whose key ("/m" added)
+// carry has gets those counters in its first element.
+func elements(es []Elem, carry map[string][]Counter) []nftables.SetElement {
 	out := make([]nftables.SetElement, 0, len(es))
+	var given map[string]bool
 	for _, el := range es {
 		if el.Key != nil {
 			// A run set's element; the set gives it its counter.
-			out = append(out, nftables.SetElement{Key: el.Key, KeyEnd: el.End, Comment: el.Line})
+			se := nftables.SetElement{Key: el.Key, KeyEnd: el.End, Comment: el.Line}
+			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] {
+				if given == nil {
+					given = map[string]bool{}
+				}
+				given[el.Line] = true
+				se.Counter = &expr.Counter{Packets: cs[0].Packets, Bytes: cs[0].Bytes}
+			}
+			out = append(out, se)
 			continue
 		}
 		e := nftables.SetElement{Key: el.Addr.AsSlice()}
@@ -541,8 +556,9 @@ func elements(es []Elem) []nftables.SetElement {
 	return out
 }
 
-// queue puts ops on c, in order.
-func queue(c *nftables.Conn, ops []*op) error {
+// queue puts ops on c, in order. A new rule or run element whose key carry has
+// starts with those counters (carried).
+func queue(c *nftables.Conn, ops []*op, carry map[string][]Counter) error {
 	added := map[string]*nftables.Set{}
 	for _, o := range ops {
 		switch o.kind {
@@ -558,18 +574,18 @@ func queue(c *nftables.Conn, ops []*op) error {
 			c.FlushChain(&nftables.Chain{Name: o.chain.Name, Table: table})
 		case opAddSet:
 			ns := setObj(o.set)
-			if err := c.AddSet(ns, elements(o.set.Elems)); err != nil {
+			if err := c.AddSet(ns, elements(o.set.Elems, carry)); err != nil {
 				return fmt.Errorf("set %s: %w", o.set.Name, err)
 			}
 			added[o.set.Name] = ns
 		case opDelSet:
 			c.DelSet(&nftables.Set{Table: table, Name: o.set.Name})
 		case opAddElem:
-			if err := c.SetAddElements(setObj(o.set), elements(o.elems)); err != nil {
+			if err := c.SetAddElements(setObj(o.set), elements(o.elems, carry)); err != nil {
 				return err
 			}
 		case opDelElem:
-			if err := c.SetDestroyElements(setObj(o.set), elements(o.elems)); err != nil {
+			if err := c.SetDestroyElements(setObj(o.set), elements(o.elems, nil)); err != nil {
 				return err
 			}
 		case opDelRule:
@@ -622,6 +638,7 @@ func queue(c *nftables.Conn, ops []*op) error {
 					}
 				}
 			}
+			exprs = withCounters(exprs, carry[o.rule.Key])
 			nr := &nftables.Rule{Table: table, Chain: &nftables.Chain{Name: o.chain.Name, Table: table}, Exprs: exprs,
 				UserData: userdata.AppendString(nil, userdata.TypeComment, o.rule.Key)}
 			switch o.kind {
