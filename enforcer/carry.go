@@ -3,6 +3,7 @@ package enforcer
 import (
 	"fmt"
 	"strings"
+	"syscall"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -64,10 +65,35 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 		}
 		out[key] = v
 	}
+	// the rules to read, by chain: one by one, or the whole chain for many
+	reads := map[string]int{}
+	for _, o := range ops {
+		if o.kind == opReplaceRule && made[o.rule.Key] || o.kind == opDelRule && made[o.key] {
+			reads[o.chain.Name]++
+		}
+	}
+	listed := map[string]map[uint64]*nftables.Rule{}
 	rule := func(o *op) (*nftables.Rule, error) {
-		r, err := c.GetRuleByHandle(table, &nftables.Chain{Name: o.chain.Name, Table: table}, o.handle)
+		ch := &nftables.Chain{Name: o.chain.Name, Table: table}
+		if reads[o.chain.Name] > manyReads {
+			if listed[ch.Name] == nil {
+				rs, err := c.GetRules(table, ch)
+				if err != nil {
+					return nil, fmt.Errorf("reading the counters of chain %s: %w", ch.Name, wrapKernel(err))
+				}
+				listed[ch.Name] = make(map[uint64]*nftables.Rule, len(rs))
+				for _, r := range rs {
+					listed[ch.Name][r.Handle] = r
+				}
+			}
+			if r := listed[ch.Name][o.handle]; r != nil {
+				return r, nil
+			}
+			return nil, fmt.Errorf("rule %d of chain %s: %w", o.handle, ch.Name, syscall.ENOENT)
+		}
+		r, err := c.GetRuleByHandle(table, ch, o.handle)
 		if err != nil {
-			return nil, fmt.Errorf("reading the counters of rule %d of chain %s: %w", o.handle, o.chain.Name, wrapKernel(err))
+			return nil, fmt.Errorf("reading the counters of rule %d of chain %s: %w", o.handle, ch.Name, wrapKernel(err))
 		}
 		return r, nil
 	}
@@ -136,6 +162,10 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 	}
 	return out, nil
 }
+
+// manyReads is how many rules of a chain carried reads one by one; for more it
+// lists the chain once.
+const manyReads = 16
 
 // countersIn returns the values of a kernel rule's counters, in order.
 func countersIn(exprs []expr.Any) []Counter {

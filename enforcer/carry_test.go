@@ -182,3 +182,35 @@ func TestCountersSurviveFreshEnforcerOnKernel(t *testing.T) {
 		check(step.cfg, step.seq0, step.delta)
 	}
 }
+
+// Many lines moving at once (a commit that deletes the deny lines between
+// twenty permit lines, which then form a run) keep their counters too.
+func TestCountersSurviveManyOnKernel(t *testing.T) {
+	l := newLab(t)
+	l.countUDP(":6001")
+	l.countUDP(":6020")
+	l.serveUDP(":7")
+	list := func(denies bool) *acl.Config {
+		var b strings.Builder
+		b.WriteString("ip access-list extended a\n permit udp any any eq 7\n")
+		for i := 1; i <= 20; i++ {
+			fmt.Fprintf(&b, " permit udp any any eq %d\n", 6000+i)
+			if denies {
+				fmt.Fprintf(&b, " deny udp any any eq %d\n", 7000+i)
+			}
+		}
+		b.WriteString("interface management 0\n ip access-group a in\n")
+		return config(t, b.String())
+	}
+	require.NoError(t, l.e.Apply(list(true)))
+	require.NotContains(t, l.nft("list", "chain", "inet", Table, "acl4"), "@run_")
+	l.traffic(map[int]int{6001: 2, 6020: 3})
+	cfg := list(false)
+	require.NoError(t, l.e.Apply(cfg))
+	require.Contains(t, l.nft("list", "chain", "inet", Table, "acl4"), "@run_")
+	st, err := l.e.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), st.Counters["a/20/m"].Packets, "seq 20: port 6001")
+	require.Equal(t, uint64(3), st.Counters["a/210/m"].Packets, "seq 210: port 6020")
+	require.Zero(t, FullReplaces(l.e))
+}
