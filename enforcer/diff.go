@@ -157,6 +157,7 @@ type op struct {
 	set    *Set
 	rule   *Rule
 	handle uint64
+	key    string // opDelRule: the kernel rule's key
 	elems  []Elem // opAddElem; opDelElem uses only Addr
 	// nr is the rule as sent, for the handle the kernel gives it.
 	nr *nftables.Rule
@@ -400,7 +401,7 @@ func diffMiddle(c *Chain, rules []*Rule, krs []krule, after uint64) []*op {
 			last = i
 			continue
 		}
-		ops = append(ops, &op{kind: opDelRule, chain: c, handle: kr.handle})
+		ops = append(ops, &op{kind: opDelRule, chain: c, handle: kr.handle, key: kr.key})
 	}
 	// next[i] is the handle of the first kept rule at or after position i.
 	next := make([]uint64, len(rules)+1)

@@ -432,11 +432,20 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 		return nil
 	}
 	e.ks = nil
-	if err := queue(c, ops); err != nil {
-		return fmt.Errorf("%w: %w", errQueue, err)
+	for _, o := range ops {
+		if (o.kind == opDelRule || o.kind == opReplaceRule || o.kind == opInsertRule) && o.handle == 0 {
+			return errNoHandle // nothing queued yet: the caller reads the table again
+		}
+	}
+	carry, err := carried(c, ks, ops)
+	if err != nil {
+		return err
+	}
+	if err := queue(c, ops, carry); err != nil {
+		return &queueError{err}
 	}
 	start := time.Now()
-	err := c.FlushWithGenID(ks.gen)
+	err = c.FlushWithGenID(ks.gen)
 	e.kernelTime += time.Since(start)
 	if err == nil {
 		e.sent++
@@ -453,7 +462,8 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	handles := map[*Rule]uint64{}
 	for _, o := range ops {
 		switch {
-		case o.kind == opKeep:
+		case o.kind == opKeep || o.kind == opReplaceRule:
+			// the kernel replaces a rule in place: it keeps its handle
 			handles[o.rule] = o.handle
 		case o.nr != nil:
 			handles[o.rule] = o.nr.Handle
@@ -463,12 +473,40 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	if err != nil || g.ID != ks.gen+1 {
 		return nil // someone else changed the ruleset too: read it next time
 	}
+	for _, ch := range chainsOf(p) {
+		for _, r := range ch.Rules {
+			if handles[r] == 0 {
+				return nil // a handle the kernel did not say: read them next time
+			}
+		}
+	}
 	e.ks = stateOf(p, g.ID, func(r *Rule) uint64 { return handles[r] }, ks)
 	return nil
 }
 
-// errQueue says a batch could not even be built (nothing was sent).
-var errQueue = errors.New("building the batch")
+// chainsOf returns p's chains; none for a nil plan (no table).
+func chainsOf(p *Plan) []*Chain {
+	if p == nil {
+		return nil
+	}
+	return p.Chains
+}
+
+// errQueue says a batch could not even be built (nothing was sent): a defect of
+// aclsh, not of the config or the kernel. A queueError is one.
+var errQueue = errors.New("aclsh could not build the transaction for the kernel (an internal error; please report it)")
+
+// queueError is errQueue with its cause, which the library worded: it is kept
+// for errors.Is and As, not shown to the operator.
+type queueError struct{ cause error }
+
+func (e *queueError) Error() string        { return errQueue.Error() }
+func (e *queueError) Unwrap() error        { return e.cause }
+func (e *queueError) Is(target error) bool { return target == errQueue }
+
+// errNoHandle says the state aclsh kept has a rule whose kernel handle it does
+// not know: the table is read again, as when a handle is gone (ENOENT).
+var errNoHandle = fmt.Errorf("a rule's kernel handle is unknown: %w", syscall.ENOENT)
 
 func chainObj(ch *Chain) *nftables.Chain {
 	nc := &nftables.Chain{Name: ch.Name, Table: table}
@@ -494,12 +532,23 @@ func setObj(s *Set) *nftables.Set {
 	return ns
 }
 
-func elements(es []Elem) []nftables.SetElement {
+// elements returns the set elements es; a run set's line whose key ("/m" added)
+// carry has gets those counters in its first element.
+func elements(es []Elem, carry map[string][]Counter) []nftables.SetElement {
 	out := make([]nftables.SetElement, 0, len(es))
+	var given map[string]bool
 	for _, el := range es {
 		if el.Key != nil {
 			// A run set's element; the set gives it its counter.
-			out = append(out, nftables.SetElement{Key: el.Key, KeyEnd: el.End, Comment: el.Line})
+			se := nftables.SetElement{Key: el.Key, KeyEnd: el.End, Comment: el.Line}
+			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] {
+				if given == nil {
+					given = map[string]bool{}
+				}
+				given[el.Line] = true
+				se.Counter = &expr.Counter{Packets: cs[0].Packets, Bytes: cs[0].Bytes}
+			}
+			out = append(out, se)
 			continue
 		}
 		e := nftables.SetElement{Key: el.Addr.AsSlice()}
@@ -514,8 +563,9 @@ func elements(es []Elem) []nftables.SetElement {
 	return out
 }
 
-// queue puts ops on c, in order.
-func queue(c *nftables.Conn, ops []*op) error {
+// queue puts ops on c, in order. A new rule or run element whose key carry has
+// starts with those counters (carried).
+func queue(c *nftables.Conn, ops []*op, carry map[string][]Counter) error {
 	added := map[string]*nftables.Set{}
 	for _, o := range ops {
 		switch o.kind {
@@ -531,18 +581,18 @@ func queue(c *nftables.Conn, ops []*op) error {
 			c.FlushChain(&nftables.Chain{Name: o.chain.Name, Table: table})
 		case opAddSet:
 			ns := setObj(o.set)
-			if err := c.AddSet(ns, elements(o.set.Elems)); err != nil {
+			if err := c.AddSet(ns, elements(o.set.Elems, carry)); err != nil {
 				return fmt.Errorf("set %s: %w", o.set.Name, err)
 			}
 			added[o.set.Name] = ns
 		case opDelSet:
 			c.DelSet(&nftables.Set{Table: table, Name: o.set.Name})
 		case opAddElem:
-			if err := c.SetAddElements(setObj(o.set), elements(o.elems)); err != nil {
+			if err := c.SetAddElements(setObj(o.set), elements(o.elems, carry)); err != nil {
 				return err
 			}
 		case opDelElem:
-			if err := c.SetDestroyElements(setObj(o.set), elements(o.elems)); err != nil {
+			if err := c.SetDestroyElements(setObj(o.set), elements(o.elems, nil)); err != nil {
 				return err
 			}
 		case opDelRule:
@@ -595,6 +645,7 @@ func queue(c *nftables.Conn, ops []*op) error {
 					}
 				}
 			}
+			exprs = withCounters(exprs, carry[o.rule.Key])
 			nr := &nftables.Rule{Table: table, Chain: &nftables.Chain{Name: o.chain.Name, Table: table}, Exprs: exprs,
 				UserData: userdata.AppendString(nil, userdata.TypeComment, o.rule.Key)}
 			switch o.kind {

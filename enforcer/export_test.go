@@ -183,3 +183,19 @@ func Drift(e *Enforcer, cfg *acl.Config) (out []string, err error) {
 
 // Adopts is how often e listed the live sessions while applying.
 func Adopts(e *Enforcer) int { return e.adopts }
+
+// ForgetHandles makes the enforcer's kept kernel state lose every rule's handle,
+// as a transaction whose handles it did not learn would leave it.
+func ForgetHandles(e *Enforcer) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ks == nil {
+		return false
+	}
+	for _, kc := range e.ks.chains {
+		for i := range kc.rules {
+			kc.rules[i].handle = 0
+		}
+	}
+	return true
+}

@@ -621,8 +621,8 @@ func (e *Enforcer) sendOffsets(c *nftables.Conn, set map[*Limit]map[netip.Addr]i
 			e.ks = ks
 			return nil
 		}
-		if err := queue(c, ops); err != nil {
-			return err
+		if err := queue(c, ops, nil); err != nil {
+			return &queueError{err}
 		}
 		start := time.Now()
 		err = c.FlushWithGenID(ks.gen)
