@@ -218,7 +218,7 @@ func parseShowACLs(t *testing.T, text string) (acls []textACL, note string) {
 	t.Helper()
 	var (
 		head     = regexp.MustCompile(`^(IPv[46]) access list (\S+), (?:not bound|bound to interface (.+))$`)
-		entry    = regexp.MustCompile(`^ (seq \d+ .*?)(?: \((\d+) match(?:es)?(?:, (\d+) log lines suppressed)?\))?$`)
+		entry    = regexp.MustCompile(`^ (seq \d+ .*?)(?: \((\d+) match(?:es)?(?:, (\d+) log lines? suppressed)?\))?$`)
 		sessions = regexp.MustCompile(`^    sessions: (.*)$`)
 		more     = regexp.MustCompile(`^and (\d+) more sources$`)
 		refused  = regexp.MustCompile(`^    refused by the limit: (\d+)$`)

@@ -160,7 +160,11 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 				notes = append(notes, matchesText(*e.Matches))
 			}
 			if e.LogSuppressed != nil && *e.LogSuppressed > 0 {
-				notes = append(notes, strconv.FormatUint(*e.LogSuppressed, 10)+" log lines suppressed")
+				if *e.LogSuppressed == 1 {
+					notes = append(notes, "1 log line suppressed")
+				} else {
+					notes = append(notes, strconv.FormatUint(*e.LogSuppressed, 10)+" log lines suppressed")
+				}
 			}
 			if notes != nil {
 				line += " (" + strings.Join(notes, ", ") + ")"

@@ -275,6 +275,14 @@ func (v *aclsView) writeText(w io.Writer) {
 
 func (v *aclsView) note() string { return v.noteLine }
 
+// suppressedText is `1 log line suppressed`, `N log lines suppressed`.
+func suppressedText(n uint64) string {
+	if n == 1 {
+		return "1 log line suppressed"
+	}
+	return fmt.Sprintf("%d log lines suppressed", n)
+}
+
 // writeText writes a line and, indented under it, aclsh's lines about it.
 func (e *entryView) writeText(w io.Writer) {
 	line := e.Text
@@ -283,7 +291,7 @@ func (e *entryView) writeText(w io.Writer) {
 		notes = append(notes, matchesText(*e.Matches))
 	}
 	if e.LogLinesSuppressed != nil && *e.LogLinesSuppressed > 0 {
-		notes = append(notes, fmt.Sprintf("%d log lines suppressed", *e.LogLinesSuppressed))
+		notes = append(notes, suppressedText(*e.LogLinesSuppressed))
 	}
 	if len(notes) > 0 {
 		line += " (" + strings.Join(notes, ", ") + ")"
