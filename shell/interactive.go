@@ -30,7 +30,7 @@ type TermOptions struct {
 // Its hooks run on readline's key goroutine, one key at a time (and listen also on
 // the caller's, with an empty line, as each Readline starts).
 type editor struct {
-	s  *Shell
+	s  Session
 	rl *readline.Instance
 
 	mu      sync.Mutex
@@ -106,7 +106,7 @@ func (e *editor) filter(r rune) (rune, bool) {
 		line := string(e.line[:e.pos])
 		var b strings.Builder
 		b.WriteString(e.s.Prompt() + line + "?\n")
-		e.s.writeHelp(&b, line)
+		e.s.Help(&b, line)
 		e.rl.Write([]byte(b.String()))
 		return r, false
 	case r == ctrlZ:
@@ -198,9 +198,43 @@ func runesLen(rs []rune) int {
 	return n
 }
 
+// Session is what the terminal needs of a shell: one in this process (*Shell),
+// or one the aclsh daemon runs for this client (package daemon).
+type Session interface {
+	Prompt() string
+	Banner() string
+	// Done reports that the shell ended (exit in exec mode).
+	Done() bool
+	// InExec reports exec mode (Ctrl-D there leaves the shell).
+	InExec() bool
+	// RunLine runs one line, writing its output and its error (under the prompt)
+	// to out.
+	RunLine(out io.Writer, line string)
+	// Help writes the ? help for line.
+	Help(w io.Writer, line string)
+	// Complete returns the words Tab offers after line.
+	Complete(line string) []string
+	// EndMode is Ctrl-Z: back to exec. ExitMode is Ctrl-D in a config mode.
+	EndMode()
+	ExitMode()
+	// Attach sends the shell's output to out and its questions (the lockout
+	// guard's Proceed? [y/N]) to ask; it returns why the running-config cannot
+	// be used, if it cannot. Detach ends that.
+	Attach(out io.Writer, ask func(prompt string) (string, error)) (broken error)
+	Detach()
+	// StartNotices writes what a starting shell should know.
+	StartNotices(w io.Writer)
+	// JoinUsers lists the shell in show users until leave is called.
+	JoinUsers() (leave func())
+}
+
 // RunInteractive runs the shell on a terminal until exit or Ctrl-D in exec mode. It
 // returns the exit status.
-func (s *Shell) RunInteractive(to TermOptions) int {
+func (s *Shell) RunInteractive(to TermOptions) int { return RunInteractive(s, to) }
+
+// RunInteractive runs a session on a terminal until exit or Ctrl-D in exec mode.
+// It returns the exit status.
+func RunInteractive(s Session, to TermOptions) int {
 	e := &editor{s: s, taken: make(chan runAnswer, 1), gate: newLineGate()}
 	defer e.gate.stop()
 	defer s.JoinUsers()() // show users lists this shell until it ends
@@ -263,13 +297,8 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 	// The editor draws the next prompt as soon as a line is entered; its writer clears
 	// that prompt, writes, and redraws it, so output lands above the prompt.
 	out := rl.Stdout()
-	s.opt.Out, s.opt.Err = out, out
-	fmt.Fprintln(out, s.Banner())
-	if s.broken != nil {
-		PrintError(out, 0, s.broken)
-	}
 	// The lockout guard's question: one line through the same editor.
-	s.ask = func(prompt string) (string, error) {
+	ask := func(prompt string) (string, error) {
 		e.mu.Lock()
 		e.asking = true
 		e.mu.Unlock()
@@ -286,7 +315,12 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		e.gate.open()
 		return rl.Readline()
 	}
-	defer func() { s.ask = nil }()
+	broken := s.Attach(out, ask)
+	defer s.Detach()
+	fmt.Fprintln(out, s.Banner())
+	if broken != nil {
+		PrintError(out, 0, broken)
+	}
 	s.StartNotices(out)
 	for !s.Done() {
 		rl.SetPrompt(s.Prompt())
@@ -300,27 +334,57 @@ func (s *Shell) RunInteractive(to TermOptions) int {
 		case errors.Is(err, readline.ErrInterrupt) && z:
 			// readline echoed ^Z after the line: run it, then end.
 			if strings.TrimSpace(line) != "" {
-				s.runLine(out, line)
+				s.RunLine(out, line)
 			}
-			s.t.follow(grammar.Command{Kind: grammar.End, Mode: s.t.mode})
+			s.EndMode()
 			continue
 		case errors.Is(err, readline.ErrInterrupt):
 			continue // Ctrl-C drops the line
 		case errors.Is(err, io.EOF):
 			// Ctrl-D on an empty line leaves the mode, or the shell in exec.
-			if s.t.mode == grammar.Exec {
+			if s.InExec() {
 				return 0
 			}
 			fmt.Fprintln(out)
-			s.t.follow(grammar.Command{Kind: grammar.Exit, Mode: s.t.mode})
+			s.ExitMode()
 			continue
 		case err != nil:
 			return 1
 		}
-		s.runLine(out, line)
+		s.RunLine(out, line)
 	}
 	return 0
 }
+
+// The Session methods of a shell in this process.
+
+// InExec reports exec mode.
+func (s *Shell) InExec() bool { return s.t.mode == grammar.Exec }
+
+// RunLine runs one interactive line and prints its error under the prompt.
+func (s *Shell) RunLine(out io.Writer, line string) { s.runLine(out, line) }
+
+// Help writes the ? help for line.
+func (s *Shell) Help(w io.Writer, line string) { s.writeHelp(w, line) }
+
+// Complete returns the words Tab offers after line.
+func (s *Shell) Complete(line string) []string {
+	return grammar.Complete(s.gmode(), line, s.namesOf)
+}
+
+// EndMode goes back to exec (Ctrl-Z); ExitMode leaves the mode (Ctrl-D).
+func (s *Shell) EndMode()  { s.t.follow(grammar.Command{Kind: grammar.End, Mode: s.t.mode}) }
+func (s *Shell) ExitMode() { s.t.follow(grammar.Command{Kind: grammar.Exit, Mode: s.t.mode}) }
+
+// Attach sends the shell's output to out and its questions to ask.
+func (s *Shell) Attach(out io.Writer, ask func(string) (string, error)) error {
+	s.opt.Out, s.opt.Err = out, out
+	s.ask = ask
+	return s.broken
+}
+
+// Detach ends Attach's questions.
+func (s *Shell) Detach() { s.ask = nil }
 
 // Banner is the line an interactive session starts with: the host, the Linux
 // interface that is management 0, and where help is.
@@ -368,11 +432,11 @@ func (s *Shell) writeHelp(w io.Writer, line string) {
 }
 
 // completer completes keywords and access list names from the command definitions.
-type completer struct{ s *Shell }
+type completer struct{ s Session }
 
 func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	text := string(line[:pos])
-	words := grammar.Complete(c.s.gmode(), text, c.s.namesOf)
+	words := c.s.Complete(text)
 	partial := ""
 	if toks := grammar.Tokenize(text); len(toks) > 0 && !strings.HasSuffix(text, " ") {
 		partial = toks[len(toks)-1].Text
