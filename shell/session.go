@@ -80,7 +80,7 @@ func (s *Shell) sessionCmd(cmd grammar.Command) error {
 			r := &record{}
 			r.setTime("deadline", at)
 			r.set("minutes", strconv.Itoa(cmd.Num))
-			r.set("by", who())
+			r.set("by", s.whoName())
 			if err := st.writeRecord(pendingReload, "aclsh reload", r); err != nil {
 				return err
 			}
@@ -139,7 +139,7 @@ func (s *Shell) enterSession(name string) error {
 				return err
 			}
 			r := &record{}
-			r.set("owner", who())
+			r.set("owner", s.whoName())
 			r.setTime("created", now())
 			r.set("base", configHash(run.Render()))
 			r.set("state", "open")
@@ -258,7 +258,7 @@ func (s *Shell) commitSession(timer time.Duration) error {
 			at := now().Add(timer)
 			p := &record{}
 			p.set("session", name)
-			p.set("by", who())
+			p.set("by", s.whoName())
 			p.setTime("deadline", at)
 			p.text = prev
 			// Before the kernel changes: if this process dies now, the change

@@ -49,6 +49,13 @@ type Options struct {
 	// (--check --lint).
 	Lint bool
 
+	// Who runs the shell (nil: this process's user): a daemon runs shells for
+	// its clients.
+	Who *Identity
+	// ReadOnly, when set, says why this shell may only show and test (a
+	// client of the read-only role): every other command is refused with it.
+	ReadOnly string
+
 	// Follower is the follow daemon of this network namespace: a commit that
 	// binds a connlimit line starts it when it does not run, and show says when
 	// counts are not kept exact. nil: neither (the shell alone, in tests).
@@ -112,7 +119,7 @@ func New(opt Options) (*Shell, error) {
 	s := &Shell{opt: opt, t: txn{mode: grammar.Exec}}
 	if opt.Interactive {
 		// show users lists this shell (JoinUsers makes the others see it).
-		id := identity()
+		id := s.identity()
 		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
 		if err := s.refresh(); err != nil {
 			return nil, err
@@ -214,6 +221,9 @@ func (s *Shell) Run(line string) error {
 	if err != nil {
 		return err
 	}
+	if s.opt.ReadOnly != "" && !viewOnly(cmd) {
+		return fmt.Errorf("%s", s.opt.ReadOnly)
+	}
 	if err := s.execute(cmd); err != nil {
 		return err
 	}
@@ -225,6 +235,21 @@ func (s *Shell) Run(line string) error {
 		}
 	}
 	return nil
+}
+
+// viewOnly reports a command that only shows or tests: what the read-only role
+// may run.
+func viewOnly(cmd grammar.Command) bool {
+	switch cmd.Kind {
+	case grammar.Do:
+		return cmd.Sub != nil && viewOnly(*cmd.Sub)
+	case grammar.Exit, grammar.End, grammar.TerminalLength,
+		grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface, grammar.ShowStartup, grammar.WriteTerminal,
+		grammar.ShowSession, grammar.ShowSessions, grammar.ShowACLSummary, grammar.ShowRunningACL,
+		grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.TestACL, grammar.LintACLs:
+		return true
+	}
+	return false
 }
 
 // warnNoInterface warns when management 0's Linux interface does not exist (in

@@ -34,6 +34,10 @@ const (
 	shellRecPref = "shell."
 )
 
+// Identity is who runs a shell, for show users, commit timers and sessions: this
+// process's (the default), or the client's a daemon runs the shell for.
+type Identity = shellIdentity
+
 // shellIdentity is who this shell is, for the registry.
 type shellIdentity struct {
 	User  string
@@ -44,6 +48,22 @@ type shellIdentity struct {
 
 // identity returns this process's identity; tests fix it.
 var identity = realIdentity
+
+// identity returns who runs this shell: Options.Who, else this process.
+func (s *Shell) identity() shellIdentity {
+	if s.opt.Who != nil {
+		return *s.opt.Who
+	}
+	return identity()
+}
+
+// whoName is the user name commit timers and sessions record.
+func (s *Shell) whoName() string {
+	if s.opt.Who != nil {
+		return s.opt.Who.User
+	}
+	return who()
+}
 
 func realIdentity() shellIdentity {
 	id := shellIdentity{User: strconv.Itoa(os.Getuid()), PID: os.Getpid()}
@@ -64,6 +84,10 @@ func realIdentity() shellIdentity {
 	id.Start = procStart(id.PID)
 	return id
 }
+
+// ProcStart returns when process pid started (field 22 of /proc/PID/stat), ""
+// if it does not exist: with the pid, it tells a process from a later one.
+func ProcStart(pid int) string { return procStart(pid) }
 
 // procStart returns field 22 of /proc/PID/stat (the start time), "" if the
 // process does not exist.
@@ -104,7 +128,7 @@ var alive = func(pid int, start string) bool {
 // function that removes it (LeaveUsers does too). Without a state directory it
 // records nothing (a reader never creates it).
 func (s *Shell) JoinUsers() (leave func()) {
-	id := identity()
+	id := s.identity()
 	if s.self == nil {
 		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
 	}

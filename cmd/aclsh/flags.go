@@ -34,6 +34,8 @@ var flagDefs = []flagDef{
 	{Name: "hostname", Arg: "NAME", Help: []string{"host name shown in prompts (default: the system host name)"}},
 	{Name: "mgmt-if", Arg: "IFNAME", Env: "ACLSH_MGMT_IF", Help: []string{`the Linux interface that "interface management 0" names`,
 		"(also ACLSH_MGMT_IF; default: the interface of the IPv4", "default route, else eth0)"}, Complete: "iface", Sub: true},
+	{Name: "admin-group", Arg: "GROUP", Default: "aclsh", Help: []string{"aclsh follow: members of GROUP configure (default aclsh;", "root always does)"}, Sub: true},
+	{Name: "view-group", Arg: "GROUP", Default: "aclsh-view", Help: []string{"aclsh follow: members of GROUP show and test", "(default aclsh-view)"}, Sub: true},
 	{Name: "version", Help: []string{"print the version (aclsh VERSION) and exit"}},
 	{Name: "man", Help: []string{"print the manual page (roff, section 8) and exit"}},
 	{Name: "bash-completion", Help: []string{"print the bash completion script and exit"}},

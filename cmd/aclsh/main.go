@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/aclsh/aclsh/daemon"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/follower"
 	"github.com/aclsh/aclsh/shell"
@@ -51,8 +52,10 @@ func defaultMgmtIf() string {
 	return "eth0"
 }
 
-// runFollow runs the session daemon until SIGTERM or SIGINT.
-func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) int {
+// runFollow runs the daemon until SIGTERM or SIGINT: it keeps connection counts
+// exact, puts the table back, carries out commit timers, and serves the shells
+// of this network namespace (package daemon).
+func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
@@ -64,6 +67,18 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 		return 1
 	}
 	defer ln.Close()
+	dln, err := daemon.Listen()
+	if err != nil {
+		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
+		return 1
+	}
+	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, Roles: roles, Logf: logf}
+	served := make(chan error, 1)
+	go func() { served <- sv.Serve(ctx, dln) }()
+	defer func() { stop(); <-served }()
+	if roles.Admin < 0 {
+		logf("follow: group %s does not exist: only root may configure (--admin-group)", roles.AdminName)
+	}
 	// show access-lists tells how often the table was put back, and when last.
 	kernel.Mended = func(at time.Time, ch enforcer.Change) {
 		if err := follower.RecordMend(store.Dir, at, ch.String()); err != nil {
@@ -92,7 +107,7 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, stderr io.Writer) 
 var usage = usageSynopsis + "\n" + usageAbout + "\nFlags:\n" + flagUsage() + "\n" + usageMore + "\n" + usageExit
 
 const usageSynopsis = `Usage: aclsh [flags]
-       aclsh follow [--state-dir DIR] [--mgmt-if IFNAME]
+       aclsh follow [--state-dir DIR] [--mgmt-if IFNAME] [--admin-group GROUP] [--view-group GROUP]
        aclsh boot [--state-dir DIR] [--mgmt-if IFNAME]
 `
 
@@ -155,10 +170,12 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		check, force, lint           bool
 		cmds                         multi
 		version, man, bashCompletion bool
+		adminGroup, viewGroup        string
 	)
 	defineFlags(fs, map[string]any{"f": &file, "c": &cmds, "check": &check, "force": &force, "lint": &lint,
 		"state-dir": &stateDir, "hostname": &host, "mgmt-if": &mgmtIf,
-		"version": &version, "man": &man, "bash-completion": &bashCompletion})
+		"version": &version, "man": &man, "bash-completion": &bashCompletion,
+		"admin-group": &adminGroup, "view-group": &viewGroup})
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fmt.Fprint(stdout, usage)
@@ -197,7 +214,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "aclsh follow: takes only --state-dir and --mgmt-if")
 			return 2
 		}
-		return runFollow(store, kernel, stderr)
+		return runFollow(store, kernel, rolesOf(adminGroup, viewGroup), stderr)
 	}
 	if boot {
 		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
@@ -234,6 +251,17 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if force && interactive {
 		fmt.Fprintln(stderr, "aclsh: --force is for scripts (-f FILE, -c CMD or standard input); on a terminal the shell asks")
 		return 2
+	}
+
+	// A daemon runs in this network namespace: it owns the state directory and
+	// the kernel, and this process is its client (package daemon).
+	if !check {
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "state-dir" })
+		if rc, ok := runClient(clientOptions{stateDir: stateDir, given: given, host: host, interactive: interactive, force: force,
+			file: file, cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr}); ok {
+			return rc
+		}
 	}
 
 	var enf shell.Enforcer = kernel

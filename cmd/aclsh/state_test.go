@@ -287,11 +287,13 @@ func operator(uid, gid int, umask string, netAdmin bool, args ...string) *exec.C
 	return exec.Command("sh", append(argv, args...)...)
 }
 
-// startFollow starts aclsh follow as root under umask 027, as the unit runs it;
-// stop ends it and returns its log.
+// startFollow starts aclsh follow as root under umask 027, as the unit runs it,
+// with the operators' group (netops, gid 4343) as the configuring group; stop
+// ends it and returns its log.
 func startFollow(t *testing.T, state string) (stop func() string) {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", "umask 027; exec \"$@\"", "sh", "ip", "netns", "exec", testNS, binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", state)
+	cmd := exec.Command("sh", "-c", "umask 027; exec \"$@\"", "sh", "ip", "netns", "exec", testNS, binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", state,
+		"--admin-group", "4343")
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	require.NoError(t, cmd.Start())

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aclsh/aclsh/daemon"
+	"github.com/aclsh/aclsh/shell"
+)
+
+type clientOptions struct {
+	stateDir    string
+	given       bool // --state-dir was given
+	host        string
+	interactive bool
+	force       bool
+	file        string
+	cmds        []string
+	stdin       *os.File
+	stdout      io.Writer
+	stderr      io.Writer
+}
+
+// runClient runs this aclsh as a client of the network namespace's daemon, when
+// one answers; ok is false when this process runs the shell itself: no daemon
+// answers, or a process that may change the kernel asked for another state
+// directory than the daemon's (a lab of its own). A process that may not
+// change the kernel never chooses a state directory: the daemon's is the one.
+func runClient(o clientOptions) (rc int, ok bool) {
+	hello := daemon.Request{Interactive: o.interactive, Force: o.force, SSHConnection: os.Getenv("SSH_CONNECTION"),
+		Host: o.host, TTY: daemon.TTY()}
+	c, err := daemon.Dial(hello)
+	var refused *daemon.RefusedError
+	switch {
+	case errors.Is(err, daemon.ErrNoDaemon):
+		return 0, false
+	case errors.As(err, &refused):
+		fmt.Fprintf(o.stderr, "aclsh: %v\n", err)
+		return 1, true
+	case err != nil:
+		if privileged() {
+			return 0, false
+		}
+		fmt.Fprintf(o.stderr, "aclsh: %v\n", err)
+		return 1, true
+	}
+	defer c.Close()
+	want, _ := filepath.Abs(o.stateDir)
+	if want != c.StateDir {
+		switch {
+		case privileged():
+			c.Close()
+			return 0, false // a state directory of its own: not the daemon's
+		case o.given:
+			fmt.Fprintf(o.stderr, "aclsh: the aclsh daemon of this network namespace owns state directory %s; --state-dir %s is not served\n", c.StateDir, o.stateDir)
+			return 2, true
+		}
+	}
+	if o.interactive {
+		hist := ""
+		if home, err := os.UserHomeDir(); err == nil {
+			hist = filepath.Join(home, ".aclsh_history")
+		}
+		return shell.RunInteractive(c, shell.TermOptions{Stdin: o.stdin, Fd: int(o.stdin.Fd()), Stdout: o.stdout, HistoryFile: hist}), true
+	}
+	// A script: read here, with this user's rights, and sent whole.
+	var text, name string
+	switch {
+	case o.file != "":
+		f, err := os.Open(o.file)
+		if err != nil {
+			fmt.Fprintf(o.stderr, "aclsh: %v\n", err)
+			return 2, true
+		}
+		defer f.Close()
+		text, err = readScript(f)
+		if err != nil {
+			fmt.Fprintf(o.stderr, "aclsh: %s: %v\n", o.file, err)
+			return 1, true
+		}
+		name = o.file
+	case len(o.cmds) > 0:
+		text, name = strings.Join(o.cmds, "\n")+"\n", "-c"
+	default:
+		text, err = readScript(o.stdin)
+		if err != nil {
+			fmt.Fprintf(o.stderr, "aclsh: standard input: %v\n", err)
+			return 1, true
+		}
+		name = "-"
+	}
+	return c.RunScript(text, name, o.stdout, o.stderr), true
+}
+
+// readScript reads a whole script, no more than the largest config and a line.
+func readScript(r io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), shell.MaxConfigSize+shell.MaxLine+2))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// privileged reports whether this process may change the kernel's ruleset
+// (CAP_NET_ADMIN in its effective set).
+func privileged() bool {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return os.Geteuid() == 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && caps&(1<<12) != 0 // CAP_NET_ADMIN
+		}
+	}
+	return false
+}
+
+// rolesOf resolves the daemon's groups; a group that does not exist grants
+// nothing.
+func rolesOf(admin, view string) daemon.Roles {
+	r := daemon.Roles{Admin: -1, View: -1, AdminName: admin, ViewName: view}
+	gid := func(name string) int {
+		if name == "" {
+			return -1
+		}
+		if n, err := strconv.Atoi(name); err == nil {
+			return n
+		}
+		g, err := user.LookupGroup(name)
+		if err != nil {
+			return -1
+		}
+		n, err := strconv.Atoi(g.Gid)
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	r.Admin, r.View = gid(admin), gid(view)
+	return r
+}

@@ -1,0 +1,203 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNoDaemon says no daemon answers in this network namespace.
+var ErrNoDaemon = errors.New("no aclsh daemon runs in this network namespace")
+
+// RefusedError is the daemon's refusal of a client.
+type RefusedError struct{ Msg string }
+
+func (e *RefusedError) Error() string { return e.Msg }
+
+// Client is a connection to the daemon: a shell the daemon runs for this
+// process. As a shell.Session it sits behind the terminal.
+type Client struct {
+	conn net.Conn
+	w    *wire
+
+	// Welcome's: the daemon's state directory, this client's role.
+	StateDir, Role string
+	banner, notes  string
+	broken         error
+
+	prompt     string
+	quit, exec bool
+	out        io.Writer
+	ask        func(prompt string) (string, error)
+}
+
+// Dial connects to the network namespace's daemon and says hello. It trusts
+// only a daemon of root or of this process's user (SO_PEERCRED): another user
+// may have taken the name first. It returns ErrNoDaemon when none answers and a
+// *RefusedError when the daemon will not serve this client.
+func Dial(hello Request) (*Client, error) {
+	conn, err := net.DialTimeout("unix", Name, 2*time.Second)
+	if err != nil {
+		return nil, ErrNoDaemon
+	}
+	uc := conn.(*net.UnixConn)
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	var cred *unix.Ucred
+	raw.Control(func(fd uintptr) { cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+	if err != nil || cred == nil {
+		conn.Close()
+		return nil, fmt.Errorf("the daemon's credentials: %v", err)
+	}
+	if cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
+		conn.Close()
+		return nil, fmt.Errorf("%s is held by a process of uid %d, not an aclsh daemon of root: not talking to it", Name, cred.Uid)
+	}
+	c := &Client{conn: conn, w: newWire(conn)}
+	hello.Op, hello.Version = OpHello, Version
+	if err := c.w.send(hello); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	var r Reply
+	if err := c.w.recv(&r); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("the daemon did not answer: %w", err)
+	}
+	if r.Op == OpRefused {
+		conn.Close()
+		return nil, &RefusedError{r.Msg}
+	}
+	if r.Op != OpWelcome {
+		conn.Close()
+		return nil, fmt.Errorf("the daemon answered %q to hello", r.Op)
+	}
+	c.StateDir, c.Role, c.banner, c.notes = r.StateDir, r.Role, r.Banner, r.Notices
+	c.prompt, c.exec = r.Prompt, r.Exec
+	if r.Broken != "" {
+		c.broken = errors.New(r.Broken)
+	}
+	return c, nil
+}
+
+// Close ends the connection (the daemon's shell for it ends).
+func (c *Client) Close() error { return c.conn.Close() }
+
+// do sends a request and handles the replies until done: output to out and
+// errOut, questions to the client's ask.
+func (c *Client) do(r Request, out, errOut io.Writer) (Reply, error) {
+	if err := c.w.send(r); err != nil {
+		return Reply{}, fmt.Errorf("the daemon: %w", err)
+	}
+	for {
+		var m Reply
+		if err := c.w.recv(&m); err != nil {
+			c.quit = true
+			return Reply{}, fmt.Errorf("the daemon closed the connection: %w", err)
+		}
+		switch m.Op {
+		case OpOut:
+			if m.Out != "" && out != nil {
+				io.WriteString(out, m.Out)
+			}
+			if m.Err != "" && errOut != nil {
+				io.WriteString(errOut, m.Err)
+			}
+		case OpAsk:
+			answer, err := "", error(nil)
+			if c.ask != nil {
+				answer, err = c.ask(m.Prompt)
+			} else {
+				err = io.EOF
+			}
+			if err != nil {
+				answer = "" // the default: no
+			}
+			if err := c.w.send(Request{Op: OpAnswer, Text: answer}); err != nil {
+				return Reply{}, err
+			}
+		case OpRefused:
+			c.quit = true
+			return m, &RefusedError{m.Msg}
+		case OpDone:
+			c.prompt, c.quit, c.exec = m.Prompt, m.Quit, m.Exec
+			return m, nil
+		}
+	}
+}
+
+// RunScript has the daemon run a script (the whole text, read by this process
+// with its own rights) and returns its exit status; output and errors are
+// written as the daemon's shell writes them.
+func (c *Client) RunScript(text, name string, stdout, stderr io.Writer) int {
+	m, err := c.do(Request{Op: OpScript, Name: name, Text: text}, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%% Error: %v\n", err)
+		return 1
+	}
+	return m.RC
+}
+
+// The shell.Session methods: the terminal runs on this side, the shell in the
+// daemon.
+
+func (c *Client) Prompt() string { return c.prompt }
+func (c *Client) Banner() string { return c.banner }
+func (c *Client) Done() bool     { return c.quit }
+func (c *Client) InExec() bool   { return c.exec }
+
+func (c *Client) RunLine(out io.Writer, line string) {
+	if _, err := c.do(Request{Op: OpLine, Text: line}, out, out); err != nil {
+		fmt.Fprintf(out, "%% Error: %v\n", err)
+	}
+}
+
+func (c *Client) Help(w io.Writer, line string) {
+	m, err := c.do(Request{Op: OpHelp, Text: line}, w, w)
+	if err != nil {
+		fmt.Fprintf(w, "%% Error: %v\n", err)
+		return
+	}
+	io.WriteString(w, m.Out)
+}
+
+func (c *Client) Complete(line string) []string {
+	m, err := c.do(Request{Op: OpComplete, Text: line}, nil, nil)
+	if err != nil {
+		return nil
+	}
+	return m.Words
+}
+
+func (c *Client) EndMode()  { c.do(Request{Op: OpEndMode}, c.out, c.out) }
+func (c *Client) ExitMode() { c.do(Request{Op: OpExitMode}, c.out, c.out) }
+
+func (c *Client) Attach(out io.Writer, ask func(string) (string, error)) error {
+	c.out, c.ask = out, ask
+	return c.broken
+}
+
+func (c *Client) Detach() { c.ask = nil }
+
+func (c *Client) StartNotices(w io.Writer) { io.WriteString(w, c.notes) }
+
+// JoinUsers: the daemon lists this client in show users while it is connected.
+func (c *Client) JoinUsers() func() { return func() {} }
+
+// TTY returns the name of the terminal on standard input ("pts/3"), "" if none.
+func TTY() string {
+	t, err := os.Readlink("/proc/self/fd/0")
+	if err != nil || !strings.HasPrefix(t, "/dev/") {
+		return ""
+	}
+	return strings.TrimPrefix(t, "/dev/")
+}
