@@ -1,0 +1,207 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/internal/needs"
+)
+
+// daemonLab is a fresh network namespace with the documented install: a state
+// directory of the configuring group (2770), and aclsh follow (the daemon) run
+// by root with the groups it is told: configure (admin) and show (view).
+type daemonLab struct {
+	t     *testing.T
+	ns    string
+	state string
+	log   func() string
+}
+
+const (
+	adminGID = 4343 // the operators who configure
+	viewGID  = 4444 // the operators who only show and test
+)
+
+func newDaemonLab(t *testing.T) *daemonLab {
+	needs.Root(t)
+	needs.Program(t, "nft", "nftables")
+	needs.Program(t, "setpriv", "util-linux")
+	l := &daemonLab{t: t, ns: freshNS(t), state: groupDir(t, adminGID)}
+	sshRun(t, "ip", "-n", l.ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
+	sshRun(t, "ip", "-n", l.ns, "link", "set", "mgmt0", "up")
+	cmd := exec.Command("sh", "-c", "umask 027; exec \"$@\"", "sh", "ip", "netns", "exec", l.ns, binary, "follow", "--mgmt-if", "mgmt0",
+		"--state-dir", l.state, "--admin-group", fmt.Sprint(adminGID), "--view-group", fmt.Sprint(viewGID))
+	var log syncBuffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Errorf("aclsh follow did not stop on SIGINT")
+			cmd.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", log.String())
+		}
+	})
+	l.log = log.String
+	// It answers once it listens.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, code := l.run(0, 0, "show clock\n")
+		if code == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the daemon does not answer: %s\n%s", out, log.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	return l
+}
+
+// cmd is aclsh run in the lab by uid (0: root) with supplementary group gid and
+// no capability at all (the documented install: no setcap, no sudo).
+func (l *daemonLab) cmd(uid, gid int, args ...string) *exec.Cmd {
+	argv := []string{"netns", "exec", l.ns}
+	if uid != 0 {
+		argv = append(argv, "setpriv", fmt.Sprintf("--reuid=%d", uid), fmt.Sprintf("--regid=%d", uid),
+			fmt.Sprintf("--groups=%d", gid), "--inh-caps=-all", "--bounding-set=-all")
+	}
+	argv = append(argv, binary, "--mgmt-if", "mgmt0", "--hostname", "device")
+	if uid == 0 {
+		argv = append(argv, "--state-dir", l.state)
+	}
+	return exec.Command("ip", append(argv, args...)...)
+}
+
+// run runs a script as uid.
+func (l *daemonLab) run(uid, gid int, lines string, args ...string) (string, int) {
+	l.t.Helper()
+	return script(l.t, l.cmd(uid, gid, args...), lines)
+}
+
+func (l *daemonLab) table() string {
+	out, _ := exec.Command("ip", "netns", "exec", l.ns, "nft", "list", "table", "inet", "aclsh").CombinedOutput()
+	return string(out)
+}
+
+// Roles by the peer's credentials (issue 17): with no setcap and no sudo, an
+// operator of the configuring group commits through the daemon and the kernel
+// changes; an operator of the read-only group shows and tests but cannot
+// configure; a local user outside both can neither change nor read the config
+// (through the daemon or the state directory); an unprivileged client cannot
+// choose another state directory; two operators committing at once lose nothing.
+func TestDaemonRoles(t *testing.T) {
+	l := newDaemonLab(t)
+	const seed = "conf t\nip access-list extended check\npermit tcp host 10.24.12.107 any eq 22\ninterface management 0\nip access-group check in\n"
+
+	// An operator of the configuring group, without any capability.
+	out, code := l.run(4301, adminGID, seed)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, l.table(), "tcp dport 22", "the daemon enforced the operator's change")
+	require.Contains(t, readFile(t, filepath.Join(l.state, "running-config")), "permit tcp host 10.24.12.107 any eq 22")
+
+	// The read-only role: show and test, not configure.
+	out, code = l.run(4310, viewGID, "show access-lists\ntest access-list check tcp 10.24.12.107 40000 10.24.12.129 22\n")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, " seq 10 permit tcp host 10.24.12.107 any eq 22")
+	require.Contains(t, out, "result: permit (seq 10)")
+	before := readFile(t, filepath.Join(l.state, "running-config"))
+	for _, line := range []string{"conf t", "write memory", "clear access-list counters", "copy running-config kernel", "reload in 5", "configure session x"} {
+		out, code = l.run(4310, viewGID, line+"\n")
+		require.Equal(t, 1, code, "%s: %s", line, out)
+		require.Contains(t, out, "user 4310 may show and test, not configure: that needs group 4343", line)
+	}
+	require.Equal(t, before, readFile(t, filepath.Join(l.state, "running-config")))
+
+	// A local user in neither group.
+	out, code = l.run(4399, 4399, "show running-config\n")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "user 4399 (uid 4399) may not use aclsh: members of group 4343 configure, members of group 4444 show and test")
+	require.NotContains(t, out, "10.24.12.107")
+	cat := exec.Command("ip", "netns", "exec", l.ns, "setpriv", "--reuid=4399", "--regid=4399", "--clear-groups", "cat", filepath.Join(l.state, "running-config"))
+	catOut, err := cat.CombinedOutput()
+	require.Error(t, err, "the state directory is closed to others: %s", catOut)
+	require.NotContains(t, string(catOut), "10.24.12.107")
+	// Nor by pretending: a state directory of its own choosing is not served.
+	own := t.TempDir()
+	out, code = l.run(4301, adminGID, "show running-config\n", "--state-dir", own)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "owns state directory "+l.state+"; --state-dir "+own+" is not served")
+
+	// Two operators at once, ten commits each: nothing lost.
+	var wg sync.WaitGroup
+	errs := make(chan string, 20)
+	for op, uid := range []int{4301, 4302} {
+		wg.Go(func() {
+			for i := range 10 {
+				out, code := l.run(uid, adminGID, fmt.Sprintf("conf t\nip access-list extended check\npermit tcp any any eq %d\n", 2000+op*100+i))
+				if code != 0 {
+					errs <- fmt.Sprintf("operator %d, commit %d: %s", uid, i, out)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	running, k := readFile(t, filepath.Join(l.state, "running-config")), l.table()
+	for op := range 2 {
+		for i := range 10 {
+			port := 2000 + op*100 + i
+			require.Contains(t, running, fmt.Sprintf("eq %d\n", port))
+			require.Regexp(t, fmt.Sprintf(`tcp dport %d\b|tcp \. %d\b|\b%d\b`, port, port, port), k)
+		}
+	}
+}
+
+// An operator of the configuring group on a terminal, through the daemon: the
+// same screen as a shell of its own (banner, prompts, ? help, an error's caret,
+// a change enforced at once), and show users names the operator.
+func TestDaemonInteractive(t *testing.T) {
+	l := newDaemonLab(t)
+	home := t.TempDir()
+	os.Chmod(home, 0o777)
+	tm := startPTY(t, l.cmd(4301, adminGID), home, 160)
+	tm.expect("aclsh on device, management 0 is mgmt0. Type ? for help.")
+	tm.expect("device#")
+	tm.send("conf t\r")
+	tm.expect("device(config)#")
+	tm.send("ip access-list extended web\r")
+	tm.expect("device(conf-ipacl-ext)#")
+	tm.send("permit tcp any any eq 443 conlimit 3\r")
+	tm.expect("% Invalid input detected at '^' marker.")
+	tm.send("permit tcp any any eq 443\r")
+	tm.expect("device(conf-ipacl-ext)#")
+	tm.send("permit tcp any any eq ?")
+	tm.expect("<0-65535>")
+	tm.send("\x15") // Ctrl-U drops the line
+	tm.send("end\r")
+	tm.expect("device#")
+	tm.send("show users\r")
+	tm.expect("Since")
+	users := tm.expect("device#")
+	require.Regexp(t, `\* 4301 +\d+`, users, "show users names the operator, not the daemon")
+	tm.send("show running-config | include 443\r")
+	tm.expect("permit tcp any any eq 443")
+	tm.send("exit\r")
+	select {
+	case <-tm.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client did not end after exit")
+	}
+	require.True(t, strings.Contains(readFile(t, filepath.Join(l.state, "running-config")), "permit tcp any any eq 443"))
+}
