@@ -7,6 +7,9 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# sshd reads its drop-ins from /etc whatever PREFIX is (Debian's sshd_config
+# includes /etc/ssh/sshd_config.d/*.conf).
+SSHDCONFDIR ?= /etc/ssh/sshd_config.d
 # aclsh --version: what git describes (a tag, else the commit; -dirty with
 # uncommitted changes), or VERSION=1.2 as given; empty: the build's own version.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
@@ -24,11 +27,16 @@ doc:
 	$(GO) run ./cmd/aclsh --bash-completion >contrib/aclsh.bash-completion
 
 # The binary to $(SBINDIR), the manual page, the systemd units (their ExecStart
-# names $(SBINDIR)/aclsh) and the bash completion. It installs what make build
-# built (as yourself: sudo's PATH may have no go): make build && sudo make install.
+# names $(SBINDIR)/aclsh), the bash completion and the sshd drop-in for CLI-only
+# operators (its ForceCommand names $(SBINDIR)/aclsh). It installs what make
+# build built (as yourself: sudo's PATH may have no go): make build && sudo make
+# install. Without DESTDIR it also creates the system groups aclsh (configure)
+# and aclsh-view (read only) if they do not exist; a package build into DESTDIR
+# leaves the build machine's groups alone (the package creates them when it is
+# installed).
 install:
 	@test -x bin/aclsh || { echo "make install: no bin/aclsh; run make build first" >&2; exit 1; }
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SSHDCONFDIR)
 	install -m 0755 bin/aclsh $(DESTDIR)$(SBINDIR)/aclsh
 	install -m 0644 doc/aclsh.8 $(DESTDIR)$(MANDIR)/man8/aclsh.8
 	for u in aclsh-boot.service aclsh-follow.service; do \
@@ -36,6 +44,16 @@ install:
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	install -m 0644 contrib/aclsh.bash-completion $(DESTDIR)$(BASHCOMPDIR)/aclsh
+	sed 's|/usr/local/sbin/aclsh|$(SBINDIR)/aclsh|' contrib/sshd-aclsh.conf >$(DESTDIR)$(SSHDCONFDIR)/aclsh.conf
+	chmod 0644 $(DESTDIR)$(SSHDCONFDIR)/aclsh.conf
+	@if [ -z "$(DESTDIR)" ]; then \
+		for g in aclsh aclsh-view; do \
+			getent group $$g >/dev/null || { echo "groupadd --system $$g"; groupadd --system $$g; } || exit 1; \
+		done; \
+		echo "make install: sshd uses $(SSHDCONFDIR)/aclsh.conf once reloaded: sshd -t && systemctl reload ssh"; \
+	else \
+		echo "make install: DESTDIR is set: the groups aclsh and aclsh-view are not created (on the target: groupadd --system aclsh; groupadd --system aclsh-view)"; \
+	fi
 
 # A throwaway lab in network namespaces with the shell on the device (needs root;
 # installs nftables, conntrack and iproute2 if they are missing).

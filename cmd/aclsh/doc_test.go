@@ -107,12 +107,16 @@ COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aclsh; printf '%s\n' "${COMPREPLY[@]
 }
 
 // make install (after make build) honours PREFIX and DESTDIR: the binary in
-// PREFIX/sbin, the manual page, the units (naming that binary) and the bash
-// completion, and nothing else.
+// PREFIX/sbin, the manual page, the units and the sshd drop-in (both naming that
+// binary) and the bash completion, and nothing else; into a DESTDIR it creates
+// no group.
 func TestMakeInstall(t *testing.T) {
 	needs.Program(t, "make", "make")
 	out, err := exec.Command("make", "-C", "../..", "build").CombinedOutput()
 	require.NoError(t, err, "%s", out)
+	dropIn, err := os.ReadFile("../../contrib/sshd-aclsh.conf")
+	require.NoError(t, err)
+	path, groupLog := fakeGroupTools(t, "")
 	for _, tc := range []struct{ prefix, sbin, unitdir string }{
 		{"", "/usr/local/sbin", "/usr/local/lib/systemd/system"},
 		{"/usr", "/usr/sbin", "/usr/lib/systemd/system"},
@@ -124,8 +128,12 @@ func TestMakeInstall(t *testing.T) {
 			args = append(args, "PREFIX="+tc.prefix)
 			prefix = tc.prefix
 		}
-		out, err := exec.Command("make", args...).CombinedOutput()
+		cmd := exec.Command("make", args...)
+		cmd.Env = append(os.Environ(), "PATH="+path)
+		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%s", out)
+		require.NoFileExists(t, groupLog, "make install into a DESTDIR runs groupadd")
+		require.Contains(t, string(out), "the groups aclsh and aclsh-view are not created")
 		mode := func(p string) os.FileMode {
 			fi, err := os.Stat(filepath.Join(dest, p))
 			require.NoError(t, err)
@@ -140,6 +148,13 @@ func TestMakeInstall(t *testing.T) {
 			require.NoError(t, err)
 			require.Regexp(t, regexp.MustCompile(`(?m)^ExecStart=`+regexp.QuoteMeta(tc.sbin)+`/aclsh (boot|follow) `), string(unit))
 		}
+		// The sshd drop-in goes to /etc whatever PREFIX is; its ForceCommand names
+		// the installed binary and nothing else differs.
+		require.Equal(t, os.FileMode(0o644), mode("/etc/ssh/sshd_config.d/aclsh.conf"))
+		conf, err := os.ReadFile(filepath.Join(dest, "/etc/ssh/sshd_config.d/aclsh.conf"))
+		require.NoError(t, err)
+		require.Regexp(t, regexp.MustCompile(`(?m)^\tForceCommand `+regexp.QuoteMeta(tc.sbin)+`/aclsh$`), string(conf))
+		require.Equal(t, strings.ReplaceAll(string(dropIn), "ForceCommand /usr/local/sbin/aclsh", "ForceCommand "+tc.sbin+"/aclsh"), string(conf))
 		page, err := os.ReadFile(filepath.Join(dest, prefix, "share/man/man8/aclsh.8"))
 		require.NoError(t, err)
 		require.Equal(t, manPage(), string(page))
@@ -157,6 +172,42 @@ func TestMakeInstall(t *testing.T) {
 			}
 			return nil
 		})
-		require.Len(t, files, 5, "%v", files)
+		require.Len(t, files, 6, "%v", files)
 	}
+}
+
+// make install without DESTDIR creates the groups aclsh and aclsh-view with
+// groupadd --system, only those that do not exist. Every directory is given (in
+// a temporary directory) and groupadd and getent are fakes: the test changes
+// nothing on this machine.
+func TestMakeInstallGroups(t *testing.T) {
+	needs.Program(t, "make", "make")
+	out, err := exec.Command("make", "-C", "../..", "build").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	root := t.TempDir()
+	path, groupLog := fakeGroupTools(t, "aclsh")
+	cmd := exec.Command("make", "-C", "../..", "install", "DESTDIR=", "PREFIX="+root+"/usr",
+		"SBINDIR="+root+"/usr/sbin", "MANDIR="+root+"/usr/share/man", "UNITDIR="+root+"/usr/lib/systemd/system",
+		"BASHCOMPDIR="+root+"/usr/share/bash-completion/completions", "SSHDCONFDIR="+root+"/etc/ssh/sshd_config.d")
+	cmd.Env = append(os.Environ(), "PATH="+path)
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	calls, err := os.ReadFile(groupLog)
+	require.NoError(t, err, "make install without DESTDIR runs groupadd for the missing group:\n%s", out)
+	require.Equal(t, "--system aclsh-view\n", string(calls), "groupadd for aclsh-view only (aclsh exists)")
+	require.FileExists(t, root+"/etc/ssh/sshd_config.d/aclsh.conf")
+	require.Contains(t, string(out), "sshd -t && systemctl reload ssh")
+}
+
+// fakeGroupTools puts a getent and a groupadd in a directory before PATH: getent
+// knows only the group exists (none if empty), groupadd appends its arguments to
+// the log it returns and creates nothing.
+func fakeGroupTools(t *testing.T, exists string) (path, log string) {
+	dir := t.TempDir()
+	log = filepath.Join(dir, "groupadd.log")
+	getent := "#!/bin/sh\n[ \"$1\" = group ] && [ -n \"" + exists + "\" ] && [ \"$2\" = \"" + exists + "\" ] && { echo \"" + exists + ":x:999:\"; exit 0; }\nexit 2\n"
+	groupadd := "#!/bin/sh\necho \"$@\" >>" + log + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "getent"), []byte(getent), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "groupadd"), []byte(groupadd), 0o755))
+	return dir + ":" + os.Getenv("PATH"), log
 }

@@ -111,6 +111,7 @@ func manPage() string {
 		{"~/.aclsh_history", "the last 1,000 lines typed, mode 0600"},
 		{"/etc/default/aclsh", "ACLSH_MGMT_IF for the systemd units"},
 		{"aclsh-boot.service, aclsh-follow.service", "the systemd units"},
+		{"/etc/ssh/sshd_config.d/aclsh.conf", "members of the groups aclsh and aclsh-view get aclsh (ForceCommand) and no forwarding over SSH"},
 	} {
 		w(".TP")
 		w(".I %s", roff(f[0]))

@@ -67,18 +67,21 @@ func newSessLab(t *testing.T) *sessLab {
 }
 
 // inNS runs f on a thread inside namespace ns.
-func (l *sessLab) inNS(ns string, f func()) {
+func (l *sessLab) inNS(ns string, f func()) { inNetNS(l.t, ns, f) }
+
+// inNetNS runs f on a thread inside namespace ns: sockets f opens belong to ns.
+func inNetNS(t testing.TB, ns string, f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		runtime.LockOSThread()
 		orig, err := netns.Get()
-		require.NoError(l.t, err)
+		require.NoError(t, err)
 		defer orig.Close()
 		h, err := netns.GetFromName(ns)
-		require.NoError(l.t, err)
+		require.NoError(t, err)
 		defer h.Close()
-		require.NoError(l.t, netns.Set(h))
+		require.NoError(t, netns.Set(h))
 		// Back before the thread is unlocked (or, if that fails, the thread ends
 		// with the goroutine): the process must not be seen in the namespace.
 		defer func() {

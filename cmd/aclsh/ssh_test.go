@@ -82,10 +82,24 @@ type sshLab struct {
 	dir      string // keys, sshd config, HOME of the sessions
 	key      string // the client's private key
 	state    string // aclsh --state-dir
+	command  string // the lab's ForceCommand: aclsh with its flags
 	sshdLog  syncBuffer
 
 	mu       sync.Mutex
 	sessions []*sshSession
+}
+
+// sshLabOption changes the lab newSSHLab builds.
+type sshLabOption func(*sshLabOptions)
+
+type sshLabOptions struct {
+	sshdConfig []func(l *sshLab) string
+}
+
+// withSSHDConfig appends the text f returns to sshd_config, after the lab's own
+// (global) lines; f may use the lab's dir, state and command.
+func withSSHDConfig(f func(l *sshLab) string) sshLabOption {
+	return func(o *sshLabOptions) { o.sshdConfig = append(o.sshdConfig, f) }
 }
 
 // newSSHLab creates the namespaces, starts sshd in the device namespace (and
@@ -93,7 +107,11 @@ type sshLab struct {
 // everything when the test ends. On failure it logs every session's last
 // output, the device's ruleset and conntrack table, and the logs of sshd and
 // aclsh follow.
-func newSSHLab(t *testing.T) *sshLab {
+func newSSHLab(t *testing.T, opts ...sshLabOption) *sshLab {
+	var o sshLabOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	needs.Root(t)
 	needs.Program(t, sshdPath, "openssh-server")
 	needs.Program(t, "ssh", "openssh-client")
@@ -147,6 +165,7 @@ func newSSHLab(t *testing.T) *sshLab {
 	home := filepath.Join(l.dir, "home")
 	require.NoError(t, os.Mkdir(home, 0o700))
 	cfg := filepath.Join(l.dir, "sshd_config")
+	l.command = binary + " --state-dir " + l.state + " --mgmt-if mgmt0 --hostname device"
 	conf := strings.Join([]string{
 		"ListenAddress " + sshDevAddr + ":22",
 		"HostKey " + hostKey,
@@ -166,15 +185,20 @@ func newSSHLab(t *testing.T) *sshLab {
 		"PrintLastLog no",
 		"LogLevel VERBOSE",
 		"SetEnv HOME=" + home,
-		"ForceCommand " + binary + " --state-dir " + l.state + " --mgmt-if mgmt0 --hostname device",
+		"ForceCommand " + l.command,
 	}, "\n") + "\n"
+	// Options' text comes last: it may open Match blocks, which run to the end.
+	var extra string
+	for _, f := range o.sshdConfig {
+		extra += f(l)
+	}
 	// OpenSSH 9.8+ penalizes sources whose connections end without logging in; the
 	// tests kill sessions. Older versions refuse the option: leave it out there.
-	withPenalties := conf + "PerSourcePenalties no\n"
+	withPenalties := conf + "PerSourcePenalties no\n" + extra
 	require.NoError(t, os.WriteFile(cfg, []byte(withPenalties), 0o600))
 	if out, err := exec.Command(sshdPath, "-t", "-f", cfg).CombinedOutput(); err != nil {
 		require.Contains(t, string(out), "PerSourcePenalties", "sshd -t: %s", out)
-		require.NoError(t, os.WriteFile(cfg, []byte(conf), 0o600))
+		require.NoError(t, os.WriteFile(cfg, []byte(conf+extra), 0o600))
 		out, err := exec.Command(sshdPath, "-t", "-f", cfg).CombinedOutput()
 		require.NoError(t, err, "sshd -t: %s", out)
 	}
