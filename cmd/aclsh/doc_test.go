@@ -148,6 +148,11 @@ func TestMakeInstall(t *testing.T) {
 			require.NoError(t, err)
 			require.Regexp(t, regexp.MustCompile(`(?m)^ExecStart=`+regexp.QuoteMeta(tc.sbin)+`/aclsh (boot|follow) `), string(unit))
 		}
+		// The daemon's socket: socket activation of aclsh-follow.service.
+		require.Equal(t, os.FileMode(0o644), mode(tc.unitdir+"/aclsh.socket"))
+		sock, err := os.ReadFile(filepath.Join(dest, tc.unitdir, "aclsh.socket"))
+		require.NoError(t, err)
+		require.Contains(t, string(sock), "ListenStream=@aclsh/daemon\nService=aclsh-follow.service\n")
 		// The sshd drop-in goes to /etc whatever PREFIX is; its ForceCommand names
 		// the installed binary and nothing else differs.
 		require.Equal(t, os.FileMode(0o644), mode("/etc/ssh/sshd_config.d/aclsh.conf"))
@@ -172,7 +177,7 @@ func TestMakeInstall(t *testing.T) {
 			}
 			return nil
 		})
-		require.Len(t, files, 6, "%v", files)
+		require.Len(t, files, 7, "%v", files)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/syslog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/activation"
+	sd "github.com/coreos/go-systemd/v22/daemon"
 	"golang.org/x/term"
 
 	"github.com/aclsh/aclsh/daemon"
@@ -67,8 +70,12 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles
 		return 1
 	}
 	defer ln.Close()
-	dln, err := daemon.Listen()
-	if err != nil {
+	// The shells' socket: systemd's (aclsh.socket, socket activation), else
+	// its own.
+	var dln net.Listener
+	if ls, aerr := activation.Listeners(); aerr == nil && len(ls) > 0 && ls[0] != nil {
+		dln = ls[0]
+	} else if dln, err = daemon.Listen(); err != nil {
 		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
 		return 1
 	}
@@ -79,6 +86,8 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles
 	if roles.Admin < 0 {
 		logf("follow: group %s does not exist: only root may configure (--admin-group)", roles.AdminName)
 	}
+	// Ready: systemd (Type=notify) starts what is ordered after it now.
+	sd.SdNotify(false, sd.SdNotifyReady)
 	// show access-lists tells how often the table was put back, and when last.
 	kernel.Mended = func(at time.Time, ch enforcer.Change) {
 		if err := follower.RecordMend(store.Dir, at, ch.String()); err != nil {
