@@ -677,14 +677,20 @@ func readState(c *nftables.Conn, gen uint32) (*kstate, error) {
 // readTable is readState; withCounters, it also returns each rule's counters by
 // rule key, in the order of the rule's expressions.
 func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[string][]Counter, error) {
+	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
+	if err != nil {
+		return nil, nil, wrapKernel(err)
+	}
+	return readTableOf(c, gen, withCounters, chains)
+}
+
+// readTableOf is readTable with the chains already listed (of the inet family or
+// of every family; the ones of table inet aclsh are read).
+func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nftables.Chain) (*kstate, map[string][]Counter, error) {
 	ks := emptyState(gen)
 	var cnt map[string][]Counter
 	if withCounters {
 		cnt = map[string][]Counter{}
-	}
-	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
-	if err != nil {
-		return nil, nil, wrapKernel(err)
 	}
 	// Rules that look up anonymous sets are summed once the sets are read.
 	type pending struct {
@@ -694,7 +700,7 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 	}
 	var anonRules []pending
 	for _, ch := range chains {
-		if ch.Table.Name != Table {
+		if ch.Table.Name != Table || ch.Table.Family != nftables.TableFamilyINet {
 			continue
 		}
 		ks.exists = true
@@ -888,6 +894,10 @@ type Stats struct {
 	// Sources per connlimit line key: the sources its kernel set tracks against
 	// the set's size.
 	Sources map[string]SetUse
+	// Others: the base chains of other nftables tables that can drop packets
+	// arriving on the management interface, whatever aclsh permits (a drop in
+	// any base chain is final), in the order packets meet them.
+	Others []Dropper
 }
 
 // SourceCount is a source's live connections counted by a connlimit line. Src
@@ -913,12 +923,22 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	if g, err := c.GetGen(); err == nil {
 		gen = g.ID
 	}
-	ks, byKey, err := readTable(c, gen, true)
+	// One listing of the chains of every family: table inet aclsh's, and the
+	// base chains of other tables that can drop what it permits.
+	chains, err := c.ListChains()
+	var ks *kstate
+	var byKey map[string][]Counter
+	if err == nil {
+		ks, byKey, err = readTableOf(c, gen, true, chains)
+	}
 	if err != nil {
-		if errors.Is(err, ErrPermission) {
+		if errors.Is(wrapKernel(err), ErrPermission) {
 			st.State = Unknown
 			return st, nil
 		}
+		return nil, err
+	}
+	if st.Others, err = otherDroppers(c, chains, e.IfName); err != nil {
 		return nil, err
 	}
 	limits := LimitsOf(cfg)

@@ -199,3 +199,17 @@ func ForgetHandles(e *Enforcer) bool {
 	}
 	return true
 }
+
+// OtherDroppers is one look at the other tables, alone (Stats makes it with the
+// listing it shares).
+func OtherDroppers(e *Enforcer) (ds []Dropper, err error) {
+	err = e.locked(func(c *nftables.Conn) error {
+		chains, err := c.ListChains()
+		if err != nil {
+			return err
+		}
+		ds, err = otherDroppers(c, chains, e.IfName)
+		return err
+	})
+	return ds, err
+}

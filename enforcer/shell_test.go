@@ -148,6 +148,10 @@ end`, "\n") {
 	t.Cleanup(func() { c6.Close() })
 	l.refused("fd77::107", "[fd77::129]:22")
 
+	// Another table that can drop (a rule no packet of this test meets): a
+	// warning under each bound list, in the text and the JSON.
+	l.nftFile(`table inet filter { chain input { type filter hook input priority 10; tcp dport 9999 drop; }; }`)
+
 	// The text and the JSON of one moment: the text is the same before and after.
 	var text, js string
 	for range 10 {
@@ -175,6 +179,8 @@ end`, "\n") {
 	require.Equal(t, [3]string{"mgmt6", "IPv6", "management 0 in"}, [3]string{m6.name, m6.family, m6.bound})
 	require.Equal(t, [3]string{"spare", "IPv4", ""}, [3]string{spare.name, spare.family, spare.bound})
 	require.Nil(t, spare.implicit, "no counters for a list not bound")
+	require.Equal(t, [3]string{"table inet filter chain input (rule 1 drops)", "", "table inet filter chain input (rule 1 drops)"},
+		[3]string{m.others, spare.others, m6.others})
 	// The third from 107 reached seq 20, which let it fall through (over its
 	// limit) to seq 30: it counts at both lines, as the kernel counts.
 	require.Equal(t, []string{"10.24.12.107 3/2"}, m.lines[1].sessions)
@@ -210,6 +216,7 @@ type textACL struct {
 	lines               []textLine
 	implicit            *uint64
 	permitND            *string // IPv6: "TEXT MATCHES" of the implicit neighbour discovery permit
+	others              string  // the chains of other tables that can drop what the list permits, as the warning names them
 }
 
 // parseShowACLs reads show access-lists text, and the note after it (on the
@@ -225,6 +232,7 @@ func parseShowACLs(t *testing.T, text string) (acls []textACL, note string) {
 		tracked  = regexp.MustCompile(`^    (?:sources|source prefixes) tracked: (\d+ of \d+ \(\d+%\))$`)
 		implicit = regexp.MustCompile(`^ implicit deny(?: \((\d+) match(?:es)?\))?$`)
 		nd       = regexp.MustCompile(`^ implicit permit (.*?)(?: \((\d+) match(?:es)?\))?$`)
+		others   = regexp.MustCompile(`^ % (?:another nftables table|other nftables tables) can drop what this list permits: (.+); a drop in any base chain is final, whatever aclsh permits$`)
 	)
 	num := func(s string) *uint64 {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -250,6 +258,12 @@ func parseShowACLs(t *testing.T, text string) (acls []textACL, note string) {
 			continue
 		}
 		require.NotNil(t, a, "a line before the first list: %q", ln)
+		if m := others.FindStringSubmatch(ln); m != nil {
+			require.Empty(t, a.lines, "the warning is under the list's header: %q", ln)
+			require.Empty(t, a.others, "one warning per list: %q", ln)
+			a.others = m[1]
+			continue
+		}
 		if m := implicit.FindStringSubmatch(ln); m != nil {
 			a.implicit = new(uint64)
 			if m[1] != "" {
@@ -310,9 +324,15 @@ func decodeShowACLs(t *testing.T, js string) (acls []textACL, note string) {
 	t.Helper()
 	var v struct {
 		AccessLists []struct {
-			Name, Family        string
-			BoundTo             []string `json:"bound_to"`
-			Kernel              string
+			Name, Family string
+			BoundTo      []string `json:"bound_to"`
+			Kernel       string
+			Others       []struct {
+				Family, Table, Chain, Hook string
+				PolicyDrop                 bool `json:"policy_drop"`
+				Rule                       int
+				Via                        string
+			} `json:"other_tables_can_drop"`
 			ImplicitDenyMatches *uint64 `json:"implicit_deny_matches"`
 			ImplicitPermit      *struct {
 				Text    string
@@ -344,6 +364,25 @@ func decodeShowACLs(t *testing.T, js string) (acls []textACL, note string) {
 			v := fmt.Sprintf("%s %d", p.Text, p.Matches)
 			x.permitND = &v
 		}
+		var names []string
+		for i, c := range a.Others {
+			if i == 3 {
+				names = append(names, fmt.Sprintf("and %d more", len(a.Others)-3))
+				break
+			}
+			how := fmt.Sprintf("rule %d drops", c.Rule)
+			switch {
+			case c.PolicyDrop:
+				how = "policy drop"
+			case c.Via != "":
+				how = fmt.Sprintf("rule %d jumps to chain %s, which can drop", c.Rule, c.Via)
+			}
+			if c.Hook != "input" {
+				how = "hook " + c.Hook + ", " + how
+			}
+			names = append(names, fmt.Sprintf("table %s %s chain %s (%s)", c.Family, c.Table, c.Chain, how))
+		}
+		x.others = strings.Join(names, ", ")
 		for _, e := range a.Entries {
 			l := textLine{text: e.Text, matches: e.Matches, suppressed: e.LogLinesSuppressed, refused: e.RefusedByLimit}
 			if e.Sessions != nil || e.SourcesTracked != nil {

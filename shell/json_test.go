@@ -59,6 +59,15 @@ func jsonStats() enforcer.Stats {
 			"web/30": {{Src: pfx("10.24.13.0/24"), Count: 4}},
 		},
 		Sources: map[string]enforcer.SetUse{"web/20": {Used: 3, Size: 65535, New: 2}, "web/30": {Used: 15, Size: 16, New: 15}},
+		// Other tables' chains that can drop, in the order packets meet them:
+		// four for each family (the text names three).
+		Others: []enforcer.Dropper{
+			{Family: "netdev", Table: "t", Chain: "in", Hook: "ingress", Rule: 1},
+			{Family: "ip6", Table: "raw", Chain: "PREROUTING", Hook: "prerouting", Priority: -300, Rule: 3},
+			{Family: "inet", Table: "fw", Chain: "pre", Hook: "prerouting", Priority: -150, Rule: 1, Via: "blocked"},
+			{Family: "ip", Table: "filter", Chain: "INPUT", Hook: "input", Policy: true},
+			{Family: "inet", Table: "filter", Chain: "input", Hook: "input", Priority: 10, Unread: true},
+		},
 	}
 }
 
@@ -129,8 +138,9 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 	var v struct {
 		AccessLists []struct {
 			Name, Family        string
-			BoundTo             []string `json:"bound_to"`
-			ImplicitDenyMatches *uint64  `json:"implicit_deny_matches"`
+			BoundTo             []string   `json:"bound_to"`
+			Others              othersJSON `json:"other_tables_can_drop"`
+			ImplicitDenyMatches *uint64    `json:"implicit_deny_matches"`
 			Entries             []struct {
 				Text           string
 				Matches        *uint64
@@ -153,6 +163,9 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 			where = "bound to interface " + a.BoundTo[0]
 		}
 		want = append(want, fmt.Sprintf("%s access list %s, %s", strings.Replace(strings.ToUpper(a.Family), "IPV", "IPv", 1), a.Name, where))
+		if len(a.Others) > 0 {
+			want = append(want, " "+a.Others.text("this list"))
+		}
 		for _, e := range a.Entries {
 			line := " " + e.Text
 			var notes []string
@@ -200,6 +213,13 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 	require.Empty(t, v.AccessLists[0].BoundTo, "spare is not bound")
 	require.Nil(t, v.AccessLists[0].Entries[0].Matches, "no counters for a list not bound")
 	require.Equal(t, []string{"management 0 in"}, v.AccessLists[1].BoundTo)
+	require.Nil(t, v.AccessLists[0].Others, "no warning for a list not bound")
+	require.Len(t, v.AccessLists[1].Others, 4, "web (IPv4): not the ip6 table's chain")
+	require.Len(t, v.AccessLists[2].Others, 4, "v6: not the ip table's chain")
+	require.Contains(t, text, "IPv4 access list web, bound to interface management 0 in\n"+
+		" % other nftables tables can drop what this list permits: table netdev t chain in (hook ingress, rule 1 drops), "+
+		"table inet fw chain pre (hook prerouting, rule 1 jumps to chain blocked, which can drop), "+
+		"table ip filter chain INPUT (policy drop), and 1 more; a drop in any base chain is final, whatever aclsh permits\n")
 
 	// The summary: one row per list, its lines, where bound, the sum of its matches.
 	var sum struct {
@@ -302,8 +322,20 @@ func TestLintJSONAgreesWithText(t *testing.T) {
 			Packet struct{ Test string }
 			Steps  []struct{ Line, Reason string }
 			Result []struct{ Action, By string }
+			Others othersJSON `json:"other_tables_can_drop"`
 		}
 		require.NoError(t, json.Unmarshal([]byte(run(c+" | json")), &v), c)
+		permits := false
+		for _, o := range v.Result {
+			permits = permits || o.Action == "permit"
+		}
+		if permits {
+			require.NotEmpty(t, v.Others, c)
+			require.Contains(t, run(c), "\n"+v.Others.text("this list")+"\n", c)
+		} else {
+			require.Empty(t, v.Others, c)
+			require.NotContains(t, run(c), "nftables table", c)
+		}
 		require.True(t, v.Bound, c)
 		require.True(t, strings.HasSuffix(c, " "+v.Packet.Test), "%s: packet %q", c, v.Packet.Test)
 		var want []string
@@ -340,4 +372,68 @@ func TestLintJSONAgreesWithText(t *testing.T) {
 		}
 	}
 	inOrder(run("show access-lists lint"), want)
+}
+
+// othersJSON is other_tables_can_drop as JSON holds it.
+type othersJSON []struct {
+	Family, Table, Chain, Hook string
+	PolicyDrop                 bool `json:"policy_drop"`
+	Rule                       int
+	Via                        string
+	Unreadable                 bool
+}
+
+// text is the warning the text shows for o: three chains named, the rest
+// counted.
+func (o othersJSON) text(what string) string {
+	var names []string
+	for i, c := range o {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more", len(o)-3))
+			break
+		}
+		how := ""
+		if c.Hook != "input" {
+			how = "hook " + c.Hook + ", "
+		}
+		switch {
+		case c.PolicyDrop:
+			how += "policy drop"
+		case c.Unreadable:
+			how += "rules not readable"
+		case c.Via != "":
+			how += fmt.Sprintf("rule %d jumps to chain %s, which can drop", c.Rule, c.Via)
+		default:
+			how += fmt.Sprintf("rule %d drops", c.Rule)
+		}
+		names = append(names, fmt.Sprintf("table %s %s chain %s (%s)", c.Family, c.Table, c.Chain, how))
+	}
+	who := "another nftables table"
+	if len(o) > 1 {
+		who = "other nftables tables"
+	}
+	return "% " + who + " can drop what " + what + " permits: " + strings.Join(names, ", ") +
+		"; a drop in any base chain is final, whatever aclsh permits"
+}
+
+// test access-list warns of other tables' chains when nothing is bound too (no
+// list of aclsh filters the packet; theirs still can drop it), and not for a
+// list that is not bound (the kernel does not enforce it).
+func TestTestACLOtherTablesUnbound(t *testing.T) {
+	var out bytes.Buffer
+	st := enforcer.Stats{Others: []enforcer.Dropper{{Family: "ip", Table: "filter", Chain: "INPUT", Hook: "input", Policy: true}}}
+	sh, err := New(Options{Host: "device", Store: &Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true,
+		IfName: "nosuch0", Enforcer: &fixedStats{st}})
+	require.NoError(t, err)
+	runLines(t, sh, "conf t\nip access-list extended spare\npermit tcp any any eq 22\nend")
+	out.Reset()
+	require.NoError(t, sh.Run("test access-list tcp 10.24.12.107 40000 10.24.12.129 22"))
+	require.Equal(t, "no IPv4 access list is bound to interface management 0\nresult: permit (nothing filters IPv4 on management 0)\n"+
+		"% another nftables table can drop what aclsh permits: table ip filter chain INPUT (policy drop); a drop in any base chain is final, whatever aclsh permits\n", out.String())
+	out.Reset()
+	require.NoError(t, sh.Run("test access-list tcp fd77::107 40000 fd77::129 22"))
+	require.NotContains(t, out.String(), "nftables table", "an ip table does not see IPv6")
+	out.Reset()
+	require.NoError(t, sh.Run("test access-list spare tcp 10.24.12.107 40000 10.24.12.129 22"))
+	require.NotContains(t, out.String(), "nftables table", "a list not bound")
 }

@@ -67,11 +67,24 @@ type traceView struct {
 	Result []acl.Outcome `json:"result"`
 	Now    *acl.Outcome  `json:"now,omitempty"`
 	Notes  []string      `json:"notes,omitempty"`
-	named  bool          // the operator named the list
-	f      acl.Family
+	// OtherTablesCanDrop, when the result permits and the list is the bound one
+	// (or none is bound): the base chains of other nftables tables that can
+	// drop the packet whatever aclsh permits.
+	OtherTablesCanDrop []otherChainJSON `json:"other_tables_can_drop,omitempty"`
+	named              bool             // the operator named the list
+	f                  acl.Family
 }
 
 func (v *traceView) writeText(w io.Writer) {
+	defer func() {
+		if len(v.OtherTablesCanDrop) > 0 {
+			what := "this list"
+			if v.List == "" {
+				what = "aclsh"
+			}
+			fmt.Fprintf(w, "%% %s\n", othersWarning(what, v.OtherTablesCanDrop))
+		}
+	}()
 	if v.List == "" {
 		fmt.Fprintf(w, "no %s access list is bound to interface management 0\nresult: permit (nothing filters %s on management 0)\n", v.f.Name(), v.f.Name())
 		writeNotes(w, v.Notes)
@@ -83,16 +96,38 @@ func (v *traceView) writeText(w io.Writer) {
 	writeTrace(w, &acl.Trace{List: v.List, Packet: v.Packet, Steps: v.Steps, Result: v.Result, Now: v.Now, Notes: v.Notes})
 }
 
+// permits reports whether an outcome of the trace (now or once a limit is
+// reached) permits the packet.
+func (v *traceView) permits() bool {
+	for _, o := range v.Result {
+		if o.Action == "permit" {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Shell) testACL(cmd grammar.Command) error {
 	cfg := s.t.cfg
 	f := cmd.Family
 	name := cmd.Name
 	v := &traceView{Family: familyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{},
 		Notes: acl.MappedNotes(cmd.Packet)}
+	// The kernel is read once, when needed: live session counts of a bound
+	// list, other tables that can drop what it permits.
+	var st *enforcer.Stats
+	read := false
+	stats := func() *enforcer.Stats {
+		if !read {
+			st, read = s.stats(cfg), true
+		}
+		return st
+	}
 	if name == "" {
 		name = cfg.Mgmt.Get(f)
 		if name == "" {
 			v.Result = []acl.Outcome{{Action: "permit", By: "no list bound"}}
+			v.OtherTablesCanDrop = othersOf(stats(), f)
 			return s.output(cmd, v)
 		}
 	}
@@ -103,20 +138,24 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 	if a.Family != f {
 		return fmt.Errorf("%s is an %s access list; the packet is %s", name, a.Family.Name(), f.Name())
 	}
-	t := a.Trace(cmd.Packet, s.liveCounts(cfg, a, cmd.Packet))
+	t := a.Trace(cmd.Packet, s.liveCounts(cfg, a, cmd.Packet, stats))
 	v.List, v.Bound = t.List, cfg.Mgmt.Get(f) == name
 	v.Steps, v.Result, v.Now = t.Steps, t.Result, t.Now
+	if v.Bound && v.permits() {
+		v.OtherTablesCanDrop = othersOf(stats(), f)
+	}
 	return s.output(cmd, v)
 }
 
 // liveCounts returns the live connections the packet's source has on each
-// connlimit line of a bound list, from the enforcer; nil when it cannot tell
-// (no enforcer, a list not bound, a kernel not in step with the config).
-func (s *Shell) liveCounts(cfg *acl.Config, a *acl.ACL, p acl.Packet) func(acl.Rule) (int, bool) {
+// connlimit line of a bound list, from the enforcer (stats reads it); nil when
+// it cannot tell (no enforcer, a list not bound, a kernel not in step with the
+// config).
+func (s *Shell) liveCounts(cfg *acl.Config, a *acl.ACL, p acl.Packet, stats func() *enforcer.Stats) func(acl.Rule) (int, bool) {
 	if cfg.Mgmt.Get(a.Family) != a.Name || len(s.ops) > 0 {
 		return nil
 	}
-	st := s.stats(cfg)
+	st := stats()
 	if st == nil || st.State != enforcer.InSync {
 		return nil
 	}

@@ -180,9 +180,13 @@ type aclView struct {
 	Kernel  string   `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
 	// Counts, for a bound list with connlimit lines when the shell can tell:
 	// "exact" while aclsh follow keeps them so, else "not_exact" (CountsWhy).
-	Counts    string      `json:"counts,omitempty"`
-	CountsWhy string      `json:"counts_why,omitempty"`
-	Entries   []entryView `json:"entries"`
+	Counts    string `json:"counts,omitempty"`
+	CountsWhy string `json:"counts_why,omitempty"`
+	// OtherTablesCanDrop, for a bound list: the base chains of other nftables
+	// tables that can drop packets of its family arriving on management 0,
+	// whatever the list permits.
+	OtherTablesCanDrop []otherChainJSON `json:"other_tables_can_drop,omitempty"`
+	Entries            []entryView      `json:"entries"`
 	// ImplicitPermit (IPv6 lists): the neighbour discovery types permitted after
 	// the lines, before the implicit deny (acl.ImplicitICMPv6).
 	ImplicitPermit *implicitJSON `json:"implicit_permit,omitempty"`
@@ -248,6 +252,9 @@ func (v *aclsView) writeText(w io.Writer) {
 		fmt.Fprintf(w, "%s access list %s, %s\n", a.family.Name(), a.Name, where)
 		if a.kernelText != "" {
 			fmt.Fprintf(w, " %% kernel %s\n", a.kernelText)
+		}
+		if len(a.OtherTablesCanDrop) > 0 {
+			fmt.Fprintf(w, " %% %s\n", othersWarning("this list", a.OtherTablesCanDrop))
 		}
 		if a.CountsWhy != "" {
 			fmt.Fprintf(w, " %% connection counts are not kept exact: %s; a slot held by a session from before the bind stays taken up to %v after the session ends (the next commit starts it; on an installed host: systemctl enable --now aclsh-follow)\n",
@@ -417,6 +424,9 @@ func aclOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) aclView {
 	live := st != nil && len(v.BoundTo) > 0 && st.State != enforcer.Unknown
 	if live && st.State != enforcer.InSync {
 		v.Kernel, v.kernelText = stateName(st.State), stateText(st.State)
+	}
+	if len(v.BoundTo) > 0 {
+		v.OtherTablesCanDrop = othersOf(st, a.Family)
 	}
 	u64 := func(n uint64) *uint64 { return &n }
 	for _, r := range a.Entries() {
@@ -598,4 +608,71 @@ func matchesText(n uint64) string {
 		return "1 match"
 	}
 	return fmt.Sprintf("%d matches", n)
+}
+
+// otherChainJSON is a base chain of another nftables table that can drop
+// packets arriving on management 0 (enforcer.Dropper).
+type otherChainJSON struct {
+	Family     string `json:"family"` // inet, ip, ip6, netdev
+	Table      string `json:"table"`
+	Chain      string `json:"chain"`
+	Hook       string `json:"hook"` // prerouting, input, ingress
+	Priority   int32  `json:"priority"`
+	PolicyDrop bool   `json:"policy_drop,omitempty"`
+	Rule       int    `json:"rule,omitempty"`       // the position (from 1) of its first rule that can drop
+	Via        string `json:"via,omitempty"`        // the chain that rule jumps or goes to, which can drop
+	Unreadable bool   `json:"unreadable,omitempty"` // its rules could not be read
+}
+
+// othersOf returns the chains of other tables that can drop packets of family
+// f (nil when there are none or st is nil).
+func othersOf(st *enforcer.Stats, f acl.Family) []otherChainJSON {
+	if st == nil {
+		return nil
+	}
+	var out []otherChainJSON
+	for _, d := range st.Others {
+		if d.Applies(f) {
+			out = append(out, otherChainJSON{Family: d.Family, Table: d.Table, Chain: d.Chain, Hook: d.Hook, Priority: d.Priority,
+				PolicyDrop: d.Policy, Rule: d.Rule, Via: d.Via, Unreadable: d.Unread})
+		}
+	}
+	return out
+}
+
+// othersShown is how many chains of other tables a warning names (JSON has
+// them all).
+const othersShown = 3
+
+// othersWarning is the warning about chains of other tables that can drop what
+// what (this list, aclsh) permits.
+func othersWarning(what string, cs []otherChainJSON) string {
+	var names []string
+	for i, c := range cs {
+		if i == othersShown {
+			names = append(names, fmt.Sprintf("and %d more", len(cs)-othersShown))
+			break
+		}
+		var how []string
+		if c.Hook != "input" {
+			how = append(how, "hook "+c.Hook)
+		}
+		switch {
+		case c.PolicyDrop:
+			how = append(how, "policy drop")
+		case c.Unreadable:
+			how = append(how, "rules not readable")
+		case c.Via != "":
+			how = append(how, fmt.Sprintf("rule %d jumps to chain %s, which can drop", c.Rule, c.Via))
+		default:
+			how = append(how, fmt.Sprintf("rule %d drops", c.Rule))
+		}
+		names = append(names, fmt.Sprintf("table %s %s chain %s (%s)", c.Family, c.Table, c.Chain, strings.Join(how, ", ")))
+	}
+	who := "another nftables table"
+	if len(cs) > 1 {
+		who = "other nftables tables"
+	}
+	return fmt.Sprintf("%s can drop what %s permits: %s; a drop in any base chain is final, whatever aclsh permits",
+		who, what, strings.Join(names, ", "))
 }
