@@ -5,13 +5,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netns"
 
+	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
@@ -204,4 +207,104 @@ func TestDaemonInteractive(t *testing.T) {
 		t.Fatal("the client did not end after exit")
 	}
 	require.True(t, strings.Contains(readFile(t, filepath.Join(l.state, "running-config")), "permit tcp any any eq 443"))
+}
+
+// BenchmarkDaemonChange10k: a one-shot `aclsh -c` that adds one line to a bound
+// 10,000-line list, as a process, through the namespace's daemon (which keeps
+// the parsed config and the kernel's handles in memory), against a first apply
+// of that list (`aclsh -f`, no daemon, no table) in the same run: x-first-apply
+// is first apply / change. Both processes are started in their namespace
+// directly (no ip netns exec).
+func BenchmarkDaemonChange10k(b *testing.B) {
+	needs.Root(b)
+	needs.Program(b, "nft", "nftables")
+	var big strings.Builder
+	big.WriteString("conf t\nip access-list extended big\n")
+	for i := range 10000 {
+		fmt.Fprintf(&big, " seq %d permit tcp host 10.%d.%d.%d any eq %d\n", 10*(i+1), i>>16&255, i>>8&255, i&255, 1+i%60000)
+	}
+	big.WriteString(" seq 100010 permit tcp any any eq 22\ninterface management 0\n ip access-group big in\nend\n")
+	file := filepath.Join(b.TempDir(), "big.conf")
+	if err := os.WriteFile(file, []byte(big.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	mk := func() string {
+		ns := labns.Name("aclsh-cmd-bench")
+		sshRun(b, "ip", "netns", "add", ns)
+		b.Cleanup(func() { labns.Kill(ns); exec.Command("ip", "netns", "del", ns).Run() })
+		sshRun(b, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
+		sshRun(b, "ip", "-n", ns, "link", "set", "mgmt0", "up")
+		return ns
+	}
+	first, served := mk(), mk()
+	// in runs the binary in namespace ns, forked from a thread in it.
+	in := func(ns string, args ...string) time.Duration {
+		var d time.Duration
+		var out []byte
+		var err error
+		inThreadNS(b, ns, func() {
+			cmd := exec.Command(binary, append([]string{"--mgmt-if", "mgmt0"}, args...)...)
+			t0 := time.Now()
+			out, err = cmd.CombinedOutput()
+			d = time.Since(t0)
+		})
+		if err != nil {
+			b.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return d
+	}
+	state := b.TempDir()
+	in(served, "--state-dir", state, "-f", file)
+	follow := exec.Command("ip", "netns", "exec", served, binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", state)
+	if err := follow.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { follow.Process.Signal(os.Interrupt); follow.Wait() })
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		var out []byte
+		inThreadNS(b, served, func() { out, _ = exec.Command(binary, "--mgmt-if", "mgmt0", "--state-dir", state, "-c", "show clock").CombinedOutput() })
+		if strings.Contains(string(out), "UTC") {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the daemon does not answer: %s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var tFirst, tChange time.Duration
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		fresh := filepath.Join(b.TempDir(), "s")
+		exec.Command("ip", "netns", "exec", first, "nft", "delete", "table", "inet", "aclsh").Run()
+		b.StartTimer()
+		tFirst += in(first, "--state-dir", fresh, "-f", file)
+		tChange += in(served, "--state-dir", state, "-c", "conf t", "-c", "ip access-list extended big",
+			"-c", fmt.Sprintf("permit tcp host 192.0.%d.%d any eq 22", n/250%256, n%250+1), "-c", "end")
+		n++
+	}
+	b.ReportMetric(float64(tFirst.Microseconds())/float64(n)/1000, "ms-first-apply")
+	b.ReportMetric(float64(tChange.Microseconds())/float64(n)/1000, "ms-change")
+	b.ReportMetric(float64(tFirst)/float64(max(tChange, 1)), "x-first-apply")
+}
+
+// inThreadNS runs f on a locked thread inside namespace ns: processes it starts
+// are forked from that thread, so they start in ns.
+func inThreadNS(tb testing.TB, ns string, f func()) {
+	h, err := netns.GetFromName(ns)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer h.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := netns.Set(h); err != nil {
+			tb.Error(err)
+			return
+		}
+		f()
+	}()
+	<-done
 }
