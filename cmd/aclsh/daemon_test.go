@@ -262,7 +262,9 @@ func BenchmarkDaemonChange10k(b *testing.B) {
 	b.Cleanup(func() { follow.Process.Signal(os.Interrupt); follow.Wait() })
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		var out []byte
-		inThreadNS(b, served, func() { out, _ = exec.Command(binary, "--mgmt-if", "mgmt0", "--state-dir", state, "-c", "show clock").CombinedOutput() })
+		inThreadNS(b, served, func() {
+			out, _ = exec.Command(binary, "--mgmt-if", "mgmt0", "--state-dir", state, "-c", "show clock").CombinedOutput()
+		})
 		if strings.Contains(string(out), "UTC") {
 			break
 		}
