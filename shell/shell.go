@@ -400,9 +400,9 @@ func (r *refused) Error() string {
 	msg := r.err.Error()
 	if errors.Is(r.err, enforcer.ErrPermission) {
 		if r.interactive {
-			msg += ": run aclsh as root (sudo aclsh)"
+			msg += ": the aclsh daemon does that, and none runs here (sudo systemctl start aclsh.socket aclsh-follow)"
 		} else {
-			msg += ": run the script as root, or validate it without root with --check"
+			msg += ": the aclsh daemon does that, and none runs here (sudo systemctl start aclsh.socket aclsh-follow); or validate the script with --check"
 		}
 	}
 	if r.interactive {

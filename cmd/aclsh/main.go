@@ -130,8 +130,12 @@ and committed once at the end; if any line fails nothing is applied.
 `
 
 const usageMore = `A bound access list is enforced in the kernel (nftables table inet aclsh) when a
-change is committed; that needs root. "aclsh follow" keeps connection limits exact
-while it runs (systemd unit aclsh-follow.service): at start it applies the
+change is committed. "aclsh follow" is the daemon of the network namespace (systemd
+units aclsh.socket and aclsh-follow.service): it owns the state directory and the
+kernel table, and every aclsh in the namespace is its client over the socket
+@aclsh/daemon; it decides by the client's credentials: root and --admin-group
+configure, --view-group shows and tests, others are refused. It also keeps
+connection limits exact: at start it applies the
 running-config, when a counted session ends it updates that source's count, it
 refreshes pre-existing session counts, and every 5 minutes it logs how many log
 lines each "log" line did not write (ip access-list logging interval). It also
