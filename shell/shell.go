@@ -66,15 +66,19 @@ type Options struct {
 // LeaveUsers.
 type Shell struct {
 	opt    Options
-	t      txn         // mode, current access list, candidate config
-	ops    []op        // a script's changes, committed at its end
-	clears []string    // lists whose counters a script clears when it commits
-	kern   bool        // a script has copy running-config kernel: done when it commits
-	bind   bool        // a script binds a list: warnNoInterface when it commits
-	quit   bool        // exit from exec
-	errs   int         // lines that failed
-	base   *acl.Config // the config a script started from (shared: never changed)
-	owned  bool        // a script's t.cfg is its own copy, not base
+	t      txn      // mode, current access list, candidate config
+	ops    []op     // a script's changes, committed at its end
+	clears []string // lists whose counters a script clears when it commits
+	kern   bool     // a script has copy running-config kernel: done when it commits
+	bind   bool     // a script binds a list: warnNoInterface when it commits
+	quit   bool     // exit from exec
+	// toldRollback is the last rollback notice this operator was told of;
+	// seen the running-config its last command left (tellChanges).
+	toldRollback string
+	seen         *acl.Config
+	errs         int         // lines that failed
+	base         *acl.Config // the config a script started from (shared: never changed)
+	owned        bool        // a script's t.cfg is its own copy, not base
 	// from: a script replaces the running-config with this saved config
 	// (FromStartup, FromLastGood) when it commits, its changes on top.
 	from string
@@ -212,10 +216,13 @@ func (s *Shell) Run(line string) error {
 	}
 	s.remember(line)
 	if s.opt.Interactive {
-		// Another shell may have committed since the last line.
+		// Another shell may have committed since the last line: say so, as a
+		// switch prints to every console when the configuration changes.
 		if err := s.refresh(); err != nil {
 			return err
 		}
+		s.tellChanges()
+		defer s.sawRunning()
 	}
 	cmd, err := grammar.Parse(s.gmode(), line)
 	if err != nil {
@@ -235,6 +242,30 @@ func (s *Shell) Run(line string) error {
 		}
 	}
 	return nil
+}
+
+// tellChanges tells an interactive operator, before the next command runs,
+// that the running-config changed under it since its last command (another
+// operator committed, a commit timer rolled back), and what a rollback did.
+func (s *Shell) tellChanges() {
+	if n := s.opt.Store.RollbackNotice(); n != "" && n != s.toldRollback {
+		if s.seen != nil { // the first notice was among those at start
+			fmt.Fprintln(s.opt.Err, n)
+		}
+		s.toldRollback = n
+		return
+	}
+	if s.seen != nil && s.t.cfg != s.seen && s.broken == nil && !s.t.cfg.Equal(s.seen) {
+		fmt.Fprintln(s.opt.Err, "% The running-config changed since your last command: another session committed (show running-config)")
+	}
+}
+
+// sawRunning remembers the running-config as this operator's command left it:
+// a different one at the next command was another session's.
+func (s *Shell) sawRunning() {
+	if cfg, err := s.opt.Store.shared(); err == nil {
+		s.seen = cfg
+	}
 }
 
 // viewOnly reports a command that only shows or tests: what the read-only role

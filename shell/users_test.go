@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -122,4 +123,30 @@ func TestUsersEscapes(t *testing.T) {
 	require.NotContains(t, b.String(), "\u202e")
 	require.Contains(t, b.String(), `mallory\x1b[2J`)
 	require.Contains(t, b.String(), `pts/1\u202e`)
+}
+
+// An operator's open shell is told, before its next command runs, that another
+// operator committed since its last command (as a switch prints to every
+// console); its own commits are not news, nor is a start after a change.
+func TestToldOfOtherCommits(t *testing.T) {
+	dir := t.TempDir()
+	var aOut, bOut bytes.Buffer
+	a, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &aOut, Err: &aOut, Interactive: true})
+	require.NoError(t, err)
+	b, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &bOut, Err: &bOut, Interactive: true})
+	require.NoError(t, err)
+	const note = "% The running-config changed since your last command: another session committed (show running-config)\n"
+	for _, l := range []string{"conf t", "ip access-list extended a", "permit tcp any any eq 22"} {
+		require.NoError(t, a.Run(l))
+	}
+	require.NotContains(t, aOut.String(), note, "its own commits are not news")
+	require.NoError(t, b.Run("show clock"))
+	require.NotContains(t, bOut.String(), note, "a first command: nothing was seen before")
+	require.NoError(t, a.Run("permit tcp any any eq 443"))
+	bOut.Reset()
+	require.NoError(t, b.Run("show clock"))
+	require.True(t, strings.HasPrefix(bOut.String(), note), "%q", bOut.String())
+	bOut.Reset()
+	require.NoError(t, b.Run("show clock"))
+	require.NotContains(t, bOut.String(), note, "told once")
 }
