@@ -60,16 +60,7 @@ func newDaemonLab(t *testing.T) *daemonLab {
 		}
 	})
 	l.log = log.String
-	// It answers once it listens.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		out, code := l.run(0, 0, "show clock\n")
-		if code == 0 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the daemon does not answer: %s\n%s", out, log.String())
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitDaemon(t, l.ns)
 	return l
 }
 
@@ -309,4 +300,18 @@ func inThreadNS(tb testing.TB, ns string, f func()) {
 		f()
 	}()
 	<-done
+}
+
+// An aclsh made privileged by how it is installed or run (file capabilities,
+// here an ambient capability) for a user who is not root takes no state
+// directory from its command line: it would write where that user says.
+func TestPrivilegedNonRootTakesNoStateDir(t *testing.T) {
+	kernelNS(t)
+	needs.Program(t, "setpriv", "util-linux")
+	state := groupDir(t, adminGID)
+	out, code := script(t, operator(4301, adminGID, "022", true, "--state-dir", state), "show running-config\n")
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "this aclsh may change the kernel though uid 4301 is not root (file capabilities or setuid): it takes no --state-dir")
+	_, err := os.Stat(filepath.Join(state, "lock"))
+	require.True(t, os.IsNotExist(err), "nothing written")
 }

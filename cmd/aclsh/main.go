@@ -275,6 +275,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			file: file, cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr}); ok {
 			return rc
 		}
+		// Privileged by the way it is installed or run (file capabilities, an
+		// ambient capability, setuid), not by being root: it does not write where
+		// its user says.
+		if given && os.Getuid() != 0 && privileged() {
+			fmt.Fprintf(stderr, "aclsh: this aclsh may change the kernel though uid %d is not root (file capabilities or setuid): it takes no --state-dir; "+
+				"remove that (setcap -r %s) and let the daemon own the state: systemctl enable --now aclsh.socket aclsh-follow\n", os.Getuid(), os.Args[0])
+			return 2
+		}
 	}
 
 	var enf shell.Enforcer = kernel
