@@ -181,6 +181,67 @@ interface management 0
 	}
 }
 
+// Deny connlimit lines on a fresh host: sessions opened while nothing was loaded
+// (conntrack not tracking them) keep working when a deny connlimit line counts
+// them, whether their source is below the limit or at it, and when a deny
+// connlimit 1 line meets them (alone in the config, or beside a line that counts);
+// and they count once. Conntrack calls the packet it picks a session up with new:
+// without an entry of its own the session would be counted by the line's kernel
+// list on top of its offset, or dropped.
+func TestFreshHostDenyConnlimitKeepsSessions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		v4, v6 string // the lines before permit ip any any
+	}{
+		{"deny-connlimit-3", "deny tcp 10.24.12.104/29 any eq 22 connlimit 3", "deny tcp any any eq 22 connlimit 1"},
+		{"deny-connlimit-1-alone", "deny tcp any any eq 22 connlimit 1", "deny tcp any any eq 22 connlimit 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			l.serveTCP(":22")
+			one := l.openN("10.24.12.107", 1)
+			two := l.openN("10.24.12.108", 2)
+			l.addClientAddrs("fd77::2/64")
+			var six []net.Conn
+			for range 2 {
+				c, err := l.dial(l.cli, "fd77::2", "[fd77::129]:22")
+				require.NoError(t, err)
+				t.Cleanup(func() { c.Close() })
+				six = append(six, c)
+			}
+			require.Zero(t, l.conntrackCount(), "a fresh host tracks nothing")
+			cfg := config(t, fmt.Sprintf(`
+ip access-list extended check
+ seq 10 %s
+ seq 20 permit ip any any
+ipv6 access-list extended check6
+ seq 10 %s
+ seq 20 permit ip any any
+interface management 0
+ ip access-group check in
+ ipv6 access-group check6 in
+`, tc.v4, tc.v6))
+			require.NoError(t, l.e.Apply(cfg))
+			all := append(append(append([]net.Conn{}, one...), two...), six...)
+			for i, c := range all {
+				require.NoError(t, echoOnce(c), "session %d keeps working", i+1)
+			}
+			if strings.Contains(tc.v4, "connlimit 3") {
+				// .107 has one session: a second is below the limit, a third is
+				// dropped; .108 has two: at the limit.
+				l.openN("10.24.12.107", 1)
+				l.refused("10.24.12.107", dev)
+				l.refused("10.24.12.108", dev)
+			} else {
+				l.refused("10.24.12.107", dev)
+			}
+			for i, c := range all {
+				require.NoError(t, echoOnce(c), "session %d still works", i+1)
+			}
+		})
+	}
+}
+
 // Only connections the kernel would count count: a session an earlier line
 // admitted does not count toward a later connlimit line, and neither does one that
 // arrived on another interface.
