@@ -202,7 +202,8 @@ type diffRun struct {
 	lists  []*diffList
 	live   []*diffConn
 	log    *syncLog
-	story  []string // what happened, for a failure
+	story  []string            // what happened, for a failure
+	closed map[netip.Addr]bool // the sources of the sessions closed this round
 	checks int
 	echoes int
 }
@@ -526,10 +527,12 @@ func (d *diffRun) closeSome() {
 		all = d.live[d.rng.IntN(len(d.live))].src
 	}
 	var keep, closed []*diffConn
+	d.closed = map[netip.Addr]bool{}
 	for _, c := range d.live {
 		if c.src == all || d.rng.IntN(3) == 0 {
 			c.c.Close()
 			closed = append(closed, c)
+			d.closed[c.src] = true
 		} else {
 			keep = append(keep, c)
 		}
@@ -738,10 +741,11 @@ func (d *diffRun) kernelView() kview {
 	return kv
 }
 
-// burst connects from a few sources of each family at once, several times each,
-// and compares what was admitted with the model: per source, or per key of the
-// line for the sources it counts (which of a key's sources win a race is not the
-// model's to say, how many is).
+// burst connects from a few sources of each family at once, several times each
+// (first and most from sources whose sessions just closed, whose offsets the
+// daemon just set), and compares what was admitted with the model: per source, or
+// per key of the line for the sources it counts (which of a key's sources win a
+// race is not the model's to say, how many is).
 func (d *diffRun) burst() {
 	type attempt struct {
 		fam *diffFam
@@ -752,8 +756,13 @@ func (d *diffRun) burst() {
 	for _, fm := range diffFams {
 		srcs := append(append([]netip.Addr{}, fm.members...), fm.outside)
 		d.rng.Shuffle(len(srcs), func(i, j int) { srcs[i], srcs[j] = srcs[j], srcs[i] })
+		sort.SliceStable(srcs, func(i, j int) bool { return d.closed[srcs[i]] && !d.closed[srcs[j]] })
 		for _, src := range srcs[:2+d.rng.IntN(2)] {
-			for range 1 + d.rng.IntN(4) {
+			n := 1 + d.rng.IntN(4)
+			if d.closed[src] {
+				n++
+			}
+			for range n {
 				atts = append(atts, &attempt{fam: fm, src: src})
 			}
 		}
