@@ -288,7 +288,7 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 			fresh[l.ID] = true
 		}
 	}
-	if len(fresh) > 0 {
+	if len(fresh) > 0 || newDenyAll(cfg, ks) {
 		a, err := e.adopt(cfg, limits, fresh)
 		if err != nil {
 			return nil, false, err
@@ -311,6 +311,38 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 		e.mutate(p)
 	}
 	return p, protect, nil
+}
+
+// newDenyAll reports whether cfg has a deny ... connlimit 1 line the kernel does
+// not have yet. It counts nothing (it drops every new connection), but the live
+// sessions it meets that conntrack does not track yet need an entry of their own
+// before it is applied: conntrack calls the packet it picks a session up with new.
+func newDenyAll(cfg *acl.Config, ks *kstate) bool {
+	for _, fm := range fams {
+		name := cfg.Mgmt.Get(fm.f)
+		a, ok := cfg.ACLs[name]
+		if name == "" || !ok {
+			continue
+		}
+		var have map[string]bool
+		for _, r := range a.Entries() {
+			if r.ConnLimit != 1 || r.Action != acl.Deny || r.Established {
+				continue
+			}
+			if have == nil {
+				have = map[string]bool{}
+				if kc := ks.chains[fm.chain]; kc != nil {
+					for _, kr := range kc.rules {
+						have[kr.key] = true
+					}
+				}
+			}
+			if !have[name+"/"+lineID(fm.f, name, r)+"/m"] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // adopt lists the live sessions and marks those attribute says to.

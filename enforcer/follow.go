@@ -43,7 +43,7 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	f := &follower{e: e, view: view, logf: logf, recent: map[string]map[netip.Addr]time.Time{}, full: map[string]bool{}}
+	f := &follower{e: e, view: view, logf: logf, full: map[string]bool{}}
 	if err := f.listen(); err != nil {
 		return err
 	}
@@ -181,15 +181,7 @@ type follower struct {
 	logs    logSummary                               // what the log lines counted at the last summary
 	// full holds the lines (by ID) whose source set was last seen full.
 	full map[string]bool
-	// recent holds the sources whose offsets were just set: a connection the
-	// kernel admitted while the update was on its way (its event not read yet)
-	// lost its kernel count in the reset, so its event updates the offset again.
-	recent map[string]map[netip.Addr]time.Time
 }
-
-// recentWindow is how long after an update a source's new connections update its
-// offset again.
-const recentWindow = 2 * time.Second
 
 // drainMax bounds the events handled before pending offsets are applied.
 const drainMax = 4096
@@ -414,9 +406,6 @@ func (f *follower) add(c Conn, route bool) {
 		}
 		m[src][t] = true
 		f.owners[t] = append(f.owners[t], l.ID)
-		if at, ok := f.recent[l.ID][src]; ok && time.Since(at) < recentWindow {
-			f.mark(l.ID, src)
-		}
 	}
 }
 
@@ -522,46 +511,26 @@ func (f *follower) pump(ends <-chan Conn) {
 }
 
 // update sets the offset of each source in srcs (line ID -> sources) that has one
-// in the kernel, or had one a moment ago, to its live sessions in the index.
+// in the kernel to its live sessions in the index.
+//
+// A new connection of such a source never updates its offset: the kernel's own
+// list counts it. Setting an offset resets the source's list, so an update made
+// because a new connection arrived would drop from the count the connections the
+// kernel admitted meanwhile whose events are not read yet, and in a burst the
+// source would get a slot too many each time.
 func (f *follower) update(srcs map[string]map[netip.Addr]bool) error {
-	now := time.Now()
 	set := map[*Limit]map[netip.Addr]int{}
-	force := map[*Limit]map[netip.Addr]bool{}
 	for id, m := range srcs {
 		l := f.limits[id]
 		if l == nil {
 			continue
 		}
-		set[l], force[l] = map[netip.Addr]int{}, map[netip.Addr]bool{}
+		set[l] = map[netip.Addr]int{}
 		for src := range m {
 			set[l][src] = len(f.live[id][src])
-			if at, ok := f.recent[id][src]; ok && now.Sub(at) < recentWindow {
-				force[l][src] = true
-			}
 		}
 	}
-	if err := f.e.setOffsets(set, force); err != nil {
-		return err
-	}
-	for id, m := range f.recent {
-		for src, at := range m {
-			if now.Sub(at) >= recentWindow {
-				delete(m, src)
-			}
-		}
-		if len(m) == 0 {
-			delete(f.recent, id)
-		}
-	}
-	for l, m := range set {
-		if f.recent[l.ID] == nil {
-			f.recent[l.ID] = map[netip.Addr]time.Time{}
-		}
-		for src := range m {
-			f.recent[l.ID][src] = now
-		}
-	}
-	return nil
+	return f.e.setOffsets(set, nil)
 }
 
 // live reports whether a flow counts as a connection: TCP flows in TIME_WAIT and

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/aclsh/aclsh/acl"
 )
 
@@ -52,9 +54,11 @@ func newWalker(cfg *acl.Config, limits []*Limit) *walker {
 			s := step{r: r}
 			if r.ConnLimit > 0 {
 				s.l = byKey[name+"/"+strconv.Itoa(int(r.Seq))]
+				// deny ... connlimit 1 counts nothing, but it drops what
+				// conntrack calls new: meetsLimit must see it
+				w.limited[fm.f] = append(w.limited[fm.f], s)
 			}
 			if s.l != nil {
-				w.limited[fm.f] = append(w.limited[fm.f], s)
 				if s.l.Mark != 0 {
 					w.markPos[s.l.Mark] = len(w.steps[fm.f])
 				}
@@ -103,6 +107,27 @@ func (w *walker) walk(c Conn, fresh map[string]bool) (counted []*Limit, admit *L
 	return counted, nil
 }
 
+// meetsLimit reports whether the first packet of c reaches a connlimit line (one
+// that counts, or a deny ... connlimit 1) before a line without a limit decides
+// it. Such lines act on packets conntrack calls new: the packets of a session
+// conntrack does not track yet are new to it when it picks the session up.
+func (w *walker) meetsLimit(c Conn) bool {
+	f := acl.IPv4
+	if c.Src.Is6() {
+		f = acl.IPv6
+	}
+	p := packetOf(c)
+	if !w.reaches(f, p) {
+		return false
+	}
+	for _, s := range w.steps[f] {
+		if s.r.Matches(p) {
+			return s.r.ConnLimit > 0
+		}
+	}
+	return false
+}
+
 // passes reports whether the ruleset lets the packets of an existing session
 // through (they are never new), and the first permit connlimit line that permits
 // it by its criteria, if any. A session that would be dropped although such a
@@ -147,9 +172,13 @@ type attribution struct {
 }
 
 // attribute counts conns for limits and finds the sessions to mark: those admitted
-// by a fresh line; untracked ones (they get a conntrack entry in the direction they
-// were opened, so whichever side sends next, their packets pass); and those the
-// ruleset would drop although a permit connlimit line permits them.
+// by a fresh line; untracked ones that a connlimit line admits or meets (they get
+// a conntrack entry in the direction they were opened, so whichever side sends
+// next, their packets pass, and are never new: conntrack would call the packet it
+// picks a session up with new, a connlimit line's list would count the session
+// again on top of its offset, and a deny connlimit line at its limit would drop
+// it); and those the ruleset would drop although a permit connlimit line permits
+// them.
 func attribute(cfg *acl.Config, limits []*Limit, conns []Conn, fresh map[string]bool) *attribution {
 	w := newWalker(cfg, limits)
 	a := &attribution{counts: Pre{}, marks: map[Conn]uint32{}}
@@ -171,8 +200,8 @@ func attribute(cfg *acl.Config, limits []*Limit, conns []Conn, fresh map[string]
 				a.marks[c] = first.Mark
 			}
 		}
-		if a.marks[c] != 0 {
-			a.mark = append(a.mark, c)
+		if a.marks[c] != 0 || !c.Tracked && c.Proto == unix.IPPROTO_TCP && (len(counted) > 0 || w.meetsLimit(c)) {
+			a.mark = append(a.mark, c) // an untracked one keeps mark 0
 		}
 	}
 	return a
