@@ -27,12 +27,15 @@ import (
 const Table = "aclsh"
 
 const (
-	// markBase tags conntrack entries admitted by a permit connlimit line: the mark
-	// is markBase | a 16-bit number derived from the line. Any mark with these high
-	// bits passes every permit connlimit line the session reaches, so a session
-	// admitted once is never cut by a limit.
-	markBase = 0x41430000
-	markMask = 0xffff0000
+	// markOwned are the bits of the conntrack mark aclsh owns: the high 16. The
+	// low 16 are left as they are (policy routing's CONNMARK, other tools):
+	// aclsh reads and sets its bits only (ct mark set ct mark & 0x0000ffff | M).
+	// A session a permit connlimit line admitted carries markTag and 15 bits
+	// derived from the line; any mark with markTag passes every permit connlimit
+	// line the session reaches, so a session admitted once is never cut by a
+	// limit.
+	markOwned = 0xffff0000
+	markTag   = 0x80000000
 	// PreTimeout is how long a source's offset (sessions counted in userspace) stays
 	// in a line's map without a refresh by the follow daemon. If the daemon stops, no
 	// source stays limited by stale counts for longer than this.
@@ -223,12 +226,12 @@ func LimitsOf(cfg *acl.Config) []*Limit {
 				nl := r
 				nl.ConnLimit = 0
 				h := sha256.Sum256([]byte(fm.f.Name() + "\x00" + name + "\x00" + nl.Body(fm.f)))
-				m := binary.BigEndian.Uint16(h[:2])
+				m := binary.BigEndian.Uint16(h[:2]) & 0x7fff
 				for m == 0 || used[uint32(m)] {
-					m++
+					m = (m + 1) & 0x7fff
 				}
 				used[uint32(m)] = true
-				l.Mark = markBase | uint32(m)
+				l.Mark = markTag | uint32(m)<<16
 			}
 			out = append(out, l)
 		}
@@ -411,11 +414,11 @@ func (r *Rule) anonID(name string) string {
 //
 // permit ... connlimit N (mark M):
 //
-//	ct mark & 0xffff0000 == 0x41430000 accept   sessions admitted by any limit pass
+//	ct mark & 0x80000000 == 0x80000000 accept   sessions admitted by any limit pass
 //	ct state ! new return                      other packets fall through
 //	ip saddr vmap @pre_ID                       sources with sessions counted in userspace
 //	add @cnt_ID { ip saddr ct count over N } return    the (N+1)th falls through
-//	ct mark set M accept
+//	ct mark set ct mark & 0x0000ffff | M accept
 //
 // A source with k sessions counted in userspace goes to chain lim_ID_k, the same
 // with N-k (or a plain return when k >= N). deny ... connlimit N: the same without
@@ -428,9 +431,9 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 	count := l.Key()
 	permit := l.Rule.Action == acl.Permit
 	if permit {
-		ch.add(newRule(key+"/pass", count+"/m", fmt.Sprintf("ct mark & 0x%08x == 0x%08x accept", uint32(markMask), uint32(markBase)),
-			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(markMask), Xor: make([]byte, 4)},
-			cmp(expr.CmpOpEq, ne32(markBase)), verdict(expr.VerdictAccept)))
+		ch.add(newRule(key+"/pass", count+"/m", fmt.Sprintf("ct mark & 0x%08x == 0x%08x accept", uint32(markTag), uint32(markTag)),
+			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(markTag), Xor: make([]byte, 4)},
+			cmp(expr.CmpOpEq, ne32(markTag)), verdict(expr.VerdictAccept)))
 	}
 	ch.add(newRule(key+"/est", "", "ct state ! new return",
 		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpEq, make([]byte, 4)), verdict(expr.VerdictReturn)))
@@ -471,8 +474,10 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 			return
 		}
 		c.add(newRule(key+"/r"+sfx, count+"/r", txt+" return", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictReturn))...))
-		c.add(newRule(key+"/ok"+sfx, count+"/m", fmt.Sprintf("ct mark set 0x%08x accept", l.Mark),
-			&expr.Immediate{Register: 1, Data: ne32(l.Mark)}, &expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}, verdict(expr.VerdictAccept)))
+		// Only aclsh's bits of the mark: the others stay as they were.
+		c.add(newRule(key+"/ok"+sfx, count+"/m", fmt.Sprintf("ct mark set ct mark & 0x%08x | 0x%08x accept", uint32(^uint32(markOwned)), l.Mark),
+			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(^uint32(markOwned)), Xor: ne32(l.Mark)},
+			&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}, verdict(expr.VerdictAccept)))
 	}
 	tail(ch, 0)
 

@@ -183,7 +183,7 @@ func (e *Enforcer) listConns(h *netlink.Handle, ct *conntrack.Conn, opt *listOpt
 	if all {
 		flows, err = ct.Dump(nil)
 	} else {
-		flows, err = ct.DumpFilter(conntrack.Filter{Mark: markBase, Mask: markMask}, nil)
+		flows, err = ct.DumpFilter(conntrack.Filter{Mark: markTag, Mask: markTag}, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("conntrack dump: %w", err)
@@ -403,7 +403,8 @@ func markConns(ct *conntrack.Conn, conns []Conn, mark func(Conn) uint32) error {
 		return err
 	}
 	for _, c := range conns {
-		m := mark(c)
+		// aclsh's bits only: the others (policy routing's) stay as they are.
+		m := c.Mark&^markOwned | mark(c)&markOwned
 		var err error
 		switch {
 		case c.Tracked:

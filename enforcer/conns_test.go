@@ -22,7 +22,7 @@ import (
 // These tests start where a host with no firewall is: nothing loaded in the device
 // namespace when the sessions open, so conntrack does not track them.
 
-const connsMark = 0x41430001
+const connsMark = 0x80010000 // an aclsh mark: the tag bit and a line's number
 
 // holdRuleset drops what arrives on mgmt0 unless its conntrack entry carries
 // connsMark: only sessions setMarks gave an entry pass, and new connections do not.
@@ -31,7 +31,7 @@ const holdRuleset = `table inet t {
 		type filter hook input priority filter; policy drop;
 		iifname != "mgmt0" accept
 		meta l4proto ipv6-icmp accept
-		ct mark 0x41430001 accept
+		ct mark 0x80010000 accept
 	}
 }`
 

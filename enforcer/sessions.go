@@ -99,8 +99,8 @@ func (w *walker) walk(c Conn, fresh map[string]bool) (counted []*Limit, admit *L
 		if s.r.Action == acl.Deny {
 			continue
 		}
-		aclshMark := c.Mark&markMask == markBase
-		if pos, ok := w.markPos[c.Mark]; fresh[s.l.ID] || !c.Tracked || c.Mark == s.l.Mark || aclshMark && (!ok || pos < i) {
+		aclshMark := c.Mark&markTag != 0
+		if pos, ok := w.markPos[c.Mark&markOwned]; fresh[s.l.ID] || !c.Tracked || c.Mark&markOwned == s.l.Mark || aclshMark && (!ok || pos < i) {
 			return counted, s.l
 		}
 	}
@@ -156,7 +156,7 @@ func (w *walker) passes(c Conn) (bool, *Limit) {
 			if first == nil {
 				first = s.l
 			}
-			if c.Mark&markMask == markBase {
+			if c.Mark&markTag != 0 {
 				return true, first
 			}
 		}
