@@ -110,6 +110,11 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 					f.mend(m, Change{Comm: "a program unseen while not watching"})
 				}
 			}
+			if f.lostPending && time.Since(f.lostResync) >= lostResyncEvery {
+				f.lostPending = false
+				f.lostResync = time.Now()
+				f.resync("lost events")
+			}
 			f.checkConfig()
 			f.checkSets()
 		case ev := <-f.events:
@@ -127,16 +132,14 @@ func (e *Enforcer) Follow(ctx context.Context, view func(func(*acl.Config) error
 				endErrs = nil
 				continue
 			}
-			logf("follow: TCP socket events: %v", err)
-			f.resync("lost TCP socket events")
+			f.lost("TCP socket events", err)
 		case err := <-f.errs:
-			logf("follow: conntrack events: %v", err)
 			f.close()
-			if err := f.listen(); err != nil {
-				logf("follow: re-subscribing to conntrack events: %v", err)
+			if lerr := f.listen(); lerr != nil {
+				logf("follow: re-subscribing to conntrack events: %v", lerr)
 				continue
 			}
-			f.resync("lost conntrack events")
+			f.lost("conntrack events", err)
 		}
 	}
 }
@@ -158,8 +161,43 @@ func (f *follower) mend(m *mender, ch Change) {
 	}
 }
 
+// lostResyncEvery bounds how often lost events make the daemon recount from a
+// dump: under a flood (a spoofed SYN storm overflows the event socket again and
+// again) it recounts once per interval, not once per overflow.
+const lostResyncEvery = 2 * time.Second
+
+// lostLogEvery bounds how often it logs that events were lost.
+const lostLogEvery = 30 * time.Second
+
+// lost handles events lost from a subscription (the socket overflowed): a
+// recount from a dump at once, or when the interval since the last one ends;
+// one log line per lostLogEvery, with the count since the last.
+func (f *follower) lost(what string, err error) {
+	f.lostCount++
+	if now := time.Now(); now.Sub(f.lostLogged) >= lostLogEvery {
+		more := ""
+		if f.lostCount > 1 {
+			more = fmt.Sprintf(" (%d times since the last such line)", f.lostCount)
+		}
+		f.logf("follow: %s lost: %v%s; recounting from the kernel at most every %v", what, err, more, lostResyncEvery)
+		f.lostLogged, f.lostCount = now, 0
+	}
+	if time.Since(f.lostResync) < lostResyncEvery {
+		f.lostPending = true // at the next check once the interval is over
+		return
+	}
+	f.lostResync = time.Now()
+	f.resync("lost " + what)
+}
+
 // follower is the state of Follow.
 type follower struct {
+	// Lost events: the last recount for them, one waiting, the losses and the
+	// last log lines about them (lost, resync).
+	lostResync, lostLogged, resyncLogged time.Time
+	lostPending                          bool
+	lostCount                            int
+
 	e    *Enforcer
 	view func(func(*acl.Config) error) error
 	logf func(string, ...any)
@@ -270,7 +308,15 @@ func (f *follower) resync(why string) {
 		}
 		return
 	}
-	if why != "refresh" && why != "start" {
+	switch {
+	case why == "refresh" || why == "start":
+	case strings.HasPrefix(why, "lost "):
+		// Under a flood: one line per lostLogEvery.
+		if time.Since(f.resyncLogged) >= lostLogEvery {
+			f.resyncLogged = time.Now()
+			f.logf("follow: resynchronised (%s)", why)
+		}
+	default:
 		f.logf("follow: resynchronised (%s)", why)
 	}
 }

@@ -275,7 +275,10 @@ func RunInteractive(s Session, to TermOptions) int {
 		Prompt:                 s.Prompt(),
 		HistoryFile:            hist,
 		HistoryLimit:           historyLimit,
-		DisableAutoSaveHistory: false,
+		// Saved by the loop below, before the line runs: readline would save it
+		// on its own goroutine after returning it, so the last line (exit)
+		// could be lost when the process ends first.
+		DisableAutoSaveHistory: true,
 		AutoComplete:           completer{s},
 		InterruptPrompt:        "^C",
 		Stdin:                  readCloser{br, to.Stdin},
@@ -334,6 +337,7 @@ func RunInteractive(s Session, to TermOptions) int {
 		case errors.Is(err, readline.ErrInterrupt) && z:
 			// readline echoed ^Z after the line: run it, then end.
 			if strings.TrimSpace(line) != "" {
+				saveHistory(rl, line)
 				s.RunLine(out, line)
 			}
 			s.EndMode()
@@ -351,9 +355,18 @@ func RunInteractive(s Session, to TermOptions) int {
 		case err != nil:
 			return 1
 		}
+		saveHistory(rl, line)
 		s.RunLine(out, line)
 	}
 	return 0
+}
+
+// saveHistory keeps a typed line in the history, unless the listener disabled
+// it for this line (too long) or the line is empty.
+func saveHistory(rl *readline.Instance, line string) {
+	if strings.TrimSpace(line) != "" && len(line) <= MaxLine {
+		rl.SaveHistory(line)
+	}
 }
 
 // The Session methods of a shell in this process.
