@@ -271,10 +271,10 @@ func RunInteractive(s Session, to TermOptions) int {
 			raw = st
 			return err
 		},
-		FuncExitRaw:            func() error { return nil },
-		Prompt:                 s.Prompt(),
-		HistoryFile:            hist,
-		HistoryLimit:           historyLimit,
+		FuncExitRaw:  func() error { return nil },
+		Prompt:       s.Prompt(),
+		HistoryFile:  hist,
+		HistoryLimit: historyLimit,
 		// Saved by the loop below, before the line runs: readline would save it
 		// on its own goroutine after returning it, so the last line (exit)
 		// could be lost when the process ends first.
