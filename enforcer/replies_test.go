@@ -43,38 +43,6 @@ func (l *lab) serveIn(ns string, port int, addrs ...string) {
 	})
 }
 
-// outbound opens a connection the device initiates, from local:lport to
-// remote:rport (TCP: a connection and one echo; UDP: one exchange), and reports
-// whether the replies got back in through the device's input hook.
-func (l *lab) outbound(proto uint8, local string, lport int, remote string, rport uint16) bool {
-	ok := false
-	inNS(l.t, l.dev, func() {
-		addr := net.JoinHostPort(remote, fmt.Sprint(rport))
-		if proto == 6 {
-			d := net.Dialer{Timeout: 400 * time.Millisecond, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local), Port: lport}}
-			c, err := d.Dial("tcp", addr)
-			if err == nil {
-				ok = echoOnce(c) == nil
-				c.Close()
-			}
-			return
-		}
-		d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(local), Port: lport}}
-		c, err := d.Dial("udp", addr)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(400 * time.Millisecond))
-		b := make([]byte, 16)
-		if _, err := c.Write([]byte("x")); err == nil {
-			_, err = c.Read(b)
-			ok = err == nil
-		}
-	})
-	return ok
-}
-
 var pingID atomic.Uint32
 
 // icmpSum fills in the checksum of an ICMP (IPv4) message.
@@ -313,7 +281,8 @@ func TestRepliesAgreeWithModel(t *testing.T) {
 				case p.proto == acl.ProtoICMP || p.proto == acl.ProtoICMPv6:
 					got[i] = l.pingOut(p.dev, p.remote)
 				case p.reply:
-					got[i] = l.outbound(p.proto, p.dev, int(p.lport), p.remote, p.rport)
+					// a connection the device opens: its replies cross the list
+					got[i] = l.exchange(l.dev, p.proto, p.dev, int(p.lport), p.remote, p.rport)
 				default:
 					got[i] = l.probe(p.proto, p.remote, int(p.rport), p.dev, p.lport)
 				}

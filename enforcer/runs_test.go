@@ -133,11 +133,17 @@ func (l *lab) udpDrop(src, dst string) (net.Conn, error) {
 // probe opens one TCP connection or UDP exchange from src:sport to dst:dport;
 // it reports whether it got through.
 func (l *lab) probe(proto uint8, src string, sport int, dst string, dport uint16) bool {
+	return l.exchange(l.cli, proto, src, sport, dst, dport)
+}
+
+// exchange opens, from namespace ns, one TCP connection (and an echo) or one UDP
+// exchange from src:sport to dst:dport; it reports whether it got through.
+func (l *lab) exchange(ns string, proto uint8, src string, sport int, dst string, dport uint16) bool {
 	ok := false
-	inNS(l.t, l.cli, func() {
+	inNS(l.t, ns, func() {
 		addr := net.JoinHostPort(dst, fmt.Sprint(dport))
 		if proto == 6 {
-			d := net.Dialer{Timeout: 300 * time.Millisecond, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src), Port: sport}}
+			d := net.Dialer{Timeout: 400 * time.Millisecond, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src), Port: sport}}
 			c, err := d.Dial("tcp", addr)
 			if err == nil {
 				ok = echoOnce(c) == nil
@@ -151,7 +157,7 @@ func (l *lab) probe(proto uint8, src string, sport int, dst string, dport uint16
 			return
 		}
 		defer c.Close()
-		c.SetDeadline(time.Now().Add(300 * time.Millisecond))
+		c.SetDeadline(time.Now().Add(400 * time.Millisecond))
 		b := make([]byte, 16)
 		if _, err := c.Write([]byte("x")); err == nil {
 			_, err = c.Read(b)

@@ -482,30 +482,24 @@ func TestFollowResyncAfterOverflow(t *testing.T) {
 	log := l.followStore(store)
 	l.refused("10.24.12.107", dev)
 	// 10,000 short UDP flows, then flush them all at once: a burst of events.
-	inNS(t, l.cli, func() {
-		dst := &net.UDPAddr{IP: net.ParseIP("10.24.12.129"), Port: 53}
-		for i := range 10000 {
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP("10.24.12.108"), Port: 20000 + i})
-			require.NoError(t, err)
-			c.WriteTo([]byte("x"), dst)
-			c.Close()
-		}
-	})
-	run(t, "ip", "netns", "exec", l.dev, "conntrack", "-D", "-p", "udp")
+	storm := func(src string) {
+		inNS(t, l.cli, func() {
+			dst := &net.UDPAddr{IP: net.ParseIP("10.24.12.129"), Port: 53}
+			for i := range 10000 {
+				c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(src), Port: 20000 + i})
+				require.NoError(t, err)
+				c.WriteTo([]byte("x"), dst)
+				c.Close()
+			}
+		})
+		run(t, "ip", "netns", "exec", l.dev, "conntrack", "-D", "-p", "udp")
+	}
+	storm("10.24.12.108")
 	require.Eventually(t, func() bool { return strings.Contains(log.String(), "resynchronised") }, 10*time.Second, 50*time.Millisecond,
 		"the daemon says it resynchronised; log:\n%s", log)
 	// Another storm at once: under a flood the daemon recounts at most every
 	// 2 s and logs one line about it per 30 s, not one per overflow.
-	inNS(t, l.cli, func() {
-		dst := &net.UDPAddr{IP: net.ParseIP("10.24.12.129"), Port: 53}
-		for i := range 10000 {
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP("10.24.12.109"), Port: 20000 + i})
-			require.NoError(t, err)
-			c.WriteTo([]byte("x"), dst)
-			c.Close()
-		}
-	})
-	run(t, "ip", "netns", "exec", l.dev, "conntrack", "-D", "-p", "udp")
+	storm("10.24.12.109")
 	time.Sleep(500 * time.Millisecond)
 	require.Equal(t, 1, strings.Count(log.String(), "resynchronised"), "one line for both storms; log:\n%s", log)
 	require.LessOrEqual(t, strings.Count(log.String(), " lost: "), 1, "log:\n%s", log)
