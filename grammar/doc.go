@@ -34,6 +34,7 @@ var captureRE = regexp.MustCompile(`\$[a-z0-9_]+`)
 
 // Docs returns every command definition, in the order they were registered.
 func Docs() []Doc {
+	ready()
 	var out []Doc
 	for _, d := range registered {
 		// The output modifiers read as IOS's manuals write them: [| MODIFIER]...

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aclsh/aclsh/acl"
 )
@@ -224,9 +225,29 @@ var roots [2 * numModes]*state
 // doRoot holds the exec definitions `do` runs: every one but NoDo.
 var doRoot *state
 
-// Register adds definitions to their modes; it panics on a bad definition, which the
-// package tests catch.
-func register(defs []*Def) {
+// register adds definitions to their modes, when the grammar is first used
+// (ready): a process that never parses a line (an aclsh that hands its lines to
+// the daemon, --version) does not pay for compiling the definitions at start.
+func register(defs []*Def) { pending = append(pending, defs) }
+
+var (
+	pending   [][]*Def // the definitions of each file's init, in order
+	buildOnce sync.Once
+)
+
+// ready compiles the registered definitions, once.
+func ready() {
+	buildOnce.Do(func() {
+		for _, defs := range pending {
+			compileDefs(defs)
+		}
+		pending = nil
+	})
+}
+
+// compileDefs adds definitions to their modes; it panics on a bad definition,
+// which the package tests catch.
+func compileDefs(defs []*Def) {
 	registered = append(registered, defs...)
 	for _, d := range defs {
 		s, e, err := compile(d.Syntax, d.Help)
@@ -310,6 +331,7 @@ func (m *match) errAt(name string, format string, args ...any) error {
 // is parsed there, and Command.Mode says which. Blank lines and comments (`!`) give
 // a Command of KindNone.
 func Parse(mode Mode, line string) (Command, error) {
+	ready()
 	if cmd, ok := parseCanonical(mode, line); ok {
 		return cmd, nil
 	}
@@ -318,6 +340,7 @@ func Parse(mode Mode, line string) (Command, error) {
 
 // parseFull is Parse without the fast path for canonical rule lines.
 func parseFull(mode Mode, line string) (Command, error) {
+	ready()
 	if pe := checkText(line); pe != nil {
 		return Command{}, pe
 	}
@@ -342,6 +365,7 @@ func parseFull(mode Mode, line string) (Command, error) {
 
 // parseIn parses toks from root, the definitions of mode (or doRoot).
 func parseIn(root *state, mode Mode, line string, toks []Token) (Command, error) {
+	ready()
 	r := getRunner()
 	defer putRunner(r)
 	cur, perr := r.run(root, line, toks)
@@ -373,6 +397,7 @@ func parseIn(root *state, mode Mode, line string, toks []Token) (Command, error)
 // Help lists what may come next after line in mode, as `?` shows it: after a space,
 // every possible next word; inside a word, the keywords it abbreviates.
 func Help(mode Mode, line string) ([]Candidate, error) {
+	ready()
 	if pe := checkText(line); pe != nil {
 		return nil, pe
 	}
@@ -458,6 +483,7 @@ type Names func(f acl.Family, all bool) []string
 // (keywords, and names from names where an access list name may stand: of the
 // family the line names with ip or ipv6, else of both).
 func Complete(mode Mode, line string, names Names) []string {
+	ready()
 	if checkText(line) != nil {
 		return nil
 	}
