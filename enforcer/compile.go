@@ -167,6 +167,11 @@ func (l *Limit) Prefix(src netip.Addr) netip.Prefix { return l.Rule.ConnMask.Key
 
 // Chain is the name of the line's chain; Set, PreMap of its sets.
 func (l *Limit) Chain() string  { return "lim_" + l.ID }
+
+// Refuse is the chain every refusal of a permit connlimit line goes to: its one
+// counter counts them all, whichever bucket chain a source was in (those come
+// and go with the offsets; their own counters went with them).
+func (l *Limit) Refuse() string { return "rej_" + l.ID }
 func (l *Limit) Set() string    { return "cnt_" + l.ID }
 func (l *Limit) PreMap() string { return "pre_" + l.ID }
 
@@ -427,6 +432,13 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 	fm := famOf(l.Family)
 	ch := &Chain{Name: l.Chain()}
 	p.Chains = append(p.Chains, ch)
+	if permit := l.Rule.Action == acl.Permit; permit {
+		// Refused: counted once for the line, then on to the list's next lines
+		// (a goto from the line's chains returns to the list's chain).
+		rc := &Chain{Name: l.Refuse()}
+		rc.add(newRule(l.ACL+"/"+l.ID+"/rej", l.Key()+"/r", "return", verdict(expr.VerdictReturn)))
+		p.Chains = append(p.Chains, rc)
+	}
 	key := l.ACL + "/" + l.ID
 	count := l.Key()
 	permit := l.Rule.Action == acl.Permit
@@ -457,9 +469,10 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		if k > 0 {
 			sfx, set = fmt.Sprint(k), l.BucketSet(k)
 		}
+		refuse := &expr.Verdict{Kind: expr.VerdictGoto, Chain: l.Refuse()}
 		if over <= 0 {
 			if permit {
-				c.add(newRule(key+"/r"+sfx, count+"/r", "return", verdict(expr.VerdictReturn)))
+				c.add(newRule(key+"/r"+sfx, "", "goto "+l.Refuse(), refuse))
 			} else {
 				c.add(newRule(key+"/m"+sfx, count+"/m", "drop", verdict(expr.VerdictDrop)))
 			}
@@ -473,7 +486,7 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 			c.add(newRule(key+"/m"+sfx, count+"/m", txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))
 			return
 		}
-		c.add(newRule(key+"/r"+sfx, count+"/r", txt+" return", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictReturn))...))
+		c.add(newRule(key+"/r"+sfx, "", txt+" goto "+l.Refuse(), append(append([]expr.Any{}, loadSrc...), dyn, refuse)...))
 		// Only aclsh's bits of the mark: the others stay as they were.
 		c.add(newRule(key+"/ok"+sfx, count+"/m", fmt.Sprintf("ct mark set ct mark & 0x%08x | 0x%08x accept", uint32(^uint32(markOwned)), l.Mark),
 			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(^uint32(markOwned)), Xor: ne32(l.Mark)},

@@ -879,7 +879,7 @@ func clearCounters(c *nftables.Conn, cfg *acl.Config, name string) error {
 		}
 		ok := mine[ch.Name]
 		for _, l := range lims {
-			ok = ok || ch.Name == l.Chain() || strings.HasPrefix(ch.Name, l.Chain()+"_")
+			ok = ok || ch.Name == l.Chain() || ch.Name == l.Refuse() || strings.HasPrefix(ch.Name, l.Chain()+"_")
 		}
 		if !ok {
 			continue
