@@ -166,7 +166,7 @@ func (l *Limit) Source(a netip.Addr) netip.Addr { return l.Rule.ConnMask.Key(a).
 func (l *Limit) Prefix(src netip.Addr) netip.Prefix { return l.Rule.ConnMask.Key(src) }
 
 // Chain is the name of the line's chain; Set, PreMap of its sets.
-func (l *Limit) Chain() string  { return "lim_" + l.ID }
+func (l *Limit) Chain() string { return "lim_" + l.ID }
 
 // Refuse is the chain every refusal of a permit connlimit line goes to: its one
 // counter counts them all, whichever bucket chain a source was in (those come
