@@ -14,8 +14,8 @@ import (
 // Refusals are counted by the kernel per line, in one counter, whichever chain
 // a source's offset put it in: a source whose sessions opened before the limit
 // sits in an offset chain that comes and goes as its sessions end and commits
-// happen; every connection the limit refused is counted all the same (the
-// counters of those chains went with them before).
+// happen; every connection the limit refused (a thousand at once at the end)
+// is counted all the same (the counters of those chains went with them before).
 func TestRefusedCountedPerLine(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP(":22")
@@ -69,7 +69,7 @@ interface management 0
 	cur = config(t, text+"ip access-list extended check\n remark unrelated\n")
 	mu.Unlock()
 	require.NoError(t, l.e.Apply(cur))
-	storm(30)
+	storm(1000) // the storm
 	st, err := l.e.Stats(cur)
 	require.NoError(t, err)
 	require.Equal(t, InSync, st.State)
