@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/aclsh/aclsh/daemon"
 	"github.com/aclsh/aclsh/shell"
@@ -64,6 +66,9 @@ func runClient(o clientOptions) (rc int, ok bool) {
 		}
 	}
 	if o.interactive {
+		// As a shell of its own: Ctrl-C, Ctrl-Z and Ctrl-\ are keys, never
+		// signals that end or stop it (see run).
+		signal.Ignore(syscall.SIGINT, syscall.SIGTSTP, syscall.SIGQUIT)
 		hist := ""
 		if home, err := os.UserHomeDir(); err == nil {
 			hist = filepath.Join(home, ".aclsh_history")
