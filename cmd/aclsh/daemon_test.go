@@ -221,7 +221,7 @@ func BenchmarkDaemonChange10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	mk := func() string {
-		ns := labns.Name("aclsh-cmd-bench")
+		ns := labns.Name("aclsh-cmd-") // swept by the pid in its name if a run is killed
 		sshRun(b, "ip", "netns", "add", ns)
 		b.Cleanup(func() { labns.Kill(ns); exec.Command("ip", "netns", "del", ns).Run() })
 		sshRun(b, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
