@@ -22,6 +22,7 @@ import (
 	"github.com/aclsh/aclsh/internal/echo"
 	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
+	"github.com/aclsh/aclsh/shell"
 )
 
 var labSeq atomic.Int32
@@ -241,4 +242,49 @@ func (l *lab) nft(args ...string) string {
 	out, err := exec.Command("ip", append([]string{"netns", "exec", l.dev, "nft"}, args...)...).CombinedOutput()
 	require.NoError(l.t, err, "nft %v: %s", args, out)
 	return string(out)
+}
+
+// typist is an interactive shell on the lab's kernel, as an operator types
+// into it: run enters lines (each must succeed) and returns what they wrote.
+type typist struct {
+	sh  *shell.Shell
+	out *strings.Builder
+}
+
+// shell starts an interactive shell on the lab's kernel with a state directory
+// of its own (store: nil) or the given one.
+func (l *lab) shell(store *shell.Store) *typist {
+	l.t.Helper()
+	if store == nil {
+		store = &shell.Store{Dir: l.t.TempDir()}
+	}
+	out := &strings.Builder{}
+	sh, err := shell.New(shell.Options{Host: "device", Store: store, Out: out, Err: out, Enforcer: l.e, IfName: "mgmt0", Interactive: true})
+	require.NoError(l.t, err)
+	return &typist{sh: sh, out: out}
+}
+
+// run enters lines and returns their output.
+func (ty *typist) run(t testing.TB, lines ...string) string {
+	t.Helper()
+	ty.out.Reset()
+	for _, line := range lines {
+		require.NoError(t, ty.sh.Run(line), line)
+	}
+	return ty.out.String()
+}
+
+// pinNeighbours makes the device and the client know each other's IPv6
+// link-layer addresses for good: lists may drop neighbour discovery.
+func (l *lab) pinNeighbours(clientAddrs ...string) {
+	mac := func(ns, dev string) string {
+		out, err := exec.Command("ip", "-n", ns, "-br", "link", "show", "dev", dev).CombinedOutput()
+		require.NoError(l.t, err, "%s", out)
+		return strings.Fields(string(out))[2]
+	}
+	cliMAC, devMAC := mac(l.cli, "eth0"), mac(l.dev, "mgmt0")
+	for _, a := range clientAddrs {
+		run(l.t, "ip", "-n", l.dev, "neigh", "replace", a, "lladdr", cliMAC, "dev", "mgmt0", "nud", "permanent")
+	}
+	run(l.t, "ip", "-n", l.cli, "neigh", "replace", "fd77::129", "lladdr", devMAC, "dev", "eth0", "nud", "permanent")
 }

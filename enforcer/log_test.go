@@ -73,18 +73,8 @@ func TestLogRateLimit(t *testing.T) {
 	denied := l.countUDP(":5300")
 	l.countUDP(":5301")
 	l.serveUDP(":53")
-	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
-		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
-	require.NoError(t, err)
-	run := func(lines ...string) string {
-		t.Helper()
-		out.Reset()
-		for _, line := range lines {
-			require.NoError(t, sh.Run(line), line)
-		}
-		return out.String()
-	}
+	ty := l.shell(nil)
+	run := func(lines ...string) string { t.Helper(); return ty.run(t, lines...) }
 	run("conf t", "ip access-list extended flood",
 		"deny udp any host 10.24.12.129 eq 5300 log",
 		"permit udp any host 10.24.12.129 eq 5301 log",

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	. "github.com/aclsh/aclsh/enforcer"
-	"github.com/aclsh/aclsh/shell"
 )
 
 // nftFile loads an nft script in the device namespace (nft -f).
@@ -32,18 +31,8 @@ func (l *lab) nftFile(script string) {
 func TestOtherTablesCanDrop(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP(":22")
-	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
-		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
-	require.NoError(t, err)
-	run := func(lines ...string) string {
-		t.Helper()
-		out.Reset()
-		for _, line := range lines {
-			require.NoError(t, sh.Run(line), line)
-		}
-		return out.String()
-	}
+	ty := l.shell(nil)
+	run := func(lines ...string) string { t.Helper(); return ty.run(t, lines...) }
 	run("conf t", "ip access-list extended mgmt", "permit tcp any any eq 22",
 		"ipv6 access-list extended mgmt6", "permit tcp any any eq 22",
 		"interface management 0", "ip access-group mgmt in", "ipv6 access-group mgmt6 in", "end")

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -107,17 +106,7 @@ var testResult = regexp.MustCompile(`(?m)^result: (permit|deny) \((seq \d+|impli
 func TestRepliesAgreeWithModel(t *testing.T) {
 	l := newLab(t)
 	run(t, "ip", "-n", l.cli, "addr", "add", "fd77::108/64", "dev", "eth0", "nodad")
-	// Neighbours known for good: the lists may drop neighbour discovery.
-	mac := func(ns, dev string) string {
-		out, err := exec.Command("ip", "-n", ns, "-br", "link", "show", "dev", dev).CombinedOutput()
-		require.NoError(t, err, "%s", out)
-		return strings.Fields(string(out))[2]
-	}
-	cliMAC, devMAC := mac(l.cli, "eth0"), mac(l.dev, "mgmt0")
-	for _, a := range []string{"fd77::107", "fd77::108"} {
-		run(t, "ip", "-n", l.dev, "neigh", "replace", a, "lladdr", cliMAC, "dev", "mgmt0", "nud", "permanent")
-	}
-	run(t, "ip", "-n", l.cli, "neigh", "replace", "fd77::129", "lladdr", devMAC, "dev", "eth0", "nud", "permanent")
+	l.pinNeighbours("fd77::107", "fd77::108")
 	rports := []uint16{53, 80, 123, 443}
 	for _, p := range rports {
 		l.serveIn(l.cli, int(p), "10.24.12.107", "10.24.12.108", "fd77::107", "fd77::108")

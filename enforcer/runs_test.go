@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -179,16 +178,7 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 	run(t, "ip", "-n", l.cli, "addr", "add", "fd77::108/64", "dev", "eth0", "nodad")
 	// Neighbours known for good: the lists may drop neighbour discovery (the
 	// model does not know it), which would stop IPv6 replies.
-	mac := func(ns, dev string) string {
-		out, err := exec.Command("ip", "-n", ns, "-br", "link", "show", "dev", dev).CombinedOutput()
-		require.NoError(t, err, "%s", out)
-		return strings.Fields(string(out))[2]
-	}
-	cliMAC, devMAC := mac(l.cli, "eth0"), mac(l.dev, "mgmt0")
-	for _, a := range []string{"fd77::107", "fd77::108"} {
-		run(t, "ip", "-n", l.dev, "neigh", "replace", a, "lladdr", cliMAC, "dev", "mgmt0", "nud", "permanent")
-	}
-	run(t, "ip", "-n", l.cli, "neigh", "replace", "fd77::129", "lladdr", devMAC, "dev", "eth0", "nud", "permanent")
+	l.pinNeighbours("fd77::107", "fd77::108")
 	dports := []uint16{22, 80, 443, 8080}
 	for _, p := range dports {
 		l.serveTCP(fmt.Sprintf(":%d", p))

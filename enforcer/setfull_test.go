@@ -118,17 +118,8 @@ func TestConnlimitSetFull(t *testing.T) {
 	}
 	l.addClientAddrs(addrs...)
 	store := &shell.Store{Dir: t.TempDir()}
-	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: store, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0", Interactive: true})
-	require.NoError(t, err)
-	typed := func(lines ...string) string {
-		t.Helper()
-		out.Reset()
-		for _, line := range lines {
-			require.NoError(t, sh.Run(line), line)
-		}
-		return out.String()
-	}
+	ty := l.shell(store)
+	typed := func(lines ...string) string { t.Helper(); return ty.run(t, lines...) }
 	typed("conf t", "ip access-list extended check", "permit tcp any any eq 22 connlimit 2 mask /30 sources 8",
 		"interface management 0", "ip access-group check in", "end")
 	log := l.followStore(store)
