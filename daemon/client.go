@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/aclsh/aclsh/internal/follower"
 )
 
 // ErrNoDaemon says no daemon answers in this network namespace.
@@ -46,21 +46,9 @@ func Dial(hello Request) (*Client, error) {
 	if err != nil {
 		return nil, ErrNoDaemon
 	}
-	uc := conn.(*net.UnixConn)
-	raw, err := uc.SyscallConn()
-	if err != nil {
+	if _, err := follower.TrustedPeer(conn); err != nil {
 		conn.Close()
-		return nil, err
-	}
-	var cred *unix.Ucred
-	raw.Control(func(fd uintptr) { cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
-	if err != nil || cred == nil {
-		conn.Close()
-		return nil, fmt.Errorf("the daemon's credentials: %v", err)
-	}
-	if cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
-		conn.Close()
-		return nil, fmt.Errorf("%s is held by a process of uid %d, not an aclsh daemon of root: not talking to it", Name, cred.Uid)
+		return nil, fmt.Errorf("%s: %v: not talking to it", Name, err)
 	}
 	c := &Client{conn: conn, w: newWire(conn)}
 	hello.Op, hello.Version = OpHello, Version

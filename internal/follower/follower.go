@@ -78,17 +78,8 @@ func Probe() (st Status, ok bool) {
 		return st, false
 	}
 	defer c.Close()
-	uc, isUnix := c.(*net.UnixConn)
-	if !isUnix {
-		return st, false
-	}
-	raw, err := uc.SyscallConn()
+	cred, err := TrustedPeer(c)
 	if err != nil {
-		return st, false
-	}
-	var cred *unix.Ucred
-	raw.Control(func(fd uintptr) { cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
-	if err != nil || cred == nil || cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
 		return st, false
 	}
 	c.SetReadDeadline(time.Now().Add(time.Second))
@@ -105,6 +96,32 @@ func Probe() (st Status, ok bool) {
 		return st, false
 	}
 	return Status{PID: pid, StateDir: f[3]}, true
+}
+
+// TrustedPeer returns the credentials of the process at the other end of a unix
+// socket (SO_PEERCRED), and an error unless it runs as root or as this
+// process's user: an abstract name can be taken first by any local user, so a
+// client believes only such a peer.
+func TrustedPeer(c net.Conn) (*unix.Ucred, error) {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return nil, errors.New("not a unix socket")
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var cred *unix.Ucred
+	if cerr := raw.Control(func(fd uintptr) { cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) }); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the peer's credentials: %w", err)
+	}
+	if cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
+		return cred, fmt.Errorf("the socket is held by a process of uid %d, neither root nor this user", cred.Uid)
+	}
+	return cred, nil
 }
 
 // LogName is the file in the state directory's run/ where a follow daemon
