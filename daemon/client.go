@@ -31,6 +31,11 @@ type Client struct {
 	banner, notes  string
 	broken         error
 
+	// Redial, when set, connects again after the daemon went away (restarted
+	// by systemd, or killed): an interactive shell goes on in a new session.
+	Redial func(out io.Writer) (*Client, error)
+	lost   bool // the connection broke (not a refusal)
+
 	prompt     string
 	quit, exec bool
 	out        io.Writer
@@ -84,12 +89,13 @@ func (c *Client) Close() error { return c.conn.Close() }
 // errOut, questions to the client's ask.
 func (c *Client) do(r Request, out, errOut io.Writer) (Reply, error) {
 	if err := c.w.send(r); err != nil {
-		return Reply{}, fmt.Errorf("the daemon: %w", err)
+		c.quit, c.lost = true, true
+		return Reply{}, notSent{fmt.Errorf("the daemon closed the connection: %w", err)}
 	}
 	for {
 		var m Reply
 		if err := c.w.recv(&m); err != nil {
-			c.quit = true
+			c.quit, c.lost = true, true
 			return Reply{}, fmt.Errorf("the daemon closed the connection: %w", err)
 		}
 		switch m.Op {
@@ -144,9 +150,49 @@ func (c *Client) Done() bool     { return c.quit }
 func (c *Client) InExec() bool   { return c.exec }
 
 func (c *Client) RunLine(out io.Writer, line string) {
-	if _, err := c.do(Request{Op: OpLine, Text: line}, out, out); err != nil {
-		fmt.Fprintf(out, "%% Error: %v\n", err)
+	_, err := c.do(Request{Op: OpLine, Text: line}, out, out)
+	if err == nil {
+		return
 	}
+	var ns notSent
+	if errors.As(err, &ns) && c.reconnect(out) {
+		// The daemon that went away never had the line: the new one runs it.
+		if _, err = c.do(Request{Op: OpLine, Text: line}, out, out); err == nil {
+			return
+		}
+	}
+	fmt.Fprintf(out, "%% Error: %v\n", err)
+	c.reconnect(out)
+}
+
+// notSent is an error of a request that never reached the daemon.
+type notSent struct{ error }
+
+func (e notSent) Unwrap() error { return e.error }
+
+// reconnect goes on with a new session of the daemon after the connection
+// broke, when the client may (Redial), and says what that means: the line that
+// was running may or may not have been committed, the mode is exec again.
+func (c *Client) reconnect(out io.Writer) bool {
+	if !c.lost || c.Redial == nil {
+		return false
+	}
+	nc, err := c.Redial(out)
+	if err != nil {
+		fmt.Fprintf(out, "%% The aclsh daemon went away, and no daemon serves this shell again: %v\n", err)
+		return false
+	}
+	if nc.StateDir != c.StateDir {
+		nc.Close()
+		fmt.Fprintf(out, "%% The aclsh daemon went away; the one that answers now owns state directory %s, not %s: not going on\n", nc.StateDir, c.StateDir)
+		return false
+	}
+	c.conn.Close()
+	nc.Redial, nc.out, nc.ask = c.Redial, c.out, c.ask
+	*c = *nc
+	fmt.Fprintf(out, "%% The aclsh daemon went away and a new one serves this shell: a new session, at exec mode "+
+		"(committed changes are kept, as the running-config; check the last line with show running-config)\n")
+	return true
 }
 
 func (c *Client) Help(w io.Writer, line string) {

@@ -12,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/aclsh/aclsh/daemon"
+	"github.com/aclsh/aclsh/internal/follower"
 	"github.com/aclsh/aclsh/shell"
 )
 
@@ -21,6 +23,7 @@ type clientOptions struct {
 	stateDir    string
 	given       bool // --state-dir was given
 	host        string
+	ifname      string // management 0, for a daemon this client starts
 	interactive bool
 	force       bool
 	file        string
@@ -31,10 +34,9 @@ type clientOptions struct {
 }
 
 // runClient runs this aclsh as a client of the network namespace's daemon, when
-// one answers; ok is false when this process runs the shell itself: no daemon
-// answers, or a process that may change the kernel asked for another state
-// directory than the daemon's (a lab of its own). A process that may not
-// change the kernel never chooses a state directory: the daemon's is the one.
+// one answers; ok is false when none answers. A network namespace has one
+// owner: a client never chooses another state directory than its daemon's, and
+// when the daemon's peer cannot be trusted nothing runs.
 func runClient(o clientOptions) (rc int, ok bool) {
 	hello := daemon.Request{Interactive: o.interactive, Force: o.force, SSHConnection: os.Getenv("SSH_CONNECTION"),
 		Host: o.host, TTY: daemon.TTY()}
@@ -47,28 +49,22 @@ func runClient(o clientOptions) (rc int, ok bool) {
 		fmt.Fprintf(o.stderr, "aclsh: %v\n", err)
 		return 1, true
 	case err != nil:
-		if privileged() {
-			return 0, false
-		}
 		fmt.Fprintf(o.stderr, "aclsh: %v\n", err)
 		return 1, true
 	}
-	defer c.Close()
+	defer func() { c.Close() }()
 	want, _ := filepath.Abs(o.stateDir)
-	if want != c.StateDir {
-		switch {
-		case privileged():
-			c.Close()
-			return 0, false // a state directory of its own: not the daemon's
-		case o.given:
-			fmt.Fprintf(o.stderr, "aclsh: the aclsh daemon of this network namespace owns state directory %s; --state-dir %s is not served\n", c.StateDir, o.stateDir)
-			return 2, true
-		}
+	if want != c.StateDir && (o.given || privileged()) {
+		// Never two owners of one namespace's kernel table.
+		fmt.Fprintf(o.stderr, "aclsh: the aclsh daemon of this network namespace owns state directory %s; --state-dir %s is not served "+
+			"(one owner per network namespace: use its state directory, or stop that daemon first%s)\n", c.StateDir, o.stateDir, daemonPID())
+		return 2, true
 	}
 	if o.interactive {
 		// As a shell of its own: Ctrl-C, Ctrl-Z and Ctrl-\ are keys, never
 		// signals that end or stop it (see run).
 		signal.Ignore(syscall.SIGINT, syscall.SIGTSTP, syscall.SIGQUIT)
+		c.Redial = func(out io.Writer) (*daemon.Client, error) { return redial(hello, o, out) }
 		hist := ""
 		if home, err := os.UserHomeDir(); err == nil {
 			hist = filepath.Join(home, ".aclsh_history")
@@ -102,6 +98,56 @@ func runClient(o clientOptions) (rc int, ok bool) {
 		name = "-"
 	}
 	return c.RunScript(text, name, o.stdout, o.stderr), true
+}
+
+// redial connects to the namespace's daemon again after the one that served
+// this shell went away: systemd restarts it (Restart=always, or the socket
+// starts it), and where none is installed root starts one as at first.
+func redial(hello daemon.Request, o clientOptions, out io.Writer) (*daemon.Client, error) {
+	deadline := time.Now().Add(3 * time.Second)
+	started := false
+	for {
+		c, err := daemon.Dial(hello)
+		if !errors.Is(err, daemon.ErrNoDaemon) || time.Now().After(deadline) {
+			return c, err
+		}
+		if !started && os.Getuid() == 0 && privileged() {
+			started = true
+			if err := startDaemon(o.stateDir, o.ifname, out); err != nil {
+				fmt.Fprintf(out, "%% %v\n", err)
+			}
+			continue
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// daemonPID says which process the namespace's daemon is, for a message.
+func daemonPID() string {
+	if st, ok := follower.Probe(); ok {
+		return fmt.Sprintf(": kill %d", st.PID)
+	}
+	return ""
+}
+
+// startDaemon starts the daemon of this network namespace for stateDir (the
+// embedded default of a lab, CI or make demo, where no unit runs one) and says
+// so on stderr. Only root starts one: a process privileged by the way it is
+// installed (file capabilities, setuid) never makes itself an owner.
+func startDaemon(stateDir, ifname string, stderr io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	pid, err := follower.Start(exe, stateDir, ifname, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("starting the aclsh daemon of this network namespace: %w", err)
+	}
+	dir, _ := filepath.Abs(stateDir)
+	fmt.Fprintf(stderr, "%% No aclsh daemon ran in this network namespace: started one (pid %d) for state directory %s, management 0 = %s; "+
+		"it keeps running and serves every aclsh here (log: %s; stop it with kill %d)\n",
+		pid, dir, ifname, filepath.Join(dir, "run", follower.LogName), pid)
+	return nil
 }
 
 // readScript reads a whole script, no more than the largest config and a line.

@@ -59,6 +59,7 @@ func TestScriptGuard(t *testing.T) {
 	}
 	fresh := func() string {
 		t.Helper()
+		labns.StopDaemons(ns) // the daemon of the last state directory
 		exec.Command("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "aclsh").Run()
 		state := stateDir(t)
 		out, rc := run(state, "", setup)

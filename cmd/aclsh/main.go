@@ -64,21 +64,24 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	// One follow daemon per network namespace: it claims the namespace's name
 	// first, and shells ask it whether counts are kept exact (internal/follower).
-	ln, err := follower.Listen(store.Dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
-		return 1
-	}
-	defer ln.Close()
 	// The shells' socket: systemd's (aclsh.socket, socket activation), else
-	// its own.
+	// its own; bound first, so that whoever sees the daemon's status can
+	// connect.
 	var dln net.Listener
+	var err error
 	if ls, aerr := activation.Listeners(); aerr == nil && len(ls) > 0 && ls[0] != nil {
 		dln = ls[0]
 	} else if dln, err = daemon.Listen(); err != nil {
 		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
 		return 1
 	}
+	ln, err := follower.Listen(store.Dir)
+	if err != nil {
+		dln.Close()
+		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
+		return 1
+	}
+	defer ln.Close()
 	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, Roles: roles, Logf: logf}
 	served := make(chan error, 1)
 	go func() { served <- sv.Serve(ctx, dln) }()
@@ -271,17 +274,33 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if !check {
 		given := false
 		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "state-dir" })
-		if rc, ok := runClient(clientOptions{stateDir: stateDir, given: given, host: host, interactive: interactive, force: force,
-			file: file, cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr}); ok {
+		o := clientOptions{stateDir: stateDir, given: given, host: host, ifname: mgmtIf, interactive: interactive, force: force,
+			file: file, cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr}
+		if rc, ok := runClient(o); ok {
 			return rc
 		}
-		// Privileged by the way it is installed or run (file capabilities, an
-		// ambient capability, setuid), not by being root: it does not write where
-		// its user says.
-		if given && os.Getuid() != 0 && privileged() {
-			fmt.Fprintf(stderr, "aclsh: this aclsh may change the kernel though uid %d is not root (file capabilities or setuid): it takes no --state-dir; "+
+		switch {
+		case os.Getuid() != 0 && privileged():
+			// Privileged by the way it is installed or run (file capabilities, an
+			// ambient capability, setuid), not by being root: it never makes
+			// itself the owner, nor writes where its user says.
+			fmt.Fprintf(stderr, "aclsh: this aclsh may change the kernel though uid %d is not root (file capabilities or setuid), and no aclsh daemon runs: "+
 				"remove that (setcap -r %s) and let the daemon own the state: systemctl enable --now aclsh.socket aclsh-follow\n", os.Getuid(), os.Args[0])
 			return 2
+		case privileged():
+			// The embedded default: the first aclsh of a namespace with no
+			// daemon starts one, and is its client like every other.
+			err := startDaemon(stateDir, mgmtIf, stderr)
+			// Another aclsh may have started one at the same moment: that
+			// one serves this client too.
+			if rc, ok := runClient(o); ok {
+				return rc
+			}
+			if err == nil {
+				err = errors.New("the aclsh daemon started but does not answer on " + daemon.Name)
+			}
+			fmt.Fprintf(stderr, "aclsh: %v\n", err)
+			return 1
 		}
 	}
 

@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/aclsh/aclsh/internal/echo"
+	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
@@ -279,6 +280,7 @@ func TestCommitTimerConfirmedAndAbort(t *testing.T) {
 // startFollowIn runs aclsh follow in the lab's device namespace; stop ends it and
 // returns its log.
 func startFollowIn(t *testing.T, l *sessLab) (stop func() string) {
+	labns.StopDaemons(l.dev) // the daemon a script started (its shells are done)
 	cmd := exec.Command("ip", "netns", "exec", l.dev, binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", l.state)
 	var log syncBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log

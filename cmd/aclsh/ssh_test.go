@@ -484,9 +484,14 @@ func TestSSHSeed001(t *testing.T) {
 	out := step(s[0], "ip access-group check in", "device(config-Management-0)# ")
 	require.NotContains(t, out, "% Error", "the bind is accepted")
 	require.NotContains(t, out, "% Warning", "the bind is accepted")
-	// Nothing keeps counts exact on this host yet: the bind starts aclsh follow.
-	started := regexp.MustCompile(`% Note: started aclsh follow \(pid (\d+)\), which keeps connection counts exact`).FindStringSubmatch(out)
-	require.NotNil(t, started, "the bind starts aclsh follow and says so:\n%s", out)
+	// No daemon was installed in this lab: the first login started one, said
+	// so, and every other shell is its client (one owner per namespace).
+	daemonStarted := regexp.MustCompile(`% No aclsh daemon ran in this network namespace: started one \(pid (\d+)\)`)
+	started := daemonStarted.FindStringSubmatch(s[0].out.String())
+	require.NotNil(t, started, "the first login starts the daemon and says so:\n%s", tail(s[0].out.String(), 2000))
+	for _, sess := range s[1:] {
+		require.NotRegexp(t, daemonStarted, sess.out.String(), "one daemon, started once")
+	}
 	bound = true
 	step(s[0], "end", "device# ")
 
@@ -541,27 +546,31 @@ func TestSSHSeed001(t *testing.T) {
 	}
 	require.NoError(t, errLogin, "a new login from %s within 2 s of a logout", src)
 
-	// 7. Without aclsh follow, show says counts are not kept exact; the next
-	// commit starts it again.
+	// 7. The daemon is killed: the operators' shells say so at their next line
+	// and go on with a new daemon (root's shell starts one, as at first), which
+	// recounts the live sessions: the source stays at its limit.
 	pid, err := strconv.Atoi(started[1])
 	require.NoError(t, err)
-	require.NoError(t, syscall.Kill(pid, syscall.SIGTERM))
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 	deadline = time.Now().Add(3 * time.Second)
 	for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	s[0].send("show access-lists")
-	out = s[0].must(regexp.MustCompile(`% connection counts are not kept exact: aclsh follow is not running in this network namespace[^\r\n]*`), 3*time.Second, "show without follow")
-	s[0].must(freshPrompt("device# "), 3*time.Second, "show access-lists")
-	step(s[0], "conf t", "device(config)# ")
-	step(s[0], "ip access-list extended check", "device(conf-ipacl-ext)# ")
-	out = step(s[0], "remark admins", "device(conf-ipacl-ext)# ")
-	require.Regexp(t, `% Note: started aclsh follow \(pid \d+\)`, out, "the next commit starts aclsh follow again")
-	step(s[0], "end", "device# ")
-	s[0].send("show access-lists")
-	out = s[0].must(regexp.MustCompile(`sessions: [^\r\n]*`), 3*time.Second, "show access-lists")
+	s[0].send("show clock")
+	out = s[0].must(freshPrompt("device# "), 5*time.Second, "the shell goes on after the daemon went away")
+	require.Regexp(t, daemonStarted, out, "root's shell starts a daemon again and says so")
+	require.Contains(t, out, "a new one serves this shell: a new session, at exec mode")
+	require.Regexp(t, `\d\d:\d\d:\d\d\.\d+ UTC`, out, "the line the old daemon never had runs in the new one")
+	s[1].send("show access-lists")
+	out = s[1].must(regexp.MustCompile(`sessions: [^\r\n]*`), 5*time.Second, "show access-lists after the restart")
+	require.Contains(t, out, "a new one serves this shell")
+	require.NotRegexp(t, daemonStarted, out, "the second shell uses the daemon the first started")
+	require.Contains(t, out, "sessions: 10.24.12.107 2/3", "the new daemon counts the two live sessions")
 	require.NotContains(t, out, "not kept exact")
-	s[0].must(freshPrompt("device# "), 3*time.Second, "show access-lists")
+	s[1].must(freshPrompt("device# "), 3*time.Second, "show access-lists")
+	if err := l.refused("10.24.12.108"); err != nil {
+		t.Fatal(err)
+	}
 
 	// 8. Another program flushes the ruleset (as nftables.service does when it
 	// starts): within a second the table is back, the two sessions keep working

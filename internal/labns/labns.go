@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 var seq atomic.Int32
@@ -89,6 +91,39 @@ func Sweep(prefixes ...string) []string {
 
 // Kill kills the processes in namespace ns (by pid, as `ip netns pids` lists
 // them). Call it only for a namespace the caller made, or a dead process's.
+// StopDaemons kills the aclsh daemons (aclsh follow) running in namespace
+// ns, and no other process, and waits (at most 3 s) until they are gone: what
+// they held (an abstract socket's name) is free.
+func StopDaemons(ns string) {
+	out, _ := exec.Command("ip", "netns", "pids", ns).Output()
+	var pids []int
+	for _, f := range strings.Fields(string(out)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil || pid <= 1 || pid == os.Getpid() {
+			continue
+		}
+		argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		a := strings.Split(string(argv), "\x00")
+		if len(a) > 1 && filepath.Base(a[0]) == "aclsh" && a[1] == "follow" {
+			syscall.Kill(pid, syscall.SIGKILL)
+			pids = append(pids, pid)
+		}
+	}
+	for _, pid := range pids {
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+				break
+			}
+			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && strings.Contains(string(st), ") Z ") {
+				break // a zombie holds nothing
+			}
+		}
+	}
+}
+
 func Kill(ns string) {
 	out, _ := exec.Command("ip", "netns", "pids", ns).Output()
 	for _, f := range strings.Fields(string(out)) {
