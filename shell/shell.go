@@ -137,7 +137,7 @@ func New(opt Options) (*Shell, error) {
 // shared config, not a copy, so a line costs the same at any config size while
 // the file is unchanged; changes go through Store.Update, never into it.
 func (s *Shell) refresh() error {
-	cfg, err := s.opt.Store.shared()
+	cfg, err := s.opt.Store.current()
 	var se *StateError
 	switch {
 	case err == nil:
@@ -161,7 +161,7 @@ func (s *Shell) load() error {
 	if s.t.cfg != nil {
 		return nil
 	}
-	cfg, err := s.opt.Store.shared()
+	cfg, err := s.opt.Store.current()
 	var se *StateError
 	if errors.As(err, &se) {
 		s.broken, cfg = err, acl.NewConfig()
@@ -263,7 +263,7 @@ func (s *Shell) tellChanges() {
 // sawRunning remembers the running-config as this operator's command left it:
 // a different one at the next command was another session's.
 func (s *Shell) sawRunning() {
-	if cfg, err := s.opt.Store.shared(); err == nil {
+	if cfg, err := s.opt.Store.current(); err == nil {
 		s.seen = cfg
 	}
 }

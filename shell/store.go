@@ -135,6 +135,17 @@ func (s *Store) Load() (*acl.Config, error) {
 	return cfg.Clone(), nil
 }
 
+// current is shared for a reader outside a commit: it waits for a commit of
+// this process to end, so that it never reads between the kernel's change and
+// the rename of the running-config (a missing running-config beside a table
+// would read as a broken state directory). The daemon, the one owner, commits
+// only in its own process.
+func (s *Store) current() (*acl.Config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shared()
+}
+
 // shared returns the cached running-config itself: the same pointer while the file
 // is unchanged. Nothing changes a cached config (Update and Replace change a
 // copy), so callers may keep it, and must not change it.

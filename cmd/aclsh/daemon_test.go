@@ -320,3 +320,67 @@ func TestPrivilegedNonRootTakesNoStateDir(t *testing.T) {
 	_, err := os.Stat(filepath.Join(state, "lock"))
 	require.True(t, os.IsNotExist(err), "nothing written")
 }
+
+// One owner per network namespace (issue 17): in a namespace where nothing was
+// started by hand, root's first aclsh starts the daemon and says so; aclsh
+// processes started at the same moment share one daemon; an aclsh asking for
+// another state directory is refused and names the owner; and nothing ever
+// runs the kernel beside the daemon.
+func TestOneOwnerPerNamespace(t *testing.T) {
+	needs.Root(t)
+	needs.Program(t, "nft", "nftables")
+	ns := freshNS(t)
+	sshRun(t, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
+	state, other := stateDir(t), stateDir(t)
+	in := func(state string, args ...string) *exec.Cmd {
+		return exec.Command("ip", append([]string{"netns", "exec", ns, binary, "--mgmt-if", "mgmt0", "--state-dir", state}, args...)...)
+	}
+	// Four at once, on a namespace with no daemon.
+	const bind = "conf t\nip access-list extended a\npermit tcp any any eq 22 connlimit 3\ninterface management 0\nip access-group a in\n"
+	outs := make([]string, 4)
+	codes := make([]int, 4)
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], codes[i] = script(t, in(state), bind)
+		}()
+	}
+	wg.Wait()
+	started := 0
+	for i := range outs {
+		require.Equal(t, 0, codes[i], outs[i])
+		if strings.Contains(outs[i], "% No aclsh daemon ran in this network namespace: started one (pid ") {
+			started++
+		}
+	}
+	require.Equal(t, 1, started, "one of them started the daemon and said so: %q", outs)
+	daemons := func() (pids []string) {
+		out, _ := exec.Command("ip", "netns", "pids", ns).Output()
+		for _, pid := range strings.Fields(string(out)) {
+			argv, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			if strings.Contains(string(argv), "aclsh\x00follow\x00") {
+				pids = append(pids, pid)
+			}
+		}
+		return pids
+	}
+	require.Len(t, daemons(), 1, "one daemon in the namespace")
+
+	// Another state directory: refused, the owner named, nothing written.
+	out, code := script(t, in(other), bind)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "the aclsh daemon of this network namespace owns state directory "+state+"; --state-dir "+other+" is not served")
+	require.Contains(t, out, "kill "+daemons()[0])
+	_, err := os.Stat(filepath.Join(other, "running-config"))
+	require.True(t, os.IsNotExist(err), "nothing written to the other state directory")
+
+	// The daemon enforces; a later aclsh is its client and says nothing of it.
+	out, code = script(t, in(state), "show access-lists\n")
+	require.Equal(t, 0, code, out)
+	require.NotContains(t, out, "started one")
+	require.Contains(t, out, "seq 10 permit tcp any any eq 22 connlimit 3")
+	tbl, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "table", "inet", "aclsh").CombinedOutput()
+	require.Contains(t, string(tbl), "ct count over 3")
+}
