@@ -39,7 +39,7 @@ install:
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SSHDCONFDIR)
 	install -m 0755 bin/aclsh $(DESTDIR)$(SBINDIR)/aclsh
 	install -m 0644 doc/aclsh.8 $(DESTDIR)$(MANDIR)/man8/aclsh.8
-	for u in aclsh-boot.service aclsh-follow.service aclsh.socket; do \
+	for u in aclsh-follow.service aclsh.socket; do \
 		sed 's|/usr/local/sbin/aclsh|$(SBINDIR)/aclsh|' contrib/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/follower"
 )
 
 // The users registry (show users): DIR/run/shell.PID, one small record per
@@ -132,16 +133,9 @@ func (s *Shell) JoinUsers() (leave func()) {
 	if s.self == nil {
 		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
 	}
-	dir := filepath.Join(s.opt.Store.Dir, runDir)
-	if _, err := os.Stat(s.opt.Store.Dir); err != nil {
+	dir, err := follower.RunDir(s.opt.Store.Dir)
+	if err != nil {
 		return func() {}
-	}
-	if err := os.Mkdir(dir, 0o770); err == nil {
-		mode := os.FileMode(0o770)
-		if di, err := os.Stat(s.opt.Store.Dir); err == nil && di.Mode()&os.ModeSetgid != 0 {
-			mode |= os.ModeSetgid
-		}
-		os.Chmod(dir, mode) // whatever the umask
 	}
 	r := &record{}
 	r.set("user", id.User)

@@ -4,15 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/internal/follower"
 	"github.com/aclsh/aclsh/shell"
 )
 
 // runBoot makes the startup-config the running-config and has the kernel enforce
-// it, as a switch does when it starts (unit aclsh-boot.service, before aclsh
-// follow). It commits through the Store, under its lock, like any commit: the new
+// it, as a switch does when it starts: the daemon's first start after a boot
+// (bootStep), or aclsh boot where no daemon runs. It commits through the Store, under its lock, like any commit: the new
 // running-config is written and synced, then the kernel changed, then the file
 // renamed into place. Without a startup-config it keeps the last running-config
 // and enforces that. It says what it did on stderr (the journal) and returns 0,
@@ -23,6 +27,11 @@ import (
 // taken from the default route, which early in the boot may not exist yet.
 func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr io.Writer) int {
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "aclsh boot: "+format+"\n", args...) }
+	defer func() {
+		if err := recordBoot(store.Dir); err != nil {
+			logf("recording the boot step: %v", err)
+		}
+	}()
 	if guessed {
 		logf("management 0 is %s, the interface of the default route or eth0: name it with ACLSH_MGMT_IF in /etc/default/aclsh, as the default route may not exist yet at boot", kernel.IfName)
 	}
@@ -33,7 +42,7 @@ func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr
 	}
 	enforce := func(cfg *acl.Config) error {
 		if err := kernel.Apply(cfg); errors.Is(err, enforcer.ErrPermission) {
-			return fmt.Errorf("%w: it runs as root, from its unit (aclsh-boot.service); nothing was changed", err)
+			return fmt.Errorf("%w: it runs as root (the daemon's unit, aclsh-follow.service, does this step); nothing was changed", err)
 		} else if err != nil {
 			return fmt.Errorf("%w; nothing was changed", err)
 		}
@@ -88,4 +97,71 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// bootStep is the daemon's boot step, at its first start after the host
+// booted: runBoot when there is a startup-config; without one the pending
+// rollback is dropped all the same and the running-config stays (the daemon
+// enforces it as it starts), and nothing is written on a fresh host.
+func bootStep(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr io.Writer) {
+	if _, err := store.Startup(); !errors.Is(err, shell.ErrNoStartup) {
+		runBoot(store, kernel, guessed, stderr)
+		return
+	}
+	dropped, err := store.DropPending()
+	if err != nil {
+		fmt.Fprintf(stderr, "aclsh boot: dropping the pending rollback: %v\n", err)
+	}
+	for _, d := range dropped {
+		fmt.Fprintf(stderr, "aclsh boot: dropped %s: a reboot ends it\n", d)
+	}
+	if err := recordBoot(store.Dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "aclsh boot: recording the boot step: %v\n", err)
+	}
+}
+
+// bootIDName is the file in the state directory's run/ that holds the kernel's
+// boot id of the last boot step: the daemon does the step at its first start
+// after the host booted, and not when it is merely restarted.
+const bootIDName = "boot-id"
+
+// bootID is this boot's id, as the kernel gives it ("" if it does not).
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// bootDone reports whether the boot step ran in this boot of the host.
+func bootDone(stateDir string) bool {
+	b, err := os.ReadFile(filepath.Join(stateDir, "run", bootIDName))
+	id := bootID()
+	return err == nil && id != "" && strings.TrimSpace(string(b)) == id
+}
+
+// recordBoot records that the boot step ran in this boot.
+func recordBoot(stateDir string) error {
+	id := bootID()
+	if id == "" {
+		return nil
+	}
+	run, err := follower.RunDir(stateDir)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(run, ".boot-id-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(id + "\n")
+	err = errors.Join(err, f.Chmod(0o640), f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(run, bootIDName))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }

@@ -24,6 +24,7 @@ type clientOptions struct {
 	given       bool // --state-dir was given
 	host        string
 	ifname      string // management 0, for a daemon this client starts
+	startedLog  string // the log of the daemon this client just started
 	interactive bool
 	force       bool
 	file        string
@@ -50,6 +51,12 @@ func runClient(o clientOptions) (rc int, ok bool) {
 		return 1, true
 	case err != nil:
 		fmt.Fprintf(o.stderr, "aclsh: %v\n", err)
+		if o.startedLog != "" {
+			// The daemon this process just started: what it said.
+			if data, rerr := os.ReadFile(o.startedLog); rerr == nil {
+				fmt.Fprintf(o.stderr, "aclsh: the end of %s:\n%s", o.startedLog, tailLines(string(data), 10))
+			}
+		}
 		return 1, true
 	}
 	defer func() { c.Close() }()
@@ -148,6 +155,15 @@ func startDaemon(stateDir, ifname string, stderr io.Writer) error {
 		"it keeps running and serves every aclsh here (log: %s; stop it with kill %d)\n",
 		pid, dir, ifname, filepath.Join(dir, "run", follower.LogName), pid)
 	return nil
+}
+
+// tailLines is the last n lines of s.
+func tailLines(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "")
 }
 
 // readScript reads a whole script, no more than the largest config and a line.

@@ -142,11 +142,11 @@ func TestMakeInstall(t *testing.T) {
 		require.Equal(t, os.FileMode(0o755), mode(tc.sbin+"/aclsh"))
 		require.Equal(t, os.FileMode(0o644), mode(prefix+"/share/man/man8/aclsh.8"))
 		require.Equal(t, os.FileMode(0o644), mode(prefix+"/share/bash-completion/completions/aclsh"))
-		for _, u := range []string{"aclsh-boot.service", "aclsh-follow.service"} {
+		for _, u := range []string{"aclsh-follow.service"} {
 			require.Equal(t, os.FileMode(0o644), mode(tc.unitdir+"/"+u))
 			unit, err := os.ReadFile(filepath.Join(dest, tc.unitdir, u))
 			require.NoError(t, err)
-			require.Regexp(t, regexp.MustCompile(`(?m)^ExecStart=`+regexp.QuoteMeta(tc.sbin)+`/aclsh (boot|follow) `), string(unit))
+			require.Regexp(t, regexp.MustCompile(`(?m)^ExecStart=`+regexp.QuoteMeta(tc.sbin)+`/aclsh follow `), string(unit))
 		}
 		// The daemon's socket: socket activation of aclsh-follow.service.
 		require.Equal(t, os.FileMode(0o644), mode(tc.unitdir+"/aclsh.socket"))
@@ -177,7 +177,7 @@ func TestMakeInstall(t *testing.T) {
 			}
 			return nil
 		})
-		require.Len(t, files, 7, "%v", files)
+		require.Len(t, files, 6, "%v", files)
 	}
 }
 

@@ -58,7 +58,7 @@ func defaultMgmtIf() string {
 // runFollow runs the daemon until SIGTERM or SIGINT: it keeps connection counts
 // exact, puts the table back, carries out commit timers, and serves the shells
 // of this network namespace (package daemon).
-func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles, stderr io.Writer) int {
+func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles, guessed bool, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
@@ -82,6 +82,13 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles
 		return 1
 	}
 	defer ln.Close()
+	// The boot step, at the daemon's first start after the host booted (a
+	// restart leaves the running-config alone): the startup-config becomes
+	// the running-config, and a pending rollback is dropped. Before any
+	// client is served; they wait in the socket's queue.
+	if !bootDone(store.Dir) {
+		bootStep(store, kernel, guessed, stderr)
+	}
 	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, Roles: roles, Logf: logf}
 	served := make(chan error, 1)
 	go func() { served <- sv.Serve(ctx, dln) }()
@@ -144,9 +151,10 @@ refreshes pre-existing session counts, and every 5 minutes it logs how many log
 lines each "log" line did not write (ip access-list logging interval). It also
 rolls back a "commit timer" that was not confirmed in time and carries out
 "reload in MINUTES", within a second of the deadline, and logs it.
-"aclsh boot" (systemd unit aclsh-boot.service, before aclsh-follow) makes the
-startup-config the running-config and enforces it, as a switch does when it starts;
-without a startup-config it enforces the last running-config and says so.
+At its first start after the host booted the daemon makes the startup-config
+the running-config and enforces it, as a switch does when it starts (without a
+startup-config it enforces the last running-config); a restart does not.
+"aclsh boot" does that step where no daemon runs.
 
 If the running-config is missing or does not load, nothing is changed and the
 kernel keeps enforcing; the shell says why and offers the way back:
@@ -230,12 +238,16 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "aclsh follow: takes only --state-dir and --mgmt-if")
 			return 2
 		}
-		return runFollow(store, kernel, rolesOf(adminGroup, viewGroup), stderr)
+		return runFollow(store, kernel, rolesOf(adminGroup, viewGroup), guessed, stderr)
 	}
 	if boot {
 		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
 			fmt.Fprintln(stderr, "aclsh boot: takes only --state-dir and --mgmt-if")
 			return 2
+		}
+		if st, ok := follower.Probe(); ok {
+			fmt.Fprintf(stderr, "aclsh boot: the aclsh daemon runs in this network namespace (pid %d, state directory %s): it did the boot step when it started; nothing done\n", st.PID, st.StateDir)
+			return 0
 		}
 		return runBoot(store, kernel, guessed, stderr)
 	}
@@ -291,6 +303,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			// The embedded default: the first aclsh of a namespace with no
 			// daemon starts one, and is its client like every other.
 			err := startDaemon(stateDir, mgmtIf, stderr)
+			if err == nil {
+				dir, _ := filepath.Abs(stateDir)
+				o.startedLog = filepath.Join(dir, "run", follower.LogName)
+			}
 			// Another aclsh may have started one at the same moment: that
 			// one serves this client too.
 			if rc, ok := runClient(o); ok {

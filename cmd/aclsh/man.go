@@ -104,13 +104,14 @@ func manPage() string {
 	w(".SH FILES")
 	for _, f := range [][2]string{
 		{"/var/lib/aclsh/running-config", "the running-config, canonical text (--state-dir)"},
-		{"/var/lib/aclsh/startup-config", "saved by write memory; made the running-config at boot by aclsh boot"},
+		{"/var/lib/aclsh/startup-config", "saved by write memory; made the running-config by the daemon at its first start after a boot"},
 		{"/var/lib/aclsh/running-config.last-good", "the config aclsh last committed"},
 		{"/var/lib/aclsh/lock", "the lock every commit takes"},
 		{"/var/lib/aclsh/session.NAME", "a configuration session"},
 		{"~/.aclsh_history", "the last 1,000 lines typed, mode 0600"},
 		{"/etc/default/aclsh", "ACLSH_MGMT_IF for the systemd units"},
-		{"aclsh-boot.service, aclsh-follow.service", "the systemd units"},
+		{"aclsh-follow.service, aclsh.socket", "the systemd units"},
+		{"/var/lib/aclsh/run/boot-id", "the boot id of the last boot step"},
 		{"/etc/ssh/sshd_config.d/aclsh.conf", "members of the groups aclsh and aclsh-view get aclsh (ForceCommand) and no forwarding over SSH"},
 	} {
 		w(".TP")

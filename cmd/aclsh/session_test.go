@@ -302,16 +302,31 @@ func startFollowIn(t *testing.T, l *sessLab) (stop func() string) {
 
 // A reboot wins over a pending commit timer (issue 17): startup-config {22},
 // unsaved running-config {22, 80}, a session adds 443 with a commit timer; the
-// host reboots (shell killed, a fresh namespace, aclsh boot) before the timer
-// runs out. The startup-config is the running-config, the journal says the
-// pending rollback was dropped, and after the deadline nothing rolls back to the
-// unsaved {22, 80}; new shells say what the reboot dropped.
+// host reboots (shell and daemon killed, a fresh namespace) before the timer
+// runs out. At its first start after the reboot the daemon makes the
+// startup-config the running-config (or aclsh boot does, where it is run
+// before the daemon), the journal says the pending rollback was dropped, and
+// after the deadline nothing rolls back to the unsaved {22, 80}; new shells
+// say what the reboot dropped. A restart of the daemon without a reboot
+// changes nothing.
 func TestRebootDropsPendingRollback(t *testing.T) {
+	for _, how := range []string{"daemon", "aclsh boot"} {
+		t.Run(how, func(t *testing.T) { rebootDropsPendingRollback(t, how) })
+	}
+}
+
+func rebootDropsPendingRollback(t *testing.T, how string) {
 	l := newSessLab(t)
 	out, code := script(t, l.cmd(), sessBase+"end\nwrite memory\n")
 	require.Equal(t, 0, code, out)
 	out, code = script(t, l.cmd(), "conf t\nip access-list extended mgmt\npermit tcp any any eq 80\n")
 	require.Equal(t, 0, code, out)
+	// The daemon restarted (no reboot): the unsaved running-config stays.
+	labns.StopDaemons(l.dev)
+	out, code = script(t, l.cmd(), "show running-config\n")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "started one", "a new daemon")
+	require.Contains(t, out, "eq 80", "a restart is not a reboot")
 	tm, _ := l.term()
 	tm.send("configure session risky\r")
 	tm.expect("device(config-s-risky)#")
@@ -323,12 +338,24 @@ func TestRebootDropsPendingRollback(t *testing.T) {
 	require.Contains(t, l.running(), "eq 443")
 	tm.hangUp()
 
-	// The reboot: a namespace with no table, then aclsh boot.
+	// The reboot: every process gone, a namespace with no table, and a new
+	// boot id (here: the record of the boot before this one).
+	labns.StopDaemons(l.dev)
 	ns := freshNS(t)
-	boot := exec.Command("ip", "netns", "exec", ns, binary, "boot", "--mgmt-if", "mgmt0", "--state-dir", l.state)
-	bout, err := boot.CombinedOutput()
-	require.NoError(t, err, "%s", bout)
-	require.Regexp(t, `aclsh boot: dropped the pending rollback of configuration session risky \(commit timer, committed by \S+, due at [^)]+\): a reboot ends it, the startup-config wins`, string(bout))
+	require.NoError(t, os.WriteFile(filepath.Join(l.state, "run", "boot-id"), []byte("00000000-0000-0000-0000-000000000000\n"), 0o640))
+	var log string
+	if how == "aclsh boot" {
+		boot := exec.Command("ip", "netns", "exec", ns, binary, "boot", "--mgmt-if", "mgmt0", "--state-dir", l.state)
+		bout, err := boot.CombinedOutput()
+		require.NoError(t, err, "%s", bout)
+		log = string(bout)
+	} else {
+		out, code = script(t, exec.Command("ip", "netns", "exec", ns, binary, "--mgmt-if", "mgmt0", "--state-dir", l.state), "show clock\n")
+		require.Equal(t, 0, code, out)
+		require.Contains(t, out, "started one")
+		log = readFile(t, filepath.Join(l.state, "run", "follow.log"))
+	}
+	require.Regexp(t, `aclsh boot: dropped the pending rollback of configuration session risky \(commit timer, committed by \S+, due at [^)]+\): a reboot ends it, the startup-config wins`, log)
 	require.NotContains(t, l.running(), "eq 80")
 	require.NotContains(t, l.running(), "eq 443")
 

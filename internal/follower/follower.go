@@ -124,6 +124,29 @@ func TrustedPeer(c net.Conn) (*unix.Ucred, error) {
 	return cred, nil
 }
 
+// RunDir returns the state directory's run/ (the daemon's records, the
+// shells' records, the log of a daemon Start started), made if it is missing:
+// mode 0770 whatever the umask, and set-group-ID when the state directory is,
+// so the operators' group reads what is in it. It never makes the state
+// directory itself.
+func RunDir(stateDir string) (string, error) {
+	dir := filepath.Join(stateDir, "run")
+	di, err := os.Stat(stateDir)
+	if err != nil {
+		return dir, err
+	}
+	if err := os.Mkdir(dir, 0o770); err == nil {
+		mode := os.FileMode(0o770)
+		if di.Mode()&os.ModeSetgid != 0 {
+			mode |= os.ModeSetgid
+		}
+		os.Chmod(dir, mode)
+	} else if !errors.Is(err, os.ErrExist) {
+		return dir, err
+	}
+	return dir, nil
+}
+
 // LogName is the file in the state directory's run/ where a follow daemon
 // started by Start writes its log.
 const LogName = "follow.log"
@@ -141,8 +164,11 @@ func Start(exe, stateDir, ifname string, wait time.Duration) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	run := filepath.Join(dir, "run")
-	if err := os.MkdirAll(run, 0o770); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, err
+	}
+	run, err := RunDir(dir)
+	if err != nil {
 		return 0, err
 	}
 	logPath := filepath.Join(run, LogName)
@@ -202,8 +228,8 @@ func RecordMend(stateDir string, at time.Time, cause string) error {
 	m, _ := ReadMends(stateDir)
 	m.Count++
 	m.Last, m.Cause = at, cause
-	run := filepath.Join(stateDir, "run")
-	if err := os.MkdirAll(run, 0o770); err != nil {
+	run, err := RunDir(stateDir)
+	if err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(run, ".mends-*")
