@@ -101,3 +101,35 @@ func BenchmarkInteractiveLine10kKernel(b *testing.B) {
 	b.ReportMetric(ms(KernelTime(bigE.Enforcer)-k0), "kernel-ms/line-10k")
 	b.ReportMetric(float64(tBig)/float64(max(tOne, 1)), "x-1")
 }
+
+// BenchmarkScriptChange10kKernel is what the daemon does for a one-shot
+// `aclsh -c` that adds a line to a bound 10,000-line list: a new shell on the
+// daemon's Store and enforcer (as each client gets), the script run and
+// committed once. ms/script is the daemon's share of a one-shot change; the
+// process start and the socket are in cmd/aclsh's BenchmarkDaemonChange10k.
+func BenchmarkScriptChange10kKernel(b *testing.B) {
+	l := newLab(b)
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "running-config"), []byte(bigText(10000)), 0o660); err != nil {
+		b.Fatal(err)
+	}
+	store := &shell.Store{Dir: dir}
+	te := &timedEnforcer{Enforcer: l.e}
+	run := func(script string) {
+		sh, err := shell.New(shell.Options{Host: "h", Store: store, Enforcer: te, IfName: "mgmt0", Out: io.Discard, Err: io.Discard})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rc := sh.RunScript(strings.NewReader(script), "-c"); rc != 0 {
+			b.Fatalf("%q: exit %d", script, rc)
+		}
+	}
+	run("conf t\nip access-list extended big\npermit udp any any eq 53\nno permit udp any any eq 53\nend\n") // the table loaded
+	n := 0
+	apply0 := te.spent
+	for b.Loop() {
+		run(fmt.Sprintf("conf t\nip access-list extended big\npermit tcp host 192.0.%d.%d any eq 22\nend\n", n/250%256, n%250+1))
+		n++
+	}
+	b.ReportMetric(float64((te.spent-apply0).Microseconds())/float64(n)/1000, "apply-ms/script")
+}

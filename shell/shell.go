@@ -633,8 +633,18 @@ func (s *Shell) Commit() error {
 		// a copy of its own.
 		s.t.cfg, s.base, s.ops, s.from, s.broken = nil, nil, nil, "", nil
 	case len(s.ops) > 0:
+		// The script's own config is committed as it is when nothing was
+		// committed since the script read the running-config (and no write
+		// memory needs the config before the changes): no copy, no replay.
+		var next *acl.Config
+		if s.owned && s.save == nil {
+			next = s.t.cfg
+		}
 		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-			return s.opt.Store.Update(guard(func(cfg *acl.Config) error {
+			return s.opt.Store.UpdateFrom(s.base, next, guard(func(cfg *acl.Config) error {
+				if cfg == next {
+					return nil
+				}
 				if s.save != nil {
 					var err error
 					if startup, err = s.startupAt("", cfg); err != nil {

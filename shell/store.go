@@ -346,13 +346,25 @@ func keyOf(fi os.FileInfo) fileKey {
 // worked). It returns the config as committed, which is the store's cached
 // running-config now: the caller must not change it.
 func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
+	return s.UpdateFrom(nil, nil, change, enforce)
+}
+
+// UpdateFrom is Update for a caller that already made the new config: when the
+// running-config is still base (the same cached config: nothing was committed
+// since the caller read it), change gets next itself rather than a copy of the
+// running-config, and the copy is not made (a script's commit). change must
+// then leave next as it is, or check it (the lockout guard does).
+func (s *Store) UpdateFrom(base, next *acl.Config, change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
 	err := s.locked(true, func() error {
 		old, err := s.shared()
 		if err != nil {
 			return err
 		}
-		cfg := old.Clone()
+		cfg := next
+		if old != base || next == nil {
+			cfg = old.Clone()
+		}
 		if err := change(cfg); err != nil {
 			return err
 		}
