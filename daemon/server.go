@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -16,7 +15,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/aclsh/aclsh/internal/follower"
 	"github.com/aclsh/aclsh/shell"
 )
 
@@ -245,7 +243,7 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 	out, errw := frames{w: w, mu: &mu}, frames{w: w, mu: &mu, errs: true}
 	opt := shell.Options{Host: hello.Host, Store: sv.Store, Enforcer: sv.Enforcer, IfName: sv.IfName, Out: out, Err: errw,
 		Interactive: hello.Interactive, SSHConnection: hello.SSHConnection, Force: hello.Force, Who: &id,
-		Follower: self{dir}}
+		InDaemon: true}
 	if role == RoleView {
 		opt.ReadOnly = fmt.Sprintf("user %s may show and test, not configure: that needs group %s", name, orUnset(sv.Roles.AdminName))
 	}
@@ -361,13 +359,3 @@ func orUnset(g string) string {
 	}
 	return g
 }
-
-// self is the daemon as its shells see it: the process that keeps connection
-// counts exact and puts the table back is this one.
-type self struct{ stateDir string }
-
-func (d self) Probe() (follower.Status, bool) {
-	return follower.Status{PID: os.Getpid(), StateDir: d.stateDir}, true
-}
-
-func (self) Start() (int, error) { return os.Getpid(), nil }

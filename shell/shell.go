@@ -56,10 +56,10 @@ type Options struct {
 	// client of the read-only role): every other command is refused with it.
 	ReadOnly string
 
-	// Follower is the follow daemon of this network namespace: a commit that
-	// binds a connlimit line starts it when it does not run, and show says when
-	// counts are not kept exact. nil: neither (the shell alone, in tests).
-	Follower Follower
+	// InDaemon says the shell runs inside the namespace's daemon, which keeps
+	// connection counts exact and puts the table back: show access-lists
+	// says so (counts, table_mended). False: a shell alone (tests, --check).
+	InDaemon bool
 }
 
 // Shell is one CLI session. It is not safe for concurrent use, except
@@ -413,7 +413,6 @@ func (s *Shell) enforcer() func(*acl.Config) error {
 		if err := s.opt.Enforcer.Apply(cfg); err != nil {
 			return &refused{err, s.opt.Interactive}
 		}
-		s.ensureFollow(cfg)
 		return nil
 	}
 }

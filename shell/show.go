@@ -178,10 +178,9 @@ type aclView struct {
 	Family  string   `json:"family"`
 	BoundTo []string `json:"bound_to"`         // "management 0 in"; empty when not bound
 	Kernel  string   `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
-	// Counts, for a bound list with connlimit lines when the shell can tell:
-	// "exact" while aclsh follow keeps them so, else "not_exact" (CountsWhy).
-	Counts    string `json:"counts,omitempty"`
-	CountsWhy string `json:"counts_why,omitempty"`
+	// Counts, for a bound list with connlimit lines shown by the daemon, which
+	// keeps them so: "exact".
+	Counts string `json:"counts,omitempty"`
 	// OtherTablesCanDrop, for a bound list: the base chains of other nftables
 	// tables that can drop packets of its family arriving on management 0,
 	// whatever the list permits.
@@ -255,10 +254,6 @@ func (v *aclsView) writeText(w io.Writer) {
 		}
 		if len(a.OtherTablesCanDrop) > 0 {
 			fmt.Fprintf(w, " %% %s\n", othersWarning("this list", a.OtherTablesCanDrop))
-		}
-		if a.CountsWhy != "" {
-			fmt.Fprintf(w, " %% connection counts are not kept exact: %s; a slot held by a session from before the bind stays taken up to %v after the session ends (the next commit starts it; on an installed host: systemctl enable --now aclsh-follow)\n",
-				a.CountsWhy, enforcer.PreTimeout)
 		}
 		for _, e := range a.Entries {
 			e.writeText(w)
@@ -346,19 +341,15 @@ func (s *Shell) aclsView(cmd grammar.Command) (view, error) {
 	}
 	v.noteLine = s.unsaved(cfg, cfg.Render())
 	v.Note = strings.TrimPrefix(v.noteLine, "% ")
-	if m, ok := follower.ReadMends(s.opt.Store.Dir); ok && s.opt.Follower != nil {
+	if m, ok := follower.ReadMends(s.opt.Store.Dir); ok && s.opt.InDaemon {
 		v.TableMended = &mendedJSON{Count: m.Count, Last: m.Last, Cause: m.Cause}
 	}
-	if s.opt.Follower != nil && needsFollow(cfg) {
-		why, _ := s.followProblem()
+	if s.opt.InDaemon {
+		// The daemon keeps the counts of every bound connlimit line exact.
 		for i := range v.AccessLists {
 			a := &v.AccessLists[i]
-			if len(a.BoundTo) == 0 || !hasConnLimit(cfg.ACLs[a.Name]) {
-				continue
-			}
-			a.Counts, a.CountsWhy = "exact", why
-			if why != "" {
-				a.Counts = "not_exact"
+			if len(a.BoundTo) > 0 && hasConnLimit(cfg.ACLs[a.Name]) {
+				a.Counts = "exact"
 			}
 		}
 	}

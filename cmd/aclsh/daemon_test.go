@@ -380,4 +380,7 @@ func TestOneOwnerPerNamespace(t *testing.T) {
 	require.Contains(t, out, "seq 10 permit tcp any any eq 22 connlimit 3")
 	tbl, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "table", "inet", "aclsh").CombinedOutput()
 	require.Contains(t, string(tbl), "ct count over 3")
+	out, code = script(t, in(state), "show access-lists | json\n")
+	require.Equal(t, 0, code, out)
+	require.Regexp(t, `"counts": ?"exact"`, out, "the daemon keeps the counts exact, and says so")
 }

@@ -26,20 +26,6 @@ import (
 	"github.com/aclsh/aclsh/shell"
 )
 
-// followDaemon is the follow daemon of this network namespace, for the shell:
-// started, when a commit needs it, from this very binary.
-type followDaemon struct{ stateDir, ifname string }
-
-func (followDaemon) Probe() (follower.Status, bool) { return follower.Probe() }
-
-func (d followDaemon) Start() (int, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return 0, err
-	}
-	return follower.Start(exe, d.stateDir, d.ifname, 3*time.Second)
-}
-
 // defaultMgmtIf returns the interface of the IPv4 default route, else eth0.
 func defaultMgmtIf() string {
 	data, err := os.ReadFile("/proc/net/route")
@@ -321,14 +307,13 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 
 	var enf shell.Enforcer = kernel
-	var fol shell.Follower = followDaemon{stateDir, mgmtIf}
 	if check {
-		enf, fol = nil, nil
+		enf = nil
 	}
 	sh, err := shell.New(shell.Options{
 		Host: host, Store: store, Out: stdout, Err: stderr, Enforcer: enf, IfName: mgmtIf,
 		Interactive: interactive, CheckOnly: check, Lint: lint,
-		SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force, Follower: fol,
+		SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "aclsh: %v\n", err)

@@ -523,7 +523,6 @@ func TestSSHSeed001(t *testing.T) {
 	s[0].send("show access-lists")
 	out = s[0].must(regexp.MustCompile(`sessions: [^\r\n]*`), 3*time.Second, "show access-lists")
 	require.Contains(t, out, "sessions: 10.24.12.107 3/3", "show access-lists counts the three sessions")
-	require.NotContains(t, out, "not kept exact", "aclsh follow runs")
 	t.Logf("show access-lists:\n%s", screen(out, 10))
 	s[0].must(freshPrompt("device# "), 3*time.Second, "show access-lists")
 
@@ -566,7 +565,6 @@ func TestSSHSeed001(t *testing.T) {
 	require.Contains(t, out, "a new one serves this shell")
 	require.NotRegexp(t, daemonStarted, out, "the second shell uses the daemon the first started")
 	require.Contains(t, out, "sessions: 10.24.12.107 2/3", "the new daemon counts the two live sessions")
-	require.NotContains(t, out, "not kept exact")
 	s[1].must(freshPrompt("device# "), 3*time.Second, "show access-lists")
 	if err := l.refused("10.24.12.108"); err != nil {
 		t.Fatal(err)
