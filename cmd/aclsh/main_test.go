@@ -35,6 +35,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "aclsh")
+	// Operators (ordinary users) run it too, as from /usr/local/sbin.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		panic(err)
+	}
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		panic(string(out))
 	}

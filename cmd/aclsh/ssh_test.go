@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -83,6 +84,7 @@ type sshLab struct {
 	key      string // the client's private key
 	state    string // aclsh --state-dir
 	command  string // the lab's ForceCommand: aclsh with its flags
+	user     string // who logs in (root unless withUser)
 	sshdLog  syncBuffer
 
 	mu       sync.Mutex
@@ -94,6 +96,12 @@ type sshLabOption func(*sshLabOptions)
 
 type sshLabOptions struct {
 	sshdConfig []func(l *sshLab) string
+	user       string
+}
+
+// withUser logs in as user rather than root.
+func withUser(user string) sshLabOption {
+	return func(o *sshLabOptions) { o.user = user }
 }
 
 // withSSHDConfig appends the text f returns to sshd_config, after the lab's own
@@ -120,7 +128,10 @@ func newSSHLab(t *testing.T, opts ...sshLabOption) *sshLab {
 	needs.Program(t, "conntrack", "conntrack")
 
 	n := fmt.Sprintf("acls%d-%d", os.Getpid(), sshLabSeq.Add(1))
-	l := &sshLab{t: t, dev: n + "d", cli: n + "c", dir: t.TempDir()}
+	l := &sshLab{t: t, dev: n + "d", cli: n + "c", dir: t.TempDir(), user: "root"}
+	if o.user != "" {
+		l.user = o.user
+	}
 
 	// Namespaces; at cleanup, whatever still runs in them (sshd's per-connection
 	// processes and their aclsh shells, ssh clients) is killed before they go.
@@ -164,6 +175,18 @@ func newSSHLab(t *testing.T, opts ...sshLabOption) *sshLab {
 	// ~/.bashrc out of the login (bash sources it for commands run by sshd).
 	home := filepath.Join(l.dir, "home")
 	require.NoError(t, os.Mkdir(home, 0o700))
+	if l.user != "root" {
+		// The operator reaches the state directory and owns the home.
+		for _, d := range []string{l.dir, filepath.Dir(l.dir)} {
+			require.NoError(t, os.Chmod(d, 0o711))
+		}
+		u, err := user.Lookup(l.user)
+		require.NoError(t, err)
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		require.NoError(t, os.Chown(home, uid, gid))
+		require.NoError(t, os.Chown(authKeys, uid, gid)) // sshd reads it as the user
+	}
 	cfg := filepath.Join(l.dir, "sshd_config")
 	l.command = binary + " --state-dir " + l.state + " --mgmt-if mgmt0 --hostname device"
 	conf := strings.Join([]string{
@@ -331,7 +354,7 @@ func (l *sshLab) dial(src string) *sshSession {
 	cmd := exec.Command("ip", "netns", "exec", l.cli, "ssh", "-F", "/dev/null",
 		"-i", l.key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-		"-o", "ConnectTimeout=2", "-o", "BatchMode=yes", "-b", src, "-tt", "root@"+sshDevAddr)
+		"-o", "ConnectTimeout=2", "-o", "BatchMode=yes", "-b", src, "-tt", l.user+"@"+sshDevAddr)
 	cmd.Env = append(os.Environ(), "TERM=xterm")
 	l.mu.Lock()
 	s := &sshSession{l: l, name: fmt.Sprintf("#%d from %s", len(l.sessions)+1, src), cmd: cmd, done: make(chan struct{})}
@@ -588,5 +611,119 @@ func TestSSHSeed001(t *testing.T) {
 
 	for _, sess := range s[:2] {
 		sess.logout()
+	}
+}
+
+// operatorAccount creates a system group and a member of it for the test (as
+// `make install` creates group aclsh and an administrator adds operators to
+// it), and removes both when the test ends.
+func operatorAccount(t *testing.T) (name, group string) {
+	t.Helper()
+	needs.Program(t, "useradd", "passwd")
+	suffix := fmt.Sprintf("%d%d", os.Getpid()%100000, sshLabSeq.Add(1))
+	group, name = "aclg"+suffix, "aclop"+suffix
+	sshRun(t, "groupadd", "--system", group)
+	t.Cleanup(func() { exec.Command("groupdel", group).Run() })
+	sshRun(t, "useradd", "--system", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", "--gid", group, name)
+	t.Cleanup(func() { exec.Command("userdel", name).Run() })
+	// No password, but not locked: sshd (without PAM) refuses a locked account
+	// even for a key.
+	sshRun(t, "usermod", "-p", "*", name)
+	return name, group
+}
+
+// TestSSHSeed001DocumentedInstall is seed 001 on the documented install: the
+// daemon runs as root as its unit runs it, with the configuring group
+// (--admin-group); the operator is an ordinary user of that group who logs in
+// over SSH and gets aclsh (ForceCommand), with no capability, no setcap, no
+// sudo. Three sessions from 10.24.12.107 bind the connlimit 3 line from one of
+// them; all three keep working, a fourth login and any login from elsewhere are
+// refused, a logout frees a slot; the operator's aclsh processes hold no
+// capability and the daemon is the only process that changes the kernel.
+func TestSSHSeed001DocumentedInstall(t *testing.T) {
+	op, group := operatorAccount(t)
+	l := newSSHLab(t, withUser(op))
+	g, err := user.LookupGroup(group)
+	require.NoError(t, err)
+	gid, _ := strconv.Atoi(g.Gid)
+	require.NoError(t, os.Chown(l.state, 0, gid))
+	require.NoError(t, os.Chmod(l.state, 0o770|os.ModeSetgid))
+	var daemonLog syncBuffer
+	l.startDaemon("aclsh follow", &daemonLog, "sh", "-c", "umask 027; exec \"$@\"", "sh",
+		binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", l.state, "--admin-group", group)
+	waitDaemon(t, l.dev)
+	const src = "10.24.12.107"
+	s := []*sshSession{l.login(src), l.login(src), l.login(src)}
+	for _, sess := range s {
+		require.NotContains(t, sess.out.String(), "started one", "the unit's daemon serves the operator")
+	}
+	step := func(line, want string) string {
+		t.Helper()
+		s[0].send(line)
+		return s[0].must(freshPrompt(want), 3*time.Second, line)
+	}
+	step("conf t", "device(config)# ")
+	step("ip access-list extended check", "device(conf-ipacl-ext)# ")
+	step("permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3", "device(conf-ipacl-ext)# ")
+	step("exit", "device(config)# ")
+	step("interface management 0", "device(config-Management-0)# ")
+	out := step("ip access-group check in", "device(config-Management-0)# ")
+	require.NotContains(t, out, "% Error", "the operator of the configuring group commits")
+	step("end", "device# ")
+	require.Contains(t, l.devExec("nft", "list", "table", "inet", "aclsh"), "ct count over 3")
+
+	rule := regexp.MustCompile(`sessions: 10\.24\.12\.107 3/3`)
+	for _, sess := range s {
+		sess.send("show access-lists")
+		sess.must(rule, 3*time.Second, "a session open at the bind counts and answers")
+		sess.must(freshPrompt("device# "), 3*time.Second, "show access-lists")
+	}
+	for _, from := range []string{src, "10.24.12.108"} {
+		if err := l.refused(from); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The operator's aclsh processes: uid of the operator, no capability.
+	u, err := user.Lookup(op)
+	require.NoError(t, err)
+	clients, daemons := 0, 0
+	pids, _ := exec.Command("ip", "netns", "pids", l.dev).Output()
+	for _, pid := range strings.Fields(string(pids)) {
+		comm, _ := os.ReadFile("/proc/" + pid + "/comm")
+		if strings.TrimSpace(string(comm)) != "aclsh" {
+			continue
+		}
+		argv, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		status, err := os.ReadFile("/proc/" + pid + "/status")
+		require.NoError(t, err)
+		t.Logf("aclsh pid %s: %q", pid, strings.ReplaceAll(string(argv), "\x00", " "))
+		if strings.Contains(string(argv), "\x00follow\x00") {
+			daemons++
+			require.Regexp(t, `(?m)^Uid:\s+0\s`, string(status), "the daemon runs as root")
+			continue
+		}
+		clients++
+		require.Regexp(t, `(?m)^Uid:\s+`+u.Uid+`\s`, string(status), "a client runs as the operator")
+		require.Regexp(t, `(?m)^CapEff:\s+0+$`, string(status), "a client holds no capability")
+	}
+	require.Equal(t, 1, daemons, "one daemon")
+	require.Equal(t, 3, clients, "the three operators' shells")
+
+	// A logout frees a slot: a new login is admitted within 2 s.
+	s[2].logout()
+	deadline := time.Now().Add(2 * time.Second)
+	var errLogin error
+	for time.Now().Before(deadline) {
+		var s4 *sshSession
+		if s4, errLogin = l.tryLogin(src, time.Until(deadline)+100*time.Millisecond); errLogin == nil {
+			s4.logout()
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.NoError(t, errLogin, "a new login from %s within 2 s of a logout", src)
+	if t.Failed() {
+		t.Logf("daemon log:\n%s", daemonLog.String())
 	}
 }
