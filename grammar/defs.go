@@ -117,7 +117,7 @@ func ruleSyntax(f acl.Family) (string, []string) {
 func init() {
 	var defs []*Def
 	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
-		defs = append(defs, &Def{Modes: modes, Syntax: syntax, Help: help, Build: build})
+		defs = append(defs, newDef(1, modes, syntax, help, build))
 	}
 	exec := []Mode{Exec}
 	kind := func(k Kind) func(*match) error {

@@ -36,7 +36,7 @@ var captureRE = regexp.MustCompile(`\$[a-z0-9_]+`)
 func Docs() []Doc {
 	ready()
 	var out []Doc
-	for _, d := range registered {
+	for i, d := range registered {
 		// The output modifiers read as IOS's manuals write them: [| MODIFIER]...
 		body, piped := strings.CutSuffix(d.Syntax, pipeSyntax)
 		syn := strings.Join(strings.Fields(captureRE.ReplaceAllString(body, "")), " ")
@@ -47,45 +47,15 @@ func Docs() []Doc {
 			syn += " " + PipeDoc
 		}
 		doc := Doc{Modes: slices.Clone(d.Modes), Plain: d.Plain, Syntax: syn}
-		ast, err := parseDSL(d.Syntax)
-		if err != nil {
-			panic(err) // register refused it already
-		}
-		n := 0
 		seen := map[DocToken]bool{}
-		var alt func(*dslAlt)
-		alt = func(a *dslAlt) {
-			for _, q := range a.Seqs {
-				for _, it := range q.Items {
-					switch {
-					case it.Opt != nil:
-						alt(it.Opt)
-					case it.Star != nil:
-						alt(it.Star)
-					case it.Group != nil:
-						alt(it.Group)
-					default:
-						w := it.Word
-						if it.Range != "" {
-							w = it.Range
-						}
-						if t, err := newToken(w); err == nil {
-							w = t.display()
-						}
-						dt := DocToken{Word: w}
-						if n < len(d.Help) {
-							dt.Help = d.Help[n]
-						}
-						n++
-						if !seen[dt] {
-							seen[dt] = true
-							doc.Tokens = append(doc.Tokens, dt)
-						}
-					}
-				}
+		for n, gt := range genDefs[i].toks {
+			t := token{kind: gt.kind, word: gt.word}
+			dt := DocToken{Word: t.display(), Help: d.Help[n]}
+			if !seen[dt] {
+				seen[dt] = true
+				doc.Tokens = append(doc.Tokens, dt)
 			}
 		}
-		alt(ast)
 		out = append(out, doc)
 	}
 	return out

@@ -7,7 +7,7 @@ package grammar
 func init() {
 	var defs []*Def
 	add := func(syntax string, help []string, build func(*match) error) {
-		defs = append(defs, &Def{Modes: []Mode{Exec}, Syntax: syntax, Help: help, Build: build})
+		defs = append(defs, newDef(1, []Mode{Exec}, syntax, help, build))
 	}
 	s, h := show("show [ip$fam|ipv6$fam] access-lists summary", showHelp, "IPv4 information", "IPv6 information", "List access lists",
 		"One line per list: family, lines, where bound, matches")
