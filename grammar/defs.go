@@ -76,7 +76,9 @@ const establishedHelp = "Replies to connections this host opened (stateful; IOS 
 func ruleSyntax(f acl.Family) (string, []string) {
 	src, srch := addrSyntax(f, "s")
 	dst, dsth := addrSyntax(f, "d")
-	flags := "{established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources} | count | log}"
+	// established and connlimit are one choice: the model refuses a line with
+	// both, so `?` offers neither once the other is there.
+	flags := "{(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources}) | count | log}"
 	bits := strconv.Itoa(f.Bits())
 	flagh := []string{establishedHelp, "Limit concurrent connections per source address", "Maximum connections per source",
 		"Count connections per source prefix instead of per address", "Prefix length, /0-/" + bits + " (default /" + bits + ": per address)",

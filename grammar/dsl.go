@@ -9,7 +9,9 @@ import "fmt"
 //	<lo-hi>            a number in a range
 //	[ x ]              optional
 //	( x | y )          alternatives
-//	{ x | y }          any of these, in any order (repeats are refused by the builder)
+//	{ x | y }          any of these, in any order, each once: `?` does not offer
+//	                   a choice taken (repeats are refused by the builder); a
+//	                   choice of alternatives, { (a | b) | c }, is taken by either
 //	{ x | y }*         any of these, repeated: `?` offers them again after each use
 //	x$name             capture the token matched by x under name
 //
@@ -45,6 +47,7 @@ type genTok struct {
 	lo, hi  int
 	capture string
 	once    bool
+	group   uint16
 	proto   uint8
 	more    bool
 }
@@ -78,7 +81,7 @@ func linkGenerated(defs []*Def) func(i int, d *Def, n *int) *state {
 		toks = toks[len(g.toks):]
 		for k, t := range g.toks {
 			tk[k] = token{kind: t.kind, word: t.word, lo: t.lo, hi: t.hi, help: d.Help[k], capture: t.capture,
-				name: t.capture, once: t.once, proto: t.proto, more: t.more}
+				name: t.capture, once: t.once, group: t.group, proto: t.proto, more: t.more}
 			if t.capture == "" && t.kind == kwToken {
 				tk[k].name = t.word // what a builder asks for: the capture name, else the keyword
 			}

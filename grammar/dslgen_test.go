@@ -133,7 +133,9 @@ type compiler struct {
 	n    int
 	toks []*token
 	offs []int
-	err  error
+	// groups numbers the choices of {any order} groups (token.group).
+	groups uint16
+	err    error
 }
 
 func (c *compiler) alt(a *dslAlt) (*state, *state) {
@@ -180,6 +182,32 @@ func (c *compiler) item(it *dslItem) (*state, *state) {
 					st.tok.once = true
 				}
 			})
+			// The tokens that start one choice share its group.
+			starts := []*state{xs}
+			if len(it.Star.Seqs) > 1 {
+				starts = xs.out
+			}
+			for _, cs := range starts {
+				c.groups++
+				seen := map[*state]bool{}
+				var first func(*state)
+				first = func(st *state) {
+					if seen[st] {
+						return
+					}
+					seen[st] = true
+					if st.tok != nil {
+						st.tok.group = c.groups
+						return
+					}
+					for _, o := range st.out {
+						if o != xe {
+							first(o)
+						}
+					}
+				}
+				first(cs)
+			}
 		}
 		s, e = &state{out: []*state{xs}}, &state{}
 		s.out = append(s.out, e)
@@ -318,7 +346,7 @@ func dump(start *state) string {
 	for i, s := range order {
 		fmt.Fprintf(&b, "%d def=%v", i, s.def != nil)
 		if t := s.tok; t != nil {
-			fmt.Fprintf(&b, " tok={%d %q %d %d %q %q %v %d %v}", t.kind, t.word, t.lo, t.hi, t.help, t.capture, t.once, t.proto, t.more)
+			fmt.Fprintf(&b, " tok={%d %q %d %d %q %q %v %d %d %v}", t.kind, t.word, t.lo, t.hi, t.help, t.capture, t.once, t.group, t.proto, t.more)
 		}
 		for _, o := range s.out {
 			fmt.Fprintf(&b, " %d", num[o])
@@ -335,7 +363,7 @@ func tableOf(syntax string, start *state, toks []*token) genDef {
 	tokIdx := map[*token]int{}
 	for i, t := range toks {
 		tokIdx[t] = i
-		g.toks = append(g.toks, genTok{kind: t.kind, word: t.word, lo: t.lo, hi: t.hi, capture: t.capture, once: t.once, proto: t.proto, more: t.more})
+		g.toks = append(g.toks, genTok{kind: t.kind, word: t.word, lo: t.lo, hi: t.hi, capture: t.capture, once: t.once, group: t.group, proto: t.proto, more: t.more})
 	}
 	num := map[*state]int{}
 	var order []*state
@@ -452,6 +480,9 @@ var genDefs = [...]genDef{
 			}
 			if t.once {
 				b.WriteString(", once: true")
+			}
+			if t.group != 0 {
+				fmt.Fprintf(&b, ", group: %d", t.group)
 			}
 			if t.proto != 0 {
 				fmt.Fprintf(&b, ", proto: %d", t.proto)

@@ -36,6 +36,10 @@ type token struct {
 	capture string
 	name    string // the capture name, or the keyword; set by register
 	once    bool   // in an {any order} group: offered once per path (see used)
+	// group is the choice of an {any order} group that the token starts, 0
+	// for none: the tokens that start one choice, `(a | b)`, share it, and
+	// with one taken the others are not offered (see used).
+	group uint16
 	// proto is the protocol of a port variable (its names), 0 for PORT; more
 	// marks a further port of a list: it repeats, and a keyword that the word
 	// abbreviates takes precedence over it (`eq 22 ho` is host, not hostname).
