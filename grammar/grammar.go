@@ -241,6 +241,9 @@ func newDef(up int, modes []Mode, syntax string, help []string, build func(*matc
 
 var roots [2 * numModes]*state
 
+// starts holds each registered definition's start state.
+var starts []*state
+
 // doRoot holds the exec definitions `do` runs: every one but NoDo.
 var doRoot *state
 
@@ -260,7 +263,7 @@ func ready() {
 	buildOnce.Do(func() {
 		registered, pending = pending, nil
 		g := newGraph(registered, linkGenerated(registered))
-		roots, doRoot, numStates = g.roots, g.doRoot, g.n
+		roots, doRoot, numStates, starts = g.roots, g.doRoot, g.n, g.starts
 	})
 }
 
@@ -270,6 +273,7 @@ type graph struct {
 	roots  [2 * numModes]*state
 	doRoot *state
 	n      int
+	starts []*state // each definition's start
 }
 
 // newGraph adds the definitions to their modes; frag gives the i-th
@@ -279,6 +283,7 @@ func newGraph(defs []*Def, frag func(i int, d *Def, n *int) *state) *graph {
 	g := &graph{}
 	for i, d := range defs {
 		s := frag(i, d, &g.n)
+		g.starts = append(g.starts, s)
 		if slices.Contains(d.Modes, Exec) && !d.NoDo {
 			if g.doRoot == nil {
 				g.doRoot = &state{id: g.n}
