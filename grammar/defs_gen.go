@@ -2327,4 +2327,28 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
+	// 53
+	{
+		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "version"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
+			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
+			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
+			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
+			0, 1, 26,
+		},
+	},
 }

@@ -135,8 +135,9 @@ const (
 	ShowClock      // show clock
 	RestoreKernel  // copy running-config kernel: enforce the running-config again (after nft flush ruleset)
 	// Packet trace and lint (lintdefs.go).
-	TestACL  // test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established]; Name (may be ""), Family, Packet
-	LintACLs // show [ip|ipv6] access-lists [NAME] lint [detail]; Num 1: detail
+	TestACL     // test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established]; Name (may be ""), Family, Packet
+	LintACLs    // show [ip|ipv6] access-lists [NAME] lint [detail]; Num 1: detail
+	ShowVersion // show version
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,

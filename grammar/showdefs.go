@@ -1,7 +1,7 @@
 package grammar
 
 // Show commands for operators' habits: summaries, one section of the
-// running-config, the shell's history, who is logged in, the clock. Every show
+// running-config, the shell's history, who is logged in, the clock, the version. Every show
 // command takes the output modifiers (pipeSyntax), `| json` included.
 
 func init() {
@@ -21,5 +21,7 @@ func init() {
 	add(s, h, buildShow(ShowUsers))
 	s, h = show("show clock", ShowStr, "Time of day")
 	add(s, h, buildShow(ShowClock))
+	s, h = show("show version", ShowStr, "aclsh's version, the kernel, uptimes and the state directory")
+	add(s, h, buildShow(ShowVersion))
 	register(defs)
 }

@@ -277,7 +277,7 @@ func viewOnly(cmd grammar.Command) bool {
 	case grammar.Exit, grammar.End, grammar.TerminalLength,
 		grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface, grammar.ShowStartup, grammar.WriteTerminal,
 		grammar.ShowSession, grammar.ShowSessions, grammar.ShowACLSummary, grammar.ShowRunningACL,
-		grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.TestACL, grammar.LintACLs:
+		grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion, grammar.TestACL, grammar.LintACLs:
 		return true
 	}
 	return false
@@ -310,7 +310,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.execute(*cmd.Sub)
 	case grammar.TerminalLength:
 		return nil // output is never paged
-	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock:
+	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion:
 		return s.show(cmd) // need no running-config
 	case grammar.CopyToRunning:
 		return s.copyToRunning(cmd.Name)

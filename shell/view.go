@@ -6,7 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
@@ -50,6 +57,7 @@ func init() {
 		grammar.ShowHistory:    (*Shell).historyView,
 		grammar.ShowUsers:      (*Shell).usersView,
 		grammar.ShowClock:      (*Shell).clockView,
+		grammar.ShowVersion:    (*Shell).versionView,
 	}
 }
 
@@ -284,6 +292,121 @@ func (s *Shell) clockView(grammar.Command) (view, error) {
 		// known to be synchronised (aclsh does not ask the host).
 		ShowText: "*" + t.Format("15:04:05.000 MST Mon Jan 2 2006"),
 	}, nil
+}
+
+// versionView is show version: what runs where, for operators and for
+// automation's device facts (arista.eos reads version and modelName from
+// `show version | json`; cisco.ios reads `Version X` and `uptime is` from the
+// text).
+type versionView struct {
+	Version       string  `json:"version"`   // as aclsh --version prints it
+	ModelName     string  `json:"modelName"` // "aclsh": EOS's field name, which arista.eos requires
+	GoVersion     string  `json:"go_version"`
+	Kernel        string  `json:"kernel"` // uname: Linux
+	KernelRelease string  `json:"kernel_release"`
+	Architecture  string  `json:"architecture"`
+	Host          string  `json:"host"`
+	HostUptime    float64 `json:"host_uptime_seconds"`
+	// Process is the aclsh process that runs this shell: "daemon" (the owner of
+	// the state directory) or "shell" (aclsh alone, as for --check).
+	Process       string  `json:"process"`
+	PID           int     `json:"pid"`
+	ProcessUptime float64 `json:"process_uptime_seconds"`
+	StateDir      string  `json:"state_dir"`
+}
+
+func (v *versionView) writeText(w io.Writer) {
+	fmt.Fprintf(w, "aclsh Version %s (%s)\n", v.Version, v.GoVersion)
+	fmt.Fprintf(w, "Kernel: %s %s (%s)\n", v.Kernel, v.KernelRelease, v.Architecture)
+	fmt.Fprintf(w, "%s uptime is %s\n", v.Host, uptimeText(v.HostUptime))
+	fmt.Fprintf(w, "aclsh %s (pid %d) uptime is %s\n", v.Process, v.PID, uptimeText(v.ProcessUptime))
+	fmt.Fprintf(w, "State directory: %s\n", v.StateDir)
+}
+
+// processStart is about when this process started: when its packages were
+// initialised.
+var processStart = time.Now()
+
+func (s *Shell) versionView(grammar.Command) (view, error) {
+	v := &versionView{Version: buildVersion(), ModelName: "aclsh", GoVersion: runtime.Version(), Host: s.opt.Host,
+		Process: "shell", PID: os.Getpid(), ProcessUptime: now().Sub(processStart).Truncate(time.Second).Seconds()}
+	if s.opt.Who != nil {
+		v.Process = "daemon" // a daemon runs shells for its clients
+	}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return nil, fmt.Errorf("uname: %w", err)
+	}
+	v.Kernel, v.KernelRelease, v.Architecture = unix.ByteSliceToString(u.Sysname[:]), unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Machine[:])
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		return nil, fmt.Errorf("sysinfo: %w", err)
+	}
+	v.HostUptime = float64(si.Uptime)
+	dir, err := filepath.Abs(s.opt.Store.Dir)
+	if err != nil {
+		return nil, err
+	}
+	v.StateDir = dir
+	return v, nil
+}
+
+// uptimeText reads seconds as IOS does: 1 week, 2 days, 3 hours, 4 minutes
+// (the larger units from the first that is not zero).
+func uptimeText(secs float64) string {
+	n := int64(secs) / 60
+	units := []struct {
+		name string
+		min  int64
+	}{{"week", 7 * 24 * 60}, {"day", 24 * 60}, {"hour", 60}, {"minute", 1}}
+	var parts []string
+	for _, u := range units {
+		k := n / u.min
+		n -= k * u.min
+		if k == 0 && (len(parts) == 0 && u.min > 1) {
+			continue
+		}
+		p := strconv.FormatInt(k, 10) + " " + u.name
+		if k != 1 {
+			p += "s"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// buildVersion is the version aclsh --version prints: the one the build
+// stamped (go build -ldflags "-X main.version=V"), else the module's, else the
+// commit it was built from.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", ""
+	for _, st := range info.Settings {
+		switch st.Key {
+		case "-ldflags":
+			for _, f := range strings.Fields(st.Value) {
+				if v, ok := strings.CutPrefix(strings.Trim(f, `'"`), "main.version="); ok {
+					return v
+				}
+			}
+		case "vcs.revision":
+			rev = st.Value
+		case "vcs.modified":
+			if st.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	if rev == "" {
+		return "devel"
+	}
+	return "devel-" + rev[:min(12, len(rev))] + dirty
 }
 
 // historyView is show history: this shell's lines, numbered, oldest first.
