@@ -15,6 +15,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/term"
 )
 
 // Enforcer makes the kernel match a config (enforcer.Enforcer). Apply must be
@@ -701,24 +702,8 @@ func (s *Shell) Commit() error {
 // Fail records a failed line.
 func (s *Shell) Fail() { s.errs++ }
 
-// PrintError writes err for a line as IOS does: for invalid input a caret under the
-// offending token (indent is the width of what precedes the line on screen), then
-// the message.
-func PrintError(w io.Writer, indent int, err error) {
-	var pe *grammar.ParseError
-	if errors.As(err, &pe) {
-		if pe.HasCaret() {
-			fmt.Fprintf(w, "%s^\n", strings.Repeat(" ", indent+displayWidth(pe.Line[:pe.Off])))
-		}
-		fmt.Fprintln(w, pe.Error())
-		return
-	}
-	fmt.Fprintf(w, "%% Error: %v\n", err)
-}
-
-// displayWidth counts runes, with tabs as one column (the terminal shows the line as
-// typed, so the caret lines up for ASCII input).
-func displayWidth(s string) int { return len([]rune(s)) }
+// PrintError writes err for a line as IOS does (term.PrintError).
+func PrintError(w io.Writer, indent int, err error) { term.PrintError(w, indent, err) }
 
 // filter applies a show command's text modifiers to its output, in order: each
 // one's output is the next one's input. (`| json` is not a filter: see show.)

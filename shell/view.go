@@ -17,6 +17,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/term"
 )
 
 // Show commands compute a value once; the value renders as text for people and,
@@ -437,7 +438,7 @@ func (s *Shell) historyView(grammar.Command) (view, error) {
 
 // maxShellHistory is how many lines show history keeps: as many as the history
 // file does.
-const maxShellHistory = historyLimit
+const maxShellHistory = term.HistoryLimit
 
 // remember adds a line to this shell's history (show history).
 func (s *Shell) remember(line string) {
