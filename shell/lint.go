@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/view"
 )
 
 // Packet trace (`test access-list`) and lint (`show access-lists [NAME] lint`,
@@ -36,18 +36,8 @@ func (s *Shell) lintCmd(cmd grammar.Command) error {
 
 // output writes a result of the lint commands as show does: the view's text
 // through the output modifiers, or with `| json` the view as JSON.
-func (s *Shell) output(cmd grammar.Command, v view) error {
-	if cmd.Pipe.JSON() {
-		data, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = s.opt.Out.Write(append(data, '\n'))
-		return err
-	}
-	var b strings.Builder
-	v.writeText(&b)
-	out, err := filter(cmd.Pipe, b.String())
+func (s *Shell) output(cmd grammar.Command, v view.View) error {
+	out, _, err := view.Render(v, cmd.Pipe)
 	if err != nil {
 		return err
 	}
@@ -75,7 +65,7 @@ type traceView struct {
 	f                  acl.Family
 }
 
-func (v *traceView) writeText(w io.Writer) {
+func (v *traceView) WriteText(w io.Writer) {
 	defer func() {
 		if len(v.OtherTablesCanDrop) > 0 {
 			what := "this list"
@@ -314,7 +304,7 @@ type lintListJSON struct {
 	rep      *acl.Report
 }
 
-func (v *lintView) writeText(w io.Writer) {
+func (v *lintView) WriteText(w io.Writer) {
 	for _, l := range v.AccessLists {
 		writeReport(w, v.cfg, l.list, l.rep, v.detail)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/view"
 )
 
 // cfgSession is the configuration session a shell is in (configure session NAME):
@@ -367,12 +368,12 @@ type sessionConfigView struct {
 	diff string // diffs: as diff -u prints it
 }
 
-func (v *sessionConfigView) writeText(w io.Writer) {
+func (v *sessionConfigView) WriteText(w io.Writer) {
 	if v.diff != "" || v.cfg == nil {
 		io.WriteString(w, v.diff)
 		return
 	}
-	v.configView.writeText(w)
+	v.configView.WriteText(w)
 }
 
 func (v *sessionConfigView) MarshalJSON() ([]byte, error) {
@@ -390,7 +391,7 @@ func (v *sessionConfigView) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-func (s *Shell) sessionConfigView(cmd grammar.Command) (view, error) {
+func (s *Shell) sessionConfigView(cmd grammar.Command) (view.View, error) {
 	st := s.opt.Store
 	name := cmd.Name
 	if name == "" {
@@ -445,7 +446,7 @@ type reloadJSON struct {
 	By string `json:"by"`
 }
 
-func (v *sessionsView) writeText(w io.Writer) {
+func (v *sessionsView) WriteText(w io.Writer) {
 	var b strings.Builder
 	if len(v.Sessions) == 0 {
 		b.WriteString("No configuration sessions\n")
@@ -473,7 +474,7 @@ func (v *sessionsView) writeText(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-func (s *Shell) sessionsView(grammar.Command) (view, error) {
+func (s *Shell) sessionsView(grammar.Command) (view.View, error) {
 	st := s.opt.Store
 	v := &sessionsView{Sessions: []sessionRowJSON{}}
 	err := st.View(func(run *acl.Config) error {

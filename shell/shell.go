@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/aclsh/aclsh/acl"
@@ -704,63 +702,3 @@ func (s *Shell) Fail() { s.errs++ }
 
 // PrintError writes err for a line as IOS does (term.PrintError).
 func PrintError(w io.Writer, indent int, err error) { term.PrintError(w, indent, err) }
-
-// filter applies a show command's text modifiers to its output, in order: each
-// one's output is the next one's input. (`| json` is not a filter: see show.)
-func filter(p grammar.Pipe, text string) (string, error) {
-	for _, f := range p {
-		var err error
-		if text, err = filterOne(f, text); err != nil {
-			return "", err
-		}
-	}
-	return text, nil
-}
-
-// filterOne applies one modifier. section keeps a matching line and the lines
-// after it indented deeper than it (IOS): a rule and aclsh's lines under it, a
-// list and its rules.
-func filterOne(f grammar.Filter, text string) (string, error) {
-	if f.Op == "count" {
-		return fmt.Sprintf("%d\n", strings.Count(text, "\n")), nil
-	}
-	re, err := regexp.Compile(f.RE)
-	if err != nil { // the grammar checked it
-		return "", fmt.Errorf("bad regular expression %q: %v", f.RE, err)
-	}
-	var b strings.Builder
-	begun, in, depth := false, false, 0
-	for _, l := range strings.SplitAfter(text, "\n") {
-		if l == "" {
-			continue
-		}
-		line := strings.TrimSuffix(l, "\n")
-		switch f.Op {
-		case "include":
-			if !re.MatchString(line) {
-				continue
-			}
-		case "exclude":
-			if re.MatchString(line) {
-				continue
-			}
-		case "begin":
-			if !begun && !re.MatchString(line) {
-				continue
-			}
-			begun = true
-		case "section":
-			d := len(line) - len(strings.TrimLeft(line, " \t"))
-			if in && d > depth {
-				break // under the line that matched
-			}
-			in = false
-			if !re.MatchString(line) {
-				continue
-			}
-			in, depth = true, d
-		}
-		b.WriteString(l)
-	}
-	return b.String(), nil
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/follower"
+	"github.com/aclsh/aclsh/view"
 )
 
 // unsaved says when cfg (text: its rendering) differs from the startup-config,
@@ -91,7 +92,7 @@ type interfaceView struct {
 	KernelText      string   `json:"kernel_text,omitempty"`
 }
 
-func (v *interfaceView) writeText(w io.Writer) {
+func (v *interfaceView) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "Interface %s is Linux interface %s\n", v.Interface, orNone(v.LinuxInterface))
 	if !v.Found {
 		fmt.Fprintf(w, " not found in this network namespace\n")
@@ -108,7 +109,7 @@ func (v *interfaceView) writeText(w io.Writer) {
 	}
 }
 
-func (s *Shell) interfaceView(cmd grammar.Command) (view, error) {
+func (s *Shell) interfaceView(cmd grammar.Command) (view.View, error) {
 	if cmd.Num != 0 {
 		return nil, fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
 	}
@@ -233,7 +234,7 @@ type trackedJSON struct {
 	BeforeRule int `json:"before_rule"`
 }
 
-func (v *aclsView) writeText(w io.Writer) {
+func (v *aclsView) WriteText(w io.Writer) {
 	defer func() {
 		if m := v.TableMended; m != nil {
 			times := "once"
@@ -261,7 +262,7 @@ func (v *aclsView) writeText(w io.Writer) {
 				a.CountsWhy, enforcer.PreTimeout)
 		}
 		for _, e := range a.Entries {
-			e.writeText(w)
+			e.WriteText(w)
 		}
 		if p := a.ImplicitPermit; p != nil {
 			line := " implicit permit " + p.Text
@@ -280,7 +281,7 @@ func (v *aclsView) writeText(w io.Writer) {
 	}
 }
 
-func (v *aclsView) note() string { return v.noteLine }
+func (v *aclsView) NoteLine() string { return v.noteLine }
 
 // suppressedText is `1 log line suppressed`, `N log lines suppressed`.
 func suppressedText(n uint64) string {
@@ -291,7 +292,7 @@ func suppressedText(n uint64) string {
 }
 
 // writeText writes a line and, indented under it, aclsh's lines about it.
-func (e *entryView) writeText(w io.Writer) {
+func (e *entryView) WriteText(w io.Writer) {
 	line := e.Text
 	var notes []string
 	if e.Matches != nil && *e.Matches > 0 {
@@ -338,7 +339,7 @@ func (e *entryView) writeText(w io.Writer) {
 	}
 }
 
-func (s *Shell) aclsView(cmd grammar.Command) (view, error) {
+func (s *Shell) aclsView(cmd grammar.Command) (view.View, error) {
 	cfg := s.t.cfg
 	v, err := aclsOf(cfg, cmd, s.stats(cfg))
 	if err != nil {
@@ -504,7 +505,7 @@ type summaryJSON struct {
 	Matches *uint64 `json:"matches,omitempty"`
 }
 
-func (v *summaryView) writeText(w io.Writer) {
+func (v *summaryView) WriteText(w io.Writer) {
 	if len(v.AccessLists) == 0 {
 		return
 	}
@@ -524,7 +525,7 @@ func (v *summaryView) writeText(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-func (s *Shell) summaryView(cmd grammar.Command) (view, error) {
+func (s *Shell) summaryView(cmd grammar.Command) (view.View, error) {
 	cfg := s.t.cfg
 	all, err := aclsOf(cfg, cmd, s.stats(cfg))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/view"
 )
 
 // The users registry (show users): DIR/run/shell.PID, one small record per
@@ -200,7 +201,7 @@ type userRow struct {
 	Current bool      `json:"current"` // this shell
 }
 
-func (v *usersView) writeText(w io.Writer) {
+func (v *usersView) WriteText(w io.Writer) {
 	var b strings.Builder
 	rows := [][]string{{"  User", "PID", "From", "Since"}}
 	for _, u := range v.Users {
@@ -216,7 +217,7 @@ func (v *usersView) writeText(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-func (s *Shell) usersView(grammar.Command) (view, error) {
+func (s *Shell) usersView(grammar.Command) (view.View, error) {
 	v := &usersView{Users: []userRow{}}
 	dir := filepath.Join(s.opt.Store.Dir, runDir)
 	ents, err := os.ReadDir(dir)

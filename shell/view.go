@@ -18,27 +18,17 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/term"
+	"github.com/aclsh/aclsh/view"
 )
 
-// Show commands compute a value once; the value renders as text for people and,
-// with `| json`, is encoded as JSON for automation. The text is written from the
-// value's fields, so the two cannot drift. JSON field names are snake_case and
-// stable (the README lists them per command).
-
-// A view is what a show command shows.
-type view interface {
-	// writeText writes the text rendering, line by line (`| include` and the
-	// other modifiers filter it).
-	writeText(w io.Writer)
-}
-
-// noter is a view with a line for the operator that is not part of the output:
-// written on the error stream after the text (a script's stdout stays the
-// config). With `| json` it is a field of the value instead.
-type noter interface{ note() string }
+// Show commands compute a value once (a view.View); the value renders as text
+// for people and, with `| json`, is encoded as JSON for automation (package
+// view). The text is written from the value's fields, so the two cannot drift.
+// JSON field names are snake_case and stable (the README lists them per
+// command).
 
 // showFunc computes a show command's value.
-type showFunc func(s *Shell, cmd grammar.Command) (view, error)
+type showFunc func(s *Shell, cmd grammar.Command) (view.View, error)
 
 // shows maps each show command to its value. A new show command plugs in with one
 // entry: `| json`, the text modifiers and the dispatch come with it (see show).
@@ -73,26 +63,16 @@ func (s *Shell) show(cmd grammar.Command) error {
 	if err != nil {
 		return err
 	}
-	if cmd.Pipe.JSON() {
-		data, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err
-		}
-		s.opt.Out.Write(append(data, '\n'))
-		return nil
-	}
-	var b strings.Builder
-	v.writeText(&b)
-	out, err := filter(cmd.Pipe, b.String())
+	out, note, err := view.Render(v, cmd.Pipe)
 	if err != nil {
 		return err
 	}
 	io.WriteString(s.opt.Out, out)
-	if n, ok := v.(noter); ok && n.note() != "" {
+	if note != "" {
 		// After the output and whatever the pipe kept, on the error stream: a
 		// script's output stays what the config is (`aclsh -c 'show
 		// running-config' > FILE` can be replayed and compared).
-		fmt.Fprintln(s.opt.Err, n.note())
+		fmt.Fprintln(s.opt.Err, note)
 	}
 	return nil
 }
@@ -205,8 +185,8 @@ type configView struct {
 	Note string // the config differs from the startup-config ("" when not)
 }
 
-func (v *configView) writeText(w io.Writer) { io.WriteString(w, v.text) }
-func (v *configView) note() string          { return v.Note }
+func (v *configView) WriteText(w io.Writer) { io.WriteString(w, v.text) }
+func (v *configView) NoteLine() string      { return v.Note }
 
 func (v *configView) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
@@ -215,7 +195,7 @@ func (v *configView) MarshalJSON() ([]byte, error) {
 	}{configOf(v.cfg), strings.TrimLeft(v.Note, "!% ")})
 }
 
-func (s *Shell) runningView(grammar.Command) (view, error) {
+func (s *Shell) runningView(grammar.Command) (view.View, error) {
 	cfg := s.t.cfg
 	text := cfg.Render()
 	// A comment: pasted back with the config, the line changes nothing.
@@ -229,7 +209,7 @@ func (s *Shell) runningView(grammar.Command) (view, error) {
 // runningACLView is show running-config access-list [NAME]: the access list
 // sections only (and the logging interval, an access list setting, when no list
 // is named).
-func (s *Shell) runningACLView(cmd grammar.Command) (view, error) {
+func (s *Shell) runningACLView(cmd grammar.Command) (view.View, error) {
 	cfg := acl.NewConfig()
 	if cmd.Name != "" {
 		a, ok := s.t.cfg.ACLs[cmd.Name]
@@ -246,7 +226,7 @@ func (s *Shell) runningACLView(cmd grammar.Command) (view, error) {
 	return &configView{cfg: cfg, text: cfg.Render()}, nil
 }
 
-func (s *Shell) startupView(grammar.Command) (view, error) {
+func (s *Shell) startupView(grammar.Command) (view.View, error) {
 	text, err := s.startupText()
 	if errors.Is(err, os.ErrNotExist) {
 		err = ErrNoStartup
@@ -282,9 +262,9 @@ type clockView struct {
 	ShowText string `json:"text"` // as the text shows it
 }
 
-func (v *clockView) writeText(w io.Writer) { fmt.Fprintln(w, v.ShowText) }
+func (v *clockView) WriteText(w io.Writer) { fmt.Fprintln(w, v.ShowText) }
 
-func (s *Shell) clockView(grammar.Command) (view, error) {
+func (s *Shell) clockView(grammar.Command) (view.View, error) {
 	t := now().In(displayZone)
 	zone, _ := t.Zone()
 	return &clockView{
@@ -316,7 +296,7 @@ type versionView struct {
 	StateDir      string  `json:"state_dir"`
 }
 
-func (v *versionView) writeText(w io.Writer) {
+func (v *versionView) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "aclsh Version %s (%s)\n", v.Version, v.GoVersion)
 	fmt.Fprintf(w, "Kernel: %s %s (%s)\n", v.Kernel, v.KernelRelease, v.Architecture)
 	fmt.Fprintf(w, "%s uptime is %s\n", v.Host, uptimeText(v.HostUptime))
@@ -328,7 +308,7 @@ func (v *versionView) writeText(w io.Writer) {
 // initialised.
 var processStart = time.Now()
 
-func (s *Shell) versionView(grammar.Command) (view, error) {
+func (s *Shell) versionView(grammar.Command) (view.View, error) {
 	v := &versionView{Version: buildVersion(), ModelName: "aclsh", GoVersion: runtime.Version(), Host: s.opt.Host,
 		Process: "shell", PID: os.Getpid(), ProcessUptime: now().Sub(processStart).Truncate(time.Second).Seconds()}
 	if s.opt.Who != nil {
@@ -420,14 +400,14 @@ type historyJSON struct {
 	Command string `json:"command"`
 }
 
-func (v *historyView) writeText(w io.Writer) {
+func (v *historyView) WriteText(w io.Writer) {
 	width := len(fmt.Sprint(len(v.History)))
 	for _, h := range v.History {
 		fmt.Fprintf(w, "%*d  %s\n", width+2, h.Index, h.Command)
 	}
 }
 
-func (s *Shell) historyView(grammar.Command) (view, error) {
+func (s *Shell) historyView(grammar.Command) (view.View, error) {
 	v := &historyView{History: []historyJSON{}}
 	first := s.histBase + 1
 	for i, l := range s.hist {
