@@ -7,6 +7,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/term"
+	"github.com/aclsh/aclsh/view"
 )
 
 // The terminal (package term) runs a Session; these names stay for the callers
@@ -60,7 +61,7 @@ func (s *Shell) Detach() { s.ask = nil }
 // Banner is the line an interactive session starts with: the host, the Linux
 // interface that is management 0, and where help is.
 func (s *Shell) Banner() string {
-	return fmt.Sprintf("aclsh on %s, management 0 is %s. Type ? for help.", s.opt.Host, orNone(s.opt.IfName))
+	return fmt.Sprintf("aclsh on %s, management 0 is %s. Type ? for help.", s.opt.Host, view.OrNone(s.opt.IfName))
 }
 
 // runLine runs one interactive line and prints its error under the prompt. A line

@@ -18,6 +18,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/golden"
+	"github.com/aclsh/aclsh/view"
 )
 
 // fixedStats is an Enforcer whose kernel counted what st says: show's input, so
@@ -172,7 +173,7 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 			line := " " + e.Text
 			var notes []string
 			if e.Matches != nil && *e.Matches > 0 {
-				notes = append(notes, matchesText(*e.Matches))
+				notes = append(notes, view.MatchesText(*e.Matches))
 			}
 			if e.LogSuppressed != nil && *e.LogSuppressed > 0 {
 				if *e.LogSuppressed == 1 {
@@ -200,7 +201,7 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 			}
 		}
 		if a.ImplicitDenyMatches != nil {
-			want = append(want, " implicit deny ("+matchesText(*a.ImplicitDenyMatches)+")")
+			want = append(want, " implicit deny ("+view.MatchesText(*a.ImplicitDenyMatches)+")")
 		}
 	}
 	i := 0
@@ -270,7 +271,7 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 func TestShowVersion(t *testing.T) {
 	sh, out := jsonShell(t)
 	require.NoError(t, sh.Run("show version | json"))
-	var v versionView
+	var v view.Version
 	require.NoError(t, json.Unmarshal(out.Bytes(), &v))
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &raw))
@@ -299,7 +300,7 @@ func TestShowVersion(t *testing.T) {
 
 	for secs, want := range map[float64]string{0: "0 minutes", 59: "0 minutes", 60: "1 minute", 3600: "1 hour, 0 minutes",
 		3*86400 + 4*3600 + 5*60: "3 days, 4 hours, 5 minutes", 8 * 86400: "1 week, 1 day, 0 hours, 0 minutes"} {
-		require.Equal(t, want, uptimeText(secs), "uptimeText(%v)", secs)
+		require.Equal(t, want, view.UptimeText(secs), "UptimeText(%v)", secs)
 	}
 }
 

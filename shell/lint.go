@@ -60,8 +60,8 @@ type traceView struct {
 	// OtherTablesCanDrop, when the result permits and the list is the bound one
 	// (or none is bound): the base chains of other nftables tables that can
 	// drop the packet whatever aclsh permits.
-	OtherTablesCanDrop []otherChainJSON `json:"other_tables_can_drop,omitempty"`
-	named              bool             // the operator named the list
+	OtherTablesCanDrop []view.OtherChain `json:"other_tables_can_drop,omitempty"`
+	named              bool              // the operator named the list
 	f                  acl.Family
 }
 
@@ -72,7 +72,7 @@ func (v *traceView) WriteText(w io.Writer) {
 			if v.List == "" {
 				what = "aclsh"
 			}
-			fmt.Fprintf(w, "%% %s\n", othersWarning(what, v.OtherTablesCanDrop))
+			fmt.Fprintf(w, "%% %s\n", view.OthersWarning(what, v.OtherTablesCanDrop))
 		}
 	}()
 	if v.List == "" {
@@ -101,7 +101,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 	cfg := s.t.cfg
 	f := cmd.Family
 	name := cmd.Name
-	v := &traceView{Family: familyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{},
+	v := &traceView{Family: view.FamilyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{},
 		Notes: acl.MappedNotes(cmd.Packet)}
 	// The kernel is read once, when needed: live session counts of a bound
 	// list, other tables that can drop what it permits.
@@ -117,7 +117,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 		name = cfg.Mgmt.Get(f)
 		if name == "" {
 			v.Result = []acl.Outcome{{Action: "permit", By: "no list bound"}}
-			v.OtherTablesCanDrop = othersOf(stats(), f)
+			v.OtherTablesCanDrop = view.OthersOf(stats(), f)
 			return s.output(cmd, v)
 		}
 	}
@@ -132,7 +132,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 	v.List, v.Bound = t.List, cfg.Mgmt.Get(f) == name
 	v.Steps, v.Result, v.Now = t.Steps, t.Result, t.Now
 	if v.Bound && v.permits() {
-		v.OtherTablesCanDrop = othersOf(stats(), f)
+		v.OtherTablesCanDrop = view.OthersOf(stats(), f)
 	}
 	return s.output(cmd, v)
 }
@@ -273,7 +273,7 @@ func (s *Shell) lintACLs(cmd grammar.Command) error {
 	v := &lintView{AccessLists: []lintListJSON{}, detail: cmd.Num == 1, cfg: cfg}
 	for _, a := range lists {
 		rep := a.Lint(o)
-		l := lintListJSON{Name: a.Name, Family: familyName(a.Family), BoundTo: []string{}, Errors: rep.Count(acl.SevError),
+		l := lintListJSON{Name: a.Name, Family: view.FamilyName(a.Family), BoundTo: []string{}, Errors: rep.Count(acl.SevError),
 			Warnings: rep.Count(acl.SevWarning), Infos: rep.Count(acl.SevInfo), Findings: rep.Findings, Lines: rep.Lines, list: a, rep: rep}
 		if bt := cfg.BoundTo(a.Name); bt != "" {
 			l.BoundTo = append(l.BoundTo, bt)

@@ -213,7 +213,7 @@ func (v *usersView) WriteText(w io.Writer) {
 		// hold reaches this terminal only escaped.
 		rows = append(rows, []string{mark + grammar.Printable(u.User), strconv.Itoa(u.PID), grammar.Printable(u.From), showTime(u.Since)})
 	}
-	table(&b, rows)
+	view.Table(&b, rows)
 	io.WriteString(w, b.String())
 }
 
