@@ -26,10 +26,10 @@ func TestEveryDefinitionBehaves(t *testing.T) {
 		grammar.IP6ACL:    {"configure terminal", "ipv6 access-list extended t6"},
 		grammar.Interface: {"configure terminal", "interface management 0"},
 	}
-	dir := t.TempDir()
 	shellIn := func(m grammar.Mode) *Shell {
+		// A state directory of its own: no line depends on what another did.
 		var out strings.Builder
-		sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
+		sh, err := New(Options{Host: "device", Store: &Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
 		require.NoError(t, err)
 		sh.mgmtAddrs = func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("10.0.0.9")} }
 		sh.ask = func(string) (string, error) { return "", io.EOF }
