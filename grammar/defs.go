@@ -22,9 +22,9 @@ const writeHelp = "Write running configuration to memory or terminal"
 // include, exclude, begin, section and count, applied in order, or json alone.
 const pipeSyntax = " [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]"
 
-var pipeHelp = []string{"Output modifiers", "Show only lines that match", "Show only lines that do not match", "Begin with the first line that matches",
+var pipeHelp = []string{PipeStr, "Show only lines that match", "Show only lines that do not match", "Begin with the first line that matches",
 	"Show the lines that match and the lines indented under them", "Regular expression (a ` |` starts the next modifier)", "Count the lines",
-	"Output modifiers", "The same data as JSON (must be the only modifier)"}
+	PipeStr, "The same data as JSON (must be the only modifier)"}
 
 func show(syntax string, help ...string) (string, []string) {
 	return syntax + pipeSyntax, append(help, pipeHelp...)
@@ -38,10 +38,10 @@ func addrSyntax(f acl.Family, p string) (string, []string) {
 	}
 	if f == acl.IPv6 {
 		return "(any$" + p + "any | host " + a + "$" + p + "host | " + pfx + "$" + p + "pfx)",
-			[]string{"Any address", "A single host", "Host address", "Network prefix"}
+			[]string{AnyAddrStr, HostStr, HostAddrStr, PrefixStr}
 	}
 	return "(any$" + p + "any | host " + a + "$" + p + "host | " + pfx + "$" + p + "pfx | " + a + "$" + p + "addr " + a + "$" + p + "wild)",
-		[]string{"Any address", "A single host", "Host address", "Network prefix", "Address", "Wildcard mask (bits set: any value)"}
+		[]string{AnyAddrStr, HostStr, HostAddrStr, PrefixStr, "Address", "Wildcard mask (bits set: any value)"}
 }
 
 // portSyntax is an optional port match of a tcp or udp rule (proto "tcp" or
@@ -76,15 +76,17 @@ const establishedHelp = "Replies to connections this host opened (stateful; IOS 
 func ruleSyntax(f acl.Family) (string, []string) {
 	src, srch := addrSyntax(f, "s")
 	dst, dsth := addrSyntax(f, "d")
-	flags := "{established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources} | count | log}"
+	// established and connlimit are one choice: the model refuses a line with
+	// both, so `?` offers neither once the other is there.
+	flags := "{(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources}) | count | log}"
 	bits := strconv.Itoa(f.Bits())
 	flagh := []string{establishedHelp, "Limit concurrent connections per source address", "Maximum connections per source",
 		"Count connections per source prefix instead of per address", "Prefix length, /0-/" + bits + " (default /" + bits + ": per address)",
 		"Most sources (prefixes) the limit tracks at once", "Number of sources (default " + strconv.Itoa(acl.DefaultConnSources) + ")",
 		"Count matches (always on)", "Log matches"}
-	anyProto, icmp, icmph := "ip", "icmp", []string{"Internet Control Message Protocol"}
+	anyProto, icmp, icmph := "ip", "icmp", []string{ICMPStr}
 	if f == acl.IPv6 {
-		anyProto, icmp, icmph = "ipv6", "(icmp|icmpv6)", []string{"Internet Control Message Protocol for IPv6", "Internet Control Message Protocol for IPv6"}
+		anyProto, icmp, icmph = "ipv6", "(icmp|icmpv6)", []string{ICMP6Str, ICMP6Str}
 	}
 	ic, ich := icmpSyntax(f)
 	syn := "(permit|deny)$action ("
@@ -93,7 +95,7 @@ func ruleSyntax(f acl.Family) (string, []string) {
 		sp, sph := portSyntax("sp", proto)
 		dp, dph := portSyntax("dp", proto)
 		syn += proto + "$proto " + src + " " + sp + " " + dst + " " + dp + " " + flags + " | "
-		h = append(h, map[string]string{"tcp": "Transmission Control Protocol", "udp": "User Datagram Protocol"}[proto])
+		h = append(h, map[string]string{"tcp": TCPStr, "udp": UDPStr}[proto])
 		h = append(h, srch...)
 		h = append(h, sph...)
 		h = append(h, dsth...)
@@ -107,7 +109,7 @@ func ruleSyntax(f acl.Family) (string, []string) {
 	h = append(h, dsth...)
 	h = append(h, ich...)
 	h = append(h, flagh...)
-	h = append(h, "Any "+f.Name()+" protocol", "Protocol number")
+	h = append(h, "Any "+f.Name()+" protocol", ProtoNumStr)
 	h = append(h, srch...)
 	h = append(h, dsth...)
 	h = append(h, flagh...)
@@ -117,7 +119,7 @@ func ruleSyntax(f acl.Family) (string, []string) {
 func init() {
 	var defs []*Def
 	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
-		defs = append(defs, &Def{Modes: modes, Syntax: syntax, Help: help, Build: build})
+		defs = append(defs, newDef(1, modes, syntax, help, build))
 	}
 	exec := []Mode{Exec}
 	kind := func(k Kind) func(*match) error {
@@ -126,18 +128,18 @@ func init() {
 	noDo := func() { defs[len(defs)-1].NoDo = true } // the last definition added
 
 	// Exec mode.
-	add(exec, "configure [terminal]", []string{"Enter configuration mode", "Configure from the terminal"}, kind(Configure))
+	add(exec, "configure [terminal]", []string{ConfigureStr, "Configure from the terminal"}, kind(Configure))
 	noDo()
-	s, h := show("show running-config", "Show running system information", "Current operating configuration")
+	s, h := show("show running-config", ShowStr, RunningStr)
 	add(exec, s, h, buildShow(ShowRunning))
-	s, h = show("show startup-config", "Show running system information", "Contents of startup configuration")
+	s, h = show("show startup-config", ShowStr, "Contents of startup configuration")
 	add(exec, s, h, buildShow(ShowStartup))
 	add(exec, "terminal length <0-512>", []string{"Set terminal line parameters", "Set number of lines on a screen", "Number of lines on screen (0 for no pausing)"}, kind(TerminalLength))
-	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name]", "Show running system information", "IPv4 information", "IPv6 information", "List access lists", "Access list name")
+	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name]", ShowStr, IPInfoStr, IPv6InfoStr, ACLsStr, ACLNameStr)
 	add(exec, s, h, buildShow(ShowACLs))
-	s, h = show("show interface management <0-255>$num", "Show running system information", "Interface status and configuration", "Management interface", "Management interface number")
+	s, h = show("show interface management <0-255>$num", ShowStr, "Interface status and configuration", MgmtStr, MgmtNumStr)
 	add(exec, s, h, buildShow(ShowInterface))
-	add(exec, "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]", []string{"Reset functions", "IPv4", "IPv6", "Access list", "Clear access list counters", "Access list name"},
+	add(exec, "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]", []string{"Reset functions", "IPv4", "IPv6", "Access list", "Clear access list counters", ACLNameStr},
 		func(m *match) error {
 			m.cmd.Kind = ClearCounters
 			m.cmd.Name = m.get("name")
@@ -148,7 +150,7 @@ func init() {
 	s, h = show("write terminal", writeHelp, "Write to terminal (show running-config)")
 	add(exec, s, h, buildShow(WriteTerminal))
 	add(exec, "copy (running-config$from startup-config | startup-config$from running-config | last-good-config$from running-config)",
-		[]string{"Copy from one file to another", "Copy from current system configuration", "Copy to startup configuration",
+		[]string{CopyStr, CopyRunningStr, "Copy to startup configuration",
 			"Copy from startup configuration", "Merge it into the running configuration",
 			"Copy from the configuration aclsh last committed", "Replace the running configuration with it"},
 		func(m *match) error {
@@ -158,13 +160,13 @@ func init() {
 			}
 			return nil
 		})
-	add(exec, "copy running-config kernel", []string{"Copy from one file to another", "Copy from current system configuration",
+	add(exec, "copy running-config kernel", []string{CopyStr, CopyRunningStr,
 		"Enforce it in the kernel again (restores table inet aclsh)"}, kind(RestoreKernel))
-	add(exec, "exit", []string{"Exit from the EXEC"}, kind(Exit))
+	add(exec, "exit", []string{ExitExecStr}, kind(Exit))
 	noDo()
-	add(exec, "logout", []string{"Exit from the EXEC"}, kind(Exit))
+	add(exec, "logout", []string{ExitExecStr}, kind(Exit))
 	noDo()
-	add(exec, "quit", []string{"Exit from the EXEC"}, kind(Exit))
+	add(exec, "quit", []string{ExitExecStr}, kind(Exit))
 	noDo()
 
 	// Every config mode.
@@ -175,23 +177,23 @@ func init() {
 	// Config mode.
 	cfg := []Mode{Config}
 	add(cfg, "(ip$fam access-list extended WORD$name | ipv6$fam access-list extended WORD$name)",
-		[]string{"Internet Protocol (IP)", "Configure an access list", "Extended access list", "Access list name",
-			"Internet Protocol version 6 (IPv6)", "Configure an access list", "Extended access list", "Access list name"},
+		[]string{IPStr, ConfigureACLStr, ExtendedStr, ACLNameStr,
+			IPv6Str, ConfigureACLStr, ExtendedStr, ACLNameStr},
 		buildACL(EnterACL))
 	add(cfg, "no (ip$fam access-list extended WORD$name | ipv6$fam access-list extended WORD$name)",
-		[]string{"Negate a command or set its defaults", "Internet Protocol (IP)", "Delete an access list", "Extended access list", "Access list name",
-			"Internet Protocol version 6 (IPv6)", "Delete an access list", "Extended access list", "Access list name"},
+		[]string{NoStr, IPStr, DeleteACLStr, ExtendedStr, ACLNameStr,
+			IPv6Str, DeleteACLStr, ExtendedStr, ACLNameStr},
 		buildACL(DeleteACL))
-	logh := []string{"Internet Protocol (IP)", "Access list settings", "Access list logging", "Least time between two log lines of one access list line",
+	logh := []string{IPStr, "Access list settings", "Access list logging", "Least time between two log lines of one access list line",
 		"Milliseconds (default " + strconv.Itoa(int(acl.DefaultLogInterval)) + ")"}
 	logSyntax := "ip access-list logging interval <1-" + strconv.Itoa(int(acl.MaxLogInterval)) + ">$ms"
 	add(cfg, logSyntax, logh, buildLogInterval)
-	add(cfg, "no "+strings.Replace(logSyntax, "<", "[<", 1)+"]", append([]string{"Negate a command or set its defaults"}, logh...),
+	add(cfg, "no "+strings.Replace(logSyntax, "<", "[<", 1)+"]", append([]string{NoStr}, logh...),
 		func(m *match) error {
 			m.cmd.Kind = LogInterval // Num 0: the default
 			return nil
 		})
-	add(cfg, "interface management <0-255>$num", []string{"Select an interface to configure", "Management interface", "Management interface number"},
+	add(cfg, "interface management <0-255>$num", []string{"Select an interface to configure", MgmtStr, MgmtNumStr},
 		func(m *match) error {
 			m.cmd.Kind = EnterInterface
 			m.cmd.Num, _ = strconv.Atoi(m.get("num"))
@@ -207,18 +209,18 @@ func init() {
 		rs, rh := ruleSyntax(f)
 		// A sequence number, with or without `seq` (IOS and EOS take it bare).
 		seq := "(seq " + seqRange + "$seqn | " + seqRange + "$seqn)"
-		seqh := []string{"Sequence number", "Sequence number", "Sequence number"}
+		seqh := []string{SeqStr, SeqStr, SeqStr}
 		add(md, "["+seq+"] "+rs, append(seqh, rh...), buildRule(AddRule))
-		add(md, "["+seq+"] remark LINE$text", append(seqh, "Access list entry comment", "Comment, up to 255 characters"), buildRemark(AddRule))
-		add(md, "no "+seq, []string{"Negate a command or set its defaults", "Sequence number", "Sequence number to delete", "Sequence number to delete"},
+		add(md, "["+seq+"] remark LINE$text", append(seqh, RemarkStr, "Comment, up to 255 characters"), buildRemark(AddRule))
+		add(md, "no "+seq, []string{NoStr, SeqStr, SeqDeleteStr, SeqDeleteStr},
 			func(m *match) error {
 				n, _ := strconv.Atoi(m.get("seqn"))
 				m.cmd.Kind, m.cmd.Seq = DeleteSeq, acl.Seq(n)
 				return nil
 			})
-		add(md, "no "+seq+" "+rs, append([]string{"Negate a command or set its defaults"}, append(seqh, rh...)...), buildRule(DeleteRule))
-		add(md, "no "+rs, append([]string{"Negate a command or set its defaults"}, rh...), buildRule(DeleteRule))
-		add(md, "no ["+seq+"] remark LINE$text", append([]string{"Negate a command or set its defaults"}, append(seqh, "Access list entry comment", "Comment text")...), buildRemark(DeleteRule))
+		add(md, "no "+seq+" "+rs, append([]string{NoStr}, append(seqh, rh...)...), buildRule(DeleteRule))
+		add(md, "no "+rs, append([]string{NoStr}, rh...), buildRule(DeleteRule))
+		add(md, "no ["+seq+"] remark LINE$text", append([]string{NoStr}, append(seqh, RemarkStr, "Comment text")...), buildRemark(DeleteRule))
 		add(md, "resequence ["+seqRange+"$start ["+seqRange+"$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
 			func(m *match) error {
 				m.cmd.Kind, m.cmd.Start, m.cmd.Step = Resequence, 10, 10
@@ -236,10 +238,10 @@ func init() {
 
 	// Interface mode.
 	ifm := []Mode{Interface}
-	grpHelp := []string{"Internet Protocol (IP)", "Apply an IPv4 access list", "Access list name", "Inbound packets",
-		"Internet Protocol version 6 (IPv6)", "Apply an IPv6 access list", "Access list name", "Inbound packets"}
+	grpHelp := []string{IPStr, "Apply an IPv4 access list", ACLNameStr, InboundStr,
+		IPv6Str, "Apply an IPv6 access list", ACLNameStr, InboundStr}
 	add(ifm, "(ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)", grpHelp, buildBind(BindACL))
-	add(ifm, "no (ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)", append([]string{"Negate a command or set its defaults"}, grpHelp...), buildBind(UnbindACL))
+	add(ifm, "no (ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)", append([]string{NoStr}, grpHelp...), buildBind(UnbindACL))
 
 	register(defs)
 }

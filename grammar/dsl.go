@@ -1,286 +1,117 @@
 package grammar
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // The command syntax language, FRR DEFPY style:
 //
 //	keyword            a literal, matched case-insensitively by any unique prefix
-//	WORD A.B.C.D ...   a variable (see varKinds)
+//	WORD A.B.C.D ...   a variable (see varKind; varKinds in dslgen_test.go)
 //	<lo-hi>            a number in a range
 //	[ x ]              optional
 //	( x | y )          alternatives
-//	{ x | y }          any of these, in any order (repeats are refused by the builder)
+//	{ x | y }          any of these, in any order, each once: `?` does not offer
+//	                   a choice taken (repeats are refused by the builder); a
+//	                   choice of alternatives, { (a | b) | c }, is taken by either
 //	{ x | y }*         any of these, repeated: `?` offers them again after each use
 //	x$name             capture the token matched by x under name
 //
 // Each token of a definition has a help string; they are listed in the order the
 // tokens appear in the syntax text.
+//
+// A start parses no definition: `go generate ./grammar` parses every syntax with
+// the participle grammar of dslgen_test.go and compiles it into the tables of
+// defs_gen.go, checked in; ready links those tables into states. A test fails
+// when defs_gen.go is stale, and a start panics on a definition whose syntax is
+// not the one generated.
 
-type dslAlt struct {
-	Seqs []*dslSeq
+//go:generate go test -run ^TestDefsGenerated$ . -update
+
+// genDef is one definition's compiled syntax, as defs_gen.go holds it.
+type genDef struct {
+	syntax string   // the syntax it was compiled from
+	toks   []genTok // in syntax order: toks[i] takes the definition's Help[i]
+	// states is the definition's NFA, the start state first. Each state is its
+	// token (index in toks + 1; 0 for a split; accept for the state where the
+	// definition accepts), the number of its successors and their indexes, in
+	// priority order.
+	states []uint16
 }
 
-type dslSeq struct {
-	Items []*dslItem
+// accept marks the accepting state in genDef.states.
+const accept = 0xffff
+
+// genTok is a token of a genDef: the fields of a token that its syntax fixes.
+type genTok struct {
+	kind    varKind
+	word    string
+	lo, hi  int
+	capture string
+	once    bool
+	group   uint16
+	proto   uint8
+	more    bool
 }
 
-// dslItem is one element of a sequence: a group of one of three kinds, a range or
-// a word, with an optional capture name.
-type dslItem struct {
-	Opt     *dslAlt // [ ... ]
-	Star    *dslAlt // { ... }
-	Repeat  bool    // { ... }*: a Star whose tokens may be used again
-	Group   *dslAlt // ( ... )
-	Range   string  // <lo-hi>
-	Word    string
-	Capture string // $name
-}
-
-// parseDSL parses a syntax string. It is a small recursive descent parser: the
-// definitions are parsed at every start of aclsh, which must be quick.
-func parseDSL(syntax string) (*dslAlt, error) {
-	p := &dslParser{s: syntax}
-	a, err := p.alt()
-	if err != nil {
-		return nil, err
+// linkGenerated returns the newGraph fragment of defs from their generated
+// tables (genDefs). It panics when a definition's syntax is not the one
+// generated or the numbers of tokens and help strings differ: the package's
+// tests catch that (run go generate ./grammar).
+func linkGenerated(defs []*Def) func(i int, d *Def, n *int) *state {
+	if len(defs) != len(genDefs) {
+		panic(fmt.Sprintf("grammar: %d definitions, %d in defs_gen.go: run go generate ./grammar", len(defs), len(genDefs)))
 	}
-	if p.skip(); p.pos < len(p.s) {
-		return nil, fmt.Errorf("unexpected %q at offset %d", p.s[p.pos], p.pos)
-	}
-	return a, nil
-}
-
-type dslParser struct {
-	s   string
-	pos int
-}
-
-func (p *dslParser) skip() {
-	for p.pos < len(p.s) && (p.s[p.pos] == ' ' || p.s[p.pos] == '\t' || p.s[p.pos] == '\n') {
-		p.pos++
-	}
-}
-
-// peek returns the next byte after spaces, or 0 at the end.
-func (p *dslParser) peek() byte {
-	if p.skip(); p.pos < len(p.s) {
-		return p.s[p.pos]
-	}
-	return 0
-}
-
-func (p *dslParser) alt() (*dslAlt, error) {
-	a := &dslAlt{}
-	for {
-		q, err := p.seq()
-		if err != nil {
-			return nil, err
+	// One allocation for each kind of thing, not one per state.
+	nst, ntok, nout := 0, 0, 0
+	for i, d := range defs {
+		g := &genDefs[i]
+		if g.syntax != d.Syntax || len(g.toks) != len(d.Help) {
+			panic(fmt.Sprintf("grammar: definition %d (%q) is not the one in defs_gen.go (%d help strings for %d tokens): run go generate ./grammar",
+				i, d.Syntax, len(d.Help), len(g.toks)))
 		}
-		a.Seqs = append(a.Seqs, q)
-		if p.peek() != '|' {
-			return a, nil
+		ntok += len(g.toks)
+		for j := 0; j < len(g.states); j += 2 + int(g.states[j+1]) {
+			nst++
+			nout += int(g.states[j+1])
 		}
-		p.pos++
 	}
-}
-
-func (p *dslParser) seq() (*dslSeq, error) {
-	q := &dslSeq{}
-	for {
-		switch c := p.peek(); c {
-		case 0, '|', ']', '}', ')':
-			if len(q.Items) == 0 {
-				return nil, fmt.Errorf("empty sequence at offset %d", p.pos)
+	states, toks, outs := make([]state, 0, nst), make([]token, ntok), make([]*state, nout)
+	return func(i int, d *Def, n *int) *state {
+		g := &genDefs[i]
+		tk := toks[:len(g.toks):len(g.toks)]
+		toks = toks[len(g.toks):]
+		for k, t := range g.toks {
+			tk[k] = token{kind: t.kind, word: t.word, lo: t.lo, hi: t.hi, help: d.Help[k], capture: t.capture,
+				name: t.capture, once: t.once, group: t.group, proto: t.proto, more: t.more}
+			if t.capture == "" && t.kind == kwToken {
+				tk[k].name = t.word // what a builder asks for: the capture name, else the keyword
 			}
-			return q, nil
 		}
-		it, err := p.item()
-		if err != nil {
-			return nil, err
-		}
-		q.Items = append(q.Items, it)
-	}
-}
-
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".:/_-", c) >= 0
-}
-
-func (p *dslParser) item() (*dslItem, error) {
-	it := &dslItem{}
-	start := p.pos
-	switch c := p.s[p.pos]; c {
-	case '[', '{', '(':
-		p.pos++
-		a, err := p.alt()
-		if err != nil {
-			return nil, err
-		}
-		want := map[byte]byte{'[': ']', '{': '}', '(': ')'}[c]
-		if p.peek() != want {
-			return nil, fmt.Errorf("missing %q for %q at offset %d", want, c, start)
-		}
-		p.pos++
-		switch c {
-		case '[':
-			it.Opt = a
-		case '{':
-			it.Star = a
-			if p.pos < len(p.s) && p.s[p.pos] == '*' {
-				it.Repeat = true
-				p.pos++
+		base := len(states)
+		for j := 0; j < len(g.states); j += 2 + int(g.states[j+1]) {
+			st := state{id: *n}
+			*n++
+			switch ref := g.states[j]; ref {
+			case 0:
+			case accept:
+				st.def = d
+			default:
+				st.tok = &tk[ref-1]
 			}
-		default:
-			it.Group = a
+			states = append(states, st)
 		}
-	case '<':
-		end := strings.IndexByte(p.s[p.pos:], '>')
-		lo, hi, ok := strings.Cut(p.s[p.pos+1:p.pos+max(end, 1)], "-")
-		if end < 0 || !ok || !isDigits(lo) || !isDigits(hi) {
-			return nil, fmt.Errorf("bad range at offset %d", start)
-		}
-		it.Range = p.s[p.pos : p.pos+end+1]
-		p.pos += end + 1
-	default:
-		for p.pos < len(p.s) && isWordByte(p.s[p.pos]) {
-			p.pos++
-		}
-		if p.pos == start {
-			return nil, fmt.Errorf("unexpected %q at offset %d", c, start)
-		}
-		it.Word = p.s[start:p.pos]
-	}
-	if p.pos < len(p.s) && p.s[p.pos] == '$' {
-		n := p.pos + 1
-		for n < len(p.s) && (p.s[n] >= 'a' && p.s[n] <= 'z' || p.s[n] >= '0' && p.s[n] <= '9' || p.s[n] == '_') {
-			n++
-		}
-		if n == p.pos+1 {
-			return nil, fmt.Errorf("empty capture name at offset %d", p.pos)
-		}
-		it.Capture = p.s[p.pos:n]
-		p.pos = n
-	}
-	return it, nil
-}
-
-// compile parses a syntax string and builds its NFA fragment. help supplies one
-// help string per token, in order.
-func compile(syntax string, help []string) (start, end *state, err error) {
-	ast, err := parseDSL(syntax)
-	if err != nil {
-		return nil, nil, fmt.Errorf("syntax %q: %w", syntax, err)
-	}
-	c := &compiler{help: help}
-	start, end = c.alt(ast)
-	if c.err != nil {
-		return nil, nil, fmt.Errorf("syntax %q: %w", syntax, c.err)
-	}
-	if c.n != len(help) {
-		return nil, nil, fmt.Errorf("syntax %q: %d tokens but %d help strings", syntax, c.n, len(help))
-	}
-	return start, end, nil
-}
-
-type compiler struct {
-	help []string
-	n    int
-	err  error
-}
-
-func (c *compiler) alt(a *dslAlt) (*state, *state) {
-	if len(a.Seqs) == 1 {
-		return c.seq(a.Seqs[0])
-	}
-	s, e := &state{}, &state{}
-	for _, q := range a.Seqs {
-		qs, qe := c.seq(q)
-		s.out = append(s.out, qs)
-		qe.out = append(qe.out, e)
-	}
-	return s, e
-}
-
-func (c *compiler) seq(q *dslSeq) (*state, *state) {
-	var s, e *state
-	for _, it := range q.Items {
-		is, ie := c.item(it)
-		if s == nil {
-			s, e = is, ie
-			continue
-		}
-		e.out = append(e.out, is)
-		e = ie
-	}
-	return s, e
-}
-
-func (c *compiler) item(it *dslItem) (*state, *state) {
-	var s, e *state
-	switch {
-	case it.Opt != nil:
-		xs, xe := c.alt(it.Opt)
-		s, e = &state{out: []*state{xs}}, &state{}
-		s.out = append(s.out, e)
-		xe.out = append(xe.out, e)
-	case it.Star != nil:
-		xs, xe := c.alt(it.Star)
-		if !it.Repeat {
-			// Used once per path: `?` does not offer them again (see used).
-			walk(xs, xe, func(st *state) {
-				if st.tok != nil {
-					st.tok.once = true
-				}
-			})
-		}
-		s, e = &state{out: []*state{xs}}, &state{}
-		s.out = append(s.out, e)
-		xe.out = append(xe.out, s)
-	case it.Group != nil:
-		s, e = c.alt(it.Group)
-	default:
-		w := it.Word
-		if it.Range != "" {
-			w = it.Range
-		}
-		t, err := newToken(w)
-		if err != nil && c.err == nil {
-			c.err = err
-		}
-		if c.n < len(c.help) {
-			t.help = c.help[c.n]
-		}
-		c.n++
-		e = &state{}
-		s = &state{tok: t, out: []*state{e}}
-	}
-	if it.Capture != "" {
-		name := strings.TrimPrefix(it.Capture, "$")
-		walk(s, e, func(st *state) {
-			if st.tok != nil && st.tok.capture == "" {
-				st.tok.capture = name
+		k := base
+		for j := 0; j < len(g.states); j += 2 + int(g.states[j+1]) {
+			no := int(g.states[j+1])
+			out := outs[:no:no]
+			outs = outs[no:]
+			for o := range no {
+				out[o] = &states[base+int(g.states[j+2+o])]
 			}
-		})
-	}
-	return s, e
-}
-
-// walk visits the states reachable from s without passing e.
-func walk(s, e *state, f func(*state)) {
-	seen := map[*state]bool{}
-	var visit func(*state)
-	visit = func(x *state) {
-		if x == nil || seen[x] || x == e {
-			return
+			if no > 0 {
+				states[k].out = out
+			}
+			k++
 		}
-		seen[x] = true
-		f(x)
-		for _, o := range x.out {
-			visit(o)
-		}
+		return &states[base]
 	}
-	visit(s)
 }

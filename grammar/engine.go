@@ -465,15 +465,16 @@ func candidates(cur []thread) []Candidate {
 	return out
 }
 
-// used reports whether a path already matched tk: only an {any order} group can
-// offer it again, and the builder refuses a repeat; a {repeated}* group's tokens
-// are offered again.
+// used reports whether a path already matched tk, or another start of the
+// same choice of an {any order} group: such a group offers each choice once
+// (the builder refuses a repeat; Enter a combination the model refuses); a
+// {repeated}* group's tokens are offered again.
 func used(c *capture, tk *token) bool {
 	if !tk.once {
 		return false
 	}
 	for ; c != nil; c = c.prev {
-		if c.tok == tk {
+		if c.tok == tk || tk.group != 0 && c.tok.group == tk.group {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ package grammar
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -134,8 +135,9 @@ const (
 	ShowClock      // show clock
 	RestoreKernel  // copy running-config kernel: enforce the running-config again (after nft flush ruleset)
 	// Packet trace and lint (lintdefs.go).
-	TestACL  // test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established]; Name (may be ""), Family, Packet
-	LintACLs // show [ip|ipv6] access-lists [NAME] lint [detail]; Num 1: detail
+	TestACL     // test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established]; Name (may be ""), Family, Packet
+	LintACLs    // show [ip|ipv6] access-lists [NAME] lint [detail]; Num 1: detail
+	ShowVersion // show version
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,
@@ -218,60 +220,77 @@ type Def struct {
 	Syntax string
 	Help   []string
 	Build  func(m *match) error
+
+	pc [1]uintptr // where it was made (see newDef), for the generator's errors
+}
+
+// defSource is set by the package's tests, before any init runs: newDef then
+// records where each definition is made, which the generator's errors name. A
+// start does not pay for it.
+var defSource bool
+
+// newDef makes a definition. Under the package's tests it records the line that
+// called the function up frames above newDef's caller (a file's add helper:
+// up 1, its caller's line).
+func newDef(up int, modes []Mode, syntax string, help []string, build func(*match) error) *Def {
+	d := &Def{Modes: modes, Syntax: syntax, Help: help, Build: build}
+	if defSource {
+		runtime.Callers(2+up, d.pc[:])
+	}
+	return d
 }
 
 var roots [2 * numModes]*state
+
+// starts holds each registered definition's start state.
+var starts []*state
 
 // doRoot holds the exec definitions `do` runs: every one but NoDo.
 var doRoot *state
 
 // register adds definitions to their modes, when the grammar is first used
 // (ready): a process that never parses a line (an aclsh that hands its lines to
-// the daemon, --version) does not pay for compiling the definitions at start.
-func register(defs []*Def) { pending = append(pending, defs) }
+// the daemon, --version) does not pay for linking the definitions at start.
+func register(defs []*Def) { pending = append(pending, defs...) }
 
 var (
-	pending   [][]*Def // the definitions of each file's init, in order
+	pending   []*Def // the definitions of each file's init, in order
 	buildOnce sync.Once
 )
 
-// ready compiles the registered definitions, once.
+// ready links the registered definitions to their compiled syntax
+// (defs_gen.go), once.
 func ready() {
 	buildOnce.Do(func() {
-		for _, defs := range pending {
-			compileDefs(defs)
-		}
-		pending = nil
+		registered, pending = pending, nil
+		g := newGraph(registered, linkGenerated(registered))
+		roots, doRoot, numStates, starts = g.roots, g.doRoot, g.n, g.starts
 	})
 }
 
-// compileDefs adds definitions to their modes; it panics on a bad definition,
-// which the package tests catch.
-func compileDefs(defs []*Def) {
-	registered = append(registered, defs...)
-	for _, d := range defs {
-		s, e, err := compile(d.Syntax, d.Help)
-		if err != nil {
-			panic(err)
-		}
-		e.out = append(e.out, &state{def: d})
-		walk(s, nil, func(x *state) {
-			x.id = numStates
-			numStates++
-			if t := x.tok; t != nil {
-				// What a builder asks for: the capture name, else the keyword.
-				t.name = t.capture
-				if t.name == "" && t.kind == kwToken {
-					t.name = t.word
-				}
-			}
-		})
+// graph is the definitions as the parser runs them: each mode's root, the root of
+// do, and the number of states (their ids are 0..n-1).
+type graph struct {
+	roots  [2 * numModes]*state
+	doRoot *state
+	n      int
+	starts []*state // each definition's start
+}
+
+// newGraph adds the definitions to their modes; frag gives the i-th
+// definition's start state, its accepting state linked to the definition, and
+// numbers its states from *n on.
+func newGraph(defs []*Def, frag func(i int, d *Def, n *int) *state) *graph {
+	g := &graph{}
+	for i, d := range defs {
+		s := frag(i, d, &g.n)
+		g.starts = append(g.starts, s)
 		if slices.Contains(d.Modes, Exec) && !d.NoDo {
-			if doRoot == nil {
-				doRoot = &state{id: numStates}
-				numStates++
+			if g.doRoot == nil {
+				g.doRoot = &state{id: g.n}
+				g.n++
 			}
-			doRoot.out = append(doRoot.out, s)
+			g.doRoot.out = append(g.doRoot.out, s)
 		}
 		for _, m := range d.Modes {
 			ms := []Mode{m}
@@ -279,14 +298,15 @@ func compileDefs(defs []*Def) {
 				ms = append(ms, m|InSession)
 			}
 			for _, m := range ms {
-				if roots[m.idx()] == nil {
-					roots[m.idx()] = &state{id: numStates}
-					numStates++
+				if g.roots[m.idx()] == nil {
+					g.roots[m.idx()] = &state{id: g.n}
+					g.n++
 				}
-				roots[m.idx()].out = append(roots[m.idx()].out, s)
+				g.roots[m.idx()].out = append(g.roots[m.idx()].out, s)
 			}
 		}
 	}
+	return g
 }
 
 // match is what a builder reads: the captured tokens of the path that accepted.

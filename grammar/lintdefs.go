@@ -13,18 +13,18 @@ import (
 func init() {
 	var defs []*Def
 	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
-		defs = append(defs, &Def{Modes: modes, Syntax: syntax, Help: help, Build: build})
+		defs = append(defs, newDef(1, modes, syntax, help, build))
 	}
 	exec := []Mode{Exec}
 
 	addr := func(p string) string { return "(A.B.C.D | X:X::X:X)$" + p }
 	src, dst := []string{"Source address (IPv4)", "Source address (IPv6)"}, []string{"Destination address (IPv4)", "Destination address (IPv6)"}
 	h := []string{"Test what an access list does", "Trace a packet through an access list",
-		"Access list name (default: the list bound for the packet's family)", "Transmission Control Protocol", "User Datagram Protocol"}
+		"Access list name (default: the list bound for the packet's family)", TCPStr, UDPStr}
 	h = append(h, src...)
 	h = append(h, "Source port: number or name")
 	h = append(h, dst...)
-	h = append(h, "Destination port: number or name", "Internet Control Message Protocol")
+	h = append(h, "Destination port: number or name", ICMPStr)
 	// icmp: the message's type (and code) by the names of the source's family
 	ic4, ich4 := icmpSyntax(acl.IPv4)
 	ic6, ich6 := icmpSyntax(acl.IPv6)
@@ -34,7 +34,7 @@ func init() {
 	h = append(h, src[1])
 	h = append(h, dst...)
 	h = append(h, ich6...)
-	h = append(h, "Protocol number")
+	h = append(h, ProtoNumStr)
 	h = append(h, src...)
 	h = append(h, dst...)
 	h = append(h, "The first packet of a new connection (default)", "A packet of a connection this host initiated (a reply)")
@@ -43,8 +43,8 @@ func init() {
 		" | <0-255>$proto "+addr("src")+" "+addr("dst")+") [new$state|established$state]", h...)
 	add(exec, s, h, buildTest)
 
-	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail]", "Show running system information", "IPv4 information", "IPv6 information",
-		"List access lists", "Access list name", "Check the lists for mistakes: unreachable lines, limits that never apply, lockout",
+	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail]", ShowStr, IPInfoStr, IPv6InfoStr,
+		ACLsStr, ACLNameStr, "Check the lists for mistakes: unreachable lines, limits that never apply, lockout",
 		"Also every line: a packet it decides, or the lines that decide all it matches")
 	add(exec, s, h, func(m *match) error {
 		if err := buildShow(LintACLs)(m); err != nil {

@@ -27,18 +27,17 @@ func ValidSessionName(name string) error {
 }
 
 const (
-	showHelp    = "Show running system information"
 	sessionHelp = "Name of the session"
 )
 
 func init() {
 	var defs []*Def
 	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
-		defs = append(defs, &Def{Modes: modes, Syntax: syntax, Help: help, Build: build})
+		defs = append(defs, newDef(1, modes, syntax, help, build))
 	}
 	exec := []Mode{Exec}
 
-	add(exec, "configure session [NAME$name]", []string{"Enter configuration mode", "Enter a configuration session (changes apply at commit)", sessionHelp},
+	add(exec, "configure session [NAME$name]", []string{ConfigureStr, "Enter a configuration session (changes apply at commit)", sessionHelp},
 		func(m *match) error {
 			m.cmd.Kind, m.cmd.Name = ConfigureSession, m.get("name")
 			if m.cmd.Name != "" {
@@ -50,7 +49,7 @@ func init() {
 		})
 	defs[len(defs)-1].NoDo = true // do does not open a session
 	showSess := func(modes []Mode) {
-		s, h := show("show session-config [named NAME$name] [diffs$diffs]", showHelp, "Configuration of a session",
+		s, h := show("show session-config [named NAME$name] [diffs$diffs]", ShowStr, "Configuration of a session",
 			"A session by name (default: the current one)", sessionHelp, "Differences from the running configuration")
 		add(modes, s, h, func(m *match) error {
 			if err := buildShow(ShowSession)(m); err != nil {
@@ -61,7 +60,7 @@ func init() {
 			}
 			return nil
 		})
-		s, h = show("show configuration sessions", showHelp, "Configuration information", "Open configuration sessions")
+		s, h = show("show configuration sessions", ShowStr, "Configuration information", "Open configuration sessions")
 		add(modes, s, h, buildShow(ShowSessions))
 	}
 	showSess(exec)

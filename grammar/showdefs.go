@@ -1,25 +1,27 @@
 package grammar
 
 // Show commands for operators' habits: summaries, one section of the
-// running-config, the shell's history, who is logged in, the clock. Every show
+// running-config, the shell's history, who is logged in, the clock, the version. Every show
 // command takes the output modifiers (pipeSyntax), `| json` included.
 
 func init() {
 	var defs []*Def
 	add := func(syntax string, help []string, build func(*match) error) {
-		defs = append(defs, &Def{Modes: []Mode{Exec}, Syntax: syntax, Help: help, Build: build})
+		defs = append(defs, newDef(1, []Mode{Exec}, syntax, help, build))
 	}
-	s, h := show("show [ip$fam|ipv6$fam] access-lists summary", showHelp, "IPv4 information", "IPv6 information", "List access lists",
+	s, h := show("show [ip$fam|ipv6$fam] access-lists summary", ShowStr, IPInfoStr, IPv6InfoStr, ACLsStr,
 		"One line per list: family, lines, where bound, matches")
 	add(s, h, buildShow(ShowACLSummary))
-	s, h = show("show running-config access-list [WORD$name]", showHelp, "Current operating configuration",
-		"Only the access list sections", "Access list name")
+	s, h = show("show running-config access-list [WORD$name]", ShowStr, RunningStr,
+		"Only the access list sections", ACLNameStr)
 	add(s, h, buildShow(ShowRunningACL))
-	s, h = show("show history", showHelp, "The lines typed in this shell")
+	s, h = show("show history", ShowStr, "The lines typed in this shell")
 	add(s, h, buildShow(ShowHistory))
-	s, h = show("show users", showHelp, "The aclsh shells open on this host")
+	s, h = show("show users", ShowStr, "The aclsh shells open on this host")
 	add(s, h, buildShow(ShowUsers))
-	s, h = show("show clock", showHelp, "Time of day")
+	s, h = show("show clock", ShowStr, "Time of day")
 	add(s, h, buildShow(ShowClock))
+	s, h = show("show version", ShowStr, "aclsh's version, the kernel, uptimes and the state directory")
+	add(s, h, buildShow(ShowVersion))
 	register(defs)
 }

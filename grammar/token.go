@@ -1,7 +1,6 @@
 package grammar
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -28,24 +27,6 @@ const (
 	varRegex                  // REGEX: a regular expression, the words up to the next ` |`
 )
 
-var varKinds = map[string]varKind{
-	"WORD": varWord, "A.B.C.D": varAddr4, "A.B.C.D/LEN": varPrefix4,
-	"X:X::X:X": varAddr6, "X:X::X:X/LEN": varPrefix6, "PORT": varPort, "LINE": varLine,
-	"PIPE": varPipe, "/LEN": varMaskLen, "NAME": varName, "HH:MM:SS": varTime,
-	"REGEX":    varRegex,
-	"TCP-PORT": varPort, "UDP-PORT": varPort, "MORE-TCP-PORT": varPort, "MORE-UDP-PORT": varPort,
-}
-
-// portVars are the port variables of one protocol: a port of a tcp or udp rule,
-// whose names `?` and Tab offer; MORE-: a further port of an eq or neq list.
-var portVars = map[string]struct {
-	proto uint8
-	more  bool
-}{
-	"TCP-PORT": {acl.ProtoTCP, false}, "UDP-PORT": {acl.ProtoUDP, false},
-	"MORE-TCP-PORT": {acl.ProtoTCP, true}, "MORE-UDP-PORT": {acl.ProtoUDP, true},
-}
-
 // token is one element of a command definition.
 type token struct {
 	kind    varKind
@@ -55,32 +36,15 @@ type token struct {
 	capture string
 	name    string // the capture name, or the keyword; set by register
 	once    bool   // in an {any order} group: offered once per path (see used)
+	// group is the choice of an {any order} group that the token starts, 0
+	// for none: the tokens that start one choice, `(a | b)`, share it, and
+	// with one taken the others are not offered (see used).
+	group uint16
 	// proto is the protocol of a port variable (its names), 0 for PORT; more
 	// marks a further port of a list: it repeats, and a keyword that the word
 	// abbreviates takes precedence over it (`eq 22 ho` is host, not hostname).
 	proto uint8
 	more  bool
-}
-
-func newToken(w string) (*token, error) {
-	if k, ok := varKinds[w]; ok {
-		if k == varPipe {
-			return &token{kind: k, word: "|"}, nil
-		}
-		pv := portVars[w]
-		return &token{kind: k, word: w, proto: pv.proto, more: pv.more}, nil
-	}
-	if strings.HasPrefix(w, "<") {
-		var lo, hi int
-		if _, err := fmt.Sscanf(w, "<%d-%d>", &lo, &hi); err != nil || lo > hi {
-			return &token{}, fmt.Errorf("bad range %s", w)
-		}
-		return &token{kind: varRange, word: w, lo: lo, hi: hi}, nil
-	}
-	if w != strings.ToLower(w) {
-		return &token{}, fmt.Errorf("unknown variable %s", w)
-	}
-	return &token{kind: kwToken, word: w}, nil
 }
 
 // looksLikeAddr reports whether s is meant as an address: it has a '.' or ':' and

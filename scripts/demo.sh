@@ -26,7 +26,10 @@ pids=()
 made=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for ns in "${made[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in "${made[@]}"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
   rm -rf "$STATE"
 }
 trap cleanup EXIT
@@ -45,8 +48,14 @@ ip -n "$CLI" link set eth0 up
 
 ip netns exec "$DEV" bin/aclsh-labd serve tcp:22 tcp:80 udp:53 &
 pids+=($!)
+# The daemon, as its unit runs it on a host; the shell below is its client (it
+# would start one itself, and say so, if none ran).
 ip netns exec "$DEV" bin/aclsh follow --state-dir "$STATE" --mgmt-if mgmt0 2>"$STATE/follow.log" &
 pids+=($!)
+for _ in $(seq 100); do
+  ip netns exec "$DEV" cat /proc/net/unix | grep -q '@aclsh/daemon' && break
+  sleep 0.05
+done
 
 if [ -t 0 ]; then
 cat <<MSG

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/golden"
+	"github.com/aclsh/aclsh/view"
 )
 
 // fixedStats is an Enforcer whose kernel counted what st says: show's input, so
@@ -170,7 +173,7 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 			line := " " + e.Text
 			var notes []string
 			if e.Matches != nil && *e.Matches > 0 {
-				notes = append(notes, matchesText(*e.Matches))
+				notes = append(notes, view.MatchesText(*e.Matches))
 			}
 			if e.LogSuppressed != nil && *e.LogSuppressed > 0 {
 				if *e.LogSuppressed == 1 {
@@ -198,7 +201,7 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 			}
 		}
 		if a.ImplicitDenyMatches != nil {
-			want = append(want, " implicit deny ("+matchesText(*a.ImplicitDenyMatches)+")")
+			want = append(want, " implicit deny ("+view.MatchesText(*a.ImplicitDenyMatches)+")")
 		}
 	}
 	i := 0
@@ -259,6 +262,45 @@ func TestShowJSONAgreesWithText(t *testing.T) {
 		}
 		require.Equal(t, lines, l.Lines)
 		require.Regexp(t, "(?m)^"+regexp.QuoteMeta(l.Name)+` +IPv[46] +`+strconv.Itoa(lines)+" +"+regexp.QuoteMeta(where)+" +"+matches+"$", stext)
+	}
+}
+
+// show version: the build's version, the kernel, the host's and this
+// process's uptime and the state directory, the text written from the JSON's
+// values; arista.eos's device facts read version and modelName from the JSON.
+func TestShowVersion(t *testing.T) {
+	sh, out := jsonShell(t)
+	require.NoError(t, sh.Run("show version | json"))
+	var v view.Version
+	require.NoError(t, json.Unmarshal(out.Bytes(), &v))
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &raw))
+	require.NotEmpty(t, raw["version"])
+	require.Equal(t, "aclsh", raw["modelName"])
+	require.Equal(t, "Linux", v.Kernel)
+	require.NotEmpty(t, v.KernelRelease)
+	require.Equal(t, "shell", v.Process, "no daemon runs this shell")
+	require.Equal(t, os.Getpid(), v.PID)
+	require.Positive(t, v.HostUptime)
+	require.GreaterOrEqual(t, v.HostUptime, v.ProcessUptime)
+	require.True(t, filepath.IsAbs(v.StateDir), v.StateDir)
+	require.Equal(t, runtime.Version(), v.GoVersion)
+
+	out.Reset()
+	require.NoError(t, sh.Run("show version"))
+	text := out.String()
+	require.Contains(t, text, "aclsh Version "+v.Version+" ("+v.GoVersion+")\n")
+	require.Contains(t, text, "Kernel: Linux "+v.KernelRelease+" ("+v.Architecture+")\n")
+	require.Regexp(t, `(?m)^device uptime is (\d+ (week|day|hour|minute)s?, )*\d+ minutes?$`, text)
+	require.Contains(t, text, fmt.Sprintf("aclsh shell (pid %d) uptime is ", v.PID))
+	require.Contains(t, text, "State directory: "+v.StateDir+"\n")
+	out.Reset()
+	require.NoError(t, sh.Run("show version | include ^aclsh Version"))
+	require.Equal(t, "aclsh Version "+v.Version+" ("+v.GoVersion+")\n", out.String())
+
+	for secs, want := range map[float64]string{0: "0 minutes", 59: "0 minutes", 60: "1 minute", 3600: "1 hour, 0 minutes",
+		3*86400 + 4*3600 + 5*60: "3 days, 4 hours, 5 minutes", 8 * 86400: "1 week, 1 day, 0 hours, 0 minutes"} {
+		require.Equal(t, want, view.UptimeText(secs), "UptimeText(%v)", secs)
 	}
 }
 

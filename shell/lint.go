@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/view"
 )
 
 // Packet trace (`test access-list`) and lint (`show access-lists [NAME] lint`,
@@ -36,18 +36,8 @@ func (s *Shell) lintCmd(cmd grammar.Command) error {
 
 // output writes a result of the lint commands as show does: the view's text
 // through the output modifiers, or with `| json` the view as JSON.
-func (s *Shell) output(cmd grammar.Command, v view) error {
-	if cmd.Pipe.JSON() {
-		data, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = s.opt.Out.Write(append(data, '\n'))
-		return err
-	}
-	var b strings.Builder
-	v.writeText(&b)
-	out, err := filter(cmd.Pipe, b.String())
+func (s *Shell) output(cmd grammar.Command, v view.View) error {
+	out, _, err := view.Render(v, cmd.Pipe)
 	if err != nil {
 		return err
 	}
@@ -70,19 +60,19 @@ type traceView struct {
 	// OtherTablesCanDrop, when the result permits and the list is the bound one
 	// (or none is bound): the base chains of other nftables tables that can
 	// drop the packet whatever aclsh permits.
-	OtherTablesCanDrop []otherChainJSON `json:"other_tables_can_drop,omitempty"`
-	named              bool             // the operator named the list
+	OtherTablesCanDrop []view.OtherChain `json:"other_tables_can_drop,omitempty"`
+	named              bool              // the operator named the list
 	f                  acl.Family
 }
 
-func (v *traceView) writeText(w io.Writer) {
+func (v *traceView) WriteText(w io.Writer) {
 	defer func() {
 		if len(v.OtherTablesCanDrop) > 0 {
 			what := "this list"
 			if v.List == "" {
 				what = "aclsh"
 			}
-			fmt.Fprintf(w, "%% %s\n", othersWarning(what, v.OtherTablesCanDrop))
+			fmt.Fprintf(w, "%% %s\n", view.OthersWarning(what, v.OtherTablesCanDrop))
 		}
 	}()
 	if v.List == "" {
@@ -111,7 +101,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 	cfg := s.t.cfg
 	f := cmd.Family
 	name := cmd.Name
-	v := &traceView{Family: familyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{},
+	v := &traceView{Family: view.FamilyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{},
 		Notes: acl.MappedNotes(cmd.Packet)}
 	// The kernel is read once, when needed: live session counts of a bound
 	// list, other tables that can drop what it permits.
@@ -127,7 +117,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 		name = cfg.Mgmt.Get(f)
 		if name == "" {
 			v.Result = []acl.Outcome{{Action: "permit", By: "no list bound"}}
-			v.OtherTablesCanDrop = othersOf(stats(), f)
+			v.OtherTablesCanDrop = view.OthersOf(stats(), f)
 			return s.output(cmd, v)
 		}
 	}
@@ -142,7 +132,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 	v.List, v.Bound = t.List, cfg.Mgmt.Get(f) == name
 	v.Steps, v.Result, v.Now = t.Steps, t.Result, t.Now
 	if v.Bound && v.permits() {
-		v.OtherTablesCanDrop = othersOf(stats(), f)
+		v.OtherTablesCanDrop = view.OthersOf(stats(), f)
 	}
 	return s.output(cmd, v)
 }
@@ -283,7 +273,7 @@ func (s *Shell) lintACLs(cmd grammar.Command) error {
 	v := &lintView{AccessLists: []lintListJSON{}, detail: cmd.Num == 1, cfg: cfg}
 	for _, a := range lists {
 		rep := a.Lint(o)
-		l := lintListJSON{Name: a.Name, Family: familyName(a.Family), BoundTo: []string{}, Errors: rep.Count(acl.SevError),
+		l := lintListJSON{Name: a.Name, Family: view.FamilyName(a.Family), BoundTo: []string{}, Errors: rep.Count(acl.SevError),
 			Warnings: rep.Count(acl.SevWarning), Infos: rep.Count(acl.SevInfo), Findings: rep.Findings, Lines: rep.Lines, list: a, rep: rep}
 		if bt := cfg.BoundTo(a.Name); bt != "" {
 			l.BoundTo = append(l.BoundTo, bt)
@@ -314,7 +304,7 @@ type lintListJSON struct {
 	rep      *acl.Report
 }
 
-func (v *lintView) writeText(w io.Writer) {
+func (v *lintView) WriteText(w io.Writer) {
 	for _, l := range v.AccessLists {
 		writeReport(w, v.cfg, l.list, l.rep, v.detail)
 	}

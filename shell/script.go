@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/term"
 )
 
 // maxAfterEnd is how many of the lines after a script ended (exit in exec mode)
@@ -24,13 +25,13 @@ const maxAfterEnd = 5
 // status: 0 or 1.
 func (s *Shell) RunScript(r io.Reader, name string) int {
 	cr := &countingReader{r: r}
-	lr := newLineReader(cr)
+	lr := term.NewLineReader(cr)
 	n := 0
 	ended := 0 // the line whose exit ended the session
 	endWord := "exit"
 	var after []int
 	for {
-		line, err := lr.next()
+		line, err := lr.Next()
 		if err == io.EOF {
 			break
 		}

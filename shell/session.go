@@ -11,6 +11,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/view"
 )
 
 // cfgSession is the configuration session a shell is in (configure session NAME):
@@ -362,27 +363,27 @@ func (s *Shell) abortSession() error {
 // sessionConfigView is show session-config [named NAME] [diffs]: a session's
 // candidate config, or its differences from the running-config.
 type sessionConfigView struct {
-	configView
+	view.Config
 	name string
 	diff string // diffs: as diff -u prints it
 }
 
-func (v *sessionConfigView) writeText(w io.Writer) {
-	if v.diff != "" || v.cfg == nil {
+func (v *sessionConfigView) WriteText(w io.Writer) {
+	if v.diff != "" || v.Cfg == nil {
 		io.WriteString(w, v.diff)
 		return
 	}
-	v.configView.writeText(w)
+	v.Config.WriteText(w)
 }
 
 func (v *sessionConfigView) MarshalJSON() ([]byte, error) {
 	out := struct {
-		Session string      `json:"session"`
-		Config  *configJSON `json:"config,omitempty"`
-		Diff    *string     `json:"diff,omitempty"`
+		Session string           `json:"session"`
+		Config  *view.ConfigData `json:"config,omitempty"`
+		Diff    *string          `json:"diff,omitempty"`
 	}{Session: v.name}
-	if v.cfg != nil {
-		c := configOf(v.cfg)
+	if v.Cfg != nil {
+		c := view.ConfigOf(v.Cfg)
 		out.Config = &c
 	} else {
 		out.Diff = &v.diff
@@ -390,7 +391,7 @@ func (v *sessionConfigView) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-func (s *Shell) sessionConfigView(cmd grammar.Command) (view, error) {
+func (s *Shell) sessionConfigView(cmd grammar.Command) (view.View, error) {
 	st := s.opt.Store
 	name := cmd.Name
 	if name == "" {
@@ -413,7 +414,7 @@ func (s *Shell) sessionConfigView(cmd grammar.Command) (view, error) {
 			v.diff = unifiedDiff("system:/running-config", "session:/"+name+"-session-config", run.Render(), text)
 			return nil
 		}
-		v.cfg, v.text = f.cand, text
+		v.Cfg, v.Text = f.cand, text
 		return nil
 	})
 	if err != nil {
@@ -445,7 +446,7 @@ type reloadJSON struct {
 	By string `json:"by"`
 }
 
-func (v *sessionsView) writeText(w io.Writer) {
+func (v *sessionsView) WriteText(w io.Writer) {
 	var b strings.Builder
 	if len(v.Sessions) == 0 {
 		b.WriteString("No configuration sessions\n")
@@ -465,7 +466,7 @@ func (v *sessionsView) writeText(w io.Writer) {
 			}
 			rows = append(rows, []string{n, state, r.User, r.Created})
 		}
-		table(&b, rows)
+		view.Table(&b, rows)
 	}
 	if v.Reload != nil {
 		fmt.Fprintf(&b, "Reload scheduled for %s by %s: the startup-config will replace the running-config\n", v.Reload.At, v.Reload.By)
@@ -473,7 +474,7 @@ func (v *sessionsView) writeText(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-func (s *Shell) sessionsView(grammar.Command) (view, error) {
+func (s *Shell) sessionsView(grammar.Command) (view.View, error) {
 	st := s.opt.Store
 	v := &sessionsView{Sessions: []sessionRowJSON{}}
 	err := st.View(func(run *acl.Config) error {
@@ -510,27 +511,6 @@ func (s *Shell) sessionsView(grammar.Command) (view, error) {
 		return nil, err
 	}
 	return v, nil
-}
-
-// table writes rows in columns two spaces apart.
-func table(b *strings.Builder, rows [][]string) {
-	w := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			w[i] = max(w[i], len(c))
-		}
-	}
-	for _, r := range rows {
-		var l strings.Builder
-		for i, c := range r {
-			if i == len(r)-1 {
-				l.WriteString(c)
-			} else {
-				fmt.Fprintf(&l, "%-*s  ", w[i], c)
-			}
-		}
-		b.WriteString(strings.TrimRight(l.String(), " ") + "\n")
-	}
 }
 
 // sessionLine runs a configuration line inside a session: mode changes as

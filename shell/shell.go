@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/term"
 )
 
 // Enforcer makes the kernel match a config (enforcer.Enforcer). Apply must be
@@ -277,7 +276,7 @@ func viewOnly(cmd grammar.Command) bool {
 	case grammar.Exit, grammar.End, grammar.TerminalLength,
 		grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface, grammar.ShowStartup, grammar.WriteTerminal,
 		grammar.ShowSession, grammar.ShowSessions, grammar.ShowACLSummary, grammar.ShowRunningACL,
-		grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.TestACL, grammar.LintACLs:
+		grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion, grammar.TestACL, grammar.LintACLs:
 		return true
 	}
 	return false
@@ -310,7 +309,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return s.execute(*cmd.Sub)
 	case grammar.TerminalLength:
 		return nil // output is never paged
-	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock:
+	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion:
 		return s.show(cmd) // need no running-config
 	case grammar.CopyToRunning:
 		return s.copyToRunning(cmd.Name)
@@ -710,81 +709,5 @@ func (s *Shell) Commit() error {
 // Fail records a failed line.
 func (s *Shell) Fail() { s.errs++ }
 
-// PrintError writes err for a line as IOS does: for invalid input a caret under the
-// offending token (indent is the width of what precedes the line on screen), then
-// the message.
-func PrintError(w io.Writer, indent int, err error) {
-	var pe *grammar.ParseError
-	if errors.As(err, &pe) {
-		if pe.HasCaret() {
-			fmt.Fprintf(w, "%s^\n", strings.Repeat(" ", indent+displayWidth(pe.Line[:pe.Off])))
-		}
-		fmt.Fprintln(w, pe.Error())
-		return
-	}
-	fmt.Fprintf(w, "%% Error: %v\n", err)
-}
-
-// displayWidth counts runes, with tabs as one column (the terminal shows the line as
-// typed, so the caret lines up for ASCII input).
-func displayWidth(s string) int { return len([]rune(s)) }
-
-// filter applies a show command's text modifiers to its output, in order: each
-// one's output is the next one's input. (`| json` is not a filter: see show.)
-func filter(p grammar.Pipe, text string) (string, error) {
-	for _, f := range p {
-		var err error
-		if text, err = filterOne(f, text); err != nil {
-			return "", err
-		}
-	}
-	return text, nil
-}
-
-// filterOne applies one modifier. section keeps a matching line and the lines
-// after it indented deeper than it (IOS): a rule and aclsh's lines under it, a
-// list and its rules.
-func filterOne(f grammar.Filter, text string) (string, error) {
-	if f.Op == "count" {
-		return fmt.Sprintf("%d\n", strings.Count(text, "\n")), nil
-	}
-	re, err := regexp.Compile(f.RE)
-	if err != nil { // the grammar checked it
-		return "", fmt.Errorf("bad regular expression %q: %v", f.RE, err)
-	}
-	var b strings.Builder
-	begun, in, depth := false, false, 0
-	for _, l := range strings.SplitAfter(text, "\n") {
-		if l == "" {
-			continue
-		}
-		line := strings.TrimSuffix(l, "\n")
-		switch f.Op {
-		case "include":
-			if !re.MatchString(line) {
-				continue
-			}
-		case "exclude":
-			if re.MatchString(line) {
-				continue
-			}
-		case "begin":
-			if !begun && !re.MatchString(line) {
-				continue
-			}
-			begun = true
-		case "section":
-			d := len(line) - len(strings.TrimLeft(line, " \t"))
-			if in && d > depth {
-				break // under the line that matched
-			}
-			in = false
-			if !re.MatchString(line) {
-				continue
-			}
-			in, depth = true, d
-		}
-		b.WriteString(l)
-	}
-	return b.String(), nil
-}
+// PrintError writes err for a line as IOS does (term.PrintError).
+func PrintError(w io.Writer, indent int, err error) { term.PrintError(w, indent, err) }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aclsh/aclsh/acl"
@@ -93,7 +94,11 @@ func (t *txn) exec(line string) (grammar.Command, error) {
 	if cmd.Kind == grammar.KindNone {
 		return cmd, nil
 	}
-	return cmd, t.do(cmd, func(o op) error { return applyOp(t.cfg, o) })
+	err = t.do(cmd, func(o op) error { return applyOp(t.cfg, o) })
+	if errors.Is(err, errNoBehaviour) {
+		return cmd, nil // a line that changes no configuration (do ...): skipped, as ever
+	}
+	return cmd, err
 }
 
 // do runs cmd: it follows the mode change (follow) and passes the change the
@@ -111,6 +116,10 @@ func (t *txn) do(cmd grammar.Command, apply func(op) error) error {
 	}
 	return err
 }
+
+// errNoBehaviour is the error of a command that parses in a mode where nothing
+// gives it a behaviour (a definition without its entry in the shell).
+var errNoBehaviour = errors.New("internal error: the command parses but does nothing here")
 
 // follow moves the txn to the mode the command runs in and to the mode it leads to,
 // and returns the change it makes, if any (ok false: none).
@@ -148,6 +157,12 @@ func (t *txn) follow(cmd grammar.Command) (o op, ok bool, err error) {
 		}
 		if exists {
 			return op{}, false, nil // entering an existing list changes nothing
+		}
+	default:
+		if !changes(cmd.Kind) {
+			// Parsed, and handled by nothing before: it must not succeed doing
+			// nothing, nor move the mode (`do` of it would drop to exec).
+			return op{}, false, errNoBehaviour
 		}
 	}
 	if !changes(cmd.Kind) {

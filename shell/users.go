@@ -16,6 +16,7 @@ import (
 
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/follower"
+	"github.com/aclsh/aclsh/view"
 )
 
 // The users registry (show users): DIR/run/shell.PID, one small record per
@@ -194,7 +195,7 @@ type userRow struct {
 	Current bool      `json:"current"` // this shell
 }
 
-func (v *usersView) writeText(w io.Writer) {
+func (v *usersView) WriteText(w io.Writer) {
 	var b strings.Builder
 	rows := [][]string{{"  User", "PID", "From", "Since"}}
 	for _, u := range v.Users {
@@ -206,11 +207,11 @@ func (v *usersView) writeText(w io.Writer) {
 		// hold reaches this terminal only escaped.
 		rows = append(rows, []string{mark + grammar.Printable(u.User), strconv.Itoa(u.PID), grammar.Printable(u.From), showTime(u.Since)})
 	}
-	table(&b, rows)
+	view.Table(&b, rows)
 	io.WriteString(w, b.String())
 }
 
-func (s *Shell) usersView(grammar.Command) (view, error) {
+func (s *Shell) usersView(grammar.Command) (view.View, error) {
 	v := &usersView{Users: []userRow{}}
 	dir := filepath.Join(s.opt.Store.Dir, runDir)
 	ents, err := os.ReadDir(dir)

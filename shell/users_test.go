@@ -118,7 +118,7 @@ func TestUsersEscapes(t *testing.T) {
 
 	var b bytes.Buffer
 	v := &usersView{Users: []userRow{{User: "mallory\x1b[2J", PID: 7, From: "pts/1\u202e"}}}
-	v.writeText(&b)
+	v.WriteText(&b)
 	require.NotContains(t, b.String(), "\x1b")
 	require.NotContains(t, b.String(), "\u202e")
 	require.Contains(t, b.String(), `mallory\x1b[2J`)

@@ -1,36 +1,32 @@
 package shell
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/term"
+	"github.com/aclsh/aclsh/view"
 )
 
-// Show commands compute a value once; the value renders as text for people and,
-// with `| json`, is encoded as JSON for automation. The text is written from the
-// value's fields, so the two cannot drift. JSON field names are snake_case and
-// stable (the README lists them per command).
-
-// A view is what a show command shows.
-type view interface {
-	// writeText writes the text rendering, line by line (`| include` and the
-	// other modifiers filter it).
-	writeText(w io.Writer)
-}
-
-// noter is a view with a line for the operator that is not part of the output:
-// written on the error stream after the text (a script's stdout stays the
-// config). With `| json` it is a field of the value instead.
-type noter interface{ note() string }
+// Show commands compute a value once (a view.View); the value renders as text
+// for people and, with `| json`, is encoded as JSON for automation (package
+// view). The text is written from the value's fields, so the two cannot drift.
+// JSON field names are snake_case and stable (the README lists them per
+// command).
 
 // showFunc computes a show command's value.
-type showFunc func(s *Shell, cmd grammar.Command) (view, error)
+type showFunc func(s *Shell, cmd grammar.Command) (view.View, error)
 
 // shows maps each show command to its value. A new show command plugs in with one
 // entry: `| json`, the text modifiers and the dispatch come with it (see show).
@@ -50,6 +46,7 @@ func init() {
 		grammar.ShowHistory:    (*Shell).historyView,
 		grammar.ShowUsers:      (*Shell).usersView,
 		grammar.ShowClock:      (*Shell).clockView,
+		grammar.ShowVersion:    (*Shell).versionView,
 	}
 }
 
@@ -64,149 +61,21 @@ func (s *Shell) show(cmd grammar.Command) error {
 	if err != nil {
 		return err
 	}
-	if cmd.Pipe.JSON() {
-		data, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err
-		}
-		s.opt.Out.Write(append(data, '\n'))
-		return nil
-	}
-	var b strings.Builder
-	v.writeText(&b)
-	out, err := filter(cmd.Pipe, b.String())
+	out, note, err := view.Render(v, cmd.Pipe)
 	if err != nil {
 		return err
 	}
 	io.WriteString(s.opt.Out, out)
-	if n, ok := v.(noter); ok && n.note() != "" {
+	if note != "" {
 		// After the output and whatever the pipe kept, on the error stream: a
 		// script's output stays what the config is (`aclsh -c 'show
 		// running-config' > FILE` can be replayed and compared).
-		fmt.Fprintln(s.opt.Err, n.note())
+		fmt.Fprintln(s.opt.Err, note)
 	}
 	return nil
 }
 
-// familyName is a family as JSON names it: "ipv4" or "ipv6".
-func familyName(f acl.Family) string { return strings.ToLower(f.Name()) }
-
-// entryJSON is an access list entry as configured.
-type entryJSON struct {
-	Seq             uint32         `json:"seq"`
-	Action          string         `json:"action"` // permit, deny or remark
-	Remark          string         `json:"remark,omitempty"`
-	Text            string         `json:"text"` // the line as the running-config has it
-	Protocol        string         `json:"protocol,omitempty"`
-	Source          string         `json:"source,omitempty"`
-	SourcePort      string         `json:"source_port,omitempty"`
-	Destination     string         `json:"destination,omitempty"`
-	DestinationPort string         `json:"destination_port,omitempty"`
-	ICMP            *icmpJSON      `json:"icmp,omitempty"` // icmp lines with a type
-	Established     bool           `json:"established,omitempty"`
-	ConnLimit       *connLimitJSON `json:"connlimit,omitempty"`
-	Log             bool           `json:"log,omitempty"`
-}
-
-type connLimitJSON struct {
-	Limit   int `json:"limit"`
-	MaskLen int `json:"mask_length"`
-	Sources int `json:"sources"`
-}
-
-func entryOf(r acl.Rule, f acl.Family) entryJSON {
-	e := entryJSON{Seq: uint32(r.Seq), Text: r.Format(f)}
-	if r.IsRemark() {
-		e.Action, e.Remark = "remark", r.Remark
-		return e
-	}
-	e.Action = r.Action.String()
-	e.Protocol = r.Proto.Format(f)
-	e.Source, e.Destination = r.Src.String(), r.Dst.String()
-	if r.SrcPort.Op != acl.PortAny {
-		e.SourcePort = r.SrcPort.String()
-	}
-	if r.DstPort.Op != acl.PortAny {
-		e.DestinationPort = r.DstPort.String()
-	}
-	if r.ICMP.Set {
-		e.ICMP = &icmpJSON{Type: int(r.ICMP.Type), Name: r.ICMP.Format(f)}
-		if r.ICMP.CodeSet {
-			c := int(r.ICMP.Code)
-			e.ICMP.Code = &c
-		}
-	}
-	e.Established, e.Log = r.Established, r.Log
-	if r.ConnLimit > 0 {
-		e.ConnLimit = &connLimitJSON{Limit: int(r.ConnLimit), MaskLen: r.ConnMask.Len(f), Sources: r.Sources()}
-	}
-	return e
-}
-
-// icmpJSON is an icmp line's type condition: `echo` is {type 8, name "echo"},
-// `3 4` {type 3, code 4, name "3 4"}.
-type icmpJSON struct {
-	Type int    `json:"type"`
-	Code *int   `json:"code,omitempty"`
-	Name string `json:"name"` // as the line writes it
-}
-
-// configJSON is a config as data: what `show running-config | json` gives.
-type configJSON struct {
-	LoggingIntervalMs uint32          `json:"logging_interval_ms"`
-	AccessLists       []aclConfigJSON `json:"access_lists"`
-	AccessGroups      []groupJSON     `json:"access_groups"`
-}
-
-type aclConfigJSON struct {
-	Name    string      `json:"name"`
-	Family  string      `json:"family"`
-	Entries []entryJSON `json:"entries"`
-}
-
-type groupJSON struct {
-	Interface  string `json:"interface"`
-	Family     string `json:"family"`
-	AccessList string `json:"access_list"`
-	Direction  string `json:"direction"`
-}
-
-func configOf(cfg *acl.Config) configJSON {
-	c := configJSON{LoggingIntervalMs: cfg.LogInterval.Millis(), AccessLists: []aclConfigJSON{}, AccessGroups: []groupJSON{}}
-	for _, n := range cfg.Names() {
-		a := cfg.ACLs[n]
-		l := aclConfigJSON{Name: a.Name, Family: familyName(a.Family), Entries: []entryJSON{}}
-		for _, r := range a.Entries() {
-			l.Entries = append(l.Entries, entryOf(r, a.Family))
-		}
-		c.AccessLists = append(c.AccessLists, l)
-	}
-	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
-		if n := cfg.Mgmt.Get(f); n != "" {
-			c.AccessGroups = append(c.AccessGroups, groupJSON{Interface: "management 0", Family: familyName(f), AccessList: n, Direction: "in"})
-		}
-	}
-	return c
-}
-
-// configView is a config: its canonical text, or its data.
-type configView struct {
-	cfg  *acl.Config
-	text string // cfg's rendering (or, for the startup-config, the file as saved)
-	Note string // the config differs from the startup-config ("" when not)
-}
-
-func (v *configView) writeText(w io.Writer) { io.WriteString(w, v.text) }
-func (v *configView) note() string          { return v.Note }
-
-func (v *configView) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		configJSON
-		Note string `json:"note,omitempty"`
-	}{configOf(v.cfg), strings.TrimLeft(v.Note, "!% ")})
-}
-
-func (s *Shell) runningView(grammar.Command) (view, error) {
+func (s *Shell) runningView(grammar.Command) (view.View, error) {
 	cfg := s.t.cfg
 	text := cfg.Render()
 	// A comment: pasted back with the config, the line changes nothing.
@@ -214,13 +83,13 @@ func (s *Shell) runningView(grammar.Command) (view, error) {
 	if note != "" {
 		note = "!" + note[1:]
 	}
-	return &configView{cfg: cfg, text: text, Note: note}, nil
+	return &view.Config{Cfg: cfg, Text: text, Note: note}, nil
 }
 
 // runningACLView is show running-config access-list [NAME]: the access list
 // sections only (and the logging interval, an access list setting, when no list
 // is named).
-func (s *Shell) runningACLView(cmd grammar.Command) (view, error) {
+func (s *Shell) runningACLView(cmd grammar.Command) (view.View, error) {
 	cfg := acl.NewConfig()
 	if cmd.Name != "" {
 		a, ok := s.t.cfg.ACLs[cmd.Name]
@@ -234,10 +103,10 @@ func (s *Shell) runningACLView(cmd grammar.Command) (view, error) {
 			cfg.ACLs[n] = a
 		}
 	}
-	return &configView{cfg: cfg, text: cfg.Render()}, nil
+	return &view.Config{Cfg: cfg, Text: cfg.Render()}, nil
 }
 
-func (s *Shell) startupView(grammar.Command) (view, error) {
+func (s *Shell) startupView(grammar.Command) (view.View, error) {
 	text, err := s.startupText()
 	if errors.Is(err, os.ErrNotExist) {
 		err = ErrNoStartup
@@ -250,35 +119,13 @@ func (s *Shell) startupView(grammar.Command) (view, error) {
 		// The text shows what is there; as data it has no meaning.
 		cfg = nil
 	}
-	return &startupView{configView{cfg: cfg, text: text}, err}, nil
+	return &view.Startup{Config: view.Config{Cfg: cfg, Text: text}, Err: err}, nil
 }
 
-type startupView struct {
-	configView
-	err error // the startup-config does not load
-}
-
-func (v *startupView) MarshalJSON() ([]byte, error) {
-	if v.err != nil {
-		return nil, fmt.Errorf("the startup-config does not load: %w", v.err)
-	}
-	return v.configView.MarshalJSON()
-}
-
-// clockView is show clock: the time, as IOS shows it.
-type clockView struct {
-	Time     string `json:"time"` // RFC 3339 with milliseconds, in the local zone
-	Zone     string `json:"time_zone"`
-	UnixMs   int64  `json:"unix_ms"`
-	ShowText string `json:"text"` // as the text shows it
-}
-
-func (v *clockView) writeText(w io.Writer) { fmt.Fprintln(w, v.ShowText) }
-
-func (s *Shell) clockView(grammar.Command) (view, error) {
+func (s *Shell) clockView(grammar.Command) (view.View, error) {
 	t := now().In(displayZone)
 	zone, _ := t.Zone()
-	return &clockView{
+	return &view.Clock{
 		Time: t.Format("2006-01-02T15:04:05.000Z07:00"), Zone: zone, UnixMs: t.UnixMilli(),
 		// IOS: `*12:03:44.123 UTC Sat Nov 21 2026`; the `*` says the clock is not
 		// known to be synchronised (aclsh does not ask the host).
@@ -286,35 +133,80 @@ func (s *Shell) clockView(grammar.Command) (view, error) {
 	}, nil
 }
 
-// historyView is show history: this shell's lines, numbered, oldest first.
-type historyView struct {
-	History []historyJSON `json:"history"`
-}
+// processStart is about when this process started: when its packages were
+// initialised.
+var processStart = time.Now()
 
-type historyJSON struct {
-	Index   int    `json:"index"`
-	Command string `json:"command"`
-}
-
-func (v *historyView) writeText(w io.Writer) {
-	width := len(fmt.Sprint(len(v.History)))
-	for _, h := range v.History {
-		fmt.Fprintf(w, "%*d  %s\n", width+2, h.Index, h.Command)
+func (s *Shell) versionView(grammar.Command) (view.View, error) {
+	v := &view.Version{Version: buildVersion(), ModelName: "aclsh", GoVersion: runtime.Version(), Host: s.opt.Host,
+		Process: "shell", PID: os.Getpid(), ProcessUptime: now().Sub(processStart).Truncate(time.Second).Seconds()}
+	if s.opt.Who != nil {
+		v.Process = "daemon" // a daemon runs shells for its clients
 	}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return nil, fmt.Errorf("uname: %w", err)
+	}
+	v.Kernel, v.KernelRelease, v.Architecture = unix.ByteSliceToString(u.Sysname[:]), unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Machine[:])
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		return nil, fmt.Errorf("sysinfo: %w", err)
+	}
+	v.HostUptime = float64(si.Uptime)
+	dir, err := filepath.Abs(s.opt.Store.Dir)
+	if err != nil {
+		return nil, err
+	}
+	v.StateDir = dir
+	return v, nil
 }
 
-func (s *Shell) historyView(grammar.Command) (view, error) {
-	v := &historyView{History: []historyJSON{}}
+// buildVersion is the version aclsh --version prints: the one the build
+// stamped (go build -ldflags "-X main.version=V"), else the module's, else the
+// commit it was built from.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", ""
+	for _, st := range info.Settings {
+		switch st.Key {
+		case "-ldflags":
+			for _, f := range strings.Fields(st.Value) {
+				if v, ok := strings.CutPrefix(strings.Trim(f, `'"`), "main.version="); ok {
+					return v
+				}
+			}
+		case "vcs.revision":
+			rev = st.Value
+		case "vcs.modified":
+			if st.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	if rev == "" {
+		return "devel"
+	}
+	return "devel-" + rev[:min(12, len(rev))] + dirty
+}
+
+func (s *Shell) historyView(grammar.Command) (view.View, error) {
+	v := &view.History{History: []view.HistoryEntry{}}
 	first := s.histBase + 1
 	for i, l := range s.hist {
-		v.History = append(v.History, historyJSON{Index: first + i, Command: l})
+		v.History = append(v.History, view.HistoryEntry{Index: first + i, Command: l})
 	}
 	return v, nil
 }
 
 // maxShellHistory is how many lines show history keeps: as many as the history
 // file does.
-const maxShellHistory = historyLimit
+const maxShellHistory = term.HistoryLimit
 
 // remember adds a line to this shell's history (show history).
 func (s *Shell) remember(line string) {

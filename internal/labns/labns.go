@@ -112,14 +112,16 @@ func StopDaemons(ns string) {
 			pids = append(pids, pid)
 		}
 	}
-	for _, pid := range pids {
-		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
-				break
-			}
-			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && strings.Contains(string(st), ") Z ") {
-				break // a zombie holds nothing
-			}
+	if len(pids) == 0 {
+		return
+	}
+	// Gone means the sockets are closed: a killed thread group's leader is a
+	// zombie before its other threads have let go of the files, so wait for
+	// the namespace's names themselves.
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		out, err := exec.Command("ip", "netns", "exec", ns, "cat", "/proc/net/unix").Output()
+		if err != nil || !strings.Contains(string(out), "@aclsh/") {
+			return
 		}
 	}
 }

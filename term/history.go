@@ -1,4 +1,4 @@
-package shell
+package term
 
 import (
 	"bufio"
@@ -10,14 +10,14 @@ import (
 	"syscall"
 )
 
-// historyLimit is how many lines the history keeps.
-const historyLimit = 1000
+// HistoryLimit is how many lines the history keeps.
+const HistoryLimit = 1000
 
 // openHistory opens the history file at path for a session: a regular file, never
 // reached through a symbolic link, created with mode 0600 and tightened to 0600 if
-// group or others may read it. A file of more than historyLimit lines, or with lines
+// group or others may read it. A file of more than HistoryLimit lines, or with lines
 // longer than MaxLine, is first replaced (atomically, by a new 0600 file) with its
-// last historyLimit lines that fit.
+// last HistoryLimit lines that fit.
 //
 // The caller hands readline the name /proc/self/fd/N of the returned file, so readline
 // reads and appends to this very file, and its own rewrite (a world-readable
@@ -75,17 +75,17 @@ func openHistoryFile(path string) (*os.File, error) {
 	return f, nil
 }
 
-// historyTail reads f and returns its last historyLimit lines of at most MaxLine
+// historyTail reads f and returns its last HistoryLimit lines of at most MaxLine
 // bytes, and whether f holds anything else (more lines, or longer ones).
 func historyTail(f *os.File) (keep []string, trim bool, err error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, false, err
 	}
-	lr := newLineReader(f)
-	ring := make([]string, 0, historyLimit)
-	n := 0 // lines kept so far; the ring holds the last historyLimit of them
+	lr := NewLineReader(f)
+	ring := make([]string, 0, HistoryLimit)
+	n := 0 // lines kept so far; the ring holds the last HistoryLimit of them
 	for {
-		line, err := lr.next()
+		line, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
@@ -97,16 +97,16 @@ func historyTail(f *os.File) (keep []string, trim bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
-		if len(ring) < historyLimit {
+		if len(ring) < HistoryLimit {
 			ring = append(ring, line)
 		} else {
-			ring[n%historyLimit] = line
+			ring[n%HistoryLimit] = line
 			trim = true
 		}
 		n++
 	}
-	if n > historyLimit {
-		i := n % historyLimit
+	if n > HistoryLimit {
+		i := n % HistoryLimit
 		ring = append(ring[i:], ring[:i]...)
 	}
 	return ring, trim, nil

@@ -1,4 +1,4 @@
-package shell
+package term
 
 import (
 	"errors"
@@ -33,10 +33,10 @@ func TestLineReader(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, r := range []io.Reader{strings.NewReader(tc.in), iotest.OneByteReader(strings.NewReader(tc.in))} {
-				lr := newLineReader(r)
+				lr := NewLineReader(r)
 				var got []string
 				for {
-					line, err := lr.next()
+					line, err := lr.Next()
 					if err == io.EOF {
 						break
 					}

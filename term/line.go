@@ -1,4 +1,4 @@
-package shell
+package term
 
 import (
 	"bufio"
@@ -19,20 +19,21 @@ func (e *LineTooLongError) Error() string {
 	return fmt.Sprintf("line too long (%d bytes; at most %d)", e.Len, MaxLine)
 }
 
-// lineReader reads a script's lines. It never holds more than MaxLine bytes of one
+// LineReader reads a script's lines. It never holds more than MaxLine bytes of one
 // line: a longer line is read to its end and reported by length only.
-type lineReader struct{ br *bufio.Reader }
+type LineReader struct{ br *bufio.Reader }
 
-func newLineReader(r io.Reader) *lineReader {
+// NewLineReader returns a LineReader of r.
+func NewLineReader(r io.Reader) *LineReader {
 	// A line of MaxLine+1 bytes and its "\r\n" fit, so a line is too long exactly
 	// when it does not fit with its ending.
-	return &lineReader{br: bufio.NewReaderSize(r, MaxLine+3)}
+	return &LineReader{br: bufio.NewReaderSize(r, MaxLine+3)}
 }
 
-// next returns the next line without its ending ("\n" or "\r\n"; the last line may
+// Next returns the next line without its ending ("\n" or "\r\n"; the last line may
 // have none). A line longer than MaxLine yields a *LineTooLongError and the line
 // after it is read next. At the end of input it returns io.EOF.
-func (lr *lineReader) next() (string, error) {
+func (lr *LineReader) Next() (string, error) {
 	n := 0 // bytes of this line before the current slice
 	var last byte
 	for {

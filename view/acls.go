@@ -1,0 +1,411 @@
+package view
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/enforcer"
+)
+
+// topSources is how many sources a connlimit rule shows in the text (JSON has
+// them all).
+const topSources = 5
+
+// ACLs is show [ip|ipv6] access-lists [NAME].
+type ACLs struct {
+	AccessLists []ACL `json:"access_lists"`
+	// TableMended: how often aclsh follow put table inet aclsh back after another
+	// program deleted or changed it, and when last.
+	TableMended *Mended `json:"table_mended,omitempty"`
+	Note        string  `json:"note,omitempty"` // the running-config differs from the startup-config
+	NoteText    string  `json:"-"`              // Note as the text shows it
+}
+
+// ACL is one access list with what the kernel counted. Counter fields are
+// present only when the list is bound and the kernel could be read.
+type ACL struct {
+	Name    string   `json:"name"`
+	Family  string   `json:"family"`
+	BoundTo []string `json:"bound_to"`         // "management 0 in"; empty when not bound
+	Kernel  string   `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
+	// Counts, for a bound list with connlimit lines shown by the daemon, which
+	// keeps them so: "exact".
+	Counts string `json:"counts,omitempty"`
+	// OtherTablesCanDrop, for a bound list: the base chains of other nftables
+	// tables that can drop packets of its family arriving on management 0,
+	// whatever the list permits.
+	OtherTablesCanDrop []OtherChain  `json:"other_tables_can_drop,omitempty"`
+	Entries            []EntryCounts `json:"entries"`
+	// ImplicitPermit (IPv6 lists): the neighbour discovery types permitted after
+	// the lines, before the implicit deny (acl.ImplicitICMPv6).
+	ImplicitPermit *Implicit `json:"implicit_permit,omitempty"`
+	// ImplicitDenyMatches: packets no line matched (dropped).
+	ImplicitDenyMatches *uint64 `json:"implicit_deny_matches,omitempty"`
+
+	family     acl.Family
+	kernelText string
+}
+
+// EntryCounts is a line of a list with what the kernel counted for it.
+type EntryCounts struct {
+	Entry
+	Matches             *uint64   `json:"matches,omitempty"`
+	LogLinesSuppressed  *uint64   `json:"log_lines_suppressed,omitempty"` // lines with log: matches the interval kept out of the log
+	Sessions            []Session `json:"sessions,omitempty"`             // connlimit lines: live sessions per source, most first
+	RefusedByLimit      *uint64   `json:"refused_by_limit,omitempty"`     // permit connlimit lines
+	SourcesTracked      *Tracked  `json:"sources_tracked,omitempty"`      // connlimit lines
+	SourceSetWarning    string    `json:"source_set_warning,omitempty"`
+	connlimit, perPrefx bool
+}
+
+// Mended is how often aclsh follow put the table back, and when last.
+type Mended struct {
+	Count int       `json:"count"`
+	Last  time.Time `json:"last"`
+	Cause string    `json:"cause"` // "deleted by nft (pid 1234)"
+	// LastShown is Last as the text shows it (in the shell's display zone).
+	LastShown string `json:"-"`
+}
+
+// Implicit is the implicit permit of an IPv6 list (neighbour discovery).
+type Implicit struct {
+	Text    string `json:"text"` // icmp any any router-advertisement, nd-ns, nd-na
+	Matches uint64 `json:"matches"`
+}
+
+// Session is the live sessions of one source under a connlimit line.
+type Session struct {
+	Source string `json:"source"` // an address, or a prefix for a line with mask
+	Count  int    `json:"count"`
+	Limit  int    `json:"limit"`
+}
+
+// Tracked is the use of a connlimit line's source set.
+type Tracked struct {
+	Tracked int `json:"tracked"` // sources in the set new sources go to
+	Size    int `json:"size"`
+	Percent int `json:"percent"`
+	// BeforeRule: sources with sessions from before the rule, in sets of their own.
+	BeforeRule int `json:"before_rule"`
+}
+
+func (v *ACLs) WriteText(w io.Writer) {
+	defer func() {
+		if m := v.TableMended; m != nil {
+			times := "once"
+			if m.Count > 1 {
+				times = fmt.Sprintf("%d times", m.Count)
+			}
+			fmt.Fprintf(w, "%% aclsh follow put table inet %s back %s after another program deleted or changed it; last at %s (%s)\n",
+				enforcer.Table, times, m.LastShown, m.Cause)
+		}
+	}()
+	for _, a := range v.AccessLists {
+		where := "not bound"
+		if len(a.BoundTo) > 0 {
+			where = "bound to interface " + strings.Join(a.BoundTo, ", ")
+		}
+		fmt.Fprintf(w, "%s access list %s, %s\n", a.family.Name(), a.Name, where)
+		if a.kernelText != "" {
+			fmt.Fprintf(w, " %% kernel %s\n", a.kernelText)
+		}
+		if len(a.OtherTablesCanDrop) > 0 {
+			fmt.Fprintf(w, " %% %s\n", OthersWarning("this list", a.OtherTablesCanDrop))
+		}
+		for _, e := range a.Entries {
+			e.WriteText(w)
+		}
+		if p := a.ImplicitPermit; p != nil {
+			line := " implicit permit " + p.Text
+			if p.Matches > 0 {
+				line += " (" + MatchesText(p.Matches) + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+		if a.ImplicitDenyMatches != nil {
+			line := " implicit deny"
+			if n := *a.ImplicitDenyMatches; n > 0 {
+				line += " (" + MatchesText(n) + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func (v *ACLs) NoteLine() string { return v.NoteText }
+
+// suppressedText is `1 log line suppressed`, `N log lines suppressed`.
+func suppressedText(n uint64) string {
+	if n == 1 {
+		return "1 log line suppressed"
+	}
+	return fmt.Sprintf("%d log lines suppressed", n)
+}
+
+// writeText writes a line and, indented under it, aclsh's lines about it.
+func (e *EntryCounts) WriteText(w io.Writer) {
+	line := e.Text
+	var notes []string
+	if e.Matches != nil && *e.Matches > 0 {
+		notes = append(notes, MatchesText(*e.Matches))
+	}
+	if e.LogLinesSuppressed != nil && *e.LogLinesSuppressed > 0 {
+		notes = append(notes, suppressedText(*e.LogLinesSuppressed))
+	}
+	if len(notes) > 0 {
+		line += " (" + strings.Join(notes, ", ") + ")"
+	}
+	fmt.Fprintf(w, " %s\n", line)
+	if !e.connlimit {
+		return
+	}
+	var top []string
+	for i, sc := range e.Sessions {
+		if i == topSources {
+			top = append(top, fmt.Sprintf("and %d more sources", len(e.Sessions)-topSources))
+			break
+		}
+		top = append(top, fmt.Sprintf("%s %d/%d", sc.Source, sc.Count, sc.Limit))
+	}
+	if len(top) == 0 {
+		top = []string{"none"}
+	}
+	fmt.Fprintf(w, "    sessions: %s\n", strings.Join(top, ", "))
+	if e.RefusedByLimit != nil {
+		fmt.Fprintf(w, "    refused by the limit: %d\n", *e.RefusedByLimit)
+	}
+	if u := e.SourcesTracked; u != nil {
+		what := "sources"
+		if e.perPrefx {
+			what = "source prefixes"
+		}
+		fmt.Fprintf(w, "    %s tracked: %d of %d (%d%%)", what, u.Tracked, u.Size, u.Percent)
+		if u.BeforeRule > 0 {
+			fmt.Fprintf(w, ", and %d with sessions from before the rule, in sets of their own", u.BeforeRule)
+		}
+		fmt.Fprintln(w)
+	}
+	if e.SourceSetWarning != "" {
+		fmt.Fprintf(w, "    %% %s\n", e.SourceSetWarning)
+	}
+}
+
+// ACLsOf is the view of lists of cfg, with what the kernel counted (st, nil
+// when it is not read).
+func ACLsOf(cfg *acl.Config, lists []*acl.ACL, st *enforcer.Stats) *ACLs {
+	v := &ACLs{AccessLists: []ACL{}}
+	for _, a := range lists {
+		v.AccessLists = append(v.AccessLists, ACLOf(cfg, a, st))
+	}
+	return v
+}
+
+// ACLOf is one list's view: its lines and, when it is bound and the kernel could
+// be read, the kernel's counters and sessions for them.
+func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
+	v := ACL{Name: a.Name, Family: FamilyName(a.Family), BoundTo: []string{}, Entries: []EntryCounts{}, family: a.Family}
+	if b := cfg.BoundTo(a.Name); b != "" {
+		v.BoundTo = append(v.BoundTo, b)
+	}
+	live := st != nil && len(v.BoundTo) > 0 && st.State != enforcer.Unknown
+	if live && st.State != enforcer.InSync {
+		v.Kernel, v.kernelText = StateName(st.State), StateText(st.State)
+	}
+	if len(v.BoundTo) > 0 {
+		v.OtherTablesCanDrop = OthersOf(st, a.Family)
+	}
+	u64 := func(n uint64) *uint64 { return &n }
+	for _, r := range a.Entries() {
+		e := EntryCounts{Entry: EntryOf(r, a.Family)}
+		key := fmt.Sprintf("%s/%d", a.Name, r.Seq)
+		if live && !r.IsRemark() {
+			e.Matches = u64(st.Counters[key+"/m"].Packets)
+			if r.Log {
+				e.LogLinesSuppressed = u64(st.Suppressed(key))
+			}
+		}
+		if live && r.ConnLimit > 0 {
+			e.connlimit, e.perPrefx = true, r.ConnMask != 0
+			e.Sessions = []Session{}
+			for _, sc := range st.Sessions[key] {
+				src := sc.Src.String()
+				if sc.Src.IsSingleIP() {
+					src = sc.Src.Addr().String()
+				}
+				e.Sessions = append(e.Sessions, Session{Source: src, Count: sc.Count, Limit: int(r.ConnLimit)})
+			}
+			if r.Action == acl.Permit {
+				e.RefusedByLimit = u64(st.Counters[key+"/r"].Packets)
+			}
+			if u, ok := st.Sources[key]; ok {
+				e.SourcesTracked = &Tracked{Tracked: u.New, Size: u.Size, Percent: u.Percent(), BeforeRule: max(u.Used-u.New, 0)}
+				e.SourceSetWarning = SourceSetWarning(r, u)
+			}
+		}
+		v.Entries = append(v.Entries, e)
+	}
+	if live && a.Family == acl.IPv6 {
+		text := strings.TrimPrefix(acl.ImplicitICMPv6Line(), "implicit permit ")
+		v.ImplicitPermit = &Implicit{Text: text, Matches: st.Counters[a.Name+"/nd/m"].Packets}
+	}
+	if live {
+		v.ImplicitDenyMatches = u64(st.Counters[a.Name+"/deny/m"].Packets)
+	}
+	return v
+}
+
+// SourceSetWarning warns from 90% on about a connlimit rule's kernel set: when
+// the set is full, sources not in it are not limited by the rule.
+func SourceSetWarning(r acl.Rule, u enforcer.SetUse) string {
+	if !u.NearFull() {
+		return ""
+	}
+	effect := "new sources are admitted without this limit"
+	if r.Action == acl.Deny {
+		effect = "this rule stops denying new sources"
+	}
+	hint := "raise `sources`"
+	if r.ConnMask == 0 {
+		hint += " or count per prefix with `mask /LEN`"
+	}
+	if u.Full() {
+		return fmt.Sprintf("the source set is full: %s until entries go; %s", effect, hint)
+	}
+	return fmt.Sprintf("the source set is %d%% full; when full, %s; %s", u.Percent(), effect, hint)
+}
+
+// Summary is show access-lists summary: one row per list.
+type Summary struct {
+	AccessLists []SummaryRow `json:"access_lists"`
+}
+
+// SummaryRow is one list of show access-lists summary.
+type SummaryRow struct {
+	Name    string   `json:"name"`
+	Family  string   `json:"family"`
+	Lines   int      `json:"lines"`   // permit and deny lines
+	Remarks int      `json:"remarks"` // remark lines
+	BoundTo []string `json:"bound_to"`
+	// Matches: packets the list's lines and its implicit deny matched; absent
+	// when the list is not bound or the kernel could not be read.
+	Matches *uint64 `json:"matches,omitempty"`
+}
+
+func (v *Summary) WriteText(w io.Writer) {
+	if len(v.AccessLists) == 0 {
+		return
+	}
+	var b strings.Builder
+	rows := [][]string{{"Name", "Family", "Lines", "Bound", "Matches"}}
+	for _, l := range v.AccessLists {
+		where, matches := "not bound", "-"
+		if len(l.BoundTo) > 0 {
+			where = strings.Join(l.BoundTo, ", ")
+		}
+		if l.Matches != nil {
+			matches = fmt.Sprint(*l.Matches)
+		}
+		rows = append(rows, []string{l.Name, strings.ToUpper(l.Family[:2]) + l.Family[2:], fmt.Sprint(l.Lines), where, matches})
+	}
+	Table(&b, rows)
+	io.WriteString(w, b.String())
+}
+
+// MatchesText is a match count as IOS words it: "1 match", "5 matches".
+func MatchesText(n uint64) string {
+	if n == 1 {
+		return "1 match"
+	}
+	return fmt.Sprintf("%d matches", n)
+}
+
+// OtherChain is a base chain of another nftables table that can drop
+// packets arriving on management 0 (enforcer.Dropper).
+type OtherChain struct {
+	Family     string `json:"family"` // inet, ip, ip6, netdev
+	Table      string `json:"table"`
+	Chain      string `json:"chain"`
+	Hook       string `json:"hook"` // prerouting, input, ingress
+	Priority   int32  `json:"priority"`
+	PolicyDrop bool   `json:"policy_drop,omitempty"`
+	Rule       int    `json:"rule,omitempty"`       // the position (from 1) of its first rule that can drop
+	Via        string `json:"via,omitempty"`        // the chain that rule jumps or goes to, which can drop
+	Unreadable bool   `json:"unreadable,omitempty"` // its rules could not be read
+}
+
+// OthersOf returns the chains of other tables that can drop packets of family
+// f (nil when there are none or st is nil).
+func OthersOf(st *enforcer.Stats, f acl.Family) []OtherChain {
+	if st == nil {
+		return nil
+	}
+	var out []OtherChain
+	for _, d := range st.Others {
+		if d.Applies(f) {
+			out = append(out, OtherChain{Family: d.Family, Table: d.Table, Chain: d.Chain, Hook: d.Hook, Priority: d.Priority,
+				PolicyDrop: d.Policy, Rule: d.Rule, Via: d.Via, Unreadable: d.Unread})
+		}
+	}
+	return out
+}
+
+// othersShown is how many chains of other tables a warning names (JSON has
+// them all).
+const othersShown = 3
+
+// OthersWarning is the warning about chains of other tables that can drop what
+// what (this list, aclsh) permits.
+func OthersWarning(what string, cs []OtherChain) string {
+	var names []string
+	for i, c := range cs {
+		if i == othersShown {
+			names = append(names, fmt.Sprintf("and %d more", len(cs)-othersShown))
+			break
+		}
+		var how []string
+		if c.Hook != "input" {
+			how = append(how, "hook "+c.Hook)
+		}
+		switch {
+		case c.PolicyDrop:
+			how = append(how, "policy drop")
+		case c.Unreadable:
+			how = append(how, "rules not readable")
+		case c.Via != "":
+			how = append(how, fmt.Sprintf("rule %d jumps to chain %s, which can drop", c.Rule, c.Via))
+		default:
+			how = append(how, fmt.Sprintf("rule %d drops", c.Rule))
+		}
+		names = append(names, fmt.Sprintf("table %s %s chain %s (%s)", c.Family, c.Table, c.Chain, strings.Join(how, ", ")))
+	}
+	who := "another nftables table"
+	if len(cs) > 1 {
+		who = "other nftables tables"
+	}
+	return fmt.Sprintf("%s can drop what %s permits: %s; a drop in any base chain is final, whatever aclsh permits",
+		who, what, strings.Join(names, ", "))
+}
+
+// Table writes rows in columns two spaces apart.
+func Table(b *strings.Builder, rows [][]string) {
+	w := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			w[i] = max(w[i], len(c))
+		}
+	}
+	for _, r := range rows {
+		var l strings.Builder
+		for i, c := range r {
+			if i == len(r)-1 {
+				l.WriteString(c)
+			} else {
+				fmt.Fprintf(&l, "%-*s  ", w[i], c)
+			}
+		}
+		b.WriteString(strings.TrimRight(l.String(), " ") + "\n")
+	}
+}
