@@ -455,8 +455,9 @@ func TestConnLimitOptions(t *testing.T) {
 		r   Rule
 		err string
 	}{
-		{Rule{ConnMask: m64}, "mask and sources belong to connlimit"},
-		{Rule{ConnSources: 10}, "mask and sources belong to connlimit"},
+		{Rule{ConnMask: m64}, "mask, sources and fail-closed belong to connlimit"},
+		{Rule{ConnSources: 10}, "mask, sources and fail-closed belong to connlimit"},
+		{Rule{ConnFailClosed: true}, "mask, sources and fail-closed belong to connlimit"},
 		{Rule{ConnLimit: 1, ConnSources: MaxConnSources + 1}, "sources 1048577 is out of range (1-1048576)"},
 		{Rule{ConnLimit: 1, ConnSources: DefaultConnSources}, "sources 65535 is the default; leave it out"},
 		{Rule{ConnLimit: 1, ConnMask: 33}, "connlimit mask ignores 33 bits; IPv4 addresses have 32"},

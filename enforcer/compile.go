@@ -482,11 +482,22 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		txt := fmt.Sprintf("add @%s { %s ct count over %d }", set, src, over)
 		dyn := &expr.Dynset{SrcRegKey: 1, SetName: set, Operation: uint32(unix.NFT_DYNSET_OP_ADD),
 			Exprs: []expr.Any{&expr.Connlimit{Count: uint32(over), Flags: expr.NFT_CONNLIMIT_F_INV}}}
+		// fail-closed: a source the full set could not take is refused too (the
+		// add above fails for it, so the line would let it past).
+		notIn := func() []expr.Any {
+			return append(append([]expr.Any{}, loadSrc...), &expr.Lookup{SourceRegister: 1, SetName: set, Invert: true})
+		}
 		if !permit {
 			c.add(newRule(key+"/m"+sfx, count+"/m", txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))
+			if l.Rule.ConnFailClosed {
+				c.add(newRule(key+"/f"+sfx, count+"/m", fmt.Sprintf("%s != @%s drop", src, set), append(notIn(), verdict(expr.VerdictDrop))...))
+			}
 			return
 		}
 		c.add(newRule(key+"/r"+sfx, "", txt+" goto "+l.Refuse(), append(append([]expr.Any{}, loadSrc...), dyn, refuse)...))
+		if l.Rule.ConnFailClosed {
+			c.add(newRule(key+"/f"+sfx, "", fmt.Sprintf("%s != @%s goto %s", src, set, l.Refuse()), append(notIn(), refuse)...))
+		}
 		// Only aclsh's bits of the mark: the others stay as they were.
 		c.add(newRule(key+"/ok"+sfx, count+"/m", fmt.Sprintf("ct mark set ct mark & 0x%08x | 0x%08x accept", uint32(^uint32(markOwned)), l.Mark),
 			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(^uint32(markOwned)), Xor: ne32(l.Mark)},
