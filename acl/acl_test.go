@@ -631,3 +631,13 @@ func TestImplicitICMPv6(t *testing.T) {
 	}
 	require.Equal(t, []string{"router-advertisement 134", "nd-ns 135", "nd-na 136"}, got)
 }
+
+func TestIsName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"a": true, "check": true, "A1_b.c-d": true, strings.Repeat("a", 63): true,
+		"": false, "1a": false, "_a": false, "-a": false, "a b": false, "a/b": false, "é": false,
+		strings.Repeat("a", 64): false, "a\x00": false,
+	} {
+		require.Equal(t, want, IsName(name), "%q", name)
+	}
+}
