@@ -130,8 +130,10 @@ change is committed. "aclsh follow" is the daemon of the network namespace (syst
 units aclsh.socket and aclsh-follow.service): it owns the state directory and the
 kernel table, and every aclsh in the namespace is its client over the socket
 @aclsh/daemon; it decides by the client's credentials: root and --admin-group
-configure, --view-group shows and tests, others are refused. It also keeps
-connection limits exact: at start it applies the
+configure, --view-group shows and tests, others are refused. Where none runs
+(a lab, no unit), the first aclsh run by root starts one for its state
+directory and says so; another state directory is refused (one owner per
+namespace). It also keeps connection limits exact: at start it applies the
 running-config, when a counted session ends it updates that source's count, it
 refreshes pre-existing session counts, and every 5 minutes it logs how many log
 lines each "log" line did not write (ip access-list logging interval). It also
