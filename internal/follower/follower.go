@@ -228,18 +228,24 @@ func RecordMend(stateDir string, at time.Time, cause string) error {
 	m, _ := ReadMends(stateDir)
 	m.Count++
 	m.Last, m.Cause = at, cause
+	return WriteRunFile(stateDir, MendsName, fmt.Sprintf("%d %s %s\n", m.Count, m.Last.UTC().Format(time.RFC3339), strings.Map(printable, m.Cause)))
+}
+
+// WriteRunFile writes a record in stateDir's run/ whole: a temp file (mode
+// 0640) renamed into place, so a reader sees the old text or the new.
+func WriteRunFile(stateDir, name, text string) error {
 	run, err := RunDir(stateDir)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(run, ".mends-*")
+	f, err := os.CreateTemp(run, "."+name+"-*")
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(f, "%d %s %s\n", m.Count, m.Last.UTC().Format(time.RFC3339), strings.Map(printable, m.Cause))
+	_, err = f.WriteString(text)
 	err = errors.Join(err, f.Chmod(0o640), f.Close())
 	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(run, MendsName))
+		err = os.Rename(f.Name(), filepath.Join(run, name))
 	}
 	if err != nil {
 		os.Remove(f.Name())
