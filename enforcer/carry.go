@@ -122,7 +122,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 				continue
 			}
 			for _, e := range o.elems {
-				if kr, ok := k.runs[e.id()]; ok && made[kr.line+"/m"] {
+				if kr, ok := k.runs[e.id()]; ok && made[kr.line+"/m"] && !jumper(ks, kr.line) {
 					if sets[o.set.Name] == nil {
 						sets[o.set.Name] = map[string]bool{}
 					}
@@ -135,10 +135,26 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 				continue
 			}
 			for _, kr := range k.runs {
-				if made[kr.line+"/m"] {
+				if made[kr.line+"/m"] && !jumper(ks, kr.line) {
 					sets[o.set.Name] = nil
 					break
 				}
+			}
+		case o.kind == opFlushChain && strings.HasPrefix(o.chain.Name, "ports_"):
+			// a line's own chain (crossPorts) going: its rule counted the line
+			kc := ks.chains[o.chain.Name]
+			if kc == nil {
+				continue
+			}
+			for _, kr := range kc.rules {
+				if !made[kr.key] {
+					continue
+				}
+				r, err := rule(&op{chain: o.chain, handle: kr.handle})
+				if err != nil {
+					return nil, err
+				}
+				add(kr.key, countersIn(r.Exprs))
 			}
 		}
 	}
@@ -150,7 +166,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 			if els, err = c.GetSetElements(s); err == nil {
 				for _, el := range els {
 					key := el.Comment + "/m"
-					if el.Counter == nil || !made[key] || ids != nil && !ids[string(el.Key)+string(el.KeyEnd)] {
+					if el.Counter == nil || !made[key] || jumper(ks, el.Comment) || ids != nil && !ids[string(el.Key)+string(el.KeyEnd)] {
 						continue
 					}
 					add(key, []Counter{{el.Counter.Packets, el.Counter.Bytes}})
@@ -161,6 +177,14 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 		return nil, fmt.Errorf("reading the counters of set %s: %w", name, wrapKernel(err))
 	}
 	return out, nil
+}
+
+// jumper reports whether the run element of line ("ACL/ID") jumps to the
+// line's own chain (its counter counts the packets that went to look, not the
+// line's matches): whether a line does depends only on its body, so on its ID.
+func jumper(ks *kstate, line string) bool {
+	_, ok := ks.chains[portsChain(line[strings.LastIndexByte(line, '/')+1:])]
+	return ok
 }
 
 // manyReads is how many rules of a chain carried reads one by one; for more it

@@ -126,24 +126,27 @@ type Set struct {
 	Size  int
 	Elems []Elem
 
-	// SetRun: the key, and the list and action of the rule that looks it up;
-	// the run it was compiled from.
-	shape  *shape
-	list   string
-	action acl.Action
-	run    *runOut
+	// SetRun: the key, and the list of the rule that looks it up; the run it
+	// was compiled from.
+	shape *shape
+	list  string
+	run   *runOut
 }
 
 // Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
-// address, for a line with a mask) and the chain it goes to. Of a SetRun: the
-// ranges a line matches (Key to End), the line's key "ACL/ID" (its comment) and
-// its show counter "ACL/seq/m".
+// address, for a line with a mask) and the chain it goes to. Of a SetRun (a
+// verdict map): the ranges a line matches (Key to End), the line's key
+// "ACL/ID" (its comment), its show counter "ACL/seq/m" and its verdict: the
+// line's action, or with Jump set a jump to the line's own chain, whose rule
+// finishes the match and counts (then Count is "").
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
 
 	Key, End    []byte
 	Line, Count string
+	Act         acl.Action
+	Jump        string
 }
 
 // Limit is a connlimit line of a bound list that counts sessions per source.
@@ -309,6 +312,7 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		lists[lk] = m
 		idx.lists = append(idx.lists, m)
 		iv := cfg.LogInterval.Millis()
+		jumps := map[string]bool{}
 		for x := range m.segs {
 			s := &m.segs[x]
 			if s.run != nil {
@@ -318,6 +322,14 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 				}
 				for _, rr := range s.run.rules {
 					ch.add(rr)
+				}
+				for _, c := range s.run.chains {
+					// a line twice in a list is the same chain (the second
+					// is shadowed)
+					if !jumps[c.Name] {
+						jumps[c.Name] = true
+						p.Chains = append(p.Chains, c)
+					}
 				}
 				continue
 			}

@@ -182,7 +182,7 @@ func (o *op) String() string {
 		i := strings.IndexByte(d, ' ')
 		return "add " + d[:i] + " " + t + d[i:]
 	case opDelSet:
-		return "delete " + map[SetKind]string{SetConnLimit: "set", SetPreMap: "map", SetRun: "set"}[o.set.Kind] + " " + t + " " + o.set.Name
+		return "delete " + map[SetKind]string{SetConnLimit: "set", SetPreMap: "map", SetRun: "map"}[o.set.Kind] + " " + t + " " + o.set.Name
 	case opAddElem, opDelElem:
 		var es []string
 		for _, e := range o.elems {

@@ -15,24 +15,27 @@ import (
 
 // Runs of lines compiled into sets.
 //
-// A run is a maximal sequence of consecutive lines of a list (remarks skipped)
-// that have the same action, each of which a set element can express, and no
-// two of which overlap. A run of at least MinRun lines compiles to one rule per
-// key shape its lines have (addresses; addresses and protocol; addresses,
-// protocol and ports for tcp and udp lines), each looking the packet up in a set
-// holding one element per line (two or four for a line with neq ports), instead
-// of one rule per line:
+// A run is a maximal sequence of consecutive lines of a list (remarks skipped),
+// each of which a set element can express, and no two of which overlap, whatever
+// their actions. A run of at least MinRun lines compiles to one rule per key
+// shape its lines have (addresses; addresses and protocol; addresses, protocol
+// and ports for tcp and udp lines), each looking the packet up in a verdict map
+// holding one element per line (a few for a line with a port list or neq
+// ports), instead of one rule per line; each element carries its line's
+// verdict:
 //
-//	ip saddr . ip daddr . meta l4proto . th sport . th dport @run_ID accept
-//	ip saddr . ip daddr @run_ID2 accept
+//	ip saddr . ip daddr . meta l4proto . th sport . th dport vmap @run_ID
+//	ip saddr . ip daddr vmap @run_ID2
 //
 // Because no two elements of a run overlap, a packet matches at most one line of
-// the run, the one first-match evaluation would pick, whatever the order the sets
-// are searched in; and every line of the run has the same verdict. A line that
-// overlaps an earlier line of the run (also one it shadows completely) ends the
-// run and starts the next one, so the kernel never holds overlapping elements
-// (it does not refuse all of them). Each element carries its own counter and its
-// line's key as comment: the line's matches are its elements' counters.
+// the run, the one first-match evaluation would pick, whatever the order the maps
+// are searched in, and gets that line's verdict. A line that overlaps an earlier
+// line of the run (also one it shadows completely) ends the run and starts the
+// next one, so the kernel never holds overlapping elements (it does not refuse
+// all of them). Each element carries its own counter and its line's key as
+// comment: the line's matches are its elements' counters. The verdict of an
+// element is not read back (the library does not decode it): the line's key,
+// a hash of its body, action included, says it.
 //
 // Lines that stay rules (and end a run): connlimit, log, established,
 // non-contiguous wildcard lines and lines naming an ICMP type.
@@ -87,7 +90,7 @@ var shapes = func() (out [64]*shape) {
 // at all, else an interval set of addresses, then the protocol for lines naming
 // one, then the ports for tcp and udp lines.
 func shapeOf(r acl.Rule) *shape {
-	ports := r.Proto.HasPorts()
+	ports := r.Proto.HasPorts() && !crossPorts(r)
 	exact := r.Src.Kind != acl.AddrPrefix && r.Dst.Kind != acl.AddrPrefix &&
 		(!ports || (r.SrcPort.Op == acl.PortAny || r.SrcPort.Op == acl.PortEq) && (r.DstPort.Op == acl.PortAny || r.DstPort.Op == acl.PortEq))
 	i := 0
@@ -110,6 +113,22 @@ func shapeOf(r acl.Rule) *shape {
 	}
 	return shapes[i]
 }
+
+// crossPorts reports whether line r has several port ranges on both sides (`eq
+// 22 443` and `neq 80`, ...): their cross product would be elements enough to
+// grow with the square of what was typed (10 x 10 ports: 100), so its element
+// has no ports in its key and jumps to a chain of the line's own, where the
+// line's rule (two lookups in anonymous sets) finishes the match and counts.
+// Since the element covers every port of its addresses, no line of the run
+// overlaps it there; a packet its rule does not match returns from the chain
+// to the list's next rules, as from a rule that did not match.
+func crossPorts(r acl.Rule) bool {
+	return r.Proto.HasPorts() && len(portRanges(r.SrcPort)) > 1 && len(portRanges(r.DstPort)) > 1
+}
+
+// portsChain is the name of the chain of a line with port lists on both sides
+// (crossPorts), by its lineID.
+func portsChain(id string) string { return "ports_" + id }
 
 // setable reports whether line r can be an element of a run's set.
 func setable(r acl.Rule) bool {
@@ -151,7 +170,13 @@ func (sh *shape) keyType(fm *fam) nftables.SetDatatype {
 
 // sig tells the sets of a shape from others: their key type and kind.
 func (sh *shape) sig(fm *fam) string {
-	return fmt.Sprintf("%s interval=%v", sh.typeText(fm), sh.interval)
+	return runSig(sh.typeText(fm), sh.interval, true)
+}
+
+// runSig is the signature of a run set's key: its type, whether it is an
+// interval set, whether a verdict map (aclsh before verdict maps made sets).
+func runSig(typ string, interval, vmap bool) string {
+	return fmt.Sprintf("%s interval=%v map=%v", typ, interval, vmap)
 }
 
 func (sh *shape) typeText(fm *fam) string {
@@ -211,8 +236,8 @@ func (sh *shape) lookup(fm *fam, name string) ([]expr.Any, string) {
 			k++
 		}
 	}
-	ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name})
-	return ex, strings.Join(words, " . ") + " @" + name
+	ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name, IsDestRegSet: true})
+	return ex, strings.Join(words, " . ") + " vmap @" + name
 }
 
 // box is what one element of a run's set matches: two prefixes, a protocol
@@ -235,7 +260,7 @@ func boxes(fm *fam, r acl.Rule) []box {
 	if r.Proto.Set {
 		b.p0, b.p1 = r.Proto.Num, r.Proto.Num
 	}
-	if !r.Proto.HasPorts() {
+	if !r.Proto.HasPorts() || crossPorts(r) {
 		return []box{b}
 	}
 	var out []box
@@ -507,15 +532,30 @@ type runLine struct {
 	sh    *shape
 	boxes []box
 	elems []Elem
+	// chain, for a line with port lists on both sides (crossPorts), is the
+	// chain its element jumps to, holding the line's rule.
+	chain *Chain
 }
 
 func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
 	rl := &runLine{lk: lineKey{fm.f, name, r}, id: lineID(fm.f, name, r), sh: shapeOf(r), boxes: boxes(fm, r)}
 	line := name + "/" + rl.id
 	count := fmt.Sprintf("%s/%d/m", name, r.Seq)
+	jump := ""
+	if crossPorts(r) {
+		// the line's rule as it would be in the list's chain, with its key
+		// and counter: its counts carry over when the line moves
+		rl.chain = &Chain{Name: portsChain(rl.id)}
+		v, vt := expr.VerdictAccept, "accept"
+		if r.Action == acl.Deny {
+			v, vt = expr.VerdictDrop, "drop"
+		}
+		rl.chain.add(match(fm, r).rule(line+"/m", count, vt, verdict(v)))
+		jump, count = rl.chain.Name, ""
+	}
 	for _, b := range rl.boxes {
 		k, e := b.key(rl.sh)
-		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count})
+		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count, Act: r.Action, Jump: jump})
 	}
 	return rl
 }
@@ -527,10 +567,9 @@ func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runL
 		return 0, nil
 	}
 	x := newRunIndex(lens)
-	act := rs[0].Action
 	var out []*runLine
 	for j, r := range rs {
-		if !setable(r) || r.Action != act {
+		if !setable(r) {
 			break
 		}
 		rl := line(j)
@@ -553,6 +592,8 @@ type runOut struct {
 	rls   []*runLine
 	sets  []*Set
 	rules []*Rule
+	// chains are the chains of its lines with port lists on both sides.
+	chains []*Chain
 	// byLine maps the key of each line (its elements' Line) to the line, made
 	// when first asked for.
 	byLine map[string]lineKey
@@ -568,12 +609,15 @@ func newRunOut(fm *fam, name string, rls []*runLine) *runOut {
 	for _, rl := range rls {
 		s := byShape[rl.sh]
 		if s == nil {
-			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name, action: rl.lk.r.Action,
+			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name,
 				Elems: make([]Elem, 0, n[rl.sh]), run: ro}
 			byShape[rl.sh] = s
 			ro.sets = append(ro.sets, s)
 		}
 		s.Elems = append(s.Elems, rl.elems...)
+		if rl.chain != nil {
+			ro.chains = append(ro.chains, rl.chain)
+		}
 	}
 	for _, s := range ro.sets {
 		ro.rules = append(ro.rules, s.rule())
@@ -593,22 +637,19 @@ func (ro *runOut) line(key string) (lineKey, bool) {
 	return lk, ok
 }
 
-// rule is the rule that looks packets up in run set s.
+// rule is the rule that looks packets up in run map s: the verdict is the
+// element's.
 func (s *Set) rule() *Rule {
 	fm := famOf(s.Family)
 	ex, text := s.shape.lookup(fm, s.Name)
-	v, vt := expr.VerdictAccept, "accept"
-	if s.action == acl.Deny {
-		v, vt = expr.VerdictDrop, "drop"
-	}
-	return newRule(s.list+"/"+s.Name, "", text+" "+vt, append(ex, verdict(v))...)
+	return newRule(s.list+"/"+s.Name, "", text, ex...)
 }
 
 // runDecl is the nft declaration of a run set, one element a line.
 func (s *Set) runDecl() string {
 	fm := famOf(s.Family)
 	var b strings.Builder
-	fmt.Fprintf(&b, "set %s {\n\t\ttype %s", s.Name, s.shape.typeText(fm))
+	fmt.Fprintf(&b, "map %s {\n\t\ttype %s : verdict", s.Name, s.shape.typeText(fm))
 	if s.shape.interval {
 		b.WriteString("\n\t\tflags interval")
 	}
@@ -628,13 +669,35 @@ func (s *Set) runDecl() string {
 	return b.String()
 }
 
-// elemText renders an element of a run set, with its comment if asked.
-func (s *Set) elemText(e Elem, comment bool) string {
+// elemText renders an element of a run map, with its comment and verdict if
+// asked.
+func (s *Set) elemText(e Elem, full bool) string {
 	t := keyText(famOf(s.Family), s.shape, e.Key, e.End)
-	if comment {
-		t += fmt.Sprintf(" comment %q", e.Line)
+	if full {
+		t += fmt.Sprintf(" comment %q : %s", e.Line, e.verdictText())
 	}
 	return t
+}
+
+// verdict is a run element's verdict.
+func (e Elem) verdict() *expr.Verdict {
+	switch {
+	case e.Jump != "":
+		return &expr.Verdict{Kind: expr.VerdictJump, Chain: e.Jump}
+	case e.Act == acl.Deny:
+		return &expr.Verdict{Kind: expr.VerdictDrop}
+	}
+	return &expr.Verdict{Kind: expr.VerdictAccept}
+}
+
+func (e Elem) verdictText() string {
+	switch {
+	case e.Jump != "":
+		return "jump " + e.Jump
+	case e.Act == acl.Deny:
+		return "drop"
+	}
+	return "accept"
 }
 
 // id identifies a run set's element: its key range.

@@ -60,8 +60,8 @@ interface management 0
 	cfg := config(t, text)
 	require.NoError(t, l.e.Apply(cfg))
 	listing := l.nft("list", "table", "inet", Table)
-	require.Regexp(t, `ip saddr . meta l4proto . th dport @run_[0-9a-f]+ accept`, listing, "hosts and eq ports: a hash set")
-	require.Regexp(t, `ip saddr . ip daddr . meta l4proto . th sport . th dport @run_[0-9a-f]+ accept`, listing, "prefixes and neq: an interval set")
+	require.Regexp(t, `ip saddr . meta l4proto . th dport vmap @run_[0-9a-f]+`, listing, "hosts and eq ports: a hash set")
+	require.Regexp(t, `ip saddr . ip daddr . meta l4proto . th sport . th dport vmap @run_[0-9a-f]+`, listing, "prefixes and neq: an interval set")
 	require.Equal(t, 0, strings.Count(listing, "ip saddr 10.24.12."), "no line stays a rule")
 
 	send := func() {
@@ -104,7 +104,7 @@ interface management 0
 	require.Equal(t, map[string]uint64{"run/10/m": 3, "run/20/m": 2, "run/30/m": 4, "run/40/m": 3, "run/50/m": 1}, matches())
 
 	// An element deleted by hand: the table differs, and applying mends it as a diff.
-	set := regexp.MustCompile(`set (run_[0-9a-f]+) \{\s+type ipv4_addr . inet_proto . inet_service\s`).FindStringSubmatch(l.nft("list", "table", "inet", Table))[1]
+	set := regexp.MustCompile(`map (run_[0-9a-f]+) \{\s+type ipv4_addr . inet_proto . inet_service : verdict\s`).FindStringSubmatch(l.nft("list", "table", "inet", Table))[1]
 	l.nft("delete", "element", "inet", Table, set, "{ 10.24.12.107 . 17 . 53 }")
 	st, err = l.e.Stats(cfg)
 	require.NoError(t, err)
