@@ -16,10 +16,14 @@ import (
 // Runs of lines compiled into sets.
 //
 // A run is a maximal sequence of consecutive lines of a list (remarks skipped),
-// each of which a set element can express, and no two of which overlap, whatever
-// their actions. A run of at least MinRun lines compiles to one rule per key
-// shape its lines have (addresses; addresses and protocol; addresses, protocol
-// and ports for tcp and udp lines), each looking the packet up in a verdict map
+// each of which a set element can express, whatever their actions. Its lines
+// are put in layers: a line goes one layer past the highest layer of the
+// earlier lines of the run it overlaps (layer 0 if none), so no two lines of a
+// layer overlap, and of two lines that do, the earlier is in a lower layer. A
+// line that would need more than MaxLayers layers starts the next run. A run of
+// at least MinRun lines compiles to one rule per layer and key shape its lines
+// have (addresses; addresses and protocol; addresses, protocol and ports for tcp
+// and udp lines), layer by layer, each looking the packet up in a verdict map
 // holding one element per line (a few for a line with a port list or neq
 // ports), instead of one rule per line; each element carries its line's
 // verdict:
@@ -27,14 +31,18 @@ import (
 //	ip saddr . ip daddr . meta l4proto . th sport . th dport vmap @run_ID
 //	ip saddr . ip daddr vmap @run_ID2
 //
-// Because no two elements of a run overlap, a packet matches at most one line of
-// the run, the one first-match evaluation would pick, whatever the order the maps
-// are searched in, and gets that line's verdict. A line that overlaps an earlier
-// line of the run (also one it shadows completely) ends the run and starts the
-// next one, so the kernel never holds overlapping elements (it does not refuse
-// all of them). Each element carries its own counter and its line's key as
-// comment: the line's matches are its elements' counters. The verdict of an
-// element is not read back (the library does not decode it): the line's key,
+// Because no two elements of a layer overlap, a packet matches at most one line
+// of each layer. The first line L that matches a packet is in a lower layer than
+// every later line that matches it (they overlap L), and no earlier line matches
+// it: so the first layer where the packet finds an element is L's, and the
+// element is L's, whatever the order the maps of a layer are searched in. The
+// packet gets L's verdict. An exception carved out of a later, wider line (`deny
+// tcp host H any eq 22` before `permit tcp H's /24 any`) is one more layer, not
+// the end of the run: lists of exceptions cost a packet a few lookups whatever
+// their length. The kernel never holds overlapping elements in one map (it does
+// not refuse all of them). Each element carries its own counter and its line's
+// key as comment: the line's matches are its elements' counters. The verdict of
+// an element is not read back (the library does not decode it): the line's key,
 // a hash of its body, action included, says it.
 //
 // Lines that stay rules (and end a run): connlimit, log, established,
@@ -48,10 +56,15 @@ import (
 // rule per line.
 const MinRun = 4
 
+// MaxLayers is the most layers a run has: the lookups a packet that no line of
+// the run matches makes, per key shape. A line that would need one more starts
+// the next run.
+const MaxLayers = 4
+
 // maxProbe bounds the earlier elements of a run the overlap check compares a
 // line's element with (those sharing its source or destination prefix, or
-// containing or contained in it); past it the line is taken to overlap and
-// starts a new run, so compiling stays linear.
+// containing or contained in it); past it the line is taken to overlap them all
+// (it goes one layer past the highest), so compiling stays linear.
 const maxProbe = 256
 
 // shape is the key of a run's set: which of the fields (source, destination,
@@ -441,10 +454,12 @@ type runIndex struct {
 	exact [2]map[netip.Prefix][]int32
 	desc  [2]map[netip.Prefix][]int32 // by each shorter prefix (of lens) containing it
 	boxes []box
+	layer []int // of each box
+	top   int   // the highest layer (-1: none)
 }
 
 func newRunIndex(lens [2][]int) *runIndex {
-	x := &runIndex{lens: lens}
+	x := &runIndex{lens: lens, top: -1}
 	for d := range 2 {
 		x.exact[d] = map[netip.Prefix][]int32{}
 		x.desc[d] = map[netip.Prefix][]int32{}
@@ -481,9 +496,11 @@ func (x *runIndex) candidates(b *box, d int) (lists [][]int32, n int) {
 	return lists, n
 }
 
-// overlaps reports whether an element of bs overlaps an element of the run, or
-// may (past maxProbe comparisons).
-func (x *runIndex) overlaps(bs []box) bool {
+// layerOf returns the layer a line compiling to elements bs goes to: one past
+// the highest layer of the run's elements it overlaps, 0 if none; past maxProbe
+// comparisons, one past the highest layer so far.
+func (x *runIndex) layerOf(bs []box) int {
+	l := 0
 	for i := range bs {
 		b := &bs[i]
 		l0, n0 := x.candidates(b, 0)
@@ -493,23 +510,26 @@ func (x *runIndex) overlaps(bs []box) bool {
 			lists, n = l1, n1
 		}
 		if n > maxProbe {
-			return true
+			return x.top + 1
 		}
 		for _, v := range lists {
 			for _, j := range v {
-				if x.boxes[j].overlaps(b) {
-					return true
+				if x.layer[j] >= l && x.boxes[j].overlaps(b) {
+					l = x.layer[j] + 1
 				}
 			}
 		}
 	}
-	return false
+	return l
 }
 
-func (x *runIndex) add(bs []box) {
+// add adds a line's elements bs in layer l.
+func (x *runIndex) add(bs []box, l int) {
+	x.top = max(x.top, l)
 	for i := range bs {
 		j := int32(len(x.boxes))
 		x.boxes = append(x.boxes, bs[i])
+		x.layer = append(x.layer, l)
 		for d := range 2 {
 			p := bs[i].dim(d)
 			x.exact[d][p] = append(x.exact[d][p], j)
@@ -561,25 +581,29 @@ func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
 }
 
 // runLen returns how many lines from rs[0] on form a run (0 if rs[0] cannot be
-// in one), and what they compile to; line(j) gives what rs[j] compiles to.
-func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runLine) {
+// in one), what they compile to and the layer of each; line(j) gives what rs[j]
+// compiles to.
+func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runLine, []int) {
 	if !setable(rs[0]) {
-		return 0, nil
+		return 0, nil, nil
 	}
 	x := newRunIndex(lens)
 	var out []*runLine
+	var layers []int
 	for j, r := range rs {
 		if !setable(r) {
 			break
 		}
 		rl := line(j)
-		if x.overlaps(rl.boxes) {
+		l := x.layerOf(rl.boxes)
+		if l >= MaxLayers {
 			break
 		}
-		x.add(rl.boxes)
+		x.add(rl.boxes, l)
 		out = append(out, rl)
+		layers = append(layers, l)
 	}
-	return len(out), out
+	return len(out), out, layers
 }
 
 // runOut is what a run of lines of list name compiles to: its sets, one per key
@@ -599,26 +623,44 @@ type runOut struct {
 	byLine map[string]lineKey
 }
 
-func newRunOut(fm *fam, name string, rls []*runLine) *runOut {
+func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
 	ro := &runOut{rls: rls}
-	n := map[*shape]int{}
-	for _, rl := range rls {
-		n[rl.sh] += len(rl.elems)
+	type where struct {
+		l  int
+		sh *shape
 	}
-	byShape := map[*shape]*Set{}
-	for _, rl := range rls {
-		s := byShape[rl.sh]
+	n := map[where]int{}
+	for i, rl := range rls {
+		n[where{layers[i], rl.sh}] += len(rl.elems)
+	}
+	byShape := map[where]*Set{}
+	var ls []int // the layer of each set
+	for i, rl := range rls {
+		w := where{layers[i], rl.sh}
+		s := byShape[w]
 		if s == nil {
 			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name,
-				Elems: make([]Elem, 0, n[rl.sh]), run: ro}
-			byShape[rl.sh] = s
+				Elems: make([]Elem, 0, n[w]), run: ro}
+			byShape[w] = s
 			ro.sets = append(ro.sets, s)
+			ls = append(ls, w.l)
 		}
 		s.Elems = append(s.Elems, rl.elems...)
 		if rl.chain != nil {
 			ro.chains = append(ro.chains, rl.chain)
 		}
 	}
+	// layer by layer; within a layer, in the order of their first lines
+	order := make([]int, len(ro.sets))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return ls[order[i]] < ls[order[j]] })
+	sets := make([]*Set, len(ro.sets))
+	for i, k := range order {
+		sets[i] = ro.sets[k]
+	}
+	ro.sets = sets
 	for _, s := range ro.sets {
 		ro.rules = append(ro.rules, s.rule())
 	}

@@ -205,7 +205,7 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 	sports := []string{"", "", "", "", "", "range 20000 20999", "lt 20500", "gt 21000", "neq 20001", "eq 179", "eq 179 20001 21010", "neq 20000 20500 21000"}
 	protos := []string{"tcp", "tcp", "udp", "udp", "ip", "icmp", "47"}
 	r := rand.New(rand.NewPCG(8, 8))
-	sets, elems, lines := 0, 0, 0
+	sets, elems, lines, drops, jumps, layered := 0, 0, 0, 0, 0, 0
 	for round := range 8 {
 		var text strings.Builder
 		cfgLines := map[string][]string{}
@@ -214,8 +214,31 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 			action := "permit"
 			text.WriteString(fc.list + "\n")
 			for len(seen) < 40+r.IntN(30) {
-				if r.IntN(12) == 0 {
+				// rounds of mostly one action, of actions at random (verdict
+				// maps), and of nested exceptions (layers)
+				if r.IntN(12) == 0 || round%3 > 0 && r.IntN(2) == 0 {
 					action = map[string]string{"permit": "deny", "deny": "permit"}[action]
+				}
+				if round%3 == 2 && r.IntN(3) == 0 {
+					// an exception, then the wider line it is carved from
+					h := fc.srcs[r.IntN(len(fc.srcs))]
+					wide := map[bool]string{false: "10.24.12.96/27", true: "fd77::/64"}[strings.Contains(h, ":")]
+					if r.IntN(2) == 0 {
+						wide = fc.addrs[r.IntN(len(fc.addrs))]
+					}
+					proto := []string{"tcp", "udp"}[r.IntN(2)]
+					for _, line := range []string{
+						fmt.Sprintf(" deny %s host %s any %s", proto, h, ports[r.IntN(len(ports))]),
+						fmt.Sprintf(" permit %s %s %s any", proto, wide, sports[r.IntN(len(sports))]),
+					} {
+						line = strings.Join(strings.Fields(line), " ")
+						if !seen[line] {
+							seen[line] = true
+							text.WriteString(" " + line + "\n")
+							cfgLines[fc.list] = append(cfgLines[fc.list], line)
+						}
+					}
+					continue
 				}
 				proto := protos[r.IntN(len(protos))]
 				if proto == "ip" && strings.HasPrefix(fc.list, "ipv6") {
@@ -259,6 +282,17 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 		listing := l.nft("list", "table", "inet", Table)
 		sets += strings.Count(listing, "flags interval")
 		elems += strings.Count(listing, "counter packets 0 bytes 0 comment")
+		drops += strings.Count(listing, `" : drop`)
+		jumps += strings.Count(listing, ": jump ports_")
+		// a map of a layer past the first: two lookups of one key shape in a row
+		var prev string
+		for _, ln := range strings.Split(listing, "\n") {
+			key, _, ok := strings.Cut(strings.TrimSpace(ln), " vmap @run_")
+			if ok && key == prev {
+				layered++
+			}
+			prev = key
+		}
 		lines += len(cfg.ACLs["d4"].Entries()) + len(cfg.ACLs["d6"].Entries())
 		type pr struct {
 			proto        uint8
@@ -329,6 +363,9 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d lines, %d run sets, %d elements", lines, sets, elems)
+	t.Logf("%d lines, %d run sets, %d elements (%d drop, %d jump), %d layered lookups", lines, sets, elems, drops, jumps, layered)
 	require.Greater(t, sets, 6, "the lists were compiled into sets")
+	require.Greater(t, drops, 10, "runs mix actions")
+	require.Greater(t, jumps, 3, "lines with port lists on both sides were in runs")
+	require.Greater(t, layered, 3, "runs had layers")
 }
