@@ -39,13 +39,17 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 		case opAddSet:
 			if o.set.Kind == SetRun {
 				for _, e := range o.set.Elems {
-					made[e.Line+"/m"] = true
+					if e.Count != "" {
+						made[e.Line+"/m"] = true
+					}
 				}
 			}
 		case opAddElem:
 			if o.set.Kind == SetRun {
 				for _, e := range o.elems {
-					made[e.Line+"/m"] = true
+					if e.Count != "" {
+						made[e.Line+"/m"] = true
+					}
 				}
 			}
 		}
@@ -118,11 +122,11 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 			add(o.key, countersIn(r.Exprs))
 		case o.kind == opDelElem && o.set.Kind == SetRun:
 			k := ks.sets[o.set.Name]
-			if k == nil {
+			if k == nil || k.ports() {
 				continue
 			}
 			for _, e := range o.elems {
-				if kr, ok := k.runs[e.id()]; ok && made[kr.line+"/m"] && !jumper(ks, kr.line) {
+				if kr, ok := k.runs[e.id()]; ok && made[kr.line+"/m"] {
 					if sets[o.set.Name] == nil {
 						sets[o.set.Name] = map[string]bool{}
 					}
@@ -131,30 +135,14 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 			}
 		case o.kind == opDelSet:
 			k := ks.sets[o.set.Name]
-			if k == nil || k.kind != SetRun {
+			if k == nil || k.kind != SetRun || k.ports() {
 				continue
 			}
 			for _, kr := range k.runs {
-				if made[kr.line+"/m"] && !jumper(ks, kr.line) {
+				if made[kr.line+"/m"] {
 					sets[o.set.Name] = nil
 					break
 				}
-			}
-		case o.kind == opFlushChain && strings.HasPrefix(o.chain.Name, "ports_"):
-			// a line's own chain (crossPorts) going: its rule counted the line
-			kc := ks.chains[o.chain.Name]
-			if kc == nil {
-				continue
-			}
-			for _, kr := range kc.rules {
-				if !made[kr.key] {
-					continue
-				}
-				r, err := rule(&op{chain: o.chain, handle: kr.handle})
-				if err != nil {
-					return nil, err
-				}
-				add(kr.key, countersIn(r.Exprs))
 			}
 		}
 	}
@@ -166,7 +154,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 			if els, err = c.GetSetElements(s); err == nil {
 				for _, el := range els {
 					key := el.Comment + "/m"
-					if el.Counter == nil || !made[key] || jumper(ks, el.Comment) || ids != nil && !ids[string(el.Key)+string(el.KeyEnd)] {
+					if el.Counter == nil || !made[key] || ids != nil && !ids[string(el.Key)+string(el.KeyEnd)] {
 						continue
 					}
 					add(key, []Counter{{el.Counter.Packets, el.Counter.Bytes}})
@@ -177,14 +165,6 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 		return nil, fmt.Errorf("reading the counters of set %s: %w", name, wrapKernel(err))
 	}
 	return out, nil
-}
-
-// jumper reports whether the run element of line ("ACL/ID") jumps to the
-// line's own chain (its counter counts the packets that went to look, not the
-// line's matches): whether a line does depends only on its body, so on its ID.
-func jumper(ks *kstate, line string) bool {
-	_, ok := ks.chains[portsChain(line[strings.LastIndexByte(line, '/')+1:])]
-	return ok
 }
 
 // manyReads is how many rules of a chain carried reads one by one; for more it

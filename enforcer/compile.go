@@ -131,14 +131,18 @@ type Set struct {
 	shape *shape
 	list  string
 	run   *runOut
+	// ports are a verdict map's sets of ports (see crossPorts), nil if none;
+	// portSide is 1 or 2 for such a set of source or destination ports (a
+	// set, not a map: no verdicts, no counters).
+	ports    [2]*Set
+	portSide int
 }
 
 // Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
 // address, for a line with a mask) and the chain it goes to. Of a SetRun (a
 // verdict map): the ranges a line matches (Key to End), the line's key
-// "ACL/ID" (its comment), its show counter "ACL/seq/m" and its verdict: the
-// line's action, or with Jump set a jump to the line's own chain, whose rule
-// finishes the match and counts (then Count is "").
+// "ACL/ID" (its comment), its show counter "ACL/seq/m" and its verdict, the
+// line's action. Of a run's port set (Set.ports): the line's key, no counter.
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
@@ -146,7 +150,6 @@ type Elem struct {
 	Key, End    []byte
 	Line, Count string
 	Act         acl.Action
-	Jump        string
 }
 
 // Limit is a connlimit line of a bound list that counts sessions per source.
@@ -312,7 +315,6 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		lists[lk] = m
 		idx.lists = append(idx.lists, m)
 		iv := cfg.LogInterval.Millis()
-		jumps := map[string]bool{}
 		for x := range m.segs {
 			s := &m.segs[x]
 			if s.run != nil {
@@ -322,14 +324,6 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 				}
 				for _, rr := range s.run.rules {
 					ch.add(rr)
-				}
-				for _, c := range s.run.chains {
-					// a line twice in a list is the same chain (the second
-					// is shadowed)
-					if !jumps[c.Name] {
-						jumps[c.Name] = true
-						p.Chains = append(p.Chains, c)
-					}
 				}
 				continue
 			}

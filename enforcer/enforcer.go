@@ -558,22 +558,27 @@ func setObj(s *Set) *nftables.Set {
 		ns.IsMap, ns.DataType, ns.HasTimeout, ns.Timeout = true, nftables.TypeVerdict, true, PreTimeout
 	case SetRun:
 		ns.KeyType = s.shape.keyType(famOf(s.Family))
-		ns.Interval, ns.Counter, ns.KeyByteOrder = s.shape.interval, true, binaryutil.BigEndian
-		ns.IsMap, ns.DataType = true, nftables.TypeVerdict
+		ns.Interval, ns.KeyByteOrder = s.shape.interval, binaryutil.BigEndian
+		if s.portSide == 0 {
+			ns.Counter, ns.IsMap, ns.DataType = true, true, nftables.TypeVerdict
+		}
 		ns.Concatenation = strings.Contains(ns.KeyType.Name, " . ")
 	}
 	return ns
 }
 
-// elements returns the set elements es; a run set's line whose key ("/m" added)
-// carry has gets those counters in its first element.
-func elements(es []Elem, carry map[string][]Counter) []nftables.SetElement {
+// elements returns the elements es of set s; a run map's line whose key ("/m"
+// added) carry has gets those counters in its first element.
+func elements(s *Set, es []Elem, carry map[string][]Counter) []nftables.SetElement {
 	out := make([]nftables.SetElement, 0, len(es))
 	var given map[string]bool
 	for _, el := range es {
 		if el.Key != nil {
 			// A run map's element; the map gives it its counter.
-			se := nftables.SetElement{Key: el.Key, KeyEnd: el.End, Comment: el.Line, VerdictData: el.verdict()}
+			se := nftables.SetElement{Key: el.Key, KeyEnd: el.End, Comment: el.Line}
+			if s.portSide == 0 {
+				se.VerdictData = el.verdict()
+			}
 			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] && el.Count != "" {
 				if given == nil {
 					given = map[string]bool{}
@@ -614,18 +619,18 @@ func queue(c *nftables.Conn, ops []*op, carry map[string][]Counter) error {
 			c.FlushChain(&nftables.Chain{Name: o.chain.Name, Table: table})
 		case opAddSet:
 			ns := setObj(o.set)
-			if err := c.AddSet(ns, elements(o.set.Elems, carry)); err != nil {
+			if err := c.AddSet(ns, elements(o.set, o.set.Elems, carry)); err != nil {
 				return fmt.Errorf("set %s: %w", o.set.Name, err)
 			}
 			added[o.set.Name] = ns
 		case opDelSet:
 			c.DelSet(&nftables.Set{Table: table, Name: o.set.Name})
 		case opAddElem:
-			if err := c.SetAddElements(setObj(o.set), elements(o.elems, carry)); err != nil {
+			if err := c.SetAddElements(setObj(o.set), elements(o.set, o.elems, carry)); err != nil {
 				return err
 			}
 		case opDelElem:
-			els := elements(o.elems, nil)
+			els := elements(o.set, o.elems, nil)
 			for i := range els {
 				els[i].VerdictData = nil // by key alone
 			}
@@ -805,7 +810,10 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 			continue
 		}
 		k := &kset{kind: SetConnLimit, elems: map[netip.Addr]string{}}
-		if strings.HasPrefix(s.Name, "run_") {
+		if strings.HasPrefix(s.Name, "run_") && !verify && !s.IsMap {
+			// a set of ports: no counters to read
+			k.kind, k.sig = SetRun, runSig(s.KeyType.Name, s.Interval, s.IsMap)
+		} else if strings.HasPrefix(s.Name, "run_") {
 			els, err := c.GetSetElements(s)
 			if err != nil {
 				return nil, nil, wrapKernel(err)
@@ -877,15 +885,6 @@ func clearCounters(c *nftables.Conn, cfg *acl.Config, name string) error {
 	for _, fm := range fams {
 		if n := cfg.Mgmt.Get(fm.f); n != "" && (name == "" || n == name) {
 			mine[fm.chain] = true
-		}
-	}
-	for _, fm := range fams {
-		if n := cfg.Mgmt.Get(fm.f); n != "" && (name == "" || n == name) && cfg.ACLs[n] != nil {
-			for _, r := range cfg.ACLs[n].Entries() {
-				if crossPorts(r) {
-					mine[portsChain(lineID(fm.f, n, r))] = true
-				}
-			}
 		}
 	}
 	var lims []*Limit

@@ -129,19 +129,50 @@ func shapeOf(r acl.Rule) *shape {
 
 // crossPorts reports whether line r has several port ranges on both sides (`eq
 // 22 443` and `neq 80`, ...): their cross product would be elements enough to
-// grow with the square of what was typed (10 x 10 ports: 100), so its element
-// has no ports in its key and jumps to a chain of the line's own, where the
-// line's rule (two lookups in anonymous sets) finishes the match and counts.
-// Since the element covers every port of its addresses, no line of the run
-// overlaps it there; a packet its rule does not match returns from the chain
-// to the list's next rules, as from a rule that did not match.
+// grow with the square of what was typed (10 x 10 ports: 100). Such a line's
+// element in the run's verdict map has no ports in its key (addresses and
+// protocol); its source ports and its destination ports are elements of two
+// sets of ports of their own (that key and a port), looked up first by the same
+// rule:
+//
+//	ip saddr . meta l4proto . th sport @run_IDsp ip saddr . meta l4proto . th dport @run_IDdp ip saddr . meta l4proto vmap @run_ID
+//
+// so it is as many elements as ports were typed, plus one. Since the element
+// covers every port of its addresses, no other line of its layer overlaps it
+// there: the addresses say which line's ports the packet's must be. A packet
+// whose ports are not the line's finds no element and goes on to the next
+// lookups, as from a rule that did not match; the verdict map's element counts
+// the packets the line matched.
 func crossPorts(r acl.Rule) bool {
 	return r.Proto.HasPorts() && len(portRanges(r.SrcPort)) > 1 && len(portRanges(r.DstPort)) > 1
 }
 
-// portsChain is the name of the chain of a line with port lists on both sides
-// (crossPorts), by its lineID.
-func portsChain(id string) string { return "ports_" + id }
+// portShape is the shape of the set of ports on side f (fSport, fDport) of a
+// line r (crossPorts) whose element has shape sh: sh's fields and the port; an
+// interval set if sh is or the ports are ranges.
+func portShape(sh *shape, r acl.Rule, f int) *shape {
+	i := 1 << f
+	for g := range nField {
+		if sh.has[g] {
+			i |= 1 << g
+		}
+	}
+	p := r.SrcPort
+	if f == fDport {
+		p = r.DstPort
+	}
+	interval := sh.interval
+	for _, pr := range portRanges(p) {
+		interval = interval || pr[0] != pr[1]
+	}
+	if interval {
+		i |= 32
+	}
+	return shapes[i]
+}
+
+// portSuffix names the sets of ports of a run's verdict map: its name and this.
+var portSuffix = [2]string{"sp", "dp"}
 
 // setable reports whether line r can be an element of a run's set.
 func setable(r acl.Rule) bool {
@@ -212,10 +243,11 @@ func reg32(k uint32) uint32 {
 
 // lookup returns the expressions and text loading the key of a packet and looking
 // it up in set name, as nft compiles `ip saddr . ip daddr . meta l4proto . th
-// sport . th dport @name`.
-func (sh *shape) lookup(fm *fam, name string) ([]expr.Any, string) {
+// sport . th dport @name` (with vmap, `... vmap @name`). dep says to check the
+// family first (nft's dependency of an ip or ip6 payload, once in a rule).
+func (sh *shape) lookup(fm *fam, name string, vmap, dep bool) ([]expr.Any, string) {
 	var ex []expr.Any
-	if sh.has[fSrc] || sh.has[fDst] {
+	if dep && (sh.has[fSrc] || sh.has[fDst]) {
 		ex = append(ex, metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}))
 	}
 	var words []string
@@ -248,6 +280,10 @@ func (sh *shape) lookup(fm *fam, name string) ([]expr.Any, string) {
 			words = append(words, w)
 			k++
 		}
+	}
+	if !vmap {
+		ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name})
+		return ex, strings.Join(words, " . ") + " @" + name
 	}
 	ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name, IsDestRegSet: true})
 	return ex, strings.Join(words, " . ") + " vmap @" + name
@@ -388,8 +424,10 @@ func lastAddr(p netip.Prefix) []byte {
 	return b
 }
 
-// sig is the signature of a run set's key (see shape.sig).
-func (s *Set) sig() string { return s.shape.sig(famOf(s.Family)) }
+// sig is the signature of a run set's key (see runSig).
+func (s *Set) sig() string {
+	return runSig(s.shape.typeText(famOf(s.Family)), s.shape.interval, s.portSide == 0)
+}
 
 // keyText renders an element's key (to end, for an interval set) in nft syntax:
 // each field a value, a prefix or a range.
@@ -552,30 +590,39 @@ type runLine struct {
 	sh    *shape
 	boxes []box
 	elems []Elem
-	// chain, for a line with port lists on both sides (crossPorts), is the
-	// chain its element jumps to, holding the line's rule.
-	chain *Chain
+	// for a line with port lists on both sides (crossPorts): the shapes and
+	// elements of its source and destination ports
+	portSh    [2]*shape
+	portElems [2][]Elem
 }
 
 func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
 	rl := &runLine{lk: lineKey{fm.f, name, r}, id: lineID(fm.f, name, r), sh: shapeOf(r), boxes: boxes(fm, r)}
 	line := name + "/" + rl.id
 	count := fmt.Sprintf("%s/%d/m", name, r.Seq)
-	jump := ""
-	if crossPorts(r) {
-		// the line's rule as it would be in the list's chain, with its key
-		// and counter: its counts carry over when the line moves
-		rl.chain = &Chain{Name: portsChain(rl.id)}
-		v, vt := expr.VerdictAccept, "accept"
-		if r.Action == acl.Deny {
-			v, vt = expr.VerdictDrop, "drop"
-		}
-		rl.chain.add(match(fm, r).rule(line+"/m", count, vt, verdict(v)))
-		jump, count = rl.chain.Name, ""
-	}
 	for _, b := range rl.boxes {
 		k, e := b.key(rl.sh)
-		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count, Act: r.Action, Jump: jump})
+		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count, Act: r.Action})
+	}
+	if crossPorts(r) {
+		for i, f := range [2]int{fSport, fDport} {
+			sh := portShape(rl.sh, r, f)
+			rl.portSh[i] = sh
+			p := r.SrcPort
+			if f == fDport {
+				p = r.DstPort
+			}
+			for _, pr := range portRanges(p) {
+				b := rl.boxes[0]
+				if f == fSport {
+					b.sp = pr
+				} else {
+					b.dp = pr
+				}
+				k, e := b.key(sh)
+				rl.portElems[i] = append(rl.portElems[i], Elem{Key: k, End: e, Line: line})
+			}
+		}
 	}
 	return rl
 }
@@ -616,8 +663,6 @@ type runOut struct {
 	rls   []*runLine
 	sets  []*Set
 	rules []*Rule
-	// chains are the chains of its lines with port lists on both sides.
-	chains []*Chain
 	// byLine maps the key of each line (its elements' Line) to the line, made
 	// when first asked for.
 	byLine map[string]lineKey
@@ -626,42 +671,54 @@ type runOut struct {
 func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
 	ro := &runOut{rls: rls}
 	type where struct {
-		l  int
-		sh *shape
+		l      int
+		sh     *shape
+		portSh [2]*shape
 	}
 	n := map[where]int{}
 	for i, rl := range rls {
-		n[where{layers[i], rl.sh}] += len(rl.elems)
+		n[where{layers[i], rl.sh, rl.portSh}] += len(rl.elems)
 	}
 	byShape := map[where]*Set{}
-	var ls []int // the layer of each set
+	var sets []*Set // the verdict maps
+	var ls []int    // the layer of each
 	for i, rl := range rls {
-		w := where{layers[i], rl.sh}
+		w := where{layers[i], rl.sh, rl.portSh}
 		s := byShape[w]
 		if s == nil {
 			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name,
 				Elems: make([]Elem, 0, n[w]), run: ro}
+			for k, sh := range rl.portSh {
+				if sh != nil {
+					s.ports[k] = &Set{Name: s.Name + portSuffix[k], Kind: SetRun, Family: fm.f, shape: sh, list: name,
+						run: ro, portSide: k + 1}
+				}
+			}
 			byShape[w] = s
-			ro.sets = append(ro.sets, s)
+			sets = append(sets, s)
 			ls = append(ls, w.l)
 		}
 		s.Elems = append(s.Elems, rl.elems...)
-		if rl.chain != nil {
-			ro.chains = append(ro.chains, rl.chain)
+		for k := range rl.portElems {
+			if s.ports[k] != nil {
+				s.ports[k].Elems = append(s.ports[k].Elems, rl.portElems[k]...)
+			}
 		}
 	}
 	// layer by layer; within a layer, in the order of their first lines
-	order := make([]int, len(ro.sets))
+	order := make([]int, len(sets))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(i, j int) bool { return ls[order[i]] < ls[order[j]] })
-	sets := make([]*Set, len(ro.sets))
-	for i, k := range order {
-		sets[i] = ro.sets[k]
-	}
-	ro.sets = sets
-	for _, s := range ro.sets {
+	for _, k := range order {
+		s := sets[k]
+		ro.sets = append(ro.sets, s)
+		for _, ps := range s.ports {
+			if ps != nil {
+				ro.sets = append(ro.sets, ps)
+			}
+		}
 		ro.rules = append(ro.rules, s.rule())
 	}
 	return ro
@@ -679,23 +736,37 @@ func (ro *runOut) line(key string) (lineKey, bool) {
 	return lk, ok
 }
 
-// rule is the rule that looks packets up in run map s: the verdict is the
-// element's.
+// rule is the rule that looks packets up in run map s (after its sets of ports,
+// if it has them): the verdict is the element's.
 func (s *Set) rule() *Rule {
 	fm := famOf(s.Family)
-	ex, text := s.shape.lookup(fm, s.Name)
-	return newRule(s.list+"/"+s.Name, "", text, ex...)
+	var ex []expr.Any
+	var words []string
+	for k, ps := range s.ports {
+		if ps != nil {
+			e, w := ps.shape.lookup(fm, s.Name+portSuffix[k], false, len(ex) == 0)
+			ex, words = append(ex, e...), append(words, w)
+		}
+	}
+	e, w := s.shape.lookup(fm, s.Name, true, len(ex) == 0)
+	return newRule(s.list+"/"+s.Name, "", strings.Join(append(words, w), " "), append(ex, e...)...)
 }
 
 // runDecl is the nft declaration of a run set, one element a line.
 func (s *Set) runDecl() string {
 	fm := famOf(s.Family)
 	var b strings.Builder
-	fmt.Fprintf(&b, "map %s {\n\t\ttype %s : verdict", s.Name, s.shape.typeText(fm))
+	if s.portSide > 0 {
+		fmt.Fprintf(&b, "set %s {\n\t\ttype %s", s.Name, s.shape.typeText(fm))
+	} else {
+		fmt.Fprintf(&b, "map %s {\n\t\ttype %s : verdict", s.Name, s.shape.typeText(fm))
+	}
 	if s.shape.interval {
 		b.WriteString("\n\t\tflags interval")
 	}
-	b.WriteString("\n\t\tcounter")
+	if s.portSide == 0 {
+		b.WriteString("\n\t\tcounter")
+	}
 	for i, e := range s.Elems {
 		if i == 0 {
 			b.WriteString("\n\t\telements = {")
@@ -716,27 +787,24 @@ func (s *Set) runDecl() string {
 func (s *Set) elemText(e Elem, full bool) string {
 	t := keyText(famOf(s.Family), s.shape, e.Key, e.End)
 	if full {
-		t += fmt.Sprintf(" comment %q : %s", e.Line, e.verdictText())
+		t += fmt.Sprintf(" comment %q", e.Line)
+		if s.portSide == 0 {
+			t += " : " + e.verdictText()
+		}
 	}
 	return t
 }
 
 // verdict is a run element's verdict.
 func (e Elem) verdict() *expr.Verdict {
-	switch {
-	case e.Jump != "":
-		return &expr.Verdict{Kind: expr.VerdictJump, Chain: e.Jump}
-	case e.Act == acl.Deny:
+	if e.Act == acl.Deny {
 		return &expr.Verdict{Kind: expr.VerdictDrop}
 	}
 	return &expr.Verdict{Kind: expr.VerdictAccept}
 }
 
 func (e Elem) verdictText() string {
-	switch {
-	case e.Jump != "":
-		return "jump " + e.Jump
-	case e.Act == acl.Deny:
+	if e.Act == acl.Deny {
 		return "drop"
 	}
 	return "accept"
@@ -770,8 +838,13 @@ func keepRunNames(ks *kstate, p *Plan) {
 		return
 	}
 	used := map[string]bool{}
+	byName := map[string]*Set{}
 	for _, s := range p.Sets {
-		if s.Kind != SetRun || ks.sets[s.Name] != nil {
+		byName[s.Name] = s
+	}
+	for _, s := range p.Sets {
+		// a set of ports goes with its verdict map
+		if s.Kind != SetRun || s.portSide > 0 || ks.sets[s.Name] != nil {
 			continue
 		}
 		votes := map[string]int{}
@@ -791,6 +864,13 @@ func keepRunNames(ks *kstate, p *Plan) {
 		}
 		used[best] = true
 		old := s.rule().Key
+		for k, suffix := range portSuffix {
+			if s.ports[k] != nil {
+				if ps := byName[s.Name+suffix]; ps != nil {
+					ps.Name = best + suffix
+				}
+			}
+		}
 		s.Name = best
 		for _, c := range p.Chains {
 			for i, r := range c.Rules {
