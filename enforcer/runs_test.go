@@ -369,3 +369,83 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 	require.Greater(t, portLookups, 3, "lines with port lists on both sides were in runs")
 	require.Greater(t, layered, 3, "runs had layers")
 }
+
+// TestRunPortLists: a line with port lists on both sides in a run is one map
+// element and two sets of ports. Its matches are exact, a packet with another
+// port falls through to the next lines, clearing zeroes it, its counters carry
+// when it moves into the run and out of it, and a port deleted by hand from its
+// set is drift that the next apply mends as a diff.
+func TestRunPortLists(t *testing.T) {
+	l := newLab(t)
+	for _, p := range []int{53, 54, 55} {
+		l.serveUDP(fmt.Sprintf(":%d", p))
+	}
+	list := func(run bool) *acl.Config {
+		text := "ip access-list extended pl\n" +
+			" seq 10 permit udp host 10.24.12.107 eq 30001 30002 any eq 53 54\n" +
+			" seq 20 deny udp host 10.24.12.107 any eq 55\n"
+		if run {
+			text += " seq 30 permit udp host 10.24.12.108 any eq 53\n" +
+				" seq 40 permit udp host 10.24.12.109 any eq 53\n"
+		}
+		text += " seq 50 permit udp host 10.24.12.107 any eq 54\n" +
+			"interface management 0\n ip access-group pl in\n"
+		return config(t, text)
+	}
+	matches := func(cfg *acl.Config) (uint64, uint64) {
+		st, err := l.e.Stats(cfg)
+		require.NoError(t, err)
+		require.Equal(t, InSync, st.State)
+		return st.Counters["pl/10/m"].Packets, st.Counters["pl/50/m"].Packets
+	}
+	// a rule first (no run: three lines)
+	require.NoError(t, l.e.Apply(list(false)))
+	require.NotContains(t, l.nft("list", "table", "inet", Table), "sport @run_")
+	l.udpN("10.24.12.107", 30001, "10.24.12.129:53", 2)
+	// then in a run: its counters carry to its element
+	cfg := list(true)
+	require.NoError(t, l.e.Apply(cfg))
+	listing := l.nft("list", "table", "inet", Table)
+	require.Contains(t, listing, "sport @run_")
+	require.NotContains(t, listing, "{ 53, 54 }", "no anonymous set: sets of ports")
+	m10, m50 := matches(cfg)
+	require.Equal(t, [2]uint64{2, 0}, [2]uint64{m10, m50})
+	l.udpN("10.24.12.107", 30002, "10.24.12.129:54", 3)
+	l.udpN("10.24.12.107", 30003, "10.24.12.129:54", 1) // not its source port: seq 50
+	m10, m50 = matches(cfg)
+	require.Equal(t, [2]uint64{5, 1}, [2]uint64{m10, m50})
+	_, err := l.udpDrop("10.24.12.107", "10.24.12.129:55")
+	require.Error(t, err, "seq 20 drops")
+	// read by an enforcer that did not apply it: the same, in sync
+	other := &Enforcer{IfName: "mgmt0", NetNS: l.e.NetNS}
+	defer other.Close()
+	st, err := other.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, InSync, st.State)
+	require.Equal(t, uint64(5), st.Counters["pl/10/m"].Packets)
+
+	require.NoError(t, l.e.ClearCounters(cfg, "pl"))
+	m10, m50 = matches(cfg)
+	require.Equal(t, [2]uint64{0, 0}, [2]uint64{m10, m50})
+	l.udpN("10.24.12.107", 30001, "10.24.12.129:54", 1)
+
+	// a port deleted by hand: drift, mended as a diff
+	set := regexp.MustCompile(`set (run_[0-9a-f]+sp) \{`).FindStringSubmatch(listing)[1]
+	l.nft("delete", "element", "inet", Table, set, "{ 10.24.12.107 . 17 . 30001 }")
+	st, err = l.e.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, Differs, st.State)
+	require.NoError(t, l.e.Apply(cfg))
+	require.Zero(t, FullReplaces(l.e))
+	l.udpN("10.24.12.107", 30001, "10.24.12.129:54", 1)
+	m10, _ = matches(cfg)
+	require.Equal(t, uint64(2), m10)
+
+	// out of the run again: the rule starts with the element's counters
+	cfg = list(false)
+	require.NoError(t, l.e.Apply(cfg))
+	require.NotContains(t, l.nft("list", "table", "inet", Table), "sport @run_")
+	m10, _ = matches(cfg)
+	require.Equal(t, uint64(2), m10)
+	require.Zero(t, FullReplaces(l.e))
+}
