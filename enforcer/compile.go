@@ -126,24 +126,30 @@ type Set struct {
 	Size  int
 	Elems []Elem
 
-	// SetRun: the key, and the list and action of the rule that looks it up;
-	// the run it was compiled from.
-	shape  *shape
-	list   string
-	action acl.Action
-	run    *runOut
+	// SetRun: the key, and the list of the rule that looks it up; the run it
+	// was compiled from.
+	shape *shape
+	list  string
+	run   *runOut
+	// ports are a verdict map's sets of ports (see crossPorts), nil if none;
+	// portSide is 1 or 2 for such a set of source or destination ports (a
+	// set, not a map: no verdicts, no counters).
+	ports    [2]*Set
+	portSide int
 }
 
 // Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
-// address, for a line with a mask) and the chain it goes to. Of a SetRun: the
-// ranges a line matches (Key to End), the line's key "ACL/ID" (its comment) and
-// its show counter "ACL/seq/m".
+// address, for a line with a mask) and the chain it goes to. Of a SetRun (a
+// verdict map): the ranges a line matches (Key to End), the line's key
+// "ACL/ID" (its comment), its show counter "ACL/seq/m" and its verdict, the
+// line's action. Of a run's port set (Set.ports): the line's key, no counter.
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
 
 	Key, End    []byte
 	Line, Count string
+	Act         acl.Action
 }
 
 // Limit is a connlimit line of a bound list that counts sessions per source.
