@@ -319,12 +319,15 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 		done := Reply{Op: OpDone}
 		switch r.Op {
 		case OpLine:
-			if hello.Interactive {
-				sh.RunLine(out, r.Text)
-			} else if err := sh.Run(r.Text); err != nil {
-				shell.PrintError(errw, 0, err)
-				sh.Fail()
+			if !hello.Interactive {
+				// A script is validated whole and committed once: it comes
+				// whole (OpScript), never a line at a time.
+				mu.Lock()
+				w.send(Reply{Op: OpRefused, Msg: "a line is for an interactive session; a script is sent whole"})
+				mu.Unlock()
+				return
 			}
+			sh.RunLine(out, r.Text)
 		case OpHelp:
 			var b strings.Builder
 			sh.Help(&b, r.Text)
