@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -77,6 +78,9 @@ type Server struct {
 	IfName   string
 	Roles    Roles
 	Logf     func(format string, args ...any)
+	// Ready, if set, is closed when clients may be served (after the boot
+	// step); until then a status request is answered and a hello waits.
+	Ready <-chan struct{}
 }
 
 // Listen claims the namespace's daemon socket.
@@ -213,8 +217,25 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 		name = u.Username
 	}
 	var hello Request
-	if err := w.recv(&hello); err != nil || hello.Op != OpHello {
+	if err := w.recv(&hello); err != nil {
 		return
+	}
+	if hello.Op == OpStatus {
+		// Which daemon this is, for anyone: its pid and state directory are
+		// no secret, and a client that starts one waits for this.
+		dir, _ := filepath.Abs(sv.Store.Dir)
+		w.send(Reply{Op: OpStatus, Version: Version, PID: os.Getpid(), StateDir: dir})
+		return
+	}
+	if hello.Op != OpHello {
+		return
+	}
+	if sv.Ready != nil {
+		select {
+		case <-sv.Ready:
+		case <-ctx.Done():
+			return
+		}
 	}
 	refuse := func(msg string) { w.send(Reply{Op: OpRefused, Version: Version, Msg: msg}) }
 	if hello.Version != Version {
