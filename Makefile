@@ -10,6 +10,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # sshd reads its drop-ins from /etc whatever PREFIX is (Debian's sshd_config
 # includes /etc/ssh/sshd_config.d/*.conf).
 SSHDCONFDIR ?= /etc/ssh/sshd_config.d
+STATEDIR ?= /var/lib/aclsh
 # aclsh --version: what git describes (a tag, else the commit; -dirty with
 # uncommitted changes), or VERSION=1.2 as given; empty: the build's own version.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
@@ -48,10 +49,12 @@ install:
 	install -m 0644 contrib/aclsh.bash-completion $(DESTDIR)$(BASHCOMPDIR)/aclsh
 	sed 's|/usr/local/sbin/aclsh|$(SBINDIR)/aclsh|' contrib/sshd-aclsh.conf >$(DESTDIR)$(SSHDCONFDIR)/aclsh.conf
 	chmod 0644 $(DESTDIR)$(SSHDCONFDIR)/aclsh.conf
+	install -d -m 2770 $(DESTDIR)$(STATEDIR)
 	@if [ -z "$(DESTDIR)" ]; then \
 		for g in aclsh aclsh-view; do \
 			getent group $$g >/dev/null || { echo "groupadd --system $$g"; groupadd --system $$g; } || exit 1; \
 		done; \
+		chgrp aclsh $(STATEDIR) && chmod 2770 $(STATEDIR); \
 		echo "make install: sshd uses $(SSHDCONFDIR)/aclsh.conf once reloaded: sshd -t && systemctl reload ssh"; \
 	else \
 		echo "make install: DESTDIR is set: the groups aclsh and aclsh-view are not created (on the target: groupadd --system aclsh; groupadd --system aclsh-view)"; \

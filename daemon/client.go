@@ -86,19 +86,19 @@ func Dial(hello Request) (*Client, error) {
 type Status struct {
 	PID      int
 	StateDir string // absolute
+	Ready    bool   // it serves clients (its boot step is done)
 }
 
 // Probe asks the network namespace's daemon which it is; ok is false when none
-// answers, or when what answers runs as neither root nor this process's user,
-// or is not the process that holds the socket.
+// answers, or when what holds the socket runs as neither root nor this
+// process's user.
 func Probe() (st Status, ok bool) {
 	conn, err := net.DialTimeout("unix", Name, time.Second)
 	if err != nil {
 		return st, false
 	}
 	defer conn.Close()
-	cred, err := follower.TrustedPeer(conn)
-	if err != nil {
+	if _, err := follower.TrustedPeer(conn); err != nil {
 		return st, false
 	}
 	conn.SetDeadline(time.Now().Add(time.Second))
@@ -106,11 +106,14 @@ func Probe() (st Status, ok bool) {
 	if w.send(Request{Op: OpStatus, Version: Version}) != nil {
 		return st, false
 	}
+	// The pid is the daemon's word, not the socket's: under socket activation
+	// the socket's peer is systemd, which listened. The peer's uid (root, or
+	// this user, checked above) is what makes the word trusted.
 	var r Reply
-	if w.recv(&r) != nil || r.Op != OpStatus || int32(r.PID) != cred.Pid {
+	if w.recv(&r) != nil || r.Op != OpStatus || r.PID <= 0 {
 		return st, false
 	}
-	return Status{PID: r.PID, StateDir: r.StateDir}, true
+	return Status{PID: r.PID, StateDir: r.StateDir, Ready: r.Ready}, true
 }
 
 // Close ends the connection (the daemon's shell for it ends).
@@ -181,12 +184,19 @@ func (c *Client) Done() bool     { return c.quit }
 func (c *Client) InExec() bool   { return c.exec }
 
 func (c *Client) RunLine(out io.Writer, line string) {
+	wasExec := c.exec
 	_, err := c.do(Request{Op: OpLine, Text: line}, out, out)
 	if err == nil {
 		return
 	}
 	var ns notSent
 	if errors.As(err, &ns) && c.reconnect(out) {
+		if !wasExec {
+			// Typed in a configuration mode, it would mean something else at
+			// exec mode (exit would end the shell): not run.
+			fmt.Fprintf(out, "%% %q was not run: the new session is at exec mode\n", line)
+			return
+		}
 		// The daemon that went away never had the line: the new one runs it.
 		if _, err = c.do(Request{Op: OpLine, Text: line}, out, out); err == nil {
 			return
@@ -207,6 +217,9 @@ func (e notSent) Unwrap() error { return e.error }
 func (c *Client) reconnect(out io.Writer) bool {
 	if !c.lost || c.Redial == nil {
 		return false
+	}
+	if out == nil {
+		out = io.Discard
 	}
 	nc, err := c.Redial(out)
 	if err != nil {
@@ -243,8 +256,19 @@ func (c *Client) Complete(line string) []string {
 	return m.Words
 }
 
-func (c *Client) EndMode()  { c.do(Request{Op: OpEndMode}, c.out, c.out) }
-func (c *Client) ExitMode() { c.do(Request{Op: OpExitMode}, c.out, c.out) }
+// EndMode and ExitMode (Ctrl-Z, Ctrl-D in a configuration mode): after the
+// daemon went away, the new session is at exec mode already.
+func (c *Client) EndMode() {
+	if _, err := c.do(Request{Op: OpEndMode}, c.out, c.out); err != nil {
+		c.reconnect(c.out)
+	}
+}
+
+func (c *Client) ExitMode() {
+	if _, err := c.do(Request{Op: OpExitMode}, c.out, c.out); err != nil {
+		c.reconnect(c.out)
+	}
+}
 
 func (c *Client) Attach(out io.Writer, ask func(string) (string, error)) error {
 	c.out, c.ask = out, ask

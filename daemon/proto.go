@@ -87,8 +87,10 @@ type Reply struct {
 	RC      int      `json:"rc,omitempty"`
 	// StateDir is the state directory the daemon owns.
 	StateDir string `json:"state_dir,omitempty"`
-	// PID is the daemon's process (OpStatus).
-	PID int `json:"pid,omitempty"`
+	// PID is the daemon's process (OpStatus); Ready says it serves clients
+	// (its boot step is done).
+	PID   int  `json:"pid,omitempty"`
+	Ready bool `json:"ready,omitempty"`
 }
 
 // maxMessage bounds one message: a script of the largest config (64 MiB) and

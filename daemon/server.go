@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -113,6 +115,17 @@ func (sv *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) {
+				// Out of descriptors or memory for now (many clients at
+				// once): those connected go on; retry in a moment.
+				sv.logf("daemon: accepting a client: %v; retrying", err)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(100 * time.Millisecond):
+				}
+				continue
+			}
 			return err
 		}
 		mu.Lock()
@@ -131,6 +144,12 @@ func (sv *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 	}
 }
+
+// helloTimeout and maxHello bound a client's first message.
+const (
+	helloTimeout = 10 * time.Second
+	maxHello     = 64 << 10
+)
 
 func (sv *Server) logf(format string, args ...any) {
 	if sv.Logf != nil {
@@ -216,15 +235,31 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 	if u, err := user.LookupId(name); err == nil {
 		name = u.Username
 	}
+	// The first message comes at once and is small (a hello or a status
+	// request): a client may not hold a connection, or the daemon's memory,
+	// before it said who it is.
 	var hello Request
-	if err := w.recv(&hello); err != nil {
+	c.SetReadDeadline(time.Now().Add(helloTimeout))
+	if err := newWire(struct {
+		io.Reader
+		io.Writer
+	}{io.LimitReader(c, maxHello), c}).recv(&hello); err != nil {
 		return
 	}
+	c.SetReadDeadline(time.Time{})
 	if hello.Op == OpStatus {
 		// Which daemon this is, for anyone: its pid and state directory are
 		// no secret, and a client that starts one waits for this.
 		dir, _ := filepath.Abs(sv.Store.Dir)
-		w.send(Reply{Op: OpStatus, Version: Version, PID: os.Getpid(), StateDir: dir})
+		ready := true
+		if sv.Ready != nil {
+			select {
+			case <-sv.Ready:
+			default:
+				ready = false
+			}
+		}
+		w.send(Reply{Op: OpStatus, Version: Version, PID: os.Getpid(), StateDir: dir, Ready: ready})
 		return
 	}
 	if hello.Op != OpHello {

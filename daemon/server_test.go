@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,7 @@ func TestOnePerNamespace(t *testing.T) {
 		st, ok := Probe()
 		require.True(t, ok, "it says who it is before it is ready")
 		require.Equal(t, Status{PID: os.Getpid(), StateDir: dir}, st)
+
 		_, err = Listen()
 		require.ErrorContains(t, err, "another aclsh daemon runs in this network namespace")
 
@@ -99,6 +101,8 @@ func TestOnePerNamespace(t *testing.T) {
 		require.NoError(t, w.recv(&r))
 		require.Equal(t, OpWelcome, r.Op)
 		c.Close()
+		st, ok = Probe()
+		require.True(t, ok && st.Ready, "and that it is ready, once it is: %+v", st)
 
 		cancel()
 		<-served
@@ -108,4 +112,28 @@ func TestOnePerNamespace(t *testing.T) {
 		require.NoError(t, err, "the name is free again")
 		ln.Close()
 	})
+}
+
+// A client's first message is small: a hello larger than maxHello ends the
+// connection unread and unanswered, whoever sends it.
+func TestHelloBounded(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("unix", filepath.Join(dir, "sock"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	sv := &Server{Store: &shell.Store{Dir: filepath.Join(dir, "state")}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf}
+	go func() { served <- sv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-served })
+
+	c, err := net.Dial("unix", filepath.Join(dir, "sock"))
+	require.NoError(t, err)
+	defer c.Close()
+	w := newWire(c)
+	go w.send(Request{Op: OpHello, Version: Version, Host: strings.Repeat("h", 2*maxHello)})
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var r Reply
+	err = w.recv(&r)
+	require.Error(t, err, "no reply: %+v", r)
+	require.NotErrorIs(t, err, os.ErrDeadlineExceeded, "the daemon ended the connection")
 }

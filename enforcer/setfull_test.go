@@ -216,11 +216,14 @@ func TestConnlimitSetFullFailClosed(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP(":22")
 	var addrs []string
-	for i := 12; i < 20; i++ {
+	for i := 12; i < 40; i++ {
 		addrs = append(addrs, fmt.Sprintf("10.24.12.%d/24", i))
 	}
 	l.addClientAddrs(addrs...)
-	for _, tc := range []struct {
+	// Each case has sources of its own: the last case's closed sessions may
+	// still be sockets on the device (CLOSE_WAIT) when the next one applies,
+	// and those count.
+	for n, tc := range []struct {
 		name, text string
 		seq        int
 	}{
@@ -242,9 +245,10 @@ interface management 0
 			l.t = t
 			cfg := config(t, tc.text)
 			require.NoError(t, l.e.Apply(cfg))
+			src := func(k int) string { return fmt.Sprintf("10.24.12.%d", 12+14*n+k) }
 			var conns []net.Conn
-			for i := 12; i < 16; i++ {
-				conns = append(conns, l.openN(fmt.Sprintf("10.24.12.%d", i), 1)...)
+			for k := range 4 {
+				conns = append(conns, l.openN(src(k), 1)...)
 			}
 			st, err := l.e.Stats(cfg)
 			require.NoError(t, err)
@@ -252,12 +256,12 @@ interface management 0
 			// In the set: limited as ever (permit: a 2nd admitted, a 3rd not;
 			// deny: the 2nd dropped).
 			if tc.name == "permit" {
-				conns = append(conns, l.openN("10.24.12.12", 1)...)
+				conns = append(conns, l.openN(src(0), 1)...)
 			}
-			l.refused("10.24.12.12", dev)
+			l.refused(src(0), dev)
 			// Not in it: refused, from two more sources.
-			l.refused("10.24.12.16", dev)
-			l.refused("10.24.12.17", dev)
+			l.refused(src(4), dev)
+			l.refused(src(5), dev)
 			if tc.name == "permit" {
 				st, err = l.e.Stats(cfg)
 				require.NoError(t, err)
@@ -267,7 +271,7 @@ interface management 0
 			// The control: the same line without fail-closed lets them past.
 			open := config(t, strings.Replace(tc.text, " fail-closed", "", 1))
 			require.NoError(t, l.e.Apply(open))
-			conns = append(conns, l.openN("10.24.12.18", 1)...)
+			conns = append(conns, l.openN(src(6), 1)...)
 			for _, c := range conns {
 				c.Close()
 			}

@@ -25,9 +25,14 @@ import (
 //
 // guessed says that management 0 was not named (--mgmt-if, ACLSH_MGMT_IF) but
 // taken from the default route, which early in the boot may not exist yet.
-func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr io.Writer) int {
+func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr io.Writer) (rc int) {
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "aclsh boot: "+format+"\n", args...) }
+	// Recorded only when done: a boot step that failed is tried again by the
+	// next start of the daemon (a restart after the cause was fixed).
 	defer func() {
+		if rc != 0 {
+			return
+		}
 		if err := recordBoot(store.Dir); err != nil {
 			logf("recording the boot step: %v", err)
 		}
@@ -114,6 +119,12 @@ func bootStep(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stder
 	}
 	for _, d := range dropped {
 		fmt.Fprintf(stderr, "aclsh boot: dropped %s: a reboot ends it\n", d)
+	}
+	// The running-config stays; the kernel enforces it before the daemon says
+	// it is ready (and the network comes up), written nowhere.
+	if err := store.View(kernel.Apply); err != nil {
+		fmt.Fprintf(stderr, "aclsh boot: the running-config is not enforced: %v\n", err)
+		return
 	}
 	if err := recordBoot(store.Dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(stderr, "aclsh boot: recording the boot step: %v\n", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -316,6 +317,18 @@ func TestPrivilegedNonRootTakesNoStateDir(t *testing.T) {
 	require.Contains(t, out, "this aclsh may change the kernel though uid 4301 is not root (file capabilities or setuid), and no aclsh daemon runs: remove that (setcap -r ")
 	_, err := os.Stat(filepath.Join(state, "lock"))
 	require.True(t, os.IsNotExist(err), "nothing written")
+
+	// Nor does it become the owner by its subcommands.
+	for _, sub := range []string{"follow", "boot"} {
+		cmd := exec.Command("ip", "netns", "exec", testNS, "setpriv", "--reuid=4301", "--regid=4301", fmt.Sprintf("--groups=%d", adminGID),
+			"--inh-caps=+net_admin", "--ambient-caps=+net_admin", binary, sub, "--mgmt-if", "mgmt0", "--state-dir", state)
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err, "aclsh %s: %s", sub, out)
+		require.Contains(t, string(out), "aclsh "+sub+": this aclsh may change the kernel though uid 4301 is not root")
+	}
+	_, err = os.Stat(filepath.Join(state, "run"))
+	require.True(t, os.IsNotExist(err), "nothing written")
+	require.Empty(t, table(t), "nothing enforced")
 }
 
 // One owner per network namespace (issue 17): in a namespace where nothing was
@@ -383,4 +396,51 @@ func TestOneOwnerPerNamespace(t *testing.T) {
 	out, code = script(t, in(state), "show access-lists | json\n")
 	require.Equal(t, 0, code, out)
 	require.Regexp(t, `"counts": ?"exact"`, out, "the daemon keeps the counts exact, and says so")
+}
+
+// The documented install starts the daemon by socket activation (aclsh.socket):
+// systemd listens on @aclsh/daemon and hands the socket to aclsh follow, so the
+// socket's peer (SO_PEERCRED: who called listen) is systemd, not the daemon.
+// Here the test plays systemd's part: it listens in the namespace and starts
+// aclsh follow with the socket (LISTEN_FDS, LISTEN_PID). The first client is
+// served by that daemon; Probe names the daemon itself, so aclsh boot does
+// nothing while it runs and a refused state directory names the daemon's pid.
+func TestSocketActivatedDaemon(t *testing.T) {
+	needs.Root(t)
+	needs.Program(t, "nft", "nftables")
+	ns := freshNS(t)
+	sshRun(t, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
+	state := stateDir(t)
+	var sock *os.File
+	inThreadNS(t, ns, func() {
+		ln, err := net.Listen("unix", "@aclsh/daemon")
+		require.NoError(t, err)
+		sock, err = ln.(*net.UnixListener).File()
+		require.NoError(t, err)
+		ln.Close() // the duplicate in sock stays open, listening
+	})
+	t.Cleanup(func() { sock.Close() })
+	daemon := exec.Command("ip", "netns", "exec", ns, "sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"`, "sh",
+		binary, "follow", "--mgmt-if", "mgmt0", "--state-dir", state)
+	daemon.ExtraFiles = []*os.File{sock} // fd 3, as systemd passes it
+	var log syncBuffer
+	daemon.Stdout, daemon.Stderr = &log, &log
+	require.NoError(t, daemon.Start())
+	t.Cleanup(func() { daemon.Process.Signal(os.Interrupt); daemon.Wait() })
+	in := func(args ...string) *exec.Cmd {
+		return exec.Command("ip", append([]string{"netns", "exec", ns, binary, "--mgmt-if", "mgmt0"}, args...)...)
+	}
+	out, code := script(t, in("--state-dir", state), "conf t\nip access-list extended a\npermit tcp any any eq 22\ninterface management 0\nip access-group a in\n")
+	require.Equal(t, 0, code, "%s\ndaemon:\n%s", out, log.String())
+	require.NotContains(t, out, "started one", "the socket-activated daemon serves the first client")
+	tbl, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "table", "inet", "aclsh").CombinedOutput()
+	require.Contains(t, string(tbl), "tcp dport 22")
+
+	pid := fmt.Sprint(daemon.Process.Pid) // ip netns exec and sh exec: this is aclsh follow
+	boot, err := exec.Command("ip", "netns", "exec", ns, binary, "boot", "--mgmt-if", "mgmt0", "--state-dir", state).CombinedOutput()
+	require.NoError(t, err, "%s", boot)
+	require.Contains(t, string(boot), "aclsh boot: the aclsh daemon runs in this network namespace (pid "+pid+", state directory "+state+")")
+	out, code = script(t, in("--state-dir", stateDir(t)), "show clock\n")
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "kill "+pid)
 }

@@ -178,6 +178,9 @@ func TestMakeInstall(t *testing.T) {
 			return nil
 		})
 		require.Len(t, files, 6, "%v", files)
+		fi, err := os.Stat(filepath.Join(dest, "/var/lib/aclsh"))
+		require.NoError(t, err)
+		require.Equal(t, os.ModeDir|os.ModeSetgid|0o770, fi.Mode(), "the state directory (its group is set on the target)")
 	}
 }
 
@@ -193,13 +196,17 @@ func TestMakeInstallGroups(t *testing.T) {
 	path, groupLog := fakeGroupTools(t, "aclsh")
 	cmd := exec.Command("make", "-C", "../..", "install", "DESTDIR=", "PREFIX="+root+"/usr",
 		"SBINDIR="+root+"/usr/sbin", "MANDIR="+root+"/usr/share/man", "UNITDIR="+root+"/usr/lib/systemd/system",
-		"BASHCOMPDIR="+root+"/usr/share/bash-completion/completions", "SSHDCONFDIR="+root+"/etc/ssh/sshd_config.d")
+		"BASHCOMPDIR="+root+"/usr/share/bash-completion/completions", "SSHDCONFDIR="+root+"/etc/ssh/sshd_config.d",
+		"STATEDIR="+root+"/var/lib/aclsh")
 	cmd.Env = append(os.Environ(), "PATH="+path)
 	out, err = cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	calls, err := os.ReadFile(groupLog)
 	require.NoError(t, err, "make install without DESTDIR runs groupadd for the missing group:\n%s", out)
-	require.Equal(t, "--system aclsh-view\n", string(calls), "groupadd for aclsh-view only (aclsh exists)")
+	require.Equal(t, "--system aclsh-view\nchgrp aclsh "+root+"/var/lib/aclsh\n", string(calls), "groupadd for aclsh-view only (aclsh exists); the state directory is the configuring group's")
+	fi, err := os.Stat(root + "/var/lib/aclsh")
+	require.NoError(t, err)
+	require.Equal(t, os.ModeDir|os.ModeSetgid|0o770, fi.Mode(), "the state directory as the README installs it")
 	require.FileExists(t, root+"/etc/ssh/sshd_config.d/aclsh.conf")
 	require.Contains(t, string(out), "sshd -t && systemctl reload ssh")
 }
@@ -212,6 +219,8 @@ func fakeGroupTools(t *testing.T, exists string) (path, log string) {
 	log = filepath.Join(dir, "groupadd.log")
 	getent := "#!/bin/sh\n[ \"$1\" = group ] && [ -n \"" + exists + "\" ] && [ \"$2\" = \"" + exists + "\" ] && { echo \"" + exists + ":x:999:\"; exit 0; }\nexit 2\n"
 	groupadd := "#!/bin/sh\necho \"$@\" >>" + log + "\n"
+	chgrp := "#!/bin/sh\necho chgrp \"$@\" >>" + log + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "chgrp"), []byte(chgrp), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "getent"), []byte(getent), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "groupadd"), []byte(groupadd), 0o755))
 	return dir + ":" + os.Getenv("PATH"), log

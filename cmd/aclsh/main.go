@@ -58,10 +58,29 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles
 		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
 		return 1
 	}
+	// show access-lists tells how often the table was put back, and when last.
+	kernel.Mended = func(at time.Time, ch enforcer.Change) {
+		if err := follower.RecordMend(store.Dir, at, ch.String()); err != nil {
+			logf("follow: recording that the table was put back: %v", err)
+		}
+	}
+	// Commit timers and reloads that run out are carried out here (every
+	// second, when the daemon looks at the running-config) and logged.
+	store.Logf = func(format string, args ...any) { logf("follow: "+format, args...) }
 	ready := make(chan struct{})
 	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, Roles: roles, Logf: logf, Ready: ready}
 	served := make(chan error, 1)
-	go func() { served <- sv.Serve(ctx, dln) }()
+	var serveErr error
+	go func() {
+		err := sv.Serve(ctx, dln)
+		if err != nil {
+			// A daemon that serves no client any more is no daemon: end,
+			// and let systemd (Restart=always) start a new one.
+			serveErr = err
+			stop()
+		}
+		served <- err
+	}()
 	defer func() { stop(); <-served }()
 	// The boot step, at the daemon's first start after the host booted (a
 	// restart leaves the running-config alone): the startup-config becomes
@@ -76,19 +95,15 @@ func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles
 	}
 	// Ready: systemd (Type=notify) starts what is ordered after it now.
 	sd.SdNotify(false, sd.SdNotifyReady)
-	// show access-lists tells how often the table was put back, and when last.
-	kernel.Mended = func(at time.Time, ch enforcer.Change) {
-		if err := follower.RecordMend(store.Dir, at, ch.String()); err != nil {
-			logf("follow: recording that the table was put back: %v", err)
-		}
-	}
 	if has, err := kernel.HasInterface(); err == nil && !has {
 		logf("follow: management 0 is Linux interface %s, which does not exist (yet): the access lists bound to it filter nothing until it appears (--mgmt-if, ACLSH_MGMT_IF)", kernel.IfName)
 	}
-	// Commit timers and reloads that run out are carried out here (every
-	// second, when the daemon looks at the running-config) and logged.
-	store.Logf = func(format string, args ...any) { logf("follow: "+format, args...) }
-	if err := kernel.Follow(ctx, store.View, logf); err != nil {
+	err = kernel.Follow(ctx, store.View, logf)
+	if serveErr != nil {
+		fmt.Fprintf(stderr, "aclsh follow: serving the shells: %v\n", serveErr)
+		return 1
+	}
+	if err != nil {
 		if errors.Is(err, enforcer.ErrPermission) {
 			fmt.Fprintf(stderr, "aclsh follow: %v: it runs as root, from its unit (systemctl start aclsh-follow)\n", err)
 			return 1
@@ -143,6 +158,14 @@ copy last-good-config running-config, or copy startup-config running-config.
 
 const usageExit = `Exit status: 0 success, 1 a command failed, 2 bad usage.
 `
+
+// args0 names the subcommand.
+func args0(follow bool) string {
+	if follow {
+		return "follow"
+	}
+	return "boot"
+}
 
 // syslogf logs a line to syslog (daemon facility, warning), if there is one.
 func syslogf(format string, args ...any) {
@@ -212,6 +235,13 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		store.Logf = syslogf
 	} else {
 		store.Passive = true
+	}
+	if (follow || boot) && os.Getuid() != 0 && privileged() {
+		// The owner is root, started by its unit (or by root's first aclsh):
+		// never a user's process made privileged by how it is installed.
+		fmt.Fprintf(stderr, "aclsh %s: this aclsh may change the kernel though uid %d is not root (file capabilities or setuid): "+
+			"remove that (setcap -r %s); the daemon runs as root from its unit: systemctl enable --now aclsh.socket aclsh-follow\n", args0(follow), os.Getuid(), os.Args[0])
+		return 2
 	}
 	if follow {
 		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check || force {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/aclsh/aclsh/daemon"
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
@@ -322,16 +323,17 @@ func startFollow(t *testing.T, state string) (stop func() string) {
 	return stop
 }
 
-// waitDaemon waits until the daemon of namespace ns listens on its socket
-// (abstract unix sockets are listed in the namespace's /proc/net/unix).
+// waitDaemon waits until the daemon of namespace ns serves clients (its boot
+// step done), as its status says.
 func waitDaemon(t *testing.T, ns string) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "cat", "/proc/net/unix").Output()
-		if strings.Contains(string(out), "@aclsh/daemon") {
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var st daemon.Status
+		inThreadNS(t, ns, func() { st, _ = daemon.Probe() })
+		if st.Ready {
 			return
 		}
-		require.True(t, time.Now().Before(deadline), "the daemon does not listen in %s", ns)
+		require.True(t, time.Now().Before(deadline), "the daemon does not serve in %s (status %+v)", ns, st)
 		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -89,8 +89,6 @@ func Sweep(prefixes ...string) []string {
 	return removed
 }
 
-// Kill kills the processes in namespace ns (by pid, as `ip netns pids` lists
-// them). Call it only for a namespace the caller made, or a dead process's.
 // StopDaemons kills the aclsh daemons (aclsh follow) running in namespace
 // ns, and no other process, and waits (at most 3 s) until they are gone: what
 // they held (an abstract socket's name) is free.
@@ -126,6 +124,9 @@ func StopDaemons(ns string) {
 	}
 }
 
+// Kill kills the processes in namespace ns (by pid, as `ip netns pids` lists
+// them; SIGKILL, without waiting). Call it only for a namespace the caller
+// made, or a dead process's.
 func Kill(ns string) {
 	out, _ := exec.Command("ip", "netns", "pids", ns).Output()
 	for _, f := range strings.Fields(string(out)) {
