@@ -47,6 +47,7 @@ func init() {
 		grammar.ShowUsers:      (*Shell).usersView,
 		grammar.ShowClock:      (*Shell).clockView,
 		grammar.ShowVersion:    (*Shell).versionView,
+		grammar.ShowHostname:   (*Shell).hostnameView,
 	}
 }
 
@@ -158,6 +159,20 @@ func (s *Shell) versionView(grammar.Command) (view.View, error) {
 		return nil, err
 	}
 	v.StateDir = dir
+	return v, nil
+}
+
+// hostnameView is show hostname: the name this shell shows in its prompt and
+// its fully qualified form (the name itself when it has a dot, else with the
+// kernel's domain name when one is set).
+func (s *Shell) hostnameView(grammar.Command) (view.View, error) {
+	v := &view.Hostname{Hostname: s.opt.Host, FQDN: s.opt.Host}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err == nil && !strings.Contains(s.opt.Host, ".") {
+		if d := unix.ByteSliceToString(u.Domainname[:]); d != "" && d != "(none)" {
+			v.FQDN = s.opt.Host + "." + d
+		}
+	}
 	return v, nil
 }
 

@@ -85,7 +85,11 @@ func checkSwitchStream(t *testing.T, bs byteStream) {
 	plainBytes(t, "before the first prompt", first)
 	require.Regexp(t, `(?s)\A(% [^\r\n]*\r\n)*aclsh on device, management 0 is mgmt0\. Type \? for help\.\r\ndevice# \z`, first)
 
-	exchange(t, bs, "terminal length 0", "\n", "device# ")
+	// What Ansible's network_cli (cisco.ios, arista.eos) and netmiko send on
+	// connect: each is accepted, silently.
+	for _, l := range []string{"terminal length 0", "terminal width 512", "terminal width 0", "terminal width 511"} {
+		require.Empty(t, exchange(t, bs, l, "\n", "device# "), l)
+	}
 	// Every reply ends with the prompt, and only after its last byte (a note
 	// drawn after the prompt would be before the next echo).
 	var running string
@@ -100,6 +104,13 @@ func checkSwitchStream(t *testing.T, bs byteStream) {
 	out := exchange(t, bs, "show version | json", "\r", "device# ")
 	var v map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &v), "show version | json: %q", out)
+	require.Contains(t, v, "modelName")
+	require.Contains(t, v, "version")
+	out = exchange(t, bs, "show hostname | json", "\r", "device# ")
+	require.NoError(t, json.Unmarshal([]byte(out), &v), "show hostname | json: %q", out)
+	require.Equal(t, "device", v["hostname"])
+	require.Contains(t, v, "fqdn")
+	require.Contains(t, exchange(t, bs, "show configuration sessions", "\r", "device# "), "No configuration sessions")
 	exchange(t, bs, "configure terminal", "\r", "device(config)# ")
 	exchange(t, bs, "ip access-list extended web", "\n", "device(conf-ipacl-ext)# ")
 	exchange(t, bs, "permit tcp any any eq 22", "\r", "device(conf-ipacl-ext)# ")
