@@ -109,8 +109,10 @@ func (s *Shell) runningACLView(cmd grammar.Command) (view.View, error) {
 
 func (s *Shell) startupView(grammar.Command) (view.View, error) {
 	text, err := s.startupText()
-	if errors.Is(err, os.ErrNotExist) {
-		err = ErrNoStartup
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrNoStartup) {
+		// Not an error, as on IOS: automation (save_when: modified) compares it
+		// with the running-config, and fails on any `% Error`.
+		return &view.Startup{Config: view.Config{Cfg: acl.NewConfig()}, Missing: true}, nil
 	}
 	if err != nil {
 		return nil, err

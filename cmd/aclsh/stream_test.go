@@ -111,6 +111,8 @@ func checkSwitchStream(t *testing.T, bs byteStream) {
 	require.Equal(t, "device", v["hostname"])
 	require.Contains(t, v, "fqdn")
 	require.Contains(t, exchange(t, bs, "show configuration sessions", "\r", "device# "), "No configuration sessions")
+	// A host never saved: no error for the clients' error patterns (% Error).
+	require.Equal(t, "startup-config is not present\r\n", exchange(t, bs, "show startup-config", "\r", "device# "))
 	exchange(t, bs, "configure terminal", "\r", "device(config)# ")
 	exchange(t, bs, "ip access-list extended web", "\n", "device(conf-ipacl-ext)# ")
 	exchange(t, bs, "permit tcp any any eq 22", "\r", "device(conf-ipacl-ext)# ")
