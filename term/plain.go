@@ -90,6 +90,12 @@ func (e *editor) plainLine(prompt string) (string, error) {
 			b.buf = b.buf[1:]
 			io.WriteString(e.out, "\n")
 			return "", io.EOF
+		case c == 0x04:
+			// Deletes the character under the cursor, which is at the end: as
+			// readline, only the bell. (Handed over as the first key, readline's
+			// filter would not know the line and take it for the end.)
+			b.buf = b.buf[1:]
+			e.rl.Terminal.Bell()
 		case c == '?' && !e.asking:
 			// As IOS: the help under the line, then prompt and line again.
 			b.buf = b.buf[1:]

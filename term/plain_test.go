@@ -118,7 +118,10 @@ func TestPlainStream(t *testing.T) {
 	}
 	// Backspace: readline edits the line (it draws only when the process's own
 	// stdio is a terminal, which a test's is not); the next line is plain.
-	ptmx.WriteString("ab\x7fc\r")
+	ptmx.WriteString("ab\x04")
+	want += "ab\a"
+	wait("Ctrl-D on a line with text")
+	ptmx.WriteString("\x7fc\r")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		mu.Lock()
