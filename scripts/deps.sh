@@ -3,7 +3,7 @@
 # starting any service (openssh-server would start an sshd on this machine's
 # port 22; the tests start their own, inside namespaces). Needs root.
 #   scripts/deps.sh demo   what make demo needs (nft, conntrack, ip)
-#   scripts/deps.sh test   what the tests need too (sshd, ssh, man, setpriv, make, netmiko)
+#   scripts/deps.sh test   what the tests need too (sshd, ssh, man, setpriv, make, netmiko, ansible)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # nft, conntrack and sshd live in /usr/sbin, which a non-login root shell may lack.
@@ -13,6 +13,9 @@ if [ "${1:-demo}" = test ]; then
   # sshd and ssh: the real-SSH tests run OpenSSH in namespaces.
   # man: TestManPageRenders renders doc/aclsh.8 with man -l.
   progs+=(make:make setpriv:util-linux sshd:openssh-server ssh:openssh-client man:man-db)
+  # ansible-playbook: the real-client tests drive aclsh with Ansible's network_cli
+  # (arista.eos, cisco.ios; Debian's ansible brings the collections).
+  progs+=(ansible-playbook:ansible)
 fi
 need=()
 for p in "${progs[@]}"; do
