@@ -327,6 +327,24 @@ func TestAutomationConnect(t *testing.T) {
 	require.Equal(t, "Hostname: device\nFQDN:     "+fqdn+"\n", out.String())
 }
 
+// clientErrors are the patterns by which Ansible's cisco.ios and arista.eos
+// terminal plugins (terminal_stderr_re) take a command's output for an error,
+// wherever they match in it.
+var clientErrors = regexp.MustCompile(`% ?Error|(?i:invalid input)|(?i:(?:incomplete|ambiguous) command)|[^\r\n]+ (?i:not found)|` +
+	`'[^']' +returned error code: ?\d+|(?i:Bad mask)|% ?Bad secret|(?i:connection timed out)|Command authorization failed`)
+
+// No show command's answer reads as an error to automation, whatever it shows
+// (here: management 0 is an interface that does not exist, the startup-config
+// differs).
+func TestShowTextPassesClientErrorPatterns(t *testing.T) {
+	sh, out := jsonShell(t)
+	for _, c := range append(jsonCommands, "show version", "show hostname") {
+		out.Reset()
+		require.NoError(t, sh.Run(c), c)
+		require.NotRegexp(t, clientErrors, out.String(), c)
+	}
+}
+
 func init() {
 	// show users in this package's tests: this shell is always the same one.
 	identity = func() shellIdentity { return shellIdentity{User: "operator", From: "pts/1", PID: 4242} }
