@@ -2205,6 +2205,17 @@ var genDefs = [...]genDef{
 	},
 	// 48
 	{
+		syntax: "rollback clean-config",
+		toks: []genTok{
+			{kind: kwToken, word: "rollback"},
+			{kind: kwToken, word: "clean-config"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
+		},
+	},
+	// 49
+	{
 		syntax: "abort",
 		toks: []genTok{
 			{kind: kwToken, word: "abort"},
@@ -2213,7 +2224,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 49
+	// 50
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2241,7 +2252,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 50
+	// 51
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2267,7 +2278,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 51
+	// 52
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2291,7 +2302,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 52
+	// 53
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2315,7 +2326,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 53
+	// 54
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2339,7 +2350,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 54
+	// 55
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2363,7 +2374,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 55
+	// 56
 	{
 		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{

@@ -142,6 +142,7 @@ const (
 	// netmiko).
 	TerminalWidth // terminal width N (accepted; output is never wrapped)
 	ShowHostname  // show hostname
+	RollbackClean // rollback clean-config: a session's config starts empty (eos_config replace)
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,

@@ -303,7 +303,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	case grammar.KindNone:
 		return nil
 	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort, grammar.ShowSession,
-		grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel:
+		grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel, grammar.RollbackClean:
 		return s.sessionCmd(cmd)
 	case grammar.Do:
 		return s.execute(*cmd.Sub)
