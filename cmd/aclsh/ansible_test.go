@@ -31,7 +31,8 @@ ansible_network_cli_ssh_type=paramiko
 // ansiblePlaybook: device facts and commands (text and JSON), eos_config in check
 // mode (a session aborted), applied with save_when: modified, applied again (no
 // change: the session's diff is empty), the list bound to management 0 from the
-// same connection; ios_command, ios_facts, ios_config.
+// same connection, the whole config replaced (rollback clean-config) twice;
+// ios_command, ios_facts, ios_config.
 const ansiblePlaybook = `
 - hosts: eos
   gather_facts: false
@@ -63,6 +64,17 @@ const ansiblePlaybook = `
         parents: interface management 0
         lines: ["ip access-group mgmt in"]
         save_when: modified
+    - name: eos replace
+      arista.eos.eos_config:
+        src: "{{ replace_src }}"
+        replace: config
+    - name: eos replace again
+      arista.eos.eos_config:
+        src: "{{ replace_src }}"
+        replace: config
+    - name: eos after replace
+      arista.eos.eos_command:
+        commands: ["show running-config"]
 - hosts: ios
   gather_facts: false
   tasks:
@@ -85,9 +97,15 @@ func TestAnsible(t *testing.T) {
 	l := newSSHLab(t)
 	inv := filepath.Join(l.dir, "hosts.ini")
 	require.NoError(t, os.WriteFile(inv, []byte(ansibleInventory+"ansible_user="+l.user+"\nansible_ssh_private_key_file="+l.key+"\n"), 0o600))
+	// The whole config, for replace: config (the list "web" goes, "extra" comes).
+	replaceSrc := filepath.Join(l.dir, "replace.cfg")
+	require.NoError(t, os.WriteFile(replaceSrc, []byte("ip access-list extended mgmt\n"+
+		"   10 permit tcp host 10.24.12.107 host 10.24.12.129 eq 22\n"+
+		"ip access-list extended extra\n   10 permit udp any any eq 53\n"+
+		"interface management 0\n   ip access-group mgmt in\n"), 0o600))
 	pb := filepath.Join(l.dir, "playbook.yml")
 	require.NoError(t, os.WriteFile(pb, []byte(ansiblePlaybook), 0o600))
-	cmd := exec.Command("ip", "netns", "exec", l.cli, "ansible-playbook", "-i", inv, pb)
+	cmd := exec.Command("ip", "netns", "exec", l.cli, "ansible-playbook", "-i", inv, "-e", "replace_src="+replaceSrc, pb)
 	// Debian's python and ansible, not a version manager's; the connection logs
 	// every exchange, for a failure.
 	log := filepath.Join(l.dir, "ansible.log")
@@ -143,6 +161,11 @@ func TestAnsible(t *testing.T) {
 	require.Equal(t, true, get("eos apply")["changed"])
 	require.Equal(t, false, get("eos again")["changed"], "the same line again changes nothing")
 	require.Equal(t, true, get("eos bind")["changed"])
+	require.Equal(t, true, get("eos replace")["changed"])
+	require.Equal(t, false, get("eos replace again")["changed"], "the same config again changes nothing")
+	running := get("eos after replace")["stdout"].([]any)[0].(string)
+	require.Contains(t, running, "ip access-list extended extra")
+	require.Contains(t, running, "ip access-group mgmt in")
 
 	require.Contains(t, get("ios commands")["stdout"].([]any)[0], "uptime is")
 	facts = get("ios facts")["ansible_facts"].(map[string]any)
