@@ -77,6 +77,18 @@ var genDefs = [...]genDef{
 	},
 	// 4
 	{
+		syntax: "terminal width <0-512>",
+		toks: []genTok{
+			{kind: kwToken, word: "terminal"},
+			{kind: kwToken, word: "width"},
+			{kind: varRange, word: "<0-512>", lo: 0, hi: 512},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 5
+	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
@@ -103,7 +115,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36, 3, 1, 44, 0, 1, 6,
 		},
 	},
-	// 5
+	// 6
 	{
 		syntax: "show interface management <0-255>$num [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -129,7 +141,7 @@ var genDefs = [...]genDef{
 			accept, 0, 12, 1, 34, 0, 1, 35, 13, 1, 36, 0, 1, 30,
 		},
 	},
-	// 6
+	// 7
 	{
 		syntax: "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]",
 		toks: []genTok{
@@ -146,7 +158,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 18, 0, 1, 6,
 		},
 	},
-	// 7
+	// 8
 	{
 		syntax: "write [memory]",
 		toks: []genTok{
@@ -157,7 +169,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 8
+	// 9
 	{
 		syntax: "write terminal [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -181,7 +193,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 9
+	// 10
 	{
 		syntax: "copy (running-config$from startup-config | startup-config$from running-config | last-good-config$from running-config)",
 		toks: []genTok{
@@ -199,7 +211,7 @@ var genDefs = [...]genDef{
 			0, 1, 7,
 		},
 	},
-	// 10
+	// 11
 	{
 		syntax: "copy running-config kernel",
 		toks: []genTok{
@@ -211,7 +223,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 11
+	// 12
 	{
 		syntax: "exit",
 		toks: []genTok{
@@ -221,7 +233,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 12
+	// 13
 	{
 		syntax: "logout",
 		toks: []genTok{
@@ -231,7 +243,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 13
+	// 14
 	{
 		syntax: "quit",
 		toks: []genTok{
@@ -241,7 +253,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 14
+	// 15
 	{
 		syntax: "end",
 		toks: []genTok{
@@ -251,7 +263,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 15
+	// 16
 	{
 		syntax: "exit",
 		toks: []genTok{
@@ -261,7 +273,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 16
+	// 17
 	{
 		syntax: "do LINE$cmd",
 		toks: []genTok{
@@ -272,7 +284,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 17
+	// 18
 	{
 		syntax: "(ip$fam access-list extended WORD$name | ipv6$fam access-list extended WORD$name)",
 		toks: []genTok{
@@ -291,7 +303,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 8, 1, 18, 0, 1, 9,
 		},
 	},
-	// 18
+	// 19
 	{
 		syntax: "no (ip$fam access-list extended WORD$name | ipv6$fam access-list extended WORD$name)",
 		toks: []genTok{
@@ -311,7 +323,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 8, 1, 18, 0, 1, 19, 9, 1, 20, 0, 1, 11,
 		},
 	},
-	// 19
+	// 20
 	{
 		syntax: "ip access-list logging interval <1-3600000>$ms",
 		toks: []genTok{
@@ -326,7 +338,7 @@ var genDefs = [...]genDef{
 			5, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 20
+	// 21
 	{
 		syntax: "no ip access-list logging interval [<1-3600000>$ms]",
 		toks: []genTok{
@@ -342,7 +354,7 @@ var genDefs = [...]genDef{
 			5, 1, 9, 0, 1, 10, 0, 2, 11, 13, 6, 1, 12, 0, 1, 13, 0, 1, 14, accept, 0,
 		},
 	},
-	// 21
+	// 22
 	{
 		syntax: "interface management <0-255>$num",
 		toks: []genTok{
@@ -354,7 +366,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 22
+	// 23
 	{
 		syntax: "[(seq <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (ip|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log})",
 		toks: []genTok{
@@ -607,7 +619,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 3, 1, 482, 0, 1, 6,
 		},
 	},
-	// 23
+	// 24
 	{
 		syntax: "[(seq <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -622,7 +634,7 @@ var genDefs = [...]genDef{
 			4, 1, 9, 0, 1, 10, 5, 1, 11, 0, 1, 12, accept, 0, 3, 1, 14, 0, 1, 6,
 		},
 	},
-	// 24
+	// 25
 	{
 		syntax: "no (seq <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -636,7 +648,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 25
+	// 26
 	{
 		syntax: "no (seq <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (ip|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log})",
 		toks: []genTok{
@@ -890,7 +902,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 4, 1, 482, 0, 1, 7,
 		},
 	},
-	// 26
+	// 27
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (ip|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log})",
 		toks: []genTok{
@@ -1140,7 +1152,7 @@ var genDefs = [...]genDef{
 			0, 1, 412, 3, 1, 474, 0, 1, 5,
 		},
 	},
-	// 27
+	// 28
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1157,7 +1169,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 28
+	// 29
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -1170,7 +1182,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 29
+	// 30
 	{
 		syntax: "[(seq <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (ipv6|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log})",
 		toks: []genTok{
@@ -1379,7 +1391,7 @@ var genDefs = [...]genDef{
 			0, 1, 362, 131, 1, 410, 0, 1, 358, 5, 1, 412, 0, 1, 11, 3, 1, 414, 0, 1, 6,
 		},
 	},
-	// 30
+	// 31
 	{
 		syntax: "[(seq <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1394,7 +1406,7 @@ var genDefs = [...]genDef{
 			4, 1, 9, 0, 1, 10, 5, 1, 11, 0, 1, 12, accept, 0, 3, 1, 14, 0, 1, 6,
 		},
 	},
-	// 31
+	// 32
 	{
 		syntax: "no (seq <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -1408,7 +1420,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 32
+	// 33
 	{
 		syntax: "no (seq <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (ipv6|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log})",
 		toks: []genTok{
@@ -1618,7 +1630,7 @@ var genDefs = [...]genDef{
 			0, 1, 362, 132, 1, 410, 0, 1, 358, 6, 1, 412, 0, 1, 11, 4, 1, 414, 0, 1, 7,
 		},
 	},
-	// 33
+	// 34
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log} | (ipv6|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | log})",
 		toks: []genTok{
@@ -1824,7 +1836,7 @@ var genDefs = [...]genDef{
 			0, 1, 356, 133, 1, 402, 0, 1, 356, 129, 1, 404, 0, 1, 352, 3, 1, 406, 0, 1, 5,
 		},
 	},
-	// 34
+	// 35
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1841,7 +1853,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 35
+	// 36
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -1854,7 +1866,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 36
+	// 37
 	{
 		syntax: "(ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)",
 		toks: []genTok{
@@ -1873,7 +1885,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 8, 1, 18, 0, 1, 9,
 		},
 	},
-	// 37
+	// 38
 	{
 		syntax: "no (ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)",
 		toks: []genTok{
@@ -1893,7 +1905,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 8, 1, 18, 0, 1, 19, 9, 1, 20, 0, 1, 11,
 		},
 	},
-	// 38
+	// 39
 	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2041,7 +2053,7 @@ var genDefs = [...]genDef{
 			0, 1, 262, 93, 1, 266, 0, 1, 258,
 		},
 	},
-	// 39
+	// 40
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2072,7 +2084,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 40
+	// 41
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -2085,7 +2097,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 41
+	// 42
 	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2111,35 +2123,35 @@ var genDefs = [...]genDef{
 			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
 			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
-		},
-	},
-	// 42
-	{
-		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "configuration"},
-			{kind: kwToken, word: "sessions"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
-			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
-			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
-			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
-			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
 	// 43
 	{
+		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "configuration"},
+			{kind: kwToken, word: "sessions"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
+			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
+			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
+			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
+			0, 1, 33, 12, 1, 34, 0, 1, 28,
+		},
+	},
+	// 44
+	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
@@ -2166,7 +2178,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
-	// 44
+	// 45
 	{
 		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2191,7 +2203,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
-	// 45
+	// 46
 	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
@@ -2205,7 +2217,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 46
+	// 47
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -2221,7 +2233,18 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 47
+	// 48
+	{
+		syntax: "rollback clean-config",
+		toks: []genTok{
+			{kind: kwToken, word: "rollback"},
+			{kind: kwToken, word: "clean-config"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
+		},
+	},
+	// 49
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -2231,7 +2254,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 48
+	// 50
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2259,7 +2282,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 49
+	// 51
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2285,7 +2308,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 50
+	// 52
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2309,7 +2332,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 51
+	// 53
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2333,7 +2356,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 52
+	// 54
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2357,12 +2380,36 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 53
+	// 55
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
 			{kind: kwToken, word: "version"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
+			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
+			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
+			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
+			0, 1, 26,
+		},
+	},
+	// 56
+	{
+		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "hostname"},
 			{kind: varPipe, word: "|"},
 			{kind: kwToken, word: "include", capture: "pipeop"},
 			{kind: kwToken, word: "exclude", capture: "pipeop"},

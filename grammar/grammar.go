@@ -138,6 +138,11 @@ const (
 	TestACL     // test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established]; Name (may be ""), Family, Packet
 	LintACLs    // show [ip|ipv6] access-lists [NAME] lint [detail]; Num 1: detail
 	ShowVersion // show version
+	// Asked by automation on connect and for device facts (Ansible's network_cli,
+	// netmiko).
+	TerminalWidth // terminal width N (accepted; output is never wrapped)
+	ShowHostname  // show hostname
+	RollbackClean // rollback clean-config: a session's config starts empty (eos_config replace)
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,

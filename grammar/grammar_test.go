@@ -174,7 +174,7 @@ func TestHelpPipes(t *testing.T) {
 	assert.Equal(t, []string{"section"}, Complete(Exec, "show run | se", nil))
 	assert.Equal(t, []string{"json"}, Complete(Exec, "show clock | j", nil))
 	for line, want := range map[string][]string{
-		"show cl": {"clock"}, "show h": {"history"}, "show u": {"users"}, "show running-config a": {"access-list"},
+		"show cl": {"clock"}, "show hi": {"history"}, "show ho": {"hostname"}, "show u": {"users"}, "show running-config a": {"access-list"},
 		"show access-lists su": {"summary"}, "show ip access-lists s": {"summary"},
 	} {
 		assert.Equal(t, want, Complete(Exec, line, nil), "Complete(Exec, %q)", line)

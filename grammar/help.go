@@ -35,4 +35,5 @@ const (
 	PrefixStr       = "Network prefix"
 	ConfigureACLStr = "Configure an access list"
 	DeleteACLStr    = "Delete an access list"
+	TerminalStr     = "Set terminal line parameters"
 )

@@ -96,6 +96,12 @@ func init() {
 			}
 			return nil
 		})
+	// EOS: the session's config becomes the clean one (nothing configured), so
+	// that the lines after it replace the whole running-config at commit
+	// (arista.eos's eos_config with replace: config sends it first).
+	add([]Mode{Config | InSession}, "rollback clean-config", []string{"Replace the session's configuration",
+		"The clean configuration: nothing configured (the lines that follow build the whole config)"},
+		func(m *match) error { m.cmd.Kind = RollbackClean; return nil })
 	add(sessionModes, "abort", []string{"Discard the session's changes (rolls back a commit timer at once)"},
 		func(m *match) error { m.cmd.Kind = SessionAbort; return nil })
 

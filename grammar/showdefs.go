@@ -23,5 +23,7 @@ func init() {
 	add(s, h, buildShow(ShowClock))
 	s, h = show("show version", ShowStr, "aclsh's version, the kernel, uptimes and the state directory")
 	add(s, h, buildShow(ShowVersion))
+	s, h = show("show hostname", ShowStr, "The host's name and fully qualified domain name")
+	add(s, h, buildShow(ShowHostname))
 	register(defs)
 }

@@ -304,6 +304,47 @@ func TestShowVersion(t *testing.T) {
 	}
 }
 
+// What automation sends on connect and for device facts: terminal length and
+// width are accepted silently (Ansible's cisco.ios sends width 512 then 0,
+// arista.eos 512, netmiko 511); show hostname has EOS's text and JSON fields
+// (arista.eos reads hostname and fqdn).
+func TestAutomationConnect(t *testing.T) {
+	sh, out := jsonShell(t)
+	for _, l := range []string{"terminal length 0", "terminal width 512", "terminal width 511", "terminal width 0"} {
+		require.NoError(t, sh.Run(l), l)
+		require.Empty(t, out.String(), l)
+	}
+	require.Error(t, sh.Run("terminal width 513"))
+	out.Reset()
+	require.NoError(t, sh.Run("show hostname | json"))
+	var v map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &v))
+	require.Equal(t, "device", v["hostname"])
+	fqdn, _ := v["fqdn"].(string)
+	require.Regexp(t, `^device(\..+)?$`, fqdn)
+	out.Reset()
+	require.NoError(t, sh.Run("show hostname"))
+	require.Equal(t, "Hostname: device\nFQDN:     "+fqdn+"\n", out.String())
+}
+
+// clientErrors are the patterns by which Ansible's cisco.ios and arista.eos
+// terminal plugins (terminal_stderr_re) take a command's output for an error,
+// wherever they match in it.
+var clientErrors = regexp.MustCompile(`% ?Error|(?i:invalid input)|(?i:(?:incomplete|ambiguous) command)|[^\r\n]+ (?i:not found)|` +
+	`'[^']' +returned error code: ?\d+|(?i:Bad mask)|% ?Bad secret|(?i:connection timed out)|Command authorization failed`)
+
+// No show command's answer reads as an error to automation, whatever it shows
+// (here: management 0 is an interface that does not exist, the startup-config
+// differs).
+func TestShowTextPassesClientErrorPatterns(t *testing.T) {
+	sh, out := jsonShell(t)
+	for _, c := range append(jsonCommands, "show version", "show hostname") {
+		out.Reset()
+		require.NoError(t, sh.Run(c), c)
+		require.NotRegexp(t, clientErrors, out.String(), c)
+	}
+}
+
 func init() {
 	// show users in this package's tests: this shell is always the same one.
 	identity = func() shellIdentity { return shellIdentity{User: "operator", From: "pts/1", PID: 4242} }

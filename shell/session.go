@@ -72,6 +72,8 @@ func (s *Shell) sessionCmd(cmd grammar.Command) error {
 		return s.commitSession(time.Duration(cmd.Num) * time.Second)
 	case grammar.SessionAbort:
 		return s.abortSession()
+	case grammar.RollbackClean:
+		return s.cleanSession()
 	case grammar.ReloadIn:
 		return st.locked(true, func() error {
 			if !st.exists(startupName) {
@@ -321,6 +323,24 @@ func fmtTimer(d time.Duration) string {
 
 // abortSession discards the session. If it was committed with a timer, the
 // running-config from before is restored at once.
+// cleanSession is rollback clean-config: the session's config becomes empty.
+func (s *Shell) cleanSession() error {
+	st := s.opt.Store
+	return st.locked(true, func() error {
+		f, err := s.currentSession(st)
+		if err != nil {
+			return err
+		}
+		nf := *f
+		nf.cand = acl.NewConfig()
+		if err := st.writeSession(&nf); err != nil {
+			return err
+		}
+		s.sess.file, s.t.cfg = &nf, nf.cand
+		return nil
+	})
+}
+
 func (s *Shell) abortSession() error {
 	st := s.opt.Store
 	var msg string

@@ -247,3 +247,26 @@ func TestSessionCommitGuarded(t *testing.T) {
 	require.Contains(t, out.String(), "Session risky committed")
 	require.NotEqual(t, before, rec.last)
 }
+
+// TestRollbackCleanConfig: in a session, rollback clean-config empties the
+// session's config, so that the lines after it are the whole config at commit
+// (arista.eos's eos_config with replace: config); before the commit nothing
+// changes, and abort keeps the running-config.
+func TestRollbackCleanConfig(t *testing.T) {
+	rec := &recorder{}
+	sh, out := sessShell(t, t.TempDir(), rec)
+	runLines(t, sh, "conf t\nip access-list extended old\npermit tcp any any eq 80\ninterface management 0\nip access-group old in\nend")
+	before := sh.t.cfg.Render()
+	runLines(t, sh, "configure session r1\nrollback clean-config\nip access-list extended new\npermit tcp any any eq 22")
+	require.Equal(t, before, rec.last, "nothing applied before the commit")
+	out.Reset()
+	runLines(t, sh, "show session-config diffs")
+	require.Contains(t, out.String(), "-ip access-list extended old")
+	require.Contains(t, out.String(), "+ip access-list extended new")
+	runLines(t, sh, "commit")
+	require.Equal(t, "!\nip access-list extended new\n seq 10 permit tcp any any eq 22\n!\n", rec.last)
+
+	runLines(t, sh, "configure session r2\nrollback clean-config\nabort")
+	require.Equal(t, "!\nip access-list extended new\n seq 10 permit tcp any any eq 22\n!\n", rec.last)
+	require.Error(t, sh.Run("rollback clean-config"), "only in a session")
+}

@@ -273,7 +273,7 @@ func viewOnly(cmd grammar.Command) bool {
 	switch cmd.Kind {
 	case grammar.Do:
 		return cmd.Sub != nil && viewOnly(*cmd.Sub)
-	case grammar.Exit, grammar.End, grammar.TerminalLength,
+	case grammar.Exit, grammar.End, grammar.TerminalLength, grammar.TerminalWidth, grammar.ShowHostname,
 		grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface, grammar.ShowStartup, grammar.WriteTerminal,
 		grammar.ShowSession, grammar.ShowSessions, grammar.ShowACLSummary, grammar.ShowRunningACL,
 		grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion, grammar.TestACL, grammar.LintACLs:
@@ -303,13 +303,13 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	case grammar.KindNone:
 		return nil
 	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort, grammar.ShowSession,
-		grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel:
+		grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel, grammar.RollbackClean:
 		return s.sessionCmd(cmd)
 	case grammar.Do:
 		return s.execute(*cmd.Sub)
-	case grammar.TerminalLength:
-		return nil // output is never paged
-	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion:
+	case grammar.TerminalLength, grammar.TerminalWidth:
+		return nil // output is never paged, nor wrapped
+	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion, grammar.ShowHostname:
 		return s.show(cmd) // need no running-config
 	case grammar.CopyToRunning:
 		return s.copyToRunning(cmd.Name)

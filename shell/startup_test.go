@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,4 +105,26 @@ func TestUnsavedNote(t *testing.T) {
 	require.Equal(t, "! running-config differs from startup-config, which does not load (write memory to save)\n", errs)
 	_, errs, _ = runScript(t, dir, "show access-lists\n")
 	require.Equal(t, "% running-config differs from startup-config, which does not load (write memory to save)\n", errs)
+}
+
+// TestNoStartup: show startup-config on a host never saved says so as IOS does,
+// with no error (Ansible's save_when: modified compares it with the running-config
+// and fails on `% Error`), in a script too; as JSON it is an empty config with
+// that note. Once saved, it shows the saved file.
+func TestNoStartup(t *testing.T) {
+	dir := t.TempDir()
+	out, errs, rc := runScript(t, dir, "show startup-config\n")
+	require.Equal(t, 0, rc, errs)
+	require.Empty(t, errs)
+	require.Equal(t, "startup-config is not present\n", out)
+	out, errs, rc = runScript(t, dir, "show startup-config | json\n")
+	require.Equal(t, 0, rc, errs)
+	var v map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+	require.Equal(t, "startup-config is not present", v["note"])
+	require.Empty(t, v["access_lists"])
+	out, errs, rc = runScript(t, dir, "conf t\nip access-list extended web\npermit tcp any any eq 22\nend\nwrite memory\nshow startup-config\n")
+	require.Equal(t, 0, rc, errs)
+	require.Contains(t, out, "permit tcp any any eq 22")
+	require.NotContains(t, out, "not present")
 }

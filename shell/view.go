@@ -47,6 +47,7 @@ func init() {
 		grammar.ShowUsers:      (*Shell).usersView,
 		grammar.ShowClock:      (*Shell).clockView,
 		grammar.ShowVersion:    (*Shell).versionView,
+		grammar.ShowHostname:   (*Shell).hostnameView,
 	}
 }
 
@@ -108,8 +109,10 @@ func (s *Shell) runningACLView(cmd grammar.Command) (view.View, error) {
 
 func (s *Shell) startupView(grammar.Command) (view.View, error) {
 	text, err := s.startupText()
-	if errors.Is(err, os.ErrNotExist) {
-		err = ErrNoStartup
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrNoStartup) {
+		// Not an error, as on IOS: automation (save_when: modified) compares it
+		// with the running-config, and fails on any `% Error`.
+		return &view.Startup{Config: view.Config{Cfg: acl.NewConfig()}, Missing: true}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -158,6 +161,20 @@ func (s *Shell) versionView(grammar.Command) (view.View, error) {
 		return nil, err
 	}
 	v.StateDir = dir
+	return v, nil
+}
+
+// hostnameView is show hostname: the name this shell shows in its prompt and
+// its fully qualified form (the name itself when it has a dot, else with the
+// kernel's domain name when one is set).
+func (s *Shell) hostnameView(grammar.Command) (view.View, error) {
+	v := &view.Hostname{Hostname: s.opt.Host, FQDN: s.opt.Host}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err == nil && !strings.Contains(s.opt.Host, ".") {
+		if d := unix.ByteSliceToString(u.Domainname[:]); d != "" && d != "(none)" {
+			v.FQDN = s.opt.Host + "." + d
+		}
+	}
 	return v, nil
 }
 

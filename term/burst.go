@@ -108,6 +108,17 @@ func newBurstReader(in io.Reader, offer func([]byte), taken <-chan runAnswer) *b
 	return &burstReader{in: in, offer: offer, taken: taken, chunk: make([]byte, 16*1024)}
 }
 
+// more reads what the terminal has next into the buffer (for the plain line, while
+// the gate holds readline back).
+func (b *burstReader) more() error {
+	n, err := b.in.Read(b.chunk)
+	b.buf = append(b.buf, b.chunk[:n]...)
+	if n == 0 && err != nil {
+		return err
+	}
+	return nil
+}
+
 func (b *burstReader) Read(p []byte) (int, error) {
 	if b.offered != nil {
 		if <-b.taken == runKeys {
@@ -121,9 +132,7 @@ func (b *burstReader) Read(p []byte) (int, error) {
 		b.gate.wait()
 	}
 	for len(b.buf) == 0 {
-		n, err := b.in.Read(b.chunk)
-		b.buf = append(b.buf, b.chunk[:n]...)
-		if n == 0 && err != nil {
+		if err := b.more(); err != nil {
 			return 0, err
 		}
 	}
@@ -166,7 +175,8 @@ func (b *burstReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// lineGate keeps a line's input from the editor until the shell reads that line.
+// lineGate keeps a line's input from readline until the terminal hands it the line
+// (see plain.go: a line starts plain, and goes to readline when the operator edits).
 // readline's key loop reads ahead: after a key that ended a line it may go on
 // reading (it was woken for an earlier key), so pasted lines were drawn after the
 // prompt of the line before, the shell's answer and the right prompt coming after
@@ -221,7 +231,14 @@ func (g *lineGate) judge(ends bool) {
 	g.mu.Unlock()
 }
 
-// open lets input through again: the shell is about to read a line.
+// hold keeps input back until open: the terminal reads it (a plain line).
+func (g *lineGate) hold() {
+	g.mu.Lock()
+	g.held = true
+	g.mu.Unlock()
+}
+
+// open lets input through again: readline is about to read a line.
 func (g *lineGate) open() {
 	g.mu.Lock()
 	g.held = false

@@ -1,4 +1,5 @@
-// Package term is aclsh's terminal: the line editor (readline) with `?` help and
+// Package term is aclsh's terminal: a switch's plain byte stream for each line
+// (plain.go), the line editor (readline) once the operator edits one, `?` help and
 // Tab completion, paste bursts, the history file and the plain line reader of
 // scripts. It runs a Session (a shell in this process, or one the daemon runs)
 // and knows nothing of what the lines mean.
@@ -50,9 +51,13 @@ type editor struct {
 	// asking: the line is the answer to a question (Proceed? [y/N]): no help, no
 	// history.
 	asking bool
-	// gate holds the terminal's input after a line ends until the shell reads the
-	// next one; the filter judges each key that may end a line.
+	// gate holds the terminal's input back from readline, except while readline
+	// edits a line; the filter judges each key that may end a line.
 	gate *lineGate
+	br   *burstReader // the terminal's input; a plain line reads its buffer
+	out  io.Writer    // the terminal
+	// afterCR: the last line ended with CR (an LF next is the rest of a CRLF).
+	afterCR bool
 }
 
 // maxSearchKeys is how many characters of runs a search takes as keys; the rest of
@@ -234,7 +239,8 @@ type Session interface {
 // Run runs a session on a terminal until exit or Ctrl-D in exec mode. It
 // returns the exit status.
 func Run(s Session, to Options) int {
-	e := &editor{s: s, taken: make(chan runAnswer, 1), gate: newLineGate()}
+	e := &editor{s: s, taken: make(chan runAnswer, 1), gate: newLineGate(), out: to.Stdout}
+	e.gate.hold() // each line starts plain
 	defer e.gate.stop()
 	defer s.JoinUsers()() // show users lists this shell until it ends
 	// Keep the terminal raw for the whole session: leaving raw mode between lines
@@ -261,6 +267,7 @@ func Run(s Session, to Options) int {
 	}
 	br := newBurstReader(to.Stdin, e.offer, e.taken)
 	br.gate = e.gate
+	e.br = br
 	cfg := &readline.Config{
 		FuncMakeRaw: func() error {
 			if raw != nil {
@@ -296,9 +303,13 @@ func Run(s Session, to Options) int {
 	// Close waits for the editor's reader, which may be blocked on the terminal: do
 	// not hold up the exit for it (history is saved line by line).
 	defer func() { go rl.Close() }()
-	// The editor draws the next prompt as soon as a line is entered; its writer clears
-	// that prompt, writes, and redraws it, so output lands above the prompt.
-	out := rl.Stdout()
+	// Output goes straight to the terminal: a line is read only after the last
+	// byte of the one before has been written, so nothing is drawn after a prompt.
+	if err := cfg.FuncMakeRaw(); err != nil {
+		fmt.Fprintf(to.Stdout, "%% Error: terminal: %v\n", err)
+		return 1
+	}
+	out := to.Stdout
 	// The lockout guard's question: one line through the same editor.
 	ask := func(prompt string) (string, error) {
 		e.mu.Lock()
@@ -313,9 +324,7 @@ func Run(s Session, to Options) int {
 			e.asking, e.ctrlZ = false, false
 			e.mu.Unlock()
 		}()
-		rl.SetPrompt(prompt)
-		e.gate.open()
-		return rl.Readline()
+		return e.readLine(prompt)
 	}
 	broken := s.Attach(out, ask)
 	defer s.Detach()
@@ -325,9 +334,7 @@ func Run(s Session, to Options) int {
 	}
 	s.StartNotices(out)
 	for !s.Done() {
-		rl.SetPrompt(s.Prompt())
-		e.gate.open()
-		line, err := rl.Readline()
+		line, err := e.readLine(s.Prompt())
 		e.mu.Lock()
 		z := e.ctrlZ
 		e.ctrlZ = false

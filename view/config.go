@@ -136,9 +136,30 @@ func (v *Config) MarshalJSON() ([]byte, error) {
 type Startup struct {
 	Config
 	Err error // the startup-config does not load
+	// Missing: nothing was saved (write memory). The text says so as IOS does,
+	// without an error (Ansible's and netmiko's error patterns catch `% Error`);
+	// the JSON is an empty config with that note.
+	Missing bool
+}
+
+// NoStartupText is show startup-config where nothing was saved.
+const NoStartupText = "startup-config is not present"
+
+func (v *Startup) WriteText(w io.Writer) {
+	if v.Missing {
+		io.WriteString(w, NoStartupText+"\n")
+		return
+	}
+	v.Config.WriteText(w)
 }
 
 func (v *Startup) MarshalJSON() ([]byte, error) {
+	if v.Missing {
+		return json.Marshal(struct {
+			ConfigData
+			Note string `json:"note"`
+		}{ConfigOf(v.Cfg), NoStartupText})
+	}
 	if v.Err != nil {
 		return nil, fmt.Errorf("the startup-config does not load: %w", v.Err)
 	}

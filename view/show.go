@@ -51,6 +51,17 @@ func (v *Version) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "State directory: %s\n", v.StateDir)
 }
 
+// Hostname is show hostname, in EOS's fields (arista.eos's device facts read
+// `show hostname | json`).
+type Hostname struct {
+	Hostname string `json:"hostname"`
+	FQDN     string `json:"fqdn"`
+}
+
+func (v *Hostname) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "Hostname: %s\nFQDN:     %s\n", v.Hostname, v.FQDN)
+}
+
 // UptimeText reads seconds as IOS does: 1 week, 2 days, 3 hours, 4 minutes
 // (the larger units from the first that is not zero).
 func UptimeText(secs float64) string {

@@ -337,13 +337,10 @@ type sshSession struct {
 // prompt matches the exec prompt anywhere: the first one after login.
 var prompt = regexp.MustCompile(`device#`)
 
-// freshPrompt matches prompt p waiting for input after a line was entered, never
-// a redraw of the line being typed. With -tt and stdin not a terminal, ssh asks
-// for a 0x0 pty; aclsh's line editor then redraws prompt and line on every
-// keystroke ("\b\r\b\r...\x1b[Jdevice(config)# conf t \b"), and redraws the old
-// prompt after a command's output. So: the output since the line was sent holds
-// its newline, and after the last newline it ends with the prompt (and an empty
-// line: " \b").
+// freshPrompt matches prompt p waiting for input after a line was entered: the
+// output since the line was sent holds its newline, and after the last newline it
+// ends with the prompt. (A plain line is echoed as typed; only a line the operator
+// edits is redrawn, with " \b" after an empty one.)
 func freshPrompt(p string) *regexp.Regexp {
 	return regexp.MustCompile(`\n[^\n]*` + regexp.QuoteMeta(p) + `[ \x08]*\z`)
 }

@@ -231,8 +231,8 @@ func TestBanner(t *testing.T) {
 	}
 	tm := startTerm(t, t.TempDir(), state)
 	screen := tm.expect("device# ")
-	require.Equal(t, "aclsh on device, management 0 is mgmt0. Type ? for help.\r\n", strings.Split(screen, "\x1b")[0],
-		"the first output, before the first prompt")
+	require.Equal(t, "aclsh on device, management 0 is mgmt0. Type ? for help.\r\ndevice# ", screen,
+		"the first output, then the first prompt")
 	require.Equal(t, 1, strings.Count(screen, "Type ? for help"))
 	tm.send("show running-config\r")
 	out = tm.expect("device# ")
@@ -269,7 +269,7 @@ func TestCtrlZ(t *testing.T) {
 	tm.expect("device(config)# ")
 	tm.send("\x1a")
 	out = tm.expect("device# ")
-	require.Contains(t, out, "device(config)# ^Z\r\n")
+	require.Equal(t, "^Z\r\ndevice# ", out, "after device(config)# ")
 	require.Equal(t, 1, strings.Count(out, "^Z"), "^Z once: %q", out)
 	require.NotContains(t, out, "^C")
 
@@ -302,7 +302,8 @@ func TestPasteBlock(t *testing.T) {
 			shown = append(shown, strings.TrimRight(parts[len(parts)-1], " \b"))
 		}
 		got := strings.Join(shown, "\n")
-		require.Contains(t, got, "device# conf t\nEntering configuration mode terminal\n"+
+		// The first prompt came before the block.
+		require.Contains(t, "\n"+got, "\nconf t\nEntering configuration mode terminal\n"+
 			"device(config)# ip access-list extended web\n"+
 			"device(conf-ipacl-ext)# permit tcp any any eq 22\n", "screen %q", screen)
 		require.NotContains(t, screen, "device# ip access-list")

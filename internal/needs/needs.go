@@ -32,3 +32,20 @@ func Program(t testing.TB, path, pkg string) {
 	}
 	t.Skipf("%s not installed (apt-get install -y %s)", path, pkg)
 }
+
+// Python is Debian's python3 (not a pyenv one on PATH), which has the modules
+// Debian's packages install.
+const Python = "/usr/bin/python3"
+
+// PythonModule skips or fails the test unless Debian's python3 imports module
+// (Debian package pkg).
+func PythonModule(t testing.TB, module, pkg string) {
+	t.Helper()
+	if exec.Command(Python, "-c", "import "+module).Run() == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("python module %s is needed (apt-get install %s); .ci/run installs it", module, pkg)
+	}
+	t.Skipf("python module %s not installed (apt-get install -y %s)", module, pkg)
+}
