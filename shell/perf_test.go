@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/cli"
 )
 
 // bigConfig returns a running-config with one list of n lines.
@@ -51,14 +53,14 @@ func TestScriptReadsConfigOnlyWhenNeeded(t *testing.T) {
 	require.Equal(t, bigConfig(100), out.String(), "stdout is the config alone")
 	require.Equal(t, "! running-config differs from startup-config, which is not present (write memory to save)\n", errs.String())
 	require.NotNil(t, st.cache)
-	require.Same(t, st.cache, sh.t.cfg, "a script that only shows works on the shared config")
+	require.Same(t, st.cache, sh.t.Cfg, "a script that only shows works on the shared config")
 	require.False(t, sh.owned)
 
 	sh, err = New(Options{Host: "h", Store: st, Out: io.Discard, Err: io.Discard})
 	require.NoError(t, err)
 	require.Equal(t, 0, sh.RunScript(strings.NewReader("configure terminal\nip access-list extended big\npermit ip any any\n"), "-c"))
 	require.Equal(t, 101, st.cache.ACLs["big"].Len(), "committed")
-	cached, err := LoadConfig(bigConfig(100))
+	cached, err := cli.LoadConfig(bigConfig(100))
 	require.NoError(t, err)
 	require.NotEqual(t, cached.Render(), st.cache.Render())
 }
@@ -72,11 +74,11 @@ func TestInteractiveLineSharesConfig(t *testing.T) {
 	st := &Store{Dir: dir}
 	sh, err := New(Options{Host: "h", Store: st, Out: io.Discard, Err: io.Discard, Interactive: true})
 	require.NoError(t, err)
-	first := sh.t.cfg
+	first := sh.t.Cfg
 	require.Same(t, st.cache, first)
 	for _, l := range []string{"configure terminal", "ip access-list extended big", "exit", "do show interface management 0", "end"} {
 		require.NoError(t, sh.Run(l), l)
-		require.Same(t, first, sh.t.cfg, "after %q", l)
+		require.Same(t, first, sh.t.Cfg, "after %q", l)
 	}
 	require.Equal(t, 1000, first.ACLs["big"].Len(), "the shared config was not changed")
 
@@ -84,11 +86,11 @@ func TestInteractiveLineSharesConfig(t *testing.T) {
 	for _, l := range []string{"configure terminal", "ip access-list extended big", "permit ip any any"} {
 		require.NoError(t, sh.Run(l), l)
 	}
-	committed := sh.t.cfg
+	committed := sh.t.Cfg
 	require.NotSame(t, first, committed)
 	require.Equal(t, 1000, first.ACLs["big"].Len(), "the old shared config was not changed")
 	require.NoError(t, sh.Run("exit"))
-	require.Same(t, committed, sh.t.cfg, "the commit's own result is reused, not parsed again")
+	require.Same(t, committed, sh.t.Cfg, "the commit's own result is reused, not parsed again")
 	onDisk, err := os.ReadFile(filepath.Join(dir, runningName))
 	require.NoError(t, err)
 	require.Equal(t, committed.Render(), string(onDisk))
@@ -97,14 +99,14 @@ func TestInteractiveLineSharesConfig(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".tmp-other"), []byte(bigConfig(10)), 0o660))
 	require.NoError(t, os.Rename(filepath.Join(dir, ".tmp-other"), filepath.Join(dir, runningName)))
 	require.NoError(t, sh.Run("exit"))
-	require.Equal(t, 10, sh.t.cfg.ACLs["big"].Len())
+	require.Equal(t, 10, sh.t.Cfg.ACLs["big"].Len())
 
 	// Rewritten in place with the same size: the modification time tells.
 	text := strings.Replace(bigConfig(10), "eq 1\n", "eq 9\n", 1)
 	time.Sleep(10 * time.Millisecond)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, runningName), []byte(text), 0o660))
 	require.NoError(t, sh.Run("terminal length 0"))
-	require.Equal(t, text, sh.t.cfg.Render())
+	require.Equal(t, text, sh.t.Cfg.Render())
 }
 
 // oneShot runs a script as `aclsh -c` does, on a fresh Store (as a new process

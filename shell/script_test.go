@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/internal/golden"
 	"github.com/aclsh/aclsh/internal/needs"
 )
@@ -33,7 +34,7 @@ func TestTranscriptReadOnlyState(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	st := &Store{Dir: dir}
 	_, err := st.Update(func(cfg *acl.Config) error {
-		c, err := LoadConfig("ip access-list extended keep\n seq 10 permit tcp any any eq 22\n")
+		c, err := cli.LoadConfig("ip access-list extended keep\n seq 10 permit tcp any any eq 22\n")
 		*cfg = *c
 		return err
 	}, nil)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/view"
 )
@@ -21,15 +22,15 @@ type cfgSession struct {
 	file *sessionFile
 }
 
-func (s *Shell) inSession() bool { return s.sess != nil && s.t.mode != grammar.Exec }
+func (s *Shell) inSession() bool { return s.sess != nil && s.t.Mode != grammar.Exec }
 
 // gmode is the mode the grammar parses in: inside a session, the session twin of
 // the configuration mode (commit, abort and the session's show commands).
 func (s *Shell) gmode() grammar.Mode {
 	if s.inSession() {
-		return s.t.mode | grammar.InSession
+		return s.t.Mode | grammar.InSession
 	}
-	return s.t.mode
+	return s.t.Mode
 }
 
 // sessionPrompt is the prompt inside a session, "" outside one.
@@ -37,7 +38,7 @@ func (s *Shell) sessionPrompt() string {
 	if !s.inSession() {
 		return ""
 	}
-	return s.t.mode.SessionPrompt(s.opt.Host, s.sess.file.name)
+	return s.t.Mode.SessionPrompt(s.opt.Host, s.sess.file.name)
 }
 
 // sessionKind reports whether a command kind belongs to sessions and timers.
@@ -150,14 +151,14 @@ func (s *Shell) enterSession(name string) error {
 			}
 		}
 		s.sess = &cfgSession{file: f}
-		s.t.mode, s.t.acl, s.t.cfg = grammar.Config, "", f.cand
+		s.t.Mode, s.t.ACL, s.t.Cfg = grammar.Config, "", f.cand
 		return nil
 	})
 }
 
 // sessionChange applies a change typed in the session to its candidate and saves
 // it; nothing reaches the running-config or the kernel.
-func (s *Shell) sessionChange(o op) error {
+func (s *Shell) sessionChange(o cli.Op) error {
 	st := s.opt.Store
 	return st.locked(true, func() error {
 		f, err := s.currentSession(st)
@@ -165,7 +166,7 @@ func (s *Shell) sessionChange(o op) error {
 			return err
 		}
 		cand := f.cand.Clone()
-		if err := applyOp(cand, o); err != nil {
+		if err := o.Apply(cand); err != nil {
 			return err
 		}
 		nf := *f
@@ -173,7 +174,7 @@ func (s *Shell) sessionChange(o op) error {
 		if err := st.writeSession(&nf); err != nil {
 			return err
 		}
-		s.sess.file, s.t.cfg = &nf, cand
+		s.sess.file, s.t.Cfg = &nf, cand
 		return nil
 	})
 }
@@ -200,7 +201,7 @@ func (s *Shell) currentSession(st *Store) (*sessionFile, error) {
 // leaveSession returns to exec mode; the session stays in the state directory.
 func (s *Shell) leaveSession() {
 	s.sess = nil
-	s.t.mode, s.t.acl = grammar.Exec, ""
+	s.t.Mode, s.t.ACL = grammar.Exec, ""
 }
 
 // commitSession applies the session's candidate as one commit (all or nothing,
@@ -334,7 +335,7 @@ func (s *Shell) abortSession() error {
 			return err
 		}
 		if pend != nil && pend.get("session") == f.name {
-			prev, err := LoadConfig(pend.text)
+			prev, err := cli.LoadConfig(pend.text)
 			if err != nil {
 				return fmt.Errorf("the rollback record: %w", err)
 			}
@@ -517,11 +518,11 @@ func (s *Shell) sessionsView(grammar.Command) (view.View, error) {
 // anywhere, changes into the candidate. Leaving to exec (end, exit) leaves the
 // session open, to be resumed by name.
 func (s *Shell) sessionLine(cmd grammar.Command) error {
-	s.t.cfg = s.sess.file.cand
+	s.t.Cfg = s.sess.file.cand
 	// After an error the mode and the current list are as they were (txn.do).
 	// A session another shell ended is left whatever the line did.
-	err := s.t.do(cmd, s.sessionChange)
-	if s.sess == nil || (err == nil && s.t.mode == grammar.Exec) {
+	err := s.t.Do(cmd, s.sessionChange)
+	if s.sess == nil || (err == nil && s.t.Mode == grammar.Exec) {
 		s.leaveSession()
 	}
 	return err

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 )
@@ -99,7 +100,7 @@ func TestCommitTimerRollback(t *testing.T) {
 	// The session is gone; confirming it now says why.
 	runLines(t, sh2, "configure session other\n")
 	require.NoError(t, sh2.Run("end"))
-	err := (&Shell{opt: sh.opt, sess: &cfgSession{file: &sessionFile{name: "risky"}}, t: txn{mode: grammar.Config}}).Run("commit")
+	err := (&Shell{opt: sh.opt, sess: &cfgSession{file: &sessionFile{name: "risky"}}, t: cli.Txn{Mode: grammar.Config}}).Run("commit")
 	require.ErrorContains(t, err, "session risky no longer exists (Configuration session risky was rolled back at 2026-11-21 12:00:10 UTC")
 }
 
@@ -206,7 +207,7 @@ func TestCtrlZLeavesSession(t *testing.T) {
 	sh, _ := sessShell(t, dir, rec)
 	runLines(t, sh, sessBase+"configure session a\nip access-list extended mgmt\n")
 	require.Equal(t, "device(config-s-a-ipacl-ext)# ", sh.Prompt())
-	sh.t.follow(grammar.Command{Kind: grammar.End, Mode: sh.t.mode}) // what Ctrl-Z does
+	sh.t.Follow(grammar.Command{Kind: grammar.End, Mode: sh.t.Mode}) // what Ctrl-Z does
 	require.Equal(t, "device# ", sh.Prompt())
 	runLines(t, sh, "conf t\n")
 	require.Equal(t, "device(config)# ", sh.Prompt())

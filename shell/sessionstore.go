@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/grammar"
 )
 
@@ -204,7 +205,7 @@ func (s *Store) readSession(name string, cached *sessionFile) (*sessionFile, err
 		return nil, err
 	}
 	r := parseRecord(string(data))
-	cfg, err := LoadConfig(r.text)
+	cfg, err := cli.LoadConfig(r.text)
 	if err != nil {
 		return nil, fmt.Errorf("session %s (%s): %w", name, s.path(fname), err)
 	}
@@ -278,7 +279,7 @@ func (s *Store) runDue() {
 			what = "The startup-config was restored"
 			why = "reload in " + p.get("minutes") + " by " + p.get("by")
 		} else {
-			cfg, err = LoadConfig(p.text)
+			cfg, err = cli.LoadConfig(p.text)
 			what = "Configuration session " + p.get("session") + " was rolled back"
 			why = "commit timer expired (committed by " + p.get("by") + ")"
 		}

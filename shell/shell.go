@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/term"
@@ -65,8 +66,8 @@ type Options struct {
 // LeaveUsers.
 type Shell struct {
 	opt    Options
-	t      txn      // mode, current access list, candidate config
-	ops    []op     // a script's changes, committed at its end
+	t      cli.Txn  // mode, current access list, candidate config
+	ops    []cli.Op // a script's changes, committed at its end
 	clears []string // lists whose counters a script clears when it commits
 	kern   bool     // a script has copy running-config kernel: done when it commits
 	bind   bool     // a script binds a list: warnNoInterface when it commits
@@ -119,7 +120,7 @@ type Shell struct {
 // when its first command needs it, so a script that needs no config (`-c exit`)
 // never parses it.
 func New(opt Options) (*Shell, error) {
-	s := &Shell{opt: opt, t: txn{mode: grammar.Exec}}
+	s := &Shell{opt: opt, t: cli.Txn{Mode: grammar.Exec}}
 	if opt.Interactive {
 		// show users lists this shell (JoinUsers makes the others see it).
 		id := s.identity()
@@ -141,11 +142,11 @@ func (s *Shell) refresh() error {
 	switch {
 	case err == nil:
 		// With CheckOnly, a change is applied to a copy (see own).
-		s.t.cfg, s.owned, s.broken = cfg, false, nil
+		s.t.Cfg, s.owned, s.broken = cfg, false, nil
 	case errors.As(err, &se):
 		s.broken = err
-		if s.t.cfg == nil {
-			s.t.cfg = acl.NewConfig()
+		if s.t.Cfg == nil {
+			s.t.Cfg = acl.NewConfig()
 		}
 	default:
 		return err
@@ -157,7 +158,7 @@ func (s *Shell) refresh() error {
 // the config as the script starts (base), which is also the script's config until
 // its first change (see own).
 func (s *Shell) load() error {
-	if s.t.cfg != nil {
+	if s.t.Cfg != nil {
 		return nil
 	}
 	cfg, err := s.opt.Store.current()
@@ -167,7 +168,7 @@ func (s *Shell) load() error {
 	} else if err != nil {
 		return err
 	}
-	s.base, s.t.cfg, s.owned = cfg, cfg, false
+	s.base, s.t.Cfg, s.owned = cfg, cfg, false
 	return nil
 }
 
@@ -175,7 +176,7 @@ func (s *Shell) load() error {
 // it: a script that only shows never copies the config.
 func (s *Shell) own() {
 	if !s.owned {
-		s.t.cfg, s.owned = s.t.cfg.Clone(), true
+		s.t.Cfg, s.owned = s.t.Cfg.Clone(), true
 	}
 }
 
@@ -183,14 +184,14 @@ func (s *Shell) own() {
 func (s *Shell) Broken() error { return s.broken }
 
 // Mode returns the current mode.
-func (s *Shell) Mode() grammar.Mode { return s.t.mode }
+func (s *Shell) Mode() grammar.Mode { return s.t.Mode }
 
 // Prompt returns the prompt of the current mode.
 func (s *Shell) Prompt() string {
 	if p := s.sessionPrompt(); p != "" {
 		return p
 	}
-	return s.t.mode.Prompt(s.opt.Host)
+	return s.t.Mode.Prompt(s.opt.Host)
 }
 
 // Done reports whether the session ended (exit in exec mode).
@@ -201,16 +202,16 @@ func (s *Shell) Failed() int { return s.errs }
 
 // Names returns the access list names, for completion.
 func (s *Shell) Names() []string {
-	if s.t.cfg == nil {
+	if s.t.Cfg == nil {
 		return nil
 	}
-	return s.t.cfg.Names()
+	return s.t.Cfg.Names()
 }
 
 // Run executes one line. Errors are returned for the caller to print with the line's
 // position (see PrintError); output goes to Options.Out.
 func (s *Shell) Run(line string) error {
-	if s.sess != nil && s.t.mode == grammar.Exec {
+	if s.sess != nil && s.t.Mode == grammar.Exec {
 		s.sess = nil // left by Ctrl-Z or Ctrl-D: the session stays open, to be resumed
 	}
 	s.remember(line)
@@ -254,7 +255,7 @@ func (s *Shell) tellChanges() {
 		s.toldRollback = n
 		return
 	}
-	if s.seen != nil && s.t.cfg != s.seen && s.broken == nil && !s.t.cfg.Equal(s.seen) {
+	if s.seen != nil && s.t.Cfg != s.seen && s.broken == nil && !s.t.Cfg.Equal(s.seen) {
 		fmt.Fprintln(s.opt.Err, "% The running-config changed since your last command: another session committed (show running-config)")
 	}
 }
@@ -316,7 +317,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	case grammar.TestACL, grammar.LintACLs:
 		return s.lintCmd(cmd)
 	case grammar.Exit:
-		if s.t.mode == grammar.Exec {
+		if s.t.Mode == grammar.Exec {
 			s.quit = true
 			return nil
 		}
@@ -351,11 +352,11 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	if s.inSession() {
 		return s.sessionLine(cmd)
 	}
-	if cmd.Kind == grammar.Configure && s.t.mode == grammar.Exec && s.opt.Interactive {
+	if cmd.Kind == grammar.Configure && s.t.Mode == grammar.Exec && s.opt.Interactive {
 		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 	}
 	// After an error the mode and the current list are as they were (txn.do).
-	err := s.t.do(cmd, func(o op) error {
+	err := s.t.Do(cmd, func(o cli.Op) error {
 		if err := s.applyChange(o); err != nil {
 			return err
 		}
@@ -363,26 +364,26 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		return nil
 	})
 	if err == nil && cmd.Kind == grammar.EnterACL {
-		s.noteOrigin(cmd, op{acl: cmd.Name}, false) // an existing list entered
+		s.noteOrigin(cmd, cli.Op{ACL: cmd.Name}, false) // an existing list entered
 	}
 	return err
 }
 
 // applyChange applies a change: interactively, committed at once; in a script,
 // to the script's config, committed at its end.
-func (s *Shell) applyChange(o op) error {
+func (s *Shell) applyChange(o cli.Op) error {
 	if s.opt.Interactive && !s.opt.CheckOnly {
 		cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
+			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return o.Apply(cfg) }), s.enforcer())
 		})
 		if err != nil {
 			return err
 		}
-		s.t.cfg = cfg
+		s.t.Cfg = cfg
 		return nil
 	}
 	s.own()
-	if err := applyOp(s.t.cfg, o); err != nil {
+	if err := o.Apply(s.t.Cfg); err != nil {
 		return err
 	}
 	if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
@@ -399,7 +400,7 @@ func needsConfig(k grammar.Kind) bool {
 		grammar.RestoreKernel:
 		return true
 	}
-	return changes(k)
+	return cli.Changes(k)
 }
 
 // enforcer returns the function that makes the kernel match a config, nil if
@@ -469,7 +470,7 @@ func (s *Shell) replace(from string) error {
 		if err != nil {
 			return err
 		}
-		s.t.cfg, s.owned, s.from, s.ops = cfg, true, from, nil // --check validates what follows on it too
+		s.t.Cfg, s.owned, s.from, s.ops = cfg, true, from, nil // --check validates what follows on it too
 		return nil
 	}
 	cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
@@ -482,7 +483,7 @@ func (s *Shell) replace(from string) error {
 	if from == FromStartup {
 		why = " (the running-config could not be used: nothing to merge into)"
 	}
-	s.t.cfg, s.broken = cfg, nil
+	s.t.Cfg, s.broken = cfg, nil
 	fmt.Fprintf(s.opt.Out, "[OK] running-config replaced by %s%s\n", from, why)
 	return nil
 }
@@ -504,11 +505,11 @@ func (s *Shell) mergeStartup() error {
 			return err
 		}
 		s.own()
-		if _, err := s.t.cfg.Merge(st); err != nil { // all or nothing: s.t.cfg is unchanged
+		if _, err := s.t.Cfg.Merge(st); err != nil { // all or nothing: s.t.Cfg is unchanged
 			return mergeErr(err)
 		}
 		if !s.opt.CheckOnly {
-			s.ops = append(s.ops, op{merge: st})
+			s.ops = append(s.ops, cli.Op{Merge: st})
 		}
 		return nil
 	}
@@ -529,7 +530,7 @@ func (s *Shell) mergeStartup() error {
 	if err != nil {
 		return err
 	}
-	s.t.cfg = cfg
+	s.t.Cfg = cfg
 	if n == 0 {
 		fmt.Fprintln(s.opt.Out, "[OK] startup-config merged into running-config: it had every line already")
 	} else {
@@ -545,13 +546,13 @@ type pendingSave struct {
 	cfg  *acl.Config // the script's config at the write (not to be changed)
 	from string      // Shell.from at the write
 	base *acl.Config // Shell.base at the write (from == "": the running-config it started from)
-	ops  []op        // the script's changes up to the write, on from's config
+	ops  []cli.Op    // the script's changes up to the write, on from's config
 }
 
 // writeLater records a script's write memory (the last one counts): `show
 // startup-config` shows its config from then on, and Commit saves it.
 func (s *Shell) writeLater() {
-	cfg := s.t.cfg
+	cfg := s.t.Cfg
 	if s.owned {
 		cfg = cfg.Clone() // later lines change the script's own copy
 	}
@@ -579,7 +580,7 @@ func (s *Shell) startupAt(from string, cfg *acl.Config) (*acl.Config, error) {
 	}
 	st := base.Clone()
 	for _, o := range p.ops {
-		if err := applyOp(st, o); err != nil {
+		if err := o.Apply(st); err != nil {
 			return nil, fmt.Errorf("the running-config changed while the script ran: %w", err)
 		}
 	}
@@ -617,7 +618,7 @@ func (s *Shell) Commit() error {
 					}
 				}
 				for _, o := range s.ops {
-					if err := applyOp(cfg, o); err != nil {
+					if err := o.Apply(cfg); err != nil {
 						return fmt.Errorf("the %s changed while the script ran: %w", s.from, err)
 					}
 				}
@@ -629,14 +630,14 @@ func (s *Shell) Commit() error {
 		}
 		// The committed config is the store's shared one now: a later line loads
 		// a copy of its own.
-		s.t.cfg, s.base, s.ops, s.from, s.broken = nil, nil, nil, "", nil
+		s.t.Cfg, s.base, s.ops, s.from, s.broken = nil, nil, nil, "", nil
 	case len(s.ops) > 0:
 		// The script's own config is committed as it is when nothing was
 		// committed since the script read the running-config (and no write
 		// memory needs the config before the changes): no copy, no replay.
 		var next *acl.Config
 		if s.owned && s.save == nil {
-			next = s.t.cfg
+			next = s.t.Cfg
 		}
 		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
 			return s.opt.Store.UpdateFrom(s.base, next, guard(func(cfg *acl.Config) error {
@@ -651,12 +652,12 @@ func (s *Shell) Commit() error {
 				}
 				if !cfg.Equal(s.base) {
 					for _, o := range s.ops {
-						if err := applyOp(cfg, o); err != nil {
+						if err := o.Apply(cfg); err != nil {
 							return fmt.Errorf("the running-config changed while the script ran: %w", err)
 						}
 					}
 				} else {
-					*cfg = *s.t.cfg
+					*cfg = *s.t.Cfg
 				}
 				return nil
 			}), s.enforcer())
@@ -664,7 +665,7 @@ func (s *Shell) Commit() error {
 		if err != nil {
 			return err
 		}
-		s.t.cfg, s.base, s.ops = nil, nil, nil
+		s.t.Cfg, s.base, s.ops = nil, nil, nil
 	}
 	if s.kern {
 		// After a commit above this sends nothing: the kernel is in step.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/follower"
@@ -31,7 +32,7 @@ func (s *Shell) unsaved(cfg *acl.Config, text string) string {
 	case saved == text:
 		return "" // written by write memory: the canonical text
 	}
-	st, err := LoadConfig(saved)
+	st, err := cli.LoadConfig(saved)
 	if err != nil {
 		return "% running-config differs from startup-config, which does not load" + hint
 	}
@@ -72,7 +73,7 @@ func (s *Shell) interfaceView(cmd grammar.Command) (view.View, error) {
 	if cmd.Num != 0 {
 		return nil, fmt.Errorf("interface management %d does not exist; this host has management 0", cmd.Num)
 	}
-	cfg := s.t.cfg
+	cfg := s.t.Cfg
 	v := &view.Interface{Interface: "management 0", LinuxInterface: s.opt.IfName, Addresses: []string{},
 		IPv4AccessGroup: cfg.Mgmt.IPv4In, IPv6AccessGroup: cfg.Mgmt.IPv6In}
 	if ifc, err := net.InterfaceByName(s.opt.IfName); err == nil {
@@ -93,7 +94,7 @@ func (s *Shell) interfaceView(cmd grammar.Command) (view.View, error) {
 }
 
 func (s *Shell) aclsView(cmd grammar.Command) (view.View, error) {
-	cfg := s.t.cfg
+	cfg := s.t.Cfg
 	v, err := aclsOf(cfg, cmd, s.stats(cfg))
 	if err != nil {
 		return nil, err
@@ -162,7 +163,7 @@ func namedLists(cfg *acl.Config, cmd grammar.Command, use string) ([]*acl.ACL, e
 }
 
 func (s *Shell) summaryView(cmd grammar.Command) (view.View, error) {
-	cfg := s.t.cfg
+	cfg := s.t.Cfg
 	all, err := aclsOf(cfg, cmd, s.stats(cfg))
 	if err != nil {
 		return nil, err
@@ -196,12 +197,12 @@ func (s *Shell) summaryView(cmd grammar.Command) (view.View, error) {
 
 func (s *Shell) clearCounters(cmd grammar.Command) error {
 	if cmd.Name != "" {
-		if _, err := namedLists(s.t.cfg, cmd, "clear %s access-list counters %s"); err != nil {
+		if _, err := namedLists(s.t.Cfg, cmd, "clear %s access-list counters %s"); err != nil {
 			return err
 		}
 	} else if cmd.FamilyGiven {
 		// The lists of one family: only its bound list has counters in the kernel.
-		if cmd.Name = s.t.cfg.Mgmt.Get(cmd.Family); cmd.Name == "" {
+		if cmd.Name = s.t.Cfg.Mgmt.Get(cmd.Family); cmd.Name == "" {
 			return nil
 		}
 	}
@@ -213,7 +214,7 @@ func (s *Shell) clearCounters(cmd grammar.Command) error {
 		s.clears = append(s.clears, cmd.Name)
 		return nil
 	}
-	if err := s.opt.Enforcer.ClearCounters(s.t.cfg, cmd.Name); err != nil {
+	if err := s.opt.Enforcer.ClearCounters(s.t.Cfg, cmd.Name); err != nil {
 		return fmt.Errorf("clearing counters: %w", err)
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/cli"
 )
 
 const (
@@ -95,7 +97,7 @@ func TestUnsavedNote(t *testing.T) {
 	// On a terminal the note follows the config: pasted back, it is a comment.
 	out, errs, _ = runScript(t, dir, "show running-config\n")
 	require.Contains(t, errs, "differs")
-	cfg, err := LoadConfig(out + errs)
+	cfg, err := cli.LoadConfig(out + errs)
 	require.NoError(t, err)
 	require.Equal(t, out, cfg.Render())
 

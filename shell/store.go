@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
-	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/cli"
 )
 
 // Store is the state directory: running-config and startup-config as canonical CLI
@@ -175,7 +175,7 @@ func (s *Store) shared() (*acl.Config, error) {
 	if err != nil {
 		return nil, s.broken(err)
 	}
-	cfg, err := LoadConfig(string(data))
+	cfg, err := cli.LoadConfig(string(data))
 	if err != nil {
 		return nil, s.broken(err)
 	}
@@ -420,7 +420,7 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadConfig(text)
+	cfg, err := cli.LoadConfig(text)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path(name), err)
 	}
@@ -767,46 +767,3 @@ func (s *Store) install(tmp, name string) error {
 
 // rename is os.Rename; tests make it fail.
 var rename = os.Rename
-
-// LoadConfig parses running-config text by replaying it in configuration mode, as
-// `configure terminal` would. Errors name the line.
-func LoadConfig(text string) (*acl.Config, error) {
-	cfg := acl.NewConfig()
-	t := newTxn(cfg)
-	for i := 0; text != ""; i++ {
-		line, rest, _ := strings.Cut(text, "\n")
-		text = rest
-		cmd, err := t.exec(line)
-		if err != nil {
-			// Quoted and cut short: the file may hold anything, and errors are logged.
-			where := fmt.Sprintf("line %d", i+1)
-			var pe *grammar.ParseError
-			if errors.As(err, &pe) && pe.HasCaret() {
-				where += fmt.Sprintf(" column %d", len([]rune(line[:pe.Off]))+1)
-			}
-			return nil, fmt.Errorf("%s (%.60q): %w", where, strings.TrimSpace(line), err)
-		}
-		if cmd.Kind == grammar.EnterACL {
-			// Room for the list's lines (the indented ones that follow): a long
-			// list is then loaded without copying it as it grows.
-			if a := cfg.ACLs[cmd.Name]; a != nil {
-				a.Grow(indented(text))
-			}
-		}
-	}
-	return cfg, nil
-}
-
-// indented counts the lines at the start of text that begin with a space.
-func indented(text string) int {
-	n := 0
-	for strings.HasPrefix(text, " ") {
-		n++
-		i := strings.IndexByte(text, '\n')
-		if i < 0 {
-			break
-		}
-		text = text[i+1:]
-	}
-	return n
-}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
@@ -45,7 +46,7 @@ func newStore(t *testing.T, running string) *Store {
 	s := &Store{Dir: t.TempDir()}
 	if running != "" {
 		_, err := s.Update(func(cfg *acl.Config) error {
-			c, err := LoadConfig(running)
+			c, err := cli.LoadConfig(running)
 			*cfg = *c
 			return err
 		}, nil)
@@ -55,9 +56,9 @@ func newStore(t *testing.T, running string) *Store {
 }
 
 func addDeny(cfg *acl.Config) error {
-	t := newTxn(cfg)
+	t := cli.NewTxn(cfg)
 	for _, l := range []string{"ip access-list extended check", "deny tcp any any eq 23"} {
-		if _, err := t.exec(l); err != nil {
+		if _, err := t.Exec(l); err != nil {
 			return err
 		}
 	}
@@ -115,7 +116,7 @@ func TestCommitKernelAndFileTogether(t *testing.T) {
 
 func addDenyTo(t *testing.T) func(cfg *acl.Config) error {
 	return func(cfg *acl.Config) error {
-		c, err := LoadConfig(boundCfg)
+		c, err := cli.LoadConfig(boundCfg)
 		require.NoError(t, err)
 		*cfg = *c
 		return nil

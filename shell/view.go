@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/term"
 	"github.com/aclsh/aclsh/view"
@@ -76,7 +77,7 @@ func (s *Shell) show(cmd grammar.Command) error {
 }
 
 func (s *Shell) runningView(grammar.Command) (view.View, error) {
-	cfg := s.t.cfg
+	cfg := s.t.Cfg
 	text := cfg.Render()
 	// A comment: pasted back with the config, the line changes nothing.
 	note := s.unsaved(cfg, text)
@@ -92,14 +93,14 @@ func (s *Shell) runningView(grammar.Command) (view.View, error) {
 func (s *Shell) runningACLView(cmd grammar.Command) (view.View, error) {
 	cfg := acl.NewConfig()
 	if cmd.Name != "" {
-		a, ok := s.t.cfg.ACLs[cmd.Name]
+		a, ok := s.t.Cfg.ACLs[cmd.Name]
 		if !ok {
 			return nil, fmt.Errorf("access list %s does not exist", cmd.Name)
 		}
 		cfg.ACLs[a.Name] = a
 	} else {
-		cfg.LogInterval = s.t.cfg.LogInterval
-		for n, a := range s.t.cfg.ACLs {
+		cfg.LogInterval = s.t.Cfg.LogInterval
+		for n, a := range s.t.Cfg.ACLs {
 			cfg.ACLs[n] = a
 		}
 	}
@@ -114,7 +115,7 @@ func (s *Shell) startupView(grammar.Command) (view.View, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadConfig(text)
+	cfg, err := cli.LoadConfig(text)
 	if err != nil {
 		// The text shows what is there; as data it has no meaning.
 		cfg = nil
