@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
@@ -22,7 +23,7 @@ func TestShellOnKernel(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP(":22")
 	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
 		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
 	require.NoError(t, err)
 	run := func(lines ...string) string {
@@ -101,7 +102,7 @@ func TestShowJSONMatchesTextOnKernel(t *testing.T) {
 		run(t, "ip", "-n", l.cli, "addr", "add", fmt.Sprintf("10.24.12.%d/24", i), "dev", "eth0")
 	}
 	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
 		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
 	require.NoError(t, err)
 	show := func(line string) string {
@@ -410,7 +411,7 @@ func decodeShowACLs(t *testing.T, js string) (acls []textACL, note string) {
 func TestScriptOnKernel(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP(":22")
-	store := &shell.Store{Dir: t.TempDir()}
+	store := &statedir.Store{Dir: t.TempDir()}
 	runScript := func(text string) (int, string) {
 		var out strings.Builder
 		sh, err := shell.New(shell.Options{Host: "device", Store: store, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0"})
@@ -456,7 +457,7 @@ func TestRestoreKernel(t *testing.T) {
 	l.serveTCP(":22")
 	var out strings.Builder
 	state := t.TempDir()
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: state}, Out: &out, Err: &out,
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: state}, Out: &out, Err: &out,
 		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
 	require.NoError(t, err)
 	run := func(lines ...string) string {
@@ -502,7 +503,7 @@ func TestRestoreKernel(t *testing.T) {
 	l.nft("flush", "chain", "inet", Table, "input")
 	require.Contains(t, run("show access-lists"), "% kernel table inet aclsh differs from the running-config; copy running-config kernel restores it\n")
 	var sout strings.Builder
-	script, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: state}, Out: &sout, Err: &sout,
+	script, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: state}, Out: &sout, Err: &sout,
 		Enforcer: &Enforcer{IfName: "mgmt0", NetNS: l.e.NetNS}, IfName: "mgmt0"})
 	require.NoError(t, err)
 	require.Equal(t, 0, script.RunScript(strings.NewReader("copy run kern\n"), "-"), sout.String())

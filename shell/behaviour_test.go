@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/grammar"
 )
 
@@ -30,7 +31,7 @@ func TestEveryDefinitionBehaves(t *testing.T) {
 	shellIn := func(m grammar.Mode) *Shell {
 		// A state directory of its own: no line depends on what another did.
 		var out strings.Builder
-		sh, err := New(Options{Host: "device", Store: &Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
+		sh, err := New(Options{Host: "device", Store: &config.Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
 		require.NoError(t, err)
 		sh.mgmtAddrs = func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("10.0.0.9")} }
 		sh.ask = func(string) (string, error) { return "", io.EOF }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/internal/acltest"
 )
 
@@ -70,10 +71,10 @@ func TestReplayRunningConfig(t *testing.T) {
 		var out strings.Builder
 		// Force: random configs bind lists with no permit line, which the lockout
 		// guard stops without --force (TestScriptGuard); replay is the point here.
-		sh, err := New(Options{Host: "h", Store: &Store{Dir: dir}, Out: &out, Err: &out, Force: true})
+		sh, err := New(Options{Host: "h", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Force: true})
 		require.NoError(t, err)
 		require.Equal(t, 0, sh.RunScript(strings.NewReader("configure terminal\n"+text), "replay"), out.String())
-		got, err := os.ReadFile(filepath.Join(dir, runningName))
+		got, err := os.ReadFile(filepath.Join(dir, config.RunningName))
 		require.NoError(t, err)
 		require.Equal(t, text, string(got))
 	}
@@ -89,7 +90,7 @@ func TestConcurrentShells(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var out strings.Builder
-			sh, err := New(Options{Host: "h", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+			sh, err := New(Options{Host: "h", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
 			if err != nil {
 				t.Error(err)
 				return
@@ -107,10 +108,10 @@ func TestConcurrentShells(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	cfg, err := (&Store{Dir: dir}).Load()
+	cfg, err := (&config.Store{Dir: dir}).Load()
 	require.NoError(t, err)
 	require.Equal(t, shells*rules, cfg.ACLs["shared"].Len())
-	left, _ := filepath.Glob(filepath.Join(dir, tmpPrefix+"*"))
+	left, _ := filepath.Glob(filepath.Join(dir, config.TmpPrefix+"*"))
 	require.Empty(t, left, "temp files left behind")
 }
 

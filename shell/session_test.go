@@ -13,6 +13,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 )
@@ -23,8 +24,8 @@ import (
 var testClock = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 func init() {
-	now = func() time.Time { return testClock }
-	displayZone = time.UTC
+	config.Now = func() time.Time { return testClock }
+	config.Zone = time.UTC
 	who = func() string { return "operator" }
 }
 
@@ -37,12 +38,16 @@ func (r *recorder) Stats(*acl.Config) (*enforcer.Stats, error) {
 	return nil, errors.New("no kernel")
 }
 
+// A recorder is the store's Kernel too (config.Kernel), as the enforcer is.
+func (r *recorder) Learn(*acl.Config)         {}
+func (r *recorder) HoldsTable() (bool, error) { return false, nil }
+
 // sessShell returns an interactive shell on dir whose store carries out timers
-// with rec, as aclsh does (Heal is the kernel's Apply).
+// with rec, as aclsh does (the store's Kernel is the enforcer).
 func sessShell(t *testing.T, dir string, rec *recorder) (*Shell, *bytes.Buffer) {
 	t.Helper()
 	var out bytes.Buffer
-	st := &Store{Dir: dir, Heal: rec.Apply}
+	st := &config.Store{Dir: dir, Kernel: rec}
 	sh, err := New(Options{Host: "device", Store: st, Out: &out, Err: &out, Interactive: true, Enforcer: rec})
 	require.NoError(t, err)
 	return sh, &out
@@ -73,13 +78,14 @@ func TestCommitTimerRollback(t *testing.T) {
 	before := rec.last
 	runLines(t, sh, "configure session risky\nip access-list extended mgmt\nno seq 10\n")
 	require.Equal(t, before, rec.last, "nothing is enforced before commit")
+	risky := sh.sess.file
 	require.NoError(t, sh.Run("commit timer 00:00:10"))
 	require.NotEqual(t, before, rec.last)
 	committed := rec.last
 	require.Contains(t, out.String(), "rolled back at 2026-11-21 12:00:10 UTC")
 
 	var logged []string
-	daemon := &Store{Dir: dir, Heal: rec.Apply, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }}
+	daemon := &config.Store{Dir: dir, Kernel: rec, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }}
 	view := func() string {
 		var text string
 		require.NoError(t, daemon.View(func(cfg *acl.Config) error { text = cfg.Render(); return nil }))
@@ -100,7 +106,7 @@ func TestCommitTimerRollback(t *testing.T) {
 	// The session is gone; confirming it now says why.
 	runLines(t, sh2, "configure session other\n")
 	require.NoError(t, sh2.Run("end"))
-	err := (&Shell{opt: sh.opt, sess: &cfgSession{file: &sessionFile{name: "risky"}}, t: cli.Txn{Mode: grammar.Config}}).Run("commit")
+	err := (&Shell{opt: sh.opt, sess: &cfgSession{file: risky}, t: cli.Txn{Mode: grammar.Config}}).Run("commit")
 	require.ErrorContains(t, err, "session risky no longer exists (Configuration session risky was rolled back at 2026-11-21 12:00:10 UTC")
 }
 
@@ -132,7 +138,7 @@ func TestReloadRestoresStartup(t *testing.T) {
 	sh.opt.Force = true // removing the last permit line: the lockout guard would ask
 	runLines(t, sh, "conf t\nip access-list extended mgmt\nno seq 10\nend\nreload in 1\n")
 	require.NotEqual(t, saved, rec.last)
-	daemon := &Store{Dir: dir, Heal: rec.Apply}
+	daemon := &config.Store{Dir: dir, Kernel: rec}
 	advance(t, time.Minute)
 	require.NoError(t, daemon.View(func(*acl.Config) error { return nil }))
 	require.Equal(t, saved, rec.last)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/term"
@@ -29,7 +30,7 @@ type Enforcer interface {
 // Options configure a Shell.
 type Options struct {
 	Host     string
-	Store    *Store
+	Store    *config.Store
 	Enforcer Enforcer // nil: configs are saved but not enforced
 	IfName   string   // the Linux interface of management 0, for show
 	Out      io.Writer
@@ -80,11 +81,11 @@ type Shell struct {
 	base         *acl.Config // the config a script started from (shared: never changed)
 	owned        bool        // a script's t.cfg is its own copy, not base
 	// from: a script replaces the running-config with this saved config
-	// (FromStartup, FromLastGood) when it commits, its changes on top.
+	// (config.FromStartup, config.FromLastGood) when it commits, its changes on top.
 	from string
 	// save: a script's write memory, saved when it commits (nil: none).
 	save *pendingSave
-	// broken says why the running-config cannot be used (*StateError); nil when
+	// broken says why the running-config cannot be used (*config.StateError); nil when
 	// it can. Only the ways back and commands that need no config work meanwhile.
 	broken error
 	// The lockout guard (guard.go): the operator's connection on the management
@@ -124,7 +125,7 @@ func New(opt Options) (*Shell, error) {
 	if opt.Interactive {
 		// show users lists this shell (JoinUsers makes the others see it).
 		id := s.identity()
-		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
+		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: config.Now()}
 		if err := s.refresh(); err != nil {
 			return nil, err
 		}
@@ -137,8 +138,8 @@ func New(opt Options) (*Shell, error) {
 // shared config, not a copy, so a line costs the same at any config size while
 // the file is unchanged; changes go through Store.Update, never into it.
 func (s *Shell) refresh() error {
-	cfg, err := s.opt.Store.current()
-	var se *StateError
+	cfg, err := s.opt.Store.Current()
+	var se *config.StateError
 	switch {
 	case err == nil:
 		// With CheckOnly, a change is applied to a copy (see own).
@@ -161,8 +162,8 @@ func (s *Shell) load() error {
 	if s.t.Cfg != nil {
 		return nil
 	}
-	cfg, err := s.opt.Store.current()
-	var se *StateError
+	cfg, err := s.opt.Store.Current()
+	var se *config.StateError
 	if errors.As(err, &se) {
 		s.broken, cfg = err, acl.NewConfig()
 	} else if err != nil {
@@ -263,7 +264,7 @@ func (s *Shell) tellChanges() {
 // sawRunning remembers the running-config as this operator's command left it:
 // a different one at the next command was another session's.
 func (s *Shell) sawRunning() {
-	if cfg, err := s.opt.Store.current(); err == nil {
+	if cfg, err := s.opt.Store.Current(); err == nil {
 		s.seen = cfg
 	}
 }
@@ -449,7 +450,7 @@ func (r *refused) Unwrap() error { return r.err }
 // always replaces it. A replacement is the way back when the running-config is
 // damaged; in a script it happens when the script commits, its later lines on top.
 func (s *Shell) copyToRunning(from string) error {
-	if from == FromStartup {
+	if from == config.FromStartup {
 		if !s.opt.Interactive {
 			if err := s.load(); err != nil {
 				return err
@@ -480,7 +481,7 @@ func (s *Shell) replace(from string) error {
 		return err
 	}
 	why := ""
-	if from == FromStartup {
+	if from == config.FromStartup {
 		why = " (the running-config could not be used: nothing to merge into)"
 	}
 	s.t.Cfg, s.broken = cfg, nil
@@ -500,7 +501,7 @@ func (s *Shell) mergeStartup() error {
 		return err
 	}
 	if s.opt.CheckOnly || !s.opt.Interactive {
-		st, err := s.opt.Store.Saved(FromStartup)
+		st, err := s.opt.Store.Saved(config.FromStartup)
 		if err != nil {
 			return err
 		}
@@ -515,17 +516,17 @@ func (s *Shell) mergeStartup() error {
 	}
 	n := 0
 	cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error {
-		st, err := s.opt.Store.Saved(FromStartup)
+		st, err := s.opt.Store.Saved(config.FromStartup)
 		if err != nil {
 			return err
 		}
 		n, err = cfg.Merge(st)
 		return mergeErr(err)
 	}, s.enforcer())
-	var se *StateError
+	var se *config.StateError
 	if errors.As(err, &se) {
 		// It became unusable since this line started: nothing to merge into.
-		return s.replace(FromStartup)
+		return s.replace(config.FromStartup)
 	}
 	if err != nil {
 		return err
@@ -571,7 +572,7 @@ func (s *Shell) startupAt(from string, cfg *acl.Config) (*acl.Config, error) {
 		// The write came before the script replaced the running-config: it saves
 		// the running-config with the changes made until then.
 		var err error
-		if base, err = s.opt.Store.shared(); err != nil {
+		if base, err = s.opt.Store.Running(); err != nil {
 			return nil, err
 		}
 	}
@@ -696,7 +697,7 @@ func (s *Shell) Commit() error {
 			// No changes to commit: the running-config as it is now.
 			err = s.opt.Store.SaveStartup()
 		} else {
-			err = s.opt.Store.saveStartup(startup)
+			err = s.opt.Store.SaveStartupConfig(startup)
 		}
 		s.save = nil
 		if err != nil && committed {

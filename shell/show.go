@@ -9,6 +9,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/follower"
@@ -48,7 +49,7 @@ func (s *Shell) startupText() (string, error) {
 	if s.save != nil {
 		return s.save.cfg.Render(), nil
 	}
-	return s.opt.Store.readFile(startupName)
+	return s.opt.Store.StartupText()
 }
 
 // stats reads the kernel's counters and sessions; nil without an enforcer or when
@@ -102,7 +103,7 @@ func (s *Shell) aclsView(cmd grammar.Command) (view.View, error) {
 	v.NoteText = s.unsaved(cfg, cfg.Render())
 	v.Note = strings.TrimPrefix(v.NoteText, "% ")
 	if m, ok := follower.ReadMends(s.opt.Store.Dir); ok && s.opt.InDaemon {
-		v.TableMended = &view.Mended{Count: m.Count, Last: m.Last, Cause: m.Cause, LastShown: showTime(m.Last)}
+		v.TableMended = &view.Mended{Count: m.Count, Last: m.Last, Cause: m.Cause, LastShown: config.ShowTime(m.Last)}
 	}
 	if s.opt.InDaemon {
 		// The daemon keeps the counts of every bound connlimit line exact.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/term"
 	"github.com/aclsh/aclsh/view"
@@ -110,7 +111,7 @@ func (s *Shell) runningACLView(cmd grammar.Command) (view.View, error) {
 func (s *Shell) startupView(grammar.Command) (view.View, error) {
 	text, err := s.startupText()
 	if errors.Is(err, os.ErrNotExist) {
-		err = ErrNoStartup
+		err = config.ErrNoStartup
 	}
 	if err != nil {
 		return nil, err
@@ -124,7 +125,7 @@ func (s *Shell) startupView(grammar.Command) (view.View, error) {
 }
 
 func (s *Shell) clockView(grammar.Command) (view.View, error) {
-	t := now().In(displayZone)
+	t := config.Now().In(config.Zone)
 	zone, _ := t.Zone()
 	return &view.Clock{
 		Time: t.Format("2006-01-02T15:04:05.000Z07:00"), Zone: zone, UnixMs: t.UnixMilli(),
@@ -140,7 +141,7 @@ var processStart = time.Now()
 
 func (s *Shell) versionView(grammar.Command) (view.View, error) {
 	v := &view.Version{Version: buildVersion(), ModelName: "aclsh", GoVersion: runtime.Version(), Host: s.opt.Host,
-		Process: "shell", PID: os.Getpid(), ProcessUptime: now().Sub(processStart).Truncate(time.Second).Seconds()}
+		Process: "shell", PID: os.Getpid(), ProcessUptime: config.Now().Sub(processStart).Truncate(time.Second).Seconds()}
 	if s.opt.Who != nil {
 		v.Process = "daemon" // a daemon runs shells for its clients
 	}
