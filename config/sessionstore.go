@@ -14,6 +14,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/clock"
 )
 
 // Configuration sessions and pending rollbacks in the state directory. Every file
@@ -37,18 +38,9 @@ const (
 	noticeFor = 24 * time.Hour
 )
 
-// Now is the clock of sessions, timers and the shells' times; tests fix it.
-var Now = time.Now
+func now() time.Time { return clock.Now() }
 
-// Zone is the zone times are shown in; tests fix it.
-var Zone = time.Local
-
-// ShowTime renders a time as aclsh shows times: "2006-01-02 15:04:05 MST" in Zone.
-func ShowTime(t time.Time) string { return t.In(Zone).Format("2006-01-02 15:04:05 MST") }
-
-func now() time.Time { return Now() }
-
-func showTime(t time.Time) string { return ShowTime(t) }
+func showTime(t time.Time) string { return clock.Show(t) }
 
 // record is a state file of `! key: value` header lines followed by config text.
 type record struct {

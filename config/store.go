@@ -443,7 +443,7 @@ func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error
 }
 
 // ErrNoStartup: there is no startup-config (nothing was saved with write memory).
-var ErrNoStartup = errors.New("startup-config is not present; save it with write memory")
+var ErrNoStartup = cli.ErrNoStartup
 
 // Saved loads a saved config: FromStartup or FromLastGood. A missing
 // startup-config is ErrNoStartup.

@@ -266,7 +266,7 @@ func (s *Shell) lintOptions() acl.LintOptions {
 // lintACLs runs show access-lists [NAME] lint [detail].
 func (s *Shell) lintACLs(cmd grammar.Command) error {
 	cfg := s.t.Cfg
-	lists, err := namedLists(cfg, cmd, "show %s access-lists %s lint")
+	lists, err := cli.NamedLists(cfg, cli.SelectOf(cmd), "show %s access-lists %s lint")
 	if err != nil {
 		return err
 	}
@@ -390,7 +390,7 @@ type ruleOrigin struct {
 
 // noteOrigin records, for --check --lint, the script line that entered, bound
 // or changed a list, and that added each rule.
-func (s *Shell) noteOrigin(cmd grammar.Command, o cli.Op, ok bool) {
+func (s *Shell) noteOrigin(cmd grammar.Command, list string, ok bool) {
 	if !s.opt.Lint || s.lineNo == 0 {
 		return
 	}
@@ -398,16 +398,18 @@ func (s *Shell) noteOrigin(cmd grammar.Command, o cli.Op, ok bool) {
 		s.lists, s.rules = map[string]origin{}, map[ruleOrigin]origin{}
 	}
 	here := origin{s.lineNo, s.lineText}
-	list := o.ACL
-	switch cmd.Kind {
-	case grammar.EnterACL, grammar.BindACL:
-		list = cmd.Name
-	case grammar.AddRule:
-		if ok && !cmd.Rule.IsRemark() {
-			s.rules[ruleOrigin{o.ACL, cmd.Rule.Body(cmd.Family)}] = here
+	entered := false
+	switch c := cli.Of(cmd, list).(type) {
+	case cli.EnterACL:
+		list, entered = c.Name, true
+	case cli.Bind:
+		list = c.Name
+	case cli.AddRule:
+		if ok && !c.Rule.IsRemark() {
+			s.rules[ruleOrigin{c.List, c.Rule.Body(cmd.Family)}] = here
 		}
 	}
-	if !ok && cmd.Kind != grammar.EnterACL || list == "" {
+	if !ok && !entered || list == "" {
 		return
 	}
 	if _, seen := s.lists[list]; !seen {

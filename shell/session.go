@@ -12,6 +12,7 @@ import (
 	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/clock"
 	"github.com/aclsh/aclsh/view"
 )
 
@@ -41,34 +42,15 @@ func (s *Shell) sessionPrompt() string {
 	return s.t.Mode.SessionPrompt(s.opt.Host, s.sess.file.Name())
 }
 
-// sessionKind reports whether a command kind belongs to sessions and timers.
-func sessionKind(k grammar.Kind) bool {
-	switch k {
-	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort,
-		grammar.ShowSession, grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel:
-		return true
-	}
-	return false
-}
-
 // sessionCmd runs the commands of sessions and timers.
 func (s *Shell) sessionCmd(cmd grammar.Command) error {
 	if !s.opt.Interactive || s.opt.CheckOnly {
-		switch cmd.Kind {
-		case grammar.ShowSessions, grammar.ShowSession:
-			if cmd.Kind == grammar.ShowSession && cmd.Name == "" {
-				return errors.New("not in a configuration session: name one (show session-config named NAME)")
-			}
-		default:
-			return errors.New("configuration sessions, commit timers and reload are interactive: a script is already one transaction, all or nothing")
-		}
+		return errors.New("configuration sessions, commit timers and reload are interactive: a script is already one transaction, all or nothing")
 	}
 	st := s.opt.Store
 	switch cmd.Kind {
 	case grammar.ConfigureSession:
 		return s.enterSession(cmd.Name)
-	case grammar.ShowSessions, grammar.ShowSession:
-		return s.show(cmd)
 	case grammar.SessionCommit:
 		return s.commitSession(time.Duration(cmd.Num) * time.Second)
 	case grammar.SessionAbort:
@@ -78,14 +60,14 @@ func (s *Shell) sessionCmd(cmd grammar.Command) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.opt.Out, "Reload scheduled for %s (in %d minutes): the startup-config will replace the running-config\n", config.ShowTime(at), cmd.Num)
+		fmt.Fprintf(s.opt.Out, "Reload scheduled for %s (in %d minutes): the startup-config will replace the running-config\n", clock.Show(at), cmd.Num)
 		return nil
 	case grammar.ReloadCancel:
 		was, err := st.CancelReload()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.opt.Out, "Reload cancelled (it was scheduled for %s)\n", config.ShowTime(was))
+		fmt.Fprintf(s.opt.Out, "Reload cancelled (it was scheduled for %s)\n", clock.Show(was))
 		return nil
 	}
 	return fmt.Errorf("internal error: command kind %d is not a session command", cmd.Kind)
@@ -108,7 +90,7 @@ func (s *Shell) enterSession(name string) error {
 
 // sessionChange applies a change typed in the session to its candidate and saves
 // it; nothing reaches the running-config or the kernel.
-func (s *Shell) sessionChange(o cli.Op) error {
+func (s *Shell) sessionChange(o cli.Change) error {
 	nf, err := s.opt.Store.ChangeSession(s.sess.file, o.Apply)
 	if err != nil {
 		return s.sessionErr(err)
@@ -205,8 +187,7 @@ func (v *sessionConfigView) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-func (s *Shell) sessionConfigView(cmd grammar.Command) (view.View, error) {
-	name := cmd.Name
+func (s *Shell) sessionConfigView(name string, diffs bool) (view.View, error) {
 	if name == "" {
 		if s.sess == nil {
 			return nil, errors.New("not in a configuration session: name one (show session-config named NAME)")
@@ -219,7 +200,7 @@ func (s *Shell) sessionConfigView(cmd grammar.Command) (view.View, error) {
 		return nil, err
 	}
 	text := cand.Render()
-	if cmd.Num == 1 {
+	if diffs {
 		v.diff = unifiedDiff("system:/running-config", "session:/"+name+"-session-config", run.Render(), text)
 	} else {
 		v.Cfg, v.Text = cand, text
@@ -278,7 +259,7 @@ func (v *sessionsView) WriteText(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-func (s *Shell) sessionsView(grammar.Command) (view.View, error) {
+func (s *Shell) sessionsView() (view.View, error) {
 	v := &sessionsView{Sessions: []sessionRowJSON{}}
 	rows, reload, err := s.opt.Store.Sessions()
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/clock"
 )
 
 // testClock is the clock of sessions and timers in this package's tests, so that
@@ -24,8 +25,8 @@ import (
 var testClock = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 func init() {
-	config.Now = func() time.Time { return testClock }
-	config.Zone = time.UTC
+	clock.Now = func() time.Time { return testClock }
+	clock.Zone = time.UTC
 	who = func() string { return "operator" }
 }
 

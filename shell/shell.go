@@ -15,6 +15,7 @@ import (
 	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/clock"
 	"github.com/aclsh/aclsh/term"
 )
 
@@ -67,12 +68,12 @@ type Options struct {
 // LeaveUsers.
 type Shell struct {
 	opt    Options
-	t      cli.Txn  // mode, current access list, candidate config
-	ops    []cli.Op // a script's changes, committed at its end
-	clears []string // lists whose counters a script clears when it commits
-	kern   bool     // a script has copy running-config kernel: done when it commits
-	bind   bool     // a script binds a list: warnNoInterface when it commits
-	quit   bool     // exit from exec
+	t      cli.Txn      // mode, current access list, candidate config
+	ops    []cli.Change // a script's changes, committed at its end
+	clears []string     // lists whose counters a script clears when it commits
+	kern   bool         // a script has copy running-config kernel: done when it commits
+	bind   bool         // a script binds a list: warnNoInterface when it commits
+	quit   bool         // exit from exec
 	// toldRollback is the last rollback notice this operator was told of;
 	// seen the running-config its last command left (tellChanges).
 	toldRollback string
@@ -125,7 +126,7 @@ func New(opt Options) (*Shell, error) {
 	if opt.Interactive {
 		// show users lists this shell (JoinUsers makes the others see it).
 		id := s.identity()
-		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: config.Now()}
+		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: clock.Now()}
 		if err := s.refresh(); err != nil {
 			return nil, err
 		}
@@ -235,7 +236,7 @@ func (s *Shell) Run(line string) error {
 	if err := s.execute(cmd); err != nil {
 		return err
 	}
-	if cmd.Kind == grammar.BindACL {
+	if _, ok := cli.Of(cmd, "").(cli.Bind); ok {
 		if s.opt.Interactive {
 			s.warnNoInterface()
 		} else {
@@ -272,14 +273,16 @@ func (s *Shell) sawRunning() {
 // viewOnly reports a command that only shows or tests: what the read-only role
 // may run.
 func viewOnly(cmd grammar.Command) bool {
-	switch cmd.Kind {
-	case grammar.Do:
-		return cmd.Sub != nil && viewOnly(*cmd.Sub)
-	case grammar.Exit, grammar.End, grammar.TerminalLength,
-		grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface, grammar.ShowStartup, grammar.WriteTerminal,
-		grammar.ShowSession, grammar.ShowSessions, grammar.ShowACLSummary, grammar.ShowRunningACL,
-		grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion, grammar.TestACL, grammar.LintACLs:
+	switch c := cli.Of(cmd, "").(type) {
+	case cli.Do:
+		return viewOnly(c.Sub)
+	case cli.Show, cli.Exit, cli.End:
 		return true
+	case cli.Action:
+		switch cmd.Kind {
+		case grammar.TerminalLength, grammar.TestACL, grammar.LintACLs:
+			return true
+		}
 	}
 	return false
 }
@@ -300,41 +303,82 @@ func (s *Shell) warnNoInterface() {
 	}
 }
 
+// execute runs a parsed line: the one type switch over the kinds of command
+// (cli.Command).
 func (s *Shell) execute(cmd grammar.Command) error {
-	switch cmd.Kind {
-	case grammar.KindNone:
+	switch c := cli.Of(cmd, s.t.ACL).(type) {
+	case nil:
+		return cli.ErrNoBehaviour
+	case cli.None:
 		return nil
-	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort, grammar.ShowSession,
-		grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel:
-		return s.sessionCmd(cmd)
-	case grammar.Do:
-		return s.execute(*cmd.Sub)
-	case grammar.TerminalLength:
-		return nil // output is never paged
-	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion:
-		return s.show(cmd) // need no running-config
-	case grammar.CopyToRunning:
-		return s.copyToRunning(cmd.Name)
-	case grammar.TestACL, grammar.LintACLs:
-		return s.lintCmd(cmd)
-	case grammar.Exit:
+	case cli.Do:
+		return s.execute(c.Sub)
+	case cli.Show:
+		return s.show(c, cmd.Pipe)
+	case cli.Action:
+		return s.action(cmd)
+	case cli.Exit:
 		if s.t.Mode == grammar.Exec {
 			s.quit = true
 			return nil
 		}
-	}
-	if needsConfig(cmd.Kind) {
-		if err := s.load(); err != nil {
+	case cli.Change:
+		if err := s.needConfig(); err != nil {
 			return err
 		}
-		if s.broken != nil && s.from == "" {
-			return s.broken
+	case cli.Configure:
+		if s.t.Mode == grammar.Exec && s.opt.Interactive {
+			fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 		}
 	}
+	// A change or a mode change (cli.Change, cli.Enter).
+	if s.inSession() {
+		return s.sessionLine(cmd)
+	}
+	// After an error the mode and the current list are as they were (Txn.Do).
+	err := s.t.Do(cmd, func(c cli.Change) error {
+		if err := s.applyChange(c); err != nil {
+			return err
+		}
+		s.noteOrigin(cmd, s.t.ACL, true)
+		return nil
+	})
+	if _, ok := cli.Of(cmd, "").(cli.EnterACL); ok && err == nil {
+		s.noteOrigin(cmd, cmd.Name, false) // an existing list entered
+	}
+	return err
+}
+
+// needConfig reads the running-config for a command that reads or changes it
+// (a script reads it when its first such command runs), and says why it cannot
+// be used, if it cannot.
+func (s *Shell) needConfig() error {
+	if err := s.load(); err != nil {
+		return err
+	}
+	if s.broken != nil && s.from == "" {
+		return s.broken
+	}
+	return nil
+}
+
+// action runs a command the shell carries out itself (cli.Action).
+func (s *Shell) action(cmd grammar.Command) error {
 	switch cmd.Kind {
-	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface,
-		grammar.ShowACLSummary, grammar.ShowRunningACL:
-		return s.show(cmd)
+	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort, grammar.ReloadIn, grammar.ReloadCancel:
+		return s.sessionCmd(cmd)
+	case grammar.TerminalLength:
+		return nil // output is never paged
+	case grammar.CopyToRunning:
+		return s.copyToRunning(cmd.Name)
+	case grammar.TestACL, grammar.LintACLs:
+		return s.lintCmd(cmd)
+	}
+	// The others read the running-config.
+	if err := s.needConfig(); err != nil {
+		return err
+	}
+	switch cmd.Kind {
 	case grammar.WriteMemory:
 		if !s.opt.Interactive {
 			s.writeLater()
@@ -350,29 +394,12 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	case grammar.RestoreKernel:
 		return s.restoreKernel()
 	}
-	if s.inSession() {
-		return s.sessionLine(cmd)
-	}
-	if cmd.Kind == grammar.Configure && s.t.Mode == grammar.Exec && s.opt.Interactive {
-		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
-	}
-	// After an error the mode and the current list are as they were (txn.do).
-	err := s.t.Do(cmd, func(o cli.Op) error {
-		if err := s.applyChange(o); err != nil {
-			return err
-		}
-		s.noteOrigin(cmd, o, true)
-		return nil
-	})
-	if err == nil && cmd.Kind == grammar.EnterACL {
-		s.noteOrigin(cmd, cli.Op{ACL: cmd.Name}, false) // an existing list entered
-	}
-	return err
+	return cli.ErrNoBehaviour
 }
 
 // applyChange applies a change: interactively, committed at once; in a script,
 // to the script's config, committed at its end.
-func (s *Shell) applyChange(o cli.Op) error {
+func (s *Shell) applyChange(o cli.Change) error {
 	if s.opt.Interactive && !s.opt.CheckOnly {
 		cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
 			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return o.Apply(cfg) }), s.enforcer())
@@ -391,17 +418,6 @@ func (s *Shell) applyChange(o cli.Op) error {
 		s.ops = append(s.ops, o)
 	}
 	return nil
-}
-
-// needsConfig reports whether a command kind reads or changes the running-config.
-func needsConfig(k grammar.Kind) bool {
-	switch k {
-	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters,
-		grammar.ShowACLSummary, grammar.ShowRunningACL,
-		grammar.RestoreKernel:
-		return true
-	}
-	return cli.Changes(k)
 }
 
 // enforcer returns the function that makes the kernel match a config, nil if
@@ -510,7 +526,7 @@ func (s *Shell) mergeStartup() error {
 			return mergeErr(err)
 		}
 		if !s.opt.CheckOnly {
-			s.ops = append(s.ops, cli.Op{Merge: st})
+			s.ops = append(s.ops, cli.Merge{Cfg: st})
 		}
 		return nil
 	}
@@ -544,10 +560,10 @@ func (s *Shell) mergeStartup() error {
 // the script commits. A switch saves the running-config as it is at `write
 // memory`, so the script's config at that line is saved, not the one at its end.
 type pendingSave struct {
-	cfg  *acl.Config // the script's config at the write (not to be changed)
-	from string      // Shell.from at the write
-	base *acl.Config // Shell.base at the write (from == "": the running-config it started from)
-	ops  []cli.Op    // the script's changes up to the write, on from's config
+	cfg  *acl.Config  // the script's config at the write (not to be changed)
+	from string       // Shell.from at the write
+	base *acl.Config  // Shell.base at the write (from == "": the running-config it started from)
+	ops  []cli.Change // the script's changes up to the write, on from's config
 }
 
 // writeLater records a script's write memory (the last one counts): `show

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/clock"
 	"github.com/aclsh/aclsh/view"
 )
 
@@ -88,7 +89,7 @@ func realIdentity() shellIdentity {
 func (s *Shell) JoinUsers() (leave func()) {
 	id := s.identity()
 	if s.self == nil {
-		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: config.Now()}
+		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: clock.Now()}
 	}
 	name, rm, err := s.opt.Store.JoinUsers(config.User{User: id.User, PID: id.PID, Start: id.Start, From: id.From, Since: s.self.Since})
 	if err != nil {
@@ -141,13 +142,13 @@ func (v *usersView) WriteText(w io.Writer) {
 		}
 		// Records are files other operators of the group can write: what they
 		// hold reaches this terminal only escaped.
-		rows = append(rows, []string{mark + grammar.Printable(u.User), strconv.Itoa(u.PID), grammar.Printable(u.From), config.ShowTime(u.Since)})
+		rows = append(rows, []string{mark + grammar.Printable(u.User), strconv.Itoa(u.PID), grammar.Printable(u.From), clock.Show(u.Since)})
 	}
 	view.Table(&b, rows)
 	io.WriteString(w, b.String())
 }
 
-func (s *Shell) usersView(grammar.Command) (view.View, error) {
+func (s *Shell) usersView() (view.View, error) {
 	v := &usersView{Users: []userRow{}}
 	others, err := s.opt.Store.Users(s.selfFile)
 	if err != nil {
@@ -168,7 +169,7 @@ func (s *Shell) usersView(grammar.Command) (view.View, error) {
 		return v.Users[i].PID < v.Users[j].PID
 	})
 	for i := range v.Users {
-		v.Users[i].Since = v.Users[i].Since.In(config.Zone)
+		v.Users[i].Since = v.Users[i].Since.In(clock.Zone)
 	}
 	return v, nil
 }
