@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
 )
@@ -10,7 +12,7 @@ import (
 //   - Change: a configuration change, Apply(*acl.Config) (acl.go, interface.go);
 //   - Enter: a mode change, Next(*Txn) (mode.go, acl.go, interface.go);
 //   - Show: a view of something, View(Env) (show.go, session.go, users.go);
-//   - Action: what the shell does itself (exec.go).
+//   - Action: what the shell carries out, Run(Shell) (exec.go).
 //
 // Of builds the value of a parsed line: the one place that reads a
 // grammar.Kind. The shell has one type switch over the four kinds.
@@ -98,10 +100,31 @@ func Of(cmd grammar.Command, list string) Command {
 			return nil
 		}
 		return Do{Sub: *cmd.Sub}
-	case grammar.TerminalLength, grammar.WriteMemory, grammar.ClearCounters, grammar.CopyToRunning,
-		grammar.RestoreKernel, grammar.TestACL, grammar.LintACLs, grammar.ConfigureSession,
-		grammar.SessionCommit, grammar.SessionAbort, grammar.ReloadIn, grammar.ReloadCancel:
-		return Action{Cmd: cmd}
+	case grammar.TerminalLength:
+		return TerminalLength{}
+	case grammar.WriteMemory:
+		return WriteMemory{}
+	case grammar.ClearCounters:
+		return ClearCounters{Select: SelectOf(cmd)}
+	case grammar.CopyToRunning:
+		return CopyToRunning{From: cmd.Name}
+	case grammar.RestoreKernel:
+		return RestoreKernel{}
+	case grammar.TestACL:
+		return TestACL{Cmd: cmd}
+	case grammar.LintACLs:
+		return Lint{Cmd: cmd}
+	// Configuration sessions, commit timers and reload (exec.go).
+	case grammar.ConfigureSession:
+		return ConfigureSession{Name: cmd.Name}
+	case grammar.SessionCommit:
+		return Commit{Timer: time.Duration(cmd.Num) * time.Second}
+	case grammar.SessionAbort:
+		return Abort{}
+	case grammar.ReloadIn:
+		return ReloadIn{Minutes: cmd.Num}
+	case grammar.ReloadCancel:
+		return ReloadCancel{}
 	}
 	return nil
 }

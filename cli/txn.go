@@ -30,7 +30,7 @@ func (t *Txn) Exec(line string) (grammar.Command, error) {
 	if err != nil {
 		return cmd, err
 	}
-	if cmd.Kind == grammar.KindNone {
+	if _, ok := Of(cmd, "").(None); ok {
 		return cmd, nil
 	}
 	err = t.Do(cmd, func(c Change) error { return c.Apply(t.Cfg) })

@@ -21,18 +21,20 @@ import (
 // management addresses, sshd's port, live session counts) and renders the
 // results as text.
 
-// lintCmd runs TestACL and LintACLs.
-func (s *Shell) lintCmd(cmd grammar.Command) error {
-	if err := s.load(); err != nil {
+// TestACL runs test access-list (cli.TestACL).
+func (e env) TestACL(cmd grammar.Command) error {
+	if err := e.s.needConfig(); err != nil {
 		return err
 	}
-	if s.broken != nil && s.from == "" {
-		return s.broken
+	return e.s.testACL(cmd)
+}
+
+// Lint runs show access-lists lint (cli.Lint).
+func (e env) Lint(cmd grammar.Command) error {
+	if err := e.s.needConfig(); err != nil {
+		return err
 	}
-	if cmd.Kind == grammar.TestACL {
-		return s.testACL(cmd)
-	}
-	return s.lintACLs(cmd)
+	return e.s.lintACLs(cmd)
 }
 
 // output writes a result of the lint commands as show does: the view's text

@@ -42,35 +42,60 @@ func (s *Shell) sessionPrompt() string {
 	return s.t.Mode.SessionPrompt(s.opt.Host, s.sess.file.Name())
 }
 
-// sessionCmd runs the commands of sessions and timers.
-func (s *Shell) sessionCmd(cmd grammar.Command) error {
+// interactiveOnly refuses sessions, commit timers and reload outside an
+// interactive shell.
+func (s *Shell) interactiveOnly() error {
 	if !s.opt.Interactive || s.opt.CheckOnly {
 		return errors.New("configuration sessions, commit timers and reload are interactive: a script is already one transaction, all or nothing")
 	}
-	st := s.opt.Store
-	switch cmd.Kind {
-	case grammar.ConfigureSession:
-		return s.enterSession(cmd.Name)
-	case grammar.SessionCommit:
-		return s.commitSession(time.Duration(cmd.Num) * time.Second)
-	case grammar.SessionAbort:
-		return s.abortSession()
-	case grammar.ReloadIn:
-		at, err := st.ScheduleReload(cmd.Num, s.whoName())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(s.opt.Out, "Reload scheduled for %s (in %d minutes): the startup-config will replace the running-config\n", clock.Show(at), cmd.Num)
-		return nil
-	case grammar.ReloadCancel:
-		was, err := st.CancelReload()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(s.opt.Out, "Reload cancelled (it was scheduled for %s)\n", clock.Show(was))
-		return nil
+	return nil
+}
+
+func (e env) EnterSession(name string) error {
+	if err := e.s.interactiveOnly(); err != nil {
+		return err
 	}
-	return fmt.Errorf("internal error: command kind %d is not a session command", cmd.Kind)
+	return e.s.enterSession(name)
+}
+
+func (e env) CommitSession(timer time.Duration) error {
+	if err := e.s.interactiveOnly(); err != nil {
+		return err
+	}
+	return e.s.commitSession(timer)
+}
+
+func (e env) AbortSession() error {
+	if err := e.s.interactiveOnly(); err != nil {
+		return err
+	}
+	return e.s.abortSession()
+}
+
+func (e env) ScheduleReload(minutes int) error {
+	s := e.s
+	if err := s.interactiveOnly(); err != nil {
+		return err
+	}
+	at, err := s.opt.Store.ScheduleReload(minutes, s.whoName())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.opt.Out, "Reload scheduled for %s (in %d minutes): the startup-config will replace the running-config\n", clock.Show(at), minutes)
+	return nil
+}
+
+func (e env) CancelReload() error {
+	s := e.s
+	if err := s.interactiveOnly(); err != nil {
+		return err
+	}
+	was, err := s.opt.Store.CancelReload()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.opt.Out, "Reload cancelled (it was scheduled for %s)\n", clock.Show(was))
+	return nil
 }
 
 // enterSession opens or resumes a session: a new one starts as a copy of the

@@ -1,6 +1,8 @@
 // Package shell is aclsh's modal command shell: it reads lines from a terminal
-// (readline) or a script, parses them with grammar, applies them to the candidate
-// config, commits through the Store and the Enforcer, and prints show output.
+// (term) or a script, parses them with grammar into command values (cli), and
+// runs each by its kind in one type switch (execute): a change is applied to the
+// candidate config and committed through the state directory (config) and the
+// Enforcer, a show's view is rendered (view), an action asks the shell.
 package shell
 
 import (
@@ -276,13 +278,8 @@ func viewOnly(cmd grammar.Command) bool {
 	switch c := cli.Of(cmd, "").(type) {
 	case cli.Do:
 		return viewOnly(c.Sub)
-	case cli.Show, cli.Exit, cli.End:
+	case cli.Show, cli.Exit, cli.End, cli.TerminalLength, cli.TestACL, cli.Lint:
 		return true
-	case cli.Action:
-		switch cmd.Kind {
-		case grammar.TerminalLength, grammar.TestACL, grammar.LintACLs:
-			return true
-		}
 	}
 	return false
 }
@@ -316,7 +313,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 	case cli.Show:
 		return s.show(c, cmd.Pipe)
 	case cli.Action:
-		return s.action(cmd)
+		return c.Run(env{s})
 	case cli.Exit:
 		if s.t.Mode == grammar.Exec {
 			s.quit = true
@@ -362,40 +359,40 @@ func (s *Shell) needConfig() error {
 	return nil
 }
 
-// action runs a command the shell carries out itself (cli.Action).
-func (s *Shell) action(cmd grammar.Command) error {
-	switch cmd.Kind {
-	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort, grammar.ReloadIn, grammar.ReloadCancel:
-		return s.sessionCmd(cmd)
-	case grammar.TerminalLength:
-		return nil // output is never paged
-	case grammar.CopyToRunning:
-		return s.copyToRunning(cmd.Name)
-	case grammar.TestACL, grammar.LintACLs:
-		return s.lintCmd(cmd)
-	}
-	// The others read the running-config.
+// What the shell carries out (cli.Action): those that read the running-config
+// read it first.
+
+func (e env) WriteMemory() error {
+	s := e.s
 	if err := s.needConfig(); err != nil {
 		return err
 	}
-	switch cmd.Kind {
-	case grammar.WriteMemory:
-		if !s.opt.Interactive {
-			s.writeLater()
-			return nil
-		}
-		if err := s.opt.Store.SaveStartup(); err != nil {
-			return err
-		}
-		fmt.Fprintln(s.opt.Out, "[OK]")
+	if !s.opt.Interactive {
+		s.writeLater()
 		return nil
-	case grammar.ClearCounters:
-		return s.clearCounters(cmd)
-	case grammar.RestoreKernel:
-		return s.restoreKernel()
 	}
-	return cli.ErrNoBehaviour
+	if err := s.opt.Store.SaveStartup(); err != nil {
+		return err
+	}
+	fmt.Fprintln(s.opt.Out, "[OK]")
+	return nil
 }
+
+func (e env) ClearCounters(sel cli.Select) error {
+	if err := e.s.needConfig(); err != nil {
+		return err
+	}
+	return e.s.clearCounters(sel)
+}
+
+func (e env) RestoreKernel() error {
+	if err := e.s.needConfig(); err != nil {
+		return err
+	}
+	return e.s.restoreKernel()
+}
+
+func (e env) CopyToRunning(from string) error { return e.s.copyToRunning(from) }
 
 // applyChange applies a change: interactively, committed at once; in a script,
 // to the script's config, committed at its end.

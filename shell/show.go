@@ -6,7 +6,6 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/enforcer"
-	"github.com/aclsh/aclsh/grammar"
 )
 
 // startupText returns the startup-config text: in a script after write memory,
@@ -36,9 +35,9 @@ func (s *Shell) stats(cfg *acl.Config) *enforcer.Stats {
 	return st
 }
 
-func (s *Shell) clearCounters(cmd grammar.Command) error {
+func (s *Shell) clearCounters(cmd cli.Select) error {
 	if cmd.Name != "" {
-		if _, err := cli.NamedLists(s.t.Cfg, cli.SelectOf(cmd), "clear %s access-list counters %s"); err != nil {
+		if _, err := cli.NamedLists(s.t.Cfg, cmd, "clear %s access-list counters %s"); err != nil {
 			return err
 		}
 	} else if cmd.FamilyGiven {
