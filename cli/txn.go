@@ -30,12 +30,9 @@ func (t *Txn) Exec(line string) (grammar.Command, error) {
 	if err != nil {
 		return cmd, err
 	}
-	if _, ok := Of(cmd, "").(None); ok {
-		return cmd, nil
-	}
 	err = t.Do(cmd, func(c Change) error { return c.Apply(t.Cfg) })
 	if errors.Is(err, ErrNoBehaviour) {
-		return cmd, nil // a line that changes no configuration (do ...): skipped, as ever
+		return cmd, nil // a line that changes no configuration (do ..., an empty line): skipped, as ever
 	}
 	return cmd, err
 }

@@ -232,13 +232,14 @@ func (s *Shell) Run(line string) error {
 	if err != nil {
 		return err
 	}
-	if s.opt.ReadOnly != "" && !viewOnly(cmd) {
+	c := cli.Of(cmd, s.t.ACL)
+	if s.opt.ReadOnly != "" && !viewOnly(c) {
 		return fmt.Errorf("%s", s.opt.ReadOnly)
 	}
-	if err := s.execute(cmd); err != nil {
+	if err := s.execute(cmd, c); err != nil {
 		return err
 	}
-	if _, ok := cli.Of(cmd, "").(cli.Bind); ok {
+	if _, ok := c.(cli.Bind); ok {
 		if s.opt.Interactive {
 			s.warnNoInterface()
 		} else {
@@ -274,10 +275,10 @@ func (s *Shell) sawRunning() {
 
 // viewOnly reports a command that only shows or tests: what the read-only role
 // may run.
-func viewOnly(cmd grammar.Command) bool {
-	switch c := cli.Of(cmd, "").(type) {
+func viewOnly(c cli.Command) bool {
+	switch c := c.(type) {
 	case cli.Do:
-		return viewOnly(c.Sub)
+		return viewOnly(cli.Of(c.Sub, ""))
 	case cli.Show, cli.Exit, cli.End, cli.TerminalLength, cli.TestACL, cli.Lint:
 		return true
 	}
@@ -300,16 +301,16 @@ func (s *Shell) warnNoInterface() {
 	}
 }
 
-// execute runs a parsed line: the one type switch over the kinds of command
-// (cli.Command).
-func (s *Shell) execute(cmd grammar.Command) error {
-	switch c := cli.Of(cmd, s.t.ACL).(type) {
+// execute runs a parsed line, c its value: the one type switch over the kinds
+// of command (cli.Command).
+func (s *Shell) execute(cmd grammar.Command, c cli.Command) error {
+	switch c := c.(type) {
 	case nil:
 		return cli.ErrNoBehaviour
 	case cli.None:
 		return nil
 	case cli.Do:
-		return s.execute(c.Sub)
+		return s.execute(c.Sub, cli.Of(c.Sub, s.t.ACL))
 	case cli.Show:
 		return s.show(c, cmd.Pipe)
 	case cli.Action:
@@ -340,7 +341,7 @@ func (s *Shell) execute(cmd grammar.Command) error {
 		s.noteOrigin(cmd, s.t.ACL, true)
 		return nil
 	})
-	if _, ok := cli.Of(cmd, "").(cli.EnterACL); ok && err == nil {
+	if _, ok := c.(cli.EnterACL); ok && err == nil {
 		s.noteOrigin(cmd, cmd.Name, false) // an existing list entered
 	}
 	return err
