@@ -1,11 +1,9 @@
 package shell
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/aclsh/aclsh/acl"
@@ -181,37 +179,6 @@ func (s *Shell) abortSession() error {
 	return nil
 }
 
-// sessionConfigView is show session-config [named NAME] [diffs]: a session's
-// candidate config, or its differences from the running-config.
-type sessionConfigView struct {
-	view.Config
-	name string
-	diff string // diffs: as diff -u prints it
-}
-
-func (v *sessionConfigView) WriteText(w io.Writer) {
-	if v.diff != "" || v.Cfg == nil {
-		io.WriteString(w, v.diff)
-		return
-	}
-	v.Config.WriteText(w)
-}
-
-func (v *sessionConfigView) MarshalJSON() ([]byte, error) {
-	out := struct {
-		Session string           `json:"session"`
-		Config  *view.ConfigData `json:"config,omitempty"`
-		Diff    *string          `json:"diff,omitempty"`
-	}{Session: v.name}
-	if v.Cfg != nil {
-		c := view.ConfigOf(v.Cfg)
-		out.Config = &c
-	} else {
-		out.Diff = &v.diff
-	}
-	return json.Marshal(out)
-}
-
 func (s *Shell) sessionConfigView(name string, diffs bool) (view.View, error) {
 	if name == "" {
 		if s.sess == nil {
@@ -219,83 +186,32 @@ func (s *Shell) sessionConfigView(name string, diffs bool) (view.View, error) {
 		}
 		name = s.sess.file.Name()
 	}
-	v := &sessionConfigView{name: name}
+	v := &view.SessionConfig{Name: name}
 	run, cand, err := s.opt.Store.SessionConfig(name)
 	if err != nil {
 		return nil, err
 	}
 	text := cand.Render()
 	if diffs {
-		v.diff = unifiedDiff("system:/running-config", "session:/"+name+"-session-config", run.Render(), text)
+		v.Diff = unifiedDiff("system:/running-config", "session:/"+name+"-session-config", run.Render(), text)
 	} else {
 		v.Cfg, v.Text = cand, text
 	}
 	return v, nil
 }
 
-// sessionsView is show configuration sessions.
-type sessionsView struct {
-	Sessions []sessionRowJSON `json:"sessions"`
-	Reload   *reloadJSON      `json:"reload,omitempty"` // a reload in MINUTES that is scheduled
-}
-
-type sessionRowJSON struct {
-	Name string `json:"name"`
-	// State: pending (not committed), changed (pending, and the running-config
-	// changed since it started), committed (with a commit timer running) or
-	// unreadable.
-	State      string `json:"state"`
-	RollbackAt string `json:"rollback_at,omitempty"` // committed: when it is rolled back unless confirmed
-	User       string `json:"user,omitempty"`
-	Created    string `json:"created,omitempty"`
-	Current    bool   `json:"current"` // this shell's session
-}
-
-type reloadJSON struct {
-	At string `json:"at"`
-	By string `json:"by"`
-}
-
-func (v *sessionsView) WriteText(w io.Writer) {
-	var b strings.Builder
-	if len(v.Sessions) == 0 {
-		b.WriteString("No configuration sessions\n")
-	} else {
-		rows := [][]string{{"  Name", "State", "User", "Created"}}
-		for _, r := range v.Sessions {
-			state := r.State
-			switch r.State {
-			case "committed":
-				state = "committed, rolled back at " + r.RollbackAt + " unless confirmed"
-			case "changed":
-				state = "pending (running-config changed since)"
-			}
-			n := "  " + r.Name
-			if r.Current {
-				n = "* " + r.Name
-			}
-			rows = append(rows, []string{n, state, r.User, r.Created})
-		}
-		view.Table(&b, rows)
-	}
-	if v.Reload != nil {
-		fmt.Fprintf(&b, "Reload scheduled for %s by %s: the startup-config will replace the running-config\n", v.Reload.At, v.Reload.By)
-	}
-	io.WriteString(w, b.String())
-}
-
 func (s *Shell) sessionsView() (view.View, error) {
-	v := &sessionsView{Sessions: []sessionRowJSON{}}
+	v := &view.Sessions{Sessions: []view.SessionRow{}}
 	rows, reload, err := s.opt.Store.Sessions()
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
-		v.Sessions = append(v.Sessions, sessionRowJSON{Name: r.Name, State: r.State, RollbackAt: r.RollbackAt, User: r.User, Created: r.Created,
+		v.Sessions = append(v.Sessions, view.SessionRow{Name: r.Name, State: r.State, RollbackAt: r.RollbackAt, User: r.User, Created: r.Created,
 			Current: s.sess != nil && s.sess.file.Name() == r.Name})
 	}
 	if reload != nil {
-		v.Reload = &reloadJSON{At: reload.At, By: reload.By}
+		v.Reload = &view.Reload{At: reload.At, By: reload.By}
 	}
 	return v, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/clock"
 	"github.com/aclsh/aclsh/term"
+	"github.com/aclsh/aclsh/view"
 )
 
 // Enforcer makes the kernel match a config (enforcer.Enforcer). Apply must be
@@ -104,7 +105,7 @@ type Shell struct {
 	histBase int
 	// self is this shell in the users registry (users.go), nil if it did not
 	// join; selfFile its record's name there, "" if none was written.
-	self     *userRow
+	self     *view.User
 	selfFile string
 
 	// Lint (lint.go): the script line being run, where a script wrote each list
@@ -128,7 +129,7 @@ func New(opt Options) (*Shell, error) {
 	if opt.Interactive {
 		// show users lists this shell (JoinUsers makes the others see it).
 		id := s.identity()
-		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: clock.Now()}
+		s.self = &view.User{User: id.User, PID: id.PID, From: id.From, Since: clock.Now()}
 		if err := s.refresh(); err != nil {
 			return nil, err
 		}

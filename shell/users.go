@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"io"
 	"net/netip"
 	"os"
 	"os/user"
@@ -9,10 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aclsh/aclsh/config"
-	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/clock"
 	"github.com/aclsh/aclsh/view"
 )
@@ -89,7 +86,7 @@ func realIdentity() shellIdentity {
 func (s *Shell) JoinUsers() (leave func()) {
 	id := s.identity()
 	if s.self == nil {
-		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: clock.Now()}
+		s.self = &view.User{User: id.User, PID: id.PID, From: id.From, Since: clock.Now()}
 	}
 	name, rm, err := s.opt.Store.JoinUsers(config.User{User: id.User, PID: id.PID, Start: id.Start, From: id.From, Since: s.self.Since})
 	if err != nil {
@@ -119,43 +116,14 @@ func (s *Shell) LeaveUsers() {
 	}
 }
 
-// usersView is show users: the aclsh shells open on this host.
-type usersView struct {
-	Users []userRow `json:"users"`
-}
-
-type userRow struct {
-	User    string    `json:"user"`
-	PID     int       `json:"pid"`
-	From    string    `json:"from"` // the SSH client address, or the terminal (pts/3, console)
-	Since   time.Time `json:"since"`
-	Current bool      `json:"current"` // this shell
-}
-
-func (v *usersView) WriteText(w io.Writer) {
-	var b strings.Builder
-	rows := [][]string{{"  User", "PID", "From", "Since"}}
-	for _, u := range v.Users {
-		mark := "  "
-		if u.Current {
-			mark = "* "
-		}
-		// Records are files other operators of the group can write: what they
-		// hold reaches this terminal only escaped.
-		rows = append(rows, []string{mark + grammar.Printable(u.User), strconv.Itoa(u.PID), grammar.Printable(u.From), clock.Show(u.Since)})
-	}
-	view.Table(&b, rows)
-	io.WriteString(w, b.String())
-}
-
 func (s *Shell) usersView() (view.View, error) {
-	v := &usersView{Users: []userRow{}}
+	v := &view.Users{Users: []view.User{}}
 	others, err := s.opt.Store.Users(s.selfFile)
 	if err != nil {
 		return nil, err
 	}
 	for _, u := range others {
-		v.Users = append(v.Users, userRow{User: u.User, PID: u.PID, From: u.From, Since: u.Since})
+		v.Users = append(v.Users, view.User{User: u.User, PID: u.PID, From: u.From, Since: u.Since})
 	}
 	if s.self != nil {
 		me := *s.self

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/config"
+	"github.com/aclsh/aclsh/view"
 )
 
 // Two shells on one state directory see each other in show users; a record left
@@ -111,7 +112,7 @@ func TestUsersEscapes(t *testing.T) {
 	require.Equal(t, "fd77::107", realIdentity().From)
 
 	var b bytes.Buffer
-	v := &usersView{Users: []userRow{{User: "mallory\x1b[2J", PID: 7, From: "pts/1\u202e"}}}
+	v := &view.Users{Users: []view.User{{User: "mallory\x1b[2J", PID: 7, From: "pts/1\u202e"}}}
 	v.WriteText(&b)
 	require.NotContains(t, b.String(), "\x1b")
 	require.NotContains(t, b.String(), "\u202e")
