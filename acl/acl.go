@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -103,7 +102,11 @@ type Rule struct {
 	// ConnSources is how many sources (prefixes, with ConnMask) the line tracks at
 	// once, 1-MaxConnSources; zero means DefaultConnSources.
 	ConnSources uint32
-	Log         bool
+	// ConnFailClosed: when the line's source set is full, a source not in it is
+	// refused (permit: the line does not admit it; deny: it is dropped) rather
+	// than let past the limit.
+	ConnFailClosed bool
+	Log            bool
 }
 
 // Sources returns how many sources the line's connection limit tracks at once.
@@ -161,6 +164,9 @@ func (r Rule) AppendBody(b []byte, f Family) []byte {
 			b = append(b, " sources "...)
 			b = strconv.AppendUint(b, uint64(r.ConnSources), 10)
 		}
+		if r.ConnFailClosed {
+			b = append(b, " fail-closed"...)
+		}
 	}
 	if r.Log {
 		b = append(b, " log"...)
@@ -193,7 +199,7 @@ func (r Rule) key() ruleKey {
 	var k ruleKey
 	k[0] = byte(r.Action)
 	k[1] = r.Proto.Num
-	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3
+	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3 | b2i(r.ConnFailClosed)<<4
 	putAddr(k[3:26], r.Src)
 	putAddr(k[26:49], r.Dst)
 	k[49], k[50] = byte(r.ConnLimit>>8), byte(r.ConnLimit)
@@ -263,8 +269,8 @@ func (r Rule) Validate(f Family) error {
 	if r.Established && r.ConnLimit != 0 {
 		return errf(ErrInvalid, "connlimit counts connections from a source; it cannot be combined with established (replies to this host's own connections)")
 	}
-	if r.ConnLimit == 0 && (r.ConnMask != 0 || r.ConnSources != 0) {
-		return errf(ErrInvalid, "mask and sources belong to connlimit")
+	if r.ConnLimit == 0 && (r.ConnMask != 0 || r.ConnSources != 0 || r.ConnFailClosed) {
+		return errf(ErrInvalid, "mask, sources and fail-closed belong to connlimit")
 	}
 	if int(r.ConnMask) > f.Bits() {
 		return errf(ErrInvalid, "connlimit mask ignores %d bits; %s addresses have %d", r.ConnMask, f.Name(), f.Bits())
@@ -298,11 +304,29 @@ type ACL struct {
 	remarks map[string]int
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
+// IsName reports whether s is 1-63 of A-Za-z0-9_.- starting with a letter:
+// an access list's name, and a configuration session's (they name files).
+// A loop, not a regexp: compiling one at every start of aclsh costs more
+// than all the names it ever checks.
+func IsName(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ValidName checks an access list name: 1-63 of A-Za-z0-9_.- starting with a letter.
 func ValidName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !IsName(name) {
 		return errf(ErrInvalid, "access list name %q: use 1-63 letters, digits, '_', '.' or '-', starting with a letter", name)
 	}
 	return nil

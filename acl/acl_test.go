@@ -455,8 +455,9 @@ func TestConnLimitOptions(t *testing.T) {
 		r   Rule
 		err string
 	}{
-		{Rule{ConnMask: m64}, "mask and sources belong to connlimit"},
-		{Rule{ConnSources: 10}, "mask and sources belong to connlimit"},
+		{Rule{ConnMask: m64}, "mask, sources and fail-closed belong to connlimit"},
+		{Rule{ConnSources: 10}, "mask, sources and fail-closed belong to connlimit"},
+		{Rule{ConnFailClosed: true}, "mask, sources and fail-closed belong to connlimit"},
 		{Rule{ConnLimit: 1, ConnSources: MaxConnSources + 1}, "sources 1048577 is out of range (1-1048576)"},
 		{Rule{ConnLimit: 1, ConnSources: DefaultConnSources}, "sources 65535 is the default; leave it out"},
 		{Rule{ConnLimit: 1, ConnMask: 33}, "connlimit mask ignores 33 bits; IPv4 addresses have 32"},
@@ -629,4 +630,14 @@ func TestImplicitICMPv6(t *testing.T) {
 		require.Equal(t, uint8(134+i), n.Type, "contiguous")
 	}
 	require.Equal(t, []string{"router-advertisement 134", "nd-ns 135", "nd-na 136"}, got)
+}
+
+func TestIsName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"a": true, "check": true, "A1_b.c-d": true, strings.Repeat("a", 63): true,
+		"": false, "1a": false, "_a": false, "-a": false, "a b": false, "a/b": false, "é": false,
+		strings.Repeat("a", 64): false, "a\x00": false,
+	} {
+		require.Equal(t, want, IsName(name), "%q", name)
+	}
 }

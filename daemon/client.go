@@ -82,6 +82,37 @@ func Dial(hello Request) (*Client, error) {
 	return c, nil
 }
 
+// Status is what the namespace's daemon says of itself.
+type Status struct {
+	PID      int
+	StateDir string // absolute
+}
+
+// Probe asks the network namespace's daemon which it is; ok is false when none
+// answers, or when what answers runs as neither root nor this process's user,
+// or is not the process that holds the socket.
+func Probe() (st Status, ok bool) {
+	conn, err := net.DialTimeout("unix", Name, time.Second)
+	if err != nil {
+		return st, false
+	}
+	defer conn.Close()
+	cred, err := follower.TrustedPeer(conn)
+	if err != nil {
+		return st, false
+	}
+	conn.SetDeadline(time.Now().Add(time.Second))
+	w := newWire(conn)
+	if w.send(Request{Op: OpStatus, Version: Version}) != nil {
+		return st, false
+	}
+	var r Reply
+	if w.recv(&r) != nil || r.Op != OpStatus || int32(r.PID) != cred.Pid {
+		return st, false
+	}
+	return Status{PID: r.PID, StateDir: r.StateDir}, true
+}
+
 // Close ends the connection (the daemon's shell for it ends).
 func (c *Client) Close() error { return c.conn.Close() }
 

@@ -33,6 +33,7 @@ const Name = "@aclsh/daemon"
 // Request ops.
 const (
 	OpHello    = "hello"     // first: Hello
+	OpStatus   = "status"    // first, instead of Hello: the reply says which daemon this is, then the connection ends
 	OpLine     = "line"      // Text: one line, as typed
 	OpHelp     = "help"      // Text: the line before ?
 	OpComplete = "complete"  // Text: the line before Tab
@@ -86,6 +87,8 @@ type Reply struct {
 	RC      int      `json:"rc,omitempty"`
 	// StateDir is the state directory the daemon owns.
 	StateDir string `json:"state_dir,omitempty"`
+	// PID is the daemon's process (OpStatus).
+	PID int `json:"pid,omitempty"`
 }
 
 // maxMessage bounds one message: a script of the largest config (64 MiB) and

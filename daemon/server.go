@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -78,6 +79,9 @@ type Server struct {
 	IfName   string
 	Roles    Roles
 	Logf     func(format string, args ...any)
+	// Ready, if set, is closed when clients may be served (after the boot
+	// step); until then a status request is answered and a hello waits.
+	Ready <-chan struct{}
 }
 
 // Listen claims the namespace's daemon socket.
@@ -214,8 +218,25 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 		name = u.Username
 	}
 	var hello Request
-	if err := w.recv(&hello); err != nil || hello.Op != OpHello {
+	if err := w.recv(&hello); err != nil {
 		return
+	}
+	if hello.Op == OpStatus {
+		// Which daemon this is, for anyone: its pid and state directory are
+		// no secret, and a client that starts one waits for this.
+		dir, _ := filepath.Abs(sv.Store.Dir)
+		w.send(Reply{Op: OpStatus, Version: Version, PID: os.Getpid(), StateDir: dir})
+		return
+	}
+	if hello.Op != OpHello {
+		return
+	}
+	if sv.Ready != nil {
+		select {
+		case <-sv.Ready:
+		case <-ctx.Done():
+			return
+		}
 	}
 	refuse := func(msg string) { w.send(Reply{Op: OpRefused, Version: Version, Msg: msg}) }
 	if hello.Version != Version {
@@ -320,12 +341,15 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 		done := Reply{Op: OpDone}
 		switch r.Op {
 		case OpLine:
-			if hello.Interactive {
-				sh.RunLine(out, r.Text)
-			} else if err := sh.Run(r.Text); err != nil {
-				shell.PrintError(errw, 0, err)
-				sh.Fail()
+			if !hello.Interactive {
+				// A script is validated whole and committed once: it comes
+				// whole (OpScript), never a line at a time.
+				mu.Lock()
+				w.send(Reply{Op: OpRefused, Msg: "a line is for an interactive session; a script is sent whole"})
+				mu.Unlock()
+				return
 			}
+			sh.RunLine(out, r.Text)
 		case OpHelp:
 			var b strings.Builder
 			sh.Help(&b, r.Text)

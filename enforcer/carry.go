@@ -39,13 +39,17 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 		case opAddSet:
 			if o.set.Kind == SetRun {
 				for _, e := range o.set.Elems {
-					made[e.Line+"/m"] = true
+					if e.Count != "" {
+						made[e.Line+"/m"] = true
+					}
 				}
 			}
 		case opAddElem:
 			if o.set.Kind == SetRun {
 				for _, e := range o.elems {
-					made[e.Line+"/m"] = true
+					if e.Count != "" {
+						made[e.Line+"/m"] = true
+					}
 				}
 			}
 		}
@@ -118,7 +122,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 			add(o.key, countersIn(r.Exprs))
 		case o.kind == opDelElem && o.set.Kind == SetRun:
 			k := ks.sets[o.set.Name]
-			if k == nil {
+			if k == nil || k.ports() {
 				continue
 			}
 			for _, e := range o.elems {
@@ -131,7 +135,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 			}
 		case o.kind == opDelSet:
 			k := ks.sets[o.set.Name]
-			if k == nil || k.kind != SetRun {
+			if k == nil || k.kind != SetRun || k.ports() {
 				continue
 			}
 			for _, kr := range k.runs {

@@ -196,7 +196,9 @@ func TestCountersSurviveManyOnKernel(t *testing.T) {
 		for i := 1; i <= 20; i++ {
 			fmt.Fprintf(&b, " permit udp any any eq %d\n", 6000+i)
 			if denies {
-				fmt.Fprintf(&b, " deny udp any any eq %d\n", 7000+i)
+				// lines that stay rules (a deny of another action would not
+				// end a run: runs mix actions)
+				fmt.Fprintf(&b, " deny tcp any any eq %d established\n", 7000+i)
 			}
 		}
 		b.WriteString("interface management 0\n ip access-group a in\n")

@@ -126,24 +126,30 @@ type Set struct {
 	Size  int
 	Elems []Elem
 
-	// SetRun: the key, and the list and action of the rule that looks it up;
-	// the run it was compiled from.
-	shape  *shape
-	list   string
-	action acl.Action
-	run    *runOut
+	// SetRun: the key, and the list of the rule that looks it up; the run it
+	// was compiled from.
+	shape *shape
+	list  string
+	run   *runOut
+	// ports are a verdict map's sets of ports (see crossPorts), nil if none;
+	// portSide is 1 or 2 for such a set of source or destination ports (a
+	// set, not a map: no verdicts, no counters).
+	ports    [2]*Set
+	portSide int
 }
 
 // Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
-// address, for a line with a mask) and the chain it goes to. Of a SetRun: the
-// ranges a line matches (Key to End), the line's key "ACL/ID" (its comment) and
-// its show counter "ACL/seq/m".
+// address, for a line with a mask) and the chain it goes to. Of a SetRun (a
+// verdict map): the ranges a line matches (Key to End), the line's key
+// "ACL/ID" (its comment), its show counter "ACL/seq/m" and its verdict, the
+// line's action. Of a run's port set (Set.ports): the line's key, no counter.
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
 
 	Key, End    []byte
 	Line, Count string
+	Act         acl.Action
 }
 
 // Limit is a connlimit line of a bound list that counts sessions per source.
@@ -482,11 +488,22 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		txt := fmt.Sprintf("add @%s { %s ct count over %d }", set, src, over)
 		dyn := &expr.Dynset{SrcRegKey: 1, SetName: set, Operation: uint32(unix.NFT_DYNSET_OP_ADD),
 			Exprs: []expr.Any{&expr.Connlimit{Count: uint32(over), Flags: expr.NFT_CONNLIMIT_F_INV}}}
+		// fail-closed: a source the full set could not take is refused too (the
+		// add above fails for it, so the line would let it past).
+		notIn := func() []expr.Any {
+			return append(append([]expr.Any{}, loadSrc...), &expr.Lookup{SourceRegister: 1, SetName: set, Invert: true})
+		}
 		if !permit {
 			c.add(newRule(key+"/m"+sfx, count+"/m", txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))
+			if l.Rule.ConnFailClosed {
+				c.add(newRule(key+"/f"+sfx, count+"/m", fmt.Sprintf("%s != @%s drop", src, set), append(notIn(), verdict(expr.VerdictDrop))...))
+			}
 			return
 		}
 		c.add(newRule(key+"/r"+sfx, "", txt+" goto "+l.Refuse(), append(append([]expr.Any{}, loadSrc...), dyn, refuse)...))
+		if l.Rule.ConnFailClosed {
+			c.add(newRule(key+"/f"+sfx, "", fmt.Sprintf("%s != @%s goto %s", src, set, l.Refuse()), append(notIn(), refuse)...))
+		}
 		// Only aclsh's bits of the mark: the others stay as they were.
 		c.add(newRule(key+"/ok"+sfx, count+"/m", fmt.Sprintf("ct mark set ct mark & 0x%08x | 0x%08x accept", uint32(^uint32(markOwned)), l.Mark),
 			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(^uint32(markOwned)), Xor: ne32(l.Mark)},

@@ -55,6 +55,9 @@ type kset struct {
 	from []Elem
 }
 
+// ports reports whether k is a run's set of ports (crossPorts): no counters.
+func (k *kset) ports() bool { return k.kind == SetRun && strings.HasSuffix(k.sig, "map=false") }
+
 // holds reports whether k is known to hold exactly the elements es.
 func (k *kset) holds(es []Elem) bool {
 	return k.from != nil && len(k.from) == len(es) && len(es) > 0 && &k.from[0] == &es[0]
@@ -182,7 +185,11 @@ func (o *op) String() string {
 		i := strings.IndexByte(d, ' ')
 		return "add " + d[:i] + " " + t + d[i:]
 	case opDelSet:
-		return "delete " + map[SetKind]string{SetConnLimit: "set", SetPreMap: "map", SetRun: "set"}[o.set.Kind] + " " + t + " " + o.set.Name
+		kind := map[SetKind]string{SetConnLimit: "set", SetPreMap: "map", SetRun: "map"}[o.set.Kind]
+		if o.set.portSide > 0 || o.set.Kind == SetRun && strings.HasSuffix(o.set.Name, "p") {
+			kind = "set" // a run's set of ports: run_ID and sp or dp
+		}
+		return "delete " + kind + " " + t + " " + o.set.Name
 	case opAddElem, opDelElem:
 		var es []string
 		for _, e := range o.elems {

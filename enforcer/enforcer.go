@@ -558,22 +558,28 @@ func setObj(s *Set) *nftables.Set {
 		ns.IsMap, ns.DataType, ns.HasTimeout, ns.Timeout = true, nftables.TypeVerdict, true, PreTimeout
 	case SetRun:
 		ns.KeyType = s.shape.keyType(famOf(s.Family))
-		ns.Interval, ns.Counter, ns.KeyByteOrder = s.shape.interval, true, binaryutil.BigEndian
+		ns.Interval, ns.KeyByteOrder = s.shape.interval, binaryutil.BigEndian
+		if s.portSide == 0 {
+			ns.Counter, ns.IsMap, ns.DataType = true, true, nftables.TypeVerdict
+		}
 		ns.Concatenation = strings.Contains(ns.KeyType.Name, " . ")
 	}
 	return ns
 }
 
-// elements returns the set elements es; a run set's line whose key ("/m" added)
-// carry has gets those counters in its first element.
-func elements(es []Elem, carry map[string][]Counter) []nftables.SetElement {
+// elements returns the elements es of set s; a run map's line whose key ("/m"
+// added) carry has gets those counters in its first element.
+func elements(s *Set, es []Elem, carry map[string][]Counter) []nftables.SetElement {
 	out := make([]nftables.SetElement, 0, len(es))
 	var given map[string]bool
 	for _, el := range es {
 		if el.Key != nil {
-			// A run set's element; the set gives it its counter.
+			// A run map's element; the map gives it its counter.
 			se := nftables.SetElement{Key: el.Key, KeyEnd: el.End, Comment: el.Line}
-			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] {
+			if s.portSide == 0 {
+				se.VerdictData = el.verdict()
+			}
+			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] && el.Count != "" {
 				if given == nil {
 					given = map[string]bool{}
 				}
@@ -613,18 +619,22 @@ func queue(c *nftables.Conn, ops []*op, carry map[string][]Counter) error {
 			c.FlushChain(&nftables.Chain{Name: o.chain.Name, Table: table})
 		case opAddSet:
 			ns := setObj(o.set)
-			if err := c.AddSet(ns, elements(o.set.Elems, carry)); err != nil {
+			if err := c.AddSet(ns, elements(o.set, o.set.Elems, carry)); err != nil {
 				return fmt.Errorf("set %s: %w", o.set.Name, err)
 			}
 			added[o.set.Name] = ns
 		case opDelSet:
 			c.DelSet(&nftables.Set{Table: table, Name: o.set.Name})
 		case opAddElem:
-			if err := c.SetAddElements(setObj(o.set), elements(o.elems, carry)); err != nil {
+			if err := c.SetAddElements(setObj(o.set), elements(o.set, o.elems, carry)); err != nil {
 				return err
 			}
 		case opDelElem:
-			if err := c.SetDestroyElements(setObj(o.set), elements(o.elems, nil)); err != nil {
+			els := elements(o.set, o.elems, nil)
+			for i := range els {
+				els[i].VerdictData = nil // by key alone
+			}
+			if err := c.SetDestroyElements(setObj(o.set), els); err != nil {
 				return err
 			}
 		case opDelRule:
@@ -713,12 +723,15 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 	if err != nil {
 		return nil, nil, wrapKernel(err)
 	}
-	return readTableOf(c, gen, withCounters, chains)
+	return readTableOf(c, gen, withCounters, chains, true)
 }
 
 // readTableOf is readTable with the chains already listed (of the inet family or
-// of every family; the ones of table inet aclsh are read).
-func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nftables.Chain) (*kstate, map[string][]Counter, error) {
+// of every family; the ones of table inet aclsh are read). Without verify, the
+// rules' expressions are not summed nor the anonymous sets' elements read (one
+// request a set: a port list's): the state is for its counters, not to be
+// compared with a plan.
+func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nftables.Chain, verify bool) (*kstate, map[string][]Counter, error) {
 	ks := emptyState(gen)
 	var cnt map[string][]Counter
 	if withCounters {
@@ -743,8 +756,12 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 		kc := &kchain{spec: specOf(ch)}
 		for _, r := range rules {
 			key := comment(r.UserData)
-			kc.rules = append(kc.rules, krule{key: key, handle: r.Handle, sum: sum(r.Exprs, nil)})
-			if hasAnonLookup(r.Exprs) {
+			kr := krule{key: key, handle: r.Handle}
+			if verify {
+				kr.sum = sum(r.Exprs, nil)
+			}
+			kc.rules = append(kc.rules, kr)
+			if verify && hasAnonLookup(r.Exprs) {
 				anonRules = append(anonRules, pending{kc, len(kc.rules) - 1, r.Exprs})
 			}
 			if cnt == nil || key == "" {
@@ -773,11 +790,11 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 	if err != nil {
 		return nil, nil, wrapKernel(err)
 	}
-	anon := map[string]string{} // anonymous set name -> contents id
+	anonIDs := map[string]string{} // anonymous set name -> contents id
 	for _, s := range sets {
 		if s.Anonymous {
 			// a rule's own (a port list): part of the rule, not of the table
-			if len(anonRules) == 0 {
+			if len(anonRules) == 0 || !verify {
 				continue
 			}
 			els, err := c.GetSetElements(s)
@@ -789,17 +806,20 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 				a.Elems = append(a.Elems, el.Key)
 			}
 			slices.SortFunc(a.Elems, bytes.Compare)
-			anon[s.Name] = a.id()
+			anonIDs[s.Name] = a.id()
 			continue
 		}
 		k := &kset{kind: SetConnLimit, elems: map[netip.Addr]string{}}
-		if strings.HasPrefix(s.Name, "run_") {
+		if strings.HasPrefix(s.Name, "run_") && !verify && !s.IsMap {
+			// a set of ports: no counters to read
+			k.kind, k.sig = SetRun, runSig(s.KeyType.Name, s.Interval, s.IsMap)
+		} else if strings.HasPrefix(s.Name, "run_") {
 			els, err := c.GetSetElements(s)
 			if err != nil {
 				return nil, nil, wrapKernel(err)
 			}
 			k.kind, k.runs = SetRun, make(map[string]krun, len(els))
-			k.sig = fmt.Sprintf("%s interval=%v", s.KeyType.Name, s.Interval)
+			k.sig = runSig(s.KeyType.Name, s.Interval, s.IsMap)
 			for _, el := range els {
 				kr := krun{line: el.Comment}
 				if el.Counter != nil {
@@ -822,7 +842,7 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 		ks.sets[s.Name] = k
 	}
 	for _, p := range anonRules {
-		p.kc.rules[p.i].sum = sum(p.exprs, func(name string) string { return anon[name] })
+		p.kc.rules[p.i].sum = sum(p.exprs, func(name string) string { return anonIDs[name] })
 	}
 	return ks, cnt, nil
 }
@@ -960,8 +980,13 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	chains, err := c.ListChains()
 	var ks *kstate
 	var byKey map[string][]Counter
+	// While the ruleset generation is the one aclsh's own last transaction
+	// left, the table is what aclsh made: the state kept from it is compared
+	// with the plan, and the kernel is read for its counters only (not the
+	// contents of the rules' anonymous sets, one request each).
+	mine := e.ks != nil && gen != 0 && e.ks.gen == gen
 	if err == nil {
-		ks, byKey, err = readTableOf(c, gen, true, chains)
+		ks, byKey, err = readTableOf(c, gen, true, chains, !mine)
 	}
 	if err != nil {
 		if errors.Is(wrapKernel(err), ErrPermission) {
@@ -975,11 +1000,15 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	}
 	limits := LimitsOf(cfg)
 	var p *Plan
+	view := ks // what the table holds
+	if mine {
+		view = e.ks
+	}
 	if cfg.Mgmt != (acl.Bindings{}) {
-		p = Compile(cfg, e.IfName, ks.pre(limits))
-		keepRunNames(ks, p)
+		p = Compile(cfg, e.IfName, view.pre(limits))
+		keepRunNames(view, p)
 		runCounters(ks, p, st.Counters)
-		changed := changedKeys(ks, p)
+		changed := changedKeys(view, p)
 		for _, ch := range p.Chains {
 			for _, r := range ch.Rules {
 				if changed[r.Key] {
@@ -1000,7 +1029,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	switch {
 	case p != nil && !ks.exists:
 		st.State = Missing
-	case drifted(diff(ks, p)):
+	case drifted(diff(view, p)):
 		st.State = Differs
 	}
 	if len(limits) == 0 || !ks.exists {
@@ -1057,6 +1086,9 @@ func runCounters(ks *kstate, p *Plan, out map[string]Counter) {
 			continue
 		}
 		for _, e := range s.Elems {
+			if e.Count == "" {
+				continue // a jump: its chain's rule counts
+			}
 			if kr, ok := k.runs[e.id()]; ok && kr.line == e.Line {
 				t := out[e.Count]
 				t.Packets += kr.cnt.Packets

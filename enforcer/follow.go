@@ -410,7 +410,10 @@ func (f *follower) checkSets() {
 		case u.Full() && !f.full[id]:
 			f.full[id] = true
 			effect := "new sources are admitted without the limit"
-			if l.Rule.Action == acl.Deny {
+			switch {
+			case l.Rule.ConnFailClosed:
+				effect = "new sources are refused (fail-closed)"
+			case l.Rule.Action == acl.Deny:
 				effect = "the line no longer denies new sources"
 			}
 			f.logf("follow: access list %s seq %d: source set full (%d of %d): %s until entries go", l.ACL, l.Rule.Seq, u.New, u.Size, effect)

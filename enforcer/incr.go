@@ -173,7 +173,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 			made[g] = rl
 			return rl
 		}
-		n, rls := runLen(rs[i:], lens, line)
+		n, rls, layers := runLen(rs[i:], lens, line)
 		look := i + n + 1
 		if n == 0 {
 			look = i + 1
@@ -182,7 +182,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		if n >= MinRun {
 			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: sameRun(rls, oldSeg, twins(i))})
 			if m.segs[len(m.segs)-1].run == nil {
-				m.segs[len(m.segs)-1].run = newRunOut(fm, name, rls)
+				m.segs[len(m.segs)-1].run = newRunOut(fm, name, rls, layers)
 			}
 			i += n
 			continue

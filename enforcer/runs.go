@@ -15,24 +15,35 @@ import (
 
 // Runs of lines compiled into sets.
 //
-// A run is a maximal sequence of consecutive lines of a list (remarks skipped)
-// that have the same action, each of which a set element can express, and no
-// two of which overlap. A run of at least MinRun lines compiles to one rule per
-// key shape its lines have (addresses; addresses and protocol; addresses,
-// protocol and ports for tcp and udp lines), each looking the packet up in a set
-// holding one element per line (two or four for a line with neq ports), instead
-// of one rule per line:
+// A run is a maximal sequence of consecutive lines of a list (remarks skipped),
+// each of which a set element can express, whatever their actions. Its lines
+// are put in layers: a line goes one layer past the highest layer of the
+// earlier lines of the run it overlaps (layer 0 if none), so no two lines of a
+// layer overlap, and of two lines that do, the earlier is in a lower layer. A
+// line that would need more than MaxLayers layers starts the next run. A run of
+// at least MinRun lines compiles to one rule per layer and key shape its lines
+// have (addresses; addresses and protocol; addresses, protocol and ports for tcp
+// and udp lines), layer by layer, each looking the packet up in a verdict map
+// holding one element per line (a few for a line with a port list or neq
+// ports), instead of one rule per line; each element carries its line's
+// verdict:
 //
-//	ip saddr . ip daddr . meta l4proto . th sport . th dport @run_ID accept
-//	ip saddr . ip daddr @run_ID2 accept
+//	ip saddr . ip daddr . meta l4proto . th sport . th dport vmap @run_ID
+//	ip saddr . ip daddr vmap @run_ID2
 //
-// Because no two elements of a run overlap, a packet matches at most one line of
-// the run, the one first-match evaluation would pick, whatever the order the sets
-// are searched in; and every line of the run has the same verdict. A line that
-// overlaps an earlier line of the run (also one it shadows completely) ends the
-// run and starts the next one, so the kernel never holds overlapping elements
-// (it does not refuse all of them). Each element carries its own counter and its
-// line's key as comment: the line's matches are its elements' counters.
+// Because no two elements of a layer overlap, a packet matches at most one line
+// of each layer. The first line L that matches a packet is in a lower layer than
+// every later line that matches it (they overlap L), and no earlier line matches
+// it: so the first layer where the packet finds an element is L's, and the
+// element is L's, whatever the order the maps of a layer are searched in. The
+// packet gets L's verdict. An exception carved out of a later, wider line (`deny
+// tcp host H any eq 22` before `permit tcp H's /24 any`) is one more layer, not
+// the end of the run: lists of exceptions cost a packet a few lookups whatever
+// their length. The kernel never holds overlapping elements in one map (it does
+// not refuse all of them). Each element carries its own counter and its line's
+// key as comment: the line's matches are its elements' counters. The verdict of
+// an element is not read back (the library does not decode it): the line's key,
+// a hash of its body, action included, says it.
 //
 // Lines that stay rules (and end a run): connlimit, log, established,
 // non-contiguous wildcard lines and lines naming an ICMP type.
@@ -45,10 +56,15 @@ import (
 // rule per line.
 const MinRun = 4
 
+// MaxLayers is the most layers a run has: the lookups a packet that no line of
+// the run matches makes, per key shape. A line that would need one more starts
+// the next run.
+const MaxLayers = 4
+
 // maxProbe bounds the earlier elements of a run the overlap check compares a
 // line's element with (those sharing its source or destination prefix, or
-// containing or contained in it); past it the line is taken to overlap and
-// starts a new run, so compiling stays linear.
+// containing or contained in it); past it the line is taken to overlap them all
+// (it goes one layer past the highest), so compiling stays linear.
 const maxProbe = 256
 
 // shape is the key of a run's set: which of the fields (source, destination,
@@ -87,7 +103,7 @@ var shapes = func() (out [64]*shape) {
 // at all, else an interval set of addresses, then the protocol for lines naming
 // one, then the ports for tcp and udp lines.
 func shapeOf(r acl.Rule) *shape {
-	ports := r.Proto.HasPorts()
+	ports := r.Proto.HasPorts() && !crossPorts(r)
 	exact := r.Src.Kind != acl.AddrPrefix && r.Dst.Kind != acl.AddrPrefix &&
 		(!ports || (r.SrcPort.Op == acl.PortAny || r.SrcPort.Op == acl.PortEq) && (r.DstPort.Op == acl.PortAny || r.DstPort.Op == acl.PortEq))
 	i := 0
@@ -110,6 +126,53 @@ func shapeOf(r acl.Rule) *shape {
 	}
 	return shapes[i]
 }
+
+// crossPorts reports whether line r has several port ranges on both sides (`eq
+// 22 443` and `neq 80`, ...): their cross product would be elements enough to
+// grow with the square of what was typed (10 x 10 ports: 100). Such a line's
+// element in the run's verdict map has no ports in its key (addresses and
+// protocol); its source ports and its destination ports are elements of two
+// sets of ports of their own (that key and a port), looked up first by the same
+// rule:
+//
+//	ip saddr . meta l4proto . th sport @run_IDsp ip saddr . meta l4proto . th dport @run_IDdp ip saddr . meta l4proto vmap @run_ID
+//
+// so it is as many elements as ports were typed, plus one. Since the element
+// covers every port of its addresses, no other line of its layer overlaps it
+// there: the addresses say which line's ports the packet's must be. A packet
+// whose ports are not the line's finds no element and goes on to the next
+// lookups, as from a rule that did not match; the verdict map's element counts
+// the packets the line matched.
+func crossPorts(r acl.Rule) bool {
+	return r.Proto.HasPorts() && len(portRanges(r.SrcPort)) > 1 && len(portRanges(r.DstPort)) > 1
+}
+
+// portShape is the shape of the set of ports on side f (fSport, fDport) of a
+// line r (crossPorts) whose element has shape sh: sh's fields and the port; an
+// interval set if sh is or the ports are ranges.
+func portShape(sh *shape, r acl.Rule, f int) *shape {
+	i := 1 << f
+	for g := range nField {
+		if sh.has[g] {
+			i |= 1 << g
+		}
+	}
+	p := r.SrcPort
+	if f == fDport {
+		p = r.DstPort
+	}
+	interval := sh.interval
+	for _, pr := range portRanges(p) {
+		interval = interval || pr[0] != pr[1]
+	}
+	if interval {
+		i |= 32
+	}
+	return shapes[i]
+}
+
+// portSuffix names the sets of ports of a run's verdict map: its name and this.
+var portSuffix = [2]string{"sp", "dp"}
 
 // setable reports whether line r can be an element of a run's set.
 func setable(r acl.Rule) bool {
@@ -151,7 +214,13 @@ func (sh *shape) keyType(fm *fam) nftables.SetDatatype {
 
 // sig tells the sets of a shape from others: their key type and kind.
 func (sh *shape) sig(fm *fam) string {
-	return fmt.Sprintf("%s interval=%v", sh.typeText(fm), sh.interval)
+	return runSig(sh.typeText(fm), sh.interval, true)
+}
+
+// runSig is the signature of a run set's key: its type, whether it is an
+// interval set, whether a verdict map (aclsh before verdict maps made sets).
+func runSig(typ string, interval, vmap bool) string {
+	return fmt.Sprintf("%s interval=%v map=%v", typ, interval, vmap)
 }
 
 func (sh *shape) typeText(fm *fam) string {
@@ -174,10 +243,11 @@ func reg32(k uint32) uint32 {
 
 // lookup returns the expressions and text loading the key of a packet and looking
 // it up in set name, as nft compiles `ip saddr . ip daddr . meta l4proto . th
-// sport . th dport @name`.
-func (sh *shape) lookup(fm *fam, name string) ([]expr.Any, string) {
+// sport . th dport @name` (with vmap, `... vmap @name`). dep says to check the
+// family first (nft's dependency of an ip or ip6 payload, once in a rule).
+func (sh *shape) lookup(fm *fam, name string, vmap, dep bool) ([]expr.Any, string) {
 	var ex []expr.Any
-	if sh.has[fSrc] || sh.has[fDst] {
+	if dep && (sh.has[fSrc] || sh.has[fDst]) {
 		ex = append(ex, metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}))
 	}
 	var words []string
@@ -211,8 +281,12 @@ func (sh *shape) lookup(fm *fam, name string) ([]expr.Any, string) {
 			k++
 		}
 	}
-	ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name})
-	return ex, strings.Join(words, " . ") + " @" + name
+	if !vmap {
+		ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name})
+		return ex, strings.Join(words, " . ") + " @" + name
+	}
+	ex = append(ex, &expr.Lookup{SourceRegister: 1, SetName: name, IsDestRegSet: true})
+	return ex, strings.Join(words, " . ") + " vmap @" + name
 }
 
 // box is what one element of a run's set matches: two prefixes, a protocol
@@ -235,7 +309,7 @@ func boxes(fm *fam, r acl.Rule) []box {
 	if r.Proto.Set {
 		b.p0, b.p1 = r.Proto.Num, r.Proto.Num
 	}
-	if !r.Proto.HasPorts() {
+	if !r.Proto.HasPorts() || crossPorts(r) {
 		return []box{b}
 	}
 	var out []box
@@ -350,8 +424,10 @@ func lastAddr(p netip.Prefix) []byte {
 	return b
 }
 
-// sig is the signature of a run set's key (see shape.sig).
-func (s *Set) sig() string { return s.shape.sig(famOf(s.Family)) }
+// sig is the signature of a run set's key (see runSig).
+func (s *Set) sig() string {
+	return runSig(s.shape.typeText(famOf(s.Family)), s.shape.interval, s.portSide == 0)
+}
 
 // keyText renders an element's key (to end, for an interval set) in nft syntax:
 // each field a value, a prefix or a range.
@@ -416,10 +492,12 @@ type runIndex struct {
 	exact [2]map[netip.Prefix][]int32
 	desc  [2]map[netip.Prefix][]int32 // by each shorter prefix (of lens) containing it
 	boxes []box
+	layer []int // of each box
+	top   int   // the highest layer (-1: none)
 }
 
 func newRunIndex(lens [2][]int) *runIndex {
-	x := &runIndex{lens: lens}
+	x := &runIndex{lens: lens, top: -1}
 	for d := range 2 {
 		x.exact[d] = map[netip.Prefix][]int32{}
 		x.desc[d] = map[netip.Prefix][]int32{}
@@ -456,9 +534,11 @@ func (x *runIndex) candidates(b *box, d int) (lists [][]int32, n int) {
 	return lists, n
 }
 
-// overlaps reports whether an element of bs overlaps an element of the run, or
-// may (past maxProbe comparisons).
-func (x *runIndex) overlaps(bs []box) bool {
+// layerOf returns the layer a line compiling to elements bs goes to: one past
+// the highest layer of the run's elements it overlaps, 0 if none; past maxProbe
+// comparisons, one past the highest layer so far.
+func (x *runIndex) layerOf(bs []box) int {
+	l := 0
 	for i := range bs {
 		b := &bs[i]
 		l0, n0 := x.candidates(b, 0)
@@ -468,23 +548,26 @@ func (x *runIndex) overlaps(bs []box) bool {
 			lists, n = l1, n1
 		}
 		if n > maxProbe {
-			return true
+			return x.top + 1
 		}
 		for _, v := range lists {
 			for _, j := range v {
-				if x.boxes[j].overlaps(b) {
-					return true
+				if x.layer[j] >= l && x.boxes[j].overlaps(b) {
+					l = x.layer[j] + 1
 				}
 			}
 		}
 	}
-	return false
+	return l
 }
 
-func (x *runIndex) add(bs []box) {
+// add adds a line's elements bs in layer l.
+func (x *runIndex) add(bs []box, l int) {
+	x.top = max(x.top, l)
 	for i := range bs {
 		j := int32(len(x.boxes))
 		x.boxes = append(x.boxes, bs[i])
+		x.layer = append(x.layer, l)
 		for d := range 2 {
 			p := bs[i].dim(d)
 			x.exact[d][p] = append(x.exact[d][p], j)
@@ -507,6 +590,10 @@ type runLine struct {
 	sh    *shape
 	boxes []box
 	elems []Elem
+	// for a line with port lists on both sides (crossPorts): the shapes and
+	// elements of its source and destination ports
+	portSh    [2]*shape
+	portElems [2][]Elem
 }
 
 func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
@@ -515,32 +602,55 @@ func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
 	count := fmt.Sprintf("%s/%d/m", name, r.Seq)
 	for _, b := range rl.boxes {
 		k, e := b.key(rl.sh)
-		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count})
+		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count, Act: r.Action})
+	}
+	if crossPorts(r) {
+		for i, f := range [2]int{fSport, fDport} {
+			sh := portShape(rl.sh, r, f)
+			rl.portSh[i] = sh
+			p := r.SrcPort
+			if f == fDport {
+				p = r.DstPort
+			}
+			for _, pr := range portRanges(p) {
+				b := rl.boxes[0]
+				if f == fSport {
+					b.sp = pr
+				} else {
+					b.dp = pr
+				}
+				k, e := b.key(sh)
+				rl.portElems[i] = append(rl.portElems[i], Elem{Key: k, End: e, Line: line})
+			}
+		}
 	}
 	return rl
 }
 
 // runLen returns how many lines from rs[0] on form a run (0 if rs[0] cannot be
-// in one), and what they compile to; line(j) gives what rs[j] compiles to.
-func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runLine) {
+// in one), what they compile to and the layer of each; line(j) gives what rs[j]
+// compiles to.
+func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runLine, []int) {
 	if !setable(rs[0]) {
-		return 0, nil
+		return 0, nil, nil
 	}
 	x := newRunIndex(lens)
-	act := rs[0].Action
 	var out []*runLine
+	var layers []int
 	for j, r := range rs {
-		if !setable(r) || r.Action != act {
+		if !setable(r) {
 			break
 		}
 		rl := line(j)
-		if x.overlaps(rl.boxes) {
+		l := x.layerOf(rl.boxes)
+		if l >= MaxLayers {
 			break
 		}
-		x.add(rl.boxes)
+		x.add(rl.boxes, l)
 		out = append(out, rl)
+		layers = append(layers, l)
 	}
-	return len(out), out
+	return len(out), out, layers
 }
 
 // runOut is what a run of lines of list name compiles to: its sets, one per key
@@ -558,24 +668,57 @@ type runOut struct {
 	byLine map[string]lineKey
 }
 
-func newRunOut(fm *fam, name string, rls []*runLine) *runOut {
+func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
 	ro := &runOut{rls: rls}
-	n := map[*shape]int{}
-	for _, rl := range rls {
-		n[rl.sh] += len(rl.elems)
+	type where struct {
+		l      int
+		sh     *shape
+		portSh [2]*shape
 	}
-	byShape := map[*shape]*Set{}
-	for _, rl := range rls {
-		s := byShape[rl.sh]
+	n := map[where]int{}
+	for i, rl := range rls {
+		n[where{layers[i], rl.sh, rl.portSh}] += len(rl.elems)
+	}
+	byShape := map[where]*Set{}
+	var sets []*Set // the verdict maps
+	var ls []int    // the layer of each
+	for i, rl := range rls {
+		w := where{layers[i], rl.sh, rl.portSh}
+		s := byShape[w]
 		if s == nil {
-			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name, action: rl.lk.r.Action,
-				Elems: make([]Elem, 0, n[rl.sh]), run: ro}
-			byShape[rl.sh] = s
-			ro.sets = append(ro.sets, s)
+			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name,
+				Elems: make([]Elem, 0, n[w]), run: ro}
+			for k, sh := range rl.portSh {
+				if sh != nil {
+					s.ports[k] = &Set{Name: s.Name + portSuffix[k], Kind: SetRun, Family: fm.f, shape: sh, list: name,
+						run: ro, portSide: k + 1}
+				}
+			}
+			byShape[w] = s
+			sets = append(sets, s)
+			ls = append(ls, w.l)
 		}
 		s.Elems = append(s.Elems, rl.elems...)
+		for k := range rl.portElems {
+			if s.ports[k] != nil {
+				s.ports[k].Elems = append(s.ports[k].Elems, rl.portElems[k]...)
+			}
+		}
 	}
-	for _, s := range ro.sets {
+	// layer by layer; within a layer, in the order of their first lines
+	order := make([]int, len(sets))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return ls[order[i]] < ls[order[j]] })
+	for _, k := range order {
+		s := sets[k]
+		ro.sets = append(ro.sets, s)
+		for _, ps := range s.ports {
+			if ps != nil {
+				ro.sets = append(ro.sets, ps)
+			}
+		}
 		ro.rules = append(ro.rules, s.rule())
 	}
 	return ro
@@ -593,26 +736,37 @@ func (ro *runOut) line(key string) (lineKey, bool) {
 	return lk, ok
 }
 
-// rule is the rule that looks packets up in run set s.
+// rule is the rule that looks packets up in run map s (after its sets of ports,
+// if it has them): the verdict is the element's.
 func (s *Set) rule() *Rule {
 	fm := famOf(s.Family)
-	ex, text := s.shape.lookup(fm, s.Name)
-	v, vt := expr.VerdictAccept, "accept"
-	if s.action == acl.Deny {
-		v, vt = expr.VerdictDrop, "drop"
+	var ex []expr.Any
+	var words []string
+	for k, ps := range s.ports {
+		if ps != nil {
+			e, w := ps.shape.lookup(fm, s.Name+portSuffix[k], false, len(ex) == 0)
+			ex, words = append(ex, e...), append(words, w)
+		}
 	}
-	return newRule(s.list+"/"+s.Name, "", text+" "+vt, append(ex, verdict(v))...)
+	e, w := s.shape.lookup(fm, s.Name, true, len(ex) == 0)
+	return newRule(s.list+"/"+s.Name, "", strings.Join(append(words, w), " "), append(ex, e...)...)
 }
 
 // runDecl is the nft declaration of a run set, one element a line.
 func (s *Set) runDecl() string {
 	fm := famOf(s.Family)
 	var b strings.Builder
-	fmt.Fprintf(&b, "set %s {\n\t\ttype %s", s.Name, s.shape.typeText(fm))
+	if s.portSide > 0 {
+		fmt.Fprintf(&b, "set %s {\n\t\ttype %s", s.Name, s.shape.typeText(fm))
+	} else {
+		fmt.Fprintf(&b, "map %s {\n\t\ttype %s : verdict", s.Name, s.shape.typeText(fm))
+	}
 	if s.shape.interval {
 		b.WriteString("\n\t\tflags interval")
 	}
-	b.WriteString("\n\t\tcounter")
+	if s.portSide == 0 {
+		b.WriteString("\n\t\tcounter")
+	}
 	for i, e := range s.Elems {
 		if i == 0 {
 			b.WriteString("\n\t\telements = {")
@@ -628,13 +782,32 @@ func (s *Set) runDecl() string {
 	return b.String()
 }
 
-// elemText renders an element of a run set, with its comment if asked.
-func (s *Set) elemText(e Elem, comment bool) string {
+// elemText renders an element of a run map, with its comment and verdict if
+// asked.
+func (s *Set) elemText(e Elem, full bool) string {
 	t := keyText(famOf(s.Family), s.shape, e.Key, e.End)
-	if comment {
+	if full {
 		t += fmt.Sprintf(" comment %q", e.Line)
+		if s.portSide == 0 {
+			t += " : " + e.verdictText()
+		}
 	}
 	return t
+}
+
+// verdict is a run element's verdict.
+func (e Elem) verdict() *expr.Verdict {
+	if e.Act == acl.Deny {
+		return &expr.Verdict{Kind: expr.VerdictDrop}
+	}
+	return &expr.Verdict{Kind: expr.VerdictAccept}
+}
+
+func (e Elem) verdictText() string {
+	if e.Act == acl.Deny {
+		return "drop"
+	}
+	return "accept"
 }
 
 // id identifies a run set's element: its key range.
@@ -665,8 +838,13 @@ func keepRunNames(ks *kstate, p *Plan) {
 		return
 	}
 	used := map[string]bool{}
+	byName := map[string]*Set{}
 	for _, s := range p.Sets {
-		if s.Kind != SetRun || ks.sets[s.Name] != nil {
+		byName[s.Name] = s
+	}
+	for _, s := range p.Sets {
+		// a set of ports goes with its verdict map
+		if s.Kind != SetRun || s.portSide > 0 || ks.sets[s.Name] != nil {
 			continue
 		}
 		votes := map[string]int{}
@@ -686,6 +864,13 @@ func keepRunNames(ks *kstate, p *Plan) {
 		}
 		used[best] = true
 		old := s.rule().Key
+		for k, suffix := range portSuffix {
+			if s.ports[k] != nil {
+				if ps := byName[s.Name+suffix]; ps != nil {
+					ps.Name = best + suffix
+				}
+			}
+		}
 		s.Name = best
 		for _, c := range p.Chains {
 			for i, r := range c.Rules {

@@ -60,8 +60,8 @@ interface management 0
 	cfg := config(t, text)
 	require.NoError(t, l.e.Apply(cfg))
 	listing := l.nft("list", "table", "inet", Table)
-	require.Regexp(t, `ip saddr . meta l4proto . th dport @run_[0-9a-f]+ accept`, listing, "hosts and eq ports: a hash set")
-	require.Regexp(t, `ip saddr . ip daddr . meta l4proto . th sport . th dport @run_[0-9a-f]+ accept`, listing, "prefixes and neq: an interval set")
+	require.Regexp(t, `ip saddr . meta l4proto . th dport vmap @run_[0-9a-f]+`, listing, "hosts and eq ports: a hash set")
+	require.Regexp(t, `ip saddr . ip daddr . meta l4proto . th sport . th dport vmap @run_[0-9a-f]+`, listing, "prefixes and neq: an interval set")
 	require.Equal(t, 0, strings.Count(listing, "ip saddr 10.24.12."), "no line stays a rule")
 
 	send := func() {
@@ -104,7 +104,7 @@ interface management 0
 	require.Equal(t, map[string]uint64{"run/10/m": 3, "run/20/m": 2, "run/30/m": 4, "run/40/m": 3, "run/50/m": 1}, matches())
 
 	// An element deleted by hand: the table differs, and applying mends it as a diff.
-	set := regexp.MustCompile(`set (run_[0-9a-f]+) \{\s+type ipv4_addr . inet_proto . inet_service\s`).FindStringSubmatch(l.nft("list", "table", "inet", Table))[1]
+	set := regexp.MustCompile(`map (run_[0-9a-f]+) \{\s+type ipv4_addr . inet_proto . inet_service : verdict\s`).FindStringSubmatch(l.nft("list", "table", "inet", Table))[1]
 	l.nft("delete", "element", "inet", Table, set, "{ 10.24.12.107 . 17 . 53 }")
 	st, err = l.e.Stats(cfg)
 	require.NoError(t, err)
@@ -205,7 +205,7 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 	sports := []string{"", "", "", "", "", "range 20000 20999", "lt 20500", "gt 21000", "neq 20001", "eq 179", "eq 179 20001 21010", "neq 20000 20500 21000"}
 	protos := []string{"tcp", "tcp", "udp", "udp", "ip", "icmp", "47"}
 	r := rand.New(rand.NewPCG(8, 8))
-	sets, elems, lines := 0, 0, 0
+	sets, elems, lines, drops, portLookups, layered := 0, 0, 0, 0, 0, 0
 	for round := range 8 {
 		var text strings.Builder
 		cfgLines := map[string][]string{}
@@ -214,8 +214,31 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 			action := "permit"
 			text.WriteString(fc.list + "\n")
 			for len(seen) < 40+r.IntN(30) {
-				if r.IntN(12) == 0 {
+				// rounds of mostly one action, of actions at random (verdict
+				// maps), and of nested exceptions (layers)
+				if r.IntN(12) == 0 || round%3 > 0 && r.IntN(2) == 0 {
 					action = map[string]string{"permit": "deny", "deny": "permit"}[action]
+				}
+				if round%3 == 2 && r.IntN(3) == 0 {
+					// an exception, then the wider line it is carved from
+					h := fc.srcs[r.IntN(len(fc.srcs))]
+					wide := map[bool]string{false: "10.24.12.96/27", true: "fd77::/64"}[strings.Contains(h, ":")]
+					if r.IntN(2) == 0 {
+						wide = fc.addrs[r.IntN(len(fc.addrs))]
+					}
+					proto := []string{"tcp", "udp"}[r.IntN(2)]
+					for _, line := range []string{
+						fmt.Sprintf(" deny %s host %s any %s", proto, h, ports[r.IntN(len(ports))]),
+						fmt.Sprintf(" permit %s %s %s any", proto, wide, sports[r.IntN(len(sports))]),
+					} {
+						line = strings.Join(strings.Fields(line), " ")
+						if !seen[line] {
+							seen[line] = true
+							text.WriteString(" " + line + "\n")
+							cfgLines[fc.list] = append(cfgLines[fc.list], line)
+						}
+					}
+					continue
 				}
 				proto := protos[r.IntN(len(protos))]
 				if proto == "ip" && strings.HasPrefix(fc.list, "ipv6") {
@@ -259,6 +282,17 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 		listing := l.nft("list", "table", "inet", Table)
 		sets += strings.Count(listing, "flags interval")
 		elems += strings.Count(listing, "counter packets 0 bytes 0 comment")
+		drops += strings.Count(listing, `" : drop`)
+		portLookups += strings.Count(listing, "sport @run_")
+		// a map of a layer past the first: two lookups of one key shape in a row
+		var prev string
+		for _, ln := range strings.Split(listing, "\n") {
+			key, _, ok := strings.Cut(strings.TrimSpace(ln), " vmap @run_")
+			if ok && key == prev {
+				layered++
+			}
+			prev = key
+		}
 		lines += len(cfg.ACLs["d4"].Entries()) + len(cfg.ACLs["d6"].Entries())
 		type pr struct {
 			proto        uint8
@@ -329,6 +363,89 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d lines, %d run sets, %d elements", lines, sets, elems)
+	t.Logf("%d lines, %d run sets, %d elements (%d drop), %d lookups of sets of ports, %d layered lookups", lines, sets, elems, drops, portLookups, layered)
 	require.Greater(t, sets, 6, "the lists were compiled into sets")
+	require.Greater(t, drops, 10, "runs mix actions")
+	require.Greater(t, portLookups, 3, "lines with port lists on both sides were in runs")
+	require.Greater(t, layered, 3, "runs had layers")
+}
+
+// TestRunPortLists: a line with port lists on both sides in a run is one map
+// element and two sets of ports. Its matches are exact, a packet with another
+// port falls through to the next lines, clearing zeroes it, its counters carry
+// when it moves into the run and out of it, and a port deleted by hand from its
+// set is drift that the next apply mends as a diff.
+func TestRunPortLists(t *testing.T) {
+	l := newLab(t)
+	for _, p := range []int{53, 54, 55} {
+		l.serveUDP(fmt.Sprintf(":%d", p))
+	}
+	list := func(run bool) *acl.Config {
+		text := "ip access-list extended pl\n" +
+			" seq 10 permit udp host 10.24.12.107 eq 30001 30002 any eq 53 54\n" +
+			" seq 20 deny udp host 10.24.12.107 any eq 55\n"
+		if run {
+			text += " seq 30 permit udp host 10.24.12.108 any eq 53\n" +
+				" seq 40 permit udp host 10.24.12.109 any eq 53\n"
+		}
+		text += " seq 50 permit udp host 10.24.12.107 any eq 54\n" +
+			"interface management 0\n ip access-group pl in\n"
+		return config(t, text)
+	}
+	matches := func(cfg *acl.Config) (uint64, uint64) {
+		st, err := l.e.Stats(cfg)
+		require.NoError(t, err)
+		require.Equal(t, InSync, st.State)
+		return st.Counters["pl/10/m"].Packets, st.Counters["pl/50/m"].Packets
+	}
+	// a rule first (no run: three lines)
+	require.NoError(t, l.e.Apply(list(false)))
+	require.NotContains(t, l.nft("list", "table", "inet", Table), "sport @run_")
+	l.udpN("10.24.12.107", 30001, "10.24.12.129:53", 2)
+	// then in a run: its counters carry to its element
+	cfg := list(true)
+	require.NoError(t, l.e.Apply(cfg))
+	listing := l.nft("list", "table", "inet", Table)
+	require.Contains(t, listing, "sport @run_")
+	require.NotContains(t, listing, "{ 53, 54 }", "no anonymous set: sets of ports")
+	m10, m50 := matches(cfg)
+	require.Equal(t, [2]uint64{2, 0}, [2]uint64{m10, m50})
+	l.udpN("10.24.12.107", 30002, "10.24.12.129:54", 3)
+	l.udpN("10.24.12.107", 30003, "10.24.12.129:54", 1) // not its source port: seq 50
+	m10, m50 = matches(cfg)
+	require.Equal(t, [2]uint64{5, 1}, [2]uint64{m10, m50})
+	_, err := l.udpDrop("10.24.12.107", "10.24.12.129:55")
+	require.Error(t, err, "seq 20 drops")
+	// read by an enforcer that did not apply it: the same, in sync
+	other := &Enforcer{IfName: "mgmt0", NetNS: l.e.NetNS}
+	defer other.Close()
+	st, err := other.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, InSync, st.State)
+	require.Equal(t, uint64(5), st.Counters["pl/10/m"].Packets)
+
+	require.NoError(t, l.e.ClearCounters(cfg, "pl"))
+	m10, m50 = matches(cfg)
+	require.Equal(t, [2]uint64{0, 0}, [2]uint64{m10, m50})
+	l.udpN("10.24.12.107", 30001, "10.24.12.129:54", 1)
+
+	// a port deleted by hand: drift, mended as a diff
+	set := regexp.MustCompile(`set (run_[0-9a-f]+sp) \{`).FindStringSubmatch(listing)[1]
+	l.nft("delete", "element", "inet", Table, set, "{ 10.24.12.107 . 17 . 30001 }")
+	st, err = l.e.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, Differs, st.State)
+	require.NoError(t, l.e.Apply(cfg))
+	require.Zero(t, FullReplaces(l.e))
+	l.udpN("10.24.12.107", 30001, "10.24.12.129:54", 1)
+	m10, _ = matches(cfg)
+	require.Equal(t, uint64(2), m10)
+
+	// out of the run again: the rule starts with the element's counters
+	cfg = list(false)
+	require.NoError(t, l.e.Apply(cfg))
+	require.NotContains(t, l.nft("list", "table", "inet", Table), "sport @run_")
+	m10, _ = matches(cfg)
+	require.Equal(t, uint64(2), m10)
+	require.Zero(t, FullReplaces(l.e))
 }

@@ -206,3 +206,72 @@ interface management 0
 	l.refused("10.24.12.12", dev) // in the set: its 2nd connection is denied
 	l.openN("10.24.12.16", 3)     // not in it: not denied at all
 }
+
+// fail-closed (issue 17): with the source set full, a source not in it is
+// refused by a permit (counted as refused by the limit) and dropped by a deny,
+// while sources in the set keep their limit; without it the same source gets
+// past the line (the two tests above), which is what this test's control half
+// shows on the same lab.
+func TestConnlimitSetFullFailClosed(t *testing.T) {
+	l := newLab(t)
+	l.serveTCP(":22")
+	var addrs []string
+	for i := 12; i < 20; i++ {
+		addrs = append(addrs, fmt.Sprintf("10.24.12.%d/24", i))
+	}
+	l.addClientAddrs(addrs...)
+	for _, tc := range []struct {
+		name, text string
+		seq        int
+	}{
+		{"permit", `
+ip access-list extended check
+ seq 10 permit tcp any any eq 22 connlimit 2 sources 4 fail-closed
+interface management 0
+ ip access-group check in
+`, 10},
+		{"deny", `
+ip access-list extended check
+ seq 10 deny tcp any any eq 22 connlimit 2 sources 4 fail-closed
+ seq 20 permit tcp any any eq 22
+interface management 0
+ ip access-group check in
+`, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l.t = t
+			cfg := config(t, tc.text)
+			require.NoError(t, l.e.Apply(cfg))
+			var conns []net.Conn
+			for i := 12; i < 16; i++ {
+				conns = append(conns, l.openN(fmt.Sprintf("10.24.12.%d", i), 1)...)
+			}
+			st, err := l.e.Stats(cfg)
+			require.NoError(t, err)
+			require.True(t, st.Sources["check/10"].Full(), "%+v", st.Sources["check/10"])
+			// In the set: limited as ever (permit: a 2nd admitted, a 3rd not;
+			// deny: the 2nd dropped).
+			if tc.name == "permit" {
+				conns = append(conns, l.openN("10.24.12.12", 1)...)
+			}
+			l.refused("10.24.12.12", dev)
+			// Not in it: refused, from two more sources.
+			l.refused("10.24.12.16", dev)
+			l.refused("10.24.12.17", dev)
+			if tc.name == "permit" {
+				st, err = l.e.Stats(cfg)
+				require.NoError(t, err)
+				require.GreaterOrEqual(t, st.Counters["check/10/r"].Packets, uint64(3), "refusals counted by the line: %+v", st.Counters)
+			}
+
+			// The control: the same line without fail-closed lets them past.
+			open := config(t, strings.Replace(tc.text, " fail-closed", "", 1))
+			require.NoError(t, l.e.Apply(open))
+			conns = append(conns, l.openN("10.24.12.18", 1)...)
+			for _, c := range conns {
+				c.Close()
+			}
+			l.e.Apply(config(t, "ip access-list extended check\n"))
+		})
+	}
+}

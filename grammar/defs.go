@@ -78,11 +78,12 @@ func ruleSyntax(f acl.Family) (string, []string) {
 	dst, dsth := addrSyntax(f, "d")
 	// established and connlimit are one choice: the model refuses a line with
 	// both, so `?` offers neither once the other is there.
-	flags := "{(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources}) | count | log}"
+	flags := "{(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources | fail-closed}) | count | log}"
 	bits := strconv.Itoa(f.Bits())
 	flagh := []string{establishedHelp, "Limit concurrent connections per source address", "Maximum connections per source",
 		"Count connections per source prefix instead of per address", "Prefix length, /0-/" + bits + " (default /" + bits + ": per address)",
 		"Most sources (prefixes) the limit tracks at once", "Number of sources (default " + strconv.Itoa(acl.DefaultConnSources) + ")",
+		"When the source set is full, refuse sources not in it (default: the limit lets them past)",
 		"Count matches (always on)", "Log matches"}
 	anyProto, icmp, icmph := "ip", "icmp", []string{ICMPStr}
 	if f == acl.IPv6 {
@@ -386,12 +387,13 @@ func buildRule(k Kind) func(*match) error {
 		if r.ICMP, err = icmpOf(m, f); err != nil {
 			return err
 		}
-		for _, flag := range []string{"established", "connlimit", "mask", "sources", "count", "log"} {
+		for _, flag := range []string{"established", "connlimit", "mask", "sources", "fail-closed", "count", "log"} {
 			if c, twice := m.nth(flag, 1); twice {
 				return m.errAtIdx(c.idx, "%s given twice", flag)
 			}
 		}
 		r.Established = m.has("established")
+		r.ConnFailClosed = m.has("fail-closed")
 		r.Log = m.has("log")
 		if v := m.get("limit"); v != "" {
 			n, _ := strconv.Atoi(v)

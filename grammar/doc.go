@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // registered holds every definition in the order register got them (the manual
@@ -29,9 +30,9 @@ type DocToken struct {
 const PipeDoc = "[| MODIFIER]..."
 
 // longAltRE is an alternation of many keywords: the ICMP type names.
-var longAltRE = regexp.MustCompile(`\((?:[a-z0-9-]+\|){8,}[a-z0-9-]+\)`)
+var longAltRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\((?:[a-z0-9-]+\|){8,}[a-z0-9-]+\)`) })
 
-var captureRE = regexp.MustCompile(`\$[a-z0-9_]+`)
+var captureRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$[a-z0-9_]+`) })
 
 // Docs returns every command definition, in the order they were registered.
 func Docs() []Doc {
@@ -40,10 +41,10 @@ func Docs() []Doc {
 	for i, d := range registered {
 		// The output modifiers read as IOS's manuals write them: [| MODIFIER]...
 		body, piped := strings.CutSuffix(d.Syntax, pipeSyntax)
-		syn := strings.Join(strings.Fields(captureRE.ReplaceAllString(body, "")), " ")
+		syn := strings.Join(strings.Fields(captureRE().ReplaceAllString(body, "")), " ")
 		syn = strings.ReplaceAll(syn, "PIPE", "|")
 		// ICMP type names (dozens) are listed with the tokens, not in the syntax.
-		syn = longAltRE.ReplaceAllString(syn, "ICMP-NAME")
+		syn = longAltRE().ReplaceAllString(syn, "ICMP-NAME")
 		if piped {
 			syn += " " + PipeDoc
 		}

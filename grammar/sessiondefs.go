@@ -2,9 +2,10 @@ package grammar
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/aclsh/aclsh/acl"
 )
 
 // Configuration sessions, commit timers and reload (EOS, Junos and IOS habits).
@@ -15,12 +16,9 @@ var sessionModes = []Mode{Config | InSession, IPACL | InSession, IP6ACL | InSess
 // MaxSessionTimer is the longest commit timer: 24 hours, as long as a session lives.
 const MaxSessionTimer = 24 * 3600
 
-// sessionNameRE: what a session name may be (it names a file in the state directory).
-var sessionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
-
 // ValidSessionName checks a configuration session name.
 func ValidSessionName(name string) error {
-	if !sessionNameRE.MatchString(name) {
+	if !acl.IsName(name) { // it names a file in the state directory
 		return fmt.Errorf("session name %q: use 1-63 letters, digits, '_', '.' or '-', starting with a letter", name)
 	}
 	return nil

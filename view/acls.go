@@ -264,7 +264,10 @@ func SourceSetWarning(r acl.Rule, u enforcer.SetUse) string {
 		return ""
 	}
 	effect := "new sources are admitted without this limit"
-	if r.Action == acl.Deny {
+	switch {
+	case r.ConnFailClosed:
+		effect = "new sources are refused (fail-closed)"
+	case r.Action == acl.Deny:
 		effect = "this rule stops denying new sources"
 	}
 	hint := "raise `sources`"

@@ -147,21 +147,5 @@ func recordBoot(stateDir string) error {
 	if id == "" {
 		return nil
 	}
-	run, err := follower.RunDir(stateDir)
-	if err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(run, ".boot-id-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(id + "\n")
-	err = errors.Join(err, f.Chmod(0o640), f.Close())
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(run, bootIDName))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return follower.WriteRunFile(stateDir, bootIDName, id+"\n")
 }

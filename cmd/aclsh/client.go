@@ -132,7 +132,7 @@ func redial(hello daemon.Request, o clientOptions, out io.Writer) (*daemon.Clien
 
 // daemonPID says which process the namespace's daemon is, for a message.
 func daemonPID() string {
-	if st, ok := follower.Probe(); ok {
+	if st, ok := daemon.Probe(); ok {
 		return fmt.Sprintf(": kill %d", st.PID)
 	}
 	return ""
@@ -147,7 +147,10 @@ func startDaemon(stateDir, ifname string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pid, err := follower.Start(exe, stateDir, ifname, 5*time.Second)
+	pid, err := follower.Start(exe, stateDir, ifname, 5*time.Second, func(pid int) bool {
+		st, ok := daemon.Probe()
+		return ok && st.PID == pid
+	})
 	if err != nil {
 		return fmt.Errorf("starting the aclsh daemon of this network namespace: %w", err)
 	}

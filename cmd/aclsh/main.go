@@ -49,11 +49,8 @@ func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Role
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
-	// One follow daemon per network namespace: it claims the namespace's name
-	// first, and shells ask it whether counts are kept exact (internal/follower).
-	// The shells' socket: systemd's (aclsh.socket, socket activation), else
-	// its own; bound first, so that whoever sees the daemon's status can
-	// connect.
+	// The shells' socket, the namespace's one name: systemd's (aclsh.socket,
+	// socket activation), else its own (a second daemon is refused here).
 	var dln net.Listener
 	var err error
 	if ls, aerr := activation.Listeners(); aerr == nil && len(ls) > 0 && ls[0] != nil {
@@ -62,24 +59,19 @@ func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Role
 		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
 		return 1
 	}
-	ln, err := follower.Listen(store.Dir)
-	if err != nil {
-		dln.Close()
-		fmt.Fprintf(stderr, "aclsh follow: %v\n", err)
-		return 1
-	}
-	defer ln.Close()
-	// The boot step, at the daemon's first start after the host booted (a
-	// restart leaves the running-config alone): the startup-config becomes
-	// the running-config, and a pending rollback is dropped. Before any
-	// client is served; they wait in the socket's queue.
-	if !bootDone(store.Dir) {
-		bootStep(store, kernel, guessed, stderr)
-	}
-	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, Roles: roles, Logf: logf}
+	ready := make(chan struct{})
+	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, Roles: roles, Logf: logf, Ready: ready}
 	served := make(chan error, 1)
 	go func() { served <- sv.Serve(ctx, dln) }()
 	defer func() { stop(); <-served }()
+	// The boot step, at the daemon's first start after the host booted (a
+	// restart leaves the running-config alone): the startup-config becomes
+	// the running-config, and a pending rollback is dropped. Meanwhile the
+	// daemon says who it is, and clients wait to be served.
+	if !bootDone(store.Dir) {
+		bootStep(store, kernel, guessed, stderr)
+	}
+	close(ready)
 	if roles.Admin < 0 {
 		logf("follow: group %s does not exist: only root may configure (--admin-group)", roles.AdminName)
 	}
@@ -131,8 +123,10 @@ change is committed. "aclsh follow" is the daemon of the network namespace (syst
 units aclsh.socket and aclsh-follow.service): it owns the state directory and the
 kernel table, and every aclsh in the namespace is its client over the socket
 @aclsh/daemon; it decides by the client's credentials: root and --admin-group
-configure, --view-group shows and tests, others are refused. It also keeps
-connection limits exact: at start it applies the
+configure, --view-group shows and tests, others are refused. Where none runs
+(a lab, no unit), the first aclsh run by root starts one for its state
+directory and says so; another state directory is refused (one owner per
+namespace). It also keeps connection limits exact: at start it applies the
 running-config, when a counted session ends it updates that source's count, it
 refreshes pre-existing session counts, and every 5 minutes it logs how many log
 lines each "log" line did not write (ip access-list logging interval). It also
@@ -231,7 +225,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "aclsh boot: takes only --state-dir and --mgmt-if")
 			return 2
 		}
-		if st, ok := follower.Probe(); ok {
+		if st, ok := daemon.Probe(); ok {
 			fmt.Fprintf(stderr, "aclsh boot: the aclsh daemon runs in this network namespace (pid %d, state directory %s): it did the boot step when it started; nothing done\n", st.PID, st.StateDir)
 			return 0
 		}

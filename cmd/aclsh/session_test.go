@@ -64,6 +64,12 @@ func newSessLab(t *testing.T) *sessLab {
 	})
 	go echo.ServeTCP(ln)
 	t.Cleanup(func() { ln.Close() })
+	// Up: the links' carrier and the first neighbour resolution take a moment
+	// (longer on a loaded machine); nothing is filtered yet.
+	for deadline := time.Now().Add(5 * time.Second); !l.admitted(); {
+		require.True(t, time.Now().Before(deadline), "the lab's client does not reach its device")
+		time.Sleep(50 * time.Millisecond)
+	}
 	return l
 }
 

@@ -1,16 +1,11 @@
-// Package follower tells whether `aclsh follow`, the process that keeps connection
-// counts exact, runs in this network namespace, and starts it when it does not.
-//
-// The follow daemon listens on an abstract unix socket (Name). Abstract socket
-// names belong to a network namespace and vanish with the process, so there is
-// at most one follow daemon per namespace, a dead one leaves nothing behind, and
-// two labs on one machine do not see each other's. A client that connects reads
-// one status line; it believes it only from a process of root or of its own
-// user (SO_PEERCRED), so another local user cannot pretend to be the daemon.
+// Package follower holds what the daemon (`aclsh follow`) and the processes
+// around it share besides the socket protocol: starting it (Start), its run/
+// directory and records (the log, the times it put the table back), and the
+// check that a unix socket's peer is root or this user (TrustedPeer): an
+// abstract name can be taken first by any local user.
 package follower
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net"
@@ -25,78 +20,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// Name is the abstract unix socket of the follow daemon of a network namespace.
-const Name = "@aclsh/follow"
-
-// Status is what a running follow daemon says of itself.
-type Status struct {
-	PID      int
-	StateDir string // absolute
-}
-
-// ErrRunning says another follow daemon runs in this network namespace.
-var ErrRunning = errors.New("another aclsh follow runs in this network namespace")
-
-// Listen claims the namespace's name for a follow daemon of stateDir and answers
-// every connection with its status, until the returned listener is closed.
-func Listen(stateDir string) (net.Listener, error) {
-	dir, err := filepath.Abs(stateDir)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("unix", Name)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			if st, ok := Probe(); ok {
-				return nil, fmt.Errorf("%w (pid %d, state directory %s)", ErrRunning, st.PID, st.StateDir)
-			}
-			return nil, fmt.Errorf("%w, or another program holds its name %s", ErrRunning, Name)
-		}
-		return nil, err
-	}
-	line := fmt.Sprintf("aclsh follow %d %s\n", os.Getpid(), dir)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.SetWriteDeadline(time.Now().Add(time.Second))
-			c.Write([]byte(line))
-			c.Close()
-		}
-	}()
-	return ln, nil
-}
-
-// Probe asks the namespace's follow daemon for its status; ok is false when none
-// answers, or when what answers runs as neither root nor this process's user.
-func Probe() (st Status, ok bool) {
-	c, err := net.DialTimeout("unix", Name, time.Second)
-	if err != nil {
-		return st, false
-	}
-	defer c.Close()
-	cred, err := TrustedPeer(c)
-	if err != nil {
-		return st, false
-	}
-	c.SetReadDeadline(time.Now().Add(time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return st, false
-	}
-	f := strings.SplitN(strings.TrimSuffix(line, "\n"), " ", 4)
-	if len(f) != 4 || f[0] != "aclsh" || f[1] != "follow" {
-		return st, false
-	}
-	pid, err := strconv.Atoi(f[2])
-	if err != nil || int32(pid) != cred.Pid {
-		return st, false
-	}
-	return Status{PID: pid, StateDir: f[3]}, true
-}
 
 // TrustedPeer returns the credentials of the process at the other end of a unix
 // socket (SO_PEERCRED), and an error unless it runs as root or as this
@@ -157,9 +80,9 @@ const logCap = 1 << 20
 
 // Start starts `exe follow --state-dir DIR --mgmt-if IF` in a session of its own
 // (it outlives the shell that started it, and a hangup of that shell's terminal
-// does not reach it), logging to DIR/run/follow.log, and waits until it answers
-// Probe (at most wait). It returns the daemon's pid.
-func Start(exe, stateDir, ifname string, wait time.Duration) (int, error) {
+// does not reach it), logging to DIR/run/follow.log, and waits until ready says
+// the process of that pid answers (at most wait). It returns the daemon's pid.
+func Start(exe, stateDir, ifname string, wait time.Duration, ready func(pid int) bool) (int, error) {
 	dir, err := filepath.Abs(stateDir)
 	if err != nil {
 		return 0, err
@@ -197,7 +120,7 @@ func Start(exe, stateDir, ifname string, wait time.Duration) (int, error) {
 	go func() { exited <- cmd.Wait() }()
 	deadline := time.Now().Add(wait)
 	for {
-		if st, ok := Probe(); ok && st.PID == pid {
+		if ready(pid) {
 			return pid, nil
 		}
 		select {
@@ -228,18 +151,24 @@ func RecordMend(stateDir string, at time.Time, cause string) error {
 	m, _ := ReadMends(stateDir)
 	m.Count++
 	m.Last, m.Cause = at, cause
+	return WriteRunFile(stateDir, MendsName, fmt.Sprintf("%d %s %s\n", m.Count, m.Last.UTC().Format(time.RFC3339), strings.Map(printable, m.Cause)))
+}
+
+// WriteRunFile writes a record in stateDir's run/ whole: a temp file (mode
+// 0640) renamed into place, so a reader sees the old text or the new.
+func WriteRunFile(stateDir, name, text string) error {
 	run, err := RunDir(stateDir)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(run, ".mends-*")
+	f, err := os.CreateTemp(run, "."+name+"-*")
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(f, "%d %s %s\n", m.Count, m.Last.UTC().Format(time.RFC3339), strings.Map(printable, m.Cause))
+	_, err = f.WriteString(text)
 	err = errors.Join(err, f.Chmod(0o640), f.Close())
 	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(run, MendsName))
+		err = os.Rename(f.Name(), filepath.Join(run, name))
 	}
 	if err != nil {
 		os.Remove(f.Name())
