@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/shell"
 )
 
@@ -75,7 +76,7 @@ func (r Roles) roleOf(p Peer) Role {
 
 // Server serves clients: a shell for each, on the daemon's store and enforcer.
 type Server struct {
-	Store    *shell.Store
+	Store    *config.Store
 	Enforcer shell.Enforcer
 	IfName   string
 	Roles    Roles
@@ -294,7 +295,7 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 	} else if hello.TTY != "" {
 		from = hello.TTY
 	}
-	id := shell.Identity{User: name, PID: peer.PID, From: from, Start: shell.ProcStart(peer.PID)}
+	id := shell.Identity{User: name, PID: peer.PID, From: from, Start: config.ProcStart(peer.PID)}
 	var mu sync.Mutex
 	out, errw := frames{w: w, mu: &mu}, frames{w: w, mu: &mu, errs: true}
 	opt := shell.Options{Host: hello.Host, Store: sv.Store, Enforcer: sv.Enforcer, IfName: sv.IfName, Out: out, Err: errw,

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netns"
 
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/internal/needs"
-	"github.com/aclsh/aclsh/shell"
 )
 
 // A client that is not interactive sends its script whole: a line at a time is
@@ -26,7 +26,7 @@ func TestScriptLineRefused(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	sv := &Server{Store: &shell.Store{Dir: filepath.Join(dir, "state")}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf}
+	sv := &Server{Store: &config.Store{Dir: filepath.Join(dir, "state")}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf}
 	go func() { served <- sv.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-served })
 
@@ -77,7 +77,7 @@ func TestOnePerNamespace(t *testing.T) {
 		require.NoError(t, err)
 		ready := make(chan struct{})
 		ctx, cancel := context.WithCancel(context.Background())
-		sv := &Server{Store: &shell.Store{Dir: dir}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf, Ready: ready}
+		sv := &Server{Store: &config.Store{Dir: dir}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf, Ready: ready}
 		served := make(chan error, 1)
 		go func() { served <- sv.Serve(ctx, ln) }()
 		st, ok := Probe()
@@ -122,7 +122,7 @@ func TestHelloBounded(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	sv := &Server{Store: &shell.Store{Dir: filepath.Join(dir, "state")}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf}
+	sv := &Server{Store: &config.Store{Dir: filepath.Join(dir, "state")}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf}
 	go func() { served <- sv.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-served })
 

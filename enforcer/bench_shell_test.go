@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aclsh/aclsh/acl"
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
@@ -60,7 +61,7 @@ func BenchmarkInteractiveLine10kKernel(b *testing.B) {
 			b.Fatal(err)
 		}
 		te := &timedEnforcer{Enforcer: l.e}
-		sh, err := shell.New(shell.Options{Host: "h", Store: &shell.Store{Dir: dir}, Enforcer: te, IfName: "mgmt0",
+		sh, err := shell.New(shell.Options{Host: "h", Store: &statedir.Store{Dir: dir}, Enforcer: te, IfName: "mgmt0",
 			Out: io.Discard, Err: io.Discard, Interactive: true})
 		if err != nil {
 			b.Fatal(err)
@@ -113,7 +114,7 @@ func BenchmarkScriptChange10kKernel(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(dir, "running-config"), []byte(bigText(10000)), 0o660); err != nil {
 		b.Fatal(err)
 	}
-	store := &shell.Store{Dir: dir}
+	store := &statedir.Store{Dir: dir}
 	te := &timedEnforcer{Enforcer: l.e}
 	run := func(script string) {
 		sh, err := shell.New(shell.Options{Host: "h", Store: store, Enforcer: te, IfName: "mgmt0", Out: io.Discard, Err: io.Discard})

@@ -35,7 +35,7 @@ import (
 // expire after PreTimeout, so no source stays limited by stale counts.
 //
 // view must call its argument with the running-config while holding the state
-// lock (shell.Store.View), so that an update never races a shell's commit; the
+// lock (config.Store.View), so that an update never races a shell's commit; the
 // config must stay the same pointer while the file is unchanged.
 //
 // Equivalent to: `aclsh follow` (the aclsh-follow systemd unit).
@@ -529,7 +529,7 @@ func (f *follower) drain(ends <-chan Conn) {
 var errConfigChanged = errors.New("the running-config changed")
 
 // saidBefore reports whether err says that the running-config cannot be used
-// (shell.StateError) with the same words as the last such error logged, and
+// (config.StateError) with the same words as the last such error logged, and
 // records it: that is logged once, not at every refresh and session end.
 func (f *follower) saidBefore(err error) bool {
 	var se interface{ StateError() }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
@@ -21,7 +22,7 @@ type kernelShell struct {
 
 func newKernelShell(t *testing.T, l *lab) *kernelShell {
 	out := &strings.Builder{}
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: out, Err: out,
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: t.TempDir()}, Out: out, Err: out,
 		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
 	require.NoError(t, err)
 	return &kernelShell{t: t, sh: sh, out: out}

@@ -15,14 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	. "github.com/aclsh/aclsh/enforcer"
-	"github.com/aclsh/aclsh/shell"
 )
 
 // config loads running-config text (as the shell would) for tests.
 func config(t testing.TB, text string) *acl.Config {
 	t.Helper()
-	cfg, err := shell.LoadConfig(text)
+	cfg, err := cli.LoadConfig(text)
 	require.NoError(t, err)
 	return cfg
 }

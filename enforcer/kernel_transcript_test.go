@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	statedir "github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/internal/golden"
 	"github.com/aclsh/aclsh/shell"
 )
@@ -37,7 +38,7 @@ func TestKernelTranscripts(t *testing.T) {
 			require.NoError(t, err)
 			c.Close()
 			var out strings.Builder
-			sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
+			sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
 				Enforcer: l.e, IfName: "mgmt0", Interactive: true})
 			require.NoError(t, err)
 			listening := map[int]bool{}

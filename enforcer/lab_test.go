@@ -18,6 +18,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/aclsh/aclsh/acl"
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/echo"
 	"github.com/aclsh/aclsh/internal/labns"
@@ -253,10 +254,10 @@ type typist struct {
 
 // shell starts an interactive shell on the lab's kernel with a state directory
 // of its own (store: nil) or the given one.
-func (l *lab) shell(store *shell.Store) *typist {
+func (l *lab) shell(store *statedir.Store) *typist {
 	l.t.Helper()
 	if store == nil {
-		store = &shell.Store{Dir: l.t.TempDir()}
+		store = &statedir.Store{Dir: l.t.TempDir()}
 	}
 	out := &strings.Builder{}
 	sh, err := shell.New(shell.Options{Host: "device", Store: store, Out: out, Err: out, Enforcer: l.e, IfName: "mgmt0", Interactive: true})

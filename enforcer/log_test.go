@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	. "github.com/aclsh/aclsh/enforcer"
-	"github.com/aclsh/aclsh/shell"
 )
 
 // flood sends n datagrams from the client (10.24.12.107) to addr as fast as it
@@ -88,7 +88,7 @@ func TestLogRateLimit(t *testing.T) {
 	const n = 500
 	elapsed := l.flood("10.24.12.129:5300", n, 0)
 	l.flood("10.24.12.129:5301", n, 0)
-	cfg, err := shell.LoadConfig(run("show running-config"))
+	cfg, err := cli.LoadConfig(run("show running-config"))
 	require.NoError(t, err)
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestLogRateLimit(t *testing.T) {
 	// about ten times, never more than once per interval.
 	run("conf t", "ip access-list logging interval 100", "end", "clear access-list counters")
 	elapsed = l.flood("10.24.12.129:5300", 200, 5*time.Millisecond)
-	cfg, err = shell.LoadConfig(run("show running-config"))
+	cfg, err = cli.LoadConfig(run("show running-config"))
 	require.NoError(t, err)
 	require.Equal(t, uint32(100), cfg.LogInterval.Millis())
 	st, err = l.e.Stats(cfg)

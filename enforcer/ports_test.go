@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
@@ -237,7 +238,7 @@ func TestIPv6NeighborDiscoveryImplicit(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP("[fd77::129]:22")
 	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
 		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
 	require.NoError(t, err)
 	typed := func(lines ...string) string {

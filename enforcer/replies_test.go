@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/echo"
 	"github.com/aclsh/aclsh/shell"
@@ -184,7 +185,7 @@ func TestRepliesAgreeWithModel(t *testing.T) {
 		}
 		text.WriteString("interface management 0\n ip access-group " + names[0] + " in\n ipv6 access-group " + names[1] + " in\nend\n")
 		var out strings.Builder
-		sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: dir}, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0", Force: true})
+		sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: dir}, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0", Force: true})
 		require.NoError(t, err)
 		require.Zero(t, sh.RunScript(strings.NewReader(text.String()), "-"), "%s\n%s", text.String(), out.String())
 		cfg := config(t, strings.TrimSuffix(strings.TrimPrefix(text.String(), "configure terminal\n"), "end\n"))
@@ -248,7 +249,7 @@ func TestRepliesAgreeWithModel(t *testing.T) {
 			}
 		}
 		// the shell's packet trace says what the model says, naming the same line
-		tsh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: dir}, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0", Force: true})
+		tsh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: dir}, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0", Force: true})
 		require.NoError(t, err)
 		for _, p := range prs {
 			out.Reset()

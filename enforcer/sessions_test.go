@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
@@ -361,7 +362,7 @@ func TestStormWhileCommitting(t *testing.T) {
 
 // follow runs the session daemon on a real state directory (as the unit does)
 // until the test ends and returns its log.
-func (l *lab) followStore(store *shell.Store) *syncLog {
+func (l *lab) followStore(store *statedir.Store) *syncLog {
 	log := &syncLog{}
 	l.followWith(store.View, log)
 	return log
@@ -373,7 +374,7 @@ func (l *lab) followStore(store *shell.Store) *syncLog {
 func TestFollowCommitThenClose(t *testing.T) {
 	l := newLab(t)
 	l.serveTCP(":22")
-	store := &shell.Store{Dir: t.TempDir()}
+	store := &statedir.Store{Dir: t.TempDir()}
 	commit := func(lines ...string) {
 		t.Helper()
 		sh, err := shell.New(shell.Options{Store: store, Out: os.Stderr, Err: os.Stderr, Enforcer: l.e, IfName: "mgmt0"})
@@ -471,7 +472,7 @@ func TestFollowResyncAfterOverflow(t *testing.T) {
 	l.serveTCP(":22")
 	l.serveUDP(":53")
 	SetFollowReadBuffer(l.e, 4096)
-	store := &shell.Store{Dir: t.TempDir()}
+	store := &statedir.Store{Dir: t.TempDir()}
 	cs := l.openN("10.24.12.107", 2)
 	sh, err := shell.New(shell.Options{Store: store, Out: os.Stderr, Err: os.Stderr, Enforcer: l.e, IfName: "mgmt0"})
 	require.NoError(t, err)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
-	"github.com/aclsh/aclsh/shell"
 )
 
 // addClientAddrs gives the client namespace more addresses on the management LAN
@@ -117,7 +117,7 @@ func TestConnlimitSetFull(t *testing.T) {
 		addrs = append(addrs, fmt.Sprintf("10.24.12.%d/24", i))
 	}
 	l.addClientAddrs(addrs...)
-	store := &shell.Store{Dir: t.TempDir()}
+	store := &statedir.Store{Dir: t.TempDir()}
 	ty := l.shell(store)
 	typed := func(lines ...string) string { t.Helper(); return ty.run(t, lines...) }
 	typed("conf t", "ip access-list extended check", "permit tcp any any eq 22 connlimit 2 mask /30 sources 8",

@@ -11,79 +11,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
 
-// The shell on a real kernel: interactive changes take effect as typed; show
-// access-lists reports matches, sessions per source, refusals and the implicit
-// deny; clear zeroes counters; a flushed ruleset is reported and restored.
-func TestShellOnKernel(t *testing.T) {
-	l := newLab(t)
-	l.serveTCP(":22")
-	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
-		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
-	require.NoError(t, err)
-	run := func(lines ...string) string {
-		t.Helper()
-		out.Reset()
-		for _, line := range lines {
-			require.NoError(t, sh.Run(line), line)
-		}
-		return out.String()
-	}
-	run("conf term", "ip access-list extended check",
-		"permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3", "end",
-		"conf term", "interface management 0", "ip access-group check in", "end")
-	l.openN("10.24.12.107", 3)
-	l.refused("10.24.12.107", dev)
-	l.refused("10.24.12.108", dev)
-
-	show := run("show access-lists")
-	require.Regexp(t, `(?m)^ seq 10 permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3 \(\d+ match(?:es)?\)$`, show)
-	require.Contains(t, show, "    sessions: 10.24.12.107 3/3\n")
-	require.Contains(t, show, "    sources tracked: 1 of 65535 (0%)\n")
-	require.Regexp(t, `(?m)^    refused by the limit: [1-9]\d*$`, show)
-	require.Regexp(t, `(?m)^ implicit deny \([1-9]\d* match(?:es)?\)$`, show)
-
-	run("clear access-list counters check")
-	show = run("show access-lists")
-	require.NotRegexp(t, `match(es)?\)`, show)
-	require.Contains(t, show, "    refused by the limit: 0\n")
-	require.Contains(t, show, "sessions: 10.24.12.107 3/3", "clearing counters keeps the sessions")
-
-	// An interactive change takes effect at once.
-	run("conf t", "ip access-list extended check", "permit tcp host 10.24.12.108 any eq 22", "end")
-	c, err := l.dial(l.cli, "10.24.12.108", dev)
-	require.NoError(t, err)
-	c.Close()
-
-	l.nft("flush", "ruleset")
-	show = run("show access-lists")
-	require.Contains(t, show, "% kernel table inet aclsh is missing; copy running-config kernel restores it")
-	require.Contains(t, run("show interface management 0"), " kernel: table inet aclsh is missing")
-	run("conf t", "ip access-list extended check", "remark restored", "end")
-	require.NotContains(t, run("show access-lists"), "missing")
-	require.Contains(t, run("show interface management 0"), " kernel: in sync with the running-config")
-	l.refused("10.24.12.109", dev)
-
-	// Deleting a bound list is refused; a kernel refusal leaves the running-config.
-	out.Reset()
-	err = sh.Run("conf t")
-	require.NoError(t, err)
-	err = sh.Run("no ip access-list extended check")
-	require.ErrorContains(t, err, "bound to interface management 0")
-	before := run("do show running-config")
-	SetMutate(l.e, func(p *Plan) { p.Chains[1].Name = p.Chains[1].Name + "-broken" })
-	err = sh.Run("ip access-list extended check")
-	require.NoError(t, err)
-	err = sh.Run("permit udp any any")
-	require.ErrorContains(t, err, "kernel refused the ruleset: ")
-	require.ErrorContains(t, err, "; nothing was changed")
-	SetMutate(l.e, nil)
-	require.Equal(t, before, run("do show running-config"))
-}
+// TestShellOnKernel is testdata/kernel-scripts/shell-on-kernel.txtar now (TestKernelScripts).
 
 // show access-lists | json on a real kernel holds what the text of the same
 // moment says: lists, family, where bound, every line with its matches (and log
@@ -101,7 +34,7 @@ func TestShowJSONMatchesTextOnKernel(t *testing.T) {
 		run(t, "ip", "-n", l.cli, "addr", "add", fmt.Sprintf("10.24.12.%d/24", i), "dev", "eth0")
 	}
 	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: t.TempDir()}, Out: &out, Err: &out,
 		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
 	require.NoError(t, err)
 	show := func(line string) string {
@@ -405,46 +338,7 @@ func decodeShowACLs(t *testing.T, js string) (acls []textACL, note string) {
 	return acls, v.Note
 }
 
-// A script is committed once at its end: a failing script changes neither the
-// kernel nor the running-config; a good one is enforced.
-func TestScriptOnKernel(t *testing.T) {
-	l := newLab(t)
-	l.serveTCP(":22")
-	store := &shell.Store{Dir: t.TempDir()}
-	runScript := func(text string) (int, string) {
-		var out strings.Builder
-		sh, err := shell.New(shell.Options{Host: "device", Store: store, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0"})
-		require.NoError(t, err)
-		return sh.RunScript(strings.NewReader(text), "script"), out.String()
-	}
-	rc, out := runScript("conf t\nip access-list extended a\npermit tcp host 10.24.12.107 any eq 22\n" +
-		"interface management 0\nip access-group a in\nip access-list extended b\npermit tcp hots any any\n")
-	require.Equal(t, 1, rc, out)
-	require.NotContains(t, l.nft("list", "tables"), Table, "a failing script applies nothing")
-	c, err := l.dial(l.cli, "10.24.12.108", dev)
-	require.NoError(t, err)
-	c.Close()
-
-	rc, out = runScript("conf t\nip access-list extended a\npermit tcp host 10.24.12.107 any eq 22\n" +
-		"interface management 0\nip access-group a in\nend\nshow access-lists\n")
-	require.Equal(t, 0, rc, out)
-	require.NotContains(t, out, "% kernel", "a script's own changes are not reported as drift")
-	l.refused("10.24.12.108", dev)
-	c, err = l.dial(l.cli, "10.24.12.107", dev)
-	require.NoError(t, err)
-	c.Close()
-
-	// A script that clears counters and then fails leaves the kernel as it was,
-	// counters included; one that succeeds clears them.
-	before := l.nft("list", "table", "inet", Table)
-	require.Regexp(t, `counter packets [1-9]`, before)
-	rc, out = runScript("clear access-list counters\nconf t\nip access-list extended a\npermit tcp hots any any\n")
-	require.Equal(t, 1, rc, out)
-	require.Equal(t, before, l.nft("list", "table", "inet", Table), "byte-identical")
-	rc, out = runScript("clear access-list counters a\n")
-	require.Equal(t, 0, rc, out)
-	require.NotRegexp(t, `counter packets [1-9]`, l.nft("list", "table", "inet", Table))
-}
+// TestScriptOnKernel is testdata/kernel-scripts/script-on-kernel.txtar now (TestKernelScripts).
 
 // copy running-config kernel restores what `nft flush ruleset` removed (and show
 // names it): the lines enforce again, and the sessions opened before the flush
@@ -456,7 +350,7 @@ func TestRestoreKernel(t *testing.T) {
 	l.serveTCP(":22")
 	var out strings.Builder
 	state := t.TempDir()
-	sh, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: state}, Out: &out, Err: &out,
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: state}, Out: &out, Err: &out,
 		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
 	require.NoError(t, err)
 	run := func(lines ...string) string {
@@ -502,7 +396,7 @@ func TestRestoreKernel(t *testing.T) {
 	l.nft("flush", "chain", "inet", Table, "input")
 	require.Contains(t, run("show access-lists"), "% kernel table inet aclsh differs from the running-config; copy running-config kernel restores it\n")
 	var sout strings.Builder
-	script, err := shell.New(shell.Options{Host: "device", Store: &shell.Store{Dir: state}, Out: &sout, Err: &sout,
+	script, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: state}, Out: &sout, Err: &sout,
 		Enforcer: &Enforcer{IfName: "mgmt0", NetNS: l.e.NetNS}, IfName: "mgmt0"})
 	require.NoError(t, err)
 	require.Equal(t, 0, script.RunScript(strings.NewReader("copy run kern\n"), "-"), sout.String())

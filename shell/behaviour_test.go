@@ -9,12 +9,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/grammar"
 )
 
 // Every definition has a behaviour in every mode that accepts it: a line of
 // each (grammar.Examples: one through each keyword) never meets
-// errNoBehaviour nor a show without a view, and `do` of an exec command from
+// cli.ErrNoBehaviour nor a show without a view, and `do` of an exec command from
 // configuration mode leaves the shell there. A show definition added without
 // its entry in the shell used to parse, print nothing and succeed, and `do` of
 // it dropped the operator to exec.
@@ -29,7 +31,7 @@ func TestEveryDefinitionBehaves(t *testing.T) {
 	shellIn := func(m grammar.Mode) *Shell {
 		// A state directory of its own: no line depends on what another did.
 		var out strings.Builder
-		sh, err := New(Options{Host: "device", Store: &Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
+		sh, err := New(Options{Host: "device", Store: &config.Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
 		require.NoError(t, err)
 		sh.mgmtAddrs = func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("10.0.0.9")} }
 		sh.ask = func(string) (string, error) { return "", io.EOF }
@@ -59,7 +61,7 @@ func TestEveryDefinitionBehaves(t *testing.T) {
 			sh := shellIn(m)
 			err := sh.Run(ex.Line)
 			ran++
-			if errors.Is(err, errNoBehaviour) || err != nil && strings.Contains(err.Error(), "no output for this command") {
+			if errors.Is(err, cli.ErrNoBehaviour) || err != nil && strings.Contains(err.Error(), "no output for this command") {
 				t.Errorf("%s: %q parses and has no behaviour: %v", m.Name(), ex.Line, err)
 			}
 			if m != grammar.Exec || ex.NoDo {
@@ -69,7 +71,7 @@ func TestEveryDefinitionBehaves(t *testing.T) {
 				sh := shellIn(from)
 				err := sh.Run("do " + ex.Line)
 				dos++
-				if errors.Is(err, errNoBehaviour) {
+				if errors.Is(err, cli.ErrNoBehaviour) {
 					t.Errorf("%s: %q parses and has no behaviour: %v", from.Name(), "do "+ex.Line, err)
 				}
 				if sh.gmode() != from {

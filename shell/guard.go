@@ -274,7 +274,7 @@ func (s *Shell) guarded(change func(*acl.Config) error, allowed string, warned *
 				return err
 			}
 		}
-		old, err := s.opt.Store.shared()
+		old, err := s.opt.Store.Running()
 		if err != nil {
 			old = nil
 		}

@@ -8,13 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 )
 
 // cfgOf loads a running-config text; "" is the empty config.
 func cfgOf(t *testing.T, text string) *acl.Config {
 	t.Helper()
-	cfg, err := LoadConfig(text)
-	require.NoError(t, err, "LoadConfig(%q)", text)
+	cfg, err := cli.LoadConfig(text)
+	require.NoError(t, err, "cli.LoadConfig(%q)", text)
 	return cfg
 }
 
@@ -233,7 +234,7 @@ func TestParseSSHConnection(t *testing.T) {
 // configs are walked to the end for the session and for a new connection).
 func BenchmarkLockoutWarning10k(b *testing.B) {
 	text := strings.TrimSuffix(bigConfig(10000), "!\n") + " seq 200000 permit tcp any any eq 22\n!\ninterface management 0\n ip access-group big in\n!\n"
-	old, err := LoadConfig(text)
+	old, err := cli.LoadConfig(text)
 	require.NoError(b, err)
 	cfg := old.Clone()
 	_, err = cfg.ACLs["big"].Add(acl.Rule{Seq: 5, Action: acl.Deny, Proto: acl.ProtoNum(17)})

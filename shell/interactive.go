@@ -31,7 +31,7 @@ func (s *Shell) RunInteractive(to TermOptions) int { return term.Run(s, to) }
 // The Session methods of a shell in this process.
 
 // InExec reports exec mode.
-func (s *Shell) InExec() bool { return s.t.mode == grammar.Exec }
+func (s *Shell) InExec() bool { return s.t.Mode == grammar.Exec }
 
 // RunLine runs one interactive line and prints its error under the prompt.
 func (s *Shell) RunLine(out io.Writer, line string) { s.runLine(out, line) }
@@ -45,8 +45,8 @@ func (s *Shell) Complete(line string) []string {
 }
 
 // EndMode goes back to exec (Ctrl-Z); ExitMode leaves the mode (Ctrl-D).
-func (s *Shell) EndMode()  { s.t.follow(grammar.Command{Kind: grammar.End, Mode: s.t.mode}) }
-func (s *Shell) ExitMode() { s.t.follow(grammar.Command{Kind: grammar.Exit, Mode: s.t.mode}) }
+func (s *Shell) EndMode()  { s.t.Follow(grammar.Command{Kind: grammar.End, Mode: s.t.Mode}) }
+func (s *Shell) ExitMode() { s.t.Follow(grammar.Command{Kind: grammar.Exit, Mode: s.t.Mode}) }
 
 // Attach sends the shell's output to out and its questions to ask.
 func (s *Shell) Attach(out io.Writer, ask func(string) (string, error)) error {
@@ -102,7 +102,7 @@ func (s *Shell) writeHelp(w io.Writer, line string) {
 func (s *Shell) namesOf(f acl.Family, all bool) []string {
 	var out []string
 	for _, n := range s.Names() {
-		if all || s.t.cfg.ACLs[n].Family == f {
+		if all || s.t.Cfg.ACLs[n].Family == f {
 			out = append(out, n)
 		}
 	}

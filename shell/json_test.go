@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/golden"
 	"github.com/aclsh/aclsh/view"
@@ -79,7 +80,7 @@ func jsonStats() enforcer.Stats {
 func jsonShell(t *testing.T) (*Shell, *bytes.Buffer) {
 	t.Helper()
 	var out bytes.Buffer
-	sh, err := New(Options{Host: "device", Store: &Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true,
+	sh, err := New(Options{Host: "device", Store: &config.Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true,
 		IfName: "nosuch0", Enforcer: &fixedStats{jsonStats()}})
 	require.NoError(t, err)
 	leave := sh.JoinUsers()
@@ -505,7 +506,7 @@ func (o othersJSON) text(what string) string {
 func TestTestACLOtherTablesUnbound(t *testing.T) {
 	var out bytes.Buffer
 	st := enforcer.Stats{Others: []enforcer.Dropper{{Family: "ip", Table: "filter", Chain: "INPUT", Hook: "input", Policy: true}}}
-	sh, err := New(Options{Host: "device", Store: &Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true,
+	sh, err := New(Options{Host: "device", Store: &config.Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true,
 		IfName: "nosuch0", Enforcer: &fixedStats{st}})
 	require.NoError(t, err)
 	runLines(t, sh, "conf t\nip access-list extended spare\npermit tcp any any eq 22\nend")

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/view"
@@ -20,18 +21,20 @@ import (
 // management addresses, sshd's port, live session counts) and renders the
 // results as text.
 
-// lintCmd runs TestACL and LintACLs.
-func (s *Shell) lintCmd(cmd grammar.Command) error {
-	if err := s.load(); err != nil {
+// TestACL runs test access-list (cli.TestACL).
+func (e env) TestACL(cmd grammar.Command) error {
+	if err := e.s.needConfig(); err != nil {
 		return err
 	}
-	if s.broken != nil && s.from == "" {
-		return s.broken
+	return e.s.testACL(cmd)
+}
+
+// Lint runs show access-lists lint (cli.Lint).
+func (e env) Lint(cmd grammar.Command) error {
+	if err := e.s.needConfig(); err != nil {
+		return err
 	}
-	if cmd.Kind == grammar.TestACL {
-		return s.testACL(cmd)
-	}
-	return s.lintACLs(cmd)
+	return e.s.lintACLs(cmd)
 }
 
 // output writes a result of the lint commands as show does: the view's text
@@ -98,7 +101,7 @@ func (v *traceView) permits() bool {
 }
 
 func (s *Shell) testACL(cmd grammar.Command) error {
-	cfg := s.t.cfg
+	cfg := s.t.Cfg
 	f := cmd.Family
 	name := cmd.Name
 	v := &traceView{Family: view.FamilyName(f), f: f, named: name != "", Packet: acl.Example{Family: f, Packet: cmd.Packet}, Steps: []acl.Step{},
@@ -264,8 +267,8 @@ func (s *Shell) lintOptions() acl.LintOptions {
 
 // lintACLs runs show access-lists [NAME] lint [detail].
 func (s *Shell) lintACLs(cmd grammar.Command) error {
-	cfg := s.t.cfg
-	lists, err := namedLists(cfg, cmd, "show %s access-lists %s lint")
+	cfg := s.t.Cfg
+	lists, err := cli.NamedLists(cfg, cli.SelectOf(cmd), "show %s access-lists %s lint")
 	if err != nil {
 		return err
 	}
@@ -389,7 +392,7 @@ type ruleOrigin struct {
 
 // noteOrigin records, for --check --lint, the script line that entered, bound
 // or changed a list, and that added each rule.
-func (s *Shell) noteOrigin(cmd grammar.Command, o op, ok bool) {
+func (s *Shell) noteOrigin(cmd grammar.Command, list string, ok bool) {
 	if !s.opt.Lint || s.lineNo == 0 {
 		return
 	}
@@ -397,16 +400,18 @@ func (s *Shell) noteOrigin(cmd grammar.Command, o op, ok bool) {
 		s.lists, s.rules = map[string]origin{}, map[ruleOrigin]origin{}
 	}
 	here := origin{s.lineNo, s.lineText}
-	list := o.acl
-	switch cmd.Kind {
-	case grammar.EnterACL, grammar.BindACL:
-		list = cmd.Name
-	case grammar.AddRule:
-		if ok && !cmd.Rule.IsRemark() {
-			s.rules[ruleOrigin{o.acl, cmd.Rule.Body(cmd.Family)}] = here
+	entered := false
+	switch c := cli.Of(cmd, list).(type) {
+	case cli.EnterACL:
+		list, entered = c.Name, true
+	case cli.Bind:
+		list = c.Name
+	case cli.AddRule:
+		if ok && !c.Rule.IsRemark() {
+			s.rules[ruleOrigin{c.List, c.Rule.Body(cmd.Family)}] = here
 		}
 	}
-	if !ok && cmd.Kind != grammar.EnterACL || list == "" {
+	if !ok && !entered || list == "" {
 		return
 	}
 	if _, seen := s.lists[list]; !seen {
@@ -419,14 +424,14 @@ func (s *Shell) noteOrigin(cmd grammar.Command, o op, ok bool) {
 // error format: `NAME:N: line` (the line that added the rule, or that entered
 // the list), then the finding. It returns how many findings are errors.
 func (s *Shell) LintScript(name string) int {
-	if s.t.cfg == nil || len(s.lists) == 0 {
+	if s.t.Cfg == nil || len(s.lists) == 0 {
 		return 0
 	}
 	o := s.lintOptions()
 	errs := 0
-	for _, n := range s.t.cfg.Names() {
+	for _, n := range s.t.Cfg.Names() {
 		at, touched := s.lists[n]
-		a := s.t.cfg.ACLs[n]
+		a := s.t.Cfg.ACLs[n]
 		if !touched {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 )
 
@@ -46,7 +47,7 @@ func TestTraceLiveCount(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			sh, err := New(Options{Host: "device", Store: &Store{Dir: t.TempDir()}, Enforcer: tc.enf, Out: &out, Err: &out, Interactive: true})
+			sh, err := New(Options{Host: "device", Store: &config.Store{Dir: t.TempDir()}, Enforcer: tc.enf, Out: &out, Err: &out, Interactive: true})
 			require.NoError(t, err)
 			for _, l := range []string{"conf t", "ip access-list extended check", "permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 3",
 				"interface management 0", "ip access-group check in", "end"} {
@@ -71,7 +72,7 @@ func TestTraceLiveCount(t *testing.T) {
 func TestLintScript(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+	sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
 	require.NoError(t, err)
 	for _, l := range []string{"conf t", "ip access-list extended old", "permit tcp any any eq 22", "permit tcp host 10.0.0.1 any eq 22 connlimit 2", "end"} {
 		require.NoError(t, sh.Run(l))
@@ -86,7 +87,7 @@ func TestLintScript(t *testing.T) {
 		"end",
 	}, "\n") + "\n"
 	var stdout, stderr bytes.Buffer
-	sh, err = New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &stdout, Err: &stderr, CheckOnly: true, Lint: true})
+	sh, err = New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &stdout, Err: &stderr, CheckOnly: true, Lint: true})
 	require.NoError(t, err)
 	sh.mgmtAddrs = func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("10.24.12.129")} }
 	require.Equal(t, 0, sh.RunScript(strings.NewReader(script), "new.conf"))

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 )
 
 // bigConfig returns a running-config with one list of n lines.
@@ -28,7 +31,7 @@ func bigConfig(n int) string {
 func seeded(t testing.TB, text string) string {
 	dir := t.TempDir()
 	if text != "" {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, runningName), []byte(text), 0o660))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, config.RunningName), []byte(text), 0o660))
 	}
 	return dir
 }
@@ -38,11 +41,11 @@ func seeded(t testing.TB, text string) string {
 // once and copies it only to change it.
 func TestScriptReadsConfigOnlyWhenNeeded(t *testing.T) {
 	dir := seeded(t, bigConfig(100))
-	st := &Store{Dir: dir}
+	st := &config.Store{Dir: dir}
 	sh, err := New(Options{Host: "h", Store: st, Out: io.Discard, Err: io.Discard})
 	require.NoError(t, err)
 	require.Equal(t, 0, sh.RunScript(strings.NewReader("terminal length 0\nconfigure terminal\nend\nexit\n"), "-c"))
-	require.Nil(t, st.cache, "the running-config was parsed")
+	require.Nil(t, st.Cached(), "the running-config was parsed")
 
 	var out, errs strings.Builder
 	sh, err = New(Options{Host: "h", Store: st, Out: &out, Err: &errs})
@@ -50,17 +53,17 @@ func TestScriptReadsConfigOnlyWhenNeeded(t *testing.T) {
 	require.Equal(t, 0, sh.RunScript(strings.NewReader("show running-config\n"), "-c"), errs.String())
 	require.Equal(t, bigConfig(100), out.String(), "stdout is the config alone")
 	require.Equal(t, "! running-config differs from startup-config, which is not present (write memory to save)\n", errs.String())
-	require.NotNil(t, st.cache)
-	require.Same(t, st.cache, sh.t.cfg, "a script that only shows works on the shared config")
+	require.NotNil(t, st.Cached())
+	require.Same(t, st.Cached(), sh.t.Cfg, "a script that only shows works on the shared config")
 	require.False(t, sh.owned)
 
 	sh, err = New(Options{Host: "h", Store: st, Out: io.Discard, Err: io.Discard})
 	require.NoError(t, err)
 	require.Equal(t, 0, sh.RunScript(strings.NewReader("configure terminal\nip access-list extended big\npermit ip any any\n"), "-c"))
-	require.Equal(t, 101, st.cache.ACLs["big"].Len(), "committed")
-	cached, err := LoadConfig(bigConfig(100))
+	require.Equal(t, 101, st.Cached().ACLs["big"].Len(), "committed")
+	cached, err := cli.LoadConfig(bigConfig(100))
 	require.NoError(t, err)
-	require.NotEqual(t, cached.Render(), st.cache.Render())
+	require.NotEqual(t, cached.Render(), st.Cached().Render())
 }
 
 // TestInteractiveLineSharesConfig: while the running-config file is unchanged,
@@ -69,14 +72,14 @@ func TestScriptReadsConfigOnlyWhenNeeded(t *testing.T) {
 // process (a new file) is read at the next line.
 func TestInteractiveLineSharesConfig(t *testing.T) {
 	dir := seeded(t, bigConfig(1000))
-	st := &Store{Dir: dir}
+	st := &config.Store{Dir: dir}
 	sh, err := New(Options{Host: "h", Store: st, Out: io.Discard, Err: io.Discard, Interactive: true})
 	require.NoError(t, err)
-	first := sh.t.cfg
-	require.Same(t, st.cache, first)
+	first := sh.t.Cfg
+	require.Same(t, st.Cached(), first)
 	for _, l := range []string{"configure terminal", "ip access-list extended big", "exit", "do show interface management 0", "end"} {
 		require.NoError(t, sh.Run(l), l)
-		require.Same(t, first, sh.t.cfg, "after %q", l)
+		require.Same(t, first, sh.t.Cfg, "after %q", l)
 	}
 	require.Equal(t, 1000, first.ACLs["big"].Len(), "the shared config was not changed")
 
@@ -84,33 +87,33 @@ func TestInteractiveLineSharesConfig(t *testing.T) {
 	for _, l := range []string{"configure terminal", "ip access-list extended big", "permit ip any any"} {
 		require.NoError(t, sh.Run(l), l)
 	}
-	committed := sh.t.cfg
+	committed := sh.t.Cfg
 	require.NotSame(t, first, committed)
 	require.Equal(t, 1000, first.ACLs["big"].Len(), "the old shared config was not changed")
 	require.NoError(t, sh.Run("exit"))
-	require.Same(t, committed, sh.t.cfg, "the commit's own result is reused, not parsed again")
-	onDisk, err := os.ReadFile(filepath.Join(dir, runningName))
+	require.Same(t, committed, sh.t.Cfg, "the commit's own result is reused, not parsed again")
+	onDisk, err := os.ReadFile(filepath.Join(dir, config.RunningName))
 	require.NoError(t, err)
 	require.Equal(t, committed.Render(), string(onDisk))
 
 	// Another process writes the file: the next line reads it.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".tmp-other"), []byte(bigConfig(10)), 0o660))
-	require.NoError(t, os.Rename(filepath.Join(dir, ".tmp-other"), filepath.Join(dir, runningName)))
+	require.NoError(t, os.Rename(filepath.Join(dir, ".tmp-other"), filepath.Join(dir, config.RunningName)))
 	require.NoError(t, sh.Run("exit"))
-	require.Equal(t, 10, sh.t.cfg.ACLs["big"].Len())
+	require.Equal(t, 10, sh.t.Cfg.ACLs["big"].Len())
 
 	// Rewritten in place with the same size: the modification time tells.
 	text := strings.Replace(bigConfig(10), "eq 1\n", "eq 9\n", 1)
 	time.Sleep(10 * time.Millisecond)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, runningName), []byte(text), 0o660))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, config.RunningName), []byte(text), 0o660))
 	require.NoError(t, sh.Run("terminal length 0"))
-	require.Equal(t, text, sh.t.cfg.Render())
+	require.Equal(t, text, sh.t.Cfg.Render())
 }
 
 // oneShot runs a script as `aclsh -c` does, on a fresh Store (as a new process
 // has), and fails on any error.
 func oneShot(b *testing.B, dir, script string) {
-	sh, err := New(Options{Host: "h", Store: &Store{Dir: dir}, Out: io.Discard, Err: io.Discard})
+	sh, err := New(Options{Host: "h", Store: &config.Store{Dir: dir}, Out: io.Discard, Err: io.Discard})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -151,7 +154,7 @@ func BenchmarkOneShot10k(b *testing.B) {
 // (nothing is written).
 func BenchmarkInteractiveLine10k(b *testing.B) {
 	setup := func(b *testing.B, text string) *Shell {
-		sh, err := New(Options{Host: "h", Store: &Store{Dir: seeded(b, text)}, Out: io.Discard, Err: io.Discard, Interactive: true})
+		sh, err := New(Options{Host: "h", Store: &config.Store{Dir: seeded(b, text)}, Out: io.Discard, Err: io.Discard, Interactive: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/internal/acltest"
 )
 
@@ -52,9 +54,9 @@ func TestRoundTrip(t *testing.T) {
 	for i := range 300 {
 		cfg := randomConfig(r)
 		text := cfg.Render()
-		got, err := LoadConfig(text)
+		got, err := cli.LoadConfig(text)
 		require.NoError(t, err, "config %d:\n%s", i, text)
-		require.True(t, cfg.Equal(got), "LoadConfig(Render(cfg)) != cfg for:\n%s\ngot:\n%s", text, got.Render())
+		require.True(t, cfg.Equal(got), "cli.LoadConfig(Render(cfg)) != cfg for:\n%s\ngot:\n%s", text, got.Render())
 		require.Equal(t, text, got.Render())
 	}
 }
@@ -69,10 +71,10 @@ func TestReplayRunningConfig(t *testing.T) {
 		var out strings.Builder
 		// Force: random configs bind lists with no permit line, which the lockout
 		// guard stops without --force (TestScriptGuard); replay is the point here.
-		sh, err := New(Options{Host: "h", Store: &Store{Dir: dir}, Out: &out, Err: &out, Force: true})
+		sh, err := New(Options{Host: "h", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Force: true})
 		require.NoError(t, err)
 		require.Equal(t, 0, sh.RunScript(strings.NewReader("configure terminal\n"+text), "replay"), out.String())
-		got, err := os.ReadFile(filepath.Join(dir, runningName))
+		got, err := os.ReadFile(filepath.Join(dir, config.RunningName))
 		require.NoError(t, err)
 		require.Equal(t, text, string(got))
 	}
@@ -88,7 +90,7 @@ func TestConcurrentShells(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var out strings.Builder
-			sh, err := New(Options{Host: "h", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+			sh, err := New(Options{Host: "h", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
 			if err != nil {
 				t.Error(err)
 				return
@@ -106,10 +108,10 @@ func TestConcurrentShells(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	cfg, err := (&Store{Dir: dir}).Load()
+	cfg, err := (&config.Store{Dir: dir}).Load()
 	require.NoError(t, err)
 	require.Equal(t, shells*rules, cfg.ACLs["shared"].Len())
-	left, _ := filepath.Glob(filepath.Join(dir, tmpPrefix+"*"))
+	left, _ := filepath.Glob(filepath.Join(dir, config.TmpPrefix+"*"))
 	require.Empty(t, left, "temp files left behind")
 }
 
@@ -132,13 +134,13 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add("!\nip access-list extended a\n seq 10 permit ip any any\n!\ninterface management 0\n ip access-group a in\n")
 	f.Add("ip access-list extended a\n permit tcp any any eq 22\n no permit tcp any any eq 22\n")
 	f.Fuzz(func(t *testing.T, text string) {
-		cfg, err := LoadConfig(text)
+		cfg, err := cli.LoadConfig(text)
 		if err != nil {
 			return
 		}
-		again, err := LoadConfig(cfg.Render())
+		again, err := cli.LoadConfig(cfg.Render())
 		if err != nil {
-			t.Fatalf("LoadConfig(Render(cfg)) failed: %v\n%s", err, cfg.Render())
+			t.Fatalf("cli.LoadConfig(Render(cfg)) failed: %v\n%s", err, cfg.Render())
 		}
 		if !cfg.Equal(again) {
 			t.Fatalf("round trip differs:\n%s\n%s", cfg.Render(), again.Render())
@@ -176,12 +178,12 @@ func BenchmarkParseValidate100k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		cfg := acl.NewConfig()
-		tx := newTxn(cfg)
-		if _, err := tx.exec("ip access-list extended big"); err != nil {
+		tx := cli.NewTxn(cfg)
+		if _, err := tx.Exec("ip access-list extended big"); err != nil {
 			b.Fatal(err)
 		}
 		for _, l := range lines {
-			if _, err := tx.exec(l); err != nil {
+			if _, err := tx.Exec(l); err != nil {
 				b.Fatalf("%s: %v", l, err)
 			}
 		}

@@ -62,11 +62,11 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 			s.Fail()
 			break
 		}
-		if cr.n > maxConfigSize {
+		if cr.n > s.opt.Store.SizeCap() {
 			// Larger than any config aclsh can hold: stop reading (a script of a
 			// million lines of a few hundred bytes would take gigabytes).
 			fmt.Fprintf(s.opt.Err, "%s:%d: %% Error: the script is larger than %d MiB, more than a running-config aclsh can hold; nothing was applied\n",
-				name, n, maxConfigSize>>20)
+				name, n, s.opt.Store.SizeCap()>>20)
 			s.Fail()
 			break
 		}

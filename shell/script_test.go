@@ -14,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/internal/golden"
 	"github.com/aclsh/aclsh/internal/needs"
 )
@@ -31,9 +33,9 @@ func readOnly(t *testing.T, dir string) {
 // written leaves the mode (and the current list) as it was.
 func TestTranscriptReadOnlyState(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
-	st := &Store{Dir: dir}
+	st := &config.Store{Dir: dir}
 	_, err := st.Update(func(cfg *acl.Config) error {
-		c, err := LoadConfig("ip access-list extended keep\n seq 10 permit tcp any any eq 22\n")
+		c, err := cli.LoadConfig("ip access-list extended keep\n seq 10 permit tcp any any eq 22\n")
 		*cfg = *c
 		return err
 	}, nil)
@@ -83,25 +85,25 @@ end
 	dir := t.TempDir()
 	_, stderr, rc := runScript(t, dir, script)
 	require.Equal(t, 0, rc, stderr)
-	first := readState(t, dir, runningName)
+	first := readState(t, dir, config.RunningName)
 	require.Contains(t, first, " seq 10 remark admins\n seq 20 permit tcp 10.0.0.0/8 any eq 22 connlimit 3\n seq 30 permit udp any any eq 123 log\n seq 100 deny ip any any\n",
 		"the second remark admins (no seq) is the first one")
 
 	_, stderr, rc = runScript(t, dir, script)
 	require.Equal(t, 0, rc, "the same script again: %s", stderr)
-	require.Equal(t, first, readState(t, dir, runningName), "the same script again changes nothing")
+	require.Equal(t, first, readState(t, dir, config.RunningName), "the same script again changes nothing")
 
 	shown, stderr, rc := runScript(t, dir, "show running-config\n")
 	require.Equal(t, 0, rc, stderr)
 	_, stderr, rc = runScript(t, dir, "conf t\n"+shown+"end\n")
 	require.Equal(t, 0, rc, "show running-config replayed: %s", stderr)
-	require.Equal(t, first, readState(t, dir, runningName), "the running-config replayed changes nothing")
+	require.Equal(t, first, readState(t, dir, config.RunningName), "the running-config replayed changes nothing")
 
 	// A different line on a used seq is still refused, and nothing is applied.
 	_, stderr, rc = runScript(t, dir, "conf t\nip access-list extended mgmt\nseq 20 permit tcp any any eq 22\nend\n")
 	require.Equal(t, 1, rc)
 	require.Contains(t, stderr, "s:3: seq 20 permit tcp any any eq 22\n% Error: seq 20 is already in use in access list mgmt\n")
-	require.Equal(t, first, readState(t, dir, runningName))
+	require.Equal(t, first, readState(t, dir, config.RunningName))
 }
 
 // Issue 10: on a fresh host (nothing committed, no running-config), write memory
@@ -112,8 +114,8 @@ func TestWriteMemoryFreshHost(t *testing.T) {
 		dir := t.TempDir()
 		_, stderr, rc := runScript(t, dir, "write memory\n")
 		require.Equal(t, 0, rc, stderr)
-		require.Equal(t, "!\n", readState(t, dir, runningName))
-		require.Equal(t, "!\n", readState(t, dir, startupName))
+		require.Equal(t, "!\n", readState(t, dir, config.RunningName))
+		require.Equal(t, "!\n", readState(t, dir, config.StartupName))
 		out, stderr, rc := runScript(t, dir, "show running-config\nshow startup-config\n")
 		require.Equal(t, 0, rc, stderr)
 		require.Equal(t, "!\n!\n", out)
@@ -152,9 +154,9 @@ func (r *interleaved) Read(p []byte) (int, error) {
 // as the commit applies all of them.
 func TestWriteMemoryInScriptAfterAnotherCommit(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, runningName), []byte("!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n!\n"), 0o660))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, config.RunningName), []byte("!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n!\n"), 0o660))
 	var out, errs strings.Builder
-	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &errs})
+	sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &out, Err: &errs})
 	require.NoError(t, err)
 	r := &interleaved{
 		parts: []string{
@@ -162,7 +164,7 @@ func TestWriteMemoryInScriptAfterAnotherCommit(t *testing.T) {
 			"conf t\nip access-list extended mgmt\npermit udp any any eq 123\nend\nshow startup-config\n",
 		},
 		between: func() {
-			_, err := (&Store{Dir: dir}).Update(func(cfg *acl.Config) error {
+			_, err := (&config.Store{Dir: dir}).Update(func(cfg *acl.Config) error {
 				_, err := cfg.Ensure("other", acl.IPv4)
 				return err
 			}, nil)
@@ -173,9 +175,9 @@ func TestWriteMemoryInScriptAfterAnotherCommit(t *testing.T) {
 	require.Equal(t, "!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n seq 20 permit tcp any any eq 443\n!\n", out.String(),
 		"show startup-config: the script's config at write memory")
 	require.Equal(t, "!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n seq 20 permit tcp any any eq 443\n seq 30 permit udp any any eq 123\n!\nip access-list extended other\n!\n",
-		readState(t, dir, runningName))
+		readState(t, dir, config.RunningName))
 	require.Equal(t, "!\nip access-list extended mgmt\n seq 10 permit tcp any any eq 22\n seq 20 permit tcp any any eq 443\n!\nip access-list extended other\n!\n",
-		readState(t, dir, startupName), "the other shell's list and the script's changes up to write memory")
+		readState(t, dir, config.StartupName), "the other shell's list and the script's changes up to write memory")
 }
 
 // A commit whose running-config would be larger than aclsh reads back is
@@ -183,16 +185,15 @@ func TestWriteMemoryInScriptAfterAnotherCommit(t *testing.T) {
 // last-good-config running-config too); a script larger than that stops being
 // read, and nothing is applied.
 func TestSizeCaps(t *testing.T) {
-	defer func(n int) { maxConfigSize = n }(maxConfigSize)
-	maxConfigSize = 4 << 20
 	dir := t.TempDir()
+	capped := func(n int) *config.Store { return &config.Store{Dir: dir, MaxSize: n} }
 	var b strings.Builder
 	b.WriteString("conf t\nip access-list extended big\n")
 	for i := range 20000 {
 		fmt.Fprintf(&b, "remark %d %s\n", i, strings.Repeat("x", 200))
 	}
 	var out bytes.Buffer
-	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out})
+	sh, err := New(Options{Host: "device", Store: capped(4 << 20), Out: &out, Err: &out})
 	require.NoError(t, err)
 	require.Equal(t, 1, sh.RunScript(strings.NewReader(b.String()), "big"))
 	require.Contains(t, out.String(), "the script is larger than 4 MiB, more than a running-config aclsh can hold; nothing was applied")
@@ -200,16 +201,15 @@ func TestSizeCaps(t *testing.T) {
 	require.True(t, os.IsNotExist(err), "nothing was applied")
 
 	// Under the script cap, over the config cap: a script adds to the running-config.
-	maxConfigSize = 3 << 20
 	half := b.String()[:len(b.String())/2]
 	half = half[:strings.LastIndexByte(half, '\n')+1]
 	out.Reset()
-	sh, err = New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out})
+	sh, err = New(Options{Host: "device", Store: capped(3 << 20), Out: &out, Err: &out})
 	require.NoError(t, err)
 	require.Zero(t, sh.RunScript(strings.NewReader(half), "half"), out.String())
 	out.Reset()
 	rest := "conf t\nip access-list extended big2\n" + strings.ReplaceAll(half[strings.Index(half, "remark"):], "remark ", "remark b")
-	sh, err = New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out})
+	sh, err = New(Options{Host: "device", Store: capped(3 << 20), Out: &out, Err: &out})
 	require.NoError(t, err)
 	require.Equal(t, 1, sh.RunScript(strings.NewReader(rest), "rest"))
 	require.Regexp(t, `the running-config would be \d+\.\d MiB, more than the 3 MiB aclsh reads back; nothing was applied`, out.String())

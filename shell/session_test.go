@@ -12,8 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/clock"
 )
 
 // testClock is the clock of sessions and timers in this package's tests, so that
@@ -22,8 +25,8 @@ import (
 var testClock = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 func init() {
-	now = func() time.Time { return testClock }
-	displayZone = time.UTC
+	clock.Now = func() time.Time { return testClock }
+	clock.Zone = time.UTC
 	who = func() string { return "operator" }
 }
 
@@ -36,12 +39,16 @@ func (r *recorder) Stats(*acl.Config) (*enforcer.Stats, error) {
 	return nil, errors.New("no kernel")
 }
 
+// A recorder is the store's Kernel too (config.Kernel), as the enforcer is.
+func (r *recorder) Learn(*acl.Config)         {}
+func (r *recorder) HoldsTable() (bool, error) { return false, nil }
+
 // sessShell returns an interactive shell on dir whose store carries out timers
-// with rec, as aclsh does (Heal is the kernel's Apply).
+// with rec, as aclsh does (the store's Kernel is the enforcer).
 func sessShell(t *testing.T, dir string, rec *recorder) (*Shell, *bytes.Buffer) {
 	t.Helper()
 	var out bytes.Buffer
-	st := &Store{Dir: dir, Heal: rec.Apply}
+	st := &config.Store{Dir: dir, Kernel: rec}
 	sh, err := New(Options{Host: "device", Store: st, Out: &out, Err: &out, Interactive: true, Enforcer: rec})
 	require.NoError(t, err)
 	return sh, &out
@@ -72,13 +79,14 @@ func TestCommitTimerRollback(t *testing.T) {
 	before := rec.last
 	runLines(t, sh, "configure session risky\nip access-list extended mgmt\nno seq 10\n")
 	require.Equal(t, before, rec.last, "nothing is enforced before commit")
+	risky := sh.sess.file
 	require.NoError(t, sh.Run("commit timer 00:00:10"))
 	require.NotEqual(t, before, rec.last)
 	committed := rec.last
 	require.Contains(t, out.String(), "rolled back at 2026-11-21 12:00:10 UTC")
 
 	var logged []string
-	daemon := &Store{Dir: dir, Heal: rec.Apply, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }}
+	daemon := &config.Store{Dir: dir, Kernel: rec, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }}
 	view := func() string {
 		var text string
 		require.NoError(t, daemon.View(func(cfg *acl.Config) error { text = cfg.Render(); return nil }))
@@ -99,7 +107,7 @@ func TestCommitTimerRollback(t *testing.T) {
 	// The session is gone; confirming it now says why.
 	runLines(t, sh2, "configure session other\n")
 	require.NoError(t, sh2.Run("end"))
-	err := (&Shell{opt: sh.opt, sess: &cfgSession{file: &sessionFile{name: "risky"}}, t: txn{mode: grammar.Config}}).Run("commit")
+	err := (&Shell{opt: sh.opt, sess: &cfgSession{file: risky}, t: cli.Txn{Mode: grammar.Config}}).Run("commit")
 	require.ErrorContains(t, err, "session risky no longer exists (Configuration session risky was rolled back at 2026-11-21 12:00:10 UTC")
 }
 
@@ -131,7 +139,7 @@ func TestReloadRestoresStartup(t *testing.T) {
 	sh.opt.Force = true // removing the last permit line: the lockout guard would ask
 	runLines(t, sh, "conf t\nip access-list extended mgmt\nno seq 10\nend\nreload in 1\n")
 	require.NotEqual(t, saved, rec.last)
-	daemon := &Store{Dir: dir, Heal: rec.Apply}
+	daemon := &config.Store{Dir: dir, Kernel: rec}
 	advance(t, time.Minute)
 	require.NoError(t, daemon.View(func(*acl.Config) error { return nil }))
 	require.Equal(t, saved, rec.last)
@@ -206,7 +214,7 @@ func TestCtrlZLeavesSession(t *testing.T) {
 	sh, _ := sessShell(t, dir, rec)
 	runLines(t, sh, sessBase+"configure session a\nip access-list extended mgmt\n")
 	require.Equal(t, "device(config-s-a-ipacl-ext)# ", sh.Prompt())
-	sh.t.follow(grammar.Command{Kind: grammar.End, Mode: sh.t.mode}) // what Ctrl-Z does
+	sh.t.Follow(grammar.Command{Kind: grammar.End, Mode: sh.t.Mode}) // what Ctrl-Z does
 	require.Equal(t, "device# ", sh.Prompt())
 	runLines(t, sh, "conf t\n")
 	require.Equal(t, "device(config)# ", sh.Prompt())
@@ -256,7 +264,7 @@ func TestRollbackCleanConfig(t *testing.T) {
 	rec := &recorder{}
 	sh, out := sessShell(t, t.TempDir(), rec)
 	runLines(t, sh, "conf t\nip access-list extended old\npermit tcp any any eq 80\ninterface management 0\nip access-group old in\nend")
-	before := sh.t.cfg.Render()
+	before := sh.t.Cfg.Render()
 	runLines(t, sh, "configure session r1\nrollback clean-config\nip access-list extended new\npermit tcp any any eq 22")
 	require.Equal(t, before, rec.last, "nothing applied before the commit")
 	out.Reset()

@@ -1,6 +1,8 @@
 // Package shell is aclsh's modal command shell: it reads lines from a terminal
-// (readline) or a script, parses them with grammar, applies them to the candidate
-// config, commits through the Store and the Enforcer, and prints show output.
+// (term) or a script, parses them with grammar into command values (cli), and
+// runs each by its kind in one type switch (execute): a change is applied to the
+// candidate config and committed through the state directory (config) and the
+// Enforcer, a show's view is rendered (view), an action asks the shell.
 package shell
 
 import (
@@ -11,9 +13,13 @@ import (
 	"sync"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/clock"
 	"github.com/aclsh/aclsh/term"
+	"github.com/aclsh/aclsh/view"
 )
 
 // Enforcer makes the kernel match a config (enforcer.Enforcer). Apply must be
@@ -28,7 +34,7 @@ type Enforcer interface {
 // Options configure a Shell.
 type Options struct {
 	Host     string
-	Store    *Store
+	Store    *config.Store
 	Enforcer Enforcer // nil: configs are saved but not enforced
 	IfName   string   // the Linux interface of management 0, for show
 	Out      io.Writer
@@ -65,12 +71,12 @@ type Options struct {
 // LeaveUsers.
 type Shell struct {
 	opt    Options
-	t      txn      // mode, current access list, candidate config
-	ops    []op     // a script's changes, committed at its end
-	clears []string // lists whose counters a script clears when it commits
-	kern   bool     // a script has copy running-config kernel: done when it commits
-	bind   bool     // a script binds a list: warnNoInterface when it commits
-	quit   bool     // exit from exec
+	t      cli.Txn      // mode, current access list, candidate config
+	ops    []cli.Change // a script's changes, committed at its end
+	clears []string     // lists whose counters a script clears when it commits
+	kern   bool         // a script has copy running-config kernel: done when it commits
+	bind   bool         // a script binds a list: warnNoInterface when it commits
+	quit   bool         // exit from exec
 	// toldRollback is the last rollback notice this operator was told of;
 	// seen the running-config its last command left (tellChanges).
 	toldRollback string
@@ -79,11 +85,11 @@ type Shell struct {
 	base         *acl.Config // the config a script started from (shared: never changed)
 	owned        bool        // a script's t.cfg is its own copy, not base
 	// from: a script replaces the running-config with this saved config
-	// (FromStartup, FromLastGood) when it commits, its changes on top.
+	// (config.FromStartup, config.FromLastGood) when it commits, its changes on top.
 	from string
 	// save: a script's write memory, saved when it commits (nil: none).
 	save *pendingSave
-	// broken says why the running-config cannot be used (*StateError); nil when
+	// broken says why the running-config cannot be used (*config.StateError); nil when
 	// it can. Only the ways back and commands that need no config work meanwhile.
 	broken error
 	// The lockout guard (guard.go): the operator's connection on the management
@@ -99,7 +105,7 @@ type Shell struct {
 	histBase int
 	// self is this shell in the users registry (users.go), nil if it did not
 	// join; selfFile its record's name there, "" if none was written.
-	self     *userRow
+	self     *view.User
 	selfFile string
 
 	// Lint (lint.go): the script line being run, where a script wrote each list
@@ -119,11 +125,11 @@ type Shell struct {
 // when its first command needs it, so a script that needs no config (`-c exit`)
 // never parses it.
 func New(opt Options) (*Shell, error) {
-	s := &Shell{opt: opt, t: txn{mode: grammar.Exec}}
+	s := &Shell{opt: opt, t: cli.Txn{Mode: grammar.Exec}}
 	if opt.Interactive {
 		// show users lists this shell (JoinUsers makes the others see it).
 		id := s.identity()
-		s.self = &userRow{User: id.User, PID: id.PID, From: id.From, Since: now()}
+		s.self = &view.User{User: id.User, PID: id.PID, From: id.From, Since: clock.Now()}
 		if err := s.refresh(); err != nil {
 			return nil, err
 		}
@@ -136,16 +142,16 @@ func New(opt Options) (*Shell, error) {
 // shared config, not a copy, so a line costs the same at any config size while
 // the file is unchanged; changes go through Store.Update, never into it.
 func (s *Shell) refresh() error {
-	cfg, err := s.opt.Store.current()
-	var se *StateError
+	cfg, err := s.opt.Store.Current()
+	var se *config.StateError
 	switch {
 	case err == nil:
 		// With CheckOnly, a change is applied to a copy (see own).
-		s.t.cfg, s.owned, s.broken = cfg, false, nil
+		s.t.Cfg, s.owned, s.broken = cfg, false, nil
 	case errors.As(err, &se):
 		s.broken = err
-		if s.t.cfg == nil {
-			s.t.cfg = acl.NewConfig()
+		if s.t.Cfg == nil {
+			s.t.Cfg = acl.NewConfig()
 		}
 	default:
 		return err
@@ -157,17 +163,17 @@ func (s *Shell) refresh() error {
 // the config as the script starts (base), which is also the script's config until
 // its first change (see own).
 func (s *Shell) load() error {
-	if s.t.cfg != nil {
+	if s.t.Cfg != nil {
 		return nil
 	}
-	cfg, err := s.opt.Store.current()
-	var se *StateError
+	cfg, err := s.opt.Store.Current()
+	var se *config.StateError
 	if errors.As(err, &se) {
 		s.broken, cfg = err, acl.NewConfig()
 	} else if err != nil {
 		return err
 	}
-	s.base, s.t.cfg, s.owned = cfg, cfg, false
+	s.base, s.t.Cfg, s.owned = cfg, cfg, false
 	return nil
 }
 
@@ -175,7 +181,7 @@ func (s *Shell) load() error {
 // it: a script that only shows never copies the config.
 func (s *Shell) own() {
 	if !s.owned {
-		s.t.cfg, s.owned = s.t.cfg.Clone(), true
+		s.t.Cfg, s.owned = s.t.Cfg.Clone(), true
 	}
 }
 
@@ -183,14 +189,14 @@ func (s *Shell) own() {
 func (s *Shell) Broken() error { return s.broken }
 
 // Mode returns the current mode.
-func (s *Shell) Mode() grammar.Mode { return s.t.mode }
+func (s *Shell) Mode() grammar.Mode { return s.t.Mode }
 
 // Prompt returns the prompt of the current mode.
 func (s *Shell) Prompt() string {
 	if p := s.sessionPrompt(); p != "" {
 		return p
 	}
-	return s.t.mode.Prompt(s.opt.Host)
+	return s.t.Mode.Prompt(s.opt.Host)
 }
 
 // Done reports whether the session ended (exit in exec mode).
@@ -201,16 +207,16 @@ func (s *Shell) Failed() int { return s.errs }
 
 // Names returns the access list names, for completion.
 func (s *Shell) Names() []string {
-	if s.t.cfg == nil {
+	if s.t.Cfg == nil {
 		return nil
 	}
-	return s.t.cfg.Names()
+	return s.t.Cfg.Names()
 }
 
 // Run executes one line. Errors are returned for the caller to print with the line's
 // position (see PrintError); output goes to Options.Out.
 func (s *Shell) Run(line string) error {
-	if s.sess != nil && s.t.mode == grammar.Exec {
+	if s.sess != nil && s.t.Mode == grammar.Exec {
 		s.sess = nil // left by Ctrl-Z or Ctrl-D: the session stays open, to be resumed
 	}
 	s.remember(line)
@@ -227,13 +233,14 @@ func (s *Shell) Run(line string) error {
 	if err != nil {
 		return err
 	}
-	if s.opt.ReadOnly != "" && !viewOnly(cmd) {
+	c := cli.Of(cmd, s.t.ACL)
+	if s.opt.ReadOnly != "" && !viewOnly(c) {
 		return fmt.Errorf("%s", s.opt.ReadOnly)
 	}
-	if err := s.execute(cmd); err != nil {
+	if err := s.execute(cmd, c); err != nil {
 		return err
 	}
-	if cmd.Kind == grammar.BindACL {
+	if _, ok := c.(cli.Bind); ok {
 		if s.opt.Interactive {
 			s.warnNoInterface()
 		} else {
@@ -254,7 +261,7 @@ func (s *Shell) tellChanges() {
 		s.toldRollback = n
 		return
 	}
-	if s.seen != nil && s.t.cfg != s.seen && s.broken == nil && !s.t.cfg.Equal(s.seen) {
+	if s.seen != nil && s.t.Cfg != s.seen && s.broken == nil && !s.t.Cfg.Equal(s.seen) {
 		fmt.Fprintln(s.opt.Err, "% The running-config changed since your last command: another session committed (show running-config)")
 	}
 }
@@ -262,21 +269,18 @@ func (s *Shell) tellChanges() {
 // sawRunning remembers the running-config as this operator's command left it:
 // a different one at the next command was another session's.
 func (s *Shell) sawRunning() {
-	if cfg, err := s.opt.Store.current(); err == nil {
+	if cfg, err := s.opt.Store.Current(); err == nil {
 		s.seen = cfg
 	}
 }
 
 // viewOnly reports a command that only shows or tests: what the read-only role
 // may run.
-func viewOnly(cmd grammar.Command) bool {
-	switch cmd.Kind {
-	case grammar.Do:
-		return cmd.Sub != nil && viewOnly(*cmd.Sub)
-	case grammar.Exit, grammar.End, grammar.TerminalLength, grammar.TerminalWidth, grammar.ShowHostname,
-		grammar.ShowRunning, grammar.ShowACLs, grammar.ShowInterface, grammar.ShowStartup, grammar.WriteTerminal,
-		grammar.ShowSession, grammar.ShowSessions, grammar.ShowACLSummary, grammar.ShowRunningACL,
-		grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion, grammar.TestACL, grammar.LintACLs:
+func viewOnly(c cli.Command) bool {
+	switch c := c.(type) {
+	case cli.Do:
+		return viewOnly(cli.Of(c.Sub, ""))
+	case cli.Show, cli.Exit, cli.End, cli.TerminalLength, cli.TestACL, cli.Lint:
 		return true
 	}
 	return false
@@ -298,108 +302,121 @@ func (s *Shell) warnNoInterface() {
 	}
 }
 
-func (s *Shell) execute(cmd grammar.Command) error {
-	switch cmd.Kind {
-	case grammar.KindNone:
+// execute runs a parsed line, c its value: the one type switch over the kinds
+// of command (cli.Command).
+func (s *Shell) execute(cmd grammar.Command, c cli.Command) error {
+	switch c := c.(type) {
+	case nil:
+		return cli.ErrNoBehaviour
+	case cli.None:
 		return nil
-	case grammar.ConfigureSession, grammar.SessionCommit, grammar.SessionAbort, grammar.ShowSession,
-		grammar.ShowSessions, grammar.ReloadIn, grammar.ReloadCancel, grammar.RollbackClean:
-		return s.sessionCmd(cmd)
-	case grammar.Do:
-		return s.execute(*cmd.Sub)
-	case grammar.TerminalLength, grammar.TerminalWidth:
-		return nil // output is never paged, nor wrapped
-	case grammar.ShowStartup, grammar.ShowHistory, grammar.ShowUsers, grammar.ShowClock, grammar.ShowVersion, grammar.ShowHostname:
-		return s.show(cmd) // need no running-config
-	case grammar.CopyToRunning:
-		return s.copyToRunning(cmd.Name)
-	case grammar.TestACL, grammar.LintACLs:
-		return s.lintCmd(cmd)
-	case grammar.Exit:
-		if s.t.mode == grammar.Exec {
+	case cli.Do:
+		return s.execute(c.Sub, cli.Of(c.Sub, s.t.ACL))
+	case cli.Show:
+		return s.show(c, cmd.Pipe)
+	case cli.Action:
+		return c.Run(env{s})
+	case cli.Exit:
+		if s.t.Mode == grammar.Exec {
 			s.quit = true
 			return nil
 		}
-	}
-	if needsConfig(cmd.Kind) {
-		if err := s.load(); err != nil {
+	case cli.Change:
+		if err := s.needConfig(); err != nil {
 			return err
 		}
-		if s.broken != nil && s.from == "" {
-			return s.broken
+	case cli.Configure:
+		if s.t.Mode == grammar.Exec && s.opt.Interactive {
+			fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 		}
 	}
-	switch cmd.Kind {
-	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface,
-		grammar.ShowACLSummary, grammar.ShowRunningACL:
-		return s.show(cmd)
-	case grammar.WriteMemory:
-		if !s.opt.Interactive {
-			s.writeLater()
-			return nil
-		}
-		if err := s.opt.Store.SaveStartup(); err != nil {
-			return err
-		}
-		fmt.Fprintln(s.opt.Out, "[OK]")
-		return nil
-	case grammar.ClearCounters:
-		return s.clearCounters(cmd)
-	case grammar.RestoreKernel:
-		return s.restoreKernel()
-	}
+	// A change or a mode change (cli.Change, cli.Enter).
 	if s.inSession() {
 		return s.sessionLine(cmd)
 	}
-	if cmd.Kind == grammar.Configure && s.t.mode == grammar.Exec && s.opt.Interactive {
-		fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
-	}
-	// After an error the mode and the current list are as they were (txn.do).
-	err := s.t.do(cmd, func(o op) error {
-		if err := s.applyChange(o); err != nil {
+	// After an error the mode and the current list are as they were (Txn.Do).
+	err := s.t.Do(cmd, func(c cli.Change) error {
+		if err := s.applyChange(c); err != nil {
 			return err
 		}
-		s.noteOrigin(cmd, o, true)
+		s.noteOrigin(cmd, s.t.ACL, true)
 		return nil
 	})
-	if err == nil && cmd.Kind == grammar.EnterACL {
-		s.noteOrigin(cmd, op{acl: cmd.Name}, false) // an existing list entered
+	if _, ok := c.(cli.EnterACL); ok && err == nil {
+		s.noteOrigin(cmd, cmd.Name, false) // an existing list entered
 	}
 	return err
 }
 
+// needConfig reads the running-config for a command that reads or changes it
+// (a script reads it when its first such command runs), and says why it cannot
+// be used, if it cannot.
+func (s *Shell) needConfig() error {
+	if err := s.load(); err != nil {
+		return err
+	}
+	if s.broken != nil && s.from == "" {
+		return s.broken
+	}
+	return nil
+}
+
+// What the shell carries out (cli.Action): those that read the running-config
+// read it first.
+
+func (e env) WriteMemory() error {
+	s := e.s
+	if err := s.needConfig(); err != nil {
+		return err
+	}
+	if !s.opt.Interactive {
+		s.writeLater()
+		return nil
+	}
+	if err := s.opt.Store.SaveStartup(); err != nil {
+		return err
+	}
+	fmt.Fprintln(s.opt.Out, "[OK]")
+	return nil
+}
+
+func (e env) ClearCounters(sel cli.Select) error {
+	if err := e.s.needConfig(); err != nil {
+		return err
+	}
+	return e.s.clearCounters(sel)
+}
+
+func (e env) RestoreKernel() error {
+	if err := e.s.needConfig(); err != nil {
+		return err
+	}
+	return e.s.restoreKernel()
+}
+
+func (e env) CopyToRunning(from string) error { return e.s.copyToRunning(from) }
+
 // applyChange applies a change: interactively, committed at once; in a script,
 // to the script's config, committed at its end.
-func (s *Shell) applyChange(o op) error {
+func (s *Shell) applyChange(o cli.Change) error {
 	if s.opt.Interactive && !s.opt.CheckOnly {
 		cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return applyOp(cfg, o) }), s.enforcer())
+			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return o.Apply(cfg) }), s.enforcer())
 		})
 		if err != nil {
 			return err
 		}
-		s.t.cfg = cfg
+		s.t.Cfg = cfg
 		return nil
 	}
 	s.own()
-	if err := applyOp(s.t.cfg, o); err != nil {
+	if err := o.Apply(s.t.Cfg); err != nil {
 		return err
 	}
 	if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
 		s.ops = append(s.ops, o)
 	}
 	return nil
-}
-
-// needsConfig reports whether a command kind reads or changes the running-config.
-func needsConfig(k grammar.Kind) bool {
-	switch k {
-	case grammar.ShowRunning, grammar.WriteTerminal, grammar.ShowACLs, grammar.ShowInterface, grammar.WriteMemory, grammar.ClearCounters,
-		grammar.ShowACLSummary, grammar.ShowRunningACL,
-		grammar.RestoreKernel:
-		return true
-	}
-	return changes(k)
 }
 
 // enforcer returns the function that makes the kernel match a config, nil if
@@ -448,7 +465,7 @@ func (r *refused) Unwrap() error { return r.err }
 // always replaces it. A replacement is the way back when the running-config is
 // damaged; in a script it happens when the script commits, its later lines on top.
 func (s *Shell) copyToRunning(from string) error {
-	if from == FromStartup {
+	if from == config.FromStartup {
 		if !s.opt.Interactive {
 			if err := s.load(); err != nil {
 				return err
@@ -469,7 +486,7 @@ func (s *Shell) replace(from string) error {
 		if err != nil {
 			return err
 		}
-		s.t.cfg, s.owned, s.from, s.ops = cfg, true, from, nil // --check validates what follows on it too
+		s.t.Cfg, s.owned, s.from, s.ops = cfg, true, from, nil // --check validates what follows on it too
 		return nil
 	}
 	cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
@@ -479,10 +496,10 @@ func (s *Shell) replace(from string) error {
 		return err
 	}
 	why := ""
-	if from == FromStartup {
+	if from == config.FromStartup {
 		why = " (the running-config could not be used: nothing to merge into)"
 	}
-	s.t.cfg, s.broken = cfg, nil
+	s.t.Cfg, s.broken = cfg, nil
 	fmt.Fprintf(s.opt.Out, "[OK] running-config replaced by %s%s\n", from, why)
 	return nil
 }
@@ -499,37 +516,37 @@ func (s *Shell) mergeStartup() error {
 		return err
 	}
 	if s.opt.CheckOnly || !s.opt.Interactive {
-		st, err := s.opt.Store.Saved(FromStartup)
+		st, err := s.opt.Store.Saved(config.FromStartup)
 		if err != nil {
 			return err
 		}
 		s.own()
-		if _, err := s.t.cfg.Merge(st); err != nil { // all or nothing: s.t.cfg is unchanged
+		if _, err := s.t.Cfg.Merge(st); err != nil { // all or nothing: s.t.Cfg is unchanged
 			return mergeErr(err)
 		}
 		if !s.opt.CheckOnly {
-			s.ops = append(s.ops, op{merge: st})
+			s.ops = append(s.ops, cli.Merge{Cfg: st})
 		}
 		return nil
 	}
 	n := 0
 	cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error {
-		st, err := s.opt.Store.Saved(FromStartup)
+		st, err := s.opt.Store.Saved(config.FromStartup)
 		if err != nil {
 			return err
 		}
 		n, err = cfg.Merge(st)
 		return mergeErr(err)
 	}, s.enforcer())
-	var se *StateError
+	var se *config.StateError
 	if errors.As(err, &se) {
 		// It became unusable since this line started: nothing to merge into.
-		return s.replace(FromStartup)
+		return s.replace(config.FromStartup)
 	}
 	if err != nil {
 		return err
 	}
-	s.t.cfg = cfg
+	s.t.Cfg = cfg
 	if n == 0 {
 		fmt.Fprintln(s.opt.Out, "[OK] startup-config merged into running-config: it had every line already")
 	} else {
@@ -542,16 +559,16 @@ func (s *Shell) mergeStartup() error {
 // the script commits. A switch saves the running-config as it is at `write
 // memory`, so the script's config at that line is saved, not the one at its end.
 type pendingSave struct {
-	cfg  *acl.Config // the script's config at the write (not to be changed)
-	from string      // Shell.from at the write
-	base *acl.Config // Shell.base at the write (from == "": the running-config it started from)
-	ops  []op        // the script's changes up to the write, on from's config
+	cfg  *acl.Config  // the script's config at the write (not to be changed)
+	from string       // Shell.from at the write
+	base *acl.Config  // Shell.base at the write (from == "": the running-config it started from)
+	ops  []cli.Change // the script's changes up to the write, on from's config
 }
 
 // writeLater records a script's write memory (the last one counts): `show
 // startup-config` shows its config from then on, and Commit saves it.
 func (s *Shell) writeLater() {
-	cfg := s.t.cfg
+	cfg := s.t.Cfg
 	if s.owned {
 		cfg = cfg.Clone() // later lines change the script's own copy
 	}
@@ -570,7 +587,7 @@ func (s *Shell) startupAt(from string, cfg *acl.Config) (*acl.Config, error) {
 		// The write came before the script replaced the running-config: it saves
 		// the running-config with the changes made until then.
 		var err error
-		if base, err = s.opt.Store.shared(); err != nil {
+		if base, err = s.opt.Store.Running(); err != nil {
 			return nil, err
 		}
 	}
@@ -579,7 +596,7 @@ func (s *Shell) startupAt(from string, cfg *acl.Config) (*acl.Config, error) {
 	}
 	st := base.Clone()
 	for _, o := range p.ops {
-		if err := applyOp(st, o); err != nil {
+		if err := o.Apply(st); err != nil {
 			return nil, fmt.Errorf("the running-config changed while the script ran: %w", err)
 		}
 	}
@@ -617,7 +634,7 @@ func (s *Shell) Commit() error {
 					}
 				}
 				for _, o := range s.ops {
-					if err := applyOp(cfg, o); err != nil {
+					if err := o.Apply(cfg); err != nil {
 						return fmt.Errorf("the %s changed while the script ran: %w", s.from, err)
 					}
 				}
@@ -629,14 +646,14 @@ func (s *Shell) Commit() error {
 		}
 		// The committed config is the store's shared one now: a later line loads
 		// a copy of its own.
-		s.t.cfg, s.base, s.ops, s.from, s.broken = nil, nil, nil, "", nil
+		s.t.Cfg, s.base, s.ops, s.from, s.broken = nil, nil, nil, "", nil
 	case len(s.ops) > 0:
 		// The script's own config is committed as it is when nothing was
 		// committed since the script read the running-config (and no write
 		// memory needs the config before the changes): no copy, no replay.
 		var next *acl.Config
 		if s.owned && s.save == nil {
-			next = s.t.cfg
+			next = s.t.Cfg
 		}
 		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
 			return s.opt.Store.UpdateFrom(s.base, next, guard(func(cfg *acl.Config) error {
@@ -651,12 +668,12 @@ func (s *Shell) Commit() error {
 				}
 				if !cfg.Equal(s.base) {
 					for _, o := range s.ops {
-						if err := applyOp(cfg, o); err != nil {
+						if err := o.Apply(cfg); err != nil {
 							return fmt.Errorf("the running-config changed while the script ran: %w", err)
 						}
 					}
 				} else {
-					*cfg = *s.t.cfg
+					*cfg = *s.t.Cfg
 				}
 				return nil
 			}), s.enforcer())
@@ -664,7 +681,7 @@ func (s *Shell) Commit() error {
 		if err != nil {
 			return err
 		}
-		s.t.cfg, s.base, s.ops = nil, nil, nil
+		s.t.Cfg, s.base, s.ops = nil, nil, nil
 	}
 	if s.kern {
 		// After a commit above this sends nothing: the kernel is in step.
@@ -695,7 +712,7 @@ func (s *Shell) Commit() error {
 			// No changes to commit: the running-config as it is now.
 			err = s.opt.Store.SaveStartup()
 		} else {
-			err = s.opt.Store.saveStartup(startup)
+			err = s.opt.Store.SaveStartupConfig(startup)
 		}
 		s.save = nil
 		if err != nil && committed {

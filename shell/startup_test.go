@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/cli"
+	"github.com/aclsh/aclsh/config"
 )
 
 const (
@@ -20,14 +23,14 @@ const (
 
 func startupDir(t *testing.T, running string) string {
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, startupName), []byte(startupText), 0o660))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, runningName), []byte(running), 0o660))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, config.StartupName), []byte(startupText), 0o660))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, config.RunningName), []byte(running), 0o660))
 	return dir
 }
 
 func runScript(t *testing.T, dir, text string) (stdout, stderr string, rc int) {
 	var out, errs bytes.Buffer
-	sh, err := New(Options{Host: "h", Store: &Store{Dir: dir}, Out: &out, Err: &errs})
+	sh, err := New(Options{Host: "h", Store: &config.Store{Dir: dir}, Out: &out, Err: &errs})
 	require.NoError(t, err)
 	rc = sh.RunScript(strings.NewReader(text), "s")
 	return out.String(), errs.String(), rc
@@ -40,7 +43,7 @@ func TestScriptMergesStartup(t *testing.T) {
 	out, errs, rc := runScript(t, dir, "copy startup-config running-config\nshow access-lists\nconf t\nip access-list extended web\npermit udp any any eq 53\n")
 	require.Equal(t, 0, rc, errs)
 	require.Contains(t, out, " seq 10 permit tcp any any eq 22\n seq 20 permit tcp any any eq 80\n seq 30 permit tcp any any eq 443\n")
-	running, err := os.ReadFile(filepath.Join(dir, runningName))
+	running, err := os.ReadFile(filepath.Join(dir, config.RunningName))
 	require.NoError(t, err)
 	require.Equal(t, strings.Replace(mergedText, "eq 443\n", "eq 443\n seq 40 permit udp any any eq 53\n", 1), string(running))
 
@@ -49,7 +52,7 @@ func TestScriptMergesStartup(t *testing.T) {
 	_, errs, rc = runScript(t, dir, "copy startup-config running-config\n")
 	require.Equal(t, 1, rc)
 	require.Contains(t, errs, "cannot merge the startup-config: 1 line(s) with a seq in use for another entry: access list web seq 10 is `permit tcp any any eq 23` here and `permit tcp any any eq 22` in the config merged")
-	running, err = os.ReadFile(filepath.Join(dir, runningName))
+	running, err = os.ReadFile(filepath.Join(dir, config.RunningName))
 	require.NoError(t, err)
 	require.Equal(t, "!\nip access-list extended web\n seq 10 permit tcp any any eq 23\n!\n", string(running))
 }
@@ -60,19 +63,19 @@ func TestScriptMergesStartup(t *testing.T) {
 func TestCopyStartupReplacesUnusableRunning(t *testing.T) {
 	dir := startupDir(t, "garbage\n")
 	var out bytes.Buffer
-	sh, err := New(Options{Host: "h", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+	sh, err := New(Options{Host: "h", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
 	require.NoError(t, err)
 	require.ErrorContains(t, sh.Broken(), "copy startup-config running-config (which replaces it: there is nothing to merge into)")
 	require.NoError(t, sh.Run("copy startup-config running-config"))
 	require.Equal(t, "[OK] running-config replaced by startup-config (the running-config could not be used: nothing to merge into)\n", out.String())
-	running, err := os.ReadFile(filepath.Join(dir, runningName))
+	running, err := os.ReadFile(filepath.Join(dir, config.RunningName))
 	require.NoError(t, err)
 	require.Equal(t, startupText, string(running))
 
 	dir = startupDir(t, "garbage\n")
 	_, errs, rc := runScript(t, dir, "copy startup-config running-config\nconf t\nip access-list extended web\npermit udp any any eq 53\n")
 	require.Equal(t, 0, rc, errs)
-	running, err = os.ReadFile(filepath.Join(dir, runningName))
+	running, err = os.ReadFile(filepath.Join(dir, config.RunningName))
 	require.NoError(t, err)
 	require.Equal(t, strings.Replace(startupText, "eq 80\n", "eq 80\n seq 30 permit udp any any eq 53\n", 1), string(running))
 }
@@ -87,7 +90,7 @@ func TestUnsavedNote(t *testing.T) {
 	require.Equal(t, startupText, out)
 	require.Equal(t, "", errs)
 
-	require.NoError(t, os.WriteFile(filepath.Join(dir, startupName), []byte("ip access-list extended web\n permit tcp any any eq ssh\n permit tcp any any eq www\ninterface management 0\n ip access-group web in\n"), 0o660))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, config.StartupName), []byte("ip access-list extended web\n permit tcp any any eq ssh\n permit tcp any any eq www\ninterface management 0\n ip access-group web in\n"), 0o660))
 	_, errs, _ = runScript(t, dir, "show access-lists\n")
 	require.Equal(t, "", errs, "the same config, spelled otherwise")
 
@@ -96,11 +99,11 @@ func TestUnsavedNote(t *testing.T) {
 	// On a terminal the note follows the config: pasted back, it is a comment.
 	out, errs, _ = runScript(t, dir, "show running-config\n")
 	require.Contains(t, errs, "differs")
-	cfg, err := LoadConfig(out + errs)
+	cfg, err := cli.LoadConfig(out + errs)
 	require.NoError(t, err)
 	require.Equal(t, out, cfg.Render())
 
-	require.NoError(t, os.WriteFile(filepath.Join(dir, startupName), []byte("garbage\n"), 0o660))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, config.StartupName), []byte("garbage\n"), 0o660))
 	_, errs, _ = runScript(t, dir, "write terminal\n")
 	require.Equal(t, "! running-config differs from startup-config, which does not load (write memory to save)\n", errs)
 	_, errs, _ = runScript(t, dir, "show access-lists\n")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/golden"
 )
@@ -25,7 +26,7 @@ import (
 func transcript(t *testing.T, dir string, lines []string) string {
 	t.Helper()
 	var out bytes.Buffer
-	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
+	sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
 	require.NoError(t, err)
 	// lint: management 0's addresses, as in make demo (whatever this host has)
 	sh.mgmtAddrs = func() []netip.Addr {
@@ -96,18 +97,18 @@ func TestScripts(t *testing.T) {
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			dir := t.TempDir()
 			if before, err := os.ReadFile(base + ".before"); err == nil {
-				require.NoError(t, os.WriteFile(filepath.Join(dir, runningName), before, 0o640))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, config.RunningName), before, 0o640))
 			}
 			var stdout, stderr bytes.Buffer
-			sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &stdout, Err: &stderr})
+			sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &stdout, Err: &stderr})
 			require.NoError(t, err)
 			in, err := os.Open(f)
 			require.NoError(t, err)
 			defer in.Close()
 			rc := sh.RunScript(in, filepath.Base(f))
-			running, _ := os.ReadFile(filepath.Join(dir, runningName))
+			running, _ := os.ReadFile(filepath.Join(dir, config.RunningName))
 			got := fmt.Sprintf("--- exit %d\n--- stdout\n%s--- stderr\n%s--- running-config\n%s", rc, stdout.String(), stderr.String(), running)
-			if startup, err := os.ReadFile(filepath.Join(dir, startupName)); err == nil {
+			if startup, err := os.ReadFile(filepath.Join(dir, config.StartupName)); err == nil {
 				got += "--- startup-config\n" + string(startup)
 			}
 			got = strings.ReplaceAll(got, dir, "STATEDIR") // errors that name the state directory

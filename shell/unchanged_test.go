@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/config"
 )
 
 // fileID is what a rewrite of a state file changes: a commit renames a new file
@@ -56,19 +57,19 @@ end
 	dir := t.TempDir()
 	_, stderr, rc := runScript(t, dir, setup)
 	require.Equal(t, 0, rc, stderr)
-	running, lastGood := filepath.Join(dir, runningName), filepath.Join(dir, lastGoodName)
-	text := readState(t, dir, runningName)
+	running, lastGood := filepath.Join(dir, config.RunningName), filepath.Join(dir, config.LastGoodName)
+	text := readState(t, dir, config.RunningName)
 	before := [2]fileID{idOf(t, running), idOf(t, lastGood)}
 	unchanged := func(t *testing.T, what string) {
 		t.Helper()
 		require.Equal(t, before, [2]fileID{idOf(t, running), idOf(t, lastGood)}, "%s: running-config and last-good rewritten", what)
-		require.Equal(t, text, readState(t, dir, runningName), what)
+		require.Equal(t, text, readState(t, dir, config.RunningName), what)
 	}
 
 	t.Run("interactive", func(t *testing.T) {
 		k := &counter{}
 		var out bytes.Buffer
-		sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, Enforcer: k})
+		sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, Enforcer: k})
 		require.NoError(t, err)
 		for _, l := range []string{"conf t", "ip access-list extended mgmt",
 			"permit tcp 10.0.0.0/8 any eq 22 connlimit 3", // no seq: the list holds it at seq 20
@@ -99,7 +100,7 @@ end
 		_, stderr, rc := runScript(t, dir, setup)
 		require.Equal(t, 0, rc, stderr)
 		require.Equal(t, before[0], idOf(t, running), "the running-config is kept")
-		require.Equal(t, text, readState(t, dir, lastGoodName))
+		require.Equal(t, text, readState(t, dir, config.LastGoodName))
 		before[1] = idOf(t, lastGood)
 	})
 
@@ -108,6 +109,6 @@ end
 		require.Equal(t, 0, rc, stderr)
 		require.NotEqual(t, before[0], idOf(t, running))
 		require.NotEqual(t, before[1], idOf(t, lastGood))
-		require.Contains(t, readState(t, dir, runningName), " seq 40 permit tcp any any eq 443\n")
+		require.Contains(t, readState(t, dir, config.RunningName), " seq 40 permit tcp any any eq 443\n")
 	})
 }

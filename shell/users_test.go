@@ -12,6 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/aclsh/aclsh/config"
+	"github.com/aclsh/aclsh/view"
 )
 
 // Two shells on one state directory see each other in show users; a record left
@@ -26,34 +29,30 @@ func TestUsersRegistry(t *testing.T) {
 	defer func(f func() shellIdentity) { identity = f }(identity)
 
 	me := os.Getpid()
-	start := procStart(me)
+	start := config.ProcStart(me)
 	require.NotEmpty(t, start)
 	mk := func(user, from string) (*Shell, *bytes.Buffer, func()) {
 		identity = func() shellIdentity { return shellIdentity{User: user, From: from, PID: me, Start: start} }
 		var out bytes.Buffer
-		sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+		sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
 		require.NoError(t, err)
 		return sh, &out, sh.JoinUsers()
 	}
 	alice, out, leaveAlice := mk("alice", "10.24.12.107")
-	fi, err := os.Stat(filepath.Join(dir, runDir))
+	fi, err := os.Stat(filepath.Join(dir, config.RunDir))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o770)|os.ModeSetgid|os.ModeDir, fi.Mode(), "run directory mode under umask 077")
-	rec := filepath.Join(dir, runDir, shellRecPref+strconv.Itoa(me))
+	rec := filepath.Join(dir, config.RunDir, config.ShellRecord+strconv.Itoa(me))
 	fi, err = os.Stat(rec)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
 	// A record of a shell that is gone: pid 1 runs, but started at another time.
-	r := &record{}
-	r.set("user", "ghost")
-	r.set("pid", "1")
-	r.set("start", "999999999999")
-	r.set("from", "pts/9")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, runDir, shellRecPref+"1"), []byte(r.render("aclsh shell")), 0o640))
+	r := config.UserRecord(config.User{User: "ghost", PID: 1, Start: "999999999999", From: "pts/9"})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, config.RunDir, config.ShellRecord+"1"), []byte(r), 0o640))
 	require.NoError(t, alice.Run("show users"))
 	require.Regexp(t, `(?m)^\* alice +`+strconv.Itoa(me)+` +10\.24\.12\.107 +2026-11-21 12:00:00 UTC$`, out.String())
 	require.NotContains(t, out.String(), "ghost", "the record of pid 1 started at another time is stale")
-	_, err = os.Stat(filepath.Join(dir, runDir, shellRecPref+"1"))
+	_, err = os.Stat(filepath.Join(dir, config.RunDir, config.ShellRecord+"1"))
 	require.True(t, os.IsNotExist(err), "the stale record is removed")
 
 	bob, bout, leaveBob := mk("bob", "pts/3")
@@ -65,7 +64,7 @@ func TestUsersRegistry(t *testing.T) {
 	require.Regexp(t, `(?m)^\* bob +`, bout.String())
 	leaveBob()
 	leaveAlice()
-	ents, _ := os.ReadDir(filepath.Join(dir, runDir))
+	ents, _ := os.ReadDir(filepath.Join(dir, config.RunDir))
 	require.Empty(t, ents, "leaving removes the records")
 }
 
@@ -76,10 +75,10 @@ func TestUsersZombieIsGone(t *testing.T) {
 	dir := t.TempDir()
 	defer func(f func() shellIdentity) { identity = f }(identity)
 	identity = func() shellIdentity {
-		return shellIdentity{User: "alice", From: "pts/1", PID: os.Getpid(), Start: procStart(os.Getpid())}
+		return shellIdentity{User: "alice", From: "pts/1", PID: os.Getpid(), Start: config.ProcStart(os.Getpid())}
 	}
 	var out bytes.Buffer
-	sh, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
+	sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true})
 	require.NoError(t, err)
 	defer sh.JoinUsers()()
 
@@ -87,19 +86,15 @@ func TestUsersZombieIsGone(t *testing.T) {
 	require.NoError(t, child.Start())
 	defer child.Wait()
 	pid := child.Process.Pid
-	start := procStart(pid)
+	start := config.ProcStart(pid)
 	require.NotEmpty(t, start)
 	var info unix.Siginfo
 	require.NoError(t, unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)) // ended, not collected
-	_, state := procStat(pid)
+	_, state := config.ProcStat(pid)
 	require.Equal(t, "Z", state)
-	r := &record{}
-	r.set("user", "bob")
-	r.set("pid", strconv.Itoa(pid))
-	r.set("start", start)
-	r.set("from", "pts/2")
-	rec := filepath.Join(dir, runDir, shellRecPref+strconv.Itoa(pid))
-	require.NoError(t, os.WriteFile(rec, []byte(r.render("aclsh shell")), 0o640))
+	r := config.UserRecord(config.User{User: "bob", PID: pid, Start: start, From: "pts/2"})
+	rec := filepath.Join(dir, config.RunDir, config.ShellRecord+strconv.Itoa(pid))
+	require.NoError(t, os.WriteFile(rec, []byte(r), 0o640))
 
 	require.NoError(t, sh.Run("show users"))
 	require.Contains(t, out.String(), "alice")
@@ -117,7 +112,7 @@ func TestUsersEscapes(t *testing.T) {
 	require.Equal(t, "fd77::107", realIdentity().From)
 
 	var b bytes.Buffer
-	v := &usersView{Users: []userRow{{User: "mallory\x1b[2J", PID: 7, From: "pts/1\u202e"}}}
+	v := &view.Users{Users: []view.User{{User: "mallory\x1b[2J", PID: 7, From: "pts/1\u202e"}}}
 	v.WriteText(&b)
 	require.NotContains(t, b.String(), "\x1b")
 	require.NotContains(t, b.String(), "\u202e")
@@ -131,9 +126,9 @@ func TestUsersEscapes(t *testing.T) {
 func TestToldOfOtherCommits(t *testing.T) {
 	dir := t.TempDir()
 	var aOut, bOut bytes.Buffer
-	a, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &aOut, Err: &aOut, Interactive: true})
+	a, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &aOut, Err: &aOut, Interactive: true})
 	require.NoError(t, err)
-	b, err := New(Options{Host: "device", Store: &Store{Dir: dir}, Out: &bOut, Err: &bOut, Interactive: true})
+	b, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &bOut, Err: &bOut, Interactive: true})
 	require.NoError(t, err)
 	const note = "% The running-config changed since your last command: another session committed (show running-config)\n"
 	for _, l := range []string{"conf t", "ip access-list extended a", "permit tcp any any eq 22"} {

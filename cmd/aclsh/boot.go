@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/follower"
-	"github.com/aclsh/aclsh/shell"
 )
 
 // runBoot makes the startup-config the running-config and has the kernel enforce
@@ -25,7 +25,7 @@ import (
 //
 // guessed says that management 0 was not named (--mgmt-if, ACLSH_MGMT_IF) but
 // taken from the default route, which early in the boot may not exist yet.
-func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr io.Writer) (rc int) {
+func runBoot(store *config.Store, kernel *enforcer.Enforcer, guessed bool, stderr io.Writer) (rc int) {
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "aclsh boot: "+format+"\n", args...) }
 	// Recorded only when done: a boot step that failed is tried again by the
 	// next start of the daemon (a restart after the cause was fixed).
@@ -62,13 +62,13 @@ func runBoot(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr
 	for _, d := range dropped {
 		logf("dropped %s: a reboot ends it, the startup-config wins", d)
 	}
-	cfg, err := store.Replace(shell.FromStartup, nil, enforce)
+	cfg, err := store.Replace(config.FromStartup, nil, enforce)
 	if err == nil {
 		logf("the startup-config is the running-config now and the kernel enforces it (%s)", summary(cfg))
 		return 0
 	}
 	code := 1
-	if errors.Is(err, shell.ErrNoStartup) {
+	if errors.Is(err, config.ErrNoStartup) {
 		code = 0
 		logf("there is no startup-config in %s (nothing was saved with write memory): keeping the last running-config", store.Dir)
 	} else {
@@ -108,8 +108,8 @@ func orNone(s string) string {
 // booted: runBoot when there is a startup-config; without one the pending
 // rollback is dropped all the same and the running-config stays (the daemon
 // enforces it as it starts), and nothing is written on a fresh host.
-func bootStep(store *shell.Store, kernel *enforcer.Enforcer, guessed bool, stderr io.Writer) {
-	if _, err := store.Startup(); !errors.Is(err, shell.ErrNoStartup) {
+func bootStep(store *config.Store, kernel *enforcer.Enforcer, guessed bool, stderr io.Writer) {
+	if _, err := store.Startup(); !errors.Is(err, config.ErrNoStartup) {
 		runBoot(store, kernel, guessed, stderr)
 		return
 	}

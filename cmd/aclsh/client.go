@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/daemon"
 	"github.com/aclsh/aclsh/internal/follower"
 	"github.com/aclsh/aclsh/shell"
@@ -171,7 +172,7 @@ func tailLines(s string, n int) string {
 
 // readScript reads a whole script, no more than the largest config and a line.
 func readScript(r io.Reader) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), shell.MaxConfigSize+shell.MaxLine+2))
+	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), config.MaxConfigSize+shell.MaxLine+2))
 	if err != nil {
 		return "", err
 	}

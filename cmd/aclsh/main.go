@@ -20,6 +20,7 @@ import (
 	sd "github.com/coreos/go-systemd/v22/daemon"
 	"golang.org/x/term"
 
+	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/daemon"
 	"github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/internal/follower"
@@ -44,7 +45,7 @@ func defaultMgmtIf() string {
 // runFollow runs the daemon until SIGTERM or SIGINT: it keeps connection counts
 // exact, puts the table back, carries out commit timers, and serves the shells
 // of this network namespace (package daemon).
-func runFollow(store *shell.Store, kernel *enforcer.Enforcer, roles daemon.Roles, guessed bool, stderr io.Writer) int {
+func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Roles, guessed bool, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
@@ -227,9 +228,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		mgmtIf = defaultMgmtIf()
 	}
 	kernel := &enforcer.Enforcer{IfName: mgmtIf}
-	store := &shell.Store{Dir: stateDir, KernelHolds: kernel.HoldsTable}
+	store := &config.Store{Dir: stateDir, Kernel: kernel}
 	if !check {
-		store.Heal, store.Learn = kernel.Apply, kernel.Learn
 		// A shell or script that takes the lock after a commit timer or reload
 		// ran out carries it out when the daemon did not: logged to syslog.
 		store.Logf = syslogf

@@ -1,11 +1,9 @@
-package shell
+package config
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
@@ -28,8 +27,10 @@ interface management 0
 
 // kernel records what a commit asks the kernel to enforce.
 type kernel struct {
-	applied []string
-	fail    error
+	applied  []string
+	fail     error
+	holds    bool
+	holdsErr error
 }
 
 func (k *kernel) enforce(cfg *acl.Config) error {
@@ -40,12 +41,17 @@ func (k *kernel) enforce(cfg *acl.Config) error {
 	return nil
 }
 
+// A kernel is a Kernel too: it heals with enforce and holds what holds says.
+func (k *kernel) Apply(cfg *acl.Config) error { return k.enforce(cfg) }
+func (k *kernel) Learn(*acl.Config)           {}
+func (k *kernel) HoldsTable() (bool, error)   { return k.holds, k.holdsErr }
+
 func newStore(t *testing.T, running string) *Store {
 	t.Helper()
 	s := &Store{Dir: t.TempDir()}
 	if running != "" {
 		_, err := s.Update(func(cfg *acl.Config) error {
-			c, err := LoadConfig(running)
+			c, err := cli.LoadConfig(running)
 			*cfg = *c
 			return err
 		}, nil)
@@ -55,9 +61,9 @@ func newStore(t *testing.T, running string) *Store {
 }
 
 func addDeny(cfg *acl.Config) error {
-	t := newTxn(cfg)
+	t := cli.NewTxn(cfg)
 	for _, l := range []string{"ip access-list extended check", "deny tcp any any eq 23"} {
-		if _, err := t.exec(l); err != nil {
+		if _, err := t.Exec(l); err != nil {
 			return err
 		}
 	}
@@ -68,7 +74,7 @@ func addDeny(cfg *acl.Config) error {
 // after it accepted; when installing fails, the kernel is put back.
 func TestCommitKernelAndFileTogether(t *testing.T) {
 	s := newStore(t, boundCfg)
-	before, err := os.ReadFile(s.path(runningName))
+	before, err := os.ReadFile(s.path(RunningName))
 	require.NoError(t, err)
 
 	t.Run("rename fails after the kernel accepted", func(t *testing.T) {
@@ -80,16 +86,16 @@ func TestCommitKernelAndFileTogether(t *testing.T) {
 		require.Len(t, k.applied, 2)
 		require.Contains(t, k.applied[0], "deny tcp any any eq 23")
 		require.Equal(t, string(before), k.applied[1], "the old config enforced again")
-		now, _ := os.ReadFile(s.path(runningName))
+		now, _ := os.ReadFile(s.path(RunningName))
 		require.Equal(t, string(before), string(now))
 	})
 	t.Run("the kernel refuses", func(t *testing.T) {
 		k := &kernel{fail: errors.New("refused")}
 		_, err := s.Update(addDeny, k.enforce)
 		require.ErrorContains(t, err, "refused")
-		now, _ := os.ReadFile(s.path(runningName))
+		now, _ := os.ReadFile(s.path(RunningName))
 		require.Equal(t, string(before), string(now))
-		tmps, _ := filepath.Glob(filepath.Join(s.Dir, tmpPrefix+"*"))
+		tmps, _ := filepath.Glob(filepath.Join(s.Dir, TmpPrefix+"*"))
 		require.Empty(t, tmps, "the synced temp file is removed")
 	})
 	t.Run("saving fails before the kernel is touched", func(t *testing.T) {
@@ -115,7 +121,7 @@ func TestCommitKernelAndFileTogether(t *testing.T) {
 
 func addDenyTo(t *testing.T) func(cfg *acl.Config) error {
 	return func(cfg *acl.Config) error {
-		c, err := LoadConfig(boundCfg)
+		c, err := cli.LoadConfig(boundCfg)
 		require.NoError(t, err)
 		*cfg = *c
 		return nil
@@ -129,18 +135,18 @@ func TestMissingRunningConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, cfg.ACLs)
 
-	holds := &Store{Dir: t.TempDir(), KernelHolds: func() (bool, error) { return true, nil }}
+	holds := &Store{Dir: t.TempDir(), Kernel: &kernel{holds: true}}
 	_, err = holds.Load()
 	var se *StateError
 	require.ErrorAs(t, err, &se)
 	require.ErrorContains(t, err, "running-config is missing, but the kernel enforces table inet aclsh")
-	require.ErrorContains(t, err, "touch "+holds.path(runningName))
+	require.ErrorContains(t, err, "touch "+holds.path(RunningName))
 	k := &kernel{}
 	_, err = holds.Update(func(*acl.Config) error { return nil }, k.enforce)
 	require.ErrorAs(t, err, &se, "no commit while it is missing")
 	require.Empty(t, k.applied)
 
-	unsure := &Store{Dir: t.TempDir(), KernelHolds: func() (bool, error) { return false, errors.New("netlink: no buffer space") }}
+	unsure := &Store{Dir: t.TempDir(), Kernel: &kernel{holdsErr: errors.New("netlink: no buffer space")}}
 	_, err = unsure.Load()
 	require.ErrorAs(t, err, &se, "a kernel that cannot be asked is not a fresh host")
 	require.ErrorContains(t, err, "cannot tell whether the kernel enforces table inet aclsh")
@@ -156,7 +162,7 @@ func TestMissingRunningConfig(t *testing.T) {
 	// there was one, and are the ways back.
 	s := newStore(t, boundCfg)
 	require.NoError(t, s.SaveStartup())
-	require.NoError(t, os.Remove(s.path(runningName)))
+	require.NoError(t, os.Remove(s.path(RunningName)))
 	_, err = s.Load()
 	require.ErrorAs(t, err, &se)
 	require.ErrorContains(t, err, "copy startup-config running-config")
@@ -174,76 +180,22 @@ func TestMissingRunningConfig(t *testing.T) {
 // synced temp file: the next process to lock puts the kernel back in step.
 func TestKilledCommitHealed(t *testing.T) {
 	s := newStore(t, boundCfg)
-	tmp, err := s.writeTemp(runningName, "!\n")
+	tmp, err := s.writeTemp(RunningName, "!\n")
 	require.NoError(t, err)
 	k := &kernel{}
-	s.Heal = k.enforce
+	s.Kernel = k
 	require.NoError(t, s.View(func(*acl.Config) error { return nil }))
 	require.Equal(t, []string{boundCfg}, k.applied, "the running-config enforced again")
 	_, err = os.Stat(tmp)
 	require.True(t, os.IsNotExist(err), "and the temp file removed")
 
 	// Healing fails: the temp file stays, so the next lock tries again.
-	tmp, err = s.writeTemp(runningName, "!\n")
+	tmp, err = s.writeTemp(RunningName, "!\n")
 	require.NoError(t, err)
 	k.fail = errors.New("refused")
 	require.NoError(t, s.View(func(*acl.Config) error { return nil }))
 	_, err = os.Stat(tmp)
 	require.NoError(t, err)
-}
-
-// A script that copies a saved config validates the same with --check as it
-// commits without it.
-func TestCheckCopyToRunning(t *testing.T) {
-	s := newStore(t, boundCfg+"ip access-list extended only-in-startup\n")
-	require.NoError(t, s.SaveStartup())
-	_, err := s.Update(func(cfg *acl.Config) error { return cfg.Delete("only-in-startup", acl.IPv4) }, nil)
-	require.NoError(t, err)
-	script := "copy startup-config running-config\nconf t\nno ip access-list extended only-in-startup\n"
-	for _, check := range []bool{true, false} {
-		var out bytes.Buffer
-		sh, err := New(Options{Host: "h", Store: s, Out: &out, Err: &out, CheckOnly: check})
-		require.NoError(t, err)
-		require.Equal(t, 0, sh.RunScript(strings.NewReader(script), "-"), "check %v: %s", check, out.String())
-	}
-}
-
-// Item 5: a corrupt running-config: a clear error, the shell starts, and the way
-// back works from the CLI.
-func TestCorruptRunningConfig(t *testing.T) {
-	s := newStore(t, boundCfg)
-	secret := "root:$6$secret-hash:19000:0:99999:7:::" + strings.Repeat("x", 100)
-	require.NoError(t, os.WriteFile(s.path(runningName), []byte(secret+"\n"), 0o660))
-	_, err := s.Load()
-	var se *StateError
-	require.ErrorAs(t, err, &se)
-	require.ErrorContains(t, err, "line 1 column 1 (")
-	require.NotContains(t, err.Error(), secret, "file contents are never printed whole")
-	require.ErrorContains(t, err, "copy last-good-config running-config")
-
-	var out bytes.Buffer
-	sh, err := New(Options{Host: "h", Store: s, Out: &out, Err: &out, Interactive: true})
-	require.NoError(t, err, "the shell starts")
-	require.ErrorAs(t, sh.Run("show running-config"), &se)
-	require.NoError(t, sh.Run("configure terminal"))
-	require.ErrorAs(t, sh.Run("ip access-list extended x"), &se, "no change while broken")
-	require.NoError(t, sh.Run("end"))
-	require.NoError(t, sh.Run("copy last-good-config running-config"))
-	require.Contains(t, out.String(), "running-config replaced by last-good-config")
-	out.Reset()
-	require.NoError(t, sh.Run("show running-config"))
-	require.Contains(t, out.String(), "ip access-group check in")
-
-	// A script recovers the same way, its later lines on top.
-	require.NoError(t, os.WriteFile(s.path(runningName), []byte("garbage\n"), 0o660))
-	sc, err := New(Options{Host: "h", Store: s, Out: &out, Err: &out})
-	require.NoError(t, err)
-	code := sc.RunScript(strings.NewReader("copy last-good-config running-config\nconf t\nip access-list extended more\n"), "-")
-	require.Equal(t, 0, code, out.String())
-	cfg, err := s.Load()
-	require.NoError(t, err)
-	require.Contains(t, cfg.ACLs, "more")
-	require.Contains(t, cfg.ACLs, "check")
 }
 
 // Item 6: what anyone who can write the directory may plant there is refused,
@@ -260,13 +212,13 @@ func TestHostileStateFiles(t *testing.T) {
 		want  string
 		root  bool
 	}{
-		{"running-config symlink", runningName, func(p string) error { return os.Symlink(secret, p) }, "symbolic link", false},
-		{"startup-config symlink", startupName, func(p string) error { return os.Symlink(secret, p) }, "symbolic link", false},
-		{"running-config FIFO", runningName, func(p string) error { return unix.Mkfifo(p, 0o660) }, "not a regular file", false},
-		{"running-config to /dev/zero", runningName, func(p string) error { return os.Symlink("/dev/zero", p) }, "symbolic link", false},
-		{"running-config device", runningName, func(p string) error { return unix.Mknod(p, unix.S_IFCHR|0o660, int(unix.Mkdev(1, 5))) }, "not a regular file", true},
-		{"running-config hard link", runningName, func(p string) error { return os.Link(secret, p) }, "hard links", false},
-		{"running-config huge", runningName, func(p string) error {
+		{"running-config symlink", RunningName, func(p string) error { return os.Symlink(secret, p) }, "symbolic link", false},
+		{"startup-config symlink", StartupName, func(p string) error { return os.Symlink(secret, p) }, "symbolic link", false},
+		{"running-config FIFO", RunningName, func(p string) error { return unix.Mkfifo(p, 0o660) }, "not a regular file", false},
+		{"running-config to /dev/zero", RunningName, func(p string) error { return os.Symlink("/dev/zero", p) }, "symbolic link", false},
+		{"running-config device", RunningName, func(p string) error { return unix.Mknod(p, unix.S_IFCHR|0o660, int(unix.Mkdev(1, 5))) }, "not a regular file", true},
+		{"running-config hard link", RunningName, func(p string) error { return os.Link(secret, p) }, "hard links", false},
+		{"running-config huge", RunningName, func(p string) error {
 			f, err := os.Create(p)
 			if err != nil {
 				return err
@@ -274,7 +226,7 @@ func TestHostileStateFiles(t *testing.T) {
 			defer f.Close()
 			return f.Truncate(MaxConfigSize + 1)
 		}, "larger than", false},
-		{"running-config foreign owner", runningName, func(p string) error {
+		{"running-config foreign owner", RunningName, func(p string) error {
 			if err := os.WriteFile(p, []byte("ip access-list extended x\n"), 0o644); err != nil {
 				return err
 			}
@@ -290,7 +242,7 @@ func TestHostileStateFiles(t *testing.T) {
 			done := make(chan error, 1)
 			go func() {
 				var err error
-				if tc.file == startupName {
+				if tc.file == StartupName {
 					_, err = s.Startup()
 				} else {
 					_, err = s.Load()
@@ -311,7 +263,7 @@ func TestHostileStateFiles(t *testing.T) {
 	t.Run("lock symlink", func(t *testing.T) {
 		s := &Store{Dir: t.TempDir()}
 		victim := filepath.Join(secretDir, "created-by-root")
-		require.NoError(t, os.Symlink(victim, s.path(lockName)))
+		require.NoError(t, os.Symlink(victim, s.path(LockName)))
 		_, err := s.Update(func(*acl.Config) error { return nil }, nil)
 		require.ErrorContains(t, err, "symbolic link")
 		_, err = os.Lstat(victim)
@@ -332,7 +284,7 @@ func TestLockModeIgnoresUmask(t *testing.T) {
 	_, err := s.Update(func(*acl.Config) error { return nil }, nil)
 	unix.Umask(old)
 	require.NoError(t, err)
-	for _, name := range []string{lockName, runningName, lastGoodName} {
+	for _, name := range []string{LockName, RunningName, LastGoodName} {
 		fi, err := os.Stat(s.path(name))
 		require.NoError(t, err)
 		require.Equal(t, os.FileMode(0o660), fi.Mode().Perm(), name)

@@ -1,4 +1,4 @@
-package shell
+package config
 
 import (
 	"crypto/sha256"
@@ -6,14 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/internal/clock"
 )
 
 // Configuration sessions and pending rollbacks in the state directory. Every file
@@ -37,13 +38,9 @@ const (
 	noticeFor = 24 * time.Hour
 )
 
-// now is the clock of sessions and timers; tests fix it.
-var now = time.Now
+func now() time.Time { return clock.Now() }
 
-// displayZone is the zone times are shown in; tests fix it.
-var displayZone = time.Local
-
-func showTime(t time.Time) string { return t.In(displayZone).Format("2006-01-02 15:04:05 MST") }
+func showTime(t time.Time) string { return clock.Show(t) }
 
 // record is a state file of `! key: value` header lines followed by config text.
 type record struct {
@@ -152,23 +149,8 @@ func configHash(text string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-// who names the operator; tests fix it.
-var who = realWho
-
-// realWho names the operator: the user, and the SSH client if any.
-func realWho() string {
-	name := strconv.Itoa(os.Getuid())
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	if c := strings.Fields(os.Getenv("SSH_CONNECTION")); len(c) > 0 {
-		name += " from " + c[0]
-	}
-	return name
-}
-
-// sessionFile is a configuration session as stored.
-type sessionFile struct {
+// Session is a configuration session as stored.
+type Session struct {
 	name    string
 	rec     *record
 	cand    *acl.Config
@@ -177,15 +159,15 @@ type sessionFile struct {
 }
 
 // pending reports whether the session was committed with a timer not yet confirmed.
-func (f *sessionFile) pending() bool { return f.rec.get("state") == "pending" }
+func (f *Session) pending() bool { return f.rec.get("state") == "pending" }
 
-func (f *sessionFile) expired(t time.Time) bool {
+func (f *Session) expired(t time.Time) bool {
 	return !f.pending() && t.Sub(f.created) > sessionLifetime
 }
 
 // readSession reads DIR/session.NAME (nil, nil if there is none). cached is the
 // caller's copy: if the file is unchanged since, its candidate is reused.
-func (s *Store) readSession(name string, cached *sessionFile) (*sessionFile, error) {
+func (s *Store) readSession(name string, cached *Session) (*Session, error) {
 	fname := sessionPrefix + name
 	f, fi, err := s.open(fname)
 	if errors.Is(err, os.ErrNotExist) {
@@ -204,15 +186,15 @@ func (s *Store) readSession(name string, cached *sessionFile) (*sessionFile, err
 		return nil, err
 	}
 	r := parseRecord(string(data))
-	cfg, err := LoadConfig(r.text)
+	cfg, err := cli.LoadConfig(r.text)
 	if err != nil {
 		return nil, fmt.Errorf("session %s (%s): %w", name, s.path(fname), err)
 	}
-	return &sessionFile{name: name, rec: r, cand: cfg, key: k, created: r.time("created")}, nil
+	return &Session{name: name, rec: r, cand: cfg, key: k, created: r.time("created")}, nil
 }
 
 // writeSession saves a session with its candidate and remembers the file's identity.
-func (s *Store) writeSession(f *sessionFile) error {
+func (s *Store) writeSession(f *Session) error {
 	f.rec.text = f.cand.Render()
 	fname := sessionPrefix + f.name
 	if err := s.writeRecord(fname, "aclsh configuration session "+f.name, f.rec); err != nil {
@@ -278,16 +260,16 @@ func (s *Store) runDue() {
 			what = "The startup-config was restored"
 			why = "reload in " + p.get("minutes") + " by " + p.get("by")
 		} else {
-			cfg, err = LoadConfig(p.text)
+			cfg, err = cli.LoadConfig(p.text)
 			what = "Configuration session " + p.get("session") + " was rolled back"
 			why = "commit timer expired (committed by " + p.get("by") + ")"
 		}
 		if err == nil {
-			old, oerr := s.shared()
+			old, oerr := s.Running()
 			if oerr != nil {
 				old = nil
 			}
-			_, err = s.commit(old, cfg, s.Heal)
+			_, err = s.commit(old, cfg, s.heal())
 		}
 		if err != nil {
 			// Tried again at the next lock (every second in the daemon): logged once.

@@ -1,4 +1,8 @@
-package shell
+// Package config is the state directory and the one commit pipeline: the
+// running-config and startup-config files, written atomically (temp file, fsync,
+// the kernel, rename, roll-back), configuration sessions, commit timers and
+// reload, the users registry. It runs inside the daemon, the one owner.
+package config
 
 import (
 	"errors"
@@ -13,7 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/acl"
-	"github.com/aclsh/aclsh/grammar"
+	"github.com/aclsh/aclsh/cli"
 )
 
 // Store is the state directory: running-config and startup-config as canonical CLI
@@ -28,24 +32,17 @@ import (
 // MaxConfigSize bytes, are read.
 type Store struct {
 	Dir string
-	// KernelHolds, if set, reports whether the kernel enforces a table aclsh
-	// made. A missing running-config is then an error rather than an empty
-	// config: reading it as empty would remove the table at the next commit.
-	// An error (the kernel could not be asked) is an error too.
-	KernelHolds func() (bool, error)
-	// Heal, if set, makes the kernel match a config. It is called under the
-	// lock when a process was killed between changing the kernel and renaming
-	// the new running-config into place (its synced temp file is left): the
-	// kernel may then be ahead of the file.
-	Heal func(cfg *acl.Config) error
-	// Learn, if set, is told before a commit's enforce the config the kernel
-	// enforces now (the running-config, under the lock): the enforcer then
-	// knows what the lines a commit removes were, without listing every
-	// session to find out.
-	Learn func(old *acl.Config)
-	// Passive: this process never carries out a due commit timer or reload
-	// (aclsh --check, which may not change the kernel). See runDue.
+	// Kernel, if set, is the kernel the running-config is enforced in (see
+	// Kernel). Nil: a missing running-config is never the kernel's business,
+	// and nothing is healed or learnt.
+	Kernel Kernel
+	// Passive: this process never changes the kernel on its own: it carries
+	// out no due commit timer or reload and heals nothing (aclsh --check). It
+	// still asks Kernel whether it holds the table. See runDue.
 	Passive bool
+	// MaxSize is the largest running-config written, in bytes (0:
+	// MaxConfigSize); tests lower it.
+	MaxSize int
 	// Logf, if set, logs what happens without an operator: rollbacks done by
 	// a commit timer or a reload (the follow daemon: its standard error).
 	Logf func(format string, args ...any)
@@ -58,27 +55,71 @@ type Store struct {
 	cacheK fileKey
 }
 
+// Kernel is what the Store asks of the kernel that enforces the running-config
+// (enforcer.Enforcer). A commit's own enforce function is its caller's (the
+// shell wraps the kernel's refusals); these are the Store's own needs.
+type Kernel interface {
+	// HoldsTable reports whether the kernel enforces a table aclsh made. A
+	// missing running-config is then an error rather than an empty config:
+	// reading it as empty would remove the table at the next commit. An error
+	// (the kernel could not be asked) is an error too.
+	HoldsTable() (bool, error)
+	// Apply makes the kernel match a config. The Store calls it under the
+	// lock when a process was killed between changing the kernel and renaming
+	// the new running-config into place (its synced temp file is left): the
+	// kernel may then be ahead of the file (healing), and when a commit timer
+	// or reload runs out.
+	Apply(cfg *acl.Config) error
+	// Learn is told before a commit's enforce the config the kernel enforces
+	// now (the running-config, under the lock): the enforcer then knows what
+	// the lines a commit removes were, without listing every session to find
+	// out.
+	Learn(old *acl.Config)
+}
+
+// heal is the function that puts the kernel in step with a config after a
+// killed commit, nil when this Store does not change the kernel on its own.
+func (s *Store) heal() func(*acl.Config) error {
+	if s.Kernel == nil || s.Passive {
+		return nil
+	}
+	return s.Kernel.Apply
+}
+
+// learn tells the kernel the config it enforces now (Kernel.Learn).
+func (s *Store) learn(old *acl.Config) {
+	if s.Kernel != nil && !s.Passive {
+		s.Kernel.Learn(old)
+	}
+}
+
+// SizeCap is the largest running-config this Store writes, in bytes.
+func (s *Store) SizeCap() int {
+	if s.MaxSize > 0 {
+		return s.MaxSize
+	}
+	return MaxConfigSize
+}
+
 type fileKey struct {
 	dev, ino, size, mtime, ctime int64
 }
 
+// The state directory's files.
 const (
-	runningName  = "running-config"
-	startupName  = "startup-config"
-	lastGoodName = "running-config.last-good"
-	lockName     = "lock"
-	tmpPrefix    = ".tmp-"
+	RunningName  = "running-config"
+	StartupName  = "startup-config"
+	LastGoodName = "running-config.last-good"
+	LockName     = "lock"
+	TmpPrefix    = ".tmp-"
 	// MaxConfigSize caps the size of a config file aclsh reads (about 400,000
 	// lines); a larger file is refused, not read.
 	MaxConfigSize = 64 << 20
 )
 
-// maxConfigSize is MaxConfigSize; tests lower it.
-var maxConfigSize = MaxConfigSize
-
 // Sources a running-config can be copied from (copy SRC running-config).
 const (
-	FromStartup  = startupName
+	FromStartup  = StartupName
 	FromLastGood = "last-good-config"
 )
 
@@ -95,7 +136,7 @@ type StateError struct {
 	Startup, LastGood bool
 }
 
-// StateError marks the error type for packages that cannot import shell (the
+// StateError marks the error type for packages that cannot import config (the
 // follow daemon logs such an error once, not at every refresh).
 func (e *StateError) StateError() {}
 
@@ -128,32 +169,33 @@ func (e *StateError) Error() string {
 // the kernel holds aclsh's table. The parsed config is cached while the file is
 // unchanged (same inode, size and modification time); callers get their own copy.
 func (s *Store) Load() (*acl.Config, error) {
-	cfg, err := s.shared()
+	cfg, err := s.Running()
 	if err != nil {
 		return nil, err
 	}
 	return cfg.Clone(), nil
 }
 
-// current is shared for a reader outside a commit: it waits for a commit of
+// Current is Running for a reader outside a commit: it waits for a commit of
 // this process to end, so that it never reads between the kernel's change and
 // the rename of the running-config (a missing running-config beside a table
 // would read as a broken state directory). The daemon, the one owner, commits
 // only in its own process.
-func (s *Store) current() (*acl.Config, error) {
+func (s *Store) Current() (*acl.Config, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.shared()
+	return s.Running()
 }
 
-// shared returns the cached running-config itself: the same pointer while the file
+// Running returns the cached running-config itself, for a caller inside a
+// commit (a change function, under the lock); outside one, Current. It is: the same pointer while the file
 // is unchanged. Nothing changes a cached config (Update and Replace change a
 // copy), so callers may keep it, and must not change it.
-func (s *Store) shared() (*acl.Config, error) {
+func (s *Store) Running() (*acl.Config, error) {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
-	p := s.path(runningName)
-	f, fi, err := s.open(runningName)
+	p := s.path(RunningName)
+	f, fi, err := s.open(RunningName)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := s.missing(); err != nil {
 			return nil, err
@@ -175,7 +217,7 @@ func (s *Store) shared() (*acl.Config, error) {
 	if err != nil {
 		return nil, s.broken(err)
 	}
-	cfg, err := LoadConfig(string(data))
+	cfg, err := cli.LoadConfig(string(data))
 	if err != nil {
 		return nil, s.broken(err)
 	}
@@ -185,12 +227,12 @@ func (s *Store) shared() (*acl.Config, error) {
 
 // missing says whether a missing running-config is an error, and why.
 func (s *Store) missing() error {
-	e := &StateError{Path: s.path(runningName), Missing: true}
-	e.Startup, e.LastGood = s.exists(startupName), s.exists(lastGoodName)
+	e := &StateError{Path: s.path(RunningName), Missing: true}
+	e.Startup, e.LastGood = s.exists(StartupName), s.exists(LastGoodName)
 	var holds bool
 	var herr error
-	if s.KernelHolds != nil {
-		holds, herr = s.KernelHolds()
+	if s.Kernel != nil {
+		holds, herr = s.Kernel.HoldsTable()
 	}
 	switch {
 	case herr != nil:
@@ -208,7 +250,7 @@ func (s *Store) missing() error {
 }
 
 func (s *Store) broken(err error) error {
-	return &StateError{Path: s.path(runningName), Err: err, Startup: s.exists(startupName), LastGood: s.exists(lastGoodName)}
+	return &StateError{Path: s.path(RunningName), Err: err, Startup: s.exists(StartupName), LastGood: s.exists(LastGoodName)}
 }
 
 func (s *Store) exists(name string) bool {
@@ -357,7 +399,7 @@ func (s *Store) Update(change, enforce func(cfg *acl.Config) error) (*acl.Config
 func (s *Store) UpdateFrom(base, next *acl.Config, change, enforce func(cfg *acl.Config) error) (*acl.Config, error) {
 	var out *acl.Config
 	err := s.locked(true, func() error {
-		old, err := s.shared()
+		old, err := s.Running()
 		if err != nil {
 			return err
 		}
@@ -390,7 +432,7 @@ func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error
 				return err
 			}
 		}
-		old, err := s.shared()
+		old, err := s.Running()
 		if err != nil {
 			old = nil // unknown: if saving fails, the kernel cannot be put back
 		}
@@ -401,14 +443,14 @@ func (s *Store) Replace(from string, change, enforce func(cfg *acl.Config) error
 }
 
 // ErrNoStartup: there is no startup-config (nothing was saved with write memory).
-var ErrNoStartup = errors.New("startup-config is not present; save it with write memory")
+var ErrNoStartup = cli.ErrNoStartup
 
 // Saved loads a saved config: FromStartup or FromLastGood. A missing
 // startup-config is ErrNoStartup.
 func (s *Store) Saved(from string) (*acl.Config, error) {
-	name := startupName
+	name := StartupName
 	if from == FromLastGood {
-		name = lastGoodName
+		name = LastGoodName
 	}
 	text, err := s.readFile(name)
 	if errors.Is(err, os.ErrNotExist) {
@@ -420,7 +462,7 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadConfig(text)
+	cfg, err := cli.LoadConfig(text)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path(name), err)
 	}
@@ -444,28 +486,26 @@ func (s *Store) Saved(from string) (*acl.Config, error) {
 // re-applies the running-config this way). A missing last good config is
 // written: it is the way back.
 func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*acl.Config, error) {
-	if old != nil && cfg.Equal(old) && s.exists(runningName) {
+	if old != nil && cfg.Equal(old) && s.exists(RunningName) {
 		if enforce != nil {
-			if s.Learn != nil {
-				s.Learn(old)
-			}
+			s.learn(old)
 			if err := enforce(cfg); err != nil {
 				return nil, err
 			}
 		}
-		if !s.exists(lastGoodName) {
+		if !s.exists(LastGoodName) {
 			s.saveLastGood(cfg.Render())
 		}
 		return old, nil
 	}
 	text := cfg.Render()
-	if len(text) > maxConfigSize {
+	if len(text) > s.SizeCap() {
 		// It would be written, enforced and then refused by every later read,
 		// copy last-good-config running-config included.
 		return nil, fmt.Errorf("the running-config would be %.1f MiB, more than the %d MiB aclsh reads back; nothing was applied",
-			float64(len(text))/(1<<20), maxConfigSize>>20)
+			float64(len(text))/(1<<20), s.SizeCap()>>20)
 	}
-	tmp, err := s.writeTemp(runningName, text)
+	tmp, err := s.writeTemp(RunningName, text)
 	if err != nil {
 		return nil, fmt.Errorf("saving the running-config: %w; nothing was applied", err)
 	}
@@ -474,15 +514,15 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*
 		k = keyOf(fi)
 	}
 	if enforce != nil {
-		if s.Learn != nil && old != nil {
-			s.Learn(old)
+		if old != nil {
+			s.learn(old)
 		}
 		if err := enforce(cfg); err != nil {
 			os.Remove(tmp)
 			return nil, err
 		}
 	}
-	if err := s.install(tmp, runningName); err != nil {
+	if err := s.install(tmp, RunningName); err != nil {
 		os.Remove(tmp)
 		err = fmt.Errorf("saving the running-config: %w", err)
 		if enforce == nil {
@@ -502,7 +542,7 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*
 	if k != (fileKey{}) {
 		// The rename changed the file's ctime: the key is the file's now, if it
 		// is still the file written (same device, inode, size and mtime).
-		if fi, err := os.Lstat(s.path(runningName)); err == nil {
+		if fi, err := os.Lstat(s.path(RunningName)); err == nil {
 			if now := keyOf(fi); now.dev == k.dev && now.ino == k.ino && now.size == k.size && now.mtime == k.mtime {
 				s.cmu.Lock()
 				s.cache, s.cacheK = cfg, now
@@ -518,8 +558,8 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*
 // back if the running-config is damaged later. Not synced: the running-config
 // is, and a lost copy only loses a fallback.
 func (s *Store) saveLastGood(text string) {
-	if tmp, err := s.writeTempNoSync(lastGoodName, text); err == nil {
-		if os.Rename(tmp, s.path(lastGoodName)) != nil {
+	if tmp, err := s.writeTempNoSync(LastGoodName, text); err == nil {
+		if os.Rename(tmp, s.path(LastGoodName)) != nil {
 			os.Remove(tmp)
 		}
 	}
@@ -530,7 +570,7 @@ func (s *Store) saveLastGood(text string) {
 // while the file is unchanged, so a caller can tell whether it changed.
 func (s *Store) View(f func(cfg *acl.Config) error) error {
 	return s.locked(false, func() error {
-		cfg, err := s.shared()
+		cfg, err := s.Running()
 		if err != nil {
 			return err
 		}
@@ -539,28 +579,28 @@ func (s *Store) View(f func(cfg *acl.Config) error) error {
 }
 
 // SaveStartup copies the running-config to startup-config.
-func (s *Store) SaveStartup() error { return s.saveStartup(nil) }
+func (s *Store) SaveStartup() error { return s.SaveStartupConfig(nil) }
 
-// saveStartup writes cfg (nil: the running-config) as the startup-config. On a
+// SaveStartupConfig writes cfg (nil: the running-config) as the startup-config. On a
 // fresh host, where nothing was committed yet and the running-config is missing
 // (an empty config), it writes the running-config too: a startup-config next to
 // a missing running-config would make the running-config missing for good
 // (Store.missing), and the kernel enforces nothing, as an empty config says.
-func (s *Store) saveStartup(cfg *acl.Config) error {
+func (s *Store) SaveStartupConfig(cfg *acl.Config) error {
 	return s.locked(true, func() error {
-		running, err := s.shared()
+		running, err := s.Running()
 		if err != nil {
 			return err
 		}
 		if cfg == nil {
 			cfg = running
 		}
-		if !s.exists(runningName) {
-			if err := s.writeFile(runningName, running.Render()); err != nil {
+		if !s.exists(RunningName) {
+			if err := s.writeFile(RunningName, running.Render()); err != nil {
 				return fmt.Errorf("saving the running-config: %w", err)
 			}
 		}
-		return s.writeFile(startupName, cfg.Render())
+		return s.writeFile(StartupName, cfg.Render())
 	})
 }
 
@@ -580,11 +620,23 @@ func (s *Store) writeFile(name, text string) error {
 
 // Startup returns the startup-config text.
 func (s *Store) Startup() (string, error) {
-	text, err := s.readFile(startupName)
+	text, err := s.readFile(StartupName)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", ErrNoStartup
 	}
 	return text, err
+}
+
+// StartupText returns the startup-config text as it is, os.ErrNotExist when
+// there is none.
+func (s *Store) StartupText() (string, error) { return s.readFile(StartupName) }
+
+// Cached returns the parsed running-config the Store holds, nil if it holds
+// none (tests and benchmarks see what was parsed).
+func (s *Store) Cached() *acl.Config {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.cache
 }
 
 // readFile reads a state file through open's checks, capped.
@@ -622,11 +674,11 @@ func (s *Store) lockedDue(create, due bool, f func() error) error {
 		return err
 	}
 	defer unlock()
-	if stale != "" && s.Heal != nil {
+	if heal := s.heal(); stale != "" && heal != nil {
 		// A commit was killed after it may have changed the kernel and before
 		// it renamed the running-config: put the kernel back in step with the
 		// file, and keep the temp file until that worked.
-		if cfg, err := s.shared(); err == nil && s.Heal(cfg) == nil {
+		if cfg, err := s.Running(); err == nil && heal(cfg) == nil {
 			os.Remove(stale)
 		}
 	} else if stale != "" {
@@ -654,7 +706,7 @@ func (s *Store) lock() (unlock func(), stale string, err error) {
 	if di, err := os.Stat(s.Dir); err == nil && di.Mode().Perm()&0o002 != 0 && di.Mode()&os.ModeSticky == 0 {
 		return nil, "", fmt.Errorf("state directory %s is writable by everyone; make it writable by root and the operators' group only (install -d -m 2770 -g GROUP %s)", s.Dir, s.Dir)
 	}
-	p := s.path(lockName)
+	p := s.path(LockName)
 	var f *os.File
 	for range 3 {
 		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -692,9 +744,9 @@ func (s *Store) lock() (unlock func(), stale string, err error) {
 	// Temp files left by a process killed mid-write (SIGKILL) are garbage,
 	// except that a synced running-config temp file says the kernel may have
 	// changed without the file: the caller decides about that one.
-	old, _ := filepath.Glob(filepath.Join(s.Dir, tmpPrefix+"*"))
+	old, _ := filepath.Glob(filepath.Join(s.Dir, TmpPrefix+"*"))
 	for _, o := range old {
-		if strings.HasPrefix(filepath.Base(o), tmpPrefix+runningName+"-") && stale == "" {
+		if strings.HasPrefix(filepath.Base(o), TmpPrefix+RunningName+"-") && stale == "" {
 			stale = o
 			continue
 		}
@@ -723,7 +775,7 @@ func (s *Store) writeTempNoSync(name, text string) (string, error) {
 }
 
 func (s *Store) temp(name, text string, sync bool) (_ string, err error) {
-	f, err := os.CreateTemp(s.Dir, tmpPrefix+name+"-*")
+	f, err := os.CreateTemp(s.Dir, TmpPrefix+name+"-*")
 	if err != nil {
 		return "", err
 	}
@@ -767,46 +819,3 @@ func (s *Store) install(tmp, name string) error {
 
 // rename is os.Rename; tests make it fail.
 var rename = os.Rename
-
-// LoadConfig parses running-config text by replaying it in configuration mode, as
-// `configure terminal` would. Errors name the line.
-func LoadConfig(text string) (*acl.Config, error) {
-	cfg := acl.NewConfig()
-	t := newTxn(cfg)
-	for i := 0; text != ""; i++ {
-		line, rest, _ := strings.Cut(text, "\n")
-		text = rest
-		cmd, err := t.exec(line)
-		if err != nil {
-			// Quoted and cut short: the file may hold anything, and errors are logged.
-			where := fmt.Sprintf("line %d", i+1)
-			var pe *grammar.ParseError
-			if errors.As(err, &pe) && pe.HasCaret() {
-				where += fmt.Sprintf(" column %d", len([]rune(line[:pe.Off]))+1)
-			}
-			return nil, fmt.Errorf("%s (%.60q): %w", where, strings.TrimSpace(line), err)
-		}
-		if cmd.Kind == grammar.EnterACL {
-			// Room for the list's lines (the indented ones that follow): a long
-			// list is then loaded without copying it as it grows.
-			if a := cfg.ACLs[cmd.Name]; a != nil {
-				a.Grow(indented(text))
-			}
-		}
-	}
-	return cfg, nil
-}
-
-// indented counts the lines at the start of text that begin with a space.
-func indented(text string) int {
-	n := 0
-	for strings.HasPrefix(text, " ") {
-		n++
-		i := strings.IndexByte(text, '\n')
-		if i < 0 {
-			break
-		}
-		text = text[i+1:]
-	}
-	return n
-}

@@ -1,0 +1,120 @@
+// Package cli holds every command as a value that carries its behaviour (see
+// Command), and the replay of configuration lines onto a config (a Txn), which
+// is how running-config text is loaded.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/grammar"
+)
+
+// Txn replays configuration lines onto a config, tracking the mode; it is how
+// running-config text is loaded.
+type Txn struct {
+	Cfg  *acl.Config
+	Mode grammar.Mode
+	ACL  string
+}
+
+// NewTxn returns a Txn in configuration mode on cfg.
+func NewTxn(cfg *acl.Config) *Txn { return &Txn{Cfg: cfg, Mode: grammar.Config} }
+
+// Exec parses line in the current mode, follows the mode change and applies a
+// configuration change. Exec-only commands are refused.
+func (t *Txn) Exec(line string) (grammar.Command, error) {
+	cmd, err := grammar.Parse(t.Mode, line)
+	if err != nil {
+		return cmd, err
+	}
+	err = t.Do(cmd, func(c Change) error { return c.Apply(t.Cfg) })
+	if errors.Is(err, ErrNoBehaviour) {
+		return cmd, nil // a line that changes no configuration (do ..., an empty line): skipped, as ever
+	}
+	return cmd, err
+}
+
+// Do runs cmd: it follows the mode change (Follow) and passes the change the
+// command makes, if any, to apply. A command that fails changes nothing, the
+// mode included: after an error (a refused name, a list that is bound, a state
+// directory that cannot be written) the Txn is in the mode and list it was in.
+func (t *Txn) Do(cmd grammar.Command, apply func(Change) error) error {
+	mode, name := t.Mode, t.ACL
+	c, err := t.Follow(cmd)
+	if err == nil && c != nil {
+		err = apply(c)
+	}
+	if err != nil {
+		t.Mode, t.ACL = mode, name
+	}
+	return err
+}
+
+// ErrNoBehaviour is the error of a command that parses in a mode where nothing
+// gives it a behaviour (a definition without its entry in the shell).
+var ErrNoBehaviour = errors.New("internal error: the command parses but does nothing here")
+
+// Follow moves the Txn to the mode the command runs in and to the mode it leads
+// to, and returns the change it makes, if any (nil: none). A command that is
+// neither a mode change nor a change is ErrNoBehaviour here: it must not succeed
+// doing nothing, nor move the mode (`do` of it would drop to exec).
+func (t *Txn) Follow(cmd grammar.Command) (Change, error) {
+	if cmd.Mode != t.Mode {
+		t.Mode = cmd.Mode
+		t.ACL = ""
+	}
+	switch c := Of(cmd, t.ACL).(type) {
+	case Enter:
+		return c.Next(t)
+	case Change:
+		return c, nil
+	}
+	return nil, ErrNoBehaviour
+}
+
+// LoadConfig parses running-config text by replaying it in configuration mode, as
+// `configure terminal` would. Errors name the line.
+func LoadConfig(text string) (*acl.Config, error) {
+	cfg := acl.NewConfig()
+	t := NewTxn(cfg)
+	for i := 0; text != ""; i++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		list := t.ACL
+		_, err := t.Exec(line)
+		if err != nil {
+			// Quoted and cut short: the file may hold anything, and errors are logged.
+			where := fmt.Sprintf("line %d", i+1)
+			var pe *grammar.ParseError
+			if errors.As(err, &pe) && pe.HasCaret() {
+				where += fmt.Sprintf(" column %d", len([]rune(line[:pe.Off]))+1)
+			}
+			return nil, fmt.Errorf("%s (%.60q): %w", where, strings.TrimSpace(line), err)
+		}
+		if t.ACL != "" && t.ACL != list {
+			// A list entered. Room for its lines (the indented ones that
+			// follow): a long list is then loaded without copying it as it grows.
+			if a := cfg.ACLs[t.ACL]; a != nil {
+				a.Grow(indented(text))
+			}
+		}
+	}
+	return cfg, nil
+}
+
+// indented counts the lines at the start of text that begin with a space.
+func indented(text string) int {
+	n := 0
+	for strings.HasPrefix(text, " ") {
+		n++
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			break
+		}
+		text = text[i+1:]
+	}
+	return n
+}

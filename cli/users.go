@@ -1,0 +1,10 @@
+package cli
+
+import "github.com/aclsh/aclsh/view"
+
+// ShowUsers is show users: the aclsh shells open on this host.
+type ShowUsers struct{}
+
+func (ShowUsers) command() {}
+
+func (ShowUsers) View(env Env) (view.View, error) { return env.Users() }

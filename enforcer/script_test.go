@@ -1,0 +1,171 @@
+package enforcer_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	statedir "github.com/aclsh/aclsh/config"
+	. "github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/internal/golden"
+	"github.com/aclsh/aclsh/shell"
+)
+
+// TestKernelScripts runs testdata/kernel-scripts/*.txtar, one case a file, in
+// the testscript language (github.com/rogpeppe/go-internal/testscript), each on
+// a lab of its own (newLab): the device namespace, whose kernel the shell
+// enforces in, and the client's. Besides testscript's own commands (stdout,
+// cmp, ...) a script has:
+//
+//	aclsh LINE...      type each LINE in the lab's interactive shell (one shell
+//	                   per script); stdout is the screen: prompt and line (not
+//	                   with -q), then what it printed, errors as the shell
+//	                   prints them. With `!`, a line is expected to fail.
+//	serve tcp|udp :P   an echo server on the device's port P
+//	open N SRC         N connections from SRC to the device's port 22, held open
+//	refused SRC        a connection from SRC to the device's port 22 is refused
+//	admitted SRC       a connection from SRC to the device's port 22 is admitted
+//	script FILE        run FILE as a script (aclsh -f: committed once at its
+//	                   end) in a shell of its own on the script's state
+//	                   directory; stdout is its output; with `!`, it fails
+//	nft ARG...         nft in the device namespace; stdout is its output
+//	mutate chain|off   the next plans have a chain renamed (the kernel refuses
+//	                   them), or are left alone again
+//
+// go test -update rewrites the files' expected output (cmp stdout NAME).
+func TestKernelScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           "../testdata/kernel-scripts",
+		UpdateScripts: *golden.Update,
+		Setup: func(env *testscript.Env) error {
+			env.Values[labKey{}] = newLab(env.T().(testing.TB))
+			env.Values[valuesKey{}] = env.Values
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"aclsh":    scriptShell,
+			"serve":    scriptServe,
+			"open":     scriptOpen,
+			"refused":  func(ts *testscript.TestScript, neg bool, args []string) { scriptDial(ts, neg, args, false) },
+			"admitted": func(ts *testscript.TestScript, neg bool, args []string) { scriptDial(ts, neg, args, true) },
+			"nft": func(ts *testscript.TestScript, neg bool, args []string) {
+				ts.Stdout().Write([]byte(labOf(ts).nft(args...)))
+			},
+			"script": scriptRun,
+			"mutate": scriptMutate,
+		},
+	})
+}
+
+type labKey struct{}
+
+type typistKey struct{}
+
+func labOf(ts *testscript.TestScript) *lab { return ts.Value(labKey{}).(*lab) }
+
+func scriptShell(ts *testscript.TestScript, neg bool, args []string) {
+	l := labOf(ts)
+	ty, _ := ts.Value(typistKey{}).(*typist)
+	if ty == nil {
+		ty = l.shell(&statedir.Store{Dir: ts.MkAbs("state")})
+		setValue(ts, typistKey{}, ty)
+	}
+	ty.out.Reset()
+	quiet := len(args) > 0 && args[0] == "-q"
+	if quiet {
+		args = args[1:]
+	}
+	failed := false
+	for _, line := range args {
+		prompt := ty.sh.Prompt()
+		if !quiet {
+			ty.out.WriteString(prompt + line + "\n")
+		}
+		if err := ty.sh.Run(line); err != nil {
+			shell.PrintError(ty.out, len(prompt), err)
+			failed = true
+		}
+	}
+	ts.Stdout().Write([]byte(ty.out.String()))
+	if failed != neg {
+		if neg {
+			ts.Fatalf("aclsh: no line failed")
+		}
+		ts.Fatalf("aclsh: a line failed:\n%s", ty.out.String())
+	}
+}
+
+func scriptRun(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: script FILE")
+	}
+	l := labOf(ts)
+	var out strings.Builder
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: ts.MkAbs("state")}, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0"})
+	ts.Check(err)
+	rc := sh.RunScript(strings.NewReader(ts.ReadFile(args[0])), "script")
+	ts.Stdout().Write([]byte(out.String()))
+	if (rc != 0) != neg {
+		ts.Fatalf("script %s: exit status %d:\n%s", args[0], rc, out.String())
+	}
+}
+
+// setValue stores a value for the rest of the script. testscript gives custom
+// commands Value but no setter: Values is the map Setup filled, shared by
+// reference.
+func setValue(ts *testscript.TestScript, k, v any) {
+	ts.Value(valuesKey{}).(map[any]any)[k] = v
+}
+
+type valuesKey struct{}
+
+func scriptServe(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: serve tcp|udp :PORT")
+	}
+	switch args[0] {
+	case "tcp":
+		labOf(ts).serveTCP(args[1])
+	case "udp":
+		labOf(ts).serveUDP(args[1])
+	default:
+		ts.Fatalf("serve: %s: want tcp or udp", args[0])
+	}
+}
+
+func scriptOpen(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: open N SRC")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	labOf(ts).openN(args[1], n)
+}
+
+func scriptDial(ts *testscript.TestScript, neg bool, args []string, want bool) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: refused|admitted SRC")
+	}
+	l := labOf(ts)
+	if !want {
+		l.refused(args[0], dev)
+		return
+	}
+	c, err := l.dial(l.cli, args[0], dev)
+	ts.Check(err)
+	c.Close()
+}
+
+func scriptMutate(ts *testscript.TestScript, neg bool, args []string) {
+	l := labOf(ts)
+	switch strings.Join(args, " ") {
+	case "chain":
+		SetMutate(l.e, func(p *Plan) { p.Chains[1].Name = p.Chains[1].Name + "-broken" })
+	case "off":
+		SetMutate(l.e, nil)
+	default:
+		ts.Fatalf("usage: mutate chain|off")
+	}
+}
