@@ -669,7 +669,10 @@ func (s *Store) lockedDue(create, due bool, f func() error) error {
 			return f()
 		}
 	}
-	unlock, stale, err := s.lock()
+	unlock, stale, err := s.lock(create)
+	if errors.Is(err, errNoDir) {
+		return f() // removed between the look above and the lock: as above
+	}
 	if err != nil {
 		return err
 	}
@@ -696,12 +699,19 @@ func (s *Store) lockedDue(create, due bool, f func() error) error {
 // on SIGHUP so that the process exits between commits.
 func (s *Store) Wait() { s.mu.Lock() }
 
+// errNoDir: a reader found no state directory to lock (never made by it).
+var errNoDir = errors.New("no state directory")
+
 // lock takes the exclusive flock on DIR/lock. flock needs only a read
 // descriptor, so any member of the directory's group can lock whoever created
 // the file and whatever their umask was; the lock is created group-readable.
-func (s *Store) lock() (unlock func(), stale string, err error) {
-	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
-		return nil, "", fmt.Errorf("state directory: %w", err)
+func (s *Store) lock(create bool) (unlock func(), stale string, err error) {
+	if create {
+		if err := os.MkdirAll(s.Dir, 0o750); err != nil {
+			return nil, "", fmt.Errorf("state directory: %w", err)
+		}
+	} else if _, err := os.Stat(s.Dir); errors.Is(err, os.ErrNotExist) {
+		return nil, "", errNoDir
 	}
 	if di, err := os.Stat(s.Dir); err == nil && di.Mode().Perm()&0o002 != 0 && di.Mode()&os.ModeSticky == 0 {
 		return nil, "", fmt.Errorf("state directory %s is writable by everyone; make it writable by root and the operators' group only (install -d -m 2770 -g GROUP %s)", s.Dir, s.Dir)
