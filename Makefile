@@ -15,7 +15,7 @@ STATEDIR ?= /var/lib/aclsh
 # uncommitted changes), or VERSION=1.2 as given; empty: the build's own version.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: build test bench fuzz demo clean doc install
+.PHONY: build test bench fuzz demo clean doc install fleet
 
 build:
 	$(GO) build $(if $(VERSION),-ldflags "-X main.version=$(VERSION)") -o bin/aclsh ./cmd/aclsh
@@ -67,9 +67,22 @@ demo: build
 	bash scripts/demo.sh
 
 # As root (the kernel tests run too) it first installs the Debian packages they need.
+# The real-client tiers (TestFleet: 20 hosts, about 4 minutes on 2 loaded cores)
+# outlast go test's default 10 minutes per package.
 test:
 	@if [ "$$(id -u)" = 0 ]; then bash scripts/deps.sh test; fi
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 45m ./...
+
+# The fleet tier at any size (as root): N hosts, each a network namespace with its
+# own sshd (aclsh as ForceCommand) and state directory, driven by ansible-playbook
+# with FORKS forks from one controller namespace with the playbooks of
+# contrib/ansible (TestFleet; make test runs it with N=20). It logs each
+# playbook's wall time and the time per host.
+N ?= 20
+FORKS ?= 10
+fleet:
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/deps.sh test; fi
+	ACLSH_FLEET_N=$(N) ACLSH_FLEET_FORKS=$(FORKS) $(GO) test -count=1 -timeout 0 -run '^TestFleet$$' -v ./cmd/aclsh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

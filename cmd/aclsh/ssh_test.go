@@ -80,6 +80,7 @@ var sshLabSeq atomic.Int32
 type sshLab struct {
 	t        *testing.T
 	dev, cli string
+	addr     string // the device's address, where sshd listens (sshDevAddr)
 	dir      string // keys, sshd config, HOME of the sessions
 	key      string // the client's private key
 	state    string // aclsh --state-dir
@@ -128,7 +129,7 @@ func newSSHLab(t *testing.T, opts ...sshLabOption) *sshLab {
 	needs.Program(t, "conntrack", "conntrack")
 
 	n := fmt.Sprintf("acls%d-%d", os.Getpid(), sshLabSeq.Add(1))
-	l := &sshLab{t: t, dev: n + "d", cli: n + "c", dir: t.TempDir(), user: "root"}
+	l := &sshLab{t: t, dev: n + "d", cli: n + "c", addr: sshDevAddr, dir: t.TempDir(), user: "root"}
 	if o.user != "" {
 		l.user = o.user
 	}
@@ -152,7 +153,15 @@ func newSSHLab(t *testing.T, opts ...sshLabOption) *sshLab {
 	}
 	in(l.dev, "link", "set", "mgmt0", "up")
 	in(l.cli, "link", "set", "eth0", "up")
+	l.serve(o)
+	return l
+}
 
+// serve makes the device's state directory and keys and starts sshd in its
+// namespace on l.addr:22, with aclsh (l.command) as its ForceCommand; everything
+// goes when the test ends. The namespaces and their links exist already.
+func (l *sshLab) serve(o sshLabOptions) {
+	t := l.t
 	// The documented install: a group-writable, setgid state directory.
 	l.state = filepath.Join(l.dir, "state")
 	require.NoError(t, os.Mkdir(l.state, 0o700))
@@ -190,7 +199,7 @@ func newSSHLab(t *testing.T, opts ...sshLabOption) *sshLab {
 	cfg := filepath.Join(l.dir, "sshd_config")
 	l.command = binary + " --state-dir " + l.state + " --mgmt-if mgmt0 --hostname device"
 	conf := strings.Join([]string{
-		"ListenAddress " + sshDevAddr + ":22",
+		"ListenAddress " + l.addr + ":22",
 		"HostKey " + hostKey,
 		"PidFile " + filepath.Join(l.dir, "sshd.pid"),
 		"UsePAM no",
@@ -228,9 +237,9 @@ func newSSHLab(t *testing.T, opts ...sshLabOption) *sshLab {
 
 	l.startDaemon("sshd", &l.sshdLog, sshdPath, "-D", "-e", "-f", cfg)
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(l.sshdLog.String(), "Server listening on "+sshDevAddr+" port 22") {
+	for !strings.Contains(l.sshdLog.String(), "Server listening on "+l.addr+" port 22") {
 		if time.Now().After(deadline) {
-			t.Fatalf("sshd does not listen on %s:22; its log:\n%s", sshDevAddr, l.sshdLog.String())
+			t.Fatalf("sshd does not listen on %s:22; its log:\n%s", l.addr, l.sshdLog.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -249,7 +258,6 @@ func newSSHLab(t *testing.T, opts ...sshLabOption) *sshLab {
 			<-s.done
 		}
 	})
-	return l
 }
 
 func sshRun(t testing.TB, args ...string) {
@@ -351,7 +359,7 @@ func (l *sshLab) dial(src string) *sshSession {
 	cmd := exec.Command("ip", "netns", "exec", l.cli, "ssh", "-F", "/dev/null",
 		"-i", l.key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-		"-o", "ConnectTimeout=2", "-o", "BatchMode=yes", "-b", src, "-tt", l.user+"@"+sshDevAddr)
+		"-o", "ConnectTimeout=2", "-o", "BatchMode=yes", "-b", src, "-tt", l.user+"@"+l.addr)
 	cmd.Env = append(os.Environ(), "TERM=xterm")
 	l.mu.Lock()
 	s := &sshSession{l: l, name: fmt.Sprintf("#%d from %s", len(l.sessions)+1, src), cmd: cmd, done: make(chan struct{})}
@@ -456,7 +464,7 @@ func (l *sshLab) refused(src string) error {
 	if prompt.MatchString(out) {
 		return fmt.Errorf("login from %s was admitted: it showed the prompt; output %q", src, tail(out, 400))
 	}
-	if s.err == nil || !strings.Contains(out, "connect to host "+sshDevAddr+" port 22: ") {
+	if s.err == nil || !strings.Contains(out, "connect to host "+l.addr+" port 22: ") {
 		return fmt.Errorf("login from %s did not fail at the TCP connect (exit %v) after %v; output %q",
 			src, s.err, time.Since(s.start).Round(time.Millisecond), tail(out, 400))
 	}
