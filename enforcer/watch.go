@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/nftables"
@@ -27,10 +29,26 @@ func (c Change) String() string {
 	return fmt.Sprintf("%s by %s (pid %d)", what, c.Comm, c.PID)
 }
 
-// ours says whether a transaction was sent by aclsh: this process, or another
-// aclsh (a shell's commit), which keeps the table in step by itself.
+// ours says whether a transaction was sent by this process, which keeps the
+// table in step by itself (the daemon is the one owner). The kernel names the
+// thread that sent it (its task id, NFTA_GEN_PROC_PID), so the thread's group
+// is what is compared; only when that thread is gone already is a process
+// named aclsh taken for this one.
 func ours(pid uint32, comm string) bool {
-	return int(pid) == os.Getpid() || comm == "aclsh"
+	if int(pid) == os.Getpid() {
+		return true
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return comm == "aclsh"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			tgid, err := strconv.Atoi(strings.TrimSpace(v))
+			return err == nil && tgid == os.Getpid()
+		}
+	}
+	return false
 }
 
 // watchTable reports, on the returned channel, the transactions of other
