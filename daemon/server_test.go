@@ -17,10 +17,9 @@ import (
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
-// A client that is not interactive sends its script whole: a line at a time is
-// refused (it would never be committed), and the connection ends.
-func TestScriptLineRefused(t *testing.T) {
-	needs.Root(t) // no group is set: only root may use this daemon
+// serveOnPath runs a daemon (no groups: only root is served) on a unix socket
+// in a temporary directory and returns a client's connection to it.
+func serveOnPath(t *testing.T) (net.Conn, *wire) {
 	dir := t.TempDir()
 	ln, err := net.Listen("unix", filepath.Join(dir, "sock"))
 	require.NoError(t, err)
@@ -29,11 +28,17 @@ func TestScriptLineRefused(t *testing.T) {
 	sv := &Server{Store: &config.Store{Dir: filepath.Join(dir, "state")}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf}
 	go func() { served <- sv.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-served })
-
 	c, err := net.Dial("unix", filepath.Join(dir, "sock"))
 	require.NoError(t, err)
+	return c, newWire(c)
+}
+
+// A client that is not interactive sends its script whole: a line at a time is
+// refused (it would never be committed), and the connection ends.
+func TestScriptLineRefused(t *testing.T) {
+	needs.Root(t) // no group is set: only root may use this daemon
+	c, w := serveOnPath(t)
 	defer c.Close()
-	w := newWire(c)
 	require.NoError(t, w.send(Request{Op: OpHello, Version: Version, Host: "h"}))
 	var r Reply
 	require.NoError(t, w.recv(&r))
@@ -117,23 +122,12 @@ func TestOnePerNamespace(t *testing.T) {
 // A client's first message is small: a hello larger than maxHello ends the
 // connection unread and unanswered, whoever sends it.
 func TestHelloBounded(t *testing.T) {
-	dir := t.TempDir()
-	ln, err := net.Listen("unix", filepath.Join(dir, "sock"))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	sv := &Server{Store: &config.Store{Dir: filepath.Join(dir, "state")}, Roles: Roles{Admin: -1, View: -1}, Logf: t.Logf}
-	go func() { served <- sv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-served })
-
-	c, err := net.Dial("unix", filepath.Join(dir, "sock"))
-	require.NoError(t, err)
+	c, w := serveOnPath(t)
 	defer c.Close()
-	w := newWire(c)
 	go w.send(Request{Op: OpHello, Version: Version, Host: strings.Repeat("h", 2*maxHello)})
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var r Reply
-	err = w.recv(&r)
+	err := w.recv(&r)
 	require.Error(t, err, "no reply: %+v", r)
 	require.NotErrorIs(t, err, os.ErrDeadlineExceeded, "the daemon ended the connection")
 }

@@ -334,8 +334,8 @@ func TestPrivilegedNonRootTakesNoStateDir(t *testing.T) {
 // One owner per network namespace (issue 17): in a namespace where nothing was
 // started by hand, root's first aclsh starts the daemon and says so; aclsh
 // processes started at the same moment share one daemon; an aclsh asking for
-// another state directory is refused and names the owner; and nothing ever
-// runs the kernel beside the daemon.
+// another state directory is refused and names the owner; and when the
+// clients are done one daemon runs in the namespace.
 func TestOneOwnerPerNamespace(t *testing.T) {
 	needs.Root(t)
 	needs.Program(t, "nft", "nftables")
