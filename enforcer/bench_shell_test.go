@@ -109,9 +109,29 @@ func BenchmarkInteractiveLine10kKernel(b *testing.B) {
 // committed once. ms/script is the daemon's share of a one-shot change; the
 // process start and the socket are in cmd/aclsh's BenchmarkDaemonChange10k.
 func BenchmarkScriptChange10kKernel(b *testing.B) {
+	// runs999: every 1000th line a connlimit (runs of 999 lines); onerun: the
+	// list of cmd/aclsh's BenchmarkDaemonChange10k, one run of 10,000 lines and
+	// a wider line after it, that each change adds a line behind.
+	for _, c := range []struct{ name, text string }{{"runs999", bigText(10000)}, {"onerun", oneRunText(10000)}} {
+		b.Run(c.name, func(b *testing.B) { benchScriptChange(b, c.text) })
+	}
+}
+
+// oneRunText is the running-config of cmd/aclsh's BenchmarkDaemonChange10k.
+func oneRunText(n int) string {
+	var sb strings.Builder
+	sb.WriteString("ip access-list extended big\n")
+	for i := range n {
+		fmt.Fprintf(&sb, " seq %d permit tcp host 10.%d.%d.%d any eq %d\n", 10*(i+1), i>>16&255, i>>8&255, i&255, 1+i%60000)
+	}
+	fmt.Fprintf(&sb, " seq %d permit tcp any any eq 22\ninterface management 0\n ip access-group big in\n", 10*(n+1))
+	return sb.String()
+}
+
+func benchScriptChange(b *testing.B, text string) {
 	l := newLab(b)
 	dir := b.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "running-config"), []byte(bigText(10000)), 0o660); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "running-config"), []byte(text), 0o660); err != nil {
 		b.Fatal(err)
 	}
 	store := &statedir.Store{Dir: dir}
@@ -128,9 +148,11 @@ func BenchmarkScriptChange10kKernel(b *testing.B) {
 	run("conf t\nip access-list extended big\npermit udp any any eq 53\nno permit udp any any eq 53\nend\n") // the table loaded
 	n := 0
 	apply0 := te.spent
+	t0 := time.Now()
 	for b.Loop() {
 		run(fmt.Sprintf("conf t\nip access-list extended big\npermit tcp host 192.0.%d.%d any eq 22\nend\n", n/250%256, n%250+1))
 		n++
 	}
+	b.ReportMetric(float64(time.Since(t0).Microseconds())/float64(n)/1000, "ms/script")
 	b.ReportMetric(float64((te.spent-apply0).Microseconds())/float64(n)/1000, "apply-ms/script")
 }

@@ -63,6 +63,13 @@ func (k *kset) holds(es []Elem) bool {
 	return k.from != nil && len(k.from) == len(es) && len(es) > 0 && &k.from[0] == &es[0]
 }
 
+// grownTo reports whether the kernel's run set holds exactly the first elements
+// of es (a run grown by lines behind it shares its elements with the run it
+// grew from, which are never written again): only es[len(k.from):] are new.
+func (k *kset) grownTo(es []Elem) bool {
+	return k.from != nil && len(k.from) < len(es) && len(k.from) > 0 && &k.from[0] == &es[0]
+}
+
 // krun is an element of a run set: its line's key and counter.
 type krun struct {
 	line string
@@ -461,6 +468,15 @@ func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64, prev *kstate) *ksta
 	for _, s := range p.Sets {
 		if s.Kind == SetRun && prev != nil {
 			if k := prev.sets[s.Name]; k != nil && k.kind == SetRun && k.holds(s.Elems) {
+				ks.sets[s.Name] = k
+				continue
+			}
+			if k := prev.sets[s.Name]; k != nil && k.kind == SetRun && k.sig == s.sig() && k.grownTo(s.Elems) {
+				// prev is done with: its set takes the new elements
+				for _, e := range s.Elems[len(k.from):] {
+					k.runs[e.id()] = krun{line: e.Line}
+				}
+				k.from = s.Elems
 				ks.sets[s.Name] = k
 				continue
 			}

@@ -362,7 +362,7 @@ func (e *Enforcer) adopt(cfg *acl.Config, limits []*Limit, fresh map[string]bool
 // linesGone returns the keys of the lines the kernel's list chains and run sets
 // have and the plan does not; a line in a run set has the key it would have as
 // a rule ("ACL/ID/m"). A run set the kernel holds as the plan has it (the same
-// elements) has no line gone and needs no look.
+// elements, or the first of them) has no line gone and needs no look.
 func linesGone(ks *kstate, p *Plan) []string {
 	rules := map[string]bool{}
 	for _, c := range p.Chains {
@@ -377,7 +377,7 @@ func linesGone(ks *kstate, p *Plan) []string {
 	byName := make(map[string]*Set, len(p.Sets))
 	for _, s := range p.Sets {
 		byName[s.Name] = s
-		if k := ks.sets[s.Name]; k != nil && k.holds(s.Elems) && s.run != nil {
+		if k := ks.sets[s.Name]; k != nil && (k.holds(s.Elems) || k.grownTo(s.Elems)) && s.run != nil {
 			same = append(same, s)
 			continue
 		}
@@ -419,7 +419,7 @@ func linesGone(ks *kstate, p *Plan) []string {
 		if len(k.runs) == 0 {
 			continue
 		}
-		if s := byName[name]; s != nil && k.holds(s.Elems) {
+		if s := byName[name]; s != nil && (k.holds(s.Elems) || k.grownTo(s.Elems)) {
 			continue
 		}
 		for _, e := range k.runs {

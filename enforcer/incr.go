@@ -1,6 +1,7 @@
 package enforcer
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -173,7 +174,27 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 			made[g] = rl
 			return rl
 		}
-		n, rls, layers := runLen(rs[i:], lens, line)
+		if ro := growing(old, i, p, len(rs), lens); ro != nil {
+			// lines were added behind a run that reached the end of the list:
+			// it goes on from where it stopped, with the lines it had
+			from := len(ro.rls)
+			rls, layers := grow(ro.x, rs[i:], from, line)
+			n := from + len(rls)
+			look := i + n + 1
+			m.looked += min(look, len(rs)) - (i + from)
+			run := ro
+			if len(rls) > 0 {
+				run = ro.grow(fm, name, rls, layers)
+				run.x, ro.x = ro.x, nil
+			}
+			if i+n < len(rs) {
+				run.x = nil // it ends before the list does: it grows no more
+			}
+			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: run})
+			i += n
+			continue
+		}
+		n, rls, layers, x := runLen(rs[i:], lens, line)
 		look := i + n + 1
 		if n == 0 {
 			look = i + 1
@@ -181,8 +202,12 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		m.looked += min(look, len(rs)) - i
 		if n >= MinRun {
 			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: sameRun(rls, oldSeg, twins(i))})
-			if m.segs[len(m.segs)-1].run == nil {
-				m.segs[len(m.segs)-1].run = newRunOut(fm, name, rls, layers)
+			if run := m.segs[len(m.segs)-1].run; run == nil {
+				run = newRunOut(fm, name, rls, layers)
+				if i+n == len(rs) {
+					run.x = x // it may grow by lines added behind it
+				}
+				m.segs[len(m.segs)-1].run = run
 			}
 			i += n
 			continue
@@ -198,6 +223,27 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		i++
 	}
 	return m
+}
+
+// growing returns the run of the old list that starts at line i and reached
+// its end, if the new list (n lines, of which the first p are the old list's
+// lines) only adds lines behind it and the run can go on (its index is kept and
+// made for the prefix lengths lens the list now uses); nil if not.
+func growing(old *listMemo, i, p, n int, lens [2][]int) *runOut {
+	if p != len(old.rs) || n <= p || len(old.segs) == 0 {
+		return nil
+	}
+	s := old.segs[len(old.segs)-1]
+	ro := s.run
+	if s.start != i || s.end() != p || ro == nil || ro.x == nil || ro.grown || len(ro.rls) != s.n {
+		return nil
+	}
+	for d := range 2 {
+		if !slices.Equal(ro.x.lens[d], lens[d]) {
+			return nil
+		}
+	}
+	return ro
 }
 
 // sameRun returns the old run of exactly the lines rls, starting at one of the

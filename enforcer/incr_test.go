@@ -3,6 +3,7 @@ package enforcer_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -287,4 +288,79 @@ func TestCompilerChangeOneLine(t *testing.T) {
 	p := cc.Compile(cfg, "mgmt0", nil)
 	require.LessOrEqual(t, Segmented(&cc), 1001)
 	require.Equal(t, planDump(Compile(cfg.Clone(), "mgmt0", nil)), planDump(p))
+}
+
+// growLines are lines added one by one behind a bound list whose last run
+// reaches its end: lines the run takes (some overlapping earlier ones: another
+// layer), lines with a prefix length the list had not used (the run is made
+// again: the ones with /32 or /16 to 10.1.1.1 or from 10.201.0.0), a line that
+// ends the run (log), and lines after it (a new run).
+var growLines = []string{
+	"permit tcp host 10.200.0.1 any eq 22",
+	"deny tcp host 10.200.0.2 any eq 23",
+	"permit tcp host 10.200.0.1 any",
+	"permit udp host 10.200.0.3 host 10.1.1.1 eq 53",
+	"permit udp host 10.200.0.3 host 10.1.1.2 eq 53",
+	"deny ip host 10.200.0.4 any",
+	"permit tcp 10.201.0.0 0.0.255.255 any eq 443",
+	"permit tcp host 10.200.0.5 any eq 22",
+	"permit tcp host 10.200.0.6 any eq 22 log",
+	"permit tcp host 10.200.0.7 any eq 22",
+	"permit tcp host 10.200.0.8 any eq 22",
+	"permit tcp host 10.200.0.9 any eq 22",
+	"permit tcp host 10.200.0.10 any eq 22",
+	"permit tcp host 10.200.0.11 any eq 22",
+}
+
+// TestCompilerGrowsRunAtEnd: a line added behind a bound 10,000-line list whose
+// last run reaches its end makes the Compiler look at the new line only (the run
+// goes on from where it stopped), not at the run's 999 lines (nor at the
+// list's lines for a line that makes a short tail longer); the plan is the
+// one Compile makes, after each line added and after they are taken away again.
+func TestCompilerGrowsRunAtEnd(t *testing.T) {
+	cfg := bigConfig(t, 10000)
+	var cc Compiler
+	cc.Compile(cfg, "mgmt0", nil)
+	a := cfg.ACLs["big"]
+	var added []acl.Seq
+	for i, line := range growLines {
+		seq := acl.Seq(20000 + i)
+		_, err := a.Add(rule(t, fmt.Sprintf("seq %d %s", seq, line)))
+		require.NoError(t, err)
+		added = append(added, seq)
+		p := cc.Compile(cfg, "mgmt0", nil)
+		require.Equal(t, planDump(Compile(cfg.Clone(), "mgmt0", nil)), planDump(p), "after %q", line)
+		if !strings.Contains(line, "10.201.") && !strings.Contains(line, "10.1.1.1") {
+			// the new line (and a tail too short to be a run yet)
+			require.LessOrEqual(t, Segmented(&cc), 2*MinRun, "after %q", line)
+		}
+	}
+	for _, seq := range slices.Backward(added) {
+		require.NoError(t, a.DeleteSeq(seq))
+		p := cc.Compile(cfg, "mgmt0", nil)
+		require.Equal(t, planDump(Compile(cfg.Clone(), "mgmt0", nil)), planDump(p), "seq %d taken away", seq)
+	}
+}
+
+// TestApplyGrowsRunOnKernel: lines added one by one behind a bound list whose
+// last run reaches its end, each applied: the kernel's table is what the config
+// needs after each (Stats compares every rule, set and element), and at the end
+// what a fresh apply makes.
+func TestApplyGrowsRunOnKernel(t *testing.T) {
+	cfg := bigConfig(t, 2000)
+	l := newLab(t)
+	require.NoError(t, l.e.Apply(cfg))
+	a := cfg.ACLs["big"]
+	for i, line := range growLines {
+		_, err := a.Add(rule(t, fmt.Sprintf("seq %d %s", 20000+i, line)))
+		require.NoError(t, err)
+		require.NoError(t, l.e.Apply(cfg), "after %q", line)
+		st, err := l.e.Stats(cfg)
+		require.NoError(t, err)
+		require.Equal(t, InSync, st.State, "after %q: kernel:\n%s", line, l.nft("list", "table", "inet", Table))
+	}
+	require.Zero(t, FullReplaces(l.e), "applied as diffs")
+	b := newLab(t)
+	require.NoError(t, b.e.Apply(cfg))
+	require.Equal(t, objects(b), objects(l))
 }

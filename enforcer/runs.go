@@ -628,17 +628,25 @@ func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
 }
 
 // runLen returns how many lines from rs[0] on form a run (0 if rs[0] cannot be
-// in one), what they compile to and the layer of each; line(j) gives what rs[j]
-// compiles to.
-func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runLine, []int) {
+// in one), what they compile to, the layer of each and the index of the run's
+// lines; line(j) gives what rs[j] compiles to.
+func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runLine, []int, *runIndex) {
 	if !setable(rs[0]) {
-		return 0, nil, nil
+		return 0, nil, nil, nil
 	}
 	x := newRunIndex(lens)
+	out, layers := grow(x, rs, 0, line)
+	return len(out), out, layers, x
+}
+
+// grow adds to the run whose index is x the lines from rs[from] on that belong
+// to it, and returns what they compile to and their layers; line(j) gives what
+// rs[j] compiles to. The run's first from lines are in x already.
+func grow(x *runIndex, rs []acl.Rule, from int, line func(int) *runLine) ([]*runLine, []int) {
 	var out []*runLine
 	var layers []int
-	for j, r := range rs {
-		if !setable(r) {
+	for j := from; j < len(rs); j++ {
+		if !setable(rs[j]) {
 			break
 		}
 		rl := line(j)
@@ -650,7 +658,7 @@ func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runL
 		out = append(out, rl)
 		layers = append(layers, l)
 	}
-	return len(out), out, layers
+	return out, layers
 }
 
 // runOut is what a run of lines of list name compiles to: its sets, one per key
@@ -666,62 +674,145 @@ type runOut struct {
 	// byLine maps the key of each line (its elements' Line) to the line, made
 	// when first asked for.
 	byLine map[string]lineKey
+
+	// What lets the run grow by lines added behind it (see segment): the
+	// layer of each line, its verdict maps by where they are, and, while the
+	// run reaches the end of its list, its index (nil otherwise). grown says a
+	// longer run took them over: the index then holds that run's lines, and
+	// the maps' elements are shared with it (a run grows once).
+	layers  []int
+	byShape map[where]*Set
+	x       *runIndex
+	grown   bool
+}
+
+// where is where a line's elements go: the verdict map of its layer and shapes.
+type where struct {
+	l      int
+	sh     *shape
+	portSh [2]*shape
 }
 
 func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
-	ro := &runOut{rls: rls}
-	type where struct {
-		l      int
-		sh     *shape
-		portSh [2]*shape
-	}
+	ro := &runOut{rls: rls, layers: layers, byShape: map[where]*Set{}}
 	n := map[where]int{}
 	for i, rl := range rls {
 		n[where{layers[i], rl.sh, rl.portSh}] += len(rl.elems)
 	}
-	byShape := map[where]*Set{}
 	var sets []*Set // the verdict maps
-	var ls []int    // the layer of each
 	for i, rl := range rls {
 		w := where{layers[i], rl.sh, rl.portSh}
-		s := byShape[w]
+		s := ro.byShape[w]
 		if s == nil {
-			s = &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name,
-				Elems: make([]Elem, 0, n[w]), run: ro}
-			for k, sh := range rl.portSh {
-				if sh != nil {
-					s.ports[k] = &Set{Name: s.Name + portSuffix[k], Kind: SetRun, Family: fm.f, shape: sh, list: name,
-						run: ro, portSide: k + 1}
-				}
-			}
-			byShape[w] = s
+			s = newRunSet(fm, name, ro, rl, n[w])
+			ro.byShape[w] = s
 			sets = append(sets, s)
-			ls = append(ls, w.l)
 		}
-		s.Elems = append(s.Elems, rl.elems...)
-		for k := range rl.portElems {
-			if s.ports[k] != nil {
-				s.ports[k].Elems = append(s.ports[k].Elems, rl.portElems[k]...)
-			}
+		s.addLine(rl)
+	}
+	ro.order(sets, nil)
+	return ro
+}
+
+// newRunSet is a verdict map of run ro for lines like rl (with its sets of
+// ports), with room for n elements.
+func newRunSet(fm *fam, name string, ro *runOut, rl *runLine, n int) *Set {
+	s := &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name,
+		Elems: make([]Elem, 0, n), run: ro}
+	for k, sh := range rl.portSh {
+		if sh != nil {
+			s.ports[k] = &Set{Name: s.Name + portSuffix[k], Kind: SetRun, Family: fm.f, shape: sh, list: name,
+				run: ro, portSide: k + 1}
 		}
 	}
-	// layer by layer; within a layer, in the order of their first lines
-	order := make([]int, len(sets))
-	for i := range order {
-		order[i] = i
+	return s
+}
+
+// addLine adds line rl's elements to verdict map s and its sets of ports.
+func (s *Set) addLine(rl *runLine) {
+	s.Elems = append(s.Elems, rl.elems...)
+	for k := range rl.portElems {
+		if s.ports[k] != nil {
+			s.ports[k].Elems = append(s.ports[k].Elems, rl.portElems[k]...)
+		}
 	}
-	sort.SliceStable(order, func(i, j int) bool { return ls[order[i]] < ls[order[j]] })
-	for _, k := range order {
-		s := sets[k]
+}
+
+// order sets ro's sets and rules from its verdict maps sets (in the order of
+// their first lines): layer by layer, each map after its sets of ports. rules
+// holds the rule of a map already made (by the map), nil if none.
+func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule) {
+	sort.SliceStable(sets, func(i, j int) bool { return ro.layerOf(sets[i]) < ro.layerOf(sets[j]) })
+	ro.sets, ro.rules = nil, nil
+	for _, s := range sets {
 		ro.sets = append(ro.sets, s)
 		for _, ps := range s.ports {
 			if ps != nil {
 				ro.sets = append(ro.sets, ps)
 			}
 		}
-		ro.rules = append(ro.rules, s.rule())
+		r := rules[s]
+		if r == nil {
+			r = s.rule()
+		}
+		ro.rules = append(ro.rules, r)
 	}
-	return ro
+}
+
+// layerOf returns the layer of verdict map s of ro.
+func (ro *runOut) layerOf(s *Set) int {
+	for w, t := range ro.byShape {
+		if t == s {
+			return w.l
+		}
+	}
+	return -1
+}
+
+// grow returns run ro with lines rls (in layers) added at its end. The new run
+// shares ro's lines and its maps' elements (appended to), so ro is grown only
+// once: the caller checks grown.
+func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runOut {
+	ro.grown = true
+	nro := &runOut{rls: append(ro.rls, rls...), layers: append(ro.layers, layers...),
+		byShape: make(map[where]*Set, len(ro.byShape))}
+	var sets []*Set // the verdict maps, in the order of their first lines
+	rules := map[*Set]*Rule{}
+	copyOf := map[*Set]*Set{}
+	r := 0
+	for _, s := range ro.sets {
+		if s.portSide > 0 {
+			continue
+		}
+		c := *s
+		c.run = nro
+		for k, ps := range s.ports {
+			if ps != nil {
+				cp := *ps
+				cp.run = nro
+				c.ports[k] = &cp
+			}
+		}
+		copyOf[s] = &c
+		rules[&c] = ro.rules[r]
+		r++
+		sets = append(sets, &c)
+	}
+	for w, s := range ro.byShape {
+		nro.byShape[w] = copyOf[s]
+	}
+	for i, rl := range rls {
+		w := where{layers[i], rl.sh, rl.portSh}
+		s := nro.byShape[w]
+		if s == nil {
+			s = newRunSet(fm, name, nro, rl, len(rl.elems))
+			nro.byShape[w] = s
+			sets = append(sets, s)
+		}
+		s.addLine(rl)
+	}
+	nro.order(sets, rules)
+	return nro
 }
 
 // line returns the line whose elements carry key (an element's Line).
@@ -888,6 +979,9 @@ func keepRunNames(ks *kstate, p *Plan) {
 func diffRun(s *Set, old *kset) []*op {
 	if old.holds(s.Elems) {
 		return nil
+	}
+	if old.grownTo(s.Elems) {
+		return []*op{{kind: opAddElem, set: s, elems: s.Elems[len(old.from):]}}
 	}
 	var del, add []Elem
 	want := make(map[string]bool, len(s.Elems))
