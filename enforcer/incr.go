@@ -187,8 +187,8 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 				run = ro.grow(fm, name, rls, layers)
 				run.x, ro.x = ro.x, nil
 			}
-			if i+n < len(rs) {
-				run.x = nil // it ends before the list does: it grows no more
+			if i+n < len(rs) || n > maxGrowRun {
+				run.x = nil // it ends before the list does, or is too long to keep its index
 			}
 			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: run})
 			i += n
@@ -204,7 +204,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: sameRun(rls, oldSeg, twins(i))})
 			if run := m.segs[len(m.segs)-1].run; run == nil {
 				run = newRunOut(fm, name, rls, layers)
-				if i+n == len(rs) {
+				if i+n == len(rs) && n <= maxGrowRun {
 					run.x = x // it may grow by lines added behind it
 				}
 				m.segs[len(m.segs)-1].run = run
@@ -224,6 +224,11 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 	}
 	return m
 }
+
+// maxGrowRun is the longest run whose index is kept so that it can grow: the
+// index costs about 1.5 KB a line, and a longer run (a blocklist of a million
+// lines) is made again when lines are added behind it.
+const maxGrowRun = 1 << 16
 
 // growing returns the run of the old list that starts at line i and reached
 // its end, if the new list (n lines, of which the first p are the old list's
