@@ -68,7 +68,7 @@ func elements(s *Set, es []Elem, carry map[string][]Counter) []nftables.SetEleme
 			if s.portSide == 0 {
 				se.VerdictData = el.verdict()
 			}
-			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] && el.Count != "" {
+			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] && !el.Count.IsZero() {
 				if given == nil {
 					given = map[string]bool{}
 				}

@@ -87,12 +87,12 @@ type Chain struct {
 	Rules []*Rule
 }
 
-// Rule is one kernel rule. Key is its identity and comment; Count, when set, is the
-// show counter ("ACL/seq/m" for matches, "ACL/seq/r" for connections a limit
-// refused, "ACL/deny/m" for the implicit deny) that its counter adds to.
+// Rule is one kernel rule. Key is its identity and comment; Count, when not zero,
+// is the show counter (a line's matches, the connections a limit refused, the
+// implicit deny) that its counter adds to.
 type Rule struct {
 	Key   string
-	Count string
+	Count LineRef
 	Text  string
 	Exprs []expr.Any
 	// Anon holds the constant anonymous sets the rule looks up (a port list:
@@ -100,9 +100,9 @@ type Rule struct {
 	// kernel creates them with the rule and deletes them with it.
 	Anon    []*AnonSet
 	Counter *expr.Counter // nil if the rule counts nothing
-	// Logged, for a log rule, is the show key of its second counter: the packets
-	// it logged ("ACL/seq/logged"; Count, "ACL/seq/log", counts the ones it saw).
-	Logged string
+	// Logged, for a log rule, is the show counter of its second counter: the
+	// packets it logged (Role Logged; Count, Role LogSeen, counts the ones it saw).
+	Logged LineRef
 }
 
 // SetKind says what a set holds.
@@ -141,15 +141,16 @@ type Set struct {
 // Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
 // address, for a line with a mask) and the chain it goes to. Of a SetRun (a
 // verdict map): the ranges a line matches (Key to End), the line's key
-// "ACL/ID" (its comment), its show counter "ACL/seq/m" and its verdict, the
+// "ACL/ID" (its comment), its show counter (the line's matches) and its verdict, the
 // line's action. Of a run's port set (Set.ports): the line's key, no counter.
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
 
-	Key, End    []byte
-	Line, Count string
-	Act         acl.Action
+	Key, End []byte
+	Line     string
+	Count    LineRef
+	Act      acl.Action
 }
 
 // Limit is a connlimit line of a bound list that counts sessions per source.
@@ -161,8 +162,9 @@ type Limit struct {
 	Mark   uint32 // ct mark of sessions it admits (permit lines)
 }
 
-// Key returns "ACL/seq", the key of the line's sessions in Stats.
-func (l *Limit) Key() string { return fmt.Sprintf("%s/%d", l.ACL, l.Rule.Seq) }
+// Ref returns the line's LineRef (its matches): the key of its sessions and
+// sources in Stats.
+func (l *Limit) Ref() LineRef { return Line(l.ACL, l.Rule.Seq) }
 
 // Source returns what the line counts a connection from a under: a itself, or for
 // a line with a mask the first address of a's prefix (the key of the line's sets).
@@ -290,11 +292,11 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
 	in := &Chain{Name: "input", Base: true}
 	p.Chains = append(p.Chains, in)
-	in.add(newRule("in/if", "", fmt.Sprintf("iifname != %q return", ifname),
+	in.add(newRule("in/if", LineRef{}, fmt.Sprintf("iifname != %q return", ifname),
 		metaLoad(expr.MetaKeyIIFNAME), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
 	// A ct expression makes the kernel track connections in this namespace from now
 	// on, so that sessions opened while no limit is bound can count when one is.
-	in.add(newRule("in/ct", "", "ct state invalid",
+	in.add(newRule("in/ct", LineRef{}, "ct state invalid",
 		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitINVALID), cmp(expr.CmpOpNeq, make([]byte, 4))))
 	limits := map[string]*Limit{}
 	for _, l := range p.Limits {
@@ -308,7 +310,7 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 		}
 		ch := &Chain{Name: fm.chain}
 		p.Chains = append(p.Chains, ch)
-		in.add(newRule("in/"+fm.chain, "", fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
+		in.add(newRule("in/"+fm.chain, LineRef{}, fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
 			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
 		lk := listKey{fm.f, name}
 		m := segment(fm, name, a.Entries(), cc.lists[lk])
@@ -351,13 +353,13 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 			// without it IPv6 stops working.
 			nd := acl.ImplicitICMPv6()
 			lo, hi := nd[0].Type, nd[len(nd)-1].Type
-			ch.add(newRule(name+"/nd", name+"/nd/m", fmt.Sprintf("icmpv6 type %d-%d accept", lo, hi),
+			ch.add(newRule(name+"/nd", NDOf(name), fmt.Sprintf("icmpv6 type %d-%d accept", lo, hi),
 				metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{unix.IPPROTO_ICMPV6}),
 				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
 				&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{lo}, ToData: []byte{hi}},
 				verdict(expr.VerdictAccept)))
 		}
-		ch.add(newRule(name+"/deny", name+"/deny/m", "drop", verdict(expr.VerdictDrop)))
+		ch.add(newRule(name+"/deny", DenyOf(name), "drop", verdict(expr.VerdictDrop)))
 	}
 	return p
 }
@@ -367,23 +369,23 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 func (cc *Compiler) line(p *Plan, fm *fam, name string, r acl.Rule, limits map[string]*Limit, pre Pre) *Rule {
 	id := lineID(fm.f, name, r)
 	key := name + "/" + id
-	count := fmt.Sprintf("%s/%d", name, r.Seq)
+	count := Line(name, r.Seq)
 	m := match(fm, r) // a log line's logging is its own rule, before this one (log.go)
 	l := limits[id]
 	switch {
 	case l != nil:
 		p.limitChains(l, pre[id])
-		return m.rule(key+"/j", "", "jump "+l.Chain(), &expr.Verdict{Kind: expr.VerdictJump, Chain: l.Chain()})
+		return m.rule(key+"/j", LineRef{}, "jump "+l.Chain(), &expr.Verdict{Kind: expr.VerdictJump, Chain: l.Chain()})
 	case r.ConnLimit > 0 && r.Action == acl.Deny:
 		// deny ... connlimit 1: every new connection is the first or later.
-		return m.rule(key+"/m", count+"/m", "ct state new drop",
+		return m.rule(key+"/m", count, "ct state new drop",
 			ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpNeq, make([]byte, 4)), verdict(expr.VerdictDrop))
 	}
 	v, vt := expr.VerdictAccept, "accept"
 	if r.Action == acl.Deny {
 		v, vt = expr.VerdictDrop, "drop"
 	}
-	return m.rule(key+"/m", count+"/m", vt, verdict(v))
+	return m.rule(key+"/m", count, vt, verdict(v))
 }
 
 func (c *Chain) add(r *Rule) { c.Rules = append(c.Rules, r) }
@@ -442,18 +444,18 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		// Refused: counted once for the line, then on to the list's next lines
 		// (a goto from the line's chains returns to the list's chain).
 		rc := &Chain{Name: l.Refuse()}
-		rc.add(newRule(l.ACL+"/"+l.ID+"/rej", l.Key()+"/r", "return", verdict(expr.VerdictReturn)))
+		rc.add(newRule(l.ACL+"/"+l.ID+"/rej", l.Ref().As(Refused), "return", verdict(expr.VerdictReturn)))
 		p.Chains = append(p.Chains, rc)
 	}
 	key := l.ACL + "/" + l.ID
-	count := l.Key()
+	count := l.Ref()
 	permit := l.Rule.Action == acl.Permit
 	if permit {
-		ch.add(newRule(key+"/pass", count+"/m", fmt.Sprintf("ct mark & 0x%08x == 0x%08x accept", uint32(markTag), uint32(markTag)),
+		ch.add(newRule(key+"/pass", count, fmt.Sprintf("ct mark & 0x%08x == 0x%08x accept", uint32(markTag), uint32(markTag)),
 			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(markTag), Xor: make([]byte, 4)},
 			cmp(expr.CmpOpEq, ne32(markTag)), verdict(expr.VerdictAccept)))
 	}
-	ch.add(newRule(key+"/est", "", "ct state ! new return",
+	ch.add(newRule(key+"/est", LineRef{}, "ct state ! new return",
 		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpEq, make([]byte, 4)), verdict(expr.VerdictReturn)))
 	// The source, or with a mask its prefix: the key of the line's sets.
 	loadSrc := []expr.Any{metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}),
@@ -465,7 +467,7 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		a, _ := netip.AddrFromSlice(mb)
 		src += " & " + a.String()
 	}
-	ch.add(newRule(key+"/pre", "", fmt.Sprintf("%s vmap @%s", src, l.PreMap()),
+	ch.add(newRule(key+"/pre", LineRef{}, fmt.Sprintf("%s vmap @%s", src, l.PreMap()),
 		append(loadSrc, &expr.Lookup{SourceRegister: 1, SetName: l.PreMap(), IsDestRegSet: true})...))
 
 	// tail ends a chain for sources with k sessions counted in userspace.
@@ -478,9 +480,9 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		refuse := &expr.Verdict{Kind: expr.VerdictGoto, Chain: l.Refuse()}
 		if over <= 0 {
 			if permit {
-				c.add(newRule(key+"/r"+sfx, "", "goto "+l.Refuse(), refuse))
+				c.add(newRule(key+"/r"+sfx, LineRef{}, "goto "+l.Refuse(), refuse))
 			} else {
-				c.add(newRule(key+"/m"+sfx, count+"/m", "drop", verdict(expr.VerdictDrop)))
+				c.add(newRule(key+"/m"+sfx, count, "drop", verdict(expr.VerdictDrop)))
 			}
 			return
 		}
@@ -494,18 +496,18 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 			return append(append([]expr.Any{}, loadSrc...), &expr.Lookup{SourceRegister: 1, SetName: set, Invert: true})
 		}
 		if !permit {
-			c.add(newRule(key+"/m"+sfx, count+"/m", txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))
+			c.add(newRule(key+"/m"+sfx, count, txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))
 			if l.Rule.ConnFailClosed {
-				c.add(newRule(key+"/f"+sfx, count+"/m", fmt.Sprintf("%s != @%s drop", src, set), append(notIn(), verdict(expr.VerdictDrop))...))
+				c.add(newRule(key+"/f"+sfx, count, fmt.Sprintf("%s != @%s drop", src, set), append(notIn(), verdict(expr.VerdictDrop))...))
 			}
 			return
 		}
-		c.add(newRule(key+"/r"+sfx, "", txt+" goto "+l.Refuse(), append(append([]expr.Any{}, loadSrc...), dyn, refuse)...))
+		c.add(newRule(key+"/r"+sfx, LineRef{}, txt+" goto "+l.Refuse(), append(append([]expr.Any{}, loadSrc...), dyn, refuse)...))
 		if l.Rule.ConnFailClosed {
-			c.add(newRule(key+"/f"+sfx, "", fmt.Sprintf("%s != @%s goto %s", src, set, l.Refuse()), append(notIn(), refuse)...))
+			c.add(newRule(key+"/f"+sfx, LineRef{}, fmt.Sprintf("%s != @%s goto %s", src, set, l.Refuse()), append(notIn(), refuse)...))
 		}
 		// Only aclsh's bits of the mark: the others stay as they were.
-		c.add(newRule(key+"/ok"+sfx, count+"/m", fmt.Sprintf("ct mark set ct mark & 0x%08x | 0x%08x accept", uint32(^uint32(markOwned)), l.Mark),
+		c.add(newRule(key+"/ok"+sfx, count, fmt.Sprintf("ct mark set ct mark & 0x%08x | 0x%08x accept", uint32(^uint32(markOwned)), l.Mark),
 			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(^uint32(markOwned)), Xor: ne32(l.Mark)},
 			&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}, verdict(expr.VerdictAccept)))
 	}
@@ -537,9 +539,9 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 	}
 }
 
-func newRule(key, count, text string, exprs ...expr.Any) *Rule {
+func newRule(key string, count LineRef, text string, exprs ...expr.Any) *Rule {
 	r := &Rule{Key: key, Count: count}
-	if count != "" {
+	if !count.IsZero() {
 		r.Counter = &expr.Counter{}
 		last := len(exprs) - 1
 		if _, ok := exprs[last].(*expr.Verdict); ok {
@@ -593,7 +595,7 @@ type matcher struct {
 }
 
 // rule is newRule with the match's anonymous sets.
-func (m *matcher) rule(key, count, verdictText string, exprs ...expr.Any) *Rule {
+func (m *matcher) rule(key string, count LineRef, verdictText string, exprs ...expr.Any) *Rule {
 	r := newRule(key, count, m.text(verdictText), append(m.exprs, exprs...)...)
 	r.Anon = m.anon
 	return r

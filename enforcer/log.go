@@ -29,9 +29,9 @@ func logRule(fm *fam, name string, r acl.Rule, iv acl.LogInterval) *Rule {
 	m := match(fm, r)
 	rate, unit, per := logRate(iv)
 	prefix := fmt.Sprintf("aclsh %s seq %d: ", name, r.Seq)
-	key := fmt.Sprintf("%s/%d", name, r.Seq)
+	line := Line(name, r.Seq)
 	seen, logged := &expr.Counter{}, &expr.Counter{}
-	lr := &Rule{Key: logRuleKey(fm, name, r), Count: key + "/log", Logged: key + "/logged", Counter: seen, Anon: m.anon}
+	lr := &Rule{Key: logRuleKey(fm, name, r), Count: line.As(LogSeen), Logged: line.As(Logged), Counter: seen, Anon: m.anon}
 	// level 4 (warn) is nft's default, and what the kernel lists back
 	lr.Exprs = append(m.exprs, seen,
 		&expr.Limit{Type: expr.LimitTypePkts, Rate: rate, Unit: unit, Burst: 1}, logged,
@@ -71,10 +71,10 @@ func logRate(iv acl.LogInterval) (rate uint64, unit expr.LimitTime, name string)
 	return (um + ms/2) / ms, week.unit, week.name
 }
 
-// Suppressed returns how many packets the log line "ACL/seq" matched without
-// logging them (the log interval had not passed).
-func (st *Stats) Suppressed(line string) uint64 {
-	seen, logged := st.Counters[line+"/log"].Packets, st.Counters[line+"/logged"].Packets
+// Suppressed returns how many packets the log line matched without logging them
+// (the log interval had not passed).
+func (st *Stats) Suppressed(line LineRef) uint64 {
+	seen, logged := st.Counters[line.As(LogSeen)].Packets, st.Counters[line.As(Logged)].Packets
 	if logged > seen { // the counters are read one after the other
 		return 0
 	}

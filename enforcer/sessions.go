@@ -2,7 +2,6 @@ package enforcer
 
 import (
 	"net/netip"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -37,9 +36,9 @@ type step struct {
 
 func newWalker(cfg *acl.Config, limits []*Limit) *walker {
 	w := &walker{steps: map[acl.Family][]step{}, limited: map[acl.Family][]step{}, markPos: map[uint32]int{}}
-	byKey := map[string]*Limit{}
+	byRef := map[LineRef]*Limit{}
 	for _, l := range limits {
-		byKey[l.Key()] = l
+		byRef[l.Ref()] = l
 	}
 	for _, fm := range fams {
 		name := cfg.Mgmt.Get(fm.f)
@@ -53,7 +52,7 @@ func newWalker(cfg *acl.Config, limits []*Limit) *walker {
 			}
 			s := step{r: r}
 			if r.ConnLimit > 0 {
-				s.l = byKey[name+"/"+strconv.Itoa(int(r.Seq))]
+				s.l = byRef[Line(name, r.Seq)]
 				// deny ... connlimit 1 counts nothing, but it drops what
 				// conntrack calls new: meetsLimit must see it
 				w.limited[fm.f] = append(w.limited[fm.f], s)

@@ -154,7 +154,7 @@ func (s *Shell) liveCounts(cfg *acl.Config, a *acl.ACL, p acl.Packet, stats func
 	}
 	return func(r acl.Rule) (int, bool) {
 		n := 0
-		for _, sc := range st.Sessions[fmt.Sprintf("%s/%d", a.Name, r.Seq)] {
+		for _, sc := range st.Sessions[enforcer.Line(a.Name, r.Seq)] {
 			if sc.Src.Contains(p.Src) {
 				n += sc.Count
 			}
