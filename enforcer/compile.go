@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -65,6 +66,81 @@ func famOf(f acl.Family) *fam {
 		return fams[1]
 	}
 	return fams[0]
+}
+
+// dir is what differs between directions in the plan: the base chain the
+// packets of that direction pass, and the interface they cross. As with fams, a
+// new direction is a row here, not a switch in the code that uses it.
+type dir struct {
+	d      acl.Dir
+	base   string // the base chain
+	key    string // the prefix of its rules' keys
+	hook   *nftables.ChainHook
+	ifKey  expr.MetaKey // the interface the packets cross
+	ifWord string       // its nft name
+	suffix string       // of the chains of the lists bound in this direction (after fam.chain)
+	// track: the base chain has the ct expression that makes the kernel track
+	// connections in the namespace (one in the table is enough).
+	track bool
+}
+
+var dirs = []*dir{
+	{acl.In, "input", "in", nftables.ChainHookInput, expr.MetaKeyIIFNAME, "iifname", "", true},
+}
+
+func dirOf(d acl.Dir) *dir {
+	for _, x := range dirs {
+		if x.d == d {
+			return x
+		}
+	}
+	panic(fmt.Sprintf("enforcer: no row for direction %d in dirs", d))
+}
+
+// baseHook returns the hook of the base chain named name.
+func baseHook(name string) *nftables.ChainHook {
+	for _, x := range dirs {
+		if x.base == name {
+			return x.hook
+		}
+	}
+	panic(fmt.Sprintf("enforcer: %s is not a base chain of dirs", name))
+}
+
+// bound is a list bound at a binding point, with the rows of its family and
+// direction.
+type bound struct {
+	fm   *fam
+	dir  *dir
+	name string
+	acl  *acl.ACL
+}
+
+// chain is the chain of the list's lines.
+func (b bound) chain() string { return b.fm.chain + b.dir.suffix }
+
+// boundLists returns the lists bound in cfg (that exist), in the order of
+// acl.AllBindings: IPv4 in, IPv6 in.
+func boundLists(cfg *acl.Config) []bound {
+	var out []bound
+	for at, name := range cfg.Mgmt.All() {
+		if a, ok := cfg.ACLs[name]; ok {
+			out = append(out, bound{famOf(at.Family), dirOf(at.Dir), name, a})
+		}
+	}
+	return out
+}
+
+// listChains returns the names of every chain a bound list can have, bound or
+// not: what the kernel may hold from an earlier config.
+func listChains() []string {
+	var out []string
+	for _, fm := range fams {
+		for _, d := range dirs {
+			out = append(out, fm.chain+d.suffix)
+		}
+	}
+	return out
 }
 
 // Plan is the kernel state for a config: chains, sets and rules of table inet aclsh.
@@ -219,13 +295,9 @@ type Pre map[string]map[netip.Addr]int
 func LimitsOf(cfg *acl.Config) []*Limit {
 	var out []*Limit
 	used := map[uint32]bool{}
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
-		}
-		for _, r := range a.Entries() {
+	for _, b := range boundLists(cfg) {
+		fm, name := b.fm, b.name
+		for _, r := range b.acl.Entries() {
 			if r.IsRemark() || r.ConnLimit == 0 || r.Established {
 				continue
 			}
@@ -281,6 +353,7 @@ type lineKey struct {
 
 type listKey struct {
 	f    acl.Family
+	d    acl.Dir
 	name string
 }
 
@@ -290,78 +363,89 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	idx := &lineIndex{}
 	defer func() { cc.lists, cc.lines = lists, idx }()
 	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
-	in := &Chain{Name: "input", Base: true}
-	p.Chains = append(p.Chains, in)
-	in.add(newRule("in/if", LineRef{}, fmt.Sprintf("iifname != %q return", ifname),
-		metaLoad(expr.MetaKeyIIFNAME), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
-	// A ct expression makes the kernel track connections in this namespace from now
-	// on, so that sessions opened while no limit is bound can count when one is.
-	in.add(newRule("in/ct", LineRef{}, "ct state invalid",
-		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitINVALID), cmp(expr.CmpOpNeq, make([]byte, 4))))
 	limits := map[string]*Limit{}
 	for _, l := range p.Limits {
 		limits[l.ID] = l
 	}
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
+	bl := boundLists(cfg)
+	for _, d := range dirs {
+		base := &Chain{Name: d.base, Base: true}
+		if !d.track && !slices.ContainsFunc(bl, func(b bound) bool { return b.dir == d }) {
+			continue // the table has this direction's base chain only while a list is bound in it
 		}
-		ch := &Chain{Name: fm.chain}
-		p.Chains = append(p.Chains, ch)
-		in.add(newRule("in/"+fm.chain, LineRef{}, fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
-			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
-		lk := listKey{fm.f, name}
-		m := segment(fm, name, a.Entries(), cc.lists[lk])
-		lists[lk] = m
-		idx.lists = append(idx.lists, m)
-		iv := cfg.LogInterval.Millis()
-		for x := range m.segs {
-			s := &m.segs[x]
-			if s.run != nil {
-				for _, st := range s.run.sets {
-					c := *st
-					p.Sets = append(p.Sets, &c)
-				}
-				for _, rr := range s.run.rules {
-					ch.add(rr)
-				}
-				continue
-			}
-			r := m.rs[s.start]
-			me := s.rule
-			if r.ConnLimit > 0 {
-				// its chains and sets depend on the offsets: made every time
-				me = cc.line(p, fm, name, r, limits, pre)
-				s.key = me.Key
-			} else if me == nil {
-				me = cc.line(p, fm, name, r, limits, pre)
-				s.rule, s.key = me, me.Key
-			}
-			if r.Log {
-				if s.log == nil || s.iv != iv {
-					s.log, s.iv = logRule(fm, name, r, cfg.LogInterval), iv
-				}
-				ch.add(s.log)
-			}
-			ch.add(me)
+		p.Chains = append(p.Chains, base)
+		base.add(newRule(d.key+"/if", LineRef{}, fmt.Sprintf("%s != %q return", d.ifWord, ifname),
+			metaLoad(d.ifKey), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
+		if d.track {
+			// A ct expression makes the kernel track connections in this namespace from now
+			// on, so that sessions opened while no limit is bound can count when one is.
+			base.add(newRule(d.key+"/ct", LineRef{}, "ct state invalid",
+				ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitINVALID), cmp(expr.CmpOpNeq, make([]byte, 4))))
 		}
-		if fm.f == acl.IPv6 {
-			// Neighbor discovery (acl.ImplicitICMPv6: types 134-136, router
-			// advertisements and neighbor solicitations and advertisements):
-			// without it IPv6 stops working.
-			nd := acl.ImplicitICMPv6()
-			lo, hi := nd[0].Type, nd[len(nd)-1].Type
-			ch.add(newRule(name+"/nd", NDOf(name), fmt.Sprintf("icmpv6 type %d-%d accept", lo, hi),
-				metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{unix.IPPROTO_ICMPV6}),
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
-				&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{lo}, ToData: []byte{hi}},
-				verdict(expr.VerdictAccept)))
+		for _, b := range bl {
+			if b.dir == d {
+				cc.list(p, base, b, cfg, pre, limits, lists, idx)
+			}
 		}
-		ch.add(newRule(name+"/deny", DenyOf(name), "drop", verdict(expr.VerdictDrop)))
 	}
 	return p
+}
+
+// list compiles bound list b into its chain, jumped to from base.
+func (cc *Compiler) list(p *Plan, base *Chain, b bound, cfg *acl.Config, pre Pre, limits map[string]*Limit, lists map[listKey]*listMemo, idx *lineIndex) {
+	fm, name := b.fm, b.name
+	ch := &Chain{Name: b.chain()}
+	p.Chains = append(p.Chains, ch)
+	base.add(newRule(b.dir.key+"/"+ch.Name, LineRef{}, fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
+		metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
+	lk := listKey{fm.f, b.dir.d, name}
+	m := segment(fm, name, b.acl.Entries(), cc.lists[lk])
+	lists[lk] = m
+	idx.lists = append(idx.lists, m)
+	iv := cfg.LogInterval.Millis()
+	for x := range m.segs {
+		s := &m.segs[x]
+		if s.run != nil {
+			for _, st := range s.run.sets {
+				c := *st
+				p.Sets = append(p.Sets, &c)
+			}
+			for _, rr := range s.run.rules {
+				ch.add(rr)
+			}
+			continue
+		}
+		r := m.rs[s.start]
+		me := s.rule
+		if r.ConnLimit > 0 {
+			// its chains and sets depend on the offsets: made every time
+			me = cc.line(p, fm, name, r, limits, pre)
+			s.key = me.Key
+		} else if me == nil {
+			me = cc.line(p, fm, name, r, limits, pre)
+			s.rule, s.key = me, me.Key
+		}
+		if r.Log {
+			if s.log == nil || s.iv != iv {
+				s.log, s.iv = logRule(fm, name, r, cfg.LogInterval), iv
+			}
+			ch.add(s.log)
+		}
+		ch.add(me)
+	}
+	if fm.f == acl.IPv6 {
+		// Neighbor discovery (acl.ImplicitICMPv6: types 134-136, router
+		// advertisements and neighbor solicitations and advertisements):
+		// without it IPv6 stops working.
+		nd := acl.ImplicitICMPv6()
+		lo, hi := nd[0].Type, nd[len(nd)-1].Type
+		ch.add(newRule(name+"/nd", NDOf(name), fmt.Sprintf("icmpv6 type %d-%d accept", lo, hi),
+			metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{unix.IPPROTO_ICMPV6}),
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+			&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{lo}, ToData: []byte{hi}},
+			verdict(expr.VerdictAccept)))
+	}
+	ch.add(newRule(name+"/deny", DenyOf(name), "drop", verdict(expr.VerdictDrop)))
 }
 
 // line compiles one line of list name: the rule in the list's chain, and for a

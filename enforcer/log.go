@@ -96,18 +96,14 @@ type logCount struct {
 // key; nil when no bound line logs. It reads only the lists' chains.
 func (e *Enforcer) logCounts(cfg *acl.Config) (map[string]logCount, error) {
 	want := map[string]map[string]logCount{} // chain -> key -> line
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
-		}
-		for _, r := range a.Entries() {
+	for _, b := range boundLists(cfg) {
+		chain := b.chain()
+		for _, r := range b.acl.Entries() {
 			if r.Log && !r.IsRemark() {
-				if want[fm.chain] == nil {
-					want[fm.chain] = map[string]logCount{}
+				if want[chain] == nil {
+					want[chain] = map[string]logCount{}
 				}
-				want[fm.chain][logRuleKey(fm, name, r)] = logCount{list: name, rule: r}
+				want[chain][logRuleKey(b.fm, b.name, r)] = logCount{list: b.name, rule: r}
 			}
 		}
 	}

@@ -40,13 +40,12 @@ func newWalker(cfg *acl.Config, limits []*Limit) *walker {
 	for _, l := range limits {
 		byRef[l.Ref()] = l
 	}
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
+	for _, b := range boundLists(cfg) {
+		if b.dir.d != acl.In {
+			continue // the sessions walked are the host's: they arrive
 		}
-		for _, r := range a.Entries() {
+		fm, name := b.fm, b.name
+		for _, r := range b.acl.Entries() {
 			if r.IsRemark() {
 				continue
 			}

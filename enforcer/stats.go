@@ -27,9 +27,9 @@ func clearCounters(c *nftables.Conn, cfg *acl.Config, name string) error {
 		return wrapKernel(err)
 	}
 	mine := map[string]bool{}
-	for _, fm := range fams {
-		if n := cfg.Mgmt.Get(fm.f); n != "" && (name == "" || n == name) {
-			mine[fm.chain] = true
+	for _, b := range boundLists(cfg) {
+		if name == "" || b.name == name {
+			mine[b.chain()] = true
 		}
 	}
 	var lims []*Limit
@@ -148,7 +148,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	if mine {
 		view = e.ks
 	}
-	if cfg.Mgmt != (acl.Bindings{}) {
+	if !cfg.Mgmt.IsZero() {
 		p = Compile(cfg, e.IfName, view.pre(limits))
 		keepRunNames(view, p)
 		runCounters(ks, p, st.Counters)
