@@ -514,29 +514,6 @@ func (a *ACL) Clone() *ACL {
 	return &ACL{Name: a.Name, Family: a.Family, entries: slices.Clone(a.entries), byRule: maps.Clone(a.byRule), remarks: maps.Clone(a.remarks)}
 }
 
-// Bindings are the access groups on interface management 0: at most one IPv4 and one
-// IPv6 list, inbound. Empty strings mean unbound.
-type Bindings struct {
-	IPv4In string
-	IPv6In string
-}
-
-// Get returns the list bound for family f.
-func (b Bindings) Get(f Family) string {
-	if f == IPv6 {
-		return b.IPv6In
-	}
-	return b.IPv4In
-}
-
-func (b *Bindings) set(f Family, name string) {
-	if f == IPv6 {
-		b.IPv6In = name
-	} else {
-		b.IPv4In = name
-	}
-}
-
 // Config is the whole running-config: the access lists and the management interface
 // bindings. The zero value is not usable; use NewConfig.
 type Config struct {
@@ -602,42 +579,47 @@ func (c *Config) Delete(name string, f Family) error {
 	if a.Family != f {
 		return errf(ErrWrongFam, "%s is an %s access list, not %s; delete it with `no %s access-list extended %s`", name, a.Family.Name(), f.Name(), a.Family, name)
 	}
-	if c.Mgmt.Get(f) == name {
-		return errf(ErrBound, "access list %s is bound to interface management 0; remove `%s access-group %s in` first", name, f, name)
+	if bs := c.Mgmt.Of(f, name); len(bs) > 0 {
+		return errf(ErrBound, "access list %s is bound to interface management 0; remove `%s access-group %s %s` first", name, f, name, bs[0].Dir)
 	}
 	delete(c.ACLs, name)
 	return nil
 }
 
-// Bind sets the inbound access group of family f on management 0.
-func (c *Config) Bind(f Family, name string) error {
+// Bind sets the access group of binding b on management 0 (`ip access-group
+// NAME in` binds Inbound(IPv4)).
+func (c *Config) Bind(b Binding, name string) error {
+	f := b.Family
 	a, ok := c.ACLs[name]
 	if !ok {
 		return errf(ErrNotFound, "access list %s does not exist; create it with `%s access-list extended %s`", name, f, name)
 	}
 	if a.Family != f {
-		return errf(ErrWrongFam, "%s is an %s access list; bind it with `%s access-group %s in`", name, a.Family.Name(), a.Family, name)
+		return errf(ErrWrongFam, "%s is an %s access list; bind it with `%s access-group %s %s`", name, a.Family.Name(), a.Family, name, b.Dir)
 	}
-	c.Mgmt.set(f, name)
+	c.Mgmt.set(b, name)
 	return nil
 }
 
-// Unbind removes the inbound access group of family f. If name is not empty it must
+// Unbind removes the access group of binding b. If name is not empty it must
 // be the bound list.
-func (c *Config) Unbind(f Family, name string) error {
-	cur := c.Mgmt.Get(f)
+func (c *Config) Unbind(b Binding, name string) error {
+	cur := c.Mgmt.Get(b)
 	if cur == "" || (name != "" && name != cur) {
-		return errf(ErrNotFound, "%s access-group %s is not bound to interface management 0", f, name)
+		return errf(ErrNotFound, "%s access-group %s is not bound to interface management 0", b.Family, name)
 	}
-	c.Mgmt.set(f, "")
+	c.Mgmt.set(b, "")
 	return nil
 }
 
 // BoundTo returns where the list is bound, for show output: "management 0 in" or "".
 func (c *Config) BoundTo(name string) string {
 	a, ok := c.ACLs[name]
-	if ok && c.Mgmt.Get(a.Family) == name {
-		return "management 0 in"
+	if !ok {
+		return ""
+	}
+	if bs := c.Mgmt.Of(a.Family, name); len(bs) > 0 {
+		return "management 0 " + bs[0].Dir.String()
 	}
 	return ""
 }
@@ -667,13 +649,10 @@ func (c *Config) Render() string {
 		}
 		b.WriteString("!\n")
 	}
-	if c.Mgmt != (Bindings{}) {
+	if !c.Mgmt.IsZero() {
 		b.WriteString("interface management 0\n")
-		if c.Mgmt.IPv4In != "" {
-			fmt.Fprintf(&b, " ip access-group %s in\n", c.Mgmt.IPv4In)
-		}
-		if c.Mgmt.IPv6In != "" {
-			fmt.Fprintf(&b, " ipv6 access-group %s in\n", c.Mgmt.IPv6In)
+		for at, name := range c.Mgmt.All() {
+			fmt.Fprintf(&b, " %s access-group %s %s\n", at.Family, name, at.Dir)
 		}
 		b.WriteString("!\n")
 	}

@@ -85,9 +85,9 @@ func (c *Config) Merge(from *Config) (int, error) {
 			changed++
 		}
 	}
-	for _, f := range []Family{IPv4, IPv6} {
-		if b := from.Mgmt.Get(f); b != "" && c.Mgmt.Get(f) != b {
-			c.Mgmt.set(f, b)
+	for at, name := range from.Mgmt.All() {
+		if c.Mgmt.Get(at) != name {
+			c.Mgmt.set(at, name)
 			changed++
 		}
 	}

@@ -35,7 +35,7 @@ func mcfg(t *testing.T, bind string, lists ...mlist) *Config {
 		}
 	}
 	if bind != "" {
-		require.NoError(t, c.Bind(c.ACLs[bind].Family, bind))
+		require.NoError(t, c.Bind(Inbound(c.ACLs[bind].Family), bind))
 	}
 	return c
 }

@@ -66,9 +66,9 @@ func Of(cmd grammar.Command, list string) Command {
 	case grammar.EnterInterface:
 		return EnterInterface{Num: cmd.Num}
 	case grammar.BindACL:
-		return Bind{Family: cmd.Family, Name: cmd.Name}
+		return Bind{At: acl.Inbound(cmd.Family), Name: cmd.Name}
 	case grammar.UnbindACL:
-		return Unbind{Family: cmd.Family, Name: cmd.Name}
+		return Unbind{At: acl.Inbound(cmd.Family), Name: cmd.Name}
 	// Show commands (show.go, session.go, users.go).
 	case grammar.ShowRunning, grammar.WriteTerminal:
 		return ShowRunning{}

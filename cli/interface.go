@@ -22,22 +22,23 @@ func (c EnterInterface) Next(t *Txn) (Change, error) {
 	return nil, nil
 }
 
-// Bind is ip|ipv6 access-group NAME in.
+// Bind is ip|ipv6 access-group NAME in: the list bound at a binding point (the
+// syntax takes only `in`, so At.Dir is acl.In).
 type Bind struct {
-	Family acl.Family
-	Name   string
+	At   acl.Binding
+	Name string
 }
 
 func (Bind) command() {}
 
-func (c Bind) Apply(cfg *acl.Config) error { return cfg.Bind(c.Family, c.Name) }
+func (c Bind) Apply(cfg *acl.Config) error { return cfg.Bind(c.At, c.Name) }
 
 // Unbind is no ip|ipv6 access-group NAME in.
 type Unbind struct {
-	Family acl.Family
-	Name   string
+	At   acl.Binding
+	Name string
 }
 
 func (Unbind) command() {}
 
-func (c Unbind) Apply(cfg *acl.Config) error { return cfg.Unbind(c.Family, c.Name) }
+func (c Unbind) Apply(cfg *acl.Config) error { return cfg.Unbind(c.At, c.Name) }

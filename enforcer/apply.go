@@ -21,7 +21,7 @@ import (
 func (e *Enforcer) Learn(cfg *acl.Config) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.comp.lines.empty() && cfg.Mgmt != (acl.Bindings{}) {
+	if e.comp.lines.empty() && !cfg.Mgmt.IsZero() {
 		e.comp.Compile(cfg, e.IfName, nil)
 	}
 }
@@ -142,7 +142,7 @@ func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
 // permit connlimit line permits them, get that line's mark (protect says to look
 // again after the transaction, for sessions opened meanwhile).
 func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err error) {
-	if cfg.Mgmt == (acl.Bindings{}) {
+	if cfg.Mgmt.IsZero() {
 		return nil, false, nil
 	}
 	limits := LimitsOf(cfg)
@@ -183,26 +183,22 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 // sessions it meets that conntrack does not track yet need an entry of their own
 // before it is applied: conntrack calls the packet it picks a session up with new.
 func newDenyAll(cfg *acl.Config, ks *kstate) bool {
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
-		}
+	for _, b := range boundLists(cfg) {
+		name := b.name
 		var have map[string]bool
-		for _, r := range a.Entries() {
+		for _, r := range b.acl.Entries() {
 			if r.ConnLimit != 1 || r.Action != acl.Deny || r.Established {
 				continue
 			}
 			if have == nil {
 				have = map[string]bool{}
-				if kc := ks.chains[fm.chain]; kc != nil {
+				if kc := ks.chains[b.chain()]; kc != nil {
 					for _, kr := range kc.rules {
 						have[kr.key] = true
 					}
 				}
 			}
-			if !have[name+"/"+lineID(fm.f, name, r)+"/m"] {
+			if !have[name+"/"+lineID(b.fm.f, name, r)+"/m"] {
 				return true
 			}
 		}
@@ -264,8 +260,8 @@ func linesGone(ks *kstate, p *Plan) []string {
 		return false
 	}
 	var gone []string
-	for _, fm := range fams {
-		if kc, ok := ks.chains[fm.chain]; ok {
+	for _, chain := range listChains() {
+		if kc, ok := ks.chains[chain]; ok {
 			for _, r := range kc.rules {
 				// a run's rule: its lines are its set's elements, below
 				if rules[r.key] || strings.Contains(r.key, "/run_") {

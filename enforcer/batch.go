@@ -33,7 +33,7 @@ func chainObj(ch *Chain) *nftables.Chain {
 	nc := &nftables.Chain{Name: ch.Name, Table: table}
 	if ch.Base {
 		accept := nftables.ChainPolicyAccept
-		nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter, &accept
+		nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, baseHook(ch.Name), nftables.ChainPriorityFilter, &accept
 	}
 	return nc
 }
@@ -68,7 +68,7 @@ func elements(s *Set, es []Elem, carry map[string][]Counter) []nftables.SetEleme
 			if s.portSide == 0 {
 				se.VerdictData = el.verdict()
 			}
-			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] && el.Count != "" {
+			if cs := carry[el.Line+"/m"]; len(cs) > 0 && !given[el.Line] && !el.Count.IsZero() {
 				if given == nil {
 					given = map[string]bool{}
 				}

@@ -39,7 +39,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 		case opAddSet:
 			if o.set.Kind == SetRun {
 				for _, e := range o.set.Elems {
-					if e.Count != "" {
+					if !e.Count.IsZero() {
 						made[e.Line+"/m"] = true
 					}
 				}
@@ -47,7 +47,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 		case opAddElem:
 			if o.set.Kind == SetRun {
 				for _, e := range o.elems {
-					if e.Count != "" {
+					if !e.Count.IsZero() {
 						made[e.Line+"/m"] = true
 					}
 				}

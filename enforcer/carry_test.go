@@ -171,12 +171,12 @@ func TestCountersSurviveFreshEnforcerOnKernel(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, InSync, st.State)
 		for i, n := range []uint64{2, 3, 4, 3} {
-			key := fmt.Sprintf("a/%d", seq0+i*step)
-			require.Equal(t, n, st.Counters[key+"/m"].Packets, key)
+			line := Line("a", acl.Seq(seq0+i*step))
+			require.Equal(t, n, st.Counters[line].Packets, line)
 		}
-		key := fmt.Sprintf("a/%d", seq0+3*step)
-		require.Equal(t, uint64(3), st.Counters[key+"/log"].Packets, key+": seen by the log rule")
-		require.Equal(t, uint64(2), st.Suppressed(key), key)
+		line := Line("a", acl.Seq(seq0+3*step))
+		require.Equal(t, uint64(3), st.Counters[line.As(LogSeen)].Packets, "%s: seen by the log rule", line)
+		require.Equal(t, uint64(2), st.Suppressed(line), line)
 	}
 	for _, step := range []struct {
 		cfg         *acl.Config
@@ -221,7 +221,7 @@ func TestCountersSurviveManyOnKernel(t *testing.T) {
 	require.Contains(t, l.nft("list", "chain", "inet", Table, "acl4"), "@run_")
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
-	require.Equal(t, uint64(2), st.Counters["a/20/m"].Packets, "seq 20: port 6001")
-	require.Equal(t, uint64(3), st.Counters["a/210/m"].Packets, "seq 210: port 6020")
+	require.Equal(t, uint64(2), st.Counters[Line("a", 20)].Packets, "seq 20: port 6001")
+	require.Equal(t, uint64(3), st.Counters[Line("a", 210)].Packets, "seq 210: port 6020")
 	require.Zero(t, FullReplaces(l.e))
 }

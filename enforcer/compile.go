@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +68,81 @@ func famOf(f acl.Family) *fam {
 	return fams[0]
 }
 
+// dir is what differs between directions in the plan: the base chain the
+// packets of that direction pass, and the interface they cross. As with fams, a
+// new direction is a row here, not a switch in the code that uses it.
+type dir struct {
+	d      acl.Dir
+	base   string // the base chain
+	key    string // the prefix of its rules' keys
+	hook   *nftables.ChainHook
+	ifKey  expr.MetaKey // the interface the packets cross
+	ifWord string       // its nft name
+	suffix string       // of the chains of the lists bound in this direction (after fam.chain)
+	// track: the base chain has the ct expression that makes the kernel track
+	// connections in the namespace (one in the table is enough).
+	track bool
+}
+
+var dirs = []*dir{
+	{acl.In, "input", "in", nftables.ChainHookInput, expr.MetaKeyIIFNAME, "iifname", "", true},
+}
+
+func dirOf(d acl.Dir) *dir {
+	for _, x := range dirs {
+		if x.d == d {
+			return x
+		}
+	}
+	panic(fmt.Sprintf("enforcer: no row for direction %d in dirs", d))
+}
+
+// baseHook returns the hook of the base chain named name.
+func baseHook(name string) *nftables.ChainHook {
+	for _, x := range dirs {
+		if x.base == name {
+			return x.hook
+		}
+	}
+	panic(fmt.Sprintf("enforcer: %s is not a base chain of dirs", name))
+}
+
+// bound is a list bound at a binding point, with the rows of its family and
+// direction.
+type bound struct {
+	fm   *fam
+	dir  *dir
+	name string
+	acl  *acl.ACL
+}
+
+// chain is the chain of the list's lines.
+func (b bound) chain() string { return b.fm.chain + b.dir.suffix }
+
+// boundLists returns the lists bound in cfg (that exist), in the order of
+// acl.AllBindings: IPv4 in, IPv6 in.
+func boundLists(cfg *acl.Config) []bound {
+	var out []bound
+	for at, name := range cfg.Mgmt.All() {
+		if a, ok := cfg.ACLs[name]; ok {
+			out = append(out, bound{famOf(at.Family), dirOf(at.Dir), name, a})
+		}
+	}
+	return out
+}
+
+// listChains returns the names of every chain a bound list can have, bound or
+// not: what the kernel may hold from an earlier config.
+func listChains() []string {
+	var out []string
+	for _, fm := range fams {
+		for _, d := range dirs {
+			out = append(out, fm.chain+d.suffix)
+		}
+	}
+	return out
+}
+
 // Plan is the kernel state for a config: chains, sets and rules of table inet aclsh.
 // Every object has a stable identity: chains and sets by name, rules by their key
 // (their comment, unique in the chain). Names and keys derive from what a line
@@ -87,12 +163,12 @@ type Chain struct {
 	Rules []*Rule
 }
 
-// Rule is one kernel rule. Key is its identity and comment; Count, when set, is the
-// show counter ("ACL/seq/m" for matches, "ACL/seq/r" for connections a limit
-// refused, "ACL/deny/m" for the implicit deny) that its counter adds to.
+// Rule is one kernel rule. Key is its identity and comment; Count, when not zero,
+// is the show counter (a line's matches, the connections a limit refused, the
+// implicit deny) that its counter adds to.
 type Rule struct {
 	Key   string
-	Count string
+	Count LineRef
 	Text  string
 	Exprs []expr.Any
 	// Anon holds the constant anonymous sets the rule looks up (a port list:
@@ -100,9 +176,9 @@ type Rule struct {
 	// kernel creates them with the rule and deletes them with it.
 	Anon    []*AnonSet
 	Counter *expr.Counter // nil if the rule counts nothing
-	// Logged, for a log rule, is the show key of its second counter: the packets
-	// it logged ("ACL/seq/logged"; Count, "ACL/seq/log", counts the ones it saw).
-	Logged string
+	// Logged, for a log rule, is the show counter of its second counter: the
+	// packets it logged (Role Logged; Count, Role LogSeen, counts the ones it saw).
+	Logged LineRef
 }
 
 // SetKind says what a set holds.
@@ -141,15 +217,16 @@ type Set struct {
 // Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
 // address, for a line with a mask) and the chain it goes to. Of a SetRun (a
 // verdict map): the ranges a line matches (Key to End), the line's key
-// "ACL/ID" (its comment), its show counter "ACL/seq/m" and its verdict, the
+// "ACL/ID" (its comment), its show counter (the line's matches) and its verdict, the
 // line's action. Of a run's port set (Set.ports): the line's key, no counter.
 type Elem struct {
 	Addr  netip.Addr
 	Chain string
 
-	Key, End    []byte
-	Line, Count string
-	Act         acl.Action
+	Key, End []byte
+	Line     string
+	Count    LineRef
+	Act      acl.Action
 }
 
 // Limit is a connlimit line of a bound list that counts sessions per source.
@@ -161,8 +238,9 @@ type Limit struct {
 	Mark   uint32 // ct mark of sessions it admits (permit lines)
 }
 
-// Key returns "ACL/seq", the key of the line's sessions in Stats.
-func (l *Limit) Key() string { return fmt.Sprintf("%s/%d", l.ACL, l.Rule.Seq) }
+// Ref returns the line's LineRef (its matches): the key of its sessions and
+// sources in Stats.
+func (l *Limit) Ref() LineRef { return Line(l.ACL, l.Rule.Seq) }
 
 // Source returns what the line counts a connection from a under: a itself, or for
 // a line with a mask the first address of a's prefix (the key of the line's sets).
@@ -217,13 +295,9 @@ type Pre map[string]map[netip.Addr]int
 func LimitsOf(cfg *acl.Config) []*Limit {
 	var out []*Limit
 	used := map[uint32]bool{}
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
-		}
-		for _, r := range a.Entries() {
+	for _, b := range boundLists(cfg) {
+		fm, name := b.fm, b.name
+		for _, r := range b.acl.Entries() {
 			if r.IsRemark() || r.ConnLimit == 0 || r.Established {
 				continue
 			}
@@ -279,6 +353,7 @@ type lineKey struct {
 
 type listKey struct {
 	f    acl.Family
+	d    acl.Dir
 	name string
 }
 
@@ -288,78 +363,89 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 	idx := &lineIndex{}
 	defer func() { cc.lists, cc.lines = lists, idx }()
 	p := &Plan{IfName: ifname, Limits: LimitsOf(cfg)}
-	in := &Chain{Name: "input", Base: true}
-	p.Chains = append(p.Chains, in)
-	in.add(newRule("in/if", "", fmt.Sprintf("iifname != %q return", ifname),
-		metaLoad(expr.MetaKeyIIFNAME), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
-	// A ct expression makes the kernel track connections in this namespace from now
-	// on, so that sessions opened while no limit is bound can count when one is.
-	in.add(newRule("in/ct", "", "ct state invalid",
-		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitINVALID), cmp(expr.CmpOpNeq, make([]byte, 4))))
 	limits := map[string]*Limit{}
 	for _, l := range p.Limits {
 		limits[l.ID] = l
 	}
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
+	bl := boundLists(cfg)
+	for _, d := range dirs {
+		base := &Chain{Name: d.base, Base: true}
+		if !d.track && !slices.ContainsFunc(bl, func(b bound) bool { return b.dir == d }) {
+			continue // the table has this direction's base chain only while a list is bound in it
 		}
-		ch := &Chain{Name: fm.chain}
-		p.Chains = append(p.Chains, ch)
-		in.add(newRule("in/"+fm.chain, "", fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
-			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
-		lk := listKey{fm.f, name}
-		m := segment(fm, name, a.Entries(), cc.lists[lk])
-		lists[lk] = m
-		idx.lists = append(idx.lists, m)
-		iv := cfg.LogInterval.Millis()
-		for x := range m.segs {
-			s := &m.segs[x]
-			if s.run != nil {
-				for _, st := range s.run.sets {
-					c := *st
-					p.Sets = append(p.Sets, &c)
-				}
-				for _, rr := range s.run.rules {
-					ch.add(rr)
-				}
-				continue
-			}
-			r := m.rs[s.start]
-			me := s.rule
-			if r.ConnLimit > 0 {
-				// its chains and sets depend on the offsets: made every time
-				me = cc.line(p, fm, name, r, limits, pre)
-				s.key = me.Key
-			} else if me == nil {
-				me = cc.line(p, fm, name, r, limits, pre)
-				s.rule, s.key = me, me.Key
-			}
-			if r.Log {
-				if s.log == nil || s.iv != iv {
-					s.log, s.iv = logRule(fm, name, r, cfg.LogInterval), iv
-				}
-				ch.add(s.log)
-			}
-			ch.add(me)
+		p.Chains = append(p.Chains, base)
+		base.add(newRule(d.key+"/if", LineRef{}, fmt.Sprintf("%s != %q return", d.ifWord, ifname),
+			metaLoad(d.ifKey), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
+		if d.track {
+			// A ct expression makes the kernel track connections in this namespace from now
+			// on, so that sessions opened while no limit is bound can count when one is.
+			base.add(newRule(d.key+"/ct", LineRef{}, "ct state invalid",
+				ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitINVALID), cmp(expr.CmpOpNeq, make([]byte, 4))))
 		}
-		if fm.f == acl.IPv6 {
-			// Neighbor discovery (acl.ImplicitICMPv6: types 134-136, router
-			// advertisements and neighbor solicitations and advertisements):
-			// without it IPv6 stops working.
-			nd := acl.ImplicitICMPv6()
-			lo, hi := nd[0].Type, nd[len(nd)-1].Type
-			ch.add(newRule(name+"/nd", name+"/nd/m", fmt.Sprintf("icmpv6 type %d-%d accept", lo, hi),
-				metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{unix.IPPROTO_ICMPV6}),
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
-				&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{lo}, ToData: []byte{hi}},
-				verdict(expr.VerdictAccept)))
+		for _, b := range bl {
+			if b.dir == d {
+				cc.list(p, base, b, cfg, pre, limits, lists, idx)
+			}
 		}
-		ch.add(newRule(name+"/deny", name+"/deny/m", "drop", verdict(expr.VerdictDrop)))
 	}
 	return p
+}
+
+// list compiles bound list b into its chain, jumped to from base.
+func (cc *Compiler) list(p *Plan, base *Chain, b bound, cfg *acl.Config, pre Pre, limits map[string]*Limit, lists map[listKey]*listMemo, idx *lineIndex) {
+	fm, name := b.fm, b.name
+	ch := &Chain{Name: b.chain()}
+	p.Chains = append(p.Chains, ch)
+	base.add(newRule(b.dir.key+"/"+ch.Name, LineRef{}, fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
+		metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
+	lk := listKey{fm.f, b.dir.d, name}
+	m := segment(fm, name, b.acl.Entries(), cc.lists[lk])
+	lists[lk] = m
+	idx.lists = append(idx.lists, m)
+	iv := cfg.LogInterval.Millis()
+	for x := range m.segs {
+		s := &m.segs[x]
+		if s.run != nil {
+			for _, st := range s.run.sets {
+				c := *st
+				p.Sets = append(p.Sets, &c)
+			}
+			for _, rr := range s.run.rules {
+				ch.add(rr)
+			}
+			continue
+		}
+		r := m.rs[s.start]
+		me := s.rule
+		if r.ConnLimit > 0 {
+			// its chains and sets depend on the offsets: made every time
+			me = cc.line(p, fm, name, r, limits, pre)
+			s.key = me.Key
+		} else if me == nil {
+			me = cc.line(p, fm, name, r, limits, pre)
+			s.rule, s.key = me, me.Key
+		}
+		if r.Log {
+			if s.log == nil || s.iv != iv {
+				s.log, s.iv = logRule(fm, name, r, cfg.LogInterval), iv
+			}
+			ch.add(s.log)
+		}
+		ch.add(me)
+	}
+	if fm.f == acl.IPv6 {
+		// Neighbor discovery (acl.ImplicitICMPv6: types 134-136, router
+		// advertisements and neighbor solicitations and advertisements):
+		// without it IPv6 stops working.
+		nd := acl.ImplicitICMPv6()
+		lo, hi := nd[0].Type, nd[len(nd)-1].Type
+		ch.add(newRule(name+"/nd", NDOf(name), fmt.Sprintf("icmpv6 type %d-%d accept", lo, hi),
+			metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{unix.IPPROTO_ICMPV6}),
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+			&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{lo}, ToData: []byte{hi}},
+			verdict(expr.VerdictAccept)))
+	}
+	ch.add(newRule(name+"/deny", DenyOf(name), "drop", verdict(expr.VerdictDrop)))
 }
 
 // line compiles one line of list name: the rule in the list's chain, and for a
@@ -367,23 +453,23 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 func (cc *Compiler) line(p *Plan, fm *fam, name string, r acl.Rule, limits map[string]*Limit, pre Pre) *Rule {
 	id := lineID(fm.f, name, r)
 	key := name + "/" + id
-	count := fmt.Sprintf("%s/%d", name, r.Seq)
+	count := Line(name, r.Seq)
 	m := match(fm, r) // a log line's logging is its own rule, before this one (log.go)
 	l := limits[id]
 	switch {
 	case l != nil:
 		p.limitChains(l, pre[id])
-		return m.rule(key+"/j", "", "jump "+l.Chain(), &expr.Verdict{Kind: expr.VerdictJump, Chain: l.Chain()})
+		return m.rule(key+"/j", LineRef{}, "jump "+l.Chain(), &expr.Verdict{Kind: expr.VerdictJump, Chain: l.Chain()})
 	case r.ConnLimit > 0 && r.Action == acl.Deny:
 		// deny ... connlimit 1: every new connection is the first or later.
-		return m.rule(key+"/m", count+"/m", "ct state new drop",
+		return m.rule(key+"/m", count, "ct state new drop",
 			ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpNeq, make([]byte, 4)), verdict(expr.VerdictDrop))
 	}
 	v, vt := expr.VerdictAccept, "accept"
 	if r.Action == acl.Deny {
 		v, vt = expr.VerdictDrop, "drop"
 	}
-	return m.rule(key+"/m", count+"/m", vt, verdict(v))
+	return m.rule(key+"/m", count, vt, verdict(v))
 }
 
 func (c *Chain) add(r *Rule) { c.Rules = append(c.Rules, r) }
@@ -442,18 +528,18 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		// Refused: counted once for the line, then on to the list's next lines
 		// (a goto from the line's chains returns to the list's chain).
 		rc := &Chain{Name: l.Refuse()}
-		rc.add(newRule(l.ACL+"/"+l.ID+"/rej", l.Key()+"/r", "return", verdict(expr.VerdictReturn)))
+		rc.add(newRule(l.ACL+"/"+l.ID+"/rej", l.Ref().As(Refused), "return", verdict(expr.VerdictReturn)))
 		p.Chains = append(p.Chains, rc)
 	}
 	key := l.ACL + "/" + l.ID
-	count := l.Key()
+	count := l.Ref()
 	permit := l.Rule.Action == acl.Permit
 	if permit {
-		ch.add(newRule(key+"/pass", count+"/m", fmt.Sprintf("ct mark & 0x%08x == 0x%08x accept", uint32(markTag), uint32(markTag)),
+		ch.add(newRule(key+"/pass", count, fmt.Sprintf("ct mark & 0x%08x == 0x%08x accept", uint32(markTag), uint32(markTag)),
 			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(markTag), Xor: make([]byte, 4)},
 			cmp(expr.CmpOpEq, ne32(markTag)), verdict(expr.VerdictAccept)))
 	}
-	ch.add(newRule(key+"/est", "", "ct state ! new return",
+	ch.add(newRule(key+"/est", LineRef{}, "ct state ! new return",
 		ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpEq, make([]byte, 4)), verdict(expr.VerdictReturn)))
 	// The source, or with a mask its prefix: the key of the line's sets.
 	loadSrc := []expr.Any{metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}),
@@ -465,7 +551,7 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		a, _ := netip.AddrFromSlice(mb)
 		src += " & " + a.String()
 	}
-	ch.add(newRule(key+"/pre", "", fmt.Sprintf("%s vmap @%s", src, l.PreMap()),
+	ch.add(newRule(key+"/pre", LineRef{}, fmt.Sprintf("%s vmap @%s", src, l.PreMap()),
 		append(loadSrc, &expr.Lookup{SourceRegister: 1, SetName: l.PreMap(), IsDestRegSet: true})...))
 
 	// tail ends a chain for sources with k sessions counted in userspace.
@@ -478,9 +564,9 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 		refuse := &expr.Verdict{Kind: expr.VerdictGoto, Chain: l.Refuse()}
 		if over <= 0 {
 			if permit {
-				c.add(newRule(key+"/r"+sfx, "", "goto "+l.Refuse(), refuse))
+				c.add(newRule(key+"/r"+sfx, LineRef{}, "goto "+l.Refuse(), refuse))
 			} else {
-				c.add(newRule(key+"/m"+sfx, count+"/m", "drop", verdict(expr.VerdictDrop)))
+				c.add(newRule(key+"/m"+sfx, count, "drop", verdict(expr.VerdictDrop)))
 			}
 			return
 		}
@@ -494,18 +580,18 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 			return append(append([]expr.Any{}, loadSrc...), &expr.Lookup{SourceRegister: 1, SetName: set, Invert: true})
 		}
 		if !permit {
-			c.add(newRule(key+"/m"+sfx, count+"/m", txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))
+			c.add(newRule(key+"/m"+sfx, count, txt+" drop", append(append([]expr.Any{}, loadSrc...), dyn, verdict(expr.VerdictDrop))...))
 			if l.Rule.ConnFailClosed {
-				c.add(newRule(key+"/f"+sfx, count+"/m", fmt.Sprintf("%s != @%s drop", src, set), append(notIn(), verdict(expr.VerdictDrop))...))
+				c.add(newRule(key+"/f"+sfx, count, fmt.Sprintf("%s != @%s drop", src, set), append(notIn(), verdict(expr.VerdictDrop))...))
 			}
 			return
 		}
-		c.add(newRule(key+"/r"+sfx, "", txt+" goto "+l.Refuse(), append(append([]expr.Any{}, loadSrc...), dyn, refuse)...))
+		c.add(newRule(key+"/r"+sfx, LineRef{}, txt+" goto "+l.Refuse(), append(append([]expr.Any{}, loadSrc...), dyn, refuse)...))
 		if l.Rule.ConnFailClosed {
-			c.add(newRule(key+"/f"+sfx, "", fmt.Sprintf("%s != @%s goto %s", src, set, l.Refuse()), append(notIn(), refuse)...))
+			c.add(newRule(key+"/f"+sfx, LineRef{}, fmt.Sprintf("%s != @%s goto %s", src, set, l.Refuse()), append(notIn(), refuse)...))
 		}
 		// Only aclsh's bits of the mark: the others stay as they were.
-		c.add(newRule(key+"/ok"+sfx, count+"/m", fmt.Sprintf("ct mark set ct mark & 0x%08x | 0x%08x accept", uint32(^uint32(markOwned)), l.Mark),
+		c.add(newRule(key+"/ok"+sfx, count, fmt.Sprintf("ct mark set ct mark & 0x%08x | 0x%08x accept", uint32(^uint32(markOwned)), l.Mark),
 			ctLoad(expr.CtKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(^uint32(markOwned)), Xor: ne32(l.Mark)},
 			&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}, verdict(expr.VerdictAccept)))
 	}
@@ -537,9 +623,9 @@ func (p *Plan) limitChains(l *Limit, pre map[netip.Addr]int) {
 	}
 }
 
-func newRule(key, count, text string, exprs ...expr.Any) *Rule {
+func newRule(key string, count LineRef, text string, exprs ...expr.Any) *Rule {
 	r := &Rule{Key: key, Count: count}
-	if count != "" {
+	if !count.IsZero() {
 		r.Counter = &expr.Counter{}
 		last := len(exprs) - 1
 		if _, ok := exprs[last].(*expr.Verdict); ok {
@@ -593,7 +679,7 @@ type matcher struct {
 }
 
 // rule is newRule with the match's anonymous sets.
-func (m *matcher) rule(key, count, verdictText string, exprs ...expr.Any) *Rule {
+func (m *matcher) rule(key string, count LineRef, verdictText string, exprs ...expr.Any) *Rule {
 	r := newRule(key, count, m.text(verdictText), append(m.exprs, exprs...)...)
 	r.Anon = m.anon
 	return r

@@ -34,16 +34,18 @@ func TestCompileGolden(t *testing.T) {
 			text, err := os.ReadFile(f)
 			require.NoError(t, err)
 			cfg := config(t, string(text))
-			ids := map[string]string{}
+			ids := map[LineRef]string{}
 			for _, l := range LimitsOf(cfg) {
-				ids[l.Key()] = l.ID
+				ids[l.Ref()] = l.ID
 			}
 			pre := Pre{}
 			if data, err := os.ReadFile(base + ".pre"); err == nil {
 				for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 					fs := strings.Fields(line)
 					n, _ := strconv.Atoi(fs[2])
-					id := ids[fs[0]]
+					ref, err := ParseLineRef(fs[0] + "/m")
+					require.NoError(t, err)
+					id := ids[ref]
 					require.NotEmpty(t, id, "%s: no connlimit line %s", base+".pre", fs[0])
 					if pre[id] == nil {
 						pre[id] = map[netip.Addr]int{}
@@ -90,7 +92,7 @@ func TestPlanTextMatchesKernel(t *testing.T) {
 			drift, _ := Drift(other, cfg)
 			require.Equal(t, InSync, st.State, "drift: %q", drift)
 			plan := Compile(cfg, "mgmt0", nil).String()
-			if cfg.Mgmt.IPv4In == "" && cfg.Mgmt.IPv6In == "" {
+			if cfg.Mgmt.IsZero() {
 				require.NotContains(t, a.nft("list", "tables"), Table)
 				return
 			}

@@ -38,12 +38,12 @@ func SetFollowReadBuffer(e *Enforcer, n int) { e.followReadBuffer = n }
 // (handles numbered from 1) into one enforcing after.
 func DiffText(before, after *acl.Config, ifname string) string {
 	var old *Plan
-	if before.Mgmt != (acl.Bindings{}) {
+	if !before.Mgmt.IsZero() {
 		old = Compile(before, ifname, nil)
 	}
 	ks := stateOf(old, 1, nil, nil)
 	var p *Plan
-	if after.Mgmt != (acl.Bindings{}) {
+	if !after.Mgmt.IsZero() {
 		p = Compile(after, ifname, ks.pre(LimitsOf(after)))
 		keepRunNames(ks, p)
 	}
@@ -136,18 +136,18 @@ func DiffKeys(plan, kernel []string) []string {
 func SetLogSummary(e *Enforcer, d time.Duration) { e.logSummary = d }
 
 // FullCounts is what the connlimit lines of cfg count from a full listing of
-// every socket and conntrack flow (what show narrows down), per line key.
-func FullCounts(e *Enforcer, cfg *acl.Config) (map[string][]SourceCount, error) {
+// every socket and conntrack flow (what show narrows down), per line.
+func FullCounts(e *Enforcer, cfg *acl.Config) (map[LineRef][]SourceCount, error) {
 	conns, err := e.liveConns()
 	if err != nil {
 		return nil, err
 	}
 	limits := LimitsOf(cfg)
 	a := attribute(cfg, limits, conns, nil)
-	out := map[string][]SourceCount{}
+	out := map[LineRef][]SourceCount{}
 	for _, l := range limits {
 		for src, n := range a.counts[l.ID] {
-			out[l.Key()] = append(out[l.Key()], SourceCount{l.Prefix(src), n})
+			out[l.Ref()] = append(out[l.Ref()], SourceCount{l.Prefix(src), n})
 		}
 	}
 	return out, nil

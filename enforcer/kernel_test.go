@@ -365,7 +365,7 @@ interface management 0
 	c.Close()
 	st, _ = l.e.Stats(cfg)
 	require.Equal(t, Differs, st.State, "a deny turned into an accept, comment kept")
-	require.Zero(t, st.Counters["check/20/m"].Packets, "the accept's matches are not the deny line's")
+	require.Zero(t, st.Counters[Line("check", 20)].Packets, "the accept's matches are not the deny line's")
 	require.NoError(t, l.e.Apply(cfg))
 	st, _ = l.e.Stats(cfg)
 	require.Equal(t, InSync, st.State)

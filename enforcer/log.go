@@ -29,9 +29,9 @@ func logRule(fm *fam, name string, r acl.Rule, iv acl.LogInterval) *Rule {
 	m := match(fm, r)
 	rate, unit, per := logRate(iv)
 	prefix := fmt.Sprintf("aclsh %s seq %d: ", name, r.Seq)
-	key := fmt.Sprintf("%s/%d", name, r.Seq)
+	line := Line(name, r.Seq)
 	seen, logged := &expr.Counter{}, &expr.Counter{}
-	lr := &Rule{Key: logRuleKey(fm, name, r), Count: key + "/log", Logged: key + "/logged", Counter: seen, Anon: m.anon}
+	lr := &Rule{Key: logRuleKey(fm, name, r), Count: line.As(LogSeen), Logged: line.As(Logged), Counter: seen, Anon: m.anon}
 	// level 4 (warn) is nft's default, and what the kernel lists back
 	lr.Exprs = append(m.exprs, seen,
 		&expr.Limit{Type: expr.LimitTypePkts, Rate: rate, Unit: unit, Burst: 1}, logged,
@@ -71,10 +71,10 @@ func logRate(iv acl.LogInterval) (rate uint64, unit expr.LimitTime, name string)
 	return (um + ms/2) / ms, week.unit, week.name
 }
 
-// Suppressed returns how many packets the log line "ACL/seq" matched without
-// logging them (the log interval had not passed).
-func (st *Stats) Suppressed(line string) uint64 {
-	seen, logged := st.Counters[line+"/log"].Packets, st.Counters[line+"/logged"].Packets
+// Suppressed returns how many packets the log line matched without logging them
+// (the log interval had not passed).
+func (st *Stats) Suppressed(line LineRef) uint64 {
+	seen, logged := st.Counters[line.As(LogSeen)].Packets, st.Counters[line.As(Logged)].Packets
 	if logged > seen { // the counters are read one after the other
 		return 0
 	}
@@ -96,18 +96,14 @@ type logCount struct {
 // key; nil when no bound line logs. It reads only the lists' chains.
 func (e *Enforcer) logCounts(cfg *acl.Config) (map[string]logCount, error) {
 	want := map[string]map[string]logCount{} // chain -> key -> line
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
-		}
-		for _, r := range a.Entries() {
+	for _, b := range boundLists(cfg) {
+		chain := b.chain()
+		for _, r := range b.acl.Entries() {
 			if r.Log && !r.IsRemark() {
-				if want[fm.chain] == nil {
-					want[fm.chain] = map[string]logCount{}
+				if want[chain] == nil {
+					want[chain] = map[string]logCount{}
 				}
-				want[fm.chain][logRuleKey(fm, name, r)] = logCount{list: name, rule: r}
+				want[chain][logRuleKey(b.fm, b.name, r)] = logCount{list: b.name, rule: r}
 			}
 		}
 	}

@@ -92,19 +92,19 @@ func TestLogRateLimit(t *testing.T) {
 	require.NoError(t, err)
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
-	for _, seq := range []string{"flood/10", "flood/20"} {
-		require.Equal(t, uint64(n), st.Counters[seq+"/m"].Packets, "%s decided every packet", seq)
-		require.Equal(t, uint64(n), st.Counters[seq+"/log"].Packets, "%s: packets its log rule saw", seq)
+	for _, line := range []LineRef{Line("flood", 10), Line("flood", 20)} {
+		require.Equal(t, uint64(n), st.Counters[line].Packets, "%s decided every packet", line)
+		require.Equal(t, uint64(n), st.Counters[line.As(LogSeen)].Packets, "%s: packets its log rule saw", line)
 	}
 	time.Sleep(100 * time.Millisecond)
 	require.Zero(t, denied.Load(), "no denied packet reached the socket")
 
-	logged := st.Counters["flood/10/logged"].Packets
-	t.Logf("%d packets in %v: %d logged, %d suppressed", n, elapsed, logged, st.Suppressed("flood/10"))
+	logged := st.Counters[Line("flood", 10).As(Logged)].Packets
+	t.Logf("%d packets in %v: %d logged, %d suppressed", n, elapsed, logged, st.Suppressed(Line("flood", 10)))
 	most := 1 + uint64(elapsed/acl.DefaultLogInterval.Duration())
 	require.GreaterOrEqual(t, logged, uint64(1), "the first match is logged at once")
 	require.LessOrEqual(t, logged, most, "%d packets in %v: at most one log line per %v after the first", n, elapsed, acl.DefaultLogInterval.Duration())
-	require.Equal(t, n-logged, st.Suppressed("flood/10"))
+	require.Equal(t, n-logged, st.Suppressed(Line("flood", 10)))
 	show := run("show access-lists")
 	require.Contains(t, show, fmt.Sprintf(" seq 10 deny udp any host 10.24.12.129 eq 5300 log (%d matches, %d log lines suppressed)\n", n, n-logged))
 	require.Regexp(t, fmt.Sprintf(`(?m)^ seq 20 permit udp any host 10.24.12.129 eq 5301 log \(%d matches, 4\d\d log lines suppressed\)$`, n), show)
@@ -119,9 +119,9 @@ func TestLogRateLimit(t *testing.T) {
 	require.Equal(t, uint32(100), cfg.LogInterval.Millis())
 	st, err = l.e.Stats(cfg)
 	require.NoError(t, err)
-	logged = st.Counters["flood/10/logged"].Packets
+	logged = st.Counters[Line("flood", 10).As(Logged)].Packets
 	t.Logf("200 packets in %v, interval 100 ms: %d logged", elapsed, logged)
-	require.Equal(t, uint64(200), st.Counters["flood/10/m"].Packets)
+	require.Equal(t, uint64(200), st.Counters[Line("flood", 10)].Packets)
 	require.GreaterOrEqual(t, logged, uint64(2), "a new interval logs again")
 	require.LessOrEqual(t, logged, 1+uint64(elapsed/(100*time.Millisecond)), "200 packets in %v", elapsed)
 	require.Zero(t, denied.Load())

@@ -65,10 +65,10 @@ interface management 0
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
 	require.Equal(t, InSync, st.State)
-	require.Equal(t, uint64(2), st.Counters["m/20/m"].Packets, "one datagram per admitted exchange")
-	require.Equal(t, uint64(2), st.Counters["m/30/m"].Packets, "40001 -> 161 and .108 -> 161")
-	require.Equal(t, uint64(1), st.Counters["m/40/m"].Packets)
-	require.NotZero(t, st.Counters["m/10/m"].Packets)
+	require.Equal(t, uint64(2), st.Counters[Line("m", 20)].Packets, "one datagram per admitted exchange")
+	require.Equal(t, uint64(2), st.Counters[Line("m", 30)].Packets, "40001 -> 161 and .108 -> 161")
+	require.Equal(t, uint64(1), st.Counters[Line("m", 40)].Packets)
+	require.NotZero(t, st.Counters[Line("m", 10)].Packets)
 
 	other := &Enforcer{IfName: "mgmt0", NetNS: l.e.NetNS}
 	defer other.Close()
@@ -90,7 +90,7 @@ interface management 0
 	st, err = other.Stats(cfg2)
 	require.NoError(t, err)
 	require.Equal(t, InSync, st.State)
-	require.Equal(t, uint64(2), st.Counters["m/20/m"].Packets, "the other lines keep their counters")
+	require.Equal(t, uint64(2), st.Counters[Line("m", 20)].Packets, "the other lines keep their counters")
 
 	// The set changed by hand, comment kept: drift, mended.
 	listing = l.nft("-a", "list", "chain", "inet", Table, "acl4")
@@ -218,13 +218,13 @@ interface management 0
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
 	require.Equal(t, InSync, st.State)
-	require.Equal(t, uint64(1), st.Counters["i4/10/m"].Packets, "13 1")
-	require.Equal(t, uint64(2), st.Counters["i4/20/m"].Packets, "the ping and one echo")
-	require.Equal(t, uint64(1), st.Counters["i4/30/m"].Packets)
-	require.Equal(t, uint64(2), st.Counters["i4/40/m"].Packets)
-	require.Equal(t, uint64(3), st.Counters["i4/deny/m"].Packets)
-	require.Equal(t, uint64(1), st.Counters["i6/10/m"].Packets)
-	require.Equal(t, uint64(1), st.Counters["i6/20/m"].Packets)
+	require.Equal(t, uint64(1), st.Counters[Line("i4", 10)].Packets, "13 1")
+	require.Equal(t, uint64(2), st.Counters[Line("i4", 20)].Packets, "the ping and one echo")
+	require.Equal(t, uint64(1), st.Counters[Line("i4", 30)].Packets)
+	require.Equal(t, uint64(2), st.Counters[Line("i4", 40)].Packets)
+	require.Equal(t, uint64(3), st.Counters[DenyOf("i4")].Packets)
+	require.Equal(t, uint64(1), st.Counters[Line("i6", 10)].Packets)
+	require.Equal(t, uint64(1), st.Counters[Line("i6", 20)].Packets)
 }
 
 // TestIPv6NeighborDiscoveryImplicit pins what IPv6 lists permit implicitly

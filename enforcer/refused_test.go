@@ -80,9 +80,9 @@ interface management 0
 	require.NoError(t, err)
 	require.Equal(t, InSync, st.State)
 	again := tcpRetransSegs(t, l.cli) - retrans0
-	require.Equal(t, uint64(refused)+again, st.Counters["check/10/r"].Packets,
+	require.Equal(t, uint64(refused)+again, st.Counters[Line("check", 10).As(Refused)].Packets,
 		"refused by the limit (%d connections, %d SYNs sent again), counted by the kernel; log:\n%s", refused, again, log)
-	t.Logf("%d connections refused by the limit (%d SYNs sent again), %d counted", refused, again, st.Counters["check/10/r"].Packets)
+	t.Logf("%d connections refused by the limit (%d SYNs sent again), %d counted", refused, again, st.Counters[Line("check", 10).As(Refused)].Packets)
 }
 
 // tcpRetransSegs is the TCP segments namespace ns sent again (/proc/net/snmp).

@@ -199,17 +199,17 @@ func TestRepliesAgreeWithModel(t *testing.T) {
 			remote, dev  string
 			rport, lport uint16
 			want         bool
-			line         string // the show key of the line that decides it
-			test         string // the test access-list command
+			line         LineRef // the show counter of the line that decides it
+			test         string  // the test access-list command
 		}
 		var prs []probe
 		for fi, fc := range fams {
 			a := cfg.ACLs[names[fi]]
 			add := func(p acl.Packet, lp uint16, test string) {
 				rule, ok := a.Evaluate(p, nil)
-				key := names[fi] + "/deny/m"
+				key := DenyOf(names[fi])
 				if ok {
-					key = fmt.Sprintf("%s/%d/m", names[fi], rule.Seq)
+					key = Line(names[fi], rule.Seq)
 				}
 				pr := probe{name: names[fi], proto: p.Proto, reply: p.Reply, want: ok && rule.Action == acl.Permit, line: key, test: test}
 				if p.Reply {
@@ -257,8 +257,8 @@ func TestRepliesAgreeWithModel(t *testing.T) {
 			m := testResult.FindStringSubmatch(out.String())
 			require.NotNil(t, m, "%s:\n%s", p.test, out.String())
 			by := "implicit"
-			if !strings.HasSuffix(p.line, "/deny/m") {
-				by = "seq " + strings.Split(p.line, "/")[1]
+			if p.line.Role != ImplicitDeny {
+				by = fmt.Sprintf("seq %d", p.line.Seq)
 			}
 			require.Equal(t, fmt.Sprintf("%s %s", map[bool]string{true: "permit", false: "deny"}[p.want], by), m[1]+" "+m[2],
 				"round %d: %s\nlists:\n%s", round, p.test, text.String())

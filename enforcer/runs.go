@@ -599,7 +599,7 @@ type runLine struct {
 func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
 	rl := &runLine{lk: lineKey{fm.f, name, r}, id: lineID(fm.f, name, r), sh: shapeOf(r), boxes: boxes(fm, r)}
 	line := name + "/" + rl.id
-	count := fmt.Sprintf("%s/%d/m", name, r.Seq)
+	count := Line(name, r.Seq)
 	for _, b := range rl.boxes {
 		k, e := b.key(rl.sh)
 		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count, Act: r.Action})
@@ -840,7 +840,7 @@ func (s *Set) rule() *Rule {
 		}
 	}
 	e, w := s.shape.lookup(fm, s.Name, true, len(ex) == 0)
-	return newRule(s.list+"/"+s.Name, "", strings.Join(append(words, w), " "), append(ex, e...)...)
+	return newRule(s.list+"/"+s.Name, LineRef{}, strings.Join(append(words, w), " "), append(ex, e...)...)
 }
 
 // runDecl is the nft declaration of a run set, one element a line.

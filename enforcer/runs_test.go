@@ -77,8 +77,8 @@ interface management 0
 		require.NoError(t, err)
 		require.Equal(t, InSync, st.State)
 		out := map[string]uint64{}
-		for _, k := range []string{"run/10/m", "run/20/m", "run/30/m", "run/40/m", "run/50/m"} {
-			out[k] = st.Counters[k].Packets
+		for seq := acl.Seq(10); seq <= 50; seq += 10 {
+			out[Line("run", seq).String()] = st.Counters[Line("run", seq)].Packets
 		}
 		return out
 	}
@@ -88,7 +88,7 @@ interface management 0
 	defer other.Close()
 	st, err := other.Stats(cfg)
 	require.NoError(t, err)
-	require.Equal(t, uint64(4), st.Counters["run/30/m"].Packets)
+	require.Equal(t, uint64(4), st.Counters[Line("run", 30)].Packets)
 
 	require.NoError(t, l.e.ClearCounters(cfg, "run"))
 	require.Equal(t, map[string]uint64{"run/10/m": 0, "run/20/m": 0, "run/30/m": 0, "run/40/m": 0, "run/50/m": 0}, matches())
@@ -109,7 +109,7 @@ interface management 0
 	st, err = l.e.Stats(cfg)
 	require.NoError(t, err)
 	require.Equal(t, Differs, st.State)
-	require.Zero(t, st.Counters["run/10/m"].Packets, "the line is not in the kernel")
+	require.Zero(t, st.Counters[Line("run", 10)].Packets, "the line is not in the kernel")
 	_, err = l.udpDrop("10.24.12.107", "10.24.12.129:53")
 	require.Error(t, err, "the line no longer admits")
 	require.NoError(t, l.e.Apply(cfg))
@@ -275,7 +275,7 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 		require.NoError(t, l.e.Apply(cfg))
 		st0, err := l.e.Stats(cfg)
 		require.NoError(t, err)
-		before := map[string]uint64{}
+		before := map[LineRef]uint64{}
 		for k, c := range st0.Counters {
 			before[k] = c.Packets
 		}
@@ -299,7 +299,7 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 			src, dst     string
 			sport, dport uint16
 			want         bool
-			line         string // the show key of the line that decides it
+			line         LineRef // the show counter of the line that decides it
 		}
 		var prs []pr
 		n := 0
@@ -315,9 +315,9 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 						}
 						rule, ok := cfg.ACLs[name].Evaluate(acl.Packet{Proto: proto, Src: netip.MustParseAddr(src),
 							Dst: netip.MustParseAddr(fc.dst), SrcPort: sp, DstPort: dp}, nil)
-						line := name + "/deny/m"
+						line := DenyOf(name)
 						if ok {
-							line = fmt.Sprintf("%s/%d/m", name, rule.Seq)
+							line = Line(name, rule.Seq)
 						}
 						prs = append(prs, pr{proto, src, fc.dst, sp, dp, ok && rule.Action == acl.Permit, line})
 					}
@@ -344,14 +344,14 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 		st, err := l.e.Stats(cfg)
 		require.NoError(t, err)
 		require.Equal(t, InSync, st.State)
-		want := map[string]uint64{}
+		want := map[LineRef]uint64{}
 		for _, p := range prs {
 			want[p.line]++
 		}
 		for _, fc := range fams {
 			name := strings.Fields(fc.list)[3]
 			for _, rule := range cfg.ACLs[name].Entries() {
-				k := fmt.Sprintf("%s/%d/m", name, rule.Seq)
+				k := Line(name, rule.Seq)
 				got := st.Counters[k].Packets - before[k]
 				// IPv6 neighbour discovery (ICMPv6) reaches the list too
 				nd := name == "d6" && (!rule.Proto.Set || rule.Proto.Num == acl.ProtoICMPv6)
@@ -396,7 +396,7 @@ func TestRunPortLists(t *testing.T) {
 		st, err := l.e.Stats(cfg)
 		require.NoError(t, err)
 		require.Equal(t, InSync, st.State)
-		return st.Counters["pl/10/m"].Packets, st.Counters["pl/50/m"].Packets
+		return st.Counters[Line("pl", 10)].Packets, st.Counters[Line("pl", 50)].Packets
 	}
 	// a rule first (no run: three lines)
 	require.NoError(t, l.e.Apply(list(false)))
@@ -422,7 +422,7 @@ func TestRunPortLists(t *testing.T) {
 	st, err := other.Stats(cfg)
 	require.NoError(t, err)
 	require.Equal(t, InSync, st.State)
-	require.Equal(t, uint64(5), st.Counters["pl/10/m"].Packets)
+	require.Equal(t, uint64(5), st.Counters[Line("pl", 10)].Packets)
 
 	require.NoError(t, l.e.ClearCounters(cfg, "pl"))
 	m10, m50 = matches(cfg)

@@ -2,7 +2,6 @@ package enforcer
 
 import (
 	"net/netip"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -37,23 +36,22 @@ type step struct {
 
 func newWalker(cfg *acl.Config, limits []*Limit) *walker {
 	w := &walker{steps: map[acl.Family][]step{}, limited: map[acl.Family][]step{}, markPos: map[uint32]int{}}
-	byKey := map[string]*Limit{}
+	byRef := map[LineRef]*Limit{}
 	for _, l := range limits {
-		byKey[l.Key()] = l
+		byRef[l.Ref()] = l
 	}
-	for _, fm := range fams {
-		name := cfg.Mgmt.Get(fm.f)
-		a, ok := cfg.ACLs[name]
-		if name == "" || !ok {
-			continue
+	for _, b := range boundLists(cfg) {
+		if b.dir.d != acl.In {
+			continue // the sessions walked are the host's: they arrive
 		}
-		for _, r := range a.Entries() {
+		fm, name := b.fm, b.name
+		for _, r := range b.acl.Entries() {
 			if r.IsRemark() {
 				continue
 			}
 			s := step{r: r}
 			if r.ConnLimit > 0 {
-				s.l = byKey[name+"/"+strconv.Itoa(int(r.Seq))]
+				s.l = byRef[Line(name, r.Seq)]
 				// deny ... connlimit 1 counts nothing, but it drops what
 				// conntrack calls new: meetsLimit must see it
 				w.limited[fm.f] = append(w.limited[fm.f], s)

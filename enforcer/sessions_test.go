@@ -170,7 +170,7 @@ interface management 0
 			st, err := l.e.Stats(cfg)
 			require.NoError(t, err)
 			require.Equal(t, InSync, st.State)
-			var key string
+			var key LineRef
 			for k := range st.Sessions {
 				key = k
 			}
@@ -269,7 +269,7 @@ interface management 0
 	}
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
-	require.Empty(t, st.Sessions["check/20"], "seq 10 decided the sessions to port 22; other0 is not management 0")
+	require.Empty(t, st.Sessions[Line("check", 20)], "seq 10 decided the sessions to port 22; other0 is not management 0")
 	// .107 still has both slots of seq 20.
 	for range 2 {
 		c, err := l.dial(l.cli, "10.24.12.107", "10.24.12.129:80")

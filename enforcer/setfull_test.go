@@ -28,7 +28,7 @@ func (l *lab) addClientAddrs(addrs ...string) {
 
 // sessionsOf returns a connlimit line's live sessions per source, as show prints
 // them ("prefix count").
-func sessionsOf(t *testing.T, e *Enforcer, text, key string) []string {
+func sessionsOf(t *testing.T, e *Enforcer, text string, key LineRef) []string {
 	t.Helper()
 	st, err := e.Stats(config(t, text))
 	require.NoError(t, err)
@@ -71,7 +71,7 @@ interface management 0
 	}
 	cfg := config(t, limited)
 	require.NoError(t, l.e.Apply(cfg))
-	require.Equal(t, []string{"fd77::/64 2"}, sessionsOf(t, l.e, limited, "v6/10"), "sessions open before the limit count for their /64")
+	require.Equal(t, []string{"fd77::/64 2"}, sessionsOf(t, l.e, limited, Line("v6", 10)), "sessions open before the limit count for their /64")
 
 	c, err := l.dial(l.cli, "fd77::202", dst)
 	require.NoError(t, err, "the 3rd connection of the /64")
@@ -85,11 +85,11 @@ interface management 0
 		defer c.Close()
 	}
 	l.refused("fd77:0:0:1::7", dst)
-	require.Equal(t, []string{"fd77::/64 3", "fd77:0:0:1::/64 3"}, sessionsOf(t, l.e, limited, "v6/10"))
+	require.Equal(t, []string{"fd77::/64 3", "fd77:0:0:1::/64 3"}, sessionsOf(t, l.e, limited, Line("v6", 10)))
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
 	require.Equal(t, InSync, st.State)
-	require.Equal(t, SetUse{Used: 2, Size: 65535, New: 1}, st.Sources["v6/10"], "one element per /64 (the first /64 is in its offset's set)")
+	require.Equal(t, SetUse{Used: 2, Size: 65535, New: 1}, st.Sources[Line("v6", 10)], "one element per /64 (the first /64 is in its offset's set)")
 
 	// A session counted before the limit closes: the daemon lowers the /64's
 	// offset, and another address of the /64 gets the slot.
@@ -201,8 +201,8 @@ interface management 0
 	}
 	st, err := l.e.Stats(cfg)
 	require.NoError(t, err)
-	require.Equal(t, SetUse{Used: 4, Size: 4, New: 4}, st.Sources["check/10"])
-	require.True(t, st.Sources["check/10"].Full())
+	require.Equal(t, SetUse{Used: 4, Size: 4, New: 4}, st.Sources[Line("check", 10)])
+	require.True(t, st.Sources[Line("check", 10)].Full())
 	l.refused("10.24.12.12", dev) // in the set: its 2nd connection is denied
 	l.openN("10.24.12.16", 3)     // not in it: not denied at all
 }
@@ -252,7 +252,7 @@ interface management 0
 			}
 			st, err := l.e.Stats(cfg)
 			require.NoError(t, err)
-			require.True(t, st.Sources["check/10"].Full(), "%+v", st.Sources["check/10"])
+			require.True(t, st.Sources[Line("check", 10)].Full(), "%+v", st.Sources[Line("check", 10)])
 			// In the set: limited as ever (permit: a 2nd admitted, a 3rd not;
 			// deny: the 2nd dropped).
 			if tc.name == "permit" {
@@ -265,7 +265,7 @@ interface management 0
 			if tc.name == "permit" {
 				st, err = l.e.Stats(cfg)
 				require.NoError(t, err)
-				require.GreaterOrEqual(t, st.Counters["check/10/r"].Packets, uint64(3), "refusals counted by the line: %+v", st.Counters)
+				require.GreaterOrEqual(t, st.Counters[Line("check", 10).As(Refused)].Packets, uint64(3), "refusals counted by the line: %+v", st.Counters)
 			}
 
 			// The control: the same line without fail-closed lets them past.

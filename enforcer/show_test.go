@@ -43,17 +43,17 @@ interface management 0
 	limits := LimitsOf(cfg)
 	require.Len(t, limits, 2)
 	for _, lm := range limits {
-		require.ElementsMatch(t, full[lm.Key()], st.Sessions[lm.Key()], "line %s", lm.Key())
+		require.ElementsMatch(t, full[lm.Ref()], st.Sessions[lm.Ref()], "line %s", lm.Ref())
 	}
-	byAddr := func(key string) map[string]int {
+	byAddr := func(key LineRef) map[string]int {
 		m := map[string]int{}
 		for _, sc := range st.Sessions[key] {
 			m[sc.Src.Addr().String()] = sc.Count
 		}
 		return m
 	}
-	require.Equal(t, map[string]int{"10.24.12.107": 3, "10.24.12.108": 1, "10.24.12.109": 2}, byAddr(limits[0].Key()))
-	require.Equal(t, map[string]int{"10.24.12.107": 2}, byAddr(limits[1].Key()), "the two that fell through line 10")
+	require.Equal(t, map[string]int{"10.24.12.107": 3, "10.24.12.108": 1, "10.24.12.109": 2}, byAddr(limits[0].Ref()))
+	require.Equal(t, map[string]int{"10.24.12.107": 2}, byAddr(limits[1].Ref()), "the two that fell through line 10")
 	all, err := ShowDumpsAll(l.e, cfg)
 	require.NoError(t, err)
 	require.True(t, all, "unmarked sessions reach a connlimit line: only the whole table tells")
@@ -87,7 +87,7 @@ interface management 0
 	require.NoError(t, err)
 	full, err := FullCounts(l.e, cfg)
 	require.NoError(t, err)
-	key := LimitsOf(cfg)[0].Key()
+	key := LimitsOf(cfg)[0].Ref()
 	require.ElementsMatch(t, full[key], st.Sessions[key])
 	require.Len(t, st.Sessions[key], 2)
 }

@@ -27,9 +27,9 @@ func clearCounters(c *nftables.Conn, cfg *acl.Config, name string) error {
 		return wrapKernel(err)
 	}
 	mine := map[string]bool{}
-	for _, fm := range fams {
-		if n := cfg.Mgmt.Get(fm.f); n != "" && (name == "" || n == name) {
-			mine[fm.chain] = true
+	for _, b := range boundLists(cfg) {
+		if name == "" || b.name == name {
+			mine[b.chain()] = true
 		}
 	}
 	var lims []*Limit
@@ -80,17 +80,16 @@ const (
 // Stats is what show commands read back from the kernel.
 type Stats struct {
 	State State
-	// Counters by show key: "ACL/seq/m" matches, "ACL/seq/r" refused by a limit,
-	// "ACL/deny/m" the implicit deny, "ACL/nd/m" neighbour discovery; for a log
-	// line "ACL/seq/log" the packets that reached it and "ACL/seq/logged" the ones
-	// it logged (see Suppressed).
-	Counters map[string]Counter
-	// Sessions per connlimit line key ("ACL/seq"): live connections per source,
+	// Counters by line and role: a line's matches, the connections a limit
+	// refused, the implicit deny, neighbour discovery; for a log line the packets
+	// that reached it and the ones it logged (see Suppressed).
+	Counters map[LineRef]Counter
+	// Sessions per connlimit line (Role Matched): live connections per source,
 	// most first.
-	Sessions map[string][]SourceCount
-	// Sources per connlimit line key: the sources its kernel set tracks against
-	// the set's size.
-	Sources map[string]SetUse
+	Sessions map[LineRef][]SourceCount
+	// Sources per connlimit line (Role Matched): the sources its kernel set
+	// tracks against the set's size.
+	Sources map[LineRef]SetUse
 	// Others: the base chains of other nftables tables that can drop packets
 	// arriving on the management interface, whatever aclsh permits (a drop in
 	// any base chain is final), in the order packets meet them.
@@ -115,7 +114,7 @@ func (e *Enforcer) Stats(cfg *acl.Config) (st *Stats, err error) {
 }
 
 func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
-	st := &Stats{Counters: map[string]Counter{}, Sessions: map[string][]SourceCount{}, Sources: map[string]SetUse{}}
+	st := &Stats{Counters: map[LineRef]Counter{}, Sessions: map[LineRef][]SourceCount{}, Sources: map[LineRef]SetUse{}}
 	var gen uint32
 	if g, err := c.GetGen(); err == nil {
 		gen = g.ID
@@ -149,7 +148,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	if mine {
 		view = e.ks
 	}
-	if cfg.Mgmt != (acl.Bindings{}) {
+	if !cfg.Mgmt.IsZero() {
 		p = Compile(cfg, e.IfName, view.pre(limits))
 		keepRunNames(view, p)
 		runCounters(ks, p, st.Counters)
@@ -160,8 +159,8 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 					continue
 				}
 				v := byKey[r.Key]
-				for i, k := range []string{r.Count, r.Logged} {
-					if k != "" && i < len(v) {
+				for i, k := range []LineRef{r.Count, r.Logged} {
+					if !k.IsZero() && i < len(v) {
 						t := st.Counters[k]
 						t.Packets += v[i].Packets
 						t.Bytes += v[i].Bytes
@@ -187,7 +186,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	uses := lineUses(limits, sets)
 	for _, l := range limits {
 		if u, ok := uses[l.ID]; ok {
-			st.Sources[l.Key()] = u
+			st.Sources[l.Ref()] = u
 		}
 	}
 	conns, _, err := e.countedConns(limits, reachesLimit(cfg, limits))
@@ -207,7 +206,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 			return list[i].Src.Addr().Less(list[j].Src.Addr())
 		})
 		if len(list) > 0 {
-			st.Sessions[l.Key()] = list
+			st.Sessions[l.Ref()] = list
 		}
 	}
 	return st, nil
@@ -224,14 +223,14 @@ func reachesLimit(cfg *acl.Config, limits []*Limit) func(Conn) bool {
 
 // runCounters adds the counters of the kernel's run set elements to their lines'
 // show counters: only elements the plan has, with the same key range and line.
-func runCounters(ks *kstate, p *Plan, out map[string]Counter) {
+func runCounters(ks *kstate, p *Plan, out map[LineRef]Counter) {
 	for _, s := range p.Sets {
 		k := ks.sets[s.Name]
 		if s.Kind != SetRun || k == nil || k.kind != SetRun {
 			continue
 		}
 		for _, e := range s.Elems {
-			if e.Count == "" {
+			if e.Count.IsZero() {
 				continue // a jump: its chain's rule counts
 			}
 			if kr, ok := k.runs[e.id()]; ok && kr.line == e.Line {

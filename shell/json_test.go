@@ -52,17 +52,18 @@ end`
 func jsonStats() enforcer.Stats {
 	pfx := func(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 	c := func(n uint64) enforcer.Counter { return enforcer.Counter{Packets: n} }
+	web20, web30, web40 := enforcer.Line("web", 20), enforcer.Line("web", 30), enforcer.Line("web", 40)
 	return enforcer.Stats{
 		State: enforcer.InSync,
-		Counters: map[string]enforcer.Counter{
-			"web/20/m": c(41), "web/20/r": c(3), "web/30/m": c(7), "web/40/m": c(5000), "web/40/log": c(5000), "web/40/logged": c(12),
-			"web/deny/m": c(9), "v6/10/m": c(2), "v6/deny/m": c(1),
+		Counters: map[enforcer.LineRef]enforcer.Counter{
+			web20: c(41), web20.As(enforcer.Refused): c(3), web30: c(7), web40: c(5000), web40.As(enforcer.LogSeen): c(5000), web40.As(enforcer.Logged): c(12),
+			enforcer.DenyOf("web"): c(9), enforcer.Line("v6", 10): c(2), enforcer.DenyOf("v6"): c(1),
 		},
-		Sessions: map[string][]enforcer.SourceCount{
-			"web/20": {{Src: pfx("10.24.12.107/32"), Count: 2}, {Src: pfx("10.24.12.108/32"), Count: 1}},
-			"web/30": {{Src: pfx("10.24.13.0/24"), Count: 4}},
+		Sessions: map[enforcer.LineRef][]enforcer.SourceCount{
+			web20: {{Src: pfx("10.24.12.107/32"), Count: 2}, {Src: pfx("10.24.12.108/32"), Count: 1}},
+			web30: {{Src: pfx("10.24.13.0/24"), Count: 4}},
 		},
-		Sources: map[string]enforcer.SetUse{"web/20": {Used: 3, Size: 65535, New: 2}, "web/30": {Used: 15, Size: 16, New: 15}},
+		Sources: map[enforcer.LineRef]enforcer.SetUse{web20: {Used: 3, Size: 65535, New: 2}, web30: {Used: 15, Size: 16, New: 15}},
 		// Other tables' chains that can drop, in the order packets meet them:
 		// four for each family (the text names three).
 		Others: []enforcer.Dropper{

@@ -17,7 +17,7 @@ import (
 // session counts, as the kernel would.
 type countingEnforcer struct {
 	state    enforcer.State
-	sessions map[string][]enforcer.SourceCount
+	sessions map[enforcer.LineRef][]enforcer.SourceCount
 }
 
 func (e *countingEnforcer) Apply(*acl.Config) error                 { return nil }
@@ -36,13 +36,13 @@ func TestTraceLiveCount(t *testing.T) {
 		enf   *countingEnforcer
 		lines []string
 	}{
-		{"under the limit", &countingEnforcer{enforcer.InSync, map[string][]enforcer.SourceCount{"check/10": {{Src: src, Count: 2}}}},
+		{"under the limit", &countingEnforcer{enforcer.InSync, map[enforcer.LineRef][]enforcer.SourceCount{enforcer.Line("check", 10): {{Src: src, Count: 2}}}},
 			[]string{"admitted while 10.24.12.107 has at most 3 such connections (now 2), else continues", "now: permit (seq 10)"}},
-		{"at the limit", &countingEnforcer{enforcer.InSync, map[string][]enforcer.SourceCount{"check/10": {{Src: src, Count: 3}}}},
+		{"at the limit", &countingEnforcer{enforcer.InSync, map[enforcer.LineRef][]enforcer.SourceCount{enforcer.Line("check", 10): {{Src: src, Count: 3}}}},
 			[]string{"(now 3), else continues", "now: deny (implicit)"}},
-		{"another source's sessions", &countingEnforcer{enforcer.InSync, map[string][]enforcer.SourceCount{"check/10": {{Src: netip.MustParsePrefix("10.24.12.108/32"), Count: 3}}}},
+		{"another source's sessions", &countingEnforcer{enforcer.InSync, map[enforcer.LineRef][]enforcer.SourceCount{enforcer.Line("check", 10): {{Src: netip.MustParsePrefix("10.24.12.108/32"), Count: 3}}}},
 			[]string{"(now 0), else continues", "now: permit (seq 10)"}},
-		{"kernel not in step", &countingEnforcer{enforcer.Differs, map[string][]enforcer.SourceCount{"check/10": {{Src: src, Count: 3}}}},
+		{"kernel not in step", &countingEnforcer{enforcer.Differs, map[enforcer.LineRef][]enforcer.SourceCount{enforcer.Line("check", 10): {{Src: src, Count: 3}}}},
 			[]string{"at most 3 such connections, else continues\n", "result: permit (seq 10), then deny (implicit) once the limit is reached\ndevice#"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

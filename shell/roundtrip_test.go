@@ -30,7 +30,7 @@ func randomConfig(r *rand.Rand) *acl.Config {
 			a.Add(randomRule(r, f))
 		}
 		if r.IntN(2) == 0 {
-			cfg.Bind(f, a.Name)
+			cfg.Bind(acl.Inbound(f), a.Name)
 		}
 	}
 	if r.IntN(3) == 0 {
@@ -127,7 +127,7 @@ func FuzzLoadConfig(f *testing.F) {
 			a.Add(randomRule(r, f6))
 		}
 		if r.IntN(2) == 0 {
-			cfg.Bind(f6, a.Name)
+			cfg.Bind(acl.Inbound(f6), a.Name)
 		}
 		f.Add(cfg.Render())
 	}

@@ -220,17 +220,17 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 	u64 := func(n uint64) *uint64 { return &n }
 	for _, r := range a.Entries() {
 		e := EntryCounts{Entry: EntryOf(r, a.Family)}
-		key := fmt.Sprintf("%s/%d", a.Name, r.Seq)
+		line := enforcer.Line(a.Name, r.Seq)
 		if live && !r.IsRemark() {
-			e.Matches = u64(st.Counters[key+"/m"].Packets)
+			e.Matches = u64(st.Counters[line].Packets)
 			if r.Log {
-				e.LogLinesSuppressed = u64(st.Suppressed(key))
+				e.LogLinesSuppressed = u64(st.Suppressed(line))
 			}
 		}
 		if live && r.ConnLimit > 0 {
 			e.connlimit, e.perPrefx = true, r.ConnMask != 0
 			e.Sessions = []Session{}
-			for _, sc := range st.Sessions[key] {
+			for _, sc := range st.Sessions[line] {
 				src := sc.Src.String()
 				if sc.Src.IsSingleIP() {
 					src = sc.Src.Addr().String()
@@ -238,9 +238,9 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 				e.Sessions = append(e.Sessions, Session{Source: src, Count: sc.Count, Limit: int(r.ConnLimit)})
 			}
 			if r.Action == acl.Permit {
-				e.RefusedByLimit = u64(st.Counters[key+"/r"].Packets)
+				e.RefusedByLimit = u64(st.Counters[line.As(enforcer.Refused)].Packets)
 			}
-			if u, ok := st.Sources[key]; ok {
+			if u, ok := st.Sources[line]; ok {
 				e.SourcesTracked = &Tracked{Tracked: u.New, Size: u.Size, Percent: u.Percent(), BeforeRule: max(u.Used-u.New, 0)}
 				e.SourceSetWarning = SourceSetWarning(r, u)
 			}
@@ -249,10 +249,10 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 	}
 	if live && a.Family == acl.IPv6 {
 		text := strings.TrimPrefix(acl.ImplicitICMPv6Line(), "implicit permit ")
-		v.ImplicitPermit = &Implicit{Text: text, Matches: st.Counters[a.Name+"/nd/m"].Packets}
+		v.ImplicitPermit = &Implicit{Text: text, Matches: st.Counters[enforcer.NDOf(a.Name)].Packets}
 	}
 	if live {
-		v.ImplicitDenyMatches = u64(st.Counters[a.Name+"/deny/m"].Packets)
+		v.ImplicitDenyMatches = u64(st.Counters[enforcer.DenyOf(a.Name)].Packets)
 	}
 	return v
 }

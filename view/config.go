@@ -107,10 +107,8 @@ func ConfigOf(cfg *acl.Config) ConfigData {
 		}
 		c.AccessLists = append(c.AccessLists, l)
 	}
-	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
-		if n := cfg.Mgmt.Get(f); n != "" {
-			c.AccessGroups = append(c.AccessGroups, Group{Interface: "management 0", Family: FamilyName(f), AccessList: n, Direction: "in"})
-		}
+	for at, n := range cfg.Mgmt.All() {
+		c.AccessGroups = append(c.AccessGroups, Group{Interface: "management 0", Family: FamilyName(at.Family), AccessList: n, Direction: at.Dir.String()})
 	}
 	return c
 }

@@ -94,7 +94,7 @@ func summary(cfg *acl.Config) string {
 		lines += a.Len()
 	}
 	return fmt.Sprintf("%d access list(s), %d line(s); management 0: ip access-group %s, ipv6 access-group %s",
-		len(cfg.ACLs), lines, orNone(cfg.Mgmt.IPv4In), orNone(cfg.Mgmt.IPv6In))
+		len(cfg.ACLs), lines, orNone(cfg.Mgmt.Get(acl.Inbound(acl.IPv4))), orNone(cfg.Mgmt.Get(acl.Inbound(acl.IPv6))))
 }
 
 func orNone(s string) string {

@@ -1,0 +1,28 @@
+package enforcer
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aclsh/aclsh/acl"
+)
+
+// TestEveryBindingHasRows: every binding point the model has a row in the
+// family and direction tables, every list chain a name of its own, and every
+// base chain a hook: a direction added to acl without its row here fails.
+func TestEveryBindingHasRows(t *testing.T) {
+	chains := map[string]acl.Binding{}
+	for _, b := range acl.AllBindings() {
+		fm := famOf(b.Family)
+		require.Equal(t, b.Family, fm.f, "fams has no row for %s", b)
+		var d *dir
+		require.NotPanics(t, func() { d = dirOf(b.Dir) }, "dirs has no row for %s", b)
+		require.NotPanics(t, func() { baseHook(d.base) })
+		name := (bound{fm: fm, dir: d}).chain()
+		prev, dup := chains[name]
+		require.False(t, dup, "%s and %s share chain %s", prev, b, name)
+		chains[name] = b
+		require.Contains(t, listChains(), name)
+	}
+}
