@@ -1,6 +1,9 @@
 package enforcer
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,4 +28,11 @@ func TestEveryBindingHasRows(t *testing.T) {
 		chains[name] = b
 		require.Contains(t, listChains(), name)
 	}
+}
+
+// ErrPermission is a permission error for callers that do not know the
+// enforcer (config's boot step tells it by fs.ErrPermission).
+func TestErrPermissionIsPermission(t *testing.T) {
+	require.ErrorIs(t, fmt.Errorf("apply: %w", ErrPermission), fs.ErrPermission)
+	require.NotErrorIs(t, errors.New("other"), ErrPermission)
 }

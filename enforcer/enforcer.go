@@ -2,6 +2,7 @@ package enforcer
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -43,7 +44,17 @@ type Enforcer struct {
 // ErrPermission says the process may not change the kernel's ruleset. It says
 // only that: the caller adds what to do about it, which depends on where it is
 // printed (a shell, a script, the follow daemon).
-var ErrPermission = errors.New("changing the kernel's ruleset needs root (CAP_NET_ADMIN)")
+// It is a permission error (errors.Is(err, fs.ErrPermission)), so that callers
+// that do not know the enforcer (the boot step in config) can tell it.
+var ErrPermission error = permError{}
+
+type permError struct{}
+
+func (permError) Error() string        { return "changing the kernel's ruleset needs root (CAP_NET_ADMIN)" }
+func (permError) Is(target error) bool { return target == fs.ErrPermission }
+
+// Interface returns the Linux interface behind management 0.
+func (e *Enforcer) Interface() string { return e.IfName }
 
 // nft returns the enforcer's netlink connection to nftables, opened once (one
 // socket in the namespace, not one per message). Callers hold e.mu and call

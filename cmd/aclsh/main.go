@@ -87,8 +87,8 @@ func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Role
 	// restart leaves the running-config alone): the startup-config becomes
 	// the running-config, and a pending rollback is dropped. Meanwhile the
 	// daemon says who it is, and clients wait to be served.
-	if !bootDone(store.Dir) {
-		bootStep(store, kernel, guessed, stderr)
+	if !config.BootDone(store.Dir) {
+		config.Boot{Store: store, Kernel: kernel, Guessed: guessed, Log: stderr}.Step()
 	}
 	close(ready)
 	if roles.Admin < 0 {
@@ -259,7 +259,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "aclsh boot: the aclsh daemon runs in this network namespace (pid %d, state directory %s): it did the boot step when it started; nothing done\n", st.PID, st.StateDir)
 			return 0
 		}
-		return runBoot(store, kernel, guessed, stderr)
+		return config.Boot{Store: store, Kernel: kernel, Guessed: guessed, Log: stderr}.Run()
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "aclsh: unexpected argument %q (use -c CMD or -f FILE)\n", fs.Arg(0))
