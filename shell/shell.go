@@ -37,6 +37,11 @@ type Options struct {
 	Store    *config.Store
 	Enforcer Enforcer // nil: configs are saved but not enforced
 	IfName   string   // the Linux interface of management 0, for show
+	// MgmtNames are more names of interface management 0 (`interface
+	// GigabitEthernet0/0` on a host whose management port an IOS config calls
+	// so), besides the ones every vendor's management port has (mgmt0,
+	// Management1, Ma1, MgmtEth0/RP0/CPU0/0, mgmt1/1/1).
+	MgmtNames []string
 	Out      io.Writer
 	Err      io.Writer
 	// Interactive: prompts, "Entering configuration mode terminal", and each change
