@@ -42,8 +42,8 @@ type Options struct {
 	// so), besides the ones every vendor's management port has (mgmt0,
 	// Management1, Ma1, MgmtEth0/RP0/CPU0/0, mgmt1/1/1).
 	MgmtNames []string
-	Out      io.Writer
-	Err      io.Writer
+	Out       io.Writer
+	Err       io.Writer
 	// Interactive: prompts, "Entering configuration mode terminal", and each change
 	// committed as it is entered. Otherwise lines are a script, committed once.
 	Interactive bool
