@@ -104,8 +104,53 @@ func ProtoKeyword(name string, f Family) (Protocol, bool) {
 		return Protocol{Num: ProtoICMP, Set: true, Keyword: true}, true
 	case "ip", "ipv6":
 		return Protocol{}, true
+	case "ipv4": // IOS-XR
+		return Protocol{}, f == IPv4
+	}
+	for _, n := range protoNames {
+		if n.Name == name && n.in(f) {
+			return Protocol{Num: n.Num, Set: true, Keyword: true}, true
+		}
 	}
 	return Protocol{}, false
+}
+
+// ProtoName is an IP protocol named on input and in the running-config
+// besides tcp, udp and icmp (IOS's and EOS's names).
+type ProtoName struct {
+	Name string
+	Num  uint8
+	Help string
+	v6   bool // named in IPv6 lists too
+}
+
+func (n ProtoName) in(f Family) bool { return f == IPv4 || n.v6 }
+
+var protoNames = []ProtoName{
+	{"ahp", 51, "Authentication Header Protocol", true},
+	{"eigrp", 88, "Cisco's EIGRP routing protocol", true},
+	{"esp", 50, "Encapsulation Security Payload", true},
+	{"gre", 47, "Generic Routing Encapsulation", true},
+	{"igmp", 2, "Internet Group Management Protocol", false},
+	{"ipinip", 4, "IP in IP tunneling", false},
+	{"nos", 94, "KA9Q NOS compatible IP over IP tunneling", false},
+	{"ospf", 89, "OSPF routing protocol", true},
+	{"pcp", 108, "Payload Compression Protocol", true},
+	{"pim", 103, "Protocol Independent Multicast", true},
+	{"rsvp", 46, "Resource Reservation Protocol", true},
+	{"sctp", 132, "Stream Control Transmission Protocol", true},
+	{"vrrp", 112, "Virtual Router Redundancy Protocol", true},
+}
+
+// ProtoNames returns the protocol names of lists of family f, sorted.
+func ProtoNames(f Family) []ProtoName {
+	var out []ProtoName
+	for _, n := range protoNames {
+		if n.in(f) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // HasPorts reports whether port matches may be given: only for tcp and udp keywords.
@@ -143,6 +188,11 @@ func (p Protocol) Format(f Family) string {
 			return "udp"
 		case ProtoICMP, ProtoICMPv6:
 			return "icmp"
+		}
+		for _, n := range protoNames {
+			if n.Num == p.Num && n.in(f) {
+				return n.Name
+			}
 		}
 	}
 	return strconv.Itoa(int(p.Num))
@@ -283,34 +333,56 @@ func prefixAddress(p netip.Prefix) Address {
 
 // ParseWildcard parses an IPv4 `A WILDCARD` pair. Contiguous wildcards become
 // prefixes; address bits under the wildcard are refused with the corrected
-// address suggested.
+// address suggested (ParseWildcardMasked takes them, as IOS does).
 func ParseWildcard(addr, wild string) (Address, error) {
-	a, err := netip.ParseAddr(addr)
-	if err != nil || !a.Is4() {
-		return Address{}, errf(ErrInvalid, "%q is not an IPv4 address", addr)
+	a, masked, err := ParseWildcardMasked(addr, wild)
+	if err == nil && masked {
+		return Address{}, errf(ErrInvalid, "%s has bits set under wildcard %s; did you mean %s %s?", addr, wild, a.Addr, wild)
+	}
+	return a, err
+}
+
+// ParseWildcardMasked parses an IPv4 `A WILDCARD` pair as IOS and SLX-OS do:
+// address bits under the wildcard are cleared (masked reports it). A netmask
+// typed where a wildcard belongs (`10.0.0.0 255.255.255.0`) is refused, the
+// wildcard and the prefix it meant suggested: read as a wildcard it would
+// match a scatter of addresses.
+func ParseWildcardMasked(addr, wild string) (a Address, masked bool, err error) {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || !ip.Is4() {
+		return Address{}, false, errf(ErrInvalid, "%q is not an IPv4 address", addr)
 	}
 	w, err := netip.ParseAddr(wild)
 	if err != nil || !w.Is4() {
-		return Address{}, errf(ErrInvalid, "%q is not an IPv4 wildcard mask", wild)
+		return Address{}, false, errf(ErrInvalid, "%q is not an IPv4 wildcard mask", wild)
 	}
-	ab, wb := a.As4(), w.As4()
+	ab, wb := ip.As4(), w.As4()
+	v := uint32(wb[0])<<24 | uint32(wb[1])<<16 | uint32(wb[2])<<8 | uint32(wb[3])
+	if inv := ^v; v != 0 && v != ^uint32(0) && inv&(inv+1) == 0 {
+		// Ones then zeros: a netmask.
+		bits := 0
+		for x := v; x != 0; x <<= 1 {
+			bits++
+		}
+		p := netip.PrefixFrom(ip, bits).Masked()
+		wc := netip.AddrFrom4([4]byte{byte(inv >> 24), byte(inv >> 16), byte(inv >> 8), byte(inv)})
+		return Address{}, false, errf(ErrInvalid, "%s is a netmask; a wildcard mask is its inverse: %s %s, or %s", wild, p.Addr(), wc, p)
+	}
 	var fixed [4]byte
 	for i := range ab {
 		fixed[i] = ab[i] &^ wb[i]
 	}
-	if fixed != ab {
-		return Address{}, errf(ErrInvalid, "%s has bits set under wildcard %s; did you mean %s %s?", a, w, netip.AddrFrom4(fixed), w)
-	}
+	masked = fixed != ab
+	ip = netip.AddrFrom4(fixed)
 	// Contiguous wildcard: 0...01...1
-	v := uint32(wb[0])<<24 | uint32(wb[1])<<16 | uint32(wb[2])<<8 | uint32(wb[3])
 	if v&(v+1) == 0 {
 		bits := 32
 		for x := v; x != 0; x >>= 1 {
 			bits--
 		}
-		return prefixAddress(netip.PrefixFrom(a, bits)), nil
+		return prefixAddress(netip.PrefixFrom(ip, bits)), masked, nil
 	}
-	return Address{Kind: AddrWildcard, Addr: a, Wildcard: w}, nil
+	return Address{Kind: AddrWildcard, Addr: ip, Wildcard: w}, masked, nil
 }
 
 // PortOp is a port comparison. The zero value, PortAny, matches every port.

@@ -232,7 +232,7 @@ func TestParseErrors(t *testing.T) {
 		{Config, "ip access-list logging interval 3600001", Invalid, 32, "% Invalid input detected at '^' marker: value 3600001 is out of range <1-3600000>"},
 		{Config, "ip access-list logging interval", Incomplete, 31, "% Incomplete command."},
 		{Config, "ip access-list logging interval 10 20", Invalid, 35, ""},
-		{Config, "ip access-list log", Incomplete, 18, "% Incomplete command."},
+		{Config, "ip access-list logging", Incomplete, 22, "% Incomplete command."},
 		{IPACL, "ip access-list logging interval x", Invalid, 32, ""},
 		{Exec, "show run | include (", Invalid, 19, "% Invalid input detected at '^' marker: bad regular expression: missing closing )"},
 		{Exec, "show run | include a | exclude [b", Invalid, 31, "% Invalid input detected at '^' marker: bad regular expression: missing closing ]"},

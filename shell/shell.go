@@ -115,11 +115,13 @@ type Shell struct {
 
 	// Lint (lint.go): the script line being run, where a script wrote each list
 	// and rule (Options.Lint), and the management addresses (nil: the interface's).
-	lineNo    int
-	lineText  string
-	lists     map[string]origin
-	rules     map[ruleOrigin]origin
-	mgmtAddrs func() []netip.Addr
+	lineNo int
+	// notePrefix starts a script's notes: `NAME:N: ` (see note).
+	notePrefix string
+	lineText   string
+	lists      map[string]origin
+	rules      map[ruleOrigin]origin
+	mgmtAddrs  func() []netip.Addr
 	// leave removes the record (LeaveUsers, from a signal handler too).
 	leaveMu sync.Mutex
 	leave   func()
@@ -245,6 +247,11 @@ func (s *Shell) Run(line string) error {
 	if err := s.execute(cmd, c); err != nil {
 		return err
 	}
+	if cmd.Note != "" {
+		s.note(cmd.Note)
+	} else if d, ok := c.(cli.Do); ok && d.Sub.Note != "" {
+		s.note(d.Sub.Note)
+	}
 	if _, ok := c.(cli.Bind); ok {
 		if s.opt.Interactive {
 			s.warnNoInterface()
@@ -253,6 +260,18 @@ func (s *Shell) Run(line string) error {
 		}
 	}
 	return nil
+}
+
+// note says what the shell made of a line it accepted as it is not written
+// (grammar.Command.Note): one line, `% Note: ...`, which the error patterns of
+// automation clients (`% Error`, `% Invalid input`, `not found`, ...) do not
+// match. A script's notes name the line.
+func (s *Shell) note(msg string) {
+	prefix := ""
+	if s.notePrefix != "" {
+		prefix = s.notePrefix
+	}
+	fmt.Fprintf(s.opt.Err, "%s%% Note: %s\n", prefix, msg)
 }
 
 // tellChanges tells an interactive operator, before the next command runs,

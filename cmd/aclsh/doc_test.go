@@ -41,7 +41,7 @@ func TestManPageRenders(t *testing.T) {
 		"aclsh follow [--state-dir DIR] [--mgmt-if IFNAME]",
 		"copy running-config kernel",
 		"kernel — Enforce it in the kernel again (restores table inet aclsh)",
-		"ip access-group WORD in",
+		"((ip|ipv4) access-group WORD (in|ingress)",
 		"HOST(config-s-NAME-ipacl-ext)#",
 		"--mgmt-if IFNAME",
 		"ACLSH_MGMT_IF",
