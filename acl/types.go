@@ -544,7 +544,9 @@ type portName struct {
 }
 
 // portTable holds the port names, per protocol as IOS has them (IOS's own names,
-// plus a few common ones IOS lacks: ssh, http, https, imap, ldap, netconf, ...).
+// plus a few common ones IOS lacks: ssh, http, https, imap, ldap, netconf, ...),
+// and EOS's (bfd, ldp, mlag, msdp, ptp-event, ...). EOS names snmp, snmptrap and
+// ntp for tcp as well as udp, and so does aclsh.
 // A name is valid only for the protocols it names a port of: snmp is udp,
 // bgp tcp, domain both.
 var portTable = func() []portName {
@@ -555,6 +557,8 @@ var portTable = func() []portName {
 		proto int
 		help  string
 	}{
+		{"bfd", 3784, udp, "Bidirectional Forwarding Detection"},
+		{"bfd-echo", 3785, udp, "BFD echo"},
 		{"bgp", 179, tcp, "Border Gateway Protocol"},
 		{"biff", 512, udp, "Biff (mail notification, comsat)"},
 		{"bootpc", 68, udp, "Bootstrap Protocol (BOOTP) client"},
@@ -584,10 +588,16 @@ var portTable = func() []portName {
 		{"kshell", 544, tcp, "Kerberos shell"},
 		{"ldap", 389, tcp, "Lightweight Directory Access Protocol"},
 		{"ldaps", 636, tcp, "LDAP over TLS"},
+		{"ldp", 646, both, "Label Distribution Protocol"},
 		{"login", 513, tcp, "Login (rlogin)"},
 		{"lpd", 515, tcp, "Printer service"},
+		{"lsp-ping", 3503, udp, "MPLS LSP ping"},
+		{"micro-bfd", 6784, udp, "BFD on LAG members (micro BFD)"},
+		{"mlag", 4432, both, "Arista MLAG peer"},
 		{"mobile-ip", 434, udp, "Mobile IP registration"},
+		{"msdp", 639, tcp, "Multicast Source Discovery Protocol"},
 		{"msrpc", 135, tcp, "Microsoft Remote Procedure Call"},
+		{"multihop-bfd", 4784, udp, "Multihop BFD"},
 		{"nameserver", 42, udp, "IEN116 name service"},
 		{"netbios-dgm", 138, udp, "NetBIOS datagram service"},
 		{"netbios-ns", 137, udp, "NetBIOS name service"},
@@ -595,22 +605,26 @@ var portTable = func() []portName {
 		{"netconf", 830, tcp, "NETCONF over SSH"},
 		{"nntp", 119, tcp, "Network News Transport Protocol"},
 		{"non500-isakmp", 4500, udp, "ISAKMP over NAT traversal"},
-		{"ntp", 123, udp, "Network Time Protocol"},
+		{"ntp", 123, both, "Network Time Protocol"},
 		{"pim-auto-rp", 496, both, "PIM Auto-RP"},
 		{"pop2", 109, tcp, "Post Office Protocol v2"},
 		{"pop3", 110, tcp, "Post Office Protocol v3"},
+		{"ptp-event", 319, udp, "Precision Time Protocol events"},
+		{"ptp-general", 320, udp, "Precision Time Protocol general messages"},
 		{"radius", 1812, udp, "RADIUS authentication"},
 		{"rip", 520, udp, "Routing Information Protocol"},
 		{"rsh", 514, tcp, "Remote shell (cmd)"},
 		{"rsync", 873, tcp, "rsync"},
+		{"sbfd", 7784, udp, "Seamless BFD"},
 		{"sftp", 115, tcp, "Simple File Transfer Protocol"},
 		{"smtp", 25, tcp, "Simple Mail Transport Protocol"},
-		{"snmp", 161, udp, "Simple Network Management Protocol"},
-		{"snmptrap", 162, udp, "SNMP traps"},
+		{"snmp", 161, both, "Simple Network Management Protocol"},
+		{"snmptrap", 162, both, "SNMP traps"},
 		{"ssh", 22, tcp, "Secure Shell"},
 		{"sunrpc", 111, both, "Sun Remote Procedure Call"},
 		{"syslog", 514, udp, "System logger"},
 		{"tacacs", 49, both, "TAC Access Control System"},
+		{"tacacs-ds", 65, both, "TACACS database service"},
 		{"talk", 517, both, "Talk"},
 		{"telnet", 23, tcp, "Telnet"},
 		{"tftp", 69, udp, "Trivial File Transfer Protocol"},

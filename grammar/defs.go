@@ -479,6 +479,10 @@ func buildRule(k Kind) func(*match) error {
 			}
 		}
 		r.Established = m.has("established")
+		if m.get("established") == "tracked" {
+			m.note("tracked (EOS: packets of connections already tracked) is stored as established: replies to connections this host opened; " +
+				"packets of connections others opened to this host match the line that admitted them")
+		}
 		r.ConnFailClosed = m.has("fail-closed")
 		r.Log = m.has("log")
 		if v := m.get("limit"); v != "" {
