@@ -66,7 +66,9 @@ func Of(cmd grammar.Command, list string) Command {
 		return LogInterval{MS: uint32(cmd.Num)}
 	// The management interface (interface.go).
 	case grammar.EnterInterface:
-		return EnterInterface{Num: cmd.Num}
+		return EnterInterface{Num: cmd.Num, Name: cmd.Name}
+	case grammar.NoMeaning:
+		return NoMeaning{}
 	case grammar.BindACL:
 		return Bind{Family: cmd.Family, Name: cmd.Name}
 	case grammar.UnbindACL:

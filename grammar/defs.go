@@ -220,10 +220,12 @@ func init() {
 			m.cmd.Kind = LogInterval // Num 0: the default
 			return nil
 		})
-	add(cfg, "interface management <0-255>$num", []string{"Select an interface to configure", MgmtStr, MgmtNumStr},
+	add(cfg, "interface (management <0-255>$num | WORD$ifname)", []string{"Select an interface to configure", MgmtStr, MgmtNumStr,
+		"Interface name: management 0 as vendors spell it (mgmt0, Management1, Ma1, MgmtEth0/RP0/CPU0/0, mgmt1/1/1) or as this host names it"},
 		func(m *match) error {
 			m.cmd.Kind = EnterInterface
 			m.cmd.Num, _ = strconv.Atoi(m.get("num"))
+			m.cmd.Name = m.get("ifname")
 			return nil
 		})
 
@@ -277,7 +279,57 @@ func init() {
 	add(ifm, grp, grpHelp, buildBind(BindACL))
 	add(ifm, "no "+grp, append([]string{NoStr}, grpHelp...), buildBind(UnbindACL))
 
+	// Lines of an interface's configuration that have no meaning for aclsh:
+	// accepted with a note, never saved (noMeaning).
+	for _, l := range ifaceNoMeaning {
+		add(ifm, l.syntax, l.help, buildNoMeaning(l.note))
+	}
+	// Lines of a list's configuration aclsh does by itself.
+	for _, md := range []Mode{IPACL, IP6ACL, StdACL} {
+		add([]Mode{md}, "(counters|statistics) per-entry", []string{"Access list counters (EOS)", "Access list statistics (NX-OS)", "Count matches of each entry"},
+			buildNoMeaning("aclsh counts the matches of every entry always (show access-lists); nothing to set"))
+	}
+
 	register(defs)
+}
+
+// noMeaning is a line of a switch's configuration that has no meaning on a
+// Linux host: accepted, with a note that says what it would do on a switch and
+// that it is not applied here, and never saved.
+type noMeaning struct {
+	syntax string
+	help   []string
+	note   string
+}
+
+// byHost is how a note ends: said once, the same everywhere.
+const byHost = "; on this host the system's own configuration does that (not applied, not saved)"
+
+var ifaceNoMeaning = []noMeaning{
+	{"description LINE$text", []string{"Interface specific description", "Up to 240 characters describing this interface"},
+		"description names a switch interface; aclsh's running-config holds access lists and their bindings only (not saved)"},
+	{"(ip|ipv4|ipv6) address LINE$text", []string{IPStr, IPv4Str, IPv6Str, "Set the interface's address", "Address and mask or prefix"},
+		"ip address sets a switch interface's address" + byHost},
+	{"no (ip|ipv4|ipv6) address [LINE$text]", []string{NoStr, IPStr, IPv4Str, IPv6Str, "Remove the interface's address", "Address"},
+		"ip address sets a switch interface's address" + byHost},
+	{"vrf (forwarding|member) WORD$vrf", []string{"VRF", "Put the interface in a VRF (IOS)", "Put the interface in a VRF (NX-OS)", "VRF name"},
+		"vrf puts a switch interface in a routing table" + byHost},
+	{"vrf WORD$vrf", []string{"Put the interface in a VRF (EOS)", "VRF name"},
+		"vrf puts a switch interface in a routing table" + byHost},
+	{"[no] shutdown", []string{NoStr, "Shut the interface down"},
+		"shutdown turns a switch interface off or on" + byHost},
+	{"(speed|duplex|negotiation|mtu) LINE$text", []string{"Interface speed", "Interface duplex", "Link negotiation", "Interface MTU", "Setting"},
+		"speed, duplex, negotiation and mtu set a switch interface's link" + byHost},
+	{"no ip (redirects|unreachables|proxy-arp)", []string{NoStr, IPStr, "ICMP redirects", "ICMP unreachables", "Proxy ARP"},
+		"ip redirects, unreachables and proxy-arp are a switch interface's ICMP and ARP answers; on this host the kernel's sysctls (net.ipv4.conf.*) decide (not applied, not saved)"},
+}
+
+// buildNoMeaning builds a line that has no meaning on this host.
+func buildNoMeaning(note string) func(*match) error {
+	return func(m *match) error {
+		m.cmd.Kind, m.cmd.Note = NoMeaning, note
+		return nil
+	}
 }
 
 func setFam(m *match) {

@@ -702,14 +702,16 @@ var genDefs = [...]genDef{
 	},
 	// 25
 	{
-		syntax: "interface management <0-255>$num",
+		syntax: "interface (management <0-255>$num | WORD$ifname)",
 		toks: []genTok{
 			{kind: kwToken, word: "interface"},
 			{kind: kwToken, word: "management"},
 			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "num"},
+			{kind: varWord, word: "WORD", capture: "ifname"},
 		},
 		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 9, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 0, 1, 8,
+			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
 	// 26
@@ -2605,6 +2607,154 @@ var genDefs = [...]genDef{
 	},
 	// 49
 	{
+		syntax: "description LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "description"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
+		},
+	},
+	// 50
+	{
+		syntax: "(ip|ipv4|ipv6) address LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "ip"},
+			{kind: kwToken, word: "ipv4"},
+			{kind: kwToken, word: "ipv6"},
+			{kind: kwToken, word: "address"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			0, 3, 1, 9, 11, 1, 1, 2, 0, 1, 3, 0, 1, 4, 4, 1, 5, 0, 1, 6, 5, 1, 7, 0, 1, 8,
+			accept, 0, 2, 1, 10, 0, 1, 3, 3, 1, 12, 0, 1, 3,
+		},
+	},
+	// 51
+	{
+		syntax: "no (ip|ipv4|ipv6) address [LINE$text]",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ip"},
+			{kind: kwToken, word: "ipv4"},
+			{kind: kwToken, word: "ipv6"},
+			{kind: kwToken, word: "address"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 3, 3, 13, 15, 2, 1, 4, 0, 1, 5, 0, 1, 6, 5, 1, 7, 0, 1, 8,
+			0, 2, 9, 11, 6, 1, 10, 0, 1, 11, 0, 1, 12, accept, 0, 3, 1, 14, 0, 1, 5, 4, 1, 16,
+			0, 1, 5,
+		},
+	},
+	// 52
+	{
+		syntax: "vrf (forwarding|member) WORD$vrf",
+		toks: []genTok{
+			{kind: kwToken, word: "vrf"},
+			{kind: kwToken, word: "forwarding"},
+			{kind: kwToken, word: "member"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 9, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			accept, 0, 3, 1, 10, 0, 1, 5,
+		},
+	},
+	// 53
+	{
+		syntax: "vrf WORD$vrf",
+		toks: []genTok{
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
+		},
+	},
+	// 54
+	{
+		syntax: "[no] shutdown",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "shutdown"},
+		},
+		states: []uint16{
+			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 55
+	{
+		syntax: "(speed|duplex|negotiation|mtu) LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "speed"},
+			{kind: kwToken, word: "duplex"},
+			{kind: kwToken, word: "negotiation"},
+			{kind: kwToken, word: "mtu"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			0, 4, 1, 7, 9, 11, 1, 1, 2, 0, 1, 3, 0, 1, 4, 5, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3, 3, 1, 10, 0, 1, 3, 4, 1, 12, 0, 1, 3,
+		},
+	},
+	// 56
+	{
+		syntax: "no ip (redirects|unreachables|proxy-arp)",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ip"},
+			{kind: kwToken, word: "redirects"},
+			{kind: kwToken, word: "unreachables"},
+			{kind: kwToken, word: "proxy-arp"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 3, 5, 9, 11, 3, 1, 6, 0, 1, 7, 0, 1, 8,
+			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
+		},
+	},
+	// 57
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 58
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 59
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 60
+	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "test"},
@@ -2751,7 +2901,7 @@ var genDefs = [...]genDef{
 			0, 1, 262, 93, 1, 266, 0, 1, 258,
 		},
 	},
-	// 50
+	// 61
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2782,7 +2932,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 51
+	// 62
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -2795,7 +2945,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 52
+	// 63
 	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2823,7 +2973,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
-	// 53
+	// 64
 	{
 		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2848,7 +2998,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
-	// 54
+	// 65
 	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2876,7 +3026,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
-	// 55
+	// 66
 	{
 		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2901,7 +3051,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
-	// 56
+	// 67
 	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
@@ -2915,7 +3065,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 57
+	// 68
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -2931,7 +3081,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 58
+	// 69
 	{
 		syntax: "rollback clean-config",
 		toks: []genTok{
@@ -2942,7 +3092,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 59
+	// 70
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -2952,7 +3102,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 60
+	// 71
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2980,7 +3130,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 61
+	// 72
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3006,7 +3156,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 62
+	// 73
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3030,7 +3180,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 63
+	// 74
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3054,7 +3204,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 64
+	// 75
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3078,7 +3228,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 65
+	// 76
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3102,7 +3252,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 66
+	// 77
 	{
 		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{

@@ -112,7 +112,7 @@ const (
 	WriteMemory         // write [memory], copy running-config startup-config
 	EnterACL            // ip|ipv6 access-list [extended|standard] NAME; Standard
 	DeleteACL           // no ip|ipv6 access-list [extended|standard] NAME, no access-list N; Standard
-	EnterInterface      // interface management N
+	EnterInterface      // interface management N; interface NAME (Name: mgmt0, Management1, ...)
 	AddRule             // [seq N] permit|deny ... ; remark TEXT
 	DeleteRule          // no <rule as written>; no remark TEXT
 	DeleteSeq           // no seq N
@@ -150,6 +150,7 @@ const (
 	RollbackClean // rollback clean-config: a session's config starts empty (eos_config replace)
 	// IOS numbered lists (issue 20).
 	NumberedRule // access-list N permit|deny ... | remark TEXT; Name: N, Standard, Rule
+	NoMeaning    // a line that has no meaning on a Linux host (ip address, description): Note says so; nothing is saved
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,

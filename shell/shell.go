@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/aclsh/aclsh/acl"
@@ -39,8 +40,9 @@ type Options struct {
 	IfName   string   // the Linux interface of management 0, for show
 	// MgmtNames are more names of interface management 0 (`interface
 	// GigabitEthernet0/0` on a host whose management port an IOS config calls
-	// so), besides the ones every vendor's management port has (mgmt0,
-	// Management1, Ma1, MgmtEth0/RP0/CPU0/0, mgmt1/1/1).
+	// so: --mgmt-names), besides IfName and the ones every vendor's management
+	// port has (cli.MgmtName: mgmt0, Management1, Ma1, MgmtEth0/RP0/CPU0/0,
+	// mgmt1/1/1).
 	MgmtNames []string
 	Out       io.Writer
 	Err       io.Writer
@@ -132,7 +134,11 @@ type Shell struct {
 // when its first command needs it, so a script that needs no config (`-c exit`)
 // never parses it.
 func New(opt Options) (*Shell, error) {
-	s := &Shell{opt: opt, t: cli.Txn{Mode: grammar.Exec}}
+	s := &Shell{opt: opt, t: cli.Txn{Mode: grammar.Exec, MgmtNames: opt.MgmtNames}}
+	if opt.IfName != "" {
+		// interface eth0: management 0 as this host names it
+		s.t.MgmtNames = append(slices.Clip(opt.MgmtNames), opt.IfName)
+	}
 	if opt.Interactive {
 		// show users lists this shell (JoinUsers makes the others see it).
 		id := s.identity()
