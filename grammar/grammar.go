@@ -409,6 +409,17 @@ func parseFull(mode Mode, line string) (Command, error) {
 			first = err
 		}
 	}
+	if pe, ok := first.(*ParseError); ok && pe.Kind == Invalid && pe.Msg == "" {
+		// A known spelling of another vendor: say why and what to type.
+		at := len(toks)
+		for i, t := range toks {
+			if t.Off == pe.Off {
+				at = i
+				break
+			}
+		}
+		pe.Msg = hintFor(mode, toks, at)
+	}
 	return Command{}, first
 }
 
