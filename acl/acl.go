@@ -107,6 +107,10 @@ type Rule struct {
 	// than let past the limit.
 	ConnFailClosed bool
 	Log            bool
+	// Standard marks an entry of a standard list (IOS `ip access-list
+	// standard`, `access-list 1-99`): it matches the source only (protocol and
+	// destination any) and renders as `permit SRC [log]`.
+	Standard bool
 }
 
 // Sources returns how many sources the line's connection limit tracks at once.
@@ -133,6 +137,13 @@ func (r Rule) AppendBody(b []byte, f Family) []byte {
 	}
 	b = append(b, r.Action.String()...)
 	b = append(b, ' ')
+	if r.Standard {
+		b = r.Src.AppendTo(b)
+		if r.Log {
+			b = append(b, " log"...)
+		}
+		return b
+	}
 	b = r.Proto.appendTo(b, f)
 	b = append(b, ' ')
 	b = r.Src.AppendTo(b)
@@ -199,7 +210,7 @@ func (r Rule) key() ruleKey {
 	var k ruleKey
 	k[0] = byte(r.Action)
 	k[1] = r.Proto.Num
-	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3 | b2i(r.ConnFailClosed)<<4
+	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3 | b2i(r.ConnFailClosed)<<4 | b2i(r.Standard)<<5
 	putAddr(k[3:26], r.Src)
 	putAddr(k[26:49], r.Dst)
 	k[49], k[50] = byte(r.ConnLimit>>8), byte(r.ConnLimit)
@@ -252,6 +263,15 @@ func (r Rule) Validate(f Family) error {
 		}
 		return nil
 	}
+	if r.Standard {
+		std := Rule{Seq: r.Seq, Action: r.Action, Src: r.Src, Log: r.Log, Standard: true}
+		switch {
+		case f != IPv4:
+			return errf(ErrInvalid, "standard access lists are IPv4 only")
+		case r != std:
+			return errf(ErrInvalid, "a standard access list matches the source address only; use an extended list for protocols, destinations and ports")
+		}
+	}
 	for _, a := range []Address{r.Src, r.Dst} {
 		if af, ok := a.Family(); ok && af != f {
 			return errf(ErrWrongFam, "%s is not an %s address", a.Addr, f.Name())
@@ -290,13 +310,17 @@ func (r Rule) Validate(f Family) error {
 	return nil
 }
 
-// ACL is a named extended access list of one family. Entries are kept sorted by seq.
-// Use the methods to change it: they keep the duplicate index in step. Adding a
-// line at the end (no seq, or the highest) costs the same at any length.
+// ACL is a named access list of one family, extended (the zero value) or
+// standard. Entries are kept sorted by seq. Use the methods to change it: they
+// keep the duplicate index in step. Adding a line at the end (no seq, or the
+// highest) costs the same at any length.
 type ACL struct {
-	Name    string
-	Family  Family
-	entries []Rule
+	Name   string
+	Family Family
+	// Standard: a standard list (IPv4 only), whose entries match the source
+	// address only (Rule.Standard).
+	Standard bool
+	entries  []Rule
 	// byRule maps each rule without its seq to its seq; nil until a method needs
 	// it, so that a copy costs one slice copy.
 	byRule map[ruleKey]Seq
@@ -324,8 +348,59 @@ func IsName(s string) bool {
 	return true
 }
 
-// ValidName checks an access list name: 1-63 of A-Za-z0-9_.- starting with a letter.
+// Numbered reports whether name is an IOS access list number, and which kind
+// of list the number is for: 1-99 and 1300-1999 standard, 100-199 and
+// 2000-2699 extended.
+func Numbered(name string) (numbered, standard bool) {
+	if !isDigitString(name) || len(name) > 4 || name[0] == '0' {
+		return false, false
+	}
+	n, _ := strconv.Atoi(name)
+	switch {
+	case n >= 1 && n <= 99, n >= 1300 && n <= 1999:
+		return true, true
+	case n >= 100 && n <= 199, n >= 2000 && n <= 2699:
+		return true, false
+	}
+	return false, false
+}
+
+// KindName is "standard" or "extended".
+func KindName(standard bool) string {
+	if standard {
+		return "standard"
+	}
+	return "extended"
+}
+
+// ValidListName checks the name of an access list of family f, standard or
+// not: a name (ValidName), or an IOS number of that kind (Numbered) for IPv4.
+func ValidListName(name string, f Family, standard bool) error {
+	if standard && f != IPv4 {
+		return errf(ErrInvalid, "standard access lists are IPv4 only")
+	}
+	if isDigitString(name) {
+		num, std := Numbered(name)
+		switch {
+		case f != IPv4:
+			return errf(ErrInvalid, "access list name %q: IPv6 access lists are named, not numbered; start the name with a letter", name)
+		case !num:
+			return errf(ErrInvalid, "access list number %s: standard lists are numbered 1-99 and 1300-1999, extended lists 100-199 and 2000-2699", name)
+		case std != standard:
+			return errf(ErrInvalid, "access list %s: %s is %s list number (standard: 1-99, 1300-1999; extended: 100-199, 2000-2699); say `ip access-list %s %s`",
+				name, name, aKind(std), KindName(std), name)
+		}
+		return nil
+	}
+	return ValidName(name)
+}
+
+// ValidName checks an access list name: 1-63 of A-Za-z0-9_.- starting with a
+// letter, or an IOS access list number (Numbered).
 func ValidName(name string) error {
+	if num, _ := Numbered(name); num {
+		return nil
+	}
 	if !IsName(name) {
 		return errf(ErrInvalid, "access list name %q: use 1-63 letters, digits, '_', '.' or '-', starting with a letter", name)
 	}
@@ -408,6 +483,9 @@ func (a *ACL) Add(r Rule) (Seq, error) {
 		if r.Seq > MaxSeq {
 			return 0, errf(ErrSeqRange, "next seq %d is past %d; use resequence", r.Seq, MaxSeq)
 		}
+	}
+	if !r.IsRemark() && r.Standard != a.Standard {
+		return 0, errf(ErrInvalid, "%s is %s access list; this line is for %s list", a.Name, aKind(a.Standard), aKind(r.Standard))
 	}
 	if err := r.Validate(a.Family); err != nil {
 		return 0, err
@@ -511,7 +589,7 @@ func (a *ACL) Clone() *ACL {
 	// The index is copied when there is one: copying a map costs a fraction
 	// of building it again (hashing every rule's key), which the first change
 	// to the copy would do.
-	return &ACL{Name: a.Name, Family: a.Family, entries: slices.Clone(a.entries), byRule: maps.Clone(a.byRule), remarks: maps.Clone(a.remarks)}
+	return &ACL{Name: a.Name, Family: a.Family, Standard: a.Standard, entries: slices.Clone(a.entries), byRule: maps.Clone(a.byRule), remarks: maps.Clone(a.remarks)}
 }
 
 // Config is the whole running-config: the access lists and the management interface
@@ -554,19 +632,42 @@ func (c *Config) Names() []string {
 
 // Ensure returns the list named name of family f, creating it if needed. A list of
 // that name in the other family is an error.
-func (c *Config) Ensure(name string, f Family) (*ACL, error) {
-	if err := ValidName(name); err != nil {
+func (c *Config) Ensure(name string, f Family) (*ACL, error) { return c.EnsureKind(name, f, false) }
+
+// EnsureKind returns the list named name of family f, standard or extended,
+// creating it if needed. A list of that name in the other family, or of the
+// other kind, is an error.
+func (c *Config) EnsureKind(name string, f Family, standard bool) (*ACL, error) {
+	if err := ValidListName(name, f, standard); err != nil {
 		return nil, err
 	}
 	if a, ok := c.ACLs[name]; ok {
 		if a.Family != f {
 			return nil, errf(ErrWrongFam, "%s is an %s access list", name, a.Family.Name())
 		}
+		if a.Standard != standard {
+			return nil, errf(ErrInvalid, "%s is %s access list; enter it with `%s`", name, aKind(a.Standard), a.Header())
+		}
 		return a, nil
 	}
 	a := NewACL(name, f)
+	a.Standard = standard
 	c.ACLs[name] = a
 	return a, nil
+}
+
+// aKind is "a standard" or "an extended".
+func aKind(standard bool) string {
+	if standard {
+		return "a standard"
+	}
+	return "an extended"
+}
+
+// Header is the line that enters the list: `ip access-list extended NAME`,
+// `ip access-list standard NAME`, `ipv6 access-list extended NAME`.
+func (a *ACL) Header() string {
+	return a.Family.String() + " access-list " + KindName(a.Standard) + " " + a.Name
 }
 
 // Delete removes an access list. A list bound to the management interface cannot be
@@ -577,7 +678,7 @@ func (c *Config) Delete(name string, f Family) error {
 		return errf(ErrNotFound, "%s access list %s does not exist", f.Name(), name)
 	}
 	if a.Family != f {
-		return errf(ErrWrongFam, "%s is an %s access list, not %s; delete it with `no %s access-list extended %s`", name, a.Family.Name(), f.Name(), a.Family, name)
+		return errf(ErrWrongFam, "%s is an %s access list, not %s; delete it with `no %s`", name, a.Family.Name(), f.Name(), a.Header())
 	}
 	if bs := c.Mgmt.Of(f, name); len(bs) > 0 {
 		return errf(ErrBound, "access list %s is bound to interface management 0; remove `%s access-group %s %s` first", name, f, name, bs[0].Dir)
@@ -639,7 +740,8 @@ func (c *Config) Render() string {
 	}
 	for _, n := range c.Names() {
 		a := c.ACLs[n]
-		fmt.Fprintf(&b, "%s access-list extended %s\n", a.Family, a.Name)
+		b.WriteString(a.Header())
+		b.WriteByte('\n')
 		var line []byte
 		for _, r := range a.entries {
 			line = append(line[:0], ' ')
@@ -667,7 +769,7 @@ func (c *Config) Equal(d *Config) bool {
 	}
 	for n, a := range c.ACLs {
 		b, ok := d.ACLs[n]
-		if !ok || a.Family != b.Family || len(a.entries) != len(b.entries) {
+		if !ok || a.Family != b.Family || a.Standard != b.Standard || len(a.entries) != len(b.entries) {
 			return false
 		}
 		for i := range a.entries {

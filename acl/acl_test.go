@@ -101,11 +101,10 @@ func TestParsePort(t *testing.T) {
 		{"s", ProtoTCP, `port name "s" is ambiguous`},
 		{"", ProtoTCP, `"" is not a tcp port number (0-65535) or name`},
 		// Names per protocol, as IOS: defect 10 of issue 10.
-		{"snmp", ProtoTCP, "snmp is a udp port name (161), not a tcp one; give the number if you mean it"},
 		{"syslog", ProtoTCP, "syslog is a udp port name (514), not a tcp one; give the number if you mean it"},
 		{"bgp", ProtoUDP, "bgp is a tcp port name (179), not a udp one; give the number if you mean it"},
 		{"ssh", ProtoUDP, "ssh is a tcp port name (22), not a udp one; give the number if you mean it"},
-		{"snm", ProtoTCP, `"snm" is not a tcp port number (0-65535) or name`},
+		{"sysl", ProtoTCP, `"sysl" is not a tcp port number (0-65535) or name`},
 	} {
 		_, err := ParsePort(tc.in, tc.proto)
 		require.Error(t, err, "ParsePort(%q, %d)", tc.in, tc.proto)
@@ -133,7 +132,8 @@ func TestPortNames(t *testing.T) {
 		}
 	}
 	assert.Contains(t, tcp, "bgp")
-	assert.NotContains(t, tcp, "snmp")
+	assert.Contains(t, tcp, "snmp") // EOS reads tcp ... eq snmp
+	assert.NotContains(t, tcp, "syslog")
 	assert.Contains(t, udp, "snmp")
 	assert.NotContains(t, udp, "bgp")
 	assert.Equal(t, uint16(53), tcp["domain"])
@@ -639,5 +639,104 @@ func TestIsName(t *testing.T) {
 		strings.Repeat("a", 64): false, "a\x00": false,
 	} {
 		require.Equal(t, want, IsName(name), "%q", name)
+	}
+}
+
+func TestNumbered(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		numbered, std bool
+	}{
+		{"1", true, true}, {"99", true, true}, {"100", true, false}, {"199", true, false},
+		{"200", false, false}, {"1300", true, true}, {"1999", true, true}, {"2000", true, false},
+		{"2699", true, false}, {"2700", false, false}, {"0", false, false}, {"010", false, false}, {"MGMT", false, false},
+	} {
+		n, s := Numbered(c.name)
+		if n != c.numbered || s != c.std {
+			t.Errorf("Numbered(%q) = %v, %v, want %v, %v", c.name, n, s, c.numbered, c.std)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		f    Family
+		std  bool
+		ok   bool
+	}{
+		{"10", IPv4, true, true}, {"10", IPv4, false, false}, {"101", IPv4, false, true}, {"101", IPv4, true, false},
+		{"300", IPv4, false, false}, {"10", IPv6, false, false}, {"MGMT", IPv6, true, false}, {"MGMT", IPv4, true, true},
+	} {
+		err := ValidListName(c.name, c.f, c.std)
+		if (err == nil) != c.ok {
+			t.Errorf("ValidListName(%q, %v, %v) = %v, want ok %v", c.name, c.f, c.std, err, c.ok)
+		}
+	}
+}
+
+func TestStandardRule(t *testing.T) {
+	cfg := NewConfig()
+	a, err := cfg.EnsureKind("10", IPv4, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := ParseWildcard("10.0.0.0", "0.0.0.255")
+	r := Rule{Src: src, Log: true, Standard: true}
+	if _, err := a.Add(r); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.Entries()[0].Format(IPv4), "seq 10 permit 10.0.0.0/24 log"; got != want {
+		t.Errorf("Format = %q, want %q", got, want)
+	}
+	// A standard list's line matches the source only.
+	bad := r
+	bad.Proto = ProtoNum(ProtoTCP)
+	if _, err := a.Add(bad); err == nil {
+		t.Errorf("Add(%+v) to a standard list = nil, want an error", bad)
+	}
+	if _, err := a.Add(Rule{Src: src}); err == nil {
+		t.Error("Add(extended rule) to a standard list = nil, want an error")
+	}
+	if _, err := cfg.Ensure("10", IPv4); err == nil {
+		t.Error("Ensure(10) as extended = nil, want an error (it is standard)")
+	}
+	if got := cfg.Render(); !strings.Contains(got, "ip access-list standard 10\n seq 10 permit 10.0.0.0/24 log\n") {
+		t.Errorf("Render() = %q", got)
+	}
+}
+
+func TestParseWildcardMasked(t *testing.T) {
+	for _, c := range []struct {
+		addr, wild, want string
+		masked           bool
+		err              string
+	}{
+		{"10.10.10.10", "0.0.0.255", "10.10.10.0/24", true, ""},
+		{"10.10.10.0", "0.0.0.255", "10.10.10.0/24", false, ""},
+		{"10.3.0.0", "0.255.0.255", "10.0.0.0 0.255.0.255", true, ""},
+		{"10.0.0.0", "255.255.255.0", "", false, "255.255.255.0 is a netmask; a wildcard mask is its inverse: 10.0.0.0 0.0.0.255, or 10.0.0.0/24"},
+		{"10.1.2.3", "255.255.0.0", "", false, "255.255.0.0 is a netmask; a wildcard mask is its inverse: 10.1.0.0 0.0.255.255, or 10.1.0.0/16"},
+		{"0.0.0.0", "255.255.255.255", "any", false, ""},
+	} {
+		a, masked, err := ParseWildcardMasked(c.addr, c.wild)
+		if c.err != "" {
+			if err == nil || err.Error() != c.err {
+				t.Errorf("ParseWildcardMasked(%s, %s) = %v, want error %q", c.addr, c.wild, err, c.err)
+			}
+			continue
+		}
+		if err != nil || a.String() != c.want || masked != c.masked {
+			t.Errorf("ParseWildcardMasked(%s, %s) = %s, %v, %v, want %s, %v", c.addr, c.wild, a, masked, err, c.want, c.masked)
+		}
+	}
+}
+
+func TestProtoNames(t *testing.T) {
+	for _, n := range ProtoNames(IPv4) {
+		p, ok := ProtoKeyword(n.Name, IPv4)
+		if !ok || p.Num != n.Num || p.Format(IPv4) != n.Name {
+			t.Errorf("ProtoKeyword(%q) = %+v, %v; Format %q", n.Name, p, ok, p.Format(IPv4))
+		}
+	}
+	if _, ok := ProtoKeyword("igmp", IPv6); ok {
+		t.Error("ProtoKeyword(igmp, IPv6) = ok, want refused (IGMP is IPv4)")
 	}
 }

@@ -46,6 +46,9 @@ func (c *Config) Merge(from *Config) (int, error) {
 		if a.Family != fa.Family {
 			return 0, errf(ErrWrongFam, "access list %s is an %s list in the running-config and an %s list in the one merged", n, a.Family.Name(), fa.Family.Name())
 		}
+		if a.Standard != fa.Standard {
+			return 0, errf(ErrInvalid, "access list %s is %s list in the running-config and %s list in the one merged", n, aKind(a.Standard), aKind(fa.Standard))
+		}
 		for _, r := range fa.entries {
 			if a.has(r) {
 				continue

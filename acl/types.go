@@ -104,8 +104,53 @@ func ProtoKeyword(name string, f Family) (Protocol, bool) {
 		return Protocol{Num: ProtoICMP, Set: true, Keyword: true}, true
 	case "ip", "ipv6":
 		return Protocol{}, true
+	case "ipv4": // IOS-XR
+		return Protocol{}, f == IPv4
+	}
+	for _, n := range protoNames {
+		if n.Name == name && n.in(f) {
+			return Protocol{Num: n.Num, Set: true, Keyword: true}, true
+		}
 	}
 	return Protocol{}, false
+}
+
+// ProtoName is an IP protocol named on input and in the running-config
+// besides tcp, udp and icmp (IOS's and EOS's names).
+type ProtoName struct {
+	Name string
+	Num  uint8
+	Help string
+	v6   bool // named in IPv6 lists too
+}
+
+func (n ProtoName) in(f Family) bool { return f == IPv4 || n.v6 }
+
+var protoNames = []ProtoName{
+	{"ahp", 51, "Authentication Header Protocol", true},
+	{"eigrp", 88, "Cisco's EIGRP routing protocol", true},
+	{"esp", 50, "Encapsulation Security Payload", true},
+	{"gre", 47, "Generic Routing Encapsulation", true},
+	{"igmp", 2, "Internet Group Management Protocol", false},
+	{"ipinip", 4, "IP in IP tunneling", false},
+	{"nos", 94, "KA9Q NOS compatible IP over IP tunneling", false},
+	{"ospf", 89, "OSPF routing protocol", true},
+	{"pcp", 108, "Payload Compression Protocol", true},
+	{"pim", 103, "Protocol Independent Multicast", true},
+	{"rsvp", 46, "Resource Reservation Protocol", true},
+	{"sctp", 132, "Stream Control Transmission Protocol", true},
+	{"vrrp", 112, "Virtual Router Redundancy Protocol", true},
+}
+
+// ProtoNames returns the protocol names of lists of family f, sorted.
+func ProtoNames(f Family) []ProtoName {
+	var out []ProtoName
+	for _, n := range protoNames {
+		if n.in(f) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // HasPorts reports whether port matches may be given: only for tcp and udp keywords.
@@ -143,6 +188,11 @@ func (p Protocol) Format(f Family) string {
 			return "udp"
 		case ProtoICMP, ProtoICMPv6:
 			return "icmp"
+		}
+		for _, n := range protoNames {
+			if n.Num == p.Num && n.in(f) {
+				return n.Name
+			}
 		}
 	}
 	return strconv.Itoa(int(p.Num))
@@ -283,34 +333,56 @@ func prefixAddress(p netip.Prefix) Address {
 
 // ParseWildcard parses an IPv4 `A WILDCARD` pair. Contiguous wildcards become
 // prefixes; address bits under the wildcard are refused with the corrected
-// address suggested.
+// address suggested (ParseWildcardMasked takes them, as IOS does).
 func ParseWildcard(addr, wild string) (Address, error) {
-	a, err := netip.ParseAddr(addr)
-	if err != nil || !a.Is4() {
-		return Address{}, errf(ErrInvalid, "%q is not an IPv4 address", addr)
+	a, masked, err := ParseWildcardMasked(addr, wild)
+	if err == nil && masked {
+		return Address{}, errf(ErrInvalid, "%s has bits set under wildcard %s; did you mean %s %s?", addr, wild, a.Addr, wild)
+	}
+	return a, err
+}
+
+// ParseWildcardMasked parses an IPv4 `A WILDCARD` pair as IOS and SLX-OS do:
+// address bits under the wildcard are cleared (masked reports it). A netmask
+// typed where a wildcard belongs (`10.0.0.0 255.255.255.0`) is refused, the
+// wildcard and the prefix it meant suggested: read as a wildcard it would
+// match a scatter of addresses.
+func ParseWildcardMasked(addr, wild string) (a Address, masked bool, err error) {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || !ip.Is4() {
+		return Address{}, false, errf(ErrInvalid, "%q is not an IPv4 address", addr)
 	}
 	w, err := netip.ParseAddr(wild)
 	if err != nil || !w.Is4() {
-		return Address{}, errf(ErrInvalid, "%q is not an IPv4 wildcard mask", wild)
+		return Address{}, false, errf(ErrInvalid, "%q is not an IPv4 wildcard mask", wild)
 	}
-	ab, wb := a.As4(), w.As4()
+	ab, wb := ip.As4(), w.As4()
+	v := uint32(wb[0])<<24 | uint32(wb[1])<<16 | uint32(wb[2])<<8 | uint32(wb[3])
+	if inv := ^v; v != 0 && v != ^uint32(0) && inv&(inv+1) == 0 {
+		// Ones then zeros: a netmask.
+		bits := 0
+		for x := v; x != 0; x <<= 1 {
+			bits++
+		}
+		p := netip.PrefixFrom(ip, bits).Masked()
+		wc := netip.AddrFrom4([4]byte{byte(inv >> 24), byte(inv >> 16), byte(inv >> 8), byte(inv)})
+		return Address{}, false, errf(ErrInvalid, "%s is a netmask; a wildcard mask is its inverse: %s %s, or %s", wild, p.Addr(), wc, p)
+	}
 	var fixed [4]byte
 	for i := range ab {
 		fixed[i] = ab[i] &^ wb[i]
 	}
-	if fixed != ab {
-		return Address{}, errf(ErrInvalid, "%s has bits set under wildcard %s; did you mean %s %s?", a, w, netip.AddrFrom4(fixed), w)
-	}
+	masked = fixed != ab
+	ip = netip.AddrFrom4(fixed)
 	// Contiguous wildcard: 0...01...1
-	v := uint32(wb[0])<<24 | uint32(wb[1])<<16 | uint32(wb[2])<<8 | uint32(wb[3])
 	if v&(v+1) == 0 {
 		bits := 32
 		for x := v; x != 0; x >>= 1 {
 			bits--
 		}
-		return prefixAddress(netip.PrefixFrom(a, bits)), nil
+		return prefixAddress(netip.PrefixFrom(ip, bits)), masked, nil
 	}
-	return Address{Kind: AddrWildcard, Addr: a, Wildcard: w}, nil
+	return Address{Kind: AddrWildcard, Addr: ip, Wildcard: w}, masked, nil
 }
 
 // PortOp is a port comparison. The zero value, PortAny, matches every port.
@@ -472,7 +544,9 @@ type portName struct {
 }
 
 // portTable holds the port names, per protocol as IOS has them (IOS's own names,
-// plus a few common ones IOS lacks: ssh, http, https, imap, ldap, netconf, ...).
+// plus a few common ones IOS lacks: ssh, http, https, imap, ldap, netconf, ...),
+// and EOS's (bfd, ldp, mlag, msdp, ptp-event, ...). EOS names snmp, snmptrap and
+// ntp for tcp as well as udp, and so does aclsh.
 // A name is valid only for the protocols it names a port of: snmp is udp,
 // bgp tcp, domain both.
 var portTable = func() []portName {
@@ -483,6 +557,8 @@ var portTable = func() []portName {
 		proto int
 		help  string
 	}{
+		{"bfd", 3784, udp, "Bidirectional Forwarding Detection"},
+		{"bfd-echo", 3785, udp, "BFD echo"},
 		{"bgp", 179, tcp, "Border Gateway Protocol"},
 		{"biff", 512, udp, "Biff (mail notification, comsat)"},
 		{"bootpc", 68, udp, "Bootstrap Protocol (BOOTP) client"},
@@ -512,10 +588,16 @@ var portTable = func() []portName {
 		{"kshell", 544, tcp, "Kerberos shell"},
 		{"ldap", 389, tcp, "Lightweight Directory Access Protocol"},
 		{"ldaps", 636, tcp, "LDAP over TLS"},
+		{"ldp", 646, both, "Label Distribution Protocol"},
 		{"login", 513, tcp, "Login (rlogin)"},
 		{"lpd", 515, tcp, "Printer service"},
+		{"lsp-ping", 3503, udp, "MPLS LSP ping"},
+		{"micro-bfd", 6784, udp, "BFD on LAG members (micro BFD)"},
+		{"mlag", 4432, both, "Arista MLAG peer"},
 		{"mobile-ip", 434, udp, "Mobile IP registration"},
+		{"msdp", 639, tcp, "Multicast Source Discovery Protocol"},
 		{"msrpc", 135, tcp, "Microsoft Remote Procedure Call"},
+		{"multihop-bfd", 4784, udp, "Multihop BFD"},
 		{"nameserver", 42, udp, "IEN116 name service"},
 		{"netbios-dgm", 138, udp, "NetBIOS datagram service"},
 		{"netbios-ns", 137, udp, "NetBIOS name service"},
@@ -523,22 +605,26 @@ var portTable = func() []portName {
 		{"netconf", 830, tcp, "NETCONF over SSH"},
 		{"nntp", 119, tcp, "Network News Transport Protocol"},
 		{"non500-isakmp", 4500, udp, "ISAKMP over NAT traversal"},
-		{"ntp", 123, udp, "Network Time Protocol"},
+		{"ntp", 123, both, "Network Time Protocol"},
 		{"pim-auto-rp", 496, both, "PIM Auto-RP"},
 		{"pop2", 109, tcp, "Post Office Protocol v2"},
 		{"pop3", 110, tcp, "Post Office Protocol v3"},
+		{"ptp-event", 319, udp, "Precision Time Protocol events"},
+		{"ptp-general", 320, udp, "Precision Time Protocol general messages"},
 		{"radius", 1812, udp, "RADIUS authentication"},
 		{"rip", 520, udp, "Routing Information Protocol"},
 		{"rsh", 514, tcp, "Remote shell (cmd)"},
 		{"rsync", 873, tcp, "rsync"},
+		{"sbfd", 7784, udp, "Seamless BFD"},
 		{"sftp", 115, tcp, "Simple File Transfer Protocol"},
 		{"smtp", 25, tcp, "Simple Mail Transport Protocol"},
-		{"snmp", 161, udp, "Simple Network Management Protocol"},
-		{"snmptrap", 162, udp, "SNMP traps"},
+		{"snmp", 161, both, "Simple Network Management Protocol"},
+		{"snmptrap", 162, both, "SNMP traps"},
 		{"ssh", 22, tcp, "Secure Shell"},
 		{"sunrpc", 111, both, "Sun Remote Procedure Call"},
 		{"syslog", 514, udp, "System logger"},
 		{"tacacs", 49, both, "TAC Access Control System"},
+		{"tacacs-ds", 65, both, "TACACS database service"},
 		{"talk", 517, both, "Talk"},
 		{"telnet", 23, tcp, "Telnet"},
 		{"tftp", 69, udp, "Trivial File Transfer Protocol"},

@@ -10,18 +10,19 @@ import (
 // Access lists: ip|ipv6 access-list extended NAME, its lines, and the logging
 // interval.
 
-// EnterACL is ip|ipv6 access-list extended NAME: the list's mode, and the list
-// made if it does not exist.
+// EnterACL is ip|ipv6 access-list [extended|standard] NAME: the list's mode,
+// and the list made if it does not exist.
 type EnterACL struct {
-	Name   string
-	Family acl.Family
+	Name     string
+	Family   acl.Family
+	Standard bool
 }
 
 func (EnterACL) command() {}
 
 // Apply makes the list if it does not exist.
 func (c EnterACL) Apply(cfg *acl.Config) error {
-	_, err := cfg.Ensure(c.Name, c.Family)
+	_, err := cfg.EnsureKind(c.Name, c.Family, c.Standard)
 	return err
 }
 
@@ -32,9 +33,15 @@ func (c EnterACL) Next(t *Txn) (Change, error) {
 	if exists && a.Family != c.Family {
 		return nil, fmt.Errorf("%s is an %s access list", c.Name, a.Family.Name())
 	}
+	if exists && a.Standard != c.Standard {
+		return nil, fmt.Errorf("%s is %s access list; enter it with `%s`", c.Name, aKind(a.Standard), a.Header())
+	}
 	t.Mode, t.ACL = grammar.IPACL, c.Name
-	if c.Family == acl.IPv6 {
+	switch {
+	case c.Family == acl.IPv6:
 		t.Mode = grammar.IP6ACL
+	case c.Standard:
+		t.Mode = grammar.StdACL
 	}
 	if exists {
 		return nil, nil
@@ -42,15 +49,49 @@ func (c EnterACL) Next(t *Txn) (Change, error) {
 	return c, nil
 }
 
-// DeleteACL is no ip|ipv6 access-list extended NAME.
+// aKind is "a standard" or "an extended".
+func aKind(standard bool) string {
+	if standard {
+		return "a standard"
+	}
+	return "an extended"
+}
+
+// DeleteACL is no ip|ipv6 access-list [extended|standard] NAME, no access-list N.
 type DeleteACL struct {
-	Name   string
-	Family acl.Family
+	Name     string
+	Family   acl.Family
+	Standard bool
 }
 
 func (DeleteACL) command() {}
 
-func (c DeleteACL) Apply(cfg *acl.Config) error { return cfg.Delete(c.Name, c.Family) }
+func (c DeleteACL) Apply(cfg *acl.Config) error {
+	if a, ok := cfg.ACLs[c.Name]; ok && a.Family == c.Family && a.Standard != c.Standard {
+		return fmt.Errorf("%s is %s access list; delete it with `no %s`", c.Name, aKind(a.Standard), a.Header())
+	}
+	return cfg.Delete(c.Name, c.Family)
+}
+
+// NumberedLine is access-list N permit|deny ... or access-list N remark TEXT:
+// a line added to numbered list N, made if it does not exist (standard or
+// extended by its number), as on IOS.
+type NumberedLine struct {
+	Name     string
+	Standard bool
+	Rule     acl.Rule
+}
+
+func (NumberedLine) command() {}
+
+func (c NumberedLine) Apply(cfg *acl.Config) error {
+	a, err := cfg.EnsureKind(c.Name, acl.IPv4, c.Standard)
+	if err != nil {
+		return err
+	}
+	_, err = a.Add(c.Rule)
+	return err
+}
 
 // LogInterval is [no] ip access-list logging interval MS (0: the default).
 type LogInterval struct{ MS uint32 }

@@ -49,9 +49,11 @@ func Of(cmd grammar.Command, list string) Command {
 		return Exit{}
 	// Access lists (acl.go).
 	case grammar.EnterACL:
-		return EnterACL{Name: cmd.Name, Family: cmd.Family}
+		return EnterACL{Name: cmd.Name, Family: cmd.Family, Standard: cmd.Standard}
 	case grammar.DeleteACL:
-		return DeleteACL{Name: cmd.Name, Family: cmd.Family}
+		return DeleteACL{Name: cmd.Name, Family: cmd.Family, Standard: cmd.Standard}
+	case grammar.NumberedRule:
+		return NumberedLine{Name: cmd.Name, Standard: cmd.Standard, Rule: cmd.Rule}
 	case grammar.AddRule:
 		return AddRule{List: list, Rule: cmd.Rule}
 	case grammar.DeleteRule:
@@ -64,7 +66,9 @@ func Of(cmd grammar.Command, list string) Command {
 		return LogInterval{MS: uint32(cmd.Num)}
 	// The management interface (interface.go).
 	case grammar.EnterInterface:
-		return EnterInterface{Num: cmd.Num}
+		return EnterInterface{Num: cmd.Num, Name: cmd.Name}
+	case grammar.NoMeaning:
+		return NoMeaning{}
 	case grammar.BindACL:
 		return Bind{At: acl.Inbound(cmd.Family), Name: cmd.Name}
 	case grammar.UnbindACL:

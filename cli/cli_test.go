@@ -55,3 +55,15 @@ func TestEveryDefinitionBuildsOne(t *testing.T) {
 		t.Fatalf("only %d lines parsed", n)
 	}
 }
+
+func TestMgmtName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"mgmt0": true, "Management1": true, "Ma1": true, "management0": true, "Management1/1": true,
+		"MgmtEth0/RP0/CPU0/0": true, "MgmtEth0/RSP0/CPU0/0": true, "mgmt1/1/1": true,
+		"mgmt1": false, "Management2": false, "M1": false, "GigabitEthernet0/0": false, "Ethernet1": false, "eth0": false, "": false,
+	} {
+		if got := MgmtName(name); got != want {
+			t.Errorf("MgmtName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -18,6 +18,8 @@ type Txn struct {
 	Cfg  *acl.Config
 	Mode grammar.Mode
 	ACL  string
+	// MgmtNames are more names of interface management 0 (besides MgmtName's).
+	MgmtNames []string
 }
 
 // NewTxn returns a Txn in configuration mode on cfg.

@@ -79,8 +79,10 @@ type Server struct {
 	Store    *config.Store
 	Enforcer shell.Enforcer
 	IfName   string
-	Roles    Roles
-	Logf     func(format string, args ...any)
+	// MgmtNames are more names of interface management 0 (--mgmt-names).
+	MgmtNames []string
+	Roles     Roles
+	Logf      func(format string, args ...any)
 	// Ready, if set, is closed when clients may be served (after the boot
 	// step); until then a status request is answered and a hello waits.
 	Ready <-chan struct{}
@@ -298,7 +300,7 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 	id := shell.Identity{User: name, PID: peer.PID, From: from, Start: config.ProcStart(peer.PID)}
 	var mu sync.Mutex
 	out, errw := frames{w: w, mu: &mu}, frames{w: w, mu: &mu, errs: true}
-	opt := shell.Options{Host: hello.Host, Store: sv.Store, Enforcer: sv.Enforcer, IfName: sv.IfName, Out: out, Err: errw,
+	opt := shell.Options{Host: hello.Host, Store: sv.Store, Enforcer: sv.Enforcer, IfName: sv.IfName, MgmtNames: sv.MgmtNames, Out: out, Err: errw,
 		Interactive: hello.Interactive, SSHConnection: hello.SSHConnection, Force: hello.Force, Who: &id,
 		InDaemon: true}
 	if role == RoleView {

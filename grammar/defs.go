@@ -11,7 +11,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 )
 
-var configModes = []Mode{Config, IPACL, IP6ACL, Interface}
+var configModes = []Mode{Config, IPACL, IP6ACL, StdACL, Interface}
 
 // seqRange is the syntax of a sequence number: 1-2147483647, as on IOS.
 var seqRange = "<1-" + strconv.Itoa(int(acl.MaxSeq)) + ">"
@@ -69,7 +69,10 @@ func icmpSyntax(f acl.Family) (string, []string) {
 }
 
 // establishedHelp says what aclsh's established is, which is not IOS's.
-const establishedHelp = "Replies to connections this host opened (stateful; IOS matches any ACK or RST)"
+const (
+	establishedHelp = "Replies to connections this host opened (stateful; IOS matches any ACK or RST)"
+	trackedHelp     = "Packets of existing connections (EOS; stored as established)"
+)
 
 // ruleSyntax is the rule body for a family: PROTO SRC [PORTS] DST [PORTS] FLAGS,
 // with per-protocol port names for tcp and udp and ICMP types for icmp.
@@ -78,16 +81,20 @@ func ruleSyntax(f acl.Family) (string, []string) {
 	dst, dsth := addrSyntax(f, "d")
 	// established and connlimit are one choice: the model refuses a line with
 	// both, so `?` offers neither once the other is there.
-	flags := "{(established | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources | fail-closed}) | count | log}"
+	flags := "{((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources | fail-closed}) | count | (log|log-input$log)}"
 	bits := strconv.Itoa(f.Bits())
-	flagh := []string{establishedHelp, "Limit concurrent connections per source address", "Maximum connections per source",
+	flagh := []string{establishedHelp, trackedHelp, "Limit concurrent connections per source address", "Maximum connections per source",
 		"Count connections per source prefix instead of per address", "Prefix length, /0-/" + bits + " (default /" + bits + ": per address)",
 		"Most sources (prefixes) the limit tracks at once", "Number of sources (default " + strconv.Itoa(acl.DefaultConnSources) + ")",
 		"When the source set is full, refuse sources not in it (default: the limit lets them past)",
-		"Count matches (always on)", "Log matches"}
-	anyProto, icmp, icmph := "ip", "icmp", []string{ICMPStr}
+		"Count matches (always on)", "Log matches", "Log matches (as log)"}
+	anyProto, anyh, icmp, icmph := "ip|ipv4", []string{"Any IPv4 protocol", "Any IPv4 protocol (as ip)"}, "icmp", []string{ICMPStr}
 	if f == acl.IPv6 {
-		anyProto, icmp, icmph = "ipv6", "(icmp|icmpv6)", []string{ICMP6Str, ICMP6Str}
+		anyProto, anyh, icmp, icmph = "ipv6", []string{"Any IPv6 protocol"}, "(icmp|icmpv6)", []string{ICMP6Str, ICMP6Str}
+	}
+	for _, n := range acl.ProtoNames(f) {
+		anyProto += "|" + n.Name
+		anyh = append(anyh, n.Help+" ("+strconv.Itoa(int(n.Num))+")")
 	}
 	ic, ich := icmpSyntax(f)
 	syn := "(permit|deny)$action ("
@@ -110,7 +117,8 @@ func ruleSyntax(f acl.Family) (string, []string) {
 	h = append(h, dsth...)
 	h = append(h, ich...)
 	h = append(h, flagh...)
-	h = append(h, "Any "+f.Name()+" protocol", ProtoNumStr)
+	h = append(h, anyh...)
+	h = append(h, ProtoNumStr)
 	h = append(h, srch...)
 	h = append(h, dsth...)
 	h = append(h, flagh...)
@@ -178,14 +186,31 @@ func init() {
 
 	// Config mode.
 	cfg := []Mode{Config}
-	add(cfg, "(ip$fam access-list extended WORD$name | ipv6$fam access-list extended WORD$name)",
-		[]string{IPStr, ConfigureACLStr, ExtendedStr, ACLNameStr,
-			IPv6Str, ConfigureACLStr, ExtendedStr, ACLNameStr},
-		buildACL(EnterACL))
-	add(cfg, "no (ip$fam access-list extended WORD$name | ipv6$fam access-list extended WORD$name)",
-		[]string{NoStr, IPStr, DeleteACLStr, ExtendedStr, ACLNameStr,
-			IPv6Str, DeleteACLStr, ExtendedStr, ACLNameStr},
+	// A list header: IOS's `ip access-list extended|standard NAME`, EOS's and
+	// NX-OS's `ip access-list NAME` (extended), IOS-XR's `ipv4 access-list NAME`.
+	hdr := "(ip$fam access-list [extended$kind|standard$kind] WORD$name | ipv4$fam access-list WORD$name | ipv6$fam access-list [extended$kind] WORD$name)"
+	hdrh := func(what string) []string {
+		return []string{IPStr, what, ExtendedStr, StandardStr, ACLNameStr, IPv4Str, what, ACLNameStr, IPv6Str, what, ExtendedStr, ACLNameStr}
+	}
+	add(cfg, hdr, hdrh(ConfigureACLStr), buildACL(EnterACL))
+	numbers := "(<1-99>|<100-199>|<1300-1999>|<2000-2699>)$name"
+	numh := []string{StdNumStr, ExtNumStr, StdNumExpStr, ExtNumExpStr}
+	add(cfg, "no ("+hdr[1:len(hdr)-1]+" | access-list "+numbers+")", append(append([]string{NoStr}, hdrh(DeleteACLStr)...), append([]string{NumberedStr}, numh...)...),
 		buildACL(DeleteACL))
+	// IOS numbered lists: `access-list N permit|deny ...`, one line each.
+	ss, sh := stdSyntax()
+	add(cfg, "access-list (<1-99>|<1300-1999>)$name "+ss, append([]string{NumberedStr, StdNumStr, StdNumExpStr}, sh...), buildNumbered(true))
+	rs4, rh4 := ruleSyntax(acl.IPv4)
+	add(cfg, "access-list (<100-199>|<2000-2699>)$name "+rs4, append([]string{NumberedStr, ExtNumStr, ExtNumExpStr}, rh4...), buildNumbered(false))
+	add(cfg, "access-list "+numbers+" remark LINE$text", append(append([]string{NumberedStr}, numh...), RemarkStr, "Comment, up to 255 characters"),
+		func(m *match) error {
+			if err := buildRemark(AddRule)(m); err != nil {
+				return err
+			}
+			m.cmd.Kind, m.cmd.Name, m.cmd.Family = NumberedRule, m.get("name"), acl.IPv4
+			_, m.cmd.Standard = acl.Numbered(m.cmd.Name)
+			return nil
+		})
 	logh := []string{IPStr, "Access list settings", "Access list logging", "Least time between two log lines of one access list line",
 		"Milliseconds (default " + strconv.Itoa(int(acl.DefaultLogInterval)) + ")"}
 	logSyntax := "ip access-list logging interval <1-" + strconv.Itoa(int(acl.MaxLogInterval)) + ">$ms"
@@ -195,35 +220,41 @@ func init() {
 			m.cmd.Kind = LogInterval // Num 0: the default
 			return nil
 		})
-	add(cfg, "interface management <0-255>$num", []string{"Select an interface to configure", MgmtStr, MgmtNumStr},
+	add(cfg, "interface (management <0-255>$num | WORD$ifname)", []string{"Select an interface to configure", MgmtStr, MgmtNumStr,
+		"Interface name: management 0 as vendors spell it (mgmt0, Management1, Ma1, MgmtEth0/RP0/CPU0/0, mgmt1/1/1) or as this host names it"},
 		func(m *match) error {
 			m.cmd.Kind = EnterInterface
 			m.cmd.Num, _ = strconv.Atoi(m.get("num"))
+			m.cmd.Name = m.get("ifname")
 			return nil
 		})
 
 	// Access list modes.
-	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
-		md := []Mode{IPACL}
-		if f == acl.IPv6 {
-			md = []Mode{IP6ACL}
-		}
+	for _, md := range []Mode{IPACL, IP6ACL, StdACL} {
+		f := md.Family()
 		rs, rh := ruleSyntax(f)
-		// A sequence number, with or without `seq` (IOS and EOS take it bare).
-		seq := "(seq " + seqRange + "$seqn | " + seqRange + "$seqn)"
-		seqh := []string{SeqStr, SeqStr, SeqStr}
-		add(md, "["+seq+"] "+rs, append(seqh, rh...), buildRule(AddRule))
-		add(md, "["+seq+"] remark LINE$text", append(seqh, RemarkStr, "Comment, up to 255 characters"), buildRemark(AddRule))
-		add(md, "no "+seq, []string{NoStr, SeqStr, SeqDeleteStr, SeqDeleteStr},
+		build := buildRule
+		if md == StdACL {
+			rs, rh = stdSyntax()
+			build = buildStdRule
+		}
+		// A sequence number, with or without `seq` (IOS and EOS take it bare;
+		// IOS IPv6 lists and FastIron say `sequence`).
+		seq := "(seq " + seqRange + "$seqn | sequence " + seqRange + "$seqn | " + seqRange + "$seqn)"
+		seqh := []string{SeqStr, SeqStr, SeqStr, SeqStr, SeqStr}
+		mds := []Mode{md}
+		add(mds, "["+seq+"] "+rs, append(seqh, rh...), build(AddRule))
+		add(mds, "["+seq+"] remark LINE$text", append(seqh, RemarkStr, "Comment, up to 255 characters"), buildRemark(AddRule))
+		add(mds, "no "+seq, []string{NoStr, SeqStr, SeqDeleteStr, SeqStr, SeqDeleteStr, SeqDeleteStr},
 			func(m *match) error {
 				n, _ := strconv.Atoi(m.get("seqn"))
 				m.cmd.Kind, m.cmd.Seq = DeleteSeq, acl.Seq(n)
 				return nil
 			})
-		add(md, "no "+seq+" "+rs, append([]string{NoStr}, append(seqh, rh...)...), buildRule(DeleteRule))
-		add(md, "no "+rs, append([]string{NoStr}, rh...), buildRule(DeleteRule))
-		add(md, "no ["+seq+"] remark LINE$text", append([]string{NoStr}, append(seqh, RemarkStr, "Comment text")...), buildRemark(DeleteRule))
-		add(md, "resequence ["+seqRange+"$start ["+seqRange+"$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
+		add(mds, "no "+seq+" "+rs, append([]string{NoStr}, append(seqh, rh...)...), build(DeleteRule))
+		add(mds, "no "+rs, append([]string{NoStr}, rh...), build(DeleteRule))
+		add(mds, "no ["+seq+"] remark LINE$text", append([]string{NoStr}, append(seqh, RemarkStr, "Comment text")...), buildRemark(DeleteRule))
+		add(mds, "resequence ["+seqRange+"$start ["+seqRange+"$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
 			func(m *match) error {
 				m.cmd.Kind, m.cmd.Start, m.cmd.Step = Resequence, 10, 10
 				if v := m.get("start"); v != "" {
@@ -240,17 +271,70 @@ func init() {
 
 	// Interface mode.
 	ifm := []Mode{Interface}
-	grpHelp := []string{IPStr, "Apply an IPv4 access list", ACLNameStr, InboundStr,
-		IPv6Str, "Apply an IPv6 access list", ACLNameStr, InboundStr}
-	add(ifm, "(ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)", grpHelp, buildBind(BindACL))
-	add(ifm, "no (ip$fam access-group WORD$name in | ipv6$fam access-group WORD$name in)", append([]string{NoStr}, grpHelp...), buildBind(UnbindACL))
+	// IOS-XR says ipv4 and ingress; IOS and NX-OS bind IPv6 lists with
+	// traffic-filter.
+	grp := "((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))"
+	grpHelp := []string{IPStr, IPv4Str, "Apply an IPv4 access list", ACLNameStr, InboundStr, InboundStr,
+		IPv6Str, "Apply an IPv6 access list", "Apply an IPv6 access list", ACLNameStr, InboundStr, InboundStr}
+	add(ifm, grp, grpHelp, buildBind(BindACL))
+	add(ifm, "no "+grp, append([]string{NoStr}, grpHelp...), buildBind(UnbindACL))
+
+	// Lines of an interface's configuration that have no meaning for aclsh:
+	// accepted with a note, never saved (noMeaning).
+	for _, l := range ifaceNoMeaning {
+		add(ifm, l.syntax, l.help, buildNoMeaning(l.note))
+	}
+	// Lines of a list's configuration aclsh does by itself.
+	for _, md := range []Mode{IPACL, IP6ACL, StdACL} {
+		add([]Mode{md}, "(counters|statistics) per-entry", []string{"Access list counters (EOS)", "Access list statistics (NX-OS)", "Count matches of each entry"},
+			buildNoMeaning("aclsh counts the matches of every entry always (show access-lists); nothing to set"))
+	}
 
 	register(defs)
 }
 
+// noMeaning is a line of a switch's configuration that has no meaning on a
+// Linux host: accepted, with a note that says what it would do on a switch and
+// that it is not applied here, and never saved.
+type noMeaning struct {
+	syntax string
+	help   []string
+	note   string
+}
+
+// byHost is how a note ends: said once, the same everywhere.
+const byHost = "; on this host the system's own configuration does that (not applied, not saved)"
+
+var ifaceNoMeaning = []noMeaning{
+	{"description LINE$text", []string{"Interface specific description", "Up to 240 characters describing this interface"},
+		"description names a switch interface; aclsh's running-config holds access lists and their bindings only (not saved)"},
+	{"(ip|ipv4|ipv6) address LINE$text", []string{IPStr, IPv4Str, IPv6Str, "Set the interface's address", "Address and mask or prefix"},
+		"ip address sets a switch interface's address" + byHost},
+	{"no (ip|ipv4|ipv6) address [LINE$text]", []string{NoStr, IPStr, IPv4Str, IPv6Str, "Remove the interface's address", "Address"},
+		"ip address sets a switch interface's address" + byHost},
+	{"vrf (forwarding|member) WORD$vrf", []string{"VRF", "Put the interface in a VRF (IOS)", "Put the interface in a VRF (NX-OS)", "VRF name"},
+		"vrf puts a switch interface in a routing table" + byHost},
+	{"vrf WORD$vrf", []string{"Put the interface in a VRF (EOS)", "VRF name"},
+		"vrf puts a switch interface in a routing table" + byHost},
+	{"[no] shutdown", []string{NoStr, "Shut the interface down"},
+		"shutdown turns a switch interface off or on" + byHost},
+	{"(speed|duplex|negotiation|mtu) LINE$text", []string{"Interface speed", "Interface duplex", "Link negotiation", "Interface MTU", "Setting"},
+		"speed, duplex, negotiation and mtu set a switch interface's link" + byHost},
+	{"no ip (redirects|unreachables|proxy-arp)", []string{NoStr, IPStr, "ICMP redirects", "ICMP unreachables", "Proxy ARP"},
+		"ip redirects, unreachables and proxy-arp are a switch interface's ICMP and ARP answers; on this host the kernel's sysctls (net.ipv4.conf.*) decide (not applied, not saved)"},
+}
+
+// buildNoMeaning builds a line that has no meaning on this host.
+func buildNoMeaning(note string) func(*match) error {
+	return func(m *match) error {
+		m.cmd.Kind, m.cmd.Note = NoMeaning, note
+		return nil
+	}
+}
+
 func setFam(m *match) {
 	switch m.get("fam") {
-	case "ip":
+	case "ip", "ipv4":
 		m.cmd.Family, m.cmd.FamilyGiven = acl.IPv4, true
 	case "ipv6":
 		m.cmd.Family, m.cmd.FamilyGiven = acl.IPv6, true
@@ -309,14 +393,67 @@ func buildDo(m *match) error {
 	return nil
 }
 
+// buildACL reads a list header: the kind is the one named, else the one of
+// the list's number, else extended.
 func buildACL(k Kind) func(*match) error {
 	return func(m *match) error {
 		m.cmd.Kind = k
 		setFam(m)
 		m.cmd.Name = m.get("name")
-		if err := acl.ValidName(m.cmd.Name); err != nil {
+		if kind := m.get("kind"); kind != "" {
+			m.cmd.Standard = kind == "standard"
+		} else if num, std := acl.Numbered(m.cmd.Name); num && m.cmd.Family == acl.IPv4 {
+			m.cmd.Standard = std
+		}
+		if err := acl.ValidListName(m.cmd.Name, m.cmd.Family, m.cmd.Standard); err != nil {
 			return m.errAt("name", "%v", err)
 		}
+		return nil
+	}
+}
+
+// buildNumbered reads `access-list N permit|deny ...`: a line of standard or
+// extended list N.
+func buildNumbered(standard bool) func(*match) error {
+	return func(m *match) error {
+		build := buildRule
+		if standard {
+			build = buildStdRule
+		}
+		if err := build(AddRule)(m); err != nil {
+			return err
+		}
+		m.cmd.Kind, m.cmd.Name, m.cmd.Standard = NumberedRule, m.get("name"), standard
+		return nil
+	}
+}
+
+// stdSyntax is the body of a standard list's line: the source only.
+func stdSyntax() (string, []string) {
+	return "(permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
+		[]string{"Specify packets to forward", "Specify packets to reject", AnyAddrStr, HostStr, HostAddrStr,
+			"Source address (a host without a wildcard)", "Wildcard mask (bits set: any value)", PrefixStr, "Log matches", "Log matches (as log)", "Count matches (always on)"}
+}
+
+// buildStdRule reads a standard list's line.
+func buildStdRule(k Kind) func(*match) error {
+	return func(m *match) error {
+		m.cmd.Kind, m.cmd.Family = k, acl.IPv4
+		r := acl.Rule{Seq: seqOf(m), Standard: true}
+		if m.get("action") == "deny" {
+			r.Action = acl.Deny
+		}
+		var err error
+		if r.Src, err = addrOf(m, acl.IPv4, "s"); err != nil {
+			return err
+		}
+		for _, flag := range []string{"count", "log"} {
+			if c, twice := m.nth(flag, 1); twice {
+				return m.errAtIdx(c.idx, "%s given twice", flag)
+			}
+		}
+		r.Log = m.has("log")
+		m.cmd.Rule = r
 		return nil
 	}
 }
@@ -394,6 +531,10 @@ func buildRule(k Kind) func(*match) error {
 			}
 		}
 		r.Established = m.has("established")
+		if m.get("established") == "tracked" {
+			m.note("tracked (EOS: packets of connections already tracked) is stored as established: replies to connections this host opened; " +
+				"packets of connections others opened to this host match the line that admitted them")
+		}
 		r.ConnFailClosed = m.has("fail-closed")
 		r.Log = m.has("log")
 		if v := m.get("limit"); v != "" {
@@ -461,12 +602,19 @@ func addrOf(m *match, f acl.Family, p string) (acl.Address, error) {
 		}
 		return a, nil
 	case m.has(p + "addr"):
-		if _, err := parseAddr(p + "addr"); err != nil {
+		host, err := parseAddr(p + "addr")
+		if err != nil {
 			return acl.Address{}, err
 		}
-		a, err := acl.ParseWildcard(m.get(p+"addr"), m.get(p+"wild"))
+		if !m.has(p + "wild") {
+			return acl.HostAddr(host), nil // a standard list's bare address
+		}
+		a, masked, err := acl.ParseWildcardMasked(m.get(p+"addr"), m.get(p+"wild"))
 		if err != nil {
 			return a, m.errAt(p+"wild", "%v", err)
+		}
+		if masked {
+			m.note("%s %s has bits set under the wildcard; they match any value, so it is stored as %s (as IOS does)", m.get(p+"addr"), m.get(p+"wild"), a)
 		}
 		return a, nil
 	}

@@ -218,9 +218,12 @@ func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseE
 					c = byExact
 				} else if strings.HasPrefix(tk.word, lower) {
 					c = byPrefix
-					if prefixWord == "" {
+					switch {
+					case prefixWord == "" || strings.HasPrefix(prefixWord, tk.word):
+						// The shortest keyword that is the start of every other
+						// one: `lo` is log, not log-input.
 						prefixWord = tk.word
-					} else if tk.word != prefixWord {
+					case !strings.HasPrefix(tk.word, prefixWord):
 						ambiguous = true
 					}
 				}
@@ -309,8 +312,15 @@ func (r *runner) run(start *state, line string, toks []Token) ([]thread, *ParseE
 			continue
 		}
 		for j, th := range cur {
-			if class[j] != best {
+			// An abbreviated keyword stays alive beside a variable that takes the
+			// same word (`ip access-list ext NAME`: ext is extended, or a name):
+			// the rest of the line decides, and where both accept, the variable's
+			// definition, registered first, wins as before.
+			if class[j] != best && (best != byVar || class[j] != byPrefix || ambiguous) {
 				continue
+			}
+			if class[j] == byPrefix && th.st.tok.word != prefixWord {
+				continue // a longer keyword the shortest one starts
 			}
 			val := t.Text
 			if th.st.tok.kind == kwToken {

@@ -22,6 +22,7 @@ const (
 	IPACL                 // HOST(conf-ipacl-ext)#
 	IP6ACL                // HOST(conf-ip6acl-ext)#
 	Interface             // HOST(config-Management-0)#
+	StdACL                // HOST(conf-ipacl-std)#: a standard IPv4 list
 	numModes
 )
 
@@ -52,6 +53,8 @@ func (m Mode) SessionPrompt(host, name string) string {
 		return host + "(config-s-" + name + "-ipacl-ext)# "
 	case IP6ACL:
 		return host + "(config-s-" + name + "-ip6acl-ext)# "
+	case StdACL:
+		return host + "(config-s-" + name + "-ipacl-std)# "
 	case Interface:
 		return host + "(config-s-" + name + "-Management-0)# "
 	}
@@ -67,6 +70,8 @@ func (m Mode) Prompt(host string) string {
 		return host + "(conf-ipacl-ext)# "
 	case IP6ACL:
 		return host + "(conf-ip6acl-ext)# "
+	case StdACL:
+		return host + "(conf-ipacl-std)# "
 	case Interface:
 		return host + "(config-Management-0)# "
 	}
@@ -77,7 +82,7 @@ func (m Mode) Prompt(host string) string {
 // and false for Config and Exec.
 func (m Mode) Parent() (Mode, bool) {
 	switch m.Base() {
-	case IPACL, IP6ACL, Interface:
+	case IPACL, IP6ACL, StdACL, Interface:
 		return Config | m&InSession, true
 	}
 	return Exec, false
@@ -105,9 +110,9 @@ const (
 	ShowInterface       // show interface management 0
 	ClearCounters       // clear access-list counters [NAME]
 	WriteMemory         // write [memory], copy running-config startup-config
-	EnterACL            // ip|ipv6 access-list extended NAME
-	DeleteACL           // no ip|ipv6 access-list extended NAME
-	EnterInterface      // interface management N
+	EnterACL            // ip|ipv6 access-list [extended|standard] NAME; Standard
+	DeleteACL           // no ip|ipv6 access-list [extended|standard] NAME, no access-list N; Standard
+	EnterInterface      // interface management N; interface NAME (Name: mgmt0, Management1, ...)
 	AddRule             // [seq N] permit|deny ... ; remark TEXT
 	DeleteRule          // no <rule as written>; no remark TEXT
 	DeleteSeq           // no seq N
@@ -143,6 +148,9 @@ const (
 	TerminalWidth // terminal width N (accepted; output is never wrapped)
 	ShowHostname  // show hostname
 	RollbackClean // rollback clean-config: a session's config starts empty (eos_config replace)
+	// IOS numbered lists (issue 20).
+	NumberedRule // access-list N permit|deny ... | remark TEXT; Name: N, Standard, Rule
+	NoMeaning    // a line that has no meaning on a Linux host (ip address, description): Note says so; nothing is saved
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,
@@ -168,6 +176,9 @@ type Command struct {
 	Family acl.Family
 	// FamilyGiven is set when a show or clear command named ip or ipv6.
 	FamilyGiven bool
+	// Standard: the list named is a standard list (EnterACL, DeleteACL,
+	// NumberedRule).
+	Standard    bool
 	Rule        acl.Rule
 	Seq         acl.Seq
 	Start, Step acl.Seq
@@ -178,6 +189,11 @@ type Command struct {
 
 	// Packet is the packet TestACL traces.
 	Packet acl.Packet
+
+	// Note is what the shell says about a line it accepts as it is not
+	// written (a value stored corrected, a line that has no meaning on this
+	// host): one line, without the leading `% `, "" for none.
+	Note string
 }
 
 // ErrKind classifies a ParseError.
@@ -342,6 +358,14 @@ func (m *match) get(name string) string {
 	return c.val
 }
 
+// note adds a sentence to the command's Note.
+func (m *match) note(format string, args ...any) {
+	if m.cmd.Note != "" {
+		m.cmd.Note += "; "
+	}
+	m.cmd.Note += fmt.Sprintf(format, args...)
+}
+
 // errAt reports a value error at the token captured as name.
 func (m *match) errAt(name string, format string, args ...any) error {
 	off, end := 0, len(m.line)
@@ -384,6 +408,17 @@ func parseFull(mode Mode, line string) (Command, error) {
 		if fpe, ok := first.(*ParseError); first == nil || ok && isPE && pe.Off > fpe.Off {
 			first = err
 		}
+	}
+	if pe, ok := first.(*ParseError); ok && pe.Kind == Invalid && pe.Msg == "" {
+		// A known spelling of another vendor: say why and what to type.
+		at := len(toks)
+		for i, t := range toks {
+			if t.Off == pe.Off {
+				at = i
+				break
+			}
+		}
+		pe.Msg = hintFor(mode, toks, at)
 	}
 	return Command{}, first
 }

@@ -232,7 +232,7 @@ func TestParseErrors(t *testing.T) {
 		{Config, "ip access-list logging interval 3600001", Invalid, 32, "% Invalid input detected at '^' marker: value 3600001 is out of range <1-3600000>"},
 		{Config, "ip access-list logging interval", Incomplete, 31, "% Incomplete command."},
 		{Config, "ip access-list logging interval 10 20", Invalid, 35, ""},
-		{Config, "ip access-list log", Incomplete, 18, "% Incomplete command."},
+		{Config, "ip access-list logging", Incomplete, 22, "% Incomplete command."},
 		{IPACL, "ip access-list logging interval x", Invalid, 32, ""},
 		{Exec, "show run | include (", Invalid, 19, "% Invalid input detected at '^' marker: bad regular expression: missing closing )"},
 		{Exec, "show run | include a | exclude [b", Invalid, 31, "% Invalid input detected at '^' marker: bad regular expression: missing closing ]"},
@@ -243,7 +243,7 @@ func TestParseErrors(t *testing.T) {
 		{Exec, "show access-lists | include | count", Invalid, 28, ""},
 		{Exec, "show access-lists | count x", Invalid, 26, ""},
 		// Port names per protocol (issue 10, defect 10), with a caret at the name.
-		{IPACL, "permit tcp any any eq snmp", Invalid, 22, "% Invalid input detected at '^' marker: snmp is a udp port name (161), not a tcp one; give the number if you mean it"},
+		{IPACL, "permit tcp any any eq syslog", Invalid, 22, "% Invalid input detected at '^' marker: syslog is a udp port name (514), not a tcp one; give the number if you mean it"},
 		{IPACL, "permit udp any any eq bgp", Invalid, 22, "% Invalid input detected at '^' marker: bgp is a tcp port name (179), not a udp one; give the number if you mean it"},
 		{IPACL, "permit udp any eq 53 bgp any", Invalid, 21, "% Invalid input detected at '^' marker: bgp is a tcp port name (179), not a udp one; give the number if you mean it"},
 		{IPACL, "permit tcp any range ssh syslog any", Invalid, 25, "% Invalid input detected at '^' marker: syslog is a udp port name (514), not a tcp one; give the number if you mean it"},
@@ -313,9 +313,9 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 	assert.Equal(t, []string{"terminal"}, Complete(Exec, "conf t", nil))
 	// Port names per protocol (issue 10, defect 10): tcp names after a tcp port
 	// operator, udp names after a udp one, as IOS.
-	assert.Equal(t, []string{"sftp", "smtp", "ssh", "sunrpc"}, Complete(IPACL, "permit tcp any any eq s", nil))
-	assert.Equal(t, []string{"snmp", "snmptrap", "sunrpc", "syslog"}, Complete(IPACL, "permit udp any any eq s", nil))
-	assert.Equal(t, []string{"snmp", "snmptrap", "sunrpc", "syslog"}, Complete(IP6ACL, "permit udp any eq s", nil))
+	assert.Equal(t, []string{"sftp", "smtp", "snmp", "snmptrap", "ssh", "sunrpc"}, Complete(IPACL, "permit tcp any any eq s", nil))
+	assert.Equal(t, []string{"sbfd", "snmp", "snmptrap", "sunrpc", "syslog"}, Complete(IPACL, "permit udp any any eq s", nil))
+	assert.Equal(t, []string{"sbfd", "snmp", "snmptrap", "sunrpc", "syslog"}, Complete(IP6ACL, "permit udp any eq s", nil))
 	assert.Equal(t, []string{"bgp"}, Complete(IPACL, "permit tcp any eq 22 443 b", nil), "a further port of a list")
 	assert.Empty(t, Complete(IPACL, "permit udp any any eq bg", nil))
 	assert.Equal(t, []string{"echo", "echo-reply", "established"}, Complete(IPACL, "permit icmp any any e", nil))
@@ -340,7 +340,7 @@ func TestHelpPortsAndICMP(t *testing.T) {
 	assert.Equal(t, "Secure Shell (22)", tcp["ssh"])
 	assert.Contains(t, tcp, "<0-65535>")
 	assert.Contains(t, tcp, "domain")
-	assert.NotContains(t, tcp, "snmp")
+	assert.Contains(t, tcp, "snmp") // as EOS reads tcp ... eq snmp
 	assert.NotContains(t, tcp, "syslog")
 	udp := words(IPACL, "permit udp any eq ")
 	assert.Equal(t, "Simple Network Management Protocol (161)", udp["snmp"])
@@ -351,12 +351,12 @@ func TestHelpPortsAndICMP(t *testing.T) {
 	assert.Equal(t, "Another port (up to 10)", more["<0-65535>"])
 	assert.Contains(t, more, "https")
 	assert.Contains(t, more, "log")
-	assert.NotContains(t, more, "snmp")
+	assert.NotContains(t, more, "syslog")
 	assert.Contains(t, words(IPACL, "permit tcp any eq 22 "), "host", "after a source port list: the destination")
 	assert.Equal(t, map[string]string{"ssh": "Secure Shell (22)"}, words(IPACL, "permit tcp any any eq ss"))
 	assert.Equal(t, map[string]string{"<0-65535>": "Port number or name (ssh, www, https, bgp, ...)"}, words(IPACL, "permit tcp any any eq 44"))
-	_, err := Help(IPACL, "permit tcp any any eq sn")
-	assert.Error(t, err, "no tcp port name starts with sn")
+	_, err := Help(IPACL, "permit tcp any any eq sy")
+	assert.Error(t, err, "no tcp port name starts with sy")
 
 	v4 := words(IPACL, "permit icmp any any ")
 	assert.Equal(t, "Echo (ping)", v4["echo"])

@@ -36,4 +36,11 @@ const (
 	ConfigureACLStr = "Configure an access list"
 	DeleteACLStr    = "Delete an access list"
 	TerminalStr     = "Set terminal line parameters"
+	IPv4Str         = "Internet Protocol version 4 (IPv4)"
+	StandardStr     = "Standard access list (source address only)"
+	NumberedStr     = "Numbered access list (IOS)"
+	StdNumStr       = "Standard access list number"
+	ExtNumStr       = "Extended access list number"
+	StdNumExpStr    = "Standard access list number (expanded range)"
+	ExtNumExpStr    = "Extended access list number (expanded range)"
 )

@@ -11,7 +11,7 @@ import (
 // Configuration sessions, commit timers and reload (EOS, Junos and IOS habits).
 
 // sessionModes are the configuration modes inside a session.
-var sessionModes = []Mode{Config | InSession, IPACL | InSession, IP6ACL | InSession, Interface | InSession}
+var sessionModes = []Mode{Config | InSession, IPACL | InSession, IP6ACL | InSession, StdACL | InSession, Interface | InSession}
 
 // MaxSessionTimer is the longest commit timer: 24 hours, as long as a session lives.
 const MaxSessionTimer = 24 * 3600

@@ -26,6 +26,7 @@ func TestEveryDefinitionBehaves(t *testing.T) {
 		grammar.Config:    {"configure terminal"},
 		grammar.IPACL:     {"configure terminal", "ip access-list extended t"},
 		grammar.IP6ACL:    {"configure terminal", "ipv6 access-list extended t6"},
+		grammar.StdACL:    {"configure terminal", "ip access-list standard s"},
 		grammar.Interface: {"configure terminal", "interface management 0"},
 	}
 	shellIn := func(m grammar.Mode) *Shell {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +32,22 @@ func randomConfig(r *rand.Rand) *acl.Config {
 		}
 		if r.IntN(2) == 0 {
 			cfg.Bind(acl.Inbound(f), a.Name)
+		}
+	}
+	if r.IntN(4) == 0 {
+		// A standard list (issue 20), numbered or named: its lines are the
+		// sources of random rules.
+		name := []string{"std", strconv.Itoa(1 + r.IntN(99)), strconv.Itoa(1300 + r.IntN(700))}[r.IntN(3)]
+		a, err := cfg.EnsureKind(name, acl.IPv4, true)
+		if err != nil {
+			panic(err)
+		}
+		for range r.IntN(10) {
+			x := randomRule(r, acl.IPv4)
+			if !x.IsRemark() {
+				x = acl.Rule{Seq: x.Seq, Action: x.Action, Src: x.Src, Log: x.Log, Standard: true}
+			}
+			a.Add(x)
 		}
 	}
 	if r.IntN(3) == 0 {

@@ -71,6 +71,7 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 			break
 		}
 		s.lineNo, s.lineText = n, line // for --check --lint (lint.go)
+		s.notePrefix = fmt.Sprintf("%s:%d: ", name, n)
 		if err := s.Run(line); err != nil {
 			s.Fail()
 			prefix := fmt.Sprintf("%s:%d: ", name, n)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/aclsh/aclsh/acl"
@@ -37,8 +38,14 @@ type Options struct {
 	Store    *config.Store
 	Enforcer Enforcer // nil: configs are saved but not enforced
 	IfName   string   // the Linux interface of management 0, for show
-	Out      io.Writer
-	Err      io.Writer
+	// MgmtNames are more names of interface management 0 (`interface
+	// GigabitEthernet0/0` on a host whose management port an IOS config calls
+	// so: --mgmt-names), besides IfName and the ones every vendor's management
+	// port has (cli.MgmtName: mgmt0, Management1, Ma1, MgmtEth0/RP0/CPU0/0,
+	// mgmt1/1/1).
+	MgmtNames []string
+	Out       io.Writer
+	Err       io.Writer
 	// Interactive: prompts, "Entering configuration mode terminal", and each change
 	// committed as it is entered. Otherwise lines are a script, committed once.
 	Interactive bool
@@ -110,11 +117,13 @@ type Shell struct {
 
 	// Lint (lint.go): the script line being run, where a script wrote each list
 	// and rule (Options.Lint), and the management addresses (nil: the interface's).
-	lineNo    int
-	lineText  string
-	lists     map[string]origin
-	rules     map[ruleOrigin]origin
-	mgmtAddrs func() []netip.Addr
+	lineNo int
+	// notePrefix starts a script's notes: `NAME:N: ` (see note).
+	notePrefix string
+	lineText   string
+	lists      map[string]origin
+	rules      map[ruleOrigin]origin
+	mgmtAddrs  func() []netip.Addr
 	// leave removes the record (LeaveUsers, from a signal handler too).
 	leaveMu sync.Mutex
 	leave   func()
@@ -125,7 +134,11 @@ type Shell struct {
 // when its first command needs it, so a script that needs no config (`-c exit`)
 // never parses it.
 func New(opt Options) (*Shell, error) {
-	s := &Shell{opt: opt, t: cli.Txn{Mode: grammar.Exec}}
+	s := &Shell{opt: opt, t: cli.Txn{Mode: grammar.Exec, MgmtNames: opt.MgmtNames}}
+	if opt.IfName != "" {
+		// interface eth0: management 0 as this host names it
+		s.t.MgmtNames = append(slices.Clip(opt.MgmtNames), opt.IfName)
+	}
 	if opt.Interactive {
 		// show users lists this shell (JoinUsers makes the others see it).
 		id := s.identity()
@@ -240,6 +253,11 @@ func (s *Shell) Run(line string) error {
 	if err := s.execute(cmd, c); err != nil {
 		return err
 	}
+	if cmd.Note != "" {
+		s.note(cmd.Note)
+	} else if d, ok := c.(cli.Do); ok && d.Sub.Note != "" {
+		s.note(d.Sub.Note)
+	}
 	if _, ok := c.(cli.Bind); ok {
 		if s.opt.Interactive {
 			s.warnNoInterface()
@@ -248,6 +266,18 @@ func (s *Shell) Run(line string) error {
 		}
 	}
 	return nil
+}
+
+// note says what the shell made of a line it accepted as it is not written
+// (grammar.Command.Note): one line, `% Note: ...`, which the error patterns of
+// automation clients (`% Error`, `% Invalid input`, `not found`, ...) do not
+// match. A script's notes name the line.
+func (s *Shell) note(msg string) {
+	prefix := ""
+	if s.notePrefix != "" {
+		prefix = s.notePrefix
+	}
+	fmt.Fprintf(s.opt.Err, "%s%% Note: %s\n", prefix, msg)
 }
 
 // tellChanges tells an interactive operator, before the next command runs,

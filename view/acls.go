@@ -27,10 +27,12 @@ type ACLs struct {
 // ACL is one access list with what the kernel counted. Counter fields are
 // present only when the list is bound and the kernel could be read.
 type ACL struct {
-	Name    string   `json:"name"`
-	Family  string   `json:"family"`
-	BoundTo []string `json:"bound_to"`         // "management 0 in"; empty when not bound
-	Kernel  string   `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
+	Name   string `json:"name"`
+	Family string `json:"family"`
+	// Standard: a standard list (its lines match the source address only).
+	Standard bool     `json:"standard,omitempty"`
+	BoundTo  []string `json:"bound_to"`         // "management 0 in"; empty when not bound
+	Kernel   string   `json:"kernel,omitempty"` // missing, differs: the kernel does not enforce this config as shown
 	// Counts, for a bound list with connlimit lines shown by the daemon, which
 	// keeps them so: "exact".
 	Counts string `json:"counts,omitempty"`
@@ -108,7 +110,11 @@ func (v *ACLs) WriteText(w io.Writer) {
 		if len(a.BoundTo) > 0 {
 			where = "bound to interface " + strings.Join(a.BoundTo, ", ")
 		}
-		fmt.Fprintf(w, "%s access list %s, %s\n", a.family.Name(), a.Name, where)
+		kind := ""
+		if a.Standard {
+			kind = "standard "
+		}
+		fmt.Fprintf(w, "%s %saccess list %s, %s\n", a.family.Name(), kind, a.Name, where)
 		if a.kernelText != "" {
 			fmt.Fprintf(w, " %% kernel %s\n", a.kernelText)
 		}
@@ -206,7 +212,7 @@ func ACLsOf(cfg *acl.Config, lists []*acl.ACL, st *enforcer.Stats) *ACLs {
 // ACLOf is one list's view: its lines and, when it is bound and the kernel could
 // be read, the kernel's counters and sessions for them.
 func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
-	v := ACL{Name: a.Name, Family: FamilyName(a.Family), BoundTo: []string{}, Entries: []EntryCounts{}, family: a.Family}
+	v := ACL{Name: a.Name, Family: FamilyName(a.Family), Standard: a.Standard, BoundTo: []string{}, Entries: []EntryCounts{}, family: a.Family}
 	if b := cfg.BoundTo(a.Name); b != "" {
 		v.BoundTo = append(v.BoundTo, b)
 	}

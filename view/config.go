@@ -83,9 +83,10 @@ type ConfigData struct {
 
 // ACLConfig is an access list as configured.
 type ACLConfig struct {
-	Name    string  `json:"name"`
-	Family  string  `json:"family"`
-	Entries []Entry `json:"entries"`
+	Name     string  `json:"name"`
+	Family   string  `json:"family"`
+	Standard bool    `json:"standard,omitempty"` // a standard list
+	Entries  []Entry `json:"entries"`
 }
 
 // Group is an access list bound to an interface.
@@ -101,7 +102,7 @@ func ConfigOf(cfg *acl.Config) ConfigData {
 	c := ConfigData{LoggingIntervalMs: cfg.LogInterval.Millis(), AccessLists: []ACLConfig{}, AccessGroups: []Group{}}
 	for _, n := range cfg.Names() {
 		a := cfg.ACLs[n]
-		l := ACLConfig{Name: a.Name, Family: FamilyName(a.Family), Entries: []Entry{}}
+		l := ACLConfig{Name: a.Name, Family: FamilyName(a.Family), Standard: a.Standard, Entries: []Entry{}}
 		for _, r := range a.Entries() {
 			l.Entries = append(l.Entries, EntryOf(r, a.Family))
 		}

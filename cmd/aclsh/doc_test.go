@@ -41,7 +41,7 @@ func TestManPageRenders(t *testing.T) {
 		"aclsh follow [--state-dir DIR] [--mgmt-if IFNAME]",
 		"copy running-config kernel",
 		"kernel — Enforce it in the kernel again (restores table inet aclsh)",
-		"ip access-group WORD in",
+		"((ip|ipv4) access-group WORD (in|ingress)",
 		"HOST(config-s-NAME-ipacl-ext)#",
 		"--mgmt-if IFNAME",
 		"ACLSH_MGMT_IF",
@@ -95,8 +95,8 @@ COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aclsh; printf '%s\n' "${COMPREPLY[@]
 	require.Equal(t, []string{"--state-dir"}, complete("aclsh", "--st"))
 	require.Equal(t, []string{"--check"}, complete("aclsh", "-f", "x", "--ch"))
 	require.Empty(t, complete("aclsh", "-f", "x", "fo"), "follow only as the first word")
-	require.Equal(t, []string{"--state-dir", "--mgmt-if", "--admin-group", "--view-group"}, complete("aclsh", "follow", "--"))
-	require.Equal(t, []string{"--mgmt-if"}, complete("aclsh", "boot", "--state-dir", "/x", "--m"))
+	require.Equal(t, []string{"--state-dir", "--mgmt-if", "--mgmt-names", "--admin-group", "--view-group"}, complete("aclsh", "follow", "--"))
+	require.Equal(t, []string{"--mgmt-if", "--mgmt-names"}, complete("aclsh", "boot", "--state-dir", "/x", "--m"))
 	require.Equal(t, []string{filepath.Join(dir, "state")}, complete("aclsh", "--state-dir", filepath.Join(dir, "st")))
 	require.Equal(t, []string{filepath.Join(dir, "script.txt")}, complete("aclsh", "-f", filepath.Join(dir, "sc")))
 	require.Contains(t, complete("aclsh", "--mgmt-if", "l"), "lo")

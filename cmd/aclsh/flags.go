@@ -34,6 +34,8 @@ var flagDefs = []flagDef{
 	{Name: "hostname", Arg: "NAME", Help: []string{"host name shown in prompts (default: the system host name)"}},
 	{Name: "mgmt-if", Arg: "IFNAME", Env: "ACLSH_MGMT_IF", Help: []string{`the Linux interface that "interface management 0" names`,
 		"(also ACLSH_MGMT_IF; default: the interface of the IPv4", "default route, else eth0)"}, Complete: "iface", Sub: true},
+	{Name: "mgmt-names", Arg: "NAMES", Env: "ACLSH_MGMT_NAMES", Help: []string{`more names of "interface management 0", comma-separated`,
+		"(also ACLSH_MGMT_NAMES), as the configs pasted here call the", "management port: GigabitEthernet0/0,GigabitEthernet0"}, Sub: true},
 	{Name: "admin-group", Arg: "GROUP", Default: "aclsh", Help: []string{"aclsh follow: members of GROUP configure (default aclsh;", "root always does)"}, Sub: true},
 	{Name: "view-group", Arg: "GROUP", Default: "aclsh-view", Help: []string{"aclsh follow: members of GROUP show and test", "(default aclsh-view)"}, Sub: true},
 	{Name: "version", Help: []string{"print the version (aclsh VERSION) and exit"}},

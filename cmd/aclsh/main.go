@@ -42,10 +42,15 @@ func defaultMgmtIf() string {
 	return "eth0"
 }
 
+// namesOf splits --mgmt-names: names separated by commas or spaces.
+func namesOf(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
 // runFollow runs the daemon until SIGTERM or SIGINT: it keeps connection counts
 // exact, puts the table back, carries out commit timers, and serves the shells
 // of this network namespace (package daemon).
-func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Roles, guessed bool, stderr io.Writer) int {
+func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Roles, mgmtNames []string, guessed bool, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
@@ -69,7 +74,7 @@ func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Role
 	// second, when the daemon looks at the running-config) and logged.
 	store.Logf = func(format string, args ...any) { logf("follow: "+format, args...) }
 	ready := make(chan struct{})
-	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, Roles: roles, Logf: logf, Ready: ready}
+	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, MgmtNames: mgmtNames, Roles: roles, Logf: logf, Ready: ready}
 	served := make(chan error, 1)
 	var serveErr error
 	go func() {
@@ -195,13 +200,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	var (
 		file, stateDir, host, mgmtIf string
+		mgmtNames                    string
 		check, force, lint           bool
 		cmds                         multi
 		version, man, bashCompletion bool
 		adminGroup, viewGroup        string
 	)
 	defineFlags(fs, map[string]any{"f": &file, "c": &cmds, "check": &check, "force": &force, "lint": &lint,
-		"state-dir": &stateDir, "hostname": &host, "mgmt-if": &mgmtIf,
+		"state-dir": &stateDir, "hostname": &host, "mgmt-if": &mgmtIf, "mgmt-names": &mgmtNames,
 		"version": &version, "man": &man, "bash-completion": &bashCompletion,
 		"admin-group": &adminGroup, "view-group": &viewGroup})
 	if err := fs.Parse(args); err != nil {
@@ -248,7 +254,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "aclsh follow: takes only --state-dir and --mgmt-if")
 			return 2
 		}
-		return runFollow(store, kernel, rolesOf(adminGroup, viewGroup), guessed, stderr)
+		return runFollow(store, kernel, rolesOf(adminGroup, viewGroup), namesOf(mgmtNames), guessed, stderr)
 	}
 	if boot {
 		if fs.NArg() > 0 || file != "" || len(cmds) > 0 || check {
@@ -335,7 +341,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		enf = nil
 	}
 	sh, err := shell.New(shell.Options{
-		Host: host, Store: store, Out: stdout, Err: stderr, Enforcer: enf, IfName: mgmtIf,
+		Host: host, Store: store, Out: stdout, Err: stderr, Enforcer: enf, IfName: mgmtIf, MgmtNames: namesOf(mgmtNames),
 		Interactive: interactive, CheckOnly: check, Lint: lint,
 		SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force,
 	})

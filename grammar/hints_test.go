@@ -1,0 +1,41 @@
+package grammar
+
+import (
+	"strings"
+	"testing"
+)
+
+// Issue 20, item 11: a refused line of another vendor's spelling says why and
+// what to type instead.
+func TestVendorHints(t *testing.T) {
+	for _, c := range []struct {
+		mode Mode
+		line string
+		want string // a part of the message; "" for a bare caret
+	}{
+		{Config, "line vty 0 4", "login service"},
+		{Config, " access-class 10 in", "login service"},
+		{Config, "management ssh", "EOS's management ssh"},
+		{Config, "system control-plane", "control-plane binding"},
+		{Config, "ip receive access-group RECV in", "receive ACL"},
+		{Config, "ssh access-group 10", "FastIron's ssh access-group"},
+		{Config, " transport input ssh", "sshd's configuration"},
+		{Config, "ip access-group MGMT in", "under an interface"},
+		{Config, "access-list 10 permit tcp any any", "standard list matches the source address only"},
+		{Config, "access-list 150 permit 10.0.0.0 0.0.0.255", "access list 150 is an extended list"},
+		{StdACL, "permit tcp any any", "standard list matches the source address only"},
+		{StdACL, "seq 10 deny udp any any", "standard list matches the source address only"},
+		{Config, "bogus words", ""},
+		{IPACL, "permit tcp any any bogus", ""},
+	} {
+		_, err := Parse(c.mode, c.line)
+		pe, ok := err.(*ParseError)
+		if !ok {
+			t.Errorf("Parse(%d, %q) = %v, want a ParseError", c.mode, c.line, err)
+			continue
+		}
+		if c.want == "" && pe.Msg != "" || !strings.Contains(pe.Msg, c.want) {
+			t.Errorf("Parse(%d, %q) = %q, want a message with %q", c.mode, c.line, pe.Msg, c.want)
+		}
+	}
+}
