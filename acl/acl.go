@@ -595,8 +595,8 @@ func (a *ACL) Clone() *ACL {
 // Config is the whole running-config: the access lists and the management interface
 // bindings. The zero value is not usable; use NewConfig.
 type Config struct {
-	ACLs map[string]*ACL
-	Mgmt Bindings
+	ACLs  map[string]*ACL
+	Bound Bindings
 	// LogInterval paces the log lines of every `log` line (zero: the default).
 	// Set it with SetLogInterval, which keeps the default as zero.
 	LogInterval LogInterval
@@ -607,7 +607,7 @@ func NewConfig() *Config { return &Config{ACLs: map[string]*ACL{}} }
 
 // Clone returns a deep copy.
 func (c *Config) Clone() *Config {
-	d := &Config{ACLs: make(map[string]*ACL, len(c.ACLs)), Mgmt: c.Mgmt, LogInterval: c.LogInterval}
+	d := &Config{ACLs: make(map[string]*ACL, len(c.ACLs)), Bound: c.Bound, LogInterval: c.LogInterval}
 	for k, v := range c.ACLs {
 		d.ACLs[k] = v.Clone()
 	}
@@ -670,8 +670,7 @@ func (a *ACL) Header() string {
 	return a.Family.String() + " access-list " + KindName(a.Standard) + " " + a.Name
 }
 
-// Delete removes an access list. A list bound to the management interface cannot be
-// deleted.
+// Delete removes an access list. A bound list cannot be deleted.
 func (c *Config) Delete(name string, f Family) error {
 	a, ok := c.ACLs[name]
 	if !ok {
@@ -680,15 +679,17 @@ func (c *Config) Delete(name string, f Family) error {
 	if a.Family != f {
 		return errf(ErrWrongFam, "%s is an %s access list, not %s; delete it with `no %s`", name, a.Family.Name(), f.Name(), a.Header())
 	}
-	if bs := c.Mgmt.Of(f, name); len(bs) > 0 {
-		return errf(ErrBound, "access list %s is bound to interface management 0; remove `%s access-group %s %s` first", name, f, name, bs[0].Dir)
+	if bs := c.Bound.Of(f, name); len(bs) > 0 {
+		return errf(ErrBound, "access list %s is bound to %s; remove `%s` first", name, bs[0].Point, bs[0].Line(name))
 	}
 	delete(c.ACLs, name)
 	return nil
 }
 
-// Bind sets the access group of binding b on management 0 (`ip access-group
-// NAME in` binds Inbound(IPv4)).
+// Bind binds list name at b (`ip access-group NAME in` under interface
+// management 0 binds Inbound(IPv4)), replacing the list bound there. A list is
+// bound at one point only, and a list with connlimit lines only on management
+// 0: sessions are counted there.
 func (c *Config) Bind(b Binding, name string) error {
 	f := b.Family
 	a, ok := c.ACLs[name]
@@ -696,31 +697,71 @@ func (c *Config) Bind(b Binding, name string) error {
 		return errf(ErrNotFound, "access list %s does not exist; create it with `%s access-list extended %s`", name, f, name)
 	}
 	if a.Family != f {
-		return errf(ErrWrongFam, "%s is an %s access list; bind it with `%s access-group %s %s`", name, a.Family.Name(), a.Family, name, b.Dir)
+		b.Family = a.Family
+		return errf(ErrWrongFam, "%s is an %s access list; bind it with `%s`", name, a.Family.Name(), b.Line(name))
 	}
-	c.Mgmt.set(b, name)
+	for _, o := range c.Bound.Of(f, name) {
+		if o.Point != b.Point {
+			return errf(ErrBound, "access list %s is bound to %s already (%s): a list is bound at one place; make a copy of it for %s", name, o.Point, o.Line(name), b.Point)
+		}
+	}
+	if b.Point != Mgmt {
+		if r, ok := a.connLimited(); ok {
+			return errf(ErrBound, "access list %s counts sessions (seq %d: connlimit), which aclsh does on interface management 0 only; bind it there, or make a list without connlimit for %s", name, r.Seq, b.Point)
+		}
+	}
+	c.Bound.set(b, name)
 	return nil
 }
 
-// Unbind removes the access group of binding b. If name is not empty it must
-// be the bound list.
+// connLimited returns the first line of a that has a connlimit.
+func (a *ACL) connLimited() (Rule, bool) {
+	for _, r := range a.entries {
+		if r.ConnLimit > 0 {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+// CheckAdd says why rule r may not be added to list name where it is bound: a
+// connlimit line counts sessions on interface management 0 only.
+func (c *Config) CheckAdd(name string, r Rule) error {
+	a, ok := c.ACLs[name]
+	if !ok || r.ConnLimit == 0 {
+		return nil
+	}
+	for _, b := range c.Bound.Of(a.Family, name) {
+		if b.Point != Mgmt {
+			return errf(ErrBound, "connlimit counts sessions on interface management 0 only, and access list %s is bound to %s (%s); make a list of its own for management 0", name, b.Point, b.Line(name))
+		}
+	}
+	return nil
+}
+
+// Unbind removes the list bound at b. If name is not empty it must be the
+// bound list.
 func (c *Config) Unbind(b Binding, name string) error {
-	cur := c.Mgmt.Get(b)
+	cur := c.Bound.Get(b)
 	if cur == "" || (name != "" && name != cur) {
-		return errf(ErrNotFound, "%s access-group %s is not bound to interface management 0", b.Family, name)
+		if name == "" {
+			return errf(ErrNotFound, "no %s list is bound to %s", b.Family.Name(), b.Point)
+		}
+		return errf(ErrNotFound, "%s %s is not bound to %s", b.word(), name, b.Point)
 	}
-	c.Mgmt.set(b, "")
+	c.Bound.set(b, "")
 	return nil
 }
 
-// BoundTo returns where the list is bound, for show output: "management 0 in" or "".
+// BoundTo returns where the list is bound, for show output: "management 0
+// in", "control-plane in", "line vty in", or "".
 func (c *Config) BoundTo(name string) string {
 	a, ok := c.ACLs[name]
 	if !ok {
 		return ""
 	}
-	if bs := c.Mgmt.Of(a.Family, name); len(bs) > 0 {
-		return "management 0 " + bs[0].Dir.String()
+	if bs := c.Bound.Of(a.Family, name); len(bs) > 0 {
+		return bs[0].Where()
 	}
 	return ""
 }
@@ -751,10 +792,15 @@ func (c *Config) Render() string {
 		}
 		b.WriteString("!\n")
 	}
-	if !c.Mgmt.IsZero() {
-		b.WriteString("interface management 0\n")
-		for at, name := range c.Mgmt.All() {
-			fmt.Fprintf(&b, " %s access-group %s %s\n", at.Family, name, at.Dir)
+	for _, p := range points {
+		if !c.Bound.AtPoint(p) {
+			continue
+		}
+		b.WriteString(p.String() + "\n")
+		for at, name := range c.Bound.All() {
+			if at.Point == p {
+				b.WriteString(" " + at.Line(name) + "\n")
+			}
 		}
 		b.WriteString("!\n")
 	}
@@ -764,7 +810,7 @@ func (c *Config) Render() string {
 // Equal reports whether two configs hold the same lists, entries, bindings and
 // log interval.
 func (c *Config) Equal(d *Config) bool {
-	if c.Mgmt != d.Mgmt || c.LogInterval.Millis() != d.LogInterval.Millis() || len(c.ACLs) != len(d.ACLs) {
+	if c.Bound != d.Bound || c.LogInterval.Millis() != d.LogInterval.Millis() || len(c.ACLs) != len(d.ACLs) {
 		return false
 	}
 	for n, a := range c.ACLs {

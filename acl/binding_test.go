@@ -9,7 +9,8 @@ import (
 // TestBindings: bindings are keyed by family and direction, render in the
 // order of AllBindings, and compare as values.
 func TestBindings(t *testing.T) {
-	require.Equal(t, []Binding{{IPv4, In}, {IPv6, In}}, AllBindings())
+	require.Equal(t, []Binding{{Mgmt, IPv4, In}, {Mgmt, IPv6, In}, {ControlPlane, IPv4, In}, {ControlPlane, IPv6, In},
+		{VTY, IPv4, In}, {VTY, IPv6, In}}, AllBindings())
 	require.Equal(t, "ipv6 access-group in", Inbound(IPv6).String())
 	var bs Bindings
 	require.True(t, bs.IsZero())
@@ -31,4 +32,47 @@ func TestBindings(t *testing.T) {
 	cp.set(Inbound(IPv4), "")
 	require.Equal(t, "v4", bs.Get(Inbound(IPv4)), "a copy shares nothing")
 	require.NotEqual(t, bs, cp)
+}
+
+// TestBindingPoints: a list is bound at one point; connlimit lines only on
+// management 0; running-config has a section per point, in the order packets
+// are looked at, and reads back the same.
+func TestBindingPoints(t *testing.T) {
+	c := NewConfig()
+	for _, n := range []string{"mg", "cp", "vty"} {
+		_, err := c.Ensure(n, IPv4)
+		require.NoError(t, err)
+	}
+	_, err := c.Ensure("vty6", IPv6)
+	require.NoError(t, err)
+	require.NoError(t, c.Bind(At(VTY, IPv4), "vty"))
+	require.NoError(t, c.Bind(At(VTY, IPv6), "vty6"))
+	require.NoError(t, c.Bind(At(ControlPlane, IPv4), "cp"))
+	require.NoError(t, c.Bind(Inbound(IPv4), "mg"))
+	err = c.Bind(Inbound(IPv4), "vty")
+	require.ErrorIs(t, err, ErrBound)
+	require.EqualError(t, err, "access list vty is bound to line vty already (access-class vty in): a list is bound at one place; make a copy of it for interface management 0")
+	require.Equal(t, "line vty in", c.BoundTo("vty"))
+	require.Equal(t, "control-plane in", c.BoundTo("cp"))
+	require.Equal(t, "management 0 in", c.BoundTo("mg"))
+	require.Equal(t, "!\nip access-list extended cp\n!\nip access-list extended mg\n!\nip access-list extended vty\n!\nipv6 access-list extended vty6\n!\n"+
+		"interface management 0\n ip access-group mg in\n!\nsystem control-plane\n ip access-group cp in\n!\nline vty\n access-class vty in\n ipv6 access-class vty6 in\n!\n", c.Render())
+	err = c.Delete("vty6", IPv6)
+	require.ErrorIs(t, err, ErrBound)
+	require.EqualError(t, err, "access list vty6 is bound to line vty; remove `ipv6 access-class vty6 in` first")
+
+	// connlimit counts on management 0 only
+	lim := Rule{Action: Permit, Proto: Protocol{Num: ProtoTCP, Set: true, Keyword: true}, ConnLimit: 3}
+	require.ErrorIs(t, c.CheckAdd("vty", lim), ErrBound)
+	require.ErrorIs(t, c.CheckAdd("cp", lim), ErrBound)
+	require.NoError(t, c.CheckAdd("mg", lim))
+	require.NoError(t, c.CheckAdd("vty", Rule{Action: Permit, Proto: Protocol{Num: ProtoTCP, Set: true, Keyword: true}}))
+	require.NoError(t, c.Unbind(At(ControlPlane, IPv4), ""))
+	lim.Seq = 10
+	_, err = c.ACLs["cp"].Add(lim)
+	require.NoError(t, err)
+	err = c.Bind(At(ControlPlane, IPv4), "cp")
+	require.ErrorIs(t, err, ErrBound)
+	require.Contains(t, err.Error(), "access list cp counts sessions (seq 10: connlimit), which aclsh does on interface management 0 only")
+	require.EqualError(t, c.Unbind(At(ControlPlane, IPv4), ""), "no IPv4 list is bound to system control-plane")
 }

@@ -88,9 +88,9 @@ func (c *Config) Merge(from *Config) (int, error) {
 			changed++
 		}
 	}
-	for at, name := range from.Mgmt.All() {
-		if c.Mgmt.Get(at) != name {
-			c.Mgmt.set(at, name)
+	for at, name := range from.Bound.All() {
+		if c.Bound.Get(at) != name {
+			c.Bound.set(at, name)
 			changed++
 		}
 	}

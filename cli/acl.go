@@ -89,6 +89,9 @@ func (c NumberedLine) Apply(cfg *acl.Config) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.CheckAdd(c.Name, c.Rule); err != nil {
+		return err
+	}
 	_, err = a.Add(c.Rule)
 	return err
 }
@@ -120,6 +123,9 @@ func (AddRule) command() {}
 func (c AddRule) Apply(cfg *acl.Config) error {
 	a, err := list(cfg, c.List)
 	if err != nil {
+		return err
+	}
+	if err := cfg.CheckAdd(c.List, c.Rule); err != nil {
 		return err
 	}
 	_, err = a.Add(c.Rule)

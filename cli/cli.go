@@ -70,9 +70,15 @@ func Of(cmd grammar.Command, list string) Command {
 	case grammar.NoMeaning:
 		return NoMeaning{}
 	case grammar.BindACL:
-		return Bind{At: acl.Inbound(cmd.Family), Name: cmd.Name}
+		return Bind{At: acl.At(cmd.Point, cmd.Family), Name: cmd.Name}
 	case grammar.UnbindACL:
-		return Unbind{At: acl.Inbound(cmd.Family), Name: cmd.Name}
+		return Unbind{At: acl.At(cmd.Point, cmd.Family), Name: cmd.Name}
+	case grammar.EnterLineVTY:
+		return EnterPoint{Mode: grammar.LineVTY}
+	case grammar.EnterMgmtSSH:
+		return EnterPoint{Mode: grammar.MgmtSSH}
+	case grammar.EnterCtrlPlane:
+		return EnterPoint{Mode: grammar.CtrlPlane}
 	// Show commands (show.go, session.go, users.go).
 	case grammar.ShowRunning, grammar.WriteTerminal:
 		return ShowRunning{}

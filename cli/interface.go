@@ -34,6 +34,18 @@ func (c EnterInterface) Next(t *Txn) (Change, error) {
 	return nil, nil
 }
 
+// EnterPoint is line vty, management ssh or system control-plane: the mode
+// whose access-class or access-group lines bind at the login service or the
+// host itself.
+type EnterPoint struct{ Mode grammar.Mode }
+
+func (EnterPoint) command() {}
+
+func (c EnterPoint) Next(t *Txn) (Change, error) {
+	t.Mode, t.ACL = c.Mode, ""
+	return nil, nil
+}
+
 // namesGiven lists the names of management 0 a setting (or the Linux
 // interface's name) gives, for an error.
 func namesGiven(names []string) string {

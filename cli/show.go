@@ -298,7 +298,7 @@ func (c ShowInterface) View(env Env) (view.View, error) {
 		return nil, fmt.Errorf("interface management %d does not exist; this host has management 0", c.Num)
 	}
 	v := &view.Interface{Interface: "management 0", LinuxInterface: env.IfName(), Addresses: []string{},
-		IPv4AccessGroup: cfg.Mgmt.Get(acl.Inbound(acl.IPv4)), IPv6AccessGroup: cfg.Mgmt.Get(acl.Inbound(acl.IPv6))}
+		IPv4AccessGroup: cfg.Bound.Get(acl.Inbound(acl.IPv4)), IPv6AccessGroup: cfg.Bound.Get(acl.Inbound(acl.IPv6))}
 	if ifc, err := net.InterfaceByName(env.IfName()); err == nil {
 		v.Found, v.State = true, "down"
 		if ifc.Flags&net.FlagUp != 0 {

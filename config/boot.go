@@ -139,7 +139,7 @@ func summary(cfg *acl.Config) string {
 		lines += a.Len()
 	}
 	return fmt.Sprintf("%d access list(s), %d line(s); management 0: ip access-group %s, ipv6 access-group %s",
-		len(cfg.ACLs), lines, orNone(cfg.Mgmt.Get(acl.Inbound(acl.IPv4))), orNone(cfg.Mgmt.Get(acl.Inbound(acl.IPv6))))
+		len(cfg.ACLs), lines, orNone(cfg.Bound.Get(acl.Inbound(acl.IPv4))), orNone(cfg.Bound.Get(acl.Inbound(acl.IPv6))))
 }
 
 func orNone(s string) string {

@@ -21,7 +21,8 @@ import (
 func (e *Enforcer) Learn(cfg *acl.Config) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.comp.lines.empty() && !cfg.Mgmt.IsZero() {
+	if e.comp.lines.empty() && !cfg.Bound.IsZero() {
+		e.comp.SSHPorts = e.SSHPorts
 		e.comp.Compile(cfg, e.IfName, nil)
 	}
 }
@@ -142,7 +143,7 @@ func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
 // permit connlimit line permits them, get that line's mark (protect says to look
 // again after the transaction, for sessions opened meanwhile).
 func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err error) {
-	if cfg.Mgmt.IsZero() {
+	if cfg.Bound.IsZero() {
 		return nil, false, nil
 	}
 	limits := LimitsOf(cfg)
@@ -164,6 +165,7 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 		protect = true
 	}
 	prev := e.comp.lines
+	e.comp.SSHPorts = e.SSHPorts
 	p = e.comp.Compile(cfg, e.IfName, pre)
 	keepRunNames(ks, p)
 	if !protect && mayStrand(linesGone(ks, p), prev, limits) {

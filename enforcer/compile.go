@@ -68,44 +68,79 @@ func famOf(f acl.Family) *fam {
 	return fams[0]
 }
 
-// dir is what differs between directions in the plan: the base chain the
-// packets of that direction pass, and the interface they cross. As with fams, a
-// new direction is a row here, not a switch in the code that uses it.
+// dir is what differs between the places a list is bound at (a point and a
+// direction) in the plan: the base chain its packets pass, at which priority,
+// and which of them go to the list. As with fams, a new direction or point is
+// a row here, not a switch in the code that uses it.
+//
+// The base chains share the input hook at increasing priorities, in the order
+// of acl's points: a packet goes through every one (an accept ends only the
+// chain it is in), and a drop in any is final, so it must be permitted by the
+// list of every point that looks at it.
 type dir struct {
-	d      acl.Dir
-	base   string // the base chain
-	key    string // the prefix of its rules' keys
-	hook   *nftables.ChainHook
-	ifKey  expr.MetaKey // the interface the packets cross
-	ifWord string       // its nft name
-	suffix string       // of the chains of the lists bound in this direction (after fam.chain)
+	p    acl.Point
+	d    acl.Dir
+	base string // the base chain
+	key  string // the prefix of its rules' keys
+	hook *nftables.ChainHook
+	prio int32  // its priority, after filter
+	kind string // which packets go to the lists: "if" (management 0), "host", "ssh"
+	// suffix of the chains of the lists bound here (after fam.chain)
+	suffix string
 	// track: the base chain has the ct expression that makes the kernel track
-	// connections in the namespace (one in the table is enough).
+	// connections in the namespace (one in the table is enough); the table
+	// always has this base chain.
 	track bool
 }
 
 var dirs = []*dir{
-	{acl.In, "input", "in", nftables.ChainHookInput, expr.MetaKeyIIFNAME, "iifname", "", true},
+	// management 0: the packets arriving on its Linux interface
+	{acl.Mgmt, acl.In, "input", "in", nftables.ChainHookInput, 0, "if", "", true},
+	// the control-plane: packets arriving for the host on any interface but lo
+	{acl.ControlPlane, acl.In, "cp", "cp", nftables.ChainHookInput, 1, "host", "_cp", false},
+	// the login service: new connections to the SSH port(s), on any interface
+	{acl.VTY, acl.In, "vty", "vty", nftables.ChainHookInput, 2, "ssh", "_vty", false},
 }
 
-func dirOf(d acl.Dir) *dir {
+func dirOf(b acl.Binding) *dir {
 	for _, x := range dirs {
-		if x.d == d {
+		if x.p == b.Point && x.d == b.Dir {
 			return x
 		}
 	}
-	panic(fmt.Sprintf("enforcer: no row for direction %d in dirs", d))
+	panic(fmt.Sprintf("enforcer: no row for %s (%s) in dirs", b.Point, b.Dir))
 }
 
-// baseHook returns the hook of the base chain named name.
-func baseHook(name string) *nftables.ChainHook {
+// baseOf returns the row of the base chain named name.
+func baseOf(name string) *dir {
 	for _, x := range dirs {
 		if x.base == name {
-			return x.hook
+			return x
 		}
 	}
 	panic(fmt.Sprintf("enforcer: %s is not a base chain of dirs", name))
 }
+
+// baseHook returns the hook of the base chain named name.
+func baseHook(name string) *nftables.ChainHook { return baseOf(name).hook }
+
+// basePrio returns the priority of the base chain named name.
+func basePrio(name string) *nftables.ChainPriority {
+	return nftables.ChainPriorityRef(*nftables.ChainPriorityFilter + nftables.ChainPriority(baseOf(name).prio))
+}
+
+// prioText is the priority of the base chain named name as nft writes it.
+func prioText(name string) string {
+	if p := baseOf(name).prio; p != 0 {
+		return fmt.Sprintf("filter + %d", p)
+	}
+	return "filter"
+}
+
+// DefaultSSHPorts are the ports of the login service when none are given: the
+// ports sshd listens on (its Port lines) are told to the daemon with
+// --ssh-ports.
+var DefaultSSHPorts = []uint16{22}
 
 // bound is a list bound at a binding point, with the rows of its family and
 // direction.
@@ -123,9 +158,9 @@ func (b bound) chain() string { return b.fm.chain + b.dir.suffix }
 // acl.AllBindings: IPv4 in, IPv6 in.
 func boundLists(cfg *acl.Config) []bound {
 	var out []bound
-	for at, name := range cfg.Mgmt.All() {
+	for at, name := range cfg.Bound.All() {
 		if a, ok := cfg.ACLs[name]; ok {
-			out = append(out, bound{famOf(at.Family), dirOf(at.Dir), name, a})
+			out = append(out, bound{famOf(at.Family), dirOf(at), name, a})
 		}
 	}
 	return out
@@ -340,6 +375,10 @@ func Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 // line's rules depend only on the line. The plans are those Compile makes. The
 // zero value is ready to use; it is not safe for concurrent use.
 type Compiler struct {
+	// SSHPorts are the ports of the login service (line vty); nil:
+	// DefaultSSHPorts.
+	SSHPorts []uint16
+
 	lists map[listKey]*listMemo
 	// lines finds the line of each list-chain rule key of the last plan.
 	lines *lineIndex
@@ -355,6 +394,14 @@ type listKey struct {
 	f    acl.Family
 	d    acl.Dir
 	name string
+}
+
+// sshPorts returns the ports of the login service.
+func (cc *Compiler) sshPorts() []uint16 {
+	if len(cc.SSHPorts) > 0 {
+		return cc.SSHPorts
+	}
+	return DefaultSSHPorts
 }
 
 // Compile is the package's Compile, reusing unchanged lines' rules and runs.
@@ -374,8 +421,19 @@ func (cc *Compiler) Compile(cfg *acl.Config, ifname string, pre Pre) *Plan {
 			continue // the table has this direction's base chain only while a list is bound in it
 		}
 		p.Chains = append(p.Chains, base)
-		base.add(newRule(d.key+"/if", LineRef{}, fmt.Sprintf("%s != %q return", d.ifWord, ifname),
-			metaLoad(d.ifKey), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
+		switch d.kind {
+		case "if":
+			base.add(newRule(d.key+"/if", LineRef{}, fmt.Sprintf("iifname != %q return", ifname),
+				metaLoad(expr.MetaKeyIIFNAME), cmp(expr.CmpOpNeq, ifnameBytes(ifname)), verdict(expr.VerdictReturn)))
+		case "host":
+			base.add(newRule(d.key+"/lo", LineRef{}, `iifname "lo" return`,
+				metaLoad(expr.MetaKeyIIFNAME), cmp(expr.CmpOpEq, ifnameBytes("lo")), verdict(expr.VerdictReturn)))
+		case "ssh":
+			base.add(newRule(d.key+"/new", LineRef{}, "ct state ! new return",
+				ctLoad(expr.CtKeySTATE), ctStateBits(expr.CtStateBitNEW), cmp(expr.CmpOpEq, make([]byte, 4)), verdict(expr.VerdictReturn)))
+			base.add(newRule(d.key+"/tcp", LineRef{}, "meta l4proto != 6 return",
+				metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpNeq, []byte{unix.IPPROTO_TCP}), verdict(expr.VerdictReturn)))
+		}
 		if d.track {
 			// A ct expression makes the kernel track connections in this namespace from now
 			// on, so that sessions opened while no limit is bound can count when one is.
@@ -396,8 +454,19 @@ func (cc *Compiler) list(p *Plan, base *Chain, b bound, cfg *acl.Config, pre Pre
 	fm, name := b.fm, b.name
 	ch := &Chain{Name: b.chain()}
 	p.Chains = append(p.Chains, ch)
-	base.add(newRule(b.dir.key+"/"+ch.Name, LineRef{}, fmt.Sprintf("meta nfproto %s jump %s", map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto], ch.Name),
-		metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
+	nfproto := map[byte]string{unix.NFPROTO_IPV4: "ipv4", unix.NFPROTO_IPV6: "ipv6"}[fm.nfproto]
+	if b.dir.kind == "ssh" {
+		// a jump per port of the login service (tcp: the chain returned the rest)
+		for _, port := range cc.sshPorts() {
+			base.add(newRule(fmt.Sprintf("%s/%s/%d", b.dir.key, ch.Name, port), LineRef{}, fmt.Sprintf("meta nfproto %s th dport %d jump %s", nfproto, port, ch.Name),
+				metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}),
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+				cmp(expr.CmpOpEq, binary.BigEndian.AppendUint16(nil, port)), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
+		}
+	} else {
+		base.add(newRule(b.dir.key+"/"+ch.Name, LineRef{}, fmt.Sprintf("meta nfproto %s jump %s", nfproto, ch.Name),
+			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
+	}
 	lk := listKey{fm.f, b.dir.d, name}
 	m := segment(fm, name, b.acl.Entries(), cc.lists[lk])
 	lists[lk] = m
@@ -839,7 +908,7 @@ func (e Elem) text() string { return fmt.Sprintf("%s : goto %s", e.Addr, e.Chain
 
 func (c *Chain) decl() string {
 	if c.Base {
-		return fmt.Sprintf("chain %s {\n\t\ttype filter hook input priority filter; policy accept;", c.Name)
+		return fmt.Sprintf("chain %s {\n\t\ttype filter hook input priority %s; policy accept;", c.Name, prioText(c.Name))
 	}
 	return fmt.Sprintf("chain %s {", c.Name)
 }

@@ -92,7 +92,7 @@ func TestPlanTextMatchesKernel(t *testing.T) {
 			drift, _ := Drift(other, cfg)
 			require.Equal(t, InSync, st.State, "drift: %q", drift)
 			plan := Compile(cfg, "mgmt0", nil).String()
-			if cfg.Mgmt.IsZero() {
+			if cfg.Bound.IsZero() {
 				require.NotContains(t, a.nft("list", "tables"), Table)
 				return
 			}

@@ -457,7 +457,7 @@ func (d *diffRun) model(fm *diffFam) model {
 
 func modelOf(cfg *acl.Config, dl *diffList) model {
 	m := model{dl: dl}
-	name := cfg.Mgmt.Get(acl.Inbound(dl.f))
+	name := cfg.Bound.Get(acl.Inbound(dl.f))
 	if name == "" {
 		return m
 	}
@@ -680,7 +680,7 @@ func (d *diffRun) ended(closed []*diffConn) error {
 			open[peer{a.Unmap(), s.ID.DestinationPort}] = fmt.Sprintf("socket in state %d", s.State)
 		}
 	}
-	if d.cfg.Mgmt.IsZero() {
+	if d.cfg.Bound.IsZero() {
 		// Nothing loaded: conntrack does not see the packets, its entries stay
 		// as they were, and nothing counts.
 		return check(open)

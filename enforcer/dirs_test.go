@@ -20,7 +20,7 @@ func TestEveryBindingHasRows(t *testing.T) {
 		fm := famOf(b.Family)
 		require.Equal(t, b.Family, fm.f, "fams has no row for %s", b)
 		var d *dir
-		require.NotPanics(t, func() { d = dirOf(b.Dir) }, "dirs has no row for %s", b)
+		require.NotPanics(t, func() { d = dirOf(b) }, "dirs has no row for %s", b)
 		require.NotPanics(t, func() { baseHook(d.base) })
 		name := (bound{fm: fm, dir: d}).chain()
 		prev, dup := chains[name]

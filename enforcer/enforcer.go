@@ -18,6 +18,9 @@ import (
 // interface. Its methods are safe for concurrent use.
 type Enforcer struct {
 	IfName string
+	// SSHPorts are the ports of the login service, where lists bound at line
+	// vty (management ssh) decide new connections; nil: DefaultSSHPorts.
+	SSHPorts []uint16
 	// NetNS is a file descriptor of the network namespace to act in; 0 is the
 	// namespace of the calling thread.
 	NetNS int

@@ -38,12 +38,12 @@ func SetFollowReadBuffer(e *Enforcer, n int) { e.followReadBuffer = n }
 // (handles numbered from 1) into one enforcing after.
 func DiffText(before, after *acl.Config, ifname string) string {
 	var old *Plan
-	if !before.Mgmt.IsZero() {
+	if !before.Bound.IsZero() {
 		old = Compile(before, ifname, nil)
 	}
 	ks := stateOf(old, 1, nil, nil)
 	var p *Plan
-	if !after.Mgmt.IsZero() {
+	if !after.Bound.IsZero() {
 		p = Compile(after, ifname, ks.pre(LimitsOf(after)))
 		keepRunNames(ks, p)
 	}

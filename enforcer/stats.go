@@ -148,7 +148,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	if mine {
 		view = e.ks
 	}
-	if !cfg.Mgmt.IsZero() {
+	if !cfg.Bound.IsZero() {
 		p = Compile(cfg, e.IfName, view.pre(limits))
 		keepRunNames(view, p)
 		runCounters(ks, p, st.Counters)

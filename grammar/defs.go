@@ -11,7 +11,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 )
 
-var configModes = []Mode{Config, IPACL, IP6ACL, StdACL, Interface}
+var configModes = []Mode{Config, IPACL, IP6ACL, StdACL, Interface, LineVTY, MgmtSSH, CtrlPlane}
 
 // seqRange is the syntax of a sequence number: 1-2147483647, as on IOS.
 var seqRange = "<1-" + strconv.Itoa(int(acl.MaxSeq)) + ">"
@@ -284,6 +284,43 @@ func init() {
 	for _, l := range ifaceNoMeaning {
 		add(ifm, l.syntax, l.help, buildNoMeaning(l.note))
 	}
+	// The login service and the host: where else a list is bound.
+	add(cfg, "line vty [<0-1023>$first [<0-1023>$last]]", []string{"Configure a terminal line", "Virtual terminal: the login service (SSH)",
+		"First line number (aclsh has one login service: every line is it)", "Last line number"}, kind(EnterLineVTY))
+	add(cfg, "management ssh", []string{"Configure a management service (EOS)", "The SSH server: the login service"}, kind(EnterMgmtSSH))
+	add(cfg, "(system control-plane | control-plane)", []string{"System configuration (EOS)", "The host itself: traffic for it on every interface but loopback",
+		"The host itself: traffic for it on every interface but loopback (OS10)"}, kind(EnterCtrlPlane))
+	recv := "(ip$fam|ipv6$fam) receive access-group WORD$name [in]"
+	recvHelp := []string{IPStr, IPv6Str, "Receive path: traffic for the host itself (SLX)", "Apply an access list to the host's own traffic", ACLNameStr, InboundStr}
+	add(cfg, recv, recvHelp, buildBindAt(BindACL, acl.ControlPlane))
+	add(cfg, "no (ip$fam|ipv6$fam) receive access-group [WORD$name] [in]", append([]string{NoStr}, recvHelp...), buildBindAt(UnbindACL, acl.ControlPlane))
+	fi := "ssh access-group WORD$name"
+	fiHelp := []string{"SSH server (FastIron)", "Apply an IPv4 access list to SSH logins", ACLNameStr}
+	add(cfg, fi, fiHelp, buildBindAt(BindACL, acl.VTY))
+	add(cfg, "no ssh access-group [WORD$name]", append([]string{NoStr}, fiHelp...), buildBindAt(UnbindACL, acl.VTY))
+	vty := []Mode{LineVTY}
+	cls := "(access-class WORD$name in | ipv6$fam access-class WORD$name in)"
+	clsHelp := []string{"Filter logins with an IPv4 access list", ACLNameStr, "Incoming connections (SSH logins)",
+		IPv6Str, "Filter logins with an IPv6 access list", ACLNameStr, "Incoming connections (SSH logins)"}
+	add(vty, cls, clsHelp, buildBindAt(BindACL, acl.VTY))
+	add(vty, "no "+cls, append([]string{NoStr}, clsHelp...), buildBindAt(UnbindACL, acl.VTY))
+	for _, l := range vtyNoMeaning {
+		add(vty, l.syntax, l.help, buildNoMeaning(l.note))
+	}
+	svcGrp := "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in"
+	svcHelp := []string{IPStr, IPv6Str, "Apply an access list", ACLNameStr, "VRF (aclsh filters every VRF of the host)", "VRF name", InboundStr}
+	for _, md := range []Mode{MgmtSSH, CtrlPlane} {
+		p := acl.VTY
+		if md == CtrlPlane {
+			p = acl.ControlPlane
+		}
+		add([]Mode{md}, svcGrp, svcHelp, buildBindAt(BindACL, p))
+		add([]Mode{md}, "no "+svcGrp, append([]string{NoStr}, svcHelp...), buildBindAt(UnbindACL, p))
+	}
+	for _, l := range sshNoMeaning {
+		add([]Mode{MgmtSSH}, l.syntax, l.help, buildNoMeaning(l.note))
+	}
+
 	// Lines of a list's configuration aclsh does by itself.
 	for _, md := range []Mode{IPACL, IP6ACL, StdACL} {
 		add([]Mode{md}, "(counters|statistics) per-entry", []string{"Access list counters (EOS)", "Access list statistics (NX-OS)", "Count matches of each entry"},
@@ -322,6 +359,35 @@ var ifaceNoMeaning = []noMeaning{
 		"speed, duplex, negotiation and mtu set a switch interface's link" + byHost},
 	{"no ip (redirects|unreachables|proxy-arp)", []string{NoStr, IPStr, "ICMP redirects", "ICMP unreachables", "Proxy ARP"},
 		"ip redirects, unreachables and proxy-arp are a switch interface's ICMP and ARP answers; on this host the kernel's sysctls (net.ipv4.conf.*) decide (not applied, not saved)"},
+}
+
+// sshd is how a note on a login setting ends.
+const sshd = "; on this host sshd's configuration (sshd_config) decides that (not applied, not saved)"
+
+var vtyNoMeaning = []noMeaning{
+	{"transport (input|output) LINE$text", []string{"Define transport protocols for the line", "Protocols operators may log in with", "Protocols operators may connect out with", "Protocols (ssh, telnet, none, all)"},
+		"transport input sets the protocols a switch's vty lines take" + sshd},
+	{"[no] login [LINE$text]", []string{NoStr, "Enable password checking", "local, authentication LIST"},
+		"login sets how a switch checks a vty login" + sshd + "; PAM"},
+	{"(exec-timeout|session-timeout|absolute-timeout) LINE$text", []string{"Set the EXEC timeout", "Set the session timeout", "Set the absolute timeout", "Minutes [seconds]"},
+		"exec-timeout ends an idle vty session on a switch; on this host sshd's ClientAliveInterval or the shell's TMOUT does that (not applied, not saved)"},
+	{"password LINE$text", []string{"Set a password", "The password"},
+		"password sets a switch's line password; on this host the users' own passwords and sshd decide (not applied, not saved)"},
+	{"privilege level LINE$text", []string{"Change the privilege level of the line", "Default privilege level", "Level"},
+		"privilege level sets a switch's login privilege; on this host the aclsh daemon's groups decide what an operator may do (not applied, not saved)"},
+	{"[no] logging synchronous", []string{NoStr, "Console logging", "Keep messages from breaking a typed line"},
+		"logging synchronous paces a switch's console messages (not applied, not saved)"},
+	{"(length|width) <0-512>$n", []string{"Set the number of lines on a screen", "Set the width of the display", "Number"},
+		"length and width set a switch line's terminal; use terminal length and terminal width in a session (not applied, not saved)"},
+}
+
+var sshNoMeaning = []noMeaning{
+	{"idle-timeout LINE$text", []string{"Set the idle timeout (EOS)", "Minutes"},
+		"idle-timeout ends an idle SSH session on a switch; on this host sshd's ClientAliveInterval does that (not applied, not saved)"},
+	{"[no] shutdown", []string{NoStr, "Turn the SSH server off"},
+		"shutdown turns a switch's SSH server off or on; on this host systemctl does that for sshd (not applied, not saved)"},
+	{"authentication LINE$text", []string{"Set how logins are checked (EOS)", "Methods"},
+		"authentication sets how a switch checks an SSH login" + sshd},
 }
 
 // buildNoMeaning builds a line that has no meaning on this host.
@@ -464,9 +530,13 @@ func buildLogInterval(m *match) error {
 	return nil
 }
 
-func buildBind(k Kind) func(*match) error {
+func buildBind(k Kind) func(*match) error { return buildBindAt(k, acl.Mgmt) }
+
+// buildBindAt builds an access-group or access-class line that binds at p; a
+// line that names no family binds an IPv4 list.
+func buildBindAt(k Kind, p acl.Point) func(*match) error {
 	return func(m *match) error {
-		m.cmd.Kind = k
+		m.cmd.Kind, m.cmd.Point = k, p
 		setFam(m)
 		m.cmd.Name = m.get("name")
 		return nil

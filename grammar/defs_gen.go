@@ -2716,31 +2716,338 @@ var genDefs = [...]genDef{
 	},
 	// 57
 	{
-		syntax: "(counters|statistics) per-entry",
+		syntax: "line vty [<0-1023>$first [<0-1023>$last]]",
 		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
+			{kind: kwToken, word: "line"},
+			{kind: kwToken, word: "vty"},
+			{kind: varRange, word: "<0-1023>", lo: 0, hi: 1023, capture: "first"},
+			{kind: varRange, word: "<0-1023>", lo: 0, hi: 1023, capture: "last"},
 		},
 		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 11, 3, 1, 6, 0, 1, 7, 0, 2, 8, 10,
+			4, 1, 9, 0, 1, 10, 0, 1, 11, 0, 1, 12, accept, 0,
 		},
 	},
 	// 58
 	{
-		syntax: "(counters|statistics) per-entry",
+		syntax: "management ssh",
 		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
+			{kind: kwToken, word: "management"},
+			{kind: kwToken, word: "ssh"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
+		},
+	},
+	// 59
+	{
+		syntax: "(system control-plane | control-plane)",
+		toks: []genTok{
+			{kind: kwToken, word: "system"},
+			{kind: kwToken, word: "control-plane"},
+			{kind: kwToken, word: "control-plane"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0, 3, 1, 8,
+			0, 1, 5,
+		},
+	},
+	// 60
+	{
+		syntax: "(ip$fam|ipv6$fam) receive access-group WORD$name [in]",
+		toks: []genTok{
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "receive"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			0, 2, 1, 15, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			5, 1, 9, 0, 1, 10, 0, 2, 11, 13, 6, 1, 12, 0, 1, 13, 0, 1, 14, accept, 0, 2, 1, 16,
+			0, 1, 3,
+		},
+	},
+	// 61
+	{
+		syntax: "no (ip$fam|ipv6$fam) receive access-group [WORD$name] [in]",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "receive"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			5, 1, 9, 0, 1, 10, 0, 2, 11, 13, 6, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 17, 7, 1, 16,
+			0, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
+		},
+	},
+	// 62
+	{
+		syntax: "ssh access-group WORD$name",
+		toks: []genTok{
+			{kind: kwToken, word: "ssh"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 63
+	{
+		syntax: "no ssh access-group [WORD$name]",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ssh"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 9, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, accept, 0,
+		},
+	},
+	// 64
+	{
+		syntax: "(access-class WORD$name in | ipv6$fam access-class WORD$name in)",
+		toks: []genTok{
+			{kind: kwToken, word: "access-class"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "in"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-class"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			0, 2, 1, 9, 1, 1, 2, 0, 1, 3, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 0, 1, 8,
+			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 13, 6, 1, 14, 0, 1, 15, 7, 1, 16,
+			0, 1, 7,
+		},
+	},
+	// 65
+	{
+		syntax: "no (access-class WORD$name in | ipv6$fam access-class WORD$name in)",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "access-class"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "in"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-class"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 11, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, accept, 0, 5, 1, 12, 0, 1, 13, 6, 1, 14, 0, 1, 15, 7, 1, 16,
+			0, 1, 17, 8, 1, 18, 0, 1, 9,
+		},
+	},
+	// 66
+	{
+		syntax: "transport (input|output) LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "transport"},
+			{kind: kwToken, word: "input"},
+			{kind: kwToken, word: "output"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 9, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			accept, 0, 3, 1, 10, 0, 1, 5,
+		},
+	},
+	// 67
+	{
+		syntax: "[no] login [LINE$text]",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "login"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, 0, 2, 7, 9, 3, 1, 8,
+			0, 1, 9, 0, 1, 10, accept, 0,
+		},
+	},
+	// 68
+	{
+		syntax: "(exec-timeout|session-timeout|absolute-timeout) LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "exec-timeout"},
+			{kind: kwToken, word: "session-timeout"},
+			{kind: kwToken, word: "absolute-timeout"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			0, 3, 1, 7, 9, 1, 1, 2, 0, 1, 3, 0, 1, 4, 4, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3, 3, 1, 10, 0, 1, 3,
+		},
+	},
+	// 69
+	{
+		syntax: "password LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "password"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
+		},
+	},
+	// 70
+	{
+		syntax: "privilege level LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "privilege"},
+			{kind: kwToken, word: "level"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 71
+	{
+		syntax: "[no] logging synchronous",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "logging"},
+			{kind: kwToken, word: "synchronous"},
+		},
+		states: []uint16{
+			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, 3, 1, 7, 0, 1, 8,
+			accept, 0,
+		},
+	},
+	// 72
+	{
+		syntax: "(length|width) <0-512>$n",
+		toks: []genTok{
+			{kind: kwToken, word: "length"},
+			{kind: kwToken, word: "width"},
+			{kind: varRange, word: "<0-512>", lo: 0, hi: 512, capture: "n"},
 		},
 		states: []uint16{
 			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
 			0, 1, 3,
 		},
 	},
-	// 59
+	// 73
+	{
+		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		toks: []genTok{
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			0, 2, 1, 17, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			0, 2, 9, 13, 5, 1, 10, 0, 1, 11, 6, 1, 12, 0, 1, 13, 0, 1, 14, 7, 1, 15, 0, 1, 16,
+			accept, 0, 2, 1, 18, 0, 1, 3,
+		},
+	},
+	// 74
+	{
+		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			5, 1, 9, 0, 1, 10, 0, 2, 11, 15, 6, 1, 12, 0, 1, 13, 7, 1, 14, 0, 1, 15, 0, 1, 16,
+			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
+		},
+	},
+	// 75
+	{
+		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		toks: []genTok{
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			0, 2, 1, 17, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			0, 2, 9, 13, 5, 1, 10, 0, 1, 11, 6, 1, 12, 0, 1, 13, 0, 1, 14, 7, 1, 15, 0, 1, 16,
+			accept, 0, 2, 1, 18, 0, 1, 3,
+		},
+	},
+	// 76
+	{
+		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			5, 1, 9, 0, 1, 10, 0, 2, 11, 15, 6, 1, 12, 0, 1, 13, 7, 1, 14, 0, 1, 15, 0, 1, 16,
+			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
+		},
+	},
+	// 77
+	{
+		syntax: "idle-timeout LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "idle-timeout"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
+		},
+	},
+	// 78
+	{
+		syntax: "[no] shutdown",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "shutdown"},
+		},
+		states: []uint16{
+			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 79
+	{
+		syntax: "authentication LINE$text",
+		toks: []genTok{
+			{kind: kwToken, word: "authentication"},
+			{kind: varLine, word: "LINE", capture: "text"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
+		},
+	},
+	// 80
 	{
 		syntax: "(counters|statistics) per-entry",
 		toks: []genTok{
@@ -2753,7 +3060,33 @@ var genDefs = [...]genDef{
 			0, 1, 3,
 		},
 	},
-	// 60
+	// 81
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 82
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 83
 	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2901,7 +3234,7 @@ var genDefs = [...]genDef{
 			0, 1, 262, 93, 1, 266, 0, 1, 258,
 		},
 	},
-	// 61
+	// 84
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2932,7 +3265,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 62
+	// 85
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -2945,7 +3278,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 63
+	// 86
 	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2973,7 +3306,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
-	// 64
+	// 87
 	{
 		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2998,7 +3331,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
-	// 65
+	// 88
 	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3026,7 +3359,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
-	// 66
+	// 89
 	{
 		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3051,7 +3384,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
-	// 67
+	// 90
 	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
@@ -3065,7 +3398,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 68
+	// 91
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -3081,7 +3414,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 69
+	// 92
 	{
 		syntax: "rollback clean-config",
 		toks: []genTok{
@@ -3092,7 +3425,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 70
+	// 93
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -3102,7 +3435,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 71
+	// 94
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3130,7 +3463,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 72
+	// 95
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3156,7 +3489,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 73
+	// 96
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3180,7 +3513,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 74
+	// 97
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3204,7 +3537,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 75
+	// 98
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3228,7 +3561,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 76
+	// 99
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3252,7 +3585,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 77
+	// 100
 	{
 		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{

@@ -65,7 +65,8 @@ func Docs() []Doc {
 
 // Name returns the mode's name as the manual and prompts describe it.
 func (m Mode) Name() string {
-	name := [...]string{Exec: "exec", Config: "config", IPACL: "IPv4 access list", IP6ACL: "IPv6 access list", Interface: "interface management 0", StdACL: "IPv4 standard access list"}[m.Base()]
+	name := [...]string{Exec: "exec", Config: "config", IPACL: "IPv4 access list", IP6ACL: "IPv6 access list", Interface: "interface management 0", StdACL: "IPv4 standard access list",
+		LineVTY: "line vty", MgmtSSH: "management ssh", CtrlPlane: "system control-plane"}[m.Base()]
 	if m&InSession != 0 {
 		name += " (in a configuration session)"
 	}

@@ -23,6 +23,9 @@ const (
 	IP6ACL                // HOST(conf-ip6acl-ext)#
 	Interface             // HOST(config-Management-0)#
 	StdACL                // HOST(conf-ipacl-std)#: a standard IPv4 list
+	LineVTY               // HOST(config-line)#: line vty, the login service (IOS, NX-OS)
+	MgmtSSH               // HOST(config-mgmt-ssh)#: management ssh, the login service (EOS)
+	CtrlPlane             // HOST(config-system-cp)#: system control-plane (EOS), control-plane (OS10)
 	numModes
 )
 
@@ -57,6 +60,12 @@ func (m Mode) SessionPrompt(host, name string) string {
 		return host + "(config-s-" + name + "-ipacl-std)# "
 	case Interface:
 		return host + "(config-s-" + name + "-Management-0)# "
+	case LineVTY:
+		return host + "(config-s-" + name + "-line)# "
+	case MgmtSSH:
+		return host + "(config-s-" + name + "-mgmt-ssh)# "
+	case CtrlPlane:
+		return host + "(config-s-" + name + "-system-cp)# "
 	}
 	return host + "(config-s-" + name + ")# "
 }
@@ -74,6 +83,12 @@ func (m Mode) Prompt(host string) string {
 		return host + "(conf-ipacl-std)# "
 	case Interface:
 		return host + "(config-Management-0)# "
+	case LineVTY:
+		return host + "(config-line)# "
+	case MgmtSSH:
+		return host + "(config-mgmt-ssh)# "
+	case CtrlPlane:
+		return host + "(config-system-cp)# "
 	}
 	return host + "# "
 }
@@ -82,7 +97,7 @@ func (m Mode) Prompt(host string) string {
 // and false for Config and Exec.
 func (m Mode) Parent() (Mode, bool) {
 	switch m.Base() {
-	case IPACL, IP6ACL, StdACL, Interface:
+	case IPACL, IP6ACL, StdACL, Interface, LineVTY, MgmtSSH, CtrlPlane:
 		return Config | m&InSession, true
 	}
 	return Exec, false
@@ -151,6 +166,10 @@ const (
 	// IOS numbered lists (issue 20).
 	NumberedRule // access-list N permit|deny ... | remark TEXT; Name: N, Standard, Rule
 	NoMeaning    // a line that has no meaning on a Linux host (ip address, description): Note says so; nothing is saved
+	// Where else a list is bound (issue 20): the login service and the host.
+	EnterLineVTY   // line vty [N [M]]
+	EnterMgmtSSH   // management ssh (EOS)
+	EnterCtrlPlane // system control-plane (EOS), control-plane (OS10)
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,
@@ -183,9 +202,13 @@ type Command struct {
 	Seq         acl.Seq
 	Start, Step acl.Seq
 	Num         int // interface number
-	Pipe        Pipe
-	Sub         *Command // for Do
-	SubOff      int      // byte offset of Sub's line within this line
+	// Point is where BindACL and UnbindACL bind: management 0 (the zero
+	// value), the login service (line vty, management ssh, ssh access-group),
+	// the control-plane (system control-plane, ip receive access-group).
+	Point  acl.Point
+	Pipe   Pipe
+	Sub    *Command // for Do
+	SubOff int      // byte offset of Sub's line within this line
 
 	// Packet is the packet TestACL traces.
 	Packet acl.Packet

@@ -13,12 +13,10 @@ func TestVendorHints(t *testing.T) {
 		line string
 		want string // a part of the message; "" for a bare caret
 	}{
-		{Config, "line vty 0 4", "login service"},
-		{Config, " access-class 10 in", "login service"},
-		{Config, "management ssh", "EOS's management ssh"},
-		{Config, "system control-plane", "control-plane binding"},
-		{Config, "ip receive access-group RECV in", "receive ACL"},
-		{Config, "ssh access-group 10", "FastIron's ssh access-group"},
+		{Config, "line console 0", "login service"},
+		{Config, " access-class 10 in", "under line vty"},
+		{Config, "management telnet", "management ssh"},
+		{CtrlPlane, "service-policy input COPP", ""},
 		{Config, " transport input ssh", "sshd's configuration"},
 		{Config, "ip access-group MGMT in", "under an interface"},
 		{Config, "access-list 10 permit tcp any any", "standard list matches the source address only"},

@@ -28,6 +28,9 @@ func TestEveryDefinitionBehaves(t *testing.T) {
 		grammar.IP6ACL:    {"configure terminal", "ipv6 access-list extended t6"},
 		grammar.StdACL:    {"configure terminal", "ip access-list standard s"},
 		grammar.Interface: {"configure terminal", "interface management 0"},
+		grammar.LineVTY:   {"configure terminal", "line vty"},
+		grammar.MgmtSSH:   {"configure terminal", "management ssh"},
+		grammar.CtrlPlane: {"configure terminal", "system control-plane"},
 	}
 	shellIn := func(m grammar.Mode) *Shell {
 		// A state directory of its own: no line depends on what another did.

@@ -119,7 +119,7 @@ func assess(cfg *acl.Config, op *Operator) guardView {
 
 // bound returns the list bound to management 0 for family f, nil if none.
 func bound(cfg *acl.Config, f acl.Family) *acl.ACL {
-	name := cfg.Mgmt.Get(acl.Inbound(f))
+	name := cfg.Bound.Get(acl.Inbound(f))
 	if name == "" {
 		return nil
 	}

@@ -117,7 +117,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 		return st
 	}
 	if name == "" {
-		name = cfg.Mgmt.Get(acl.Inbound(f))
+		name = cfg.Bound.Get(acl.Inbound(f))
 		if name == "" {
 			v.Result = []acl.Outcome{{Action: "permit", By: "no list bound"}}
 			v.OtherTablesCanDrop = view.OthersOf(stats(), f)
@@ -132,7 +132,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 		return fmt.Errorf("%s is an %s access list; the packet is %s", name, a.Family.Name(), f.Name())
 	}
 	t := a.Trace(cmd.Packet, s.liveCounts(cfg, a, cmd.Packet, stats))
-	v.List, v.Bound = t.List, cfg.Mgmt.Get(acl.Inbound(f)) == name
+	v.List, v.Bound = t.List, cfg.Bound.Get(acl.Inbound(f)) == name
 	v.Steps, v.Result, v.Now = t.Steps, t.Result, t.Now
 	if v.Bound && v.permits() {
 		v.OtherTablesCanDrop = view.OthersOf(stats(), f)
@@ -145,7 +145,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 // it cannot tell (no enforcer, a list not bound, a kernel not in step with the
 // config).
 func (s *Shell) liveCounts(cfg *acl.Config, a *acl.ACL, p acl.Packet, stats func() *enforcer.Stats) func(acl.Rule) (int, bool) {
-	if cfg.Mgmt.Get(acl.Inbound(a.Family)) != a.Name || len(s.ops) > 0 {
+	if cfg.Bound.Get(acl.Inbound(a.Family)) != a.Name || len(s.ops) > 0 {
 		return nil
 	}
 	st := stats()

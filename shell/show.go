@@ -42,7 +42,7 @@ func (s *Shell) clearCounters(cmd cli.Select) error {
 		}
 	} else if cmd.FamilyGiven {
 		// The lists of one family: only its bound list has counters in the kernel.
-		if cmd.Name = s.t.Cfg.Mgmt.Get(acl.Inbound(cmd.Family)); cmd.Name == "" {
+		if cmd.Name = s.t.Cfg.Bound.Get(acl.Inbound(cmd.Family)); cmd.Name == "" {
 			return nil
 		}
 	}

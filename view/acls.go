@@ -108,7 +108,7 @@ func (v *ACLs) WriteText(w io.Writer) {
 	for _, a := range v.AccessLists {
 		where := "not bound"
 		if len(a.BoundTo) > 0 {
-			where = "bound to interface " + strings.Join(a.BoundTo, ", ")
+			where = "bound to " + boundText(a.BoundTo)
 		}
 		kind := ""
 		if a.Standard {
@@ -417,4 +417,17 @@ func Table(b *strings.Builder, rows [][]string) {
 		}
 		b.WriteString(strings.TrimRight(l.String(), " ") + "\n")
 	}
+}
+
+// boundText says where a list is bound, as its header reads: "interface
+// management 0 in", "control-plane in", "line vty in".
+func boundText(at []string) string {
+	out := make([]string, len(at))
+	for i, b := range at {
+		if strings.HasPrefix(b, "management ") {
+			b = "interface " + b
+		}
+		out[i] = b
+	}
+	return strings.Join(out, ", ")
 }

@@ -108,7 +108,7 @@ func ConfigOf(cfg *acl.Config) ConfigData {
 		}
 		c.AccessLists = append(c.AccessLists, l)
 	}
-	for at, n := range cfg.Mgmt.All() {
+	for at, n := range cfg.Bound.All() {
 		c.AccessGroups = append(c.AccessGroups, Group{Interface: "management 0", Family: FamilyName(at.Family), AccessList: n, Direction: at.Dir.String()})
 	}
 	return c

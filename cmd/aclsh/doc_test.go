@@ -95,7 +95,7 @@ COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aclsh; printf '%s\n' "${COMPREPLY[@]
 	require.Equal(t, []string{"--state-dir"}, complete("aclsh", "--st"))
 	require.Equal(t, []string{"--check"}, complete("aclsh", "-f", "x", "--ch"))
 	require.Empty(t, complete("aclsh", "-f", "x", "fo"), "follow only as the first word")
-	require.Equal(t, []string{"--state-dir", "--mgmt-if", "--mgmt-names", "--admin-group", "--view-group"}, complete("aclsh", "follow", "--"))
+	require.Equal(t, []string{"--state-dir", "--mgmt-if", "--mgmt-names", "--ssh-ports", "--admin-group", "--view-group"}, complete("aclsh", "follow", "--"))
 	require.Equal(t, []string{"--mgmt-if", "--mgmt-names"}, complete("aclsh", "boot", "--state-dir", "/x", "--m"))
 	require.Equal(t, []string{filepath.Join(dir, "state")}, complete("aclsh", "--state-dir", filepath.Join(dir, "st")))
 	require.Equal(t, []string{filepath.Join(dir, "script.txt")}, complete("aclsh", "-f", filepath.Join(dir, "sc")))

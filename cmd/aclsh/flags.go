@@ -36,6 +36,8 @@ var flagDefs = []flagDef{
 		"(also ACLSH_MGMT_IF; default: the interface of the IPv4", "default route, else eth0)"}, Complete: "iface", Sub: true},
 	{Name: "mgmt-names", Arg: "NAMES", Env: "ACLSH_MGMT_NAMES", Help: []string{`more names of "interface management 0", comma-separated`,
 		"(also ACLSH_MGMT_NAMES), as the configs pasted here call the", "management port: GigabitEthernet0/0,GigabitEthernet0"}, Sub: true},
+	{Name: "ssh-ports", Arg: "PORTS", Env: "ACLSH_SSH_PORTS", Help: []string{"aclsh follow: the ports sshd listens on (its Port lines),",
+		"comma-separated (also ACLSH_SSH_PORTS; default 22): a list bound", "at line vty or management ssh decides new connections to them"}, Sub: true},
 	{Name: "admin-group", Arg: "GROUP", Default: "aclsh", Help: []string{"aclsh follow: members of GROUP configure (default aclsh;", "root always does)"}, Sub: true},
 	{Name: "view-group", Arg: "GROUP", Default: "aclsh-view", Help: []string{"aclsh follow: members of GROUP show and test", "(default aclsh-view)"}, Sub: true},
 	{Name: "version", Help: []string{"print the version (aclsh VERSION) and exit"}},

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +41,22 @@ func defaultMgmtIf() string {
 		}
 	}
 	return "eth0"
+}
+
+// portsOf reads --ssh-ports: port numbers separated by commas or spaces.
+func portsOf(s string) ([]uint16, error) {
+	var out []uint16
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q is not a port: give sshd's ports (1-65535), as 22,2222", f)
+		}
+		out = append(out, uint16(n))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no port: give sshd's ports, as 22,2222")
+	}
+	return out, nil
 }
 
 // namesOf splits --mgmt-names: names separated by commas or spaces.
@@ -200,14 +217,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	var (
 		file, stateDir, host, mgmtIf string
-		mgmtNames                    string
+		mgmtNames, sshPorts          string
 		check, force, lint           bool
 		cmds                         multi
 		version, man, bashCompletion bool
 		adminGroup, viewGroup        string
 	)
 	defineFlags(fs, map[string]any{"f": &file, "c": &cmds, "check": &check, "force": &force, "lint": &lint,
-		"state-dir": &stateDir, "hostname": &host, "mgmt-if": &mgmtIf, "mgmt-names": &mgmtNames,
+		"state-dir": &stateDir, "hostname": &host, "mgmt-if": &mgmtIf, "mgmt-names": &mgmtNames, "ssh-ports": &sshPorts,
 		"version": &version, "man": &man, "bash-completion": &bashCompletion,
 		"admin-group": &adminGroup, "view-group": &viewGroup})
 	if err := fs.Parse(args); err != nil {
@@ -234,6 +251,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		mgmtIf = defaultMgmtIf()
 	}
 	kernel := &enforcer.Enforcer{IfName: mgmtIf}
+	if sshPorts != "" {
+		ports, err := portsOf(sshPorts)
+		if err != nil {
+			fmt.Fprintf(stderr, "aclsh: --ssh-ports %q: %v\n", sshPorts, err)
+			return 2
+		}
+		kernel.SSHPorts = ports
+	}
 	store := &config.Store{Dir: stateDir, Kernel: kernel}
 	if !check {
 		// A shell or script that takes the lock after a commit timer or reload

@@ -129,7 +129,8 @@ func manPage() string {
 	return b.String()
 }
 
-var modes = []grammar.Mode{grammar.Exec, grammar.Config, grammar.IPACL, grammar.IP6ACL, grammar.StdACL, grammar.Interface}
+var modes = []grammar.Mode{grammar.Exec, grammar.Config, grammar.IPACL, grammar.IP6ACL, grammar.StdACL, grammar.Interface,
+	grammar.LineVTY, grammar.MgmtSSH, grammar.CtrlPlane}
 
 // heading names the modes a command is typed in.
 func heading(ms []grammar.Mode) string {
