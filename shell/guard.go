@@ -24,6 +24,9 @@ import (
 // Client to Server (sshd's SSH_CONNECTION).
 type Operator struct {
 	Client, Server netip.AddrPort
+	// Elsewhere: the connection does not arrive on management 0 (its list
+	// does not see it; the control-plane's and the login service's do).
+	Elsewhere bool
 }
 
 // ParseSSHConnection parses sshd's SSH_CONNECTION, "client_ip client_port
@@ -80,7 +83,11 @@ type guardView struct {
 	empty          [2]string
 }
 
-// assess evaluates cfg for the guard; op nil: only the empty lists.
+// assess evaluates cfg for the guard; op nil: only the empty lists. Every point
+// that looks at the operator's packets is asked, in the kernel's order: the
+// session's packets pass management 0's list (if it arrives there) and the
+// control-plane's (unless it is on loopback); a new connection to sshd the
+// login service's too.
 func assess(cfg *acl.Config, op *Operator) guardView {
 	var v guardView
 	if cfg == nil {
@@ -95,31 +102,51 @@ func assess(cfg *acl.Config, op *Operator) guardView {
 		return v
 	}
 	f := op.family()
-	a := bound(cfg, f)
-	if a == nil {
-		return v
-	}
 	p := op.packet()
-	by := func(r acl.Rule, ok bool) string {
+	for _, pt := range []acl.Point{acl.Mgmt, acl.ControlPlane, acl.VTY} {
 		switch {
-		case !ok:
-			return "the implicit deny at the end of access list " + a.Name
-		case r.Action == acl.Deny:
-			return "access list " + a.Name + " " + r.Format(f)
+		case pt == acl.Mgmt && op.Elsewhere, pt == acl.ControlPlane && op.Client.Addr().IsLoopback():
+			continue
 		}
-		return ""
+		a := boundAt(cfg, acl.At(pt, f))
+		if a == nil {
+			continue
+		}
+		by := func(r acl.Rule, ok bool) string {
+			where := ""
+			if pt != acl.Mgmt {
+				where = " (bound to " + pt.String() + ")"
+			}
+			switch {
+			case !ok:
+				return "the implicit deny at the end of access list " + a.Name + where
+			case r.Action == acl.Deny:
+				return "access list " + a.Name + where + " " + r.Format(f)
+			}
+			return ""
+		}
+		if v.session == "" && pt != acl.VTY {
+			// the login service looks at new connections only: it never
+			// drops a session that is open
+			v.session = by(a.Session(p))
+		}
+		// A new connection is judged as if the client had no other connection: one
+		// refused only because a connlimit is reached is the limit doing its job,
+		// and it admits again when a session ends, so it is not a lockout.
+		if v.fresh == "" {
+			v.fresh = by(a.Evaluate(p, nil))
+		}
 	}
-	v.session = by(a.Session(p))
-	// A new connection is judged as if the client had no other connection: one
-	// refused only because a connlimit is reached is the limit doing its job,
-	// and it admits again when a session ends, so it is not a lockout.
-	v.fresh = by(a.Evaluate(p, nil))
 	return v
 }
 
 // bound returns the list bound to management 0 for family f, nil if none.
-func bound(cfg *acl.Config, f acl.Family) *acl.ACL {
-	name := cfg.Bound.Get(acl.Inbound(f))
+func bound(cfg *acl.Config, f acl.Family) *acl.ACL { return boundAt(cfg, acl.Inbound(f)) }
+
+// boundAt returns the list bound at b, nil if none.
+func boundAt(cfg *acl.Config, b acl.Binding) *acl.ACL {
+	f := b.Family
+	name := cfg.Bound.Get(b)
 	if name == "" {
 		return nil
 	}
@@ -178,7 +205,11 @@ func warning(before, after guardView, op *Operator) string {
 	}
 	var b strings.Builder
 	if op != nil && (after.session != "" && before.session == "" || after.fresh != "" && before.fresh == "") {
-		fmt.Fprintf(&b, "%% Warning: this change would lock you out (your connection: %s, on management 0):\n", op)
+		on := ", on management 0"
+		if op.Elsewhere {
+			on = ""
+		}
+		fmt.Fprintf(&b, "%% Warning: this change would lock you out (your connection: %s%s):\n", op, on)
 	} else {
 		b.WriteString("% Warning: this change would refuse new connections on management 0:\n")
 	}
@@ -209,15 +240,16 @@ func (e *LockoutError) Error() string {
 	return "not applied: the lockout guard warns and there is no terminal to confirm"
 }
 
-// operator returns the operator's connection when it arrives on the management
-// interface, nil otherwise; found once per shell.
+// operator returns the operator's connection (SSH_CONNECTION), nil without
+// one; whether it arrives on the management interface is found once per shell.
 func (s *Shell) operator() *Operator {
 	if s.opDone {
 		return s.op
 	}
 	s.opDone = true
 	op, ok := ParseSSHConnection(s.opt.SSHConnection)
-	if ok && onInterface(s.opt.IfName, op) {
+	if ok {
+		op.Elsewhere = !onInterface(s.opt.IfName, op)
 		s.op = &op
 	}
 	return s.op

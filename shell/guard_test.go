@@ -29,6 +29,8 @@ func TestLockoutWarning(t *testing.T) {
 	op6, ok := ParseSSHConnection("fd77::107 40022 fd77::129 22")
 	require.True(t, ok)
 	permit22 := "ip access-list extended m\n seq 10 permit tcp any any eq 22\n!\n"
+	elsewhere4 := op4
+	elsewhere4.Elsewhere = true
 	for _, tc := range []struct {
 		name     string
 		old, cfg string
@@ -56,6 +58,33 @@ func TestLockoutWarning(t *testing.T) {
 				"%   your session would be dropped by the implicit deny at the end of access list m",
 				"%   a new connection from 10.24.12.107 to port 22 would be refused by the implicit deny at the end of access list m",
 			},
+		},
+		{
+			name: "a control-plane list that refuses the session, arriving elsewhere",
+			old:  "ip access-list extended cp\n seq 10 permit tcp host 10.24.12.108 any eq 22\n!\n",
+			cfg:  "ip access-list extended cp\n seq 10 permit tcp host 10.24.12.108 any eq 22\n!\nsystem control-plane\n ip access-group cp in\n!\n",
+			op:   &elsewhere4,
+			want: []string{
+				"% Warning: this change would lock you out (your connection: 10.24.12.107 port 40022 to 10.24.12.129 port 22):",
+				"%   your session would be dropped by the implicit deny at the end of access list cp (bound to system control-plane)",
+				"%   a new connection from 10.24.12.107 to port 22 would be refused by the implicit deny at the end of access list cp (bound to system control-plane)",
+			},
+		},
+		{
+			name: "a line vty list refuses new logins, never the open session",
+			old:  bind(permit22, "m"),
+			cfg:  bind(permit22+"ip access-list standard v\n seq 10 permit host 10.24.12.108\n!\nline vty\n access-class v in\n!\n", "m"),
+			op:   &op4,
+			want: []string{
+				"% Warning: this change would lock you out",
+				"%   a new connection from 10.24.12.107 to port 22 would be refused by the implicit deny at the end of access list v (bound to line vty)",
+			},
+		},
+		{
+			name: "management 0's list does not see a connection arriving elsewhere",
+			old:  "ip access-list extended m\n seq 10 permit tcp host 10.24.12.108 any eq 22\n!\n",
+			cfg:  bind("ip access-list extended m\n seq 10 permit tcp host 10.24.12.108 any eq 22\n!\n", "m"),
+			op:   &elsewhere4,
 		},
 		{
 			name: "removing the last permit line",
@@ -209,10 +238,10 @@ func TestParseSSHConnection(t *testing.T) {
 		want Operator
 		ok   bool
 	}{
-		{"10.24.12.107 40022 10.24.12.129 22", Operator{ap("10.24.12.107:40022"), ap("10.24.12.129:22")}, true},
-		{"fd77::107 40022 fd77::129 22", Operator{ap("[fd77::107]:40022"), ap("[fd77::129]:22")}, true},
-		{"::ffff:10.24.12.107 40022 ::ffff:10.24.12.129 22", Operator{ap("10.24.12.107:40022"), ap("10.24.12.129:22")}, true},
-		{"fe80::1%mgmt0 40022 fe80::2%mgmt0 22", Operator{ap("[fe80::1]:40022"), ap("[fe80::2]:22")}, true},
+		{"10.24.12.107 40022 10.24.12.129 22", Operator{Client: ap("10.24.12.107:40022"), Server: ap("10.24.12.129:22")}, true},
+		{"fd77::107 40022 fd77::129 22", Operator{Client: ap("[fd77::107]:40022"), Server: ap("[fd77::129]:22")}, true},
+		{"::ffff:10.24.12.107 40022 ::ffff:10.24.12.129 22", Operator{Client: ap("10.24.12.107:40022"), Server: ap("10.24.12.129:22")}, true},
+		{"fe80::1%mgmt0 40022 fe80::2%mgmt0 22", Operator{Client: ap("[fe80::1]:40022"), Server: ap("[fe80::2]:22")}, true},
 		{"", Operator{}, false},
 		{"10.24.12.107 40022 10.24.12.129", Operator{}, false},
 		{"10.24.12.107 40022 10.24.12.129 22 x", Operator{}, false},
