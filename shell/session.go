@@ -42,12 +42,7 @@ func (s *Shell) sessionPrompt() string {
 
 // interactiveOnly refuses sessions, commit timers and reload outside an
 // interactive shell.
-func (s *Shell) interactiveOnly() error {
-	if !s.opt.Interactive || s.opt.CheckOnly {
-		return errors.New("configuration sessions, commit timers and reload are interactive: a script is already one transaction, all or nothing")
-	}
-	return nil
-}
+func (s *Shell) interactiveOnly() error { return s.tgt.sessions() }
 
 func (e env) EnterSession(name string) error {
 	if err := e.s.interactiveOnly(); err != nil {
