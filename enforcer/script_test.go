@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -54,6 +55,14 @@ func TestKernelScripts(t *testing.T) {
 				ts.Stdout().Write([]byte(labOf(ts).nft(args...)))
 			},
 			"script": scriptRun,
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: sleep DURATION")
+				}
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
+			},
 			"mutate": scriptMutate,
 		},
 	})
@@ -103,7 +112,8 @@ func scriptRun(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	l := labOf(ts)
 	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: ts.MkAbs("state")}, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0"})
+	// The store carries out commit timers with the enforcer, as the daemon's does.
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: ts.MkAbs("state"), Kernel: l.e}, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0"})
 	ts.Check(err)
 	rc := sh.RunScript(strings.NewReader(ts.ReadFile(args[0])), "script")
 	ts.Stdout().Write([]byte(out.String()))

@@ -97,6 +97,12 @@ type Shell struct {
 	from string
 	// save: a script's write memory, saved when it commits (nil: none).
 	save *pendingSave
+	// effects: what took effect at its line in a script (a session's commit or
+	// abort, a reload), which stands whatever the script's later lines do.
+	effects []string
+	// opened is the configuration session this shell last opened and has not
+	// committed or aborted ("" none): a script says it leaves it pending.
+	opened string
 	// broken says why the running-config cannot be used (*config.StateError); nil when
 	// it can. Only the ways back and commands that need no config work meanwhile.
 	broken error

@@ -43,9 +43,16 @@ type target interface {
 	bound()
 	// commit commits what the target kept: a script's changes at its end.
 	commit() error
-	// sessions says why this target cannot open configuration sessions,
-	// run commit timers or schedule a reload; nil if it can.
-	sessions() error
+	// openSession says why a configuration session cannot be opened now; nil
+	// if it can.
+	openSession() error
+	// effect says why a session's commit or abort, or a reload, cannot take
+	// effect now (they do at their line, whatever the target); nil if it can.
+	effect() error
+	// tookEffect records that one did (what: "the commit of session NAME").
+	tookEffect(what string)
+	// leftSession: the shell left a configuration session for exec mode.
+	leftSession()
 	// refusal words the kernel's refusal of a config for where it is printed.
 	refusal(err error) error
 }
@@ -152,9 +159,12 @@ func (t immediate) restoreKernel() error {
 	return nil
 }
 
-func (t immediate) bound()          { t.s.warnNoInterface() }
-func (t immediate) commit() error   { return nil } // each change was committed as it came
-func (t immediate) sessions() error { return nil }
+func (t immediate) bound()             { t.s.warnNoInterface() }
+func (t immediate) commit() error      { return nil } // each change was committed as it came
+func (t immediate) openSession() error { return nil }
+func (t immediate) effect() error      { return nil }
+func (t immediate) tookEffect(string)  {}
+func (t immediate) leftSession()       {} // the next line reads the running-config (refresh)
 
 func (t immediate) refusal(err error) error { return &refused{err, true} }
 
@@ -223,8 +233,35 @@ func (t batch) restoreKernel() error {
 
 func (t batch) bound() { t.s.bind = true } // warned when the script commits
 
-func (t batch) sessions() error {
-	return errors.New("configuration sessions, commit timers and reload are interactive: a script is already one transaction, all or nothing")
+// A script's own changes are committed at its end; a session it opens
+// takes its changes into the session's candidate, and its commit (or abort, or
+// a reload) takes effect at its line, as typed. The two do not mix: a session
+// is not opened while the script has changes of its own to commit, so that
+// what each commits is what it says.
+func (t batch) openSession() error {
+	if s := t.s; len(s.ops) > 0 || s.from != "" {
+		return errors.New("this script changed the configuration outside a session (committed at its end, all or nothing): " +
+			"open the session before those changes, or in a script of its own")
+	}
+	return nil
+}
+
+func (t batch) effect() error {
+	if t.s.errs > 0 {
+		return errors.New("an earlier line of the script failed: nothing takes effect after a failed line")
+	}
+	return nil
+}
+
+func (t batch) tookEffect(what string) {
+	t.s.effects = append(t.s.effects, fmt.Sprintf("%s at line %d", what, t.s.lineNo))
+}
+
+// leftSession: the script's config is the running-config again, read when a
+// line needs it (the session's candidate is not the script's to change).
+func (t batch) leftSession() {
+	s := t.s
+	s.t.Cfg, s.base, s.owned = nil, nil, false
 }
 
 func (t batch) refusal(err error) error { return &refused{err, false} }
@@ -242,7 +279,14 @@ func (t check) mergeStartup() error {
 	return err
 }
 
-func (t check) bound()                     {} // nothing is applied: no interface to warn about
+func (t check) bound() {} // nothing is applied: no interface to warn about
+
+func (t check) openSession() error {
+	return errors.New("--check changes nothing: it opens no configuration session (and commits none, starts no commit timer, schedules no reload)")
+}
+
+func (t check) effect() error { return t.openSession() }
+
 func (t check) clearCounters(string) error { return nil }
 func (t check) restoreKernel() error       { return nil }
 func (t check) commit() error              { return nil }
