@@ -76,6 +76,7 @@ type dir struct {
 	base   string // the base chain
 	key    string // the prefix of its rules' keys
 	hook   *nftables.ChainHook
+	hookNm string       // the hook's nft name
 	ifKey  expr.MetaKey // the interface the packets cross
 	ifWord string       // its nft name
 	suffix string       // of the chains of the lists bound in this direction (after fam.chain)
@@ -85,7 +86,7 @@ type dir struct {
 }
 
 var dirs = []*dir{
-	{acl.In, "input", "in", nftables.ChainHookInput, expr.MetaKeyIIFNAME, "iifname", "", true},
+	{acl.In, "input", "in", nftables.ChainHookInput, "input", expr.MetaKeyIIFNAME, "iifname", "", true},
 }
 
 func dirOf(d acl.Dir) *dir {
@@ -97,11 +98,11 @@ func dirOf(d acl.Dir) *dir {
 	panic(fmt.Sprintf("enforcer: no row for direction %d in dirs", d))
 }
 
-// baseHook returns the hook of the base chain named name.
-func baseHook(name string) *nftables.ChainHook {
+// baseDir returns the direction whose base chain is named name.
+func baseDir(name string) *dir {
 	for _, x := range dirs {
 		if x.base == name {
-			return x.hook
+			return x
 		}
 	}
 	panic(fmt.Sprintf("enforcer: %s is not a base chain of dirs", name))
@@ -839,7 +840,7 @@ func (e Elem) text() string { return fmt.Sprintf("%s : goto %s", e.Addr, e.Chain
 
 func (c *Chain) decl() string {
 	if c.Base {
-		return fmt.Sprintf("chain %s {\n\t\ttype filter hook input priority filter; policy accept;", c.Name)
+		return fmt.Sprintf("chain %s {\n\t\ttype filter hook %s priority filter; policy accept;", c.Name, baseDir(c.Name).hookNm)
 	}
 	return fmt.Sprintf("chain %s {", c.Name)
 }
