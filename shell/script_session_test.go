@@ -34,6 +34,16 @@ func runSessScript(t *testing.T, dir string, rec *recorder, lines string) (int, 
 	return rc, out.String()
 }
 
+// sessBased returns a state directory whose running-config is sessBase, the
+// recorder that enforced it, and the config it enforced.
+func sessBased(t *testing.T) (string, *recorder, string) {
+	t.Helper()
+	dir, rec := t.TempDir(), &recorder{}
+	sh, _ := sessShell(t, dir, rec)
+	runLines(t, sh, sessBase)
+	return dir, rec, rec.last
+}
+
 // running returns the running-config text, after the store carried out any
 // timer that ran out.
 func running(t *testing.T, dir string, rec *recorder) string {
@@ -54,10 +64,7 @@ func TestScriptSessionCommitTimer(t *testing.T) {
 }
 
 func scriptCommitTimer(t *testing.T, confirm bool) {
-	dir, rec := t.TempDir(), &recorder{}
-	sh, _ := sessShell(t, dir, rec)
-	runLines(t, sh, sessBase)
-	before := rec.last
+	dir, rec, before := sessBased(t)
 
 	rc, out := runSessScript(t, dir, rec, "configure session ansible_1\nip access-list extended mgmt\npermit tcp any any eq 80\ncommit timer 00:05:00\n")
 	require.Equal(t, 0, rc, out)
@@ -82,10 +89,7 @@ func scriptCommitTimer(t *testing.T, confirm bool) {
 // session, the script's changes are its own again, committed at its end on
 // the running-config the session's commit left.
 func TestScriptSessionOrder(t *testing.T) {
-	dir, rec := t.TempDir(), &recorder{}
-	sh, _ := sessShell(t, dir, rec)
-	runLines(t, sh, sessBase)
-	before := rec.last
+	dir, rec, before := sessBased(t)
 
 	rc, out := runSessScript(t, dir, rec, "conf t\nip access-list extended mgmt\npermit tcp any any eq 443\nend\nconfigure session s\n")
 	require.Equal(t, 1, rc)
@@ -104,10 +108,7 @@ func TestScriptSessionOrder(t *testing.T) {
 // refused. What took effect before the failure stands, and the script says so.
 // A session the script leaves open is pending, and the script says that too.
 func TestScriptSessionFailedLine(t *testing.T) {
-	dir, rec := t.TempDir(), &recorder{}
-	sh, _ := sessShell(t, dir, rec)
-	runLines(t, sh, sessBase)
-	before := rec.last
+	dir, rec, before := sessBased(t)
 
 	rc, out := runSessScript(t, dir, rec, "configure session s\nip access-list extended mgmt\npermit tcp any any eq 80\nbogus\ncommit\n")
 	require.Equal(t, 1, rc)
