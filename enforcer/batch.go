@@ -33,7 +33,7 @@ func chainObj(ch *Chain) *nftables.Chain {
 	nc := &nftables.Chain{Name: ch.Name, Table: table}
 	if ch.Base {
 		accept := nftables.ChainPolicyAccept
-		nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, baseHook(ch.Name), basePrio(ch.Name), &accept
+		nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, baseDir(ch.Name).hook, basePrio(ch.Name), &accept
 	}
 	return nc
 }

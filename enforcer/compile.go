@@ -78,13 +78,14 @@ func famOf(f acl.Family) *fam {
 // chain it is in), and a drop in any is final, so it must be permitted by the
 // list of every point that looks at it.
 type dir struct {
-	p    acl.Point
-	d    acl.Dir
-	base string // the base chain
-	key  string // the prefix of its rules' keys
-	hook *nftables.ChainHook
-	prio int32  // its priority, after filter
-	kind string // which packets go to the lists: "if" (management 0), "host", "ssh"
+	p      acl.Point
+	d      acl.Dir
+	base   string // the base chain
+	key    string // the prefix of its rules' keys
+	hook   *nftables.ChainHook
+	hookNm string // the hook's nft name
+	prio   int32  // its priority, after filter
+	kind   string // which packets go to the lists: "if" (management 0), "host", "ssh"
 	// suffix of the chains of the lists bound here (after fam.chain)
 	suffix string
 	// track: the base chain has the ct expression that makes the kernel track
@@ -95,11 +96,11 @@ type dir struct {
 
 var dirs = []*dir{
 	// management 0: the packets arriving on its Linux interface
-	{acl.Mgmt, acl.In, "input", "in", nftables.ChainHookInput, 0, "if", "", true},
+	{acl.Mgmt, acl.In, "input", "in", nftables.ChainHookInput, "input", 0, "if", "", true},
 	// the control-plane: packets arriving for the host on any interface but lo
-	{acl.ControlPlane, acl.In, "cp", "cp", nftables.ChainHookInput, 1, "host", "_cp", false},
+	{acl.ControlPlane, acl.In, "cp", "cp", nftables.ChainHookInput, "input", 1, "host", "_cp", false},
 	// the login service: new connections to the SSH port(s), on any interface
-	{acl.VTY, acl.In, "vty", "vty", nftables.ChainHookInput, 2, "ssh", "_vty", false},
+	{acl.VTY, acl.In, "vty", "vty", nftables.ChainHookInput, "input", 2, "ssh", "_vty", false},
 }
 
 func dirOf(b acl.Binding) *dir {
@@ -111,8 +112,8 @@ func dirOf(b acl.Binding) *dir {
 	panic(fmt.Sprintf("enforcer: no row for %s (%s) in dirs", b.Point, b.Dir))
 }
 
-// baseOf returns the row of the base chain named name.
-func baseOf(name string) *dir {
+// baseDir returns the row of the base chain named name.
+func baseDir(name string) *dir {
 	for _, x := range dirs {
 		if x.base == name {
 			return x
@@ -122,16 +123,16 @@ func baseOf(name string) *dir {
 }
 
 // baseHook returns the hook of the base chain named name.
-func baseHook(name string) *nftables.ChainHook { return baseOf(name).hook }
+func baseHook(name string) *nftables.ChainHook { return baseDir(name).hook }
 
 // basePrio returns the priority of the base chain named name.
 func basePrio(name string) *nftables.ChainPriority {
-	return nftables.ChainPriorityRef(*nftables.ChainPriorityFilter + nftables.ChainPriority(baseOf(name).prio))
+	return nftables.ChainPriorityRef(*nftables.ChainPriorityFilter + nftables.ChainPriority(baseDir(name).prio))
 }
 
 // prioText is the priority of the base chain named name as nft writes it.
 func prioText(name string) string {
-	if p := baseOf(name).prio; p != 0 {
+	if p := baseDir(name).prio; p != 0 {
 		return fmt.Sprintf("filter + %d", p)
 	}
 	return "filter"
@@ -908,7 +909,7 @@ func (e Elem) text() string { return fmt.Sprintf("%s : goto %s", e.Addr, e.Chain
 
 func (c *Chain) decl() string {
 	if c.Base {
-		return fmt.Sprintf("chain %s {\n\t\ttype filter hook input priority %s; policy accept;", c.Name, prioText(c.Name))
+		return fmt.Sprintf("chain %s {\n\t\ttype filter hook %s priority %s; policy accept;", c.Name, baseDir(c.Name).hookNm, prioText(c.Name))
 	}
 	return fmt.Sprintf("chain %s {", c.Name)
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"testing"
 
+	"github.com/google/nftables"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
@@ -21,7 +22,11 @@ func TestEveryBindingHasRows(t *testing.T) {
 		require.Equal(t, b.Family, fm.f, "fams has no row for %s", b)
 		var d *dir
 		require.NotPanics(t, func() { d = dirOf(b) }, "dirs has no row for %s", b)
-		require.NotPanics(t, func() { baseHook(d.base) })
+		require.NotPanics(t, func() { baseDir(d.base) })
+		hooks := map[nftables.ChainHook]string{*nftables.ChainHookPrerouting: "prerouting", *nftables.ChainHookInput: "input",
+			*nftables.ChainHookForward: "forward", *nftables.ChainHookOutput: "output", *nftables.ChainHookPostrouting: "postrouting"}
+		require.Equal(t, hooks[*d.hook], d.hookNm, "the plan's text names the hook the kernel gets (%s)", b)
+		require.Equal(t, d.hook, chainObj(&Chain{Name: d.base, Base: true}).Hooknum)
 		name := (bound{fm: fm, dir: d}).chain()
 		prev, dup := chains[name]
 		require.False(t, dup, "%s and %s share chain %s", prev, b, name)

@@ -1,9 +1,11 @@
 package enforcer_test
 
 import (
+	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -25,11 +27,15 @@ import (
 //	                   prints them. With `!`, a line is expected to fail.
 //	serve tcp|udp :P   an echo server on the device's port P
 //	open N SRC         N connections from SRC to the device's port 22, held open
+//	alive              every connection open opened still echoes
 //	refused SRC        a connection from SRC to the device's port 22 is refused
 //	admitted SRC       a connection from SRC to the device's port 22 is admitted
-//	script FILE        run FILE as a script (aclsh -f: committed once at its
-//	                   end) in a shell of its own on the script's state
-//	                   directory; stdout is its output; with `!`, it fails
+//	script [-fresh] FILE  run FILE as a script (aclsh -f: committed once at
+//	                   its end) in a shell of its own on the script's state
+//	                   directory; stdout is its output; with `!`, it fails.
+//	                   -fresh: with an enforcer of its own (another process's:
+//	                   it knows nothing of what the lab's applied)
+//	sleep DURATION     wait (commit timers)
 //	nft ARG...         nft in the device namespace; stdout is its output
 //	mutate chain|off   the next plans have a chain renamed (the kernel refuses
 //	                   them), or are left alone again
@@ -48,12 +54,21 @@ func TestKernelScripts(t *testing.T) {
 			"aclsh":    scriptShell,
 			"serve":    scriptServe,
 			"open":     scriptOpen,
+			"alive":    scriptAlive,
 			"refused":  func(ts *testscript.TestScript, neg bool, args []string) { scriptDial(ts, neg, args, false) },
 			"admitted": func(ts *testscript.TestScript, neg bool, args []string) { scriptDial(ts, neg, args, true) },
 			"nft": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Stdout().Write([]byte(labOf(ts).nft(args...)))
 			},
 			"script": scriptRun,
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: sleep DURATION")
+				}
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
+			},
 			"mutate": scriptMutate,
 		},
 	})
@@ -98,12 +113,19 @@ func scriptShell(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func scriptRun(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: script FILE")
-	}
 	l := labOf(ts)
+	e := l.e
+	if len(args) == 2 && args[0] == "-fresh" {
+		e = &Enforcer{IfName: "mgmt0", NetNS: l.e.NetNS}
+		defer e.Close()
+		args = args[1:]
+	}
+	if len(args) != 1 {
+		ts.Fatalf("usage: script [-fresh] FILE")
+	}
 	var out strings.Builder
-	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: ts.MkAbs("state")}, Out: &out, Err: &out, Enforcer: l.e, IfName: "mgmt0"})
+	// The store carries out commit timers with the enforcer, as the daemon's does.
+	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: ts.MkAbs("state"), Kernel: e}, Out: &out, Err: &out, Enforcer: e, IfName: "mgmt0"})
 	ts.Check(err)
 	rc := sh.RunScript(strings.NewReader(ts.ReadFile(args[0])), "script")
 	ts.Stdout().Write([]byte(out.String()))
@@ -135,13 +157,25 @@ func scriptServe(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+type connsKey struct{}
+
 func scriptOpen(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: open N SRC")
 	}
 	n, err := strconv.Atoi(args[0])
 	ts.Check(err)
-	labOf(ts).openN(args[1], n)
+	cs, _ := ts.Value(connsKey{}).([]net.Conn)
+	setValue(ts, connsKey{}, append(cs, labOf(ts).openN(args[1], n)...))
+}
+
+func scriptAlive(ts *testscript.TestScript, neg bool, args []string) {
+	cs, _ := ts.Value(connsKey{}).([]net.Conn)
+	for i, c := range cs {
+		if err := echoOnce(c); err != nil {
+			ts.Fatalf("connection %d (from %s) no longer works: %v", i+1, c.LocalAddr(), err)
+		}
+	}
 }
 
 func scriptDial(ts *testscript.TestScript, neg bool, args []string, want bool) {

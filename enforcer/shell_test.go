@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	statedir "github.com/aclsh/aclsh/config"
-	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
 )
 
@@ -340,66 +339,4 @@ func decodeShowACLs(t *testing.T, js string) (acls []textACL, note string) {
 
 // TestScriptOnKernel is testdata/kernel-scripts/script-on-kernel.txtar now (TestKernelScripts).
 
-// copy running-config kernel restores what `nft flush ruleset` removed (and show
-// names it): the lines enforce again, and the sessions opened before the flush
-// still count toward their limit (the kernel's lists went with the table; the
-// restore counts the live sessions again, as a first apply does). In a script it
-// happens when the script commits.
-func TestRestoreKernel(t *testing.T) {
-	l := newLab(t)
-	l.serveTCP(":22")
-	var out strings.Builder
-	state := t.TempDir()
-	sh, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: state}, Out: &out, Err: &out,
-		Enforcer: l.e, IfName: "mgmt0", Interactive: true})
-	require.NoError(t, err)
-	run := func(lines ...string) string {
-		t.Helper()
-		out.Reset()
-		for _, line := range lines {
-			require.NoError(t, sh.Run(line), line)
-		}
-		return out.String()
-	}
-	run("conf t", "ip access-list extended check",
-		"permit tcp host 10.24.12.107 host 10.24.12.129 eq 22 connlimit 2",
-		"permit tcp host 10.24.12.108 any eq 22", "interface management 0", "ip access-group check in", "end")
-	before := l.openN("10.24.12.107", 2)
-	l.refused("10.24.12.107", dev)
-	l.refused("10.24.12.109", dev)
-
-	enforced := func() {
-		t.Helper()
-		show := run("show access-lists")
-		require.NotContains(t, show, "% kernel")
-		require.Contains(t, show, "    sessions: 10.24.12.107 2/2\n", "the sessions opened before the flush count")
-		require.Contains(t, run("show interface management 0"), " kernel: in sync with the running-config\n")
-		for i, c := range before {
-			require.NoError(t, echoOnce(c), "session %d opened before the flush", i+1)
-		}
-		l.refused("10.24.12.107", dev) // over the limit: the two sessions still count
-		l.refused("10.24.12.109", dev) // the implicit deny
-		c, err := l.dial(l.cli, "10.24.12.108", dev)
-		require.NoError(t, err)
-		c.Close()
-	}
-
-	l.nft("flush", "ruleset")
-	show := run("show access-lists")
-	require.Contains(t, show, "% kernel table inet aclsh is missing; copy running-config kernel restores it\n")
-	require.Contains(t, run("show interface management 0"),
-		" kernel: table inet aclsh is missing; copy running-config kernel restores it\n")
-	require.Equal(t, "[OK] the kernel enforces the running-config\n", run("copy running-config kernel"))
-	enforced()
-
-	// Changed by hand, then restored by a script (at its commit).
-	l.nft("flush", "chain", "inet", Table, "input")
-	require.Contains(t, run("show access-lists"), "% kernel table inet aclsh differs from the running-config; copy running-config kernel restores it\n")
-	var sout strings.Builder
-	script, err := shell.New(shell.Options{Host: "device", Store: &statedir.Store{Dir: state}, Out: &sout, Err: &sout,
-		Enforcer: &Enforcer{IfName: "mgmt0", NetNS: l.e.NetNS}, IfName: "mgmt0"})
-	require.NoError(t, err)
-	require.Equal(t, 0, script.RunScript(strings.NewReader("copy run kern\n"), "-"), sout.String())
-	require.Empty(t, sout.String())
-	enforced()
-}
+// TestRestoreKernel is testdata/kernel-scripts/restore-kernel.txtar now (TestKernelScripts).

@@ -90,8 +90,13 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		fmt.Fprintf(s.opt.Err, "%s:%d: %% Error: this line and %d more up to line %d would not run either (the session ended at line %d)\n",
 			name, more[0], len(more)-1, more[len(more)-1], ended)
 	}
+	if name := s.opened; name != "" {
+		// As on EOS: the session stays, to be committed or aborted later (by
+		// this script's user, from any client).
+		fmt.Fprintf(s.opt.Err, "%% Session %s is left pending, not committed: configure session %s, then commit or abort\n", name, name)
+	}
 	if s.Failed() > 0 {
-		fmt.Fprintf(s.opt.Err, "%% %d line(s) failed; nothing was applied\n", s.Failed())
+		fmt.Fprintf(s.opt.Err, "%% %d line(s) failed; %s\n", s.Failed(), s.nothingApplied())
 		return 1
 	}
 	if err := s.Commit(); err != nil {
@@ -102,7 +107,7 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		}
 		msg := err.Error()
 		if !strings.Contains(msg, "nothing was applied") { // said once
-			msg += "; nothing was applied"
+			msg += "; " + s.nothingApplied()
 		}
 		fmt.Fprintf(s.opt.Err, "%% Error: %s\n", msg)
 		return 1
@@ -111,6 +116,15 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		s.warnNoInterface()
 	}
 	return 0
+}
+
+// nothingApplied says what a failed script applied: nothing, or only what took
+// effect at its line (a session's commit, a reload), which stands.
+func (s *Shell) nothingApplied() string {
+	if len(s.effects) == 0 {
+		return "nothing was applied"
+	}
+	return "nothing else was applied (" + strings.Join(s.effects, ", ") + " took effect and stands)"
 }
 
 // comment reports whether a script line is blank or a comment (`!`): after the

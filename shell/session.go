@@ -40,58 +40,73 @@ func (s *Shell) sessionPrompt() string {
 	return s.t.Mode.SessionPrompt(s.opt.Host, s.sess.file.Name())
 }
 
-// interactiveOnly refuses sessions, commit timers and reload outside an
-// interactive shell.
-func (s *Shell) interactiveOnly() error {
-	if !s.opt.Interactive || s.opt.CheckOnly {
-		return errors.New("configuration sessions, commit timers and reload are interactive: a script is already one transaction, all or nothing")
+// Sessions, commit timers and reload work the same from a terminal, a script
+// and -c, as on EOS; the target says when it refuses one (target.openSession,
+// target.effect): --check changes nothing; a script opens no session while it
+// has changes of its own to commit at its end, and takes no effect after a line
+// failed.
+
+func (e env) EnterSession(name string) error {
+	if err := e.s.tgt.openSession(); err != nil {
+		return err
 	}
+	if err := e.s.enterSession(name); err != nil {
+		return err
+	}
+	e.s.opened = e.s.sess.file.Name()
 	return nil
 }
 
-func (e env) EnterSession(name string) error {
-	if err := e.s.interactiveOnly(); err != nil {
-		return err
-	}
-	return e.s.enterSession(name)
-}
-
 func (e env) CommitSession(timer time.Duration) error {
-	if err := e.s.interactiveOnly(); err != nil {
+	if err := e.s.tgt.effect(); err != nil {
 		return err
 	}
-	return e.s.commitSession(timer)
+	name := e.s.sess.file.Name()
+	if err := e.s.commitSession(timer); err != nil {
+		return err
+	}
+	e.s.opened = ""
+	e.s.tgt.tookEffect("the commit of session " + name)
+	return nil
 }
 
 func (e env) AbortSession() error {
-	if err := e.s.interactiveOnly(); err != nil {
+	if err := e.s.tgt.effect(); err != nil {
 		return err
 	}
-	return e.s.abortSession()
+	name := e.s.sess.file.Name()
+	if err := e.s.abortSession(); err != nil {
+		return err
+	}
+	e.s.opened = ""
+	e.s.tgt.tookEffect("the abort of session " + name)
+	return nil
 }
 
 func (e env) ScheduleReload(minutes int) error {
 	s := e.s
-	if err := s.interactiveOnly(); err != nil {
+	if err := s.tgt.effect(); err != nil {
 		return err
 	}
 	at, err := s.opt.Store.ScheduleReload(minutes, s.whoName())
 	if err != nil {
 		return err
 	}
+	s.tgt.tookEffect("reload in " + fmt.Sprint(minutes))
 	fmt.Fprintf(s.opt.Out, "Reload scheduled for %s (in %d minutes): the startup-config will replace the running-config\n", clock.Show(at), minutes)
 	return nil
 }
 
 func (e env) CancelReload() error {
 	s := e.s
-	if err := s.interactiveOnly(); err != nil {
+	if err := s.tgt.effect(); err != nil {
 		return err
 	}
 	was, err := s.opt.Store.CancelReload()
 	if err != nil {
 		return err
 	}
+	s.tgt.tookEffect("reload cancel")
 	fmt.Fprintf(s.opt.Out, "Reload cancelled (it was scheduled for %s)\n", clock.Show(was))
 	return nil
 }
@@ -135,6 +150,7 @@ func (s *Shell) sessionErr(err error) error {
 func (s *Shell) leaveSession() {
 	s.sess = nil
 	s.t.Mode, s.t.ACL = grammar.Exec, ""
+	s.tgt.leftSession()
 }
 
 // commitSession applies the session's candidate as one commit (all or nothing,

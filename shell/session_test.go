@@ -107,7 +107,9 @@ func TestCommitTimerRollback(t *testing.T) {
 	// The session is gone; confirming it now says why.
 	runLines(t, sh2, "configure session other\n")
 	require.NoError(t, sh2.Run("end"))
-	err := (&Shell{opt: sh.opt, sess: &cfgSession{file: risky}, t: cli.Txn{Mode: grammar.Config}}).Run("commit")
+	gone := &Shell{opt: sh.opt, sess: &cfgSession{file: risky}, t: cli.Txn{Mode: grammar.Config}}
+	gone.tgt = newTarget(gone)
+	err := gone.Run("commit")
 	require.ErrorContains(t, err, "session risky no longer exists (Configuration session risky was rolled back at 2026-11-21 12:00:10 UTC")
 }
 

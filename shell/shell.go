@@ -78,6 +78,7 @@ type Options struct {
 // LeaveUsers.
 type Shell struct {
 	opt    Options
+	tgt    target       // where changes go, chosen once (target.go)
 	t      cli.Txn      // mode, current access list, candidate config
 	ops    []cli.Change // a script's changes, committed at its end
 	clears []string     // lists whose counters a script clears when it commits
@@ -96,6 +97,12 @@ type Shell struct {
 	from string
 	// save: a script's write memory, saved when it commits (nil: none).
 	save *pendingSave
+	// effects: what took effect at its line in a script (a session's commit or
+	// abort, a reload), which stands whatever the script's later lines do.
+	effects []string
+	// opened is the configuration session this shell last opened and has not
+	// committed or aborted ("" none): a script says it leaves it pending.
+	opened string
 	// broken says why the running-config cannot be used (*config.StateError); nil when
 	// it can. Only the ways back and commands that need no config work meanwhile.
 	broken error
@@ -135,6 +142,7 @@ type Shell struct {
 // never parses it.
 func New(opt Options) (*Shell, error) {
 	s := &Shell{opt: opt, t: cli.Txn{Mode: grammar.Exec, MgmtNames: opt.MgmtNames}}
+	s.tgt = newTarget(s)
 	if opt.IfName != "" {
 		// interface eth0: management 0 as this host names it
 		s.t.MgmtNames = append(slices.Clip(opt.MgmtNames), opt.IfName)
@@ -259,11 +267,7 @@ func (s *Shell) Run(line string) error {
 		s.note(d.Sub.Note)
 	}
 	if _, ok := c.(cli.Bind); ok {
-		if s.opt.Interactive {
-			s.warnNoInterface()
-		} else {
-			s.bind = true // warned when the script commits
-		}
+		s.tgt.bound()
 	}
 	return nil
 }
@@ -323,7 +327,7 @@ func viewOnly(c cli.Command) bool {
 // --mgmt-if would go unnoticed.
 func (s *Shell) warnNoInterface() {
 	ic, ok := s.opt.Enforcer.(interface{ HasInterface() (bool, error) })
-	if !ok || s.opt.CheckOnly {
+	if !ok {
 		return
 	}
 	if has, err := ic.HasInterface(); err == nil && !has {
@@ -366,7 +370,7 @@ func (s *Shell) execute(cmd grammar.Command, c cli.Command) error {
 	}
 	// After an error the mode and the current list are as they were (Txn.Do).
 	err := s.t.Do(cmd, func(c cli.Change) error {
-		if err := s.applyChange(c); err != nil {
+		if err := s.tgt.change(c); err != nil {
 			return err
 		}
 		s.noteOrigin(cmd, s.t.ACL, true)
@@ -399,15 +403,7 @@ func (e env) WriteMemory() error {
 	if err := s.needConfig(); err != nil {
 		return err
 	}
-	if !s.opt.Interactive {
-		s.writeLater()
-		return nil
-	}
-	if err := s.opt.Store.SaveStartup(); err != nil {
-		return err
-	}
-	fmt.Fprintln(s.opt.Out, "[OK]")
-	return nil
+	return s.tgt.writeMemory()
 }
 
 func (e env) ClearCounters(sel cli.Select) error {
@@ -426,29 +422,6 @@ func (e env) RestoreKernel() error {
 
 func (e env) CopyToRunning(from string) error { return e.s.copyToRunning(from) }
 
-// applyChange applies a change: interactively, committed at once; in a script,
-// to the script's config, committed at its end.
-func (s *Shell) applyChange(o cli.Change) error {
-	if s.opt.Interactive && !s.opt.CheckOnly {
-		cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-			return s.opt.Store.Update(guard(func(cfg *acl.Config) error { return o.Apply(cfg) }), s.enforcer())
-		})
-		if err != nil {
-			return err
-		}
-		s.t.Cfg = cfg
-		return nil
-	}
-	s.own()
-	if err := o.Apply(s.t.Cfg); err != nil {
-		return err
-	}
-	if !s.opt.CheckOnly { // a check commits nothing: no need to keep the changes
-		s.ops = append(s.ops, o)
-	}
-	return nil
-}
-
 // enforcer returns the function that makes the kernel match a config, nil if
 // configs are not enforced.
 func (s *Shell) enforcer() func(*acl.Config) error {
@@ -457,7 +430,7 @@ func (s *Shell) enforcer() func(*acl.Config) error {
 	}
 	return func(cfg *acl.Config) error {
 		if err := s.opt.Enforcer.Apply(cfg); err != nil {
-			return &refused{err, s.opt.Interactive}
+			return s.tgt.refusal(err)
 		}
 		return nil
 	}
@@ -496,93 +469,17 @@ func (r *refused) Unwrap() error { return r.err }
 // damaged; in a script it happens when the script commits, its later lines on top.
 func (s *Shell) copyToRunning(from string) error {
 	if from == config.FromStartup {
-		if !s.opt.Interactive {
-			if err := s.load(); err != nil {
-				return err
-			}
+		// (An interactive shell has its config from the start: load reads a
+		// script's the first time.)
+		if err := s.load(); err != nil {
+			return err
 		}
 		// A script that replaced the running-config merges into its replacement.
 		if s.broken == nil || s.from != "" {
-			return s.mergeStartup()
+			return s.tgt.mergeStartup()
 		}
 	}
-	return s.replace(from)
-}
-
-// replace makes the running-config the saved config from, whatever it was.
-func (s *Shell) replace(from string) error {
-	if s.opt.CheckOnly || !s.opt.Interactive {
-		cfg, err := s.opt.Store.Saved(from)
-		if err != nil {
-			return err
-		}
-		s.t.Cfg, s.owned, s.from, s.ops = cfg, true, from, nil // --check validates what follows on it too
-		return nil
-	}
-	cfg, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-		return s.opt.Store.Replace(from, guard(nil), s.enforcer())
-	})
-	if err != nil {
-		return err
-	}
-	why := ""
-	if from == config.FromStartup {
-		why = " (the running-config could not be used: nothing to merge into)"
-	}
-	s.t.Cfg, s.broken = cfg, nil
-	fmt.Fprintf(s.opt.Out, "[OK] running-config replaced by %s%s\n", from, why)
-	return nil
-}
-
-// mergeStartup merges the startup-config into the running-config: all of it or,
-// on a conflict, nothing. Interactively it is committed at once; in a script it is
-// a change like a typed line, re-applied at commit time if another shell changed
-// the running-config meanwhile.
-func (s *Shell) mergeStartup() error {
-	mergeErr := func(err error) error {
-		if errors.Is(err, acl.ErrConflict) {
-			return fmt.Errorf("cannot merge the startup-config: %w; nothing was changed (delete or renumber those lines, then copy again)", err)
-		}
-		return err
-	}
-	if s.opt.CheckOnly || !s.opt.Interactive {
-		st, err := s.opt.Store.Saved(config.FromStartup)
-		if err != nil {
-			return err
-		}
-		s.own()
-		if _, err := s.t.Cfg.Merge(st); err != nil { // all or nothing: s.t.Cfg is unchanged
-			return mergeErr(err)
-		}
-		if !s.opt.CheckOnly {
-			s.ops = append(s.ops, cli.Merge{Cfg: st})
-		}
-		return nil
-	}
-	n := 0
-	cfg, err := s.opt.Store.Update(func(cfg *acl.Config) error {
-		st, err := s.opt.Store.Saved(config.FromStartup)
-		if err != nil {
-			return err
-		}
-		n, err = cfg.Merge(st)
-		return mergeErr(err)
-	}, s.enforcer())
-	var se *config.StateError
-	if errors.As(err, &se) {
-		// It became unusable since this line started: nothing to merge into.
-		return s.replace(config.FromStartup)
-	}
-	if err != nil {
-		return err
-	}
-	s.t.Cfg = cfg
-	if n == 0 {
-		fmt.Fprintln(s.opt.Out, "[OK] startup-config merged into running-config: it had every line already")
-	} else {
-		fmt.Fprintf(s.opt.Out, "[OK] startup-config merged into running-config: %d line(s) added or changed\n", n)
-	}
-	return nil
+	return s.tgt.replace(from)
 }
 
 // pendingSave is a script's write memory: what the startup-config becomes when
@@ -641,117 +538,6 @@ func (e *notSaved) Error() string {
 }
 
 func (e *notSaved) Unwrap() error { return e.err }
-
-// Commit applies a script's changes in one transaction: onto the running-config as
-// it is now (another shell may have changed it since the script started), enforced
-// and saved together; then its write memory, if any, saves the startup-config. With
-// errors in the script, or in check mode, nothing is applied.
-func (s *Shell) Commit() error {
-	if s.errs > 0 || s.opt.CheckOnly {
-		return nil
-	}
-	var startup *acl.Config // what write memory saves
-	committed := s.from != "" || len(s.ops) > 0
-	switch {
-	case s.from != "":
-		// The saved config as it is now, the script's changes on top.
-		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-			return s.opt.Store.Replace(s.from, guard(func(cfg *acl.Config) error {
-				if s.save != nil {
-					var err error
-					if startup, err = s.startupAt(s.from, cfg); err != nil {
-						return err
-					}
-				}
-				for _, o := range s.ops {
-					if err := o.Apply(cfg); err != nil {
-						return fmt.Errorf("the %s changed while the script ran: %w", s.from, err)
-					}
-				}
-				return nil
-			}), s.enforcer())
-		})
-		if err != nil {
-			return err
-		}
-		// The committed config is the store's shared one now: a later line loads
-		// a copy of its own.
-		s.t.Cfg, s.base, s.ops, s.from, s.broken = nil, nil, nil, "", nil
-	case len(s.ops) > 0:
-		// The script's own config is committed as it is when nothing was
-		// committed since the script read the running-config (and no write
-		// memory needs the config before the changes): no copy, no replay.
-		var next *acl.Config
-		if s.owned && s.save == nil {
-			next = s.t.Cfg
-		}
-		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
-			return s.opt.Store.UpdateFrom(s.base, next, guard(func(cfg *acl.Config) error {
-				if cfg == next {
-					return nil
-				}
-				if s.save != nil {
-					var err error
-					if startup, err = s.startupAt("", cfg); err != nil {
-						return err
-					}
-				}
-				if !cfg.Equal(s.base) {
-					for _, o := range s.ops {
-						if err := o.Apply(cfg); err != nil {
-							return fmt.Errorf("the running-config changed while the script ran: %w", err)
-						}
-					}
-				} else {
-					*cfg = *s.t.Cfg
-				}
-				return nil
-			}), s.enforcer())
-		})
-		if err != nil {
-			return err
-		}
-		s.t.Cfg, s.base, s.ops = nil, nil, nil
-	}
-	if s.kern {
-		// After a commit above this sends nothing: the kernel is in step.
-		s.kern = false
-		if err := s.opt.Store.View(s.enforcer()); err != nil {
-			return err
-		}
-	}
-	if len(s.clears) > 0 {
-		// Against the running-config as it is now, under the lock: another shell
-		// may have changed the bindings since the script started.
-		err := s.opt.Store.View(func(cfg *acl.Config) error {
-			for _, name := range s.clears {
-				if err := s.opt.Enforcer.ClearCounters(cfg, name); err != nil {
-					return fmt.Errorf("clearing counters: %w", err)
-				}
-			}
-			return nil
-		})
-		s.clears = nil
-		if err != nil {
-			return err
-		}
-	}
-	if s.save != nil {
-		var err error
-		if startup == nil {
-			// No changes to commit: the running-config as it is now.
-			err = s.opt.Store.SaveStartup()
-		} else {
-			err = s.opt.Store.SaveStartupConfig(startup)
-		}
-		s.save = nil
-		if err != nil && committed {
-			return &notSaved{err}
-		}
-		return err
-	}
-	return nil
-}
 
 // Fail records a failed line.
 func (s *Shell) Fail() { s.errs++ }

@@ -1,8 +1,6 @@
 package shell
 
 import (
-	"fmt"
-
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/enforcer"
@@ -46,18 +44,7 @@ func (s *Shell) clearCounters(cmd cli.Select) error {
 			return nil
 		}
 	}
-	if s.opt.Enforcer == nil || s.opt.CheckOnly {
-		return nil
-	}
-	if !s.opt.Interactive {
-		// A script changes the kernel only when it commits, all or nothing.
-		s.clears = append(s.clears, cmd.Name)
-		return nil
-	}
-	if err := s.opt.Enforcer.ClearCounters(s.t.Cfg, cmd.Name); err != nil {
-		return fmt.Errorf("clearing counters: %w", err)
-	}
-	return nil
+	return s.tgt.clearCounters(cmd.Name)
 }
 
 // restoreKernel makes the kernel enforce the running-config again, as it is, under
@@ -66,16 +53,5 @@ func (s *Shell) clearCounters(cmd cli.Select) error {
 // again, as on a first apply. The running-config is not changed. In a script it
 // happens when the script commits.
 func (s *Shell) restoreKernel() error {
-	if s.opt.Enforcer == nil || s.opt.CheckOnly {
-		return nil
-	}
-	if !s.opt.Interactive {
-		s.kern = true
-		return nil
-	}
-	if err := s.opt.Store.View(s.enforcer()); err != nil {
-		return err
-	}
-	fmt.Fprintln(s.opt.Out, "[OK] the kernel enforces the running-config")
-	return nil
+	return s.tgt.restoreKernel()
 }
