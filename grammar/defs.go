@@ -68,6 +68,9 @@ func icmpSyntax(f acl.Family) (string, []string) {
 	return "[<0-255>$itype [<0-255>$icode] | (" + strings.Join(words, "|") + ")$iname]", h
 }
 
+// fragmentsNote is what a line with fragments is told.
+const fragmentsNote = "fragments matches non-initial fragments, and none reach the list on this host: the kernel reassembles fragments first (conntrack), so the line is kept and matches nothing"
+
 // establishedHelp says what aclsh's established is, which is not IOS's.
 const (
 	establishedHelp = "Replies to connections this host opened (stateful; IOS matches any ACK or RST)"
@@ -81,13 +84,17 @@ func ruleSyntax(f acl.Family) (string, []string) {
 	dst, dsth := addrSyntax(f, "d")
 	// established and connlimit are one choice: the model refuses a line with
 	// both, so `?` offers neither once the other is there.
-	flags := "{((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources | fail-closed}) | count | (log|log-input$log)}"
+	flags := "{((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources | fail-closed}) | count | (log|log-input$log)" +
+		" | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments}"
 	bits := strconv.Itoa(f.Bits())
 	flagh := []string{establishedHelp, trackedHelp, "Limit concurrent connections per source address", "Maximum connections per source",
 		"Count connections per source prefix instead of per address", "Prefix length, /0-/" + bits + " (default /" + bits + ": per address)",
 		"Most sources (prefixes) the limit tracks at once", "Number of sources (default " + strconv.Itoa(acl.DefaultConnSources) + ")",
 		"When the source set is full, refuse sources not in it (default: the limit lets them past)",
-		"Count matches (always on)", "Log matches", "Log matches (as log)"}
+		"Count matches (always on)", "Log matches", "Log matches (as log)",
+		map[acl.Family]string{acl.IPv4: "Match the packet's TTL", acl.IPv6: "Match the packet's hop limit (as EOS, ttl)"}[f],
+		"Equal to", "Not equal to", "Less than", "Greater than", "TTL value",
+		"Non-initial fragments (this host reassembles them before its lists: matches nothing)"}
 	anyProto, anyh, icmp, icmph := "ip|ipv4", []string{"Any IPv4 protocol", "Any IPv4 protocol (as ip)"}, "icmp", []string{ICMPStr}
 	if f == acl.IPv6 {
 		anyProto, anyh, icmp, icmph = "ipv6", []string{"Any IPv6 protocol"}, "(icmp|icmpv6)", []string{ICMP6Str, ICMP6Str}
@@ -525,7 +532,7 @@ func buildRule(k Kind) func(*match) error {
 		if r.ICMP, err = icmpOf(m, f); err != nil {
 			return err
 		}
-		for _, flag := range []string{"established", "connlimit", "mask", "sources", "fail-closed", "count", "log"} {
+		for _, flag := range []string{"established", "connlimit", "mask", "sources", "fail-closed", "count", "log", "ttl", "fragments"} {
 			if c, twice := m.nth(flag, 1); twice {
 				return m.errAtIdx(c.idx, "%s given twice", flag)
 			}
@@ -536,6 +543,17 @@ func buildRule(k Kind) func(*match) error {
 				"packets of connections others opened to this host match the line that admitted them")
 		}
 		r.ConnFailClosed = m.has("fail-closed")
+		if m.has("ttlop") {
+			op, _ := acl.ParsePortOp(m.get("ttlop"))
+			v, _ := strconv.Atoi(m.get("ttlv"))
+			r.TTL = acl.TTLMatch{Op: op, Val: uint8(v)}
+			if err := r.TTL.Validate(); err != nil {
+				return m.errAt("ttlv", "%v", err)
+			}
+		}
+		if r.Fragments = m.has("fragments"); r.Fragments {
+			m.note(fragmentsNote)
+		}
 		r.Log = m.has("log")
 		if v := m.get("limit"); v != "" {
 			n, _ := strconv.Atoi(v)
