@@ -154,8 +154,20 @@ func init() {
 	add(exec, "terminal width <0-512>", []string{TerminalStr, "Set width of the display terminal", "Number of characters on a line (output is never wrapped)"}, kind(TerminalWidth))
 	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name]", ShowStr, IPInfoStr, IPv6InfoStr, ACLsStr, ACLNameStr)
 	add(exec, s, h, buildShow(ShowACLs))
-	s, h = show("show interface management <0-255>$num", ShowStr, "Interface status and configuration", MgmtStr, MgmtNumStr)
+	s, h = show("show (interface|interfaces) management <0-255>$num", ShowStr, "Interface status and configuration", "Interface status and configuration", MgmtStr, MgmtNumStr)
 	add(exec, s, h, buildShow(ShowInterface))
+	s, h = show("show ip interface brief", ShowStr, IPInfoStr, "IP interface status and configuration", "The management interface's addresses, state and bound lists, one line each")
+	add(exec, s, h, buildShow(ShowInterfaceBrief))
+	// enable and disable, as automation and habit send them: the role the
+	// daemon gives decides what a user may do (a read-only user's enable is
+	// refused, saying why).
+	add(exec, "enable [<0-15>$level]", []string{"Turn on privileged commands", "Privilege level"}, kind(Enable))
+	add(exec, "disable [<0-15>$level]", []string{"Turn off privileged commands", "Privilege level"},
+		func(m *match) error {
+			m.cmd.Kind = Disable
+			m.cmd.Note = "aclsh has no unprivileged exec mode: what you may do is your role's (the daemon's groups), not a mode's"
+			return nil
+		})
 	add(exec, "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]", []string{"Reset functions", "IPv4", "IPv6", "Access list", "Clear access list counters", ACLNameStr},
 		func(m *match) error {
 			m.cmd.Kind = ClearCounters

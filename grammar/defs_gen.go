@@ -117,12 +117,40 @@ var genDefs = [...]genDef{
 	},
 	// 6
 	{
-		syntax: "show interface management <0-255>$num [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		syntax: "show (interface|interfaces) management <0-255>$num [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
 			{kind: kwToken, word: "interface"},
+			{kind: kwToken, word: "interfaces"},
 			{kind: kwToken, word: "management"},
 			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "num"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 39, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			5, 1, 9, 0, 1, 10, 0, 2, 11, 33, 0, 2, 12, 35, 0, 2, 13, 31, 6, 1, 14, 0, 1, 15, 0, 2, 16, 29,
+			0, 4, 17, 23, 25, 27, 7, 1, 18, 0, 1, 19, 0, 1, 20, 11, 1, 21, 0, 1, 22, 0, 1, 12, 8, 1, 24,
+			0, 1, 19, 9, 1, 26, 0, 1, 19, 10, 1, 28, 0, 1, 19, 12, 1, 30, 0, 1, 22, 0, 1, 32,
+			0, 1, 33, 0, 1, 34, accept, 0, 13, 1, 36, 0, 1, 37, 14, 1, 38, 0, 1, 32, 3, 1, 40,
+			0, 1, 5,
+		},
+	},
+	// 7
+	{
+		syntax: "show ip interface brief [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "ip"},
+			{kind: kwToken, word: "interface"},
+			{kind: kwToken, word: "brief"},
 			{kind: varPipe, word: "|"},
 			{kind: kwToken, word: "include", capture: "pipeop"},
 			{kind: kwToken, word: "exclude", capture: "pipeop"},
@@ -141,7 +169,29 @@ var genDefs = [...]genDef{
 			accept, 0, 12, 1, 34, 0, 1, 35, 13, 1, 36, 0, 1, 30,
 		},
 	},
-	// 7
+	// 8
+	{
+		syntax: "enable [<0-15>$level]",
+		toks: []genTok{
+			{kind: kwToken, word: "enable"},
+			{kind: varRange, word: "<0-15>", lo: 0, hi: 15, capture: "level"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 9
+	{
+		syntax: "disable [<0-15>$level]",
+		toks: []genTok{
+			{kind: kwToken, word: "disable"},
+			{kind: varRange, word: "<0-15>", lo: 0, hi: 15, capture: "level"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 10
 	{
 		syntax: "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]",
 		toks: []genTok{
@@ -158,7 +208,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 18, 0, 1, 6,
 		},
 	},
-	// 8
+	// 11
 	{
 		syntax: "write [memory]",
 		toks: []genTok{
@@ -169,7 +219,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 9
+	// 12
 	{
 		syntax: "write terminal [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -193,7 +243,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 10
+	// 13
 	{
 		syntax: "copy (running-config$from startup-config | startup-config$from running-config | last-good-config$from running-config)",
 		toks: []genTok{
@@ -211,7 +261,7 @@ var genDefs = [...]genDef{
 			0, 1, 7,
 		},
 	},
-	// 11
+	// 14
 	{
 		syntax: "copy running-config kernel",
 		toks: []genTok{
@@ -223,7 +273,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 12
+	// 15
 	{
 		syntax: "exit",
 		toks: []genTok{
@@ -233,7 +283,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 13
+	// 16
 	{
 		syntax: "logout",
 		toks: []genTok{
@@ -243,7 +293,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 14
+	// 17
 	{
 		syntax: "quit",
 		toks: []genTok{
@@ -253,7 +303,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 15
+	// 18
 	{
 		syntax: "end",
 		toks: []genTok{
@@ -263,7 +313,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 16
+	// 19
 	{
 		syntax: "exit",
 		toks: []genTok{
@@ -273,7 +323,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 17
+	// 20
 	{
 		syntax: "do LINE$cmd",
 		toks: []genTok{
@@ -284,7 +334,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 18
+	// 21
 	{
 		syntax: "(ip$fam access-list [extended$kind|standard$kind] WORD$name | ipv4$fam access-list WORD$name | ipv6$fam access-list [extended$kind] WORD$name)",
 		toks: []genTok{
@@ -309,7 +359,7 @@ var genDefs = [...]genDef{
 			0, 1, 13,
 		},
 	},
-	// 19
+	// 22
 	{
 		syntax: "no (ip$fam access-list [extended$kind|standard$kind] WORD$name | ipv4$fam access-list WORD$name | ipv6$fam access-list [extended$kind] WORD$name | access-list (<1-99>|<100-199>|<1300-1999>|<2000-2699>)$name)",
 		toks: []genTok{
@@ -341,7 +391,7 @@ var genDefs = [...]genDef{
 			0, 1, 15, 16, 1, 42, 0, 1, 40, 17, 1, 44, 0, 1, 40, 18, 1, 46, 0, 1, 40,
 		},
 	},
-	// 20
+	// 23
 	{
 		syntax: "access-list (<1-99>|<1300-1999>)$name (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -369,7 +419,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 3, 1, 42, 0, 1, 5,
 		},
 	},
-	// 21
+	// 24
 	{
 		syntax: "access-list (<100-199>|<2000-2699>)$name (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -687,7 +737,7 @@ var genDefs = [...]genDef{
 			0, 1, 488, 5, 1, 602, 0, 1, 9, 3, 1, 604, 0, 1, 5,
 		},
 	},
-	// 22
+	// 25
 	{
 		syntax: "access-list (<1-99>|<100-199>|<1300-1999>|<2000-2699>)$name remark LINE$text",
 		toks: []genTok{
@@ -705,7 +755,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 23
+	// 26
 	{
 		syntax: "ip access-list logging interval <1-3600000>$ms",
 		toks: []genTok{
@@ -720,7 +770,7 @@ var genDefs = [...]genDef{
 			5, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 24
+	// 27
 	{
 		syntax: "no ip access-list logging interval [<1-3600000>$ms]",
 		toks: []genTok{
@@ -736,7 +786,7 @@ var genDefs = [...]genDef{
 			5, 1, 9, 0, 1, 10, 0, 2, 11, 13, 6, 1, 12, 0, 1, 13, 0, 1, 14, accept, 0,
 		},
 	},
-	// 25
+	// 28
 	{
 		syntax: "interface (management <0-255>$num | WORD$ifname)",
 		toks: []genTok{
@@ -750,7 +800,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 26
+	// 29
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1071,7 +1121,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 610, 0, 1, 6,
 		},
 	},
-	// 27
+	// 30
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1089,7 +1139,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 28
+	// 31
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -1105,7 +1155,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 29
+	// 32
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1427,7 +1477,7 @@ var genDefs = [...]genDef{
 			0, 1, 7, 6, 1, 610, 0, 1, 7,
 		},
 	},
-	// 30
+	// 33
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1742,7 +1792,7 @@ var genDefs = [...]genDef{
 			0, 1, 484, 200, 1, 594, 0, 1, 484, 201, 1, 596, 0, 1, 484, 3, 1, 598, 0, 1, 5,
 		},
 	},
-	// 31
+	// 34
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1761,7 +1811,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 32
+	// 35
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -1774,7 +1824,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 33
+	// 36
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2046,7 +2096,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 3, 1, 530, 0, 1, 531, 4, 1, 532, 0, 1, 6, 5, 1, 534, 0, 1, 6,
 		},
 	},
-	// 34
+	// 37
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2064,7 +2114,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 35
+	// 38
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -2080,7 +2130,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 36
+	// 39
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2353,7 +2403,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 4, 1, 530, 0, 1, 531, 5, 1, 532, 0, 1, 7, 6, 1, 534, 0, 1, 7,
 		},
 	},
-	// 37
+	// 40
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2620,7 +2670,7 @@ var genDefs = [...]genDef{
 			0, 1, 424, 3, 1, 522, 0, 1, 5,
 		},
 	},
-	// 38
+	// 41
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2639,7 +2689,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 39
+	// 42
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -2652,7 +2702,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 40
+	// 43
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2683,7 +2733,7 @@ var genDefs = [...]genDef{
 			0, 1, 6,
 		},
 	},
-	// 41
+	// 44
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2701,7 +2751,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 42
+	// 45
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -2717,7 +2767,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 43
+	// 46
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2749,7 +2799,7 @@ var genDefs = [...]genDef{
 			0, 1, 7,
 		},
 	},
-	// 44
+	// 47
 	{
 		syntax: "no (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2774,7 +2824,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 9, 1, 34, 0, 1, 9, 3, 1, 36, 0, 1, 5,
 		},
 	},
-	// 45
+	// 48
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2793,7 +2843,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 46
+	// 49
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -2806,7 +2856,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 47
+	// 50
 	{
 		syntax: "((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -2831,7 +2881,7 @@ var genDefs = [...]genDef{
 			0, 1, 30, 9, 1, 34, 0, 1, 24,
 		},
 	},
-	// 48
+	// 51
 	{
 		syntax: "no ((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -2857,7 +2907,7 @@ var genDefs = [...]genDef{
 			0, 1, 15, 13, 1, 34, 0, 1, 32, 10, 1, 36, 0, 1, 26,
 		},
 	},
-	// 49
+	// 52
 	{
 		syntax: "description LINE$text",
 		toks: []genTok{
@@ -2868,7 +2918,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 50
+	// 53
 	{
 		syntax: "(ip|ipv4|ipv6) address LINE$text",
 		toks: []genTok{
@@ -2883,7 +2933,7 @@ var genDefs = [...]genDef{
 			accept, 0, 2, 1, 10, 0, 1, 3, 3, 1, 12, 0, 1, 3,
 		},
 	},
-	// 51
+	// 54
 	{
 		syntax: "no (ip|ipv4|ipv6) address [LINE$text]",
 		toks: []genTok{
@@ -2900,7 +2950,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 52
+	// 55
 	{
 		syntax: "vrf (forwarding|member) WORD$vrf",
 		toks: []genTok{
@@ -2914,7 +2964,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 10, 0, 1, 5,
 		},
 	},
-	// 53
+	// 56
 	{
 		syntax: "vrf WORD$vrf",
 		toks: []genTok{
@@ -2925,7 +2975,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 54
+	// 57
 	{
 		syntax: "[no] shutdown",
 		toks: []genTok{
@@ -2936,7 +2986,7 @@ var genDefs = [...]genDef{
 			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 55
+	// 58
 	{
 		syntax: "(speed|duplex|negotiation|mtu) LINE$text",
 		toks: []genTok{
@@ -2951,7 +3001,7 @@ var genDefs = [...]genDef{
 			0, 1, 3, 3, 1, 10, 0, 1, 3, 4, 1, 12, 0, 1, 3,
 		},
 	},
-	// 56
+	// 59
 	{
 		syntax: "no ip (redirects|unreachables|proxy-arp)",
 		toks: []genTok{
@@ -2966,46 +3016,46 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
 		},
 	},
-	// 57
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 58
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 59
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
 	// 60
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 61
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 62
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 63
 	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [ttl <0-255>$ttl] [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3156,7 +3206,7 @@ var genDefs = [...]genDef{
 			0, 1, 264,
 		},
 	},
-	// 61
+	// 64
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3187,7 +3237,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 62
+	// 65
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -3200,94 +3250,15 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 63
-	{
-		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "session-config"},
-			{kind: kwToken, word: "named"},
-			{kind: varName, word: "NAME", capture: "name"},
-			{kind: kwToken, word: "diffs", capture: "diffs"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
-			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
-			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
-			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
-			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
-			0, 1, 41, 14, 1, 42, 0, 1, 36,
-		},
-	},
-	// 64
-	{
-		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "configuration"},
-			{kind: kwToken, word: "sessions"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
-			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
-			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
-			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
-			0, 1, 33, 12, 1, 34, 0, 1, 28,
-		},
-	},
-	// 65
-	{
-		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "session-config"},
-			{kind: kwToken, word: "named"},
-			{kind: varName, word: "NAME", capture: "name"},
-			{kind: kwToken, word: "diffs", capture: "diffs"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
-			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
-			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
-			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
-			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
-			0, 1, 41, 14, 1, 42, 0, 1, 36,
-		},
-	},
 	// 66
 	{
-		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "configuration"},
-			{kind: kwToken, word: "sessions"},
+			{kind: kwToken, word: "session-config"},
+			{kind: kwToken, word: "named"},
+			{kind: varName, word: "NAME", capture: "name"},
+			{kind: kwToken, word: "diffs", capture: "diffs"},
 			{kind: varPipe, word: "|"},
 			{kind: kwToken, word: "include", capture: "pipeop"},
 			{kind: kwToken, word: "exclude", capture: "pipeop"},
@@ -3299,14 +3270,93 @@ var genDefs = [...]genDef{
 			{kind: kwToken, word: "json", capture: "pipeop"},
 		},
 		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
-			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
-			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
-			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
-			0, 1, 33, 12, 1, 34, 0, 1, 28,
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
+			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
+			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
+			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
+			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
 	// 67
+	{
+		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "configuration"},
+			{kind: kwToken, word: "sessions"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
+			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
+			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
+			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
+			0, 1, 33, 12, 1, 34, 0, 1, 28,
+		},
+	},
+	// 68
+	{
+		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "session-config"},
+			{kind: kwToken, word: "named"},
+			{kind: varName, word: "NAME", capture: "name"},
+			{kind: kwToken, word: "diffs", capture: "diffs"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
+			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
+			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
+			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
+			0, 1, 41, 14, 1, 42, 0, 1, 36,
+		},
+	},
+	// 69
+	{
+		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "configuration"},
+			{kind: kwToken, word: "sessions"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
+			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
+			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
+			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
+			0, 1, 33, 12, 1, 34, 0, 1, 28,
+		},
+	},
+	// 70
 	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
@@ -3320,7 +3370,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 68
+	// 71
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -3336,7 +3386,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 69
+	// 72
 	{
 		syntax: "rollback clean-config",
 		toks: []genTok{
@@ -3347,7 +3397,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 70
+	// 73
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -3357,7 +3407,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 71
+	// 74
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3385,7 +3435,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 72
+	// 75
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3411,7 +3461,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 73
+	// 76
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3435,7 +3485,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 74
+	// 77
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3459,7 +3509,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 75
+	// 78
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3483,7 +3533,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 76
+	// 79
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3507,7 +3557,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 77
+	// 80
 	{
 		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{

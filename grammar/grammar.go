@@ -151,6 +151,10 @@ const (
 	// IOS numbered lists (issue 20).
 	NumberedRule // access-list N permit|deny ... | remark TEXT; Name: N, Standard, Rule
 	NoMeaning    // a line that has no meaning on a Linux host (ip address, description): Note says so; nothing is saved
+	// Exec habits (issue 20).
+	ShowInterfaceBrief // show ip interface brief
+	Enable             // enable [LEVEL]: nothing to do for a user who may configure
+	Disable            // disable [LEVEL]: nothing to do; Note says why
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,

@@ -321,7 +321,7 @@ func viewOnly(c cli.Command) bool {
 	switch c := c.(type) {
 	case cli.Do:
 		return viewOnly(cli.Of(c.Sub, ""))
-	case cli.Show, cli.Exit, cli.End, cli.TerminalLength, cli.TestACL, cli.Lint:
+	case cli.Show, cli.Exit, cli.End, cli.TerminalLength, cli.TestACL, cli.Lint, cli.Disable:
 		return true
 	}
 	return false

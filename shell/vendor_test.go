@@ -64,3 +64,45 @@ func TestVendorSnippets(t *testing.T) {
 	t.Log(summary)
 	golden.Check(t, "../testdata/vendor/report.golden", summary+report.String())
 }
+
+// Issue 20: each snippet pasted at a terminal, as an operator of that vendor
+// would, then show access-lists and show running-config: what they read
+// (testdata/vendor/NAME.transcript).
+func TestVendorTranscripts(t *testing.T) {
+	files, err := filepath.Glob("../testdata/vendor/*.txt")
+	require.NoError(t, err)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".txt")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			lines := []string{"configure terminal"}
+			for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+				if !comment(l) {
+					lines = append(lines, l)
+				}
+			}
+			lines = append(lines, "end", "show access-lists", "show running-config")
+			golden.Check(t, strings.TrimSuffix(f, ".txt")+".transcript", transcript(t, t.TempDir(), lines))
+		})
+	}
+}
+
+// Issue 20, item 7: enable does nothing for a user who may configure; a
+// read-only user's is refused, saying why; disable is accepted by both.
+func TestEnableByRole(t *testing.T) {
+	const why = "user ops may show and test, not configure: that needs group aclsh"
+	for _, ro := range []string{"", why} {
+		var out bytes.Buffer
+		sh, err := New(Options{Host: "device", Store: &config.Store{Dir: t.TempDir()}, Out: &out, Err: &out, Interactive: true, ReadOnly: ro})
+		require.NoError(t, err)
+		err = sh.Run("enable")
+		if ro == "" {
+			require.NoError(t, err)
+		} else {
+			require.EqualError(t, err, why)
+		}
+		require.NoError(t, sh.Run("disable"))
+		require.Contains(t, out.String(), "% Note: aclsh has no unprivileged exec mode")
+	}
+}
