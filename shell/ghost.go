@@ -18,8 +18,9 @@ import (
 //
 //   - after a refused list header, the lines are checked as entries of such a
 //     list, after a refused interface as lines of interface management 0;
-//   - after another refused line at the left margin, the indented lines under
-//     it are not run and not reported (skipped);
+//   - after a line at the left margin whose first word no mode knows (line vty,
+//     management ssh, control-plane), the indented lines under it are not run
+//     and not reported (skipped);
 //
 // and a line the block's mode does not know, `exit` or `end`, ends the block.
 // A terminal is not a script: an operator sees each line's error as typed.
@@ -47,7 +48,7 @@ func (e *skipped) under() string {
 
 // ghostOf returns the block a refused line of a configuration mode opens,
 // nil if none, and leaves the script in configuration mode.
-func (s *Shell) ghostOf(line string) *ghost {
+func (s *Shell) ghostOf(line string, err error) *ghost {
 	if s.opt.Interactive || s.t.Mode == grammar.Exec {
 		return nil
 	}
@@ -67,8 +68,17 @@ func (s *Shell) ghostOf(line string) *ghost {
 		g.mode = grammar.IP6ACL
 	case len(w) >= 2 && prefix(w[0], "interface"):
 		g.mode = grammar.Interface
-	case s.t.Mode != grammar.Config || line[0] == ' ' || line[0] == '\t':
-		return nil // a refused line inside a block (or a list) opens none
+	case line[0] == ' ' || line[0] == '\t':
+		return nil // a refused line inside a block opens none
+	default:
+		// A command no mode knows (its first word is refused): the indented
+		// lines under it are its block. A known command refused for a value
+		// is a line of its own.
+		pe, ok := err.(*grammar.ParseError)
+		if !ok || pe.Off != len(line)-len(strings.TrimLeft(line, " \t")) {
+			return nil
+		}
+		return g
 	}
 	// Out of the mode the script was in, as the header would have left it:
 	// the block's lines must not land in the list before it.

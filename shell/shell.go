@@ -251,7 +251,7 @@ func (s *Shell) Run(line string) error {
 	}
 	cmd, err := grammar.Parse(s.gmode(), line)
 	if err != nil {
-		s.ghost = s.ghostOf(line)
+		s.ghost = s.ghostOf(line, err)
 		return err
 	}
 	c := cli.Of(cmd, s.t.ACL)
@@ -260,7 +260,7 @@ func (s *Shell) Run(line string) error {
 	}
 	if err := s.execute(cmd, c); err != nil {
 		if _, ok := c.(cli.Enter); ok {
-			s.ghost = s.ghostOf(line)
+			s.ghost = s.ghostOf(line, err)
 		}
 		return err
 	}
