@@ -94,7 +94,13 @@ type Rule struct {
 	Dst     Address
 	DstPort PortMatch
 	// ICMP is the ICMP type (and code) of an icmp rule; zero: every type.
-	ICMP        ICMPMatch
+	ICMP ICMPMatch
+	// TTL is a condition on the packet's TTL (IPv6: hop limit); zero: none.
+	TTL TTLMatch
+	// Fragments: the line matches non-initial fragments only (IOS). This host
+	// reassembles fragments before its lists see them (conntrack's
+	// defragmentation), so such a line matches nothing here.
+	Fragments   bool
 	Established bool
 	ConnLimit   ConnLimit
 	// ConnMask groups the sources ConnLimit counts (zero: per address).
@@ -161,6 +167,13 @@ func (r Rule) AppendBody(b []byte, f Family) []byte {
 		b = append(b, ' ')
 		b = r.ICMP.AppendTo(b, f)
 	}
+	if r.TTL.Op != PortAny {
+		b = append(b, ' ')
+		b = append(b, r.TTL.String()...)
+	}
+	if r.Fragments {
+		b = append(b, " fragments"...)
+	}
 	if r.Established {
 		b = append(b, " established"...)
 	}
@@ -210,14 +223,14 @@ func (r Rule) key() ruleKey {
 	var k ruleKey
 	k[0] = byte(r.Action)
 	k[1] = r.Proto.Num
-	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3 | b2i(r.ConnFailClosed)<<4 | b2i(r.Standard)<<5
+	k[2] = b2i(r.Proto.Set) | b2i(r.Proto.Keyword)<<1 | b2i(r.Established)<<2 | b2i(r.Log)<<3 | b2i(r.ConnFailClosed)<<4 | b2i(r.Standard)<<5 | b2i(r.Fragments)<<6
 	putAddr(k[3:26], r.Src)
 	putAddr(k[26:49], r.Dst)
 	k[49], k[50] = byte(r.ConnLimit>>8), byte(r.ConnLimit)
 	k[51] = byte(r.ConnMask)
 	k[52], k[53], k[54], k[55] = byte(r.ConnSources>>24), byte(r.ConnSources>>16), byte(r.ConnSources>>8), byte(r.ConnSources)
-	k[56] = b2i(r.ICMP.Set) | b2i(r.ICMP.CodeSet)<<1
-	k[57], k[58] = r.ICMP.Type, r.ICMP.Code
+	k[56] = b2i(r.ICMP.Set) | b2i(r.ICMP.CodeSet)<<1 | byte(r.TTL.Op)<<2
+	k[57], k[58], k[59] = r.ICMP.Type, r.ICMP.Code, r.TTL.Val
 	putPorts(k[60:85], r.SrcPort)
 	putPorts(k[85:110], r.DstPort)
 	return k
@@ -306,6 +319,12 @@ func (r Rule) Validate(f Family) error {
 	}
 	if err := r.DstPort.Validate(); err != nil {
 		return err
+	}
+	if err := r.TTL.Validate(); err != nil {
+		return err
+	}
+	if r.Fragments && (r.SrcPort.Op != PortAny || r.DstPort.Op != PortAny || r.ICMP.Set || r.Established || r.ConnLimit != 0) {
+		return errf(ErrInvalid, "fragments matches non-initial fragments, which carry no ports, ICMP type or connection: it takes addresses and ttl only")
 	}
 	return nil
 }

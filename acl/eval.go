@@ -12,6 +12,20 @@ type Packet struct {
 	// ICMPType and ICMPCode are the type and code of an ICMP (ICMPv6) message.
 	ICMPType, ICMPCode uint8
 	Reply              bool
+	// TTL is the packet's TTL (IPv6: hop limit); zero is read as 64, the
+	// usual start value (HopLimit).
+	TTL uint8
+}
+
+// DefaultTTL is the TTL of a Packet that gives none.
+const DefaultTTL = 64
+
+// HopLimit returns the packet's TTL: TTL, or DefaultTTL when zero.
+func (p Packet) HopLimit() uint8 {
+	if p.TTL == 0 {
+		return DefaultTTL
+	}
+	return p.TTL
 }
 
 // Matches reports whether the packet matches the rule's criteria, ignoring any
@@ -37,7 +51,12 @@ func (r Rule) Matches(p Packet) bool {
 	if !r.ICMP.Matches(p.ICMPType, p.ICMPCode) {
 		return false
 	}
-	return true
+	if !r.TTL.Matches(p.HopLimit()) {
+		return false
+	}
+	// No packet reaching a list is a non-initial fragment: the kernel
+	// reassembles them first (Rule.Fragments).
+	return !r.Fragments
 }
 
 // MatchesState reports whether the rule can match a packet of a new connection

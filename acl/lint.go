@@ -70,6 +70,9 @@ func (e Example) String() string {
 			b.WriteString(" " + strconv.Itoa(int(p.ICMPType)) + " " + strconv.Itoa(int(p.ICMPCode)))
 		}
 	}
+	if p.TTL != 0 && p.TTL != DefaultTTL {
+		b.WriteString(" ttl " + strconv.Itoa(int(p.TTL)))
+	}
 	if p.Reply {
 		b.WriteString(" established")
 	}
@@ -92,9 +95,13 @@ func (e Example) MarshalJSON() ([]byte, error) {
 		DestPort    *uint16    `json:"destination_port,omitempty"`
 		ICMPType    *uint8     `json:"icmp_type,omitempty"`
 		ICMPCode    *uint8     `json:"icmp_code,omitempty"`
+		TTL         *uint8     `json:"ttl,omitempty"` // when not DefaultTTL
 		State       string     `json:"state"`
 		Test        string     `json:"test"`
 	}{Protocol: protoWord(p.Proto, e.Family), Source: p.Src, Destination: p.Dst, State: "new", Test: e.String()}
+	if ttl := p.HopLimit(); ttl != DefaultTTL {
+		v.TTL = &ttl
+	}
 	if p.Proto == ProtoTCP || p.Proto == ProtoUDP {
 		v.SourcePort, v.DestPort = &p.SrcPort, &p.DstPort
 	}

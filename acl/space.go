@@ -23,6 +23,7 @@ const (
 	dSport        // source port, 0-65535 (tcp and udp lines only; every port otherwise)
 	dDport        // destination port
 	dICMP         // ICMP type<<8 | code (of the family's ICMP protocol; every value for other lines)
+	dTTL          // TTL (IPv6: hop limit), 0-255
 	nSpan
 )
 
@@ -33,7 +34,7 @@ const (
 	nAddr
 )
 
-var spanMax = [nSpan]uint16{dState: 1, dProto: 255, dSport: 65535, dDport: 65535, dICMP: 65535}
+var spanMax = [nSpan]uint16{dState: 1, dProto: 255, dSport: 65535, dDport: 65535, dICMP: 65535, dTTL: 255}
 
 // span is the closed interval lo-hi.
 type span struct{ lo, hi uint16 }
@@ -358,9 +359,29 @@ func cubeOf(r Rule) cube {
 	c.sp[dSport] = portsOf(r, r.SrcPort)
 	c.sp[dDport] = portsOf(r, r.DstPort)
 	c.sp[dICMP] = icmpOf(r)
+	c.sp[dTTL] = ttlOf(r.TTL)
 	c.ad[dSrc] = addrOf(r.Src)
 	c.ad[dDst] = addrOf(r.Dst)
+	if r.Fragments {
+		c.sp[dProto] = nil // no packet a list sees is a fragment (Rule.Fragments)
+	}
 	return c
+}
+
+// ttlOf returns the TTLs a TTL condition matches.
+func ttlOf(t TTLMatch) spans {
+	v := uint16(t.Val)
+	switch t.Op {
+	case PortEq:
+		return one(v)
+	case PortLt:
+		return spans{{0, v - 1}} // Validate: not lt 0
+	case PortGt:
+		return spans{{v + 1, 255}} // Validate: not gt 255
+	case PortNeq:
+		return full(dTTL).minus(one(v))
+	}
+	return full(dTTL)
 }
 
 // point returns one packet of c, as an operator would pick it: for an address
@@ -405,6 +426,7 @@ func (c *cube) point(f Family, prefer [nAddr]netip.Addr, port uint16) Example {
 		Src:   pick(c.ad[dSrc], prefer[dSrc]),
 		Dst:   pick(c.ad[dDst], prefer[dDst]),
 		Reply: c.sp[dState][0].lo == 1,
+		TTL:   uint8(lowest(c.sp[dTTL], DefaultTTL)),
 	}
 	if p.Proto == ProtoTCP || p.Proto == ProtoUDP {
 		p.SrcPort = lowest(c.sp[dSport], 40000)
@@ -438,6 +460,7 @@ func pointCube(p Packet) cube {
 	c.sp[dProto] = one(uint16(p.Proto))
 	c.sp[dSport], c.sp[dDport] = one(p.SrcPort), one(p.DstPort)
 	c.sp[dICMP] = one(uint16(p.ICMPType)<<8 | uint16(p.ICMPCode))
+	c.sp[dTTL] = one(uint16(p.HopLimit()))
 	f := IPv4
 	if p.Src.Is6() {
 		f = IPv6

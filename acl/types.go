@@ -529,6 +529,49 @@ func (p PortMatch) Validate() error {
 	return nil
 }
 
+// TTLMatch is a condition on a packet's TTL (IPv6: hop limit), as EOS's and
+// IOS's `ttl eq|neq|lt|gt N`. The zero value matches every packet.
+type TTLMatch struct {
+	Op  PortOp // PortEq, PortNeq, PortLt or PortGt; PortAny: none
+	Val uint8
+}
+
+// String returns the canonical form (`ttl eq 255`), or "" for none.
+func (t TTLMatch) String() string {
+	if t.Op == PortAny {
+		return ""
+	}
+	return "ttl " + t.Op.String() + " " + strconv.Itoa(int(t.Val))
+}
+
+// Matches reports whether a packet of TTL ttl satisfies t.
+func (t TTLMatch) Matches(ttl uint8) bool {
+	switch t.Op {
+	case PortEq:
+		return ttl == t.Val
+	case PortNeq:
+		return ttl != t.Val
+	case PortLt:
+		return ttl < t.Val
+	case PortGt:
+		return ttl > t.Val
+	}
+	return true
+}
+
+// Validate checks that the match can match something.
+func (t TTLMatch) Validate() error {
+	switch {
+	case t.Op == PortRange || t.Op > PortRange:
+		return errf(ErrInvalid, "ttl takes eq, neq, lt or gt")
+	case t.Op == PortLt && t.Val == 0:
+		return errf(ErrInvalid, "ttl lt 0 matches no packet")
+	case t.Op == PortGt && t.Val == 255:
+		return errf(ErrInvalid, "ttl gt 255 matches no packet")
+	}
+	return nil
+}
+
 // PortName is a port name accepted on input for a protocol (ports always render
 // as numbers).
 type PortName struct {

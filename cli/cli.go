@@ -92,6 +92,12 @@ func Of(cmd grammar.Command, list string) Command {
 		return ShowSummary{Select: SelectOf(cmd)}
 	case grammar.ShowInterface:
 		return ShowInterface{Num: cmd.Num}
+	case grammar.ShowInterfaceBrief:
+		return ShowInterfaceBrief{}
+	case grammar.Enable:
+		return Enable{}
+	case grammar.Disable:
+		return Disable{}
 	case grammar.ShowClock:
 		return ShowClock{}
 	case grammar.ShowVersion:

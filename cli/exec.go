@@ -111,3 +111,17 @@ type ReloadCancel struct{}
 
 func (ReloadCancel) command()           {}
 func (ReloadCancel) Run(sh Shell) error { return sh.CancelReload() }
+
+// Enable is enable [LEVEL]: a user the daemon lets configure is privileged
+// already, so it does nothing; a read-only user's is refused, saying why (the
+// shell refuses every command of a read-only user but show and test).
+type Enable struct{}
+
+func (Enable) command()        {}
+func (Enable) Run(Shell) error { return nil }
+
+// Disable is disable [LEVEL]: nothing to turn off (its note says why).
+type Disable struct{}
+
+func (Disable) command()        {}
+func (Disable) Run(Shell) error { return nil }

@@ -289,6 +289,19 @@ func (ShowHistory) View(env Env) (view.View, error) {
 	return v, nil
 }
 
+// ShowInterfaceBrief is show ip interface brief: management 0 in one line.
+type ShowInterfaceBrief struct{}
+
+func (ShowInterfaceBrief) command() {}
+
+func (ShowInterfaceBrief) View(env Env) (view.View, error) {
+	v, err := ShowInterface{}.View(env)
+	if err != nil {
+		return nil, err
+	}
+	return &view.InterfaceBrief{Interfaces: []view.Interface{*v.(*view.Interface)}}, nil
+}
+
 func (c ShowInterface) View(env Env) (view.View, error) {
 	cfg, err := env.Config()
 	if err != nil {

@@ -54,11 +54,26 @@ type fam struct {
 	key      nftables.SetDatatype
 	keyName  string
 	icmp     string // nft name of the family's ICMP header: icmp, icmpv6
+	ttl      uint32 // offset of the TTL (hop limit) in the network header
+	ttlName  string // its nft name: ip ttl, ip6 hoplimit
+	// frag is the match of a non-initial fragment (Rule.Fragments) and its
+	// nft text: IPv4's fragment offset, IPv6's fragment header.
+	frag     func() []expr.Any
+	fragText string
 }
 
 var fams = []*fam{
-	{acl.IPv4, "ip", unix.NFPROTO_IPV4, "acl4", 12, 16, 4, nftables.TypeIPAddr, "ipv4_addr", "icmp"},
-	{acl.IPv6, "ip6", unix.NFPROTO_IPV6, "acl6", 8, 24, 16, nftables.TypeIP6Addr, "ipv6_addr", "icmpv6"},
+	{acl.IPv4, "ip", unix.NFPROTO_IPV4, "acl4", 12, 16, 4, nftables.TypeIPAddr, "ipv4_addr", "icmp", 8, "ip ttl",
+		func() []expr.Any {
+			return []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 6, Len: 2},
+				&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 2, Mask: []byte{0x1f, 0xff}, Xor: []byte{0, 0}},
+				cmp(expr.CmpOpNeq, []byte{0, 0})}
+		}, "ip frag-off & 0x1fff != 0"},
+	{acl.IPv6, "ip6", unix.NFPROTO_IPV6, "acl6", 8, 24, 16, nftables.TypeIP6Addr, "ipv6_addr", "icmpv6", 7, "ip6 hoplimit",
+		func() []expr.Any {
+			return []expr.Any{&expr.Exthdr{DestRegister: 1, Type: unix.IPPROTO_FRAGMENT, Offset: 0, Len: 1, Flags: unix.NFT_EXTHDR_F_PRESENT, Op: expr.ExthdrOpIpv6},
+				cmp(expr.CmpOpEq, []byte{1})}
+		}, "exthdr frag exists"},
 }
 
 func famOf(f acl.Family) *fam {
@@ -771,7 +786,7 @@ func match(fm *fam, r acl.Rule) *matcher {
 	if r.Proto.Set {
 		m.add(fmt.Sprintf("meta l4proto %d", r.Proto.Num), metaLoad(expr.MetaKeyL4PROTO), cmp(expr.CmpOpEq, []byte{r.Proto.Num}))
 	}
-	if r.Src.Kind != acl.AddrAny || r.Dst.Kind != acl.AddrAny {
+	if r.Src.Kind != acl.AddrAny || r.Dst.Kind != acl.AddrAny || r.TTL.Op != acl.PortAny || r.Fragments {
 		// the dependency nft adds before an ip or ip6 payload in an inet table
 		m.exprs = append(m.exprs, metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}))
 	}
@@ -781,6 +796,15 @@ func match(fm *fam, r acl.Rule) *matcher {
 	ports(m, "dport", 2, r.DstPort)
 	if r.ICMP.Set {
 		icmpType(m, fm, r.ICMP)
+	}
+	if r.TTL.Op != acl.PortAny {
+		op, word := map[acl.PortOp]expr.CmpOp{acl.PortEq: expr.CmpOpEq, acl.PortNeq: expr.CmpOpNeq, acl.PortLt: expr.CmpOpLt, acl.PortGt: expr.CmpOpGt}[r.TTL.Op],
+			map[acl.PortOp]string{acl.PortEq: "", acl.PortNeq: "!= ", acl.PortLt: "< ", acl.PortGt: "> "}[r.TTL.Op]
+		m.add(fmt.Sprintf("%s %s%d", fm.ttlName, word, r.TTL.Val),
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: fm.ttl, Len: 1}, cmp(op, []byte{r.TTL.Val}))
+	}
+	if r.Fragments {
+		m.add(fm.fragText, fm.frag()...)
 	}
 	if r.Established {
 		m.add("ct direction reply", &expr.Ct{Key: expr.CtKeyDIRECTION, Register: 1}, cmp(expr.CmpOpEq, []byte{1}))

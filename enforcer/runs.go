@@ -46,7 +46,7 @@ import (
 // a hash of its body, action included, says it.
 //
 // Lines that stay rules (and end a run): connlimit, log, established,
-// non-contiguous wildcard lines and lines naming an ICMP type.
+// non-contiguous wildcard lines, lines naming an ICMP type, a TTL or fragments.
 //
 // A line with several ports (`eq 22 443 830`) is one element per port (per
 // pair of ports with lists on both sides), all carrying the line's key and
@@ -176,7 +176,7 @@ var portSuffix = [2]string{"sp", "dp"}
 
 // setable reports whether line r can be an element of a run's set.
 func setable(r acl.Rule) bool {
-	return !r.IsRemark() && r.ConnLimit == 0 && !r.Log && !r.Established && !r.ICMP.Set &&
+	return !r.IsRemark() && r.ConnLimit == 0 && !r.Log && !r.Established && !r.ICMP.Set && r.TTL.Op == acl.PortAny && !r.Fragments &&
 		r.Src.Kind != acl.AddrWildcard && r.Dst.Kind != acl.AddrWildcard
 }
 

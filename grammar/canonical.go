@@ -72,6 +72,20 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 			return Command{}, false
 		}
 	}
+	if word == "ttl" {
+		op, ok := acl.ParsePortOp(w.next())
+		n, ok2 := number(w.next(), 0, 255)
+		if !ok || !ok2 {
+			return Command{}, false
+		}
+		r.TTL = acl.TTLMatch{Op: op, Val: uint8(n)}
+		word = w.next()
+	}
+	note := ""
+	if word == "fragments" {
+		r.Fragments, note = true, fragmentsNote
+		word = w.next()
+	}
 	if word == "established" {
 		r.Established = true
 		word = w.next()
@@ -118,7 +132,7 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 	if string(canon) != text {
 		return Command{}, false
 	}
-	return Command{Kind: AddRule, Mode: mode, Family: f, Rule: r}, true
+	return Command{Kind: AddRule, Mode: mode, Family: f, Rule: r, Note: note}, true
 }
 
 // words splits a line at single spaces.

@@ -68,6 +68,9 @@ func icmpSyntax(f acl.Family) (string, []string) {
 	return "[<0-255>$itype [<0-255>$icode] | (" + strings.Join(words, "|") + ")$iname]", h
 }
 
+// fragmentsNote is what a line with fragments is told.
+const fragmentsNote = "fragments matches non-initial fragments, and none reach the list on this host: the kernel reassembles fragments first (conntrack), so the line is kept and matches nothing"
+
 // establishedHelp says what aclsh's established is, which is not IOS's.
 const (
 	establishedHelp = "Replies to connections this host opened (stateful; IOS matches any ACK or RST)"
@@ -81,13 +84,17 @@ func ruleSyntax(f acl.Family) (string, []string) {
 	dst, dsth := addrSyntax(f, "d")
 	// established and connlimit are one choice: the model refuses a line with
 	// both, so `?` offers neither once the other is there.
-	flags := "{((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources | fail-closed}) | count | (log|log-input$log)}"
+	flags := "{((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-" + strconv.Itoa(acl.MaxConnSources) + ">$nsources | fail-closed}) | count | (log|log-input$log)" +
+		" | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments}"
 	bits := strconv.Itoa(f.Bits())
 	flagh := []string{establishedHelp, trackedHelp, "Limit concurrent connections per source address", "Maximum connections per source",
 		"Count connections per source prefix instead of per address", "Prefix length, /0-/" + bits + " (default /" + bits + ": per address)",
 		"Most sources (prefixes) the limit tracks at once", "Number of sources (default " + strconv.Itoa(acl.DefaultConnSources) + ")",
 		"When the source set is full, refuse sources not in it (default: the limit lets them past)",
-		"Count matches (always on)", "Log matches", "Log matches (as log)"}
+		"Count matches (always on)", "Log matches", "Log matches (as log)",
+		map[acl.Family]string{acl.IPv4: "Match the packet's TTL", acl.IPv6: "Match the packet's hop limit (as EOS, ttl)"}[f],
+		"Equal to", "Not equal to", "Less than", "Greater than", "TTL value",
+		"Non-initial fragments (this host reassembles them before its lists: matches nothing)"}
 	anyProto, anyh, icmp, icmph := "ip|ipv4", []string{"Any IPv4 protocol", "Any IPv4 protocol (as ip)"}, "icmp", []string{ICMPStr}
 	if f == acl.IPv6 {
 		anyProto, anyh, icmp, icmph = "ipv6", []string{"Any IPv6 protocol"}, "(icmp|icmpv6)", []string{ICMP6Str, ICMP6Str}
@@ -147,8 +154,20 @@ func init() {
 	add(exec, "terminal width <0-512>", []string{TerminalStr, "Set width of the display terminal", "Number of characters on a line (output is never wrapped)"}, kind(TerminalWidth))
 	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name]", ShowStr, IPInfoStr, IPv6InfoStr, ACLsStr, ACLNameStr)
 	add(exec, s, h, buildShow(ShowACLs))
-	s, h = show("show interface management <0-255>$num", ShowStr, "Interface status and configuration", MgmtStr, MgmtNumStr)
+	s, h = show("show (interface|interfaces) management <0-255>$num", ShowStr, "Interface status and configuration", "Interface status and configuration", MgmtStr, MgmtNumStr)
 	add(exec, s, h, buildShow(ShowInterface))
+	s, h = show("show ip interface brief", ShowStr, IPInfoStr, "IP interface status and configuration", "The management interface's addresses, state and bound lists, one line each")
+	add(exec, s, h, buildShow(ShowInterfaceBrief))
+	// enable and disable, as automation and habit send them: the role the
+	// daemon gives decides what a user may do (a read-only user's enable is
+	// refused, saying why).
+	add(exec, "enable [<0-15>$level]", []string{"Turn on privileged commands", "Privilege level"}, kind(Enable))
+	add(exec, "disable [<0-15>$level]", []string{"Turn off privileged commands", "Privilege level"},
+		func(m *match) error {
+			m.cmd.Kind = Disable
+			m.cmd.Note = "aclsh has no unprivileged exec mode: what you may do is your role's (the daemon's groups), not a mode's"
+			return nil
+		})
 	add(exec, "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]", []string{"Reset functions", "IPv4", "IPv6", "Access list", "Clear access list counters", ACLNameStr},
 		func(m *match) error {
 			m.cmd.Kind = ClearCounters
@@ -595,7 +614,7 @@ func buildRule(k Kind) func(*match) error {
 		if r.ICMP, err = icmpOf(m, f); err != nil {
 			return err
 		}
-		for _, flag := range []string{"established", "connlimit", "mask", "sources", "fail-closed", "count", "log"} {
+		for _, flag := range []string{"established", "connlimit", "mask", "sources", "fail-closed", "count", "log", "ttl", "fragments"} {
 			if c, twice := m.nth(flag, 1); twice {
 				return m.errAtIdx(c.idx, "%s given twice", flag)
 			}
@@ -606,6 +625,17 @@ func buildRule(k Kind) func(*match) error {
 				"packets of connections others opened to this host match the line that admitted them")
 		}
 		r.ConnFailClosed = m.has("fail-closed")
+		if m.has("ttlop") {
+			op, _ := acl.ParsePortOp(m.get("ttlop"))
+			v, _ := strconv.Atoi(m.get("ttlv"))
+			r.TTL = acl.TTLMatch{Op: op, Val: uint8(v)}
+			if err := r.TTL.Validate(); err != nil {
+				return m.errAt("ttlv", "%v", err)
+			}
+		}
+		if r.Fragments = m.has("fragments"); r.Fragments {
+			m.note(fragmentsNote)
+		}
 		r.Log = m.has("log")
 		if v := m.get("limit"); v != "" {
 			n, _ := strconv.Atoi(v)

@@ -166,6 +166,10 @@ const (
 	// IOS numbered lists (issue 20).
 	NumberedRule // access-list N permit|deny ... | remark TEXT; Name: N, Standard, Rule
 	NoMeaning    // a line that has no meaning on a Linux host (ip address, description): Note says so; nothing is saved
+	// Exec habits (issue 20).
+	ShowInterfaceBrief // show ip interface brief
+	Enable             // enable [LEVEL]: nothing to do for a user who may configure
+	Disable            // disable [LEVEL]: nothing to do; Note says why
 	// Where else a list is bound (issue 20): the login service and the host.
 	EnterLineVTY   // line vty [N [M]]
 	EnterMgmtSSH   // management ssh (EOS)

@@ -14,7 +14,6 @@ const bindHere = "bind the list to the management interface instead: interface m
 // be abbreviated to no less than its first three letters) and the hint.
 type vendorHint struct {
 	words []string
-	modes []Mode // where it applies; nil: every mode
 	hint  string
 }
 
@@ -23,8 +22,8 @@ var vendorHints = []vendorHint{
 	{words: []string{"line", "aux"}, hint: "aclsh filters the login service as line vty (line vty, then access-class NAME in); console and aux lines are not its"},
 	{words: []string{"access-class"}, hint: "access-class binds a list to the login service under line vty: line vty, then access-class NAME in"},
 	{words: []string{"ipv6", "access-class"}, hint: "ipv6 access-class binds a list to the login service under line vty: line vty, then ipv6 access-class NAME in"},
-	{words: []string{"management", "telnet"}, modes: []Mode{Config}, hint: "of EOS's management services aclsh binds a list to ssh (management ssh, then ip access-group NAME in); telnet and api are not this host's"},
-	{words: []string{"management", "api"}, modes: []Mode{Config}, hint: "of EOS's management services aclsh binds a list to ssh (management ssh, then ip access-group NAME in); telnet and api are not this host's"},
+	{words: []string{"management", "telnet"}, hint: "of EOS's management services aclsh binds a list to ssh (management ssh, then ip access-group NAME in); telnet and api are not this host's"},
+	{words: []string{"management", "api"}, hint: "of EOS's management services aclsh binds a list to ssh (management ssh, then ip access-group NAME in); telnet and api are not this host's"},
 	{words: []string{"system", "control-plane"}, hint: "the control-plane takes system control-plane, then ip access-group NAME in"},
 	{words: []string{"control-plane"}, hint: "the control-plane takes control-plane (or system control-plane), then ip access-group NAME in; IOS's service-policy is not aclsh's"},
 	{words: []string{"ip", "receive", "access-group"}, hint: "SLX-OS's receive ACL: ip receive access-group NAME [in]"},
@@ -33,11 +32,11 @@ var vendorHints = []vendorHint{
 	{words: []string{"telnet", "access-group"}, hint: "FastIron's telnet access-group binds a list to a service, which aclsh does not do yet; " + bindHere},
 	{words: []string{"web", "access-group"}, hint: "FastIron's web access-group binds a list to a service, which aclsh does not do yet; " + bindHere},
 	{words: []string{"transport", "input"}, hint: "transport input belongs under line vty; on this host sshd's configuration decides how operators log in"},
-	{words: []string{"login"}, modes: []Mode{Config}, hint: "login belongs under line vty; on this host sshd and PAM decide how operators log in"},
+	{words: []string{"login"}, hint: "login belongs under line vty; on this host sshd and PAM decide how operators log in"},
 	{words: []string{"exec-timeout"}, hint: "exec-timeout belongs under line vty; on this host sshd's ClientAliveInterval, or the shell's TMOUT, does that"},
-	{words: []string{"ip", "access-group"}, modes: []Mode{Config}, hint: "ip access-group binds a list under an interface: interface management 0, then ip access-group NAME in"},
-	{words: []string{"ipv6", "access-group"}, modes: []Mode{Config}, hint: "ipv6 access-group binds a list under an interface: interface management 0, then ipv6 access-group NAME in"},
-	{words: []string{"ipv6", "traffic-filter"}, modes: []Mode{Config}, hint: "ipv6 traffic-filter binds a list under an interface: interface management 0, then ipv6 traffic-filter NAME in"},
+	{words: []string{"ip", "access-group"}, hint: "ip access-group binds a list under an interface: interface management 0, then ip access-group NAME in"},
+	{words: []string{"ipv6", "access-group"}, hint: "ipv6 access-group binds a list under an interface: interface management 0, then ipv6 access-group NAME in"},
+	{words: []string{"ipv6", "traffic-filter"}, hint: "ipv6 traffic-filter binds a list under an interface: interface management 0, then ipv6 traffic-filter NAME in"},
 }
 
 // hintFor returns the hint for a line mode refused with a bare caret at the
@@ -51,7 +50,7 @@ func hintFor(mode Mode, toks []Token, at int) string {
 		return h
 	}
 	for _, v := range vendorHints {
-		if len(words) < len(v.words) || v.modes != nil && !containsMode(v.modes, mode.Base()) {
+		if len(words) < len(v.words) {
 			continue
 		}
 		ok := at < len(v.words) // the refusal is within the words the hint is about
@@ -106,13 +105,4 @@ func stdHint(mode Mode, words []string, at int) string {
 // letters or more (or the whole of a shorter word).
 func abbrev(typed, word string) bool {
 	return typed == word || len(typed) >= 3 && strings.HasPrefix(word, typed)
-}
-
-func containsMode(ms []Mode, m Mode) bool {
-	for _, x := range ms {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }

@@ -73,6 +73,10 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		s.lineNo, s.lineText = n, line // for --check --lint (lint.go)
 		s.notePrefix = fmt.Sprintf("%s:%d: ", name, n)
 		if err := s.Run(line); err != nil {
+			var sk *skipped
+			if errors.As(err, &sk) {
+				continue // under a refused block, whose header was reported
+			}
 			s.Fail()
 			prefix := fmt.Sprintf("%s:%d: ", name, n)
 			fmt.Fprintf(s.opt.Err, "%s%s\n", prefix, grammar.Printable(line)) // never a control character raw

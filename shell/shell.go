@@ -127,10 +127,12 @@ type Shell struct {
 	lineNo int
 	// notePrefix starts a script's notes: `NAME:N: ` (see note).
 	notePrefix string
-	lineText   string
-	lists      map[string]origin
-	rules      map[ruleOrigin]origin
-	mgmtAddrs  func() []netip.Addr
+	// ghost is the refused block a script is in (ghost.go), nil if none.
+	ghost     *ghost
+	lineText  string
+	lists     map[string]origin
+	rules     map[ruleOrigin]origin
+	mgmtAddrs func() []netip.Addr
 	// leave removes the record (LeaveUsers, from a signal handler too).
 	leaveMu sync.Mutex
 	leave   func()
@@ -250,8 +252,14 @@ func (s *Shell) Run(line string) error {
 		s.tellChanges()
 		defer s.sawRunning()
 	}
+	if s.ghost != nil {
+		if done, err := s.inGhost(line); done {
+			return err
+		}
+	}
 	cmd, err := grammar.Parse(s.gmode(), line)
 	if err != nil {
+		s.ghost = s.ghostOf(line, err)
 		return err
 	}
 	c := cli.Of(cmd, s.t.ACL)
@@ -259,6 +267,9 @@ func (s *Shell) Run(line string) error {
 		return fmt.Errorf("%s", s.opt.ReadOnly)
 	}
 	if err := s.execute(cmd, c); err != nil {
+		if _, ok := c.(cli.Enter); ok {
+			s.ghost = s.ghostOf(line, err)
+		}
 		return err
 	}
 	if cmd.Note != "" {
@@ -314,7 +325,7 @@ func viewOnly(c cli.Command) bool {
 	switch c := c.(type) {
 	case cli.Do:
 		return viewOnly(cli.Of(c.Sub, ""))
-	case cli.Show, cli.Exit, cli.End, cli.TerminalLength, cli.TestACL, cli.Lint:
+	case cli.Show, cli.Exit, cli.End, cli.TerminalLength, cli.TestACL, cli.Lint, cli.Disable:
 		return true
 	}
 	return false

@@ -26,7 +26,8 @@ import (
 func transcript(t *testing.T, dir string, lines []string) string {
 	t.Helper()
 	var out bytes.Buffer
-	sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0"})
+	sh, err := New(Options{Host: "device", Store: &config.Store{Dir: dir}, Out: &out, Err: &out, Interactive: true, IfName: "mgmt0",
+		MgmtNames: []string{"GigabitEthernet0/0"}}) // as --mgmt-names GigabitEthernet0/0 (the IOS snippets of testdata/vendor)
 	require.NoError(t, err)
 	// lint: management 0's addresses, as in make demo (whatever this host has)
 	sh.mgmtAddrs = func() []netip.Addr {

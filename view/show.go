@@ -127,6 +127,31 @@ type Interface struct {
 	KernelText      string   `json:"kernel_text,omitempty"`
 }
 
+// InterfaceBrief is show ip interface brief: each interface in a line, its
+// addresses under it.
+type InterfaceBrief struct {
+	Interfaces []Interface `json:"interfaces"`
+}
+
+func (v *InterfaceBrief) WriteText(w io.Writer) {
+	const format = "%-14s %-16s %-20s %-7s %-14s %s\n"
+	fmt.Fprintf(w, format, "Interface", "Linux interface", "IP-Address", "Status", "IPv4 list in", "IPv6 list in")
+	for _, i := range v.Interfaces {
+		state := i.State
+		if !i.Found {
+			state = "absent"
+		}
+		first := "unassigned"
+		if len(i.Addresses) > 0 {
+			first = i.Addresses[0]
+		}
+		fmt.Fprintf(w, format, i.Interface, OrNone(i.LinuxInterface), first, state, OrNone(i.IPv4AccessGroup), OrNone(i.IPv6AccessGroup))
+		for _, a := range i.Addresses[min(1, len(i.Addresses)):] {
+			fmt.Fprintf(w, format, "", "", a, "", "", "")
+		}
+	}
+}
+
 func (v *Interface) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "Interface %s is Linux interface %s\n", v.Interface, OrNone(v.LinuxInterface))
 	if !v.Found {

@@ -93,5 +93,16 @@ func Rule(r *rand.Rand, f acl.Family) acl.Rule {
 			}
 		}
 	}
+	// Issue 20: a TTL condition, a protocol by its name, fragments.
+	if r.IntN(6) == 0 {
+		rule.TTL = acl.TTLMatch{Op: acl.PortOp(1 + r.IntN(4)), Val: uint8(1 + r.IntN(254))}
+	}
+	if !rule.Proto.Set && r.IntN(6) == 0 {
+		names := acl.ProtoNames(f)
+		rule.Proto, _ = acl.ProtoKeyword(names[r.IntN(len(names))].Name, f)
+	}
+	if !rule.Proto.HasPorts() && !rule.ICMP.Set && !rule.Established && rule.ConnLimit == 0 && r.IntN(8) == 0 {
+		rule.Fragments = true
+	}
 	return rule
 }
