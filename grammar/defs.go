@@ -220,6 +220,15 @@ func init() {
 			m.cmd.Kind = LogInterval // Num 0: the default
 			return nil
 		})
+	dialh := []string{"Command line interface settings", "How show running-config and show access-lists write access lists",
+		"SLX-OS form: seq 10 permit ... (the default)", "Cisco IOS form: permit ... without seq; Extended IP access list NAME (cisco.ios)",
+		"Arista EOS form: ip access-list NAME, 10 permit ... (arista.eos)"}
+	add(cfg, "cli dialect (slx|ios|eos)$form", dialh, buildDialect)
+	add(cfg, "no cli dialect [(slx|ios|eos)$form]", append([]string{NoStr}, dialh...),
+		func(m *match) error {
+			m.cmd.Kind = CLIDialect // Name "": the default
+			return nil
+		})
 	add(cfg, "interface (management <0-255>$num | WORD$ifname)", []string{"Select an interface to configure", MgmtStr, MgmtNumStr,
 		"Interface name: management 0 as vendors spell it (mgmt0, Management1, Ma1, MgmtEth0/RP0/CPU0/0, mgmt1/1/1) or as this host names it"},
 		func(m *match) error {
@@ -461,6 +470,12 @@ func buildStdRule(k Kind) func(*match) error {
 func buildLogInterval(m *match) error {
 	m.cmd.Kind = LogInterval
 	m.cmd.Num, _ = strconv.Atoi(m.get("ms"))
+	return nil
+}
+
+func buildDialect(m *match) error {
+	m.cmd.Kind = CLIDialect
+	m.cmd.Name = m.get("form")
 	return nil
 }
 

@@ -702,6 +702,38 @@ var genDefs = [...]genDef{
 	},
 	// 25
 	{
+		syntax: "cli dialect (slx|ios|eos)$form",
+		toks: []genTok{
+			{kind: kwToken, word: "cli"},
+			{kind: kwToken, word: "dialect"},
+			{kind: kwToken, word: "slx", capture: "form"},
+			{kind: kwToken, word: "ios", capture: "form"},
+			{kind: kwToken, word: "eos", capture: "form"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 3, 5, 9, 11, 3, 1, 6, 0, 1, 7, 0, 1, 8,
+			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
+		},
+	},
+	// 26
+	{
+		syntax: "no cli dialect [(slx|ios|eos)$form]",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "cli"},
+			{kind: kwToken, word: "dialect"},
+			{kind: kwToken, word: "slx", capture: "form"},
+			{kind: kwToken, word: "ios", capture: "form"},
+			{kind: kwToken, word: "eos", capture: "form"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 11, 0, 3, 8, 13, 15,
+			4, 1, 9, 0, 1, 10, 0, 1, 11, 0, 1, 12, accept, 0, 5, 1, 14, 0, 1, 10, 6, 1, 16,
+			0, 1, 10,
+		},
+	},
+	// 27
+	{
 		syntax: "interface (management <0-255>$num | WORD$ifname)",
 		toks: []genTok{
 			{kind: kwToken, word: "interface"},
@@ -714,7 +746,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 26
+	// 28
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)})",
 		toks: []genTok{
@@ -999,7 +1031,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 546, 0, 1, 6,
 		},
 	},
-	// 27
+	// 29
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1017,7 +1049,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 28
+	// 30
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -1033,7 +1065,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 29
+	// 31
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)})",
 		toks: []genTok{
@@ -1319,7 +1351,7 @@ var genDefs = [...]genDef{
 			0, 1, 7, 6, 1, 546, 0, 1, 7,
 		},
 	},
-	// 30
+	// 32
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)})",
 		toks: []genTok{
@@ -1598,7 +1630,7 @@ var genDefs = [...]genDef{
 			0, 1, 436, 179, 1, 530, 0, 1, 436, 180, 1, 532, 0, 1, 436, 3, 1, 534, 0, 1, 5,
 		},
 	},
-	// 31
+	// 33
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1617,7 +1649,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 32
+	// 34
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -1630,7 +1662,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 33
+	// 35
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)})",
 		toks: []genTok{
@@ -1866,7 +1898,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 3, 1, 466, 0, 1, 467, 4, 1, 468, 0, 1, 6, 5, 1, 470, 0, 1, 6,
 		},
 	},
-	// 34
+	// 36
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1884,7 +1916,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 35
+	// 37
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -1900,7 +1932,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 36
+	// 38
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)})",
 		toks: []genTok{
@@ -2137,7 +2169,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 4, 1, 466, 0, 1, 467, 5, 1, 468, 0, 1, 7, 6, 1, 470, 0, 1, 7,
 		},
 	},
-	// 37
+	// 39
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)})",
 		toks: []genTok{
@@ -2368,7 +2400,7 @@ var genDefs = [...]genDef{
 			0, 1, 376, 3, 1, 458, 0, 1, 5,
 		},
 	},
-	// 38
+	// 40
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2387,7 +2419,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 39
+	// 41
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -2400,7 +2432,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 40
+	// 42
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2431,7 +2463,7 @@ var genDefs = [...]genDef{
 			0, 1, 6,
 		},
 	},
-	// 41
+	// 43
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2449,7 +2481,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 42
+	// 44
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -2465,7 +2497,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 43
+	// 45
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2497,7 +2529,7 @@ var genDefs = [...]genDef{
 			0, 1, 7,
 		},
 	},
-	// 44
+	// 46
 	{
 		syntax: "no (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2522,7 +2554,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 9, 1, 34, 0, 1, 9, 3, 1, 36, 0, 1, 5,
 		},
 	},
-	// 45
+	// 47
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2541,7 +2573,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 46
+	// 48
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -2554,7 +2586,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 47
+	// 49
 	{
 		syntax: "((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -2579,7 +2611,7 @@ var genDefs = [...]genDef{
 			0, 1, 30, 9, 1, 34, 0, 1, 24,
 		},
 	},
-	// 48
+	// 50
 	{
 		syntax: "no ((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -2605,7 +2637,7 @@ var genDefs = [...]genDef{
 			0, 1, 15, 13, 1, 34, 0, 1, 32, 10, 1, 36, 0, 1, 26,
 		},
 	},
-	// 49
+	// 51
 	{
 		syntax: "description LINE$text",
 		toks: []genTok{
@@ -2616,7 +2648,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 50
+	// 52
 	{
 		syntax: "(ip|ipv4|ipv6) address LINE$text",
 		toks: []genTok{
@@ -2631,7 +2663,7 @@ var genDefs = [...]genDef{
 			accept, 0, 2, 1, 10, 0, 1, 3, 3, 1, 12, 0, 1, 3,
 		},
 	},
-	// 51
+	// 53
 	{
 		syntax: "no (ip|ipv4|ipv6) address [LINE$text]",
 		toks: []genTok{
@@ -2648,7 +2680,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 52
+	// 54
 	{
 		syntax: "vrf (forwarding|member) WORD$vrf",
 		toks: []genTok{
@@ -2662,7 +2694,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 10, 0, 1, 5,
 		},
 	},
-	// 53
+	// 55
 	{
 		syntax: "vrf WORD$vrf",
 		toks: []genTok{
@@ -2673,7 +2705,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 54
+	// 56
 	{
 		syntax: "[no] shutdown",
 		toks: []genTok{
@@ -2684,7 +2716,7 @@ var genDefs = [...]genDef{
 			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 55
+	// 57
 	{
 		syntax: "(speed|duplex|negotiation|mtu) LINE$text",
 		toks: []genTok{
@@ -2699,7 +2731,7 @@ var genDefs = [...]genDef{
 			0, 1, 3, 3, 1, 10, 0, 1, 3, 4, 1, 12, 0, 1, 3,
 		},
 	},
-	// 56
+	// 58
 	{
 		syntax: "no ip (redirects|unreachables|proxy-arp)",
 		toks: []genTok{
@@ -2712,32 +2744,6 @@ var genDefs = [...]genDef{
 		states: []uint16{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 3, 5, 9, 11, 3, 1, 6, 0, 1, 7, 0, 1, 8,
 			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
-		},
-	},
-	// 57
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 58
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
 		},
 	},
 	// 59
@@ -2754,6 +2760,32 @@ var genDefs = [...]genDef{
 		},
 	},
 	// 60
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 61
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 62
 	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2901,7 +2933,7 @@ var genDefs = [...]genDef{
 			0, 1, 262, 93, 1, 266, 0, 1, 258,
 		},
 	},
-	// 61
+	// 63
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2932,7 +2964,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 62
+	// 64
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -2943,59 +2975,6 @@ var genDefs = [...]genDef{
 		states: []uint16{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 7, 3, 1, 6, 0, 1, 7, 0, 1, 8,
 			accept, 0,
-		},
-	},
-	// 63
-	{
-		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "session-config"},
-			{kind: kwToken, word: "named"},
-			{kind: varName, word: "NAME", capture: "name"},
-			{kind: kwToken, word: "diffs", capture: "diffs"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
-			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
-			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
-			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
-			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
-			0, 1, 41, 14, 1, 42, 0, 1, 36,
-		},
-	},
-	// 64
-	{
-		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "configuration"},
-			{kind: kwToken, word: "sessions"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
-			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
-			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
-			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
-			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
 	// 65
@@ -3053,6 +3032,59 @@ var genDefs = [...]genDef{
 	},
 	// 67
 	{
+		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "session-config"},
+			{kind: kwToken, word: "named"},
+			{kind: varName, word: "NAME", capture: "name"},
+			{kind: kwToken, word: "diffs", capture: "diffs"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
+			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
+			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
+			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
+			0, 1, 41, 14, 1, 42, 0, 1, 36,
+		},
+	},
+	// 68
+	{
+		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "configuration"},
+			{kind: kwToken, word: "sessions"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
+			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
+			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
+			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
+			0, 1, 33, 12, 1, 34, 0, 1, 28,
+		},
+	},
+	// 69
+	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
 			{kind: kwToken, word: "reload"},
@@ -3065,7 +3097,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 68
+	// 70
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -3081,7 +3113,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 69
+	// 71
 	{
 		syntax: "rollback clean-config",
 		toks: []genTok{
@@ -3092,7 +3124,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 70
+	// 72
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -3102,7 +3134,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 71
+	// 73
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3130,7 +3162,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 72
+	// 74
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3156,7 +3188,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 73
+	// 75
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3180,7 +3212,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 74
+	// 76
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3204,7 +3236,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 75
+	// 77
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3228,7 +3260,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 76
+	// 78
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3252,7 +3284,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 77
+	// 79
 	{
 		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{

@@ -151,6 +151,7 @@ const (
 	// IOS numbered lists (issue 20).
 	NumberedRule // access-list N permit|deny ... | remark TEXT; Name: N, Standard, Rule
 	NoMeaning    // a line that has no meaning on a Linux host (ip address, description): Note says so; nothing is saved
+	CLIDialect   // [no] cli dialect slx|ios|eos; Name: the dialect ("" for no: the default)
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,

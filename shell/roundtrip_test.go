@@ -55,6 +55,7 @@ func randomConfig(r *rand.Rand) *acl.Config {
 			panic(err)
 		}
 	}
+	cfg.SetDialect(acl.Dialect(r.IntN(3))) // the cli dialect line (the saved form is SLX's)
 	return cfg
 }
 
