@@ -278,6 +278,11 @@ func init() {
 			})
 	}
 
+	// IOS writes the seq of an IPv6 entry after it (` permit tcp any any eq 22
+	// sequence 10`, cli dialect ios), and takes it so.
+	rs6, rh6 := ruleSyntax(acl.IPv6)
+	add([]Mode{IP6ACL}, rs6+" sequence "+seqRange+"$seqn", append(rh6, SeqStr, SeqStr), buildRule(AddRule))
+
 	// Interface mode.
 	ifm := []Mode{Interface}
 	// IOS-XR says ipv4 and ingress; IOS and NX-OS bind IPv6 lists with

@@ -2588,6 +2588,238 @@ var genDefs = [...]genDef{
 	},
 	// 49
 	{
+		syntax: "(permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log)}) sequence <1-2147483647>$seqn",
+		toks: []genTok{
+			{kind: kwToken, word: "permit", capture: "action"},
+			{kind: kwToken, word: "deny", capture: "action"},
+			{kind: kwToken, word: "tcp", capture: "proto"},
+			{kind: kwToken, word: "any", capture: "sany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "shost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "spfx"},
+			{kind: kwToken, word: "eq", capture: "spop"},
+			{kind: kwToken, word: "neq", capture: "spop"},
+			{kind: varPort, word: "TCP-PORT", capture: "splo", proto: 6},
+			{kind: varPort, word: "MORE-TCP-PORT", capture: "splo", once: true, group: 1, proto: 6, more: true},
+			{kind: kwToken, word: "lt", capture: "spop"},
+			{kind: kwToken, word: "gt", capture: "spop"},
+			{kind: varPort, word: "TCP-PORT", capture: "splo", proto: 6},
+			{kind: kwToken, word: "range", capture: "spop"},
+			{kind: varPort, word: "TCP-PORT", capture: "splo", proto: 6},
+			{kind: varPort, word: "TCP-PORT", capture: "sphi", proto: 6},
+			{kind: kwToken, word: "any", capture: "dany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "dhost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "dpfx"},
+			{kind: kwToken, word: "eq", capture: "dpop"},
+			{kind: kwToken, word: "neq", capture: "dpop"},
+			{kind: varPort, word: "TCP-PORT", capture: "dplo", proto: 6},
+			{kind: varPort, word: "MORE-TCP-PORT", capture: "dplo", once: true, group: 2, proto: 6, more: true},
+			{kind: kwToken, word: "lt", capture: "dpop"},
+			{kind: kwToken, word: "gt", capture: "dpop"},
+			{kind: varPort, word: "TCP-PORT", capture: "dplo", proto: 6},
+			{kind: kwToken, word: "range", capture: "dpop"},
+			{kind: varPort, word: "TCP-PORT", capture: "dplo", proto: 6},
+			{kind: varPort, word: "TCP-PORT", capture: "dphi", proto: 6},
+			{kind: kwToken, word: "established", once: true, group: 6},
+			{kind: kwToken, word: "tracked", capture: "established", once: true, group: 6},
+			{kind: kwToken, word: "connlimit", once: true, group: 6},
+			{kind: varRange, word: "<1-65535>", lo: 1, hi: 65535, capture: "limit", once: true},
+			{kind: kwToken, word: "mask", once: true, group: 3},
+			{kind: varMaskLen, word: "/LEN", capture: "masklen", once: true},
+			{kind: kwToken, word: "sources", once: true, group: 4},
+			{kind: varRange, word: "<1-1048576>", lo: 1, hi: 1048576, capture: "nsources", once: true},
+			{kind: kwToken, word: "fail-closed", once: true, group: 5},
+			{kind: kwToken, word: "count", once: true, group: 7},
+			{kind: kwToken, word: "log", once: true, group: 8},
+			{kind: kwToken, word: "log-input", capture: "log", once: true, group: 8},
+			{kind: kwToken, word: "udp", capture: "proto"},
+			{kind: kwToken, word: "any", capture: "sany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "shost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "spfx"},
+			{kind: kwToken, word: "eq", capture: "spop"},
+			{kind: kwToken, word: "neq", capture: "spop"},
+			{kind: varPort, word: "UDP-PORT", capture: "splo", proto: 17},
+			{kind: varPort, word: "MORE-UDP-PORT", capture: "splo", once: true, group: 9, proto: 17, more: true},
+			{kind: kwToken, word: "lt", capture: "spop"},
+			{kind: kwToken, word: "gt", capture: "spop"},
+			{kind: varPort, word: "UDP-PORT", capture: "splo", proto: 17},
+			{kind: kwToken, word: "range", capture: "spop"},
+			{kind: varPort, word: "UDP-PORT", capture: "splo", proto: 17},
+			{kind: varPort, word: "UDP-PORT", capture: "sphi", proto: 17},
+			{kind: kwToken, word: "any", capture: "dany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "dhost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "dpfx"},
+			{kind: kwToken, word: "eq", capture: "dpop"},
+			{kind: kwToken, word: "neq", capture: "dpop"},
+			{kind: varPort, word: "UDP-PORT", capture: "dplo", proto: 17},
+			{kind: varPort, word: "MORE-UDP-PORT", capture: "dplo", once: true, group: 10, proto: 17, more: true},
+			{kind: kwToken, word: "lt", capture: "dpop"},
+			{kind: kwToken, word: "gt", capture: "dpop"},
+			{kind: varPort, word: "UDP-PORT", capture: "dplo", proto: 17},
+			{kind: kwToken, word: "range", capture: "dpop"},
+			{kind: varPort, word: "UDP-PORT", capture: "dplo", proto: 17},
+			{kind: varPort, word: "UDP-PORT", capture: "dphi", proto: 17},
+			{kind: kwToken, word: "established", once: true, group: 14},
+			{kind: kwToken, word: "tracked", capture: "established", once: true, group: 14},
+			{kind: kwToken, word: "connlimit", once: true, group: 14},
+			{kind: varRange, word: "<1-65535>", lo: 1, hi: 65535, capture: "limit", once: true},
+			{kind: kwToken, word: "mask", once: true, group: 11},
+			{kind: varMaskLen, word: "/LEN", capture: "masklen", once: true},
+			{kind: kwToken, word: "sources", once: true, group: 12},
+			{kind: varRange, word: "<1-1048576>", lo: 1, hi: 1048576, capture: "nsources", once: true},
+			{kind: kwToken, word: "fail-closed", once: true, group: 13},
+			{kind: kwToken, word: "count", once: true, group: 15},
+			{kind: kwToken, word: "log", once: true, group: 16},
+			{kind: kwToken, word: "log-input", capture: "log", once: true, group: 16},
+			{kind: kwToken, word: "icmp", capture: "proto"},
+			{kind: kwToken, word: "icmpv6", capture: "proto"},
+			{kind: kwToken, word: "any", capture: "sany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "shost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "spfx"},
+			{kind: kwToken, word: "any", capture: "dany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "dhost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "dpfx"},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "itype"},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "icode"},
+			{kind: kwToken, word: "beyond-scope", capture: "iname"},
+			{kind: kwToken, word: "echo-reply", capture: "iname"},
+			{kind: kwToken, word: "echo-request", capture: "iname"},
+			{kind: kwToken, word: "header", capture: "iname"},
+			{kind: kwToken, word: "hop-limit", capture: "iname"},
+			{kind: kwToken, word: "mld-query", capture: "iname"},
+			{kind: kwToken, word: "mld-reduction", capture: "iname"},
+			{kind: kwToken, word: "mld-report", capture: "iname"},
+			{kind: kwToken, word: "nd-na", capture: "iname"},
+			{kind: kwToken, word: "nd-ns", capture: "iname"},
+			{kind: kwToken, word: "next-header", capture: "iname"},
+			{kind: kwToken, word: "no-admin", capture: "iname"},
+			{kind: kwToken, word: "no-route", capture: "iname"},
+			{kind: kwToken, word: "packet-too-big", capture: "iname"},
+			{kind: kwToken, word: "parameter-option", capture: "iname"},
+			{kind: kwToken, word: "parameter-problem", capture: "iname"},
+			{kind: kwToken, word: "port-unreachable", capture: "iname"},
+			{kind: kwToken, word: "reassembly-timeout", capture: "iname"},
+			{kind: kwToken, word: "redirect", capture: "iname"},
+			{kind: kwToken, word: "router-advertisement", capture: "iname"},
+			{kind: kwToken, word: "router-renumbering", capture: "iname"},
+			{kind: kwToken, word: "router-solicitation", capture: "iname"},
+			{kind: kwToken, word: "time-exceeded", capture: "iname"},
+			{kind: kwToken, word: "unreachable", capture: "iname"},
+			{kind: kwToken, word: "established", once: true, group: 20},
+			{kind: kwToken, word: "tracked", capture: "established", once: true, group: 20},
+			{kind: kwToken, word: "connlimit", once: true, group: 20},
+			{kind: varRange, word: "<1-65535>", lo: 1, hi: 65535, capture: "limit", once: true},
+			{kind: kwToken, word: "mask", once: true, group: 17},
+			{kind: varMaskLen, word: "/LEN", capture: "masklen", once: true},
+			{kind: kwToken, word: "sources", once: true, group: 18},
+			{kind: varRange, word: "<1-1048576>", lo: 1, hi: 1048576, capture: "nsources", once: true},
+			{kind: kwToken, word: "fail-closed", once: true, group: 19},
+			{kind: kwToken, word: "count", once: true, group: 21},
+			{kind: kwToken, word: "log", once: true, group: 22},
+			{kind: kwToken, word: "log-input", capture: "log", once: true, group: 22},
+			{kind: kwToken, word: "ipv6", capture: "proto"},
+			{kind: kwToken, word: "ahp", capture: "proto"},
+			{kind: kwToken, word: "eigrp", capture: "proto"},
+			{kind: kwToken, word: "esp", capture: "proto"},
+			{kind: kwToken, word: "gre", capture: "proto"},
+			{kind: kwToken, word: "ospf", capture: "proto"},
+			{kind: kwToken, word: "pcp", capture: "proto"},
+			{kind: kwToken, word: "pim", capture: "proto"},
+			{kind: kwToken, word: "rsvp", capture: "proto"},
+			{kind: kwToken, word: "sctp", capture: "proto"},
+			{kind: kwToken, word: "vrrp", capture: "proto"},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "proto"},
+			{kind: kwToken, word: "any", capture: "sany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "shost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "spfx"},
+			{kind: kwToken, word: "any", capture: "dany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "dhost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "dpfx"},
+			{kind: kwToken, word: "established", once: true, group: 26},
+			{kind: kwToken, word: "tracked", capture: "established", once: true, group: 26},
+			{kind: kwToken, word: "connlimit", once: true, group: 26},
+			{kind: varRange, word: "<1-65535>", lo: 1, hi: 65535, capture: "limit", once: true},
+			{kind: kwToken, word: "mask", once: true, group: 23},
+			{kind: varMaskLen, word: "/LEN", capture: "masklen", once: true},
+			{kind: kwToken, word: "sources", once: true, group: 24},
+			{kind: varRange, word: "<1-1048576>", lo: 1, hi: 1048576, capture: "nsources", once: true},
+			{kind: kwToken, word: "fail-closed", once: true, group: 25},
+			{kind: kwToken, word: "count", once: true, group: 27},
+			{kind: kwToken, word: "log", once: true, group: 28},
+			{kind: kwToken, word: "log-input", capture: "log", once: true, group: 28},
+			{kind: kwToken, word: "sequence"},
+			{kind: varRange, word: "<1-2147483647>", lo: 1, hi: 2147483647, capture: "seqn"},
+		},
+		states: []uint16{
+			0, 2, 1, 459, 1, 1, 2, 0, 1, 3, 0, 1, 4, 0, 4, 5, 131, 251, 375, 3, 1, 6, 0, 1, 7, 0, 3, 8, 125, 129,
+			4, 1, 9, 0, 1, 10, 0, 1, 11, 0, 2, 12, 24, 0, 3, 13, 111, 119, 0, 2, 14, 109, 8, 1, 15, 0, 1, 16,
+			0, 1, 17, 10, 1, 18, 0, 1, 19, 0, 2, 20, 22, 11, 1, 21, 0, 1, 19, 0, 1, 23, 0, 1, 24,
+			0, 1, 25, 0, 3, 26, 103, 107, 18, 1, 27, 0, 1, 28, 0, 1, 29, 0, 2, 30, 42, 0, 3, 31, 89, 97, 0, 2, 32, 87,
+			22, 1, 33, 0, 1, 34, 0, 1, 35, 24, 1, 36, 0, 1, 37, 0, 2, 38, 40, 25, 1, 39, 0, 1, 37,
+			0, 1, 41, 0, 1, 42, 0, 1, 43, 0, 2, 44, 80, 0, 3, 45, 72, 74, 0, 2, 46, 54, 0, 2, 47, 52, 32, 1, 48,
+			0, 1, 49, 0, 1, 50, 0, 1, 51, 0, 1, 43, 33, 1, 53, 0, 1, 49, 34, 1, 55, 0, 1, 56,
+			35, 1, 57, 0, 1, 58, 0, 2, 59, 71, 0, 3, 60, 65, 69, 36, 1, 61, 0, 1, 62, 37, 1, 63, 0, 1, 64,
+			0, 1, 58, 38, 1, 66, 0, 1, 67, 39, 1, 68, 0, 1, 64, 40, 1, 70, 0, 1, 64, 0, 1, 50,
+			41, 1, 73, 0, 1, 51, 0, 2, 75, 78, 42, 1, 76, 0, 1, 77, 0, 1, 51, 43, 1, 79, 0, 1, 77,
+			0, 1, 81, 0, 1, 82, 165, 1, 83, 0, 1, 84, 166, 1, 85, 0, 1, 86, accept, 0, 23, 1, 88,
+			0, 1, 34, 0, 2, 90, 95, 26, 1, 91, 0, 1, 92, 0, 1, 93, 28, 1, 94, 0, 1, 41, 27, 1, 96,
+			0, 1, 92, 29, 1, 98, 0, 1, 99, 30, 1, 100, 0, 1, 101, 31, 1, 102, 0, 1, 41, 19, 1, 104,
+			0, 1, 105, 20, 1, 106, 0, 1, 28, 21, 1, 108, 0, 1, 28, 9, 1, 110, 0, 1, 16, 0, 2, 112, 117,
+			12, 1, 113, 0, 1, 114, 0, 1, 115, 14, 1, 116, 0, 1, 23, 13, 1, 118, 0, 1, 114, 15, 1, 120,
+			0, 1, 121, 16, 1, 122, 0, 1, 123, 17, 1, 124, 0, 1, 23, 5, 1, 126, 0, 1, 127, 6, 1, 128,
+			0, 1, 10, 7, 1, 130, 0, 1, 10, 44, 1, 132, 0, 1, 133, 0, 3, 134, 245, 249, 45, 1, 135, 0, 1, 136,
+			0, 1, 137, 0, 2, 138, 150, 0, 3, 139, 231, 239, 0, 2, 140, 229, 49, 1, 141, 0, 1, 142, 0, 1, 143, 51, 1, 144,
+			0, 1, 145, 0, 2, 146, 148, 52, 1, 147, 0, 1, 145, 0, 1, 149, 0, 1, 150, 0, 1, 151, 0, 3, 152, 223, 227,
+			59, 1, 153, 0, 1, 154, 0, 1, 155, 0, 2, 156, 168, 0, 3, 157, 209, 217, 0, 2, 158, 207, 63, 1, 159, 0, 1, 160,
+			0, 1, 161, 65, 1, 162, 0, 1, 163, 0, 2, 164, 166, 66, 1, 165, 0, 1, 163, 0, 1, 167, 0, 1, 168,
+			0, 1, 169, 0, 2, 170, 206, 0, 3, 171, 198, 200, 0, 2, 172, 180, 0, 2, 173, 178, 73, 1, 174, 0, 1, 175, 0, 1, 176,
+			0, 1, 177, 0, 1, 169, 74, 1, 179, 0, 1, 175, 75, 1, 181, 0, 1, 182, 76, 1, 183, 0, 1, 184,
+			0, 2, 185, 197, 0, 3, 186, 191, 195, 77, 1, 187, 0, 1, 188, 78, 1, 189, 0, 1, 190, 0, 1, 184, 79, 1, 192,
+			0, 1, 193, 80, 1, 194, 0, 1, 190, 81, 1, 196, 0, 1, 190, 0, 1, 176, 82, 1, 199, 0, 1, 177,
+			0, 2, 201, 204, 83, 1, 202, 0, 1, 203, 0, 1, 177, 84, 1, 205, 0, 1, 203, 0, 1, 81, 64, 1, 208,
+			0, 1, 160, 0, 2, 210, 215, 67, 1, 211, 0, 1, 212, 0, 1, 213, 69, 1, 214, 0, 1, 167, 68, 1, 216,
+			0, 1, 212, 70, 1, 218, 0, 1, 219, 71, 1, 220, 0, 1, 221, 72, 1, 222, 0, 1, 167, 60, 1, 224,
+			0, 1, 225, 61, 1, 226, 0, 1, 154, 62, 1, 228, 0, 1, 154, 50, 1, 230, 0, 1, 142, 0, 2, 232, 237,
+			53, 1, 233, 0, 1, 234, 0, 1, 235, 55, 1, 236, 0, 1, 149, 54, 1, 238, 0, 1, 234, 56, 1, 240,
+			0, 1, 241, 57, 1, 242, 0, 1, 243, 58, 1, 244, 0, 1, 149, 46, 1, 246, 0, 1, 247, 47, 1, 248,
+			0, 1, 136, 48, 1, 250, 0, 1, 136, 0, 2, 252, 373, 85, 1, 253, 0, 1, 254, 0, 1, 255, 0, 3, 256, 367, 371,
+			87, 1, 257, 0, 1, 258, 0, 1, 259, 0, 3, 260, 361, 365, 91, 1, 261, 0, 1, 262, 0, 1, 263, 0, 2, 264, 272,
+			0, 2, 265, 311, 95, 1, 266, 0, 1, 267, 0, 2, 268, 270, 96, 1, 269, 0, 1, 270, 0, 1, 271, 0, 1, 272,
+			0, 1, 273, 0, 2, 274, 310, 0, 3, 275, 302, 304, 0, 2, 276, 284, 0, 2, 277, 282, 121, 1, 278, 0, 1, 279, 0, 1, 280,
+			0, 1, 281, 0, 1, 273, 122, 1, 283, 0, 1, 279, 123, 1, 285, 0, 1, 286, 124, 1, 287, 0, 1, 288,
+			0, 2, 289, 301, 0, 3, 290, 295, 299, 125, 1, 291, 0, 1, 292, 126, 1, 293, 0, 1, 294, 0, 1, 288, 127, 1, 296,
+			0, 1, 297, 128, 1, 298, 0, 1, 294, 129, 1, 300, 0, 1, 294, 0, 1, 280, 130, 1, 303, 0, 1, 281,
+			0, 2, 305, 308, 131, 1, 306, 0, 1, 307, 0, 1, 281, 132, 1, 309, 0, 1, 307, 0, 1, 81, 0, 24, 312, 315, 317, 319, 321, 323, 325, 327, 329, 331, 333, 335, 337, 339, 341, 343, 345, 347, 349, 351, 353, 355, 357, 359,
+			97, 1, 313, 0, 1, 314, 0, 1, 271, 98, 1, 316, 0, 1, 314, 99, 1, 318, 0, 1, 314, 100, 1, 320,
+			0, 1, 314, 101, 1, 322, 0, 1, 314, 102, 1, 324, 0, 1, 314, 103, 1, 326, 0, 1, 314, 104, 1, 328,
+			0, 1, 314, 105, 1, 330, 0, 1, 314, 106, 1, 332, 0, 1, 314, 107, 1, 334, 0, 1, 314, 108, 1, 336,
+			0, 1, 314, 109, 1, 338, 0, 1, 314, 110, 1, 340, 0, 1, 314, 111, 1, 342, 0, 1, 314, 112, 1, 344,
+			0, 1, 314, 113, 1, 346, 0, 1, 314, 114, 1, 348, 0, 1, 314, 115, 1, 350, 0, 1, 314, 116, 1, 352,
+			0, 1, 314, 117, 1, 354, 0, 1, 314, 118, 1, 356, 0, 1, 314, 119, 1, 358, 0, 1, 314, 120, 1, 360,
+			0, 1, 314, 92, 1, 362, 0, 1, 363, 93, 1, 364, 0, 1, 262, 94, 1, 366, 0, 1, 262, 88, 1, 368,
+			0, 1, 369, 89, 1, 370, 0, 1, 258, 90, 1, 372, 0, 1, 258, 86, 1, 374, 0, 1, 254, 0, 12, 376, 437, 439, 441, 443, 445, 447, 449, 451, 453, 455, 457,
+			133, 1, 377, 0, 1, 378, 0, 1, 379, 0, 3, 380, 431, 435, 145, 1, 381, 0, 1, 382, 0, 1, 383, 0, 3, 384, 425, 429,
+			149, 1, 385, 0, 1, 386, 0, 1, 387, 0, 2, 388, 424, 0, 3, 389, 416, 418, 0, 2, 390, 398, 0, 2, 391, 396, 153, 1, 392,
+			0, 1, 393, 0, 1, 394, 0, 1, 395, 0, 1, 387, 154, 1, 397, 0, 1, 393, 155, 1, 399, 0, 1, 400,
+			156, 1, 401, 0, 1, 402, 0, 2, 403, 415, 0, 3, 404, 409, 413, 157, 1, 405, 0, 1, 406, 158, 1, 407, 0, 1, 408,
+			0, 1, 402, 159, 1, 410, 0, 1, 411, 160, 1, 412, 0, 1, 408, 161, 1, 414, 0, 1, 408, 0, 1, 394,
+			162, 1, 417, 0, 1, 395, 0, 2, 419, 422, 163, 1, 420, 0, 1, 421, 0, 1, 395, 164, 1, 423, 0, 1, 421,
+			0, 1, 81, 150, 1, 426, 0, 1, 427, 151, 1, 428, 0, 1, 386, 152, 1, 430, 0, 1, 386, 146, 1, 432,
+			0, 1, 433, 147, 1, 434, 0, 1, 382, 148, 1, 436, 0, 1, 382, 134, 1, 438, 0, 1, 378, 135, 1, 440,
+			0, 1, 378, 136, 1, 442, 0, 1, 378, 137, 1, 444, 0, 1, 378, 138, 1, 446, 0, 1, 378, 139, 1, 448,
+			0, 1, 378, 140, 1, 450, 0, 1, 378, 141, 1, 452, 0, 1, 378, 142, 1, 454, 0, 1, 378, 143, 1, 456,
+			0, 1, 378, 144, 1, 458, 0, 1, 378, 2, 1, 460, 0, 1, 3,
+		},
+	},
+	// 50
+	{
 		syntax: "((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
 			{kind: kwToken, word: "ip", capture: "fam"},
@@ -2611,7 +2843,7 @@ var genDefs = [...]genDef{
 			0, 1, 30, 9, 1, 34, 0, 1, 24,
 		},
 	},
-	// 50
+	// 51
 	{
 		syntax: "no ((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -2637,7 +2869,7 @@ var genDefs = [...]genDef{
 			0, 1, 15, 13, 1, 34, 0, 1, 32, 10, 1, 36, 0, 1, 26,
 		},
 	},
-	// 51
+	// 52
 	{
 		syntax: "description LINE$text",
 		toks: []genTok{
@@ -2648,7 +2880,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 52
+	// 53
 	{
 		syntax: "(ip|ipv4|ipv6) address LINE$text",
 		toks: []genTok{
@@ -2663,7 +2895,7 @@ var genDefs = [...]genDef{
 			accept, 0, 2, 1, 10, 0, 1, 3, 3, 1, 12, 0, 1, 3,
 		},
 	},
-	// 53
+	// 54
 	{
 		syntax: "no (ip|ipv4|ipv6) address [LINE$text]",
 		toks: []genTok{
@@ -2680,7 +2912,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 54
+	// 55
 	{
 		syntax: "vrf (forwarding|member) WORD$vrf",
 		toks: []genTok{
@@ -2694,7 +2926,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 10, 0, 1, 5,
 		},
 	},
-	// 55
+	// 56
 	{
 		syntax: "vrf WORD$vrf",
 		toks: []genTok{
@@ -2705,7 +2937,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 56
+	// 57
 	{
 		syntax: "[no] shutdown",
 		toks: []genTok{
@@ -2716,7 +2948,7 @@ var genDefs = [...]genDef{
 			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 57
+	// 58
 	{
 		syntax: "(speed|duplex|negotiation|mtu) LINE$text",
 		toks: []genTok{
@@ -2731,7 +2963,7 @@ var genDefs = [...]genDef{
 			0, 1, 3, 3, 1, 10, 0, 1, 3, 4, 1, 12, 0, 1, 3,
 		},
 	},
-	// 58
+	// 59
 	{
 		syntax: "no ip (redirects|unreachables|proxy-arp)",
 		toks: []genTok{
@@ -2744,19 +2976,6 @@ var genDefs = [...]genDef{
 		states: []uint16{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 3, 5, 9, 11, 3, 1, 6, 0, 1, 7, 0, 1, 8,
 			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
-		},
-	},
-	// 59
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
 		},
 	},
 	// 60
@@ -2786,6 +3005,19 @@ var genDefs = [...]genDef{
 		},
 	},
 	// 62
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 63
 	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2933,7 +3165,7 @@ var genDefs = [...]genDef{
 			0, 1, 262, 93, 1, 266, 0, 1, 258,
 		},
 	},
-	// 63
+	// 64
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -2964,7 +3196,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 64
+	// 65
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -2977,7 +3209,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 65
+	// 66
 	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3003,35 +3235,35 @@ var genDefs = [...]genDef{
 			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
 			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
-		},
-	},
-	// 66
-	{
-		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "configuration"},
-			{kind: kwToken, word: "sessions"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
-			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
-			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
-			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
-			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
 	// 67
 	{
+		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "configuration"},
+			{kind: kwToken, word: "sessions"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
+			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
+			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
+			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
+			0, 1, 33, 12, 1, 34, 0, 1, 28,
+		},
+	},
+	// 68
+	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
@@ -3058,7 +3290,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
-	// 68
+	// 69
 	{
 		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3083,7 +3315,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
-	// 69
+	// 70
 	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
@@ -3097,7 +3329,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 70
+	// 71
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -3113,7 +3345,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 71
+	// 72
 	{
 		syntax: "rollback clean-config",
 		toks: []genTok{
@@ -3124,7 +3356,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 72
+	// 73
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -3134,7 +3366,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 73
+	// 74
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3162,7 +3394,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 74
+	// 75
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3188,7 +3420,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 75
+	// 76
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3212,7 +3444,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 76
+	// 77
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3236,7 +3468,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 77
+	// 78
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3260,7 +3492,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 78
+	// 79
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3284,7 +3516,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 79
+	// 80
 	{
 		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
