@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -74,4 +75,16 @@ func TestClientParsersReadDialects(t *testing.T) {
 			golden.Check(t, "../testdata/clients/"+tc.dialect+"_acls.json", string(facts))
 		})
 	}
+	// With what the kernel counted (view's golden): match counts, sessions,
+	// refusals and the implicit lines read as nothing, each entry as itself.
+	t.Run("ios-counted", func(t *testing.T) {
+		cmd := exec.Command(needs.Python, "../testdata/clients/parse.py", "ios")
+		in, err := os.Open("../testdata/dialects/show-access-lists-ios.txt")
+		require.NoError(t, err)
+		defer in.Close()
+		cmd.Stdin = in
+		facts, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", facts)
+		golden.Check(t, "../testdata/clients/ios_acls_counted.json", string(facts))
+	})
 }

@@ -51,11 +51,7 @@ func (v *ACLs) writeDialect(w io.Writer) {
 			}
 			var notes []string
 			if e.Matches != nil && *e.Matches > 0 {
-				if d == acl.EOS {
-					notes = append(notes, fmt.Sprintf("match %d packets", *e.Matches))
-				} else {
-					notes = append(notes, MatchesText(*e.Matches))
-				}
+				notes = append(notes, matchesIn(d, *e.Matches))
 			}
 			if e.LogLinesSuppressed != nil && *e.LogLinesSuppressed > 0 {
 				notes = append(notes, suppressedText(*e.LogLinesSuppressed))
@@ -64,13 +60,7 @@ func (v *ACLs) writeDialect(w io.Writer) {
 			if d == acl.IOS && a.family == acl.IPv4 || d == acl.EOS {
 				line = fmt.Sprint(e.Seq) + " " + line
 			}
-			if len(notes) > 0 {
-				if d == acl.EOS {
-					line += " [" + strings.Join(notes, ", ") + "]"
-				} else {
-					line += " (" + strings.Join(notes, ", ") + ")"
-				}
-			}
+			line += notesIn(d, notes)
 			if d == acl.IOS && a.family == acl.IPv6 {
 				line += fmt.Sprintf(" sequence %d", e.Seq)
 			}
@@ -80,17 +70,41 @@ func (v *ACLs) writeDialect(w io.Writer) {
 		if p := a.ImplicitPermit; p != nil {
 			line := ind + "implicit permit " + p.Text
 			if p.Matches > 0 {
-				line += " (" + MatchesText(p.Matches) + ")"
+				line += notesIn(d, []string{matchesIn(d, p.Matches)})
 			}
 			fmt.Fprintln(w, line)
 		}
 		if a.ImplicitDenyMatches != nil {
 			line := ind + "implicit deny"
 			if n := *a.ImplicitDenyMatches; n > 0 {
-				line += " (" + MatchesText(n) + ")"
+				line += notesIn(d, []string{matchesIn(d, n)})
 			}
 			fmt.Fprintln(w, line)
 		}
 	}
 	v.writeMended(w)
+}
+
+// matchesIn is a match count as dialect d words it: `3 matches` (IOS), `match 3
+// packets` (EOS).
+func matchesIn(d acl.Dialect, n uint64) string {
+	if d != acl.EOS {
+		return MatchesText(n)
+	}
+	if n == 1 {
+		return "match 1 packet"
+	}
+	return fmt.Sprintf("match %d packets", n)
+}
+
+// notesIn is what follows an entry: ` (3 matches, ...)` (IOS), ` [match 3
+// packets, ...]` (EOS); "" for none.
+func notesIn(d acl.Dialect, notes []string) string {
+	switch {
+	case len(notes) == 0:
+		return ""
+	case d == acl.EOS:
+		return " [" + strings.Join(notes, ", ") + "]"
+	}
+	return " (" + strings.Join(notes, ", ") + ")"
 }
