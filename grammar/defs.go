@@ -484,6 +484,20 @@ func buildDialect(m *match) error {
 	return nil
 }
 
+// dialectHint says why word is not a dialect, and which to type when it names
+// a vendor or platform whose form aclsh writes.
+func dialectHint(word string) string {
+	msg := word + " is not a dialect aclsh writes (slx, ios or eos)"
+	for _, v := range []struct{ names, form, d string }{
+		{"cisco ios-xe iosxe nx-os nxos", "Cisco IOS", "ios"}, {"arista", "Arista EOS", "eos"}, {"brocade extreme slx-os slxos", "SLX-OS", "slx"},
+	} {
+		if slices.Contains(strings.Fields(v.names), strings.ToLower(word)) {
+			return msg + "; for the " + v.form + " form type cli dialect " + v.d
+		}
+	}
+	return msg
+}
+
 func buildBind(k Kind) func(*match) error {
 	return func(m *match) error {
 		m.cmd.Kind = k

@@ -372,7 +372,7 @@ func invalidAt(cur []thread, line string, t Token) *ParseError {
 				continue
 			}
 		case tk.capture == "form":
-			e.Msg = t.Text + " is not a dialect aclsh writes: slx, ios or eos"
+			e.Msg = dialectHint(t.Text)
 		case tk.capture == "proto" && strings.EqualFold(t.Text, "icmpv6"):
 			e.Msg = "icmpv6 is for IPv6 access lists; IPv4 lists say icmp"
 		default:
