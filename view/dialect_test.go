@@ -32,19 +32,21 @@ func TestShowACLsDialects(t *testing.T) {
 		_, err := a.Add(r)
 		require.NoError(t, err)
 	}
-	require.NoError(t, cfg.Bind(acl.IPv4, "mgmt"))
+	require.NoError(t, cfg.Bind(acl.Inbound(acl.IPv4), "mgmt"))
 	a6, err := cfg.Ensure("mgmt6", acl.IPv6)
 	require.NoError(t, err)
 	v6, _ := acl.ParsePrefix("2001:db8::/32")
 	_, err = a6.Add(acl.Rule{Seq: 10, Proto: tcp, Src: v6, DstPort: ssh})
 	require.NoError(t, err)
-	require.NoError(t, cfg.Bind(acl.IPv6, "mgmt6"))
+	require.NoError(t, cfg.Bind(acl.Inbound(acl.IPv6), "mgmt6"))
+	l := enforcer.Line
 	st := &enforcer.Stats{State: enforcer.InSync,
-		Counters: map[string]enforcer.Counter{"mgmt/10/m": {Packets: 12}, "mgmt/10/r": {Packets: 1}, "mgmt/20/m": {Packets: 1},
-			"mgmt/30/m": {Packets: 7}, "mgmt/30/log": {Packets: 7}, "mgmt/30/logged": {Packets: 2}, "mgmt/deny/m": {Packets: 3},
-			"mgmt6/10/m": {Packets: 4}, "mgmt6/nd/m": {Packets: 9}, "mgmt6/deny/m": {}},
-		Sessions: map[string][]enforcer.SourceCount{"mgmt/10": {{Src: netip.MustParsePrefix("10.64.1.7/32"), Count: 3}}},
-		Sources:  map[string]enforcer.SetUse{"mgmt/10": {Used: 1, Size: 65535, New: 1}},
+		Counters: map[enforcer.LineRef]enforcer.Counter{l("mgmt", 10): {Packets: 12}, l("mgmt", 10).As(enforcer.Refused): {Packets: 1},
+			l("mgmt", 20): {Packets: 1}, l("mgmt", 30): {Packets: 7}, l("mgmt", 30).As(enforcer.LogSeen): {Packets: 7},
+			l("mgmt", 30).As(enforcer.Logged): {Packets: 2}, enforcer.DenyOf("mgmt"): {Packets: 3},
+			l("mgmt6", 10): {Packets: 4}, enforcer.NDOf("mgmt6"): {Packets: 9}, enforcer.DenyOf("mgmt6"): {}},
+		Sessions: map[enforcer.LineRef][]enforcer.SourceCount{l("mgmt", 10): {{Src: netip.MustParsePrefix("10.64.1.7/32"), Count: 3}}},
+		Sources:  map[enforcer.LineRef]enforcer.SetUse{l("mgmt", 10): {Used: 1, Size: 65535, New: 1}},
 	}
 	for _, d := range []acl.Dialect{acl.SLX, acl.IOS, acl.EOS} {
 		cfg.SetDialect(d)
