@@ -109,13 +109,20 @@ func (r Rule) BodyIn(f Family, d Dialect) string {
 
 // FormatIn renders the rule as dialect d writes it in a list of family f in
 // running-config: ` seq 10 permit ...` (SLX), ` permit ...` (IOS, IPv4), `
-// permit ... sequence 10` (IOS, IPv6), `   10 permit ...` (EOS), indentation
-// included.
+// permit ... sequence 10` (IOS, IPv6; a remark ` sequence 10 remark ...`), `
+// 10 permit ...` (EOS), indentation included.
 func (r Rule) FormatIn(f Family, d Dialect) string {
 	switch d {
 	case IOS:
-		if f == IPv6 && !r.IsRemark() {
-			return " " + r.BodyIn(f, d) + " sequence " + strconv.FormatUint(uint64(r.Seq), 10)
+		seq := strconv.FormatUint(uint64(r.Seq), 10)
+		switch {
+		case f == IPv6 && r.IsRemark():
+			// IOS keeps an IPv6 remark with the entry after it; aclsh gives it
+			// a seq of its own, written first (as IOS takes it) so that the
+			// list pastes back with every seq.
+			return " sequence " + seq + " " + r.BodyIn(f, d)
+		case f == IPv6:
+			return " " + r.BodyIn(f, d) + " sequence " + seq
 		}
 		return " " + r.BodyIn(f, d)
 	case EOS:

@@ -45,7 +45,7 @@ func TestFormatIn(t *testing.T) {
 		{r6, IPv6, IOS, " permit tcp 2001:db8::/32 any eq 22 sequence 30"},
 		{r6, IPv6, EOS, "   30 permit tcp 2001:db8::/32 any eq 22"},
 		{rem, IPv4, IOS, " remark ops"},
-		{rem, IPv6, IOS, " remark ops"},
+		{rem, IPv6, IOS, " sequence 5 remark ops"},
 		{rem, IPv4, EOS, "   5 remark ops"},
 	} {
 		if got := tc.r.FormatIn(tc.f, tc.d); got != tc.want {
