@@ -239,7 +239,7 @@ func TestDialectRoundTrip(t *testing.T) {
 					delete(cfg.ACLs, n)
 				}
 			}
-			cfg.Mgmt.IPv6In = ""
+			cfg.Unbind(acl.Inbound(acl.IPv6), "") // an error when none is bound
 		}
 		text := cfg.Text()
 		got, err := cli.LoadConfig(text)
