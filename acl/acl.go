@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 )
 
 // Errors returned by the model; wrapped with %w and detail.
@@ -137,14 +136,17 @@ func (r Rule) Body(f Family) string {
 }
 
 // AppendBody appends Body(f) to b.
-func (r Rule) AppendBody(b []byte, f Family) []byte {
+func (r Rule) AppendBody(b []byte, f Family) []byte { return r.appendBody(b, f, SLX) }
+
+// appendBody appends BodyIn(f, d) to b.
+func (r Rule) appendBody(b []byte, f Family, d Dialect) []byte {
 	if r.IsRemark() {
 		return append(append(b, "remark "...), r.Remark...)
 	}
 	b = append(b, r.Action.String()...)
 	b = append(b, ' ')
 	if r.Standard {
-		b = r.Src.AppendTo(b)
+		b = appendAddr(b, r.Src, d)
 		if r.Log {
 			b = append(b, " log"...)
 		}
@@ -152,16 +154,16 @@ func (r Rule) AppendBody(b []byte, f Family) []byte {
 	}
 	b = r.Proto.appendTo(b, f)
 	b = append(b, ' ')
-	b = r.Src.AppendTo(b)
+	b = appendAddr(b, r.Src, d)
 	if r.SrcPort.Op != PortAny {
 		b = append(b, ' ')
-		b = r.SrcPort.AppendTo(b)
+		b = appendPorts(b, r.SrcPort, r.Proto.Num, d)
 	}
 	b = append(b, ' ')
-	b = r.Dst.AppendTo(b)
+	b = appendAddr(b, r.Dst, d)
 	if r.DstPort.Op != PortAny {
 		b = append(b, ' ')
-		b = r.DstPort.AppendTo(b)
+		b = appendPorts(b, r.DstPort, r.Proto.Num, d)
 	}
 	if r.ICMP.Set {
 		b = append(b, ' ')
@@ -619,6 +621,9 @@ type Config struct {
 	// LogInterval paces the log lines of every `log` line (zero: the default).
 	// Set it with SetLogInterval, which keeps the default as zero.
 	LogInterval LogInterval
+	// Dialect is how show running-config and show access-lists write the
+	// lists (`cli dialect`; zero: SLX).
+	Dialect Dialect
 }
 
 // NewConfig returns an empty config.
@@ -626,7 +631,7 @@ func NewConfig() *Config { return &Config{ACLs: map[string]*ACL{}} }
 
 // Clone returns a deep copy.
 func (c *Config) Clone() *Config {
-	d := &Config{ACLs: make(map[string]*ACL, len(c.ACLs)), Bound: c.Bound, LogInterval: c.LogInterval}
+	d := &Config{ACLs: make(map[string]*ACL, len(c.ACLs)), Bound: c.Bound, LogInterval: c.LogInterval, Dialect: c.Dialect}
 	for k, v := range c.ACLs {
 		d.ACLs[k] = v.Clone()
 	}
@@ -785,51 +790,15 @@ func (c *Config) BoundTo(name string) string {
 	return ""
 }
 
-// Render returns the canonical running-config text. Replaying it after
-// `configure terminal` on an empty config reproduces it byte for byte.
-func (c *Config) Render() string {
-	var b strings.Builder
-	n := 0
-	for _, a := range c.ACLs {
-		n += len(a.entries)
-	}
-	b.Grow(64 + 80*n) // a typical line; Builder grows past it as needed
-	b.WriteString("!\n")
-	if c.LogInterval != 0 {
-		b.WriteString(c.LogInterval.String() + "\n!\n")
-	}
-	for _, n := range c.Names() {
-		a := c.ACLs[n]
-		b.WriteString(a.Header())
-		b.WriteByte('\n')
-		var line []byte
-		for _, r := range a.entries {
-			line = append(line[:0], ' ')
-			line = r.AppendFormat(line, a.Family)
-			line = append(line, '\n')
-			b.Write(line)
-		}
-		b.WriteString("!\n")
-	}
-	for _, p := range points {
-		if !c.Bound.AtPoint(p) {
-			continue
-		}
-		b.WriteString(p.String() + "\n")
-		for at, name := range c.Bound.All() {
-			if at.Point == p {
-				b.WriteString(" " + at.Line(name) + "\n")
-			}
-		}
-		b.WriteString("!\n")
-	}
-	return b.String()
-}
+// Render returns the canonical running-config text (SLX form, whatever the
+// dialect; the dialect's own line included). Replaying it after `configure
+// terminal` on an empty config reproduces it byte for byte.
+func (c *Config) Render() string { return c.render(SLX) }
 
 // Equal reports whether two configs hold the same lists, entries, bindings and
 // log interval.
 func (c *Config) Equal(d *Config) bool {
-	if c.Bound != d.Bound || c.LogInterval.Millis() != d.LogInterval.Millis() || len(c.ACLs) != len(d.ACLs) {
+	if c.Bound != d.Bound || c.LogInterval.Millis() != d.LogInterval.Millis() || c.Dialect != d.Dialect || len(c.ACLs) != len(d.ACLs) {
 		return false
 	}
 	for n, a := range c.ACLs {

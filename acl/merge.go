@@ -27,8 +27,8 @@ const maxConflicts = 5
 //     and names them;
 //   - a list of the same name in the other family is an error;
 //   - from's bindings replace c's for the families from binds (typing `ip
-//     access-group B in` where A is bound binds B), and a logging interval from
-//     sets replaces c's.
+//     access-group B in` where A is bound binds B), and a logging interval or a
+//     dialect from sets replaces c's.
 //
 // Merge is all or nothing: on error c is unchanged. It returns how many of
 // from's lines changed c (a list created, an entry added, a binding or the
@@ -96,6 +96,10 @@ func (c *Config) Merge(from *Config) (int, error) {
 	}
 	if from.LogInterval != 0 && from.LogInterval != c.LogInterval {
 		c.LogInterval = from.LogInterval
+		changed++
+	}
+	if from.Dialect != SLX && from.Dialect != c.Dialect {
+		c.Dialect = from.Dialect
 		changed++
 	}
 	return changed, nil

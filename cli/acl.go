@@ -103,6 +103,17 @@ func (LogInterval) command() {}
 
 func (c LogInterval) Apply(cfg *acl.Config) error { return cfg.SetLogInterval(c.MS) }
 
+// SetDialect is [no] cli dialect slx|ios|eos: how show running-config and show
+// access-lists write the lists (no: SLX, the default).
+type SetDialect struct{ Dialect acl.Dialect }
+
+func (SetDialect) command() {}
+
+func (c SetDialect) Apply(cfg *acl.Config) error {
+	cfg.SetDialect(c.Dialect)
+	return nil
+}
+
 // list returns the access list a line typed in its mode changes.
 func list(cfg *acl.Config, name string) (*acl.ACL, error) {
 	a, ok := cfg.ACLs[name]

@@ -64,6 +64,9 @@ func Of(cmd grammar.Command, list string) Command {
 		return Resequence{List: list, Start: cmd.Start, Step: cmd.Step}
 	case grammar.LogInterval:
 		return LogInterval{MS: uint32(cmd.Num)}
+	case grammar.CLIDialect:
+		d, _ := acl.ParseDialect(cmd.Name) // "": the default
+		return SetDialect{Dialect: d}
 	// The management interface (interface.go).
 	case grammar.EnterInterface:
 		return EnterInterface{Num: cmd.Num, Name: cmd.Name}

@@ -159,13 +159,12 @@ func (ShowRunning) View(env Env) (view.View, error) {
 	if err != nil {
 		return nil, err
 	}
-	text := cfg.Render()
 	// A comment: pasted back with the config, the line changes nothing.
-	note := unsaved(env, cfg, text)
+	note := unsaved(env, cfg, cfg.Render())
 	if note != "" {
 		note = "!" + note[1:]
 	}
-	return &view.Config{Cfg: cfg, Text: text, Note: note}, nil
+	return &view.Config{Cfg: cfg, Text: cfg.Text(), Note: note}, nil
 }
 
 func (c ShowRunningACL) View(env Env) (view.View, error) {
@@ -186,7 +185,7 @@ func (c ShowRunningACL) View(env Env) (view.View, error) {
 			cfg.ACLs[n] = a
 		}
 	}
-	return &view.Config{Cfg: cfg, Text: cfg.Render()}, nil
+	return &view.Config{Cfg: cfg, Text: cfg.TextIn(run.Dialect)}, nil
 }
 
 func (ShowStartup) View(env Env) (view.View, error) {
@@ -200,9 +199,15 @@ func (ShowStartup) View(env Env) (view.View, error) {
 		return nil, err
 	}
 	cfg, err := LoadConfig(text)
-	if err != nil {
+	switch {
+	case err != nil:
 		// The text shows what is there; as data it has no meaning.
 		cfg = nil
+	case cfg.Dialect != acl.SLX:
+		// As its dialect writes it (the file keeps the canonical form), so
+		// that it reads as show running-config does when the two hold the
+		// same (save_when: modified compares them).
+		text = cfg.Text()
 	}
 	return &view.Startup{Config: view.Config{Cfg: cfg, Text: text}, Err: err}, nil
 }

@@ -239,6 +239,15 @@ func init() {
 			m.cmd.Kind = LogInterval // Num 0: the default
 			return nil
 		})
+	dialh := []string{"Command line interface settings", "How show running-config and show access-lists write access lists",
+		"SLX-OS form: seq 10 permit ... (the default)", "Cisco IOS form: permit ... without seq; Extended IP access list NAME (cisco.ios)",
+		"Arista EOS form: ip access-list NAME, 10 permit ... (arista.eos)"}
+	add(cfg, "cli dialect (slx|ios|eos)$form", dialh, buildDialect)
+	add(cfg, "no cli dialect [(slx|ios|eos)$form]", append([]string{NoStr}, dialh...),
+		func(m *match) error {
+			m.cmd.Kind = CLIDialect // Name "": the default
+			return nil
+		})
 	add(cfg, "interface (management <0-255>$num | WORD$ifname)", []string{"Select an interface to configure", MgmtStr, MgmtNumStr,
 		"Interface name: management 0 as vendors spell it (mgmt0, Management1, Ma1, MgmtEth0/RP0/CPU0/0, mgmt1/1/1) or as this host names it"},
 		func(m *match) error {
@@ -287,6 +296,11 @@ func init() {
 				return nil
 			})
 	}
+
+	// IOS writes the seq of an IPv6 entry after it (` permit tcp any any eq 22
+	// sequence 10`, cli dialect ios), and takes it so.
+	rs6, rh6 := ruleSyntax(acl.IPv6)
+	add([]Mode{IP6ACL}, rs6+" sequence "+seqRange+"$seqn", append(rh6, SeqStr, SeqStr), buildRule(AddRule))
 
 	// Interface mode.
 	ifm := []Mode{Interface}
@@ -547,6 +561,26 @@ func buildLogInterval(m *match) error {
 	m.cmd.Kind = LogInterval
 	m.cmd.Num, _ = strconv.Atoi(m.get("ms"))
 	return nil
+}
+
+func buildDialect(m *match) error {
+	m.cmd.Kind = CLIDialect
+	m.cmd.Name = m.get("form")
+	return nil
+}
+
+// dialectHint says why word is not a dialect, and which to type when it names
+// a vendor or platform whose form aclsh writes.
+func dialectHint(word string) string {
+	msg := word + " is not a dialect aclsh writes (slx, ios or eos)"
+	for _, v := range []struct{ names, form, d string }{
+		{"cisco ios-xe iosxe nx-os nxos", "Cisco IOS", "ios"}, {"arista", "Arista EOS", "eos"}, {"brocade extreme slx-os slxos", "SLX-OS", "slx"},
+	} {
+		if slices.Contains(strings.Fields(v.names), strings.ToLower(word)) {
+			return msg + "; for the " + v.form + " form type cli dialect " + v.d
+		}
+	}
+	return msg
 }
 
 func buildBind(k Kind) func(*match) error { return buildBindAt(k, acl.Mgmt) }

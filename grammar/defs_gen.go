@@ -788,6 +788,38 @@ var genDefs = [...]genDef{
 	},
 	// 28
 	{
+		syntax: "cli dialect (slx|ios|eos)$form",
+		toks: []genTok{
+			{kind: kwToken, word: "cli"},
+			{kind: kwToken, word: "dialect"},
+			{kind: kwToken, word: "slx", capture: "form"},
+			{kind: kwToken, word: "ios", capture: "form"},
+			{kind: kwToken, word: "eos", capture: "form"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 3, 5, 9, 11, 3, 1, 6, 0, 1, 7, 0, 1, 8,
+			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
+		},
+	},
+	// 29
+	{
+		syntax: "no cli dialect [(slx|ios|eos)$form]",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "cli"},
+			{kind: kwToken, word: "dialect"},
+			{kind: kwToken, word: "slx", capture: "form"},
+			{kind: kwToken, word: "ios", capture: "form"},
+			{kind: kwToken, word: "eos", capture: "form"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 11, 0, 3, 8, 13, 15,
+			4, 1, 9, 0, 1, 10, 0, 1, 11, 0, 1, 12, accept, 0, 5, 1, 14, 0, 1, 10, 6, 1, 16,
+			0, 1, 10,
+		},
+	},
+	// 30
+	{
 		syntax: "interface (management <0-255>$num | WORD$ifname)",
 		toks: []genTok{
 			{kind: kwToken, word: "interface"},
@@ -800,7 +832,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 29
+	// 31
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1121,7 +1153,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 610, 0, 1, 6,
 		},
 	},
-	// 30
+	// 32
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1139,7 +1171,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 31
+	// 33
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -1155,7 +1187,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 32
+	// 34
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1477,7 +1509,7 @@ var genDefs = [...]genDef{
 			0, 1, 7, 6, 1, 610, 0, 1, 7,
 		},
 	},
-	// 33
+	// 35
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1792,7 +1824,7 @@ var genDefs = [...]genDef{
 			0, 1, 484, 200, 1, 594, 0, 1, 484, 201, 1, 596, 0, 1, 484, 3, 1, 598, 0, 1, 5,
 		},
 	},
-	// 34
+	// 36
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1811,7 +1843,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 35
+	// 37
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -1824,7 +1856,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 36
+	// 38
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2096,7 +2128,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 3, 1, 530, 0, 1, 531, 4, 1, 532, 0, 1, 6, 5, 1, 534, 0, 1, 6,
 		},
 	},
-	// 37
+	// 39
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2114,7 +2146,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 38
+	// 40
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -2130,7 +2162,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 39
+	// 41
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2403,7 +2435,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 4, 1, 530, 0, 1, 531, 5, 1, 532, 0, 1, 7, 6, 1, 534, 0, 1, 7,
 		},
 	},
-	// 40
+	// 42
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2670,7 +2702,7 @@ var genDefs = [...]genDef{
 			0, 1, 424, 3, 1, 522, 0, 1, 5,
 		},
 	},
-	// 41
+	// 43
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2689,7 +2721,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 42
+	// 44
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -2702,7 +2734,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 43
+	// 45
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2733,7 +2765,7 @@ var genDefs = [...]genDef{
 			0, 1, 6,
 		},
 	},
-	// 44
+	// 46
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2751,7 +2783,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 45
+	// 47
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -2767,7 +2799,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 46
+	// 48
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2799,7 +2831,7 @@ var genDefs = [...]genDef{
 			0, 1, 7,
 		},
 	},
-	// 47
+	// 49
 	{
 		syntax: "no (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2824,7 +2856,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 9, 1, 34, 0, 1, 9, 3, 1, 36, 0, 1, 5,
 		},
 	},
-	// 48
+	// 50
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2843,7 +2875,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 49
+	// 51
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -2856,7 +2888,275 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 50
+	// 52
+	{
+		syntax: "(permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments}) sequence <1-2147483647>$seqn",
+		toks: []genTok{
+			{kind: kwToken, word: "permit", capture: "action"},
+			{kind: kwToken, word: "deny", capture: "action"},
+			{kind: kwToken, word: "tcp", capture: "proto"},
+			{kind: kwToken, word: "any", capture: "sany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "shost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "spfx"},
+			{kind: kwToken, word: "eq", capture: "spop"},
+			{kind: kwToken, word: "neq", capture: "spop"},
+			{kind: varPort, word: "TCP-PORT", capture: "splo", proto: 6},
+			{kind: varPort, word: "MORE-TCP-PORT", capture: "splo", once: true, group: 1, proto: 6, more: true},
+			{kind: kwToken, word: "lt", capture: "spop"},
+			{kind: kwToken, word: "gt", capture: "spop"},
+			{kind: varPort, word: "TCP-PORT", capture: "splo", proto: 6},
+			{kind: kwToken, word: "range", capture: "spop"},
+			{kind: varPort, word: "TCP-PORT", capture: "splo", proto: 6},
+			{kind: varPort, word: "TCP-PORT", capture: "sphi", proto: 6},
+			{kind: kwToken, word: "any", capture: "dany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "dhost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "dpfx"},
+			{kind: kwToken, word: "eq", capture: "dpop"},
+			{kind: kwToken, word: "neq", capture: "dpop"},
+			{kind: varPort, word: "TCP-PORT", capture: "dplo", proto: 6},
+			{kind: varPort, word: "MORE-TCP-PORT", capture: "dplo", once: true, group: 2, proto: 6, more: true},
+			{kind: kwToken, word: "lt", capture: "dpop"},
+			{kind: kwToken, word: "gt", capture: "dpop"},
+			{kind: varPort, word: "TCP-PORT", capture: "dplo", proto: 6},
+			{kind: kwToken, word: "range", capture: "dpop"},
+			{kind: varPort, word: "TCP-PORT", capture: "dplo", proto: 6},
+			{kind: varPort, word: "TCP-PORT", capture: "dphi", proto: 6},
+			{kind: kwToken, word: "established", once: true, group: 6},
+			{kind: kwToken, word: "tracked", capture: "established", once: true, group: 6},
+			{kind: kwToken, word: "connlimit", once: true, group: 6},
+			{kind: varRange, word: "<1-65535>", lo: 1, hi: 65535, capture: "limit", once: true},
+			{kind: kwToken, word: "mask", once: true, group: 3},
+			{kind: varMaskLen, word: "/LEN", capture: "masklen", once: true},
+			{kind: kwToken, word: "sources", once: true, group: 4},
+			{kind: varRange, word: "<1-1048576>", lo: 1, hi: 1048576, capture: "nsources", once: true},
+			{kind: kwToken, word: "fail-closed", once: true, group: 5},
+			{kind: kwToken, word: "count", once: true, group: 7},
+			{kind: kwToken, word: "log", once: true, group: 8},
+			{kind: kwToken, word: "log-input", capture: "log", once: true, group: 8},
+			{kind: kwToken, word: "ttl", once: true, group: 9},
+			{kind: kwToken, word: "eq", capture: "ttlop", once: true},
+			{kind: kwToken, word: "neq", capture: "ttlop", once: true},
+			{kind: kwToken, word: "lt", capture: "ttlop", once: true},
+			{kind: kwToken, word: "gt", capture: "ttlop", once: true},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "ttlv", once: true},
+			{kind: kwToken, word: "fragments", once: true, group: 10},
+			{kind: kwToken, word: "udp", capture: "proto"},
+			{kind: kwToken, word: "any", capture: "sany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "shost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "spfx"},
+			{kind: kwToken, word: "eq", capture: "spop"},
+			{kind: kwToken, word: "neq", capture: "spop"},
+			{kind: varPort, word: "UDP-PORT", capture: "splo", proto: 17},
+			{kind: varPort, word: "MORE-UDP-PORT", capture: "splo", once: true, group: 11, proto: 17, more: true},
+			{kind: kwToken, word: "lt", capture: "spop"},
+			{kind: kwToken, word: "gt", capture: "spop"},
+			{kind: varPort, word: "UDP-PORT", capture: "splo", proto: 17},
+			{kind: kwToken, word: "range", capture: "spop"},
+			{kind: varPort, word: "UDP-PORT", capture: "splo", proto: 17},
+			{kind: varPort, word: "UDP-PORT", capture: "sphi", proto: 17},
+			{kind: kwToken, word: "any", capture: "dany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "dhost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "dpfx"},
+			{kind: kwToken, word: "eq", capture: "dpop"},
+			{kind: kwToken, word: "neq", capture: "dpop"},
+			{kind: varPort, word: "UDP-PORT", capture: "dplo", proto: 17},
+			{kind: varPort, word: "MORE-UDP-PORT", capture: "dplo", once: true, group: 12, proto: 17, more: true},
+			{kind: kwToken, word: "lt", capture: "dpop"},
+			{kind: kwToken, word: "gt", capture: "dpop"},
+			{kind: varPort, word: "UDP-PORT", capture: "dplo", proto: 17},
+			{kind: kwToken, word: "range", capture: "dpop"},
+			{kind: varPort, word: "UDP-PORT", capture: "dplo", proto: 17},
+			{kind: varPort, word: "UDP-PORT", capture: "dphi", proto: 17},
+			{kind: kwToken, word: "established", once: true, group: 16},
+			{kind: kwToken, word: "tracked", capture: "established", once: true, group: 16},
+			{kind: kwToken, word: "connlimit", once: true, group: 16},
+			{kind: varRange, word: "<1-65535>", lo: 1, hi: 65535, capture: "limit", once: true},
+			{kind: kwToken, word: "mask", once: true, group: 13},
+			{kind: varMaskLen, word: "/LEN", capture: "masklen", once: true},
+			{kind: kwToken, word: "sources", once: true, group: 14},
+			{kind: varRange, word: "<1-1048576>", lo: 1, hi: 1048576, capture: "nsources", once: true},
+			{kind: kwToken, word: "fail-closed", once: true, group: 15},
+			{kind: kwToken, word: "count", once: true, group: 17},
+			{kind: kwToken, word: "log", once: true, group: 18},
+			{kind: kwToken, word: "log-input", capture: "log", once: true, group: 18},
+			{kind: kwToken, word: "ttl", once: true, group: 19},
+			{kind: kwToken, word: "eq", capture: "ttlop", once: true},
+			{kind: kwToken, word: "neq", capture: "ttlop", once: true},
+			{kind: kwToken, word: "lt", capture: "ttlop", once: true},
+			{kind: kwToken, word: "gt", capture: "ttlop", once: true},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "ttlv", once: true},
+			{kind: kwToken, word: "fragments", once: true, group: 20},
+			{kind: kwToken, word: "icmp", capture: "proto"},
+			{kind: kwToken, word: "icmpv6", capture: "proto"},
+			{kind: kwToken, word: "any", capture: "sany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "shost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "spfx"},
+			{kind: kwToken, word: "any", capture: "dany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "dhost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "dpfx"},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "itype"},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "icode"},
+			{kind: kwToken, word: "beyond-scope", capture: "iname"},
+			{kind: kwToken, word: "echo-reply", capture: "iname"},
+			{kind: kwToken, word: "echo-request", capture: "iname"},
+			{kind: kwToken, word: "header", capture: "iname"},
+			{kind: kwToken, word: "hop-limit", capture: "iname"},
+			{kind: kwToken, word: "mld-query", capture: "iname"},
+			{kind: kwToken, word: "mld-reduction", capture: "iname"},
+			{kind: kwToken, word: "mld-report", capture: "iname"},
+			{kind: kwToken, word: "nd-na", capture: "iname"},
+			{kind: kwToken, word: "nd-ns", capture: "iname"},
+			{kind: kwToken, word: "next-header", capture: "iname"},
+			{kind: kwToken, word: "no-admin", capture: "iname"},
+			{kind: kwToken, word: "no-route", capture: "iname"},
+			{kind: kwToken, word: "packet-too-big", capture: "iname"},
+			{kind: kwToken, word: "parameter-option", capture: "iname"},
+			{kind: kwToken, word: "parameter-problem", capture: "iname"},
+			{kind: kwToken, word: "port-unreachable", capture: "iname"},
+			{kind: kwToken, word: "reassembly-timeout", capture: "iname"},
+			{kind: kwToken, word: "redirect", capture: "iname"},
+			{kind: kwToken, word: "router-advertisement", capture: "iname"},
+			{kind: kwToken, word: "router-renumbering", capture: "iname"},
+			{kind: kwToken, word: "router-solicitation", capture: "iname"},
+			{kind: kwToken, word: "time-exceeded", capture: "iname"},
+			{kind: kwToken, word: "unreachable", capture: "iname"},
+			{kind: kwToken, word: "established", once: true, group: 24},
+			{kind: kwToken, word: "tracked", capture: "established", once: true, group: 24},
+			{kind: kwToken, word: "connlimit", once: true, group: 24},
+			{kind: varRange, word: "<1-65535>", lo: 1, hi: 65535, capture: "limit", once: true},
+			{kind: kwToken, word: "mask", once: true, group: 21},
+			{kind: varMaskLen, word: "/LEN", capture: "masklen", once: true},
+			{kind: kwToken, word: "sources", once: true, group: 22},
+			{kind: varRange, word: "<1-1048576>", lo: 1, hi: 1048576, capture: "nsources", once: true},
+			{kind: kwToken, word: "fail-closed", once: true, group: 23},
+			{kind: kwToken, word: "count", once: true, group: 25},
+			{kind: kwToken, word: "log", once: true, group: 26},
+			{kind: kwToken, word: "log-input", capture: "log", once: true, group: 26},
+			{kind: kwToken, word: "ttl", once: true, group: 27},
+			{kind: kwToken, word: "eq", capture: "ttlop", once: true},
+			{kind: kwToken, word: "neq", capture: "ttlop", once: true},
+			{kind: kwToken, word: "lt", capture: "ttlop", once: true},
+			{kind: kwToken, word: "gt", capture: "ttlop", once: true},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "ttlv", once: true},
+			{kind: kwToken, word: "fragments", once: true, group: 28},
+			{kind: kwToken, word: "ipv6", capture: "proto"},
+			{kind: kwToken, word: "ahp", capture: "proto"},
+			{kind: kwToken, word: "eigrp", capture: "proto"},
+			{kind: kwToken, word: "esp", capture: "proto"},
+			{kind: kwToken, word: "gre", capture: "proto"},
+			{kind: kwToken, word: "ospf", capture: "proto"},
+			{kind: kwToken, word: "pcp", capture: "proto"},
+			{kind: kwToken, word: "pim", capture: "proto"},
+			{kind: kwToken, word: "rsvp", capture: "proto"},
+			{kind: kwToken, word: "sctp", capture: "proto"},
+			{kind: kwToken, word: "vrrp", capture: "proto"},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "proto"},
+			{kind: kwToken, word: "any", capture: "sany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "shost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "spfx"},
+			{kind: kwToken, word: "any", capture: "dany"},
+			{kind: kwToken, word: "host"},
+			{kind: varAddr6, word: "X:X::X:X", capture: "dhost"},
+			{kind: varPrefix6, word: "X:X::X:X/LEN", capture: "dpfx"},
+			{kind: kwToken, word: "established", once: true, group: 32},
+			{kind: kwToken, word: "tracked", capture: "established", once: true, group: 32},
+			{kind: kwToken, word: "connlimit", once: true, group: 32},
+			{kind: varRange, word: "<1-65535>", lo: 1, hi: 65535, capture: "limit", once: true},
+			{kind: kwToken, word: "mask", once: true, group: 29},
+			{kind: varMaskLen, word: "/LEN", capture: "masklen", once: true},
+			{kind: kwToken, word: "sources", once: true, group: 30},
+			{kind: varRange, word: "<1-1048576>", lo: 1, hi: 1048576, capture: "nsources", once: true},
+			{kind: kwToken, word: "fail-closed", once: true, group: 31},
+			{kind: kwToken, word: "count", once: true, group: 33},
+			{kind: kwToken, word: "log", once: true, group: 34},
+			{kind: kwToken, word: "log-input", capture: "log", once: true, group: 34},
+			{kind: kwToken, word: "ttl", once: true, group: 35},
+			{kind: kwToken, word: "eq", capture: "ttlop", once: true},
+			{kind: kwToken, word: "neq", capture: "ttlop", once: true},
+			{kind: kwToken, word: "lt", capture: "ttlop", once: true},
+			{kind: kwToken, word: "gt", capture: "ttlop", once: true},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "ttlv", once: true},
+			{kind: kwToken, word: "fragments", once: true, group: 36},
+			{kind: kwToken, word: "sequence"},
+			{kind: varRange, word: "<1-2147483647>", lo: 1, hi: 2147483647, capture: "seqn"},
+		},
+		states: []uint16{
+			0, 2, 1, 523, 1, 1, 2, 0, 1, 3, 0, 1, 4, 0, 4, 5, 147, 283, 423, 3, 1, 6, 0, 1, 7, 0, 3, 8, 141, 145,
+			4, 1, 9, 0, 1, 10, 0, 1, 11, 0, 2, 12, 24, 0, 3, 13, 127, 135, 0, 2, 14, 125, 8, 1, 15, 0, 1, 16,
+			0, 1, 17, 10, 1, 18, 0, 1, 19, 0, 2, 20, 22, 11, 1, 21, 0, 1, 19, 0, 1, 23, 0, 1, 24,
+			0, 1, 25, 0, 3, 26, 119, 123, 18, 1, 27, 0, 1, 28, 0, 1, 29, 0, 2, 30, 42, 0, 3, 31, 105, 113, 0, 2, 32, 103,
+			22, 1, 33, 0, 1, 34, 0, 1, 35, 24, 1, 36, 0, 1, 37, 0, 2, 38, 40, 25, 1, 39, 0, 1, 37,
+			0, 1, 41, 0, 1, 42, 0, 1, 43, 0, 2, 44, 96, 0, 5, 45, 72, 74, 80, 94, 0, 2, 46, 54, 0, 2, 47, 52, 32, 1, 48,
+			0, 1, 49, 0, 1, 50, 0, 1, 51, 0, 1, 43, 33, 1, 53, 0, 1, 49, 34, 1, 55, 0, 1, 56,
+			35, 1, 57, 0, 1, 58, 0, 2, 59, 71, 0, 3, 60, 65, 69, 36, 1, 61, 0, 1, 62, 37, 1, 63, 0, 1, 64,
+			0, 1, 58, 38, 1, 66, 0, 1, 67, 39, 1, 68, 0, 1, 64, 40, 1, 70, 0, 1, 64, 0, 1, 50,
+			41, 1, 73, 0, 1, 51, 0, 2, 75, 78, 42, 1, 76, 0, 1, 77, 0, 1, 51, 43, 1, 79, 0, 1, 77,
+			44, 1, 81, 0, 1, 82, 0, 4, 83, 88, 90, 92, 45, 1, 84, 0, 1, 85, 0, 1, 86, 49, 1, 87, 0, 1, 51,
+			46, 1, 89, 0, 1, 85, 47, 1, 91, 0, 1, 85, 48, 1, 93, 0, 1, 85, 50, 1, 95, 0, 1, 51,
+			0, 1, 97, 0, 1, 98, 193, 1, 99, 0, 1, 100, 194, 1, 101, 0, 1, 102, accept, 0, 23, 1, 104,
+			0, 1, 34, 0, 2, 106, 111, 26, 1, 107, 0, 1, 108, 0, 1, 109, 28, 1, 110, 0, 1, 41, 27, 1, 112,
+			0, 1, 108, 29, 1, 114, 0, 1, 115, 30, 1, 116, 0, 1, 117, 31, 1, 118, 0, 1, 41, 19, 1, 120,
+			0, 1, 121, 20, 1, 122, 0, 1, 28, 21, 1, 124, 0, 1, 28, 9, 1, 126, 0, 1, 16, 0, 2, 128, 133,
+			12, 1, 129, 0, 1, 130, 0, 1, 131, 14, 1, 132, 0, 1, 23, 13, 1, 134, 0, 1, 130, 15, 1, 136,
+			0, 1, 137, 16, 1, 138, 0, 1, 139, 17, 1, 140, 0, 1, 23, 5, 1, 142, 0, 1, 143, 6, 1, 144,
+			0, 1, 10, 7, 1, 146, 0, 1, 10, 51, 1, 148, 0, 1, 149, 0, 3, 150, 277, 281, 52, 1, 151, 0, 1, 152,
+			0, 1, 153, 0, 2, 154, 166, 0, 3, 155, 263, 271, 0, 2, 156, 261, 56, 1, 157, 0, 1, 158, 0, 1, 159, 58, 1, 160,
+			0, 1, 161, 0, 2, 162, 164, 59, 1, 163, 0, 1, 161, 0, 1, 165, 0, 1, 166, 0, 1, 167, 0, 3, 168, 255, 259,
+			66, 1, 169, 0, 1, 170, 0, 1, 171, 0, 2, 172, 184, 0, 3, 173, 241, 249, 0, 2, 174, 239, 70, 1, 175, 0, 1, 176,
+			0, 1, 177, 72, 1, 178, 0, 1, 179, 0, 2, 180, 182, 73, 1, 181, 0, 1, 179, 0, 1, 183, 0, 1, 184,
+			0, 1, 185, 0, 2, 186, 238, 0, 5, 187, 214, 216, 222, 236, 0, 2, 188, 196, 0, 2, 189, 194, 80, 1, 190, 0, 1, 191, 0, 1, 192,
+			0, 1, 193, 0, 1, 185, 81, 1, 195, 0, 1, 191, 82, 1, 197, 0, 1, 198, 83, 1, 199, 0, 1, 200,
+			0, 2, 201, 213, 0, 3, 202, 207, 211, 84, 1, 203, 0, 1, 204, 85, 1, 205, 0, 1, 206, 0, 1, 200, 86, 1, 208,
+			0, 1, 209, 87, 1, 210, 0, 1, 206, 88, 1, 212, 0, 1, 206, 0, 1, 192, 89, 1, 215, 0, 1, 193,
+			0, 2, 217, 220, 90, 1, 218, 0, 1, 219, 0, 1, 193, 91, 1, 221, 0, 1, 219, 92, 1, 223, 0, 1, 224,
+			0, 4, 225, 230, 232, 234, 93, 1, 226, 0, 1, 227, 0, 1, 228, 97, 1, 229, 0, 1, 193, 94, 1, 231, 0, 1, 227,
+			95, 1, 233, 0, 1, 227, 96, 1, 235, 0, 1, 227, 98, 1, 237, 0, 1, 193, 0, 1, 97, 71, 1, 240,
+			0, 1, 176, 0, 2, 242, 247, 74, 1, 243, 0, 1, 244, 0, 1, 245, 76, 1, 246, 0, 1, 183, 75, 1, 248,
+			0, 1, 244, 77, 1, 250, 0, 1, 251, 78, 1, 252, 0, 1, 253, 79, 1, 254, 0, 1, 183, 67, 1, 256,
+			0, 1, 257, 68, 1, 258, 0, 1, 170, 69, 1, 260, 0, 1, 170, 57, 1, 262, 0, 1, 158, 0, 2, 264, 269,
+			60, 1, 265, 0, 1, 266, 0, 1, 267, 62, 1, 268, 0, 1, 165, 61, 1, 270, 0, 1, 266, 63, 1, 272,
+			0, 1, 273, 64, 1, 274, 0, 1, 275, 65, 1, 276, 0, 1, 165, 53, 1, 278, 0, 1, 279, 54, 1, 280,
+			0, 1, 152, 55, 1, 282, 0, 1, 152, 0, 2, 284, 421, 99, 1, 285, 0, 1, 286, 0, 1, 287, 0, 3, 288, 415, 419,
+			101, 1, 289, 0, 1, 290, 0, 1, 291, 0, 3, 292, 409, 413, 105, 1, 293, 0, 1, 294, 0, 1, 295, 0, 2, 296, 304,
+			0, 2, 297, 359, 109, 1, 298, 0, 1, 299, 0, 2, 300, 302, 110, 1, 301, 0, 1, 302, 0, 1, 303, 0, 1, 304,
+			0, 1, 305, 0, 2, 306, 358, 0, 5, 307, 334, 336, 342, 356, 0, 2, 308, 316, 0, 2, 309, 314, 135, 1, 310, 0, 1, 311, 0, 1, 312,
+			0, 1, 313, 0, 1, 305, 136, 1, 315, 0, 1, 311, 137, 1, 317, 0, 1, 318, 138, 1, 319, 0, 1, 320,
+			0, 2, 321, 333, 0, 3, 322, 327, 331, 139, 1, 323, 0, 1, 324, 140, 1, 325, 0, 1, 326, 0, 1, 320, 141, 1, 328,
+			0, 1, 329, 142, 1, 330, 0, 1, 326, 143, 1, 332, 0, 1, 326, 0, 1, 312, 144, 1, 335, 0, 1, 313,
+			0, 2, 337, 340, 145, 1, 338, 0, 1, 339, 0, 1, 313, 146, 1, 341, 0, 1, 339, 147, 1, 343, 0, 1, 344,
+			0, 4, 345, 350, 352, 354, 148, 1, 346, 0, 1, 347, 0, 1, 348, 152, 1, 349, 0, 1, 313, 149, 1, 351, 0, 1, 347,
+			150, 1, 353, 0, 1, 347, 151, 1, 355, 0, 1, 347, 153, 1, 357, 0, 1, 313, 0, 1, 97, 0, 24, 360, 363, 365, 367, 369, 371, 373, 375, 377, 379, 381, 383, 385, 387, 389, 391, 393, 395, 397, 399, 401, 403, 405, 407,
+			111, 1, 361, 0, 1, 362, 0, 1, 303, 112, 1, 364, 0, 1, 362, 113, 1, 366, 0, 1, 362, 114, 1, 368,
+			0, 1, 362, 115, 1, 370, 0, 1, 362, 116, 1, 372, 0, 1, 362, 117, 1, 374, 0, 1, 362, 118, 1, 376,
+			0, 1, 362, 119, 1, 378, 0, 1, 362, 120, 1, 380, 0, 1, 362, 121, 1, 382, 0, 1, 362, 122, 1, 384,
+			0, 1, 362, 123, 1, 386, 0, 1, 362, 124, 1, 388, 0, 1, 362, 125, 1, 390, 0, 1, 362, 126, 1, 392,
+			0, 1, 362, 127, 1, 394, 0, 1, 362, 128, 1, 396, 0, 1, 362, 129, 1, 398, 0, 1, 362, 130, 1, 400,
+			0, 1, 362, 131, 1, 402, 0, 1, 362, 132, 1, 404, 0, 1, 362, 133, 1, 406, 0, 1, 362, 134, 1, 408,
+			0, 1, 362, 106, 1, 410, 0, 1, 411, 107, 1, 412, 0, 1, 294, 108, 1, 414, 0, 1, 294, 102, 1, 416,
+			0, 1, 417, 103, 1, 418, 0, 1, 290, 104, 1, 420, 0, 1, 290, 100, 1, 422, 0, 1, 286, 0, 12, 424, 501, 503, 505, 507, 509, 511, 513, 515, 517, 519, 521,
+			154, 1, 425, 0, 1, 426, 0, 1, 427, 0, 3, 428, 495, 499, 166, 1, 429, 0, 1, 430, 0, 1, 431, 0, 3, 432, 489, 493,
+			170, 1, 433, 0, 1, 434, 0, 1, 435, 0, 2, 436, 488, 0, 5, 437, 464, 466, 472, 486, 0, 2, 438, 446, 0, 2, 439, 444, 174, 1, 440,
+			0, 1, 441, 0, 1, 442, 0, 1, 443, 0, 1, 435, 175, 1, 445, 0, 1, 441, 176, 1, 447, 0, 1, 448,
+			177, 1, 449, 0, 1, 450, 0, 2, 451, 463, 0, 3, 452, 457, 461, 178, 1, 453, 0, 1, 454, 179, 1, 455, 0, 1, 456,
+			0, 1, 450, 180, 1, 458, 0, 1, 459, 181, 1, 460, 0, 1, 456, 182, 1, 462, 0, 1, 456, 0, 1, 442,
+			183, 1, 465, 0, 1, 443, 0, 2, 467, 470, 184, 1, 468, 0, 1, 469, 0, 1, 443, 185, 1, 471, 0, 1, 469,
+			186, 1, 473, 0, 1, 474, 0, 4, 475, 480, 482, 484, 187, 1, 476, 0, 1, 477, 0, 1, 478, 191, 1, 479, 0, 1, 443,
+			188, 1, 481, 0, 1, 477, 189, 1, 483, 0, 1, 477, 190, 1, 485, 0, 1, 477, 192, 1, 487, 0, 1, 443,
+			0, 1, 97, 171, 1, 490, 0, 1, 491, 172, 1, 492, 0, 1, 434, 173, 1, 494, 0, 1, 434, 167, 1, 496,
+			0, 1, 497, 168, 1, 498, 0, 1, 430, 169, 1, 500, 0, 1, 430, 155, 1, 502, 0, 1, 426, 156, 1, 504,
+			0, 1, 426, 157, 1, 506, 0, 1, 426, 158, 1, 508, 0, 1, 426, 159, 1, 510, 0, 1, 426, 160, 1, 512,
+			0, 1, 426, 161, 1, 514, 0, 1, 426, 162, 1, 516, 0, 1, 426, 163, 1, 518, 0, 1, 426, 164, 1, 520,
+			0, 1, 426, 165, 1, 522, 0, 1, 426, 2, 1, 524, 0, 1, 3,
+		},
+	},
+	// 53
 	{
 		syntax: "((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -2881,7 +3181,7 @@ var genDefs = [...]genDef{
 			0, 1, 30, 9, 1, 34, 0, 1, 24,
 		},
 	},
-	// 51
+	// 54
 	{
 		syntax: "no ((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -2907,7 +3207,7 @@ var genDefs = [...]genDef{
 			0, 1, 15, 13, 1, 34, 0, 1, 32, 10, 1, 36, 0, 1, 26,
 		},
 	},
-	// 52
+	// 55
 	{
 		syntax: "description LINE$text",
 		toks: []genTok{
@@ -2918,7 +3218,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 53
+	// 56
 	{
 		syntax: "(ip|ipv4|ipv6) address LINE$text",
 		toks: []genTok{
@@ -2933,7 +3233,7 @@ var genDefs = [...]genDef{
 			accept, 0, 2, 1, 10, 0, 1, 3, 3, 1, 12, 0, 1, 3,
 		},
 	},
-	// 54
+	// 57
 	{
 		syntax: "no (ip|ipv4|ipv6) address [LINE$text]",
 		toks: []genTok{
@@ -2950,7 +3250,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 55
+	// 58
 	{
 		syntax: "vrf (forwarding|member) WORD$vrf",
 		toks: []genTok{
@@ -2964,7 +3264,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 10, 0, 1, 5,
 		},
 	},
-	// 56
+	// 59
 	{
 		syntax: "vrf WORD$vrf",
 		toks: []genTok{
@@ -2975,7 +3275,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 57
+	// 60
 	{
 		syntax: "[no] shutdown",
 		toks: []genTok{
@@ -2986,7 +3286,7 @@ var genDefs = [...]genDef{
 			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 58
+	// 61
 	{
 		syntax: "(speed|duplex|negotiation|mtu) LINE$text",
 		toks: []genTok{
@@ -3001,7 +3301,7 @@ var genDefs = [...]genDef{
 			0, 1, 3, 3, 1, 10, 0, 1, 3, 4, 1, 12, 0, 1, 3,
 		},
 	},
-	// 59
+	// 62
 	{
 		syntax: "no ip (redirects|unreachables|proxy-arp)",
 		toks: []genTok{
@@ -3016,7 +3316,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
 		},
 	},
-	// 60
+	// 63
 	{
 		syntax: "line vty [<0-1023>$first [<0-1023>$last]]",
 		toks: []genTok{
@@ -3030,7 +3330,7 @@ var genDefs = [...]genDef{
 			4, 1, 9, 0, 1, 10, 0, 1, 11, 0, 1, 12, accept, 0,
 		},
 	},
-	// 61
+	// 64
 	{
 		syntax: "management ssh",
 		toks: []genTok{
@@ -3041,7 +3341,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 62
+	// 65
 	{
 		syntax: "(system control-plane | control-plane)",
 		toks: []genTok{
@@ -3054,7 +3354,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 63
+	// 66
 	{
 		syntax: "(ip$fam|ipv6$fam) receive access-group WORD$name [in]",
 		toks: []genTok{
@@ -3071,7 +3371,7 @@ var genDefs = [...]genDef{
 			0, 1, 3,
 		},
 	},
-	// 64
+	// 67
 	{
 		syntax: "no (ip$fam|ipv6$fam) receive access-group [WORD$name] [in]",
 		toks: []genTok{
@@ -3089,7 +3389,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
 		},
 	},
-	// 65
+	// 68
 	{
 		syntax: "ssh access-group WORD$name",
 		toks: []genTok{
@@ -3101,7 +3401,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 66
+	// 69
 	{
 		syntax: "no ssh access-group [WORD$name]",
 		toks: []genTok{
@@ -3115,7 +3415,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 67
+	// 70
 	{
 		syntax: "(access-class WORD$name in | ipv6$fam access-class WORD$name in)",
 		toks: []genTok{
@@ -3133,7 +3433,7 @@ var genDefs = [...]genDef{
 			0, 1, 7,
 		},
 	},
-	// 68
+	// 71
 	{
 		syntax: "no (access-class WORD$name in | ipv6$fam access-class WORD$name in)",
 		toks: []genTok{
@@ -3152,7 +3452,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 8, 1, 18, 0, 1, 9,
 		},
 	},
-	// 69
+	// 72
 	{
 		syntax: "transport (input|output) LINE$text",
 		toks: []genTok{
@@ -3166,7 +3466,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 10, 0, 1, 5,
 		},
 	},
-	// 70
+	// 73
 	{
 		syntax: "[no] login [LINE$text]",
 		toks: []genTok{
@@ -3179,7 +3479,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 71
+	// 74
 	{
 		syntax: "(exec-timeout|session-timeout|absolute-timeout) LINE$text",
 		toks: []genTok{
@@ -3193,7 +3493,7 @@ var genDefs = [...]genDef{
 			0, 1, 3, 3, 1, 10, 0, 1, 3,
 		},
 	},
-	// 72
+	// 75
 	{
 		syntax: "password LINE$text",
 		toks: []genTok{
@@ -3204,7 +3504,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 73
+	// 76
 	{
 		syntax: "privilege level LINE$text",
 		toks: []genTok{
@@ -3216,7 +3516,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 74
+	// 77
 	{
 		syntax: "[no] logging synchronous",
 		toks: []genTok{
@@ -3229,7 +3529,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 75
+	// 78
 	{
 		syntax: "(length|width) <0-512>$n",
 		toks: []genTok{
@@ -3242,66 +3542,10 @@ var genDefs = [...]genDef{
 			0, 1, 3,
 		},
 	},
-	// 76
-	{
-		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
-		toks: []genTok{
-			{kind: kwToken, word: "ip", capture: "fam"},
-			{kind: kwToken, word: "ipv6", capture: "fam"},
-			{kind: kwToken, word: "access-group"},
-			{kind: varWord, word: "WORD", capture: "name"},
-			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrf"},
-			{kind: kwToken, word: "in"},
-		},
-		states: []uint16{
-			0, 2, 1, 17, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
-			0, 2, 9, 13, 5, 1, 10, 0, 1, 11, 6, 1, 12, 0, 1, 13, 0, 1, 14, 7, 1, 15, 0, 1, 16,
-			accept, 0, 2, 1, 18, 0, 1, 3,
-		},
-	},
-	// 77
-	{
-		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
-		toks: []genTok{
-			{kind: kwToken, word: "no"},
-			{kind: kwToken, word: "ip", capture: "fam"},
-			{kind: kwToken, word: "ipv6", capture: "fam"},
-			{kind: kwToken, word: "access-group"},
-			{kind: varWord, word: "WORD", capture: "name"},
-			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrf"},
-			{kind: kwToken, word: "in"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
-			5, 1, 9, 0, 1, 10, 0, 2, 11, 15, 6, 1, 12, 0, 1, 13, 7, 1, 14, 0, 1, 15, 0, 1, 16,
-			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
-		},
-	},
-	// 78
-	{
-		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
-		toks: []genTok{
-			{kind: kwToken, word: "ip", capture: "fam"},
-			{kind: kwToken, word: "ipv6", capture: "fam"},
-			{kind: kwToken, word: "access-group"},
-			{kind: varWord, word: "WORD", capture: "name"},
-			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrf"},
-			{kind: kwToken, word: "in"},
-		},
-		states: []uint16{
-			0, 2, 1, 17, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
-			0, 2, 9, 13, 5, 1, 10, 0, 1, 11, 6, 1, 12, 0, 1, 13, 0, 1, 14, 7, 1, 15, 0, 1, 16,
-			accept, 0, 2, 1, 18, 0, 1, 3,
-		},
-	},
 	// 79
 	{
-		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
 		toks: []genTok{
-			{kind: kwToken, word: "no"},
 			{kind: kwToken, word: "ip", capture: "fam"},
 			{kind: kwToken, word: "ipv6", capture: "fam"},
 			{kind: kwToken, word: "access-group"},
@@ -3311,12 +3555,68 @@ var genDefs = [...]genDef{
 			{kind: kwToken, word: "in"},
 		},
 		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
-			5, 1, 9, 0, 1, 10, 0, 2, 11, 15, 6, 1, 12, 0, 1, 13, 7, 1, 14, 0, 1, 15, 0, 1, 16,
-			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
+			0, 2, 1, 17, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			0, 2, 9, 13, 5, 1, 10, 0, 1, 11, 6, 1, 12, 0, 1, 13, 0, 1, 14, 7, 1, 15, 0, 1, 16,
+			accept, 0, 2, 1, 18, 0, 1, 3,
 		},
 	},
 	// 80
+	{
+		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			5, 1, 9, 0, 1, 10, 0, 2, 11, 15, 6, 1, 12, 0, 1, 13, 7, 1, 14, 0, 1, 15, 0, 1, 16,
+			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
+		},
+	},
+	// 81
+	{
+		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		toks: []genTok{
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			0, 2, 1, 17, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			0, 2, 9, 13, 5, 1, 10, 0, 1, 11, 6, 1, 12, 0, 1, 13, 0, 1, 14, 7, 1, 15, 0, 1, 16,
+			accept, 0, 2, 1, 18, 0, 1, 3,
+		},
+	},
+	// 82
+	{
+		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			5, 1, 9, 0, 1, 10, 0, 2, 11, 15, 6, 1, 12, 0, 1, 13, 7, 1, 14, 0, 1, 15, 0, 1, 16,
+			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
+		},
+	},
+	// 83
 	{
 		syntax: "idle-timeout LINE$text",
 		toks: []genTok{
@@ -3327,7 +3627,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 81
+	// 84
 	{
 		syntax: "[no] shutdown",
 		toks: []genTok{
@@ -3338,7 +3638,7 @@ var genDefs = [...]genDef{
 			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 82
+	// 85
 	{
 		syntax: "authentication LINE$text",
 		toks: []genTok{
@@ -3349,46 +3649,46 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 83
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 84
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 85
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
 	// 86
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 87
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 88
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 89
 	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [ttl <0-255>$ttl] [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3539,7 +3839,7 @@ var genDefs = [...]genDef{
 			0, 1, 264,
 		},
 	},
-	// 87
+	// 90
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3570,7 +3870,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 88
+	// 91
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -3583,94 +3883,15 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 89
-	{
-		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "session-config"},
-			{kind: kwToken, word: "named"},
-			{kind: varName, word: "NAME", capture: "name"},
-			{kind: kwToken, word: "diffs", capture: "diffs"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
-			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
-			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
-			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
-			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
-			0, 1, 41, 14, 1, 42, 0, 1, 36,
-		},
-	},
-	// 90
-	{
-		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "configuration"},
-			{kind: kwToken, word: "sessions"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
-			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
-			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
-			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
-			0, 1, 33, 12, 1, 34, 0, 1, 28,
-		},
-	},
-	// 91
-	{
-		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "session-config"},
-			{kind: kwToken, word: "named"},
-			{kind: varName, word: "NAME", capture: "name"},
-			{kind: kwToken, word: "diffs", capture: "diffs"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
-			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
-			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
-			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
-			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
-			0, 1, 41, 14, 1, 42, 0, 1, 36,
-		},
-	},
 	// 92
 	{
-		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "configuration"},
-			{kind: kwToken, word: "sessions"},
+			{kind: kwToken, word: "session-config"},
+			{kind: kwToken, word: "named"},
+			{kind: varName, word: "NAME", capture: "name"},
+			{kind: kwToken, word: "diffs", capture: "diffs"},
 			{kind: varPipe, word: "|"},
 			{kind: kwToken, word: "include", capture: "pipeop"},
 			{kind: kwToken, word: "exclude", capture: "pipeop"},
@@ -3682,14 +3903,93 @@ var genDefs = [...]genDef{
 			{kind: kwToken, word: "json", capture: "pipeop"},
 		},
 		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
-			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
-			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
-			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
-			0, 1, 33, 12, 1, 34, 0, 1, 28,
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
+			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
+			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
+			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
+			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
 	// 93
+	{
+		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "configuration"},
+			{kind: kwToken, word: "sessions"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
+			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
+			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
+			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
+			0, 1, 33, 12, 1, 34, 0, 1, 28,
+		},
+	},
+	// 94
+	{
+		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "session-config"},
+			{kind: kwToken, word: "named"},
+			{kind: varName, word: "NAME", capture: "name"},
+			{kind: kwToken, word: "diffs", capture: "diffs"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
+			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
+			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
+			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
+			0, 1, 41, 14, 1, 42, 0, 1, 36,
+		},
+	},
+	// 95
+	{
+		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "configuration"},
+			{kind: kwToken, word: "sessions"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
+			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
+			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
+			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
+			0, 1, 33, 12, 1, 34, 0, 1, 28,
+		},
+	},
+	// 96
 	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
@@ -3703,7 +4003,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 94
+	// 97
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -3719,7 +4019,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 95
+	// 98
 	{
 		syntax: "rollback clean-config",
 		toks: []genTok{
@@ -3730,7 +4030,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 96
+	// 99
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -3740,7 +4040,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 97
+	// 100
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3768,7 +4068,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 98
+	// 101
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3794,7 +4094,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 99
+	// 102
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3818,7 +4118,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 100
+	// 103
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3842,7 +4142,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 101
+	// 104
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3866,7 +4166,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 102
+	// 105
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3890,7 +4190,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 103
+	// 106
 	{
 		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{

@@ -371,6 +371,8 @@ func invalidAt(cur []thread, line string, t Token) *ParseError {
 			if e.Msg = otherICMPName(strings.ToLower(t.Text)); e.Msg == "" {
 				continue
 			}
+		case tk.capture == "form":
+			e.Msg = dialectHint(t.Text)
 		case tk.capture == "proto" && strings.EqualFold(t.Text, "icmpv6"):
 			e.Msg = "icmpv6 is for IPv6 access lists; IPv4 lists say icmp"
 		default:

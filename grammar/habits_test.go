@@ -2,6 +2,7 @@ package grammar
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -300,4 +301,20 @@ func TestLogoutQuit(t *testing.T) {
 			assert.Error(t, err, "Parse(%d, %q)", mode, line)
 		}
 	}
+}
+
+// TestIOSIPv6Sequence: IOS writes an IPv6 entry's seq after it (`sequence 10`,
+// as cli dialect ios shows it); the line is the same command as with the seq
+// first.
+func TestIOSIPv6Sequence(t *testing.T) {
+	for _, line := range []string{"permit tcp 2001:db8::/32 any eq 22 sequence 10", "deny ipv6 any any log sequence 10"} {
+		cmd, err := Parse(IP6ACL, line)
+		require.NoError(t, err, "Parse(IP6ACL, %q)", line)
+		body, _, _ := strings.Cut(line, " sequence ")
+		first, err := Parse(IP6ACL, "10 "+body)
+		require.NoError(t, err)
+		assert.Equal(t, first, cmd, "%q", line)
+	}
+	_, err := Parse(IPACL, "permit tcp any any eq 22 sequence 10")
+	assert.Error(t, err, "an IPv4 entry takes its seq first")
 }

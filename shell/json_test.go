@@ -338,12 +338,16 @@ var clientErrors = regexp.MustCompile(`% ?Error|(?i:invalid input)|(?i:(?:incomp
 // No show command's answer reads as an error to automation, whatever it shows
 // (here: management 0 is an interface that does not exist, the startup-config
 // differs).
+// In every dialect.
 func TestShowTextPassesClientErrorPatterns(t *testing.T) {
 	sh, out := jsonShell(t)
-	for _, c := range append(jsonCommands, "show version", "show hostname") {
-		out.Reset()
-		require.NoError(t, sh.Run(c), c)
-		require.NotRegexp(t, clientErrors, out.String(), c)
+	for _, d := range []string{"slx", "ios", "eos"} {
+		runLines(t, sh, "conf t\ncli dialect "+d+"\nend")
+		for _, c := range append(jsonCommands, "show version", "show hostname") {
+			out.Reset()
+			require.NoError(t, sh.Run(c), c)
+			require.NotRegexp(t, clientErrors, out.String(), "%s (cli dialect %s)", c, d)
+		}
 	}
 }
 

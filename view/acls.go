@@ -22,6 +22,9 @@ type ACLs struct {
 	TableMended *Mended `json:"table_mended,omitempty"`
 	Note        string  `json:"note,omitempty"` // the running-config differs from the startup-config
 	NoteText    string  `json:"-"`              // Note as the text shows it
+	// Dialect is how the text writes the lists (cli dialect); the JSON is the
+	// same in every dialect.
+	Dialect acl.Dialect `json:"-"`
 }
 
 // ACL is one access list with what the kernel counted. Counter fields are
@@ -61,6 +64,7 @@ type EntryCounts struct {
 	SourcesTracked      *Tracked  `json:"sources_tracked,omitempty"`      // connlimit lines
 	SourceSetWarning    string    `json:"source_set_warning,omitempty"`
 	connlimit, perPrefx bool
+	body                string // the line without its seq in the list's dialect
 }
 
 // Mended is how often aclsh follow put the table back, and when last.
@@ -94,17 +98,24 @@ type Tracked struct {
 	BeforeRule int `json:"before_rule"`
 }
 
-func (v *ACLs) WriteText(w io.Writer) {
-	defer func() {
-		if m := v.TableMended; m != nil {
-			times := "once"
-			if m.Count > 1 {
-				times = fmt.Sprintf("%d times", m.Count)
-			}
-			fmt.Fprintf(w, "%% aclsh follow put table inet %s back %s after another program deleted or changed it; last at %s (%s)\n",
-				enforcer.Table, times, m.LastShown, m.Cause)
+// writeMended says how often aclsh follow put the table back, if it did.
+func (v *ACLs) writeMended(w io.Writer) {
+	if m := v.TableMended; m != nil {
+		times := "once"
+		if m.Count > 1 {
+			times = fmt.Sprintf("%d times", m.Count)
 		}
-	}()
+		fmt.Fprintf(w, "%% aclsh follow put table inet %s back %s after another program deleted or changed it; last at %s (%s)\n",
+			enforcer.Table, times, m.LastShown, m.Cause)
+	}
+}
+
+func (v *ACLs) WriteText(w io.Writer) {
+	defer v.writeMended(w)
+	if v.Dialect != acl.SLX {
+		v.writeDialect(w)
+		return
+	}
 	for _, a := range v.AccessLists {
 		where := "not bound"
 		if len(a.BoundTo) > 0 {
@@ -165,6 +176,12 @@ func (e *EntryCounts) WriteText(w io.Writer) {
 		line += " (" + strings.Join(notes, ", ") + ")"
 	}
 	fmt.Fprintf(w, " %s\n", line)
+	e.writeConnLimit(w, "    ")
+}
+
+// writeConnLimit writes, indented under a connlimit line, its sessions, what
+// the limit refused and the use of its source set.
+func (e *EntryCounts) writeConnLimit(w io.Writer, ind string) {
 	if !e.connlimit {
 		return
 	}
@@ -179,30 +196,30 @@ func (e *EntryCounts) WriteText(w io.Writer) {
 	if len(top) == 0 {
 		top = []string{"none"}
 	}
-	fmt.Fprintf(w, "    sessions: %s\n", strings.Join(top, ", "))
+	fmt.Fprintf(w, ind+"sessions: %s\n", strings.Join(top, ", "))
 	if e.RefusedByLimit != nil {
-		fmt.Fprintf(w, "    refused by the limit: %d\n", *e.RefusedByLimit)
+		fmt.Fprintf(w, ind+"refused by the limit: %d\n", *e.RefusedByLimit)
 	}
 	if u := e.SourcesTracked; u != nil {
 		what := "sources"
 		if e.perPrefx {
 			what = "source prefixes"
 		}
-		fmt.Fprintf(w, "    %s tracked: %d of %d (%d%%)", what, u.Tracked, u.Size, u.Percent)
+		fmt.Fprintf(w, ind+"%s tracked: %d of %d (%d%%)", what, u.Tracked, u.Size, u.Percent)
 		if u.BeforeRule > 0 {
 			fmt.Fprintf(w, ", and %d with sessions from before the rule, in sets of their own", u.BeforeRule)
 		}
 		fmt.Fprintln(w)
 	}
 	if e.SourceSetWarning != "" {
-		fmt.Fprintf(w, "    %% %s\n", e.SourceSetWarning)
+		fmt.Fprintf(w, ind+"%% %s\n", e.SourceSetWarning)
 	}
 }
 
 // ACLsOf is the view of lists of cfg, with what the kernel counted (st, nil
 // when it is not read).
 func ACLsOf(cfg *acl.Config, lists []*acl.ACL, st *enforcer.Stats) *ACLs {
-	v := &ACLs{AccessLists: []ACL{}}
+	v := &ACLs{AccessLists: []ACL{}, Dialect: cfg.Dialect}
 	for _, a := range lists {
 		v.AccessLists = append(v.AccessLists, ACLOf(cfg, a, st))
 	}
@@ -225,7 +242,7 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 	}
 	u64 := func(n uint64) *uint64 { return &n }
 	for _, r := range a.Entries() {
-		e := EntryCounts{Entry: EntryOf(r, a.Family)}
+		e := EntryCounts{Entry: EntryOf(r, a.Family), body: r.BodyIn(a.Family, cfg.Dialect)}
 		line := enforcer.Line(a.Name, r.Seq)
 		if live && !r.IsRemark() {
 			e.Matches = u64(st.Counters[line].Packets)
