@@ -174,7 +174,7 @@ const (
 	EnterLineVTY   // line vty [N [M]]
 	EnterMgmtSSH   // management ssh (EOS)
 	EnterCtrlPlane // system control-plane (EOS), control-plane (OS10)
-	CLIDialect   // [no] cli dialect slx|ios|eos; Name: the dialect ("" for no: the default)
+	CLIDialect     // [no] cli dialect slx|ios|eos; Name: the dialect ("" for no: the default)
 )
 
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,
