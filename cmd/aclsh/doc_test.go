@@ -225,3 +225,18 @@ func fakeGroupTools(t *testing.T, exists string) (path, log string) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "groupadd"), []byte(groupadd), 0o755))
 	return dir + ":" + os.Getenv("PATH"), log
 }
+
+// --ssh-ports takes sshd's ports, and says what it wants otherwise.
+func TestSSHPortsFlag(t *testing.T) {
+	ports, err := portsOf("22, 2222")
+	require.NoError(t, err)
+	require.Equal(t, []uint16{22, 2222}, ports)
+	for _, bad := range []string{"", "ssh", "0", "70000", "22,x"} {
+		_, err := portsOf(bad)
+		require.Error(t, err, bad)
+		require.Contains(t, err.Error(), "22,2222", "the error shows the form")
+	}
+	var out, errb strings.Builder
+	require.Equal(t, 2, run([]string{"follow", "--ssh-ports", "22,x"}, nil, &out, &errb))
+	require.Contains(t, errb.String(), `--ssh-ports "22,x": "x" is not a port`)
+}

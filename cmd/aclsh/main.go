@@ -342,7 +342,11 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 2
 		case privileged():
 			// The embedded default: the first aclsh of a namespace with no
-			// daemon starts one, and is its client like every other.
+			// daemon starts one, and is its client like every other. It
+			// inherits the environment: --ssh-ports given here is its too.
+			if sshPorts != "" {
+				os.Setenv("ACLSH_SSH_PORTS", sshPorts)
+			}
 			err := startDaemon(stateDir, mgmtIf, stderr)
 			if err == nil {
 				dir, _ := filepath.Abs(stateDir)
