@@ -132,7 +132,10 @@ func ruleSyntax(f acl.Family) (string, []string) {
 	return syn, h
 }
 
-func init() {
+func init() { lazy = append(lazy, initDefs) }
+
+// initDefs makes this file's definitions, when they are first needed (ready).
+func initDefs() {
 	var defs []*Def
 	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
 		defs = append(defs, newDef(1, modes, syntax, help, build))

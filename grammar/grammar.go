@@ -303,14 +303,22 @@ var doRoot *state
 func register(defs []*Def) { pending = append(pending, defs...) }
 
 var (
-	pending   []*Def // the definitions of each file's init, in order
+	// lazy are the functions that make each file's definitions, in the
+	// order of the files' init: run by ready, so that a process that parses
+	// nothing (a one-shot client, which sends its lines to the daemon) does
+	// not make them.
+	lazy      []func()
+	pending   []*Def // the definitions they made, in order
 	buildOnce sync.Once
 )
 
-// ready links the registered definitions to their compiled syntax
+// ready makes the definitions and links them to their compiled syntax
 // (defs_gen.go), once.
 func ready() {
 	buildOnce.Do(func() {
+		for _, f := range lazy {
+			f()
+		}
 		registered, pending = pending, nil
 		g := newGraph(registered, linkGenerated(registered))
 		roots, doRoot, numStates, starts = g.roots, g.doRoot, g.n, g.starts

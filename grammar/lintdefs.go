@@ -10,7 +10,10 @@ import (
 // Packet trace and lint (issue 11): `test access-list` and `show access-lists
 // lint`, in exec mode (and with do from every config mode).
 
-func init() {
+func init() { lazy = append(lazy, initLintdefs) }
+
+// initLintdefs makes this file's definitions, when they are first needed (ready).
+func initLintdefs() {
 	var defs []*Def
 	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
 		defs = append(defs, newDef(1, modes, syntax, help, build))

@@ -28,7 +28,10 @@ const (
 	sessionHelp = "Name of the session"
 )
 
-func init() {
+func init() { lazy = append(lazy, initSessiondefs) }
+
+// initSessiondefs makes this file's definitions, when they are first needed (ready).
+func initSessiondefs() {
 	var defs []*Def
 	add := func(modes []Mode, syntax string, help []string, build func(*match) error) {
 		defs = append(defs, newDef(1, modes, syntax, help, build))

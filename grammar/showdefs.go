@@ -4,7 +4,10 @@ package grammar
 // running-config, the shell's history, who is logged in, the clock, the version. Every show
 // command takes the output modifiers (pipeSyntax), `| json` included.
 
-func init() {
+func init() { lazy = append(lazy, initShowdefs) }
+
+// initShowdefs makes this file's definitions, when they are first needed (ready).
+func initShowdefs() {
 	var defs []*Def
 	add := func(syntax string, help []string, build func(*match) error) {
 		defs = append(defs, newDef(1, []Mode{Exec}, syntax, help, build))
