@@ -143,6 +143,9 @@ func daemonPID() string {
 // so on stderr. Only root starts one: a process privileged by the way it is
 // installed (file capabilities, setuid) never makes itself an owner.
 func startDaemon(stateDir, ifname string, stderr io.Writer) error {
+	if ifname == "" {
+		ifname = defaultMgmtIf()
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return err

@@ -247,10 +247,19 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 0
 	}
 	guessed := mgmtIf == ""
-	if guessed {
-		mgmtIf = defaultMgmtIf()
-	}
 	kernel := &enforcer.Enforcer{IfName: mgmtIf}
+	// resolveIf takes management 0 from the default route when it was not
+	// named: a client of a running daemon never needs it (it is the daemon's),
+	// so a one-shot does not ask the kernel for routes.
+	resolveIf := func() {
+		if mgmtIf == "" {
+			mgmtIf = defaultMgmtIf()
+			kernel.IfName = mgmtIf
+		}
+	}
+	if check || follow || boot {
+		resolveIf()
+	}
 	if sshPorts != "" {
 		ports, err := portsOf(sshPorts)
 		if err != nil {
@@ -347,6 +356,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			if sshPorts != "" {
 				os.Setenv("ACLSH_SSH_PORTS", sshPorts)
 			}
+			resolveIf()
 			err := startDaemon(stateDir, mgmtIf, stderr)
 			if err == nil {
 				dir, _ := filepath.Abs(stateDir)
@@ -365,6 +375,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 	}
 
+	resolveIf()
 	var enf shell.Enforcer = kernel
 	if check {
 		enf = nil
