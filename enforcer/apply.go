@@ -344,6 +344,7 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	e.kernelTime += time.Since(start)
 	if err == nil {
 		e.sent++
+		e.madeGen(ks.gen + 1) // the kernel took it at generation ks.gen
 	}
 	if err != nil {
 		if errors.Is(err, syscall.ERESTART) {

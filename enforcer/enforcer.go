@@ -38,6 +38,11 @@ type Enforcer struct {
 	sent         int           // transactions the kernel took
 	adopts       int           // how often Apply listed the live sessions (tests)
 	kernelTime   time.Duration // time spent in transactions (benchmarks)
+	// gens are the ruleset generations this enforcer's last transactions
+	// made (a ring): the table watch tells them from other programs' even when
+	// the thread that sent one is gone (its /proc entry with it).
+	gens  [16]uint32
+	nGens int
 	// followReadBuffer, if set, is the conntrack event socket's buffer (tests).
 	followReadBuffer int
 	// logSummary, if set, replaces LogSummaryInterval (tests).
@@ -149,4 +154,25 @@ func (e *Enforcer) HoldsTable() (holds bool, err error) {
 		return false, nil
 	}
 	return holds, err
+}
+
+// madeGen records that a transaction of this enforcer made generation g. The
+// caller holds e.mu.
+func (e *Enforcer) madeGen(g uint32) {
+	e.gens[e.nGens%len(e.gens)] = g
+	e.nGens++
+}
+
+// ownGen reports whether generation g is one this enforcer's transactions
+// made. It takes e.mu: a transaction records its generation before it lets go
+// of the lock, so a notification read meanwhile waits for it.
+func (e *Enforcer) ownGen(g uint32) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range min(e.nGens, len(e.gens)) {
+		if e.gens[i] == g {
+			return true
+		}
+	}
+	return false
 }

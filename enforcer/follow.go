@@ -651,6 +651,7 @@ func (e *Enforcer) sendOffsets(c *nftables.Conn, set map[*Limit]map[netip.Addr]i
 		if err != nil {
 			return wrapKernel(err)
 		}
+		e.madeGen(ks.gen + 1)
 		if g, err := c.GetGen(); err == nil && g.ID == ks.gen+1 {
 			ks.applyOffsetOps(ops, g.ID)
 			e.ks = ks

@@ -33,3 +33,19 @@ func TestOursByThreadGroup(t *testing.T) {
 	require.True(t, ours(1<<30, "aclsh"), "a thread gone already, named aclsh")
 	require.False(t, ours(1<<30, "nft"), "a thread gone already, named otherwise")
 }
+
+// The generations an enforcer's transactions made are its own, the last 16 of
+// them, whichever thread sent them (a thread locked to a namespace ends with
+// its goroutine, and its /proc entry with it: the table watch then cannot ask
+// whose thread it was).
+func TestOwnGenerations(t *testing.T) {
+	var e Enforcer
+	require.False(t, e.ownGen(0), "none made yet")
+	for g := uint32(100); g < 120; g++ {
+		e.madeGen(g)
+	}
+	require.True(t, e.ownGen(119))
+	require.True(t, e.ownGen(104), "the last 16")
+	require.False(t, e.ownGen(103), "older ones are forgotten")
+	require.False(t, e.ownGen(120), "another program's")
+}

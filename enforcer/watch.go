@@ -89,7 +89,7 @@ func (e *Enforcer) watchTable(ctx context.Context) (<-chan Change, error) {
 				return // an error: the caller looks and watches again
 			}
 			gen, _ := evs.GeneratedBy.Data.(*nftables.Gen)
-			if gen == nil || ours(gen.ProcPID, gen.ProcComm) {
+			if gen == nil || ours(gen.ProcPID, gen.ProcComm) || e.ownGen(gen.ID) {
 				continue
 			}
 			ch := Change{PID: gen.ProcPID, Comm: gen.ProcComm}
