@@ -36,7 +36,10 @@ interface management 0
 	l.followWith(func(f func(*acl.Config) error) error { mu.Lock(); defer mu.Unlock(); return f(cur) }, log)
 	require.NoError(t, l.e.Apply(cfg))
 	// Each attempt is one SYN: refused at the limit, it times out before the
-	// client sends the SYN again (after a second).
+	// client sends the SYN again (after a second). The wait is long enough
+	// that an admitted SYN's answer arrives within it on a loaded machine (at
+	// 300 ms one admitted connection was once taken for refused).
+	const wait = 900 * time.Millisecond
 	refused := 0
 	// A SYN the client sends again (its timer ran late on a loaded machine) is
 	// refused, and counted, again: the kernel counts packets.
@@ -46,7 +49,7 @@ interface management 0
 		var m sync.Mutex
 		for range n {
 			wg.Go(func() {
-				if _, err := l.dialTimeout(l.cli, "10.24.12.107", dev, 300*time.Millisecond); err != nil {
+				if _, err := l.dialTimeout(l.cli, "10.24.12.107", dev, wait); err != nil {
 					m.Lock()
 					refused++
 					m.Unlock()
@@ -62,7 +65,7 @@ interface management 0
 	held[0].Close()
 	var c interface{ Close() error }
 	for deadline := time.Now().Add(3 * time.Second); c == nil; {
-		conn, err := l.dialTimeout(l.cli, "10.24.12.107", dev, 300*time.Millisecond)
+		conn, err := l.dialTimeout(l.cli, "10.24.12.107", dev, wait)
 		if err == nil {
 			c = conn
 			break
