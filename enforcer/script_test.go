@@ -1,6 +1,8 @@
 package enforcer_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -28,8 +30,15 @@ import (
 //	serve tcp|udp :P   an echo server on the device's port P
 //	open N SRC         N connections from SRC to the device's port 22, held open
 //	alive              every connection open opened still echoes
-//	refused SRC        a connection from SRC to the device's port 22 is refused
-//	admitted SRC       a connection from SRC to the device's port 22 is admitted
+//	refused SRC [ADDR] a connection from SRC to the device's port 22 (or to
+//	                   ADDR: [fd77::129]:22) is refused
+//	admitted SRC [ADDR] a connection from SRC to the device's port 22 (or
+//	                   ADDR) is admitted
+//	others FILE        the other tables' chains that can drop (Stats().Others)
+//	                   for the config in FILE, one a line
+//	dropjson           the other_tables_can_drop of the last stdout (show
+//	                   access-lists | json: per list; test access-list | json),
+//	                   one a line, as JSON
 //	script [-fresh] FILE  run FILE as a script (aclsh -f: committed once at
 //	                   its end) in a shell of its own on the script's state
 //	                   directory; stdout is its output; with `!`, it fails.
@@ -60,7 +69,9 @@ func TestKernelScripts(t *testing.T) {
 			"nft": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Stdout().Write([]byte(labOf(ts).nft(args...)))
 			},
-			"script": scriptRun,
+			"script":   scriptRun,
+			"others":   scriptOthers,
+			"dropjson": scriptDropJSON,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: sleep DURATION")
@@ -179,17 +190,66 @@ func scriptAlive(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func scriptDial(ts *testscript.TestScript, neg bool, args []string, want bool) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: refused|admitted SRC")
+	if len(args) != 1 && len(args) != 2 {
+		ts.Fatalf("usage: refused|admitted SRC [ADDR]")
 	}
 	l := labOf(ts)
+	addr := dev
+	if len(args) == 2 {
+		addr = args[1]
+	}
 	if !want {
-		l.refused(args[0], dev)
+		l.refused(args[0], addr)
 		return
 	}
-	c, err := l.dial(l.cli, args[0], dev)
-	ts.Check(err)
+	c, err := l.dial(l.cli, args[0], addr)
+	if err != nil {
+		ts.Fatalf("%s to %s: %v", args[0], addr, err)
+	}
 	c.Close()
+}
+
+func scriptOthers(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: others FILE")
+	}
+	l := labOf(ts)
+	st, err := l.e.Stats(config(l.t, ts.ReadFile(args[0])))
+	ts.Check(err)
+	for _, d := range st.Others {
+		fmt.Fprintf(ts.Stdout(), "%+v\n", d)
+	}
+}
+
+// dropChainJSON is what a test reads of an entry of other_tables_can_drop.
+type dropChainJSON struct {
+	Family, Table, Chain, Hook string
+	Priority                   int32
+	PolicyDrop                 bool `json:"policy_drop"`
+	Rule                       int
+	Via                        string
+}
+
+func scriptDropJSON(ts *testscript.TestScript, neg bool, args []string) {
+	var v struct {
+		AccessLists []struct {
+			Name   string
+			Others []dropChainJSON `json:"other_tables_can_drop"`
+		} `json:"access_lists"`
+		Others []dropChainJSON `json:"other_tables_can_drop"`
+	}
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile("stdout")), &v))
+	line := func(name string, cs []dropChainJSON) {
+		b, err := json.Marshal(cs)
+		ts.Check(err)
+		fmt.Fprintf(ts.Stdout(), "%s: %s\n", name, b)
+	}
+	if v.AccessLists == nil {
+		line("test", v.Others)
+	}
+	for _, a := range v.AccessLists {
+		line(a.Name, a.Others)
+	}
 }
 
 func scriptMutate(ts *testscript.TestScript, neg bool, args []string) {
