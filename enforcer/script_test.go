@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +31,12 @@ import (
 //	serve tcp|udp :P   an echo server on the device's port P
 //	open N SRC         N connections from SRC to the device's port 22, held open
 //	alive              every connection open opened still echoes
+//	closeall           close every connection open opened
+//	addrs ADDR/LEN...  more addresses on the client's interface
+//	follow             start the follow daemon on the shell's state directory
+//	log                the follow daemon's log so far
+//	waitlog D REGEX    wait up to duration D for the log to match REGEX
+//	waitshow D REGEX   wait up to D for the shell's show access-lists to match
 //	refused SRC [ADDR] a connection from SRC to the device's port 22 (or to
 //	                   ADDR: [fd77::129]:22) is refused
 //	admitted SRC [ADDR] a connection from SRC to the device's port 22 (or
@@ -64,6 +71,20 @@ func TestKernelScripts(t *testing.T) {
 			"serve":    scriptServe,
 			"open":     scriptOpen,
 			"alive":    scriptAlive,
+			"closeall": scriptCloseAll,
+			"addrs": func(ts *testscript.TestScript, neg bool, args []string) {
+				labOf(ts).addClientAddrs(args...)
+			},
+			"follow": scriptFollow,
+			"log": func(ts *testscript.TestScript, neg bool, args []string) {
+				ts.Stdout().Write([]byte(logOf(ts).String()))
+			},
+			"waitlog": func(ts *testscript.TestScript, neg bool, args []string) {
+				scriptWait(ts, args, func() string { return logOf(ts).String() })
+			},
+			"waitshow": func(ts *testscript.TestScript, neg bool, args []string) {
+				scriptWait(ts, args, func() string { return typistOf(ts).run(labOf(ts).t, "show access-lists") })
+			},
 			"refused":  func(ts *testscript.TestScript, neg bool, args []string) { scriptDial(ts, neg, args, false) },
 			"admitted": func(ts *testscript.TestScript, neg bool, args []string) { scriptDial(ts, neg, args, true) },
 			"nft": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -91,13 +112,66 @@ type typistKey struct{}
 
 func labOf(ts *testscript.TestScript) *lab { return ts.Value(labKey{}).(*lab) }
 
-func scriptShell(ts *testscript.TestScript, neg bool, args []string) {
-	l := labOf(ts)
+type storeKey struct{}
+
+// storeOf is the store of the script's state directory that the interactive
+// shell and the follow daemon share.
+func storeOf(ts *testscript.TestScript) *statedir.Store {
+	st, _ := ts.Value(storeKey{}).(*statedir.Store)
+	if st == nil {
+		st = &statedir.Store{Dir: ts.MkAbs("state")}
+		setValue(ts, storeKey{}, st)
+	}
+	return st
+}
+
+// typistOf is the script's interactive shell, started the first time.
+func typistOf(ts *testscript.TestScript) *typist {
 	ty, _ := ts.Value(typistKey{}).(*typist)
 	if ty == nil {
-		ty = l.shell(&statedir.Store{Dir: ts.MkAbs("state")})
+		ty = labOf(ts).shell(storeOf(ts))
 		setValue(ts, typistKey{}, ty)
 	}
+	return ty
+}
+
+type logKey struct{}
+
+func logOf(ts *testscript.TestScript) *syncLog {
+	lg, _ := ts.Value(logKey{}).(*syncLog)
+	if lg == nil {
+		ts.Fatalf("no follow daemon: run follow first")
+	}
+	return lg
+}
+
+func scriptFollow(ts *testscript.TestScript, neg bool, args []string) {
+	setValue(ts, logKey{}, labOf(ts).followStore(storeOf(ts)))
+}
+
+// scriptWait polls text every 50 ms until it matches args[1] or args[0] has
+// passed.
+func scriptWait(ts *testscript.TestScript, args []string, text func() string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: waitlog|waitshow DURATION REGEX")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	var last string
+	for end := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		if last = text(); re.MatchString(last) {
+			return
+		}
+		if time.Now().After(end) {
+			ts.Fatalf("no match for %q within %v in:\n%s", args[1], d, last)
+		}
+	}
+}
+
+func scriptShell(ts *testscript.TestScript, neg bool, args []string) {
+	ty := typistOf(ts)
 	ty.out.Reset()
 	quiet := len(args) > 0 && args[0] == "-q"
 	if quiet {
@@ -178,6 +252,14 @@ func scriptOpen(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	cs, _ := ts.Value(connsKey{}).([]net.Conn)
 	setValue(ts, connsKey{}, append(cs, labOf(ts).openN(args[1], n)...))
+}
+
+func scriptCloseAll(ts *testscript.TestScript, neg bool, args []string) {
+	cs, _ := ts.Value(connsKey{}).([]net.Conn)
+	for _, c := range cs {
+		c.Close()
+	}
+	setValue(ts, connsKey{}, []net.Conn(nil))
 }
 
 func scriptAlive(ts *testscript.TestScript, neg bool, args []string) {
