@@ -1,7 +1,6 @@
 package enforcer_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,132 +20,7 @@ func (l *lab) nftFile(script string) {
 	l.nft("-f", f)
 }
 
-// Another table's drop is final: a table inet filter whose input chain drops
-// (after aclsh's chain has accepted) drops SSH that the bound list permits.
-// show access-lists and test access-list say so, in text and JSON, naming the
-// chain; when that chain accepts, the connection passes and the warnings go. An
-// iptables-nft table (ip filter, chain INPUT) warns for the IPv4 list only; a
-// forward chain, and a rule that matches another input interface, do not warn;
-// a rule that jumps to a chain that drops does.
-func TestOtherTablesCanDrop(t *testing.T) {
-	l := newLab(t)
-	l.serveTCP(":22")
-	ty := l.shell(nil)
-	run := func(lines ...string) string { t.Helper(); return ty.run(t, lines...) }
-	run("conf t", "ip access-list extended mgmt", "permit tcp any any eq 22",
-		"ipv6 access-list extended mgmt6", "permit tcp any any eq 22",
-		"interface management 0", "ip access-group mgmt in", "ipv6 access-group mgmt6 in", "end")
-	const (
-		test4  = "test access-list tcp 10.24.12.107 40000 10.24.12.129 22"
-		test6  = "test access-list tcp fd77::107 40000 fd77::129 22"
-		denied = "test access-list tcp 10.24.12.107 40000 10.24.12.129 23"
-		tail   = "; a drop in any base chain is final, whatever aclsh permits\n"
-	)
-	admitted := func(src, addr string) {
-		t.Helper()
-		c, err := l.dial(l.cli, src, addr)
-		require.NoError(t, err, "%s to %s", src, addr)
-		c.Close()
-	}
-	// the other tables' chains show and test name for each list's family
-	type chainJSON struct {
-		Family, Table, Chain, Hook string
-		Priority                   int32
-		PolicyDrop                 bool `json:"policy_drop"`
-		Rule                       int
-		Via                        string
-	}
-	showJSON := func() map[string][]chainJSON {
-		t.Helper()
-		var v struct {
-			AccessLists []struct {
-				Name   string
-				Others []chainJSON `json:"other_tables_can_drop"`
-			} `json:"access_lists"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(run("show access-lists | json")), &v))
-		m := map[string][]chainJSON{}
-		for _, a := range v.AccessLists {
-			m[a.Name] = a.Others
-		}
-		return m
-	}
-	testJSON := func(test string) []chainJSON {
-		t.Helper()
-		var v struct {
-			Others []chainJSON `json:"other_tables_can_drop"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(run(test+" | json")), &v))
-		return v.Others
-	}
-	quiet := func() {
-		t.Helper()
-		require.NotContains(t, run("show access-lists"), "nftables table")
-		require.Equal(t, map[string][]chainJSON{"mgmt": nil, "mgmt6": nil}, showJSON())
-		for _, c := range []string{test4, test6} {
-			require.NotContains(t, run(c), "nftables table", c)
-			require.Nil(t, testJSON(c), c)
-		}
-	}
-
-	admitted("10.24.12.107", dev)
-	quiet()
-
-	// A second table whose input chain drops, after aclsh's (priority 10 > 0).
-	l.nftFile(`table inet filter { chain input { type filter hook input priority 10; policy drop; }; }`)
-	l.refused("10.24.12.107", dev)
-	st, err := l.e.Stats(config(t, "ip access-list extended mgmt\n permit tcp any any eq 22\ninterface management 0\n ip access-group mgmt in\n"))
-	require.NoError(t, err)
-	require.Equal(t, []Dropper{{Family: "inet", Table: "filter", Chain: "input", Hook: "input", Priority: 10, Policy: true}}, st.Others)
-	warn := "% another nftables table can drop what this list permits: table inet filter chain input (policy drop)" + tail
-	show := run("show access-lists")
-	require.Contains(t, show, "IPv4 access list mgmt, bound to interface management 0 in\n "+warn)
-	require.Contains(t, show, "IPv6 access list mgmt6, bound to interface management 0 in\n "+warn)
-	inetDrop := []chainJSON{{Family: "inet", Table: "filter", Chain: "input", Hook: "input", Priority: 10, PolicyDrop: true}}
-	require.Equal(t, map[string][]chainJSON{"mgmt": inetDrop, "mgmt6": inetDrop}, showJSON())
-	require.Contains(t, run(test4), "result: permit (seq 10)\n"+warn)
-	require.Contains(t, run(test6), "result: permit (seq 10)\n"+warn)
-	require.Equal(t, inetDrop, testJSON(test4))
-	require.NotContains(t, run(denied), "nftables table", "aclsh denies it: nothing to warn about")
-
-	// The control: the same chain accepting.
-	l.nftFile(`chain inet filter input { policy accept; }`)
-	admitted("10.24.12.107", dev)
-	quiet()
-
-	// iptables-nft's tables: ip filter, chain INPUT policy drop (IPv4 only),
-	// and a forward chain that drops (docker's), which never sees packets for
-	// this host.
-	l.nftFile(`table ip filter {
-	chain INPUT { type filter hook input priority 0; policy drop; }
-	chain FORWARD { type filter hook forward priority 0; policy drop; }
-}`)
-	l.refused("10.24.12.107", dev)
-	admitted("fd77::107", "[fd77::129]:22")
-	show = run("show access-lists")
-	ipWarn := "% another nftables table can drop what this list permits: table ip filter chain INPUT (policy drop)" + tail
-	require.Contains(t, show, "IPv4 access list mgmt, bound to interface management 0 in\n "+ipWarn)
-	require.Contains(t, show, "IPv6 access list mgmt6, bound to interface management 0 in\n seq 10", "an ip table does not see IPv6")
-	require.Contains(t, run(test4), "result: permit (seq 10)\n"+ipWarn)
-	require.NotContains(t, run(test6), "nftables table")
-
-	// Rules: one that matches another interface only (not counted), then a
-	// jump to a chain that drops SSH (ufw's way).
-	l.nftFile(`chain ip filter INPUT { policy accept; }
-add chain ip filter ufw-before-input
-add rule ip filter ufw-before-input tcp dport 22 drop
-add rule ip filter INPUT iifname "other0" drop
-add rule ip filter INPUT jump ufw-before-input`)
-	l.refused("10.24.12.107", dev)
-	require.Contains(t, run(test4), "result: permit (seq 10)\n% another nftables table can drop what this list permits: "+
-		"table ip filter chain INPUT (rule 2 jumps to chain ufw-before-input, which can drop)"+tail)
-	require.Equal(t, []chainJSON{{Family: "ip", Table: "filter", Chain: "INPUT", Hook: "input", Rule: 2, Via: "ufw-before-input"}}, testJSON(test4))
-
-	// The control: the chain it jumps to drops nothing.
-	l.nftFile(`flush chain ip filter ufw-before-input`)
-	admitted("10.24.12.107", dev)
-	quiet()
-}
+// TestOtherTablesCanDrop is testdata/kernel-scripts/other-tables-can-drop.txtar now (TestKernelScripts).
 
 // Which other chains count, read from the kernel (Stats().Others): hooks that
 // see packets for the host (netdev ingress, prerouting, input), drop and

@@ -1,7 +1,10 @@
 package enforcer_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,8 +31,21 @@ import (
 //	serve tcp|udp :P   an echo server on the device's port P
 //	open N SRC         N connections from SRC to the device's port 22, held open
 //	alive              every connection open opened still echoes
-//	refused SRC        a connection from SRC to the device's port 22 is refused
-//	admitted SRC       a connection from SRC to the device's port 22 is admitted
+//	closeall           close every connection open opened
+//	addrs ADDR/LEN...  more addresses on the client's interface
+//	follow             start the follow daemon on the shell's state directory
+//	log                the follow daemon's log so far
+//	waitlog D REGEX    wait up to duration D for the log to match REGEX
+//	waitshow D REGEX   wait up to D for the shell's show access-lists to match
+//	refused SRC [ADDR] a connection from SRC to the device's port 22 (or to
+//	                   ADDR: [fd77::129]:22) is refused
+//	admitted SRC [ADDR] a connection from SRC to the device's port 22 (or
+//	                   ADDR) is admitted
+//	others FILE        the other tables' chains that can drop (Stats().Others)
+//	                   for the config in FILE, one a line
+//	dropjson           the other_tables_can_drop of the last stdout (show
+//	                   access-lists | json: per list; test access-list | json),
+//	                   one a line, as JSON
 //	script [-fresh] FILE  run FILE as a script (aclsh -f: committed once at
 //	                   its end) in a shell of its own on the script's state
 //	                   directory; stdout is its output; with `!`, it fails.
@@ -55,12 +71,28 @@ func TestKernelScripts(t *testing.T) {
 			"serve":    scriptServe,
 			"open":     scriptOpen,
 			"alive":    scriptAlive,
+			"closeall": scriptCloseAll,
+			"addrs": func(ts *testscript.TestScript, neg bool, args []string) {
+				labOf(ts).addClientAddrs(args...)
+			},
+			"follow": scriptFollow,
+			"log": func(ts *testscript.TestScript, neg bool, args []string) {
+				ts.Stdout().Write([]byte(logOf(ts).String()))
+			},
+			"waitlog": func(ts *testscript.TestScript, neg bool, args []string) {
+				scriptWait(ts, args, func() string { return logOf(ts).String() })
+			},
+			"waitshow": func(ts *testscript.TestScript, neg bool, args []string) {
+				scriptWait(ts, args, func() string { return typistOf(ts).run(labOf(ts).t, "show access-lists") })
+			},
 			"refused":  func(ts *testscript.TestScript, neg bool, args []string) { scriptDial(ts, neg, args, false) },
 			"admitted": func(ts *testscript.TestScript, neg bool, args []string) { scriptDial(ts, neg, args, true) },
 			"nft": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Stdout().Write([]byte(labOf(ts).nft(args...)))
 			},
-			"script": scriptRun,
+			"script":   scriptRun,
+			"others":   scriptOthers,
+			"dropjson": scriptDropJSON,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: sleep DURATION")
@@ -80,13 +112,66 @@ type typistKey struct{}
 
 func labOf(ts *testscript.TestScript) *lab { return ts.Value(labKey{}).(*lab) }
 
-func scriptShell(ts *testscript.TestScript, neg bool, args []string) {
-	l := labOf(ts)
+type storeKey struct{}
+
+// storeOf is the store of the script's state directory that the interactive
+// shell and the follow daemon share.
+func storeOf(ts *testscript.TestScript) *statedir.Store {
+	st, _ := ts.Value(storeKey{}).(*statedir.Store)
+	if st == nil {
+		st = &statedir.Store{Dir: ts.MkAbs("state")}
+		setValue(ts, storeKey{}, st)
+	}
+	return st
+}
+
+// typistOf is the script's interactive shell, started the first time.
+func typistOf(ts *testscript.TestScript) *typist {
 	ty, _ := ts.Value(typistKey{}).(*typist)
 	if ty == nil {
-		ty = l.shell(&statedir.Store{Dir: ts.MkAbs("state")})
+		ty = labOf(ts).shell(storeOf(ts))
 		setValue(ts, typistKey{}, ty)
 	}
+	return ty
+}
+
+type logKey struct{}
+
+func logOf(ts *testscript.TestScript) *syncLog {
+	lg, _ := ts.Value(logKey{}).(*syncLog)
+	if lg == nil {
+		ts.Fatalf("no follow daemon: run follow first")
+	}
+	return lg
+}
+
+func scriptFollow(ts *testscript.TestScript, neg bool, args []string) {
+	setValue(ts, logKey{}, labOf(ts).followStore(storeOf(ts)))
+}
+
+// scriptWait polls text every 50 ms until it matches args[1] or args[0] has
+// passed.
+func scriptWait(ts *testscript.TestScript, args []string, text func() string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: waitlog|waitshow DURATION REGEX")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	var last string
+	for end := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		if last = text(); re.MatchString(last) {
+			return
+		}
+		if time.Now().After(end) {
+			ts.Fatalf("no match for %q within %v in:\n%s", args[1], d, last)
+		}
+	}
+}
+
+func scriptShell(ts *testscript.TestScript, neg bool, args []string) {
+	ty := typistOf(ts)
 	ty.out.Reset()
 	quiet := len(args) > 0 && args[0] == "-q"
 	if quiet {
@@ -169,6 +254,14 @@ func scriptOpen(ts *testscript.TestScript, neg bool, args []string) {
 	setValue(ts, connsKey{}, append(cs, labOf(ts).openN(args[1], n)...))
 }
 
+func scriptCloseAll(ts *testscript.TestScript, neg bool, args []string) {
+	cs, _ := ts.Value(connsKey{}).([]net.Conn)
+	for _, c := range cs {
+		c.Close()
+	}
+	setValue(ts, connsKey{}, []net.Conn(nil))
+}
+
 func scriptAlive(ts *testscript.TestScript, neg bool, args []string) {
 	cs, _ := ts.Value(connsKey{}).([]net.Conn)
 	for i, c := range cs {
@@ -179,17 +272,66 @@ func scriptAlive(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func scriptDial(ts *testscript.TestScript, neg bool, args []string, want bool) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: refused|admitted SRC")
+	if len(args) != 1 && len(args) != 2 {
+		ts.Fatalf("usage: refused|admitted SRC [ADDR]")
 	}
 	l := labOf(ts)
+	addr := dev
+	if len(args) == 2 {
+		addr = args[1]
+	}
 	if !want {
-		l.refused(args[0], dev)
+		l.refused(args[0], addr)
 		return
 	}
-	c, err := l.dial(l.cli, args[0], dev)
-	ts.Check(err)
+	c, err := l.dial(l.cli, args[0], addr)
+	if err != nil {
+		ts.Fatalf("%s to %s: %v", args[0], addr, err)
+	}
 	c.Close()
+}
+
+func scriptOthers(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: others FILE")
+	}
+	l := labOf(ts)
+	st, err := l.e.Stats(config(l.t, ts.ReadFile(args[0])))
+	ts.Check(err)
+	for _, d := range st.Others {
+		fmt.Fprintf(ts.Stdout(), "%+v\n", d)
+	}
+}
+
+// dropChainJSON is what a test reads of an entry of other_tables_can_drop.
+type dropChainJSON struct {
+	Family, Table, Chain, Hook string
+	Priority                   int32
+	PolicyDrop                 bool `json:"policy_drop"`
+	Rule                       int
+	Via                        string
+}
+
+func scriptDropJSON(ts *testscript.TestScript, neg bool, args []string) {
+	var v struct {
+		AccessLists []struct {
+			Name   string
+			Others []dropChainJSON `json:"other_tables_can_drop"`
+		} `json:"access_lists"`
+		Others []dropChainJSON `json:"other_tables_can_drop"`
+	}
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile("stdout")), &v))
+	line := func(name string, cs []dropChainJSON) {
+		b, err := json.Marshal(cs)
+		ts.Check(err)
+		fmt.Fprintf(ts.Stdout(), "%s: %s\n", name, b)
+	}
+	if v.AccessLists == nil {
+		line("test", v.Others)
+	}
+	for _, a := range v.AccessLists {
+		line(a.Name, a.Others)
+	}
 }
 
 func scriptMutate(ts *testscript.TestScript, neg bool, args []string) {

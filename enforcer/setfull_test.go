@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 )
 
@@ -104,78 +103,7 @@ interface management 0
 	l.refused("fd77::206", dst)
 }
 
-// A set that fills: sources 8 with mask /30, filled from addresses of 8 prefixes.
-// Prefixes in the set stay limited, whichever of their addresses connects; a 9th
-// prefix is admitted without the limit (what a full set does to a permit); show
-// access-lists reports the set as full with a warning; the follow daemon logs
-// that it filled and, once the sessions end, that it has room again.
-func TestConnlimitSetFull(t *testing.T) {
-	l := newLab(t)
-	l.serveTCP(":22")
-	var addrs []string
-	for i := 12; i < 48; i++ {
-		addrs = append(addrs, fmt.Sprintf("10.24.12.%d/24", i))
-	}
-	l.addClientAddrs(addrs...)
-	store := &statedir.Store{Dir: t.TempDir()}
-	ty := l.shell(store)
-	typed := func(lines ...string) string { t.Helper(); return ty.run(t, lines...) }
-	typed("conf t", "ip access-list extended check", "permit tcp any any eq 22 connlimit 2 mask /30 sources 8",
-		"interface management 0", "ip access-group check in", "end")
-	log := l.followStore(store)
-	require.Contains(t, typed("show access-lists"), "    source prefixes tracked: 0 of 8 (0%)\n")
-
-	var conns []net.Conn
-	keep := func(src string) {
-		t.Helper()
-		c, err := l.dial(l.cli, src, dev)
-		require.NoError(t, err, "from %s", src)
-		conns = append(conns, c)
-	}
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	for p := 12; p < 40; p += 4 {
-		keep(fmt.Sprintf("10.24.12.%d", p)) // one connection from each of 7 prefixes
-	}
-	show := typed("show access-lists")
-	require.Contains(t, show, "    source prefixes tracked: 7 of 8 (87%)\n")
-	require.NotContains(t, show, "% the source set")
-	keep("10.24.12.40") // the 8th prefix fills the set
-	show = typed("show access-lists")
-	require.Contains(t, show, "    source prefixes tracked: 8 of 8 (100%)\n")
-	require.Contains(t, show, "    % the source set is full: new sources are admitted without this limit until entries go; raise `sources`\n")
-	require.Eventually(t, func() bool {
-		return strings.Contains(log.String(), "follow: access list check seq 10: source set full (8 of 8): new sources are admitted without the limit until entries go\n")
-	}, 3*time.Second, 50*time.Millisecond, "the daemon logs that the set filled; log:\n%s", log)
-
-	// A prefix in the full set stays limited, from any of its addresses.
-	keep("10.24.12.13")
-	l.refused("10.24.12.14", dev)
-	l.refused("10.24.12.15", dev)
-	// A prefix not in it is not limited while the set is full.
-	for _, src := range []string{"10.24.12.44", "10.24.12.45", "10.24.12.46"} {
-		keep(src)
-	}
-	require.Equal(t, 1, strings.Count(log.String(), "source set full"), "logged once")
-
-	for _, c := range conns {
-		c.Close()
-	}
-	conns = nil
-	require.Eventually(t, func() bool {
-		return strings.Contains(log.String(), "follow: access list check seq 10: source set has room again (")
-	}, 5*time.Second, 50*time.Millisecond, "the daemon logs when the sessions are gone; log:\n%s", log)
-	require.Eventually(t, func() bool {
-		return strings.Contains(typed("show access-lists"), "    source prefixes tracked: 0 of 8 (0%)\n")
-	}, 3*time.Second, 100*time.Millisecond, "entries go as their sessions end")
-	// With room again, a new prefix is limited.
-	keep("10.24.12.44")
-	keep("10.24.12.45")
-	l.refused("10.24.12.46", dev)
-}
+// TestConnlimitSetFull is testdata/kernel-scripts/connlimit-set-full.txtar now (TestKernelScripts).
 
 // What a full set does to a deny: sources in the set stay limited, and the line
 // stops denying sources not in it (they fall through to the next line).
