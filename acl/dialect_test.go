@@ -47,6 +47,9 @@ func TestFormatIn(t *testing.T) {
 		{rem, IPv4, IOS, " remark ops"},
 		{rem, IPv6, IOS, " sequence 5 remark ops"},
 		{rem, IPv4, EOS, "   5 remark ops"},
+		{Rule{Standard: true, Src: HostAddr(netip.MustParseAddr("10.1.1.1"))}, IPv4, IOS, " permit 10.1.1.1"},
+		{Rule{Standard: true, Src: pfx}, IPv4, IOS, " permit 10.64.0.0 0.63.255.255"},
+		{Rule{Seq: 10, Standard: true, Src: HostAddr(netip.MustParseAddr("10.1.1.1"))}, IPv4, EOS, "   10 permit host 10.1.1.1"},
 	} {
 		if got := tc.r.FormatIn(tc.f, tc.d); got != tc.want {
 			t.Errorf("%v.FormatIn(%v, %v) = %q, want %q", tc.r.Body(tc.f), tc.f.Name(), tc.d, got, tc.want)
