@@ -196,9 +196,9 @@ func (c *Config) render(d Dialect) string {
 	}
 	names := c.Names()
 	if d == EOS {
-		// Standard lists after the extended ones, as EOS writes them:
-		// arista.eos's eos_acls takes every list after a standard one for a
-		// standard list too.
+		// Standard lists after the extended ones: arista.eos's eos_acls
+		// takes every list after a standard one for a standard list too.
+		// (Whether EOS itself orders them so is not checked.)
 		slices.SortStableFunc(names, func(x, y string) int {
 			return cmp.Compare(b2i(c.ACLs[x].Standard), b2i(c.ACLs[y].Standard))
 		})
