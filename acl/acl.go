@@ -146,7 +146,11 @@ func (r Rule) appendBody(b []byte, f Family, d Dialect) []byte {
 	b = append(b, r.Action.String()...)
 	b = append(b, ' ')
 	if r.Standard {
-		b = appendAddr(b, r.Src, d)
+		if d == IOS && r.Src.Kind == AddrHost {
+			b = r.Src.Addr.AppendTo(b) // IOS writes a standard entry's host bare
+		} else {
+			b = appendAddr(b, r.Src, d)
+		}
 		if r.Log {
 			b = append(b, " log"...)
 		}

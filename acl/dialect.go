@@ -1,7 +1,9 @@
 package acl
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -101,6 +103,30 @@ func appendAddr(b []byte, a Address, d Dialect) []byte {
 	return a.AppendTo(b)
 }
 
+// ShowIOS renders an entry as IOS's show access-lists does, without its seq:
+// BodyIn(f, IOS), but for a standard list's entry, whose source IOS writes
+// `10.0.0.0, wildcard bits 0.255.255.255` (a host bare: `10.1.1.1`), as
+// cisco.ios's ios_acls parses it.
+func (r Rule) ShowIOS(f Family) string {
+	if !r.Standard || r.IsRemark() {
+		return r.BodyIn(f, IOS)
+	}
+	b := append([]byte(r.Action.String()), ' ')
+	switch src := r.Src; src.Kind {
+	case AddrHost:
+		b = src.Addr.AppendTo(b)
+	case AddrPrefix, AddrWildcard:
+		a, w, _ := strings.Cut(string(appendAddr(nil, src, IOS)), " ")
+		b = append(b, a+", wildcard bits "+w...)
+	default:
+		b = append(b, "any"...)
+	}
+	if r.Log {
+		b = append(b, " log"...)
+	}
+	return string(b)
+}
+
 // BodyIn renders the rule without its seq as dialect d writes it in a list of
 // family f: the canonical Body but for IOS's addresses and port names.
 func (r Rule) BodyIn(f Family, d Dialect) string {
@@ -168,7 +194,16 @@ func (c *Config) render(d Dialect) string {
 	if c.LogInterval != 0 {
 		b.WriteString(c.LogInterval.String() + "\n!\n")
 	}
-	for _, n := range c.Names() {
+	names := c.Names()
+	if d == EOS {
+		// Standard lists after the extended ones: arista.eos's eos_acls
+		// takes every list after a standard one for a standard list too.
+		// (Whether EOS itself orders them so is not checked.)
+		slices.SortStableFunc(names, func(x, y string) int {
+			return cmp.Compare(b2i(c.ACLs[x].Standard), b2i(c.ACLs[y].Standard))
+		})
+	}
+	for _, n := range names {
 		a := c.ACLs[n]
 		b.WriteString(d.Header(a) + "\n")
 		var line []byte

@@ -47,6 +47,9 @@ func TestFormatIn(t *testing.T) {
 		{rem, IPv4, IOS, " remark ops"},
 		{rem, IPv6, IOS, " sequence 5 remark ops"},
 		{rem, IPv4, EOS, "   5 remark ops"},
+		{Rule{Standard: true, Src: HostAddr(netip.MustParseAddr("10.1.1.1"))}, IPv4, IOS, " permit 10.1.1.1"},
+		{Rule{Standard: true, Src: pfx}, IPv4, IOS, " permit 10.64.0.0 0.63.255.255"},
+		{Rule{Seq: 10, Standard: true, Src: HostAddr(netip.MustParseAddr("10.1.1.1"))}, IPv4, EOS, "   10 permit host 10.1.1.1"},
 	} {
 		if got := tc.r.FormatIn(tc.f, tc.d); got != tc.want {
 			t.Errorf("%v.FormatIn(%v, %v) = %q, want %q", tc.r.Body(tc.f), tc.f.Name(), tc.d, got, tc.want)
@@ -96,5 +99,26 @@ func TestTextKeepsRender(t *testing.T) {
 	d.SetDialect(EOS)
 	if d.Equal(c) {
 		t.Errorf("Equal() = true for configs of two dialects")
+	}
+}
+
+// TestShowIOS: a standard list's entries as IOS's show access-lists writes
+// them; an extended entry as its running-config does.
+func TestShowIOS(t *testing.T) {
+	pfx, _ := ParsePrefix("10.0.0.0/8")
+	wild, _ := ParseWildcard("10.0.0.1", "0.255.0.254")
+	for _, tc := range []struct {
+		r    Rule
+		want string
+	}{
+		{Rule{Standard: true, Src: pfx}, "permit 10.0.0.0, wildcard bits 0.255.255.255"},
+		{Rule{Standard: true, Src: wild}, "permit 10.0.0.1, wildcard bits 0.255.0.254"},
+		{Rule{Standard: true, Action: Deny, Src: HostAddr(netip.MustParseAddr("10.1.1.1")), Log: true}, "deny 10.1.1.1 log"},
+		{Rule{Standard: true}, "permit any"},
+		{Rule{Src: pfx}, "permit ip 10.0.0.0 0.255.255.255 any"},
+	} {
+		if got := tc.r.ShowIOS(IPv4); got != tc.want {
+			t.Errorf("%s.ShowIOS() = %q, want %q", tc.r.Body(IPv4), got, tc.want)
+		}
 	}
 }

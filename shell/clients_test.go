@@ -16,7 +16,7 @@ import (
 
 // clientLists is a config of the shapes the resource modules meet: a remark,
 // a prefix (IOS: a wildcard mask), a host, a port IOS names (www), a list of
-// ports, a connlimit line, a log line, an IPv6 list.
+// ports, a connlimit line, a log line, an IPv6 list, a standard list.
 var clientLists = []string{
 	"configure terminal",
 	"ip access-list extended mgmt",
@@ -31,6 +31,11 @@ var clientLists = []string{
 	"exit",
 	"ipv6 access-list extended mgmt6",
 	"permit tcp 2001:db8::/32 any eq 22",
+	"exit",
+	"ip access-list standard ops",
+	"permit 10.0.0.0 0.255.255.255",
+	"permit host 10.1.1.1",
+	"deny any log",
 	"exit",
 }
 

@@ -243,6 +243,9 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 	u64 := func(n uint64) *uint64 { return &n }
 	for _, r := range a.Entries() {
 		e := EntryCounts{Entry: EntryOf(r, a.Family), body: r.BodyIn(a.Family, cfg.Dialect)}
+		if cfg.Dialect == acl.IOS {
+			e.body = r.ShowIOS(a.Family)
+		}
 		line := enforcer.Line(a.Name, r.Seq)
 		if live && !r.IsRemark() {
 			e.Matches = u64(st.Counters[line].Packets)
