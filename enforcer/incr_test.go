@@ -237,16 +237,30 @@ func TestApplyEditsOnKernel(t *testing.T) {
 	edits := map[string]int{}
 	for step := range 40 {
 		edits[randomEdit(t, r, cfg, step)]++
-		require.NoError(t, l.e.Apply(cfg), "step %d", step)
-		st, err := l.e.Stats(cfg)
-		require.NoError(t, err)
-		require.Equal(t, InSync, st.State, "step %d: kernel:\n%s", step, l.nft("list", "table", "inet", Table))
+		l.applyInSync(cfg, fmt.Sprintf("step %d", step))
 	}
-	require.Zero(t, FullReplaces(l.e), "applied as diffs")
-	b := newLab(t)
-	require.NoError(t, b.e.Apply(cfg))
-	require.Equal(t, objects(b), objects(l))
+	l.sameAsFresh(cfg)
 	t.Logf("edits: %v", edits)
+}
+
+// applyInSync applies cfg and checks that the kernel's table is what cfg needs
+// (Stats compares every rule, set and element).
+func (l *lab) applyInSync(cfg *acl.Config, what string) {
+	l.t.Helper()
+	require.NoError(l.t, l.e.Apply(cfg), what)
+	st, err := l.e.Stats(cfg)
+	require.NoError(l.t, err)
+	require.Equal(l.t, InSync, st.State, "%s: kernel:\n%s", what, l.nft("list", "table", "inet", Table))
+}
+
+// sameAsFresh checks that every change was applied as a diff and that the
+// kernel holds what a fresh apply of cfg makes.
+func (l *lab) sameAsFresh(cfg *acl.Config) {
+	l.t.Helper()
+	require.Zero(l.t, FullReplaces(l.e), "applied as diffs")
+	b := newLab(l.t)
+	require.NoError(l.t, b.e.Apply(cfg))
+	require.Equal(l.t, objects(b), objects(l))
 }
 
 // TestCompilerChangeOneLine: changing one line of a bound 10,000-line list makes
@@ -347,13 +361,7 @@ func TestApplyGrowsRunOnKernel(t *testing.T) {
 	for i, line := range growLines {
 		_, err := a.Add(rule(t, fmt.Sprintf("seq %d %s", 20000+i, line)))
 		require.NoError(t, err)
-		require.NoError(t, l.e.Apply(cfg), "after %q", line)
-		st, err := l.e.Stats(cfg)
-		require.NoError(t, err)
-		require.Equal(t, InSync, st.State, "after %q: kernel:\n%s", line, l.nft("list", "table", "inet", Table))
+		l.applyInSync(cfg, fmt.Sprintf("after %q", line))
 	}
-	require.Zero(t, FullReplaces(l.e), "applied as diffs")
-	b := newLab(t)
-	require.NoError(t, b.e.Apply(cfg))
-	require.Equal(t, objects(b), objects(l))
+	l.sameAsFresh(cfg)
 }
