@@ -742,6 +742,38 @@ func (c *Config) Bind(b Binding, name string) error {
 	return nil
 }
 
+// CheckBindings checks the rules of where lists are bound over the whole
+// config (Bind and CheckAdd check them line by line): a list is bound at one
+// point, and a list with connlimit lines only on management 0. A config that
+// broke them would be enforced and then refused when read back.
+func (c *Config) CheckBindings() error {
+	return checkBindings(c.Bound, func(name string) (Rule, bool) {
+		if a, ok := c.ACLs[name]; ok {
+			return a.connLimited()
+		}
+		return Rule{}, false
+	})
+}
+
+// checkBindings checks bindings bs, with limited telling the first connlimit
+// line of a list.
+func checkBindings(bs Bindings, limited func(name string) (Rule, bool)) error {
+	at := map[string]Binding{}
+	for b, name := range bs.All() {
+		if o, ok := at[name]; ok && o.Point != b.Point {
+			return errf(ErrBound, "access list %s would be bound to %s (%s) and to %s (%s): a list is bound at one place", name, o.Point, o.Line(name), b.Point, b.Line(name))
+		}
+		at[name] = b
+		if b.Point == Mgmt {
+			continue
+		}
+		if r, ok := limited(name); ok {
+			return errf(ErrBound, "access list %s counts sessions (seq %d: connlimit), which aclsh does on interface management 0 only, and would be bound to %s (%s)", name, r.Seq, b.Point, b.Line(name))
+		}
+	}
+	return nil
+}
+
 // connLimited returns the first line of a that has a connlimit.
 func (a *ACL) connLimited() (Rule, bool) {
 	for _, r := range a.entries {

@@ -76,3 +76,45 @@ func TestBindingPoints(t *testing.T) {
 	require.Contains(t, err.Error(), "access list cp counts sessions (seq 10: connlimit), which aclsh does on interface management 0 only")
 	require.EqualError(t, c.Unbind(At(ControlPlane, IPv4), ""), "no IPv4 list is bound to system control-plane")
 }
+
+// A merge (copy startup-config running-config) keeps the binding rules, or
+// merges nothing; so does the whole-config check a commit makes.
+func TestMergeKeepsBindingRules(t *testing.T) {
+	mk := func(lines ...[2]string) *Config {
+		c := NewConfig()
+		for _, l := range lines {
+			_, err := c.Ensure(l[0], IPv4)
+			require.NoError(t, err)
+		}
+		return c
+	}
+	// X on management 0 here, at line vty in the config merged
+	run := mk([2]string{"X"})
+	require.NoError(t, run.Bind(Inbound(IPv4), "X"))
+	st := mk([2]string{"X"})
+	require.NoError(t, st.Bind(At(VTY, IPv4), "X"))
+	before := run.Render()
+	_, err := run.Merge(st)
+	require.ErrorIs(t, err, ErrBound)
+	require.Contains(t, err.Error(), "access list X would be bound to interface management 0 (ip access-group X in) and to line vty (access-class X in)")
+	require.Equal(t, before, run.Render(), "nothing merged")
+
+	// V at line vty here; the config merged gives V a connlimit line
+	run = mk([2]string{"V"})
+	require.NoError(t, run.Bind(At(VTY, IPv4), "V"))
+	st = mk([2]string{"V"})
+	_, err = st.ACLs["V"].Add(Rule{Seq: 10, Action: Permit, Proto: Protocol{Num: ProtoTCP, Set: true, Keyword: true}, ConnLimit: 2})
+	require.NoError(t, err)
+	before = run.Render()
+	_, err = run.Merge(st)
+	require.ErrorIs(t, err, ErrBound)
+	require.Contains(t, err.Error(), "access list V counts sessions (seq 10: connlimit)")
+	require.Equal(t, before, run.Render(), "nothing merged")
+
+	// the whole-config check finds both, however the config was made
+	run.Bound.set(At(VTY, IPv4), "V")
+	_, err = run.ACLs["V"].Add(Rule{Seq: 10, Action: Permit, Proto: Protocol{Num: ProtoTCP, Set: true, Keyword: true}, ConnLimit: 2})
+	require.NoError(t, err)
+	require.ErrorIs(t, run.CheckBindings(), ErrBound)
+	require.NoError(t, mk().CheckBindings())
+}

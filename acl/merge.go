@@ -69,6 +69,26 @@ func (c *Config) Merge(from *Config) (int, error) {
 		}
 		return 0, errf(ErrConflict, "%d line(s) with a seq in use for another entry: %s", nconf, msg)
 	}
+	// Where lists would be bound after the merge, and with which lines: the
+	// binding rules hold for the result, or nothing is merged.
+	bound := c.Bound
+	for at, name := range from.Bound.All() {
+		bound.set(at, name)
+	}
+	err := checkBindings(bound, func(name string) (Rule, bool) {
+		if a, ok := c.ACLs[name]; ok {
+			if r, ok := a.connLimited(); ok {
+				return r, true
+			}
+		}
+		if fa, ok := from.ACLs[name]; ok {
+			return fa.connLimited()
+		}
+		return Rule{}, false
+	})
+	if err != nil {
+		return 0, err
+	}
 	changed := 0
 	for _, n := range from.Names() {
 		fa := from.ACLs[n]

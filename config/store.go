@@ -498,6 +498,10 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*
 		}
 		return old, nil
 	}
+	if err := cfg.CheckBindings(); err != nil {
+		// Refused when read back, it would leave the next start with nothing.
+		return nil, fmt.Errorf("%w; nothing was applied", err)
+	}
 	text := cfg.Render()
 	if len(text) > s.SizeCap() {
 		// It would be written, enforced and then refused by every later read,

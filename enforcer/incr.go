@@ -208,6 +208,8 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 					run.x = x // it may grow by lines added behind it
 				}
 				m.segs[len(m.segs)-1].run = run
+			} else if i+n != len(rs) {
+				run.x = nil // the same run, no longer at the end: it grows no more
 			}
 			i += n
 			continue

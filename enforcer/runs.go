@@ -717,8 +717,11 @@ func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
 // newRunSet is a verdict map of run ro for lines like rl (with its sets of
 // ports), with room for n elements.
 func newRunSet(fm *fam, name string, ro *runOut, rl *runLine, n int) *Set {
+	// Room for a few more: a run that reaches the end of its list grows by
+	// appending to these elements, and only while they stay in place does the
+	// kernel's set still hold the first of them (kset.grownTo).
 	s := &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name,
-		Elems: make([]Elem, 0, n), run: ro}
+		Elems: make([]Elem, 0, n+n/8+4), run: ro}
 	for k, sh := range rl.portSh {
 		if sh != nil {
 			s.ports[k] = &Set{Name: s.Name + portSuffix[k], Kind: SetRun, Family: fm.f, shape: sh, list: name,

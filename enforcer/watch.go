@@ -89,7 +89,7 @@ func (e *Enforcer) watchTable(ctx context.Context) (<-chan Change, error) {
 				return // an error: the caller looks and watches again
 			}
 			gen, _ := evs.GeneratedBy.Data.(*nftables.Gen)
-			if gen == nil || ours(gen.ProcPID, gen.ProcComm) || e.ownGen(gen.ID) {
+			if gen == nil || ours(gen.ProcPID, gen.ProcComm) {
 				continue
 			}
 			ch := Change{PID: gen.ProcPID, Comm: gen.ProcComm}
@@ -102,8 +102,8 @@ func (e *Enforcer) watchTable(ctx context.Context) (<-chan Change, error) {
 				touched = true
 				ch.Deleted = ch.Deleted || deleted
 			}
-			if !touched {
-				continue
+			if !touched || e.ownGen(gen.ID) {
+				continue // (asked last: it waits for a transaction of ours under way)
 			}
 			select {
 			case out <- ch:

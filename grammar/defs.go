@@ -335,15 +335,19 @@ func initDefs() {
 	add(cfg, fi, fiHelp, buildBindAt(BindACL, acl.VTY))
 	add(cfg, "no ssh access-group [WORD$name]", append([]string{NoStr}, fiHelp...), buildBindAt(UnbindACL, acl.VTY))
 	vty := []Mode{LineVTY}
-	cls := "(access-class WORD$name in | ipv6$fam access-class WORD$name in)"
-	clsHelp := []string{"Filter logins with an IPv4 access list", ACLNameStr, "Incoming connections (SSH logins)",
+	// ip access-class is not IOS's, but typed it must not be taken for an
+	// abbreviation of ipv6; vrf-also (IOS-XE: the list applies to logins in
+	// every VRF) is what aclsh does anyway.
+	cls := "(access-class WORD$name in [vrf-also] | ip$fam access-class WORD$name in [vrf-also] | ipv6$fam access-class WORD$name in)"
+	clsHelp := []string{"Filter logins with an IPv4 access list", ACLNameStr, "Incoming connections (SSH logins)", "Logins in every VRF (aclsh filters every VRF)",
+		IPStr, "Filter logins with an IPv4 access list", ACLNameStr, "Incoming connections (SSH logins)", "Logins in every VRF (aclsh filters every VRF)",
 		IPv6Str, "Filter logins with an IPv6 access list", ACLNameStr, "Incoming connections (SSH logins)"}
 	add(vty, cls, clsHelp, buildBindAt(BindACL, acl.VTY))
 	add(vty, "no "+cls, append([]string{NoStr}, clsHelp...), buildBindAt(UnbindACL, acl.VTY))
 	for _, l := range vtyNoMeaning {
 		add(vty, l.syntax, l.help, buildNoMeaning(l.note))
 	}
-	svcGrp := "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in"
+	svcGrp := "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in"
 	svcHelp := []string{IPStr, IPv6Str, "Apply an access list", ACLNameStr, "VRF (aclsh filters every VRF of the host)", "VRF name", InboundStr}
 	for _, md := range []Mode{MgmtSSH, CtrlPlane} {
 		p := acl.VTY
@@ -595,6 +599,9 @@ func buildBindAt(k Kind, p acl.Point) func(*match) error {
 		m.cmd.Kind, m.cmd.Point = k, p
 		setFam(m)
 		m.cmd.Name = m.get("name")
+		if v := m.get("vrfname"); v != "" && k == BindACL {
+			m.cmd.Note = "vrf " + v + ": aclsh has no VRFs; the list applies on every interface of this host (a switch applies it in VRF " + v + " only)"
+		}
 		return nil
 	}
 }

@@ -3417,39 +3417,55 @@ var genDefs = [...]genDef{
 	},
 	// 70
 	{
-		syntax: "(access-class WORD$name in | ipv6$fam access-class WORD$name in)",
+		syntax: "(access-class WORD$name in [vrf-also] | ip$fam access-class WORD$name in [vrf-also] | ipv6$fam access-class WORD$name in)",
 		toks: []genTok{
 			{kind: kwToken, word: "access-class"},
 			{kind: varWord, word: "WORD", capture: "name"},
 			{kind: kwToken, word: "in"},
+			{kind: kwToken, word: "vrf-also"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "access-class"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "in"},
+			{kind: kwToken, word: "vrf-also"},
 			{kind: kwToken, word: "ipv6", capture: "fam"},
 			{kind: kwToken, word: "access-class"},
 			{kind: varWord, word: "WORD", capture: "name"},
 			{kind: kwToken, word: "in"},
 		},
 		states: []uint16{
-			0, 2, 1, 9, 1, 1, 2, 0, 1, 3, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 0, 1, 8,
-			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 13, 6, 1, 14, 0, 1, 15, 7, 1, 16,
-			0, 1, 7,
+			0, 3, 1, 13, 25, 1, 1, 2, 0, 1, 3, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 0, 2, 8, 10,
+			4, 1, 9, 0, 1, 10, 0, 1, 11, 0, 1, 12, accept, 0, 5, 1, 14, 0, 1, 15, 6, 1, 16,
+			0, 1, 17, 7, 1, 18, 0, 1, 19, 8, 1, 20, 0, 1, 21, 0, 2, 22, 24, 9, 1, 23, 0, 1, 24,
+			0, 1, 11, 10, 1, 26, 0, 1, 27, 11, 1, 28, 0, 1, 29, 12, 1, 30, 0, 1, 31, 13, 1, 32,
+			0, 1, 11,
 		},
 	},
 	// 71
 	{
-		syntax: "no (access-class WORD$name in | ipv6$fam access-class WORD$name in)",
+		syntax: "no (access-class WORD$name in [vrf-also] | ip$fam access-class WORD$name in [vrf-also] | ipv6$fam access-class WORD$name in)",
 		toks: []genTok{
 			{kind: kwToken, word: "no"},
 			{kind: kwToken, word: "access-class"},
 			{kind: varWord, word: "WORD", capture: "name"},
 			{kind: kwToken, word: "in"},
+			{kind: kwToken, word: "vrf-also"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "access-class"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "in"},
+			{kind: kwToken, word: "vrf-also"},
 			{kind: kwToken, word: "ipv6", capture: "fam"},
 			{kind: kwToken, word: "access-class"},
 			{kind: varWord, word: "WORD", capture: "name"},
 			{kind: kwToken, word: "in"},
 		},
 		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 11, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 4, 1, 8,
-			0, 1, 9, 0, 1, 10, accept, 0, 5, 1, 12, 0, 1, 13, 6, 1, 14, 0, 1, 15, 7, 1, 16,
-			0, 1, 17, 8, 1, 18, 0, 1, 9,
+			1, 1, 1, 0, 1, 2, 0, 3, 3, 15, 27, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 4, 1, 8,
+			0, 1, 9, 0, 2, 10, 12, 5, 1, 11, 0, 1, 12, 0, 1, 13, 0, 1, 14, accept, 0, 6, 1, 16,
+			0, 1, 17, 7, 1, 18, 0, 1, 19, 8, 1, 20, 0, 1, 21, 9, 1, 22, 0, 1, 23, 0, 2, 24, 26,
+			10, 1, 25, 0, 1, 26, 0, 1, 13, 11, 1, 28, 0, 1, 29, 12, 1, 30, 0, 1, 31, 13, 1, 32,
+			0, 1, 33, 14, 1, 34, 0, 1, 13,
 		},
 	},
 	// 72
@@ -3544,14 +3560,14 @@ var genDefs = [...]genDef{
 	},
 	// 79
 	{
-		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
 		toks: []genTok{
 			{kind: kwToken, word: "ip", capture: "fam"},
 			{kind: kwToken, word: "ipv6", capture: "fam"},
 			{kind: kwToken, word: "access-group"},
 			{kind: varWord, word: "WORD", capture: "name"},
 			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrfname"},
 			{kind: kwToken, word: "in"},
 		},
 		states: []uint16{
@@ -3562,7 +3578,7 @@ var genDefs = [...]genDef{
 	},
 	// 80
 	{
-		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
 		toks: []genTok{
 			{kind: kwToken, word: "no"},
 			{kind: kwToken, word: "ip", capture: "fam"},
@@ -3570,7 +3586,7 @@ var genDefs = [...]genDef{
 			{kind: kwToken, word: "access-group"},
 			{kind: varWord, word: "WORD", capture: "name"},
 			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrfname"},
 			{kind: kwToken, word: "in"},
 		},
 		states: []uint16{
@@ -3581,14 +3597,14 @@ var genDefs = [...]genDef{
 	},
 	// 81
 	{
-		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
 		toks: []genTok{
 			{kind: kwToken, word: "ip", capture: "fam"},
 			{kind: kwToken, word: "ipv6", capture: "fam"},
 			{kind: kwToken, word: "access-group"},
 			{kind: varWord, word: "WORD", capture: "name"},
 			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrfname"},
 			{kind: kwToken, word: "in"},
 		},
 		states: []uint16{
@@ -3599,7 +3615,7 @@ var genDefs = [...]genDef{
 	},
 	// 82
 	{
-		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrf] in",
+		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
 		toks: []genTok{
 			{kind: kwToken, word: "no"},
 			{kind: kwToken, word: "ip", capture: "fam"},
@@ -3607,7 +3623,7 @@ var genDefs = [...]genDef{
 			{kind: kwToken, word: "access-group"},
 			{kind: varWord, word: "WORD", capture: "name"},
 			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrfname"},
 			{kind: kwToken, word: "in"},
 		},
 		states: []uint16{

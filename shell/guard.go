@@ -80,7 +80,7 @@ func (o Operator) packet() acl.Packet {
 // that has no permit line ("" if none).
 type guardView struct {
 	session, fresh string
-	empty          [2]string
+	empty          map[acl.Binding]string
 }
 
 // assess evaluates cfg for the guard; op nil: only the empty lists. Every point
@@ -93,9 +93,12 @@ func assess(cfg *acl.Config, op *Operator) guardView {
 	if cfg == nil {
 		return v // unknown (a damaged running-config): as if it admitted everything
 	}
-	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
-		if a := bound(cfg, f); a != nil && !permits(a) {
-			v.empty[f] = a.Name
+	for _, b := range acl.AllBindings() {
+		if a := boundAt(cfg, b); a != nil && !permits(a) {
+			if v.empty == nil {
+				v.empty = map[acl.Binding]string{}
+			}
+			v.empty[b] = a.Name
 		}
 	}
 	if op == nil {
@@ -179,8 +182,10 @@ func permits(a *acl.ACL) bool {
 //   - the operator's session would be dropped (a deny line, the implicit deny),
 //   - a new connection from the operator's address to the same port would be
 //     refused (not counting connection limits: see assess),
-//   - a list bound to management 0 has no permit line (every new connection on
-//     the interface is refused), newly bound or its last permit line removed.
+//   - a bound list has no permit line (on management 0 every new connection on
+//     the interface is refused; at the control-plane every packet for the host;
+//     at line vty every new SSH login), newly bound or its last permit line
+//     removed.
 //
 // It is pure and cheap (each list is walked to its first match once per config).
 func LockoutWarning(old, cfg *acl.Config, op *Operator) string {
@@ -195,9 +200,21 @@ func warning(before, after guardView, op *Operator) string {
 	if after.fresh != "" && before.fresh == "" {
 		items = append(items, fmt.Sprintf("a new connection from %s to port %d would be refused by %s", op.Client.Addr(), op.Server.Port(), after.fresh))
 	}
-	for _, f := range []acl.Family{acl.IPv4, acl.IPv6} {
-		if n := after.empty[f]; n != "" && n != before.empty[f] {
+	elsewhere := false // a list of another point than management 0 is empty
+	for _, b := range acl.AllBindings() {
+		n := after.empty[b]
+		if n == "" || n == before.empty[b] {
+			continue
+		}
+		f := b.Family
+		elsewhere = elsewhere || b.Point != acl.Mgmt
+		switch b.Point {
+		case acl.Mgmt:
 			items = append(items, fmt.Sprintf("%s access list %s, bound to interface management 0, has no permit line: every new %s connection on management 0 would be refused", f.Name(), n, f.Name()))
+		case acl.ControlPlane:
+			items = append(items, fmt.Sprintf("%s access list %s, bound to system control-plane, has no permit line: every %s packet for this host on every interface but lo would be dropped", f.Name(), n, f.Name()))
+		case acl.VTY:
+			items = append(items, fmt.Sprintf("%s access list %s, bound to line vty, has no permit line: every new %s SSH login would be refused", f.Name(), n, f.Name()))
 		}
 	}
 	if len(items) == 0 {
@@ -210,6 +227,8 @@ func warning(before, after guardView, op *Operator) string {
 			on = ""
 		}
 		fmt.Fprintf(&b, "%% Warning: this change would lock you out (your connection: %s%s):\n", op, on)
+	} else if elsewhere {
+		b.WriteString("% Warning: this change would refuse new connections:\n")
 	} else {
 		b.WriteString("% Warning: this change would refuse new connections on management 0:\n")
 	}

@@ -87,6 +87,15 @@ func TestLockoutWarning(t *testing.T) {
 			op:   &elsewhere4,
 		},
 		{
+			name: "binding a list with no permit line at line vty, without an operator",
+			old:  "ip access-list standard v\n seq 10 deny any\n!\n",
+			cfg:  "ip access-list standard v\n seq 10 deny any\n!\nline vty\n access-class v in\n!\n",
+			want: []string{
+				"% Warning: this change would refuse new connections:",
+				"%   IPv4 access list v, bound to line vty, has no permit line: every new IPv4 SSH login would be refused",
+			},
+		},
+		{
 			name: "removing the last permit line",
 			old:  bind(permit22, "m"),
 			cfg:  bind("ip access-list extended m\n!\n", "m"),

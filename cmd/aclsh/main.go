@@ -267,6 +267,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 2
 		}
 		kernel.SSHPorts = ports
+		// A daemon this process starts (the embedded default, or again after
+		// the one it talked to went away) inherits the environment: it
+		// guards the same ports.
+		os.Setenv("ACLSH_SSH_PORTS", sshPorts)
 	}
 	store := &config.Store{Dir: stateDir, Kernel: kernel}
 	if !check {
@@ -351,11 +355,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 2
 		case privileged():
 			// The embedded default: the first aclsh of a namespace with no
-			// daemon starts one, and is its client like every other. It
-			// inherits the environment: --ssh-ports given here is its too.
-			if sshPorts != "" {
-				os.Setenv("ACLSH_SSH_PORTS", sshPorts)
-			}
+			// daemon starts one, and is its client like every other (with
+			// this process's --ssh-ports: see above).
 			resolveIf()
 			err := startDaemon(stateDir, mgmtIf, stderr)
 			if err == nil {
