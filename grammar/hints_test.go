@@ -23,6 +23,11 @@ func TestVendorHints(t *testing.T) {
 		{Config, "access-list 150 permit 10.0.0.0 0.0.0.255", "access list 150 is an extended list"},
 		{StdACL, "permit tcp any any", "standard list matches the source address only"},
 		{StdACL, "seq 10 deny udp any any", "standard list matches the source address only"},
+		{Interface, "ip access-group MGMT out", "in, ingress"},
+		{Interface, "ipv4 access-group MGMT egress", "in, ingress"},
+		{Config, "no access-list 10 permit host 10.0.0.1", "ip access-list standard 10, then no SEQ"},
+		{Config, "out", ""},
+		{Config, "x out", ""},
 		{Config, "bogus words", ""},
 		{IPACL, "permit tcp any any bogus", ""},
 	} {
