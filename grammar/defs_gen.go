@@ -820,12 +820,12 @@ var genDefs = [...]genDef{
 	},
 	// 30
 	{
-		syntax: "interface (management <0-255>$num | WORD$ifname)",
+		syntax: "interface (management <0-255>$num | NAME$ifname)",
 		toks: []genTok{
 			{kind: kwToken, word: "interface"},
 			{kind: kwToken, word: "management"},
 			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "num"},
-			{kind: varWord, word: "WORD", capture: "ifname"},
+			{kind: varName, word: "NAME", capture: "ifname"},
 		},
 		states: []uint16{
 			1, 1, 1, 0, 1, 2, 0, 2, 3, 9, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 0, 1, 8,
