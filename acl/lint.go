@@ -37,6 +37,7 @@ const (
 	KindNDImplicit     = "nd_implicit"            // info: neighbour discovery is permitted only implicitly
 	KindTooComplex     = "too_complex"            // info: a question took more than the limit; not answered
 	KindIPv4Mapped     = "ipv4_mapped"            // warning: an IPv6 line names IPv4-mapped addresses, which no packet carries
+	KindFragments      = "fragments"              // info: a fragments line, which matches nothing on this host
 )
 
 // Example is a packet shown to the operator: one a line decides, or one a finding
@@ -336,6 +337,13 @@ func (l *linter) lines() {
 			}
 		}
 		l.mapped(i)
+		if r.Fragments {
+			// No packet a list sees is a fragment: the line matches nothing.
+			l.rep.Lines = append(l.rep.Lines, Reach{Seq: r.Seq})
+			l.add(i, Finding{Severity: SevInfo, Kind: KindFragments,
+				Reason: "matches nothing here: this host reassembles fragments before its lists see them (conntrack), so the lines after it decide the whole datagram"})
+			continue
+		}
 		res := l.s.cover(*c, dec)
 		if res.gaveUp {
 			l.tooComplex(i, "whether it is reachable")

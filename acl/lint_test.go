@@ -472,3 +472,21 @@ func BenchmarkLint10k(b *testing.B) {
 		})
 	}
 }
+
+// Issue 20: a fragments line matches nothing here (the kernel reassembles
+// fragments first); lint says so and does not count it as deciding anything.
+func TestLintFragments(t *testing.T) {
+	a := NewACL("f", IPv4)
+	for _, r := range []Rule{{Action: Deny, Fragments: true}, {Proto: Protocol{Num: ProtoTCP, Set: true, Keyword: true}}} {
+		if _, err := a.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := a.Lint(LintOptions{})
+	if len(rep.Lines) != 2 || rep.Lines[0].Reachable || !rep.Lines[1].Reachable {
+		t.Fatalf("Lint lines = %+v", rep.Lines)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Kind != KindFragments {
+		t.Fatalf("Lint findings = %+v", rep.Findings)
+	}
+}

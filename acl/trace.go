@@ -210,6 +210,10 @@ func mismatch(r Rule, p Packet, f Family) string {
 		return portMismatch("destination", r.DstPort, p.DstPort)
 	case !r.ICMP.Matches(p.ICMPType, p.ICMPCode):
 		return icmpMismatch([]ICMPName{{ICMPMatch: r.ICMP, Name: r.ICMP.Format(f)}}, p, f)
+	case !r.TTL.Matches(p.HopLimit()):
+		return fmt.Sprintf("TTL %d does not match %s", p.HopLimit(), r.TTL)
+	case r.Fragments:
+		return "it matches non-initial fragments only, and this host reassembles fragments before its lists see them"
 	}
 	return "its criteria do not hold"
 }

@@ -251,7 +251,7 @@ func initDefs() {
 			m.cmd.Kind = CLIDialect // Name "": the default
 			return nil
 		})
-	add(cfg, "interface (management <0-255>$num | WORD$ifname)", []string{"Select an interface to configure", MgmtStr, MgmtNumStr,
+	add(cfg, "interface (management <0-255>$num | NAME$ifname)", []string{"Select an interface to configure", MgmtStr, MgmtNumStr,
 		"Interface name: management 0 as vendors spell it (mgmt0, Management1, Ma1, MgmtEth0/RP0/CPU0/0, mgmt1/1/1) or as this host names it"},
 		func(m *match) error {
 			m.cmd.Kind = EnterInterface

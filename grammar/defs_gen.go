@@ -820,12 +820,12 @@ var genDefs = [...]genDef{
 	},
 	// 30
 	{
-		syntax: "interface (management <0-255>$num | WORD$ifname)",
+		syntax: "interface (management <0-255>$num | NAME$ifname)",
 		toks: []genTok{
 			{kind: kwToken, word: "interface"},
 			{kind: kwToken, word: "management"},
 			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "num"},
-			{kind: varWord, word: "WORD", capture: "ifname"},
+			{kind: varName, word: "NAME", capture: "ifname"},
 		},
 		states: []uint16{
 			1, 1, 1, 0, 1, 2, 0, 2, 3, 9, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 0, 1, 8,
@@ -3706,7 +3706,7 @@ var genDefs = [...]genDef{
 	},
 	// 89
 	{
-		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [ttl <0-255>$ttl] [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [ttl <0-255>$ttlval] [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "test"},
 			{kind: kwToken, word: "access-list"},
@@ -3804,7 +3804,7 @@ var genDefs = [...]genDef{
 			{kind: varAddr4, word: "A.B.C.D", capture: "dst"},
 			{kind: varAddr6, word: "X:X::X:X", capture: "dst"},
 			{kind: kwToken, word: "ttl"},
-			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "ttl"},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "ttlval"},
 			{kind: kwToken, word: "new", capture: "state"},
 			{kind: kwToken, word: "established", capture: "state"},
 			{kind: varPipe, word: "|"},

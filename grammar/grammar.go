@@ -316,6 +316,7 @@ var (
 // (defs_gen.go), once.
 func ready() {
 	buildOnce.Do(func() {
+		pending = nil // a test may have made them unlinked (defsNow)
 		for _, f := range lazy {
 			f()
 		}

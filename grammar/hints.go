@@ -49,6 +49,13 @@ func hintFor(mode Mode, toks []Token, at int) string {
 	if h := stdHint(mode, words, at); h != "" {
 		return h
 	}
+	if at < len(words) && at >= 2 && (words[at] == "out" || words[at] == "egress") && words[at-2] == "access-group" {
+		return "aclsh filters what arrives for this host (in, ingress) only; packets the host sends are not filtered"
+	}
+	if at == 3 && len(words) > 3 && words[0] == "no" && words[1] == "access-list" {
+		return "no access-list " + words[2] + " deletes the whole list (on IOS, whatever follows the number); to remove one line: ip access-list " +
+			map[bool]string{true: "standard", false: "extended"}[isStdNumber(words[2])] + " " + words[2] + ", then no SEQ"
+	}
 	for _, v := range vendorHints {
 		if len(words) < len(v.words) {
 			continue
@@ -89,8 +96,7 @@ func stdHint(mode Mode, words []string, at int) string {
 	}
 	std := mode.Base() == StdACL
 	if num != "" {
-		n, _ := atoi(num)
-		std = n >= 1 && n <= 99 || n >= 1300 && n <= 1999
+		std = isStdNumber(num)
 	}
 	switch {
 	case std:
@@ -105,4 +111,10 @@ func stdHint(mode Mode, words []string, at int) string {
 // letters or more (or the whole of a shorter word).
 func abbrev(typed, word string) bool {
 	return typed == word || len(typed) >= 3 && strings.HasPrefix(word, typed)
+}
+
+// isStdNumber reports whether num is a standard list's number (1-99, 1300-1999).
+func isStdNumber(num string) bool {
+	n, _ := atoi(num)
+	return n >= 1 && n <= 99 || n >= 1300 && n <= 1999
 }

@@ -44,7 +44,7 @@ func initLintdefs() {
 	h = append(h, "The first packet of a new connection (default)", "A packet of a connection this host initiated (a reply)")
 	s, h := show("test access-list [WORD$name] ((tcp|udp)$proto "+addr("src")+" [PORT$sport] "+addr("dst")+" [PORT$dport]"+
 		" | icmp$proto (A.B.C.D$src "+addr("dst")+" "+ic4+" | X:X::X:X$src "+addr("dst")+" "+ic6+")"+
-		" | <0-255>$proto "+addr("src")+" "+addr("dst")+") [ttl <0-255>$ttl] [new$state|established$state]", h...)
+		" | <0-255>$proto "+addr("src")+" "+addr("dst")+") [ttl <0-255>$ttlval] [new$state|established$state]", h...)
 	add(exec, s, h, buildTest)
 
 	s, h = show("show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail]", ShowStr, IPInfoStr, IPv6InfoStr,
@@ -92,11 +92,11 @@ func buildTest(m *match) error {
 		return m.errAt("dst", "%s is not an %s address like the source %s", dst, f.Name(), src)
 	}
 	p := acl.Packet{Src: src, Dst: dst, Reply: m.get("state") == "established"}
-	if v := m.get("ttl"); v != "" {
+	if v := m.get("ttlval"); v != "" {
 		n, _ := strconv.Atoi(v)
 		p.TTL = uint8(n)
 		if n == 0 {
-			return m.errAt("ttl", "ttl 0: a packet with TTL 0 never reaches this host; give 1-255")
+			return m.errAt("ttlval", "ttl 0: a packet with TTL 0 never reaches this host; give 1-255")
 		}
 	}
 	switch proto := m.get("proto"); proto {

@@ -358,6 +358,8 @@ func writeReport(w io.Writer, cfg *acl.Config, a *acl.ACL, rep *acl.Report, deta
 			switch l := reach[r.Seq]; {
 			case l.Witness != nil:
 				fmt.Fprintf(w, "   reachable: test access-list %s %s\n", a.Name, l.Witness)
+			case !l.Reachable && len(l.CoveredBy) == 0:
+				fmt.Fprintf(w, "   unreachable: matches no packet\n")
 			case !l.Reachable:
 				fmt.Fprintf(w, "   unreachable: decided by %s\n", seqs(l.CoveredBy))
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -129,5 +130,27 @@ func TestEnableByRole(t *testing.T) {
 		}
 		require.NoError(t, sh.Run("disable"))
 		require.Contains(t, out.String(), "% Note: aclsh has no unprivileged exec mode")
+	}
+}
+
+// Issue 20, item 10: a note is not an error to automation clients: no note
+// matches the error patterns of Ansible's network_cli and netmiko.
+func TestNotesAreNotErrors(t *testing.T) {
+	errPattern := regexp.MustCompile(`(?i)% ?Error|invalid input|(incomplete|ambiguous) command|[^\r\n]+ not found|Bad mask`)
+	files, err := filepath.Glob("../testdata/*/*")
+	require.NoError(t, err)
+	notes := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, l := range strings.Split(string(data), "\n") {
+			if _, note, ok := strings.Cut(l, "% Note: "); ok {
+				notes[note] = true
+			}
+		}
+	}
+	require.NotEmpty(t, notes)
+	for n := range notes {
+		require.False(t, errPattern.MatchString("% Note: "+n), "note %q matches an error pattern", n)
 	}
 }
