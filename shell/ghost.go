@@ -18,9 +18,10 @@ import (
 //
 //   - after a refused list header, the lines are checked as entries of such a
 //     list, after a refused interface as lines of interface management 0;
-//   - after a line at the left margin whose first word no mode knows (line vty,
-//     management ssh, control-plane), the indented lines under it are not run
-//     and not reported (skipped);
+//   - after a refused header of a line, management or control-plane block
+//     (line console 0, management telnet), or a line at the left margin whose
+//     first word no mode knows, the indented lines under it are not run and
+//     not reported (skipped);
 //
 // and a line the block's mode does not know, `exit` or `end`, ends the block.
 // A terminal is not a script: an operator sees each line's error as typed.
@@ -70,6 +71,12 @@ func (s *Shell) ghostOf(line string, err error) *ghost {
 		g.mode = grammar.Interface
 	case line[0] == ' ' || line[0] == '\t':
 		return nil // a refused line inside a block opens none
+	case prefix(w[0], "line") || prefix(w[0], "management") || prefix(w[0], "control-plane") ||
+		len(w) >= 2 && prefix(w[0], "system") && prefix(w[1], "control-plane"):
+		// A block of another line or service than the ones aclsh binds
+		// (line console 0, management telnet): its indented lines are its
+		// own, not run and not reported.
+		return g
 	default:
 		// A command no mode knows (its first word is refused): the indented
 		// lines under it are its block. A known command refused for a value
