@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
 	"github.com/aclsh/aclsh/internal/syncbuf"
 )
@@ -266,15 +267,11 @@ func sshRun(t testing.TB, args ...string) {
 	require.NoError(t, err, "%s: %s", strings.Join(args, " "), out)
 }
 
-// killNS kills the processes left in namespace ns (by pid: they are the test's).
-func killNS(ns string) {
-	out, _ := exec.Command("ip", "netns", "pids", ns).Output()
-	for _, f := range strings.Fields(string(out)) {
-		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-}
+// killNS kills the processes left in namespace ns (by pid: they are the
+// test's), never this one: a thread locked into ns by a goroutine that ended
+// stays there when it is the main thread (the runtime cannot end that one), and
+// `ip netns pids` then lists this process (the test binary was killed so).
+func killNS(ns string) { labns.Kill(ns) }
 
 // startDaemon runs a program in the device namespace until the test ends (then
 // SIGTERM, and SIGKILL if it lingers).
