@@ -26,8 +26,11 @@ type Client struct {
 	conn net.Conn
 	w    *wire
 
-	// Welcome's: the daemon's state directory, this client's role.
+	// Welcome's: the daemon's state directory, this client's role, the
+	// daemon's management 0 and SSH ports.
 	StateDir, Role string
+	IfName         string
+	SSHPorts       []uint16
 	banner, notes  string
 	broken         error
 
@@ -75,6 +78,7 @@ func Dial(hello Request) (*Client, error) {
 		return nil, fmt.Errorf("the daemon answered %q to hello", r.Op)
 	}
 	c.StateDir, c.Role, c.banner, c.notes = r.StateDir, r.Role, r.Banner, r.Notices
+	c.IfName, c.SSHPorts = r.IfName, r.SSHPorts
 	c.prompt, c.exec = r.Prompt, r.Exec
 	if r.Broken != "" {
 		c.broken = errors.New(r.Broken)

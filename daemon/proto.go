@@ -87,6 +87,10 @@ type Reply struct {
 	RC      int      `json:"rc,omitempty"`
 	// StateDir is the state directory the daemon owns.
 	StateDir string `json:"state_dir,omitempty"`
+	// IfName and SSHPorts (OpWelcome) are the daemon's management 0 and the
+	// ports of its login service: a client's flags do not change them.
+	IfName   string   `json:"if_name,omitempty"`
+	SSHPorts []uint16 `json:"ssh_ports,omitempty"`
 	// PID is the daemon's process (OpStatus); Ready says it serves clients
 	// (its boot step is done).
 	PID   int  `json:"pid,omitempty"`

@@ -79,6 +79,8 @@ type Server struct {
 	Store    *config.Store
 	Enforcer shell.Enforcer
 	IfName   string
+	// SSHPorts are the ports of the login service (said to clients).
+	SSHPorts []uint16
 	// MgmtNames are more names of interface management 0 (--mgmt-names).
 	MgmtNames []string
 	Roles     Roles
@@ -314,7 +316,8 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 		refuse(err.Error())
 		return
 	}
-	welcome := Reply{Op: OpWelcome, Version: Version, Role: role.String(), Banner: sh.Banner(), Prompt: sh.Prompt(), Exec: sh.InExec(), StateDir: dir}
+	welcome := Reply{Op: OpWelcome, Version: Version, Role: role.String(), Banner: sh.Banner(), Prompt: sh.Prompt(), Exec: sh.InExec(), StateDir: dir,
+		IfName: sv.IfName, SSHPorts: sv.SSHPorts}
 	var answers chan string
 	stop := make(chan struct{}) // closed when this client is done
 	defer close(stop)

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,8 +25,9 @@ type clientOptions struct {
 	stateDir    string
 	given       bool // --state-dir was given
 	host        string
-	ifname      string // management 0, for a daemon this client starts
-	startedLog  string // the log of the daemon this client just started
+	ifname      string   // management 0, for a daemon this client starts ("": not given)
+	sshPorts    []uint16 // --ssh-ports, nil if not given
+	startedLog  string   // the log of the daemon this client just started
 	interactive bool
 	force       bool
 	file        string
@@ -68,6 +70,7 @@ func runClient(o clientOptions) (rc int, ok bool) {
 			"(one owner per network namespace: use its state directory, or stop that daemon first%s)\n", c.StateDir, o.stateDir, daemonPID())
 		return 2, true
 	}
+	warnSettings(o, c)
 	if o.interactive {
 		// As a shell of its own: Ctrl-C, Ctrl-Z and Ctrl-\ are keys, never
 		// signals that end or stop it (see run).
@@ -221,4 +224,35 @@ func rolesOf(admin, view string) daemon.Roles {
 	}
 	r.Admin, r.View = gid(admin), gid(view)
 	return r
+}
+
+// warnSettings says when --mgmt-if or --ssh-ports (or their variables) name
+// what the running daemon does not use: they are the daemon's settings, and a
+// client's do not change them.
+func warnSettings(o clientOptions, c *daemon.Client) {
+	var diff []string
+	if o.ifname != "" && c.IfName != "" && o.ifname != c.IfName {
+		diff = append(diff, fmt.Sprintf("management 0 is %s, not %s", c.IfName, o.ifname))
+	}
+	if o.sshPorts != nil && c.SSHPorts != nil && !slices.Equal(o.sshPorts, c.SSHPorts) {
+		diff = append(diff, fmt.Sprintf("the login service is on port(s) %s, not %s", portsText(c.SSHPorts), portsText(o.sshPorts)))
+	}
+	if len(diff) > 0 {
+		pid := ""
+		if st, ok := daemon.Probe(); ok {
+			pid = fmt.Sprintf(" (pid %d)", st.PID)
+		}
+		fmt.Fprintf(o.stderr, "%% Note: the aclsh daemon of this network namespace%s runs with its own settings: %s "+
+			"(they are aclsh follow's: --mgmt-if, --ssh-ports, or ACLSH_MGMT_IF, ACLSH_SSH_PORTS in /etc/default/aclsh, then restart it)\n",
+			pid, strings.Join(diff, "; "))
+	}
+}
+
+// portsText writes ports as --ssh-ports takes them: 22,2222.
+func portsText(ports []uint16) string {
+	s := make([]string, len(ports))
+	for i, p := range ports {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ",")
 }

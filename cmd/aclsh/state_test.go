@@ -360,3 +360,23 @@ func readFile(t *testing.T, p string) string {
 	require.NoError(t, err)
 	return string(data)
 }
+
+// --mgmt-if and --ssh-ports are the daemon's settings: a client that names
+// others is told which the daemon uses, and goes on; the first root aclsh that
+// starts the daemon gives it its own.
+func TestClientSettingsAreTheDaemons(t *testing.T) {
+	kernelNS(t)
+	stopNSDaemon()
+	state := stateDir(t)
+	out, code := script(t, aclsh("--state-dir", state, "--ssh-ports", "2222", "-c", "show clock"), "")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "started one", "the daemon is started with the client's settings")
+	require.NotContains(t, out, "% Note: the aclsh daemon")
+	out, code = script(t, aclsh("--state-dir", state, "--ssh-ports", "22,2222", "-c", "show clock"), "")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "% Note: the aclsh daemon of this network namespace (pid ")
+	require.Contains(t, out, "runs with its own settings: the login service is on port(s) 2222, not 22,2222 (they are aclsh follow's")
+	out, code = script(t, aclsh("--state-dir", state, "-c", "show clock"), "")
+	require.Equal(t, 0, code, out)
+	require.NotContains(t, out, "% Note:", "no flag, nothing to say")
+}
