@@ -334,6 +334,10 @@ func initDefs() {
 	fiHelp := []string{"SSH server (FastIron)", "Apply an IPv4 access list to SSH logins", ACLNameStr}
 	add(cfg, fi, fiHelp, buildBindAt(BindACL, acl.VTY))
 	add(cfg, "no ssh access-group [WORD$name]", append([]string{NoStr}, fiHelp...), buildBindAt(UnbindACL, acl.VTY))
+	add(cfg, "ssh access-group ipv6$v6 WORD$name", []string{"SSH server (FastIron)", "Apply an IPv4 access list to SSH logins", "IPv6 (FastIron)", ACLNameStr},
+		func(m *match) error {
+			return m.errAt("v6", "FastIron's IPv6 list for SSH logins: line vty, then ipv6 access-class %s in", m.get("name"))
+		})
 	vty := []Mode{LineVTY}
 	// ip access-class is not IOS's, but typed it must not be taken for an
 	// abbreviation of ipv6; vrf-also (IOS-XE: the list applies to logins in
@@ -344,6 +348,14 @@ func initDefs() {
 		IPv6Str, "Filter logins with an IPv6 access list", ACLNameStr, "Incoming connections (SSH logins)"}
 	add(vty, cls, clsHelp, buildBindAt(BindACL, acl.VTY))
 	add(vty, "no "+cls, append([]string{NoStr}, clsHelp...), buildBindAt(UnbindACL, acl.VTY))
+	// IOS's outbound class filters the connections a vty session opens to
+	// other hosts: refused, saying why.
+	add(vty, "[ipv6] access-class WORD$name out$out [vrf-also]", []string{IPv6Str, "Filter logins with an access list", ACLNameStr,
+		"Outgoing connections (from a session, to other hosts)", "Logins in every VRF"},
+		func(m *match) error {
+			return m.errAt("out", "access-class %s out filters the connections a switch's vty sessions open to other hosts; "+
+				"aclsh filters what arrives for this host: access-class %s in", m.get("name"), m.get("name"))
+		})
 	for _, l := range vtyNoMeaning {
 		add(vty, l.syntax, l.help, buildNoMeaning(l.note))
 	}

@@ -3417,6 +3417,20 @@ var genDefs = [...]genDef{
 	},
 	// 70
 	{
+		syntax: "ssh access-group ipv6$v6 WORD$name",
+		toks: []genTok{
+			{kind: kwToken, word: "ssh"},
+			{kind: kwToken, word: "access-group"},
+			{kind: kwToken, word: "ipv6", capture: "v6"},
+			{kind: varWord, word: "WORD", capture: "name"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			accept, 0,
+		},
+	},
+	// 71
+	{
 		syntax: "(access-class WORD$name in [vrf-also] | ip$fam access-class WORD$name in [vrf-also] | ipv6$fam access-class WORD$name in)",
 		toks: []genTok{
 			{kind: kwToken, word: "access-class"},
@@ -3441,7 +3455,7 @@ var genDefs = [...]genDef{
 			0, 1, 11,
 		},
 	},
-	// 71
+	// 72
 	{
 		syntax: "no (access-class WORD$name in [vrf-also] | ip$fam access-class WORD$name in [vrf-also] | ipv6$fam access-class WORD$name in)",
 		toks: []genTok{
@@ -3468,7 +3482,22 @@ var genDefs = [...]genDef{
 			0, 1, 33, 14, 1, 34, 0, 1, 13,
 		},
 	},
-	// 72
+	// 73
+	{
+		syntax: "[ipv6] access-class WORD$name out$out [vrf-also]",
+		toks: []genTok{
+			{kind: kwToken, word: "ipv6"},
+			{kind: kwToken, word: "access-class"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "out", capture: "out"},
+			{kind: kwToken, word: "vrf-also"},
+		},
+		states: []uint16{
+			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, 3, 1, 7, 0, 1, 8,
+			4, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, accept, 0,
+		},
+	},
+	// 74
 	{
 		syntax: "transport (input|output) LINE$text",
 		toks: []genTok{
@@ -3482,7 +3511,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 10, 0, 1, 5,
 		},
 	},
-	// 73
+	// 75
 	{
 		syntax: "[no] login [LINE$text]",
 		toks: []genTok{
@@ -3495,7 +3524,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 74
+	// 76
 	{
 		syntax: "(exec-timeout|session-timeout|absolute-timeout) LINE$text",
 		toks: []genTok{
@@ -3509,7 +3538,7 @@ var genDefs = [...]genDef{
 			0, 1, 3, 3, 1, 10, 0, 1, 3,
 		},
 	},
-	// 75
+	// 77
 	{
 		syntax: "password LINE$text",
 		toks: []genTok{
@@ -3520,7 +3549,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 76
+	// 78
 	{
 		syntax: "privilege level LINE$text",
 		toks: []genTok{
@@ -3532,7 +3561,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 77
+	// 79
 	{
 		syntax: "[no] logging synchronous",
 		toks: []genTok{
@@ -3545,7 +3574,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 78
+	// 80
 	{
 		syntax: "(length|width) <0-512>$n",
 		toks: []genTok{
@@ -3556,43 +3585,6 @@ var genDefs = [...]genDef{
 		states: []uint16{
 			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
 			0, 1, 3,
-		},
-	},
-	// 79
-	{
-		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
-		toks: []genTok{
-			{kind: kwToken, word: "ip", capture: "fam"},
-			{kind: kwToken, word: "ipv6", capture: "fam"},
-			{kind: kwToken, word: "access-group"},
-			{kind: varWord, word: "WORD", capture: "name"},
-			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrfname"},
-			{kind: kwToken, word: "in"},
-		},
-		states: []uint16{
-			0, 2, 1, 17, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
-			0, 2, 9, 13, 5, 1, 10, 0, 1, 11, 6, 1, 12, 0, 1, 13, 0, 1, 14, 7, 1, 15, 0, 1, 16,
-			accept, 0, 2, 1, 18, 0, 1, 3,
-		},
-	},
-	// 80
-	{
-		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
-		toks: []genTok{
-			{kind: kwToken, word: "no"},
-			{kind: kwToken, word: "ip", capture: "fam"},
-			{kind: kwToken, word: "ipv6", capture: "fam"},
-			{kind: kwToken, word: "access-group"},
-			{kind: varWord, word: "WORD", capture: "name"},
-			{kind: kwToken, word: "vrf"},
-			{kind: varWord, word: "WORD", capture: "vrfname"},
-			{kind: kwToken, word: "in"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
-			5, 1, 9, 0, 1, 10, 0, 2, 11, 15, 6, 1, 12, 0, 1, 13, 7, 1, 14, 0, 1, 15, 0, 1, 16,
-			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
 		},
 	},
 	// 81
@@ -3634,6 +3626,43 @@ var genDefs = [...]genDef{
 	},
 	// 83
 	{
+		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
+		toks: []genTok{
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrfname"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			0, 2, 1, 17, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			0, 2, 9, 13, 5, 1, 10, 0, 1, 11, 6, 1, 12, 0, 1, 13, 0, 1, 14, 7, 1, 15, 0, 1, 16,
+			accept, 0, 2, 1, 18, 0, 1, 3,
+		},
+	},
+	// 84
+	{
+		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
+		toks: []genTok{
+			{kind: kwToken, word: "no"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-group"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: kwToken, word: "vrf"},
+			{kind: varWord, word: "WORD", capture: "vrfname"},
+			{kind: kwToken, word: "in"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 19, 2, 1, 4, 0, 1, 5, 0, 1, 6, 4, 1, 7, 0, 1, 8,
+			5, 1, 9, 0, 1, 10, 0, 2, 11, 15, 6, 1, 12, 0, 1, 13, 7, 1, 14, 0, 1, 15, 0, 1, 16,
+			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
+		},
+	},
+	// 85
+	{
 		syntax: "idle-timeout LINE$text",
 		toks: []genTok{
 			{kind: kwToken, word: "idle-timeout"},
@@ -3643,7 +3672,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 84
+	// 86
 	{
 		syntax: "[no] shutdown",
 		toks: []genTok{
@@ -3654,7 +3683,7 @@ var genDefs = [...]genDef{
 			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 85
+	// 87
 	{
 		syntax: "authentication LINE$text",
 		toks: []genTok{
@@ -3663,32 +3692,6 @@ var genDefs = [...]genDef{
 		},
 		states: []uint16{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
-		},
-	},
-	// 86
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 87
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
 		},
 	},
 	// 88
@@ -3705,6 +3708,32 @@ var genDefs = [...]genDef{
 		},
 	},
 	// 89
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 90
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 91
 	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [ttl <0-255>$ttlval] [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3855,7 +3884,7 @@ var genDefs = [...]genDef{
 			0, 1, 264,
 		},
 	},
-	// 90
+	// 92
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3886,7 +3915,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 91
+	// 93
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -3897,59 +3926,6 @@ var genDefs = [...]genDef{
 		states: []uint16{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 7, 3, 1, 6, 0, 1, 7, 0, 1, 8,
 			accept, 0,
-		},
-	},
-	// 92
-	{
-		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "session-config"},
-			{kind: kwToken, word: "named"},
-			{kind: varName, word: "NAME", capture: "name"},
-			{kind: kwToken, word: "diffs", capture: "diffs"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
-			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
-			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
-			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
-			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
-			0, 1, 41, 14, 1, 42, 0, 1, 36,
-		},
-	},
-	// 93
-	{
-		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "configuration"},
-			{kind: kwToken, word: "sessions"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
-			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
-			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
-			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
-			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
 	// 94
@@ -4007,6 +3983,59 @@ var genDefs = [...]genDef{
 	},
 	// 96
 	{
+		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "session-config"},
+			{kind: kwToken, word: "named"},
+			{kind: varName, word: "NAME", capture: "name"},
+			{kind: kwToken, word: "diffs", capture: "diffs"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 9, 3, 1, 6, 0, 1, 7, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, 0, 2, 15, 37, 0, 2, 16, 39,
+			0, 2, 17, 35, 6, 1, 18, 0, 1, 19, 0, 2, 20, 33, 0, 4, 21, 27, 29, 31, 7, 1, 22, 0, 1, 23, 0, 1, 24,
+			11, 1, 25, 0, 1, 26, 0, 1, 16, 8, 1, 28, 0, 1, 23, 9, 1, 30, 0, 1, 23, 10, 1, 32,
+			0, 1, 23, 12, 1, 34, 0, 1, 26, 0, 1, 36, 0, 1, 37, 0, 1, 38, accept, 0, 13, 1, 40,
+			0, 1, 41, 14, 1, 42, 0, 1, 36,
+		},
+	},
+	// 97
+	{
+		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "configuration"},
+			{kind: kwToken, word: "sessions"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 29, 0, 2, 8, 31,
+			0, 2, 9, 27, 4, 1, 10, 0, 1, 11, 0, 2, 12, 25, 0, 4, 13, 19, 21, 23, 5, 1, 14, 0, 1, 15, 0, 1, 16,
+			9, 1, 17, 0, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 15, 7, 1, 22, 0, 1, 15, 8, 1, 24,
+			0, 1, 15, 10, 1, 26, 0, 1, 18, 0, 1, 28, 0, 1, 29, 0, 1, 30, accept, 0, 11, 1, 32,
+			0, 1, 33, 12, 1, 34, 0, 1, 28,
+		},
+	},
+	// 98
+	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
 			{kind: kwToken, word: "reload"},
@@ -4019,7 +4048,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 97
+	// 99
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -4035,7 +4064,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 98
+	// 100
 	{
 		syntax: "rollback clean-config",
 		toks: []genTok{
@@ -4046,7 +4075,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 99
+	// 101
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -4056,7 +4085,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 100
+	// 102
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -4084,7 +4113,7 @@ var genDefs = [...]genDef{
 			0, 1, 34, 3, 1, 42, 0, 1, 6,
 		},
 	},
-	// 101
+	// 103
 	{
 		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -4110,7 +4139,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
 		},
 	},
-	// 102
+	// 104
 	{
 		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -4134,7 +4163,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 103
+	// 105
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -4158,7 +4187,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 104
+	// 106
 	{
 		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -4182,7 +4211,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 105
+	// 107
 	{
 		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -4206,7 +4235,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 106
+	// 108
 	{
 		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
