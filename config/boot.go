@@ -138,15 +138,14 @@ func summary(cfg *acl.Config) string {
 	for _, a := range cfg.ACLs {
 		lines += a.Len()
 	}
-	return fmt.Sprintf("%d access list(s), %d line(s); management 0: ip access-group %s, ipv6 access-group %s",
-		len(cfg.ACLs), lines, orNone(cfg.Bound.Get(acl.Inbound(acl.IPv4))), orNone(cfg.Bound.Get(acl.Inbound(acl.IPv6))))
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
+	var bound []string
+	for b, name := range cfg.Bound.All() {
+		bound = append(bound, b.Point.String()+": "+b.Line(name))
 	}
-	return s
+	if len(bound) == 0 {
+		bound = []string{"no list bound"}
+	}
+	return fmt.Sprintf("%d access list(s), %d line(s); %s", len(cfg.ACLs), lines, strings.Join(bound, ", "))
 }
 
 // bootIDName is the file in the state directory's run/ that holds the kernel's

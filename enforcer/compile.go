@@ -413,9 +413,14 @@ type listKey struct {
 }
 
 // sshPorts returns the ports of the login service.
-func (cc *Compiler) sshPorts() []uint16 {
-	if len(cc.SSHPorts) > 0 {
-		return cc.SSHPorts
+func (cc *Compiler) sshPorts() []uint16 { return orDefaultPorts(cc.SSHPorts) }
+
+// LoginPorts returns the ports of the login service this enforcer guards.
+func (e *Enforcer) LoginPorts() []uint16 { return orDefaultPorts(e.SSHPorts) }
+
+func orDefaultPorts(ports []uint16) []uint16 {
+	if len(ports) > 0 {
+		return ports
 	}
 	return DefaultSSHPorts
 }

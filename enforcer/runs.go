@@ -745,7 +745,11 @@ func (s *Set) addLine(rl *runLine) {
 // their first lines): layer by layer, each map after its sets of ports. rules
 // holds the rule of a map already made (by the map), nil if none.
 func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule) {
-	sort.SliceStable(sets, func(i, j int) bool { return ro.layerOf(sets[i]) < ro.layerOf(sets[j]) })
+	layer := make(map[*Set]int, len(ro.byShape))
+	for w, s := range ro.byShape {
+		layer[s] = w.l
+	}
+	sort.SliceStable(sets, func(i, j int) bool { return layer[sets[i]] < layer[sets[j]] })
 	ro.sets, ro.rules = nil, nil
 	for _, s := range sets {
 		ro.sets = append(ro.sets, s)
@@ -760,16 +764,6 @@ func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule) {
 		}
 		ro.rules = append(ro.rules, r)
 	}
-}
-
-// layerOf returns the layer of verdict map s of ro.
-func (ro *runOut) layerOf(s *Set) int {
-	for w, t := range ro.byShape {
-		if t == s {
-			return w.l
-		}
-	}
-	return -1
 }
 
 // grow returns run ro with lines rls (in layers) added at its end. The new run

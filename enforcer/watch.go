@@ -32,15 +32,15 @@ func (c Change) String() string {
 // ours says whether a transaction was sent by this process, which keeps the
 // table in step by itself (the daemon is the one owner). The kernel names the
 // thread that sent it (its task id, NFTA_GEN_PROC_PID), so the thread's group
-// is what is compared; only when that thread is gone already is a process
-// named aclsh taken for this one.
-func ours(pid uint32, comm string) bool {
+// is what is compared. A thread gone already is no one's by its name: the
+// generations this process's transactions made (ownGen) tell its own.
+func ours(pid uint32) bool {
 	if int(pid) == os.Getpid() {
 		return true
 	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return comm == "aclsh"
+		return false
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
@@ -89,7 +89,7 @@ func (e *Enforcer) watchTable(ctx context.Context) (<-chan Change, error) {
 				return // an error: the caller looks and watches again
 			}
 			gen, _ := evs.GeneratedBy.Data.(*nftables.Gen)
-			if gen == nil || ours(gen.ProcPID, gen.ProcComm) {
+			if gen == nil || ours(gen.ProcPID) {
 				continue
 			}
 			ch := Change{PID: gen.ProcPID, Comm: gen.ProcComm}

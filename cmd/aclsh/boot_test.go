@@ -97,7 +97,7 @@ func TestBootRestoresStartupConfig(t *testing.T) {
 	require.Equal(t, "", tableIn(t, ns), "a fresh namespace has no table")
 	out, code := bootIn(t, ns, state)
 	require.Equal(t, 0, code, out)
-	require.Contains(t, out, "aclsh boot: the startup-config is the running-config now and the kernel enforces it (1 access list(s), 1 line(s); management 0: ip access-group saved, ipv6 access-group none)")
+	require.Contains(t, out, "aclsh boot: the startup-config is the running-config now and the kernel enforces it (1 access list(s), 1 line(s); interface management 0: ip access-group saved in)")
 	require.Equal(t, readFile(t, filepath.Join(state, "startup-config")), readFile(t, filepath.Join(state, "running-config")))
 	require.Equal(t, savedTable, tableIn(t, ns), "the kernel enforces the startup-config, object for object")
 
@@ -127,7 +127,7 @@ func TestBootWithoutStartupConfig(t *testing.T) {
 	out, code := bootIn(t, ns, state)
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "there is no startup-config in "+state+" (nothing was saved with write memory): keeping the last running-config")
-	require.Contains(t, out, "the kernel enforces the last running-config (2 access list(s), 2 line(s); management 0: ip access-group unsaved, ipv6 access-group none)")
+	require.Contains(t, out, "the kernel enforces the last running-config (2 access list(s), 2 line(s); interface management 0: ip access-group unsaved in)")
 	require.Equal(t, running, readFile(t, filepath.Join(state, "running-config")))
 	require.Equal(t, unsavedTable, tableIn(t, ns))
 }

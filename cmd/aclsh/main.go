@@ -91,11 +91,7 @@ func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Role
 	// second, when the daemon looks at the running-config) and logged.
 	store.Logf = func(format string, args ...any) { logf("follow: "+format, args...) }
 	ready := make(chan struct{})
-	ports := kernel.SSHPorts
-	if len(ports) == 0 {
-		ports = enforcer.DefaultSSHPorts
-	}
-	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, SSHPorts: ports, MgmtNames: mgmtNames, Roles: roles, Logf: logf, Ready: ready}
+	sv := &daemon.Server{Store: store, Enforcer: kernel, IfName: kernel.IfName, SSHPorts: kernel.LoginPorts(), MgmtNames: mgmtNames, Roles: roles, Logf: logf, Ready: ready}
 	served := make(chan error, 1)
 	var serveErr error
 	go func() {
@@ -344,11 +340,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if !check {
 		given := false
 		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "state-dir" })
-		var ports []uint16
-		if sshPorts != "" {
-			ports, _ = portsOf(sshPorts) // checked above
-		}
-		o := clientOptions{stateDir: stateDir, given: given, host: host, ifname: mgmtIf, sshPorts: ports, interactive: interactive, force: force,
+		o := clientOptions{stateDir: stateDir, given: given, host: host, ifname: mgmtIf, sshPorts: kernel.SSHPorts, interactive: interactive, force: force,
 			file: file, cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr}
 		if rc, ok := runClient(o); ok {
 			return rc
