@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aclsh/aclsh/config"
+	"github.com/aclsh/aclsh/internal/nss"
 	"github.com/aclsh/aclsh/shell"
 )
 
@@ -236,10 +236,7 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 		sv.logf("daemon: a client's credentials: %v", err)
 		return
 	}
-	name := strconv.Itoa(peer.UID)
-	if u, err := user.LookupId(name); err == nil {
-		name = u.Username
-	}
+	name := nss.UserName(peer.UID)
 	// The first message comes at once and is small (a hello or a status
 	// request): a client may not hold a connection, or the daemon's memory,
 	// before it said who it is.

@@ -3,14 +3,13 @@ package shell
 import (
 	"net/netip"
 	"os"
-	"os/user"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/internal/clock"
+	"github.com/aclsh/aclsh/internal/nss"
 	"github.com/aclsh/aclsh/view"
 )
 
@@ -42,10 +41,7 @@ var who = realWho
 
 // realWho names the operator: the user, and the SSH client if any.
 func realWho() string {
-	name := strconv.Itoa(os.Getuid())
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
+	name := nss.UserName(os.Getuid())
 	if c := strings.Fields(os.Getenv("SSH_CONNECTION")); len(c) > 0 {
 		name += " from " + c[0]
 	}
@@ -61,10 +57,7 @@ func (s *Shell) whoName() string {
 }
 
 func realIdentity() shellIdentity {
-	id := shellIdentity{User: strconv.Itoa(os.Getuid()), PID: os.Getpid()}
-	if u, err := user.Current(); err == nil {
-		id.User = u.Username
-	}
+	id := shellIdentity{User: nss.UserName(os.Getuid()), PID: os.Getpid()}
 	if c := strings.Fields(os.Getenv("SSH_CONNECTION")); len(c) > 0 {
 		// From the environment, shown to other operators: only an address.
 		id.From = "ssh (address unreadable)"

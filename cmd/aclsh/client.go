@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/aclsh/aclsh/config"
 	"github.com/aclsh/aclsh/daemon"
 	"github.com/aclsh/aclsh/internal/follower"
+	"github.com/aclsh/aclsh/internal/nss"
 	"github.com/aclsh/aclsh/shell"
 )
 
@@ -209,18 +209,7 @@ func rolesOf(admin, view string) daemon.Roles {
 		if name == "" {
 			return -1
 		}
-		if n, err := strconv.Atoi(name); err == nil {
-			return n
-		}
-		g, err := user.LookupGroup(name)
-		if err != nil {
-			return -1
-		}
-		n, err := strconv.Atoi(g.Gid)
-		if err != nil {
-			return -1
-		}
-		return n
+		return nss.GroupID(name)
 	}
 	r.Admin, r.View = gid(admin), gid(view)
 	return r

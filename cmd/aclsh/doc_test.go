@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,6 +57,7 @@ func TestManPageRenders(t *testing.T) {
 // --version prints `aclsh VERSION`: the build's own version (a module
 // pseudo-version naming the commit), or the one the build stamps.
 func TestVersion(t *testing.T) {
+	requireStatic(t, binary)
 	out, err := aclsh("--version").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Regexp(t, `^aclsh \S+\n$`, string(out))
@@ -68,6 +70,7 @@ func TestVersion(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "aclsh")
 	build := exec.Command("go", "build", "-ldflags", "-X main.version=1.2.3-test", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	b, err := build.CombinedOutput()
 	require.NoError(t, err, "%s", b)
 	out, err = exec.Command(bin, "--version").CombinedOutput()
@@ -114,6 +117,7 @@ func TestMakeInstall(t *testing.T) {
 	needs.Program(t, "make", "make")
 	out, err := exec.Command("make", "-C", "../..", "build").CombinedOutput()
 	require.NoError(t, err, "%s", out)
+	requireStatic(t, "../../bin/aclsh")
 	dropIn, err := os.ReadFile("../../contrib/sshd-aclsh.conf")
 	require.NoError(t, err)
 	path, groupLog := fakeGroupTools(t, "")
@@ -239,4 +243,16 @@ func TestSSHPortsFlag(t *testing.T) {
 	var out, errb strings.Builder
 	require.Equal(t, 2, run([]string{"follow", "--ssh-ports", "22,x"}, nil, &out, &errb))
 	require.Contains(t, errb.String(), `--ssh-ports "22,x": "x" is not a port`)
+}
+
+// requireStatic fails unless the binary at p is static: no program
+// interpreter (the dynamic loader), so its start links nothing.
+func requireStatic(t *testing.T, p string) {
+	t.Helper()
+	f, err := elf.Open(p)
+	require.NoError(t, err)
+	defer f.Close()
+	for _, prog := range f.Progs {
+		require.NotEqual(t, elf.PT_INTERP, prog.Type, "%s is linked dynamically (built with cgo): make build builds it static", p)
+	}
 }
