@@ -135,6 +135,6 @@ func (a *ACL) has(r Rule) bool {
 		}
 		return false
 	}
-	_, ok := a.index()[r.key()]
+	_, ok := a.lookup(r.key())
 	return ok
 }

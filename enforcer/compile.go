@@ -489,7 +489,7 @@ func (cc *Compiler) list(p *Plan, base *Chain, b bound, cfg *acl.Config, pre Pre
 			metaLoad(expr.MetaKeyNFPROTO), cmp(expr.CmpOpEq, []byte{fm.nfproto}), &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}))
 	}
 	lk := listKey{fm.f, b.dir.d, name}
-	m := segment(fm, name, b.acl.Entries(), cc.lists[lk])
+	m := segment(fm, name, b.acl.Snapshot(), cc.lists[lk])
 	lists[lk] = m
 	idx.lists = append(idx.lists, m)
 	iv := cfg.LogInterval.Millis()

@@ -69,13 +69,19 @@ func lensOf(lens *[2][129]int32) [2][]int {
 	return out
 }
 
-// segment segments the lines of list name (entries, remarks included) in
-// family fm, reusing what old (nil: nothing) holds.
+// segment segments the lines of list name (entries, an acl.ACL.Snapshot,
+// remarks included) in family fm, reusing what old (nil: nothing) holds.
 func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo {
-	rs := make([]acl.Rule, 0, len(entries))
-	for _, r := range entries {
-		if !r.IsRemark() {
-			rs = append(rs, r)
+	// A list without remarks is its own lines: the memo keeps the snapshot,
+	// and the next compile of a copy of the list (the daemon's next change)
+	// knows without comparing them that the lines they share are the same.
+	rs := entries
+	if slices.ContainsFunc(entries, acl.Rule.IsRemark) {
+		rs = make([]acl.Rule, 0, len(entries))
+		for _, r := range entries {
+			if !r.IsRemark() {
+				rs = append(rs, r)
+			}
 		}
 	}
 	m := &listMemo{f: fm.f, name: name, rs: rs}
@@ -84,7 +90,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 	}
 	ors, osegs := old.rs, old.segs
 	// the lines the same from the start (p) and from the end (q)
-	p := 0
+	p := acl.SamePrefix(rs, ors)
 	for p < len(rs) && p < len(ors) && rs[p] == ors[p] {
 		p++
 	}
