@@ -377,6 +377,9 @@ type array struct {
 	// array; no element below used changes any more, and a list that would
 	// change one (insert, delete, renumber) copies the array first.
 	shared atomic.Bool
+	// lines is the running-config text of the array's first entries, kept by
+	// render (see linesCache); nil until rendered.
+	lines atomic.Pointer[linesCache]
 }
 
 // newArray makes entries the list's own array.

@@ -206,19 +206,7 @@ func (c *Config) render(d Dialect) string {
 	for _, n := range names {
 		a := c.ACLs[n]
 		b.WriteString(d.Header(a) + "\n")
-		var line []byte
-		for _, r := range a.entries {
-			line = line[:0]
-			switch {
-			case d == SLX:
-				line = append(line, ' ')
-				line = r.AppendFormat(line, a.Family)
-			default:
-				line = append(line, r.FormatIn(a.Family, d)...)
-			}
-			line = append(line, '\n')
-			b.Write(line)
-		}
+		b.Write(a.lines(d))
 		b.WriteString("!\n")
 	}
 	ind := " "
@@ -238,4 +226,57 @@ func (c *Config) render(d Dialect) string {
 		b.WriteString("!\n")
 	}
 	return b.String()
+}
+
+// linesCache is the text of an array's first n entries in a list of family f,
+// written in dialect d: each entry's line, as render writes it. Entries
+// below what a shared array's lists hold never change (see array), so a list
+// whose entries start with them renders only the lines after them: the
+// daemon writes its running-config at every change, and a line added to a
+// 10,000-line list cost a whole rendering (a millisecond) each time.
+type linesCache struct {
+	n    int
+	f    Family
+	d    Dialect
+	text []byte // never changed once stored
+}
+
+// maxLinesCache is the longest text kept: beyond it (about 300,000 lines) a
+// second copy of the text costs more memory than rendering it costs time.
+const maxLinesCache = 16 << 20
+
+// lines returns the entries' lines as render writes them, from the array's
+// cache where it holds a prefix of them; it keeps the text for the next call.
+func (a *ACL) lines(d Dialect) []byte {
+	var text []byte
+	from := 0
+	var c *linesCache
+	if a.arr != nil {
+		c = a.arr.lines.Load()
+	}
+	if c != nil && c.f == a.Family && c.d == d && c.n <= len(a.entries) {
+		if c.n == len(a.entries) {
+			return c.text
+		}
+		text, from = slices.Grow(c.text[:len(c.text):len(c.text)], 80*(len(a.entries)-c.n)), c.n
+	} else {
+		text = make([]byte, 0, 80*len(a.entries))
+	}
+	for _, r := range a.entries[from:] {
+		if d == SLX {
+			text = append(text, ' ')
+			text = r.AppendFormat(text, a.Family)
+		} else {
+			text = append(text, r.FormatIn(a.Family, d)...)
+		}
+		text = append(text, '\n')
+	}
+	if a.arr != nil && a.arr.shared.Load() && len(text) <= maxLinesCache && (c == nil || len(a.entries) > c.n) {
+		// Kept for a shared array only, whose entries below their end no
+		// longer change (a list that would change one copies the array
+		// first): the text stays true of them. The daemon's lists are all
+		// shared (it clones the running-config for every change).
+		a.arr.lines.Store(&linesCache{n: len(a.entries), f: a.Family, d: d, text: text})
+	}
+	return text
 }

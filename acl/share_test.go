@@ -167,3 +167,67 @@ func TestSamePrefix(t *testing.T) {
 	require.Equal(t, 0, SamePrefix(s1, b.Snapshot()))
 	require.Equal(t, hostRule(1).key(), s1[1].key())
 }
+
+// fresh returns a config with c's lists and bindings built line by line: no
+// array, cache or index shared with c.
+func fresh(t *testing.T, c *Config) *Config {
+	d := NewConfig()
+	d.Dialect, d.LogInterval, d.Bound = c.Dialect, c.LogInterval, c.Bound
+	for name, a := range c.ACLs {
+		b, err := d.EnsureKind(name, a.Family, a.Standard)
+		require.NoError(t, err)
+		for _, r := range a.Entries() {
+			_, err := b.Add(r)
+			require.NoError(t, err)
+		}
+	}
+	return d
+}
+
+// The running-config text of a list is rendered once: a copy renders only the
+// lines it added, and whatever either side does after (add, delete, insert,
+// renumber, another dialect) its text is the text of the same lines rendered
+// from nothing.
+func TestRenderReusesSharedLines(t *testing.T) {
+	c := NewConfig()
+	a, err := c.Ensure("big", IPv4)
+	require.NoError(t, err)
+	for i := range 50 {
+		_, err := a.Add(hostRule(i))
+		require.NoError(t, err)
+	}
+	same := func(c *Config) {
+		t.Helper()
+		f := fresh(t, c)
+		for _, d := range []Dialect{SLX, IOS, EOS} {
+			require.Equal(t, f.TextIn(d), c.TextIn(d), "dialect %v", d)
+		}
+		require.Equal(t, f.Render(), c.Render())
+	}
+	same(c)
+	d := c.Clone()
+	_, err = d.ACLs["big"].Add(hostRule(77))
+	require.NoError(t, err)
+	same(d)
+	same(c) // the original, whose array holds d's line past its end
+	require.NoError(t, d.ACLs["big"].DeleteSeq(510))
+	same(d)
+	r := hostRule(78)
+	r.Seq = 15
+	_, err = d.ACLs["big"].Add(r)
+	require.NoError(t, err)
+	same(d)
+	require.NoError(t, d.ACLs["big"].Resequence(100, 100))
+	same(d)
+	same(c)
+	require.NotEqual(t, c.Render(), d.Render())
+	// A list nobody cloned, changed in place after it was rendered, then
+	// cloned and rendered.
+	g := fresh(t, c)
+	same(g)
+	r.Seq = 25
+	_, err = g.ACLs["big"].Add(r)
+	require.NoError(t, err)
+	same(g)
+	same(g.Clone())
+}
