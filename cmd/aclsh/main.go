@@ -139,7 +139,9 @@ func runFollow(store *config.Store, kernel *enforcer.Enforcer, roles daemon.Role
 
 // usage is the help text; its flag list comes from flagDefs (flags.go), as do
 // the manual page and the completion script.
-var usage = usageSynopsis + "\n" + usageAbout + "\nFlags:\n" + flagUsage() + "\n" + usageMore + "\n" + usageExit
+func usage() string {
+	return usageSynopsis + "\n" + usageAbout + "\nFlags:\n" + flagUsage() + "\n" + usageMore + "\n" + usageExit
+}
 
 const usageSynopsis = `Usage: aclsh [flags]
        aclsh follow [--state-dir DIR] [--mgmt-if IFNAME] [--admin-group GROUP] [--view-group GROUP]
@@ -229,10 +231,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"admin-group": &adminGroup, "view-group": &viewGroup})
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fmt.Fprint(stdout, usage)
+			fmt.Fprint(stdout, usage())
 			return 0
 		}
-		fmt.Fprintf(stderr, "aclsh: %v\n%s", err, usage)
+		fmt.Fprintf(stderr, "aclsh: %v\n%s", err, usage())
 		return 2
 	}
 	switch {
