@@ -396,7 +396,7 @@ func (a *ACL) own(room int) {
 		return
 	}
 	n := len(a.entries)
-	grown := make([]Rule, n, max(2*(n+room), 8))
+	grown := make([]Rule, n, max(2*n, n+room, 8))
 	copy(grown, a.entries)
 	a.newArray(grown)
 }
@@ -528,7 +528,11 @@ func (a *ACL) Grow(n int) {
 	if n <= 0 {
 		return
 	}
-	a.own(n)
+	if l := len(a.entries); a.arr == nil || a.arr.shared.Load() || l+n > cap(a.entries) {
+		grown := make([]Rule, l, l+n) // the length given, not doubled as own does
+		copy(grown, a.entries)
+		a.newArray(grown)
+	}
 	if a.idx == nil {
 		a.build(len(a.entries) + n)
 	}

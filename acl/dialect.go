@@ -206,7 +206,15 @@ func (c *Config) render(d Dialect) string {
 	for _, n := range names {
 		a := c.ACLs[n]
 		b.WriteString(d.Header(a) + "\n")
-		b.Write(a.lines(d))
+		if a.arr != nil && a.arr.shared.Load() {
+			b.Write(a.lines(d))
+		} else {
+			var line []byte
+			for _, r := range a.entries {
+				line = appendLine(line[:0], r, a.Family, d)
+				b.Write(line)
+			}
+		}
 		b.WriteString("!\n")
 	}
 	ind := " "
@@ -245,6 +253,17 @@ type linesCache struct {
 // second copy of the text costs more memory than rendering it costs time.
 const maxLinesCache = 16 << 20
 
+// appendLine appends r's line of the running-config in dialect d.
+func appendLine(dst []byte, r Rule, f Family, d Dialect) []byte {
+	if d == SLX {
+		dst = append(dst, ' ')
+		dst = r.AppendFormat(dst, f)
+	} else {
+		dst = append(dst, r.FormatIn(f, d)...)
+	}
+	return append(dst, '\n')
+}
+
 // lines returns the entries' lines as render writes them, from the array's
 // cache where it holds a prefix of them; it keeps the text for the next call.
 func (a *ACL) lines(d Dialect) []byte {
@@ -263,13 +282,7 @@ func (a *ACL) lines(d Dialect) []byte {
 		text = make([]byte, 0, 80*len(a.entries))
 	}
 	for _, r := range a.entries[from:] {
-		if d == SLX {
-			text = append(text, ' ')
-			text = r.AppendFormat(text, a.Family)
-		} else {
-			text = append(text, r.FormatIn(a.Family, d)...)
-		}
-		text = append(text, '\n')
+		text = appendLine(text, r, a.Family, d)
 	}
 	if a.arr != nil && a.arr.shared.Load() && len(text) <= maxLinesCache && (c == nil || len(a.entries) > c.n) {
 		// Kept for a shared array only, whose entries below their end no
