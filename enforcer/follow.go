@@ -280,12 +280,14 @@ func (f *follower) close() {
 func (f *follower) resync(why string) {
 	err := f.view(func(cfg *acl.Config) error {
 		f.index(cfg)
-		conns, err := f.e.liveConns()
-		if err != nil {
-			return err
-		}
-		for _, c := range conns {
-			f.add(c, false)
+		if f.w != nil {
+			conns, err := f.e.liveConns()
+			if err != nil {
+				return err
+			}
+			for _, c := range conns {
+				f.add(c, false)
+			}
 		}
 		// Connections opened since the listing (their events are queued) count.
 		f.pump(nil)
@@ -344,7 +346,13 @@ func (f *follower) index(cfg *acl.Config) {
 		f.router = nil
 	}
 	limits := LimitsOf(cfg)
-	f.w = newWalker(cfg, limits)
+	f.w = nil
+	if len(limits) > 0 {
+		// Only sessions counted toward a limit are followed: without a
+		// connlimit line there is nothing to walk (the walker copied every
+		// line of every bound list at every change of the running-config).
+		f.w = newWalker(cfg, limits)
+	}
 	f.limits = map[string]*Limit{}
 	for _, l := range limits {
 		f.limits[l.ID] = l
