@@ -286,6 +286,9 @@ func linesGone(ks *kstate, p *Plan) []string {
 			continue
 		}
 		for _, e := range k.runs {
+			if !strings.Contains(e.line, "/") {
+				continue // a dispatch map's element: a shard's chain
+			}
 			if key := e.line + "/m"; !seen[key] && !rules[key] && !inSets(e.line) {
 				seen[key] = true
 				gone = append(gone, key)
@@ -344,6 +347,7 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	e.kernelTime += time.Since(start)
 	if err == nil {
 		e.sent++
+		e.lastBatch = changes(ops)
 		e.madeGen(ks.gen + 1) // the kernel took it at generation ks.gen
 	}
 	if err != nil {

@@ -56,8 +56,22 @@ func clearCounters(c *nftables.Conn, cfg *acl.Config, name string) error {
 		// and the counters of the elements of the run sets the chain looks up
 		for _, r := range rules {
 			for _, x := range r.Exprs {
-				if l, ok := x.(*expr.Lookup); ok && strings.HasPrefix(l.SetName, "run_") {
-					if _, err := c.ResetSetElements(&nftables.Set{Table: table, Name: l.SetName}); err != nil {
+				l, ok := x.(*expr.Lookup)
+				if !ok || !strings.HasPrefix(l.SetName, "run_") {
+					continue
+				}
+				names := []string{l.SetName}
+				if d, ok := strings.CutSuffix(l.SetName, "_d"); ok {
+					// a sharded map's dispatch map: its shards are the sets
+					// of the chains it jumps to, named as they are
+					for _, sc := range chains {
+						if sc.Table.Name == Table && strings.HasPrefix(sc.Name, d+"_") {
+							names = append(names, sc.Name)
+						}
+					}
+				}
+				for _, n := range names {
+					if _, err := c.ResetSetElements(&nftables.Set{Table: table, Name: n}); err != nil {
 						return fmt.Errorf("clearing counters: %w", wrapKernel(err))
 					}
 				}
