@@ -163,7 +163,11 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 		view = e.ks
 	}
 	if !cfg.Bound.IsZero() {
-		p = Compile(cfg, e.IfName, view.pre(limits))
+		// The enforcer's compiler: the config applied last compiles from
+		// what it kept (a million-line list: a comparison of its lines, not
+		// a compile).
+		e.comp.SSHPorts = e.SSHPorts
+		p = e.comp.Compile(cfg, e.IfName, view.pre(limits))
 		keepRunNames(view, p)
 		runCounters(ks, p, st.Counters)
 		changed := changedKeys(view, p)

@@ -323,6 +323,36 @@ type SummaryRow struct {
 	Matches *uint64 `json:"matches,omitempty"`
 }
 
+// SummaryRowOf is one list's row: what ACLOf's view of it adds up to (its
+// lines, and when it is bound and the kernel could be read, the matches of its
+// lines and implicit lines), without the view of every line.
+func SummaryRowOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) SummaryRow {
+	l := SummaryRow{Name: a.Name, Family: FamilyName(a.Family), BoundTo: []string{}}
+	if b := cfg.BoundTo(a.Name); b != "" {
+		l.BoundTo = append(l.BoundTo, b)
+	}
+	live := st != nil && len(l.BoundTo) > 0 && st.State != enforcer.Unknown
+	var n uint64
+	for _, r := range a.Entries() {
+		if r.IsRemark() {
+			l.Remarks++
+			continue
+		}
+		l.Lines++
+		if live {
+			n += st.Counters[enforcer.Line(a.Name, r.Seq)].Packets
+		}
+	}
+	if live {
+		n += st.Counters[enforcer.DenyOf(a.Name)].Packets
+		if a.Family == acl.IPv6 {
+			n += st.Counters[enforcer.NDOf(a.Name)].Packets
+		}
+		l.Matches = &n
+	}
+	return l
+}
+
 func (v *Summary) WriteText(w io.Writer) {
 	if len(v.AccessLists) == 0 {
 		return
