@@ -128,7 +128,7 @@ func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
 		return e.ks, nil
 	}
 	e.ks = nil
-	ks, err := readState(c, g.ID)
+	ks, err := readState(c, g.ID, e.NetNS)
 	if err != nil {
 		return nil, err
 	}

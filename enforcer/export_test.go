@@ -166,7 +166,7 @@ func ShowDumpsAll(e *Enforcer, cfg *acl.Config) (bool, error) {
 // to cfg's plan (read from the kernel, not from e's cache).
 func Drift(e *Enforcer, cfg *acl.Config) (out []string, err error) {
 	err = e.locked(func(c *nftables.Conn) error {
-		ks, err := readState(c, 0)
+		ks, err := readState(c, 0, e.NetNS)
 		if err != nil {
 			return err
 		}

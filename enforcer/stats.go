@@ -144,7 +144,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	// contents of the rules' anonymous sets, one request each).
 	mine := e.ks != nil && gen != 0 && e.ks.gen == gen
 	if err == nil {
-		ks, byKey, err = readTableOf(c, gen, true, chains, !mine)
+		ks, byKey, err = readTableOf(c, gen, true, chains, !mine, e.NetNS)
 	}
 	if err != nil {
 		if errors.Is(wrapKernel(err), ErrPermission) {
