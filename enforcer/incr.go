@@ -72,16 +72,19 @@ func lensOf(lens *[2][129]int32) [2][]int {
 // segment segments the lines of list name (entries, remarks included) in
 // family fm, reusing what old (nil: nothing) holds.
 func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo {
-	rs := make([]acl.Rule, 0, len(entries))
-	for _, r := range entries {
-		if !r.IsRemark() {
-			rs = append(rs, r)
-		}
-	}
-	m := &listMemo{f: fm.f, name: name, rs: rs}
 	if old == nil {
 		old = &listMemo{}
 	}
+	rs := sameLines(entries, old.rs)
+	if rs == nil {
+		rs = make([]acl.Rule, 0, len(entries))
+		for _, r := range entries {
+			if !r.IsRemark() {
+				rs = append(rs, r)
+			}
+		}
+	}
+	m := &listMemo{f: fm.f, name: name, rs: rs}
 	ors, osegs := old.rs, old.segs
 	// the lines the same from the start (p) and from the end (q)
 	p := 0
@@ -225,6 +228,26 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		i++
 	}
 	return m
+}
+
+// sameLines returns ors if entries (remarks left out) are its lines, else nil:
+// the list compiled last time (show compiles the applied list again) is not
+// copied again (a million-line list: 240 MB).
+func sameLines(entries, ors []acl.Rule) []acl.Rule {
+	j := 0
+	for _, r := range entries {
+		if r.IsRemark() {
+			continue
+		}
+		if j == len(ors) || r != ors[j] {
+			return nil
+		}
+		j++
+	}
+	if j != len(ors) || j == 0 {
+		return nil
+	}
+	return ors
 }
 
 // maxGrowRun is the longest run whose index is kept so that it can grow: the

@@ -241,6 +241,7 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 		v.OtherTablesCanDrop = OthersOf(st, a.Family)
 	}
 	u64 := func(n uint64) *uint64 { return &n }
+	v.Entries = make([]EntryCounts, 0, a.Len())
 	for _, r := range a.Entries() {
 		e := EntryCounts{Entry: EntryOf(r, a.Family), body: r.BodyIn(a.Family, cfg.Dialect)}
 		if cfg.Dialect == acl.IOS {
