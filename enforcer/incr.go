@@ -140,7 +140,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		return out
 	}
 	var lens [2][]int
-	made := map[int]*runLine{}
+	var made []*runLine // what line g compiles to, once asked for (made when first needed)
 	for i < len(rs) {
 		if i >= len(rs)-q {
 			// the rest is unchanged: if the last compile started a segment at
@@ -161,6 +161,9 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		}
 		line := func(j int) *runLine {
 			g := i + j
+			if made == nil {
+				made = make([]*runLine, len(rs))
+			}
 			if rl := made[g]; rl != nil {
 				return rl
 			}

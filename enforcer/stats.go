@@ -169,6 +169,11 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 		e.comp.SSHPorts = e.SSHPorts
 		p = e.comp.Compile(cfg, e.IfName, view.pre(limits))
 		keepRunNames(view, p)
+		n := 0
+		for _, s := range p.Sets {
+			n += len(s.Elems)
+		}
+		st.Counters = make(map[LineRef]Counter, n+64) // a line a run element, and more
 		runCounters(ks, p, st.Counters)
 		changed := changedKeys(view, p)
 		for _, ch := range p.Chains {
@@ -251,7 +256,14 @@ func runCounters(ks *kstate, p *Plan, out map[LineRef]Counter) {
 			if e.Count.IsZero() {
 				continue // a jump: its chain's rule counts
 			}
-			if kr, ok := k.runs[e.id()]; ok && kr.line == e.Line {
+			var kr krun
+			var ok bool
+			if e.End == nil {
+				kr, ok = k.runs[string(e.Key)] // e.id() without a copy
+			} else {
+				kr, ok = k.runs[e.id()]
+			}
+			if ok && kr.line == e.Line {
 				t := out[e.Count]
 				t.Packets += kr.cnt.Packets
 				t.Bytes += kr.cnt.Bytes
