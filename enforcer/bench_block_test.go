@@ -1,6 +1,7 @@
 package enforcer_test
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aclsh/aclsh/acl"
 	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
 	"github.com/aclsh/aclsh/shell"
@@ -34,19 +36,21 @@ func peakRSS() float64 {
 }
 
 // BenchmarkBlocklist1M is the blocklist row of issue 21: 1,000,000 lines `deny
-// ip host X any` and `permit tcp any any eq 22` (blockList), each step timed once
+// ip host X any` and `permit tcp any any eq 22` (blockText), each step timed once
 // per iteration: parse (the running-config's text to a config), the first
 // apply in a fresh lab (kernel-s: the transaction itself), Stats (what show
 // reads), `show access-lists summary` and `show access-lists` through a shell
 // on the same enforcer (output discarded; the shell has read the
-// running-config already, as the daemon has), and for comparison `nft -f` of the
+// running-config already, as the daemon has), a change of the line in the
+// middle (change-ops: the commands of its transaction), and for comparison `nft -f` of the
 // same plan's text into another lab and `nft list table` of it. rss-apply-MB
 // is the process's peak RSS after parse and apply, rss-MB at the end (run it
 // alone: the peak is the process's). ACLSH_BLOCK_LINES sets another length.
 func BenchmarkBlocklist1M(b *testing.B) {
 	n := blockLines()
 	text := blockText(n, false)
-	var parse, apply, kernel, stats, summary, show, nftF, nftList time.Duration
+	var parse, apply, kernel, stats, summary, show, change, nftF, nftList time.Duration
+	var batch int
 	var rssApply float64
 	for b.Loop() {
 		runtime.GC()
@@ -98,6 +102,24 @@ func BenchmarkBlocklist1M(b *testing.B) {
 		sh = nil
 		debug.FreeOSMemory()
 
+		// one line in the middle changed: an element change of one shard
+		a := cfg.ACLs["block"]
+		if err := a.DeleteSeq(acl.Seq(n / 2)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := a.Add(rule(b, fmt.Sprintf("seq %d deny ip host 192.0.2.1 any", n/2))); err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		if err := l.e.Apply(cfg); err != nil {
+			b.Fatal(err)
+		}
+		change += time.Since(t0)
+		batch = max(batch, len(LastBatch(l.e)))
+		if FullReplaces(l.e) != 0 {
+			b.Fatal("the change replaced the table")
+		}
+
 		f := filepath.Join(dir, "plan.nft")
 		if err := os.WriteFile(f, []byte(Compile(cfg, "mgmt0", nil).String()), 0o644); err != nil {
 			b.Fatal(err)
@@ -122,6 +144,8 @@ func BenchmarkBlocklist1M(b *testing.B) {
 	b.ReportMetric(s(stats), "stats-s")
 	b.ReportMetric(s(summary), "summary-s")
 	b.ReportMetric(s(show), "show-s")
+	b.ReportMetric(s(change), "change-s")
+	b.ReportMetric(float64(batch), "change-ops")
 	b.ReportMetric(s(nftList), "nft-list-s")
 	b.ReportMetric(rssApply, "rss-apply-MB")
 	b.ReportMetric(peakRSS(), "rss-MB")

@@ -96,7 +96,8 @@ type Stats struct {
 	State State
 	// Counters by line and role: a line's matches, the connections a limit
 	// refused, the implicit deny, neighbour discovery; for a log line the packets
-	// that reached it and the ones it logged (see Suppressed).
+	// that reached it and the ones it logged (see Suppressed). A line of a run
+	// map that matched nothing may be missing: it reads as zero.
 	Counters map[LineRef]Counter
 	// Sessions per connlimit line (Role Matched): live connections per source,
 	// most first.
@@ -169,11 +170,6 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 		e.comp.SSHPorts = e.SSHPorts
 		p = e.comp.Compile(cfg, e.IfName, view.pre(limits))
 		keepRunNames(view, p)
-		n := 0
-		for _, s := range p.Sets {
-			n += len(s.Elems)
-		}
-		st.Counters = make(map[LineRef]Counter, n+64) // a line a run element, and more
 		runCounters(ks, p, st.Counters)
 		changed := changedKeys(view, p)
 		for _, ch := range p.Chains {
@@ -245,7 +241,9 @@ func reachesLimit(cfg *acl.Config, limits []*Limit) func(Conn) bool {
 }
 
 // runCounters adds the counters of the kernel's run set elements to their lines'
-// show counters: only elements the plan has, with the same key range and line.
+// show counters: only elements the plan has, with the same key range and line,
+// and only counters that are not zero (a line missing from out has matched
+// nothing).
 func runCounters(ks *kstate, p *Plan, out map[LineRef]Counter) {
 	for _, s := range p.Sets {
 		k := ks.sets[s.Name]
@@ -263,7 +261,9 @@ func runCounters(ks *kstate, p *Plan, out map[LineRef]Counter) {
 			} else {
 				kr, ok = k.runs[e.id()]
 			}
-			if ok && kr.line == e.Line {
+			// a line with no matches adds nothing: a missing counter reads
+			// as zero, and a blocklist's million lines mostly have none
+			if ok && kr.line == e.Line && kr.cnt != (Counter{}) {
 				t := out[e.Count]
 				t.Packets += kr.cnt.Packets
 				t.Bytes += kr.cnt.Bytes
