@@ -3,6 +3,7 @@ package enforcer
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -168,7 +169,10 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 	e.comp.SSHPorts = e.SSHPorts
 	p = e.comp.Compile(cfg, e.IfName, pre)
 	keepRunNames(ks, p)
-	if !protect && mayStrand(linesGone(ks, p), prev, limits) {
+	// Without a permit connlimit line no session depends on a mark: nothing
+	// to look at (and at a million lines, linesGone reads every element).
+	if !protect && slices.ContainsFunc(limits, func(l *Limit) bool { return l.Rule.Action == acl.Permit }) &&
+		mayStrand(linesGone(ks, p), prev, limits) {
 		if _, err := e.adopt(cfg, limits, nil); err != nil {
 			return nil, false, err
 		}

@@ -209,7 +209,14 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		if n >= MinRun {
 			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: sameRun(rls, oldSeg, twins(i))})
 			if run := m.segs[len(m.segs)-1].run; run == nil {
-				run = newRunOut(fm, name, rls, layers)
+				var prev []*Set // the sets of the old run the first line was in
+				for _, oj := range twins(i) {
+					if s := oldSeg(oj); s != nil && s.run != nil {
+						prev = s.run.sets
+						break
+					}
+				}
+				run = newRunOut(fm, name, rls, layers, prev)
 				if i+n == len(rs) && n <= maxGrowRun {
 					run.x = x // it may grow by lines added behind it
 				}

@@ -699,7 +699,7 @@ type where struct {
 	portSh [2]*shape
 }
 
-func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
+func newRunOut(fm *fam, name string, rls []*runLine, layers []int, prev []*Set) *runOut {
 	ro := &runOut{rls: rls, layers: layers, byShape: map[where]*Set{}}
 	n := map[where]int{}
 	for i, rl := range rls {
@@ -716,7 +716,7 @@ func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
 		}
 		s.addLine(rl)
 	}
-	ro.order(sets, nil)
+	ro.order(sets, nil, prev)
 	return ro
 }
 
@@ -749,16 +749,27 @@ func (s *Set) addLine(rl *runLine) {
 
 // order sets ro's sets and rules from its verdict maps sets (in the order of
 // their first lines): layer by layer, each map after its sets of ports. rules
-// holds the rule of a map already made (by the map), nil if none.
-func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule) {
+// holds the rule of a map already made (by the map), nil if none; prev are the
+// sets of the run ro was made again from (nil: none): a shard with the same
+// name and elements keeps its elements (shard.go).
+func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule, prev []*Set) {
 	layer := make(map[*Set]int, len(ro.byShape))
 	for w, s := range ro.byShape {
 		layer[s] = w.l
 	}
 	sort.SliceStable(sets, func(i, j int) bool { return layer[sets[i]] < layer[sets[j]] })
 	ro.maps, ro.sets, ro.rules, ro.chains = sets, nil, nil, nil
+	var old map[string]*Set
+	for _, s := range prev {
+		if s.part == shardPiece {
+			if old == nil {
+				old = map[string]*Set{}
+			}
+			old[s.Name] = s
+		}
+	}
 	for _, s := range sets {
-		if parts, chains := s.shards(); parts != nil {
+		if parts, chains := s.shards(old); parts != nil {
 			ro.sets = append(ro.sets, parts...)
 			ro.chains = append(ro.chains, chains...)
 			ro.rules = append(ro.rules, parts[0].rule())
@@ -815,7 +826,7 @@ func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runO
 		}
 		s.addLine(rl)
 	}
-	nro.order(sets, rules)
+	nro.order(sets, rules, ro.sets)
 	return nro
 }
 

@@ -65,8 +65,11 @@ const (
 // shards returns the sets and chains verdict map s (not a set of ports) is
 // split into: the dispatch map, the shards, the shards' chains; nil if s is
 // not split (few elements, a line with port lists on both sides in it, or no
-// address field that spreads its elements).
-func (s *Set) shards() (out []*Set, chains []*Chain) {
+// address field that spreads its elements). A shard of old (by name) with the
+// same elements gives the new one its elements: a plan that shares them with
+// the kernel's state is known to hold them (kset.holds), so a change of one
+// line compares and sends one shard, not all.
+func (s *Set) shards(old map[string]*Set) (out []*Set, chains []*Chain) {
 	if len(s.Elems) <= shardOver || s.ports != [2]*Set{} || s.portSide > 0 {
 		return nil, nil
 	}
@@ -110,6 +113,9 @@ func (s *Set) shards() (out []*Set, chains []*Chain) {
 		for k, i := range idx {
 			sh.Elems[k] = s.Elems[i]
 		}
+		if o := old[sh.Name]; o != nil && sameElems(o.Elems, sh.Elems) {
+			sh.Elems = o.Elems
+		}
 		out = append(out, sh)
 		chains = append(chains, &Chain{Name: sh.Name, Rules: []*Rule{sh.rule()}})
 		e := Elem{Line: sh.Name, Chain: sh.Name}
@@ -121,6 +127,21 @@ func (s *Set) shards() (out []*Set, chains []*Chain) {
 		d.Elems = append(d.Elems, e)
 	}
 	return out, chains
+}
+
+// sameElems reports whether a and b are the same elements, in order.
+func sameElems(a, b []Elem) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Line != y.Line || x.Act != y.Act || x.Count != y.Count || x.Chain != y.Chain || x.Addr != y.Addr ||
+			!bytes.Equal(x.Key, y.Key) || !bytes.Equal(x.End, y.End) {
+			return false
+		}
+	}
+	return true
 }
 
 // fieldLo is the first value of the address field at off (n bytes) of element i.
