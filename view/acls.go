@@ -175,7 +175,7 @@ func (e *EntryCounts) WriteText(w io.Writer) {
 	if len(notes) > 0 {
 		line += " (" + strings.Join(notes, ", ") + ")"
 	}
-	fmt.Fprintf(w, " %s\n", line)
+	io.WriteString(w, " "+line+"\n")
 	e.writeConnLimit(w, "    ")
 }
 
@@ -241,15 +241,23 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 		v.OtherTablesCanDrop = OthersOf(st, a.Family)
 	}
 	u64 := func(n uint64) *uint64 { return &n }
-	v.Entries = make([]EntryCounts, 0, a.Len())
-	for _, r := range a.Entries() {
-		e := EntryCounts{Entry: EntryOf(r, a.Family), body: r.BodyIn(a.Family, cfg.Dialect)}
+	// each line's entry made in place, its matches in one block (a
+	// million-line list: no million small allocations)
+	v.Entries = make([]EntryCounts, a.Len())
+	var matches []uint64
+	if live {
+		matches = make([]uint64, a.Len())
+	}
+	for i, r := range a.Entries() {
+		e := &v.Entries[i]
+		e.Entry, e.body = EntryOf(r, a.Family), r.BodyIn(a.Family, cfg.Dialect)
 		if cfg.Dialect == acl.IOS {
 			e.body = r.ShowIOS(a.Family)
 		}
 		line := enforcer.Line(a.Name, r.Seq)
 		if live && !r.IsRemark() {
-			e.Matches = u64(st.Counters[line].Packets)
+			matches[i] = st.Counters[line].Packets
+			e.Matches = &matches[i]
 			if r.Log {
 				e.LogLinesSuppressed = u64(st.Suppressed(line))
 			}
@@ -272,7 +280,6 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 				e.SourceSetWarning = SourceSetWarning(r, u)
 			}
 		}
-		v.Entries = append(v.Entries, e)
 	}
 	if live && a.Family == acl.IPv6 {
 		text := strings.TrimPrefix(acl.ImplicitICMPv6Line(), "implicit permit ")
