@@ -411,33 +411,14 @@ func (c ShowSummary) View(env Env) (view.View, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := aclsOf(cfg, c.Select, env.Stats(cfg))
+	lists, err := NamedLists(cfg, c.Select, "show %s access-lists %s")
 	if err != nil {
 		return nil, err
 	}
+	st := env.Stats(cfg)
 	v := &view.Summary{AccessLists: []view.SummaryRow{}}
-	for _, a := range all.AccessLists {
-		l := view.SummaryRow{Name: a.Name, Family: a.Family, BoundTo: a.BoundTo}
-		for _, e := range a.Entries {
-			if e.Action == "remark" {
-				l.Remarks++
-				continue
-			}
-			l.Lines++
-		}
-		if a.ImplicitDenyMatches != nil {
-			n := *a.ImplicitDenyMatches
-			if a.ImplicitPermit != nil {
-				n += a.ImplicitPermit.Matches
-			}
-			for _, e := range a.Entries {
-				if e.Matches != nil {
-					n += *e.Matches
-				}
-			}
-			l.Matches = &n
-		}
-		v.AccessLists = append(v.AccessLists, l)
+	for _, a := range lists {
+		v.AccessLists = append(v.AccessLists, view.SummaryRowOf(cfg, a, st))
 	}
 	return v, nil
 }

@@ -3,6 +3,7 @@ package enforcer
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -128,7 +129,7 @@ func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
 		return e.ks, nil
 	}
 	e.ks = nil
-	ks, err := readState(c, g.ID)
+	ks, err := readState(c, g.ID, e.NetNS)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,10 @@ func (e *Enforcer) plan(cfg *acl.Config, ks *kstate) (p *Plan, protect bool, err
 	e.comp.SSHPorts = e.SSHPorts
 	p = e.comp.Compile(cfg, e.IfName, pre)
 	keepRunNames(ks, p)
-	if !protect && mayStrand(linesGone(ks, p), prev, limits) {
+	// Without a permit connlimit line no session depends on a mark: nothing
+	// to look at (and at a million lines, linesGone reads every element).
+	if !protect && slices.ContainsFunc(limits, func(l *Limit) bool { return l.Rule.Action == acl.Permit }) &&
+		mayStrand(linesGone(ks, p), prev, limits) {
 		if _, err := e.adopt(cfg, limits, nil); err != nil {
 			return nil, false, err
 		}
@@ -286,6 +290,9 @@ func linesGone(ks *kstate, p *Plan) []string {
 			continue
 		}
 		for _, e := range k.runs {
+			if !strings.Contains(e.line, "/") {
+				continue // a dispatch map's element: a shard's chain
+			}
 			if key := e.line + "/m"; !seen[key] && !rules[key] && !inSets(e.line) {
 				seen[key] = true
 				gone = append(gone, key)
@@ -344,6 +351,7 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	e.kernelTime += time.Since(start)
 	if err == nil {
 		e.sent++
+		e.lastBatch = changes(ops)
 		e.madeGen(ks.gen + 1) // the kernel took it at generation ks.gen
 	}
 	if err != nil {

@@ -297,16 +297,7 @@ func BenchmarkConnRateShapes(b *testing.B) {
 
 // blockList is a blocklist of n lines (`deny ip host X any`, hosts outside the
 // lab), then `permit tcp any any eq 22`.
-func blockList(b *testing.B, n int) *acl.Config {
-	var sb strings.Builder
-	sb.WriteString("ip access-list extended block\n")
-	for i := range n {
-		fmt.Fprintf(&sb, " seq %d deny ip host %d.%d.%d.%d any\n", i+1, 11+i>>24, i>>16&255, i>>8&255, i&255)
-	}
-	fmt.Fprintf(&sb, " seq %d permit tcp any any eq 22\n", n+1)
-	sb.WriteString("interface management 0\n ip access-group block in\n")
-	return config(b, sb.String())
-}
+func blockList(b *testing.B, n int) *acl.Config { return config(b, blockText(n, false)) }
 
 // BenchmarkConnRateBlocklist1M is BenchmarkConnRate through a blocklist of
 // 1,000,000 lines and the permit after it, against a 1-line list in the same

@@ -28,6 +28,9 @@ import (
 // key: a rule's key, or a run element's line key with "/m" (the key its rule has
 // when the line is a rule), and in the order of the rule's counters.
 func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, error) {
+	if !ks.exists {
+		return nil, nil // no table: no object to take counters from
+	}
 	// the keys of the counting objects the batch creates
 	made := map[string]bool{}
 	for _, o := range ops {

@@ -263,6 +263,9 @@ type Set struct {
 	// set, not a map: no verdicts, no counters).
 	ports    [2]*Set
 	portSide int
+	// part says whether the set is a sharded verdict map's dispatch map or
+	// one of its shards (shard.go).
+	part shardPart
 }
 
 // Elem is an element of a set. Of a SetPreMap: a source (its prefix's first
@@ -502,6 +505,11 @@ func (cc *Compiler) list(p *Plan, base *Chain, b bound, cfg *acl.Config, pre Pre
 			}
 			for _, rr := range s.run.rules {
 				ch.add(rr)
+			}
+			for _, sc := range s.run.chains {
+				c := *sc
+				c.Rules = slices.Clone(sc.Rules)
+				p.Chains = append(p.Chains, &c)
 			}
 			continue
 		}

@@ -31,6 +31,7 @@ func TestCompileGolden(t *testing.T) {
 	for _, f := range files {
 		base := strings.TrimSuffix(f, ".conf")
 		t.Run(filepath.Base(base), func(t *testing.T) {
+			shardSizes(t, base)
 			text, err := os.ReadFile(f)
 			require.NoError(t, err)
 			cfg := config(t, string(text))
@@ -58,6 +59,20 @@ func TestCompileGolden(t *testing.T) {
 	}
 }
 
+// shardSizes sets the sizes of shards for the test of testdata/plans/NAME
+// (base) as NAME.shard says ("over every most", see SetShardSizes), if it is
+// there: a plan with sharded run maps without thousands of lines.
+func shardSizes(t *testing.T, base string) {
+	data, err := os.ReadFile(base + ".shard")
+	if err != nil {
+		return
+	}
+	var over, every, most int
+	_, err = fmt.Sscan(string(data), &over, &every, &most)
+	require.NoError(t, err, base+".shard")
+	t.Cleanup(SetShardSizes(over, every, most))
+}
+
 // TestCompileDeterministic: the same input gives the same plan.
 func TestCompileDeterministic(t *testing.T) {
 	text, err := os.ReadFile("../testdata/plans/every-match.conf")
@@ -78,6 +93,7 @@ func TestPlanTextMatchesKernel(t *testing.T) {
 			continue // map elements carry expiry times
 		}
 		t.Run(filepath.Base(base), func(t *testing.T) {
+			shardSizes(t, base)
 			a, b := newLab(t), newLab(t)
 			text, err := os.ReadFile(f)
 			require.NoError(t, err)

@@ -37,6 +37,7 @@ type Enforcer struct {
 	fullReplaces int           // how often Apply fell back to replacing the table (tests)
 	sent         int           // transactions the kernel took
 	adopts       int           // how often Apply listed the live sessions (tests)
+	lastBatch    []*op         // the changes of the last transaction the kernel took (tests)
 	kernelTime   time.Duration // time spent in transactions (benchmarks)
 	// gens are the ruleset generations this enforcer's last transactions
 	// made (a ring): the table watch tells them from other programs' even when

@@ -3,6 +3,7 @@ package enforcer
 import (
 	"github.com/google/nftables"
 
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -165,7 +166,7 @@ func ShowDumpsAll(e *Enforcer, cfg *acl.Config) (bool, error) {
 // to cfg's plan (read from the kernel, not from e's cache).
 func Drift(e *Enforcer, cfg *acl.Config) (out []string, err error) {
 	err = e.locked(func(c *nftables.Conn) error {
-		ks, err := readState(c, 0)
+		ks, err := readState(c, 0, e.NetNS)
 		if err != nil {
 			return err
 		}
@@ -212,4 +213,29 @@ func OtherDroppers(e *Enforcer) (ds []Dropper, err error) {
 		return err
 	})
 	return ds, err
+}
+
+// SetShardSizes sets how long a run's verdict map grows before it is sharded,
+// the mean size of its shards and their most (shard.go), for a test; the
+// returned func puts the sizes back.
+func SetShardSizes(over, every, most int) (restore func()) {
+	o, e, m := shardOver, shardEvery, shardMax
+	shardOver, shardEvery, shardMax = over, every, most
+	return func() { shardOver, shardEvery, shardMax = o, e, m }
+}
+
+// LastBatch is the last transaction the kernel took from e, as nft commands; a
+// command changing a run map's elements is its verb and set and how many
+// elements it names.
+func LastBatch(e *Enforcer) []string {
+	var out []string
+	for _, o := range e.lastBatch {
+		if (o.kind == opAddElem || o.kind == opDelElem) && o.set.Kind == SetRun {
+			verb := map[opKind]string{opAddElem: "add", opDelElem: "delete"}[o.kind]
+			out = append(out, fmt.Sprintf("%s element inet %s %s: %d", verb, Table, o.set.Name, len(o.elems)))
+			continue
+		}
+		out = append(out, o.String())
+	}
+	return out
 }

@@ -72,22 +72,25 @@ func lensOf(lens *[2][129]int32) [2][]int {
 // segment segments the lines of list name (entries, an acl.ACL.Snapshot,
 // remarks included) in family fm, reusing what old (nil: nothing) holds.
 func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo {
+	if old == nil {
+		old = &listMemo{}
+	}
 	// A list without remarks is its own lines: the memo keeps the snapshot,
 	// and the next compile of a copy of the list (the daemon's next change)
 	// knows without comparing them that the lines they share are the same.
+	// With remarks, the lines compiled last are kept when they are the same.
 	rs := entries
 	if slices.ContainsFunc(entries, acl.Rule.IsRemark) {
-		rs = make([]acl.Rule, 0, len(entries))
-		for _, r := range entries {
-			if !r.IsRemark() {
-				rs = append(rs, r)
+		if rs = sameLines(entries, old.rs); rs == nil {
+			rs = make([]acl.Rule, 0, len(entries))
+			for _, r := range entries {
+				if !r.IsRemark() {
+					rs = append(rs, r)
+				}
 			}
 		}
 	}
 	m := &listMemo{f: fm.f, name: name, rs: rs}
-	if old == nil {
-		old = &listMemo{}
-	}
 	ors, osegs := old.rs, old.segs
 	// the lines the same from the start (p) and from the end (q)
 	p := acl.SamePrefix(rs, ors)
@@ -143,7 +146,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		return out
 	}
 	var lens [2][]int
-	made := map[int]*runLine{}
+	var made []*runLine // what line g compiles to, once asked for (made when first needed)
 	for i < len(rs) {
 		if i >= len(rs)-q {
 			// the rest is unchanged: if the last compile started a segment at
@@ -164,6 +167,9 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		}
 		line := func(j int) *runLine {
 			g := i + j
+			if made == nil {
+				made = make([]*runLine, len(rs))
+			}
 			if rl := made[g]; rl != nil {
 				return rl
 			}
@@ -209,7 +215,14 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		if n >= MinRun {
 			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: sameRun(rls, oldSeg, twins(i))})
 			if run := m.segs[len(m.segs)-1].run; run == nil {
-				run = newRunOut(fm, name, rls, layers)
+				var prev []*Set // the sets of the old run the first line was in
+				for _, oj := range twins(i) {
+					if s := oldSeg(oj); s != nil && s.run != nil {
+						prev = s.run.sets
+						break
+					}
+				}
+				run = newRunOut(fm, name, rls, layers, prev)
 				if i+n == len(rs) && n <= maxGrowRun {
 					run.x = x // it may grow by lines added behind it
 				}
@@ -231,6 +244,26 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		i++
 	}
 	return m
+}
+
+// sameLines returns ors if entries (remarks left out) are its lines, else nil:
+// the list compiled last time (show compiles the applied list again) is not
+// copied again (a million-line list: 240 MB).
+func sameLines(entries, ors []acl.Rule) []acl.Rule {
+	j := 0
+	for _, r := range entries {
+		if r.IsRemark() {
+			continue
+		}
+		if j == len(ors) || r != ors[j] {
+			return nil
+		}
+		j++
+	}
+	if j != len(ors) || j == 0 {
+		return nil
+	}
+	return ors
 }
 
 // maxGrowRun is the longest run whose index is kept so that it can grow: the

@@ -229,7 +229,17 @@ func TestCompilerReusedAgreesWithCompile(t *testing.T) {
 // IPv4 and IPv6 lists compiled into run sets; after each the kernel's table is
 // what the config needs (Stats compares every rule, set and element), without
 // replacing the table; at the end it holds what a fresh apply makes.
-func TestApplyEditsOnKernel(t *testing.T) {
+func TestApplyEditsOnKernel(t *testing.T) { applyEditsOnKernel(t) }
+
+// TestApplyEditsOnKernelSharded is TestApplyEditsOnKernel with every verdict
+// map of more than 8 elements sharded: edits move lines in and out of shards,
+// split and join them.
+func TestApplyEditsOnKernelSharded(t *testing.T) {
+	defer SetShardSizes(8, 4, 8)()
+	applyEditsOnKernel(t)
+}
+
+func applyEditsOnKernel(t *testing.T) {
 	r := rand.New(rand.NewPCG(88, 2))
 	cfg := randomLists(t, r, 120)
 	l := newLab(t)
@@ -353,7 +363,16 @@ func TestCompilerGrowsRunAtEnd(t *testing.T) {
 // last run reaches its end, each applied: the kernel's table is what the config
 // needs after each (Stats compares every rule, set and element), and at the end
 // what a fresh apply makes.
-func TestApplyGrowsRunOnKernel(t *testing.T) {
+func TestApplyGrowsRunOnKernel(t *testing.T) { applyGrowsRunOnKernel(t) }
+
+// TestApplyGrowsRunOnKernelSharded is TestApplyGrowsRunOnKernel with verdict
+// maps of more than 64 elements sharded.
+func TestApplyGrowsRunOnKernelSharded(t *testing.T) {
+	defer SetShardSizes(64, 16, 64)()
+	applyGrowsRunOnKernel(t)
+}
+
+func applyGrowsRunOnKernel(t *testing.T) {
 	cfg := bigConfig(t, 2000)
 	l := newLab(t)
 	require.NoError(t, l.e.Apply(cfg))

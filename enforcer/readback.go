@@ -15,21 +15,22 @@ import (
 type Counter struct{ Packets, Bytes uint64 }
 
 // readState reads table inet aclsh: chains with their rules (keys, handles,
-// expressions, counters) and sets with their elements. counters, if not nil,
-// receives the counters by rule key.
-func readState(c *nftables.Conn, gen uint32) (*kstate, error) {
-	ks, _, err := readTable(c, gen, false)
+// expressions, counters) and sets with their elements; ns is the namespace c
+// acts in (the run maps' elements are read with a socket of aclsh's own, see
+// elemDumper).
+func readState(c *nftables.Conn, gen uint32, ns int) (*kstate, error) {
+	ks, _, err := readTable(c, gen, false, ns)
 	return ks, err
 }
 
 // readTable is readState; withCounters, it also returns each rule's counters by
 // rule key, in the order of the rule's expressions.
-func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[string][]Counter, error) {
+func readTable(c *nftables.Conn, gen uint32, withCounters bool, ns int) (*kstate, map[string][]Counter, error) {
 	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
 	if err != nil {
 		return nil, nil, wrapKernel(err)
 	}
-	return readTableOf(c, gen, withCounters, chains, true)
+	return readTableOf(c, gen, withCounters, chains, true, ns)
 }
 
 // readTableOf is readTable with the chains already listed (of the inet family or
@@ -37,7 +38,7 @@ func readTable(c *nftables.Conn, gen uint32, withCounters bool) (*kstate, map[st
 // rules' expressions are not summed nor the anonymous sets' elements read (one
 // request a set: a port list's): the state is for its counters, not to be
 // compared with a plan.
-func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nftables.Chain, verify bool) (*kstate, map[string][]Counter, error) {
+func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nftables.Chain, verify bool, ns int) (*kstate, map[string][]Counter, error) {
 	ks := emptyState(gen)
 	var cnt map[string][]Counter
 	if withCounters {
@@ -97,6 +98,7 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 		return nil, nil, wrapKernel(err)
 	}
 	anonIDs := map[string]string{} // anonymous set name -> contents id
+	var dump *elemDumper
 	for _, s := range sets {
 		if s.Anonymous {
 			// a rule's own (a port list): part of the rule, not of the table
@@ -120,18 +122,16 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 			// a set of ports: no counters to read
 			k.kind, k.sig = SetRun, runSig(s.KeyType.Name, s.Interval, s.IsMap)
 		} else if strings.HasPrefix(s.Name, "run_") {
-			els, err := c.GetSetElements(s)
-			if err != nil {
-				return nil, nil, wrapKernel(err)
-			}
-			k.kind, k.runs = SetRun, make(map[string]krun, len(els))
-			k.sig = runSig(s.KeyType.Name, s.Interval, s.IsMap)
-			for _, el := range els {
-				kr := krun{line: el.Comment}
-				if el.Counter != nil {
-					kr.cnt = Counter{el.Counter.Packets, el.Counter.Bytes}
+			if dump == nil {
+				if dump, err = newElemDumper(ns); err != nil {
+					return nil, nil, wrapKernel(err)
 				}
-				k.runs[string(el.Key)+string(el.KeyEnd)] = kr
+				defer dump.Close()
+			}
+			k.kind, k.runs = SetRun, map[string]krun{}
+			k.sig = runSig(s.KeyType.Name, s.Interval, s.IsMap)
+			if err := dump.runElems(s.Name, k.runs); err != nil {
+				return nil, nil, wrapKernel(err)
 			}
 		} else if s.IsMap {
 			k.kind = SetPreMap

@@ -668,9 +668,15 @@ func grow(x *runIndex, rs []acl.Rule, from int, line func(int) *runLine) ([]*run
 // The Compiler keeps it while the run's lines stay; a plan holds copies of its
 // sets (keepRunNames renames them), sharing their elements.
 type runOut struct {
-	rls   []*runLine
-	sets  []*Set
-	rules []*Rule
+	rls []*runLine
+	// maps are its verdict maps, in order; sets, rules and chains what they
+	// compile to: the maps and their sets of ports, or for a long map its
+	// dispatch map and shards (shard.go); a rule per map (rules[i] looks up
+	// maps[i] or its dispatch map); the shards' chains.
+	maps   []*Set
+	sets   []*Set
+	rules  []*Rule
+	chains []*Chain
 	// byLine maps the key of each line (its elements' Line) to the line, made
 	// when first asked for.
 	byLine map[string]lineKey
@@ -693,7 +699,7 @@ type where struct {
 	portSh [2]*shape
 }
 
-func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
+func newRunOut(fm *fam, name string, rls []*runLine, layers []int, prev []*Set) *runOut {
 	ro := &runOut{rls: rls, layers: layers, byShape: map[where]*Set{}}
 	n := map[where]int{}
 	for i, rl := range rls {
@@ -710,7 +716,7 @@ func newRunOut(fm *fam, name string, rls []*runLine, layers []int) *runOut {
 		}
 		s.addLine(rl)
 	}
-	ro.order(sets, nil)
+	ro.order(sets, nil, prev)
 	return ro
 }
 
@@ -743,15 +749,32 @@ func (s *Set) addLine(rl *runLine) {
 
 // order sets ro's sets and rules from its verdict maps sets (in the order of
 // their first lines): layer by layer, each map after its sets of ports. rules
-// holds the rule of a map already made (by the map), nil if none.
-func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule) {
+// holds the rule of a map already made (by the map), nil if none; prev are the
+// sets of the run ro was made again from (nil: none): a shard with the same
+// name and elements keeps its elements (shard.go).
+func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule, prev []*Set) {
 	layer := make(map[*Set]int, len(ro.byShape))
 	for w, s := range ro.byShape {
 		layer[s] = w.l
 	}
 	sort.SliceStable(sets, func(i, j int) bool { return layer[sets[i]] < layer[sets[j]] })
-	ro.sets, ro.rules = nil, nil
+	ro.maps, ro.sets, ro.rules, ro.chains = sets, nil, nil, nil
+	var old map[string]*Set
+	for _, s := range prev {
+		if s.part == shardPiece {
+			if old == nil {
+				old = map[string]*Set{}
+			}
+			old[s.Name] = s
+		}
+	}
 	for _, s := range sets {
+		if parts, chains := s.shards(old); parts != nil {
+			ro.sets = append(ro.sets, parts...)
+			ro.chains = append(ro.chains, chains...)
+			ro.rules = append(ro.rules, parts[0].rule())
+			continue
+		}
 		ro.sets = append(ro.sets, s)
 		for _, ps := range s.ports {
 			if ps != nil {
@@ -776,11 +799,7 @@ func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runO
 	var sets []*Set // the verdict maps, in the order of their first lines
 	rules := map[*Set]*Rule{}
 	copyOf := map[*Set]*Set{}
-	r := 0
-	for _, s := range ro.sets {
-		if s.portSide > 0 {
-			continue
-		}
+	for r, s := range ro.maps {
 		c := *s
 		c.run = nro
 		for k, ps := range s.ports {
@@ -792,7 +811,6 @@ func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runO
 		}
 		copyOf[s] = &c
 		rules[&c] = ro.rules[r]
-		r++
 		sets = append(sets, &c)
 	}
 	for w, s := range ro.byShape {
@@ -808,7 +826,7 @@ func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runO
 		}
 		s.addLine(rl)
 	}
-	nro.order(sets, rules)
+	nro.order(sets, rules, ro.sets)
 	return nro
 }
 
@@ -885,6 +903,9 @@ func (s *Set) elemText(e Elem, full bool) string {
 
 // verdict is a run element's verdict.
 func (e Elem) verdict() *expr.Verdict {
+	if e.Chain != "" { // a dispatch map's: to a shard's chain
+		return &expr.Verdict{Kind: expr.VerdictJump, Chain: e.Chain}
+	}
 	if e.Act == acl.Deny {
 		return &expr.Verdict{Kind: expr.VerdictDrop}
 	}
@@ -892,6 +913,9 @@ func (e Elem) verdict() *expr.Verdict {
 }
 
 func (e Elem) verdictText() string {
+	if e.Chain != "" {
+		return "jump " + e.Chain
+	}
 	if e.Act == acl.Deny {
 		return "drop"
 	}
@@ -916,7 +940,9 @@ func keepRunNames(ks *kstate, p *Plan) {
 	}
 	byLine := map[string]string{}
 	for name, s := range ks.sets {
-		if s.kind == SetRun && !mine[name] {
+		// not a sharded map's part (run_ID_d, run_ID_VALUE): a map takes
+		// its lines from shards under a name of its own
+		if s.kind == SetRun && !mine[name] && strings.Count(name, "_") == 1 {
 			for _, e := range s.runs {
 				byLine[e.line] = name
 			}
@@ -931,8 +957,9 @@ func keepRunNames(ks *kstate, p *Plan) {
 		byName[s.Name] = s
 	}
 	for _, s := range p.Sets {
-		// a set of ports goes with its verdict map
-		if s.Kind != SetRun || s.portSide > 0 || ks.sets[s.Name] != nil {
+		// a set of ports goes with its verdict map; a sharded map's parts
+		// name each other, and keep their names
+		if s.Kind != SetRun || s.portSide > 0 || s.part != notSharded || ks.sets[s.Name] != nil {
 			continue
 		}
 		votes := map[string]int{}

@@ -173,7 +173,18 @@ func (l *lab) exchange(ns string, proto uint8, src string, sport int, dst string
 // and address-only lines), every probe (TCP connections and UDP exchanges from
 // several sources, source and destination ports) gets through the kernel exactly
 // when acl.Evaluate says a permit line decides it.
-func TestKernelAgreesWithModelRuns(t *testing.T) {
+func TestKernelAgreesWithModelRuns(t *testing.T) { kernelAgreesWithModelRuns(t, false) }
+
+// TestKernelAgreesWithModelRunsSharded is TestKernelAgreesWithModelRuns with
+// every verdict map of more than 4 elements sharded, in shards of 2 on average:
+// a probe the dispatch map sends to the wrong shard, or to none, misses the
+// line that decides it.
+func TestKernelAgreesWithModelRunsSharded(t *testing.T) {
+	defer SetShardSizes(4, 2, 4)()
+	kernelAgreesWithModelRuns(t, true)
+}
+
+func kernelAgreesWithModelRuns(t *testing.T, sharded bool) {
 	l := newLab(t)
 	run(t, "ip", "-n", l.cli, "addr", "add", "fd77::108/64", "dev", "eth0", "nodad")
 	// Neighbours known for good: the lists may drop neighbour discovery (the
@@ -205,7 +216,7 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 	sports := []string{"", "", "", "", "", "range 20000 20999", "lt 20500", "gt 21000", "neq 20001", "eq 179", "eq 179 20001 21010", "neq 20000 20500 21000"}
 	protos := []string{"tcp", "tcp", "udp", "udp", "ip", "icmp", "47"}
 	r := rand.New(rand.NewPCG(8, 8))
-	sets, elems, lines, drops, portLookups, layered := 0, 0, 0, 0, 0, 0
+	sets, elems, lines, drops, portLookups, layered, shards := 0, 0, 0, 0, 0, 0, 0
 	for round := range 8 {
 		var text strings.Builder
 		cfgLines := map[string][]string{}
@@ -284,6 +295,7 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 		elems += strings.Count(listing, "counter packets 0 bytes 0 comment")
 		drops += strings.Count(listing, `" : drop`)
 		portLookups += strings.Count(listing, "sport @run_")
+		shards += strings.Count(listing, ": jump run_")
 		// a map of a layer past the first: two lookups of one key shape in a row
 		var prev string
 		for _, ln := range strings.Split(listing, "\n") {
@@ -363,7 +375,10 @@ func TestKernelAgreesWithModelRuns(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d lines, %d run sets, %d elements (%d drop), %d lookups of sets of ports, %d layered lookups", lines, sets, elems, drops, portLookups, layered)
+	t.Logf("%d lines, %d run sets, %d elements (%d drop), %d lookups of sets of ports, %d layered lookups, %d shards", lines, sets, elems, drops, portLookups, layered, shards)
+	if sharded {
+		require.Greater(t, shards, 100, "maps were sharded")
+	}
 	require.Greater(t, sets, 6, "the lists were compiled into sets")
 	require.Greater(t, drops, 10, "runs mix actions")
 	require.Greater(t, portLookups, 3, "lines with port lists on both sides were in runs")

@@ -56,8 +56,22 @@ func clearCounters(c *nftables.Conn, cfg *acl.Config, name string) error {
 		// and the counters of the elements of the run sets the chain looks up
 		for _, r := range rules {
 			for _, x := range r.Exprs {
-				if l, ok := x.(*expr.Lookup); ok && strings.HasPrefix(l.SetName, "run_") {
-					if _, err := c.ResetSetElements(&nftables.Set{Table: table, Name: l.SetName}); err != nil {
+				l, ok := x.(*expr.Lookup)
+				if !ok || !strings.HasPrefix(l.SetName, "run_") {
+					continue
+				}
+				names := []string{l.SetName}
+				if d, ok := strings.CutSuffix(l.SetName, "_d"); ok {
+					// a sharded map's dispatch map: its shards are the sets
+					// of the chains it jumps to, named as they are
+					for _, sc := range chains {
+						if sc.Table.Name == Table && strings.HasPrefix(sc.Name, d+"_") {
+							names = append(names, sc.Name)
+						}
+					}
+				}
+				for _, n := range names {
+					if _, err := c.ResetSetElements(&nftables.Set{Table: table, Name: n}); err != nil {
 						return fmt.Errorf("clearing counters: %w", wrapKernel(err))
 					}
 				}
@@ -82,7 +96,8 @@ type Stats struct {
 	State State
 	// Counters by line and role: a line's matches, the connections a limit
 	// refused, the implicit deny, neighbour discovery; for a log line the packets
-	// that reached it and the ones it logged (see Suppressed).
+	// that reached it and the ones it logged (see Suppressed). A line of a run
+	// map that matched nothing may be missing: it reads as zero.
 	Counters map[LineRef]Counter
 	// Sessions per connlimit line (Role Matched): live connections per source,
 	// most first.
@@ -130,7 +145,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	// contents of the rules' anonymous sets, one request each).
 	mine := e.ks != nil && gen != 0 && e.ks.gen == gen
 	if err == nil {
-		ks, byKey, err = readTableOf(c, gen, true, chains, !mine)
+		ks, byKey, err = readTableOf(c, gen, true, chains, !mine, e.NetNS)
 	}
 	if err != nil {
 		if errors.Is(wrapKernel(err), ErrPermission) {
@@ -149,7 +164,11 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 		view = e.ks
 	}
 	if !cfg.Bound.IsZero() {
-		p = Compile(cfg, e.IfName, view.pre(limits))
+		// The enforcer's compiler: the config applied last compiles from
+		// what it kept (a million-line list: a comparison of its lines, not
+		// a compile).
+		e.comp.SSHPorts = e.SSHPorts
+		p = e.comp.Compile(cfg, e.IfName, view.pre(limits))
 		keepRunNames(view, p)
 		runCounters(ks, p, st.Counters)
 		changed := changedKeys(view, p)
@@ -222,7 +241,9 @@ func reachesLimit(cfg *acl.Config, limits []*Limit) func(Conn) bool {
 }
 
 // runCounters adds the counters of the kernel's run set elements to their lines'
-// show counters: only elements the plan has, with the same key range and line.
+// show counters: only elements the plan has, with the same key range and line,
+// and only counters that are not zero (a line missing from out has matched
+// nothing).
 func runCounters(ks *kstate, p *Plan, out map[LineRef]Counter) {
 	for _, s := range p.Sets {
 		k := ks.sets[s.Name]
@@ -233,7 +254,16 @@ func runCounters(ks *kstate, p *Plan, out map[LineRef]Counter) {
 			if e.Count.IsZero() {
 				continue // a jump: its chain's rule counts
 			}
-			if kr, ok := k.runs[e.id()]; ok && kr.line == e.Line {
+			var kr krun
+			var ok bool
+			if e.End == nil {
+				kr, ok = k.runs[string(e.Key)] // e.id() without a copy
+			} else {
+				kr, ok = k.runs[e.id()]
+			}
+			// a line with no matches adds nothing: a missing counter reads
+			// as zero, and a blocklist's million lines mostly have none
+			if ok && kr.line == e.Line && kr.cnt != (Counter{}) {
 				t := out[e.Count]
 				t.Packets += kr.cnt.Packets
 				t.Bytes += kr.cnt.Bytes

@@ -175,7 +175,7 @@ func (e *EntryCounts) WriteText(w io.Writer) {
 	if len(notes) > 0 {
 		line += " (" + strings.Join(notes, ", ") + ")"
 	}
-	fmt.Fprintf(w, " %s\n", line)
+	io.WriteString(w, " "+line+"\n")
 	e.writeConnLimit(w, "    ")
 }
 
@@ -241,14 +241,23 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 		v.OtherTablesCanDrop = OthersOf(st, a.Family)
 	}
 	u64 := func(n uint64) *uint64 { return &n }
-	for _, r := range a.Entries() {
-		e := EntryCounts{Entry: EntryOf(r, a.Family), body: r.BodyIn(a.Family, cfg.Dialect)}
+	// each line's entry made in place, its matches in one block (a
+	// million-line list: no million small allocations)
+	v.Entries = make([]EntryCounts, a.Len())
+	var matches []uint64
+	if live {
+		matches = make([]uint64, a.Len())
+	}
+	for i, r := range a.Entries() {
+		e := &v.Entries[i]
+		e.Entry, e.body = EntryOf(r, a.Family), r.BodyIn(a.Family, cfg.Dialect)
 		if cfg.Dialect == acl.IOS {
 			e.body = r.ShowIOS(a.Family)
 		}
 		line := enforcer.Line(a.Name, r.Seq)
 		if live && !r.IsRemark() {
-			e.Matches = u64(st.Counters[line].Packets)
+			matches[i] = st.Counters[line].Packets
+			e.Matches = &matches[i]
 			if r.Log {
 				e.LogLinesSuppressed = u64(st.Suppressed(line))
 			}
@@ -271,7 +280,6 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 				e.SourceSetWarning = SourceSetWarning(r, u)
 			}
 		}
-		v.Entries = append(v.Entries, e)
 	}
 	if live && a.Family == acl.IPv6 {
 		text := strings.TrimPrefix(acl.ImplicitICMPv6Line(), "implicit permit ")
@@ -321,6 +329,36 @@ type SummaryRow struct {
 	// Matches: packets the list's lines and its implicit deny matched; absent
 	// when the list is not bound or the kernel could not be read.
 	Matches *uint64 `json:"matches,omitempty"`
+}
+
+// SummaryRowOf is one list's row: what ACLOf's view of it adds up to (its
+// lines, and when it is bound and the kernel could be read, the matches of its
+// lines and implicit lines), without the view of every line.
+func SummaryRowOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) SummaryRow {
+	l := SummaryRow{Name: a.Name, Family: FamilyName(a.Family), BoundTo: []string{}}
+	if b := cfg.BoundTo(a.Name); b != "" {
+		l.BoundTo = append(l.BoundTo, b)
+	}
+	live := st != nil && len(l.BoundTo) > 0 && st.State != enforcer.Unknown
+	var n uint64
+	for _, r := range a.Entries() {
+		if r.IsRemark() {
+			l.Remarks++
+			continue
+		}
+		l.Lines++
+		if live {
+			n += st.Counters[enforcer.Line(a.Name, r.Seq)].Packets
+		}
+	}
+	if live {
+		n += st.Counters[enforcer.DenyOf(a.Name)].Packets
+		if a.Family == acl.IPv6 {
+			n += st.Counters[enforcer.NDOf(a.Name)].Packets
+		}
+		l.Matches = &n
+	}
+	return l
 }
 
 func (v *Summary) WriteText(w io.Writer) {

@@ -1,0 +1,152 @@
+package enforcer_test
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aclsh/aclsh/acl"
+	statedir "github.com/aclsh/aclsh/config"
+	. "github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/shell"
+)
+
+// blockLines is how many lines BenchmarkBlocklist1M's list has: 1,000,000, or
+// ACLSH_BLOCK_LINES.
+func blockLines() int {
+	if n, err := strconv.Atoi(os.Getenv("ACLSH_BLOCK_LINES")); err == nil && n > 0 {
+		return n
+	}
+	return 1000000
+}
+
+// peakRSS is the most memory this process has held resident, in MB.
+func peakRSS() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024
+}
+
+// BenchmarkBlocklist1M is the blocklist row of issue 21: 1,000,000 lines `deny
+// ip host X any` and `permit tcp any any eq 22` (blockText), each step timed once
+// per iteration: parse (the running-config's text to a config), the first
+// apply in a fresh lab (kernel-s: the transaction itself), Stats (what show
+// reads), `show access-lists summary` and `show access-lists` through a shell
+// on the same enforcer (output discarded; the shell has read the
+// running-config already, as the daemon has), a change of the line in the
+// middle (change-ops: the commands of its transaction), and for comparison `nft -f` of the
+// same plan's text into another lab and `nft list table` of it. rss-apply-MB
+// is the process's peak RSS after parse and apply, rss-MB at the end (run it
+// alone: the peak is the process's). ACLSH_BLOCK_LINES sets another length.
+func BenchmarkBlocklist1M(b *testing.B) {
+	n := blockLines()
+	text := blockText(n, false)
+	var parse, apply, kernel, stats, summary, show, change, nftF, nftList time.Duration
+	var batch int
+	var rssApply float64
+	for b.Loop() {
+		runtime.GC()
+		t0 := time.Now()
+		cfg := config(b, text)
+		parse += time.Since(t0)
+		l := newLab(b)
+		t0 = time.Now()
+		if err := l.e.Apply(cfg); err != nil {
+			b.Fatal(err)
+		}
+		apply += time.Since(t0)
+		kernel += KernelTime(l.e)
+		rssApply = max(rssApply, peakRSS())
+		t0 = time.Now()
+		st, err := l.e.Stats(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stats += time.Since(t0)
+		if st.State != InSync {
+			b.Fatalf("state %v", st.State)
+		}
+
+		dir := b.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "running-config"), []byte(text), 0o660); err != nil {
+			b.Fatal(err)
+		}
+		sh, err := shell.New(shell.Options{Host: "h", Store: &statedir.Store{Dir: dir}, Enforcer: l.e, IfName: "mgmt0",
+			Out: io.Discard, Err: io.Discard})
+		if err != nil {
+			b.Fatal(err)
+		}
+		// the shell reads the running-config at its first command (the
+		// daemon keeps it): not timed
+		if err := sh.Run("show access-lists summary"); err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		if err := sh.Run("show access-lists summary"); err != nil {
+			b.Fatal(err)
+		}
+		summary += time.Since(t0)
+		t0 = time.Now()
+		if err := sh.Run("show access-lists"); err != nil {
+			b.Fatal(err)
+		}
+		show += time.Since(t0)
+		sh = nil
+		debug.FreeOSMemory()
+
+		// one line in the middle changed: an element change of one shard
+		a := cfg.ACLs["block"]
+		if err := a.DeleteSeq(acl.Seq(n / 2)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := a.Add(rule(b, fmt.Sprintf("seq %d deny ip host 192.0.2.1 any", n/2))); err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		if err := l.e.Apply(cfg); err != nil {
+			b.Fatal(err)
+		}
+		change += time.Since(t0)
+		batch = max(batch, len(LastBatch(l.e)))
+		if FullReplaces(l.e) != 0 {
+			b.Fatal("the change replaced the table")
+		}
+
+		f := filepath.Join(dir, "plan.nft")
+		if err := os.WriteFile(f, []byte(Compile(cfg, "mgmt0", nil).String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		other := newLab(b)
+		t0 = time.Now()
+		if out, err := exec.Command("ip", "netns", "exec", other.dev, "nft", "-f", f).CombinedOutput(); err != nil {
+			b.Fatalf("nft -f: %v: %s", err, out)
+		}
+		nftF += time.Since(t0)
+		t0 = time.Now()
+		if out, err := exec.Command("ip", "netns", "exec", other.dev, "nft", "list", "table", "inet", Table).CombinedOutput(); err != nil {
+			b.Fatalf("nft list: %v: %s", err, out)
+		}
+		nftList += time.Since(t0)
+	}
+	s := func(d time.Duration) float64 { return d.Seconds() / float64(b.N) }
+	b.ReportMetric(s(parse), "parse-s")
+	b.ReportMetric(s(apply), "apply-s")
+	b.ReportMetric(s(kernel), "kernel-s")
+	b.ReportMetric(s(nftF), "nft-f-s")
+	b.ReportMetric(s(stats), "stats-s")
+	b.ReportMetric(s(summary), "summary-s")
+	b.ReportMetric(s(show), "show-s")
+	b.ReportMetric(s(change), "change-s")
+	b.ReportMetric(float64(batch), "change-ops")
+	b.ReportMetric(s(nftList), "nft-list-s")
+	b.ReportMetric(rssApply, "rss-apply-MB")
+	b.ReportMetric(peakRSS(), "rss-MB")
+}
