@@ -17,6 +17,56 @@ var genDefs = [...]genDef{
 	},
 	// 1
 	{
+		syntax: "exit",
+		toks: []genTok{
+			{kind: kwToken, word: "exit"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, accept, 0,
+		},
+	},
+	// 2
+	{
+		syntax: "logout",
+		toks: []genTok{
+			{kind: kwToken, word: "logout"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, accept, 0,
+		},
+	},
+	// 3
+	{
+		syntax: "quit",
+		toks: []genTok{
+			{kind: kwToken, word: "quit"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, accept, 0,
+		},
+	},
+	// 4
+	{
+		syntax: "end",
+		toks: []genTok{
+			{kind: kwToken, word: "end"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, accept, 0,
+		},
+	},
+	// 5
+	{
+		syntax: "exit",
+		toks: []genTok{
+			{kind: kwToken, word: "exit"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, accept, 0,
+		},
+	},
+	// 6
+	{
 		syntax: "show running-config [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
@@ -39,7 +89,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 2
+	// 7
 	{
 		syntax: "show startup-config [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -63,31 +113,7 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
-	// 3
-	{
-		syntax: "terminal length <0-512>",
-		toks: []genTok{
-			{kind: kwToken, word: "terminal"},
-			{kind: kwToken, word: "length"},
-			{kind: varRange, word: "<0-512>", lo: 0, hi: 512},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
-		},
-	},
-	// 4
-	{
-		syntax: "terminal width <0-512>",
-		toks: []genTok{
-			{kind: kwToken, word: "terminal"},
-			{kind: kwToken, word: "width"},
-			{kind: varRange, word: "<0-512>", lo: 0, hi: 512},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
-		},
-	},
-	// 5
+	// 8
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -115,7 +141,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36, 3, 1, 44, 0, 1, 6,
 		},
 	},
-	// 6
+	// 9
 	{
 		syntax: "show (interface|interfaces) management <0-255>$num [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -143,7 +169,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 7
+	// 10
 	{
 		syntax: "show ip interface brief [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -169,57 +195,7 @@ var genDefs = [...]genDef{
 			accept, 0, 12, 1, 34, 0, 1, 35, 13, 1, 36, 0, 1, 30,
 		},
 	},
-	// 8
-	{
-		syntax: "enable [<0-15>$level]",
-		toks: []genTok{
-			{kind: kwToken, word: "enable"},
-			{kind: varRange, word: "<0-15>", lo: 0, hi: 15, capture: "level"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
-		},
-	},
-	// 9
-	{
-		syntax: "disable [<0-15>$level]",
-		toks: []genTok{
-			{kind: kwToken, word: "disable"},
-			{kind: varRange, word: "<0-15>", lo: 0, hi: 15, capture: "level"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
-		},
-	},
-	// 10
-	{
-		syntax: "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]",
-		toks: []genTok{
-			{kind: kwToken, word: "clear"},
-			{kind: kwToken, word: "ip", capture: "fam"},
-			{kind: kwToken, word: "ipv6", capture: "fam"},
-			{kind: kwToken, word: "access-list"},
-			{kind: kwToken, word: "counters"},
-			{kind: varWord, word: "WORD", capture: "name"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 7, 0, 2, 4, 17, 2, 1, 5, 0, 1, 6, 0, 1, 7, 0, 1, 8,
-			4, 1, 9, 0, 1, 10, 5, 1, 11, 0, 1, 12, 0, 2, 13, 15, 6, 1, 14, 0, 1, 15, 0, 1, 16,
-			accept, 0, 3, 1, 18, 0, 1, 6,
-		},
-	},
 	// 11
-	{
-		syntax: "write [memory]",
-		toks: []genTok{
-			{kind: kwToken, word: "write"},
-			{kind: kwToken, word: "memory"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
-		},
-	},
-	// 12
 	{
 		syntax: "write terminal [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -243,7 +219,231 @@ var genDefs = [...]genDef{
 			0, 1, 26,
 		},
 	},
+	// 12
+	{
+		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-lists"},
+			{kind: kwToken, word: "summary"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 7, 0, 2, 4, 41, 2, 1, 5, 0, 1, 6, 0, 1, 7, 0, 1, 8,
+			4, 1, 9, 0, 1, 10, 5, 1, 11, 0, 1, 12, 0, 2, 13, 35, 0, 2, 14, 37, 0, 2, 15, 33, 6, 1, 16,
+			0, 1, 17, 0, 2, 18, 31, 0, 4, 19, 25, 27, 29, 7, 1, 20, 0, 1, 21, 0, 1, 22, 11, 1, 23, 0, 1, 24,
+			0, 1, 14, 8, 1, 26, 0, 1, 21, 9, 1, 28, 0, 1, 21, 10, 1, 30, 0, 1, 21, 12, 1, 32,
+			0, 1, 24, 0, 1, 34, 0, 1, 35, 0, 1, 36, accept, 0, 13, 1, 38, 0, 1, 39, 14, 1, 40,
+			0, 1, 34, 3, 1, 42, 0, 1, 6,
+		},
+	},
 	// 13
+	{
+		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "running-config"},
+			{kind: kwToken, word: "access-list"},
+			{kind: varWord, word: "WORD", capture: "name"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 9, 4, 1, 8,
+			0, 1, 9, 0, 1, 10, 0, 2, 11, 33, 0, 2, 12, 35, 0, 2, 13, 31, 5, 1, 14, 0, 1, 15, 0, 2, 16, 29,
+			0, 4, 17, 23, 25, 27, 6, 1, 18, 0, 1, 19, 0, 1, 20, 10, 1, 21, 0, 1, 22, 0, 1, 12, 7, 1, 24,
+			0, 1, 19, 8, 1, 26, 0, 1, 19, 9, 1, 28, 0, 1, 19, 11, 1, 30, 0, 1, 22, 0, 1, 32,
+			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
+		},
+	},
+	// 14
+	{
+		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "history"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
+			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
+			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
+			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
+			0, 1, 26,
+		},
+	},
+	// 15
+	{
+		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "clock"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
+			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
+			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
+			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
+			0, 1, 26,
+		},
+	},
+	// 16
+	{
+		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "version"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
+			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
+			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
+			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
+			0, 1, 26,
+		},
+	},
+	// 17
+	{
+		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
+		toks: []genTok{
+			{kind: kwToken, word: "show"},
+			{kind: kwToken, word: "hostname"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "include", capture: "pipeop"},
+			{kind: kwToken, word: "exclude", capture: "pipeop"},
+			{kind: kwToken, word: "begin", capture: "pipeop"},
+			{kind: kwToken, word: "section", capture: "pipeop"},
+			{kind: varRegex, word: "REGEX", capture: "re"},
+			{kind: kwToken, word: "count", capture: "pipeop"},
+			{kind: varPipe, word: "|"},
+			{kind: kwToken, word: "json", capture: "pipeop"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
+			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
+			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
+			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
+			0, 1, 26,
+		},
+	},
+	// 18
+	{
+		syntax: "terminal length <0-512>",
+		toks: []genTok{
+			{kind: kwToken, word: "terminal"},
+			{kind: kwToken, word: "length"},
+			{kind: varRange, word: "<0-512>", lo: 0, hi: 512},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 19
+	{
+		syntax: "terminal width <0-512>",
+		toks: []genTok{
+			{kind: kwToken, word: "terminal"},
+			{kind: kwToken, word: "width"},
+			{kind: varRange, word: "<0-512>", lo: 0, hi: 512},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 20
+	{
+		syntax: "enable [<0-15>$level]",
+		toks: []genTok{
+			{kind: kwToken, word: "enable"},
+			{kind: varRange, word: "<0-15>", lo: 0, hi: 15, capture: "level"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 21
+	{
+		syntax: "disable [<0-15>$level]",
+		toks: []genTok{
+			{kind: kwToken, word: "disable"},
+			{kind: varRange, word: "<0-15>", lo: 0, hi: 15, capture: "level"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 22
+	{
+		syntax: "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]",
+		toks: []genTok{
+			{kind: kwToken, word: "clear"},
+			{kind: kwToken, word: "ip", capture: "fam"},
+			{kind: kwToken, word: "ipv6", capture: "fam"},
+			{kind: kwToken, word: "access-list"},
+			{kind: kwToken, word: "counters"},
+			{kind: varWord, word: "WORD", capture: "name"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 7, 0, 2, 4, 17, 2, 1, 5, 0, 1, 6, 0, 1, 7, 0, 1, 8,
+			4, 1, 9, 0, 1, 10, 5, 1, 11, 0, 1, 12, 0, 2, 13, 15, 6, 1, 14, 0, 1, 15, 0, 1, 16,
+			accept, 0, 3, 1, 18, 0, 1, 6,
+		},
+	},
+	// 23
+	{
+		syntax: "write [memory]",
+		toks: []genTok{
+			{kind: kwToken, word: "write"},
+			{kind: kwToken, word: "memory"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 5, 2, 1, 4, 0, 1, 5, 0, 1, 6, accept, 0,
+		},
+	},
+	// 24
 	{
 		syntax: "copy (running-config$from startup-config | startup-config$from running-config | last-good-config$from running-config)",
 		toks: []genTok{
@@ -261,7 +461,7 @@ var genDefs = [...]genDef{
 			0, 1, 7,
 		},
 	},
-	// 14
+	// 25
 	{
 		syntax: "copy running-config kernel",
 		toks: []genTok{
@@ -273,57 +473,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 15
-	{
-		syntax: "exit",
-		toks: []genTok{
-			{kind: kwToken, word: "exit"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, accept, 0,
-		},
-	},
-	// 16
-	{
-		syntax: "logout",
-		toks: []genTok{
-			{kind: kwToken, word: "logout"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, accept, 0,
-		},
-	},
-	// 17
-	{
-		syntax: "quit",
-		toks: []genTok{
-			{kind: kwToken, word: "quit"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, accept, 0,
-		},
-	},
-	// 18
-	{
-		syntax: "end",
-		toks: []genTok{
-			{kind: kwToken, word: "end"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, accept, 0,
-		},
-	},
-	// 19
-	{
-		syntax: "exit",
-		toks: []genTok{
-			{kind: kwToken, word: "exit"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, accept, 0,
-		},
-	},
-	// 20
+	// 26
 	{
 		syntax: "do LINE$cmd",
 		toks: []genTok{
@@ -334,7 +484,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 21
+	// 27
 	{
 		syntax: "(ip$fam access-list [extended$kind|standard$kind] WORD$name | ipv4$fam access-list WORD$name | ipv6$fam access-list [extended$kind] WORD$name)",
 		toks: []genTok{
@@ -359,7 +509,7 @@ var genDefs = [...]genDef{
 			0, 1, 13,
 		},
 	},
-	// 22
+	// 28
 	{
 		syntax: "no (ip$fam access-list [extended$kind|standard$kind] WORD$name | ipv4$fam access-list WORD$name | ipv6$fam access-list [extended$kind] WORD$name | access-list (<1-99>|<100-199>|<1300-1999>|<2000-2699>)$name)",
 		toks: []genTok{
@@ -391,7 +541,7 @@ var genDefs = [...]genDef{
 			0, 1, 15, 16, 1, 42, 0, 1, 40, 17, 1, 44, 0, 1, 40, 18, 1, 46, 0, 1, 40,
 		},
 	},
-	// 23
+	// 29
 	{
 		syntax: "access-list (<1-99>|<1300-1999>)$name (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -419,7 +569,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 3, 1, 42, 0, 1, 5,
 		},
 	},
-	// 24
+	// 30
 	{
 		syntax: "access-list (<100-199>|<2000-2699>)$name (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -737,7 +887,7 @@ var genDefs = [...]genDef{
 			0, 1, 488, 5, 1, 602, 0, 1, 9, 3, 1, 604, 0, 1, 5,
 		},
 	},
-	// 25
+	// 31
 	{
 		syntax: "access-list (<1-99>|<100-199>|<1300-1999>|<2000-2699>)$name remark LINE$text",
 		toks: []genTok{
@@ -755,7 +905,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 26
+	// 32
 	{
 		syntax: "ip access-list logging interval <1-3600000>$ms",
 		toks: []genTok{
@@ -770,7 +920,7 @@ var genDefs = [...]genDef{
 			5, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 27
+	// 33
 	{
 		syntax: "no ip access-list logging interval [<1-3600000>$ms]",
 		toks: []genTok{
@@ -786,7 +936,7 @@ var genDefs = [...]genDef{
 			5, 1, 9, 0, 1, 10, 0, 2, 11, 13, 6, 1, 12, 0, 1, 13, 0, 1, 14, accept, 0,
 		},
 	},
-	// 28
+	// 34
 	{
 		syntax: "cli dialect (slx|ios|eos)$form",
 		toks: []genTok{
@@ -801,7 +951,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
 		},
 	},
-	// 29
+	// 35
 	{
 		syntax: "no cli dialect [(slx|ios|eos)$form]",
 		toks: []genTok{
@@ -818,21 +968,7 @@ var genDefs = [...]genDef{
 			0, 1, 10,
 		},
 	},
-	// 30
-	{
-		syntax: "interface (management <0-255>$num | NAME$ifname)",
-		toks: []genTok{
-			{kind: kwToken, word: "interface"},
-			{kind: kwToken, word: "management"},
-			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "num"},
-			{kind: varName, word: "NAME", capture: "ifname"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 9, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 0, 1, 8,
-			accept, 0, 4, 1, 10, 0, 1, 7,
-		},
-	},
-	// 31
+	// 36
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1153,7 +1289,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 610, 0, 1, 6,
 		},
 	},
-	// 32
+	// 37
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1171,7 +1307,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 33
+	// 38
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -1187,7 +1323,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 34
+	// 39
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1509,7 +1645,7 @@ var genDefs = [...]genDef{
 			0, 1, 7, 6, 1, 610, 0, 1, 7,
 		},
 	},
-	// 35
+	// 40
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | icmp$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ip|ipv4|ahp|eigrp|esp|gre|igmp|ipinip|nos|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host A.B.C.D$shost | A.B.C.D/LEN$spfx | A.B.C.D$saddr A.B.C.D$swild) (any$dany | host A.B.C.D$dhost | A.B.C.D/LEN$dpfx | A.B.C.D$daddr A.B.C.D$dwild) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -1824,7 +1960,7 @@ var genDefs = [...]genDef{
 			0, 1, 484, 200, 1, 594, 0, 1, 484, 201, 1, 596, 0, 1, 484, 3, 1, 598, 0, 1, 5,
 		},
 	},
-	// 36
+	// 41
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -1843,7 +1979,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 37
+	// 42
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -1856,7 +1992,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 38
+	// 43
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2128,7 +2264,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 3, 1, 530, 0, 1, 531, 4, 1, 532, 0, 1, 6, 5, 1, 534, 0, 1, 6,
 		},
 	},
-	// 39
+	// 44
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2146,7 +2282,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 40
+	// 45
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -2162,7 +2298,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 41
+	// 46
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2435,7 +2571,7 @@ var genDefs = [...]genDef{
 			0, 1, 11, 4, 1, 530, 0, 1, 531, 5, 1, 532, 0, 1, 7, 6, 1, 534, 0, 1, 7,
 		},
 	},
-	// 42
+	// 47
 	{
 		syntax: "no (permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments})",
 		toks: []genTok{
@@ -2702,7 +2838,7 @@ var genDefs = [...]genDef{
 			0, 1, 424, 3, 1, 522, 0, 1, 5,
 		},
 	},
-	// 43
+	// 48
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2721,7 +2857,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 44
+	// 49
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -2734,7 +2870,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 45
+	// 50
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2765,7 +2901,7 @@ var genDefs = [...]genDef{
 			0, 1, 6,
 		},
 	},
-	// 46
+	// 51
 	{
 		syntax: "[(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2783,7 +2919,7 @@ var genDefs = [...]genDef{
 			0, 1, 6, 5, 1, 18, 0, 1, 6,
 		},
 	},
-	// 47
+	// 52
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)",
 		toks: []genTok{
@@ -2799,7 +2935,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 11, 5, 1, 12, 0, 1, 7, 6, 1, 14, 0, 1, 7,
 		},
 	},
-	// 48
+	// 53
 	{
 		syntax: "no (seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn) (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2831,7 +2967,7 @@ var genDefs = [...]genDef{
 			0, 1, 7,
 		},
 	},
-	// 49
+	// 54
 	{
 		syntax: "no (permit|deny)$action (any$sany | host A.B.C.D$shost | A.B.C.D$saddr [A.B.C.D$swild] | A.B.C.D/LEN$spfx) {(log|log-input$log) | count}",
 		toks: []genTok{
@@ -2856,7 +2992,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 9, 1, 34, 0, 1, 9, 3, 1, 36, 0, 1, 5,
 		},
 	},
-	// 50
+	// 55
 	{
 		syntax: "no [(seq <1-2147483647>$seqn | sequence <1-2147483647>$seqn | <1-2147483647>$seqn)] remark LINE$text",
 		toks: []genTok{
@@ -2875,7 +3011,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 5, 1, 18, 0, 1, 8, 6, 1, 20, 0, 1, 8,
 		},
 	},
-	// 51
+	// 56
 	{
 		syntax: "resequence [<1-2147483647>$start [<1-2147483647>$step]]",
 		toks: []genTok{
@@ -2888,7 +3024,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 52
+	// 57
 	{
 		syntax: "(permit|deny)$action (tcp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop TCP-PORT$splo {MORE-TCP-PORT$splo} | (lt|gt)$spop TCP-PORT$splo | range$spop TCP-PORT$splo TCP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop TCP-PORT$dplo {MORE-TCP-PORT$dplo} | (lt|gt)$dpop TCP-PORT$dplo | range$dpop TCP-PORT$dplo TCP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | udp$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) [(eq|neq)$spop UDP-PORT$splo {MORE-UDP-PORT$splo} | (lt|gt)$spop UDP-PORT$splo | range$spop UDP-PORT$splo UDP-PORT$sphi] (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [(eq|neq)$dpop UDP-PORT$dplo {MORE-UDP-PORT$dplo} | (lt|gt)$dpop UDP-PORT$dplo | range$dpop UDP-PORT$dplo UDP-PORT$dphi] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (icmp|icmpv6)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname] {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments} | (ipv6|ahp|eigrp|esp|gre|ospf|pcp|pim|rsvp|sctp|vrrp|<0-255>)$proto (any$sany | host X:X::X:X$shost | X:X::X:X/LEN$spfx) (any$dany | host X:X::X:X$dhost | X:X::X:X/LEN$dpfx) {((established|tracked$established) | connlimit <1-65535>$limit {mask /LEN$masklen | sources <1-1048576>$nsources | fail-closed}) | count | (log|log-input$log) | ttl (eq|neq|lt|gt)$ttlop <0-255>$ttlv | fragments}) sequence <1-2147483647>$seqn",
 		toks: []genTok{
@@ -3156,7 +3292,60 @@ var genDefs = [...]genDef{
 			0, 1, 426, 165, 1, 522, 0, 1, 426, 2, 1, 524, 0, 1, 3,
 		},
 	},
-	// 53
+	// 58
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 59
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 60
+	{
+		syntax: "(counters|statistics) per-entry",
+		toks: []genTok{
+			{kind: kwToken, word: "counters"},
+			{kind: kwToken, word: "statistics"},
+			{kind: kwToken, word: "per-entry"},
+		},
+		states: []uint16{
+			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
+			0, 1, 3,
+		},
+	},
+	// 61
+	{
+		syntax: "interface (management <0-255>$num | NAME$ifname)",
+		toks: []genTok{
+			{kind: kwToken, word: "interface"},
+			{kind: kwToken, word: "management"},
+			{kind: varRange, word: "<0-255>", lo: 0, hi: 255, capture: "num"},
+			{kind: varName, word: "NAME", capture: "ifname"},
+		},
+		states: []uint16{
+			1, 1, 1, 0, 1, 2, 0, 2, 3, 9, 2, 1, 4, 0, 1, 5, 3, 1, 6, 0, 1, 7, 0, 1, 8,
+			accept, 0, 4, 1, 10, 0, 1, 7,
+		},
+	},
+	// 62
 	{
 		syntax: "((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -3181,7 +3370,7 @@ var genDefs = [...]genDef{
 			0, 1, 30, 9, 1, 34, 0, 1, 24,
 		},
 	},
-	// 54
+	// 63
 	{
 		syntax: "no ((ip$fam|ipv4$fam) access-group WORD$name (in|ingress) | ipv6$fam (access-group|traffic-filter) WORD$name (in|ingress))",
 		toks: []genTok{
@@ -3207,7 +3396,7 @@ var genDefs = [...]genDef{
 			0, 1, 15, 13, 1, 34, 0, 1, 32, 10, 1, 36, 0, 1, 26,
 		},
 	},
-	// 55
+	// 64
 	{
 		syntax: "description LINE$text",
 		toks: []genTok{
@@ -3218,7 +3407,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 56
+	// 65
 	{
 		syntax: "(ip|ipv4|ipv6) address LINE$text",
 		toks: []genTok{
@@ -3233,7 +3422,7 @@ var genDefs = [...]genDef{
 			accept, 0, 2, 1, 10, 0, 1, 3, 3, 1, 12, 0, 1, 3,
 		},
 	},
-	// 57
+	// 66
 	{
 		syntax: "no (ip|ipv4|ipv6) address [LINE$text]",
 		toks: []genTok{
@@ -3250,7 +3439,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 58
+	// 67
 	{
 		syntax: "vrf (forwarding|member) WORD$vrf",
 		toks: []genTok{
@@ -3264,7 +3453,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 10, 0, 1, 5,
 		},
 	},
-	// 59
+	// 68
 	{
 		syntax: "vrf WORD$vrf",
 		toks: []genTok{
@@ -3275,7 +3464,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 60
+	// 69
 	{
 		syntax: "[no] shutdown",
 		toks: []genTok{
@@ -3286,7 +3475,7 @@ var genDefs = [...]genDef{
 			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 61
+	// 70
 	{
 		syntax: "(speed|duplex|negotiation|mtu) LINE$text",
 		toks: []genTok{
@@ -3301,7 +3490,7 @@ var genDefs = [...]genDef{
 			0, 1, 3, 3, 1, 10, 0, 1, 3, 4, 1, 12, 0, 1, 3,
 		},
 	},
-	// 62
+	// 71
 	{
 		syntax: "no ip (redirects|unreachables|proxy-arp)",
 		toks: []genTok{
@@ -3316,7 +3505,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7, 5, 1, 12, 0, 1, 7,
 		},
 	},
-	// 63
+	// 72
 	{
 		syntax: "line vty [<0-1023>$first [<0-1023>$last]]",
 		toks: []genTok{
@@ -3330,7 +3519,7 @@ var genDefs = [...]genDef{
 			4, 1, 9, 0, 1, 10, 0, 1, 11, 0, 1, 12, accept, 0,
 		},
 	},
-	// 64
+	// 73
 	{
 		syntax: "management ssh",
 		toks: []genTok{
@@ -3341,7 +3530,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 65
+	// 74
 	{
 		syntax: "(system control-plane | control-plane)",
 		toks: []genTok{
@@ -3354,7 +3543,7 @@ var genDefs = [...]genDef{
 			0, 1, 5,
 		},
 	},
-	// 66
+	// 75
 	{
 		syntax: "(ip$fam|ipv6$fam) receive access-group WORD$name [in]",
 		toks: []genTok{
@@ -3371,7 +3560,7 @@ var genDefs = [...]genDef{
 			0, 1, 3,
 		},
 	},
-	// 67
+	// 76
 	{
 		syntax: "no (ip$fam|ipv6$fam) receive access-group [WORD$name] [in]",
 		toks: []genTok{
@@ -3389,7 +3578,7 @@ var genDefs = [...]genDef{
 			0, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
 		},
 	},
-	// 68
+	// 77
 	{
 		syntax: "ssh access-group WORD$name",
 		toks: []genTok{
@@ -3401,7 +3590,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 69
+	// 78
 	{
 		syntax: "no ssh access-group [WORD$name]",
 		toks: []genTok{
@@ -3415,7 +3604,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 70
+	// 79
 	{
 		syntax: "ssh access-group ipv6$v6 WORD$name",
 		toks: []genTok{
@@ -3429,7 +3618,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 71
+	// 80
 	{
 		syntax: "(access-class WORD$name in [vrf-also] | ip$fam access-class WORD$name in [vrf-also] | ipv6$fam access-class WORD$name in)",
 		toks: []genTok{
@@ -3455,7 +3644,7 @@ var genDefs = [...]genDef{
 			0, 1, 11,
 		},
 	},
-	// 72
+	// 81
 	{
 		syntax: "no (access-class WORD$name in [vrf-also] | ip$fam access-class WORD$name in [vrf-also] | ipv6$fam access-class WORD$name in)",
 		toks: []genTok{
@@ -3482,7 +3671,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 14, 1, 34, 0, 1, 13,
 		},
 	},
-	// 73
+	// 82
 	{
 		syntax: "[ipv6] access-class WORD$name out$out [vrf-also]",
 		toks: []genTok{
@@ -3497,7 +3686,7 @@ var genDefs = [...]genDef{
 			4, 1, 9, 0, 1, 10, 0, 2, 11, 13, 5, 1, 12, 0, 1, 13, 0, 1, 14, accept, 0,
 		},
 	},
-	// 74
+	// 83
 	{
 		syntax: "transport (input|output) LINE$text",
 		toks: []genTok{
@@ -3511,7 +3700,7 @@ var genDefs = [...]genDef{
 			accept, 0, 3, 1, 10, 0, 1, 5,
 		},
 	},
-	// 75
+	// 84
 	{
 		syntax: "[no] login [LINE$text]",
 		toks: []genTok{
@@ -3524,7 +3713,7 @@ var genDefs = [...]genDef{
 			0, 1, 9, 0, 1, 10, accept, 0,
 		},
 	},
-	// 76
+	// 85
 	{
 		syntax: "(exec-timeout|session-timeout|absolute-timeout) LINE$text",
 		toks: []genTok{
@@ -3538,7 +3727,7 @@ var genDefs = [...]genDef{
 			0, 1, 3, 3, 1, 10, 0, 1, 3,
 		},
 	},
-	// 77
+	// 86
 	{
 		syntax: "password LINE$text",
 		toks: []genTok{
@@ -3549,7 +3738,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 78
+	// 87
 	{
 		syntax: "privilege level LINE$text",
 		toks: []genTok{
@@ -3561,7 +3750,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 79
+	// 88
 	{
 		syntax: "[no] logging synchronous",
 		toks: []genTok{
@@ -3574,7 +3763,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 80
+	// 89
 	{
 		syntax: "(length|width) <0-512>$n",
 		toks: []genTok{
@@ -3587,7 +3776,7 @@ var genDefs = [...]genDef{
 			0, 1, 3,
 		},
 	},
-	// 81
+	// 90
 	{
 		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
 		toks: []genTok{
@@ -3605,7 +3794,7 @@ var genDefs = [...]genDef{
 			accept, 0, 2, 1, 18, 0, 1, 3,
 		},
 	},
-	// 82
+	// 91
 	{
 		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
 		toks: []genTok{
@@ -3624,7 +3813,7 @@ var genDefs = [...]genDef{
 			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
 		},
 	},
-	// 83
+	// 92
 	{
 		syntax: "(ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
 		toks: []genTok{
@@ -3642,7 +3831,7 @@ var genDefs = [...]genDef{
 			accept, 0, 2, 1, 18, 0, 1, 3,
 		},
 	},
-	// 84
+	// 93
 	{
 		syntax: "no (ip$fam|ipv6$fam) access-group WORD$name [vrf WORD$vrfname] in",
 		toks: []genTok{
@@ -3661,7 +3850,7 @@ var genDefs = [...]genDef{
 			8, 1, 17, 0, 1, 18, accept, 0, 3, 1, 20, 0, 1, 5,
 		},
 	},
-	// 85
+	// 94
 	{
 		syntax: "idle-timeout LINE$text",
 		toks: []genTok{
@@ -3672,7 +3861,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 86
+	// 95
 	{
 		syntax: "[no] shutdown",
 		toks: []genTok{
@@ -3683,7 +3872,7 @@ var genDefs = [...]genDef{
 			0, 2, 1, 3, 1, 1, 2, 0, 1, 3, 0, 1, 4, 2, 1, 5, 0, 1, 6, accept, 0,
 		},
 	},
-	// 87
+	// 96
 	{
 		syntax: "authentication LINE$text",
 		toks: []genTok{
@@ -3694,46 +3883,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 88
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 89
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 90
-	{
-		syntax: "(counters|statistics) per-entry",
-		toks: []genTok{
-			{kind: kwToken, word: "counters"},
-			{kind: kwToken, word: "statistics"},
-			{kind: kwToken, word: "per-entry"},
-		},
-		states: []uint16{
-			0, 2, 1, 7, 1, 1, 2, 0, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, accept, 0, 2, 1, 8,
-			0, 1, 3,
-		},
-	},
-	// 91
+	// 97
 	{
 		syntax: "test access-list [WORD$name] ((tcp|udp)$proto (A.B.C.D | X:X::X:X)$src [PORT$sport] (A.B.C.D | X:X::X:X)$dst [PORT$dport] | icmp$proto (A.B.C.D$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (administratively-prohibited|alternate-address|conversion-error|dod-host-prohibited|dod-net-prohibited|echo|echo-reply|general-parameter-problem|host-isolated|host-precedence-unreachable|host-redirect|host-tos-redirect|host-tos-unreachable|host-unknown|host-unreachable|information-reply|information-request|mask-reply|mask-request|mobile-redirect|net-redirect|net-tos-redirect|net-tos-unreachable|net-unreachable|network-unknown|no-room-for-option|option-missing|packet-too-big|parameter-problem|port-unreachable|precedence-unreachable|protocol-unreachable|reassembly-timeout|redirect|router-advertisement|router-solicitation|source-quench|source-route-failed|time-exceeded|timestamp-reply|timestamp-request|traceroute|ttl-exceeded|unreachable)$iname] | X:X::X:X$src (A.B.C.D | X:X::X:X)$dst [<0-255>$itype [<0-255>$icode] | (beyond-scope|echo-reply|echo-request|header|hop-limit|mld-query|mld-reduction|mld-report|nd-na|nd-ns|next-header|no-admin|no-route|packet-too-big|parameter-option|parameter-problem|port-unreachable|reassembly-timeout|redirect|router-advertisement|router-renumbering|router-solicitation|time-exceeded|unreachable)$iname]) | <0-255>$proto (A.B.C.D | X:X::X:X)$src (A.B.C.D | X:X::X:X)$dst) [ttl <0-255>$ttlval] [new$state|established$state] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3884,7 +4034,7 @@ var genDefs = [...]genDef{
 			0, 1, 264,
 		},
 	},
-	// 92
+	// 98
 	{
 		syntax: "show [ip$fam|ipv6$fam] access-lists [WORD$name] lint [detail$detail] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3915,7 +4065,7 @@ var genDefs = [...]genDef{
 			0, 1, 42, 3, 1, 50, 0, 1, 6,
 		},
 	},
-	// 93
+	// 99
 	{
 		syntax: "configure session [NAME$name]",
 		toks: []genTok{
@@ -3928,7 +4078,7 @@ var genDefs = [...]genDef{
 			accept, 0,
 		},
 	},
-	// 94
+	// 100
 	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3956,7 +4106,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
-	// 95
+	// 101
 	{
 		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -3981,7 +4131,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
-	// 96
+	// 102
 	{
 		syntax: "show session-config [named NAME$name] [diffs$diffs] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -4009,7 +4159,7 @@ var genDefs = [...]genDef{
 			0, 1, 41, 14, 1, 42, 0, 1, 36,
 		},
 	},
-	// 97
+	// 103
 	{
 		syntax: "show configuration sessions [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
@@ -4034,7 +4184,7 @@ var genDefs = [...]genDef{
 			0, 1, 33, 12, 1, 34, 0, 1, 28,
 		},
 	},
-	// 98
+	// 104
 	{
 		syntax: "reload (in <1-1440>$min | cancel$cancel)",
 		toks: []genTok{
@@ -4048,7 +4198,7 @@ var genDefs = [...]genDef{
 			accept, 0, 4, 1, 10, 0, 1, 7,
 		},
 	},
-	// 99
+	// 105
 	{
 		syntax: "commit [timer HH:MM:SS$hms | confirmed$confirmed [<1-1440>$min]]",
 		toks: []genTok{
@@ -4064,7 +4214,7 @@ var genDefs = [...]genDef{
 			0, 1, 8,
 		},
 	},
-	// 100
+	// 106
 	{
 		syntax: "rollback clean-config",
 		toks: []genTok{
@@ -4075,7 +4225,7 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, accept, 0,
 		},
 	},
-	// 101
+	// 107
 	{
 		syntax: "abort",
 		toks: []genTok{
@@ -4085,162 +4235,12 @@ var genDefs = [...]genDef{
 			1, 1, 1, 0, 1, 2, accept, 0,
 		},
 	},
-	// 102
-	{
-		syntax: "show [ip$fam|ipv6$fam] access-lists summary [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "ip", capture: "fam"},
-			{kind: kwToken, word: "ipv6", capture: "fam"},
-			{kind: kwToken, word: "access-lists"},
-			{kind: kwToken, word: "summary"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 0, 2, 3, 7, 0, 2, 4, 41, 2, 1, 5, 0, 1, 6, 0, 1, 7, 0, 1, 8,
-			4, 1, 9, 0, 1, 10, 5, 1, 11, 0, 1, 12, 0, 2, 13, 35, 0, 2, 14, 37, 0, 2, 15, 33, 6, 1, 16,
-			0, 1, 17, 0, 2, 18, 31, 0, 4, 19, 25, 27, 29, 7, 1, 20, 0, 1, 21, 0, 1, 22, 11, 1, 23, 0, 1, 24,
-			0, 1, 14, 8, 1, 26, 0, 1, 21, 9, 1, 28, 0, 1, 21, 10, 1, 30, 0, 1, 21, 12, 1, 32,
-			0, 1, 24, 0, 1, 34, 0, 1, 35, 0, 1, 36, accept, 0, 13, 1, 38, 0, 1, 39, 14, 1, 40,
-			0, 1, 34, 3, 1, 42, 0, 1, 6,
-		},
-	},
-	// 103
-	{
-		syntax: "show running-config access-list [WORD$name] [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "running-config"},
-			{kind: kwToken, word: "access-list"},
-			{kind: varWord, word: "WORD", capture: "name"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 3, 1, 5, 0, 1, 6, 0, 2, 7, 9, 4, 1, 8,
-			0, 1, 9, 0, 1, 10, 0, 2, 11, 33, 0, 2, 12, 35, 0, 2, 13, 31, 5, 1, 14, 0, 1, 15, 0, 2, 16, 29,
-			0, 4, 17, 23, 25, 27, 6, 1, 18, 0, 1, 19, 0, 1, 20, 10, 1, 21, 0, 1, 22, 0, 1, 12, 7, 1, 24,
-			0, 1, 19, 8, 1, 26, 0, 1, 19, 9, 1, 28, 0, 1, 19, 11, 1, 30, 0, 1, 22, 0, 1, 32,
-			0, 1, 33, 0, 1, 34, accept, 0, 12, 1, 36, 0, 1, 37, 13, 1, 38, 0, 1, 32,
-		},
-	},
-	// 104
-	{
-		syntax: "show history [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "history"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
-			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
-			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
-			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
-			0, 1, 26,
-		},
-	},
-	// 105
+	// 108
 	{
 		syntax: "show users [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
 		toks: []genTok{
 			{kind: kwToken, word: "show"},
 			{kind: kwToken, word: "users"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
-			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
-			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
-			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
-			0, 1, 26,
-		},
-	},
-	// 106
-	{
-		syntax: "show clock [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "clock"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
-			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
-			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
-			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
-			0, 1, 26,
-		},
-	},
-	// 107
-	{
-		syntax: "show version [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "version"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "include", capture: "pipeop"},
-			{kind: kwToken, word: "exclude", capture: "pipeop"},
-			{kind: kwToken, word: "begin", capture: "pipeop"},
-			{kind: kwToken, word: "section", capture: "pipeop"},
-			{kind: varRegex, word: "REGEX", capture: "re"},
-			{kind: kwToken, word: "count", capture: "pipeop"},
-			{kind: varPipe, word: "|"},
-			{kind: kwToken, word: "json", capture: "pipeop"},
-		},
-		states: []uint16{
-			1, 1, 1, 0, 1, 2, 2, 1, 3, 0, 1, 4, 0, 2, 5, 27, 0, 2, 6, 29, 0, 2, 7, 25, 3, 1, 8,
-			0, 1, 9, 0, 2, 10, 23, 0, 4, 11, 17, 19, 21, 4, 1, 12, 0, 1, 13, 0, 1, 14, 8, 1, 15, 0, 1, 16,
-			0, 1, 6, 5, 1, 18, 0, 1, 13, 6, 1, 20, 0, 1, 13, 7, 1, 22, 0, 1, 13, 9, 1, 24,
-			0, 1, 16, 0, 1, 26, 0, 1, 27, 0, 1, 28, accept, 0, 10, 1, 30, 0, 1, 31, 11, 1, 32,
-			0, 1, 26,
-		},
-	},
-	// 108
-	{
-		syntax: "show hostname [{PIPE ((include|exclude|begin|section)$pipeop REGEX$re | count$pipeop)}* | PIPE json$pipeop]",
-		toks: []genTok{
-			{kind: kwToken, word: "show"},
-			{kind: kwToken, word: "hostname"},
 			{kind: varPipe, word: "|"},
 			{kind: kwToken, word: "include", capture: "pipeop"},
 			{kind: kwToken, word: "exclude", capture: "pipeop"},

@@ -8,8 +8,8 @@ import (
 	"sync"
 )
 
-// registered holds every definition in the order register got them (the manual
-// lists them in that order).
+// registered holds every definition in the order Define's functions made them
+// (the manual lists them in that order).
 var registered []*Def
 
 // Doc is a command definition as the manual shows it (aclsh --man): the same

@@ -26,7 +26,7 @@ import (
 // so that participle is no part of the aclsh binary.
 
 // Record where each definition is made, for the errors below: this runs before
-// the package's init functions register the definitions.
+// cli's init registers the definitions (Define).
 var _ = func() bool { defSource = true; return true }()
 
 var dslLexer = lexer.MustSimple([]lexer.SimpleRule{
@@ -516,23 +516,14 @@ var genDefs = [...]genDef{
 	return string(src), nil
 }
 
-// defsNow returns every definition the package registers, linked or not.
+// defsNow returns every definition registered (package cli's), linked or
+// not: go test -run ^TestDefsGenerated$, which go generate runs, makes them
+// without linking them to defs_gen.go, which may be stale.
 func defsNow() []*Def {
 	if registered != nil {
 		return registered
 	}
-	if pending == nil {
-		// Nothing made them yet (go test -run ^TestDefsGenerated$, which go
-		// generate runs): make them without linking them to defs_gen.go, which
-		// may be stale; ready makes them again when a test parses.
-		for _, f := range lazy {
-			f()
-		}
-		defs := pending
-		pending = nil
-		return defs
-	}
-	return pending
+	return makeDefs()
 }
 
 // defs_gen.go is what the definitions generate now (go generate ./grammar, or

@@ -216,7 +216,7 @@ func TestCtrlZLeavesSession(t *testing.T) {
 	sh, _ := sessShell(t, dir, rec)
 	runLines(t, sh, sessBase+"configure session a\nip access-list extended mgmt\n")
 	require.Equal(t, "device(config-s-a-ipacl-ext)# ", sh.Prompt())
-	sh.t.Follow(grammar.Command{Kind: grammar.End, Mode: sh.t.Mode}) // what Ctrl-Z does
+	sh.EndMode() // what Ctrl-Z does
 	require.Equal(t, "device# ", sh.Prompt())
 	runLines(t, sh, "conf t\n")
 	require.Equal(t, "device(config)# ", sh.Prompt())

@@ -387,8 +387,8 @@ func (s *Shell) execute(cmd grammar.Command, c cli.Command) error {
 		s.noteOrigin(cmd, s.t.ACL, true)
 		return nil
 	})
-	if _, ok := c.(cli.EnterACL); ok && err == nil {
-		s.noteOrigin(cmd, cmd.Name, false) // an existing list entered
+	if e, ok := c.(cli.EnterACL); ok && err == nil {
+		s.noteOrigin(cmd, e.Name, false) // an existing list entered
 	}
 	return err
 }
