@@ -115,6 +115,7 @@ type runner struct {
 	class      []uint8
 	list       []capture // the accepted path's captures, for a builder
 	m          Match
+	rule       acl.Rule // the rule the canonical fast path read, for a builder
 	// text is the free text (LINE) token the last run ended in, nil if none:
 	// the words from it to the end of the line are that token's text.
 	text *token

@@ -414,9 +414,14 @@ func (m *Match) ErrAt(name string, format string, args ...any) error {
 func Parse(mode Mode, line string) (Command, error) {
 	ready()
 	if d := canonical[mode.Base().idx()]; d != nil {
-		if r, ok := parseCanonical(mode, line); ok {
-			m := Match{cmd: Command{Mode: mode.Base()}, mode: mode, line: line, rule: &r}
-			return m.build(d)
+		if rule, ok := parseCanonical(mode, line); ok {
+			// The runner's match and rule: nothing escapes to the heap but
+			// the value built.
+			r := getRunner()
+			defer putRunner(r)
+			r.rule = rule
+			r.m = Match{cmd: Command{Mode: mode.Base()}, mode: mode, line: line, rule: &r.rule}
+			return r.m.build(d)
 		}
 	}
 	return parseFull(mode, line)
