@@ -17,12 +17,12 @@ import (
 // shell has one type switch over the four kinds.
 type Command interface{ command() }
 
-// The definitions' syntax is compiled into grammar's tables (grammar/defs_gen.go)
-// by the generator in grammar's tests, which see these definitions; a test
-// there fails when the tables are stale.
+// The definitions' syntax is compiled into tables (defs_gen.go, beside them)
+// by the generator in grammar's tests, whose binary links these definitions; a
+// test there fails when the tables are stale.
 //go:generate go test -run ^TestDefsGenerated$ ../grammar -update
 
-func init() { grammar.Define(define) }
+func init() { grammar.Define(define, defTables[:]) }
 
 // define makes every definition, file by file, when the grammar is first used
 // (a one-shot client, which sends its lines to the daemon, makes none). Where

@@ -247,11 +247,18 @@ func (d *Defs) Show(modes []Mode, syntax string, help []string, build Build) *De
 	return def
 }
 
-// Define registers the function that makes the definitions (package cli's),
-// to run when the grammar is first used: a process that never parses a line
-// (an aclsh that hands its lines to the daemon, --version) makes none. The
-// definitions' syntax is compiled by go generate into defs_gen.go (dsl.go).
-func Define(f func(*Defs)) { lazy = append(lazy, f) }
+// Define registers the function that makes the definitions (package cli's)
+// and their compiled syntax (tables: go generate writes them beside the
+// definitions, in the order f makes them), to run when the grammar is first
+// used: a process that never parses a line (an aclsh that hands its lines to
+// the daemon, --version) makes none.
+func Define(f func(*Defs), tables []Table) { lazy = append(lazy, definer{f, tables}) }
+
+// definer is what Define registered.
+type definer struct {
+	f      func(*Defs)
+	tables []Table
+}
 
 var roots [2 * numModes]*state
 
@@ -265,18 +272,18 @@ var (
 	// lazy are the functions that make the definitions (Define): run by
 	// ready, so that a process that parses nothing (a one-shot client, which
 	// sends its lines to the daemon) does not make them.
-	lazy      []func(*Defs)
+	lazy      []definer
 	buildOnce sync.Once
 	// canonical is the Canonical definition of each mode, by Mode.idx.
 	canonical [2 * numModes]*Def
 )
 
 // ready makes the definitions and links them to their compiled syntax
-// (defs_gen.go), once.
+// (their tables), once.
 func ready() {
 	buildOnce.Do(func() {
-		registered = makeDefs()
-		g := newGraph(registered, linkGenerated(registered))
+		registered, tables = makeDefs()
+		g := newGraph(registered, linkGenerated(registered, tables))
 		for _, d := range registered {
 			for _, m := range d.Modes {
 				if d.Canonical && canonical[m.idx()] == nil {
@@ -288,13 +295,16 @@ func ready() {
 	})
 }
 
-// makeDefs runs the functions that make the definitions.
-func makeDefs() []*Def {
+// makeDefs runs the functions that make the definitions; it returns them and
+// their tables.
+func makeDefs() ([]*Def, []Table) {
 	var d Defs
-	for _, f := range lazy {
-		f(&d)
+	var tables []Table
+	for _, x := range lazy {
+		x.f(&d)
+		tables = append(tables, x.tables...)
 	}
-	return d.list
+	return d.list, tables
 }
 
 // graph is the definitions as the parser runs them: each mode's root, the root of
