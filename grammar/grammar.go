@@ -437,6 +437,19 @@ func Parse(mode Mode, line string) (Command, error) {
 	return parseFull(mode, line)
 }
 
+// CanonicalRule reads a rule line written exactly as the running-config writes
+// it, in a mode whose definitions take such lines (a Canonical definition),
+// without building the line's value: what loading a long list costs a line.
+// ok false: parse the line (Parse), which reads any line CanonicalRule reads as
+// the same rule (TestCanonicalFastPath).
+func CanonicalRule(mode Mode, line string) (acl.Rule, bool) {
+	ready()
+	if canonical[mode.Base().idx()] == nil {
+		return acl.Rule{}, false
+	}
+	return parseCanonical(mode, line)
+}
+
 // parseFull is Parse without the fast path for canonical rule lines.
 func parseFull(mode Mode, line string) (Command, error) {
 	ready()
