@@ -26,11 +26,11 @@ build:
 	$(GO) build $(if $(VERSION),-ldflags "-X main.version=$(VERSION)") -o bin/aclsh ./cmd/aclsh
 	$(GO) build -o bin/aclsh-labd ./cmd/aclsh-labd
 
-# The compiled command definitions (grammar/defs_gen.go), the manual page and the
+# The compiled command definitions (cli/defs_gen.go), the manual page and the
 # bash completion, generated from the command and flag definitions (the tests
 # fail when these files are stale).
 doc:
-	$(GO) generate ./grammar
+	$(GO) generate ./cli
 	$(GO) run ./cmd/aclsh --man >doc/aclsh.8
 	$(GO) run ./cmd/aclsh --bash-completion >contrib/aclsh.bash-completion
 

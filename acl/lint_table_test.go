@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/grammar"
 )
 
@@ -24,7 +25,7 @@ func list(t *testing.T, f acl.Family, lines ...string) *acl.ACL {
 	for _, l := range lines {
 		cmd, err := grammar.Parse(mode, l)
 		require.NoError(t, err, l)
-		_, err = a.Add(cmd.Rule)
+		_, err = a.Add(cmd.Value.(cli.AddRule).Rule)
 		require.NoError(t, err, l)
 	}
 	return a

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/grammar"
@@ -125,11 +127,13 @@ func list(cfg *acl.Config, name string) (*acl.ACL, error) {
 
 // AddRule is [seq N] permit|deny ... or remark TEXT in list List.
 type AddRule struct {
-	List string
-	Rule acl.Rule
+	List   string
+	Family acl.Family // the list mode's
+	Rule   acl.Rule
 }
 
-func (AddRule) command() {}
+func (AddRule) command()                  {}
+func (c AddRule) inList(l string) Command { c.List = l; return c }
 
 func (c AddRule) Apply(cfg *acl.Config) error {
 	a, err := list(cfg, c.List)
@@ -149,7 +153,8 @@ type DeleteRule struct {
 	Rule acl.Rule
 }
 
-func (DeleteRule) command() {}
+func (DeleteRule) command()                  {}
+func (c DeleteRule) inList(l string) Command { c.List = l; return c }
 
 func (c DeleteRule) Apply(cfg *acl.Config) error {
 	a, err := list(cfg, c.List)
@@ -173,7 +178,8 @@ type DeleteSeq struct {
 	Seq  acl.Seq
 }
 
-func (DeleteSeq) command() {}
+func (DeleteSeq) command()                  {}
+func (c DeleteSeq) inList(l string) Command { c.List = l; return c }
 
 func (c DeleteSeq) Apply(cfg *acl.Config) error {
 	a, err := list(cfg, c.List)
@@ -189,7 +195,8 @@ type Resequence struct {
 	Start, Step acl.Seq
 }
 
-func (Resequence) command() {}
+func (Resequence) command()                  {}
+func (c Resequence) inList(l string) Command { c.List = l; return c }
 
 func (c Resequence) Apply(cfg *acl.Config) error {
 	a, err := list(cfg, c.List)
@@ -208,4 +215,131 @@ func (Merge) command() {}
 func (c Merge) Apply(cfg *acl.Config) error {
 	_, err := cfg.Merge(c.Cfg)
 	return err
+}
+
+// aclDefs defines the access list commands: the lists, their lines, numbered
+// lists, the logging interval and the dialect.
+func aclDefs(d *grammar.Defs) {
+	cfg := []grammar.Mode{grammar.Config}
+	// A list header: IOS's `ip access-list extended|standard NAME`, EOS's and
+	// NX-OS's `ip access-list NAME` (extended), IOS-XR's `ipv4 access-list NAME`.
+	hdr := "(ip$fam access-list [extended$kind|standard$kind] WORD$name | ipv4$fam access-list WORD$name | ipv6$fam access-list [extended$kind] WORD$name)"
+	hdrh := func(what string) []string {
+		return []string{grammar.IPStr, what, grammar.ExtendedStr, grammar.StandardStr, grammar.ACLNameStr, grammar.IPv4Str, what, grammar.ACLNameStr,
+			grammar.IPv6Str, what, grammar.ExtendedStr, grammar.ACLNameStr}
+	}
+	d.Add(cfg, hdr, hdrh(grammar.ConfigureACLStr), func(m *grammar.Match) (any, error) {
+		f, std, err := header(m)
+		return EnterACL{Name: m.Get("name"), Family: f, Standard: std}, err
+	})
+	numbers := "(<1-99>|<100-199>|<1300-1999>|<2000-2699>)$name"
+	numh := []string{grammar.StdNumStr, grammar.ExtNumStr, grammar.StdNumExpStr, grammar.ExtNumExpStr}
+	d.Add(cfg, "no ("+hdr[1:len(hdr)-1]+" | access-list "+numbers+")",
+		append(append([]string{grammar.NoStr}, hdrh(grammar.DeleteACLStr)...), append([]string{grammar.NumberedStr}, numh...)...),
+		func(m *grammar.Match) (any, error) {
+			f, std, err := header(m)
+			return DeleteACL{Name: m.Get("name"), Family: f, Standard: std}, err
+		})
+	// IOS numbered lists: `access-list N permit|deny ...`, one line each.
+	ss, sh := grammar.StdSyntax()
+	d.Add(cfg, "access-list (<1-99>|<1300-1999>)$name "+ss, append([]string{grammar.NumberedStr, grammar.StdNumStr, grammar.StdNumExpStr}, sh...),
+		func(m *grammar.Match) (any, error) {
+			r, err := m.StdRule()
+			return NumberedLine{Name: m.Get("name"), Standard: true, Rule: r}, err
+		})
+	rs4, rh4 := grammar.RuleSyntax(acl.IPv4)
+	d.Add(cfg, "access-list (<100-199>|<2000-2699>)$name "+rs4, append([]string{grammar.NumberedStr, grammar.ExtNumStr, grammar.ExtNumExpStr}, rh4...),
+		func(m *grammar.Match) (any, error) {
+			r, err := m.Rule()
+			return NumberedLine{Name: m.Get("name"), Rule: r}, err
+		})
+	d.Add(cfg, "access-list "+numbers+" remark LINE$text", append(append([]string{grammar.NumberedStr}, numh...), grammar.RemarkStr, "Comment, up to 255 characters"),
+		func(m *grammar.Match) (any, error) {
+			r, err := m.Remark()
+			_, std := acl.Numbered(m.Get("name"))
+			return NumberedLine{Name: m.Get("name"), Standard: std, Rule: r}, err
+		})
+	logh := []string{grammar.IPStr, "Access list settings", "Access list logging", "Least time between two log lines of one access list line",
+		"Milliseconds (default " + strconv.Itoa(int(acl.DefaultLogInterval)) + ")"}
+	logSyntax := "ip access-list logging interval <1-" + strconv.Itoa(int(acl.MaxLogInterval)) + ">$ms"
+	d.Add(cfg, logSyntax, logh, func(m *grammar.Match) (any, error) { return LogInterval{MS: uint32(m.Num("ms"))}, nil })
+	d.Add(cfg, "no "+strings.Replace(logSyntax, "<", "[<", 1)+"]", append([]string{grammar.NoStr}, logh...), is(LogInterval{})) // 0: the default
+	dialh := []string{"Command line interface settings", "How show running-config and show access-lists write access lists",
+		"SLX-OS form: seq 10 permit ... (the default)", "Cisco IOS form: permit ... without seq; Extended IP access list NAME (cisco.ios)",
+		"Arista EOS form: ip access-list NAME, 10 permit ... (arista.eos)"}
+	dialect := func(m *grammar.Match) (any, error) {
+		d, _ := acl.ParseDialect(m.Get("form")) // no: "", the default
+		return SetDialect{Dialect: d}, nil
+	}
+	d.Add(cfg, "cli dialect (slx|ios|eos)$form", dialh, dialect)
+	d.Add(cfg, "no cli dialect [(slx|ios|eos)$form]", append([]string{grammar.NoStr}, dialh...), dialect)
+
+	// Access list modes.
+	for _, md := range []grammar.Mode{grammar.IPACL, grammar.IP6ACL, grammar.StdACL} {
+		f := md.Family()
+		rs, rh := grammar.RuleSyntax(f)
+		rule := (*grammar.Match).Rule
+		if md == grammar.StdACL {
+			rs, rh = grammar.StdSyntax()
+			rule = (*grammar.Match).StdRule
+		}
+		add := func(m *grammar.Match) (any, error) { r, err := rule(m); return AddRule{Family: f, Rule: r}, err }
+		del := func(m *grammar.Match) (any, error) { r, err := rule(m); return DeleteRule{Rule: r}, err }
+		// A sequence number, with or without `seq` (IOS and EOS take it bare;
+		// IOS IPv6 lists and FastIron say `sequence`).
+		seq := "(seq " + grammar.SeqRange + "$seqn | sequence " + grammar.SeqRange + "$seqn | " + grammar.SeqRange + "$seqn)"
+		seqh := []string{grammar.SeqStr, grammar.SeqStr, grammar.SeqStr, grammar.SeqStr, grammar.SeqStr}
+		mds := []grammar.Mode{md}
+		d.Add(mds, "["+seq+"] "+rs, append(seqh, rh...), add).Canonical = md != grammar.StdACL
+		d.Add(mds, "["+seq+"] remark LINE$text", append(seqh, grammar.RemarkStr, "Comment, up to 255 characters"),
+			func(m *grammar.Match) (any, error) { r, err := m.Remark(); return AddRule{Family: f, Rule: r}, err })
+		d.Add(mds, "no "+seq, []string{grammar.NoStr, grammar.SeqStr, grammar.SeqDeleteStr, grammar.SeqStr, grammar.SeqDeleteStr, grammar.SeqDeleteStr},
+			func(m *grammar.Match) (any, error) { return DeleteSeq{Seq: acl.Seq(m.Num("seqn"))}, nil })
+		d.Add(mds, "no "+seq+" "+rs, append([]string{grammar.NoStr}, append(seqh, rh...)...), del)
+		d.Add(mds, "no "+rs, append([]string{grammar.NoStr}, rh...), del)
+		d.Add(mds, "no ["+seq+"] remark LINE$text", append([]string{grammar.NoStr}, append(seqh, grammar.RemarkStr, "Comment text")...),
+			func(m *grammar.Match) (any, error) { r, err := m.Remark(); return DeleteRule{Rule: r}, err })
+		d.Add(mds, "resequence ["+grammar.SeqRange+"$start ["+grammar.SeqRange+"$step]]", []string{"Renumber the entries", "First sequence number (default 10)", "Step (default 10)"},
+			func(m *grammar.Match) (any, error) {
+				c := Resequence{Start: 10, Step: 10}
+				if m.Has("start") {
+					c.Start = acl.Seq(m.Num("start"))
+				}
+				if m.Has("step") {
+					c.Step = acl.Seq(m.Num("step"))
+				}
+				return c, nil
+			})
+	}
+
+	// IOS writes the seq of an IPv6 entry after it (` permit tcp any any eq 22
+	// sequence 10`, cli dialect ios), and takes it so.
+	rs6, rh6 := grammar.RuleSyntax(acl.IPv6)
+	d.Add([]grammar.Mode{grammar.IP6ACL}, rs6+" sequence "+grammar.SeqRange+"$seqn", append(rh6, grammar.SeqStr, grammar.SeqStr),
+		func(m *grammar.Match) (any, error) {
+			r, err := m.Rule()
+			return AddRule{Family: acl.IPv6, Rule: r}, err
+		})
+
+	// Lines of a list's configuration aclsh does by itself.
+	for _, md := range []grammar.Mode{grammar.IPACL, grammar.IP6ACL, grammar.StdACL} {
+		d.Add([]grammar.Mode{md}, "(counters|statistics) per-entry", []string{"Access list counters (EOS)", "Access list statistics (NX-OS)", "Count matches of each entry"},
+			noMeaning("aclsh counts the matches of every entry always (show access-lists); nothing to set"))
+	}
+}
+
+// header reads a list header: the family named, and the kind named, else the
+// one of the list's number, else extended.
+func header(m *grammar.Match) (f acl.Family, standard bool, err error) {
+	f, _ = m.Family()
+	name := m.Get("name")
+	if kind := m.Get("kind"); kind != "" {
+		standard = kind == "standard"
+	} else if num, std := acl.Numbered(name); num && f == acl.IPv4 {
+		standard = std
+	}
+	if err := acl.ValidListName(name, f, standard); err != nil {
+		return f, standard, m.ErrAt("name", "%v", err)
+	}
+	return f, standard, nil
 }

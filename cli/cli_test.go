@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"errors"
+	"strings"
 	"testing"
+
+	"github.com/aclsh/aclsh/acl"
 
 	"github.com/aclsh/aclsh/grammar"
 )
@@ -20,13 +24,16 @@ func TestEveryDefinitionBuildsOne(t *testing.T) {
 			}
 			for _, m := range modes {
 				cmd, err := grammar.Parse(m, ex.Line)
+				if errors.Is(err, grammar.ErrNoValue) {
+					t.Errorf("%s: %q builds no value", m.Name(), ex.Line)
+				}
 				if err != nil {
 					continue // not in a session, or a value the builder refuses
 				}
 				n++
 				c := Of(cmd, "l")
-				if c == nil {
-					t.Errorf("%s: %q (kind %d) builds no value", m.Name(), ex.Line, cmd.Kind)
+				if _, ok := cmd.Value.(Command); !ok || c == nil {
+					t.Errorf("%s: %q builds %T, not a command", m.Name(), ex.Line, cmd.Value)
 					continue
 				}
 				kinds := 0
@@ -65,5 +72,48 @@ func TestMgmtName(t *testing.T) {
 		if got := MgmtName(name); got != want {
 			t.Errorf("MgmtName(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// LoadConfig adds a canonical rule line without parsing it into a value
+// (Txn.load): what it adds is what the line's definition builds, for every
+// kind of rule the running-config writes.
+func TestLoadTakesCanonicalLines(t *testing.T) {
+	typed := `ip access-list extended web
+ seq 10 permit tcp host 10.0.0.1 any eq 22 443 connlimit 3 mask /24 log
+ seq 20 deny udp 10.0.0.0 0.0.0.255 range 1 2 any
+ seq 30 permit icmp any any echo ttl lt 5
+ seq 40 permit 47 any any fragments
+ seq 50 permit tcp any any established
+ipv6 access-list extended web6
+ seq 10 permit tcp 2001:db8::/32 any eq 22 connlimit 2 mask /64 sources 100
+ seq 20 permit icmp any any packet-too-big
+`
+	// The running-config's text of it: canonical lines.
+	exec := func(text string) (*acl.Config, int) {
+		t.Helper()
+		tx, taken := NewTxn(acl.NewConfig()), 0
+		for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+			if _, ok := grammar.CanonicalRule(tx.Mode, line); ok && tx.ACL != "" {
+				taken++
+			}
+			if _, err := tx.Exec(line); err != nil {
+				t.Fatalf("Exec(%q): %v", line, err)
+			}
+		}
+		return tx.Cfg, taken
+	}
+	cfg, _ := exec(typed)
+	text := cfg.Render()
+	want, taken := exec(text)
+	if taken != 7 {
+		t.Fatalf("%d lines of\n%s\ntook the canonical path, want 7", taken, text)
+	}
+	loaded, err := LoadConfig(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !loaded.Equal(want) || loaded.Render() != text {
+		t.Fatalf("LoadConfig = %s, Exec line by line = %s", loaded.Render(), want.Render())
 	}
 }

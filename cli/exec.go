@@ -6,8 +6,9 @@ import (
 	"github.com/aclsh/aclsh/grammar"
 )
 
-// What the shell does itself: write memory, copy, clear counters, test and
-// lint, configuration sessions, commit timers and reload, terminal length.
+// What the shell does itself: write memory, copy, clear counters, terminal
+// length, enable, do (test and lint: lint.go; sessions, commit timers and
+// reload: session.go).
 
 // Action is a command the shell carries out: Run asks the shell for the
 // operation, whose effect depends on where the shell commits (at once, at a
@@ -23,8 +24,8 @@ type Shell interface {
 	ClearCounters(sel Select) error
 	CopyToRunning(from string) error
 	RestoreKernel() error
-	TestACL(cmd grammar.Command) error
-	Lint(cmd grammar.Command) error
+	TestACL(c TestACL) error
+	Lint(c Lint) error
 	EnterSession(name string) error
 	CommitSession(timer time.Duration) error
 	AbortSession() error
@@ -70,48 +71,6 @@ type RestoreKernel struct{}
 func (RestoreKernel) command()           {}
 func (RestoreKernel) Run(sh Shell) error { return sh.RestoreKernel() }
 
-// TestACL is test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established].
-type TestACL struct{ Cmd grammar.Command }
-
-func (TestACL) command()             {}
-func (c TestACL) Run(sh Shell) error { return sh.TestACL(c.Cmd) }
-
-// Lint is show [ip|ipv6] access-lists [NAME] lint [detail].
-type Lint struct{ Cmd grammar.Command }
-
-func (Lint) command()             {}
-func (c Lint) Run(sh Shell) error { return sh.Lint(c.Cmd) }
-
-// ConfigureSession is configure session [NAME].
-type ConfigureSession struct{ Name string }
-
-func (ConfigureSession) command()             {}
-func (c ConfigureSession) Run(sh Shell) error { return sh.EnterSession(c.Name) }
-
-// Commit is commit [timer HH:MM:SS] in a session.
-type Commit struct{ Timer time.Duration }
-
-func (Commit) command()             {}
-func (c Commit) Run(sh Shell) error { return sh.CommitSession(c.Timer) }
-
-// Abort is abort in a session.
-type Abort struct{}
-
-func (Abort) command()           {}
-func (Abort) Run(sh Shell) error { return sh.AbortSession() }
-
-// ReloadIn is reload in MINUTES.
-type ReloadIn struct{ Minutes int }
-
-func (ReloadIn) command()             {}
-func (c ReloadIn) Run(sh Shell) error { return sh.ScheduleReload(c.Minutes) }
-
-// ReloadCancel is reload cancel.
-type ReloadCancel struct{}
-
-func (ReloadCancel) command()           {}
-func (ReloadCancel) Run(sh Shell) error { return sh.CancelReload() }
-
 // Enable is enable [LEVEL]: a user the daemon lets configure is privileged
 // already, so it does nothing; a read-only user's is refused, saying why (the
 // shell refuses every command of a read-only user but show and test).
@@ -125,3 +84,36 @@ type Disable struct{}
 
 func (Disable) command()        {}
 func (Disable) Run(Shell) error { return nil }
+
+// execDefs defines the exec commands the shell carries out itself, and do.
+func execDefs(d *grammar.Defs) {
+	exec := []grammar.Mode{grammar.Exec}
+	d.Add(exec, "terminal length <0-512>", []string{grammar.TerminalStr, "Set number of lines on a screen", "Number of lines on screen (0 for no pausing)"}, is(TerminalLength{}))
+	d.Add(exec, "terminal width <0-512>", []string{grammar.TerminalStr, "Set width of the display terminal", "Number of characters on a line (output is never wrapped)"}, is(TerminalLength{}))
+	// enable and disable, as automation and habit send them: the role the
+	// daemon gives decides what a user may do (a read-only user's enable is
+	// refused, saying why).
+	d.Add(exec, "enable [<0-15>$level]", []string{"Turn on privileged commands", "Privilege level"}, is(Enable{}))
+	d.Add(exec, "disable [<0-15>$level]", []string{"Turn off privileged commands", "Privilege level"},
+		func(m *grammar.Match) (any, error) {
+			m.SetNote("aclsh has no unprivileged exec mode: what you may do is your role's (the daemon's groups), not a mode's")
+			return Disable{}, nil
+		})
+	d.Add(exec, "clear [ip$fam|ipv6$fam] access-list counters [WORD$name]", []string{"Reset functions", "IPv4", "IPv6", "Access list", "Clear access list counters", grammar.ACLNameStr},
+		func(m *grammar.Match) (any, error) { return ClearCounters{Select: selectOf(m)}, nil })
+	d.Add(exec, "write [memory]", []string{grammar.WriteStr, "Write to startup-config"}, is(WriteMemory{}))
+	d.Add(exec, "copy (running-config$from startup-config | startup-config$from running-config | last-good-config$from running-config)",
+		[]string{grammar.CopyStr, grammar.CopyRunningStr, "Copy to startup configuration",
+			"Copy from startup configuration", "Merge it into the running configuration",
+			"Copy from the configuration aclsh last committed", "Replace the running configuration with it"},
+		func(m *grammar.Match) (any, error) {
+			if from := m.Get("from"); from != "running-config" {
+				return CopyToRunning{From: from}, nil
+			}
+			return WriteMemory{}, nil
+		})
+	d.Add(exec, "copy running-config kernel", []string{grammar.CopyStr, grammar.CopyRunningStr,
+		"Enforce it in the kernel again (restores table inet aclsh)"}, is(RestoreKernel{}))
+	d.Add(grammar.ConfigModes, "do LINE$cmd", []string{"Run an exec command", "Exec command"},
+		func(m *grammar.Match) (any, error) { sub, err := m.Do(); return Do{Sub: sub}, err })
+}

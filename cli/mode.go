@@ -37,3 +37,14 @@ func (Exit) Next(t *Txn) (Change, error) {
 	}
 	return nil, nil
 }
+
+// modeDefs defines configure, end and exit (and exit's exec synonyms).
+func modeDefs(d *grammar.Defs) {
+	exec := []grammar.Mode{grammar.Exec}
+	d.Add(exec, "configure [terminal]", []string{grammar.ConfigureStr, "Configure from the terminal"}, is(Configure{})).NoDo = true
+	for _, w := range []string{"exit", "logout", "quit"} {
+		d.Add(exec, w, []string{grammar.ExitExecStr}, is(Exit{})).NoDo = true
+	}
+	d.Add(grammar.ConfigModes, "end", []string{"Exit to EXEC mode"}, is(End{}))
+	d.Add(grammar.ConfigModes, "exit", []string{"Exit from the current mode"}, is(Exit{}))
+}

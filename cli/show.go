@@ -15,6 +15,7 @@ import (
 
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/internal/clock"
 	"github.com/aclsh/aclsh/internal/follower"
 	"github.com/aclsh/aclsh/view"
@@ -24,7 +25,8 @@ import (
 // for people and, with `| json`, is encoded as JSON for automation (package
 // view). The text is written from the value's fields, so the two cannot drift.
 // JSON field names are snake_case and stable (the README lists them per
-// command). A new show command is a value with a View method, built in Of.
+// command). A new show command is a value with a View method and its
+// definition in showDefs.
 
 // Show is a command that shows something: its value, rendered by the shell as
 // text through the output modifiers or as JSON.
@@ -421,4 +423,29 @@ func (c ShowSummary) View(env Env) (view.View, error) {
 		v.AccessLists = append(v.AccessLists, view.SummaryRowOf(cfg, a, st))
 	}
 	return v, nil
+}
+
+// showDefs defines the show commands of this file. Every show command takes
+// the output modifiers (grammar.ShowSyntax), `| json` included.
+func showDefs(d *grammar.Defs) {
+	exec := []grammar.Mode{grammar.Exec}
+	d.Show(exec, "show running-config", []string{grammar.ShowStr, grammar.RunningStr}, is(ShowRunning{}))
+	d.Show(exec, "show startup-config", []string{grammar.ShowStr, "Contents of startup configuration"}, is(ShowStartup{}))
+	d.Show(exec, "show [ip$fam|ipv6$fam] access-lists [WORD$name]", []string{grammar.ShowStr, grammar.IPInfoStr, grammar.IPv6InfoStr, grammar.ACLsStr, grammar.ACLNameStr},
+		func(m *grammar.Match) (any, error) { return ShowACLs{Select: selectOf(m)}, nil })
+	d.Show(exec, "show (interface|interfaces) management <0-255>$num", []string{grammar.ShowStr, "Interface status and configuration", "Interface status and configuration",
+		grammar.MgmtStr, grammar.MgmtNumStr},
+		func(m *grammar.Match) (any, error) { return ShowInterface{Num: m.Num("num")}, nil })
+	d.Show(exec, "show ip interface brief", []string{grammar.ShowStr, grammar.IPInfoStr, "IP interface status and configuration",
+		"The management interface's addresses, state and bound lists, one line each"}, is(ShowInterfaceBrief{}))
+	d.Show(exec, "write terminal", []string{grammar.WriteStr, "Write to terminal (show running-config)"}, is(ShowRunning{}))
+	d.Show(exec, "show [ip$fam|ipv6$fam] access-lists summary", []string{grammar.ShowStr, grammar.IPInfoStr, grammar.IPv6InfoStr, grammar.ACLsStr,
+		"One line per list: family, lines, where bound, matches"},
+		func(m *grammar.Match) (any, error) { return ShowSummary{Select: selectOf(m)}, nil })
+	d.Show(exec, "show running-config access-list [WORD$name]", []string{grammar.ShowStr, grammar.RunningStr, "Only the access list sections", grammar.ACLNameStr},
+		func(m *grammar.Match) (any, error) { return ShowRunningACL{Name: m.Get("name")}, nil })
+	d.Show(exec, "show history", []string{grammar.ShowStr, "The lines typed in this shell"}, is(ShowHistory{}))
+	d.Show(exec, "show clock", []string{grammar.ShowStr, "Time of day"}, is(ShowClock{}))
+	d.Show(exec, "show version", []string{grammar.ShowStr, "aclsh's version, the kernel, uptimes and the state directory"}, is(ShowVersion{}))
+	d.Show(exec, "show hostname", []string{grammar.ShowStr, "The host's name and fully qualified domain name"}, is(ShowHostname{}))
 }

@@ -301,6 +301,9 @@ func scriptOthers(ts *testscript.TestScript, neg bool, args []string) {
 	for _, d := range st.Others {
 		fmt.Fprintf(ts.Stdout(), "%+v\n", d)
 	}
+	if len(st.Others) == 0 {
+		fmt.Fprintln(ts.Stdout(), "none") // (a command that writes nothing leaves the last one's stdout)
+	}
 }
 
 // dropChainJSON is what a test reads of an entry of other_tables_can_drop.

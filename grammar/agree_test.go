@@ -37,7 +37,7 @@ func TestHelpOffersWhatEnterTakes(t *testing.T) {
 					lines++
 					cmd, err := Parse(tc.mode, line)
 					if err == nil {
-						err = cmd.Rule.Validate(tc.mode.Family())
+						err = cmd.rule().Validate(tc.mode.Family())
 					}
 					if err != nil {
 						t.Errorf("`%s ?` offers <cr>, and Enter refuses the line: %v", line, err)
@@ -64,7 +64,7 @@ func TestHelpOffersWhatEnterTakes(t *testing.T) {
 	}
 	cmd, err := Parse(IPACL, "permit tcp any any established connlimit 3")
 	if err == nil {
-		err = cmd.Rule.Validate(acl.IPv4)
+		err = cmd.rule().Validate(acl.IPv4)
 	}
 	if err == nil || !strings.Contains(err.Error(), "cannot be combined with established") {
 		t.Errorf("established connlimit 3: %v, want the model's refusal", err)

@@ -9,15 +9,15 @@ import (
 
 // parseCanonical parses a permit or deny line written exactly as the
 // running-config writes it (acl.Rule.Format, or Rule.Body without a seq) in an
-// access list mode, without the NFA: loading a config of many lines costs one
+// access list mode, without the NFA (for the mode's Canonical definition): loading a config of many lines costs one
 // pass over each. It returns ok false for anything else (another spelling, an
 // abbreviation, a remark, a value the full parser refuses) and the caller parses
 // the line in full, so this path never decides that a line is bad, and what it
 // accepts the full parser reads the same way (FuzzCanonicalAgrees).
-func parseCanonical(mode Mode, line string) (Command, bool) {
+func parseCanonical(mode Mode, line string) (acl.Rule, bool) {
 	mode = mode.Base() // the same rules inside a configuration session
 	if mode != IPACL && mode != IP6ACL {
-		return Command{}, false
+		return acl.Rule{}, false
 	}
 	f := mode.Family()
 	text := strings.Trim(line, " \t\r\n")
@@ -27,7 +27,7 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 	if word == "seq" {
 		n, ok := number(w.next(), 1, int(acl.MaxSeq))
 		if !ok {
-			return Command{}, false
+			return acl.Rule{}, false
 		}
 		r.Seq = acl.Seq(n)
 		word = w.next()
@@ -37,7 +37,7 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 	case "deny":
 		r.Action = acl.Deny
 	default:
-		return Command{}, false
+		return acl.Rule{}, false
 	}
 	word = w.next()
 	if p, ok := acl.ProtoKeyword(word, f); ok && (word == f.String() || p.Set) {
@@ -45,45 +45,44 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 	} else if n, ok := number(word, 0, 255); ok {
 		r.Proto = acl.ProtoNum(uint8(n))
 	} else {
-		return Command{}, false
+		return acl.Rule{}, false
 	}
 	var ok bool
 	if r.Src, ok = w.address(f); !ok {
-		return Command{}, false
+		return acl.Rule{}, false
 	}
 	word = w.next()
 	if r.Proto.HasPorts() {
 		if r.SrcPort, word, ok = w.ports(word); !ok {
-			return Command{}, false
+			return acl.Rule{}, false
 		}
 	}
 	w.back(word)
 	if r.Dst, ok = w.address(f); !ok {
-		return Command{}, false
+		return acl.Rule{}, false
 	}
 	word = w.next()
 	if r.Proto.HasPorts() {
 		if r.DstPort, word, ok = w.ports(word); !ok {
-			return Command{}, false
+			return acl.Rule{}, false
 		}
 	}
 	if r.Proto.HasICMP(f) {
 		if r.ICMP, word, ok = w.icmp(word, f); !ok {
-			return Command{}, false
+			return acl.Rule{}, false
 		}
 	}
 	if word == "ttl" {
 		op, ok := acl.ParsePortOp(w.next())
 		n, ok2 := number(w.next(), 0, 255)
 		if !ok || !ok2 {
-			return Command{}, false
+			return acl.Rule{}, false
 		}
 		r.TTL = acl.TTLMatch{Op: op, Val: uint8(n)}
 		word = w.next()
 	}
-	note := ""
 	if word == "fragments" {
-		r.Fragments, note = true, fragmentsNote
+		r.Fragments = true
 		word = w.next()
 	}
 	if word == "established" {
@@ -93,13 +92,13 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 	if word == "connlimit" {
 		n, ok := number(w.next(), 1, 65535)
 		if !ok {
-			return Command{}, false
+			return acl.Rule{}, false
 		}
 		r.ConnLimit = acl.ConnLimit(n)
 		if word = w.next(); word == "mask" {
 			bits, ok := number(strings.TrimPrefix(w.next(), "/"), 0, f.Bits())
 			if !ok {
-				return Command{}, false
+				return acl.Rule{}, false
 			}
 			r.ConnMask, _ = acl.MaskLen(f, bits)
 			word = w.next()
@@ -107,7 +106,7 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 		if word == "sources" {
 			n, ok := number(w.next(), 1, acl.MaxConnSources)
 			if !ok || n == acl.DefaultConnSources {
-				return Command{}, false
+				return acl.Rule{}, false
 			}
 			r.ConnSources = uint32(n)
 			word = w.next()
@@ -118,7 +117,7 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 		word = w.next()
 	}
 	if word != "" || r.Validate(f) != nil {
-		return Command{}, false
+		return acl.Rule{}, false
 	}
 	// The canonical text of what was read must be the line itself: any other
 	// spelling goes the long way.
@@ -130,9 +129,9 @@ func parseCanonical(mode Mode, line string) (Command, bool) {
 		canon = r.AppendBody(canon, f)
 	}
 	if string(canon) != text {
-		return Command{}, false
+		return acl.Rule{}, false
 	}
-	return Command{Kind: AddRule, Mode: mode, Family: f, Rule: r, Note: note}, true
+	return r, true
 }
 
 // words splits a line at single spaces.

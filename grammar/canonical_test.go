@@ -36,12 +36,14 @@ func TestCanonicalFastPath(t *testing.T) {
 		if i%3 == 0 {
 			line = " " + line // as indented in the running-config
 		}
-		got, ok := parseCanonical(mode, line)
+		_, ok := parseCanonical(mode, line)
 		require.True(t, ok, "parseCanonical(%d, %q) not taken", mode, line)
+		got, err := Parse(mode, line) // the fast path
+		require.NoError(t, err, "Parse(%d, %q)", mode, line)
 		want, err := parseFull(mode, line)
 		require.NoError(t, err, "parseFull(%d, %q)", mode, line)
 		require.Equal(t, want, got, "parseCanonical(%d, %q)", mode, line)
-		require.Equal(t, rule, got.Rule, "parseCanonical(%d, %q)", mode, line)
+		require.Equal(t, rule, got.rule(), "parseCanonical(%d, %q)", mode, line)
 	}
 }
 
@@ -109,10 +111,10 @@ func FuzzCanonicalAgrees(f *testing.F) {
 	f.Add(uint8(IPACL), "permit tcp any any eq 22 connlimit 3 mask /24 sources 16 log")
 	f.Fuzz(func(t *testing.T, m uint8, line string) {
 		mode := Mode(m % uint8(numModes))
-		got, ok := parseCanonical(mode, line)
-		if !ok {
+		if _, ok := parseCanonical(mode, line); !ok {
 			return
 		}
+		got, _ := Parse(mode, line) // the fast path
 		want, err := parseFull(mode, line)
 		if err != nil || !reflect.DeepEqual(want, got) {
 			t.Fatalf("parseCanonical(%d, %q) = %+v, but the full parser gives %+v, %v", mode, line, got, want, err)
@@ -143,11 +145,11 @@ func TestCanonicalAgreesOnMutations(t *testing.T) {
 			w = append(w[:k], append([]string{vocab[r.IntN(len(vocab))]}, w[k:]...)...)
 		}
 		line := strings.Join(w, " ")
-		got, ok := parseCanonical(mode, line)
-		if !ok {
+		if _, ok := parseCanonical(mode, line); !ok {
 			continue
 		}
 		taken++
+		got, _ := Parse(mode, line) // the fast path
 		want, err := parseFull(mode, line)
 		require.NoError(t, err, "parseCanonical(%d, %q) taken, parseFull refuses", mode, line)
 		require.Equal(t, want, got, fmt.Sprintf("parseCanonical(%d, %q)", mode, line))

@@ -8,9 +8,12 @@ import (
 	"sync"
 )
 
-// registered holds every definition in the order register got them (the manual
-// lists them in that order).
+// registered holds every definition in the order Define's functions made them
+// (the manual lists them in that order).
 var registered []*Def
+
+// tables holds their compiled syntax, in the same order.
+var tables []Table
 
 // Doc is a command definition as the manual shows it (aclsh --man): the same
 // syntax and help strings that drive parsing, `?` and Tab.
@@ -50,8 +53,9 @@ func Docs() []Doc {
 		}
 		doc := Doc{Modes: slices.Clone(d.Modes), Plain: d.Plain, Syntax: syn}
 		seen := map[DocToken]bool{}
-		for n, gt := range genDefs[i].toks {
-			t := token{kind: gt.kind, word: gt.word}
+		for n, gt := range tables[i].Toks {
+			kind, _ := wordKind(gt.Word)
+			t := token{kind: kind, word: gt.Word}
 			dt := DocToken{Word: t.display(), Help: d.Help[n]}
 			if !seen[dt] {
 				seen[dt] = true

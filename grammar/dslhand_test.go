@@ -144,7 +144,7 @@ func (p *handParser) item() (*dslItem, error) {
 // parser (the start before defs_gen.go), or with participle (the start before
 // that, less building the parser).
 func BenchmarkStart(b *testing.B) {
-	defs := defsNow()
+	defs, tables := defsNow()
 	parsed := func(parse func(string) (*dslAlt, error)) func(i int, d *Def, n *int) *state {
 		return func(i int, d *Def, n *int) *state {
 			ast, err := parse(d.Syntax)
@@ -173,7 +173,7 @@ func BenchmarkStart(b *testing.B) {
 		name string
 		frag func() func(i int, d *Def, n *int) *state
 	}{
-		{"generated", func() func(i int, d *Def, n *int) *state { return linkGenerated(defs) }},
+		{"generated", func() func(i int, d *Def, n *int) *state { return linkGenerated(defs, tables) }},
 		{"hand-parser", func() func(i int, d *Def, n *int) *state { return parsed(handParseDSL) }},
 		{"participle", func() func(i int, d *Def, n *int) *state { return parsed(parseDSL) }},
 	} {

@@ -15,7 +15,7 @@ type state struct {
 	tok *token
 	out []*state
 	def *Def
-	id  int // index for visited marks, set by register
+	id  int // index for visited marks, set by ready
 }
 
 // numStates counts the states of all modes; ids are 0..numStates-1.
@@ -114,7 +114,8 @@ type runner struct {
 	chunk, pos int
 	class      []uint8
 	list       []capture // the accepted path's captures, for a builder
-	m          match
+	m          Match
+	rule       acl.Rule // the rule the canonical fast path read, for a builder
 	// text is the free text (LINE) token the last run ended in, nil if none:
 	// the words from it to the end of the line are that token's text.
 	text *token
@@ -132,7 +133,7 @@ func getRunner() *runner {
 }
 
 func putRunner(r *runner) {
-	r.m = match{}
+	r.m = Match{}
 	runners.Put(r)
 }
 

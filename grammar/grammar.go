@@ -1,12 +1,18 @@
-// Package grammar parses aclsh command lines into typed commands. One definition per
-// command (syntax plus a help string per token) drives parsing, abbreviation, `?`
-// help and Tab completion. It does no I/O.
+// Package grammar is the engine of aclsh's command lines: modes, the
+// definition language, parsing, abbreviation, `?` help, Tab completion and the
+// manual's text. One definition per command (syntax, a help string per token,
+// and the builder of its value) drives all of them; the definitions are
+// package cli's, each beside the value it builds (Define), and this package
+// holds what they share: help constants and syntax fragments (the output
+// modifiers, a rule, an address). It does no I/O.
 package grammar
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -111,72 +117,6 @@ func (m Mode) Family() acl.Family {
 	return acl.IPv4
 }
 
-// Kind says what a command does.
-type Kind uint8
-
-const (
-	KindNone       Kind = iota
-	Configure           // configure terminal
-	Exit                // exit
-	End                 // end
-	Do                  // do CMD; Command.Sub holds CMD
-	ShowRunning         // show running-config
-	ShowACLs            // show [ip|ipv6] access-lists [NAME]
-	ShowInterface       // show interface management 0
-	ClearCounters       // clear access-list counters [NAME]
-	WriteMemory         // write [memory], copy running-config startup-config
-	EnterACL            // ip|ipv6 access-list [extended|standard] NAME; Standard
-	DeleteACL           // no ip|ipv6 access-list [extended|standard] NAME, no access-list N; Standard
-	EnterInterface      // interface management N; interface NAME (Name: mgmt0, Management1, ...)
-	AddRule             // [seq N] permit|deny ... ; remark TEXT
-	DeleteRule          // no <rule as written>; no remark TEXT
-	DeleteSeq           // no seq N
-	Resequence          // resequence [START [STEP]]
-	BindACL             // ip|ipv6 access-group NAME in
-	UnbindACL           // no ip|ipv6 access-group NAME in
-	ShowStartup         // show startup-config
-	TerminalLength      // terminal length N (accepted for scripts; output is not paged)
-	CopyToRunning       // copy startup-config|last-good-config running-config; Name: the source (startup-config merges, last-good-config replaces)
-	LogInterval         // [no] ip access-list logging interval MS; Command.Num is MS, 0 the default
-	// Configuration sessions and timers (sessions.go).
-	ConfigureSession // configure session [NAME] [commit]; Name: the session, Num 1: commit it
-	SessionCommit    // commit [timer HH:MM:SS | confirmed [MIN]]; Num: the timer in seconds, 0 none
-	SessionAbort     // abort
-	ShowSession      // show session-config [named NAME] [diffs]; Name, Num 1: diffs
-	ShowSessions     // show configuration sessions
-	ReloadIn         // reload in MIN; Num: minutes
-	ReloadCancel     // reload cancel
-	WriteTerminal    // write terminal: the running-config, as show running-config
-	// Show commands of showdefs.go.
-	ShowACLSummary // show [ip|ipv6] access-lists summary
-	ShowRunningACL // show running-config access-list [NAME]
-	ShowHistory    // show history
-	ShowUsers      // show users
-	ShowClock      // show clock
-	RestoreKernel  // copy running-config kernel: enforce the running-config again (after nft flush ruleset)
-	// Packet trace and lint (lintdefs.go).
-	TestACL     // test access-list [NAME] PROTO SRC [PORT] DST [PORT] [new|established]; Name (may be ""), Family, Packet
-	LintACLs    // show [ip|ipv6] access-lists [NAME] lint [detail]; Num 1: detail
-	ShowVersion // show version
-	// Asked by automation on connect and for device facts (Ansible's network_cli,
-	// netmiko).
-	TerminalWidth // terminal width N (accepted; output is never wrapped)
-	ShowHostname  // show hostname
-	RollbackClean // rollback clean-config: a session's config starts empty (eos_config replace)
-	// IOS numbered lists (issue 20).
-	NumberedRule // access-list N permit|deny ... | remark TEXT; Name: N, Standard, Rule
-	NoMeaning    // a line that has no meaning on a Linux host (ip address, description): Note says so; nothing is saved
-	// Exec habits (issue 20).
-	ShowInterfaceBrief // show ip interface brief
-	Enable             // enable [LEVEL]: nothing to do for a user who may configure
-	Disable            // disable [LEVEL]: nothing to do; Note says why
-	// Where else a list is bound (issue 20): the login service and the host.
-	EnterLineVTY   // line vty [N [M]]
-	EnterMgmtSSH   // management ssh (EOS)
-	EnterCtrlPlane // system control-plane (EOS), control-plane (OS10)
-	CLIDialect     // [no] cli dialect slx|ios|eos; Name: the dialect ("" for no: the default)
-)
-
 // Filter is one output modifier of a show command: `| include RE`, `| exclude RE`,
 // `| begin RE`, `| section RE`, `| count` or `| json`.
 type Filter struct {
@@ -194,35 +134,24 @@ func (p Pipe) JSON() bool { return len(p) == 1 && p[0].Op == "json" }
 
 // Command is a parsed line.
 type Command struct {
-	Kind   Kind
-	Mode   Mode // the mode the command belongs to (after falling back to a parent)
-	Name   string
-	Family acl.Family
-	// FamilyGiven is set when a show or clear command named ip or ipv6.
-	FamilyGiven bool
-	// Standard: the list named is a standard list (EnterACL, DeleteACL,
-	// NumberedRule).
-	Standard    bool
-	Rule        acl.Rule
-	Seq         acl.Seq
-	Start, Step acl.Seq
-	Num         int // interface number
-	// Point is where BindACL and UnbindACL bind: management 0 (the zero
-	// value), the login service (line vty, management ssh, ssh access-group),
-	// the control-plane (system control-plane, ip receive access-group).
-	Point  acl.Point
-	Pipe   Pipe
-	Sub    *Command // for Do
-	SubOff int      // byte offset of Sub's line within this line
-
-	// Packet is the packet TestACL traces.
-	Packet acl.Packet
+	// Value is what the line's definition built (Def.Build): a command value
+	// of package cli, which carries its behaviour; nil for a blank line or a
+	// comment.
+	Value any
+	Mode  Mode // the mode the command belongs to (after falling back to a parent)
+	// Pipe is a show command's output modifiers (the definition's
+	// ShowSyntax), read before Build runs.
+	Pipe Pipe
 
 	// Note is what the shell says about a line it accepts as it is not
 	// written (a value stored corrected, a line that has no meaning on this
 	// host): one line, without the leading `% `, "" for none.
 	Note string
 }
+
+// ErrNoValue is the error of a line whose definition built no value: a
+// definition without its behaviour (TestEveryDefinitionBuildsOne).
+var ErrNoValue = errors.New("internal error: the command parses but builds nothing")
 
 // ErrKind classifies a ParseError.
 type ErrKind uint8
@@ -257,10 +186,11 @@ func (e *ParseError) Error() string {
 // HasCaret reports whether the error is shown with a caret under the line.
 func (e *ParseError) HasCaret() bool { return e.Kind == Invalid }
 
-// Def is one command definition.
+// Def is one command definition: its syntax, a help string per token, and
+// the function that builds the line's value from what it matched.
 type Def struct {
 	Modes []Mode
-	// Plain: not available inside a configuration session (register adds every
+	// Plain: not available inside a configuration session (ready adds every
 	// other config mode definition to the mode's session twin).
 	Plain bool
 	// NoDo: an exec command that `do` does not run (configure, exit): `do ?`
@@ -268,10 +198,18 @@ type Def struct {
 	NoDo   bool
 	Syntax string
 	Help   []string
-	Build  func(m *match) error
+	Build  Build
+	// Canonical: a rule line of this definition (RuleSyntax) written as the
+	// running-config writes it is read without the NFA (parseCanonical);
+	// Build then finds the rule in Match.Rule.
+	Canonical bool
 
 	pc [1]uintptr // where it was made (see newDef), for the generator's errors
 }
+
+// Build builds a line's value from what its definition matched; an error is
+// the line's (Match.ErrAt places it under a token).
+type Build func(m *Match) (any, error)
 
 // defSource is set by the package's tests, before any init runs: newDef then
 // records where each definition is made, which the generator's errors name. A
@@ -279,14 +217,47 @@ type Def struct {
 var defSource bool
 
 // newDef makes a definition. Under the package's tests it records the line that
-// called the function up frames above newDef's caller (a file's add helper:
-// up 1, its caller's line).
-func newDef(up int, modes []Mode, syntax string, help []string, build func(*match) error) *Def {
+// called the function up frames above newDef's caller (Defs.Add: up 1, its
+// caller's line).
+func newDef(up int, modes []Mode, syntax string, help []string, build Build) *Def {
 	d := &Def{Modes: modes, Syntax: syntax, Help: help, Build: build}
 	if defSource {
 		runtime.Callers(2+up, d.pc[:])
 	}
 	return d
+}
+
+// Defs collects definitions, in order: where two accept a line, the first
+// wins, and the manual lists them so.
+type Defs struct{ list []*Def }
+
+// Add adds a definition and returns it (to set Plain, NoDo, Canonical).
+func (d *Defs) Add(modes []Mode, syntax string, help []string, build Build) *Def {
+	def := newDef(1, modes, syntax, help, build)
+	d.list = append(d.list, def)
+	return def
+}
+
+// Show adds a show command: syntax followed by the output modifiers
+// (ShowSyntax), which Command.Pipe holds.
+func (d *Defs) Show(modes []Mode, syntax string, help []string, build Build) *Def {
+	syntax, help = ShowSyntax(syntax, help...)
+	def := newDef(1, modes, syntax, help, build)
+	d.list = append(d.list, def)
+	return def
+}
+
+// Define registers the function that makes the definitions (package cli's)
+// and their compiled syntax (tables: go generate writes them beside the
+// definitions, in the order f makes them), to run when the grammar is first
+// used: a process that never parses a line (an aclsh that hands its lines to
+// the daemon, --version) makes none.
+func Define(f func(*Defs), tables []Table) { lazy = append(lazy, definer{f, tables}) }
+
+// definer is what Define registered.
+type definer struct {
+	f      func(*Defs)
+	tables []Table
 }
 
 var roots [2 * numModes]*state
@@ -297,33 +268,43 @@ var starts []*state
 // doRoot holds the exec definitions `do` runs: every one but NoDo.
 var doRoot *state
 
-// register adds definitions to their modes, when the grammar is first used
-// (ready): a process that never parses a line (an aclsh that hands its lines to
-// the daemon, --version) does not pay for linking the definitions at start.
-func register(defs []*Def) { pending = append(pending, defs...) }
-
 var (
-	// lazy are the functions that make each file's definitions, in the
-	// order of the files' init: run by ready, so that a process that parses
-	// nothing (a one-shot client, which sends its lines to the daemon) does
-	// not make them.
-	lazy      []func()
-	pending   []*Def // the definitions they made, in order
+	// lazy are the functions that make the definitions (Define): run by
+	// ready, so that a process that parses nothing (a one-shot client, which
+	// sends its lines to the daemon) does not make them.
+	lazy      []definer
 	buildOnce sync.Once
+	// canonical is the Canonical definition of each mode, by Mode.idx.
+	canonical [2 * numModes]*Def
 )
 
 // ready makes the definitions and links them to their compiled syntax
-// (defs_gen.go), once.
+// (their tables), once.
 func ready() {
 	buildOnce.Do(func() {
-		pending = nil // a test may have made them unlinked (defsNow)
-		for _, f := range lazy {
-			f()
+		registered, tables = makeDefs()
+		g := newGraph(registered, linkGenerated(registered, tables))
+		for _, d := range registered {
+			for _, m := range d.Modes {
+				if d.Canonical && canonical[m.idx()] == nil {
+					canonical[m.idx()] = d
+				}
+			}
 		}
-		registered, pending = pending, nil
-		g := newGraph(registered, linkGenerated(registered))
 		roots, doRoot, numStates, starts = g.roots, g.doRoot, g.n, g.starts
 	})
+}
+
+// makeDefs runs the functions that make the definitions; it returns them and
+// their tables.
+func makeDefs() ([]*Def, []Table) {
+	var d Defs
+	var tables []Table
+	for _, x := range lazy {
+		x.f(&d)
+		tables = append(tables, x.tables...)
+	}
+	return d.list, tables
 }
 
 // graph is the definitions as the parser runs them: each mode's root, the root of
@@ -367,17 +348,27 @@ func newGraph(defs []*Def, frag func(i int, d *Def, n *int) *state) *graph {
 	return g
 }
 
-// match is what a builder reads: the captured tokens of the path that accepted.
-type match struct {
+// Match is what a builder reads: the captured tokens of the path that
+// accepted a line.
+type Match struct {
 	cmd  Command
 	mode Mode
 	line string
 	toks []Token
 	caps []capture // in input order
+	// rule is the rule the canonical fast path read (parseCanonical), nil
+	// when the line was parsed in full.
+	rule *acl.Rule
 }
 
+// Mode returns the mode the line is parsed in (InSession included).
+func (m *Match) Mode() Mode { return m.mode }
+
+// Pipe returns the line's output modifiers (Command.Pipe).
+func (m *Match) Pipe() Pipe { return m.cmd.Pipe }
+
 // nth returns the n-th (from 0) capture named name.
-func (m *match) nth(name string, n int) (capture, bool) {
+func (m *Match) nth(name string, n int) (capture, bool) {
 	for _, c := range m.caps {
 		if c.tok.name == name {
 			if n == 0 {
@@ -389,22 +380,36 @@ func (m *match) nth(name string, n int) (capture, bool) {
 	return capture{}, false
 }
 
-func (m *match) has(name string) bool { _, ok := m.nth(name, 0); return ok }
-func (m *match) get(name string) string {
+// Has reports whether the line holds the token captured as name (a capture
+// name, else the keyword itself).
+func (m *Match) Has(name string) bool { _, ok := m.nth(name, 0); return ok }
+
+// Get returns the first token captured as name: the canonical keyword, or a
+// variable's text as typed; "" if none.
+func (m *Match) Get(name string) string {
 	c, _ := m.nth(name, 0)
 	return c.val
 }
 
-// note adds a sentence to the command's Note.
-func (m *match) note(format string, args ...any) {
+// Num returns the number captured as name (a <lo-hi> range), 0 if none.
+func (m *Match) Num(name string) int {
+	n, _ := strconv.Atoi(m.Get(name))
+	return n
+}
+
+// Note adds a sentence to the command's Note.
+func (m *Match) Note(format string, args ...any) {
 	if m.cmd.Note != "" {
 		m.cmd.Note += "; "
 	}
 	m.cmd.Note += fmt.Sprintf(format, args...)
 }
 
-// errAt reports a value error at the token captured as name.
-func (m *match) errAt(name string, format string, args ...any) error {
+// SetNote replaces the command's Note.
+func (m *Match) SetNote(note string) { m.cmd.Note = note }
+
+// ErrAt reports a value error at the token captured as name.
+func (m *Match) ErrAt(name string, format string, args ...any) error {
 	off, end := 0, len(m.line)
 	if c, ok := m.nth(name, 0); ok {
 		off = m.toks[c.idx].Off
@@ -418,10 +423,31 @@ func (m *match) errAt(name string, format string, args ...any) error {
 // a Command of KindNone.
 func Parse(mode Mode, line string) (Command, error) {
 	ready()
-	if cmd, ok := parseCanonical(mode, line); ok {
-		return cmd, nil
+	if d := canonical[mode.Base().idx()]; d != nil {
+		if rule, ok := parseCanonical(mode, line); ok {
+			// The runner's match and rule: nothing escapes to the heap but
+			// the value built.
+			r := getRunner()
+			defer putRunner(r)
+			r.rule = rule
+			r.m = Match{cmd: Command{Mode: mode.Base()}, mode: mode, line: line, rule: &r.rule}
+			return r.m.build(d)
+		}
 	}
 	return parseFull(mode, line)
+}
+
+// CanonicalRule reads a rule line written exactly as the running-config writes
+// it, in a mode whose definitions take such lines (a Canonical definition),
+// without building the line's value: what loading a long list costs a line.
+// ok false: parse the line (Parse), which reads any line CanonicalRule reads as
+// the same rule (TestCanonicalFastPath).
+func CanonicalRule(mode Mode, line string) (acl.Rule, bool) {
+	ready()
+	if canonical[mode.Base().idx()] == nil {
+		return acl.Rule{}, false
+	}
+	return parseCanonical(mode, line)
 }
 
 // parseFull is Parse without the fast path for canonical rule lines.
@@ -481,14 +507,27 @@ func parseIn(root *state, mode Mode, line string, toks []Token) (Command, error)
 		}
 		slices.Reverse(list)
 		r.list = list
-		r.m = match{cmd: Command{Mode: mode.Base()}, mode: mode, line: line, toks: toks, caps: list}
-		if err := th.st.def.Build(&r.m); err != nil {
+		r.m = Match{cmd: Command{Mode: mode.Base()}, mode: mode, line: line, toks: toks, caps: list}
+		if err := r.m.readPipe(); err != nil {
 			return Command{}, err
 		}
-		return r.m.cmd, nil
+		return r.m.build(th.st.def)
 	}
 	end := len(line)
 	return Command{}, &ParseError{Kind: Incomplete, Line: line, Off: end, End: end}
+}
+
+// build runs d's builder on m.
+func (m *Match) build(d *Def) (Command, error) {
+	v, err := d.Build(m)
+	if err != nil {
+		return Command{}, err
+	}
+	if v == nil {
+		return Command{}, ErrNoValue
+	}
+	m.cmd.Value = v
+	return m.cmd, nil
 }
 
 // Help lists what may come next after line in mode, as `?` shows it: after a space,

@@ -92,16 +92,16 @@ func TestParse(t *testing.T) {
 	} {
 		cmd, err := Parse(tc.mode, tc.line)
 		require.NoError(t, err, "Parse(%d, %q)", tc.mode, tc.line)
-		assert.Equal(t, tc.kind, cmd.Kind, "Parse(%d, %q).Kind", tc.mode, tc.line)
+		assert.Equal(t, tc.kind, cmd.kind(), "Parse(%d, %q).Kind", tc.mode, tc.line)
 		assert.Equal(t, tc.in, cmd.Mode, "Parse(%d, %q).Mode", tc.mode, tc.line)
 		got := ""
 		switch {
-		case cmd.Kind == AddRule || cmd.Kind == DeleteRule:
-			got = cmd.Rule.Body(cmd.Family)
+		case cmd.kind() == AddRule || cmd.kind() == DeleteRule:
+			got = cmd.rule().Body(cmd.family())
 		case len(cmd.Pipe) > 0:
 			got = pipeString(cmd.Pipe)
 		default:
-			got = cmd.Name
+			got = cmd.name()
 		}
 		assert.Equal(t, tc.want, got, "Parse(%d, %q)", tc.mode, tc.line)
 	}
@@ -199,9 +199,9 @@ func TestParseLogInterval(t *testing.T) {
 	} {
 		cmd, err := Parse(tc.mode, tc.line)
 		require.NoError(t, err, "Parse(%d, %q)", tc.mode, tc.line)
-		assert.Equal(t, LogInterval, cmd.Kind, "Parse(%d, %q).Kind", tc.mode, tc.line)
+		assert.Equal(t, LogInterval, cmd.kind(), "Parse(%d, %q).Kind", tc.mode, tc.line)
 		assert.Equal(t, Config, cmd.Mode, "Parse(%d, %q).Mode", tc.mode, tc.line)
-		assert.Equal(t, tc.ms, cmd.Num, "Parse(%d, %q).Num", tc.mode, tc.line)
+		assert.Equal(t, tc.ms, cmd.num(), "Parse(%d, %q).Num", tc.mode, tc.line)
 	}
 }
 
@@ -393,7 +393,7 @@ func TestCanonicalRulesReparse(t *testing.T) {
 	} {
 		cmd, err := Parse(IPACL, l)
 		require.NoError(t, err, l)
-		assert.Equal(t, l, cmd.Rule.Body(acl.IPv4))
+		assert.Equal(t, l, cmd.rule().Body(acl.IPv4))
 	}
 }
 
@@ -420,10 +420,10 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if cmd.Kind == AddRule && !cmd.Rule.IsRemark() {
-			body := cmd.Rule.Body(cmd.Family)
+		if cmd.kind() == AddRule && !cmd.rule().IsRemark() {
+			body := cmd.rule().Body(cmd.family())
 			again, err := Parse(cmd.Mode, body)
-			if err != nil || again.Rule.Body(again.Family) != body {
+			if err != nil || again.rule().Body(again.family()) != body {
 				t.Fatalf("canonical %q of %q does not reparse: %v", body, line, err)
 			}
 		}
@@ -520,9 +520,9 @@ func TestParseSession(t *testing.T) {
 	} {
 		cmd, err := Parse(tc.mode, tc.line)
 		require.NoError(t, err, "Parse(%d, %q)", tc.mode, tc.line)
-		assert.Equal(t, tc.kind, cmd.Kind, "Parse(%d, %q).Kind", tc.mode, tc.line)
-		assert.Equal(t, tc.name, cmd.Name, "Parse(%d, %q).Name", tc.mode, tc.line)
-		assert.Equal(t, tc.num, cmd.Num, "Parse(%d, %q).Num", tc.mode, tc.line)
+		assert.Equal(t, tc.kind, cmd.kind(), "Parse(%d, %q).Kind", tc.mode, tc.line)
+		assert.Equal(t, tc.name, cmd.name(), "Parse(%d, %q).Name", tc.mode, tc.line)
+		assert.Equal(t, tc.num, cmd.num(), "Parse(%d, %q).Num", tc.mode, tc.line)
 		assert.Equal(t, tc.mode.Base(), cmd.Mode, "Command.Mode never carries InSession")
 	}
 	for _, tc := range []struct {

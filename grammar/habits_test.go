@@ -32,13 +32,13 @@ func TestBareSeq(t *testing.T) {
 	} {
 		cmd, err := Parse(tc.mode, tc.line)
 		require.NoError(t, err, "Parse(%d, %q)", tc.mode, tc.line)
-		assert.Equal(t, tc.kind, cmd.Kind, "Parse(%d, %q).Kind", tc.mode, tc.line)
+		assert.Equal(t, tc.kind, cmd.kind(), "Parse(%d, %q).Kind", tc.mode, tc.line)
 		if tc.kind == DeleteSeq {
-			assert.Equal(t, tc.seq, cmd.Seq, "Parse(%d, %q).Seq", tc.mode, tc.line)
+			assert.Equal(t, tc.seq, cmd.seq(), "Parse(%d, %q).Seq", tc.mode, tc.line)
 			continue
 		}
-		assert.Equal(t, tc.seq, cmd.Rule.Seq, "Parse(%d, %q).Rule.Seq", tc.mode, tc.line)
-		assert.Equal(t, tc.body, cmd.Rule.Body(cmd.Family), "Parse(%d, %q) body", tc.mode, tc.line)
+		assert.Equal(t, tc.seq, cmd.rule().Seq, "Parse(%d, %q).Rule.Seq", tc.mode, tc.line)
+		assert.Equal(t, tc.body, cmd.rule().Body(cmd.family()), "Parse(%d, %q) body", tc.mode, tc.line)
 		// The same line with `seq` is the same command.
 		withSeq, err := Parse(tc.mode, "seq "+tc.line)
 		if tc.kind == DeleteRule || tc.kind == DeleteSeq {
@@ -199,7 +199,7 @@ func TestHelpInFreeText(t *testing.T) {
 	// Entered, a `?` in free text is text.
 	cmd, err := Parse(IPACL, "remark is this ok?")
 	require.NoError(t, err)
-	assert.Equal(t, "is this ok?", cmd.Rule.Remark)
+	assert.Equal(t, "is this ok?", cmd.rule().Remark)
 	cmd, err = Parse(Exec, "show running-config | include seq 1?")
 	require.NoError(t, err)
 	require.Len(t, cmd.Pipe, 1)
@@ -293,7 +293,7 @@ func TestLogoutQuit(t *testing.T) {
 	for _, line := range []string{"logout", "quit", "lo", "q"} {
 		cmd, err := Parse(Exec, line)
 		require.NoError(t, err, line)
-		assert.Equal(t, Exit, cmd.Kind, line)
+		assert.Equal(t, Exit, cmd.kind(), line)
 	}
 	for _, mode := range []Mode{Config, IPACL, Interface} {
 		for _, line := range []string{"logout", "quit"} {

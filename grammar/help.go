@@ -43,4 +43,5 @@ const (
 	ExtNumStr       = "Extended access list number"
 	StdNumExpStr    = "Standard access list number (expanded range)"
 	ExtNumExpStr    = "Extended access list number (expanded range)"
+	WriteStr        = "Write running configuration to memory or terminal"
 )

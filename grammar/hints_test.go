@@ -84,12 +84,12 @@ func TestVendorSpellings(t *testing.T) {
 			t.Errorf("Parse(%d, %q) = %v", c.mode, c.line, err)
 			continue
 		}
-		got := cmd.Name
-		if cmd.Kind == AddRule || cmd.Kind == NumberedRule {
-			got = cmd.Rule.Format(cmd.Family)
+		got := cmd.name()
+		if cmd.kind() == AddRule || cmd.kind() == NumberedRule {
+			got = cmd.rule().Format(cmd.family())
 		}
-		if cmd.Kind != c.kind || got != c.want {
-			t.Errorf("Parse(%d, %q) = kind %d %q, want kind %d %q", c.mode, c.line, cmd.Kind, got, c.kind, c.want)
+		if cmd.kind() != c.kind || got != c.want {
+			t.Errorf("Parse(%d, %q) = %s %q, want %s %q", c.mode, c.line, cmd.kind(), got, c.kind, c.want)
 		}
 	}
 }

@@ -59,15 +59,15 @@ func TestParseTestAndLint(t *testing.T) {
 	} {
 		cmd, err := Parse(tc.mode, tc.line)
 		require.NoError(t, err, tc.line)
-		assert.Equal(t, tc.kind, cmd.Kind, "Parse(%q) kind", tc.line)
-		if cmd.Kind == Do {
-			cmd = *cmd.Sub
-			assert.Equal(t, TestACL, cmd.Kind)
+		assert.Equal(t, tc.kind, cmd.kind(), "Parse(%q) kind", tc.line)
+		if cmd.kind() == Do {
+			cmd = cmd.sub()
+			assert.Equal(t, TestACL, cmd.kind())
 			continue
 		}
-		assert.Equal(t, tc.name, cmd.Name, "Parse(%q) name", tc.line)
-		assert.Equal(t, tc.num, cmd.Num, "Parse(%q) num", tc.line)
-		assert.Equal(t, tc.packet, cmd.Packet, "Parse(%q) packet", tc.line)
+		assert.Equal(t, tc.name, cmd.name(), "Parse(%q) name", tc.line)
+		assert.Equal(t, tc.num, cmd.num(), "Parse(%q) num", tc.line)
+		assert.Equal(t, tc.packet, cmd.packet(), "Parse(%q) packet", tc.line)
 	}
 }
 

@@ -34,7 +34,7 @@ type token struct {
 	lo, hi  int    // for varRange
 	help    string
 	capture string
-	name    string // the capture name, or the keyword; set by register
+	name    string // the capture name, or the keyword; set by ready
 	once    bool   // in an {any order} group: offered once per path (see used)
 	// group is the choice of an {any order} group that the token starts, 0
 	// for none: the tokens that start one choice, `(a | b)`, share it, and

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/aclsh/aclsh/acl"
+	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/grammar"
 	"github.com/aclsh/aclsh/term"
 	"github.com/aclsh/aclsh/view"
@@ -45,8 +46,8 @@ func (s *Shell) Complete(line string) []string {
 }
 
 // EndMode goes back to exec (Ctrl-Z); ExitMode leaves the mode (Ctrl-D).
-func (s *Shell) EndMode()  { s.t.Follow(grammar.Command{Kind: grammar.End, Mode: s.t.Mode}) }
-func (s *Shell) ExitMode() { s.t.Follow(grammar.Command{Kind: grammar.Exit, Mode: s.t.Mode}) }
+func (s *Shell) EndMode()  { s.t.Follow(grammar.Command{Value: cli.End{}, Mode: s.t.Mode}) }
+func (s *Shell) ExitMode() { s.t.Follow(grammar.Command{Value: cli.Exit{}, Mode: s.t.Mode}) }
 
 // Attach sends the shell's output to out and its questions to ask.
 func (s *Shell) Attach(out io.Writer, ask func(string) (string, error)) error {

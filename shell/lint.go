@@ -22,25 +22,25 @@ import (
 // results as text.
 
 // TestACL runs test access-list (cli.TestACL).
-func (e env) TestACL(cmd grammar.Command) error {
+func (e env) TestACL(c cli.TestACL) error {
 	if err := e.s.needConfig(); err != nil {
 		return err
 	}
-	return e.s.testACL(cmd)
+	return e.s.testACL(c)
 }
 
 // Lint runs show access-lists lint (cli.Lint).
-func (e env) Lint(cmd grammar.Command) error {
+func (e env) Lint(c cli.Lint) error {
 	if err := e.s.needConfig(); err != nil {
 		return err
 	}
-	return e.s.lintACLs(cmd)
+	return e.s.lintACLs(c)
 }
 
 // output writes a result of the lint commands as show does: the view's text
 // through the output modifiers, or with `| json` the view as JSON.
-func (s *Shell) output(cmd grammar.Command, v view.View) error {
-	out, _, err := view.Render(v, cmd.Pipe)
+func (s *Shell) output(pipe grammar.Pipe, v view.View) error {
+	out, _, err := view.Render(v, pipe)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (v *traceView) permits() bool {
 	return false
 }
 
-func (s *Shell) testACL(cmd grammar.Command) error {
+func (s *Shell) testACL(cmd cli.TestACL) error {
 	cfg := s.t.Cfg
 	f := cmd.Family
 	name := cmd.Name
@@ -121,7 +121,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 		if name == "" {
 			v.Result = []acl.Outcome{{Action: "permit", By: "no list bound"}}
 			v.OtherTablesCanDrop = view.OthersOf(stats(), f)
-			return s.output(cmd, v)
+			return s.output(cmd.Pipe, v)
 		}
 	}
 	a, ok := cfg.ACLs[name]
@@ -137,7 +137,7 @@ func (s *Shell) testACL(cmd grammar.Command) error {
 	if v.Bound && v.permits() {
 		v.OtherTablesCanDrop = view.OthersOf(stats(), f)
 	}
-	return s.output(cmd, v)
+	return s.output(cmd.Pipe, v)
 }
 
 // liveCounts returns the live connections the packet's source has on each
@@ -266,14 +266,14 @@ func (s *Shell) lintOptions() acl.LintOptions {
 }
 
 // lintACLs runs show access-lists [NAME] lint [detail].
-func (s *Shell) lintACLs(cmd grammar.Command) error {
+func (s *Shell) lintACLs(cmd cli.Lint) error {
 	cfg := s.t.Cfg
-	lists, err := cli.NamedLists(cfg, cli.SelectOf(cmd), "show %s access-lists %s lint")
+	lists, err := cli.NamedLists(cfg, cmd.Select, "show %s access-lists %s lint")
 	if err != nil {
 		return err
 	}
 	o := s.lintOptions()
-	v := &lintView{AccessLists: []lintListJSON{}, detail: cmd.Num == 1, cfg: cfg}
+	v := &lintView{AccessLists: []lintListJSON{}, detail: cmd.Detail, cfg: cfg}
 	for _, a := range lists {
 		rep := a.Lint(o)
 		l := lintListJSON{Name: a.Name, Family: view.FamilyName(a.Family), BoundTo: []string{}, Errors: rep.Count(acl.SevError),
@@ -283,7 +283,7 @@ func (s *Shell) lintACLs(cmd grammar.Command) error {
 		}
 		v.AccessLists = append(v.AccessLists, l)
 	}
-	return s.output(cmd, v)
+	return s.output(cmd.Pipe, v)
 }
 
 // lintView is what show access-lists lint shows: per list, its findings and
@@ -410,7 +410,7 @@ func (s *Shell) noteOrigin(cmd grammar.Command, list string, ok bool) {
 		list = c.Name
 	case cli.AddRule:
 		if ok && !c.Rule.IsRemark() {
-			s.rules[ruleOrigin{c.List, c.Rule.Body(cmd.Family)}] = here
+			s.rules[ruleOrigin{c.List, c.Rule.Body(c.Family)}] = here
 		}
 	}
 	if !ok && !entered || list == "" {

@@ -14,14 +14,25 @@ import (
 	"github.com/aclsh/aclsh/view"
 )
 
-// cfgSession is the configuration session a shell is in (configure session NAME):
-// its changes go to the session's candidate in the state directory, not to the
-// running-config or the kernel, until commit.
-type cfgSession struct {
-	file *config.Session
+// session is the target of a shell in a configuration session (configure
+// session NAME): the changes typed in it go to the session's candidate in the
+// state directory, not to the running-config or the kernel, until commit.
+// What a session does not take (actions, and whether a session's commit, an
+// abort or a reload takes effect now) is the shell's own target's, which the
+// shell's target is again when it leaves the session.
+type session struct {
+	target // the shell's own: immediate or batch
+	s      *Shell
+	file   *config.Session
 }
 
-func (s *Shell) inSession() bool { return s.sess != nil && s.t.Mode != grammar.Exec }
+// session returns the configuration session the shell is in, nil if none.
+func (s *Shell) session() *session {
+	sess, _ := s.tgt.(*session)
+	return sess
+}
+
+func (s *Shell) inSession() bool { return s.session() != nil && s.t.Mode != grammar.Exec }
 
 // gmode is the mode the grammar parses in: inside a session, the session twin of
 // the configuration mode (commit, abort and the session's show commands).
@@ -37,7 +48,7 @@ func (s *Shell) sessionPrompt() string {
 	if !s.inSession() {
 		return ""
 	}
-	return s.t.Mode.SessionPrompt(s.opt.Host, s.sess.file.Name())
+	return s.t.Mode.SessionPrompt(s.opt.Host, s.session().file.Name())
 }
 
 // Sessions, commit timers and reload work the same from a terminal, a script
@@ -53,7 +64,7 @@ func (e env) EnterSession(name string) error {
 	if err := e.s.enterSession(name); err != nil {
 		return err
 	}
-	e.s.opened = e.s.sess.file.Name()
+	e.s.opened = e.s.session().file.Name()
 	return nil
 }
 
@@ -61,8 +72,8 @@ func (e env) CommitSession(timer time.Duration) error {
 	if err := e.s.tgt.effect(); err != nil {
 		return err
 	}
-	name := e.s.sess.file.Name()
-	if err := e.s.commitSession(timer); err != nil {
+	name := e.s.session().file.Name()
+	if err := e.s.session().commitSession(timer); err != nil {
 		return err
 	}
 	e.s.opened = ""
@@ -74,8 +85,8 @@ func (e env) AbortSession() error {
 	if err := e.s.tgt.effect(); err != nil {
 		return err
 	}
-	name := e.s.sess.file.Name()
-	if err := e.s.abortSession(); err != nil {
+	name := e.s.session().file.Name()
+	if err := e.s.session().abortSession(); err != nil {
 		return err
 	}
 	e.s.opened = ""
@@ -121,60 +132,85 @@ func (s *Shell) enterSession(name string) error {
 	if err != nil {
 		return err
 	}
-	s.sess = &cfgSession{file: f}
+	s.tgt = &session{target: s.tgt, s: s, file: f}
 	s.t.Mode, s.t.ACL, s.t.Cfg = grammar.Config, "", f.Cand()
 	return nil
 }
 
-// sessionChange applies a change typed in the session to its candidate and saves
-// it; nothing reaches the running-config or the kernel.
-func (s *Shell) sessionChange(o cli.Change) error {
-	nf, err := s.opt.Store.ChangeSession(s.sess.file, o.Apply)
-	if err != nil {
-		return s.sessionErr(err)
-	}
-	s.sess.file, s.t.Cfg = nf, nf.Cand()
-	return nil
-}
-
-// sessionErr leaves a session another shell ended (config.SessionGone).
-func (s *Shell) sessionErr(err error) error {
-	var gone *config.SessionGone
-	if errors.As(err, &gone) {
-		s.leaveSession()
+// line runs a configuration line inside the session: mode changes as
+// anywhere, changes into the candidate. Leaving to exec (end, exit) leaves the
+// session open, to be resumed by name.
+func (t *session) line(cmd grammar.Command, _ cli.Command) error {
+	s := t.s
+	s.t.Cfg = t.file.Cand()
+	// After an error the mode and the current list are as they were (txn.do).
+	// A session another shell ended is left whatever the line did.
+	err := s.t.Do(cmd, t.change)
+	if s.session() == nil || (err == nil && s.t.Mode == grammar.Exec) {
+		t.leave()
 	}
 	return err
 }
 
-// leaveSession returns to exec mode; the session stays in the state directory.
-func (s *Shell) leaveSession() {
-	s.sess = nil
+// change applies a change typed in the session to its candidate and saves
+// it; nothing reaches the running-config or the kernel.
+func (t *session) change(o cli.Change) error {
+	s := t.s
+	nf, err := s.opt.Store.ChangeSession(t.file, o.Apply)
+	if err != nil {
+		return t.err(err)
+	}
+	t.file, s.t.Cfg = nf, nf.Cand()
+	return nil
+}
+
+// err leaves a session another shell ended (config.SessionGone).
+func (t *session) err(err error) error {
+	var gone *config.SessionGone
+	if errors.As(err, &gone) {
+		t.leave()
+	}
+	return err
+}
+
+// leave returns to exec mode and to the shell's own target; the session stays
+// in the state directory.
+func (t *session) leave() {
+	s := t.s
+	if s.session() == t {
+		s.tgt = t.target
+	}
 	s.t.Mode, s.t.ACL = grammar.Exec, ""
 	s.tgt.leftSession()
 }
+
+// suspend leaves the session for exec mode without a word (Ctrl-Z or Ctrl-D
+// took the shell there): it stays open, to be resumed.
+func (t *session) suspend() { t.s.tgt = t.target }
 
 // commitSession applies the session's candidate as one commit (all or nothing,
 // one kernel transaction, the file written before the kernel is changed). With a
 // timer, the running-config before is saved first as the rollback record, so
 // that the follow daemon (or any aclsh that takes the lock later) restores it when
 // the timer runs out unless a plain commit of the session confirms it.
-func (s *Shell) commitSession(timer time.Duration) error {
+func (t *session) commitSession(timer time.Duration) error {
+	s := t.s
 	// The lockout guard: a timed commit warns (the timer is the safety net); a
 	// plain one is refused unless --force, pointing to the timer.
 	guard := func(old, cand *acl.Config) error {
 		if w := s.Lockout(old, cand); w != "" {
 			fmt.Fprint(s.opt.Out, w)
 			if timer == 0 && !s.opt.Force {
-				return fmt.Errorf("session %s not committed: it would cut you off (above); try it with a rollback: commit timer HH:MM:SS", s.sess.file.Name())
+				return fmt.Errorf("session %s not committed: it would cut you off (above); try it with a rollback: commit timer HH:MM:SS", t.file.Name())
 			}
 		}
 		return nil
 	}
-	msg, err := s.opt.Store.CommitSession(s.sess.file, timer, s.whoName(), guard, s.enforcer())
+	msg, err := s.opt.Store.CommitSession(t.file, timer, s.whoName(), guard, s.enforcer())
 	if err != nil {
-		return s.sessionErr(err)
+		return t.err(err)
 	}
-	s.leaveSession()
+	t.leave()
 	if msg != "" {
 		fmt.Fprintln(s.opt.Out, msg)
 	}
@@ -183,12 +219,13 @@ func (s *Shell) commitSession(timer time.Duration) error {
 
 // abortSession discards the session. If it was committed with a timer, the
 // running-config from before is restored at once.
-func (s *Shell) abortSession() error {
-	msg, err := s.opt.Store.AbortSession(s.sess.file, s.enforcer())
+func (t *session) abortSession() error {
+	s := t.s
+	msg, err := s.opt.Store.AbortSession(t.file, s.enforcer())
 	if err != nil {
-		return s.sessionErr(err)
+		return t.err(err)
 	}
-	s.leaveSession()
+	t.leave()
 	if msg != "" {
 		fmt.Fprintln(s.opt.Out, msg)
 	}
@@ -197,10 +234,10 @@ func (s *Shell) abortSession() error {
 
 func (s *Shell) sessionConfigView(name string, diffs bool) (view.View, error) {
 	if name == "" {
-		if s.sess == nil {
+		if s.session() == nil {
 			return nil, errors.New("not in a configuration session: name one (show session-config named NAME)")
 		}
-		name = s.sess.file.Name()
+		name = s.session().file.Name()
 	}
 	v := &view.SessionConfig{Name: name}
 	run, cand, err := s.opt.Store.SessionConfig(name)
@@ -224,26 +261,12 @@ func (s *Shell) sessionsView() (view.View, error) {
 	}
 	for _, r := range rows {
 		v.Sessions = append(v.Sessions, view.SessionRow{Name: r.Name, State: r.State, RollbackAt: r.RollbackAt, User: r.User, Created: r.Created,
-			Current: s.sess != nil && s.sess.file.Name() == r.Name})
+			Current: s.session() != nil && s.session().file.Name() == r.Name})
 	}
 	if reload != nil {
 		v.Reload = &view.Reload{At: reload.At, By: reload.By}
 	}
 	return v, nil
-}
-
-// sessionLine runs a configuration line inside a session: mode changes as
-// anywhere, changes into the candidate. Leaving to exec (end, exit) leaves the
-// session open, to be resumed by name.
-func (s *Shell) sessionLine(cmd grammar.Command) error {
-	s.t.Cfg = s.sess.file.Cand()
-	// After an error the mode and the current list are as they were (txn.do).
-	// A session another shell ended is left whatever the line did.
-	err := s.t.Do(cmd, s.sessionChange)
-	if s.sess == nil || (err == nil && s.t.Mode == grammar.Exec) {
-		s.leaveSession()
-	}
-	return err
 }
 
 // StartNotices writes what a starting shell should know: an automatic rollback

@@ -79,7 +79,7 @@ func TestCommitTimerRollback(t *testing.T) {
 	before := rec.last
 	runLines(t, sh, "configure session risky\nip access-list extended mgmt\nno seq 10\n")
 	require.Equal(t, before, rec.last, "nothing is enforced before commit")
-	risky := sh.sess.file
+	risky := sh.session().file
 	require.NoError(t, sh.Run("commit timer 00:00:10"))
 	require.NotEqual(t, before, rec.last)
 	committed := rec.last
@@ -107,8 +107,8 @@ func TestCommitTimerRollback(t *testing.T) {
 	// The session is gone; confirming it now says why.
 	runLines(t, sh2, "configure session other\n")
 	require.NoError(t, sh2.Run("end"))
-	gone := &Shell{opt: sh.opt, sess: &cfgSession{file: risky}, t: cli.Txn{Mode: grammar.Config}}
-	gone.tgt = newTarget(gone)
+	gone := &Shell{opt: sh.opt, t: cli.Txn{Mode: grammar.Config}}
+	gone.tgt = &session{target: newTarget(gone), s: gone, file: risky}
 	err := gone.Run("commit")
 	require.ErrorContains(t, err, "session risky no longer exists (Configuration session risky was rolled back at 2026-11-21 12:00:10 UTC")
 }
@@ -216,7 +216,7 @@ func TestCtrlZLeavesSession(t *testing.T) {
 	sh, _ := sessShell(t, dir, rec)
 	runLines(t, sh, sessBase+"configure session a\nip access-list extended mgmt\n")
 	require.Equal(t, "device(config-s-a-ipacl-ext)# ", sh.Prompt())
-	sh.t.Follow(grammar.Command{Kind: grammar.End, Mode: sh.t.Mode}) // what Ctrl-Z does
+	sh.EndMode() // what Ctrl-Z does
 	require.Equal(t, "device# ", sh.Prompt())
 	runLines(t, sh, "conf t\n")
 	require.Equal(t, "device(config)# ", sh.Prompt())

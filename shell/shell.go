@@ -111,8 +111,6 @@ type Shell struct {
 	op     *Operator
 	opDone bool
 	ask    func(prompt string) (string, error)
-	// sess is the configuration session the shell is in (session.go), nil if none.
-	sess *cfgSession
 	// hist is the lines this shell ran, for show history (the last
 	// maxShellHistory; histBase lines before them were dropped).
 	hist     []string
@@ -239,8 +237,8 @@ func (s *Shell) Names() []string {
 // Run executes one line. Errors are returned for the caller to print with the line's
 // position (see PrintError); output goes to Options.Out.
 func (s *Shell) Run(line string) error {
-	if s.sess != nil && s.t.Mode == grammar.Exec {
-		s.sess = nil // left by Ctrl-Z or Ctrl-D: the session stays open, to be resumed
+	if sess := s.session(); sess != nil && s.t.Mode == grammar.Exec {
+		sess.suspend() // left by Ctrl-Z or Ctrl-D: the session stays open, to be resumed
 	}
 	s.remember(line)
 	if s.opt.Interactive {
@@ -375,22 +373,8 @@ func (s *Shell) execute(cmd grammar.Command, c cli.Command) error {
 			fmt.Fprintln(s.opt.Out, "Entering configuration mode terminal")
 		}
 	}
-	// A change or a mode change (cli.Change, cli.Enter).
-	if s.inSession() {
-		return s.sessionLine(cmd)
-	}
-	// After an error the mode and the current list are as they were (Txn.Do).
-	err := s.t.Do(cmd, func(c cli.Change) error {
-		if err := s.tgt.change(c); err != nil {
-			return err
-		}
-		s.noteOrigin(cmd, s.t.ACL, true)
-		return nil
-	})
-	if _, ok := c.(cli.EnterACL); ok && err == nil {
-		s.noteOrigin(cmd, cmd.Name, false) // an existing list entered
-	}
-	return err
+	// A change or a mode change (cli.Change, cli.Enter): the target's.
+	return s.tgt.line(cmd, c)
 }
 
 // needConfig reads the running-config for a command that reads or changes it

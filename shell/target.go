@@ -7,6 +7,7 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/config"
+	"github.com/aclsh/aclsh/grammar"
 )
 
 // target is where a shell sends what changes the configuration or the kernel.
@@ -19,11 +20,15 @@ import (
 //     the script's end; write memory, clear counters and copy running-config
 //     kernel happen then too;
 //   - check (--check): as batch, but nothing is committed, saved or sent to the
-//     kernel.
-//
-// A configuration session (session.go) takes the changes typed in it whatever
-// the target: they go to its candidate until it is committed.
+//     kernel;
+//   - session (session.go): in a configuration session, whatever the shell's
+//     own target, the lines typed go to its candidate until it is committed;
+//     the rest is the shell's own target's, which it wraps.
 type target interface {
+	// line runs a change or a mode change (c, a cli.Change or cli.Enter, is
+	// cmd's value): the mode follows it and the change goes where the target
+	// takes it.
+	line(cmd grammar.Command, c cli.Command) error
 	// change applies a configuration change (cli.Change); s.t.Cfg is the
 	// config with it.
 	change(c cli.Change) error
@@ -61,15 +66,35 @@ type target interface {
 func newTarget(s *Shell) target {
 	switch {
 	case s.opt.CheckOnly:
-		return check{batch{s}}
+		return check{batch{direct{s}}}
 	case s.opt.Interactive:
-		return immediate{s}
+		return immediate{direct{s}}
 	}
-	return batch{s}
+	return batch{direct{s}}
+}
+
+// direct is what immediate and batch share: a configuration line's change
+// goes to the target's change.
+type direct struct{ s *Shell }
+
+func (t direct) line(cmd grammar.Command, c cli.Command) error {
+	s := t.s
+	// After an error the mode and the current list are as they were (Txn.Do).
+	err := s.t.Do(cmd, func(c cli.Change) error {
+		if err := s.tgt.change(c); err != nil {
+			return err
+		}
+		s.noteOrigin(cmd, s.t.ACL, true)
+		return nil
+	})
+	if e, ok := c.(cli.EnterACL); ok && err == nil {
+		s.noteOrigin(cmd, e.Name, false) // an existing list entered
+	}
+	return err
 }
 
 // immediate commits each change as it is entered (an interactive shell).
-type immediate struct{ s *Shell }
+type immediate struct{ direct }
 
 func (t immediate) change(o cli.Change) error {
 	s := t.s
@@ -169,7 +194,7 @@ func (t immediate) leftSession()       {} // the next line reads the running-con
 func (t immediate) refusal(err error) error { return &refused{err, true} }
 
 // batch keeps a script's changes and commits them once, at its end (Commit).
-type batch struct{ s *Shell }
+type batch struct{ direct }
 
 func (t batch) change(o cli.Change) error {
 	s := t.s

@@ -3,6 +3,7 @@ package view
 import (
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,10 +28,15 @@ func (v *lines) NoteLine() string { return v.note }
 // order, and the note for the error stream with the text only.
 func TestRender(t *testing.T) {
 	v := &lines{Lines: []string{"ip access-list extended web", " 10 permit tcp any any eq 22", "  sessions: none", "end"}, note: "! unsaved"}
+	// The modifiers as a show line's ` | op RE` parse (the definitions that
+	// parse them are package cli's, which imports this one).
 	pipe := func(line string) grammar.Pipe {
-		cmd, err := grammar.Parse(grammar.Exec, "show clock"+line)
-		require.NoError(t, err)
-		return cmd.Pipe
+		var p grammar.Pipe
+		for _, f := range strings.Split(line, " | ")[1:] {
+			op, re, _ := strings.Cut(f, " ")
+			p = append(p, grammar.Filter{Op: op, RE: re})
+		}
+		return p
 	}
 	for _, tc := range []struct{ pipe, out, note string }{
 		{"", "ip access-list extended web\n 10 permit tcp any any eq 22\n  sessions: none\nend\n", "! unsaved"},
