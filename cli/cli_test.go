@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -115,5 +116,40 @@ ipv6 access-list extended web6
 	}
 	if !loaded.Equal(want) || loaded.Render() != text {
 		t.Fatalf("LoadConfig = %s, Exec line by line = %s", loaded.Render(), want.Render())
+	}
+}
+
+// Definitions of one mode are tried in the order the files define them, so
+// `show access-lists summary` and `... lint` must win over show access-lists
+// NAME; a list named otherwise is still a name, also before lint. An
+// abbreviation (sum, lin) is a list's name, as it was before the definitions
+// moved to cli.
+func TestShowAccessListsPriority(t *testing.T) {
+	for line, want := range map[string]string{
+		"show access-lists summary":       "cli.ShowSummary",
+		"show access-lists sum":           "cli.ShowACLs",
+		"show ip access-lists summary":    "cli.ShowSummary",
+		"show access-lists lint":          "cli.Lint",
+		"show access-lists lin":           "cli.ShowACLs",
+		"show access-lists check lint":    "cli.Lint",
+		"show access-lists check":         "cli.ShowACLs",
+		"show ipv6 access-lists check":    "cli.ShowACLs",
+		"show access-lists lint detail":   "cli.Lint",
+		"show access-lists check summary": "",
+	} {
+		cmd, err := grammar.Parse(grammar.Exec, line)
+		if want == "" {
+			if err == nil {
+				t.Errorf("%q parses (as %T)", line, cmd.Value)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", line, err)
+			continue
+		}
+		if got := fmt.Sprintf("%T", cmd.Value); got != want {
+			t.Errorf("%q is %s, want %s", line, got, want)
+		}
 	}
 }
