@@ -3,7 +3,9 @@
 // one-shot `aclsh -c` is mostly its start), so os/user reads /etc/passwd and
 // /etc/group only; where that does not know a name, getent(1) asks the C
 // library's name service switch (LDAP, SSSD, systemd-userdb), as a cgo build of
-// os/user would. Answers are cached for the life of the process.
+// os/user would. Names found are cached for the life of the process; a name
+// not found is asked again next time (the daemon runs for months, and a user
+// or group can be added meanwhile).
 package nss
 
 import (
@@ -29,11 +31,12 @@ func UserName(uid int) string {
 		return name
 	}
 	id := strconv.Itoa(uid)
-	name = id
 	if u, err := user.LookupId(id); err == nil {
 		name = u.Username
 	} else if f := getent("passwd", id); len(f) > 0 && f[0] != "" {
 		name = f[0]
+	} else {
+		return id
 	}
 	mu.Lock()
 	users[uid] = name
@@ -62,6 +65,9 @@ func GroupID(name string) int {
 		if n, err := strconv.Atoi(f[2]); err == nil {
 			gid = n
 		}
+	}
+	if gid < 0 {
+		return -1
 	}
 	mu.Lock()
 	groups[name] = gid

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -33,4 +34,12 @@ func TestGetentFallback(t *testing.T) {
 	require.Equal(t, "ldapuser", UserName(70123))
 	require.Equal(t, 70200, GroupID("ldapops"))
 	require.Equal(t, strconv.Itoa(70124), UserName(70124))
+	// A user added later (to the directory) is found: a miss is not kept.
+	require.Equal(t, strconv.Itoa(70125), UserName(70125))
+	require.Equal(t, -1, GroupID("ldaplate"))
+	script = strings.Replace(script, "exit 2\n", "[ \"$1 $2\" = \"passwd 70125\" ] && echo 'late:*:70125:70125::/:/bin/sh' && exit 0\n"+
+		"[ \"$1 $2\" = \"group ldaplate\" ] && echo 'ldaplate:*:70300:' && exit 0\nexit 2\n", 1)
+	require.NoError(t, os.WriteFile(dir+"/getent", []byte(script), 0o755))
+	require.Equal(t, "late", UserName(70125))
+	require.Equal(t, 70300, GroupID("ldaplate"))
 }
