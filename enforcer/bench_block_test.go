@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"testing"
@@ -45,7 +46,8 @@ func peakRSS() float64 {
 // middle (change-ops: the commands of its transaction), and for comparison `nft -f` of the
 // same plan's text into another lab and `nft list table` of it. rss-apply-MB
 // is the process's peak RSS after parse and apply, rss-MB at the end (run it
-// alone: the peak is the process's). ACLSH_BLOCK_LINES sets another length.
+// alone: the peak is the process's). ACLSH_BLOCK_LINES sets another length;
+// ACLSH_BLOCK_HEAP=file writes a heap profile of what is live after the apply.
 func BenchmarkBlocklist1M(b *testing.B) {
 	n := blockLines()
 	text := blockText(n, false)
@@ -65,6 +67,9 @@ func BenchmarkBlocklist1M(b *testing.B) {
 		apply += time.Since(t0)
 		kernel += KernelTime(l.e)
 		rssApply = max(rssApply, peakRSS())
+		if f := os.Getenv("ACLSH_BLOCK_HEAP"); f != "" {
+			writeHeap(b, f) // what the apply left live, beside cfg
+		}
 		t0 = time.Now()
 		st, err := l.e.Stats(cfg)
 		if err != nil {
@@ -149,4 +154,17 @@ func BenchmarkBlocklist1M(b *testing.B) {
 	b.ReportMetric(s(nftList), "nft-list-s")
 	b.ReportMetric(rssApply, "rss-apply-MB")
 	b.ReportMetric(peakRSS(), "rss-MB")
+}
+
+// writeHeap writes a heap profile of what is live now to f.
+func writeHeap(b *testing.B, f string) {
+	runtime.GC()
+	w, err := os.Create(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	if err := pprof.Lookup("heap").WriteTo(w, 0); err != nil {
+		b.Fatal(err)
+	}
 }
