@@ -168,3 +168,26 @@ func writeHeap(b *testing.B, f string) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkCompileBlocklist1M is the compiler's share of BenchmarkBlocklist1M's
+// apply, without a kernel: a first compile of the blocklist (ACLSH_BLOCK_LINES
+// lines), with the bytes it allocates, and live-MB: what the plan and the
+// compiler's memo hold after it.
+func BenchmarkCompileBlocklist1M(b *testing.B) {
+	cfg := config(b, blockText(blockLines(), false))
+	var live float64
+	b.ReportAllocs()
+	for b.Loop() {
+		c := &Compiler{}
+		p := c.Compile(cfg, "mgmt0", nil)
+		b.StopTimer()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		live = float64(ms.HeapAlloc) / (1 << 20)
+		runtime.KeepAlive(p)
+		runtime.KeepAlive(c)
+		b.StartTimer()
+	}
+	b.ReportMetric(live, "live-MB")
+}

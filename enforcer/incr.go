@@ -147,6 +147,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 	}
 	var lens [2][]int
 	var made []*runLine // what line g compiles to, once asked for (made when first needed)
+	var arena lineArena
 	for i < len(rs) {
 		if i >= len(rs)-q {
 			// the rest is unchanged: if the last compile started a segment at
@@ -181,7 +182,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 				}
 			}
 			if rl == nil {
-				rl = newRunLine(fm, name, rs[g])
+				rl = newRunLine(fm, name, &rs[g], &arena)
 			}
 			made[g] = rl
 			return rl

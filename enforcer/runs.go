@@ -3,7 +3,9 @@ package enforcer
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -304,15 +306,17 @@ func (a *box) overlaps(b *box) bool {
 
 // boxes returns the elements line r (setable) compiles to in family fm: one, or
 // with neq ports one per interval on either side of the port.
-func boxes(fm *fam, r acl.Rule) []box {
+func boxes(fm *fam, r acl.Rule) []box { return boxesTo(nil, fm, r) }
+
+// boxesTo appends to out the elements line r compiles to (see boxes).
+func boxesTo(out []box, fm *fam, r acl.Rule) []box {
 	b := box{src: prefixOf(fm, r.Src), dst: prefixOf(fm, r.Dst), p0: 0, p1: 255, sp: [2]uint16{0, 65535}, dp: [2]uint16{0, 65535}}
 	if r.Proto.Set {
 		b.p0, b.p1 = r.Proto.Num, r.Proto.Num
 	}
 	if !r.Proto.HasPorts() || crossPorts(r) {
-		return []box{b}
+		return append(out, b)
 	}
-	var out []box
 	for _, sp := range portRanges(r.SrcPort) {
 		for _, dp := range portRanges(r.DstPort) {
 			c := b
@@ -382,7 +386,20 @@ func portRanges(p acl.PortMatch) [][2]uint16 {
 
 // key returns the element's key and, for an interval set, its key end, as the
 // set stores them.
-func (b *box) key(sh *shape) (key, end []byte) {
+func (b *box) key(sh *shape) (key, end []byte) { return b.keyTo(nil, sh) }
+
+// maxKey is the longest key of a run's set: two addresses, a protocol and two
+// ports, each padded to 4 bytes.
+const maxKey = 16 + 16 + 4 + 4 + 4
+
+// keyTo is key, made in arena a (nil: allocated).
+func (b *box) keyTo(a *lineArena, sh *shape) (key, end []byte) {
+	if a != nil {
+		key = a.key(maxKey)
+		if sh.interval {
+			end = a.key(maxKey)
+		}
+	}
 	// a concatenation pads its fields to 4 bytes; a single field is as long as
 	// its type
 	pad := []byte{0, 0, 0}
@@ -396,24 +413,56 @@ func (b *box) key(sh *shape) (key, end []byte) {
 		switch f {
 		case fSrc, fDst:
 			p := b.dim(f)
-			key = append(key, p.Addr().AsSlice()...)
-			end = append(end, lastAddr(p)...)
+			key = appendAddr(key, p.Addr())
+			if sh.interval {
+				end = appendAddr(end, lastOf(p))
+			}
 		case fProto:
 			key = append(append(key, b.p0), pad...)
-			end = append(append(end, b.p1), pad...)
+			if sh.interval {
+				end = append(append(end, b.p1), pad...)
+			}
 		case fSport, fDport:
 			r := b.sp
 			if f == fDport {
 				r = b.dp
 			}
 			key = append(binary.BigEndian.AppendUint16(key, r[0]), pad[:len(pad)/3*2]...)
-			end = append(binary.BigEndian.AppendUint16(end, r[1]), pad[:len(pad)/3*2]...)
+			if sh.interval {
+				end = append(binary.BigEndian.AppendUint16(end, r[1]), pad[:len(pad)/3*2]...)
+			}
 		}
 	}
 	if !sh.interval {
 		end = nil
 	}
-	return key, end
+	return key[:len(key):len(key)], end[:len(end):len(end)]
+}
+
+// appendAddr appends a's 4 or 16 bytes.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if a.Is4() {
+		v := a.As4()
+		return append(b, v[:]...)
+	}
+	v := a.As16()
+	return append(b, v[:]...)
+}
+
+// lastOf returns the last address of prefix p.
+func lastOf(p netip.Prefix) netip.Addr {
+	v := p.Addr().As16()
+	from := p.Bits()
+	if p.Addr().Is4() {
+		from += 96
+	}
+	for i := from; i < 128; i++ {
+		v[i/8] |= 0x80 >> (i % 8)
+	}
+	if p.Addr().Is4() {
+		return netip.AddrFrom16(v).Unmap()
+	}
+	return netip.AddrFrom16(v)
 }
 
 func lastAddr(p netip.Prefix) []byte {
@@ -486,23 +535,98 @@ func addrRange(a, z netip.Addr) string {
 }
 
 // runIndex finds, among the elements of a run so far, those a new element
-// overlaps, through its source and destination prefixes.
+// overlaps, through its source and destination prefixes. Each prefix heads a
+// chain of the elements filed under it (nodes): a million-line blocklist makes
+// a million one-element lists, which as slices cost an allocation each and
+// as map values a pointer each for the collector to follow.
 type runIndex struct {
 	lens  [2][]int // the prefix lengths the list uses, per dimension
-	exact [2]map[netip.Prefix][]int32
-	desc  [2]map[netip.Prefix][]int32 // by each shorter prefix (of lens) containing it
+	exact [2]map[pkey]chain
+	desc  [2]map[pkey]chain // by each shorter prefix (of lens) containing it
+	nodes []node
 	boxes []box
-	layer []int // of each box
-	top   int   // the highest layer (-1: none)
+	layer []int32 // of each box
+	top   int     // the highest layer (-1: none)
+	cand  [2][]chain
+	next  []acl.Rule // the lines that may join the run, until it is sized (expect)
 }
+
+// pkey is a prefix as a map key: netip.Prefix holds a pointer (its zone), which
+// the collector would follow in every key. A run is of one family.
+type pkey struct {
+	a    [16]byte
+	bits int16
+}
+
+func pkeyOf(p netip.Prefix) pkey { return pkey{p.Addr().As16(), int16(p.Bits())} }
+
+// chain is the elements filed under a prefix: the last node added (its index
+// plus one; 0: none), and how many.
+type chain struct{ head, n int32 }
+
+// node is an element in a chain, and the node before it in the chain (its
+// index plus one; 0: none).
+type node struct{ elem, next int32 }
 
 func newRunIndex(lens [2][]int) *runIndex {
 	x := &runIndex{lens: lens, top: -1}
 	for d := range 2 {
-		x.exact[d] = map[netip.Prefix][]int32{}
-		x.desc[d] = map[netip.Prefix][]int32{}
+		x.exact[d] = map[pkey]chain{}
+		x.desc[d] = map[pkey]chain{}
 	}
 	return x
+}
+
+// sizeAfter is how many elements a run's index holds before it is sized for
+// the whole run: most runs are short, and sizing each for every line that
+// could follow would cost a list of short runs quadratic time.
+const sizeAfter = 4096
+
+// expect tells x that the lines from rs[0] on may join the run (see
+// runBound); once it holds sizeAfter elements, its arrays and maps are made
+// the size those lines need at once, rather than grown step by step (a
+// million-entry map is rehashed about ten times as it grows, and each append
+// past a large slice's capacity copies it).
+func (x *runIndex) expect(rs []acl.Rule) { x.next = rs }
+
+// size makes x's arrays and maps the size the lines expected need.
+func (x *runIndex) size() {
+	rs := x.next
+	x.next = nil
+	n := len(x.boxes) + runBound(rs)
+	x.boxes = slices.Grow(x.boxes, n-len(x.boxes))
+	x.layer = slices.Grow(x.layer, n-len(x.layer))
+	x.nodes = slices.Grow(x.nodes, 2*n-len(x.nodes))
+	for d := range 2 {
+		if k := distinct(rs, d); k > 0 {
+			m := make(map[pkey]chain, len(x.exact[d])+k)
+			maps.Copy(m, x.exact[d])
+			x.exact[d] = m
+		}
+	}
+}
+
+// distinct guesses how many different prefixes the lines rs (those after the
+// first sizeAfter of a run) have in dimension d, from the first of them: a
+// blocklist's sources are all different, its destination one.
+func distinct(rs []acl.Rule, d int) int {
+	const sample = 64
+	n := runBound(rs)
+	if n < sample {
+		return 0
+	}
+	seen := make(map[acl.Address]bool, sample)
+	for _, r := range rs[:sample] {
+		if d == 0 {
+			seen[r.Src] = true
+		} else {
+			seen[r.Dst] = true
+		}
+	}
+	if len(seen) < sample {
+		return 0 // repeated: grown as needed
+	}
+	return n
 }
 
 // dim returns the source (0) or destination (1) prefix.
@@ -513,24 +637,27 @@ func (b *box) dim(d int) netip.Prefix {
 	return b.dst
 }
 
-// candidates returns the lists of elements whose prefix in dimension d
-// overlaps b's, and how many they hold together.
-func (x *runIndex) candidates(b *box, d int) (lists [][]int32, n int) {
+// candidates returns the chains of elements whose prefix in dimension d
+// overlaps b's, and how many they hold together. The slice is reused by the
+// next call for d.
+func (x *runIndex) candidates(b *box, d int) (lists []chain, n int) {
 	p := b.dim(d)
+	lists = x.cand[d][:0]
 	for _, l := range x.lens[d] {
 		if l > p.Bits() {
 			break
 		}
 		q, _ := p.Addr().Prefix(l)
-		if v := x.exact[d][q]; len(v) > 0 {
+		if v := x.exact[d][pkeyOf(q)]; v.n > 0 {
 			lists = append(lists, v)
-			n += len(v)
+			n += int(v.n)
 		}
 	}
-	if v := x.desc[d][p]; len(v) > 0 {
+	if v := x.desc[d][pkeyOf(p)]; v.n > 0 {
 		lists = append(lists, v)
-		n += len(v)
+		n += int(v.n)
 	}
+	x.cand[d] = lists
 	return lists, n
 }
 
@@ -551,9 +678,10 @@ func (x *runIndex) layerOf(bs []box) int {
 			return x.top + 1
 		}
 		for _, v := range lists {
-			for _, j := range v {
-				if x.layer[j] >= l && x.boxes[j].overlaps(b) {
-					l = x.layer[j] + 1
+			for k := v.head; k != 0; k = x.nodes[k-1].next {
+				j := x.nodes[k-1].elem
+				if int(x.layer[j]) >= l && x.boxes[j].overlaps(b) {
+					l = int(x.layer[j]) + 1
 				}
 			}
 		}
@@ -561,22 +689,32 @@ func (x *runIndex) layerOf(bs []box) int {
 	return l
 }
 
+// file adds element j to the chain of prefix k in m.
+func (x *runIndex) file(m map[pkey]chain, k pkey, j int32) {
+	c := m[k]
+	x.nodes = append(x.nodes, node{elem: j, next: c.head})
+	m[k] = chain{head: int32(len(x.nodes)), n: c.n + 1}
+}
+
 // add adds a line's elements bs in layer l.
 func (x *runIndex) add(bs []box, l int) {
 	x.top = max(x.top, l)
+	if x.next != nil && len(x.boxes) >= sizeAfter {
+		x.size()
+	}
 	for i := range bs {
 		j := int32(len(x.boxes))
 		x.boxes = append(x.boxes, bs[i])
-		x.layer = append(x.layer, l)
+		x.layer = append(x.layer, int32(l))
 		for d := range 2 {
 			p := bs[i].dim(d)
-			x.exact[d][p] = append(x.exact[d][p], j)
+			x.file(x.exact[d], pkeyOf(p), j)
 			for _, l := range x.lens[d] {
 				if l >= p.Bits() {
 					break
 				}
 				q, _ := p.Addr().Prefix(l)
-				x.desc[d][q] = append(x.desc[d][q], j)
+				x.file(x.desc[d], pkeyOf(q), j)
 			}
 		}
 	}
@@ -585,7 +723,9 @@ func (x *runIndex) add(bs []box, l int) {
 // runLine is what a line of a run compiles to; the Compiler keeps it for the
 // next compile (it depends only on the line).
 type runLine struct {
-	lk    lineKey
+	// r is the line, in the entries it was compiled from: a Snapshot of the
+	// list, which never changes (or the copy of it without remarks).
+	r     *acl.Rule
 	id    string // lineID
 	sh    *shape
 	boxes []box
@@ -596,17 +736,70 @@ type runLine struct {
 	portElems [2][]Elem
 }
 
-func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
-	rl := &runLine{lk: lineKey{fm.f, name, r}, id: lineID(fm.f, name, r), sh: shapeOf(r), boxes: boxes(fm, r)}
-	line := name + "/" + rl.id
+// lineArena hands out what a compile's new run lines are made of, a block at a
+// time: a million-line list otherwise makes about ten small objects a line.
+// Each piece is cut to its length, so an append to it never reaches the next.
+type lineArena struct {
+	rls   []runLine
+	boxes []box
+	elems []Elem
+	bytes []byte
+}
+
+const arenaBlock = 1024
+
+func (a *lineArena) line() *runLine {
+	if len(a.rls) == cap(a.rls) {
+		a.rls = make([]runLine, 0, arenaBlock)
+	}
+	a.rls = a.rls[:len(a.rls)+1]
+	return &a.rls[len(a.rls)-1]
+}
+
+func (a *lineArena) box(n int) []box {
+	if cap(a.boxes)-len(a.boxes) < n {
+		a.boxes = make([]box, 0, max(n, arenaBlock))
+	}
+	i := len(a.boxes)
+	a.boxes = a.boxes[:i+n]
+	return a.boxes[i : i : i+n]
+}
+
+func (a *lineArena) elem(n int) []Elem {
+	if cap(a.elems)-len(a.elems) < n {
+		a.elems = make([]Elem, 0, max(n, arenaBlock))
+	}
+	i := len(a.elems)
+	a.elems = a.elems[:i+n]
+	return a.elems[i : i : i+n]
+}
+
+// key returns room for a key of up to n bytes.
+func (a *lineArena) key(n int) []byte {
+	if cap(a.bytes)-len(a.bytes) < n {
+		a.bytes = make([]byte, 0, max(n, 16*arenaBlock))
+	}
+	i := len(a.bytes)
+	a.bytes = a.bytes[:i+n]
+	return a.bytes[i : i : i+n]
+}
+
+// newRunLine compiles line r (in the entries compiled: see runLine.r) of list
+// name in family fm, from arena a.
+func newRunLine(fm *fam, name string, r *acl.Rule, a *lineArena) *runLine {
+	rl := a.line()
+	line := name + "/" + lineID(fm.f, name, *r)
+	*rl = runLine{r: r, id: line[len(name)+1:], sh: shapeOf(*r)}
+	rl.boxes = boxesTo(a.box(1), fm, *r)
 	count := Line(name, r.Seq)
+	rl.elems = a.elem(len(rl.boxes))
 	for _, b := range rl.boxes {
-		k, e := b.key(rl.sh)
+		k, e := b.keyTo(a, rl.sh)
 		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count, Act: r.Action})
 	}
-	if crossPorts(r) {
+	if crossPorts(*r) {
 		for i, f := range [2]int{fSport, fDport} {
-			sh := portShape(rl.sh, r, f)
+			sh := portShape(rl.sh, *r, f)
 			rl.portSh[i] = sh
 			p := r.SrcPort
 			if f == fDport {
@@ -619,7 +812,7 @@ func newRunLine(fm *fam, name string, r acl.Rule) *runLine {
 				} else {
 					b.dp = pr
 				}
-				k, e := b.key(sh)
+				k, e := b.keyTo(a, sh)
 				rl.portElems[i] = append(rl.portElems[i], Elem{Key: k, End: e, Line: line})
 			}
 		}
@@ -645,6 +838,7 @@ func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runL
 func grow(x *runIndex, rs []acl.Rule, from int, line func(int) *runLine) ([]*runLine, []int) {
 	var out []*runLine
 	var layers []int
+	x.expect(rs[from:])
 	for j := from; j < len(rs); j++ {
 		if !setable(rs[j]) {
 			break
@@ -658,7 +852,22 @@ func grow(x *runIndex, rs []acl.Rule, from int, line func(int) *runLine) ([]*run
 		out = append(out, rl)
 		layers = append(layers, l)
 	}
+	x.next = nil
 	return out, layers
+}
+
+// runBound returns how many lines from rs[0] on could be in a run: those
+// before the first that cannot. A long run's index is sized from it (a run can
+// end sooner: MaxLayers).
+func runBound(rs []acl.Rule) int {
+	n := 0
+	for _, r := range rs {
+		if !setable(r) {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // runOut is what a run of lines of list name compiles to: its sets, one per key
@@ -679,7 +888,9 @@ type runOut struct {
 	chains []*Chain
 	// byLine maps the key of each line (its elements' Line) to the line, made
 	// when first asked for.
-	byLine map[string]lineKey
+	byLine map[string]*runLine
+	f      acl.Family
+	list   string
 
 	// What lets the run grow by lines added behind it (see segment): the
 	// layer of each line, its verdict maps by where they are, and, while the
@@ -700,7 +911,7 @@ type where struct {
 }
 
 func newRunOut(fm *fam, name string, rls []*runLine, layers []int, prev []*Set) *runOut {
-	ro := &runOut{rls: rls, layers: layers, byShape: map[where]*Set{}}
+	ro := &runOut{rls: rls, layers: layers, byShape: map[where]*Set{}, f: fm.f, list: name}
 	n := map[where]int{}
 	for i, rl := range rls {
 		n[where{layers[i], rl.sh, rl.portSh}] += len(rl.elems)
@@ -795,7 +1006,7 @@ func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule, prev []*Set) {
 func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runOut {
 	ro.grown = true
 	nro := &runOut{rls: append(ro.rls, rls...), layers: append(ro.layers, layers...),
-		byShape: make(map[where]*Set, len(ro.byShape))}
+		byShape: make(map[where]*Set, len(ro.byShape)), f: fm.f, list: name}
 	var sets []*Set // the verdict maps, in the order of their first lines
 	rules := map[*Set]*Rule{}
 	copyOf := map[*Set]*Set{}
@@ -833,13 +1044,16 @@ func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runO
 // line returns the line whose elements carry key (an element's Line).
 func (ro *runOut) line(key string) (lineKey, bool) {
 	if ro.byLine == nil {
-		ro.byLine = make(map[string]lineKey, len(ro.rls))
+		ro.byLine = make(map[string]*runLine, len(ro.rls))
 		for _, rl := range ro.rls {
-			ro.byLine[rl.elems[0].Line] = rl.lk
+			ro.byLine[rl.elems[0].Line] = rl
 		}
 	}
-	lk, ok := ro.byLine[key]
-	return lk, ok
+	rl, ok := ro.byLine[key]
+	if !ok {
+		return lineKey{}, false
+	}
+	return lineKey{ro.f, ro.list, *rl.r}, true
 }
 
 // rule is the rule that looks packets up in run map s (after its sets of ports,
