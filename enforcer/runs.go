@@ -1,7 +1,9 @@
 package enforcer
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -744,6 +746,23 @@ type lineArena struct {
 	boxes []box
 	elems []Elem
 	bytes []byte
+	buf   []byte // what a line's ID is hashed from
+}
+
+// lineName returns "list/ID", the key of line r of list (lineID), in one
+// allocation.
+func (a *lineArena) lineName(f acl.Family, list string, r *acl.Rule) string {
+	a.buf = append(append(append(append(a.buf[:0], f.Name()...), 0), list...), 0)
+	a.buf = r.AppendBody(a.buf, f)
+	h := sha256.Sum256(a.buf)
+	var id [10]byte
+	hex.Encode(id[:], h[:5])
+	var sb strings.Builder
+	sb.Grow(len(list) + 1 + len(id))
+	sb.WriteString(list)
+	sb.WriteByte('/')
+	sb.Write(id[:])
+	return sb.String()
 }
 
 const arenaBlock = 1024
@@ -788,7 +807,7 @@ func (a *lineArena) key(n int) []byte {
 // name in family fm, from arena a.
 func newRunLine(fm *fam, name string, r *acl.Rule, a *lineArena) *runLine {
 	rl := a.line()
-	line := name + "/" + lineID(fm.f, name, *r)
+	line := a.lineName(fm.f, name, r)
 	*rl = runLine{r: r, id: line[len(name)+1:], sh: shapeOf(*r)}
 	rl.boxes = boxesTo(a.box(1), fm, *r)
 	count := Line(name, r.Seq)
