@@ -201,7 +201,7 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 				run.x, ro.x = ro.x, nil
 			}
 			if i+n < len(rs) || n > maxGrowRun {
-				run.x = nil // it ends before the list does, or is too long to keep its index
+				run.stop() // it ends before the list does, or is too long to keep its index
 			}
 			m.segs = append(m.segs, seg{start: i, n: n, look: look, run: run})
 			i += n
@@ -226,10 +226,12 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 				run = newRunOut(fm, name, rls, layers, prev)
 				if i+n == len(rs) && n <= maxGrowRun {
 					run.x = x // it may grow by lines added behind it
+				} else {
+					run.stop()
 				}
 				m.segs[len(m.segs)-1].run = run
 			} else if i+n != len(rs) {
-				run.x = nil // the same run, no longer at the end: it grows no more
+				run.stop() // the same run, no longer at the end: it grows no more
 			}
 			i += n
 			continue

@@ -723,19 +723,48 @@ func (x *runIndex) add(bs []box, l int) {
 }
 
 // runLine is what a line of a run compiles to; the Compiler keeps it for the
-// next compile (it depends only on the line).
+// next compile (it depends only on the line). Its elements are made again
+// where a map is made (appendElems): kept here too, a million-line blocklist's
+// would be a third copy of them.
 type runLine struct {
 	// r is the line, in the entries it was compiled from: a Snapshot of the
 	// list, which never changes (or the copy of it without remarks).
-	r     *acl.Rule
-	id    string // lineID
-	sh    *shape
-	boxes []box
-	elems []Elem
+	r    *acl.Rule
+	fm   *fam
+	line string // the key its elements carry: "list/ID"
+	id   string // lineID, line's end
+	sh   *shape
+	n    int // how many elements it compiles to
 	// for a line with port lists on both sides (crossPorts): the shapes and
 	// elements of its source and destination ports
-	portSh    [2]*shape
-	portElems [2][]Elem
+	ports *runPorts
+}
+
+type runPorts struct {
+	sh    [2]*shape
+	elems [2][]Elem
+}
+
+// portSh returns the shapes of rl's sets of ports (none: nil).
+func (rl *runLine) portSh() [2]*shape {
+	if rl.ports == nil {
+		return [2]*shape{}
+	}
+	return rl.ports.sh
+}
+
+// boxes returns the elements rl compiles to, in buf.
+func (rl *runLine) boxes(buf []box) []box { return boxesTo(buf[:0], rl.fm, *rl.r) }
+
+// appendElems appends rl's elements to out, their keys made in a.
+func (rl *runLine) appendElems(out []Elem, a *lineArena) []Elem {
+	a.sbox = rl.boxes(a.sbox)
+	count := Line(rl.line[:len(rl.line)-len(rl.id)-1], rl.r.Seq)
+	for _, b := range a.sbox {
+		k, e := b.keyTo(a, rl.sh)
+		out = append(out, Elem{Key: k, End: e, Line: rl.line, Count: count, Act: rl.r.Action})
+	}
+	return out
 }
 
 // lineArena hands out what a compile's new run lines are made of, a block at a
@@ -743,10 +772,9 @@ type runLine struct {
 // Each piece is cut to its length, so an append to it never reaches the next.
 type lineArena struct {
 	rls   []runLine
-	boxes []box
-	elems []Elem
 	bytes []byte
 	buf   []byte // what a line's ID is hashed from
+	sbox  []box  // a line's boxes, while its elements are made
 }
 
 // lineName returns "list/ID", the key of line r of list (lineID), in one
@@ -775,24 +803,6 @@ func (a *lineArena) line() *runLine {
 	return &a.rls[len(a.rls)-1]
 }
 
-func (a *lineArena) box(n int) []box {
-	if cap(a.boxes)-len(a.boxes) < n {
-		a.boxes = make([]box, 0, max(n, arenaBlock))
-	}
-	i := len(a.boxes)
-	a.boxes = a.boxes[:i+n]
-	return a.boxes[i : i : i+n]
-}
-
-func (a *lineArena) elem(n int) []Elem {
-	if cap(a.elems)-len(a.elems) < n {
-		a.elems = make([]Elem, 0, max(n, arenaBlock))
-	}
-	i := len(a.elems)
-	a.elems = a.elems[:i+n]
-	return a.elems[i : i : i+n]
-}
-
 // key returns room for a key of up to n bytes.
 func (a *lineArena) key(n int) []byte {
 	if cap(a.bytes)-len(a.bytes) < n {
@@ -808,31 +818,28 @@ func (a *lineArena) key(n int) []byte {
 func newRunLine(fm *fam, name string, r *acl.Rule, a *lineArena) *runLine {
 	rl := a.line()
 	line := a.lineName(fm.f, name, r)
-	*rl = runLine{r: r, id: line[len(name)+1:], sh: shapeOf(*r)}
-	rl.boxes = boxesTo(a.box(1), fm, *r)
-	count := Line(name, r.Seq)
-	rl.elems = a.elem(len(rl.boxes))
-	for _, b := range rl.boxes {
-		k, e := b.keyTo(a, rl.sh)
-		rl.elems = append(rl.elems, Elem{Key: k, End: e, Line: line, Count: count, Act: r.Action})
-	}
+	*rl = runLine{r: r, fm: fm, line: line, id: line[len(name)+1:], sh: shapeOf(*r)}
+	a.sbox = rl.boxes(a.sbox)
+	rl.n = len(a.sbox)
 	if crossPorts(*r) {
+		b0 := a.sbox[0]
+		rl.ports = &runPorts{}
 		for i, f := range [2]int{fSport, fDport} {
 			sh := portShape(rl.sh, *r, f)
-			rl.portSh[i] = sh
+			rl.ports.sh[i] = sh
 			p := r.SrcPort
 			if f == fDport {
 				p = r.DstPort
 			}
 			for _, pr := range portRanges(p) {
-				b := rl.boxes[0]
+				b := b0
 				if f == fSport {
 					b.sp = pr
 				} else {
 					b.dp = pr
 				}
-				k, e := b.keyTo(a, sh)
-				rl.portElems[i] = append(rl.portElems[i], Elem{Key: k, End: e, Line: line})
+				k, e := b.key(sh)
+				rl.ports.elems[i] = append(rl.ports.elems[i], Elem{Key: k, End: e, Line: line})
 			}
 		}
 	}
@@ -857,17 +864,19 @@ func runLen(rs []acl.Rule, lens [2][]int, line func(int) *runLine) (int, []*runL
 func grow(x *runIndex, rs []acl.Rule, from int, line func(int) *runLine) ([]*runLine, []int) {
 	var out []*runLine
 	var layers []int
+	var bs []box
 	x.expect(rs[from:])
 	for j := from; j < len(rs); j++ {
 		if !setable(rs[j]) {
 			break
 		}
 		rl := line(j)
-		l := x.layerOf(rl.boxes)
+		bs = rl.boxes(bs)
+		l := x.layerOf(bs)
 		if l >= MaxLayers {
 			break
 		}
-		x.add(rl.boxes, l)
+		x.add(bs, l)
 		out = append(out, rl)
 		layers = append(layers, l)
 	}
@@ -922,6 +931,22 @@ type runOut struct {
 	grown   bool
 }
 
+// stop says run ro grows no more: it drops its index, and the elements of its
+// maps that were split into shards, which were kept only to grow by (the
+// shards hold their own; a million-line blocklist's are 136 MB).
+func (ro *runOut) stop() {
+	ro.x = nil
+	in := make(map[*Set]bool, len(ro.sets))
+	for _, s := range ro.sets {
+		in[s] = true
+	}
+	for _, s := range ro.maps {
+		if !in[s] {
+			s.Elems = nil
+		}
+	}
+}
+
 // where is where a line's elements go: the verdict map of its layer and shapes.
 type where struct {
 	l      int
@@ -933,18 +958,19 @@ func newRunOut(fm *fam, name string, rls []*runLine, layers []int, prev []*Set) 
 	ro := &runOut{rls: rls, layers: layers, byShape: map[where]*Set{}, f: fm.f, list: name}
 	n := map[where]int{}
 	for i, rl := range rls {
-		n[where{layers[i], rl.sh, rl.portSh}] += len(rl.elems)
+		n[where{layers[i], rl.sh, rl.portSh()}] += rl.n
 	}
 	var sets []*Set // the verdict maps
+	var a lineArena
 	for i, rl := range rls {
-		w := where{layers[i], rl.sh, rl.portSh}
+		w := where{layers[i], rl.sh, rl.portSh()}
 		s := ro.byShape[w]
 		if s == nil {
 			s = newRunSet(fm, name, ro, rl, n[w])
 			ro.byShape[w] = s
 			sets = append(sets, s)
 		}
-		s.addLine(rl)
+		s.addLine(rl, &a)
 	}
 	ro.order(sets, nil, prev)
 	return ro
@@ -958,7 +984,7 @@ func newRunSet(fm *fam, name string, ro *runOut, rl *runLine, n int) *Set {
 	// kernel's set still hold the first of them (kset.grownTo).
 	s := &Set{Name: "run_" + rl.id, Kind: SetRun, Family: fm.f, shape: rl.sh, list: name,
 		Elems: make([]Elem, 0, n+n/8+4), run: ro}
-	for k, sh := range rl.portSh {
+	for k, sh := range rl.portSh() {
 		if sh != nil {
 			s.ports[k] = &Set{Name: s.Name + portSuffix[k], Kind: SetRun, Family: fm.f, shape: sh, list: name,
 				run: ro, portSide: k + 1}
@@ -967,12 +993,16 @@ func newRunSet(fm *fam, name string, ro *runOut, rl *runLine, n int) *Set {
 	return s
 }
 
-// addLine adds line rl's elements to verdict map s and its sets of ports.
-func (s *Set) addLine(rl *runLine) {
-	s.Elems = append(s.Elems, rl.elems...)
-	for k := range rl.portElems {
+// addLine adds line rl's elements to verdict map s and its sets of ports,
+// their keys made in a.
+func (s *Set) addLine(rl *runLine, a *lineArena) {
+	s.Elems = rl.appendElems(s.Elems, a)
+	if rl.ports == nil {
+		return
+	}
+	for k := range rl.ports.elems {
 		if s.ports[k] != nil {
-			s.ports[k].Elems = append(s.ports[k].Elems, rl.portElems[k]...)
+			s.ports[k].Elems = append(s.ports[k].Elems, rl.ports.elems[k]...)
 		}
 	}
 }
@@ -1046,15 +1076,16 @@ func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runO
 	for w, s := range ro.byShape {
 		nro.byShape[w] = copyOf[s]
 	}
+	var a lineArena
 	for i, rl := range rls {
-		w := where{layers[i], rl.sh, rl.portSh}
+		w := where{layers[i], rl.sh, rl.portSh()}
 		s := nro.byShape[w]
 		if s == nil {
-			s = newRunSet(fm, name, nro, rl, len(rl.elems))
+			s = newRunSet(fm, name, nro, rl, rl.n)
 			nro.byShape[w] = s
 			sets = append(sets, s)
 		}
-		s.addLine(rl)
+		s.addLine(rl, &a)
 	}
 	nro.order(sets, rules, ro.sets)
 	return nro
@@ -1065,7 +1096,7 @@ func (ro *runOut) line(key string) (lineKey, bool) {
 	if ro.byLine == nil {
 		ro.byLine = make(map[string]*runLine, len(ro.rls))
 		for _, rl := range ro.rls {
-			ro.byLine[rl.elems[0].Line] = rl
+			ro.byLine[rl.line] = rl
 		}
 	}
 	rl, ok := ro.byLine[key]
