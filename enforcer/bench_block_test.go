@@ -172,7 +172,7 @@ func writeHeap(b *testing.B, f string) {
 // BenchmarkCompileBlocklist1M is the compiler's share of BenchmarkBlocklist1M's
 // apply, without a kernel: a first compile of the blocklist (ACLSH_BLOCK_LINES
 // lines), with the bytes it allocates, and live-MB: what the plan and the
-// compiler's memo hold after it.
+// compiler's memo hold after it (ACLSH_BLOCK_HEAP=file: a heap profile of it).
 func BenchmarkCompileBlocklist1M(b *testing.B) {
 	cfg := config(b, blockText(blockLines(), false))
 	var live float64
@@ -185,6 +185,9 @@ func BenchmarkCompileBlocklist1M(b *testing.B) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		live = float64(ms.HeapAlloc) / (1 << 20)
+		if f := os.Getenv("ACLSH_BLOCK_HEAP"); f != "" {
+			writeHeap(b, f)
+		}
 		runtime.KeepAlive(p)
 		runtime.KeepAlive(c)
 		b.StartTimer()

@@ -396,12 +396,19 @@ const maxKey = 16 + 16 + 4 + 4 + 4
 
 // keyTo is key, made in arena a (nil: allocated).
 func (b *box) keyTo(a *lineArena, sh *shape) (key, end []byte) {
-	if a != nil {
-		key = a.key(maxKey)
-		if sh.interval {
-			end = a.key(maxKey)
-		}
+	if a == nil {
+		return b.keyIn(nil, nil, sh)
 	}
+	a.sk, a.se = b.keyIn(a.sk[:0], a.se[:0], sh)
+	k := append(a.key(len(a.sk)), a.sk...)
+	if a.se == nil {
+		return k, nil
+	}
+	return k, append(a.key(len(a.se)), a.se...)
+}
+
+// keyIn appends key and end (see key) to key and end.
+func (b *box) keyIn(key, end []byte, sh *shape) ([]byte, []byte) {
 	// a concatenation pads its fields to 4 bytes; a single field is as long as
 	// its type
 	pad := []byte{0, 0, 0}
@@ -775,6 +782,8 @@ type lineArena struct {
 	bytes []byte
 	buf   []byte // what a line's ID is hashed from
 	sbox  []box  // a line's boxes, while its elements are made
+	sk    []byte // an element's key and end, while they are made
+	se    []byte
 }
 
 // lineName returns "list/ID", the key of line r of list (lineID), in one
