@@ -518,8 +518,9 @@ func TestAppendAgreesWithString(t *testing.T) {
 	}
 }
 
-// TestRuleKey: two rules have the same duplicate key exactly when they are equal
-// but for their seqs, over a small domain where many pairs collide.
+// TestRuleKey: two rules pack alike exactly when they are equal but for their
+// seqs, over a small domain where many pairs collide; so do their duplicate
+// keys (the packing's hash).
 func TestRuleKey(t *testing.T) {
 	addrs := []Address{AnyAddr, HostAddr(netip.MustParseAddr("10.0.0.1")), HostAddr(netip.MustParseAddr("::ffff:10.0.0.1")),
 		HostAddr(netip.MustParseAddr("10.0.0.2")), {Kind: AddrPrefix, Addr: netip.MustParseAddr("10.0.0.0"), Bits: 8},
@@ -543,6 +544,9 @@ func TestRuleKey(t *testing.T) {
 		for j := range rules {
 			a, b := rules[i], rules[j]
 			a.Seq, b.Seq = 0, 0
+			if (a == b) != (rules[i].pack() == rules[j].pack()) {
+				t.Fatalf("pack(%+v) == pack(%+v) is %v, rules equal is %v", rules[i], rules[j], rules[i].pack() == rules[j].pack(), a == b)
+			}
 			if (a == b) != (rules[i].key() == rules[j].key()) {
 				t.Fatalf("key(%+v) == key(%+v) is %v, rules equal is %v", rules[i], rules[j], rules[i].key() == rules[j].key(), a == b)
 			}
