@@ -113,7 +113,10 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		common = len(rs) + 1
 	}
 	delta := len(rs) - len(ors)
-	m.segs = make([]seg, 0, len(osegs)+max(delta, 0))
+	// room for the old segments and a few more: a line added makes at most one
+	// more, but a long run of new lines is one segment (a first compile of a
+	// million-line blocklist makes two), so past that the slice grows as needed
+	m.segs = make([]seg, 0, len(osegs)+min(max(delta, 0), 64))
 	k := 0
 	for k < len(osegs) && osegs[k].look <= common {
 		k++
