@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aclsh/aclsh/internal/labns"
+	"github.com/aclsh/aclsh/internal/needs"
+)
+
+// BenchmarkDaemonBlocklist1M is issue 21's blocklist the way an operator loads
+// it: a daemon already runs in the namespace (started by a first one-shot, so
+// its table watch listens, as on a host where aclsh runs), and `aclsh -f` of a
+// file of 1,000,000 `deny ip host X any` lines, `permit tcp any any eq 22` and
+// the binding goes through it (apply-s: the whole client process: its parse,
+// the daemon's parse, compile, kernel transaction and running-config write).
+// Then `show access-lists summary` and `show access-lists` as one-shots
+// (output read and discarded), and the daemon's peak RSS (VmHWM) and RSS at
+// the end. ACLSH_BLOCK_LINES sets another length. One iteration is one
+// namespace and one daemon.
+func BenchmarkDaemonBlocklist1M(b *testing.B) {
+	needs.Root(b)
+	needs.Program(b, "nft", "nftables")
+	n := 1000000
+	if v, err := strconv.Atoi(os.Getenv("ACLSH_BLOCK_LINES")); err == nil && v > 0 {
+		n = v
+	}
+	var text strings.Builder
+	text.WriteString("conf t\nip access-list extended block\n")
+	for i := range n {
+		fmt.Fprintf(&text, " seq %d deny ip host %d.%d.%d.%d any\n", i+1, 11+i>>24, i>>16&255, i>>8&255, i&255)
+	}
+	fmt.Fprintf(&text, " seq %d permit tcp any any eq 22\ninterface management 0\n ip access-group block in\nend\n", n+1)
+	file := filepath.Join(b.TempDir(), "block.conf")
+	if err := os.WriteFile(file, []byte(text.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var apply, summary, show time.Duration
+	var hwm, rss float64
+	for b.Loop() {
+		b.StopTimer()
+		ns := labns.Name("aclsh-blk-")
+		sshRun(b, "ip", "netns", "add", ns)
+		sshRun(b, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
+		sshRun(b, "ip", "-n", ns, "link", "set", "mgmt0", "up")
+		state := b.TempDir()
+		in := func(args ...string) time.Duration {
+			var d time.Duration
+			var out []byte
+			var err error
+			inThreadNS(b, ns, func() {
+				cmd := exec.Command(binary, append([]string{"--mgmt-if", "mgmt0", "--state-dir", state}, args...)...)
+				t0 := time.Now()
+				out, err = cmd.CombinedOutput()
+				d = time.Since(t0)
+			})
+			if err != nil {
+				b.Fatalf("%v: %v\n%s", args, err, out)
+			}
+			return d
+		}
+		in("-c", "show clock") // starts the namespace's daemon, with nothing bound
+		pid := followPID(b, ns)
+		b.StartTimer()
+		apply += in("-f", file)
+		summary += in("-c", "show access-lists summary")
+		show += in("-c", "show access-lists")
+		b.StopTimer()
+		hwm = max(hwm, vmKB(b, pid, "VmHWM")/1024)
+		rss = max(rss, vmKB(b, pid, "VmRSS")/1024)
+		labns.StopDaemons(ns)
+		exec.Command("ip", "netns", "del", ns).Run()
+		b.StartTimer()
+	}
+	s := func(d time.Duration) float64 { return d.Seconds() / float64(b.N) }
+	b.ReportMetric(s(apply), "apply-s")
+	b.ReportMetric(s(summary), "summary-s")
+	b.ReportMetric(s(show), "show-s")
+	b.ReportMetric(hwm, "daemon-peak-rss-MB")
+	b.ReportMetric(rss, "daemon-rss-MB")
+}
+
+// followPID returns the pid of the aclsh daemon (aclsh follow) in namespace ns.
+func followPID(tb testing.TB, ns string) int {
+	out, err := exec.Command("ip", "netns", "pids", ns).Output()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range strings.Fields(string(out)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			continue
+		}
+		argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if a := strings.Split(string(argv), "\x00"); err == nil && len(a) > 1 && filepath.Base(a[0]) == "aclsh" && a[1] == "follow" {
+			return pid
+		}
+	}
+	tb.Fatalf("no aclsh daemon in %s (pids: %s)", ns, out)
+	return 0
+}
+
+// vmKB returns a field of /proc/pid/status in kB (VmHWM: the peak RSS).
+func vmKB(tb testing.TB, pid int, field string) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return kb
+		}
+	}
+	tb.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
