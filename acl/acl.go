@@ -224,8 +224,11 @@ func (r Rule) AppendFormat(b []byte, f Family) []byte {
 // per rule, so a million-line list's index is 16 bytes a rule rather than the
 // 110 of the packed rule (about 240 MB with the map's own room). Two
 // different rules share a key with a chance of about n^2/2^129 for n rules
-// (2^-89 for a million); the seeds are chosen at each start, so no one can
-// pick rules that do.
+// (2^-89 for a million). If two did, the second would be taken for a
+// duplicate of the first (Add would return the first's seq). The seeds are
+// chosen at each start, so rules written to share a key would have to be
+// written without knowing them (maphash is not a cryptographic hash: it
+// does not promise that they could not be found with the seeds known).
 type ruleKey [2]uint64
 
 var keySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}

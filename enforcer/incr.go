@@ -249,6 +249,19 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 		m.segs = append(m.segs, s)
 		i++
 	}
+	if len(rs) > 0 && len(ors) > 0 && &rs[0] != &ors[0] {
+		// The lines kept from the last compile point at their rules in the
+		// entries they were compiled from: point them at the same rules in
+		// these, so that the old entries (a copy of the whole list) are not
+		// kept for them.
+		for _, s := range m.segs {
+			if s.run != nil {
+				for j, rl := range s.run.rls {
+					rl.r = &rs[s.start+j]
+				}
+			}
+		}
+	}
 	return m
 }
 

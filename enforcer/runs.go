@@ -557,7 +557,15 @@ type runIndex struct {
 	layer []int32 // of each box
 	top   int     // the highest layer (-1: none)
 	cand  [2][]chain
-	next  []acl.Rule // the lines that may join the run, until it is sized (expect)
+	// What sizing it ahead goes by (expect): the lines that may join the run
+	// (nil: no more sizing), how many elements it held then, how many of
+	// those lines could join (-1: not counted yet), the size that is sized
+	// again at, and whether a dimension's prefixes are all different.
+	next   []acl.Rule
+	base   int
+	bound  int
+	sizeAt int
+	spread [2]bool
 }
 
 // pkey is a prefix as a map key: netip.Prefix holds a pointer (its zone), which
@@ -586,43 +594,58 @@ func newRunIndex(lens [2][]int) *runIndex {
 	return x
 }
 
-// sizeAfter is how many elements a run's index holds before it is sized for
-// the whole run: most runs are short, and sizing each for every line that
-// could follow would cost a list of short runs quadratic time.
+// sizeAfter is how many elements a run's index holds before it is sized
+// ahead: most runs are short, and sizing each for every line that could follow
+// would cost a list of short runs quadratic time.
 const sizeAfter = 4096
 
 // expect tells x that the lines from rs[0] on may join the run (see
-// runBound); once it holds sizeAfter elements, its arrays and maps are made
-// the size those lines need at once, rather than grown step by step (a
-// million-entry map is rehashed about ten times as it grows, and each append
-// past a large slice's capacity copies it).
-func (x *runIndex) expect(rs []acl.Rule) { x.next = rs }
+// runBound). Once it holds sizeAfter elements, and again each time it fills
+// what it was sized for, its arrays and maps are made four times that size
+// (at most what those lines need) at once, rather than grown step by step: a
+// million-entry map is rehashed about ten times as it grows by itself, and
+// each append past a large slice's capacity copies it. A run that ends early
+// (MaxLayers) has reserved at most four times what it held.
+func (x *runIndex) expect(rs []acl.Rule) {
+	x.next, x.base, x.bound, x.sizeAt = rs, len(x.boxes), -1, max(sizeAfter, len(x.boxes)+1)
+}
 
-// size makes x's arrays and maps the size the lines expected need.
+// size makes x's arrays and maps room for up to three times the elements it
+// holds more, as far as the lines expected go.
 func (x *runIndex) size() {
-	rs := x.next
-	x.next = nil
-	n := len(x.boxes) + runBound(rs)
-	x.boxes = slices.Grow(x.boxes, n-len(x.boxes))
-	x.layer = slices.Grow(x.layer, n-len(x.layer))
-	x.nodes = slices.Grow(x.nodes, 2*n-len(x.nodes))
+	if x.bound < 0 {
+		x.bound = runBound(x.next)
+		for d := range 2 {
+			x.spread[d] = spread(x.next[:x.bound], d)
+		}
+	}
+	held := len(x.boxes)
+	more := min(x.bound-(held-x.base), 3*held) // lines, about an element each
+	if more <= 0 {
+		x.next = nil
+		return
+	}
+	x.sizeAt = held + more
+	x.boxes = slices.Grow(x.boxes, more)
+	x.layer = slices.Grow(x.layer, more)
+	per := (len(x.nodes) + held - 1) / held // nodes per element so far
+	x.nodes = slices.Grow(x.nodes, per*more)
 	for d := range 2 {
-		if k := distinct(rs, d); k > 0 {
-			m := make(map[pkey]chain, len(x.exact[d])+k)
+		if x.spread[d] {
+			m := make(map[pkey]chain, len(x.exact[d])+more)
 			maps.Copy(m, x.exact[d])
 			x.exact[d] = m
 		}
 	}
 }
 
-// distinct guesses how many different prefixes the lines rs (those after the
-// first sizeAfter of a run) have in dimension d, from the first of them: a
-// blocklist's sources are all different, its destination one.
-func distinct(rs []acl.Rule, d int) int {
+// spread guesses whether the lines rs (those that may join a run) have a
+// different prefix each in dimension d, from the first of them: a blocklist's
+// sources do, its destination does not.
+func spread(rs []acl.Rule, d int) bool {
 	const sample = 64
-	n := runBound(rs)
-	if n < sample {
-		return 0
+	if len(rs) < sample {
+		return false
 	}
 	seen := make(map[acl.Address]bool, sample)
 	for _, r := range rs[:sample] {
@@ -632,10 +655,7 @@ func distinct(rs []acl.Rule, d int) int {
 			seen[r.Dst] = true
 		}
 	}
-	if len(seen) < sample {
-		return 0 // repeated: grown as needed
-	}
-	return n
+	return len(seen) == sample
 }
 
 // dim returns the source (0) or destination (1) prefix.
@@ -708,7 +728,7 @@ func (x *runIndex) file(m map[pkey]chain, k pkey, j int32) {
 // add adds a line's elements bs in layer l.
 func (x *runIndex) add(bs []box, l int) {
 	x.top = max(x.top, l)
-	if x.next != nil && len(x.boxes) >= sizeAfter {
+	if x.next != nil && len(x.boxes) >= x.sizeAt {
 		x.size()
 	}
 	for i := range bs {
@@ -802,20 +822,24 @@ func (a *lineArena) lineName(f acl.Family, list string, r *acl.Rule) string {
 	return sb.String()
 }
 
+// arenaBlock is the most run lines a block holds; the first block holds 16
+// and each next one twice the last, so a compile that makes a few lines
+// keeps a few lines' memory (a block lives while any line of it does).
 const arenaBlock = 1024
 
 func (a *lineArena) line() *runLine {
 	if len(a.rls) == cap(a.rls) {
-		a.rls = make([]runLine, 0, arenaBlock)
+		a.rls = make([]runLine, 0, min(max(2*cap(a.rls), 16), arenaBlock))
 	}
 	a.rls = a.rls[:len(a.rls)+1]
 	return &a.rls[len(a.rls)-1]
 }
 
-// key returns room for a key of up to n bytes.
+// key returns room for a key of up to n bytes, from blocks that grow as the
+// lines' blocks do (256 bytes, twice the last, at most 16 KB).
 func (a *lineArena) key(n int) []byte {
 	if cap(a.bytes)-len(a.bytes) < n {
-		a.bytes = make([]byte, 0, max(n, 16*arenaBlock))
+		a.bytes = make([]byte, 0, max(n, min(max(2*cap(a.bytes), 256), 16*arenaBlock)))
 	}
 	i := len(a.bytes)
 	a.bytes = a.bytes[:i+n]
