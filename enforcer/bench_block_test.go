@@ -1,8 +1,10 @@
 package enforcer_test
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,5 +168,53 @@ func writeHeap(b *testing.B, f string) {
 	defer w.Close()
 	if err := pprof.Lookup("heap").WriteTo(w, 0); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkBlocklistWatched is the first apply of BenchmarkBlocklist1M's list
+// (ACLSH_BLOCK_LINES lines) into a fresh lab, three ways in each iteration:
+// with no table watch (nowatch), with the enforcer's own table watch running
+// as the follow daemon runs it and paused for the transaction (paused, the
+// default), and listening through it (listening: the pause threshold above
+// the transaction). kernel-s is the transaction alone, apply-s the whole
+// Apply. A socket elsewhere on the host that listens to nftables' notifications
+// (nft monitor, another test's watch) slows every side: nowatch shows it.
+func BenchmarkBlocklistWatched(b *testing.B) {
+	cfg := config(b, blockText(blockLines(), false))
+	sides := []struct {
+		name    string
+		watch   bool
+		pauseAt int
+	}{{"nowatch", false, 0}, {"paused", true, 0}, {"listening", true, math.MaxInt}}
+	apply := make([]time.Duration, len(sides))
+	kernel := make([]time.Duration, len(sides))
+	for b.Loop() {
+		for i, s := range sides {
+			runtime.GC()
+			l := newLab(b)
+			paused := 0
+			ctx, cancel := context.WithCancel(context.Background())
+			if s.watch {
+				if _, err := WatchTable(l.e, ctx); err != nil {
+					b.Fatal(err)
+				}
+				SetPauseWatchAt(l.e, s.pauseAt)
+				SetWatchPaused(l.e, func() { paused++ })
+			}
+			t0 := time.Now()
+			if err := l.e.Apply(cfg); err != nil {
+				b.Fatal(err)
+			}
+			apply[i] += time.Since(t0)
+			kernel[i] += KernelTime(l.e)
+			cancel()
+			if want := s.name == "paused"; (paused > 0) != want {
+				b.Fatalf("%s: paused %d times", s.name, paused)
+			}
+		}
+	}
+	for i, s := range sides {
+		b.ReportMetric(apply[i].Seconds()/float64(b.N), s.name+"-apply-s")
+		b.ReportMetric(kernel[i].Seconds()/float64(b.N), s.name+"-kernel-s")
 	}
 }
