@@ -72,7 +72,7 @@ func (e *Enforcer) watchTable(ctx context.Context) (<-chan Change, error) {
 	if err != nil {
 		return nil, wrapKernel(err)
 	}
-	w := &tableWatch{c: c}
+	w := &tableWatch{opts: opts}
 	e.addWatch(w)
 	events, pauses, err := w.subscribe()
 	if err != nil {
@@ -196,12 +196,17 @@ func notices(ops []*op) int {
 
 // tableWatch is one running watchTable: its subscription, which a large
 // transaction of the enforcer closes for its duration.
+//
+// The subscription has a connection of its own, closed by the watch: the
+// library's Monitor.Close does not close its socket once the monitor ended on
+// an error (an overflow), and the socket would listen on until the garbage
+// collector closed it.
 type tableWatch struct {
-	c      *nftables.Conn
+	opts   []nftables.ConnOption
 	mu     sync.Mutex
-	mon    *nftables.Monitor // the subscription; nil while paused or stopped
-	pauses int               // how many pauses began
-	over   chan struct{}     // closed when the pause under way ends; nil: none
+	conn   *nftables.Conn // the subscription's; nil while paused or stopped
+	pauses int            // how many pauses began
+	over   chan struct{}  // closed when the pause under way ends; nil: none
 }
 
 // subscribe opens a subscription and returns its events and the pauses begun
@@ -212,12 +217,16 @@ func (w *tableWatch) subscribe() (chan *nftables.MonitorEvents, int, error) {
 	if w.over != nil {
 		return nil, w.pauses, nil
 	}
-	mon := nftables.NewMonitor(nftables.WithMonitorEventBuffer(64))
-	events, err := w.c.AddGenerationalMonitor(mon)
+	conn, err := nftables.New(append(w.opts, nftables.AsLasting())...)
 	if err != nil {
 		return nil, 0, wrapKernel(err)
 	}
-	w.mon = mon
+	events, err := conn.AddGenerationalMonitor(nftables.NewMonitor(nftables.WithMonitorEventBuffer(64)))
+	if err != nil {
+		conn.CloseLasting()
+		return nil, 0, wrapKernel(err)
+	}
+	w.conn = conn
 	return events, w.pauses, nil
 }
 
@@ -249,9 +258,7 @@ func (w *tableWatch) pausedSince(n int) bool {
 	return w.pauses != n
 }
 
-// pause closes the subscription until resume. Closing the socket removes it
-// from the kernel's listeners before Close returns (the fd is closed then,
-// and netlink's release drops its groups).
+// pause closes the subscription until resume.
 func (w *tableWatch) pause() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -259,10 +266,7 @@ func (w *tableWatch) pause() {
 	if w.over == nil {
 		w.over = make(chan struct{})
 	}
-	if w.mon != nil {
-		w.mon.Close()
-		w.mon = nil
-	}
+	w.closeConn()
 }
 
 // resume ends the pause: the watch subscribes again.
@@ -279,9 +283,17 @@ func (w *tableWatch) resume() {
 func (w *tableWatch) stop() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.mon != nil {
-		w.mon.Close()
-		w.mon = nil
+	w.closeConn()
+}
+
+// closeConn closes the subscription's socket, which removes it from the
+// kernel's listeners before it returns (the file descriptor is closed then,
+// and netlink's release drops its groups); the monitor then ends and closes
+// its events. The caller holds w.mu.
+func (w *tableWatch) closeConn() {
+	if w.conn != nil {
+		w.conn.CloseLasting()
+		w.conn = nil
 	}
 }
 

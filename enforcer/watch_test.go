@@ -2,6 +2,7 @@ package enforcer_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -230,4 +231,25 @@ func TestFollowMendsChangeWhileWatchPaused(t *testing.T) {
 	require.Equal(t, "nft", got[1].Comm, "%v", got)
 	require.True(t, got[1].Deleted)
 	inSync(cfg)
+}
+
+// A watch that ends on an error (its socket overflowed under a large
+// transaction it did not pause for) leaves no socket listening: the library
+// does not close a monitor's socket once the monitor ended on an error.
+func TestWatchEndedListensNoMore(t *testing.T) {
+	l := newLab(t)
+	SetPauseWatchAt(l.e, math.MaxInt)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changes, err := WatchTable(l.e, ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, l.nftListeners(), "the watch listens")
+	require.NoError(t, l.e.Apply(config(t, blockText(20000, false))))
+	select {
+	case ch, ok := <-changes:
+		require.False(t, ok, "the watch reported %v", ch)
+	case <-time.After(5 * time.Second):
+		t.Fatal("20,000 notifications did not overflow the watch's socket")
+	}
+	require.Eventually(t, func() bool { return l.nftListeners() == 0 }, time.Second, 5*time.Millisecond, "the ended watch's socket is closed")
 }
