@@ -253,3 +253,46 @@ func TestWatchEndedListensNoMore(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return l.nftListeners() == 0 }, time.Second, 5*time.Millisecond, "the ended watch's socket is closed")
 }
+
+// With the follow daemon running, a watch that ends on an error (its socket
+// overflowed under a large transaction it did not pause for) is started again
+// within about a second, and a change another program made meanwhile is
+// mended.
+func TestFollowWatchesAgainAfterOverflow(t *testing.T) {
+	l := newLab(t)
+	SetPauseWatchAt(l.e, math.MaxInt)
+	var mu, state sync.Mutex
+	cur := config(t, blockText(10, false))
+	var mended []Change
+	l.e.Mended = func(_ time.Time, ch Change) { mu.Lock(); mended = append(mended, ch); mu.Unlock() }
+	log := &syncLog{}
+	l.followWith(func(f func(*acl.Config) error) error { state.Lock(); defer state.Unlock(); return f(cur) }, log)
+	require.Eventually(t, func() bool { return l.nftListeners() == 1 }, 2*time.Second, 5*time.Millisecond, "the follow daemon watches")
+
+	// The watch ends when the apply overflows it, and the next check (every
+	// second) watches again: a check right after the overflow can make the
+	// moment without a listener too short to see, so try again then.
+	var cfg *acl.Config
+	ended := false
+	for i := 0; i < 3 && !ended; i++ {
+		cfg = config(t, blockText(20000, i%2 == 1))
+		state.Lock()
+		cur = cfg
+		require.NoError(t, l.e.Apply(cfg))
+		state.Unlock()
+		for start := time.Now(); time.Since(start) < time.Second && !ended; time.Sleep(2 * time.Millisecond) {
+			ended = l.nftListeners() == 0
+		}
+	}
+	require.True(t, ended, "the watch ended (overflowed)")
+	l.nft("delete", "table", "inet", Table)
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(mended) == 1 }, 2*time.Second, 5*time.Millisecond,
+		"mended within the next check; follow log:\n%s", log)
+	mu.Lock()
+	require.Equal(t, "a program unseen while not watching", mended[0].Comm)
+	mu.Unlock()
+	require.Eventually(t, func() bool { return l.nftListeners() == 1 }, time.Second, 5*time.Millisecond, "watched again")
+	st, err := l.e.Stats(cfg)
+	require.NoError(t, err)
+	require.Equal(t, InSync, st.State)
+}
