@@ -259,3 +259,11 @@ func SetWatchPaused(e *Enforcer, f func()) {
 	defer e.mu.Unlock()
 	e.watchPaused = f
 }
+
+// DropState makes e forget the kernel state and the plan it keeps, as a new
+// enforcer knows nothing: a benchmark frees what a lab it is done with holds.
+func DropState(e *Enforcer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ks, e.comp, e.lastBatch = nil, Compiler{}, nil
+}
