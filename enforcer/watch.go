@@ -27,6 +27,9 @@ func (c Change) String() string {
 	if c.Deleted {
 		what = "deleted"
 	}
+	if c.PID == 0 {
+		return what + " by " + c.Comm // a change the watch did not see made
+	}
 	return fmt.Sprintf("%s by %s (pid %d)", what, c.Comm, c.PID)
 }
 

@@ -222,7 +222,7 @@ func TestFollowMendsChangeWhileWatchPaused(t *testing.T) {
 	got := mendedSoon(1)
 	require.Equal(t, "a program unseen while the watch was paused", got[0].Comm)
 	inSync(cfg)
-	require.Contains(t, log.String(), "follow: table inet aclsh was changed by a program unseen while the watch was paused")
+	require.Contains(t, log.String(), "follow: table inet aclsh was changed by a program unseen while the watch was paused; mended\n")
 
 	// Watched as before: the next change is seen as it happens, by its name.
 	require.Eventually(t, func() bool { return l.nftListeners() == 1 }, time.Second, 5*time.Millisecond, "the watch listens again")
