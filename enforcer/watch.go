@@ -166,8 +166,8 @@ func drain(events chan *nftables.MonitorEvents) {
 // NFNLGRP_NFTABLES (nfnetlink_has_listeners; netlink's listener map is per
 // protocol, not per namespace). Measured with the watch listening against
 // paused (BenchmarkBlocklistWatched, kernel 6.18, the kernel's transaction):
-// 2,000 elements 32 ms against 9 ms, 200,000 1.4 s against 0.7 s, 1,000,000
-// 27 s against 5.5 s. A pause costs well under a millisecond (a socket closed
+// 2,000 elements 27 ms against 6 ms, 200,000 1.2 s against 0.8 s, 1,000,000
+// 11.2 s against 2.9 s (9-27 s against 4-6 s on a busy machine). A pause costs well under a millisecond (a socket closed
 // and opened again, and a look at the generation), but while it lasts another
 // program's change is seen only after the transaction; from this size on it
 // saves some 20 ms or more. Below it (a line changed, the follow daemon's
