@@ -346,13 +346,10 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	if err := queue(c, ops, carry); err != nil {
 		return &queueError{err}
 	}
-	start := time.Now()
-	err = c.FlushWithGenID(ks.gen)
-	e.kernelTime += time.Since(start)
+	err = e.flush(c, ks.gen, ops)
 	if err == nil {
 		e.sent++
 		e.lastBatch = changes(ops)
-		e.madeGen(ks.gen + 1) // the kernel took it at generation ks.gen
 	}
 	if err != nil {
 		if errors.Is(err, syscall.ERESTART) {
@@ -386,6 +383,24 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	}
 	e.ks = stateOf(p, g.ID, func(r *Rule) uint64 { return handles[r] }, ks)
 	return nil
+}
+
+// flush commits what is queued on c (ops) in one transaction, valid only if the
+// ruleset generation is still gen, and records the generation it made. A
+// transaction of many notifications (a large list's elements) pauses the
+// enforcer's own table watches while the kernel takes it: with no socket
+// listening the kernel builds no notifications (watch.go, pauseWatches). The
+// caller holds e.mu.
+func (e *Enforcer) flush(c *nftables.Conn, gen uint32, ops []*op) error {
+	resume := e.pauseWatches(notices(ops))
+	start := time.Now()
+	err := c.FlushWithGenID(gen)
+	e.kernelTime += time.Since(start)
+	if err == nil {
+		e.madeGen(gen + 1) // the kernel took it at generation gen
+	}
+	resume()
+	return err
 }
 
 // chainsOf returns p's chains; none for a nil plan (no table).

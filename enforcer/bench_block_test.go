@@ -1,8 +1,10 @@
 package enforcer_test
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -193,4 +196,69 @@ func BenchmarkCompileBlocklist1M(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(live, "live-MB")
+}
+
+var watchedRuns atomic.Int32
+
+// BenchmarkBlocklistWatched is the first apply of BenchmarkBlocklist1M's list
+// (ACLSH_BLOCK_LINES lines) into a fresh lab, three ways in each iteration:
+// with no table watch (nowatch), with the enforcer's own table watch running
+// as the follow daemon runs it and paused for the transaction (paused, at any
+// size), and listening through it (listening: the pause threshold above the
+// transaction). kernel-s is the transaction alone, apply-s the whole
+// Apply. A socket elsewhere on the host that listens to nftables' notifications
+// (nft monitor, another test's watch) slows every side: nowatch shows it.
+func BenchmarkBlocklistWatched(b *testing.B) {
+	cfg := config(b, blockText(blockLines(), false))
+	sides := []struct {
+		name    string
+		watch   bool
+		pauseAt int
+	}{{"nowatch", false, 0}, {"paused", true, 1}, {"listening", true, math.MaxInt}}
+	apply := make([]time.Duration, len(sides))
+	kernel := make([]time.Duration, len(sides))
+	// One apply not measured: the process's heap grows to its size at the
+	// first, which would make the first side measured slower.
+	warm := newLab(b)
+	if err := warm.e.Apply(cfg); err != nil {
+		b.Fatal(err)
+	}
+	DropState(warm.e)
+	for b.Loop() {
+		// Each iteration (and run: -count) starts with the next side, so that
+		// none is always first.
+		first := int(watchedRuns.Add(1))
+		for j := range sides {
+			i := (first + j) % len(sides)
+			s := sides[i]
+			runtime.GC()
+			l := newLab(b)
+			paused := 0
+			ctx, cancel := context.WithCancel(context.Background())
+			if s.watch {
+				if _, err := WatchTable(l.e, ctx); err != nil {
+					b.Fatal(err)
+				}
+				SetPauseWatchAt(l.e, s.pauseAt)
+				SetWatchPaused(l.e, func() { paused++ })
+			}
+			t0 := time.Now()
+			if err := l.e.Apply(cfg); err != nil {
+				b.Fatal(err)
+			}
+			took := time.Since(t0)
+			apply[i] += took
+			kernel[i] += KernelTime(l.e)
+			b.Logf("%s: apply %.2f s, kernel %.2f s", s.name, took.Seconds(), KernelTime(l.e).Seconds())
+			cancel()
+			DropState(l.e) // the lab stays until the end: only one side's state in memory at a time
+			if want := s.name == "paused"; (paused > 0) != want {
+				b.Fatalf("%s: paused %d times", s.name, paused)
+			}
+		}
+	}
+	for i, s := range sides {
+		b.ReportMetric(apply[i].Seconds()/float64(b.N), s.name+"-apply-s")
+		b.ReportMetric(kernel[i].Seconds()/float64(b.N), s.name+"-kernel-s")
+	}
 }

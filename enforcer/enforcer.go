@@ -48,6 +48,17 @@ type Enforcer struct {
 	followReadBuffer int
 	// logSummary, if set, replaces LogSummaryInterval (tests).
 	logSummary time.Duration
+
+	// watchMu guards the table watches running (watchTable) and whether a
+	// transaction has them paused; taken after e.mu, never before it.
+	watchMu sync.Mutex
+	watches map[*tableWatch]bool
+	pausing bool
+	// pauseAt, if set, replaces pauseWatchAt (tests).
+	pauseAt int
+	// watchPaused, if set, is called after a transaction that paused the
+	// watches, before they resume (tests).
+	watchPaused func()
 }
 
 // ErrPermission says the process may not change the kernel's ruleset. It says

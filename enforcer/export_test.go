@@ -3,6 +3,7 @@ package enforcer
 import (
 	"github.com/google/nftables"
 
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -238,4 +239,31 @@ func LastBatch(e *Enforcer) []string {
 		out = append(out, o.String())
 	}
 	return out
+}
+
+// WatchTable starts the table watch the follow daemon runs (watchTable).
+func WatchTable(e *Enforcer, ctx context.Context) (<-chan Change, error) { return e.watchTable(ctx) }
+
+// SetPauseWatchAt sets how many notifications a transaction makes from which
+// it pauses the table watches (pauseWatchAt); a huge n never pauses them.
+func SetPauseWatchAt(e *Enforcer, n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pauseAt = n
+}
+
+// SetWatchPaused makes a transaction that paused the table watches call f
+// when the kernel took it, before they resume.
+func SetWatchPaused(e *Enforcer, f func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.watchPaused = f
+}
+
+// DropState makes e forget the kernel state and the plan it keeps, as a new
+// enforcer knows nothing: a benchmark frees what a lab it is done with holds.
+func DropState(e *Enforcer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ks, e.comp, e.lastBatch = nil, Compiler{}, nil
 }

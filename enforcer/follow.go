@@ -650,16 +650,13 @@ func (e *Enforcer) sendOffsets(c *nftables.Conn, set map[*Limit]map[netip.Addr]i
 		if err := queue(c, ops, nil); err != nil {
 			return &queueError{err}
 		}
-		start := time.Now()
-		err = c.FlushWithGenID(ks.gen)
-		e.kernelTime += time.Since(start)
+		err = e.flush(c, ks.gen, ops)
 		if errors.Is(err, syscall.ERESTART) {
 			continue
 		}
 		if err != nil {
 			return wrapKernel(err)
 		}
-		e.madeGen(ks.gen + 1)
 		if g, err := c.GetGen(); err == nil && g.ID == ks.gen+1 {
 			ks.applyOffsetOps(ops, g.ID)
 			e.ks = ks
