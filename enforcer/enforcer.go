@@ -48,6 +48,8 @@ type Enforcer struct {
 	followReadBuffer int
 	// logSummary, if set, replaces LogSummaryInterval (tests).
 	logSummary time.Duration
+	// dumpers, if set, is how many sockets read the run maps at once (tests).
+	dumpers int
 }
 
 // ErrPermission says the process may not change the kernel's ruleset. It says
