@@ -17,7 +17,9 @@ import (
 // (stats-s, summary-s, show-s) over one apply of the same blocklist
 // (ACLSH_BLOCK_LINES lines, 1,000,000 by default), so that a profile of it
 // (-cpuprofile) holds only those steps and -benchtime Nx repeats them.
-// ACLSH_DUMPERS=n reads the run maps on n sockets at once (SetDumpers).
+// stats-cpu-s, summary-cpu-s and show-cpu-s are the process's CPU time (user
+// and system, every thread) during each step: steadier than the wall time on a
+// busy machine. ACLSH_DUMPERS=n reads the run maps on n sockets at once (SetDumpers).
 func BenchmarkBlocklistShow(b *testing.B) {
 	n := blockLines()
 	text := blockText(n, false)
@@ -43,30 +45,36 @@ func BenchmarkBlocklistShow(b *testing.B) {
 	if err := sh.Run("show access-lists summary"); err != nil {
 		b.Fatal(err)
 	}
-	var stats, summary, show time.Duration
+	var stats, summary, show, statsCPU, summaryCPU, showCPU time.Duration
 	for b.Loop() {
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		st, err := l.e.Stats(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
 		stats += time.Since(t0)
+		statsCPU += cpuTime() - c0
 		if st.State != InSync {
 			b.Fatalf("state %v", st.State)
 		}
-		t0 = time.Now()
+		t0, c0 = time.Now(), cpuTime()
 		if err := sh.Run("show access-lists summary"); err != nil {
 			b.Fatal(err)
 		}
 		summary += time.Since(t0)
-		t0 = time.Now()
+		summaryCPU += cpuTime() - c0
+		t0, c0 = time.Now(), cpuTime()
 		if err := sh.Run("show access-lists"); err != nil {
 			b.Fatal(err)
 		}
 		show += time.Since(t0)
+		showCPU += cpuTime() - c0
 	}
 	s := func(d time.Duration) float64 { return d.Seconds() / float64(b.N) }
 	b.ReportMetric(s(stats), "stats-s")
+	b.ReportMetric(s(statsCPU), "stats-cpu-s")
+	b.ReportMetric(s(summaryCPU), "summary-cpu-s")
+	b.ReportMetric(s(showCPU), "show-cpu-s")
 	b.ReportMetric(s(summary), "summary-s")
 	b.ReportMetric(s(show), "show-s")
 }

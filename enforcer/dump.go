@@ -25,9 +25,11 @@ import (
 // is most of show's time. elemDumper asks for the same dump and reads it in
 // 32 KiB messages (the most the kernel fills for a dump: it sizes them by the
 // largest read the socket has seen), decoding only what a run map's element
-// carries: its key range, its comment and its counter.
+// carries: its key range, its comment and its counter. The kernel fills a dump
+// in the thread that reads it, so readRuns reads the maps on a socket a CPU.
 
-// elemDumper dumps run maps' elements; one is opened per read of the table.
+// elemDumper dumps run maps' elements; readRuns opens one or more per read of
+// the table. One dumper reads one map at a time.
 type elemDumper struct {
 	c     *netlink.Conn
 	rc    syscall.RawConn
