@@ -129,10 +129,11 @@ type ShowHistory struct{}
 
 func (ShowHistory) command() {}
 
-// unsaved says when cfg (text: its rendering) differs from the startup-config,
-// as a switch does: a config never saved differs too, unless it is empty. ""
-// when they hold the same.
-func unsaved(env Env, cfg *acl.Config, text string) string {
+// unsaved says when cfg (text renders it) differs from the startup-config, as a
+// switch does: a config never saved differs too, unless it is empty. "" when
+// they hold the same. cfg is rendered only if there is a startup-config to
+// compare it with (a million-line list: some tenths of a second).
+func unsaved(env Env, cfg *acl.Config, text func() string) string {
 	const hint = " (write memory to save)"
 	saved, err := env.StartupText()
 	switch {
@@ -143,7 +144,7 @@ func unsaved(env Env, cfg *acl.Config, text string) string {
 		return "% running-config differs from startup-config, which is not present" + hint
 	case err != nil:
 		return "% startup-config cannot be read: " + err.Error()
-	case saved == text:
+	case saved == text():
 		return "" // written by write memory: the canonical text
 	}
 	st, err := LoadConfig(saved)
@@ -162,7 +163,7 @@ func (ShowRunning) View(env Env) (view.View, error) {
 		return nil, err
 	}
 	// A comment: pasted back with the config, the line changes nothing.
-	note := unsaved(env, cfg, cfg.Render())
+	note := unsaved(env, cfg, cfg.Render)
 	if note != "" {
 		note = "!" + note[1:]
 	}
@@ -345,7 +346,7 @@ func (c ShowACLs) View(env Env) (view.View, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.NoteText = unsaved(env, cfg, cfg.Render())
+	v.NoteText = unsaved(env, cfg, cfg.Render)
 	v.Note = strings.TrimPrefix(v.NoteText, "% ")
 	if m, ok := follower.ReadMends(env.StateDir()); ok && env.InDaemon() {
 		v.TableMended = &view.Mended{Count: m.Count, Last: m.Last, Cause: m.Cause, LastShown: clock.Show(m.Last)}

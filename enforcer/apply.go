@@ -129,7 +129,7 @@ func (e *Enforcer) current(c *nftables.Conn) (*kstate, error) {
 		return e.ks, nil
 	}
 	e.ks = nil
-	ks, err := readState(c, g.ID, e.NetNS)
+	ks, err := readState(c, g.ID, e.NetNS, e.dumpers)
 	if err != nil {
 		return nil, err
 	}

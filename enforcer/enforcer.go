@@ -59,6 +59,8 @@ type Enforcer struct {
 	// watchPaused, if set, is called after a transaction that paused the
 	// watches, before they resume (tests).
 	watchPaused func()
+	// dumpers, if set, is how many sockets read the run maps at once (tests).
+	dumpers int
 }
 
 // ErrPermission says the process may not change the kernel's ruleset. It says

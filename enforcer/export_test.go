@@ -167,7 +167,7 @@ func ShowDumpsAll(e *Enforcer, cfg *acl.Config) (bool, error) {
 // to cfg's plan (read from the kernel, not from e's cache).
 func Drift(e *Enforcer, cfg *acl.Config) (out []string, err error) {
 	err = e.locked(func(c *nftables.Conn) error {
-		ks, err := readState(c, 0, e.NetNS)
+		ks, err := readState(c, 0, e.NetNS, e.dumpers)
 		if err != nil {
 			return err
 		}
@@ -267,3 +267,6 @@ func DropState(e *Enforcer) {
 	defer e.mu.Unlock()
 	e.ks, e.comp, e.lastBatch = nil, Compiler{}, nil
 }
+// SetDumpers sets how many sockets e reads the run maps with at once (0: one a
+// CPU).
+func SetDumpers(e *Enforcer, n int) { e.dumpers = n }

@@ -16,29 +16,31 @@ type Counter struct{ Packets, Bytes uint64 }
 
 // readState reads table inet aclsh: chains with their rules (keys, handles,
 // expressions, counters) and sets with their elements; ns is the namespace c
-// acts in (the run maps' elements are read with a socket of aclsh's own, see
-// elemDumper).
-func readState(c *nftables.Conn, gen uint32, ns int) (*kstate, error) {
-	ks, _, err := readTable(c, gen, false, ns)
+// acts in (the run maps' elements are read with sockets of aclsh's own, see
+// elemDumper), dumpers how many at once (0: readRuns chooses).
+func readState(c *nftables.Conn, gen uint32, ns, dumpers int) (*kstate, error) {
+	ks, _, err := readTable(c, gen, false, ns, dumpers)
 	return ks, err
 }
 
 // readTable is readState; withCounters, it also returns each rule's counters by
 // rule key, in the order of the rule's expressions.
-func readTable(c *nftables.Conn, gen uint32, withCounters bool, ns int) (*kstate, map[string][]Counter, error) {
+func readTable(c *nftables.Conn, gen uint32, withCounters bool, ns, dumpers int) (*kstate, map[string][]Counter, error) {
 	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
 	if err != nil {
 		return nil, nil, wrapKernel(err)
 	}
-	return readTableOf(c, gen, withCounters, chains, true, ns)
+	return readTableOf(c, gen, withCounters, chains, true, ns, dumpers)
 }
 
 // readTableOf is readTable with the chains already listed (of the inet family or
 // of every family; the ones of table inet aclsh are read). Without verify, the
 // rules' expressions are not summed nor the anonymous sets' elements read (one
 // request a set: a port list's): the state is for its counters, not to be
-// compared with a plan.
-func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nftables.Chain, verify bool, ns int) (*kstate, map[string][]Counter, error) {
+// compared with a plan, and a run map holds only the elements whose counters are
+// not zero. dumpers is how many sockets read the run maps at once (see
+// readRuns).
+func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nftables.Chain, verify bool, ns, dumpers int) (*kstate, map[string][]Counter, error) {
 	ks := emptyState(gen)
 	var cnt map[string][]Counter
 	if withCounters {
@@ -98,7 +100,7 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 		return nil, nil, wrapKernel(err)
 	}
 	anonIDs := map[string]string{} // anonymous set name -> contents id
-	var dump *elemDumper
+	var runs []runRead
 	for _, s := range sets {
 		if s.Anonymous {
 			// a rule's own (a port list): part of the rule, not of the table
@@ -122,17 +124,9 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 			// a set of ports: no counters to read
 			k.kind, k.sig = SetRun, runSig(s.KeyType.Name, s.Interval, s.IsMap)
 		} else if strings.HasPrefix(s.Name, "run_") {
-			if dump == nil {
-				if dump, err = newElemDumper(ns); err != nil {
-					return nil, nil, wrapKernel(err)
-				}
-				defer dump.Close()
-			}
-			k.kind, k.runs = SetRun, map[string]krun{}
-			k.sig = runSig(s.KeyType.Name, s.Interval, s.IsMap)
-			if err := dump.runElems(s.Name, k.runs); err != nil {
-				return nil, nil, wrapKernel(err)
-			}
+			// its elements are read below, with the other run maps'
+			k.kind, k.sig = SetRun, runSig(s.KeyType.Name, s.Interval, s.IsMap)
+			runs = append(runs, runRead{s.Name, k})
 		} else if s.IsMap {
 			k.kind = SetPreMap
 			els, err := c.GetSetElements(s)
@@ -146,6 +140,9 @@ func readTableOf(c *nftables.Conn, gen uint32, withCounters bool, chains []*nfta
 			}
 		}
 		ks.sets[s.Name] = k
+	}
+	if err := readRuns(ns, dumpers, runs, !verify); err != nil {
+		return nil, nil, wrapKernel(err)
 	}
 	for _, p := range anonRules {
 		p.kc.rules[p.i].sum = sum(p.exprs, func(name string) string { return anonIDs[name] })

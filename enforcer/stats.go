@@ -145,7 +145,7 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	// contents of the rules' anonymous sets, one request each).
 	mine := e.ks != nil && gen != 0 && e.ks.gen == gen
 	if err == nil {
-		ks, byKey, err = readTableOf(c, gen, true, chains, !mine, e.NetNS)
+		ks, byKey, err = readTableOf(c, gen, true, chains, !mine, e.NetNS, e.dumpers)
 	}
 	if err != nil {
 		if errors.Is(wrapKernel(err), ErrPermission) {
@@ -247,8 +247,8 @@ func reachesLimit(cfg *acl.Config, limits []*Limit) func(Conn) bool {
 func runCounters(ks *kstate, p *Plan, out map[LineRef]Counter) {
 	for _, s := range p.Sets {
 		k := ks.sets[s.Name]
-		if s.Kind != SetRun || k == nil || k.kind != SetRun {
-			continue
+		if s.Kind != SetRun || k == nil || k.kind != SetRun || len(k.runs) == 0 {
+			continue // (read for counters, a map holds only the elements that have some)
 		}
 		for _, e := range s.Elems {
 			if e.Count.IsZero() {

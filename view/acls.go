@@ -1,6 +1,7 @@
 package view
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -52,6 +53,8 @@ type ACL struct {
 
 	family     acl.Family
 	kernelText string
+	// src makes the entries: see ACLOf.
+	src *entrySrc
 }
 
 // EntryCounts is a line of a list with what the kernel counted for it.
@@ -132,9 +135,7 @@ func (v *ACLs) WriteText(w io.Writer) {
 		if len(a.OtherTablesCanDrop) > 0 {
 			fmt.Fprintf(w, " %% %s\n", OthersWarning("this list", a.OtherTablesCanDrop))
 		}
-		for _, e := range a.Entries {
-			e.WriteText(w)
-		}
+		a.eachEntry(func(e *EntryCounts) { e.WriteText(w) })
 		if p := a.ImplicitPermit; p != nil {
 			line := " implicit permit " + p.Text
 			if p.Matches > 0 {
@@ -175,7 +176,10 @@ func (e *EntryCounts) WriteText(w io.Writer) {
 	if len(notes) > 0 {
 		line += " (" + strings.Join(notes, ", ") + ")"
 	}
-	io.WriteString(w, " "+line+"\n")
+	// (in three writes: no string made of them)
+	io.WriteString(w, " ")
+	io.WriteString(w, line)
+	io.WriteString(w, "\n")
 	e.writeConnLimit(w, "    ")
 }
 
@@ -227,9 +231,12 @@ func ACLsOf(cfg *acl.Config, lists []*acl.ACL, st *enforcer.Stats) *ACLs {
 }
 
 // ACLOf is one list's view: its lines and, when it is bound and the kernel could
-// be read, the kernel's counters and sessions for them.
+// be read, the kernel's counters and sessions for them. Its Entries are made
+// when the view is written as JSON (or by MakeEntries); its text writes each
+// line's entry as it makes it, so that a million-line list is not held as a
+// million entries at once.
 func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
-	v := ACL{Name: a.Name, Family: FamilyName(a.Family), Standard: a.Standard, BoundTo: []string{}, Entries: []EntryCounts{}, family: a.Family}
+	v := ACL{Name: a.Name, Family: FamilyName(a.Family), Standard: a.Standard, BoundTo: []string{}, family: a.Family}
 	if b := cfg.BoundTo(a.Name); b != "" {
 		v.BoundTo = append(v.BoundTo, b)
 	}
@@ -240,55 +247,129 @@ func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 	if len(v.BoundTo) > 0 {
 		v.OtherTablesCanDrop = OthersOf(st, a.Family)
 	}
-	u64 := func(n uint64) *uint64 { return &n }
-	// each line's entry made in place, its matches in one block (a
-	// million-line list: no million small allocations)
-	v.Entries = make([]EntryCounts, a.Len())
-	var matches []uint64
-	if live {
-		matches = make([]uint64, a.Len())
+	if !live {
+		st = nil
 	}
-	for i, r := range a.Entries() {
-		e := &v.Entries[i]
-		e.Entry, e.body = EntryOf(r, a.Family), r.BodyIn(a.Family, cfg.Dialect)
-		if cfg.Dialect == acl.IOS {
-			e.body = r.ShowIOS(a.Family)
-		}
-		line := enforcer.Line(a.Name, r.Seq)
-		if live && !r.IsRemark() {
-			matches[i] = st.Counters[line].Packets
-			e.Matches = &matches[i]
-			if r.Log {
-				e.LogLinesSuppressed = u64(st.Suppressed(line))
-			}
-		}
-		if live && r.ConnLimit > 0 {
-			e.connlimit, e.perPrefx = true, r.ConnMask != 0
-			e.Sessions = []Session{}
-			for _, sc := range st.Sessions[line] {
-				src := sc.Src.String()
-				if sc.Src.IsSingleIP() {
-					src = sc.Src.Addr().String()
-				}
-				e.Sessions = append(e.Sessions, Session{Source: src, Count: sc.Count, Limit: int(r.ConnLimit)})
-			}
-			if r.Action == acl.Permit {
-				e.RefusedByLimit = u64(st.Counters[line.As(enforcer.Refused)].Packets)
-			}
-			if u, ok := st.Sources[line]; ok {
-				e.SourcesTracked = &Tracked{Tracked: u.New, Size: u.Size, Percent: u.Percent(), BeforeRule: max(u.Used-u.New, 0)}
-				e.SourceSetWarning = SourceSetWarning(r, u)
-			}
-		}
-	}
+	v.src = &entrySrc{dialect: cfg.Dialect, a: a, st: st}
 	if live && a.Family == acl.IPv6 {
 		text := strings.TrimPrefix(acl.ImplicitICMPv6Line(), "implicit permit ")
 		v.ImplicitPermit = &Implicit{Text: text, Matches: st.Counters[enforcer.NDOf(a.Name)].Packets}
 	}
 	if live {
-		v.ImplicitDenyMatches = u64(st.Counters[enforcer.DenyOf(a.Name)].Packets)
+		n := st.Counters[enforcer.DenyOf(a.Name)].Packets
+		v.ImplicitDenyMatches = &n
 	}
 	return v
+}
+
+// entrySrc is what a list's entries are made of: the list, the config's
+// dialect and the kernel's counters (nil: none to show).
+type entrySrc struct {
+	dialect acl.Dialect
+	a       *acl.ACL
+	st      *enforcer.Stats
+}
+
+// MakeEntries makes v.Entries, if they are not made yet.
+func (v *ACL) MakeEntries() {
+	if v.src == nil || v.Entries != nil {
+		return
+	}
+	// each line's entry made in place, its matches in one block (a
+	// million-line list: no million small allocations)
+	a := v.src.a
+	v.Entries = make([]EntryCounts, a.Len())
+	var matches []uint64
+	if v.src.st != nil {
+		matches = make([]uint64, a.Len())
+	}
+	for i, r := range a.Entries() {
+		var m *uint64
+		if matches != nil {
+			m = &matches[i]
+		}
+		v.src.entry(&v.Entries[i], r, m, false)
+	}
+}
+
+// eachEntry calls f with each line's entry in order, for the text: v.Entries,
+// or, while they are not made, each one made in turn in the same place with
+// only what the text writes (see entry; f keeps no pointer into it).
+func (v *ACL) eachEntry(f func(e *EntryCounts)) {
+	if v.src == nil || v.Entries != nil {
+		for i := range v.Entries {
+			f(&v.Entries[i])
+		}
+		return
+	}
+	var e EntryCounts
+	var m uint64
+	for _, r := range v.src.a.Entries() {
+		e, m = EntryCounts{}, 0
+		v.src.entry(&e, r, &m, true)
+		f(&e)
+	}
+}
+
+// MarshalJSON writes v with its entries (made for the JSON if they are not).
+func (v ACL) MarshalJSON() ([]byte, error) {
+	v.MakeEntries()
+	type plain ACL // v's fields without this method
+	return json.Marshal(plain(v))
+}
+
+// entry makes line r's entry in e (a zero EntryCounts); matches, when there
+// are counters to show, holds its match count (e.Matches points to it). For
+// text, e.Entry has only what the text writes: Seq, a remark's Action, and
+// Text in the SLX dialect (body in the others).
+func (s *entrySrc) entry(e *EntryCounts, r acl.Rule, matches *uint64, text bool) {
+	a, st := s.a, s.st
+	u64 := func(n uint64) *uint64 { return &n }
+	switch {
+	case !text:
+		e.Entry = EntryOf(r, a.Family)
+	case r.IsRemark():
+		e.Seq, e.Action = uint32(r.Seq), "remark"
+	default:
+		e.Seq = uint32(r.Seq)
+	}
+	switch {
+	case text && s.dialect == acl.SLX:
+		e.Text = r.Format(a.Family)
+	case s.dialect == acl.IOS:
+		e.body = r.ShowIOS(a.Family)
+	default:
+		e.body = r.BodyIn(a.Family, s.dialect)
+	}
+	if st == nil {
+		return
+	}
+	line := enforcer.Line(a.Name, r.Seq)
+	if !r.IsRemark() {
+		*matches = st.Counters[line].Packets
+		e.Matches = matches
+		if r.Log {
+			e.LogLinesSuppressed = u64(st.Suppressed(line))
+		}
+	}
+	if r.ConnLimit > 0 {
+		e.connlimit, e.perPrefx = true, r.ConnMask != 0
+		e.Sessions = []Session{}
+		for _, sc := range st.Sessions[line] {
+			src := sc.Src.String()
+			if sc.Src.IsSingleIP() {
+				src = sc.Src.Addr().String()
+			}
+			e.Sessions = append(e.Sessions, Session{Source: src, Count: sc.Count, Limit: int(r.ConnLimit)})
+		}
+		if r.Action == acl.Permit {
+			e.RefusedByLimit = u64(st.Counters[line.As(enforcer.Refused)].Packets)
+		}
+		if u, ok := st.Sources[line]; ok {
+			e.SourcesTracked = &Tracked{Tracked: u.New, Size: u.Size, Percent: u.Percent(), BeforeRule: max(u.Used-u.New, 0)}
+			e.SourceSetWarning = SourceSetWarning(r, u)
+		}
+	}
 }
 
 // SourceSetWarning warns from 90% on about a connlimit rule's kernel set: when

@@ -45,9 +45,9 @@ func (v *ACLs) writeDialect(w io.Writer) {
 		if len(a.OtherTablesCanDrop) > 0 {
 			fmt.Fprintf(w, "%s%% %s\n", ind, OthersWarning("this list", a.OtherTablesCanDrop))
 		}
-		for _, e := range a.Entries {
+		a.eachEntry(func(e *EntryCounts) {
 			if e.Action == "remark" && d == acl.IOS {
-				continue
+				return
 			}
 			var notes []string
 			if e.Matches != nil && *e.Matches > 0 {
@@ -66,7 +66,7 @@ func (v *ACLs) writeDialect(w io.Writer) {
 			}
 			fmt.Fprintf(w, "%s%s\n", ind, line)
 			e.writeConnLimit(w, ind+"    ")
-		}
+		})
 		if p := a.ImplicitPermit; p != nil {
 			line := ind + "implicit permit " + p.Text
 			if p.Matches > 0 {

@@ -15,7 +15,8 @@ import (
 // TestShowACLsDialects: show access-lists of a bound IPv4 list (a remark, a
 // connlimit line with its sessions, a log line, counters) and an IPv6 list, as
 // the kernel counted them, in each dialect: testdata/dialects/*.txt. IOS leaves
-// remarks out and writes IPv6 seqs last; EOS counts `[match N packets]`.
+// remarks out and writes IPv6 seqs last; EOS counts `[match N packets]`. The
+// text is the same with the entries made (MakeEntries) or not.
 func TestShowACLsDialects(t *testing.T) {
 	cfg := acl.NewConfig()
 	a, err := cfg.Ensure("mgmt", acl.IPv4)
@@ -54,5 +55,14 @@ func TestShowACLsDialects(t *testing.T) {
 		var b strings.Builder
 		v.WriteText(&b)
 		golden.Check(t, "../testdata/dialects/show-access-lists-"+d.String()+".txt", b.String())
+		// the text writes each entry as it makes it (only what it writes):
+		// the same as with every entry made, as for the JSON
+		for i := range v.AccessLists {
+			v.AccessLists[i].MakeEntries()
+			require.Len(t, v.AccessLists[i].Entries, []int{4, 1}[i])
+		}
+		var made strings.Builder
+		v.WriteText(&made)
+		require.Equal(t, b.String(), made.String(), "with the entries made (%s)", d)
 	}
 }
