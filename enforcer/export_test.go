@@ -267,6 +267,7 @@ func DropState(e *Enforcer) {
 	defer e.mu.Unlock()
 	e.ks, e.comp, e.lastBatch = nil, Compiler{}, nil
 }
+
 // SetDumpers sets how many sockets e reads the run maps with at once (0: one a
 // CPU).
 func SetDumpers(e *Enforcer, n int) { e.dumpers = n }
