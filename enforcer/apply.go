@@ -283,13 +283,10 @@ func linesGone(ks *kstate, p *Plan) []string {
 	seen := map[string]bool{}
 	for _, name := range sortedKeys(ks.sets) {
 		k := ks.sets[name]
-		if len(k.runs) == 0 {
-			continue
-		}
 		if s := byName[name]; s != nil && (k.holds(s.Elems) || k.grownTo(s.Elems)) {
 			continue
 		}
-		for _, e := range k.runs {
+		for _, e := range k.runMap() {
 			if !strings.Contains(e.line, "/") {
 				continue // a dispatch map's element: a shard's chain
 			}

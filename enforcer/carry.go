@@ -129,7 +129,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 				continue
 			}
 			for _, e := range o.elems {
-				if kr, ok := k.runs[e.id()]; ok && made[kr.line+"/m"] {
+				if kr, ok := k.runMap()[e.id()]; ok && made[kr.line+"/m"] {
 					if sets[o.set.Name] == nil {
 						sets[o.set.Name] = map[string]bool{}
 					}
@@ -141,7 +141,7 @@ func carried(c *nftables.Conn, ks *kstate, ops []*op) (map[string][]Counter, err
 			if k == nil || k.kind != SetRun || k.ports() {
 				continue
 			}
-			for _, kr := range k.runs {
+			for _, kr := range k.runMap() {
 				if made[kr.line+"/m"] {
 					sets[o.set.Name] = nil
 					break

@@ -70,6 +70,21 @@ func (k *kset) grownTo(es []Elem) bool {
 	return k.from != nil && len(k.from) < len(es) && len(k.from) > 0 && &k.from[0] == &es[0]
 }
 
+// runMap returns the run set's elements by key range (Elem.id). For a set
+// aclsh's own last transaction left, it is made from the plan's elements the
+// set holds (from) when first asked for: most sets are not compared element
+// by element again (a plan with the very same elements holds them), so a
+// million-element table keeps no map of a million keys.
+func (k *kset) runMap() map[string]krun {
+	if k.runs == nil && k.from != nil {
+		k.runs = make(map[string]krun, len(k.from))
+		for _, e := range k.from {
+			k.runs[e.id()] = krun{line: e.Line}
+		}
+	}
+	return k.runs
+}
+
 // krun is an element of a run set: its line's key and counter.
 type krun struct {
 	line string
@@ -473,8 +488,10 @@ func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64, prev *kstate) *ksta
 			}
 			if k := prev.sets[s.Name]; k != nil && k.kind == SetRun && k.sig == s.sig() && k.grownTo(s.Elems) {
 				// prev is done with: its set takes the new elements
-				for _, e := range s.Elems[len(k.from):] {
-					k.runs[e.id()] = krun{line: e.Line}
+				if k.runs != nil {
+					for _, e := range s.Elems[len(k.from):] {
+						k.runs[e.id()] = krun{line: e.Line}
+					}
 				}
 				k.from = s.Elems
 				ks.sets[s.Name] = k
@@ -483,13 +500,12 @@ func stateOf(p *Plan, gen uint32, handle func(*Rule) uint64, prev *kstate) *ksta
 		}
 		k := &kset{kind: s.Kind, elems: map[netip.Addr]string{}}
 		if s.Kind == SetRun {
-			k.runs, k.sig, k.from = make(map[string]krun, len(s.Elems)), s.sig(), s.Elems
+			// its elements by key range are made when first asked for (runMap)
+			k.sig, k.from = s.sig(), s.Elems
+			ks.sets[s.Name] = k
+			continue
 		}
 		for _, e := range s.Elems {
-			if s.Kind == SetRun {
-				k.runs[e.id()] = krun{line: e.Line}
-				continue
-			}
 			k.elems[e.Addr] = e.Chain
 		}
 		ks.sets[s.Name] = k

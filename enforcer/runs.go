@@ -1240,7 +1240,7 @@ func keepRunNames(ks *kstate, p *Plan) {
 		// not a sharded map's part (run_ID_d, run_ID_VALUE): a map takes
 		// its lines from shards under a name of its own
 		if s.kind == SetRun && !mine[name] && strings.Count(name, "_") == 1 {
-			for _, e := range s.runs {
+			for _, e := range s.runMap() {
 				byLine[e.line] = name
 			}
 		}
@@ -1309,14 +1309,14 @@ func diffRun(s *Set, old *kset) []*op {
 	for _, e := range s.Elems {
 		id := e.id()
 		want[id] = true
-		if ke, ok := old.runs[id]; !ok || ke.line != e.Line {
+		if ke, ok := old.runMap()[id]; !ok || ke.line != e.Line {
 			if ok {
 				del = append(del, Elem{Key: e.Key, End: e.End})
 			}
 			add = append(add, e)
 		}
 	}
-	for id := range old.runs {
+	for id := range old.runMap() {
 		if !want[id] {
 			e := Elem{Key: []byte(id)}
 			if s.shape.interval {

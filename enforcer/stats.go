@@ -247,7 +247,7 @@ func reachesLimit(cfg *acl.Config, limits []*Limit) func(Conn) bool {
 func runCounters(ks *kstate, p *Plan, out map[LineRef]Counter) {
 	for _, s := range p.Sets {
 		k := ks.sets[s.Name]
-		if s.Kind != SetRun || k == nil || k.kind != SetRun || len(k.runs) == 0 {
+		if s.Kind != SetRun || k == nil || k.kind != SetRun || len(k.runMap()) == 0 {
 			continue // (read for counters, a map holds only the elements that have some)
 		}
 		for _, e := range s.Elems {
