@@ -152,7 +152,13 @@ func (v *ACLs) WriteText(w io.Writer) {
 		if len(a.OtherTablesCanDrop) > 0 {
 			fmt.Fprintf(w, " %% %s\n", OthersWarning("this list", a.OtherTablesCanDrop))
 		}
-		a.eachEntry(func(e *EntryCounts) { e.WriteText(w) })
+		if a.src != nil && a.Entries == nil {
+			a.src.writeText(w)
+		} else {
+			for i := range a.Entries {
+				a.Entries[i].WriteText(w)
+			}
+		}
 		if p := a.ImplicitPermit; p != nil {
 			line := " implicit permit " + p.Text
 			if p.Matches > 0 {
@@ -327,6 +333,34 @@ func (v *ACL) eachEntry(f func(e *EntryCounts)) {
 		v.src.entry(&e, r, &m, true)
 		f(&e)
 	}
+}
+
+// writeText writes the list's lines as EntryCounts.WriteText does (SLX), each
+// entry made in turn; a line with nothing to add (no matches, no log, no
+// connlimit: most lines of a blocklist) is written straight from the rule.
+func (s *entrySrc) writeText(w io.Writer) {
+	var e EntryCounts
+	var m uint64
+	var b []byte
+	for _, r := range s.a.Entries() {
+		if s.plain(r) {
+			b = append(r.AppendFormat(append(b[:0], ' '), s.a.Family), '\n')
+			w.Write(b)
+			continue
+		}
+		e, m = EntryCounts{}, 0
+		s.entry(&e, r, &m, true)
+		e.WriteText(w)
+	}
+}
+
+// plain reports whether line r's entry adds nothing to its text: no matches
+// to show, and neither log nor connlimit.
+func (s *entrySrc) plain(r acl.Rule) bool {
+	if r.Log || r.ConnLimit > 0 {
+		return false
+	}
+	return s.st == nil || r.IsRemark() || s.st.Counters[enforcer.Line(s.a.Name, r.Seq)].Packets == 0
 }
 
 // MarshalJSON writes v with its entries (made for the JSON if they are not).
