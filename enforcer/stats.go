@@ -142,7 +142,8 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	// While the ruleset generation is the one aclsh's own last transaction
 	// left, the table is what aclsh made: the state kept from it is compared
 	// with the plan, and the kernel is read for its counters only (not the
-	// contents of the rules' anonymous sets, one request each).
+	// contents of the rules' anonymous sets, one request each; of the run
+	// maps, only the elements that have counters are kept).
 	mine := e.ks != nil && gen != 0 && e.ks.gen == gen
 	if err == nil {
 		ks, byKey, err = readTableOf(c, gen, true, chains, !mine, e.NetNS, e.dumpers)

@@ -11,6 +11,10 @@ import (
 	"github.com/aclsh/aclsh/enforcer"
 )
 
+// lineBytes is about the length of a line of show access-lists with no counts
+// (` seq 100000 deny ip host 11.1.134.159 any`, 43).
+const lineBytes = 48
+
 // topSources is how many sources a connlimit rule shows in the text (JSON has
 // them all).
 const topSources = 5
@@ -114,6 +118,19 @@ func (v *ACLs) writeMended(w io.Writer) {
 }
 
 func (v *ACLs) WriteText(w io.Writer) {
+	if b, ok := w.(*strings.Builder); ok {
+		// room for the lines at once: a builder past a few hundred bytes
+		// grows by a quarter, and a million-line list's 45 MB of text was
+		// made of 220 MB of copies
+		n := 0
+		for _, a := range v.AccessLists {
+			if a.src != nil && a.Entries == nil {
+				n += a.src.a.Len()
+			}
+			n += len(a.Entries)
+		}
+		b.Grow(n * lineBytes)
+	}
 	defer v.writeMended(w)
 	if v.Dialect != acl.SLX {
 		v.writeDialect(w)
@@ -135,7 +152,13 @@ func (v *ACLs) WriteText(w io.Writer) {
 		if len(a.OtherTablesCanDrop) > 0 {
 			fmt.Fprintf(w, " %% %s\n", OthersWarning("this list", a.OtherTablesCanDrop))
 		}
-		a.eachEntry(func(e *EntryCounts) { e.WriteText(w) })
+		if a.src != nil && a.Entries == nil {
+			a.src.writeText(w)
+		} else {
+			for i := range a.Entries {
+				a.Entries[i].WriteText(w)
+			}
+		}
 		if p := a.ImplicitPermit; p != nil {
 			line := " implicit permit " + p.Text
 			if p.Matches > 0 {
@@ -234,7 +257,8 @@ func ACLsOf(cfg *acl.Config, lists []*acl.ACL, st *enforcer.Stats) *ACLs {
 // be read, the kernel's counters and sessions for them. Its Entries are made
 // when the view is written as JSON (or by MakeEntries); its text writes each
 // line's entry as it makes it, so that a million-line list is not held as a
-// million entries at once.
+// million entries at once. The view reads a and st until then: write it before
+// they change (the shell writes a view as soon as it is made).
 func ACLOf(cfg *acl.Config, a *acl.ACL, st *enforcer.Stats) ACL {
 	v := ACL{Name: a.Name, Family: FamilyName(a.Family), Standard: a.Standard, BoundTo: []string{}, family: a.Family}
 	if b := cfg.BoundTo(a.Name); b != "" {
@@ -309,6 +333,34 @@ func (v *ACL) eachEntry(f func(e *EntryCounts)) {
 		v.src.entry(&e, r, &m, true)
 		f(&e)
 	}
+}
+
+// writeText writes the list's lines as EntryCounts.WriteText does (SLX), each
+// entry made in turn; a line with nothing to add (no matches, no log, no
+// connlimit: most lines of a blocklist) is written straight from the rule.
+func (s *entrySrc) writeText(w io.Writer) {
+	var e EntryCounts
+	var m uint64
+	var b []byte
+	for _, r := range s.a.Entries() {
+		if s.plain(r) {
+			b = append(r.AppendFormat(append(b[:0], ' '), s.a.Family), '\n')
+			w.Write(b)
+			continue
+		}
+		e, m = EntryCounts{}, 0
+		s.entry(&e, r, &m, true)
+		e.WriteText(w)
+	}
+}
+
+// plain reports whether line r's entry adds nothing to its text: no matches
+// to show, and neither log nor connlimit.
+func (s *entrySrc) plain(r acl.Rule) bool {
+	if r.Log || r.ConnLimit > 0 {
+		return false
+	}
+	return s.st == nil || r.IsRemark() || s.st.Counters[enforcer.Line(s.a.Name, r.Seq)].Packets == 0
 }
 
 // MarshalJSON writes v with its entries (made for the JSON if they are not).

@@ -66,3 +66,53 @@ func TestShowACLsDialects(t *testing.T) {
 		require.Equal(t, b.String(), made.String(), "with the entries made (%s)", d)
 	}
 }
+
+// TestShowACLsPlainLines: lines with nothing to add to their text (no matches,
+// no log, no connlimit), written straight from the rules, read as with every
+// entry made, beside lines with matches, log and connlimit, bound or not, in
+// each dialect.
+func TestShowACLsPlainLines(t *testing.T) {
+	cfg := acl.NewConfig()
+	a, err := cfg.Ensure("block", acl.IPv4)
+	require.NoError(t, err)
+	tcp := acl.Protocol{Num: acl.ProtoTCP, Set: true, Keyword: true}
+	ssh, _ := acl.PortList(acl.PortEq, 22)
+	for i, r := range []acl.Rule{
+		{Remark: "blocked hosts"},
+		{Action: acl.Deny, Src: acl.HostAddr(netip.MustParseAddr("11.0.0.1"))},
+		{Action: acl.Deny, Src: acl.HostAddr(netip.MustParseAddr("11.0.0.2"))},
+		{Action: acl.Deny, Src: acl.HostAddr(netip.MustParseAddr("11.0.0.3")), Log: true},
+		{Action: acl.Deny, Src: acl.HostAddr(netip.MustParseAddr("11.0.0.4"))},
+		{Proto: tcp, DstPort: ssh, ConnLimit: 4},
+	} {
+		r.Seq = acl.Seq(10 * (i + 1))
+		_, err := a.Add(r)
+		require.NoError(t, err)
+	}
+	b, err := cfg.Ensure("spare", acl.IPv4)
+	require.NoError(t, err)
+	_, err = b.Add(acl.Rule{Seq: 10, Action: acl.Deny, Src: acl.HostAddr(netip.MustParseAddr("11.0.0.9"))})
+	require.NoError(t, err)
+	require.NoError(t, cfg.Bind(acl.Inbound(acl.IPv4), "block"))
+	l := enforcer.Line
+	st := &enforcer.Stats{State: enforcer.InSync,
+		Counters: map[enforcer.LineRef]enforcer.Counter{l("block", 30): {Packets: 5}, l("block", 40): {Packets: 2},
+			l("block", 40).As(enforcer.LogSeen): {Packets: 2}, l("block", 40).As(enforcer.Logged): {Packets: 1},
+			l("block", 60): {Packets: 1}, enforcer.DenyOf("block"): {Packets: 3}},
+	}
+	for _, d := range []acl.Dialect{acl.SLX, acl.IOS, acl.EOS} {
+		cfg.SetDialect(d)
+		for _, st := range []*enforcer.Stats{st, nil} {
+			v := ACLsOf(cfg, []*acl.ACL{a, b}, st)
+			var lazy strings.Builder
+			v.WriteText(&lazy)
+			for i := range v.AccessLists {
+				v.AccessLists[i].MakeEntries()
+			}
+			var made strings.Builder
+			v.WriteText(&made)
+			require.Equal(t, made.String(), lazy.String(), "%s, stats %v", d, st != nil)
+			require.Contains(t, lazy.String(), "11.0.0.4", "%s", d)
+		}
+	}
+}
