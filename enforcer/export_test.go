@@ -349,7 +349,7 @@ func Encodings(before, after *acl.Config, full bool) (ours, lib []netlink.Messag
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := queue(c, ops, carry); err != nil {
+	if err := libQueue(c, ops, carry); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := c.FlushWithGenID(ks.gen); err != nil {

@@ -483,6 +483,21 @@ func (t *txn) planElems(typ uint16, s *Set, ns *nftables.Set, es []Elem, carry m
 // starts with those counters (carried). What the kernel is to echo (new
 // rules' handles) is recorded in t.echo.
 func (t *txn) encode(ops []*op, carry map[string][]Counter) error {
+	// The buffer is sized once for the elements (about 50 bytes each besides
+	// their keys and comments): a million are about 100 MB, which growing by
+	// doubling would copy and hold twice.
+	n := 0
+	for _, o := range ops {
+		es := o.elems
+		if o.kind == opAddSet {
+			es = o.set.Elems
+		}
+		for _, e := range es {
+			n += 56 + 2*len(e.Key) + len(e.Line) + len(e.Chain)
+		}
+		n += 512
+	}
+	t.b = slices.Grow(t.b, n)
 	added := map[string]*nftables.Set{}
 	for _, o := range ops {
 		switch o.kind {
