@@ -357,3 +357,43 @@ func Encodings(before, after *acl.Config, full bool) (ours, lib []netlink.Messag
 	}
 	return ours, lib, kinds, nil
 }
+
+// FirstTxn returns a func that encodes the transaction of a first apply of
+// cfg (its plan compiled once, here) and returns its bytes: with aclsh's
+// encoder, or with google/nftables (lib: queued and flushed to a test dial,
+// which drops the messages).
+func FirstTxn(cfg *acl.Config, lib bool) func() int {
+	ops := changes(diff(emptyState(1), Compile(cfg, "mgmt0", nil)))
+	if lib {
+		return func() int {
+			n := 0
+			c, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
+				if req == nil {
+					return nil, io.EOF
+				}
+				for _, m := range req {
+					n += 16 + len(m.Data)
+				}
+				return nil, nil
+			}))
+			if err != nil {
+				panic(err)
+			}
+			if err := libQueue(c, ops, nil); err != nil {
+				panic(err)
+			}
+			if err := c.FlushWithGenID(1); err != nil {
+				panic(err)
+			}
+			return n
+		}
+	}
+	return func() int {
+		var ids uint32
+		t := newTxn(1, 1, &ids)
+		if err := t.encode(ops, nil); err != nil {
+			panic(err)
+		}
+		return len(t.finish(1))
+	}
+}

@@ -483,9 +483,9 @@ func (t *txn) planElems(typ uint16, s *Set, ns *nftables.Set, es []Elem, carry m
 // starts with those counters (carried). What the kernel is to echo (new
 // rules' handles) is recorded in t.echo.
 func (t *txn) encode(ops []*op, carry map[string][]Counter) error {
-	// The buffer is sized once for the elements (about 50 bytes each besides
-	// their keys and comments): a million are about 100 MB, which growing by
-	// doubling would copy and hold twice.
+	// The buffer is sized once for the elements (at most what elem writes
+	// for each, less a carried counter): a million are about 55 MB, which
+	// growing by doubling would copy and hold twice.
 	n := 0
 	for _, o := range ops {
 		es := o.elems
@@ -493,7 +493,17 @@ func (t *txn) encode(ops []*op, carry map[string][]Counter) error {
 			es = o.set.Elems
 		}
 		for _, e := range es {
-			n += 56 + 2*len(e.Key) + len(e.Line) + len(e.Chain)
+			key := len(e.Key)
+			if e.Key == nil {
+				key = 16
+			}
+			n += 12 + align4(key) + 16 + align4(len(e.Line)+7)
+			if len(e.End) > 0 {
+				n += 8 + align4(len(e.End))
+			}
+			if e.Chain != "" { // its verdict's chain, timeout and comment
+				n += 4 + align4(len(e.Chain)+1) + 12 + align4(len(e.Chain)+7)
+			}
 		}
 		n += 512
 	}
