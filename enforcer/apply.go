@@ -324,7 +324,7 @@ func mayStrand(gone []string, prev *lineIndex, limits []*Limit) bool {
 	return false
 }
 
-// send queues ops on c and commits them in one transaction, valid only if the
+// send commits ops in one transaction (flush), valid only if the
 // ruleset generation is still ks.gen; the cache then describes plan p.
 func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error {
 	if len(changes(ops)) == 0 {
@@ -340,16 +340,13 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	if err != nil {
 		return err
 	}
-	if err := queue(c, ops, carry); err != nil {
-		return &queueError{err}
-	}
-	err = e.flush(c, ks.gen, ops)
+	err = e.flush(ks.gen, ops, carry)
 	if err == nil {
 		e.sent++
 		e.lastBatch = changes(ops)
 	}
 	if err != nil {
-		if errors.Is(err, syscall.ERESTART) {
+		if errors.Is(err, syscall.ERESTART) || errors.Is(err, errQueue) {
 			return err
 		}
 		if err = wrapKernel(err); errors.Is(err, ErrPermission) {
@@ -363,8 +360,8 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 		case o.kind == opKeep || o.kind == opReplaceRule:
 			// the kernel replaces a rule in place: it keeps its handle
 			handles[o.rule] = o.handle
-		case o.nr != nil:
-			handles[o.rule] = o.nr.Handle
+		case o.got != 0:
+			handles[o.rule] = o.got
 		}
 	}
 	g, err := c.GetGen()
@@ -382,16 +379,31 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	return nil
 }
 
-// flush commits what is queued on c (ops) in one transaction, valid only if the
-// ruleset generation is still gen, and records the generation it made. A
-// transaction of many notifications (a large list's elements) pauses the
-// enforcer's own table watches while the kernel takes it: with no socket
-// listening the kernel builds no notifications (watch.go, pauseWatches). The
-// caller holds e.mu.
-func (e *Enforcer) flush(c *nftables.Conn, gen uint32, ops []*op) error {
+// flush encodes ops (txn.go; a new rule or run element whose key carry has
+// starts with those counters) and commits them in one transaction, valid only
+// if the ruleset generation is still gen, on the enforcer's transaction socket,
+// and records the generation it made; the new rules' handles are set on their
+// ops (op.got). A batch it cannot encode is a queueError. A transaction of
+// many notifications (a large list's elements) pauses the enforcer's own table
+// watches while the kernel takes it: with no socket listening the kernel
+// builds no notifications (watch.go, pauseWatches). The caller holds e.mu and
+// passes the error to e.done.
+func (e *Enforcer) flush(gen uint32, ops []*op, carry map[string][]Counter) error {
+	if e.tx == nil {
+		s, err := newTxSock(e.NetNS)
+		if err != nil {
+			return err
+		}
+		e.tx = s
+	}
+	t := e.tx.begin(gen)
+	if err := t.encode(ops, carry); err != nil {
+		return &queueError{err}
+	}
+	b := t.finish(gen)
 	resume := e.pauseWatches(notices(ops))
 	start := time.Now()
-	err := c.FlushWithGenID(gen)
+	err := e.tx.commit(t, b)
 	e.kernelTime += time.Since(start)
 	if err == nil {
 		e.madeGen(gen + 1) // the kernel took it at generation gen

@@ -206,7 +206,8 @@ var watchedRuns atomic.Int32
 // as the follow daemon runs it and paused for the transaction (paused, at any
 // size), and listening through it (listening: the pause threshold above the
 // transaction). kernel-s is the transaction alone, apply-s the whole
-// Apply. A socket elsewhere on the host that listens to nftables' notifications
+// Apply, apply-MB and apply-allocs what the process allocated meanwhile (the
+// watch's reading included). A socket elsewhere on the host that listens to nftables' notifications
 // (nft monitor, another test's watch) slows every side: nowatch shows it.
 func BenchmarkBlocklistWatched(b *testing.B) {
 	cfg := config(b, blockText(blockLines(), false))
@@ -217,6 +218,8 @@ func BenchmarkBlocklistWatched(b *testing.B) {
 	}{{"nowatch", false, 0}, {"paused", true, 1}, {"listening", true, math.MaxInt}}
 	apply := make([]time.Duration, len(sides))
 	kernel := make([]time.Duration, len(sides))
+	allocMB := make([]float64, len(sides))
+	allocs := make([]float64, len(sides))
 	// One apply not measured: the process's heap grows to its size at the
 	// first, which would make the first side measured slower.
 	warm := newLab(b)
@@ -242,11 +245,16 @@ func BenchmarkBlocklistWatched(b *testing.B) {
 				SetPauseWatchAt(l.e, s.pauseAt)
 				SetWatchPaused(l.e, func() { paused++ })
 			}
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
 			t0 := time.Now()
 			if err := l.e.Apply(cfg); err != nil {
 				b.Fatal(err)
 			}
 			took := time.Since(t0)
+			runtime.ReadMemStats(&m1)
+			allocMB[i] += float64(m1.TotalAlloc-m0.TotalAlloc) / (1 << 20)
+			allocs[i] += float64(m1.Mallocs - m0.Mallocs)
 			apply[i] += took
 			kernel[i] += KernelTime(l.e)
 			b.Logf("%s: apply %.2f s, kernel %.2f s", s.name, took.Seconds(), KernelTime(l.e).Seconds())
@@ -260,5 +268,32 @@ func BenchmarkBlocklistWatched(b *testing.B) {
 	for i, s := range sides {
 		b.ReportMetric(apply[i].Seconds()/float64(b.N), s.name+"-apply-s")
 		b.ReportMetric(kernel[i].Seconds()/float64(b.N), s.name+"-kernel-s")
+		b.ReportMetric(allocMB[i]/float64(b.N), s.name+"-apply-MB")
+		b.ReportMetric(allocs[i]/float64(b.N), s.name+"-apply-allocs")
+	}
+}
+
+// BenchmarkEncodeBlocklist is the encoding of the first apply's transaction of
+// BenchmarkBlocklist1M's list (ACLSH_BLOCK_LINES lines), without a kernel: by
+// aclsh (aclsh) and, for comparison, by google/nftables as aclsh used it
+// before (library: its messages handed to a test dial, which concatenates
+// nothing; the real socket's SendMessages copied them all once more). MB is
+// the transaction's size.
+func BenchmarkEncodeBlocklist(b *testing.B) {
+	cfg := config(b, blockText(blockLines(), false))
+	for _, side := range []struct {
+		name string
+		lib  bool
+	}{{"aclsh", false}, {"library", true}} {
+		b.Run(side.name, func(b *testing.B) {
+			enc := FirstTxn(cfg, side.lib)
+			runtime.GC()
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n = enc()
+			}
+			b.ReportMetric(float64(n)/(1<<20), "MB")
+		})
 	}
 }

@@ -184,8 +184,8 @@ type op struct {
 	handle uint64
 	key    string // opDelRule: the kernel rule's key
 	elems  []Elem // opAddElem; opDelElem uses only Addr
-	// nr is the rule as sent, for the handle the kernel gives it.
-	nr *nftables.Rule
+	// got is the handle the kernel gave the rule the op added (echoed).
+	got uint64
 }
 
 // String renders the op as an nft command.

@@ -30,6 +30,7 @@ type Enforcer struct {
 
 	mu           sync.Mutex
 	conn         *nftables.Conn // see nft
+	tx           *txSock        // transactions' socket (flush); nil: opened when needed
 	io           sessIO         // sockets that list and mark sessions
 	ks           *kstate        // the table after this enforcer's last transaction; nil: read it
 	comp         Compiler
@@ -131,6 +132,10 @@ func (e *Enforcer) done(err error) {
 	if err != nil && e.conn != nil {
 		e.conn.CloseLasting()
 		e.conn = nil
+	}
+	if err != nil && e.tx != nil {
+		e.tx.Close()
+		e.tx = nil
 	}
 }
 

@@ -1,13 +1,16 @@
 package enforcer
 
 import (
-	"github.com/google/nftables"
-
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/google/nftables"
+	"github.com/mdlayher/netlink"
 
 	"github.com/aclsh/aclsh/acl"
 )
@@ -271,3 +274,130 @@ func DropState(e *Enforcer) {
 // SetDumpers sets how many sockets e reads the run maps with at once (0: one a
 // CPU).
 func SetDumpers(e *Enforcer, n int) { e.dumpers = n }
+
+// Encodings encodes the ops that make a kernel holding before's plan (rule
+// handles numbered from 1; nil: no table) enforce after's (nil: no table);
+// full, as apply's fallback: the table replaced whole. Every new rule and run
+// line gets carried counters. The ops are encoded twice, each from fresh
+// transaction ids: by aclsh (ours) and by google/nftables (lib, captured
+// through WithTestDial), batch begin and end included. kinds names the kinds
+// of op and of set the ops have.
+func Encodings(before, after *acl.Config, full bool) (ours, lib []netlink.Message, kinds []string, err error) {
+	plan := func(cfg *acl.Config, ks *kstate) *Plan {
+		if cfg == nil || cfg.Bound.IsZero() {
+			return nil
+		}
+		p := Compile(cfg, "mgmt0", ks.pre(LimitsOf(cfg)))
+		keepRunNames(ks, p)
+		return p
+	}
+	ks := stateOf(plan(before, emptyState(7)), 7, nil, nil)
+	var ops []*op
+	if full {
+		empty := emptyState(ks.gen)
+		ops = append([]*op{{kind: opAddTable}, {kind: opDelTable}}, changes(diff(empty, plan(after, empty)))...)
+	} else {
+		ops = changes(diff(ks, plan(after, ks)))
+	}
+	carry := map[string][]Counter{}
+	seen := map[string]bool{}
+	kind := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			kinds = append(kinds, k)
+		}
+	}
+	for i, o := range ops {
+		kind("op " + strings.Join(strings.Fields(o.String())[:2], " "))
+		if o.rule != nil {
+			carry[o.rule.Key] = []Counter{{Packets: uint64(i + 1), Bytes: uint64(100*i + 60)}, {Packets: 7, Bytes: 700}}
+			if len(o.rule.Anon) > 0 {
+				kind("set anonymous")
+			}
+		}
+		es := o.elems
+		if o.kind == opAddSet {
+			es = o.set.Elems
+			ns := setObj(o.set)
+			kind(fmt.Sprintf("set kind %d interval %v concat %v map %v counter %v timeout %v dynamic %v part %d",
+				o.set.Kind, ns.Interval, ns.Concatenation, ns.IsMap, ns.Counter, ns.HasTimeout, ns.Dynamic, o.set.part))
+		}
+		for j, e := range es {
+			if e.Line != "" && j%2 == 0 {
+				carry[e.Line+"/m"] = []Counter{{Packets: uint64(j + 3), Bytes: uint64(j*1000 + 5)}}
+			}
+		}
+	}
+	var ids uint32
+	t := newTxn(ks.gen, 1, &ids)
+	if err := t.encode(ops, carry); err != nil {
+		return nil, nil, nil, err
+	}
+	b := t.finish(ks.gen)
+	for len(b) > 0 {
+		l := int(binary.NativeEndian.Uint32(b))
+		var m netlink.Message
+		if err := m.UnmarshalBinary(b[:l]); err != nil {
+			return nil, nil, nil, err
+		}
+		ours = append(ours, m)
+		b = b[l:]
+	}
+	c, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
+		if req == nil {
+			return nil, io.EOF // no answer
+		}
+		lib = append(lib, req...)
+		return nil, nil
+	}))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := libQueue(c, ops, carry); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := c.FlushWithGenID(ks.gen); err != nil {
+		return nil, nil, nil, err
+	}
+	return ours, lib, kinds, nil
+}
+
+// FirstTxn returns a func that encodes the transaction of a first apply of
+// cfg (its plan compiled once, here) and returns its bytes: with aclsh's
+// encoder, or with google/nftables (lib: queued and flushed to a test dial,
+// which drops the messages).
+func FirstTxn(cfg *acl.Config, lib bool) func() int {
+	ops := changes(diff(emptyState(1), Compile(cfg, "mgmt0", nil)))
+	if lib {
+		return func() int {
+			n := 0
+			c, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
+				if req == nil {
+					return nil, io.EOF
+				}
+				for _, m := range req {
+					n += 16 + len(m.Data)
+				}
+				return nil, nil
+			}))
+			if err != nil {
+				panic(err)
+			}
+			if err := libQueue(c, ops, nil); err != nil {
+				panic(err)
+			}
+			if err := c.FlushWithGenID(1); err != nil {
+				panic(err)
+			}
+			return n
+		}
+	}
+	return func() int {
+		var ids uint32
+		t := newTxn(1, 1, &ids)
+		if err := t.encode(ops, nil); err != nil {
+			panic(err)
+		}
+		return len(t.finish(1))
+	}
+}

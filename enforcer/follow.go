@@ -647,10 +647,7 @@ func (e *Enforcer) sendOffsets(c *nftables.Conn, set map[*Limit]map[netip.Addr]i
 			e.ks = ks
 			return nil
 		}
-		if err := queue(c, ops, nil); err != nil {
-			return &queueError{err}
-		}
-		err = e.flush(c, ks.gen, ops)
+		err = e.flush(ks.gen, ops, nil)
 		if errors.Is(err, syscall.ERESTART) {
 			continue
 		}
@@ -742,7 +739,7 @@ func (ks *kstate) applyOffsetOps(ops []*op, gen uint32) {
 		switch o.kind {
 		case opAddRule:
 			kc := ks.chains[o.chain.Name]
-			kc.rules = append(kc.rules, krule{key: o.rule.Key, handle: o.nr.Handle, text: o.rule.Text})
+			kc.rules = append(kc.rules, krule{key: o.rule.Key, handle: o.got, text: o.rule.Text})
 		case opDelElem:
 			if s := ks.sets[o.set.Name]; s != nil {
 				for _, el := range o.elems {
