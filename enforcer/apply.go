@@ -72,6 +72,9 @@ func (e *Enforcer) apply(c *nftables.Conn, cfg *acl.Config) (err error) {
 	var p *Plan
 	for range 3 {
 		if ks, err = e.current(c); err != nil {
+			if errors.Is(err, syscall.ERESTART) || errors.Is(err, syscall.ENOENT) {
+				continue // changed while it was read (a set gone, a dump cut short): read again
+			}
 			return err
 		}
 		var protect bool
@@ -340,7 +343,7 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 	if err != nil {
 		return err
 	}
-	err = e.flush(ks.gen, ops, carry)
+	err = e.flush(c, ks.gen, ops, carry)
 	if err == nil {
 		e.sent++
 		e.lastBatch = changes(ops)
@@ -388,7 +391,7 @@ func (e *Enforcer) send(c *nftables.Conn, ks *kstate, ops []*op, p *Plan) error 
 // watches while the kernel takes it: with no socket listening the kernel
 // builds no notifications (watch.go, pauseWatches). The caller holds e.mu and
 // passes the error to e.done.
-func (e *Enforcer) flush(gen uint32, ops []*op, carry map[string][]Counter) error {
+func (e *Enforcer) flush(c *nftables.Conn, gen uint32, ops []*op, carry map[string][]Counter) error {
 	if e.tx == nil {
 		s, err := newTxSock(e.NetNS)
 		if err != nil {
@@ -396,6 +399,7 @@ func (e *Enforcer) flush(gen uint32, ops []*op, carry map[string][]Counter) erro
 		}
 		e.tx = s
 	}
+	e.tx.loseAnswers = e.loseAnswers
 	t := e.tx.begin(gen)
 	if err := t.encode(ops, carry); err != nil {
 		return &queueError{err}
@@ -405,6 +409,21 @@ func (e *Enforcer) flush(gen uint32, ops []*op, carry map[string][]Counter) erro
 	start := time.Now()
 	err := e.tx.commit(t, b)
 	e.kernelTime += time.Since(start)
+	if lost := (*answersLost)(nil); errors.As(err, &lost) {
+		// The kernel's answers could not all be read: the socket holds what
+		// was not, so it goes. With no refusal read, the kernel took the
+		// transaction if the generation after it is one this process made;
+		// the new rules' handles may be unknown then, and send leaves the
+		// kernel state to be read again.
+		e.tx.Close()
+		e.tx = nil
+		if g, gerr := c.GetGen(); lost.refused == nil && gerr == nil && g.ID == gen+1 && ours(g.ProcPID) {
+			for _, o := range ops {
+				o.got = 0
+			}
+			err = nil
+		}
+	}
 	if err == nil {
 		e.madeGen(gen + 1) // the kernel took it at generation gen
 	}

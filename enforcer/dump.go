@@ -170,6 +170,7 @@ func (d *elemDumper) runElems(set string, counted bool) (map[string]krun, error)
 		}
 		b := d.buf[:n]
 		for len(b) >= unix.NLMSG_HDRLEN {
+			b0 := b
 			l := int(binary.NativeEndian.Uint32(b))
 			typ := binary.NativeEndian.Uint16(b[4:])
 			if l < unix.NLMSG_HDRLEN || l > len(b) {
@@ -177,8 +178,19 @@ func (d *elemDumper) runElems(set string, counted bool) (map[string]krun, error)
 			}
 			m := b[unix.NLMSG_HDRLEN:l]
 			b = b[min(align4(l), len(b)):]
+			if binary.NativeEndian.Uint16(b0[6:])&unix.NLM_F_DUMP_INTR != 0 {
+				// the set changed while it was dumped: what was read is not it
+				return nil, syscall.ERESTART
+			}
 			switch typ {
 			case unix.NLMSG_DONE:
+				// a dump that failed part way (the set deleted meanwhile)
+				// ends with the error in its done message
+				if len(m) >= 4 {
+					if code := int32(binary.NativeEndian.Uint32(m)); code != 0 {
+						return nil, syscall.Errno(-code)
+					}
+				}
 				return d.elems.runs(), nil
 			case unix.NLMSG_ERROR:
 				if len(m) >= 4 {

@@ -60,6 +60,9 @@ type Enforcer struct {
 	// watchPaused, if set, is called after a transaction that paused the
 	// watches, before they resume (tests).
 	watchPaused func()
+	// loseAnswers makes each transaction's answers read as lost once the
+	// kernel took it (tests: txSock.loseAnswers).
+	loseAnswers bool
 	// dumpers, if set, is how many sockets read the run maps at once (tests).
 	dumpers int
 }

@@ -647,7 +647,7 @@ func (e *Enforcer) sendOffsets(c *nftables.Conn, set map[*Limit]map[netip.Addr]i
 			e.ks = ks
 			return nil
 		}
-		err = e.flush(ks.gen, ops, nil)
+		err = e.flush(c, ks.gen, ops, nil)
 		if errors.Is(err, syscall.ERESTART) {
 			continue
 		}

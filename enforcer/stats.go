@@ -148,6 +148,16 @@ func (e *Enforcer) stats(c *nftables.Conn, cfg *acl.Config) (*Stats, error) {
 	if err == nil {
 		ks, byKey, err = readTableOf(c, gen, true, chains, !mine, e.NetNS, e.dumpers)
 	}
+	if err == nil && mine {
+		// Another program may have changed the ruleset while it was read: what
+		// was read for counters only is then not what aclsh left. Read it all.
+		if g, gerr := c.GetGen(); gerr != nil || g.ID != gen {
+			mine = false
+			if chains, err = c.ListChains(); err == nil {
+				ks, byKey, err = readTableOf(c, gen, true, chains, true, e.NetNS, e.dumpers)
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(wrapKernel(err), ErrPermission) {
 			st.State = Unknown

@@ -22,7 +22,28 @@ type txSock struct {
 	buf []byte
 	seq uint32 // the last sequence number used
 	ids uint32 // the last transaction id given (sets, rules)
+	// loseAnswers makes commit fail as if the kernel's answers could not
+	// be read, once they were (tests).
+	loseAnswers bool
 }
+
+// errAnswers says the kernel's answers to a transaction could not all be
+// read (the socket overflowed with echoes, a message did not fit): whether
+// the kernel took the transaction, only the ruleset generation can tell.
+var errAnswers = errors.New("reading the kernel's answer")
+
+// answersLost is errAnswers with its cause, and the refusal read before it,
+// if any (nil: none was read).
+type answersLost struct{ refused, cause error }
+
+func (a *answersLost) Error() string {
+	if a.refused != nil {
+		return a.refused.Error() + "; " + errAnswers.Error() + ": " + a.cause.Error()
+	}
+	return errAnswers.Error() + ": " + a.cause.Error()
+}
+
+func (a *answersLost) Unwrap() []error { return []error{a.refused, errAnswers, a.cause} }
 
 func newTxSock(ns int) (*txSock, error) {
 	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: ns})
@@ -103,13 +124,16 @@ func (s *txSock) commit(t *txn, b []byte) error {
 			return err
 		}
 		if rerr == unix.EAGAIN {
+			if s.loseAnswers && refused == nil {
+				return &answersLost{cause: errors.New("lost (a test)")}
+			}
 			return refused
 		}
 		if rerr != nil {
-			return errors.Join(refused, fmt.Errorf("reading the kernel's answer: %w", rerr))
+			return &answersLost{refused, rerr}
 		}
 		if n > len(s.buf) {
-			return errors.Join(refused, errors.New("reading the kernel's answer: a message larger than the buffer"))
+			return &answersLost{refused, errors.New("a message larger than the buffer")}
 		}
 		b := s.buf[:n]
 		for len(b) >= unix.NLMSG_HDRLEN {
@@ -117,12 +141,12 @@ func (s *txSock) commit(t *txn, b []byte) error {
 			typ := binary.NativeEndian.Uint16(b[4:])
 			seq := binary.NativeEndian.Uint32(b[8:])
 			if l < unix.NLMSG_HDRLEN || l > len(b) {
-				return errors.Join(refused, errors.New("reading the kernel's answer: a truncated netlink message"))
+				return &answersLost{refused, errors.New("a truncated netlink message")}
 			}
 			m := b[unix.NLMSG_HDRLEN:l]
 			b = b[min(align4(l), len(b)):]
-			if seq < t.first || seq >= t.seq {
-				continue // not of this transaction
+			if seq-t.first >= t.seq-t.first {
+				continue // not of this transaction (compared past a wrap of the numbers)
 			}
 			switch {
 			case typ == unix.NLMSG_ERROR:
