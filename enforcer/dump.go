@@ -42,13 +42,8 @@ type elemDumper struct {
 const dumpBuf = 64 << 10
 
 func newElemDumper(ns int) (*elemDumper, error) {
-	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: ns})
+	c, rc, err := dialRaw(ns)
 	if err != nil {
-		return nil, err
-	}
-	rc, err := c.SyscallConn()
-	if err != nil {
-		c.Close()
 		return nil, err
 	}
 	return &elemDumper{c: c, rc: rc, buf: make([]byte, dumpBuf)}, nil
@@ -170,40 +165,27 @@ func (d *elemDumper) runElems(set string, counted bool) (map[string]krun, error)
 		}
 		b := d.buf[:n]
 		for len(b) >= unix.NLMSG_HDRLEN {
-			b0 := b
-			l := int(binary.NativeEndian.Uint32(b))
-			typ := binary.NativeEndian.Uint16(b[4:])
-			if l < unix.NLMSG_HDRLEN || l > len(b) {
-				return nil, errors.New("set dump: a truncated netlink message")
+			var m nlMsg
+			if m, b, err = nextMsg(b); err != nil {
+				return nil, fmt.Errorf("set dump: %w", err)
 			}
-			m := b[unix.NLMSG_HDRLEN:l]
-			b = b[min(align4(l), len(b)):]
-			if binary.NativeEndian.Uint16(b0[6:])&unix.NLM_F_DUMP_INTR != 0 {
+			if m.flags&unix.NLM_F_DUMP_INTR != 0 {
 				// the set changed while it was dumped: what was read is not it
 				return nil, syscall.ERESTART
 			}
-			switch typ {
-			case unix.NLMSG_DONE:
+			switch m.typ {
+			case unix.NLMSG_DONE, unix.NLMSG_ERROR:
 				// a dump that failed part way (the set deleted meanwhile)
 				// ends with the error in its done message
-				if len(m) >= 4 {
-					if code := int32(binary.NativeEndian.Uint32(m)); code != 0 {
-						return nil, syscall.Errno(-code)
-					}
-				}
-				return d.elems.runs(), nil
-			case unix.NLMSG_ERROR:
-				if len(m) >= 4 {
-					if code := int32(binary.NativeEndian.Uint32(m)); code != 0 {
-						return nil, syscall.Errno(-code)
-					}
+				if err := errnoOf(m.data); err != nil {
+					return nil, err
 				}
 				return d.elems.runs(), nil
 			}
-			if len(m) < 4 {
+			if len(m.data) < 4 {
 				continue
 			}
-			if err := d.elems.add(m[4:]); err != nil {
+			if err := d.elems.add(m.data[4:]); err != nil {
 				return nil, err
 			}
 		}

@@ -46,13 +46,8 @@ func (a *answersLost) Error() string {
 func (a *answersLost) Unwrap() []error { return []error{a.refused, errAnswers, a.cause} }
 
 func newTxSock(ns int) (*txSock, error) {
-	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: ns})
+	c, rc, err := dialRaw(ns)
 	if err != nil {
-		return nil, err
-	}
-	rc, err := c.SyscallConn()
-	if err != nil {
-		c.Close()
 		return nil, err
 	}
 	s := &txSock{c: c, rc: rc, buf: make([]byte, dumpBuf)}
@@ -137,25 +132,22 @@ func (s *txSock) commit(t *txn, b []byte) error {
 		}
 		b := s.buf[:n]
 		for len(b) >= unix.NLMSG_HDRLEN {
-			l := int(binary.NativeEndian.Uint32(b))
-			typ := binary.NativeEndian.Uint16(b[4:])
-			seq := binary.NativeEndian.Uint32(b[8:])
-			if l < unix.NLMSG_HDRLEN || l > len(b) {
-				return &answersLost{refused, errors.New("a truncated netlink message")}
+			var m nlMsg
+			var err error
+			if m, b, err = nextMsg(b); err != nil {
+				return &answersLost{refused, err}
 			}
-			m := b[unix.NLMSG_HDRLEN:l]
-			b = b[min(align4(l), len(b)):]
-			if seq-t.first >= t.seq-t.first {
+			if m.seq-t.first >= t.seq-t.first {
 				continue // not of this transaction (compared past a wrap of the numbers)
 			}
 			switch {
-			case typ == unix.NLMSG_ERROR:
-				if err := ackError(m); err != nil && refused == nil {
+			case m.typ == unix.NLMSG_ERROR:
+				if err := ackError(m.data); err != nil && refused == nil {
 					refused = err
 				}
-			case typ == unix.NFNL_SUBSYS_NFTABLES<<8|unix.NFT_MSG_NEWRULE:
-				if o := t.echo[seq]; o != nil && len(m) >= 4 {
-					_ = attrs(m[4:], func(typ uint16, v []byte) error {
+			case m.typ == unix.NFNL_SUBSYS_NFTABLES<<8|unix.NFT_MSG_NEWRULE:
+				if o := t.echo[m.seq]; o != nil && len(m.data) >= 4 {
+					_ = attrs(m.data[4:], func(typ uint16, v []byte) error {
 						if typ == unix.NFTA_RULE_HANDLE && len(v) == 8 {
 							o.got = binary.BigEndian.Uint64(v)
 						}
@@ -173,11 +165,10 @@ func ackError(m []byte) error {
 	if len(m) < 4 {
 		return errors.New("the kernel's answer: a truncated error message")
 	}
-	code := int32(binary.NativeEndian.Uint32(m))
-	if code == 0 {
+	err := errnoOf(m)
+	if err == nil {
 		return nil
 	}
-	err := syscall.Errno(-code)
 	if len(m) < 4+unix.NLMSG_HDRLEN {
 		return err
 	}
