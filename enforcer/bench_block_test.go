@@ -84,19 +84,7 @@ func BenchmarkBlocklist1M(b *testing.B) {
 		}
 
 		dir := b.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "running-config"), []byte(text), 0o660); err != nil {
-			b.Fatal(err)
-		}
-		sh, err := shell.New(shell.Options{Host: "h", Store: &statedir.Store{Dir: dir}, Enforcer: l.e, IfName: "mgmt0",
-			Out: io.Discard, Err: io.Discard})
-		if err != nil {
-			b.Fatal(err)
-		}
-		// the shell reads the running-config at its first command (the
-		// daemon keeps it): not timed
-		if err := sh.Run("show access-lists summary"); err != nil {
-			b.Fatal(err)
-		}
+		sh := showShell(b, l, dir, text)
 		t0 = time.Now()
 		if err := sh.Run("show access-lists summary"); err != nil {
 			b.Fatal(err)
@@ -296,4 +284,22 @@ func BenchmarkEncodeBlocklist(b *testing.B) {
 			b.ReportMetric(float64(n)/(1<<20), "MB")
 		})
 	}
+}
+
+// showShell is a shell on l's enforcer whose running-config (in dir) is
+// text, output discarded, as the daemon runs one for a client: it has read
+// the running-config already (its first command, not timed by the callers).
+func showShell(b *testing.B, l *lab, dir, text string) *shell.Shell {
+	if err := os.WriteFile(filepath.Join(dir, "running-config"), []byte(text), 0o660); err != nil {
+		b.Fatal(err)
+	}
+	sh, err := shell.New(shell.Options{Host: "h", Store: &statedir.Store{Dir: dir}, Enforcer: l.e, IfName: "mgmt0",
+		Out: io.Discard, Err: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sh.Run("show access-lists summary"); err != nil {
+		b.Fatal(err)
+	}
+	return sh
 }

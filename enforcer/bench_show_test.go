@@ -1,16 +1,12 @@
 package enforcer_test
 
 import (
-	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
-	"github.com/aclsh/aclsh/shell"
 )
 
 // BenchmarkBlocklistShow times what BenchmarkBlocklist1M's show steps time
@@ -31,20 +27,7 @@ func BenchmarkBlocklistShow(b *testing.B) {
 	if err := l.e.Apply(cfg); err != nil {
 		b.Fatal(err)
 	}
-	dir := b.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "running-config"), []byte(text), 0o660); err != nil {
-		b.Fatal(err)
-	}
-	sh, err := shell.New(shell.Options{Host: "h", Store: &statedir.Store{Dir: dir}, Enforcer: l.e, IfName: "mgmt0",
-		Out: io.Discard, Err: io.Discard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// the shell reads the running-config at its first command (the daemon
-	// keeps it): not timed
-	if err := sh.Run("show access-lists summary"); err != nil {
-		b.Fatal(err)
-	}
+	sh := showShell(b, l, b.TempDir(), text)
 	var stats, summary, show, other, statsCPU, summaryCPU, showCPU, otherCPU time.Duration
 	for b.Loop() {
 		t0, c0 := time.Now(), cpuTime()
