@@ -45,25 +45,10 @@ func BenchmarkDaemonBlocklist1M(b *testing.B) {
 	var hwm, rss float64
 	for b.Loop() {
 		b.StopTimer()
-		ns := labns.Name("aclsh-blk-")
-		sshRun(b, "ip", "netns", "add", ns)
-		sshRun(b, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
-		sshRun(b, "ip", "-n", ns, "link", "set", "mgmt0", "up")
+		ns := benchNS(b)
 		state := b.TempDir()
 		in := func(args ...string) time.Duration {
-			var d time.Duration
-			var out []byte
-			var err error
-			inThreadNS(b, ns, func() {
-				cmd := exec.Command(binary, append([]string{"--mgmt-if", "mgmt0", "--state-dir", state}, args...)...)
-				t0 := time.Now()
-				out, err = cmd.CombinedOutput()
-				d = time.Since(t0)
-			})
-			if err != nil {
-				b.Fatalf("%v: %v\n%s", args, err, out)
-			}
-			return d
+			return timedIn(b, ns, append([]string{"--state-dir", state}, args...)...)
 		}
 		in("-c", "show clock") // starts the namespace's daemon, with nothing bound
 		pid := followPID(b, ns)
@@ -74,8 +59,7 @@ func BenchmarkDaemonBlocklist1M(b *testing.B) {
 		b.StopTimer()
 		hwm = max(hwm, vmKB(b, pid, "VmHWM")/1024)
 		rss = max(rss, vmKB(b, pid, "VmRSS")/1024)
-		labns.StopDaemons(ns)
-		exec.Command("ip", "netns", "del", ns).Run()
+		labns.StopDaemons(ns) // its namespace goes when b ends (benchNS)
 		b.StartTimer()
 	}
 	s := func(d time.Duration) float64 { return d.Seconds() / float64(b.N) }

@@ -223,31 +223,8 @@ func BenchmarkDaemonChange10k(b *testing.B) {
 	if err := os.WriteFile(file, []byte(big.String()), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	mk := func() string {
-		ns := labns.Name("aclsh-cmd-") // swept by the pid in its name if a run is killed
-		sshRun(b, "ip", "netns", "add", ns)
-		b.Cleanup(func() { labns.Kill(ns); exec.Command("ip", "netns", "del", ns).Run() })
-		sshRun(b, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
-		sshRun(b, "ip", "-n", ns, "link", "set", "mgmt0", "up")
-		return ns
-	}
-	first, served := mk(), mk()
-	// in runs the binary in namespace ns, forked from a thread in it.
-	in := func(ns string, args ...string) time.Duration {
-		var d time.Duration
-		var out []byte
-		var err error
-		inThreadNS(b, ns, func() {
-			cmd := exec.Command(binary, append([]string{"--mgmt-if", "mgmt0"}, args...)...)
-			t0 := time.Now()
-			out, err = cmd.CombinedOutput()
-			d = time.Since(t0)
-		})
-		if err != nil {
-			b.Fatalf("%v: %v\n%s", args, err, out)
-		}
-		return d
-	}
+	first, served := benchNS(b), benchNS(b)
+	in := func(ns string, args ...string) time.Duration { return timedIn(b, ns, args...) }
 	state := b.TempDir()
 	in(served, "--state-dir", state, "-f", file) // starts the namespace's daemon
 	for deadline := time.Now().Add(5 * time.Second); ; {
@@ -284,6 +261,35 @@ func BenchmarkDaemonChange10k(b *testing.B) {
 	// what the change costs over any one-shot (the process, the socket): the
 	// daemon's share, against the same first apply
 	b.ReportMetric(float64(tFirst)/float64(max(tChange-tNoop, 1)), "x-first-apply-over-noop")
+}
+
+// benchNS is a fresh namespace with a management interface (mgmt0, up) for a
+// benchmark, removed with whatever runs in it when the benchmark ends.
+func benchNS(b *testing.B) string {
+	ns := labns.Name("aclsh-cmd-") // swept by the pid in its name if a run is killed
+	sshRun(b, "ip", "netns", "add", ns)
+	b.Cleanup(func() { labns.Kill(ns); exec.Command("ip", "netns", "del", ns).Run() })
+	sshRun(b, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
+	sshRun(b, "ip", "-n", ns, "link", "set", "mgmt0", "up")
+	return ns
+}
+
+// timedIn runs the binary with args in namespace ns (forked from a thread in
+// it, management 0 on mgmt0) and returns how long it took; a failure ends b.
+func timedIn(b *testing.B, ns string, args ...string) time.Duration {
+	var d time.Duration
+	var out []byte
+	var err error
+	inThreadNS(b, ns, func() {
+		cmd := exec.Command(binary, append([]string{"--mgmt-if", "mgmt0"}, args...)...)
+		t0 := time.Now()
+		out, err = cmd.CombinedOutput()
+		d = time.Since(t0)
+	})
+	if err != nil {
+		b.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	return d
 }
 
 // inThreadNS runs f on a locked thread inside namespace ns: processes it starts
