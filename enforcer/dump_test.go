@@ -18,17 +18,7 @@ func TestShardedCountersDumpers(t *testing.T) {
 	defer SetShardSizes(4, 2, 4)()
 	l := newLab(t)
 	l.serveUDP(":53")
-	var sb strings.Builder
-	sb.WriteString("ip access-list extended run\n")
-	for i := range 60 {
-		src := fmt.Sprintf("11.0.%d.%d", i/3, i*37%256)
-		if i%15 == 3 {
-			src = fmt.Sprintf("10.24.12.%d", 107+i/15)
-		}
-		fmt.Fprintf(&sb, " seq %d permit udp host %s any eq 53\n", 10*(i+1), src)
-	}
-	sb.WriteString("interface management 0\n ip access-group run in\n")
-	cfg := config(t, sb.String())
+	cfg := config(t, udpRunText(60, 15))
 	require.NoError(t, l.e.Apply(cfg))
 	listing := l.nft("list", "table", "inet", Table)
 	require.Greater(t, strings.Count(listing, ": jump run_"), 8, "sharded:\n%s", listing)

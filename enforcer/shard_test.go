@@ -91,6 +91,23 @@ func TestShardedOneLineChange(t *testing.T) {
 	l.sameAsFresh(cfg)
 }
 
+// udpRunText is a bound list "run" of n lines `permit udp host SRC any eq 53`,
+// one run: sources spread in 11.0.0.0/16, but every one at i%every == 3 a
+// lab client's (10.24.12.107 on), so that traffic counts on several shards.
+func udpRunText(n, every int) string {
+	var sb strings.Builder
+	sb.WriteString("ip access-list extended run\n")
+	for i := range n {
+		src := fmt.Sprintf("11.0.%d.%d", i/3, i*37%256)
+		if i%every == 3 {
+			src = fmt.Sprintf("10.24.12.%d", 107+i/every)
+		}
+		fmt.Fprintf(&sb, " seq %d permit udp host %s any eq 53\n", 10*(i+1), src)
+	}
+	sb.WriteString("interface management 0\n ip access-group run in\n")
+	return sb.String()
+}
+
 // TestShardedCounters: the lines of a sharded map count exactly what they
 // match, read by the enforcer that applied them and by another; clearing the
 // counters zeroes those of every shard.
@@ -98,17 +115,7 @@ func TestShardedCounters(t *testing.T) {
 	defer SetShardSizes(4, 2, 4)()
 	l := newLab(t)
 	l.serveUDP(":53")
-	var sb strings.Builder
-	sb.WriteString("ip access-list extended run\n")
-	for i := range 40 {
-		src := fmt.Sprintf("11.0.%d.%d", i/3, i*37%256)
-		if i%10 == 3 {
-			src = fmt.Sprintf("10.24.12.%d", 107+i/10)
-		}
-		fmt.Fprintf(&sb, " seq %d permit udp host %s any eq 53\n", 10*(i+1), src)
-	}
-	sb.WriteString("interface management 0\n ip access-group run in\n")
-	cfg := config(t, sb.String())
+	cfg := config(t, udpRunText(40, 10))
 	require.NoError(t, l.e.Apply(cfg))
 	listing := l.nft("list", "table", "inet", Table)
 	require.Greater(t, strings.Count(listing, ": jump run_"), 4, "sharded:\n%s", listing)
