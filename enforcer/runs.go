@@ -306,11 +306,8 @@ func (a *box) overlaps(b *box) bool {
 		a.sp[0] <= b.sp[1] && b.sp[0] <= a.sp[1] && a.dp[0] <= b.dp[1] && b.dp[0] <= a.dp[1]
 }
 
-// boxes returns the elements line r (setable) compiles to in family fm: one, or
-// with neq ports one per interval on either side of the port.
-func boxes(fm *fam, r acl.Rule) []box { return boxesTo(nil, fm, r) }
-
-// boxesTo appends to out the elements line r compiles to (see boxes).
+// boxesTo appends to out the elements line r (setable) compiles to in family
+// fm: one, or with neq ports one per interval on either side of the port.
 func boxesTo(out []box, fm *fam, r acl.Rule) []box {
 	b := box{src: prefixOf(fm, r.Src), dst: prefixOf(fm, r.Dst), p0: 0, p1: 255, sp: [2]uint16{0, 65535}, dp: [2]uint16{0, 65535}}
 	if r.Proto.Set {
@@ -474,14 +471,6 @@ func lastOf(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom16(v)
 }
 
-func lastAddr(p netip.Prefix) []byte {
-	b := p.Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	return b
-}
-
 // sig is the signature of a run set's key (see runSig).
 func (s *Set) sig() string {
 	return runSig(s.shape.typeText(famOf(s.Family)), s.shape.interval, s.portSide == 0)
@@ -536,7 +525,7 @@ func addrRange(a, z netip.Addr) string {
 		if p.Masked().Addr() != a {
 			break
 		}
-		if l, _ := netip.AddrFromSlice(lastAddr(p)); l == z {
+		if lastOf(p) == z {
 			return p.String()
 		}
 	}
