@@ -1,9 +1,7 @@
 package shell
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/aclsh/aclsh/acl"
@@ -21,27 +19,10 @@ func (s *Shell) show(c cli.Show, pipe grammar.Pipe) error {
 	if err != nil {
 		return err
 	}
-	if len(pipe) == 0 {
-		// Written as it is made, in blocks: the client (through the daemon,
-		// a frame a block) prints a million-line list as it comes, and
-		// nothing holds the whole text.
-		w := bufio.NewWriterSize(s.opt.Out, showBlock)
-		v.WriteText(w)
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		if n, ok := v.(view.Noter); ok {
-			if note := n.NoteLine(); note != "" {
-				fmt.Fprintln(s.opt.Err, note)
-			}
-		}
-		return nil
-	}
-	out, note, err := view.Render(v, pipe)
+	note, err := view.Write(s.opt.Out, v, pipe)
 	if err != nil {
 		return err
 	}
-	io.WriteString(s.opt.Out, out)
 	if note != "" {
 		// After the output and whatever the pipe kept, on the error stream: a
 		// script's output stays what the config is (`aclsh -c 'show
@@ -50,9 +31,6 @@ func (s *Shell) show(c cli.Show, pipe grammar.Pipe) error {
 	}
 	return nil
 }
-
-// showBlock is the most output a show without modifiers writes at once.
-const showBlock = 64 << 10
 
 // env is what a show command reads from the shell (cli.Env).
 type env struct{ s *Shell }

@@ -5,6 +5,7 @@
 package view
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,10 +45,37 @@ func Render(v View, p grammar.Pipe) (out, note string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if n, ok := v.(Noter); ok {
-		note = n.NoteLine()
+	return out, noteOf(v), nil
+}
+
+// streamBlock is the most output Write writes at once.
+const streamBlock = 64 << 10
+
+// Write writes to w what a show command writes for v, and returns the note
+// line for the error stream (see Render). Without modifiers the text is
+// written as it is made, in blocks of at most 64 KB: through the daemon a
+// frame a block, so a million-line list is printed as it comes and nothing
+// holds its whole text. Modifiers read the whole text first (Render).
+func Write(w io.Writer, v View, p grammar.Pipe) (note string, err error) {
+	if len(p) > 0 {
+		out, note, err := Render(v, p)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.WriteString(w, out)
+		return note, err
 	}
-	return out, note, nil
+	bw := bufio.NewWriterSize(w, streamBlock)
+	v.WriteText(bw)
+	return noteOf(v), bw.Flush()
+}
+
+// noteOf returns v's note line ("" for none).
+func noteOf(v View) string {
+	if n, ok := v.(Noter); ok {
+		return n.NoteLine()
+	}
+	return ""
 }
 
 // Filter applies a show command's text modifiers to its output, in order: each
