@@ -399,7 +399,6 @@ func (e *Enforcer) flush(c *nftables.Conn, gen uint32, ops []*op, carry map[stri
 		}
 		e.tx = s
 	}
-	e.tx.loseAnswers = e.loseAnswers
 	t := e.tx.begin(gen)
 	if err := t.encode(ops, carry); err != nil {
 		return &queueError{err}
@@ -409,6 +408,9 @@ func (e *Enforcer) flush(c *nftables.Conn, gen uint32, ops []*op, carry map[stri
 	start := time.Now()
 	err := e.tx.commit(t, b)
 	e.kernelTime += time.Since(start)
+	if err == nil && e.loseAnswers {
+		err = &answersLost{cause: errors.New("lost (a test)")}
+	}
 	if lost := (*answersLost)(nil); errors.As(err, &lost) {
 		// The kernel's answers could not all be read: the socket holds what
 		// was not, so it goes. With no refusal read, the kernel took the

@@ -61,7 +61,7 @@ type Enforcer struct {
 	// watches, before they resume (tests).
 	watchPaused func()
 	// loseAnswers makes each transaction's answers read as lost once the
-	// kernel took it (tests: txSock.loseAnswers).
+	// kernel took it (tests).
 	loseAnswers bool
 	// dumpers, if set, is how many sockets read the run maps at once (tests).
 	dumpers int

@@ -22,9 +22,6 @@ type txSock struct {
 	buf []byte
 	seq uint32 // the last sequence number used
 	ids uint32 // the last transaction id given (sets, rules)
-	// loseAnswers makes commit fail as if the kernel's answers could not
-	// be read, once they were (tests).
-	loseAnswers bool
 }
 
 // errAnswers says the kernel's answers to a transaction could not all be
@@ -119,9 +116,6 @@ func (s *txSock) commit(t *txn, b []byte) error {
 			return err
 		}
 		if rerr == unix.EAGAIN {
-			if s.loseAnswers && refused == nil {
-				return &answersLost{cause: errors.New("lost (a test)")}
-			}
 			return refused
 		}
 		if rerr != nil {
