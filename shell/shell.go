@@ -494,7 +494,14 @@ func (s *Shell) writeLater() {
 	if s.owned {
 		cfg = cfg.Clone() // later lines change the script's own copy
 	}
-	s.save = &pendingSave{cfg: cfg, from: s.from, base: s.base, ops: s.ops[:len(s.ops):len(s.ops)]}
+	ops := slices.Clone(s.ops)
+	if n := len(ops); n > 0 {
+		if l, ok := ops[n-1].(*cli.RuleLines); ok {
+			c := *l // the lines up to here: later lines go to the script's run only
+			ops[n-1] = &c
+		}
+	}
+	s.save = &pendingSave{cfg: cfg, from: s.from, base: s.base, ops: ops}
 }
 
 // startupAt returns the config a script's write memory saves, called under the

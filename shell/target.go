@@ -202,8 +202,27 @@ func (t batch) change(o cli.Change) error {
 	if err := o.Apply(s.t.Cfg); err != nil {
 		return err
 	}
-	s.ops = append(s.ops, o)
+	s.keep(o)
 	return nil
+}
+
+// keep adds o to the script's changes. Rules added to a list one after
+// another are kept as their lines (cli.RuleLines), a run to each list.
+func (s *Shell) keep(o cli.Change) {
+	c, ok := o.(cli.AddRule)
+	if !ok || c.Family != s.t.Mode.Family() {
+		s.ops = append(s.ops, o)
+		return
+	}
+	if n := len(s.ops); n > 0 {
+		if l, ok := s.ops[n-1].(*cli.RuleLines); ok && l.List == c.List && l.Mode == s.t.Mode {
+			l.Add(c)
+			return
+		}
+	}
+	l := &cli.RuleLines{List: c.List, Mode: s.t.Mode}
+	l.Add(c)
+	s.ops = append(s.ops, l)
 }
 
 func (t batch) replace(from string) error {
