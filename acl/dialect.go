@@ -1,7 +1,9 @@
 package acl
 
 import (
+	"bufio"
 	"cmp"
+	"io"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -187,6 +189,39 @@ func (c *Config) render(d Dialect) string {
 		n += len(a.entries)
 	}
 	b.Grow(64 + 80*n) // a typical line; Builder grows past it as needed
+	c.write(&b, d)
+	return b.String()
+}
+
+// WriteTo writes Render's text to w, without holding it whole: the daemon
+// writes a million-line running-config (40 MB) to its file so.
+func (c *Config) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	bw := bufio.NewWriterSize(cw, 256<<10)
+	c.write(bw, SLX)
+	err := bw.Flush()
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// textWriter is what render writes to: a strings.Builder, or a bufio.Writer
+// (which keeps its first error for Flush).
+type textWriter interface {
+	io.Writer
+	io.StringWriter
+}
+
+func (c *Config) write(b textWriter, d Dialect) {
 	b.WriteString("!\n")
 	if l := c.Dialect.Line(); l != "" {
 		b.WriteString(l + "\n!\n")
@@ -206,15 +241,7 @@ func (c *Config) render(d Dialect) string {
 	for _, n := range names {
 		a := c.ACLs[n]
 		b.WriteString(d.Header(a) + "\n")
-		if a.arr != nil && a.arr.shared.Load() {
-			b.Write(a.lines(d))
-		} else {
-			var line []byte
-			for _, r := range a.entries {
-				line = appendLine(line[:0], r, a.Family, d)
-				b.Write(line)
-			}
-		}
+		a.writeLines(b, d)
 		b.WriteString("!\n")
 	}
 	ind := " "
@@ -233,7 +260,6 @@ func (c *Config) render(d Dialect) string {
 		}
 		b.WriteString("!\n")
 	}
-	return b.String()
 }
 
 // linesCache is the text of an array's first n entries in a list of family f,
@@ -251,7 +277,7 @@ type linesCache struct {
 
 // maxLinesCache is the longest text kept: beyond it (about 300,000 lines) a
 // second copy of the text costs more memory than rendering it costs time.
-const maxLinesCache = 16 << 20
+var maxLinesCache = 16 << 20 // a variable for tests
 
 // appendLine appends r's line of the running-config in dialect d.
 func appendLine(dst []byte, r Rule, f Family, d Dialect) []byte {
@@ -264,32 +290,48 @@ func appendLine(dst []byte, r Rule, f Family, d Dialect) []byte {
 	return append(dst, '\n')
 }
 
-// lines returns the entries' lines as render writes them, from the array's
-// cache where it holds a prefix of them; it keeps the text for the next call.
-func (a *ACL) lines(d Dialect) []byte {
-	var text []byte
+// writeLines writes the entries' lines as render writes them, from the
+// array's cache where it holds a prefix of them. A shared array keeps the text
+// for the next call while it is short enough (maxLinesCache); past that the
+// lines are written as they are made, never held whole.
+func (a *ACL) writeLines(w textWriter, d Dialect) {
 	from := 0
 	var c *linesCache
 	if a.arr != nil {
 		c = a.arr.lines.Load()
 	}
+	var text []byte
 	if c != nil && c.f == a.Family && c.d == d && c.n <= len(a.entries) {
 		if c.n == len(a.entries) {
-			return c.text
+			w.Write(c.text)
+			return
 		}
-		text, from = slices.Grow(c.text[:len(c.text):len(c.text)], 80*(len(a.entries)-c.n)), c.n
-	} else {
-		text = make([]byte, 0, 80*len(a.entries))
+		text, from = c.text[:len(c.text):len(c.text)], c.n
 	}
+	// Kept for a shared array only, whose entries below their end no longer
+	// change (a list that would change one copies the array first): the text
+	// stays true of them. The daemon's lists are all shared (it clones the
+	// running-config for every change).
+	keep := a.arr != nil && a.arr.shared.Load()
+	if !keep {
+		w.Write(text) // the cached lines, then the rest as made
+		text = nil
+	}
+	var line []byte
 	for _, r := range a.entries[from:] {
+		if !keep {
+			line = appendLine(line[:0], r, a.Family, d)
+			w.Write(line)
+			continue
+		}
 		text = appendLine(text, r, a.Family, d)
+		if len(text) > maxLinesCache {
+			w.Write(text) // too long to keep: the rest is written as made
+			text, keep = nil, false
+		}
 	}
-	if a.arr != nil && a.arr.shared.Load() && len(text) <= maxLinesCache && (c == nil || len(a.entries) > c.n) {
-		// Kept for a shared array only, whose entries below their end no
-		// longer change (a list that would change one copies the array
-		// first): the text stays true of them. The daemon's lists are all
-		// shared (it clones the running-config for every change).
+	if keep && len(a.entries) > from {
 		a.arr.lines.Store(&linesCache{n: len(a.entries), f: a.Family, d: d, text: text})
 	}
-	return text
+	w.Write(text)
 }

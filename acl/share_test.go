@@ -3,6 +3,8 @@ package acl
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -189,6 +191,17 @@ func fresh(t *testing.T, c *Config) *Config {
 // renumber, another dialect) its text is the text of the same lines rendered
 // from nothing.
 func TestRenderReusesSharedLines(t *testing.T) {
+	for _, limit := range []int{maxLinesCache, 700} {
+		// 700 bytes: a list's text is longer than what is kept of it.
+		t.Run(strconv.Itoa(limit), func(t *testing.T) {
+			defer func(was int) { maxLinesCache = was }(maxLinesCache)
+			maxLinesCache = limit
+			renderReusesSharedLines(t)
+		})
+	}
+}
+
+func renderReusesSharedLines(t *testing.T) {
 	c := NewConfig()
 	a, err := c.Ensure("big", IPv4)
 	require.NoError(t, err)
@@ -203,6 +216,11 @@ func TestRenderReusesSharedLines(t *testing.T) {
 			require.Equal(t, f.TextIn(d), c.TextIn(d), "dialect %v", d)
 		}
 		require.Equal(t, f.Render(), c.Render())
+		var w strings.Builder
+		n, err := c.WriteTo(&w)
+		require.NoError(t, err)
+		require.Equal(t, f.Render(), w.String(), "WriteTo")
+		require.EqualValues(t, w.Len(), n)
 	}
 	same(c)
 	d := c.Clone()

@@ -494,7 +494,9 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*
 			}
 		}
 		if !s.exists(LastGoodName) {
-			s.saveLastGood(cfg.Render())
+			if _, lg, err := s.renderTemps(cfg, false, true); err == nil {
+				s.installLastGood(lg)
+			}
 		}
 		return old, nil
 	}
@@ -502,17 +504,15 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*
 		// Refused when read back, it would leave the next start with nothing.
 		return nil, fmt.Errorf("%w; nothing was applied", err)
 	}
-	text := cfg.Render()
-	if len(text) > s.SizeCap() {
-		// It would be written, enforced and then refused by every later read,
-		// copy last-good-config running-config included.
-		return nil, fmt.Errorf("the running-config would be %.1f MiB, more than the %d MiB aclsh reads back; nothing was applied",
-			float64(len(text))/(1<<20), s.SizeCap()>>20)
-	}
-	tmp, err := s.writeTemp(RunningName, text)
+	tmp, lg, err := s.renderTemps(cfg, true, true)
 	if err != nil {
-		return nil, fmt.Errorf("saving the running-config: %w; nothing was applied", err)
+		return nil, err
 	}
+	defer func() {
+		if lg != "" {
+			os.Remove(lg) // not installed: the commit failed
+		}
+	}()
 	var k fileKey
 	if fi, err := os.Lstat(tmp); err == nil {
 		k = keyOf(fi)
@@ -554,19 +554,99 @@ func (s *Store) commit(old, cfg *acl.Config, enforce func(*acl.Config) error) (*
 			}
 		}
 	}
-	s.saveLastGood(text)
+	s.installLastGood(lg)
+	lg = ""
 	return cfg, nil
 }
 
-// saveLastGood writes the config committed as the last good config: the way
-// back if the running-config is damaged later. Not synced: the running-config
-// is, and a lost copy only loses a fallback.
-func (s *Store) saveLastGood(text string) {
-	if tmp, err := s.writeTempNoSync(LastGoodName, text); err == nil {
-		if os.Rename(tmp, s.path(LastGoodName)) != nil {
-			os.Remove(tmp)
+// installLastGood puts in place the config committed as the last good config
+// (a temp file of renderTemps; "": none): the way back if the running-config
+// is damaged later. Not synced: the running-config is, and a lost copy only
+// loses a fallback.
+func (s *Store) installLastGood(tmp string) {
+	if tmp != "" && os.Rename(tmp, s.path(LastGoodName)) != nil {
+		os.Remove(tmp)
+	}
+}
+
+// renderTemps writes cfg's text (Render) to new temp files: a synced one for
+// the running-config (running) and an unsynced one for the last-good config
+// (lastGood; "" if it cannot be made: it is kept as best it can be). The text
+// is rendered once, into both, and never held whole: a million-line config is
+// 40 MB. A text larger than SizeCap is refused, and nothing is left behind.
+func (s *Store) renderTemps(cfg *acl.Config, running, lastGood bool) (rtmp, lgtmp string, err error) {
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			if err != nil {
+				f.Close()
+				os.Remove(f.Name())
+			}
+		}
+	}()
+	var ws []io.Writer
+	if running {
+		f, err := os.CreateTemp(s.Dir, TmpPrefix+RunningName+"-*")
+		if err != nil {
+			return "", "", fmt.Errorf("saving the running-config: %w; nothing was applied", err)
+		}
+		files = append(files, f)
+		ws = append(ws, f)
+	}
+	var g *os.File
+	if lastGood {
+		if g, err = os.CreateTemp(s.Dir, TmpPrefix+LastGoodName+"-*"); err == nil {
+			files = append(files, g)
+			ws = append(ws, g)
+		} else if !running {
+			return "", "", err
 		}
 	}
+	capped := &capWriter{w: io.MultiWriter(ws...), left: int64(s.SizeCap())}
+	n, err := cfg.WriteTo(capped)
+	if err == nil && capped.left < 0 {
+		// It would be written, enforced and then refused by every later read,
+		// copy last-good-config running-config included.
+		err = fmt.Errorf("the running-config would be %.1f MiB, more than the %d MiB aclsh reads back; nothing was applied",
+			float64(n)/(1<<20), s.SizeCap()>>20)
+		return "", "", err
+	}
+	for i, f := range files {
+		if err == nil {
+			err = f.Chmod(0o660)
+		}
+		if err == nil && running && i == 0 {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("saving the running-config: %w; nothing was applied", err)
+	}
+	if running {
+		rtmp = files[0].Name()
+	}
+	if g != nil {
+		lgtmp = g.Name()
+	}
+	return rtmp, lgtmp, nil
+}
+
+// capWriter writes to w until left bytes are written, then only counts (left
+// goes below zero): a text over the cap is measured, not written.
+type capWriter struct {
+	w    io.Writer
+	left int64
+}
+
+func (c *capWriter) Write(p []byte) (int, error) {
+	c.left -= int64(len(p))
+	if c.left < 0 {
+		return len(p), nil
+	}
+	return c.w.Write(p)
 }
 
 // View calls f with the running-config while holding the state lock, so that no
@@ -780,15 +860,7 @@ func flock(f *os.File) error {
 
 // writeTemp writes text to a new temp file in the directory and syncs it; install
 // then puts it in place.
-func (s *Store) writeTemp(name, text string) (string, error) {
-	return s.temp(name, text, true)
-}
-
-func (s *Store) writeTempNoSync(name, text string) (string, error) {
-	return s.temp(name, text, false)
-}
-
-func (s *Store) temp(name, text string, sync bool) (_ string, err error) {
+func (s *Store) writeTemp(name, text string) (_ string, err error) {
 	f, err := os.CreateTemp(s.Dir, TmpPrefix+name+"-*")
 	if err != nil {
 		return "", err
@@ -805,10 +877,8 @@ func (s *Store) temp(name, text string, sync bool) (_ string, err error) {
 	if err = f.Chmod(0o660); err != nil {
 		return "", err
 	}
-	if sync {
-		if err = f.Sync(); err != nil {
-			return "", err
-		}
+	if err = f.Sync(); err != nil {
+		return "", err
 	}
 	if err = f.Close(); err != nil {
 		return "", err

@@ -88,6 +88,8 @@ func TestCommitKernelAndFileTogether(t *testing.T) {
 		require.Equal(t, string(before), k.applied[1], "the old config enforced again")
 		now, _ := os.ReadFile(s.path(RunningName))
 		require.Equal(t, string(before), string(now))
+		tmps, _ := filepath.Glob(filepath.Join(s.Dir, TmpPrefix+"*"))
+		require.Empty(t, tmps, "both temp files are removed")
 	})
 	t.Run("the kernel refuses", func(t *testing.T) {
 		k := &kernel{fail: errors.New("refused")}
@@ -117,6 +119,27 @@ func TestCommitKernelAndFileTogether(t *testing.T) {
 		require.ErrorContains(t, err, "nothing was applied")
 		require.Empty(t, k.applied, "the kernel was never asked")
 	})
+}
+
+// A commit writes the running-config and the last good config from one
+// rendering: the same text, and no temp file left.
+func TestCommitWritesLastGood(t *testing.T) {
+	s := newStore(t, boundCfg)
+	_, err := s.Update(addDeny, (&kernel{}).enforce)
+	require.NoError(t, err)
+	running, err := os.ReadFile(s.path(RunningName))
+	require.NoError(t, err)
+	require.Contains(t, string(running), "deny tcp any any eq 23")
+	lastGood, err := os.ReadFile(s.path(LastGoodName))
+	require.NoError(t, err)
+	require.Equal(t, string(running), string(lastGood))
+	for _, name := range []string{RunningName, LastGoodName} {
+		fi, err := os.Stat(s.path(name))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o660), fi.Mode().Perm(), name)
+	}
+	tmps, _ := filepath.Glob(filepath.Join(s.Dir, TmpPrefix+"*"))
+	require.Empty(t, tmps)
 }
 
 func addDenyTo(t *testing.T) func(cfg *acl.Config) error {
