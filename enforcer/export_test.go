@@ -228,6 +228,13 @@ func SetShardSizes(over, every, most int) (restore func()) {
 	return func() { shardOver, shardEvery, shardMax = o, e, m }
 }
 
+// ShardCopies makes every shard hold a copy of its elements, as a run that may
+// grow makes them, until restore.
+func ShardCopies() (restore func()) {
+	shardInPlace = false
+	return func() { shardInPlace = true }
+}
+
 // LastBatch is the last transaction the kernel took from e, as nft commands; a
 // command changing a run map's elements is its verb and set and how many
 // elements it names.

@@ -226,8 +226,9 @@ func segment(fm *fam, name string, entries []acl.Rule, old *listMemo) *listMemo 
 						break
 					}
 				}
-				run = newRunOut(fm, name, rls, layers, prev)
-				if i+n == len(rs) && n <= maxGrowRun {
+				grows := i+n == len(rs) && n <= maxGrowRun
+				run = newRunOut(fm, name, rls, layers, prev, grows)
+				if grows {
 					run.x = x // it may grow by lines added behind it
 				} else {
 					run.stop()

@@ -976,7 +976,15 @@ type where struct {
 	portSh [2]*shape
 }
 
-func newRunOut(fm *fam, name string, rls []*runLine, layers []int, prev []*Set) *runOut {
+// shardInPlace is false in tests that compare shards made in place with
+// copies (ShardCopies).
+var shardInPlace = true
+
+// newRunOut makes the run of lines rls (in layers). grows: it may grow by lines
+// added behind it (it keeps its maps' elements in line order to grow by);
+// otherwise a map split into shards gives them its own elements, reordered
+// (a million-line blocklist's are 136 MB, and were held twice).
+func newRunOut(fm *fam, name string, rls []*runLine, layers []int, prev []*Set, grows bool) *runOut {
 	ro := &runOut{rls: rls, layers: layers, byShape: map[where]*Set{}, f: fm.f, list: name}
 	n := map[where]int{}
 	for i, rl := range rls {
@@ -994,7 +1002,7 @@ func newRunOut(fm *fam, name string, rls []*runLine, layers []int, prev []*Set) 
 		}
 		s.addLine(rl, &a)
 	}
-	ro.order(sets, nil, prev)
+	ro.order(sets, nil, prev, !grows && shardInPlace)
 	return ro
 }
 
@@ -1033,8 +1041,9 @@ func (s *Set) addLine(rl *runLine, a *lineArena) {
 // their first lines): layer by layer, each map after its sets of ports. rules
 // holds the rule of a map already made (by the map), nil if none; prev are the
 // sets of the run ro was made again from (nil: none): a shard with the same
-// name and elements keeps its elements (shard.go).
-func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule, prev []*Set) {
+// name and elements keeps its elements (shard.go). inPlace: the run grows no
+// more, and its maps' shards take their elements from the maps (Set.shards).
+func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule, prev []*Set, inPlace bool) {
 	layer := make(map[*Set]int, len(ro.byShape))
 	for w, s := range ro.byShape {
 		layer[s] = w.l
@@ -1051,7 +1060,7 @@ func (ro *runOut) order(sets []*Set, rules map[*Set]*Rule, prev []*Set) {
 		}
 	}
 	for _, s := range sets {
-		if parts, chains := s.shards(old); parts != nil {
+		if parts, chains := s.shards(old, inPlace); parts != nil {
 			ro.sets = append(ro.sets, parts...)
 			ro.chains = append(ro.chains, chains...)
 			ro.rules = append(ro.rules, parts[0].rule())
@@ -1109,7 +1118,7 @@ func (ro *runOut) grow(fm *fam, name string, rls []*runLine, layers []int) *runO
 		}
 		s.addLine(rl, &a)
 	}
-	nro.order(sets, rules, ro.sets)
+	nro.order(sets, rules, ro.sets, false)
 	return nro
 }
 

@@ -68,8 +68,10 @@ const (
 // address field that spreads its elements). A shard of old (by name) with the
 // same elements gives the new one its elements: a plan that shares them with
 // the kernel's state is known to hold them (kset.holds), so a change of one
-// line compares and sends one shard, not all.
-func (s *Set) shards(old map[string]*Set) (out []*Set, chains []*Chain) {
+// line compares and sends one shard, not all. inPlace: s's elements are
+// reordered shard by shard and each shard holds its part of them (s is not
+// to be used after); otherwise the shards hold copies and s is unchanged.
+func (s *Set) shards(old map[string]*Set, inPlace bool) (out []*Set, chains []*Chain) {
 	if len(s.Elems) <= shardOver || s.ports != [2]*Set{} || s.portSide > 0 {
 		return nil, nil
 	}
@@ -97,21 +99,34 @@ func (s *Set) shards(old map[string]*Set) (out []*Set, chains []*Chain) {
 		part: shardDispatch, Elems: make([]Elem, 0, len(starts))}
 	out = append(out, d)
 	zero, ones := make([]byte, n), bytes.Repeat([]byte{0xff}, n)
+	firsts := make([][]byte, len(starts)) // each shard's first value (its keys' bytes, which stay where they are)
 	for j := range starts {
-		idx := slices.Clone(order[starts[j]:ends[j]])
-		slices.Sort(idx)
+		firsts[j] = s.fieldLo(order[starts[j]], bestOff, n)
+	}
+	var parts [][]Elem
+	if inPlace {
+		parts = s.permute(order, starts, ends)
+	}
+	for j := range starts {
 		lo := zero
 		if j > 0 {
-			lo = s.fieldLo(order[starts[j]], bestOff, n)
+			lo = firsts[j]
 		}
 		hi := ones
 		if j+1 < len(starts) {
-			hi = prevAddr(s.fieldLo(order[starts[j+1]], bestOff, n))
+			hi = prevAddr(firsts[j+1])
 		}
 		sh := &Set{Name: s.Name + "_" + hex.EncodeToString(lo), Kind: SetRun, Family: s.Family, shape: s.shape,
-			list: s.list, run: s.run, part: shardPiece, Elems: make([]Elem, len(idx))}
-		for k, i := range idx {
-			sh.Elems[k] = s.Elems[i]
+			list: s.list, run: s.run, part: shardPiece}
+		if inPlace {
+			sh.Elems = parts[j]
+		} else {
+			idx := slices.Clone(order[starts[j]:ends[j]])
+			slices.Sort(idx)
+			sh.Elems = make([]Elem, len(idx))
+			for k, i := range idx {
+				sh.Elems[k] = s.Elems[i]
+			}
 		}
 		if o := old[sh.Name]; o != nil && sameElems(o.Elems, sh.Elems) {
 			sh.Elems = o.Elems
@@ -127,6 +142,39 @@ func (s *Set) shards(old map[string]*Set) (out []*Set, chains []*Chain) {
 		d.Elems = append(d.Elems, e)
 	}
 	return out, chains
+}
+
+// permute reorders s's elements so that shard j's (order[starts[j]:ends[j]],
+// in their order in s) come together, shard after shard, and returns each
+// shard's part: a slice of s's array, capped at its end.
+func (s *Set) permute(order, starts, ends []int) [][]Elem {
+	to := make([]int32, len(s.Elems)) // where each element goes
+	parts := make([][]Elem, len(starts))
+	at := 0
+	for j := range starts {
+		idx := slices.Clone(order[starts[j]:ends[j]])
+		slices.Sort(idx)
+		for _, i := range idx {
+			to[i] = int32(at)
+			at++
+		}
+	}
+	// Cycle by cycle: the element at i goes to to[i]; an element put in place
+	// is marked by to[i] = i.
+	for i := range to {
+		for int(to[i]) != i {
+			k := to[i]
+			s.Elems[i], s.Elems[k] = s.Elems[k], s.Elems[i]
+			to[i], to[k] = to[k], k
+		}
+	}
+	at = 0
+	for j := range starts {
+		n := ends[j] - starts[j]
+		parts[j] = s.Elems[at : at+n : at+n]
+		at += n
+	}
+	return parts
 }
 
 // sameElems reports whether a and b are the same elements, in order.

@@ -2,6 +2,7 @@ package enforcer_test
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -146,4 +147,36 @@ func TestShardedCounters(t *testing.T) {
 	require.Empty(t, matches(l.e))
 	send()
 	require.Equal(t, want, matches(l.e))
+}
+
+// A run that grows no more (longer than a run kept to grow) gives its shards
+// its maps' own elements, reordered shard by shard: the plan is the one that
+// shards holding copies make. The hosts are out of order (host 7919*i mod n
+// at line i), as the shards are by address.
+func TestShardsInPlaceSameAsCopies(t *testing.T) {
+	const n = 70000
+	piece := regexp.MustCompile(`^run_[0-9a-f]+_[0-9a-f]{8}$`)
+	var sb strings.Builder
+	sb.WriteString("ip access-list extended block\n")
+	for i := range n {
+		a := 7919 * i % n
+		fmt.Fprintf(&sb, " seq %d deny ip host %d.%d.%d.%d any\n", i+1, 11+a>>24, a>>16&255, a>>8&255, a&255)
+	}
+	fmt.Fprintf(&sb, " seq %d permit tcp any any eq 22\ninterface management 0\n ip access-group block in\n", n+1)
+	cfg := config(t, sb.String())
+	in := Compile(cfg, "mgmt0", nil)
+	restore := ShardCopies()
+	copied := Compile(cfg, "mgmt0", nil)
+	restore()
+	require.Len(t, in.Sets, len(copied.Sets))
+	shards := 0
+	for i, s := range in.Sets {
+		require.Equal(t, copied.Sets[i].Name, s.Name)
+		require.Equal(t, copied.Sets[i].Elems, s.Elems, s.Name)
+		if piece.MatchString(s.Name) {
+			shards++
+			require.Equal(t, len(s.Elems), cap(s.Elems), "%s: a shard's part is capped at its end", s.Name)
+		}
+	}
+	require.Greater(t, shards, 10)
 }
