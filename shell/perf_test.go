@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,4 +199,38 @@ func BenchmarkInteractiveLine10k(b *testing.B) {
 			b.ReportMetric(float64(tBig)/float64(max(tEmpty, 1)), "x-empty")
 		})
 	}
+}
+
+// BenchmarkBlockScript: what the daemon does with `aclsh -f` of issue 21's
+// blocklist, less the kernel: a script of n `seq N deny ip host X any` lines
+// (ACLSH_BLOCK_LINES, else 200,000) in one list, read line by line, kept and
+// committed (the running-config written and synced, no enforcer). ns/line is
+// the whole script's time a line.
+func BenchmarkBlockScript(b *testing.B) {
+	n := 200000
+	if v, err := strconv.Atoi(os.Getenv("ACLSH_BLOCK_LINES")); err == nil && v > 0 {
+		n = v
+	}
+	var text strings.Builder
+	text.WriteString("conf t\nip access-list extended block\n")
+	for i := range n {
+		fmt.Fprintf(&text, " seq %d deny ip host %d.%d.%d.%d any\n", i+1, 11+i>>24, i>>16&255, i>>8&255, i&255)
+	}
+	fmt.Fprintf(&text, " seq %d permit tcp any any eq 22\nend\n", n+1)
+	script := text.String()
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		var errs strings.Builder
+		sh, err := New(Options{Host: "h", Store: &config.Store{Dir: dir}, Out: io.Discard, Err: &errs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if rc := sh.RunScript(strings.NewReader(script), "block"); rc != 0 {
+			b.Fatalf("rc %d: %s", rc, errs.String())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/line")
 }

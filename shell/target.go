@@ -394,6 +394,13 @@ func (t batch) commit() error {
 		_, err := s.commitGuarded(func(guard guardFunc) (*acl.Config, error) {
 			return s.opt.Store.UpdateFrom(s.base, next, guard(func(cfg *acl.Config) error {
 				if cfg == next {
+					if !s.opt.Interactive {
+						// Committed as it is, and only once (commitGuarded asks
+						// again only in an interactive session): the record of
+						// the changes is not needed again. A million added
+						// lines' is 40 MB, held through compile and apply.
+						s.ops = nil
+					}
 					return nil
 				}
 				if s.save != nil {
