@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -352,29 +353,45 @@ func header(m *grammar.Match) (f acl.Family, standard bool, err error) {
 type RuleLines struct {
 	List string
 	Mode grammar.Mode // the list's mode: the lines are read back in it
-	// text holds a line each, as the running-config writes a rule
-	// (" seq N permit ..."), without the seq for a rule numbered when added.
-	text []byte
-	n    int
+	// blocks hold a line each, as the running-config writes a rule
+	// (" seq N permit ..."), without the seq for a rule numbered when added;
+	// in blocks of about ruleLinesBlock bytes, so that adding never copies
+	// what is kept.
+	blocks [][]byte
+	n      int
 }
+
+const ruleLinesBlock = 64 << 10
 
 func (RuleLines) command() {}
 
 // Add adds c's line after l's own; c is a change to l's list made in l's mode
-// (it panics otherwise: the caller keeps runs of one list). A copy of l taken
-// before keeps the lines it had.
+// (it panics otherwise: the caller keeps runs of one list).
 func (l *RuleLines) Add(c AddRule) {
 	if c.List != l.List || c.Family != l.Mode.Family() {
 		panic("cli: RuleLines.Add of a change to another list")
 	}
-	l.text = append(l.text, ' ')
-	if c.Rule.Seq != 0 {
-		l.text = c.Rule.AppendFormat(l.text, c.Family)
-	} else {
-		l.text = c.Rule.AppendBody(l.text, c.Family)
+	k := len(l.blocks) - 1
+	if k < 0 || len(l.blocks[k]) > ruleLinesBlock-512 {
+		l.blocks = append(l.blocks, make([]byte, 0, ruleLinesBlock))
+		k++
 	}
-	l.text = append(l.text, '\n')
+	b := append(l.blocks[k], ' ')
+	if c.Rule.Seq != 0 {
+		b = c.Rule.AppendFormat(b, c.Family)
+	} else {
+		b = c.Rule.AppendBody(b, c.Family)
+	}
+	l.blocks[k] = append(b, '\n')
 	l.n++
+}
+
+// Copy returns a copy of l that keeps the lines l has now when more are added
+// to l.
+func (l *RuleLines) Copy() *RuleLines {
+	c := *l
+	c.blocks = slices.Clip(slices.Clone(l.blocks))
+	return &c
 }
 
 // Len returns how many changes l holds.
@@ -383,21 +400,23 @@ func (l RuleLines) Len() int { return l.n }
 // Apply applies l's changes in order, as their AddRule values would; it stops
 // at the first that fails.
 func (l RuleLines) Apply(cfg *acl.Config) error {
-	for text := l.text; len(text) > 0; {
-		i := bytes.IndexByte(text, '\n')
-		line := string(text[:i])
-		text = text[i+1:]
-		r, ok := grammar.CanonicalRule(l.Mode, line)
-		if !ok {
-			cmd, err := grammar.Parse(l.Mode, line)
-			c, isAdd := Of(cmd, l.List).(AddRule)
-			if err != nil || !isAdd {
-				return fmt.Errorf("internal error: a kept change does not read back (%q): %v", line, err)
+	for _, text := range l.blocks {
+		for len(text) > 0 {
+			i := bytes.IndexByte(text, '\n')
+			line := string(text[:i])
+			text = text[i+1:]
+			r, ok := grammar.CanonicalRule(l.Mode, line)
+			if !ok {
+				cmd, err := grammar.Parse(l.Mode, line)
+				c, isAdd := Of(cmd, l.List).(AddRule)
+				if err != nil || !isAdd {
+					return fmt.Errorf("internal error: a kept change does not read back (%q): %v", line, err)
+				}
+				r = c.Rule
 			}
-			r = c.Rule
-		}
-		if err := (AddRule{List: l.List, Family: l.Mode.Family(), Rule: r}).Apply(cfg); err != nil {
-			return err
+			if err := (AddRule{List: l.List, Family: l.Mode.Family(), Rule: r}).Apply(cfg); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

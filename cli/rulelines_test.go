@@ -2,6 +2,7 @@ package cli
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -79,18 +80,32 @@ func TestRuleLinesReadBack(t *testing.T) {
 	require.True(t, want.Equal(got))
 }
 
-// A copy of RuleLines taken before keeps the lines it had when more are added.
+// A copy of RuleLines keeps the lines it had when more are added, in the same
+// block or in new ones.
 func TestRuleLinesCopyKeepsItsLines(t *testing.T) {
 	l := &RuleLines{List: "a", Mode: grammar.IPACL}
 	rule := func(s acl.Seq) AddRule {
-		return AddRule{List: "a", Family: acl.IPv4, Rule: acl.Rule{Seq: s, Action: acl.Permit, Proto: acl.ProtoNum(6)}}
+		return AddRule{List: "a", Family: acl.IPv4, Rule: acl.Rule{Seq: s, Action: acl.Permit, Proto: acl.ProtoNum(6),
+			Src: acl.HostAddr(netip.AddrFrom4([4]byte{10, 0, byte(s >> 8), byte(s)}))}}
 	}
-	l.Add(rule(10))
-	before := *l
-	l.Add(rule(20))
-	cfg := acl.NewConfig()
-	_, err := cfg.Ensure("a", acl.IPv4)
-	require.NoError(t, err)
-	require.NoError(t, before.Apply(cfg))
-	require.Equal(t, "!\nip access-list extended a\n seq 10 permit 6 any any\n!\n", cfg.Render())
+	for s := acl.Seq(1); s <= 3000; s++ { // about two blocks
+		l.Add(rule(s))
+	}
+	before := l.Copy()
+	for s := acl.Seq(3001); s <= 6000; s++ {
+		l.Add(rule(s))
+	}
+	for _, tc := range []struct {
+		l *RuleLines
+		n int
+	}{{before, 3000}, {l, 6000}} {
+		cfg := acl.NewConfig()
+		_, err := cfg.Ensure("a", acl.IPv4)
+		require.NoError(t, err)
+		require.NoError(t, tc.l.Apply(cfg))
+		require.Equal(t, tc.n, tc.l.Len())
+		require.Equal(t, tc.n, cfg.ACLs["a"].Len())
+		require.Equal(t, acl.Seq(tc.n), cfg.ACLs["a"].Entries()[tc.n-1].Seq)
+	}
+	require.Greater(t, len(l.blocks), 2)
 }
