@@ -398,7 +398,7 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 		case OpExitMode:
 			sh.ExitMode()
 		case OpScript:
-			done.RC = sh.RunScript(strings.NewReader(r.Text), r.Name)
+			done.RC = sh.RunScriptText(r.Text, r.Name)
 		default:
 			mu.Lock()
 			w.send(Reply{Op: OpRefused, Msg: "unknown request " + strconv.Quote(r.Op)})

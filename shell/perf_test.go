@@ -203,8 +203,8 @@ func BenchmarkInteractiveLine10k(b *testing.B) {
 
 // BenchmarkBlockScript: what the daemon does with `aclsh -f` of issue 21's
 // blocklist, less the kernel: a script of n `seq N deny ip host X any` lines
-// (ACLSH_BLOCK_LINES, else 200,000) in one list, read line by line, kept and
-// committed (the running-config written and synced, no enforcer). ns/line is
+// (ACLSH_BLOCK_LINES, else 200,000) in one list, its whole text at hand as the
+// daemon has it (RunScriptText), read line by line, kept and committed (the running-config written and synced, no enforcer). ns/line is
 // the whole script's time a line.
 func BenchmarkBlockScript(b *testing.B) {
 	n := 200000
@@ -228,7 +228,7 @@ func BenchmarkBlockScript(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if rc := sh.RunScript(strings.NewReader(script), "block"); rc != 0 {
+		if rc := sh.RunScriptText(script, "block"); rc != 0 {
 			b.Fatalf("rc %d: %s", rc, errs.String())
 		}
 	}

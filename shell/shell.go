@@ -112,9 +112,13 @@ type Shell struct {
 	opDone bool
 	ask    func(prompt string) (string, error)
 	// hist is the lines this shell ran, for show history (the last
+	// maxShellHistory to 2*maxShellHistory, of which history gives the last
 	// maxShellHistory; histBase lines before them were dropped).
 	hist     []string
 	histBase int
+	// ahead is the text of the script after the line running, when its
+	// whole text is at hand (RunScriptText).
+	ahead string
 	// self is this shell in the users registry (users.go), nil if it did not
 	// join; selfFile its record's name there, "" if none was written.
 	self     *view.User
@@ -123,8 +127,10 @@ type Shell struct {
 	// Lint (lint.go): the script line being run, where a script wrote each list
 	// and rule (Options.Lint), and the management addresses (nil: the interface's).
 	lineNo int
-	// notePrefix starts a script's notes: `NAME:N: ` (see note).
-	notePrefix string
+	// noteName and noteLine start a script's notes: `NAME:N: ` (see note);
+	// noteName "": not a script.
+	noteName string
+	noteLine int
 	// ghost is the refused block a script is in (ghost.go), nil if none.
 	ghost     *ghost
 	lineText  string
@@ -287,8 +293,8 @@ func (s *Shell) Run(line string) error {
 // match. A script's notes name the line.
 func (s *Shell) note(msg string) {
 	prefix := ""
-	if s.notePrefix != "" {
-		prefix = s.notePrefix
+	if s.noteName != "" {
+		prefix = fmt.Sprintf("%s:%d: ", s.noteName, s.noteLine)
 	}
 	fmt.Fprintf(s.opt.Err, "%s%% Note: %s\n", prefix, msg)
 }
@@ -497,8 +503,7 @@ func (s *Shell) writeLater() {
 	ops := slices.Clone(s.ops)
 	if n := len(ops); n > 0 {
 		if l, ok := ops[n-1].(*cli.RuleLines); ok {
-			c := *l // the lines up to here: later lines go to the script's run only
-			ops[n-1] = &c
+			ops[n-1] = l.Copy() // the lines up to here: later lines go to the script's run only
 		}
 	}
 	s.save = &pendingSave{cfg: cfg, from: s.from, base: s.base, ops: ops}

@@ -80,7 +80,7 @@ type direct struct{ s *Shell }
 func (t direct) line(cmd grammar.Command, c cli.Command) error {
 	s := t.s
 	// After an error the mode and the current list are as they were (Txn.Do).
-	err := s.t.Do(cmd, func(c cli.Change) error {
+	err := s.t.DoOf(cmd, c, func(c cli.Change) error {
 		if err := s.tgt.change(c); err != nil {
 			return err
 		}

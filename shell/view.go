@@ -49,7 +49,7 @@ func (e env) IfName() string                        { return e.s.opt.IfName }
 func (e env) StateDir() string                      { return e.s.opt.Store.Dir }
 func (e env) InDaemon() bool                        { return e.s.opt.InDaemon }
 func (e env) ForClient() bool                       { return e.s.opt.Who != nil }
-func (e env) History() ([]string, int)              { return e.s.hist, e.s.histBase + 1 }
+func (e env) History() ([]string, int)              { return e.s.history() }
 func (e env) Users() (view.View, error)             { return e.s.usersView() }
 func (e env) Sessions() (view.View, error)          { return e.s.sessionsView() }
 func (e env) SessionConfig(name string, diffs bool) (view.View, error) {
@@ -66,9 +66,22 @@ func (s *Shell) remember(line string) {
 	if strings.TrimSpace(line) == "" {
 		return
 	}
-	if len(s.hist) == maxShellHistory {
-		s.hist = append(s.hist[:0], s.hist[1:]...)
-		s.histBase++
+	if len(s.hist) == 2*maxShellHistory {
+		// Half dropped at once: a million-line script moved the whole
+		// history at every line.
+		n := copy(s.hist, s.hist[maxShellHistory:])
+		clear(s.hist[n:])
+		s.hist = s.hist[:n]
+		s.histBase += maxShellHistory
 	}
 	s.hist = append(s.hist, line)
+}
+
+// history returns the last maxShellHistory lines and the number of the first.
+func (s *Shell) history() ([]string, int) {
+	h, base := s.hist, s.histBase
+	if over := len(h) - maxShellHistory; over > 0 {
+		h, base = h[over:], base+over
+	}
+	return h, base + 1
 }
