@@ -294,22 +294,23 @@ func (sh *shape) lookup(fm *fam, name string, vmap, dep bool) ([]expr.Any, strin
 }
 
 // box is what one element of a run's set matches: two prefixes, a protocol
-// range, two port ranges.
+// range, two port ranges. It holds no pointer (pkey), so that a run index's
+// million boxes are not the collector's to scan.
 type box struct {
-	src, dst netip.Prefix
+	src, dst pkey
 	p0, p1   uint8
 	sp, dp   [2]uint16
 }
 
 func (a *box) overlaps(b *box) bool {
-	return a.src.Overlaps(b.src) && a.dst.Overlaps(b.dst) && a.p0 <= b.p1 && b.p0 <= a.p1 &&
+	return a.src.overlaps(b.src) && a.dst.overlaps(b.dst) && a.p0 <= b.p1 && b.p0 <= a.p1 &&
 		a.sp[0] <= b.sp[1] && b.sp[0] <= a.sp[1] && a.dp[0] <= b.dp[1] && b.dp[0] <= a.dp[1]
 }
 
 // boxesTo appends to out the elements line r (setable) compiles to in family
 // fm: one, or with neq ports one per interval on either side of the port.
 func boxesTo(out []box, fm *fam, r acl.Rule) []box {
-	b := box{src: prefixOf(fm, r.Src), dst: prefixOf(fm, r.Dst), p0: 0, p1: 255, sp: [2]uint16{0, 65535}, dp: [2]uint16{0, 65535}}
+	b := box{src: pkeyOf(prefixOf(fm, r.Src)), dst: pkeyOf(prefixOf(fm, r.Dst)), p0: 0, p1: 255, sp: [2]uint16{0, 65535}, dp: [2]uint16{0, 65535}}
 	if r.Proto.Set {
 		b.p0, b.p1 = r.Proto.Num, r.Proto.Num
 	}
@@ -418,7 +419,7 @@ func (b *box) keyIn(key, end []byte, sh *shape) ([]byte, []byte) {
 		}
 		switch f {
 		case fSrc, fDst:
-			p := b.dim(f)
+			p := b.dim(f).prefix()
 			key = appendAddr(key, p.Addr())
 			if sh.interval {
 				end = appendAddr(end, lastOf(p))
@@ -557,14 +558,55 @@ type runIndex struct {
 	spread [2]bool
 }
 
-// pkey is a prefix as a map key: netip.Prefix holds a pointer (its zone), which
-// the collector would follow in every key. A run is of one family.
+// pkey is a prefix as a box and a map key hold it: netip.Prefix holds a
+// pointer (its zone), which the collector would follow in every key and box.
+// It is the address's 16 bytes (an IPv4 address mapped), the prefix length in
+// its family's bits, and whether it is IPv4.
 type pkey struct {
 	a    [16]byte
 	bits int16
+	v4   bool
 }
 
-func pkeyOf(p netip.Prefix) pkey { return pkey{p.Addr().As16(), int16(p.Bits())} }
+func pkeyOf(p netip.Prefix) pkey { return pkey{p.Addr().As16(), int16(p.Bits()), p.Addr().Is4()} }
+
+// prefix returns k as a netip.Prefix.
+func (k pkey) prefix() netip.Prefix {
+	a := netip.AddrFrom16(k.a)
+	if k.v4 {
+		a = a.Unmap()
+	}
+	return netip.PrefixFrom(a, int(k.bits))
+}
+
+// masked returns k's first l bits (l <= k.bits) as a prefix of length l, as
+// netip.Addr.Prefix does.
+func (k pkey) masked(l int) pkey {
+	n := l // bits of k.a kept
+	if k.v4 {
+		n += 96
+	}
+	out := k
+	out.bits = int16(l)
+	for i := n / 8; i < 16; i++ {
+		if r := n - 8*i; r > 0 {
+			out.a[i] &= ^byte(0xff >> r)
+		} else {
+			out.a[i] = 0
+		}
+	}
+	return out
+}
+
+// overlaps reports whether k and o hold an address in common, as
+// netip.Prefix.Overlaps does.
+func (k pkey) overlaps(o pkey) bool {
+	if k.v4 != o.v4 {
+		return false
+	}
+	l := int(min(k.bits, o.bits))
+	return k.masked(l).a == o.masked(l).a
+}
 
 // chain is the elements filed under a prefix: the last node added (its index
 // plus one; 0: none), and how many.
@@ -648,7 +690,7 @@ func spread(rs []acl.Rule, d int) bool {
 }
 
 // dim returns the source (0) or destination (1) prefix.
-func (b *box) dim(d int) netip.Prefix {
+func (b *box) dim(d int) pkey {
 	if d == 0 {
 		return b.src
 	}
@@ -662,16 +704,15 @@ func (x *runIndex) candidates(b *box, d int) (lists []chain, n int) {
 	p := b.dim(d)
 	lists = x.cand[d][:0]
 	for _, l := range x.lens[d] {
-		if l > p.Bits() {
+		if l > int(p.bits) {
 			break
 		}
-		q, _ := p.Addr().Prefix(l)
-		if v := x.exact[d][pkeyOf(q)]; v.n > 0 {
+		if v := x.exact[d][p.masked(l)]; v.n > 0 {
 			lists = append(lists, v)
 			n += int(v.n)
 		}
 	}
-	if v := x.desc[d][pkeyOf(p)]; v.n > 0 {
+	if v := x.desc[d][p]; v.n > 0 {
 		lists = append(lists, v)
 		n += int(v.n)
 	}
@@ -726,13 +767,12 @@ func (x *runIndex) add(bs []box, l int) {
 		x.layer = append(x.layer, int32(l))
 		for d := range 2 {
 			p := bs[i].dim(d)
-			x.file(x.exact[d], pkeyOf(p), j)
+			x.file(x.exact[d], p, j)
 			for _, l := range x.lens[d] {
-				if l >= p.Bits() {
+				if l >= int(p.bits) {
 					break
 				}
-				q, _ := p.Addr().Prefix(l)
-				x.file(x.desc[d], pkeyOf(q), j)
+				x.file(x.desc[d], p.masked(l), j)
 			}
 		}
 	}
