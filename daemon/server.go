@@ -398,7 +398,9 @@ func (sv *Server) serve(ctx context.Context, c net.Conn) {
 		case OpExitMode:
 			sh.ExitMode()
 		case OpScript:
-			done.RC = sh.RunScriptText(r.Text, r.Name)
+			text := r.Text
+			r.Text = "" // the shell's now, which lets go of it as it reads (a million lines are 40 MB)
+			done.RC = sh.RunScriptText(text, r.Name)
 		default:
 			mu.Lock()
 			w.send(Reply{Op: OpRefused, Msg: "unknown request " + strconv.Quote(r.Op)})

@@ -31,7 +31,9 @@ const maxAfterEnd = 5
 func (s *Shell) RunScriptText(text, name string) int {
 	s.ahead = text
 	defer func() { s.ahead = "" }()
-	return s.RunScript(strings.NewReader(text), name)
+	r := strings.NewReader(text)
+	text = "" // read through r only: what was read is let go before the commit
+	return s.RunScript(r, name)
 }
 
 func (s *Shell) RunScript(r io.Reader, name string) int {
