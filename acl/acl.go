@@ -86,29 +86,31 @@ const (
 // with no seq. Rule is comparable; two rules with equal fields except Seq are the
 // same rule.
 type Rule struct {
-	Seq     Seq
+	// The fields are ordered for size (208 bytes, not 240): a million-line
+	// list is a million of them, copied as the list grows.
 	Remark  string
-	Action  Action
-	Proto   Protocol
 	Src     Address
-	SrcPort PortMatch
 	Dst     Address
+	Seq     Seq
+	SrcPort PortMatch
 	DstPort PortMatch
+	// ConnSources is how many sources (prefixes, with ConnMask) the line tracks at
+	// once, 1-MaxConnSources; zero means DefaultConnSources.
+	ConnSources uint32
 	// ICMP is the ICMP type (and code) of an icmp rule; zero: every type.
 	ICMP ICMPMatch
 	// TTL is a condition on the packet's TTL (IPv6: hop limit); zero: none.
-	TTL TTLMatch
+	TTL       TTLMatch
+	ConnLimit ConnLimit
+	Proto     Protocol
+	Action    Action
+	// ConnMask groups the sources ConnLimit counts (zero: per address).
+	ConnMask ConnMask
 	// Fragments: the line matches non-initial fragments only (IOS). This host
 	// reassembles fragments before its lists see them (conntrack's
 	// defragmentation), so such a line matches nothing here.
 	Fragments   bool
 	Established bool
-	ConnLimit   ConnLimit
-	// ConnMask groups the sources ConnLimit counts (zero: per address).
-	ConnMask ConnMask
-	// ConnSources is how many sources (prefixes, with ConnMask) the line tracks at
-	// once, 1-MaxConnSources; zero means DefaultConnSources.
-	ConnSources uint32
 	// ConnFailClosed: when the line's source set is full, a source not in it is
 	// refused (permit: the line does not admit it; deny: it is dropped) rather
 	// than let past the limit.

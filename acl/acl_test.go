@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -743,4 +744,12 @@ func TestProtoNames(t *testing.T) {
 	if _, ok := ProtoKeyword("igmp", IPv6); ok {
 		t.Error("ProtoKeyword(igmp, IPv6) = ok, want refused (IGMP is IPv4)")
 	}
+}
+
+// A rule is 208 bytes (its fields ordered for size, an address 56): a
+// million-line list is a million of them. A field added past that is a choice
+// to make, not an accident.
+func TestRuleSize(t *testing.T) {
+	require.Equal(t, uintptr(56), unsafe.Sizeof(Address{}))
+	require.Equal(t, uintptr(208), unsafe.Sizeof(Rule{}))
 }

@@ -28,7 +28,7 @@ func (a Address) prefix() (netip.Prefix, bool) {
 	case AddrHost:
 		return netip.PrefixFrom(a.Addr, a.Addr.BitLen()), true
 	case AddrPrefix:
-		return netip.PrefixFrom(a.Addr, a.Bits), true
+		return netip.PrefixFrom(a.Addr, int(a.Bits)), true
 	}
 	return netip.Prefix{}, false
 }

@@ -282,7 +282,7 @@ func addrOf(a Address) tern {
 		return tern{u128Of(a.Addr), prefixBits(f, f.Bits())}
 	case AddrPrefix:
 		f, _ := a.Family()
-		return tern{u128Of(a.Addr), prefixBits(f, a.Bits)}
+		return tern{u128Of(a.Addr), prefixBits(f, int(a.Bits))}
 	case AddrWildcard:
 		w := u128Of(a.Wildcard)
 		return tern{u128Of(a.Addr), prefixBits(IPv4, 32).andNot(w)}

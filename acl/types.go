@@ -213,10 +213,10 @@ const (
 // Canonical forms: a contiguous wildcard becomes a prefix, a full-length prefix
 // becomes `host`, a zero-length prefix becomes `any`.
 type Address struct {
-	Kind     AddrKind
 	Addr     netip.Addr // network address (host bits clear) or the host
-	Bits     int        // prefix length for AddrPrefix
 	Wildcard netip.Addr // the wildcard mask for AddrWildcard
+	Kind     AddrKind
+	Bits     uint8 // prefix length for AddrPrefix
 }
 
 // AnyAddr is the address that matches everything.
@@ -244,7 +244,7 @@ func (a Address) String() string {
 	case AddrHost:
 		return "host " + a.Addr.String()
 	case AddrPrefix:
-		return a.Addr.String() + "/" + strconv.Itoa(a.Bits)
+		return a.Addr.String() + "/" + strconv.Itoa(int(a.Bits))
 	case AddrWildcard:
 		return a.Addr.String() + " " + a.Wildcard.String()
 	}
@@ -288,7 +288,7 @@ func (a Address) Contains(ip netip.Addr) bool {
 	case AddrHost:
 		return a.Addr == ip
 	case AddrPrefix:
-		return ip.BitLen() == a.Addr.BitLen() && netip.PrefixFrom(a.Addr, a.Bits).Contains(ip)
+		return ip.BitLen() == a.Addr.BitLen() && netip.PrefixFrom(a.Addr, int(a.Bits)).Contains(ip)
 	case AddrWildcard:
 		if !ip.Is4() {
 			return false
@@ -328,7 +328,7 @@ func prefixAddress(p netip.Prefix) Address {
 	case p.Addr().BitLen():
 		return HostAddr(p.Addr())
 	}
-	return Address{Kind: AddrPrefix, Addr: p.Addr(), Bits: p.Bits()}
+	return Address{Kind: AddrPrefix, Addr: p.Addr(), Bits: uint8(p.Bits())}
 }
 
 // ParseWildcard parses an IPv4 `A WILDCARD` pair. Contiguous wildcards become

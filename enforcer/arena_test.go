@@ -38,7 +38,7 @@ func hostLines(base netip.Addr, n int, seq acl.Seq) []acl.Rule {
 
 func prefixLine(p string, seq acl.Seq, log bool) acl.Rule {
 	pp := netip.MustParsePrefix(p)
-	return acl.Rule{Seq: seq, Action: acl.Permit, Src: acl.Address{Kind: acl.AddrPrefix, Addr: pp.Addr(), Bits: pp.Bits()}, Dst: acl.AnyAddr, Log: log}
+	return acl.Rule{Seq: seq, Action: acl.Permit, Src: acl.Address{Kind: acl.AddrPrefix, Addr: pp.Addr(), Bits: uint8(pp.Bits())}, Dst: acl.AnyAddr, Log: log}
 }
 
 // TestArenaBlocksGrow: a compile that makes a few run lines keeps a few

@@ -832,8 +832,8 @@ func addr(m *matcher, fm *fam, field string, off uint32, a acl.Address) {
 	case acl.AddrHost:
 		m.add(name+" "+a.Addr.String(), load, cmp(expr.CmpOpEq, a.Addr.AsSlice()))
 	case acl.AddrPrefix:
-		mask := netip.PrefixFrom(a.Addr, a.Bits)
-		mb := prefixMask(a.Bits, int(fm.alen))
+		mask := netip.PrefixFrom(a.Addr, int(a.Bits))
+		mb := prefixMask(int(a.Bits), int(fm.alen))
 		m.add(name+" "+mask.String(), load,
 			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: fm.alen, Mask: mb, Xor: make([]byte, fm.alen)},
 			cmp(expr.CmpOpEq, a.Addr.AsSlice()))

@@ -332,7 +332,7 @@ func prefixOf(fm *fam, a acl.Address) netip.Prefix {
 	case acl.AddrHost:
 		return netip.PrefixFrom(a.Addr, a.Addr.BitLen())
 	case acl.AddrPrefix:
-		return netip.PrefixFrom(a.Addr, a.Bits)
+		return netip.PrefixFrom(a.Addr, int(a.Bits))
 	}
 	if fm.f == acl.IPv6 {
 		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
