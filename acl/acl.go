@@ -546,6 +546,19 @@ func (a *ACL) NextSeq() Seq {
 	return a.entries[len(a.entries)-1].Seq + SeqStep
 }
 
+// Reserve makes room for n more entries as Grow does, but when it must copy
+// the entries it makes room for at least as many again as the list holds (as
+// adding does): a caller that reserves again and again, as a script entering
+// a list for each of its lines, copies the list a logarithmic number of times.
+func (a *ACL) Reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	if l := len(a.entries); a.arr == nil || a.arr.shared.Load() || l+n > cap(a.entries) {
+		a.Grow(max(n, l))
+	}
+}
+
 // Grow makes room for n more entries, so that adding them copies nothing: a hint
 // for loading a list whose length is known.
 func (a *ACL) Grow(n int) {

@@ -571,67 +571,95 @@ func (s *Store) installLastGood(tmp string) {
 
 // renderTemps writes cfg's text (Render) to new temp files: a synced one for
 // the running-config (running) and an unsynced one for the last-good config
-// (lastGood; "" if it cannot be made: it is kept as best it can be). The text
-// is rendered once, into both, and never held whole: a million-line config is
-// 40 MB. A text larger than SizeCap is refused, and nothing is left behind.
+// (lastGood). The text is rendered once, into both, and never held whole: a
+// million-line config is 40 MB. A text larger than SizeCap is refused, and
+// nothing is left behind. With running, the last-good file is best effort: if
+// it cannot be made or written, lgtmp is "" and the running-config's file
+// stands.
 func (s *Store) renderTemps(cfg *acl.Config, running, lastGood bool) (rtmp, lgtmp string, err error) {
-	var files []*os.File
+	var main, extra *os.File // extra: the last-good file beside the running-config's
 	defer func() {
-		for _, f := range files {
-			if err != nil {
+		for _, f := range []*os.File{main, extra} {
+			if f != nil && err != nil {
 				f.Close()
 				os.Remove(f.Name())
 			}
 		}
 	}()
-	var ws []io.Writer
 	if running {
-		f, err := os.CreateTemp(s.Dir, TmpPrefix+RunningName+"-*")
-		if err != nil {
+		if main, err = os.CreateTemp(s.Dir, TmpPrefix+RunningName+"-*"); err != nil {
 			return "", "", fmt.Errorf("saving the running-config: %w; nothing was applied", err)
 		}
-		files = append(files, f)
-		ws = append(ws, f)
 	}
-	var g *os.File
 	if lastGood {
-		if g, err = os.CreateTemp(s.Dir, TmpPrefix+LastGoodName+"-*"); err == nil {
-			files = append(files, g)
-			ws = append(ws, g)
-		} else if !running {
-			return "", "", err
+		g, gerr := createTemp(s.Dir, TmpPrefix+LastGoodName+"-*")
+		switch {
+		case gerr != nil && !running:
+			return "", "", gerr
+		case !running:
+			main = g
+		case gerr == nil:
+			extra = g
 		}
 	}
-	capped := &capWriter{w: io.MultiWriter(ws...), left: int64(s.SizeCap())}
+	w := &teeWriter{w: main}
+	if extra != nil {
+		w.extra = extra
+	}
+	capped := &capWriter{w: w, left: int64(s.SizeCap())}
 	n, err := cfg.WriteTo(capped)
 	if err == nil && capped.left < 0 {
 		// It would be written, enforced and then refused by every later read,
 		// copy last-good-config running-config included.
-		err = fmt.Errorf("the running-config would be %.1f MiB, more than the %d MiB aclsh reads back; nothing was applied",
+		return "", "", fmt.Errorf("the running-config would be %.1f MiB, more than the %d MiB aclsh reads back; nothing was applied",
 			float64(n)/(1<<20), s.SizeCap()>>20)
-		return "", "", err
 	}
-	for i, f := range files {
-		if err == nil {
-			err = f.Chmod(0o660)
-		}
-		if err == nil && running && i == 0 {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+	if err == nil {
+		err = main.Chmod(0o660)
+	}
+	if err == nil && running {
+		err = main.Sync()
+	}
+	if cerr := main.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("saving the running-config: %w; nothing was applied", err)
 	}
-	if running {
-		rtmp = files[0].Name()
+	if !running {
+		return "", main.Name(), nil
 	}
-	if g != nil {
-		lgtmp = g.Name()
+	if extra != nil {
+		if w.err == nil {
+			w.err = extra.Chmod(0o660)
+		}
+		if cerr := extra.Close(); w.err == nil {
+			w.err = cerr
+		}
+		if w.err != nil {
+			os.Remove(extra.Name()) // only a fallback is lost
+		} else {
+			lgtmp = extra.Name()
+		}
+		extra = nil
 	}
-	return rtmp, lgtmp, nil
+	return main.Name(), lgtmp, nil
+}
+
+// teeWriter writes to w and, while that works, to extra (when not nil): an
+// error writing extra is kept in err and stops only extra's copy.
+type teeWriter struct {
+	w     io.Writer
+	extra io.Writer
+	err   error
+}
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if err == nil && t.extra != nil && t.err == nil {
+		_, t.err = t.extra.Write(p)
+	}
+	return n, err
 }
 
 // capWriter writes to w until left bytes are written, then only counts (left
@@ -900,6 +928,10 @@ func (s *Store) install(tmp, name string) error {
 	}
 	return nil
 }
+
+// createTemp is os.CreateTemp for the last-good config's file; tests make it
+// fail.
+var createTemp = os.CreateTemp
 
 // rename is os.Rename; tests make it fail.
 var rename = os.Rename

@@ -142,6 +142,32 @@ func TestCommitWritesLastGood(t *testing.T) {
 	require.Empty(t, tmps)
 }
 
+// The last good config is a fallback: when its file cannot be written (here
+// it is opened read-only), the commit still writes the running-config, and
+// leaves no temp file.
+func TestCommitWithoutLastGood(t *testing.T) {
+	s := newStore(t, boundCfg)
+	createTemp = func(dir, pattern string) (*os.File, error) {
+		f, err := os.CreateTemp(dir, pattern)
+		if err != nil {
+			return nil, err
+		}
+		f.Close()
+		return os.Open(f.Name())
+	}
+	defer func() { createTemp = os.CreateTemp }()
+	before, _ := os.ReadFile(s.path(LastGoodName))
+	_, err := s.Update(addDeny, (&kernel{}).enforce)
+	require.NoError(t, err)
+	running, err := os.ReadFile(s.path(RunningName))
+	require.NoError(t, err)
+	require.Contains(t, string(running), "deny tcp any any eq 23")
+	after, _ := os.ReadFile(s.path(LastGoodName))
+	require.Equal(t, string(before), string(after), "the last good config as it was")
+	tmps, _ := filepath.Glob(filepath.Join(s.Dir, TmpPrefix+"*"))
+	require.Empty(t, tmps)
+}
+
 func addDenyTo(t *testing.T) func(cfg *acl.Config) error {
 	return func(cfg *acl.Config) error {
 		c, err := cli.LoadConfig(boundCfg)

@@ -235,6 +235,9 @@ func ShardCopies() (restore func()) {
 	return func() { shardInPlace = true }
 }
 
+// ShardedInPlace is how many maps were split into shards in place so far.
+func ShardedInPlace() int64 { return shardedInPlace.Load() }
+
 // LastBatch is the last transaction the kernel took from e, as nft commands; a
 // command changing a run map's elements is its verb and set and how many
 // elements it names.

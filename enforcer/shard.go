@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"hash/fnv"
 	"slices"
+	"sync/atomic"
 )
 
 // Sharding a long run's verdict map.
@@ -68,9 +69,10 @@ const (
 // address field that spreads its elements). A shard of old (by name) with the
 // same elements gives the new one its elements: a plan that shares them with
 // the kernel's state is known to hold them (kset.holds), so a change of one
-// line compares and sends one shard, not all. inPlace: s's elements are
-// reordered shard by shard and each shard holds its part of them (s is not
-// to be used after); otherwise the shards hold copies and s is unchanged.
+// line compares and sends one shard, not all. inPlace (and no old shards):
+// s's elements are reordered shard by shard and each shard holds its part of
+// them (s is not to be used after); otherwise the shards hold copies and s is
+// unchanged.
 func (s *Set) shards(old map[string]*Set, inPlace bool) (out []*Set, chains []*Chain) {
 	if len(s.Elems) <= shardOver || s.ports != [2]*Set{} || s.portSide > 0 {
 		return nil, nil
@@ -103,9 +105,14 @@ func (s *Set) shards(old map[string]*Set, inPlace bool) (out []*Set, chains []*C
 	for j := range starts {
 		firsts[j] = s.fieldLo(order[starts[j]], bestOff, n)
 	}
+	// Not in place when shards of the run it was made again from may keep
+	// their elements: one new shard would then keep the whole new array, and
+	// each later change another.
+	inPlace = inPlace && old == nil
 	var parts [][]Elem
 	if inPlace {
 		parts = s.permute(order, starts, ends)
+		shardedInPlace.Add(1)
 	}
 	for j := range starts {
 		lo := zero
@@ -143,6 +150,9 @@ func (s *Set) shards(old map[string]*Set, inPlace bool) (out []*Set, chains []*C
 	}
 	return out, chains
 }
+
+// shardedInPlace counts the maps split into shards in place, for tests.
+var shardedInPlace atomic.Int64
 
 // permute reorders s's elements so that shard j's (order[starts[j]:ends[j]],
 // in their order in s) come together, shard after shard, and returns each

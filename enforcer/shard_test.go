@@ -164,19 +164,37 @@ func TestShardsInPlaceSameAsCopies(t *testing.T) {
 	}
 	fmt.Fprintf(&sb, " seq %d permit tcp any any eq 22\ninterface management 0\n ip access-group block in\n", n+1)
 	cfg := config(t, sb.String())
-	in := Compile(cfg, "mgmt0", nil)
-	restore := ShardCopies()
-	copied := Compile(cfg, "mgmt0", nil)
-	restore()
-	require.Len(t, in.Sets, len(copied.Sets))
-	shards := 0
-	for i, s := range in.Sets {
-		require.Equal(t, copied.Sets[i].Name, s.Name)
-		require.Equal(t, copied.Sets[i].Elems, s.Elems, s.Name)
-		if piece.MatchString(s.Name) {
-			shards++
-			require.Equal(t, len(s.Elems), cap(s.Elems), "%s: a shard's part is capped at its end", s.Name)
-		}
+	// Each side: a first compile, then one after a line changed in the
+	// middle, by the same Compiler.
+	compile := func() (first, second *Plan) {
+		c := &Compiler{}
+		first = c.Compile(cfg, "mgmt0", nil)
+		edited := cfg.Clone()
+		a := edited.ACLs["block"]
+		require.NoError(t, a.DeleteSeq(n/2))
+		_, err := a.Add(rule(t, fmt.Sprintf("seq %d deny ip host 11.200.0.1 any", n/2)))
+		require.NoError(t, err)
+		return first, c.Compile(edited, "mgmt0", nil)
 	}
-	require.Greater(t, shards, 10)
+	before := ShardedInPlace()
+	in, inEdited := compile()
+	require.Equal(t, before+1, ShardedInPlace(),
+		"sharded in place in the first compile only: after the change a new shard would keep the whole new array, beside the old one the shards kept")
+	restore := ShardCopies()
+	copied, copiedEdited := compile()
+	restore()
+	for k, pp := range [][2]*Plan{{in, copied}, {inEdited, copiedEdited}} {
+		in, copied := pp[0], pp[1]
+		require.Len(t, in.Sets, len(copied.Sets))
+		shards := 0
+		for i, s := range in.Sets {
+			require.Equal(t, copied.Sets[i].Name, s.Name, "compile %d", k)
+			require.Equal(t, copied.Sets[i].Elems, s.Elems, "compile %d: %s", k, s.Name)
+			if piece.MatchString(s.Name) {
+				shards++
+				require.Equal(t, len(s.Elems), cap(s.Elems), "%s: a shard's part is capped at its end", s.Name)
+			}
+		}
+		require.Greater(t, shards, 10)
+	}
 }

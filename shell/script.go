@@ -14,6 +14,17 @@ import (
 // are quoted one by one; the rest are counted in one line.
 const maxAfterEnd = 5
 
+// RunScriptText is RunScript of a script whose whole text is at hand (the
+// daemon has it): a list the script enters makes room at once for the rule
+// lines that follow in the text (roomAhead), rather than growing by copying
+// itself: a million lines added copied 480 MB of entries, under the
+// collector's write barrier, in half the script's time.
+func (s *Shell) RunScriptText(text, name string) int {
+	s.ahead = text
+	defer func() { s.ahead = "" }()
+	return s.RunScript(strings.NewReader(text), name)
+}
+
 // RunScript runs lines from r as a script starting in exec mode: no prompts, show
 // output to Options.Out, errors to Options.Err as `NAME:N: line`, a caret and the
 // message (NAME is the file, `-` for standard input, `-c` for -c). A line longer
@@ -23,19 +34,6 @@ const maxAfterEnd = 5
 // drop the rest of a script silently. The script is validated whole and committed
 // once at its end; if any line failed nothing is applied. It returns the exit
 // status: 0 or 1.
-// RunScriptText is RunScript of a script whose whole text is at hand (the
-// daemon has it): a list the script enters makes room at once for the rule
-// lines that follow in the text (roomAhead), rather than growing by copying
-// itself: a million lines added copied 480 MB of entries, under the
-// collector's write barrier, in half the script's time.
-func (s *Shell) RunScriptText(text, name string) int {
-	s.ahead = text
-	defer func() { s.ahead = "" }()
-	r := strings.NewReader(text)
-	text = "" // read through r only: what was read is let go before the commit
-	return s.RunScript(r, name)
-}
-
 func (s *Shell) RunScript(r io.Reader, name string) int {
 	cr := &countingReader{r: r}
 	lr := term.NewLineReader(cr)
@@ -51,8 +49,14 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		}
 		n++
 		if s.ahead != "" {
-			// The text after this line (each line read is one line of the text).
-			_, s.ahead, _ = strings.Cut(s.ahead, "\n")
+			// The text after this line (each line read is one line of the
+			// text); at its end "", not an empty string into the text, which
+			// would keep it through the commit.
+			if _, rest, _ := strings.Cut(s.ahead, "\n"); rest != "" {
+				s.ahead = rest
+			} else {
+				s.ahead = ""
+			}
 		}
 		long = nil
 		if ended > 0 && (err == nil || errors.As(err, &long)) {
@@ -112,6 +116,7 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 			}
 		}
 	}
+	s.ahead = "" // what is left of the text after a script stopped early
 	if len(after) > maxAfterEnd {
 		more := after[maxAfterEnd:]
 		fmt.Fprintf(s.opt.Err, "%s:%d: %% Error: this line and %d more up to line %d would not run either (the session ended at line %d)\n",
@@ -159,7 +164,7 @@ func (s *Shell) roomAhead() {
 		return
 	}
 	s.own()
-	s.t.Cfg.ACLs[s.t.ACL].Grow(n)
+	s.t.Cfg.ACLs[s.t.ACL].Reserve(n)
 }
 
 // ruleLinesAhead counts the lines at the start of text that add a rule or

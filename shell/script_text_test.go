@@ -1,13 +1,19 @@
 package shell
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
+	"weak"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aclsh/aclsh/acl"
 	"github.com/aclsh/aclsh/config"
 )
 
@@ -70,4 +76,71 @@ func TestRuleLinesAhead(t *testing.T) {
 	} {
 		require.Equal(t, tc.n, ruleLinesAhead(tc.text), "%q", tc.text)
 	}
+}
+
+// holdCheck is an Enforcer that, when asked to apply, collects garbage and
+// says whether the script's text is still held.
+type holdCheck struct {
+	recorder
+	text weak.Pointer[byte]
+	held bool
+}
+
+func (h *holdCheck) Apply(cfg *acl.Config) error {
+	runtime.GC()
+	h.held = h.text.Value() != nil
+	return h.recorder.Apply(cfg)
+}
+
+// A script run from its text lets go of it as it reads: by the time its
+// commit applies, the text (40 MB for a million lines) is not held, whether it
+// ends in a newline or not.
+func TestRunScriptTextLetsGo(t *testing.T) {
+	for _, end := range []string{"\n", ""} {
+		var b strings.Builder
+		b.WriteString("conf t\nip access-list extended a\n")
+		for i := range 2000 {
+			fmt.Fprintf(&b, " seq %d deny ip host 10.0.%d.%d any\n", i+1, i>>8, i&255)
+		}
+		b.WriteString("end" + end)
+		text := b.String()
+		h := &holdCheck{text: weak.Make(unsafe.StringData(text))}
+		var out strings.Builder
+		sh, err := New(Options{Host: "device", Store: &config.Store{Dir: t.TempDir()}, Enforcer: h, Out: &out, Err: &out})
+		require.NoError(t, err)
+		require.Zero(t, sh.RunScriptText(text, "s"), out.String())
+		text = ""
+		require.NotEmpty(t, h.last, "applied")
+		require.False(t, h.held, "the text is held through the commit (end %q)", end)
+	}
+}
+
+// A script that enters a list again for each line it adds (generated scripts
+// do: the list's header, a line, exit) does not copy the list each time: it
+// allocates about what the same script read from a stream allocates, not the
+// list's size times its lines.
+func TestRunScriptTextReentersLinearly(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("conf t\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "ip access-list extended a\n seq %d deny ip host 10.0.%d.%d any\nexit\n", i+1, i>>8, i&255)
+	}
+	b.WriteString("end\n")
+	script := b.String()
+	alloc := func(text bool) uint64 {
+		sh, err := New(Options{Host: "device", Store: &config.Store{Dir: t.TempDir()}, Out: io.Discard, Err: io.Discard})
+		require.NoError(t, err)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if text {
+			require.Zero(t, sh.RunScriptText(script, "s"))
+		} else {
+			require.Zero(t, sh.RunScript(strings.NewReader(script), "s"))
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	stream, text := alloc(false), alloc(true)
+	t.Logf("allocated: %d bytes read from a stream, %d from the text", stream, text)
+	require.Less(t, text, 2*stream)
 }
