@@ -108,3 +108,69 @@ func vmKB(tb testing.TB, pid int, field string) float64 {
 	tb.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
 }
+
+// BenchmarkFirstApply10kVsNft is issue 21's row "first apply of a 10,000-line
+// list against `nft -f` of the ruleset aclsh produced, whole processes", in
+// one run. aclsh: `aclsh -f` of the list (BenchmarkDaemonChange10k's) in a
+// namespace whose daemon runs with nothing applied (as on a host where the
+// daemon is a service), the client process timed. nft: `nft -f` of what
+// aclsh applied (`nft list table` of it, the table deleted first) in a fresh
+// namespace, the nft process timed. x-nft is aclsh / nft. ms-daemon-start is
+// the same `aclsh -f` where no daemon runs yet (it starts the daemon, which
+// applies), for reference.
+func BenchmarkFirstApply10kVsNft(b *testing.B) {
+	needs.Root(b)
+	needs.Program(b, "nft", "nftables")
+	var big strings.Builder
+	big.WriteString("conf t\nip access-list extended big\n")
+	for i := range 10000 {
+		fmt.Fprintf(&big, " seq %d permit tcp host 10.%d.%d.%d any eq %d\n", 10*(i+1), i>>16&255, i>>8&255, i&255, 1+i%60000)
+	}
+	big.WriteString(" seq 100010 permit tcp any any eq 22\ninterface management 0\n ip access-group big in\nend\n")
+	dir := b.TempDir()
+	file := filepath.Join(dir, "big.conf")
+	if err := os.WriteFile(file, []byte(big.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ruleset := filepath.Join(dir, "big.nft")
+	var tAclsh, tNft, tStart time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		ns, other := benchNS(b), benchNS(b)
+		state := b.TempDir()
+		timedIn(b, ns, "--state-dir", state, "-c", "show clock") // the daemon, nothing applied
+		b.StartTimer()
+		tAclsh += timedIn(b, ns, "--state-dir", state, "-f", file)
+		b.StopTimer()
+		out, err := exec.Command("ip", "netns", "exec", ns, "nft", "list", "table", "inet", "aclsh").Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(ruleset, out, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		tStart += timedIn(b, other, "--state-dir", b.TempDir(), "-f", file)
+		labns.StopDaemons(other)
+		exec.Command("ip", "netns", "exec", other, "nft", "delete", "table", "inet", "aclsh").Run()
+		b.StartTimer()
+		var nftErr error
+		var nftOut []byte
+		inThreadNS(b, other, func() {
+			cmd := exec.Command("nft", "-f", ruleset)
+			t0 := time.Now()
+			nftOut, nftErr = cmd.CombinedOutput()
+			tNft += time.Since(t0)
+		})
+		if nftErr != nil {
+			b.Fatalf("nft -f: %v: %s", nftErr, nftOut)
+		}
+		b.StopTimer()
+		labns.StopDaemons(ns)
+		b.StartTimer()
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(tAclsh.Microseconds())/n/1000, "ms-aclsh")
+	b.ReportMetric(float64(tNft.Microseconds())/n/1000, "ms-nft")
+	b.ReportMetric(float64(tAclsh)/float64(max(tNft, 1)), "x-nft")
+	b.ReportMetric(float64(tStart.Microseconds())/n/1000, "ms-daemon-start")
+}
