@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -176,13 +175,22 @@ func tailLines(s string, n int) string {
 	return strings.Join(lines, "")
 }
 
-// readScript reads a whole script, no more than the largest config and a line.
+// readScript reads a whole script, no more than the largest config and a line
+// (past that it is refused as it is read). A file's text is read into room
+// made for its size: a million-line script is 40 MB, which growing by
+// doubling copied three times over.
 func readScript(r io.Reader) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), config.MaxConfigSize+shell.MaxLine+2))
-	if err != nil {
+	const limit = config.MaxConfigSize + shell.MaxLine + 2
+	var text strings.Builder
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			text.Grow(int(min(fi.Size(), limit)) + 1)
+		}
+	}
+	if _, err := io.Copy(&text, io.LimitReader(r, limit)); err != nil {
 		return "", err
 	}
-	return string(b), nil
+	return text.String(), nil
 }
 
 // privileged reports whether this process may change the kernel's ruleset

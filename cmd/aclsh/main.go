@@ -411,8 +411,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 
-	script := func(r io.Reader, name string) int {
-		rc := sh.RunScript(r, name)
+	// linted is a script's exit status, after --lint when the script passed.
+	linted := func(rc int, name string) int {
 		if rc == 0 && lint {
 			if n := sh.LintScript(name); n > 0 {
 				fmt.Fprintf(stderr, "%% %d lint error(s)\n", n)
@@ -421,6 +421,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		return rc
 	}
+	script := func(r io.Reader, name string) int { return linted(sh.RunScript(r, name), name) }
 	switch {
 	case interactive:
 		hist := ""
@@ -435,7 +436,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer f.Close()
-		return script(f, file)
+		// Read whole, as a client sends it to the daemon: a list the script
+		// enters makes room at once for the lines that follow it.
+		text, err := readScript(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "aclsh: %s: %v\n", file, err)
+			return 1
+		}
+		return linted(sh.RunScriptText(text, file), file)
 	case len(cmds) > 0:
 		return script(strings.NewReader(strings.Join(cmds, "\n")+"\n"), "-c")
 	default:
