@@ -131,3 +131,34 @@ func TestHelloBounded(t *testing.T) {
 	require.Error(t, err, "no reply: %+v", r)
 	require.NotErrorIs(t, err, os.ErrDeadlineExceeded, "the daemon ended the connection")
 }
+
+// A client of another protocol version is refused, saying both versions; a
+// script crosses raw (protocol 2) and runs whole.
+func TestVersionsAndRawScript(t *testing.T) {
+	needs.Root(t) // no group is set: only root may use this daemon
+	c, w := serveOnPath(t)
+	require.NoError(t, w.send(Request{Op: OpHello, Version: 1, Host: "h"}))
+	var r Reply
+	require.NoError(t, w.recv(&r))
+	require.Equal(t, OpRefused, r.Op)
+	require.Contains(t, r.Msg, "protocol version 1 and the daemon 2")
+	c.Close()
+
+	c, w = serveOnPath(t)
+	defer c.Close()
+	require.NoError(t, w.send(Request{Op: OpHello, Version: Version, Host: "h"}))
+	require.NoError(t, w.recv(&r))
+	require.Equal(t, OpWelcome, r.Op, "%s", r.Msg)
+	script := "conf t\r\nip access-list extended a\n seq 10 permit tcp any any eq 22\n remark \"quoted\" {\"op\":\"line\"}\nend\nshow running-config\n"
+	require.NoError(t, w.send(Request{Op: OpScript, Name: "s", Text: script}))
+	var out strings.Builder
+	for {
+		require.NoError(t, w.recv(&r))
+		out.WriteString(r.Out + r.Err)
+		if r.Op == OpDone {
+			break
+		}
+	}
+	require.Zero(t, r.RC, out.String())
+	require.Contains(t, out.String(), " seq 10 permit tcp any any eq 22\n seq 20 remark \"quoted\" {\"op\":\"line\"}\n")
+}

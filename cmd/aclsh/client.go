@@ -50,6 +50,15 @@ func runClient(o clientOptions) (rc int, ok bool) {
 		return 0, false
 	case errors.As(err, &refused):
 		fmt.Fprintf(o.stderr, "aclsh: %v\n", err)
+		if strings.Contains(refused.Msg, "protocol version") {
+			// A daemon of another installation, most likely the one running
+			// since before an upgrade.
+			hint := "systemctl restart aclsh-follow"
+			if st, ok := daemon.Probe(); ok {
+				hint += fmt.Sprintf("; where no unit runs it, kill %d and run aclsh again", st.PID)
+			}
+			fmt.Fprintf(o.stderr, "aclsh: after an upgrade, restart the daemon (%s)\n", hint)
+		}
 		return 1, true
 	case err != nil:
 		fmt.Fprintf(o.stderr, "aclsh: %v\n", err)
