@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -20,17 +19,13 @@ import (
 	"github.com/aclsh/aclsh/acl"
 	statedir "github.com/aclsh/aclsh/config"
 	. "github.com/aclsh/aclsh/enforcer"
+	"github.com/aclsh/aclsh/internal/acltest"
 	"github.com/aclsh/aclsh/shell"
 )
 
 // blockLines is how many lines BenchmarkBlocklist1M's list has: 1,000,000, or
 // ACLSH_BLOCK_LINES.
-func blockLines() int {
-	if n, err := strconv.Atoi(os.Getenv("ACLSH_BLOCK_LINES")); err == nil && n > 0 {
-		return n
-	}
-	return 1000000
-}
+func blockLines() int { return acltest.BlockLines(1000000) }
 
 // peakRSS is the most memory this process has held resident, in MB.
 func peakRSS() float64 {

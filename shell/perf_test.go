@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/aclsh/aclsh/cli"
 	"github.com/aclsh/aclsh/config"
+	"github.com/aclsh/aclsh/internal/acltest"
 )
 
 // bigConfig returns a running-config with one list of n lines.
@@ -204,20 +204,12 @@ func BenchmarkInteractiveLine10k(b *testing.B) {
 // BenchmarkBlockScript: what the daemon does with `aclsh -f` of issue 21's
 // blocklist, less the kernel: a script of n `seq N deny ip host X any` lines
 // (ACLSH_BLOCK_LINES, else 200,000) in one list, its whole text at hand as the
-// daemon has it (RunScriptText), read line by line, kept and committed (the running-config written and synced, no enforcer). ns/line is
-// the whole script's time a line.
+// daemon has it (RunScriptText), read line by line, kept and committed (the
+// running-config written and synced, no enforcer). ns/line is the whole
+// script's time a line.
 func BenchmarkBlockScript(b *testing.B) {
-	n := 200000
-	if v, err := strconv.Atoi(os.Getenv("ACLSH_BLOCK_LINES")); err == nil && v > 0 {
-		n = v
-	}
-	var text strings.Builder
-	text.WriteString("conf t\nip access-list extended block\n")
-	for i := range n {
-		fmt.Fprintf(&text, " seq %d deny ip host %d.%d.%d.%d any\n", i+1, 11+i>>24, i>>16&255, i>>8&255, i&255)
-	}
-	fmt.Fprintf(&text, " seq %d permit tcp any any eq 22\nend\n", n+1)
-	script := text.String()
+	n := acltest.BlockLines(200000)
+	script := acltest.BlockScript(n, false)
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()

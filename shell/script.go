@@ -16,7 +16,7 @@ const maxAfterEnd = 5
 
 // RunScriptText is RunScript of a script whose whole text is at hand (the
 // daemon has it): a list the script enters makes room at once for the rule
-// lines that follow in the text (roomAhead), rather than growing by copying
+// lines that follow in the text (target.reserve), rather than growing by copying
 // itself: a million lines added copied 480 MB of entries, under the
 // collector's write barrier, in half the script's time.
 func (s *Shell) RunScriptText(text, name string) int {
@@ -97,7 +97,8 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		list := s.t.ACL
 		err = s.Run(line)
 		if s.t.ACL != list && s.t.ACL != "" && s.ahead != "" {
-			s.roomAhead()
+			// A list entered: room for the rule lines that follow it.
+			s.tgt.reserve(s.t.ACL, ruleLinesAhead(s.ahead))
 		}
 		if err != nil {
 			var sk *skipped
@@ -148,23 +149,6 @@ func (s *Shell) RunScript(r io.Reader, name string) int {
 		s.warnNoInterface()
 	}
 	return 0
-}
-
-// roomAhead makes room in the list the script just entered for the rule lines
-// that follow it in the script's text (up to the first line that is not one),
-// when the script's own config takes them (not a session's candidate).
-func (s *Shell) roomAhead() {
-	switch s.tgt.(type) {
-	case batch, check:
-	default:
-		return
-	}
-	n := ruleLinesAhead(s.ahead)
-	if n == 0 || s.t.Cfg == nil || s.t.Cfg.ACLs[s.t.ACL] == nil {
-		return
-	}
-	s.own()
-	s.t.Cfg.ACLs[s.t.ACL].Reserve(n)
 }
 
 // ruleLinesAhead counts the lines at the start of text that add a rule or

@@ -26,6 +26,9 @@ type session struct {
 	file   *config.Session
 }
 
+// reserve: the candidate is the session's, not the script's own config.
+func (*session) reserve(string, int) {}
+
 // session returns the configuration session the shell is in, nil if none.
 func (s *Shell) session() *session {
 	sess, _ := s.tgt.(*session)

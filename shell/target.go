@@ -60,6 +60,9 @@ type target interface {
 	leftSession()
 	// refusal words the kernel's refusal of a config for where it is printed.
 	refusal(err error) error
+	// reserve makes room in list name for n rules about to be added (a hint:
+	// only a script's own config takes it).
+	reserve(name string, n int)
 }
 
 // newTarget returns the target the options choose.
@@ -92,6 +95,8 @@ func (t direct) line(cmd grammar.Command, c cli.Command) error {
 	}
 	return err
 }
+
+func (direct) reserve(string, int) {}
 
 // immediate commits each change as it is entered (an interactive shell).
 type immediate struct{ direct }
@@ -259,6 +264,15 @@ func (t batch) merge() (*acl.Config, error) {
 }
 
 func (t batch) writeMemory() error { t.s.writeLater(); return nil }
+
+func (t batch) reserve(name string, n int) {
+	s := t.s
+	if n == 0 || s.t.Cfg == nil || s.t.Cfg.ACLs[name] == nil {
+		return
+	}
+	s.own()
+	s.t.Cfg.ACLs[name].Reserve(n)
+}
 
 func (t batch) clearCounters(name string) error {
 	// A script changes the kernel only when it commits, all or nothing.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aclsh/aclsh/internal/acltest"
 	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
 )
@@ -27,18 +28,8 @@ import (
 func BenchmarkDaemonBlocklist1M(b *testing.B) {
 	needs.Root(b)
 	needs.Program(b, "nft", "nftables")
-	n := 1000000
-	if v, err := strconv.Atoi(os.Getenv("ACLSH_BLOCK_LINES")); err == nil && v > 0 {
-		n = v
-	}
-	var text strings.Builder
-	text.WriteString("conf t\nip access-list extended block\n")
-	for i := range n {
-		fmt.Fprintf(&text, " seq %d deny ip host %d.%d.%d.%d any\n", i+1, 11+i>>24, i>>16&255, i>>8&255, i&255)
-	}
-	fmt.Fprintf(&text, " seq %d permit tcp any any eq 22\ninterface management 0\n ip access-group block in\nend\n", n+1)
 	file := filepath.Join(b.TempDir(), "block.conf")
-	if err := os.WriteFile(file, []byte(text.String()), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(acltest.BlockScript(acltest.BlockLines(1000000), true)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	var apply, summary, show time.Duration
@@ -121,18 +112,8 @@ func vmKB(tb testing.TB, pid int, field string) float64 {
 func BenchmarkFirstApply10kVsNft(b *testing.B) {
 	needs.Root(b)
 	needs.Program(b, "nft", "nftables")
-	var big strings.Builder
-	big.WriteString("conf t\nip access-list extended big\n")
-	for i := range 10000 {
-		fmt.Fprintf(&big, " seq %d permit tcp host 10.%d.%d.%d any eq %d\n", 10*(i+1), i>>16&255, i>>8&255, i&255, 1+i%60000)
-	}
-	big.WriteString(" seq 100010 permit tcp any any eq 22\ninterface management 0\n ip access-group big in\nend\n")
-	dir := b.TempDir()
-	file := filepath.Join(dir, "big.conf")
-	if err := os.WriteFile(file, []byte(big.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	ruleset := filepath.Join(dir, "big.nft")
+	file := list10kFile(b)
+	ruleset := filepath.Join(b.TempDir(), "big.nft")
 	var tAclsh, tNft, tStart time.Duration
 	for b.Loop() {
 		b.StopTimer()

@@ -213,16 +213,7 @@ func TestDaemonInteractive(t *testing.T) {
 func BenchmarkDaemonChange10k(b *testing.B) {
 	needs.Root(b)
 	needs.Program(b, "nft", "nftables")
-	var big strings.Builder
-	big.WriteString("conf t\nip access-list extended big\n")
-	for i := range 10000 {
-		fmt.Fprintf(&big, " seq %d permit tcp host 10.%d.%d.%d any eq %d\n", 10*(i+1), i>>16&255, i>>8&255, i&255, 1+i%60000)
-	}
-	big.WriteString(" seq 100010 permit tcp any any eq 22\ninterface management 0\n ip access-group big in\nend\n")
-	file := filepath.Join(b.TempDir(), "big.conf")
-	if err := os.WriteFile(file, []byte(big.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	file := list10kFile(b)
 	first, served := benchNS(b), benchNS(b)
 	in := func(ns string, args ...string) time.Duration { return timedIn(b, ns, args...) }
 	state := b.TempDir()
@@ -264,14 +255,30 @@ func BenchmarkDaemonChange10k(b *testing.B) {
 }
 
 // benchNS is a fresh namespace with a management interface (mgmt0, up) for a
-// benchmark, removed with whatever runs in it when the benchmark ends.
-func benchNS(b *testing.B) string {
+// benchmark or test, removed with whatever runs in it when it ends.
+func benchNS(tb testing.TB) string {
 	ns := labns.Name("aclsh-cmd-") // swept by the pid in its name if a run is killed
-	sshRun(b, "ip", "netns", "add", ns)
-	b.Cleanup(func() { labns.Kill(ns); exec.Command("ip", "netns", "del", ns).Run() })
-	sshRun(b, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
-	sshRun(b, "ip", "-n", ns, "link", "set", "mgmt0", "up")
+	sshRun(tb, "ip", "netns", "add", ns)
+	tb.Cleanup(func() { labns.Kill(ns); exec.Command("ip", "netns", "del", ns).Run() })
+	sshRun(tb, "ip", "-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "peer0")
+	sshRun(tb, "ip", "-n", ns, "link", "set", "mgmt0", "up")
 	return ns
+}
+
+// list10kFile writes BenchmarkDaemonChange10k's bound 10,000-line list (a
+// script) to a file and returns its path.
+func list10kFile(b *testing.B) string {
+	var big strings.Builder
+	big.WriteString("conf t\nip access-list extended big\n")
+	for i := range 10000 {
+		fmt.Fprintf(&big, " seq %d permit tcp host 10.%d.%d.%d any eq %d\n", 10*(i+1), i>>16&255, i>>8&255, i&255, 1+i%60000)
+	}
+	big.WriteString(" seq 100010 permit tcp any any eq 22\ninterface management 0\n ip access-group big in\nend\n")
+	file := filepath.Join(b.TempDir(), "big.conf")
+	if err := os.WriteFile(file, []byte(big.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return file
 }
 
 // timedIn runs the binary with args in namespace ns (forked from a thread in

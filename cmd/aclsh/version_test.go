@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aclsh/aclsh/daemon"
-	"github.com/aclsh/aclsh/internal/labns"
 	"github.com/aclsh/aclsh/internal/needs"
 )
 
@@ -23,11 +22,7 @@ import (
 // daemon does.
 func TestOlderDaemonRefuses(t *testing.T) {
 	needs.Root(t)
-	ns := labns.Name("aclsh-cmd-")
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	ns := benchNS(t)
 	state := t.TempDir()
 	var ln net.Listener
 	var err error
